@@ -1,0 +1,59 @@
+"""Shared fixtures: isolated user dirs for every test, and the emulated cloud over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from workbench.emulator.app import EmulatorServer
+from workbench.emulator.context import EmulatorConfig
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own config/data dirs and never touches the real keyring."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("WORKBENCH_KEYRING", "0")
+    monkeypatch.delenv("WORKBENCH_DEMO_URL", raising=False)
+    return base
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorServer]:
+    """One demo cloud (25 devices per platform) for the whole session, on a free loopback port.
+
+    Tests that flip faults must use `fresh_emulator` instead, or reset what they change.
+    """
+    with EmulatorServer(config=EmulatorConfig()) as server:
+        yield server
+
+
+@pytest.fixture
+def make_emulator() -> Iterator:
+    """Factory: make_emulator(devices=N, token_ttl=S) -> a started EmulatorServer, stopped after the test."""
+    servers: list[EmulatorServer] = []
+
+    def make(**kwargs) -> EmulatorServer:
+        server = EmulatorServer(config=EmulatorConfig(**kwargs)).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def fresh_emulator(make_emulator) -> EmulatorServer:
+    """A demo cloud of its own for this test (faults and tokens can be changed freely)."""
+    return make_emulator()
+
+
+@pytest.fixture
+def demo_env(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+    """Points the demo-* profiles at the session emulator."""
+    monkeypatch.setenv("WORKBENCH_DEMO_URL", emulator.base_url)
+    return emulator

@@ -1,0 +1,82 @@
+"""`workbench demo`: the emulated cloud, alone (--serve) or with the TUI on it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from workbench.cli import DEFAULT_DEMO_PORT, EXIT_USAGE
+
+
+def _config(args: argparse.Namespace):
+    from workbench.emulator.context import EmulatorConfig
+
+    return EmulatorConfig(devices=max(0, args.devices), token_ttl=args.token_ttl)
+
+
+def _apply_faults(ctx, args: argparse.Namespace) -> None:
+    for f in ctx.faults.values():
+        f.latency_ms = args.latency
+        f.error_rate = args.error_rate
+        f.maintenance = args.maintenance
+        f.token_rate_limit = args.token_rate_limit
+
+
+def print_banner(base_url: str, out=sys.stdout) -> None:
+    from workbench.emulator.app import describe
+
+    print(f"IoT Workbench demo cloud on {base_url}", file=out)
+    print(f"  admin / faults: {base_url}/_emulator/faults", file=out)
+    for name, info in describe(base_url).items():
+        print(f"\n[{name}]", file=out)
+        for label, url in info.get("urls", {}).items():
+            print(f"  {label:<14} {url}", file=out)
+        for label, value in info.get("credentials", {}).items():
+            print(f"  {label:<14} {value}", file=out)
+    print("\nPress Ctrl-C to stop.", file=out, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"workbench: warning: serving the demo cloud on {args.host}, reachable beyond this machine",
+              file=sys.stderr)
+    if args.serve:
+        return _serve(args)
+    from workbench.emulator.app import EmulatorServer
+
+    try:
+        server = EmulatorServer(args.host, args.port or 0, _config(args)).start()
+    except OSError as exc:
+        print(f"workbench: cannot start the demo cloud: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _apply_faults(server.ctx, args)
+    os.environ["WORKBENCH_DEMO_URL"] = server.base_url
+    try:
+        from workbench.commands.tui import run_app
+
+        return run_app(args, demo_url=server.base_url)
+    finally:
+        server.stop()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from workbench.emulator.app import EmulatorServer
+
+    port = DEFAULT_DEMO_PORT if args.port is None else args.port
+    try:
+        server = EmulatorServer(args.host, port, _config(args), log_level="warning")
+    except OSError as exc:
+        print(f"workbench: cannot listen on {args.host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        print("  hint: another demo may be running; pick another port with --port", file=sys.stderr)
+        return EXIT_USAGE
+    _apply_faults(server.ctx, args)
+    server.start()
+    print_banner(server.base_url)
+    try:
+        server._thread.join()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

@@ -1,0 +1,1 @@
+"""Auth flows: one module per flow."""

@@ -1,0 +1,137 @@
+"""The error hierarchy of IoT Workbench, documented in one place.
+
+Everything the core raises on purpose derives from :class:`WorkbenchError`. The TUI and
+the CLI catch ``WorkbenchError`` and show ``str(err)`` (and ``err.hint`` when present);
+anything else reaching them is a bug.
+
+::
+
+    WorkbenchError
+    ├── ConfigError               a TOML file is malformed or has unknown keys / bad values
+    │   ├── ProfileError          ... in a profile
+    │   └── CollectionError       ... in a collection
+    ├── SecretError               a secret reference cannot be resolved (env var unset, no TTY, ...)
+    ├── AuthError                 a login / refresh step failed (step, status, server message, hint)
+    │   ├── LoginRequired         the session cannot continue without a new interactive login
+    │   └── CallbackError         the authorization-code callback failed (state mismatch, error=...)
+    ├── TokenError                a token cannot be parsed / inspected
+    ├── TransportError            network-level failure (connect, timeout, TLS, reset)
+    ├── ResponseError             the server answered something we cannot use (HTML, garbage, ...)
+    ├── StoreError                the token store could not be read or written
+    └── EmulatorError             the demo cloud could not start
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base class. ``hint`` is a plain-words suggestion of what to do next."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def describe(self) -> str:
+        """The message and, when there is one, the hint, for a terminal."""
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(WorkbenchError):
+    """A data file (TOML) is malformed or has an unknown key or bad value.
+
+    ``path``, ``line``, ``column`` and ``key`` locate the problem when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.key = key
+        where = ""
+        if path:
+            where = str(path)
+            if line is not None:
+                where += f":{line}"
+                if column is not None:
+                    where += f":{column}"
+            where += ": "
+        if key and key not in message:
+            message = f"{message} (key '{key}')"
+        super().__init__(where + message, hint=hint)
+
+
+class ProfileError(ConfigError):
+    """A profile file is malformed, unknown, or has an unknown key / bad value."""
+
+
+class CollectionError(ConfigError):
+    """A collection file is malformed or has an unknown key / bad value."""
+
+
+class SecretError(WorkbenchError):
+    """A secret reference could not be resolved (unset env var, no TTY for a prompt...)."""
+
+
+class AuthError(WorkbenchError):
+    """A step of an auth flow failed.
+
+    ``step`` names the step ("basic-token", "login", "refresh", "token", "callback", ...),
+    ``status`` the HTTP status when there was one, ``server_message`` the server's own
+    words (already escaped of control codes and markup).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        status: int | None = None,
+        server_message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.step = step
+        self.status = status
+        self.server_message = server_message
+        super().__init__(message, hint=hint)
+
+
+class LoginRequired(AuthError):
+    """The session's refresh failed for good (revoked / reused / invalid_grant): log in again."""
+
+
+class CallbackError(AuthError):
+    """The authorization-code callback was refused, mismatched or timed out."""
+
+
+class TokenError(WorkbenchError):
+    """A token could not be parsed (malformed JWT, bad base64, not JSON...)."""
+
+
+class TransportError(WorkbenchError):
+    """Connection refused, DNS failure, timeout, TLS failure, connection reset."""
+
+
+class ResponseError(WorkbenchError):
+    """The server answered, but not with something we can use (HTML, garbage, truncated)."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        self.status = status
+        super().__init__(message, hint=hint)
+
+
+class StoreError(WorkbenchError):
+    """The token store could not be read or written."""
+
+
+class EmulatorError(WorkbenchError):
+    """The emulated cloud could not start (port in use, ...)."""

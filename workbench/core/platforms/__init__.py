@@ -1,0 +1,1 @@
+"""Platform adapters: one module per cloud, each turning API responses into DeviceNodes."""

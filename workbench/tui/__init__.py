@@ -1,0 +1,1 @@
+"""The Textual app. Screens and widgets call workbench.core; no platform logic here."""
