@@ -1,0 +1,123 @@
+"""Every auth flow a profile can name, with its parameters (cheap to import: no httpx).
+
+The flow's behaviour lives in its own module (`module`), loaded only to log in.
+Parameter kinds:
+  str     a literal string, or a secret reference (e.g. a username from the environment)
+  url     a URL (templated with {{urls.NAME}}, {{demo_url}}, profile variables)
+  secret  ALWAYS a reference ({env=..}/{prompt=..}/{keyring=..}/{demo=..}); never a literal
+  int, bool, list (of strings), choice (one of `choices`)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: str
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    login_field: bool = False  # shown (and editable) in the TUI login screen
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    name: str
+    label: str
+    module: str  # "workbench.core.auth.<module>"
+    params: dict[str, Param] = field(default_factory=dict)
+    legacy: bool = False
+    interactive: bool = False  # needs a browser / person
+
+
+_CLIENT_AUTH = Param("choice", default="basic", choices=("basic", "post", "none"),
+                     help="how the client authenticates at the token endpoint: client_secret_basic, client_secret_post, or public")
+_TOKEN_ENDPOINT = {
+    "token_url": Param("url", help="token endpoint (or give issuer for OIDC discovery)"),
+    "issuer": Param("url", help="OIDC issuer; endpoints are discovered and the issuer must match exactly"),
+}
+
+FLOWS: dict[str, FlowSpec] = {
+    spec.name: spec
+    for spec in (
+        FlowSpec(
+            "oauth2_password", "OAuth2 password grant (legacy)", "workbench.core.auth.oauth2_password",
+            {
+                **_TOKEN_ENDPOINT,
+                "client_id": Param("str"),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "username": Param("str", required=True, login_field=True),
+                "password": Param("secret", required=True, login_field=True),
+                "scope": Param("str"),
+            },
+            legacy=True,
+        ),
+        FlowSpec(
+            "oauth2_client_credentials", "OAuth2 client credentials", "workbench.core.auth.oauth2_client_credentials",
+            {
+                **_TOKEN_ENDPOINT,
+                "client_id": Param("str", required=True, login_field=True),
+                "client_secret": Param("secret", required=True, login_field=True),
+                "client_auth": _CLIENT_AUTH,
+                "scope": Param("str"),
+                "audience": Param("str"),
+            },
+        ),
+        FlowSpec(
+            "oauth2_authorization_code", "OAuth2 authorization code + PKCE (browser)",
+            "workbench.core.auth.oauth2_authorization_code",
+            {
+                **_TOKEN_ENDPOINT,
+                "authorization_url": Param("url"),
+                "client_id": Param("str", required=True, login_field=True),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="post", choices=("basic", "post", "none")),
+                "redirect_uri": Param("url", help="a registered fixed redirect URI (e.g. http://localhost:8080/callback); default: 127.0.0.1 on an ephemeral port"),
+                "scope": Param("str"),
+                "audience": Param("str"),
+                "pkce": Param("bool", default=True),
+                "timeout": Param("int", default=300, help="seconds to wait for the browser callback"),
+            },
+            interactive=True,
+        ),
+        FlowSpec(
+            "iotconnect", "IoTConnect basic-token -> login (solution key)", "workbench.core.auth.iotconnect",
+            {
+                "auth_url": Param("url", required=True, help="the auth host incl. /api/v2.x"),
+                "username": Param("str", required=True, login_field=True),
+                "password": Param("secret", required=True, login_field=True),
+                "solution_key": Param("secret", required=True, login_field=True),
+            },
+        ),
+        FlowSpec(
+            "ioto_cognito", "Ioto login (Cognito USER_PASSWORD_AUTH)", "workbench.core.auth.ioto",
+            {
+                "cognito_url": Param("url", required=True, help="https://cognito-idp.REGION.amazonaws.com/"),
+                "client_id": Param("str", required=True),
+                "username": Param("str", required=True, login_field=True),
+                "password": Param("secret", required=True, login_field=True),
+                "origin": Param("str", required=True, help="the device manager origin the API expects"),
+            },
+        ),
+        FlowSpec(
+            "ioto_cloudapi", "Ioto CloudAPI token (/tok prefix)", "workbench.core.auth.ioto",
+            {"token": Param("secret", required=True, login_field=True)},
+        ),
+        FlowSpec(
+            "static_token", "A token you supply", "workbench.core.auth.static",
+            {
+                "token": Param("secret", required=True, login_field=True),
+                "placement": Param("choice", default="header", choices=("header", "query")),
+                "header": Param("str", default="Authorization"),
+                "scheme": Param("str", default="Bearer", help="prefix before the token in the header; empty for raw"),
+                "query_param": Param("str", default="authorization"),
+            },
+        ),
+        FlowSpec("none", "No authentication", "workbench.core.auth.static", {}),
+    )
+}

@@ -1,0 +1,141 @@
+"""The platform-neutral device tree: nodes, the adapter protocol, and paging helpers.
+
+An adapter turns one cloud's API into DeviceNodes. `roots()` gives the top level;
+`children(node)` yields the node's children in *batches* (one per page fetched), so a
+100,000-device listing arrives as a stream the UI can show while it loads, and stops
+between pages when `cancel` is set. Failures never raise out of `children`: they become
+nodes of kind "error" with words (and the request to retry), so a tree never dies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..requests import RequestSpec
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..profiles import Profile
+
+KINDS = ("account", "entity", "group", "device", "resource", "stats", "token", "bucket", "info",
+         "error", "more")
+
+
+@dataclass
+class DeviceNode:
+    id: str  # unique in the tree, e.g. "thinger:device:nodemcu"
+    kind: str
+    label: str
+    status: str | None = None  # "online" | "offline" | None (unknown)
+    detail: Any = None  # the document that describes it (as the API returned it)
+    request: RequestSpec | None = None  # the request that fetches it (opens in the composer)
+    expandable: bool = False
+    badge: str | None = None  # short tag shown beside the label ("input", "model", "409 unknown", ...)
+    error: str | None = None  # for kind "error": what happened, in words
+    hint: str | None = None
+    ref: dict[str, Any] = field(default_factory=dict)  # adapter-private data to fetch children
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "label": self.label,
+            "status": self.status,
+            "badge": self.badge,
+            "error": self.error,
+            "hint": self.hint,
+            "request": None if self.request is None else {"method": self.request.method, "url": self.request.url},
+        }
+
+
+def error_node(parent_id: str, message: str, *, hint: str | None = None, status: int | None = None,
+               request: RequestSpec | None = None, retry: dict[str, Any] | None = None) -> DeviceNode:
+    badge = str(status) if status else "error"
+    return DeviceNode(id=f"{parent_id}:error", kind="error", label=message, error=message, hint=hint,
+                      badge=badge, request=request, ref={"retry": retry} if retry else {})
+
+
+class Adapter:
+    """Base class of the platform adapters (one module per platform under core/platforms)."""
+
+    platform = "generic"
+
+    def __init__(self, profile: Profile, client: httpx.Client, page_size: int = 100) -> None:
+        self.profile = profile
+        self.client = client  # carries the session's auth
+        self.page_size = page_size
+
+    def roots(self) -> list[DeviceNode]:
+        raise NotImplementedError
+
+    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        """Yield batches of children. Must check `cancel` between pages."""
+        return iter(())
+
+    # helpers -----------------------------------------------------------------------
+
+    def get(self, spec: RequestSpec):
+        """Send a spec with the adapter's client; returns the ResponseRecord (TransportError on network failure)."""
+        from ..requests import send
+
+        return send(self.client, spec)
+
+
+def paged(fetch: Callable[[Any], tuple[list[Any], Any]], start: Any,
+          cancel: threading.Event | None = None) -> Iterator[list[Any]]:
+    """Generic pager: `fetch(cursor) -> (items, next_cursor or None)`; stops at None or on cancel."""
+    cursor = start
+    while cursor is not None:
+        if cancel is not None and cancel.is_set():
+            return
+        items, cursor = fetch(cursor)
+        yield items
+
+
+def walk(adapter: Adapter, depth: int, *, text_filter: str | None = None,
+         cancel: threading.Event | None = None,
+         progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, DeviceNode]]:
+    """Depth-first (level, node) pairs down to `depth` levels (1 = roots only).
+
+    With `text_filter`, a node is kept when its label (or a descendant's, within depth)
+    contains the text, case-insensitively."""
+    seen = 0
+
+    def visit(nodes: Iterable[DeviceNode], level: int) -> Iterator[tuple[int, DeviceNode]]:
+        nonlocal seen
+        for node in nodes:
+            if cancel is not None and cancel.is_set():
+                return
+            seen += 1
+            if progress:
+                progress(seen)
+            below: list[tuple[int, DeviceNode]] = []
+            if node.expandable and level < depth:
+                for batch in adapter.children(node, cancel):
+                    below.extend(visit(batch, level + 1))
+            if text_filter is None or text_filter.lower() in node.label.lower() or below:
+                yield level, node
+                yield from below
+
+    yield from visit(adapter.roots(), 1)
+
+
+ADAPTERS = {
+    "iotconnect": "workbench.core.platforms.iotconnect",
+    "ioto": "workbench.core.platforms.ioto",
+    "plgd": "workbench.core.platforms.plgd",
+    "iotspot": "workbench.core.platforms.iotspot",
+    "thinger": "workbench.core.platforms.thinger",
+    "generic": "workbench.core.platforms.generic",
+}
+
+
+def adapter_for(profile: Profile, client: httpx.Client, **kwargs: Any) -> Adapter:
+    import importlib
+
+    module = importlib.import_module(ADAPTERS[profile.platform])
+    return module.Adapter(profile, client, **kwargs)

@@ -1,0 +1,72 @@
+"""The IoT Workbench Textual app: a thin shell that routes between screens.
+
+Screens and widgets call workbench.core; nothing here knows any platform.
+Heavy modules (httpx, jwt, pygments) are imported only after the first frame.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+
+from workbench.core.profiles import Profile, discover
+from workbench.tui.screens.profile_picker import ProfilePicker
+
+
+class WorkbenchApp(App[int]):
+    CSS_PATH = "workbench.tcss"
+    TITLE = "IoT Workbench"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
+    ]
+
+    def __init__(self, *, profiles_dir: str | Path | None = None, demo_url: str | None = None,
+                 clock: Callable[[], float] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profiles_dir = profiles_dir
+        self.demo_url = demo_url
+        self.clock: Callable[[], float] = clock or time.time
+        self.sessions: dict[str, Any] = {}  # profile name -> workbench.core.session.Session
+        self.discovery = discover(profiles_dir)
+
+    def get_default_screen(self) -> ProfilePicker:
+        return ProfilePicker(self.discovery)
+
+    def on_mount(self) -> None:
+        if self.demo_url:
+            self.sub_title = f"demo cloud on {self.demo_url}"
+
+    @on(ProfilePicker.Open)
+    def open_profile(self, event: ProfilePicker.Open) -> None:
+        self.open(event.profile)
+
+    def open(self, profile: Profile) -> None:
+        """Main screen when a session can be restored, else the login screen."""
+        from workbench.tui.screens.login import LoginScreen
+
+        self.push_screen(LoginScreen(profile))
+
+    def show_main(self, profile: Profile, session: Any) -> None:
+        from workbench.tui.screens.main import MainScreen
+
+        self.sessions[profile.name] = session
+        self.switch_screen(MainScreen(profile, session)) if isinstance(self.screen, _LoginLike) else \
+            self.push_screen(MainScreen(profile, session))
+
+    def action_help(self) -> None:
+        from workbench.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+
+class _LoginLike:
+    """Marker base for screens that the main screen replaces (the login screen)."""

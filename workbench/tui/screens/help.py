@@ -1,0 +1,40 @@
+"""F1: keys and where things are."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """\
+[b]IoT Workbench[/b] — keys (every action is also in the command palette, Ctrl+P)
+
+[b]Everywhere[/b]
+  F1        this help              Ctrl+P   command palette
+  Ctrl+Q    quit                   Escape   back / close
+
+[b]Profile picker[/b]
+  type      filter                 ↑ ↓      move
+  Enter     open (log in)          Ctrl+N   new profile from a template
+
+[b]Main screen[/b]
+  1 / 2 / 3  device tree / token inspector / request composer
+  t         auth timeline of this session
+  /         filter the device tree
+  Enter     on a tree node: open its request in the composer
+  Ctrl+S    send the request       Escape   cancel a running request
+  Ctrl+R    refresh the token now  f        search in the response body
+  w         wrap the body          s        save the body to a file
+
+Bindings have ids and can be remapped in a keymap. Works without a mouse, over SSH, at 80x24.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog"):
+            yield Static(HELP)
