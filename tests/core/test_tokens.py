@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.core.errors import ResponseError, TransportError
 from workbench.core.tokens import (
@@ -500,3 +502,25 @@ def test_fetch_jwks_errors(emulator):
         fetch_jwks(f"http://127.0.0.1:{port}/jwks.json", timeout=2)
     with pytest.raises(TransportError):
         fetch_jwks("ftp://example.invalid/jwks.json")
+
+
+# --------------------------------------------------------------------------- never raises
+
+_segment = st.one_of(
+    st.text(max_size=40),
+    st.binary(max_size=40).map(b64),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                 lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=5), kids, max_size=3),
+                 max_leaves=8).map(lambda v: b64(json.dumps(v))),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(_segment, min_size=1, max_size=6).map(".".join)))
+def test_never_raises_and_text_is_safe(token):
+    r = inspect_token(token, now=NOW, secret=SECRET)
+    assert r.kind in ("jwt", "jwe", "opaque", "malformed")
+    assert (r.error is None) == (r.kind in ("jwt", "opaque"))
+    text = format_report(r, now=NOW) + summarize(r, now=NOW)
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F for c in text)
+    json.dumps(report_to_json(r))
