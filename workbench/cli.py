@@ -17,8 +17,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_NETWORK = 0, 1, 2, 3, 4
 DEFAULT_DEMO_PORT = 8765
 
 
-def _add_profiles_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--profiles", metavar="DIR", help="look for profiles in DIR first")
+def _add_profiles_dir(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # Subcommands repeat the option; SUPPRESS keeps a top-level `--profiles DIR` from being reset.
+    p.add_argument("--profiles", metavar="DIR", help="look for profiles in DIR first",
+                   default=None if top else argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="IoT Workbench: log in to IoT clouds, browse devices, inspect tokens, send and replay requests.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    _add_profiles_dir(parser)
+    _add_profiles_dir(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="start the emulated cloud (and the TUI on it)")
