@@ -34,6 +34,7 @@ import re
 import secrets
 import string
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -203,7 +204,7 @@ class World:
         self._add = r.getrandbits(32)
         self._inv = pow(self._mul, -1, 1 << 32)
         self.devices: LazyList[dict[str, Any]] = LazyList(self.count, self.list_item, lambda d: d["guid"])
-        self._queries: OrderedDict[Query, list[int]] = OrderedDict()
+        self._queries: OrderedDict[Query, Sequence[int]] = OrderedDict()
         self._lock = threading.Lock()
 
     # ---- entities
@@ -453,11 +454,12 @@ class World:
         if q.sort:
             key = self._sort_key(q.sort)
             found.sort(key=key, reverse=q.desc)
+        result = array("l", found)  # compact: a 100,000-device answer is 800 kB, not 3.6 MB
         with self._lock:
-            self._queries[q] = found
+            self._queries[q] = result
             while len(self._queries) > 12:
                 self._queries.popitem(last=False)
-        return found
+        return result
 
     def lookup(self, *, children: bool, entities: frozenset[int] | None, template: str) -> list[dict[str, Any]]:
         out = []
@@ -622,7 +624,7 @@ class IoTConnect:
 
     # ---- device host
 
-    def _query(self, request: Request, params: dict[str, str], parent: int | None = None,
+    def _query(self, params: dict[str, str], parent: int | None = None,
                entity: str | None = None) -> Query | Response:
         problems: list[tuple[str, str]] = []
         status: bool | None = None
@@ -683,7 +685,7 @@ class IoTConnect:
         if isinstance(claims, Response):
             return claims
         params = _params(request)
-        q = self._query(request, params, parent, entity)
+        q = self._query(params, parent, entity)
         if isinstance(q, Response):
             return q
         number = _int_param(params, "pageNumber", 1)
