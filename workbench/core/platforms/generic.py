@@ -1,0 +1,26 @@
+"""Adapter for `platform = "generic"` profiles: no device model is known, so the tree shows
+the profile's base URLs, each with a GET request to start exploring from in the composer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from ..requests import RequestSpec
+from .base import Adapter as BaseAdapter
+from .base import DeviceNode
+
+
+class Adapter(BaseAdapter):
+    platform = "generic"
+
+    def roots(self) -> list[DeviceNode]:
+        return [
+            DeviceNode(id=f"generic:url:{name}", kind="info", label=f"{name}: {url}",
+                       detail={"name": name, "url": url},
+                       request=RequestSpec(method="GET", url=url, name=f"GET {name}"))
+            for name, url in self.profile.urls.items()
+        ]
+
+    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        return iter(())
