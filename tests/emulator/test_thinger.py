@@ -327,6 +327,14 @@ def test_delete_device(fresh_emulator: EmulatorServer) -> None:
     assert HTTP.delete(dev + offline, headers=bearer(token)).status_code == 404
     names = [d["device"] for d in all_devices(fresh_emulator, token)]
     assert len(names) == 24 and offline not in names
+    # re-creating a deleted generated device puts it back once, as a new (never connected) device
+    users = base(fresh_emulator) + f"/v1/users/{USER}/devices"
+    r = HTTP.post(users, json={"device": offline, "credentials": "s3cret-pass"}, headers=bearer(token))
+    assert r.status_code == 200
+    again = [d["device"] for d in all_devices(fresh_emulator, token)]
+    assert again.count(offline) == 1 and len(again) == 25
+    assert HTTP.get(dev + offline, headers=bearer(token)).json()["connection"] == {"active": False}
+    assert HTTP.delete(dev + offline, headers=bearer(token)).status_code == 200
     # paging still works after a delete
     page = get(fresh_emulator, token, f"/v1/users/{USER}/devices", params={"index": 20, "count": 10}).json()
     assert [d["device"] for d in page] == names[20:]
@@ -481,8 +489,9 @@ def test_nodemcu_input_resources_keep_state(fresh_emulator: EmulatorServer) -> N
     assert HTTP.get(dev + "relay", headers=bearer(token)).json() == {"in": False}
 
 
-def test_nodemcu_io_and_run(emulator: EmulatorServer, session_token: str) -> None:
-    dev = base(emulator) + f"/v2/users/{USER}/devices/nodemcu/"
+def test_nodemcu_io_and_run(fresh_emulator: EmulatorServer) -> None:
+    session_token = login(fresh_emulator)["access_token"]
+    dev = base(fresh_emulator) + f"/v2/users/{USER}/devices/nodemcu/"
     r = HTTP.post(dev + "io", json={"in": {"value1": 20, "value2": 10}}, headers=bearer(session_token))
     assert r.status_code == 200 and r.json() == {"out": {"sum": 30, "mult": 200}}
     # the seed's curl example posts the document without "in"

@@ -218,7 +218,14 @@ class ThingerWorld:
         d = Device(device=device, name=name, description=description, type=dtype, enabled=enabled,
                    connected=False, conn_ts=None, created=ts, modified=ts, ip_address="",
                    rx_bytes=0, tx_bytes=0, credentials=credentials)
-        self.devices.add(d)
+        idx = self._index_hint(device)
+        if idx is not None and idx < self.devices.count and self.devices.factory(idx).device == device:
+            # Re-creating a deleted generated device: it takes its old place in the list
+            # (LazyList.add would list the generated original again as well).
+            self.devices.removed.discard(device)
+            self.devices.update(d)
+        else:
+            self.devices.add(d)
         return d
 
     def update(self, device: Device, **changes: Any) -> Device:
