@@ -71,7 +71,8 @@ class EmulatorServer:
         self.app, self.ctx = create_app(config)
         self.sock = bind_socket(host, port)
         self.host, self.port = self.sock.getsockname()[:2]
-        self._config = uvicorn.Config(self.app, log_level=log_level, lifespan="off", access_log=False)
+        self._config = uvicorn.Config(self.app, log_level=log_level, lifespan="off", access_log=False,
+                                      timeout_graceful_shutdown=1)
         self.server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
 
@@ -113,7 +114,8 @@ def serve_forever(host: str, port: int, config: EmulatorConfig, on_ready=None) -
 
     app, _ = create_app(config)
     sock = bind_socket(host, port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                                          timeout_graceful_shutdown=1))
     if on_ready:
         on_ready(sock.getsockname()[:2])
     try:

@@ -123,7 +123,13 @@ class LazyList(Generic[T]):
 
     def add(self, item: T) -> None:
         key = self.key_of(item)
-        self.removed.discard(key)
+        if key in self.removed:
+            # Re-adding a removed key: it must not show twice (once generated, once added).
+            self.removed.discard(key)
+            self.added = [a for a in self.added if self.key_of(a) != key]
+            if self.get(key) is not None:  # a generated item has this key: replace it in place
+                self.changed[key] = item
+                return
         self.added.append(item)
 
     def remove(self, key: str) -> None:

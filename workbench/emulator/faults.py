@@ -112,7 +112,9 @@ class FaultMiddleware:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
             raise ConnectionResetError("emulated connection reset")
-        if not (f.truncate or f.invalid_json or f.huge_body_mb):
+        accept = dict(scope.get("headers", [])).get(b"accept", b"")
+        if b"text/event-stream" in accept or not (f.truncate or f.invalid_json or f.huge_body_mb):
+            # Body faults never buffer a live event stream (it would never answer).
             await self.app(scope, receive, send)
             return
         await self._rewrite(scope, receive, send, f)
