@@ -182,7 +182,7 @@ def _send_with_redirects(client: httpx.Client, request: httpx.Request, auth: Any
 
 async def _send_with_redirects_async(client: httpx.AsyncClient, request: httpx.Request, auth: Any) -> httpx.Response:
     try:
-        from .http import send_following_redirects_async
+        from .http import asend_following_redirects
     except ImportError:  # pragma: no cover - during bootstrap
         return await (client.send(request, auth=auth) if auth is not None else client.send(request))
-    return await send_following_redirects_async(client, request, auth=auth)
+    return await asend_following_redirects(client, request, auth=auth)
