@@ -1,0 +1,222 @@
+"""`workbench login PROFILE [--json] [--trace] [--no-browser]` and `workbench logout PROFILE`.
+
+Secrets come from the environment variables the profile names, demo values (demo
+profiles), the keyring, or a prompt when stdin is a terminal — never from argv.
+
+`login --json` prints one object (stable; documented in docs/profiles.md)::
+
+    {"version": 1, "ok": true, "profile", "platform", "flow", "flow_label",
+     "principal": str | null, "token_type", "expires_at": ISO-8601 UTC | null,
+     "expires_in": seconds | null, "refreshable": bool, "scope": str | null,
+     "store": "keyring" | "file: <path>" | "memory only", "notes": [str],
+     "error": null, "trace": [Exchange...] (only with --trace)}
+
+On failure ``ok`` is false and ``error`` is
+``{"type", "step", "status", "message", "server_message", "hint"}``.
+Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
+from workbench.core.auth.base import AuthTrace
+from workbench.core.errors import (
+    AuthError,
+    ConfigError,
+    ResponseError,
+    SecretError,
+    StoreError,
+    TransportError,
+    WorkbenchError,
+)
+from workbench.core.profiles import get_profile
+from workbench.core.secrets import SecretResolver, escape_control, tty_prompter
+from workbench.core.session import Session, describe_principal, expires_text
+from workbench.core.store import TokenStore
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def exit_code_for(err: WorkbenchError) -> int:
+    if isinstance(err, AuthError | SecretError):
+        return EXIT_AUTH
+    if isinstance(err, TransportError):
+        return EXIT_NETWORK
+    if isinstance(err, ResponseError):
+        return EXIT_NETWORK
+    return EXIT_USAGE
+
+
+def error_json(err: WorkbenchError) -> dict[str, Any]:
+    return {
+        "type": type(err).__name__,
+        "step": getattr(err, "step", None),
+        "status": getattr(err, "status", None),
+        "message": err.message,
+        "server_message": getattr(err, "server_message", None),
+        "hint": err.hint,
+    }
+
+
+def trace_json(traces: list[AuthTrace]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for trace in traces:
+        item = trace.to_json()
+        item["kind"] = getattr(trace, "kind", "login")
+        out.append(item)
+    return out
+
+
+def print_trace(traces: list[AuthTrace], out=sys.stderr) -> None:
+    for trace in traces:
+        print(f"--- auth trace: {getattr(trace, 'kind', 'login')}", file=out)
+        for note in trace.notes:
+            print(f"  note: {note}", file=out)
+        for ex in trace.exchanges:
+            status = ex.status if ex.status is not None else f"no answer ({ex.error})"
+            print(f"  [{ex.step}] {ex.method} {ex.url} -> {status} ({ex.elapsed_ms:.0f} ms)", file=out)
+            for k, v in ex.request_headers.items():
+                print(f"      > {k}: {v}", file=out)
+            if ex.request_body:
+                print(f"      > {ex.request_body}", file=out)
+            for k, v in ex.response_headers.items():
+                print(f"      < {k}: {v}", file=out)
+            if ex.response_body:
+                print(f"      < {ex.response_body}", file=out)
+        if trace.failure:
+            f = trace.failure
+            print(f"  FAILED at step '{f.step}': {f.message}", file=out)
+            if f.server_message:
+                print(f"      server said: {f.server_message}", file=out)
+            if f.hint:
+                print(f"      hint: {f.hint}", file=out)
+
+
+def print_failure(err: WorkbenchError, out=sys.stderr) -> None:
+    step = getattr(err, "step", None)
+    lead = f"login failed at step '{step}'" if step else "login failed"
+    print(f"workbench: {lead}: {escape_control(err.message)}", file=out)
+    said = getattr(err, "server_message", None)
+    if said:
+        print(f"  server said: {escape_control(said)}", file=out)
+    if err.hint:
+        print(f"  hint: {escape_control(err.hint)}", file=out)
+
+
+def _open_browser(url: str) -> bool:
+    import webbrowser
+
+    try:
+        return bool(webbrowser.open(url))
+    except Exception:
+        return False
+
+
+def _show_url(url: str) -> None:
+    print("Open this URL in your browser to log in:", file=sys.stderr)
+    print(f"  {url}", file=sys.stderr, flush=True)
+
+
+def login(args: argparse.Namespace) -> int:
+    try:
+        profile = get_profile(args.profile, getattr(args, "profiles", None))
+    except ConfigError as err:
+        if args.json:
+            print(json.dumps({"version": 1, "ok": False, "profile": args.profile, "error": error_json(err)},
+                             indent=2))
+        else:
+            print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        return EXIT_USAGE
+    spec = profile.auth.spec
+    resolver = SecretResolver(prompter=tty_prompter())
+    store = TokenStore()
+    session = Session(profile, resolver=resolver, store=store)
+    if spec.legacy and not args.json:
+        print(f"note: {spec.label}: your password is sent to the token endpoint", file=sys.stderr)
+    if profile.tls_note and not args.json:
+        print(f"WARNING: {profile.tls_note}", file=sys.stderr)
+    open_browser = None if args.no_browser else _open_browser
+    error: WorkbenchError | None = None
+    try:
+        tokens = session.login(open_browser=open_browser, show_url=_show_url)
+    except WorkbenchError as err:
+        error = err
+        tokens = None
+    finally:
+        session.close()
+    notes = list(dict.fromkeys(session.store_notes + store.notes))
+    if error is not None:
+        code = exit_code_for(error)
+        if args.json:
+            out: dict[str, Any] = {"version": 1, "ok": False, "profile": profile.name,
+                                   "platform": profile.platform, "flow": spec.name,
+                                   "flow_label": spec.label, "notes": notes, "error": error_json(error)}
+            if args.trace:
+                out["trace"] = trace_json(session.traces)
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            if args.trace:
+                print_trace(session.traces)
+            print_failure(error)
+        return code
+    assert tokens is not None
+    who = describe_principal(tokens)
+    remaining = tokens.remaining()
+    refreshable = bool(tokens.refresh_token) or session.flow.can_login_unattended(resolver)
+    if args.json:
+        out = {
+            "version": 1, "ok": True, "profile": profile.name, "platform": profile.platform,
+            "flow": spec.name, "flow_label": spec.label,
+            "principal": escape_control(who) if who else None,
+            "token_type": tokens.token_type, "expires_at": _iso(tokens.expires_at),
+            "expires_in": int(remaining) if remaining is not None else None,
+            "refreshable": refreshable, "scope": tokens.scope,
+            "store": store.kind, "notes": notes, "error": None,
+        }
+        if args.trace:
+            out["trace"] = trace_json(session.traces)
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if args.trace:
+        print_trace(session.traces)
+    as_who = f" as {escape_control(who)}" if who else ""
+    print(f"Logged in to {profile.name} ({spec.label}){as_who}.")
+    when = _iso(tokens.expires_at)
+    print(f"  token {expires_text(tokens)}" + (f" (at {when})" if when else "")
+          + ("; it renews by itself" if refreshable and when else ""))
+    kind = store.kind
+    if kind == "keyring":
+        print("  tokens are stored in the OS keyring")
+    else:
+        print(f"  tokens are stored in {kind[len('file: '):]} (readable only by you; no keyring available)")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return EXIT_OK
+
+
+def logout(args: argparse.Namespace) -> int:
+    name = args.profile
+    # a broken or removed profile's tokens can still be forgotten by name
+    with contextlib.suppress(ConfigError):
+        name = get_profile(args.profile, getattr(args, "profiles", None)).name
+    store = TokenStore()
+    try:
+        removed = store.delete(name)
+    except StoreError as err:
+        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        return EXIT_USAGE
+    if removed:
+        print(f"Logged out of {name}: its tokens were removed ({store.kind}).")
+    else:
+        print(f"No stored tokens for {name}; nothing to do.")
+    return EXIT_OK
+

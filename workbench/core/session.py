@@ -1,0 +1,454 @@
+"""A session: one profile's tokens, kept fresh, and an httpx.Auth that signs requests with them.
+
+- ``login()`` runs the profile's flow (recording an AuthTrace) and stores the tokens.
+- ``auth`` (SessionAuth) signs each request the way the platform expects, only for the
+  profile's own origins (scheme, host, port) and never over plain http except to
+  loopback; a request to any other origin (a redirect hop, say) has every credential the
+  flow uses stripped, headers and query parameters alike.
+- Before expiry (TokenSet.needs_refresh's early window) the session refreshes; only one
+  refresh runs at a time (a second caller waits and reuses its result). A 401 is retried
+  exactly once with renewed tokens. A refused refresh (invalid_grant, revoked, reused)
+  leads to ONE unattended re-login when the flow can log in without a person, else to
+  LoginRequired — never a loop.
+- A rotated refresh token is written to the token store before the new access token is
+  used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from .auth.base import AuthFlow, AuthTrace, Exchange, Failure, FlowContext, TokenSet, load_flow
+from .errors import AuthError, LoginRequired, StoreError, WorkbenchError
+from .http import make_async_client, make_client
+from .profiles import Origin, Profile
+from .secrets import Prompter, Redactor, SecretResolver
+from .store import TokenStore
+
+MAX_TRACES = 50
+MAX_RETRY_AFTER = 10.0
+
+
+def describe_principal(tokens: TokenSet | None) -> str | None:
+    """Who these tokens belong to, from the flow's note or the tokens' claims."""
+    if tokens is None:
+        return None
+    given = tokens.extra.get("principal") if isinstance(tokens.extra, dict) else None
+    if isinstance(given, str) and given:
+        return given
+    try:
+        from .tokens import inspect_token, principal
+    except ImportError:  # pragma: no cover - the inspector ships with the package
+        return None
+    for token in (tokens.id_token, tokens.access_token):
+        if not token:
+            continue
+        try:
+            who = principal(inspect_token(token))
+        except Exception:
+            who = None
+        if who:
+            return who
+    return None
+
+
+def strip_credentials(request: httpx.Request, names: tuple[str, ...]) -> bool:
+    """Remove every header and query parameter named in `names` (case-insensitively).
+    True when something was removed."""
+    if not names:
+        return False
+    lowered = {n.lower() for n in names}
+    removed = False
+    for key in list(request.headers.keys()):
+        if key.lower() in lowered:
+            del request.headers[key]
+            removed = True
+    params = request.url.params
+    if any(k.lower() in lowered for k in params):
+        kept = [(k, v) for k, v in params.multi_items() if k.lower() not in lowered]
+        request.url = request.url.copy_with(query=urlencode(kept).encode("ascii") if kept else None)
+        removed = True
+    return removed
+
+
+class Session:
+    """One profile's login state. Thread-safe; use `auth` with any httpx client."""
+
+    def __init__(self, profile: Profile, *, resolver: SecretResolver | None = None,
+                 store: TokenStore | None = None, prompter: Prompter | None = None,
+                 persist: bool = True, timeout: float = 30.0) -> None:
+        self.profile = profile
+        self.resolver = resolver or SecretResolver(prompter=prompter)
+        self.store = store if store is not None else TokenStore()
+        self.persist = persist
+        self.timeout = timeout
+        self.flow: AuthFlow = load_flow(profile)
+        self.origins: set[Origin] = profile.origins()
+        self.trace: AuthTrace | None = None
+        self.traces: list[AuthTrace] = []
+        self.store_notes: list[str] = []
+        self._tokens: TokenSet | None = None
+        self._lock = threading.RLock()  # single flight: one login / refresh at a time
+        self._http: httpx.Client | None = None
+        self._exchange_listeners: list[Callable[[Exchange], None]] = []
+        self._token_listeners: list[Callable[[TokenSet | None], None]] = []
+        self._auth: SessionAuth | None = None
+        self.stats = {"logins": 0, "refreshes": 0, "retries_401": 0}
+
+    # --- construction ---------------------------------------------------------------------
+    @classmethod
+    def restore(cls, profile: Profile, *, store: TokenStore | None = None,
+                resolver: SecretResolver | None = None, prompter: Prompter | None = None) -> Session | None:
+        """A session with the tokens stored for `profile` (same origins), or None."""
+        store = store if store is not None else TokenStore()
+        tokens = store.get(profile.name, profile.origins())
+        if tokens is None:
+            return None
+        session = cls(profile, resolver=resolver, store=store, prompter=prompter)
+        session._tokens = tokens
+        return session
+
+    # --- state ----------------------------------------------------------------------------
+    @property
+    def tokens(self) -> TokenSet | None:
+        return self._tokens
+
+    @property
+    def logged_in(self) -> bool:
+        return self._tokens is not None
+
+    def on_exchange(self, listener: Callable[[Exchange], None]) -> None:
+        """Call `listener` with every auth exchange (login, refresh) as it happens."""
+        self._exchange_listeners.append(listener)
+
+    def on_tokens(self, listener: Callable[[TokenSet | None], None]) -> None:
+        """Call `listener` whenever the tokens change (login, refresh, logout)."""
+        self._token_listeners.append(listener)
+
+    def status(self) -> dict[str, Any]:
+        tokens = self._tokens
+        spec = self.profile.auth.spec
+        remaining = tokens.remaining() if tokens else None
+        return {
+            "profile": self.profile.name,
+            "platform": self.profile.platform,
+            "flow": spec.name,
+            "flow_label": spec.label,
+            "logged_in": tokens is not None,
+            "principal": describe_principal(tokens),
+            "token_type": tokens.token_type if tokens else None,
+            "expires_at": tokens.expires_at if tokens else None,
+            "expires_in": int(remaining) if remaining is not None else None,
+            "expired": bool(remaining is not None and remaining <= 0),
+            "needs_refresh": bool(tokens and tokens.needs_refresh()),
+            "has_refresh_token": bool(tokens and tokens.refresh_token),
+            "scope": tokens.scope if tokens else None,
+            "store": self.store.kind if self.persist else "memory only",
+        }
+
+    # --- the HTTP client the flows use ---------------------------------------------------
+    def _flow_client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = make_client(self.profile, timeout=self.timeout)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- traces ---------------------------------------------------------------------------
+    def _begin(self, kind: str) -> AuthTrace:
+        redactor = Redactor(self.resolver.handed_out)
+        if self._tokens is not None:
+            for value in self._tokens.secrets():
+                redactor.add(value)
+        trace = AuthTrace(redactor)
+        trace.kind = kind  # type: ignore[attr-defined]
+        for listener in self._exchange_listeners:
+            trace.subscribe(listener)
+        trace.note(f"{kind} with {self.profile.auth.spec.label} for profile '{self.profile.name}'")
+        self.trace = trace
+        self.traces.append(trace)
+        del self.traces[:-MAX_TRACES]
+        return trace
+
+    def _context(self, trace: AuthTrace, open_browser: Callable[[str], bool] | None = None,
+                 show_url: Callable[[str], None] | None = None,
+                 cancelled: threading.Event | None = None) -> FlowContext:
+        return FlowContext(self.profile, self._flow_client(), self.resolver, trace,
+                           open_browser=open_browser, show_url=show_url, cancelled=cancelled)
+
+    @staticmethod
+    def _fail(trace: AuthTrace, err: WorkbenchError) -> None:
+        if isinstance(err, AuthError):
+            trace.fail(err)
+        else:
+            step = "network" if type(err).__name__ == "TransportError" else "secrets" \
+                if type(err).__name__ == "SecretError" else "?"
+            trace.failure = Failure(step=step, message=err.message, server_message=None, hint=err.hint)
+
+    def _run(self, trace: AuthTrace, ctx: FlowContext, call: Callable[[], TokenSet]) -> TokenSet:
+        """Run a flow step; a 429 the flow did not handle itself is waited out once (<= 10 s)."""
+        try:
+            try:
+                return call()
+            except AuthError as err:
+                if err.status != 429 or getattr(err, "rate_limit_handled", False) or self.profile.auth.spec.interactive:
+                    raise
+                wait = self._retry_after(trace)
+                if wait is None or wait > MAX_RETRY_AFTER:
+                    hint = f"wait {wait:.0f} s before trying again" if wait is not None else "wait a minute and try again"
+                    raise AuthError(err.message, step=err.step, status=429, server_message=err.server_message,
+                                    hint=hint) from None
+                trace.note(f"rate limited (429); waiting {wait:g} s as Retry-After says, then trying once more")
+                if ctx.cancelled.wait(wait):
+                    raise AuthError("cancelled", step=err.step) from None
+                return call()
+        except WorkbenchError as err:
+            self._fail(trace, err)
+            raise
+
+    @staticmethod
+    def _retry_after(trace: AuthTrace) -> float | None:
+        from .auth.oauth2_common import retry_after_seconds
+
+        for ex in reversed(trace.exchanges):
+            if ex.status == 429:
+                value = next((v for k, v in ex.response_headers.items() if k.lower() == "retry-after"), None)
+                return retry_after_seconds(value)
+        return None
+
+    # --- adopting tokens ------------------------------------------------------------------
+    def _adopt(self, tokens: TokenSet, trace: AuthTrace | None, *, persist: bool = True) -> None:
+        """Persist (first), then make `tokens` the ones requests use."""
+        if persist and self.persist:
+            try:
+                self.store.put(self.profile.name, tokens, self.origins)
+            except StoreError as err:
+                self.store_notes.append(err.describe())
+                if trace is not None:
+                    trace.note(f"the tokens could not be stored: {err.message}")
+            self.store_notes.extend(n for n in self.store.notes if n not in self.store_notes)
+        self._tokens = tokens
+        for listener in list(self._token_listeners):
+            listener(tokens)
+
+    def _stored(self) -> TokenSet | None:
+        if not self.persist:
+            return None
+        try:
+            return self.store.get(self.profile.name, self.origins)
+        except StoreError as err:
+            self.store_notes.append(err.describe())
+            return None
+
+    # --- login / refresh / logout ----------------------------------------------------------
+    def login(self, open_browser: Callable[[str], bool] | None = None,
+              show_url: Callable[[str], None] | None = None,
+              cancelled: threading.Event | None = None) -> TokenSet:
+        """Run the profile's flow now (asking for secrets / opening the browser as needed)."""
+        with self._lock:
+            return self._login_locked(open_browser, show_url, cancelled)
+
+    def _login_locked(self, open_browser: Callable[[str], bool] | None = None,
+                      show_url: Callable[[str], None] | None = None,
+                      cancelled: threading.Event | None = None, kind: str = "login") -> TokenSet:
+        trace = self._begin(kind)
+        ctx = self._context(trace, open_browser, show_url, cancelled)
+        tokens = self._run(trace, ctx, lambda: self.flow.login(ctx))
+        self.stats["logins"] += 1
+        self._adopt(tokens, trace)
+        return tokens
+
+    def ensure_fresh(self) -> TokenSet:
+        """Tokens good to use now: refreshed inside the early window, logged in unattended
+        when possible; LoginRequired otherwise."""
+        tokens = self._tokens
+        if tokens is not None and not tokens.needs_refresh():
+            return tokens
+        return self._renew(tokens)
+
+    def force_refresh(self) -> TokenSet:
+        """Renew now, whatever the expiry says."""
+        return self._renew(self._tokens, force=True)
+
+    def _renew(self, seen: TokenSet | None, *, force: bool = False) -> TokenSet:
+        """Single flight: callers that saw the same tokens wait for one renewal and share it."""
+        with self._lock:
+            current = self._tokens
+            if current is not None and not current.needs_refresh() and (
+                    seen is None or current.access_token != seen.access_token):
+                return current  # someone renewed while we waited
+            if current is not None and not force and seen is not None and \
+                    current.access_token == seen.access_token and not current.needs_refresh():
+                return current
+            stored = self._stored()
+            if stored is not None and not stored.needs_refresh() and (
+                    current is None or (stored.access_token != current.access_token
+                                        and stored.obtained_at > current.obtained_at)) and (
+                    seen is None or stored.access_token != seen.access_token):
+                self._adopt(stored, None, persist=False)  # another process renewed them
+                return stored
+            if current is None:
+                if self.flow.can_login_unattended(self.resolver):
+                    return self._login_locked(kind="login (unattended)")
+                raise LoginRequired(f"not logged in with profile '{self.profile.name}'", step="login",
+                                    hint=f"log in first: workbench login {self.profile.name}")
+            return self._refresh_locked(current)
+
+    def _refresh_locked(self, current: TokenSet) -> TokenSet:
+        trace = self._begin("refresh")
+        ctx = self._context(trace)
+        try:
+            new = self._run(trace, ctx, lambda: self.flow.refresh(ctx, current))
+        except LoginRequired as err:
+            stored = self._stored()
+            if self.persist and stored is not None and stored.refresh_token == current.refresh_token:
+                try:
+                    self.store.delete(self.profile.name)
+                except StoreError as store_err:
+                    self.store_notes.append(store_err.describe())
+            self._tokens = None
+            for listener in list(self._token_listeners):
+                listener(None)
+            if self.flow.can_login_unattended(self.resolver):
+                trace.note("the refresh was refused; logging in again once, without asking "
+                           "(the profile's secrets are available)")
+                return self._login_locked(kind="login (after a refused refresh)")
+            raise err
+        self.stats["refreshes"] += 1
+        self._adopt(new, trace)  # a rotated refresh token is stored before the new access token is used
+        return new
+
+    def renew_after_401(self, used: TokenSet) -> TokenSet | None:
+        """New tokens after the server refused `used` (None when renewing cannot help)."""
+        with self._lock:
+            current = self._tokens
+            if current is not None and current.access_token != used.access_token:
+                return current  # another caller already renewed
+            self.stats["retries_401"] += 1
+            new = self._renew(used, force=True)
+        return None if new.access_token == used.access_token else new
+
+    def logout(self) -> bool:
+        """Forget the tokens here and in the store. True when the store had some."""
+        with self._lock:
+            self._tokens = None
+            removed = False
+            if self.persist:
+                removed = self.store.delete(self.profile.name)
+            for listener in list(self._token_listeners):
+                listener(None)
+            return removed
+
+    # --- signing ----------------------------------------------------------------------------
+    def may_sign(self, url: httpx.URL | str) -> bool:
+        """True when a token of this profile may be attached to a request to `url`."""
+        origin = Origin.of(str(url))
+        if origin not in self.origins:
+            return False
+        return origin.scheme == "https" or (origin.scheme == "http" and origin.is_loopback)
+
+    def _check_target(self, request: httpx.Request) -> bool:
+        """Strip credentials from requests that must not carry them; True when signing is allowed."""
+        names = self.flow.credential_names()
+        if not names:
+            return False
+        origin = Origin.of(str(request.url))
+        if origin not in self.origins:
+            strip_credentials(request, names)
+            return False
+        if origin.scheme != "https" and not (origin.scheme == "http" and origin.is_loopback):
+            strip_credentials(request, names)
+            raise AuthError(f"refusing to send the token to {origin} over plain {origin.scheme}",
+                            step="sign", hint="use https; plain http is only allowed to this machine (loopback)")
+        return True
+
+    def sign(self, request: httpx.Request, tokens: TokenSet | None = None) -> TokenSet | None:
+        """Attach credentials to `request` if its origin allows it; returns the tokens used."""
+        if not self._check_target(request):
+            return None
+        tokens = tokens or self.ensure_fresh()
+        self.flow.apply(request, tokens)
+        return tokens
+
+    async def asign(self, request: httpx.Request, tokens: TokenSet | None = None) -> TokenSet | None:
+        if not self._check_target(request):
+            return None
+        if tokens is None:
+            current = self._tokens
+            if current is not None and not current.needs_refresh():
+                tokens = current
+            else:
+                tokens = await asyncio.to_thread(self.ensure_fresh)
+        self.flow.apply(request, tokens)
+        return tokens
+
+    @property
+    def auth(self) -> SessionAuth:
+        if self._auth is None:
+            self._auth = SessionAuth(self)
+        return self._auth
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An httpx.Client for this profile with the session's auth attached (no automatic
+        redirects: use workbench.core.http.send_following_redirects)."""
+        kwargs.setdefault("timeout", self.timeout)
+        return make_client(self.profile, auth=self.auth, **kwargs)
+
+    def async_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        kwargs.setdefault("timeout", self.timeout)
+        return make_async_client(self.profile, auth=self.auth, **kwargs)
+
+
+class SessionAuth(httpx.Auth):
+    """httpx.Auth over a Session: signs, refreshes early, retries a 401 exactly once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        used = self.session.sign(request)
+        response = yield request
+        if response.status_code == 401 and used is not None:
+            new = self.session.renew_after_401(used)
+            if new is not None and self.session.sign(request, new) is not None:
+                yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        used = await self.session.asign(request)
+        response = yield request
+        if response.status_code == 401 and used is not None:
+            new = await asyncio.to_thread(self.session.renew_after_401, used)
+            if new is not None and await self.session.asign(request, new) is not None:
+                yield request
+
+
+def expires_text(tokens: TokenSet | None, now: float | None = None) -> str:
+    """"expires in 1 h 59 min" / "expired 3 min ago" / "no expiry" for these tokens."""
+    if tokens is None:
+        return "not logged in"
+    remaining = tokens.remaining(now if now is not None else time.time())
+    if remaining is None:
+        return "no expiry known"
+    try:
+        from .tokens import humanize_delta
+
+        return humanize_delta(remaining, future="expires", past="expired")
+    except ImportError:  # pragma: no cover
+        mins = int(abs(remaining) // 60)
+        return f"expires in {mins} min" if remaining > 0 else f"expired {mins} min ago"

@@ -1,0 +1,254 @@
+"""The token store: where a login's tokens live between runs.
+
+The OS keyring (service "iot-workbench", one entry per profile name) when one answers
+within about 3 s, else a JSON file readable only by you (0600) in the user data dir,
+written atomically. ``kind`` says which, for the visible note ("keyring" or
+"file: <path>"). WORKBENCH_KEYRING=0 turns the keyring off (tests do).
+
+Each entry keeps the origins (scheme, host, port) of the profile that obtained the
+tokens; ``get`` returns nothing for a profile whose origins differ, so a token never
+follows a profile that was edited to point somewhere else.
+
+File format (``tokens.json``)::
+
+    {"version": 1, "profiles": {"<name>": {"origins": ["https://api.thinger.io:443"],
+                                           "saved_at": 1700000000.0, "tokens": {TokenSet}}}}
+
+A file that cannot be read as that shape is never overwritten silently: it is moved aside
+to ``tokens.json.corrupt-<timestamp>`` and reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .atomic import atomic_write
+from .auth.base import TokenSet
+from .errors import StoreError
+from .secrets import KEYRING_SERVICE, keyring_get, keyring_set
+
+FILE_NAME = "tokens.json"
+KEYRING_PREFIX = "tokens:"
+KEYRING_TIMEOUT = 3.0
+
+
+def _origin_strings(origins: Iterable[Any] | None) -> list[str]:
+    return sorted({str(o) for o in origins or ()})
+
+
+def keyring_usable(timeout: float = KEYRING_TIMEOUT) -> bool:
+    """True when an OS keyring backend answers (not the 'fail' / 'null' backends) in time."""
+    if os.environ.get("WORKBENCH_KEYRING", "1") == "0":
+        return False
+    import concurrent.futures
+
+    def probe() -> bool:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring) or type(backend).__module__.endswith(("null", "fail")):
+            return False
+        if getattr(backend, "priority", 1) <= 0:
+            return False
+        # chained backends: usable only if something real sits behind them
+        inner = getattr(backend, "backends", None)
+        if inner is not None and not inner:
+            return False
+        keyring.get_password(KEYRING_SERVICE, KEYRING_PREFIX + "__probe__")
+        return True
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        return bool(pool.submit(probe).result(timeout=timeout))
+    except Exception:
+        return False
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _keyring_delete(key: str, timeout: float = KEYRING_TIMEOUT) -> None:
+    import concurrent.futures
+
+    def delete() -> None:
+        import keyring
+
+        with contextlib.suppress(Exception):
+            keyring.delete_password(KEYRING_SERVICE, key)
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        pool.submit(delete).result(timeout=timeout)
+    except Exception:
+        pass
+    finally:
+        pool.shutdown(wait=False)
+
+
+class TokenStore:
+    """Tokens per profile name, in the keyring or a 0600 file (see the module doc)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, use_keyring: bool | None = None) -> None:
+        self.path = Path(path) if path is not None else paths.data_dir() / FILE_NAME
+        self._use_keyring = use_keyring
+        self._lock = threading.RLock()
+        self.notes: list[str] = []  # things the user should be told (corrupt file moved aside, ...)
+
+    # --- which backend -------------------------------------------------------------------
+    @property
+    def uses_keyring(self) -> bool:
+        if self._use_keyring is None:
+            self._use_keyring = keyring_usable()
+        return self._use_keyring
+
+    @property
+    def kind(self) -> str:
+        """"keyring" or "file: <path>" — shown to the user next to a login."""
+        return "keyring" if self.uses_keyring else f"file: {self.path}"
+
+    # --- public API ----------------------------------------------------------------------
+    def get(self, profile_name: str, origins: Iterable[Any] | None = None) -> TokenSet | None:
+        """The tokens saved for `profile_name`, or None (absent, or saved for other origins).
+
+        Raises StoreError when the store file is corrupt (after moving it aside)."""
+        entry = self._entry(profile_name)
+        if entry is None:
+            return None
+        if origins is not None and _origin_strings(entry.get("origins")) != _origin_strings(origins):
+            return None
+        try:
+            return TokenSet.from_json(entry["tokens"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, profile_name: str, tokens: TokenSet, origins: Iterable[Any]) -> None:
+        entry = {"origins": _origin_strings(origins), "saved_at": time.time(), "tokens": tokens.to_json()}
+        if self.uses_keyring:
+            if keyring_set(KEYRING_PREFIX + profile_name, json.dumps(entry), timeout=KEYRING_TIMEOUT):
+                # a stale copy in the file must not outlive the keyring one
+                with self._lock, self._file_lock():
+                    data = self._read_file(strict=False)
+                    if profile_name in data["profiles"]:
+                        del data["profiles"][profile_name]
+                        self._write_file(data)
+                return
+            self._use_keyring = False
+            self.notes.append(f"the keyring did not answer; tokens are kept in {self.path} (mode 0600)")
+        with self._lock, self._file_lock():
+            data = self._read_file(strict=False)
+            data["profiles"][profile_name] = entry
+            self._write_file(data)
+
+    def delete(self, profile_name: str) -> bool:
+        """Forget `profile_name`'s tokens everywhere. True when something was removed."""
+        removed = False
+        if self.uses_keyring:
+            if keyring_get(KEYRING_PREFIX + profile_name, timeout=KEYRING_TIMEOUT):
+                removed = True
+            _keyring_delete(KEYRING_PREFIX + profile_name)
+        with self._lock, self._file_lock():
+            data = self._read_file(strict=False)
+            if profile_name in data["profiles"]:
+                del data["profiles"][profile_name]
+                self._write_file(data)
+                removed = True
+        return removed
+
+    def names(self) -> list[str]:
+        """Profile names with tokens in the file (the keyring cannot be listed)."""
+        with self._lock:
+            return sorted(self._read_file(strict=False)["profiles"])
+
+    # --- internals -----------------------------------------------------------------------
+    def _entry(self, profile_name: str) -> dict[str, Any] | None:
+        if self.uses_keyring:
+            raw = keyring_get(KEYRING_PREFIX + profile_name, timeout=KEYRING_TIMEOUT)
+            if raw:
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    entry = None
+                if isinstance(entry, dict) and isinstance(entry.get("tokens"), dict):
+                    return entry
+        with self._lock:
+            data = self._read_file(strict=True)
+        entry = data["profiles"].get(profile_name)
+        return entry if isinstance(entry, dict) and isinstance(entry.get("tokens"), dict) else None
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An advisory lock so two workbench processes do not interleave read-modify-write."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _read_file(self, *, strict: bool) -> dict[str, Any]:
+        """The parsed file, or an empty store. A corrupt file is moved aside (and, when
+        `strict`, reported as StoreError; otherwise noted in `notes`)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {"version": 1, "profiles": {}}
+        except OSError as exc:
+            raise StoreError(f"cannot read the token store {self.path}: {exc.strerror or exc}",
+                             hint="check the file's permissions") from None
+        problem: str | None = None
+        data: Any = None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            problem = f"not valid JSON ({exc})"
+        if problem is None and not (isinstance(data, dict) and isinstance(data.get("profiles"), dict)):
+            problem = "not a token store (no 'profiles' table)"
+        if problem is None:
+            return data
+        aside = self._move_aside()
+        note = (f"the token store {self.path} was corrupt ({problem}); it was moved aside to {aside} "
+                "and a new one is started: log in again")
+        self.notes.append(note)
+        if strict:
+            raise StoreError(note, hint=f"inspect or delete {aside}; `workbench login PROFILE` stores fresh tokens")
+        return {"version": 1, "profiles": {}}
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            os.replace(self.path, target)
+        except OSError as exc:
+            raise StoreError(f"the token store {self.path} is corrupt and could not be moved aside: {exc}",
+                             hint="move or delete the file yourself") from None
+        return target
+
+    def _write_file(self, data: dict[str, Any]) -> None:
+        data = {"version": 1, "profiles": data.get("profiles", {})}
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        try:
+            atomic_write(self.path, text, mode=0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot write the token store {self.path}: {exc.strerror or exc}",
+                             hint="check that the data directory is writable (WORKBENCH_DATA_DIR)") from None
