@@ -122,6 +122,8 @@ class Profile:
         """Origins a token from this profile may be sent to: its URLs and its auth endpoints."""
         found = {Origin.of(u) for u in self.urls.values()}
         for key, value in self.auth.params.items():
+            if key == "redirect_uri":  # where the browser goes back to, never where tokens go
+                continue
             if FLOWS[self.auth.flow].params.get(key, Param("str")).kind == "url" and isinstance(value, str):
                 found.add(Origin.of(value))
         return found

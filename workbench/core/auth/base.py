@@ -292,8 +292,11 @@ class FlowContext:
                             hint="the server did not answer in time; check the URL or try again") from None
         except httpx.HTTPError as exc:
             self.trace.record(step, request, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
-            raise TransportError(f"the {step} step could not reach {request.url.host}: {exc}",
-                                 hint="check the URL and your network; is the server running?") from None
+            from ..http import transport_error
+
+            err = transport_error(exc, request.url)
+            raise TransportError(f"the {step} step could not reach {request.url.host}: {err.message}",
+                                 hint=err.hint) from None
         self.trace.record(step, request, response, time.perf_counter() - start)
         return response
 
