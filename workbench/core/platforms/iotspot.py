@@ -1,0 +1,176 @@
+"""iotspot device tree over the MODELLED open API (the real iotspot API is not public).
+
+Tree::
+
+    info      "iotspot API (modelled: the real API is not public)"
+    entity    workspace "Amsterdam office"        GET {api}/workspaces/{id}
+      entity  location "Floor 1 - North zone"     GET {api}/locations/{id}
+        device desk "Desk 1N-001 (desk-000001)"   GET {api}/desks/{id}   status from sensor.online,
+                                                  badge = occupancy status (occupied / free / unknown)
+
+`{api}` is the profile's ``[urls] api`` (for the emulator ``{{demo_url}}/iotspot/api/v1``).
+Lists are paged with ``page`` (1-based) and ``pageSize`` and answer
+``{"items", "page", "pageSize", "total", "model"}``; every page is loaded until ``total``
+items have arrived (a short or empty page also ends the list). Each node's detail carries
+the model label (the body's ``model`` or the ``X-Emulator-Model`` header).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..errors import WorkbenchError
+from ..requests import RequestSpec
+from ..secrets import escape_control
+from .base import Adapter as BaseAdapter
+from .base import DeviceNode, error_node
+from .thinger import Problem, check_response
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..profiles import Profile
+
+MODEL_LABEL = "iotspot API (modelled: the real API is not public)"
+MODEL_NOTE = ("The iotspot open API is not publicly documented; this tree follows the emulator's model "
+              "(workspaces -> locations -> desks with occupancy sensors), not the real API.")
+MODEL_HEADER = "X-Emulator-Model"
+MAX_PAGE_SIZE = 1000  # the modelled API refuses larger pages
+SCOPE = "iotspot/openapi"
+
+
+class Adapter(BaseAdapter):
+    platform = "iotspot"
+
+    def __init__(self, profile: Profile, client: httpx.Client, page_size: int = 100) -> None:
+        super().__init__(profile, client, page_size=max(1, min(int(page_size), MAX_PAGE_SIZE)))
+        self.api = (profile.urls.get("api") or profile.base_url).rstrip("/")
+        scope = profile.auth.params.get("scope")
+        self.scope = scope if isinstance(scope, str) and scope else SCOPE
+
+    # -- fetching -------------------------------------------------------------------------
+    def fetch_page(self, spec: RequestSpec, what: str) -> tuple[list[Any], int | None, str]:
+        """(items, total, model label) of one page, or Problem."""
+        try:
+            record = self.get(spec)
+        except WorkbenchError as err:
+            raise Problem(f"could not load {what}: {err.message}", hint=err.hint) from None
+        body = check_response(record, what=what, forbidden_hint=(
+            f"the token lacks the scope {SCOPE} (ask for scope = \"{SCOPE}\" in the profile and log in again)"
+            if SCOPE not in self.scope.split() else
+            f"the token lacks the scope {SCOPE}, or this client may not read it; log in again"))
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise Problem(f"unexpected answer for {what}: expected a page {{\"items\": [...], \"total\": N}}",
+                          status=record.status)
+        total = body.get("total")
+        model = body.get("model") or record.header(MODEL_HEADER) or "modelled API"
+        return body["items"], total if isinstance(total, int) and not isinstance(total, bool) else None, str(model)
+
+    def _paged(self, path: str, what: str, parent: str, retry: dict[str, Any], start: int,
+               make: Callable[[dict[str, Any], str], DeviceNode], cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+        """Pages from `start` until `total` items (or a short page); an error node ends it."""
+        page = start
+        size = self.page_size
+        loaded = (start - 1) * size
+        while True:
+            if cancel is not None and cancel.is_set():
+                return
+            spec = RequestSpec("GET", f"{self.api}{path}", params=[("page", str(page)), ("pageSize", str(size))],
+                               name=f"list {what}")
+            try:
+                items, total, model = self.fetch_page(spec, f"{what} (page {page})")
+            except Problem as p:
+                yield [error_node(parent, p.message, hint=p.hint, status=p.status, request=spec,
+                                  retry={**retry, "page": page, "parent": parent})]
+                return
+            loaded += len(items)
+            nodes = [make(item, model) for item in items if isinstance(item, dict) and item.get("id")]
+            if not items and page == 1:
+                nodes = [DeviceNode(id=f"{parent}:empty", kind="info", label=f"no {what}", request=spec)]
+            if nodes:
+                yield nodes
+            if not items or len(items) < size or (total is not None and loaded >= total):
+                return
+            page += 1
+
+    # -- nodes ----------------------------------------------------------------------------
+    def _workspace(self, item: dict[str, Any], model: str) -> DeviceNode:
+        wid = str(item["id"])
+        name = item.get("name") or wid
+        count = item.get("locationCount")
+        return DeviceNode(
+            id=f"iotspot:workspace:{wid}", kind="entity", label=escape_control(str(name)),
+            badge=f"{count} locations" if isinstance(count, int) else "model",
+            detail={**item, "model": model},
+            request=RequestSpec("GET", f"{self.api}/workspaces/{quote(wid, safe='')}", name=f"workspace {wid}"),
+            expandable=True, ref={"type": "locations", "workspace": wid},
+        )
+
+    def _location(self, item: dict[str, Any], model: str) -> DeviceNode:
+        lid = str(item["id"])
+        name = item.get("name") or lid
+        count = item.get("deskCount")
+        return DeviceNode(
+            id=f"iotspot:location:{lid}", kind="entity", label=escape_control(str(name)),
+            badge=f"{count} desks" if isinstance(count, int) else None, detail={**item, "model": model},
+            request=RequestSpec("GET", f"{self.api}/locations/{quote(lid, safe='')}", name=f"location {lid}"),
+            expandable=True, ref={"type": "desks", "location": lid},
+        )
+
+    def _desk(self, item: dict[str, Any], model: str) -> DeviceNode:
+        did = str(item["id"])
+        name = item.get("name")
+        label = f"{name} ({did})" if isinstance(name, str) and name and name != did else did
+        sensor = item.get("sensor")
+        online = sensor.get("online") if isinstance(sensor, dict) else None
+        occupancy = item.get("occupancy")
+        occ = occupancy.get("status") if isinstance(occupancy, dict) else None
+        return DeviceNode(
+            id=f"iotspot:desk:{did}", kind="device", label=escape_control(label),
+            status=None if not isinstance(online, bool) else "online" if online else "offline",
+            badge=escape_control(str(occ)) if occ else "model", detail={**item, "model": model},
+            request=RequestSpec("GET", f"{self.api}/desks/{quote(did, safe='')}", name=f"desk {did}"),
+        )
+
+    # -- the tree -------------------------------------------------------------------------
+    def roots(self) -> list[DeviceNode]:
+        nodes = [DeviceNode(
+            id="iotspot:model", kind="info", label=MODEL_LABEL, badge="model",
+            detail={"note": MODEL_NOTE, "api": self.api},
+            request=RequestSpec("GET", f"{self.api}/workspaces", params=[("page", "1"), ("pageSize", str(self.page_size))],
+                                name="list workspaces"),
+        )]
+        for batch in self._workspaces(1, None):
+            nodes.extend(batch)
+        return nodes
+
+    def _workspaces(self, start: int, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+        return self._paged("/workspaces", "workspaces", "iotspot:workspaces", {"type": "workspaces"}, start,
+                           self._workspace, cancel)
+
+    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        ref = node.ref.get("retry") if node.kind == "error" else node.ref
+        if not isinstance(ref, dict) or "type" not in ref:
+            return iter(())
+        start = int(ref.get("page", 1))
+        kind = ref["type"]
+        if kind == "workspaces":
+            return self._workspaces(start, cancel)
+        if kind == "locations":
+            wid = str(ref["workspace"])
+            parent = ref.get("parent", node.id)
+            return self._paged(f"/workspaces/{quote(wid, safe='')}/locations", "locations", parent,
+                               {"type": "locations", "workspace": wid}, start, self._location, cancel)
+        if kind == "desks":
+            lid = str(ref["location"])
+            parent = ref.get("parent", node.id)
+            return self._paged(f"/locations/{quote(lid, safe='')}/desks", "desks", parent,
+                               {"type": "desks", "location": lid}, start, self._desk, cancel)
+        return iter(())
+
+    def retry(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        """For an error node with a retry ref: the batches from the page that failed."""
+        return self.children(node, cancel)
