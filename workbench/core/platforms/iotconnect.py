@@ -1,0 +1,483 @@
+"""IoTConnect device tree: entities -> devices -> child devices, and device detail.
+
+Roots
+    The entity tree from ``GET {user}/Entity/lookup`` (``[{guid, name, parentEntityGuid}]``,
+    bare or inside ``{"data": [...]}``). Root entities have no parent, or a parent that is not
+    in the lookup (a user scoped to a sub-entity sees a partial tree). When the lookup fails
+    or is empty, the roots are an error node (if any) and an "All devices" node that lists
+    the whole fleet, so the devices are still reachable.
+Entity children
+    Its sub-entities (one batch, from the cached lookup), then the devices that belong to
+    the entity ITSELF: ``GET {device}/Device?entityGuid=<guid>``. IoTConnect answers that
+    filter with the entity's whole subtree (the emulator does too), so each page is
+    filtered to items whose ``entityGuid`` is this entity; child devices (``parentDeviceGuid``
+    or ``reportingTo`` set) are left out, they appear under their gateway. Cost: listing an
+    entity that has sub-entities reads its subtree's pages (one request per page; nothing
+    is kept but the direct devices); a leaf entity costs exactly its own pages.
+Device children
+    ``GET {device}/Device/{guid}/childdevice`` when ``childDeviceCount > 0``.
+Paging
+    ``pageNumber`` (from 1) / ``pageSize`` (at most 1000, the server's cap), sorted by
+    ``uniqueId asc``; a listing ends at 204 (no content), an empty page, when the items seen
+    reach the answer's ``count``, or (without a count) at a short page. Each page is one
+    yielded batch; ``cancel`` is checked before every page.
+Errors
+    Become nodes of kind "error" with words (``error_node``). A failed page keeps the
+    batches already yielded and carries ``ref["retry"]``: passing that error node to
+    ``children()`` (or ``retry()``) resumes the listing at the failed page.
+Detail
+    ``detail(node)`` fetches ``GET {device}/Device/uniqueId/{uniqueId}`` (``data[0]``, the full
+    DeviceInformation) and returns a copy of the node with it, or an error node (an unknown
+    device is HTTP 409 on IoTConnect, not 404).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..errors import AuthError, TransportError, WorkbenchError
+from ..requests import RequestSpec, ResponseRecord
+from ..secrets import escape_control
+from .base import Adapter as BaseAdapter
+from .base import DeviceNode, error_node
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..profiles import Profile
+
+MAX_PAGE_SIZE = 1000  # IoTConnect caps pageSize
+SORT = "uniqueId asc"
+UNKNOWN_DEVICE = "unknown device (IoTConnect answers 409 for devices it does not know)"
+P = "iotconnect"
+
+
+@dataclass
+class Problem:
+    """What went wrong with one request, in words."""
+
+    message: str
+    hint: str | None = None
+    status: int | None = None
+
+
+def _text(value: Any) -> str:
+    return escape_control(str(value)) if value is not None else ""
+
+
+def _server_words(record: ResponseRecord) -> str | None:
+    """The server's own message from an error answer (escaped), whatever its shape."""
+    body = record.body.strip()
+    if not body:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict):
+        msg = data.get("message") or data.get("Message") or data.get("title")
+        errors = data.get("error")
+        if isinstance(errors, list):
+            details = [f"{e.get('param')}: {e.get('message')}" if e.get("param") else str(e.get("message"))
+                       for e in errors if isinstance(e, dict) and e.get("message")]
+            if details:
+                msg = f"{msg} ({'; '.join(details)})" if msg else "; ".join(details)
+        if msg:
+            return _text(msg)[:300]
+    text = record.text().strip()
+    if text.lower().startswith(("<!doctype", "<html")):
+        return "an HTML page (not an API answer)"
+    return _text(text[:300])
+
+
+def problem_of(record: ResponseRecord, what: str) -> Problem:
+    """Words for a failed answer (`what` names the request, e.g. "listing the devices")."""
+    status = record.status
+    said = _server_words(record)
+    tail = f": {said}" if said else ""
+    html = said == "an HTML page (not an API answer)" or "text/html" in record.content_type.lower()
+    if status == 409:
+        return Problem(UNKNOWN_DEVICE + (f" — {said}" if said else ""),
+                       "check the unique id / guid; the device may have been deleted", status)
+    if status == 401:
+        return Problem(f"not signed in, or the session expired (HTTP 401) while {what}",
+                       "log in again", status)
+    if status == 403:
+        return Problem(f"forbidden (HTTP 403) while {what}{tail}",
+                       "this user's role may not see this; ask the company admin for the permission",
+                       status)
+    if status == 429:
+        wait = record.header("retry-after")
+        return Problem(f"rate limited (HTTP 429) while {what}",
+                       f"wait {wait} s and retry" if wait else "wait a minute and retry", status)
+    if status == 503 and html:
+        wait = record.header("retry-after")
+        return Problem(f"the service is down for maintenance (HTTP 503) while {what}",
+                       f"try again in {wait} s" if wait else "try again later", status)
+    if status >= 500:
+        return Problem(f"the server had a problem (HTTP {status}) while {what}{tail}",
+                       "try again later (retry)", status)
+    if html:
+        return Problem(f"got an HTML page (HTTP {status}) instead of an API answer while {what}",
+                       "check the profile's device/user URLs: a proxy or login page is answering", status)
+    if status == 404:
+        return Problem(f"not found (HTTP 404) while {what}",
+                       "check the profile's device and user URLs (they end in /api/v2)", status)
+    return Problem(f"the server refused the request (HTTP {status}) while {what}{tail}",
+                   "check the request in the composer", status)
+
+
+def _problem_of_error(err: WorkbenchError, what: str) -> Problem:
+    if isinstance(err, TransportError):
+        return Problem(f"network error while {what}: {_text(err.message)}", err.hint)
+    if isinstance(err, AuthError):
+        return Problem(f"not signed in while {what}: {_text(err.message)}", err.hint or "log in again",
+                       err.status)
+    return Problem(f"{_text(err.message)} (while {what})", err.hint)
+
+
+def _json(record: ResponseRecord, what: str) -> tuple[Any, Problem | None]:
+    try:
+        return json.loads(record.body), None
+    except (ValueError, UnicodeDecodeError):
+        said = _server_words(record)
+        return None, Problem(f"the answer is not valid JSON (HTTP {record.status}) while {what}"
+                             + (f": {said[:80]}" if said else ""),
+                             "the server or a proxy sent something broken; retry", record.status)
+
+
+def _envelope_status(data: Any) -> int | None:
+    """IoTConnect repeats the HTTP status in the body; a 200 whose body says 4xx/5xx is an error."""
+    if isinstance(data, dict):
+        status = data.get("status")
+        if isinstance(status, int) and not isinstance(status, bool) and status >= 400:
+            return status
+    return None
+
+
+def _items(data: Any) -> list[dict[str, Any]] | None:
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, list):
+        return [d for d in data if isinstance(d, dict)]
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    return isinstance(a, str) and isinstance(b, str) and a.strip().lower() == b.strip().lower()
+
+
+def is_child(item: dict[str, Any]) -> bool:
+    return bool(item.get("parentDeviceGuid") or item.get("reportingTo"))
+
+
+def device_status(item: dict[str, Any]) -> str | None:
+    connected = item.get("isConnected")
+    if isinstance(connected, bool):
+        return "online" if connected else "offline"
+    return None
+
+
+def device_badge(item: dict[str, Any]) -> str | None:
+    parts: list[str] = []
+    count = item.get("childDeviceCount")
+    if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+        parts.append(f"gateway · {count} child{'ren' if count != 1 else ''}")
+    if is_child(item):
+        parts.append("child")
+    if item.get("isActive") is False:
+        parts.append("inactive")
+    return " · ".join(parts) or None
+
+
+class Adapter(BaseAdapter):
+    platform = P
+
+    def __init__(self, profile: Profile, client: httpx.Client, page_size: int = 100,
+                 sort_by: str | None = SORT) -> None:
+        super().__init__(profile, client, page_size=max(1, min(int(page_size), MAX_PAGE_SIZE)))
+        self.sort_by = sort_by
+        self._entities: list[dict[str, Any]] | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ urls and requests
+
+    def _url(self, name: str) -> str | None:
+        url = self.profile.urls.get(name)
+        return url.rstrip("/") if url else None
+
+    def _fetch(self, spec: RequestSpec, what: str) -> tuple[Any, ResponseRecord | None, Problem | None]:
+        """(parsed JSON or None for 204, the record, a problem)."""
+        try:
+            record = self.get(spec)
+        except WorkbenchError as err:
+            return None, None, _problem_of_error(err, what)
+        if record.status == 204 or (record.status == 200 and not record.body.strip()):
+            return None, record, None
+        if record.status >= 400:
+            return None, record, problem_of(record, what)
+        data, problem = _json(record, what)
+        if problem is None:
+            status = _envelope_status(data)
+            if status is not None:
+                fake = replace(record, status=status)
+                problem = problem_of(fake, what)
+        return data, record, problem
+
+    def device_request(self, unique_id: str) -> RequestSpec:
+        return RequestSpec(method="GET", url=f"{self._url('device')}/Device/uniqueId/{quote(unique_id, safe='')}",
+                           name=f"Device {unique_id}")
+
+    def _list_spec(self, url: str, params: list[tuple[str, str]], name: str) -> RequestSpec:
+        return RequestSpec(method="GET", url=url, params=list(params), name=name)
+
+    # ------------------------------------------------------------------ nodes
+
+    def entity_node(self, entity: dict[str, Any]) -> DeviceNode:
+        guid = str(entity.get("guid") or "")
+        name = _text(entity.get("name") or guid or "(unnamed entity)")
+        device = self._url("device")
+        request = None
+        if device:
+            params = [("entityGuid", guid), ("pageNumber", "1"), ("pageSize", str(self.page_size))]
+            if self.sort_by:
+                params.append(("sortBy", self.sort_by))
+            request = self._list_spec(f"{device}/Device", params, f"Devices of {name}")
+        return DeviceNode(id=f"{P}:entity:{guid.upper()}", kind="entity", label=name, detail=entity,
+                          request=request, expandable=True, ref={"entity": guid})
+
+    def device_node(self, item: dict[str, Any]) -> DeviceNode:
+        guid = str(item.get("guid") or "")
+        unique_id = str(item.get("uniqueId") or "")
+        name = item.get("displayName") or unique_id or guid
+        label = _text(f"{name} ({unique_id})" if unique_id and name != unique_id else name)
+        count = item.get("childDeviceCount")
+        has_children = isinstance(count, int) and not isinstance(count, bool) and count > 0 and bool(guid)
+        return DeviceNode(
+            id=f"{P}:device:{(guid or unique_id).upper()}", kind="device", label=label,
+            status=device_status(item), detail=item,
+            request=self.device_request(unique_id) if unique_id and self._url("device") else None,
+            expandable=has_children, badge=device_badge(item),
+            ref={"guid": guid, "uniqueId": unique_id},
+        )
+
+    def all_devices_node(self) -> DeviceNode:
+        device = self._url("device") or ""
+        params = [("pageNumber", "1"), ("pageSize", str(self.page_size))]
+        return DeviceNode(id=f"{P}:all-devices", kind="group", label="All devices",
+                          request=self._list_spec(f"{device}/Device", params, "All devices"),
+                          expandable=True, ref={"all": True})
+
+    # ------------------------------------------------------------------ entities
+
+    def entities(self) -> tuple[list[dict[str, Any]], Problem | None]:
+        """The entity lookup (cached after the first success)."""
+        with self._lock:
+            if self._entities is not None:
+                return self._entities, None
+        user = self._url("user")
+        if not user:
+            return [], Problem("the profile has no 'user' URL, so the entity tree is unknown",
+                               "add user = \"https://user.iotconnect.io/api/v2\" to the profile's [urls]")
+        spec = RequestSpec(method="GET", url=f"{user}/Entity/lookup", name="Entity lookup")
+        data, _, problem = self._fetch(spec, "reading the entity tree")
+        if problem is not None:
+            return [], problem
+        found = _items(data) if data is not None else []
+        if found is None:
+            return [], Problem("the entity lookup answered something that is not a list of entities",
+                               "open the request in the composer to see the answer")
+        entities = [e for e in found if e.get("guid")]
+        with self._lock:
+            self._entities = entities
+        return entities, None
+
+    def _sub_entities(self, guid: str | None) -> list[dict[str, Any]]:
+        entities = self._entities or []
+        known = {str(e["guid"]).strip().lower() for e in entities}
+        out = []
+        for e in entities:
+            parent = e.get("parentEntityGuid")
+            parent = parent.strip().lower() if isinstance(parent, str) else ""
+            is_root = not parent or parent not in known or parent == str(e["guid"]).strip().lower()
+            if (guid is None and is_root) or (guid is not None and not is_root and parent == guid.lower()):
+                out.append(e)
+        return out
+
+    def roots(self) -> list[DeviceNode]:
+        entities, problem = self.entities()
+        if problem is not None:
+            spec = RequestSpec(method="GET", url=f"{self._url('user') or ''}/Entity/lookup", name="Entity lookup")
+            err = error_node(f"{P}:entities", problem.message, hint=problem.hint, status=problem.status,
+                             request=spec, retry={"roots": True})
+            return [err, *([self.all_devices_node()] if self._url("device") else [])]
+        roots = self._sub_entities(None)
+        if not roots:
+            return [self.all_devices_node()]
+        return [self.entity_node(e) for e in roots]
+
+    # ------------------------------------------------------------------ children
+
+    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        if node.kind == "error":
+            return self.retry(node, cancel)
+        if node.kind == "entity":
+            return self._entity_children(node, cancel)
+        if node.kind == "device" and node.expandable and node.ref.get("guid"):
+            return self._child_devices(node, cancel)
+        if node.kind == "group" and node.ref.get("all"):
+            return self.devices(cancel, top_level_only=True, parent_id=node.id)
+        return iter(())
+
+    def _entity_children(self, node: DeviceNode, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+        guid = str(node.ref.get("entity") or "")
+        if self._entities is None:
+            _, problem = self.entities()
+            if problem is not None:
+                yield [error_node(node.id, problem.message, hint=problem.hint, status=problem.status)]
+                return
+        subs = self._sub_entities(guid)
+        if subs:
+            yield [self.entity_node(e) for e in subs]
+        yield from self.devices(cancel, entity=guid, top_level_only=True, parent_id=node.id)
+
+    def _child_devices(self, node: DeviceNode, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+        device = self._url("device")
+        guid = str(node.ref["guid"])
+        url = f"{device}/Device/{quote(guid, safe='')}/childdevice"
+        yield from self._pages(node.id, url, [], None, cancel, 1, name=f"Children of {node.label}")
+
+    def devices(self, cancel: threading.Event | None = None, *, entity: str | None = None,
+                top_level_only: bool = False, parent_id: str = f"{P}:devices",
+                start_page: int = 1) -> Iterator[list[DeviceNode]]:
+        """The device list (the whole fleet, or one entity's own devices) as batches of nodes.
+
+        With `entity`, only devices whose entityGuid is that entity are kept (the server's
+        filter includes sub-entities); `top_level_only` leaves out child devices."""
+        device = self._url("device")
+        if not device:
+            yield [error_node(parent_id, "the profile has no 'device' URL",
+                              hint="add device = \"https://device.iotconnect.io/api/v2\" to [urls]")]
+            return
+        params: list[tuple[str, str]] = [("entityGuid", entity)] if entity else []
+        keep = {"entity": entity, "top": top_level_only}
+        name = "Devices of entity" if entity else "Devices"
+        yield from self._pages(parent_id, f"{device}/Device", params, keep, cancel, start_page, name=name)
+
+    def _keeper(self, keep: dict[str, Any] | None) -> Callable[[dict[str, Any]], bool]:
+        if not keep:
+            return lambda item: True
+        entity, top = keep.get("entity"), keep.get("top")
+
+        def ok(item: dict[str, Any]) -> bool:
+            if top and is_child(item):
+                return False
+            return not entity or "entityGuid" not in item or _same(item.get("entityGuid"), entity)
+
+        return ok
+
+    def _pages(self, parent_id: str, url: str, params: list[tuple[str, str]], keep: dict[str, Any] | None,
+               cancel: threading.Event | None, start_page: int, *, name: str) -> Iterator[list[DeviceNode]]:
+        """Page through a device listing; one batch per page (pages with nothing kept are skipped)."""
+        ok = self._keeper(keep)
+        size = self.page_size
+        page = max(1, start_page)
+        seen = (page - 1) * size
+        previous_first: Any = None
+        while True:
+            if cancel is not None and cancel.is_set():
+                return
+            query = [*params, ("pageNumber", str(page)), ("pageSize", str(size))]
+            if self.sort_by:
+                query.append(("sortBy", self.sort_by))
+            spec = self._list_spec(url, query, f"{name} (page {page})")
+            what = f"listing the devices (page {page})"
+            data, _, problem = self._fetch(spec, what)
+            if problem is None and data is not None:
+                items = _items(data)
+                if items is None:
+                    problem = Problem(f"the answer has no device list while {what}",
+                                      "open the request in the composer to see the answer")
+            if problem is not None:
+                retry = {"listing": {"parent_id": parent_id, "url": url, "params": params, "keep": keep,
+                                     "page": page, "name": name}}
+                yield [error_node(f"{parent_id}:page{page}", problem.message, hint=problem.hint,
+                                  status=problem.status, request=spec, retry=retry)]
+                return
+            if data is None:  # 204: nothing (more)
+                return
+            assert items is not None
+            if not items:
+                return
+            first = items[0].get("guid")
+            if page > start_page and first is not None and first == previous_first:
+                yield [error_node(f"{parent_id}:page{page}",
+                                  f"the server sent page {page} twice (it ignores pageNumber?); stopped here",
+                                  hint="open the request in the composer to check the paging", request=spec)]
+                return
+            previous_first = first
+            seen += len(items)
+            batch = [self.device_node(item) for item in items if ok(item)]
+            if batch:
+                yield batch
+            count = data.get("count") if isinstance(data, dict) else None
+            if isinstance(count, int) and not isinstance(count, bool):
+                if seen >= count:
+                    return
+            elif len(items) < size:
+                return
+            page += 1
+
+    def retry(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        """Resume what an error node failed at: a listing from its failed page, or the roots."""
+        retry = node.ref.get("retry") or {}
+        listing = retry.get("listing")
+        if listing:
+            yield from self._pages(listing["parent_id"], listing["url"], list(map(tuple, listing["params"])),
+                                   listing.get("keep"), cancel, int(listing["page"]), name=listing["name"])
+        elif retry.get("roots"):
+            with self._lock:
+                self._entities = None
+            yield self.roots()
+
+    # ------------------------------------------------------------------ detail
+
+    def detail(self, node: DeviceNode) -> DeviceNode:
+        """The full DeviceInformation (`data[0]`) of a device node, as a copy of the node; or an error node."""
+        unique_id = node.ref.get("uniqueId") or (node.detail or {}).get("uniqueId")
+        guid = node.ref.get("guid")
+        device = self._url("device")
+        if not device or not (unique_id or guid):
+            return error_node(node.id, "this node is not a device with a unique id",
+                              hint="pick a device node")
+        if unique_id:
+            spec = self.device_request(str(unique_id))
+        else:
+            spec = RequestSpec(method="GET", url=f"{device}/Device/{quote(str(guid), safe='')}",
+                               name=f"Device {guid}")
+        data, _, problem = self._fetch(spec, f"reading device {unique_id or guid}")
+        if problem is None:
+            items = _items(data) if data is not None else None
+            if not items:
+                problem = Problem(f"the answer for device {unique_id or guid} holds no device",
+                                  "open the request in the composer to see the answer")
+        if problem is not None:
+            return error_node(node.id, problem.message, hint=problem.hint, status=problem.status, request=spec)
+        full = items[0]
+        fresh = self.device_node(full)
+        return replace(node, detail=full, status=fresh.status, badge=fresh.badge, request=spec,
+                       expandable=fresh.expandable or node.expandable)
+
+    def device(self, unique_id: str) -> DeviceNode:
+        """A device node by unique id, with its full detail (or an error node)."""
+        stub = DeviceNode(id=f"{P}:device:{unique_id.upper()}", kind="device", label=unique_id,
+                          ref={"uniqueId": unique_id})
+        found = self.detail(stub)
+        if found.kind == "error":
+            return found
+        return replace(self.device_node(found.detail), detail=found.detail)
