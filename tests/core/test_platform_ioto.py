@@ -1,0 +1,333 @@
+"""The Ioto device tree against the emulated Ioto over real HTTP (and a few scripted answers)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from workbench.core.auth.base import TokenSet, load_flow
+from workbench.core.http import make_client
+from workbench.core.platforms import ioto as ioto_platform
+from workbench.core.platforms.base import DeviceNode, adapter_for, walk
+from workbench.core.profiles import get_profile
+from workbench.core.requests import RequestSpec, send
+from workbench.core.secrets import SecretResolver
+from workbench.core.session import Session
+
+STORE_KEYS = {"firmware", "humidity", "status", "temperature", "uptime"}
+METRICS = {"temperature", "humidity", "cpu", "memory"}
+
+
+@pytest.fixture
+def sessions() -> Iterator[Callable[[str], Session]]:
+    made: list[Session] = []
+
+    def make(name: str) -> Session:
+        session = Session(get_profile(name), resolver=SecretResolver(), persist=False)
+        session.login()
+        made.append(session)
+        return session
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def tree(sessions, name: str, page_size: int = 100, **client_kwargs) -> tuple[ioto_platform.Adapter, httpx.Client]:
+    session = sessions(name)
+    client = session.client(**client_kwargs)
+    adapter = adapter_for(session.profile, client, page_size=page_size)
+    assert isinstance(adapter, ioto_platform.Adapter)
+    return adapter, client
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, server) -> None:
+    monkeypatch.setenv("WORKBENCH_DEMO_URL", server.base_url)
+
+
+def fault(server, **switches) -> None:
+    r = httpx.post(f"{server.base_url}/_emulator/faults/ioto", json=switches)
+    assert r.status_code == 200, r.text
+
+
+def all_children(adapter, node: DeviceNode) -> list[DeviceNode]:
+    return [n for batch in adapter.children(node) for n in batch]
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> None:
+        self.paths.append(request.url.path)
+
+
+class BadToken(httpx.Auth):
+    """Signs like the profile's flow, with a token the API refuses."""
+
+    def __init__(self, profile) -> None:
+        self.flow = load_flow(profile)
+        self.tokens = TokenSet(access_token="refused-token", extra={"origin": "https://manager.ioto.example"})
+
+    def auth_flow(self, request: httpx.Request):
+        self.flow.apply(request, self.tokens)
+        yield request
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+def test_cognito_tree_to_depth_four(demo_env, sessions):
+    adapter, client = tree(sessions, "demo-ioto", page_size=7)
+    nodes = list(walk(adapter, 4))
+    levels: dict[int, list[DeviceNode]] = {}
+    for level, node in nodes:
+        levels.setdefault(level, []).append(node)
+    [account] = levels[1]
+    assert account.kind == "account" and account.label == "Demo Account" and account.badge == "owner"
+    assert account.request is not None and account.request.url.endswith("/ioto/api/account/get")
+    account_id = account.detail["id"]
+    devices = levels[2]
+    assert devices and all(d.kind == "device" for d in devices)
+    assert all(d.detail["accountId"] == account_id for d in devices)  # a user sees only their account
+    assert len(devices) < 25 and len({d.id for d in devices}) == len(devices)
+    groups = levels[3]
+    assert [g.label for g in groups] == ["store", "metrics"] * len(devices)
+    leaves = levels[4]
+    stores = [n for n in leaves if n.kind == "resource"]
+    metrics = [n for n in leaves if n.kind == "stats"]
+    assert len(stores) == 5 * len(devices) and len(metrics) == 4 * len(devices)
+    assert {n.label for n in stores} == STORE_KEYS and {n.label for n in metrics} == METRICS
+    assert not any(n.kind == "error" for _, n in nodes)
+    # depth 3 stops at the groups
+    assert max(level for level, _ in walk(adapter, 3)) == 3
+
+
+def test_node_requests_fetch_what_the_node_shows(demo_env, sessions):
+    adapter, client = tree(sessions, "demo-ioto", page_size=5)
+    [account] = adapter.roots()
+    device = next(iter(adapter.children(account)))[0]
+    spec = device.request
+    assert spec is not None and spec.method == "POST" and spec.body_kind == "json"
+    assert spec.url == f"{demo_env.base_url}/ioto/api/device/get"  # concrete URL, not a template
+    assert json.loads(spec.body) == {"id": device.detail["id"]}
+    assert device.label == device.detail["name"] and device.expandable
+    assert send(client, spec).json()["data"] == device.detail
+    store, metrics = all_children(adapter, device)
+    items = all_children(adapter, store)
+    temperature = next(n for n in items if n.label == "temperature")
+    assert send(client, temperature.request).json()["data"] == temperature.detail
+    assert temperature.badge == str(temperature.detail["value"])
+    cpu = next(n for n in all_children(adapter, metrics) if n.label == "cpu")
+    series = send(client, cpu.request).json()
+    assert isinstance(series, list) and series[0]["metric"] == "cpu" and series[0]["points"]
+    assert series[0]["dimensions"]["Device"] == device.detail["id"]
+
+
+def test_cloudapi_tree_is_the_whole_cloud(demo_env, sessions):
+    counter = Counter()
+    adapter, client = tree(sessions, "demo-ioto-cloudapi", page_size=10, event_hooks={"request": [counter]})
+    [root] = adapter.roots()
+    assert root.kind == "group" and "All devices" in root.label and root.expandable
+    assert counter.paths == []  # the root needs no request
+    batches = list(adapter.children(root))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    devices = [n for b in batches for n in b]
+    assert len({n.detail["accountId"] for n in devices}) == 3  # two accounts and unclaimed (None)
+    assert {n.badge for n in devices if n.detail["accountId"] is None} == {"unclaimed"}
+    # specs never hold /tok: the flow adds it when the request is signed
+    assert all("/tok" not in n.request.url for n in devices)
+    assert set(counter.paths) == {"/ioto/api/tok/device/find"}
+    assert send(client, devices[3].request).json()["data"] == devices[3].detail
+    leaves = [n for _, n in walk(adapter, 4) if _ == 4]
+    assert len([n for n in leaves if n.kind == "resource"]) == 25 * 5
+
+
+# --------------------------------------------------------------------------- paging
+
+
+@pytest.mark.parametrize(("devices", "page", "sizes"), [
+    (12, 12, [12]),  # exactly one full page
+    (24, 12, [12, 12]),  # an exact multiple
+    (13, 12, [12, 1]),
+    (0, 12, [0]),  # an empty cloud: one empty batch
+])
+def test_paging_at_the_boundaries(make_emulator, monkeypatch, sessions, devices, page, sizes):
+    server = make_emulator(devices=devices)
+    point_at(monkeypatch, server)
+    counter = Counter()
+    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=page, event_hooks={"request": [counter]})
+    [root] = adapter.roots()
+    batches = list(adapter.children(root))
+    assert [len(b) for b in batches] == sizes
+    ids = [n.detail["id"] for b in batches for n in b]
+    assert len(set(ids)) == devices
+    assert len(counter.paths) == len(sizes)  # no extra request past the last page
+
+
+def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env):
+    """A filtered Ioto list may answer short or empty pages that still have a `next`."""
+    pages = {
+        None: {"data": [{"id": "A1", "name": "a1"}, {"id": "A2"}], "next": "c1", "prev": None},
+        "c1": {"data": [], "next": "c2", "prev": "p1"},
+        "c2": {"data": [{"id": "A3", "name": "a3"}], "next": None, "prev": "p2"},
+    }
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        return httpx.Response(200, json=pages[body.get("next")])
+
+    profile = get_profile("demo-ioto-cloudapi")
+    adapter = ioto_platform.Adapter(profile, httpx.Client(transport=httpx.MockTransport(handler)), page_size=2)
+    batches = list(adapter.children(adapter.roots()[0]))
+    assert [[n.label for n in b] for b in batches] == [["a1", "A2"], [], ["a3"]]
+    assert [b.get("next") for b in seen] == [None, "c1", "c2"] and all(b["limit"] == 2 for b in seen)
+
+
+def test_a_repeated_cursor_stops_with_words(demo_env):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [{"id": "X"}], "next": "same"})
+
+    adapter = ioto_platform.Adapter(get_profile("demo-ioto-cloudapi"),
+                                    httpx.Client(transport=httpx.MockTransport(handler)))
+    batches = list(adapter.children(adapter.roots()[0]))
+    assert len(batches) == 3 and batches[-1][0].kind == "error" and "again" in batches[-1][0].label
+
+
+def test_page_size_is_capped(demo_env, sessions):
+    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=50_000)
+    assert adapter.page_size == ioto_platform.MAX_PAGE
+    assert json.loads(adapter.roots()[0].request.body) == {"limit": ioto_platform.MAX_PAGE}
+
+
+def test_cancellation_stops_between_pages(demo_env, sessions):
+    counter = Counter()
+    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=5, event_hooks={"request": [counter]})
+    [root] = adapter.roots()
+    cancel = threading.Event()
+    pages = adapter.children(root, cancel)
+    assert len(next(pages)) == 5
+    cancel.set()
+    assert list(pages) == []
+    assert len(counter.paths) == 1
+    # already cancelled: nothing is fetched at all
+    assert list(adapter.children(root, cancel)) == []
+    assert len(counter.paths) == 1
+    # walk honours it too
+    assert list(walk(adapter, 4, cancel=cancel)) == []
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_forbidden_becomes_an_error_node(demo_env):
+    for name in ("demo-ioto-cloudapi", "demo-ioto"):
+        profile = get_profile(name)
+        adapter = ioto_platform.Adapter(profile, make_client(profile, auth=BadToken(profile)))
+        roots = adapter.roots()
+        if name == "demo-ioto":  # the account cannot be read: say so, and still offer the devices
+            err, group = roots
+            assert err.kind == "error" and err.label.startswith("account: forbidden: ")
+            assert err.ref["retry"] == {"op": "roots"}
+        else:
+            [group] = roots
+        [[node]] = list(adapter.children(group))
+        assert node.kind == "error" and node.badge == "403"
+        assert node.label.startswith("forbidden: ")
+        assert "invalid" in node.label and node.hint and "log in" in node.hint
+        assert node.request is not None and node.request.url.endswith("/device/find")
+        assert node.ref["retry"]["cursor"] is None
+
+
+def test_unknown_device_is_not_found(demo_env, sessions):
+    adapter, _ = tree(sessions, "demo-ioto")
+    fake = adapter._device_node({"id": "ZZZZ000000", "name": "gone"})
+    store, metrics = all_children(adapter, fake)
+    [[node]] = list(adapter.children(metrics))
+    assert node.kind == "error" and node.badge == "404"
+    assert node.label == "not found: Unknown device" and node.hint
+
+
+def test_network_failure_becomes_an_error_node(monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("WORKBENCH_DEMO_URL", f"http://127.0.0.1:{port}")
+    profile = get_profile("demo-ioto-cloudapi")
+    adapter = ioto_platform.Adapter(profile, make_client(profile, timeout=5))
+    [[node]] = list(adapter.children(adapter.roots()[0]))
+    assert node.kind == "error" and node.label.startswith("network: ") and node.hint
+
+
+def test_maintenance_and_garbage_become_error_nodes(fresh_emulator, monkeypatch, sessions):
+    point_at(monkeypatch, fresh_emulator)
+    adapter, _ = tree(sessions, "demo-ioto-cloudapi")
+    [root] = adapter.roots()
+    fault(fresh_emulator, maintenance=True)
+    [[node]] = list(adapter.children(root))
+    assert node.kind == "error" and node.badge == "503"
+    assert node.label.startswith("service unavailable (HTTP 503)") and "HTML" in node.label
+    assert "maintenance" in (node.hint or "")
+    fault(fresh_emulator, maintenance=False, invalid_json=True)
+    [[node]] = list(adapter.children(root))
+    assert node.kind == "error" and node.label.startswith("the answer is not JSON")
+    assert "\x1b" not in node.label and "\x00" not in node.label
+    fault(fresh_emulator, invalid_json=False)
+    assert sum(len(b) for b in adapter.children(root)) == 25
+
+
+def test_failed_page_keeps_loaded_batches_and_retries(fresh_emulator, monkeypatch, sessions):
+    point_at(monkeypatch, fresh_emulator)
+    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=10)
+    [root] = adapter.roots()
+    pages = adapter.children(root)
+    first = next(pages)
+    assert len(first) == 10
+    fault(fresh_emulator, maintenance=True)
+    [err] = next(pages)
+    assert err.kind == "error" and err.ref["retry"]["cursor"]
+    assert list(pages) == []
+    still_down = list(adapter.children(err))
+    assert still_down[0][0].kind == "error"
+    fault(fresh_emulator, maintenance=False)
+    rest = list(adapter.children(err))
+    assert [len(b) for b in rest] == [10, 5]
+    ids = [n.detail["id"] for n in first] + [n.detail["id"] for b in rest for n in b]
+    assert len(set(ids)) == 25
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def test_100000_devices_stream_in_batches(make_emulator, monkeypatch, sessions):
+    server = make_emulator(devices=100_000)
+    point_at(monkeypatch, server)
+    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=1000)
+    [root] = adapter.roots()
+    start = time.perf_counter()
+    sizes: list[int] = []
+    first_at = None
+    ids: set[str] = set()
+    for batch in adapter.children(root):
+        if first_at is None:
+            first_at = time.perf_counter() - start
+        sizes.append(len(batch))
+        ids.update(n.id for n in batch)
+    assert sizes == [1000] * 100
+    assert len(ids) == 100_000
+    assert first_at is not None and first_at < 2.0  # the first page shows long before the last
+
+
+def test_spec_is_a_plain_request_spec(demo_env):
+    adapter = ioto_platform.Adapter(get_profile("demo-ioto"), httpx.Client())
+    spec = adapter.spec("device/get", {"id": "X"})
+    assert isinstance(spec, RequestSpec) and spec.variables() == []
+    assert spec.url == f"{demo_env.base_url}/ioto/api/device/get"
