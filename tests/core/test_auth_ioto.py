@@ -330,3 +330,23 @@ def test_cli_login_with_closed_stdin(demo_env, name):
     assert answer["ok"] is True and answer["flow"] == get_profile(name).auth.flow
     assert (answer["expires_at"] is None) is (name == "demo-ioto-cloudapi")
     assert PASSWORD not in done.stdout + done.stderr and CLOUDAPI not in done.stdout + done.stderr
+
+
+def test_auth_failed_knows_iotos_403s(fresh_emulator, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
+    profile = get_profile("demo-ioto")
+    flow = load_flow(profile)
+    tokens, _ = run(profile)
+    api = profile.urls["api"]
+    good = httpx.post(f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token, "Origin": ORIGIN})
+    assert good.status_code == 200 and not flow.auth_failed(good)
+    bad_origin = httpx.post(f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token,
+                                                                 "Origin": "https://evil.example"})
+    assert bad_origin.status_code == 403 and not flow.auth_failed(bad_origin)
+    r = httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "ioto"})
+    assert r.status_code == 200
+    expired = httpx.post(f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token, "Origin": ORIGIN})
+    assert expired.status_code == 403 and "expired" in expired.text and flow.auth_failed(expired)
+    missing = httpx.post(f"{api}/tok/user/get", json={})
+    assert missing.status_code == 403 and load_flow(get_profile("demo-ioto-cloudapi")).auth_failed(missing)
+    assert flow.auth_failed(httpx.Response(401)) and not flow.auth_failed(httpx.Response(404))

@@ -102,16 +102,20 @@ class IotoFlow(AuthFlow):
         return ("authorization",)
 
     def auth_failed(self, response: httpx.Response) -> bool:
-        """True when an API answer means the credential was refused.
+        """True when an API answer means the credential was refused (worth one renewal).
 
-        Ioto answers 403 text/plain (not 401) for a missing, invalid or expired token; a
-        session may use this to decide on a refresh / new login."""
+        Ioto answers 403 text/plain, not 401, for a missing, invalid or expired token. A 403
+        about the Origin header is a profile problem that a new token cannot fix. When the
+        body has not been read (a streamed answer), the status alone decides."""
         if response.status_code == 401:
             return True
         if response.status_code != 403:
             return False
-        text = response.text.lower() if response.content else ""
-        return any(w in text for w in ("token", "unauthorized", "expired", "authoriz"))
+        try:
+            text = response.text.lower()
+        except Exception:  # httpx.ResponseNotRead
+            return True
+        return "origin" not in text
 
 
 # --- CloudAPI ----------------------------------------------------------------------------
