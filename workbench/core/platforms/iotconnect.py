@@ -148,7 +148,7 @@ def _json(record: ResponseRecord, what: str) -> tuple[Any, Problem | None]:
         said = _server_words(record)
         return None, Problem(f"the answer is not valid JSON (HTTP {record.status}) while {what}"
                              + (f": {said[:80]}" if said else ""),
-                             "the server or a proxy sent something broken; retry", record.status)
+                             "the server or a proxy sent something broken; retry")
 
 
 def _envelope_status(data: Any) -> int | None:
