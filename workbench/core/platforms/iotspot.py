@@ -63,8 +63,7 @@ class Adapter(BaseAdapter):
             if SCOPE not in self.scope.split() else
             f"the token lacks the scope {SCOPE}, or this client may not read it; log in again"))
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise Problem(f"unexpected answer for {what}: expected a page {{\"items\": [...], \"total\": N}}",
-                          status=record.status)
+            raise Problem(f"unexpected answer for {what}: expected a page {{\"items\": [...], \"total\": N}}")
         total = body.get("total")
         model = body.get("model") or record.header(MODEL_HEADER) or "modelled API"
         return body["items"], total if isinstance(total, int) and not isinstance(total, bool) else None, str(model)

@@ -143,14 +143,14 @@ def check_response(record: Any, *, what: str, forbidden_hint: str) -> Any:
     if looks_like_html(record):
         title = html_title(record)
         raise Problem(f"the server answered an HTML page instead of JSON for {what}"
-                      + (f" ('{title}')" if title else ""), status=status,
+                      + (f" ('{title}')" if title else ""),
                       hint="check the profile's API URL: a proxy or login page may be in the way")
     if not record.body.strip():
         return None
     try:
         return record.json()
     except WorkbenchError:
-        raise Problem(f"the server's answer for {what} is not valid JSON ({record.size} bytes)", status=status,
+        raise Problem(f"the server's answer for {what} is not valid JSON ({record.size} bytes)",
                       hint="the answer was garbled or cut short; try again") from None
 
 
