@@ -287,20 +287,19 @@ class Session:
         return self._renew(self._tokens, force=True)
 
     def _renew(self, seen: TokenSet | None, *, force: bool = False) -> TokenSet:
-        """Single flight: callers that saw the same tokens wait for one renewal and share it."""
+        """Single flight: callers that saw the same tokens wait for one renewal and share it.
+
+        Tokens are compared by identity: every login / refresh makes a new TokenSet, even
+        when a server hands out an identical access token twice in one second."""
         with self._lock:
             current = self._tokens
-            if current is not None and not current.needs_refresh() and (
-                    seen is None or current.access_token != seen.access_token):
+            if current is not None and current is not seen and not current.needs_refresh():
                 return current  # someone renewed while we waited
-            if current is not None and not force and seen is not None and \
-                    current.access_token == seen.access_token and not current.needs_refresh():
+            if current is not None and not force and not current.needs_refresh():
                 return current
             stored = self._stored()
             if stored is not None and not stored.needs_refresh() and (
-                    current is None or (stored.access_token != current.access_token
-                                        and stored.obtained_at > current.obtained_at)) and (
-                    seen is None or stored.access_token != seen.access_token):
+                    current is None or stored.obtained_at > current.obtained_at):
                 self._adopt(stored, None, persist=False)  # another process renewed them
                 return stored
             if current is None:
@@ -338,11 +337,14 @@ class Session:
         """New tokens after the server refused `used` (None when renewing cannot help)."""
         with self._lock:
             current = self._tokens
-            if current is not None and current.access_token != used.access_token:
+            if current is not None and current is not used:
                 return current  # another caller already renewed
             self.stats["retries_401"] += 1
             new = self._renew(used, force=True)
-        return None if new.access_token == used.access_token else new
+            renewed_over_network = bool(self.trace and self.trace.exchanges)
+        if new is used or (new.access_token == used.access_token and not renewed_over_network):
+            return None  # e.g. a static token: the same value again would be refused again
+        return new
 
     def logout(self) -> bool:
         """Forget the tokens here and in the store. True when the store had some."""

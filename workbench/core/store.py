@@ -191,7 +191,7 @@ class TokenStore:
         except ImportError:  # pragma: no cover - not POSIX
             yield
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -248,6 +248,7 @@ class TokenStore:
         data = {"version": 1, "profiles": data.get("profiles", {})}
         text = json.dumps(data, indent=2, sort_keys=True) + "\n"
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             atomic_write(self.path, text, mode=0o600)
         except OSError as exc:
             raise StoreError(f"cannot write the token store {self.path}: {exc.strerror or exc}",
