@@ -104,6 +104,12 @@ class AuthError(WorkbenchError):
         self.server_message = server_message
         super().__init__(message, hint=hint)
 
+    def describe(self) -> str:
+        text = self.message
+        if self.server_message and self.server_message not in text:
+            text += f"\n  server said: {self.server_message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
 
 class LoginRequired(AuthError):
     """The session's refresh failed for good (revoked / reused / invalid_grant): log in again."""

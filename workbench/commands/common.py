@@ -1,0 +1,42 @@
+"""Pieces the headless commands share: getting a logged-in session without a person."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.core.profiles import Profile
+from workbench.core.secrets import SecretResolver, tty_prompter
+from workbench.core.session import Session
+from workbench.core.store import TokenStore
+
+
+def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
+    """The stored session for `profile` when there is one, else a fresh login.
+
+    Secrets come from the environment / demo values / keyring, or a prompt on a TTY.
+    The browser flow opens the browser (or prints the URL when there is none).
+    Raises the core's AuthError / SecretError / TransportError; callers turn them into words.
+    """
+    store = TokenStore()
+    resolver = SecretResolver(prompter=tty_prompter())
+    session = Session.restore(profile, store=store, resolver=resolver)
+    if session is not None:
+        return session
+    session = Session(profile, resolver=resolver, store=store)
+    if not quiet:
+        print(f"logging in to {profile.name} ({profile.auth.spec.label})…", file=sys.stderr)
+
+    def show_url(url: str) -> None:
+        print(f"open this URL to log in:\n  {url}", file=sys.stderr)
+
+    def open_browser(url: str) -> bool:
+        import webbrowser
+
+        show_url(url)
+        try:
+            return webbrowser.open(url)
+        except Exception:
+            return False
+
+    session.login(open_browser=open_browser, show_url=show_url)
+    return session
