@@ -1,0 +1,427 @@
+"""TOML as text: where every key is (line, column, byte span) and how to write values.
+
+`tomllib` reads TOML into plain data but forgets positions. Collections need positions
+twice: to point at the exact line and column of an unknown key or a bad value, and to
+splice an edited table back into the user's file without touching any other byte. This
+module scans a document that `tomllib` has already accepted and records:
+
+- ``positions``: key path -> (line, column), e.g. ``("requests", 2, "body", "json")``
+  (arrays of tables and array elements are indexed from 0);
+- ``statements``: every ``key = value`` with its table and its span;
+- ``sections``: every ``[table]`` / ``[[array]]`` header with the span of its content.
+
+It also formats values (`format_value`, `format_key`, `format_string`) the way
+collections are written: stable, readable, and read back identically by `tomllib`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_WS = " \t"
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
+
+
+@dataclass
+class Statement:
+    table: Path  # the resolved table it belongs to
+    keys: tuple[str, ...]  # the (dotted) key, relative to the table
+    start: int  # offset of the first key character
+    end: int  # offset just after the value
+    line_start: int  # offset of the start of the key's line
+    line_end: int  # offset just after the newline that ends the value's line (or EOF)
+
+
+@dataclass
+class Section:
+    path: Path  # () for the root; ("requests", 0) for the first [[requests]]; ...
+    is_array: bool
+    header_start: int  # offset of the header line's start (0 for the root)
+    body_start: int  # offset just after the header line
+    content_end: int  # offset just after the last line holding a statement (or the header)
+    statements: list[Statement] = field(default_factory=list)
+
+
+class TomlIndex:
+    """Positions and spans of a (valid) TOML document."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.positions: dict[Path, tuple[int, int]] = {}
+        self.statements: list[Statement] = []
+        self.sections: list[Section] = []
+        self._line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+        _Scanner(self).run()
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
+
+    def line_start(self, offset: int) -> int:
+        return self._line_starts[bisect.bisect_right(self._line_starts, offset) - 1]
+
+    def locate(self, path: Path) -> tuple[int | None, int | None]:
+        """(line, column) of the longest prefix of `path` that has a position."""
+        for n in range(len(path), 0, -1):
+            pos = self.positions.get(tuple(path[:n]))
+            if pos is not None:
+                return pos
+        return None, None
+
+    def section(self, path: Path) -> Section | None:
+        return next((s for s in self.sections if s.path == tuple(path)), None)
+
+
+class _Scanner:
+    def __init__(self, index: TomlIndex) -> None:
+        self.ix = index
+        self.s = index.text
+        self.i = 0
+        self.table: Path = ()
+        self.aot_last: dict[Path, int] = {}
+        self.aot_count: dict[Path, int] = {}
+        root = Section(path=(), is_array=False, header_start=0, body_start=0, content_end=0)
+        self.current = root
+        index.sections.append(root)
+
+    # -- low level
+    def peek(self, n: int = 0) -> str:
+        j = self.i + n
+        return self.s[j] if j < len(self.s) else ""
+
+    def skip_ws(self) -> None:
+        while self.i < len(self.s) and self.s[self.i] in _WS:
+            self.i += 1
+
+    def skip_comment(self) -> None:
+        if self.peek() == "#":
+            while self.i < len(self.s) and self.s[self.i] != "\n":
+                self.i += 1
+
+    def skip_ws_nl_comments(self) -> None:
+        while self.i < len(self.s):
+            c = self.s[self.i]
+            if c in _WS or c in "\r\n":
+                self.i += 1
+            elif c == "#":
+                self.skip_comment()
+            else:
+                return
+
+    def to_line_end(self) -> int:
+        """Skip trailing blanks/comment; return the offset after the newline."""
+        self.skip_ws()
+        self.skip_comment()
+        if self.peek() == "\r":
+            self.i += 1
+        if self.peek() == "\n":
+            self.i += 1
+        return self.i
+
+    def record(self, path: Path, offset: int) -> None:
+        self.ix.positions.setdefault(path, self.ix.line_col(offset))
+
+    # -- keys
+    def key_part(self) -> str:
+        c = self.peek()
+        if c == '"':
+            return self.basic_string()
+        if c == "'":
+            end = self.s.index("'", self.i + 1)
+            value = self.s[self.i + 1:end]
+            self.i = end + 1
+            return value
+        m = _BARE_KEY.match(self.s, self.i)
+        if not m:
+            raise ValueError(f"cannot read a key at offset {self.i}")
+        self.i = m.end()
+        return m.group()
+
+    def dotted_key(self) -> list[tuple[str, int]]:
+        parts = []
+        while True:
+            self.skip_ws()
+            start = self.i
+            parts.append((self.key_part(), start))
+            self.skip_ws()
+            if self.peek() == ".":
+                self.i += 1
+                continue
+            return parts
+
+    # -- strings
+    def basic_string(self) -> str:
+        assert self.peek() == '"'
+        self.i += 1
+        out: list[str] = []
+        while True:
+            c = self.s[self.i]
+            if c == '"':
+                self.i += 1
+                return "".join(out)
+            if c == "\\":
+                out.append(self.escape())
+                continue
+            out.append(c)
+            self.i += 1
+
+    def escape(self) -> str:
+        nxt = self.s[self.i + 1]
+        if nxt in _ESCAPES:
+            self.i += 2
+            return _ESCAPES[nxt]
+        if nxt in "uU":
+            n = 4 if nxt == "u" else 8
+            code = int(self.s[self.i + 2:self.i + 2 + n], 16)
+            self.i += 2 + n
+            return chr(code)
+        if nxt == "x":
+            code = int(self.s[self.i + 2:self.i + 4], 16)
+            self.i += 4
+            return chr(code)
+        # line-ending backslash (multi-line strings): skip the whitespace and newlines
+        self.i += 1
+        while self.i < len(self.s) and self.s[self.i] in " \t\r\n":
+            self.i += 1
+        return ""
+
+    def skip_string(self) -> None:
+        s, i = self.s, self.i
+        for quote in ('"""', "'''"):
+            if s.startswith(quote, i):
+                j = i + 3
+                while True:
+                    if quote == '"""' and s[j] == "\\":
+                        j += 2
+                        continue
+                    if s.startswith(quote, j):
+                        j += 3
+                        extra = 0  # up to two more quotes belong to the content
+                        while extra < 2 and j < len(s) and s[j] == quote[0]:
+                            j += 1
+                            extra += 1
+                        self.i = j
+                        return
+                    j += 1
+        if s[i] == '"':
+            self.basic_string()
+            return
+        self.i = s.index("'", i + 1) + 1
+
+    # -- values
+    def value(self, path: Path) -> None:
+        c = self.peek()
+        if c in "\"'":
+            self.skip_string()
+        elif c == "{":
+            self.inline_table(path)
+        elif c == "[":
+            self.array(path)
+        else:
+            m = re.compile(r"[^\s,\]}#]+").match(self.s, self.i)
+            self.i = m.end() if m else self.i + 1
+            # a date-time written with a space: 1979-05-27 07:32:00
+            if m and re.fullmatch(r"\d{4}-\d{2}-\d{2}", m.group()):
+                t = re.compile(r" \d{2}:\d{2}[^\s,\]}#]*").match(self.s, self.i)
+                if t:
+                    self.i = t.end()
+
+    def inline_table(self, path: Path) -> None:
+        self.i += 1
+        while True:
+            self.skip_ws_nl_comments()
+            if self.peek() == "}":
+                self.i += 1
+                return
+            if self.peek() == ",":
+                self.i += 1
+                continue
+            parts = self.dotted_key()
+            sub = path
+            for name, offset in parts:
+                sub = (*sub, name)
+                self.record(sub, offset)
+            self.skip_ws()
+            self.i += 1  # '='
+            self.skip_ws()
+            self.value(sub)
+
+    def array(self, path: Path) -> None:
+        self.i += 1
+        n = 0
+        while True:
+            self.skip_ws_nl_comments()
+            c = self.peek()
+            if c == "]":
+                self.i += 1
+                return
+            if c == ",":
+                self.i += 1
+                continue
+            self.record((*path, n), self.i)
+            self.value((*path, n))
+            n += 1
+
+    # -- document
+    def resolve(self, keys: list[str], is_array: bool) -> Path:
+        resolved: Path = ()
+        for n, key in enumerate(keys):
+            resolved = (*resolved, key)
+            last = n == len(keys) - 1
+            if last and is_array:
+                idx = self.aot_count.get(resolved, 0)
+                self.aot_count[resolved] = idx + 1
+                self.aot_last[resolved] = idx
+                resolved = (*resolved, idx)
+            elif resolved in self.aot_last:
+                resolved = (*resolved, self.aot_last[resolved])
+        return resolved
+
+    def header(self) -> None:
+        start = self.ix.line_start(self.i)
+        is_array = self.s.startswith("[[", self.i)
+        self.i += 2 if is_array else 1
+        parts = self.dotted_key()
+        self.skip_ws()
+        self.i += 2 if is_array else 1
+        path = self.resolve([p for p, _ in parts], is_array)
+        # record each prefix at its key's position (array indices at the last key)
+        for n, (_, offset) in enumerate(parts, 1):
+            self.record(self._resolved_prefix(path, n), offset)
+        self.record(path, parts[-1][1])
+        end = self.to_line_end()
+        section = Section(path=path, is_array=is_array, header_start=start, body_start=end, content_end=end)
+        self.ix.sections.append(section)
+        self.current = section
+        self.table = path
+
+    @staticmethod
+    def _resolved_prefix(path: Path, n_keys: int) -> Path:
+        """The prefix of `path` holding `n_keys` string keys (and the indices after them)."""
+        out: list[str | int] = []
+        count = 0
+        for part in path:
+            if isinstance(part, str):
+                if count == n_keys:
+                    break
+                count += 1
+            out.append(part)
+        return tuple(out)
+
+    def statement(self) -> None:
+        line_start = self.ix.line_start(self.i)
+        start = self.i
+        parts = self.dotted_key()
+        path = self.table
+        for name, offset in parts:
+            path = (*path, name)
+            self.record(path, offset)
+        self.skip_ws()
+        self.i += 1  # '='
+        self.skip_ws()
+        self.value(path)
+        end = self.i
+        line_end = self.to_line_end()
+        st = Statement(table=self.table, keys=tuple(p for p, _ in parts), start=start, end=end,
+                       line_start=line_start, line_end=line_end)
+        self.ix.statements.append(st)
+        self.current.statements.append(st)
+        self.current.content_end = line_end
+
+    def run(self) -> None:
+        while True:
+            self.skip_ws_nl_comments()
+            if self.i >= len(self.s):
+                return
+            if self.peek() == "[":
+                self.header()
+            else:
+                self.statement()
+
+
+# --- writing ------------------------------------------------------------------------------
+
+def format_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else format_string(key)
+
+
+def _escape_basic(text: str, *, multiline: bool) -> str:
+    out: list[str] = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"' and not multiline:
+            out.append('\\"')
+        elif ch == "\n" and multiline:
+            out.append("\n")
+        elif ch == "\t":
+            out.append("\t" if multiline else "\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append({"\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}.get(ch, f"\\u{ord(ch):04x}"))
+        else:
+            out.append(ch)
+    result = "".join(out)
+    if multiline:
+        # no run of three quotes inside, and none touching the closing delimiter
+        result = result.replace('"""', '""\\"')
+        if result.endswith('"'):
+            result = result[:-1] + '\\"'
+    return result
+
+
+def _literal_ok(text: str) -> bool:
+    return not any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in text)
+
+
+def format_string(text: str, *, multiline: bool = False) -> str:
+    """A TOML string for `text`.
+
+    Single line: a literal string ('...') when it needs no escaping and holds a double
+    quote or a backslash, else a basic string. With `multiline` and a newline in the text:
+    a multi-line basic string that starts on the next line.
+    """
+    if multiline and "\n" in text:
+        return '"""\n' + _escape_basic(text, multiline=True) + '"""'
+    if ('"' in text or "\\" in text) and "'" not in text and _literal_ok(text):
+        return f"'{text}'"
+    return '"' + _escape_basic(text, multiline=False) + '"'
+
+
+def format_value(value: Any, *, multiline: bool = False) -> str:
+    """An inline TOML value (strings, integers, floats, booleans, arrays, inline tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        text = repr(value)
+        return text if any(c in text for c in ".eEn") else text + ".0"
+    if isinstance(value, str):
+        return format_string(value, multiline=multiline)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = ", ".join(f"{format_key(k)} = {format_value(v, multiline=multiline)}" for k, v in value.items())
+        return "{ " + items + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def format_pairs(pairs: list[tuple[str, str]] | list[list[str]]) -> str:
+    """An array of [name, value] pairs, one per line (small git diffs)."""
+    if not pairs:
+        return "[]"
+    lines = [f"  [{format_value(k)}, {format_value(v)}]," for k, v in pairs]
+    return "[\n" + "\n".join(lines) + "\n]"
