@@ -229,6 +229,22 @@ def test_entity_listing_filters_to_direct_devices_across_pages(emulator, monkeyp
             assert sorted(n.ref["guid"] for n in got) == sorted(d["guid"] for d in expected), e["name"]
 
 
+def test_an_entity_that_only_groups_others_costs_one_page(emulator, monkeypatch, counted):
+    """The entityGuid filter answers the whole subtree; counting the sub-entities' devices
+    shows the root owns none, so its listing stops after the first page."""
+    entities, devices = raw_world(emulator)
+    root = next(e for e in entities if not e["parentEntityGuid"])
+    assert not any(d["entityGuid"] == root["guid"] for d in devices)  # the emulator's root holds no devices
+    for adapter in adapter_on(emulator, monkeypatch, counted, page_size=3):
+        batches = list(adapter.children(adapter.entity_node(root)))
+    assert [n.kind for b in batches for n in b] == ["entity"] * len(
+        [e for e in entities if e["parentEntityGuid"] == root["guid"]])
+    listing = [u for u in counted.urls if u.path.endswith("/Device") and u.params.get("pageSize") == "3"]
+    assert [u.params["pageNumber"] for u in listing] == ["1"]  # not the 9 pages of the subtree
+    counts = [u for u in counted.urls if u.params.get("pageSize") == "1"]
+    assert len(counts) == len([e for e in entities if e["parentEntityGuid"] == root["guid"]])
+
+
 def test_no_devices_is_an_empty_tree_not_an_error(make_emulator, monkeypatch, counted):
     server = make_emulator(devices=0)
     for adapter in adapter_on(server, monkeypatch, counted, page_size=10):
@@ -264,6 +280,30 @@ def test_paging_without_count_ends_at_204_or_a_short_page(total, size, requests)
     nodes = flatten(mock_adapter(handler, size).devices())
     assert [n.ref["uniqueId"] for n in nodes] == [f"d{i}" for i in range(total)]
     assert asked == list(range(1, requests + 1))
+
+
+def test_a_server_whose_entity_filter_is_direct_only_is_listed_in_full():
+    """If a server's entityGuid filter gives only the entity's own devices, nothing is cut short."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/Entity/lookup"):
+            return httpx.Response(200, json={"data": [
+                {"guid": "E1", "name": "Top", "parentEntityGuid": None},
+                {"guid": "E2", "name": "Sub", "parentEntityGuid": "E1"}]})
+        asked.append(request.url.params["entityGuid"])
+        page, n = int(request.url.params["pageNumber"]), int(request.url.params["pageSize"])
+        own = [{**item(i), "entityGuid": request.url.params["entityGuid"]} for i in range(7)]
+        items = own[(page - 1) * n: page * n]
+        return httpx.Response(200, json={"data": items, "count": 7}) if items else httpx.Response(204)
+
+    adapter = mock_adapter(handler, 3)
+    top = adapter.roots()[0]
+    nodes = flatten(adapter.children(top))
+    assert [n.label for n in nodes if n.kind == "entity"] == ["Sub"]
+    assert len([n for n in nodes if n.kind == "device"]) == 7
+    assert asked == ["E1", "E1", "E1"]
 
 
 def test_a_server_that_ignores_page_number_does_not_loop():

@@ -344,7 +344,8 @@ class Adapter(BaseAdapter):
         subs = self._sub_entities(guid)
         if subs:
             yield [self.entity_node(e) for e in subs]
-        yield from self.devices(cancel, entity=guid, top_level_only=True, parent_id=node.id)
+        yield from self.devices(cancel, entity=guid, top_level_only=True, parent_id=node.id,
+                                sub_entities=[str(e["guid"]) for e in subs])
 
     def _child_devices(self, node: DeviceNode, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
         device = self._url("device")
@@ -354,18 +355,21 @@ class Adapter(BaseAdapter):
 
     def devices(self, cancel: threading.Event | None = None, *, entity: str | None = None,
                 top_level_only: bool = False, parent_id: str = f"{P}:devices",
-                start_page: int = 1) -> Iterator[list[DeviceNode]]:
+                start_page: int = 1, sub_entities: list[str] | None = None) -> Iterator[list[DeviceNode]]:
         """The device list (the whole fleet, or one entity's own devices) as batches of nodes.
 
         With `entity`, only devices whose entityGuid is that entity are kept (the server's
-        filter includes sub-entities); `top_level_only` leaves out child devices."""
+        filter includes sub-entities); `top_level_only` leaves out child devices. Given the
+        entity's `sub_entities`, a listing that turns out to include them ends as soon as
+        the entity's own devices are all seen (own = count(entity) - sum of count(sub)),
+        so an entity that only groups others costs one page, not its whole subtree."""
         device = self._url("device")
         if not device:
             yield [error_node(parent_id, "the profile has no 'device' URL",
                               hint="add device = \"https://device.iotconnect.io/api/v2\" to [urls]")]
             return
         params: list[tuple[str, str]] = [("entityGuid", entity)] if entity else []
-        keep = {"entity": entity, "top": top_level_only}
+        keep: dict[str, Any] = {"entity": entity, "top": top_level_only, "subs": list(sub_entities or [])}
         name = "Devices of entity" if entity else "Devices"
         yield from self._pages(parent_id, f"{device}/Device", params, keep, cancel, start_page, name=name)
 
@@ -389,6 +393,10 @@ class Adapter(BaseAdapter):
         page = max(1, start_page)
         seen = (page - 1) * size
         previous_first: Any = None
+        entity = keep.get("entity") if keep else None
+        subs = keep.get("subs") if keep else None
+        own_seen, own_expected = 0, None  # the entity's own devices (children included)
+        probe = bool(entity and subs and page == 1)  # work out own_expected once the subtree shows
         while True:
             if cancel is not None and cancel.is_set():
                 return
@@ -423,15 +431,42 @@ class Adapter(BaseAdapter):
             previous_first = first
             seen += len(items)
             batch = [self.device_node(item) for item in items if ok(item)]
+            count = data.get("count") if isinstance(data, dict) else None
+            if entity:
+                own_seen += sum(1 for i in items if _same(i.get("entityGuid"), entity))
+                if probe and isinstance(count, int) and any(
+                        isinstance(i.get("entityGuid"), str) and not _same(i["entityGuid"], entity) for i in items):
+                    probe = False  # the filter includes sub-entities: how many devices are the entity's own?
+                    own_expected = self._own_count(url, count, subs or [], cancel)
             if batch:
                 yield batch
-            count = data.get("count") if isinstance(data, dict) else None
+            if own_expected is not None and own_seen >= own_expected:
+                return
             if isinstance(count, int) and not isinstance(count, bool):
                 if seen >= count:
                     return
             elif len(items) < size:
                 return
             page += 1
+
+    def _own_count(self, url: str, total: int, subs: list[str], cancel: threading.Event | None) -> int | None:
+        """total - the device count of each sub-entity's subtree; None when any count is unknown."""
+        rest = 0
+        for guid in subs:
+            if cancel is not None and cancel.is_set():
+                return None
+            query = [("entityGuid", guid), ("pageNumber", "1"), ("pageSize", "1")]
+            data, _, problem = self._fetch(self._list_spec(url, query, "count"), "counting devices")
+            if problem is not None:
+                return None
+            if data is None:  # 204: none there
+                continue
+            count = data.get("count") if isinstance(data, dict) else None
+            if not isinstance(count, int) or isinstance(count, bool):
+                return None
+            rest += count
+        own = total - rest
+        return own if own >= 0 else None
 
     def retry(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
         """Resume what an error node failed at: a listing from its failed page, or the roots."""
