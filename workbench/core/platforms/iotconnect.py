@@ -11,9 +11,13 @@ Entity children
     the entity ITSELF: ``GET {device}/Device?entityGuid=<guid>``. IoTConnect answers that
     filter with the entity's whole subtree (the emulator does too), so each page is
     filtered to items whose ``entityGuid`` is this entity; child devices (``parentDeviceGuid``
-    or ``reportingTo`` set) are left out, they appear under their gateway. Cost: listing an
-    entity that has sub-entities reads its subtree's pages (one request per page; nothing
-    is kept but the direct devices); a leaf entity costs exactly its own pages.
+    or ``reportingTo`` set) are left out, they appear under their gateway. Cost: a leaf
+    entity costs exactly its own pages. For an entity with sub-entities, once a page shows
+    devices of a sub-entity, the sub-entities' counts (one ``pageSize=1`` request each) give
+    how many devices are the entity's own, and the listing stops when all are seen: an
+    entity that only groups others costs one page; one with own devices scattered through
+    its subtree may read most of the subtree's pages. A server whose filter gives direct
+    devices only is simply read to the end.
 Device children
     ``GET {device}/Device/{guid}/childdevice`` when ``childDeviceCount > 0``.
 Paging
