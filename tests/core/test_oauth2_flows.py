@@ -86,7 +86,7 @@ def test_plgd_authorization_code_with_pkce(demo_env) -> None:
     assert tokens.refresh_token and tokens.id_token
     assert steps(s) == ["discovery", "code-exchange"]
     body = s.trace.exchanges[-1].request_body
-    assert "code_verifier=%C2%ABredacted%C2%BB" in body and "code=%C2%ABredacted%C2%BB" in body
+    assert "code_verifier=«redacted»" in body and "code=«redacted»" in body
     # the listener is closed after the callback
     with pytest.raises(httpx.ConnectError):
         httpx.get(run.callback_url, timeout=2)

@@ -76,7 +76,8 @@ def trace_json(traces: list[AuthTrace]) -> list[dict[str, Any]]:
     return out
 
 
-def print_trace(traces: list[AuthTrace], out=sys.stderr) -> None:
+def print_trace(traces: list[AuthTrace], out=None) -> None:
+    out = out or sys.stderr
     for trace in traces:
         print(f"--- auth trace: {getattr(trace, 'kind', 'login')}", file=out)
         for note in trace.notes:
@@ -101,7 +102,8 @@ def print_trace(traces: list[AuthTrace], out=sys.stderr) -> None:
                 print(f"      hint: {f.hint}", file=out)
 
 
-def print_failure(err: WorkbenchError, out=sys.stderr) -> None:
+def print_failure(err: WorkbenchError, out=None) -> None:
+    out = out or sys.stderr
     step = getattr(err, "step", None)
     lead = f"login failed at step '{step}'" if step else "login failed"
     print(f"workbench: {lead}: {escape_control(err.message)}", file=out)
