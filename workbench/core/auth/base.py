@@ -132,11 +132,12 @@ def _redact_mapping_text(text: str, redactor: Redactor) -> str:
             return text
         return json.dumps(_redact_json(data), ensure_ascii=False)
     if "=" in text and "\n" not in stripped and " " not in stripped:
-        from urllib.parse import parse_qsl, urlencode
+        from urllib.parse import parse_qsl, quote_plus
 
         pairs = parse_qsl(stripped, keep_blank_values=True)
-        if pairs:
-            return urlencode([(k, "«redacted»" if k.lower() in SENSITIVE_FIELDS and v else v) for k, v in pairs])
+        if pairs:  # the marker stays readable (not percent-encoded)
+            return "&".join(f"{quote_plus(k)}=" + ("«redacted»" if k.lower() in SENSITIVE_FIELDS and v
+                                                     else quote_plus(v)) for k, v in pairs)
     return text
 
 
