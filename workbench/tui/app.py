@@ -56,17 +56,16 @@ class WorkbenchApp(App[int]):
         self.push_screen(LoginScreen(profile))
 
     def show_main(self, profile: Profile, session: Any) -> None:
+        from workbench.tui.screens.login import LoginScreen
         from workbench.tui.screens.main import MainScreen
 
         self.sessions[profile.name] = session
-        self.switch_screen(MainScreen(profile, session)) if isinstance(self.screen, _LoginLike) else \
+        if isinstance(self.screen, LoginScreen):
+            self.switch_screen(MainScreen(profile, session))
+        else:
             self.push_screen(MainScreen(profile, session))
 
     def action_help(self) -> None:
         from workbench.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
-
-
-class _LoginLike:
-    """Marker base for screens that the main screen replaces (the login screen)."""

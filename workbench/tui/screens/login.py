@@ -1,0 +1,191 @@
+"""Log in with a profile: fields driven by its flow, a live auth timeline, failures explained."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+
+from workbench.core.auth.base import Exchange
+from workbench.core.errors import WorkbenchError
+from workbench.core.profiles import Profile
+from workbench.tui.widgets.auth_timeline import AuthTimeline, failure_text
+
+
+def remember_key(profile: Profile, name: str) -> str:
+    ref = profile.auth.secrets.get(name)
+    return ref.keyring if ref is not None and ref.keyring else f"{profile.name}.{name}"
+
+
+class LoginScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back / cancel", id="login.back"),
+        Binding("ctrl+l", "login", "Log in", id="login.submit"),
+    ]
+
+    def __init__(self, profile: Profile) -> None:
+        super().__init__()
+        self.profile = profile
+        self.spec = profile.auth.spec
+        self.fields = [n for n, p in self.spec.params.items() if p.login_field]
+        self._cancel: threading.Event | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="login-form"):
+            title = Text.assemble((self.profile.name, "bold"), "  ", (self.profile.platform, "cyan"), "  ",
+                                  (self.spec.label, "dim"))
+            yield Static(title, id="login-title")
+            notes = []
+            if self.spec.legacy:
+                notes.append("This is a legacy grant (the password is sent to the token endpoint); the platform requires it.")
+            if self.profile.tls_note:
+                notes.append(f"[b red]{self.profile.tls_note}[/]")
+            if self.profile.is_demo:
+                notes.append("Demo profile: the emulated cloud's demo credentials are pre-filled.")
+            if notes:
+                yield Static("\n".join(notes), id="login-notes")
+            for name in self.fields:
+                param = self.spec.params[name]
+                secret = param.kind == "secret"
+                yield Label(name.replace("_", " "))
+                yield Input(password=secret, id=f"field-{name}", placeholder=self._source_text(name))
+            if self.fields:
+                yield Checkbox("remember secrets in the OS keyring", id="login-remember")
+            with Horizontal(id="login-buttons"):
+                yield Button("Log in", variant="primary", id="login-go")
+                yield Button("Cancel", id="login-cancel", disabled=True)
+            yield Static("", id="login-url")
+            yield Static("", id="login-result")
+        yield AuthTimeline(id="login-timeline")
+        yield Footer()
+
+    def _source_text(self, name: str) -> str:
+        ref = self.profile.auth.secrets.get(name)
+        if ref is None:
+            return ""
+        return f"from {ref.describe()}"
+
+    def on_mount(self) -> None:
+        self.sub_title = f"log in: {self.profile.name}"
+        self.prefill()
+
+    @work(thread=True, exclusive=True, group="login-prefill")
+    def prefill(self) -> None:
+        """Fill fields from literal params, env, keyring or demo values (off the UI thread: keyring may be slow)."""
+        from workbench.core.secrets import SecretResolver, keyring_get
+
+        resolver = SecretResolver()
+        values: dict[str, str] = {}
+        for name in self.fields:
+            ref = self.profile.auth.secrets.get(name)
+            value = resolver.peek(ref) if ref is not None else self.profile.auth.params.get(name)
+            if not value:
+                value = keyring_get(remember_key(self.profile, name))
+            if value:
+                values[name] = str(value)
+        self.app.call_from_thread(self._apply_prefill, values)
+
+    def _apply_prefill(self, values: dict[str, str]) -> None:
+        for name, value in values.items():
+            field = self.query_one(f"#field-{name}", Input)
+            if not field.value:
+                field.value = value
+        first_empty = next((self.query_one(f"#field-{n}", Input) for n in self.fields
+                            if not self.query_one(f"#field-{n}", Input).value), None)
+        (first_empty or self.query_one("#login-go", Button)).focus()
+
+    def values(self) -> dict[str, str]:
+        return {n: self.query_one(f"#field-{n}", Input).value for n in self.fields
+                if self.query_one(f"#field-{n}", Input).value}
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#login-go")
+    def action_login(self) -> None:
+        if self._cancel is not None:
+            return
+        self.query_one(AuthTimeline).clear()
+        self.query_one("#login-result", Static).update(Text("logging in…", style="dim"))
+        self.query_one("#login-go", Button).disabled = True
+        self.query_one("#login-cancel", Button).disabled = False
+        self._cancel = threading.Event()
+        remember = bool(self.fields) and self.query_one("#login-remember", Checkbox).value
+        self.run_login(self.values(), remember, self._cancel)
+
+    @work(thread=True, exclusive=True, group="login")
+    def run_login(self, values: dict[str, str], remember: bool, cancel: threading.Event) -> None:
+        from workbench.core.secrets import SecretResolver, keyring_set
+        from workbench.core.session import Session
+
+        resolver = SecretResolver(values=values)
+        session = Session(self.profile, resolver=resolver)
+        session.on_exchange(lambda ex: self.app.call_from_thread(self._exchange, ex))
+        try:
+            session.login(open_browser=self._open_browser, show_url=self._show_url_threadsafe, cancelled=cancel)
+        except WorkbenchError as err:
+            self.app.call_from_thread(self._failed, err, session)
+            return
+        stored = []
+        if remember:
+            for name in self.fields:
+                if self.spec.params[name].kind == "secret" and values.get(name):
+                    stored.append(keyring_set(remember_key(self.profile, name), values[name]))
+        self.app.call_from_thread(self._succeeded, session, remember and not all(stored))
+
+    def _open_browser(self, url: str) -> bool:
+        import webbrowser
+
+        self._show_url_threadsafe(url)
+        try:
+            return webbrowser.open(url)
+        except Exception:
+            return False
+
+    def _show_url_threadsafe(self, url: str) -> None:
+        self.app.call_from_thread(self._show_url, url)
+
+    def _show_url(self, url: str) -> None:
+        self.query_one("#login-url", Static).update(
+            Text.assemble(("Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n", "bold"),
+                          (url, "cyan underline"))
+        )
+
+    def _exchange(self, ex: Exchange) -> None:
+        self.query_one(AuthTimeline).add(ex)
+
+    def _done(self) -> None:
+        self._cancel = None
+        self.query_one("#login-go", Button).disabled = False
+        self.query_one("#login-cancel", Button).disabled = True
+
+    def _failed(self, err: WorkbenchError, session: Any) -> None:
+        self._done()
+        trace = getattr(session, "trace", None)
+        failure = getattr(trace, "failure", None) if trace is not None else None
+        text = failure_text(failure) if failure is not None else Text(err.describe(), style="red")
+        self.query_one("#login-result", Static).update(text)
+
+    def _succeeded(self, session: Any, keyring_failed: bool) -> None:
+        self._done()
+        if keyring_failed:
+            self.notify("no working OS keyring: secrets were not remembered", severity="warning")
+        self.app.show_main(self.profile, session)
+
+    @on(Button.Pressed, "#login-cancel")
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.query_one("#login-result", Static).update(Text("cancelling…", style="yellow"))
+
+    def action_back(self) -> None:
+        if self._cancel is not None:
+            self.cancel()
+            return
+        self.app.pop_screen()

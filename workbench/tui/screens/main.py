@@ -1,0 +1,86 @@
+"""The main screen of a logged-in profile: device tree, token inspector, request composer.
+
+Panes other than the first are mounted lazily (textual.lazy.Lazy) to keep the first frame cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.lazy import Lazy
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from workbench.core.profiles import Profile
+from workbench.tui.widgets.auth_timeline import AuthTimeline
+from workbench.tui.widgets.device_tree import DeviceTreePanel
+from workbench.tui.widgets.request_composer import RequestComposer
+from workbench.tui.widgets.token_inspector import TokenInspector
+
+
+class TimelineScreen(ModalScreen[None]):
+    """The auth timeline of the current session (every login and refresh exchange)."""
+
+    BINDINGS = [Binding("escape,t,q", "dismiss", "Close", id="timeline.close")]
+
+    def __init__(self, session: Any) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        exchanges = [ex for trace in getattr(self.session, "traces", []) for ex in trace.exchanges]
+        yield AuthTimeline(exchanges, id="dialog")
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("1", "tab('devices')", "Devices", id="main.devices"),
+        Binding("2", "tab('token')", "Token", id="main.token"),
+        Binding("3", "tab('request')", "Request", id="main.request"),
+        Binding("t", "timeline", "Auth timeline", id="main.timeline"),
+        Binding("ctrl+r", "refresh_token", "Refresh token", id="main.refresh"),
+        Binding("escape", "back", "Profiles", id="main.back", show=False),
+    ]
+
+    def __init__(self, profile: Profile, session: Any) -> None:
+        super().__init__()
+        self.profile = profile
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="devices", id="main-tabs"):
+            with TabPane("Devices", id="devices"):
+                yield DeviceTreePanel(self.profile, self.session, id="device-tree-panel")
+            with TabPane("Token", id="token"):
+                yield Lazy(TokenInspector(self.session, id="token-inspector"))
+            with TabPane("Request", id="request"):
+                yield Lazy(RequestComposer(self.profile, self.session, id="composer"))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.profile.name} · {self.profile.platform}"
+        if self.profile.tls_note:
+            self.notify(self.profile.tls_note, severity="warning", timeout=8)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_timeline(self) -> None:
+        self.app.push_screen(TimelineScreen(self.session))
+
+    def action_refresh_token(self) -> None:
+        self.action_tab("token")
+        self.call_after_refresh(lambda: self.query_one(TokenInspector).action_refresh_now())
+
+    def action_back(self) -> None:
+        self.app.switch_screen(self.app.get_default_screen()) if len(self.app.screen_stack) <= 1 else self.app.pop_screen()
+
+    @on(DeviceTreePanel.OpenRequest)
+    def open_request(self, event: DeviceTreePanel.OpenRequest) -> None:
+        self.action_tab("request")
+        spec = event.spec
+        self.call_after_refresh(lambda: self.query_one(RequestComposer).load(spec))
