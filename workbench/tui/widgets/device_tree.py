@@ -1,0 +1,952 @@
+"""The device tree panel: a platform's devices and resources, loaded lazily and streamed.
+
+Everything shown comes from an adapter (workbench.core.platforms); this module knows no
+platform. How it stays fast with 100,000 devices (see shared PERFORMANCE.md, "Trees with
+many nodes"):
+
+- Children are fetched only when a node is expanded, in a thread worker; each batch the
+  adapter yields is posted to the UI as it arrives, with a "loading…" placeholder and a
+  running count. Results for a listing that was collapsed or reloaded meanwhile are
+  dropped (every fetch carries a generation number).
+- The full list of DeviceNodes of a listing is kept in memory (with its lower-cased
+  labels for the filter), but the Tree only ever holds one *window* of PAGE_SIZE children
+  per listing, with "previous / next" nodes to move the window: a Textual Tree rebuilds
+  all its lines on every change, so its size must stay in the low thousands.
+- The filter scans the in-memory lists and rebuilds only what is visible.
+- Labels are rich Text objects (no markup parsing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from rich.text import Text
+from textual import on
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.widgets import Input, Static, Tree
+from textual.widgets.tree import TreeNode, UnknownNodeID
+
+from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.requests import RequestSpec
+
+if TYPE_CHECKING:
+    from workbench.core.platforms.base import Adapter
+    from workbench.core.profiles import Profile
+
+ROOT = "\x00roots"  # the key of the top-level listing (adapter.roots())
+DETAIL_LIMIT = 20_000  # characters of pretty JSON shown in the detail pane
+PLURALS = {"device": "devices", "entity": "entities", "resource": "resources", "group": "groups",
+           "token": "tokens", "bucket": "buckets", "account": "accounts", "stats": "items", "info": "items"}
+STATUS_ICONS = {"online": ("● ", "green"), "offline": ("○ ", "dim")}
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def request_line(spec: RequestSpec) -> str:
+    """'GET https://host/path?a=b' for a spec (its query parameters included)."""
+    url = spec.url
+    if spec.params:
+        url += ("&" if "?" in url else "?") + urlencode(spec.params)
+    return f"{spec.method.upper()} {url}"
+
+
+def exception_words(exc: BaseException) -> tuple[str, str | None]:
+    """(message, hint) for an exception an adapter let escape."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return message, getattr(exc, "hint", None)
+    text = str(exc).strip() or "(no message)"
+    return f"{type(exc).__name__}: {text}", "this is a bug in the platform adapter; r retries"
+
+
+def node_label(node: DeviceNode, suffix: Text | None = None) -> Text:
+    """The Tree label of a DeviceNode: status icon, label, badge (dim) and an optional suffix."""
+    label = Text(no_wrap=True, end="")
+    if node.kind == "error":
+        label.append("✗ ", "bold red")
+        label.append(node.label, "red")
+        if node.hint:
+            label.append(f"  ({node.hint})", "dim")
+    else:
+        icon = STATUS_ICONS.get(node.status or "")
+        if icon is not None:
+            label.append(*icon)
+        label.append(node.label, "bold" if node.kind in ("account", "entity", "group") else "")
+    if node.badge and node.kind != "error":
+        label.append(f"  {node.badge}", "dim")
+    elif node.badge and node.kind == "error" and node.badge not in ("error",):
+        label.append(f"  {node.badge}", "dim red")
+    if suffix is not None:
+        label.append_text(suffix)
+    return label
+
+
+# --- tree-node data other than DeviceNodes --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A line that is not a device node: 'loading…', 'previous / next page', 'empty'."""
+
+    kind: str  # "loading" | "prev" | "next" | "empty"
+    key: str  # the listing it belongs to
+
+
+# --- the in-memory model ---------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Listing:
+    """The loaded children of one node (or the roots): the whole list, however long."""
+
+    key: str
+    parent: str | None  # key of the listing this node is in (None for the roots)
+    children: list[DeviceNode] = field(default_factory=list)
+    lower: list[str] = field(default_factory=list)  # lower-cased labels, parallel to children
+    state: str = "loading"  # loading | done | stopped
+    generation: int = 0
+    cancel: threading.Event = field(default_factory=threading.Event)
+    expanded: bool = True  # the user's wish (the view honours it when the node is shown)
+    window: int = 0  # index of the first child shown in the Tree (paging)
+    insert_at: int | None = None  # where a retried page goes (the failed page's error node)
+    version: int = 0  # bumped on every change (invalidates cached filtered views)
+    started: float = field(default_factory=time.perf_counter)
+    elapsed: float | None = None
+    view_cache: tuple[str, int, list[DeviceNode]] | None = None
+
+    def add(self, nodes: list[DeviceNode]) -> int:
+        """Add a batch (at the retry point if any); returns the index it went to."""
+        labels = [n.label.lower() for n in nodes]
+        if self.insert_at is None:
+            at = len(self.children)
+            self.children.extend(nodes)
+            self.lower.extend(labels)
+        else:
+            at = self.insert_at
+            self.children[at:at] = nodes
+            self.lower[at:at] = labels
+            self.insert_at += len(nodes)
+        self.version += 1
+        return at
+
+    def remove(self, node: DeviceNode) -> int | None:
+        for i, child in enumerate(self.children):
+            if child is node:
+                del self.children[i]
+                del self.lower[i]
+                self.version += 1
+                return i
+        return None
+
+    def noun(self) -> str:
+        kinds = [c.kind for c in self.children[:50] if c.kind != "error"]
+        if not kinds:
+            return "nodes"
+        kind = max(set(kinds), key=kinds.count)
+        return PLURALS.get(kind, "nodes")
+
+
+# --- messages from the workers ---------------------------------------------------------------
+
+
+class _Batch(Message, bubble=False):
+    def __init__(self, key: str, generation: int, nodes: list[DeviceNode]) -> None:
+        super().__init__()
+        self.key = key
+        self.generation = generation
+        self.nodes = nodes
+        self.posted_at = time.perf_counter()
+
+
+class _Done(Message, bubble=False):
+    def __init__(self, key: str, generation: int, cancelled: bool) -> None:
+        super().__init__()
+        self.key = key
+        self.generation = generation
+        self.cancelled = cancelled
+
+
+class DeviceTree(Tree[Any]):
+    """A Tree whose Enter opens (see DeviceTreePanel) and whose expand-all stays lazy."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open", id="devices.open"),
+        Binding("space", "toggle_node", "Expand", id="devices.expand"),
+    ]
+
+    def action_toggle_expand_all(self) -> None:
+        # Expanding everything would fetch every listing; expand only the node under the cursor.
+        self.action_toggle_node()
+
+
+class DeviceTreePanel(Vertical):
+    """Filter box, device tree and a detail pane for one logged-in profile."""
+
+    PAGE_SIZE = 500  # children shown per listing window
+    REFILTER_DELAY = 0.15  # s: batches arriving while a filter is active are merged in this often
+
+    DEFAULT_CSS = """
+    /* device tree panel (workbench/tui/widgets/device_tree.py) */
+    DeviceTreePanel { height: 1fr; }
+    DeviceTreePanel #device-filter { height: 3; }
+    DeviceTreePanel #device-body { height: 1fr; }
+    DeviceTreePanel #device-tree { width: 3fr; height: 1fr; }
+    DeviceTreePanel #device-detail-scroll {
+        width: 2fr; height: 1fr; border-left: solid $primary; padding: 0 1;
+    }
+    DeviceTreePanel #device-status { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", id="devices.filter"),
+        Binding("r", "reload", "Reload", id="devices.reload"),
+        Binding("escape", "cancel", "Stop loading", id="devices.cancel", show=False),
+    ]
+
+    class OpenRequest(Message):
+        """Enter on a node that has a request: open it in the composer."""
+
+        def __init__(self, spec: RequestSpec, node: DeviceNode | None = None) -> None:
+            super().__init__()
+            self.spec = spec
+            self.node = node
+
+    def __init__(self, profile: Profile, session: Any, *, adapter: Adapter | None = None,
+                 adapter_factory: Callable[[Profile, Any], Adapter] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile = profile
+        self.session = session
+        self.adapter: Adapter | None = adapter
+        self._adapter_factory = adapter_factory
+        self._own_client: Any = None
+        self._adapter_lock = threading.Lock()
+        self.listings: dict[str, Listing] = {}
+        self._shown: dict[str, TreeNode[Any]] = {}  # listing key -> the Tree node showing it
+        self._generation = 0
+        self._needle = ""
+        self._refilter_pending = False
+        self._detail_for: Any = None
+        self.timings: dict[str, float] = {}
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter loaded nodes by name  ( / )", id="device-filter")
+        with Horizontal(id="device-body"):
+            tree = DeviceTree(Text("devices"), id="device-tree")
+            tree.show_root = False
+            tree.auto_expand = False
+            tree.guide_depth = 3
+            yield tree
+            with VerticalScroll(id="device-detail-scroll"):
+                yield Static(Text("select a node to see what the API said about it", style="dim"),
+                             id="device-detail")
+        yield Static(Text("loading…", style="dim"), id="device-status")
+
+    @property
+    def tree(self) -> DeviceTree:
+        return self.query_one("#device-tree", DeviceTree)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.tree.focus)
+        self._load(ROOT, None)
+
+    def on_unmount(self) -> None:
+        for listing in self.listings.values():
+            listing.cancel.set()
+        client, self._own_client = self._own_client, None
+        if client is not None:
+            threading.Thread(target=client.close, daemon=True).start()
+
+    # --- fetching (thread workers) ----------------------------------------------------------
+
+    def _get_adapter(self) -> Adapter:
+        """The adapter, built on first use (off the UI thread: it creates the HTTP client)."""
+        with self._adapter_lock:
+            if self.adapter is None:
+                client = self.session.client()
+                self._own_client = client
+                if self._adapter_factory is not None:
+                    self.adapter = self._adapter_factory(self.profile, client)
+                else:
+                    from workbench.core.platforms.base import adapter_for
+
+                    self.adapter = adapter_for(self.profile, client)
+            return self.adapter
+
+    def _load(self, key: str, node: DeviceNode | None, *, source: DeviceNode | None = None,
+              insert_at: int | None = None, parent: str | None = None) -> Listing:
+        """Start fetching a listing: the roots, a node's children, or (source=error node) a retried page."""
+        self._generation += 1
+        old = self.listings.get(key)
+        if source is not None and old is not None:
+            listing = old
+            listing.state = "loading"
+            listing.cancel = threading.Event()
+            listing.insert_at = insert_at
+            listing.started = time.perf_counter()
+        else:
+            if old is not None:
+                self._drop(key)
+            listing = Listing(key=key, parent=parent, expanded=True)
+            self.listings[key] = listing
+        listing.generation = self._generation
+        target = source or node
+        self.run_worker(lambda: self._fetch(key, listing.generation, target, listing.cancel),
+                        thread=True, group="device-tree", exit_on_error=False,
+                        name=f"devices:{key}", description=f"load {target.label if target else 'roots'}")
+        self._update_status()
+        return listing
+
+    def _fetch(self, key: str, generation: int, node: DeviceNode | None, cancel: threading.Event) -> None:
+        """Worker body: post each batch as it arrives; every failure becomes an error node."""
+        parent_id = node.id if node is not None else "roots"
+        try:
+            adapter = self._get_adapter()
+            batches: Iterable[list[DeviceNode]]
+            batches = [adapter.roots()] if node is None else adapter.children(node, cancel)
+            for batch in batches:
+                if cancel.is_set():
+                    break
+                self.post_message(_Batch(key, generation, list(batch)))
+        except Exception as exc:  # an adapter must never take the tree down
+            message, hint = exception_words(exc)
+            what = "the top of the tree" if node is None else node.label
+            err = error_node(parent_id, f"could not load {what}: {message}", hint=hint)
+            if node is not None and node.kind != "error":
+                err.ref = {"retry_node": True}
+            self.post_message(_Batch(key, generation, [err]))
+        self.post_message(_Done(key, generation, cancel.is_set()))
+
+    def _touch_ancestors(self, listing: Listing) -> None:
+        """What the filter shows above a listing may change with it: invalidate their cached views."""
+        parent = self.listings.get(listing.parent) if listing.parent else None
+        while parent is not None:
+            parent.version += 1
+            parent = self.listings.get(parent.parent) if parent.parent else None
+
+    def _drop(self, key: str) -> None:
+        """Forget a listing and everything loaded below it (cancelling their fetches)."""
+        if key in self.listings:
+            self._touch_ancestors(self.listings[key])
+        doomed = {key}
+        changed = True
+        while changed:
+            changed = False
+            for k, listing in self.listings.items():
+                if k not in doomed and listing.parent in doomed:
+                    doomed.add(k)
+                    changed = True
+        for k in doomed:
+            listing = self.listings.pop(k, None)
+            if listing is not None:
+                listing.cancel.set()
+            self._shown.pop(k, None)
+
+    # --- results arriving -------------------------------------------------------------------
+
+    @on(_Batch)
+    def _on_batch(self, message: _Batch) -> None:
+        message.stop()
+        listing = self.listings.get(message.key)
+        if listing is None or listing.generation != message.generation or listing.state != "loading":
+            return  # stale: collapsed, reloaded or stopped meanwhile
+        self.apply_batch(listing, message.nodes)
+        if "first_batch_applied" not in self.timings:
+            self.timings["first_batch_posted"] = message.posted_at
+            self.timings["first_batch_applied"] = time.perf_counter()
+            self.call_after_refresh(lambda: self.timings.setdefault("first_batch_painted", time.perf_counter()))
+
+    def apply_batch(self, listing: Listing, nodes: list[DeviceNode]) -> None:
+        old_len = len(listing.children)
+        at = listing.add(nodes)
+        self._touch_ancestors(listing)
+        if self._needle:
+            self._schedule_refilter()
+        else:
+            tree_node = self._live(listing.key)
+            if tree_node is not None:
+                if at < old_len:
+                    self._refill(tree_node, listing)
+                else:
+                    self._append(tree_node, listing, old_len)
+        self._relabel(listing.key)
+        self._update_status()
+        if listing.key == self._detail_key():
+            self._show_detail(self.tree.cursor_node)
+
+    @on(_Done)
+    def _on_done(self, message: _Done) -> None:
+        message.stop()
+        listing = self.listings.get(message.key)
+        if listing is None or listing.generation != message.generation or listing.state != "loading":
+            return
+        listing.state = "stopped" if message.cancelled else "done"
+        listing.insert_at = None
+        listing.elapsed = time.perf_counter() - listing.started
+        if message.key == ROOT and self.tree.cursor_line < 0 and listing.children:
+            self.tree.cursor_line = 0
+        tree_node = self._live(listing.key)
+        if tree_node is not None and not self._needle:
+            self._set_tail(tree_node, listing)
+        elif self._needle:
+            self._schedule_refilter()
+        self._relabel(listing.key)
+        self._update_status()
+        self.timings["last_done"] = time.perf_counter()
+
+    # --- the view (Tree) ----------------------------------------------------------------------
+
+    def _live(self, key: str) -> TreeNode[Any] | None:
+        """The Tree node showing a listing's children, if it is in the tree and expanded."""
+        tree = self.tree
+        if key == ROOT:
+            return tree.root
+        node = self._shown.get(key)
+        if node is None or not self._in_tree(node) or not node.is_expanded:
+            return None
+        return node
+
+    def _in_tree(self, tree_node: TreeNode[Any]) -> bool:
+        try:
+            return self.tree.get_node_by_id(tree_node.id) is tree_node
+        except UnknownNodeID:
+            return False
+
+    def _matches_inherited(self, tree_node: TreeNode[Any]) -> bool:
+        """True when the filter matched this node or an ancestor (then its children are not filtered)."""
+        needle = self._needle
+        node: TreeNode[Any] | None = tree_node
+        while node is not None:
+            data = node.data
+            if isinstance(data, DeviceNode) and needle in data.label.lower():
+                return True
+            node = node.parent
+        return False
+
+    def _has_match(self, key: str, memo: dict[str, bool]) -> bool:
+        """Does any loaded node below this listing match the filter?"""
+        if key in memo:
+            return memo[key]
+        memo[key] = False
+        listing = self.listings.get(key)
+        if listing is None:
+            return False
+        needle = self._needle
+        found = any(needle in s for s in listing.lower) or any(
+            self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key)
+        memo[key] = found
+        return found
+
+    def _view(self, listing: Listing, inherited: bool, memo: dict[str, bool]) -> list[DeviceNode]:
+        """The children to show: all of them, or with a filter those that match or lead to matches."""
+        needle = self._needle
+        if not needle or inherited:
+            return listing.children
+        cached = listing.view_cache
+        if cached is not None and cached[0] == needle and cached[1] == listing.version:
+            return cached[2]
+        leading = {k for k, sub in self.listings.items() if sub.parent == listing.key and self._has_match(k, memo)}
+        if leading:
+            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s or c.id in leading]
+        else:
+            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s]
+        listing.view_cache = (needle, listing.version, view)
+        return view
+
+    def _label(self, node: DeviceNode) -> Text:
+        listing = self.listings.get(node.id)
+        if listing is None:
+            return node_label(node)
+        n = len(listing.children)
+        if listing.state == "loading":
+            suffix = Text(f"  ({_count(n)} loaded…)" if n else "  (loading…)", "dim italic")
+        elif listing.state == "stopped":
+            suffix = Text(f"  ({_count(n)} loaded, stopped)", "yellow")
+        else:
+            suffix = Text(f"  ({_count(n)})", "dim")
+        return node_label(node, suffix)
+
+    def _relabel(self, key: str) -> None:
+        tree_node = self._shown.get(key)
+        if key == ROOT or tree_node is None or not self._in_tree(tree_node):
+            return
+        if isinstance(tree_node.data, DeviceNode):
+            tree_node.set_label(self._label(tree_node.data))
+
+    def _add_node(self, parent: TreeNode[Any], node: DeviceNode, inherited: bool, memo: dict[str, bool]) -> None:
+        if not node.expandable:
+            parent.add_leaf(node_label(node), data=node)
+            return
+        listing = self.listings.get(node.id)
+        child_inherited = inherited or bool(self._needle and self._needle in node.label.lower())
+        forced = bool(self._needle) and not child_inherited and listing is not None and self._has_match(node.id, memo)
+        expand = listing is not None and (listing.expanded or forced)
+        child = parent.add(self._label(node), data=node, expand=expand, allow_expand=True)
+        self._shown[node.id] = child
+        if expand and listing is not None:
+            self._fill(child, listing, child_inherited, memo)
+
+    def _key_of(self, tree_node: TreeNode[Any]) -> str:
+        data = tree_node.data
+        return data.id if isinstance(data, DeviceNode) else ROOT
+
+    def _fill(self, tree_node: TreeNode[Any], listing: Listing, inherited: bool, memo: dict[str, bool]) -> None:
+        """Add the current window of a listing's (filtered) children under its Tree node."""
+        view = self._view(listing, inherited, memo)
+        page = self.PAGE_SIZE
+        start = max(0, min(listing.window, (max(len(view) - 1, 0) // page) * page))
+        listing.window = start
+        if start > 0:
+            tree_node.add_leaf(self._nav_label("prev", listing, len(view)), data=Placeholder("prev", listing.key))
+        for node in view[start:start + page]:
+            self._add_node(tree_node, node, inherited, memo)
+        self._set_tail(tree_node, listing, len(view))
+
+    def _refill(self, tree_node: TreeNode[Any], listing: Listing) -> None:
+        tree_node.remove_children()
+        inherited = bool(self._needle) and tree_node.data is not None and self._matches_inherited(tree_node)
+        self._fill(tree_node, listing, inherited, {})
+
+    def _append(self, tree_node: TreeNode[Any], listing: Listing, old_len: int) -> None:
+        """Show the new children of a batch that fall inside the window (no filter active)."""
+        end = listing.window + self.PAGE_SIZE
+        if old_len < end:
+            self._clear_tail(tree_node)
+            memo: dict[str, bool] = {}
+            for node in listing.children[old_len:min(len(listing.children), end)]:
+                self._add_node(tree_node, node, False, memo)
+        self._set_tail(tree_node, listing)
+
+    def _clear_tail(self, tree_node: TreeNode[Any]) -> None:
+        children = tree_node.children
+        while children and isinstance(children[-1].data, Placeholder) and children[-1].data.kind != "prev":
+            children[-1].remove()
+
+    def _set_tail(self, tree_node: TreeNode[Any], listing: Listing, total: int | None = None) -> None:
+        """The lines after a window: 'next …', 'loading… N loaded', or '(empty)'."""
+        self._clear_tail(tree_node)
+        if total is None:
+            total = len(self._view(listing, False, {})) if self._needle else len(listing.children)
+        if listing.window + self.PAGE_SIZE < total:
+            tree_node.add_leaf(self._nav_label("next", listing, total), data=Placeholder("next", listing.key))
+        if listing.state == "loading":
+            n = len(listing.children)
+            text = f"loading… {_count(n)} {listing.noun()} loaded" if n else "loading…"
+            tree_node.add_leaf(Text(text, "dim italic"), data=Placeholder("loading", listing.key))
+        elif total == 0:
+            text = "(no matches)" if self._needle and listing.children else "(empty)"
+            if listing.state == "stopped":
+                text = "(stopped before anything arrived: r reloads)"
+            tree_node.add_leaf(Text(text, "dim"), data=Placeholder("empty", listing.key))
+
+    def _nav_label(self, kind: str, listing: Listing, total: int) -> Text:
+        page = self.PAGE_SIZE
+        more = "…" if listing.state == "loading" else ""
+        of = f"of {_count(total)}{more}" + (" matches" if self._needle else "")
+        if kind == "prev":
+            first = max(listing.window - page, 0)
+            return Text(f"▲ show {_count(first + 1)}–{_count(first + page)} {of}", "cyan")
+        first = listing.window + page
+        last = min(first + page, total)
+        shown = f"{_count(listing.window + 1)}–{_count(min(listing.window + page, total))}"
+        return Text(f"▼ show {_count(first + 1)}–{_count(last)} {of}  (showing {shown})", "cyan")
+
+    def _rebuild(self) -> None:
+        """Rebuild the whole visible tree from the model (filter changes)."""
+        tree = self.tree
+        cursor = tree.cursor_node
+        cursor_data = cursor.data if cursor is not None else None
+        cursor_id = cursor_data.id if isinstance(cursor_data, DeviceNode) else None
+        tree.root.remove_children()
+        self._shown = {}
+        root = self.listings.get(ROOT)
+        if root is not None:
+            self._fill(tree.root, root, False, {})
+        target = None
+        if cursor_id is not None:
+            target = self._find_line(cursor_id)
+        if target is not None:
+            self._move_cursor(target)
+        elif tree.root.children:
+            tree.cursor_line = 0
+
+    def _move_cursor(self, tree_node: TreeNode[Any]) -> None:
+        tree = self.tree
+        _ = tree.last_line  # (re)builds the lines, so the node's line is known
+        tree.move_cursor(tree_node)
+
+    def _find_line(self, node_id: str) -> TreeNode[Any] | None:
+        stack = list(self.tree.root.children)
+        while stack:
+            tn = stack.pop()
+            if isinstance(tn.data, DeviceNode) and tn.data.id == node_id:
+                return tn
+            if tn.is_expanded:
+                stack.extend(tn.children)
+        return None
+
+    # --- filter ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#device-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_filter(event.value)
+
+    def set_filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        if needle == self._needle:
+            return
+        started = time.perf_counter()
+        self._needle = needle
+        for listing in self.listings.values():
+            listing.window = 0
+        self._rebuild()
+        self._update_status()
+        self.timings["filter_applied"] = time.perf_counter() - started
+
+    def _schedule_refilter(self) -> None:
+        if not self._refilter_pending:
+            self._refilter_pending = True
+            self.set_timer(self.REFILTER_DELAY, self._refilter)
+
+    def _refilter(self) -> None:
+        self._refilter_pending = False
+        if self._needle:
+            self._rebuild()
+            self._update_status()
+
+    @on(Input.Submitted, "#device-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.tree.focus()
+
+    # --- tree events ---------------------------------------------------------------------
+
+    @on(Tree.NodeExpanded, "#device-tree")
+    def _expanded(self, event: Tree.NodeExpanded[Any]) -> None:
+        event.stop()
+        tree_node = event.node
+        node = tree_node.data
+        if not isinstance(node, DeviceNode) or not node.expandable:
+            return
+        self._shown[node.id] = tree_node
+        listing = self.listings.get(node.id)
+        if listing is None:
+            listing = self._load(node.id, node, parent=self._key_of(tree_node.parent) if tree_node.parent else ROOT)
+            self._set_tail(tree_node, listing)
+            tree_node.set_label(self._label(node))
+            return
+        listing.expanded = True
+        if not tree_node.children:
+            self._refill(tree_node, listing)
+
+    @on(Tree.NodeCollapsed, "#device-tree")
+    def _collapsed(self, event: Tree.NodeCollapsed[Any]) -> None:
+        event.stop()
+        tree_node = event.node
+        node = tree_node.data
+        if not isinstance(node, DeviceNode):
+            return
+        listing = self.listings.get(node.id)
+        if listing is None:
+            return
+        if listing.state == "loading":
+            self._drop(node.id)  # cancels the fetch; its late results are dropped
+            self.notify(f"stopped loading {node.label}", timeout=3)
+        else:
+            listing.expanded = False
+        tree_node.remove_children()  # keeps the Tree small; the model remembers everything
+        tree_node.set_label(self._label(node))
+        self._update_status()
+
+    @on(Tree.NodeHighlighted, "#device-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
+        event.stop()
+        self._show_detail(event.node)
+
+    @on(Tree.NodeSelected, "#device-tree")
+    def _selected(self, event: Tree.NodeSelected[Any]) -> None:
+        event.stop()
+        self.activate(event.node)
+
+    def activate(self, tree_node: TreeNode[Any]) -> None:
+        """Enter: page a window, retry an error, open a request, or expand."""
+        data = tree_node.data
+        if isinstance(data, Placeholder):
+            if data.kind in ("prev", "next"):
+                self._move_window(data.key, -1 if data.kind == "prev" else 1)
+            return
+        if not isinstance(data, DeviceNode):
+            return
+        if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
+            self.retry(tree_node)
+        elif data.request is not None:
+            self.post_message(self.OpenRequest(data.request, data))
+        elif data.expandable:
+            tree_node.toggle()
+        elif data.kind == "error":
+            self.retry(tree_node)
+
+    def _move_window(self, key: str, step: int) -> None:
+        listing = self.listings.get(key)
+        tree_node = self._live(key)
+        if listing is None or tree_node is None:
+            return
+        listing.window = max(0, listing.window + step * self.PAGE_SIZE)
+        self._refill(tree_node, listing)
+        nodes = [c for c in tree_node.children if isinstance(c.data, DeviceNode)]
+        if nodes:
+            self._move_cursor(nodes[0] if step > 0 else nodes[-1])
+
+    def retry(self, tree_node: TreeNode[Any]) -> None:
+        """Retry what an error node failed at: the page it stands for (in its place)."""
+        data = tree_node.data
+        parent = tree_node.parent
+        if not isinstance(data, DeviceNode) or parent is None:
+            return
+        key = self._key_of(parent)
+        listing = self.listings.get(key)
+        if key == ROOT or listing is None:
+            self.reload_roots()
+            return
+        if data.ref.get("retry_node") or not data.ref.get("retry"):
+            self._reload_listing(key)  # the whole listing failed: fetch it again
+            return
+        if listing.state == "loading":
+            self.notify("still loading; wait or press Escape first", timeout=3)
+            return
+        at = listing.remove(data)
+        self._load(key, None, source=data, insert_at=at)
+        live = self._live(key)
+        if live is not None:
+            self._refill(live, listing)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#device-filter", Input).focus()
+
+    def action_reload(self) -> None:
+        """r: reload the selected node's children (or, on a leaf, the listing it is in)."""
+        tree_node = self.tree.cursor_node
+        if tree_node is None:
+            self.reload_roots()
+            return
+        data = tree_node.data
+        if isinstance(data, DeviceNode) and data.expandable:
+            self._reload_listing(data.id, tree_node)
+            return
+        parent = tree_node.parent
+        key = self._key_of(parent) if parent is not None else ROOT
+        if isinstance(data, Placeholder):
+            key = data.key
+        if key == ROOT:
+            self.reload_roots()
+        else:
+            self._reload_listing(key)
+
+    def _reload_listing(self, key: str, tree_node: TreeNode[Any] | None = None) -> None:
+        old = self.listings.get(key)
+        tree_node = tree_node or self._shown.get(key)
+        if tree_node is None or not self._in_tree(tree_node):
+            return
+        node = tree_node.data
+        if not isinstance(node, DeviceNode):
+            return
+        parent = old.parent if old is not None else self._key_of(tree_node.parent) if tree_node.parent else ROOT
+        self._drop(key)
+        tree_node.remove_children()
+        listing = self._load(key, node, parent=parent)
+        self._shown[key] = tree_node
+        self._set_tail(tree_node, listing)
+        tree_node.set_label(self._label(node))
+        if not tree_node.is_expanded:
+            tree_node.expand()  # its NodeExpanded finds the listing loading and does nothing
+
+    def reload_roots(self) -> None:
+        for key in list(self.listings):
+            self._drop(key)
+        self.tree.root.remove_children()
+        self._shown = {}
+        listing = self._load(ROOT, None)
+        self._set_tail(self.tree.root, listing)
+
+    def action_cancel(self) -> None:
+        """Escape: stop what is loading; else leave the filter; else clear it; else let the screen have it."""
+        loading = [lst for lst in self.listings.values() if lst.state == "loading"]
+        if loading:
+            self.stop_loading()
+            return
+        filt = self.query_one("#device-filter", Input)
+        if filt.has_focus:
+            self.tree.focus()
+            return
+        if filt.value:
+            filt.value = ""
+            return
+        raise SkipAction()
+
+    def stop_loading(self) -> int:
+        """Stop every fetch in progress; what arrived stays. Returns how many were stopped."""
+        stopped = 0
+        for listing in list(self.listings.values()):
+            if listing.state != "loading":
+                continue
+            listing.cancel.set()
+            listing.state = "stopped"
+            listing.insert_at = None
+            listing.elapsed = time.perf_counter() - listing.started
+            stopped += 1
+            tree_node = self._live(listing.key)
+            if tree_node is not None and not self._needle:
+                self._set_tail(tree_node, listing)
+            self._relabel(listing.key)
+        if stopped:
+            if self._needle:
+                self._rebuild()
+            self.notify("stopped loading (what arrived stays; r reloads)", timeout=3)
+        self._update_status()
+        return stopped
+
+    # --- status line and detail pane ---------------------------------------------------------
+
+    def _update_status(self) -> None:
+        loading = [lst for lst in self.listings.values() if lst.state == "loading"]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if loading:
+            biggest = max(loading, key=lambda lst: len(lst.children))
+            n = len(biggest.children)
+            name = self._listing_name(biggest)
+            if n:
+                text.append(f"{_count(n)} {biggest.noun()} loaded…", "bold")
+                text.append(f"  ({name})", "dim")
+            else:
+                text.append(f"loading {name}…", "dim")
+            if len(loading) > 1:
+                text.append(f"  +{len(loading) - 1} more loading", "dim")
+            text.append("  Esc stops", "dim")
+        else:
+            total = sum(len(lst.children) for lst in self.listings.values())
+            text.append(f"{_count(total)} nodes loaded", "dim")
+        if self._needle:
+            text.append(f"  filter: {self._needle!r}", "yellow")
+        with contextlib.suppress(NoMatches):  # during unmount
+            self.query_one("#device-status", Static).update(text)
+
+    def _listing_name(self, listing: Listing) -> str:
+        if listing.key == ROOT:
+            return "top level"
+        tree_node = self._shown.get(listing.key)
+        data = tree_node.data if tree_node is not None else None
+        return data.label if isinstance(data, DeviceNode) else listing.key
+
+    def _detail_key(self) -> str | None:
+        cursor = self.tree.cursor_node
+        data = cursor.data if cursor is not None else None
+        return data.id if isinstance(data, DeviceNode) else None
+
+    def _show_detail(self, tree_node: TreeNode[Any] | None) -> None:
+        data = tree_node.data if tree_node is not None else None
+        self._detail_for = data
+        try:
+            pane = self.query_one("#device-detail", Static)
+        except NoMatches:
+            return
+        pane.update(self.detail_text(data))
+
+    def detail_text(self, data: Any) -> Text:
+        """What the detail pane shows for a node (plain data in, rich Text out)."""
+        out = Text()
+        if isinstance(data, Placeholder):
+            listing = self.listings.get(data.key)
+            n = len(listing.children) if listing else 0
+            words = {
+                "loading": f"Loading… {_count(n)} loaded so far. Escape stops; collapsing the node cancels.",
+                "prev": "Enter shows the previous page of this listing.",
+                "next": f"Enter shows the next page. The tree shows {self.PAGE_SIZE} at a time; "
+                        f"{_count(n)} are loaded. Type in the filter (/) to narrow.",
+                "empty": "Nothing here.",
+            }
+            out.append(words.get(data.kind, ""), "dim")
+            return out
+        if not isinstance(data, DeviceNode):
+            out.append("select a node to see what the API said about it", "dim")
+            return out
+        out.append(data.label, "bold red" if data.kind == "error" else "bold")
+        out.append(f"\n{data.kind}", "cyan")
+        if data.status:
+            icon = STATUS_ICONS.get(data.status, ("", ""))
+            out.append("  ")
+            out.append(f"{icon[0]}{data.status}", icon[1] or "")
+        if data.badge:
+            out.append(f"  [{data.badge}]", "dim")
+        listing = self.listings.get(data.id)
+        if listing is not None:
+            state = {"loading": "loading…", "stopped": "stopped", "done": "all loaded"}[listing.state]
+            out.append(f"\nchildren: {_count(len(listing.children))} ({state}", "dim")
+            if listing.elapsed is not None:
+                out.append(f", {listing.elapsed * 1000:.0f} ms", "dim")
+            out.append(")", "dim")
+        if data.error:
+            out.append("\n\nwhat happened: ", "bold red")
+            out.append(data.error)
+        if data.hint:
+            out.append("\nwhat to do: ", "bold")
+            out.append(data.hint)
+        if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
+            out.append("\nEnter retries.", "dim")
+        if data.request is not None:
+            out.append("\n\n")
+            out.append(request_line(data.request), "bold cyan")
+            if data.request.body_kind != "none" and data.request.body:
+                body = data.request.body
+                out.append("\n" + (body if len(body) <= 500 else body[:500] + "…"), "dim")
+            out.append("\nEnter opens it in the composer.", "dim")
+        if data.detail is not None:
+            out.append("\n\n")
+            out.append_text(pretty_json(data.detail))
+        return out
+
+
+def pretty_json(doc: Any, limit: int = DETAIL_LIMIT) -> Text:
+    """json.dumps(indent=2), highlighted, cut after `limit` characters."""
+    from rich.highlighter import JSONHighlighter
+
+    try:
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(doc)
+    cut = len(text) > limit
+    if cut:
+        text = text[:limit]
+    rendered = JSONHighlighter()(Text(text))
+    if cut:
+        rendered.append(f"\n… (cut at {_count(limit)} characters; Enter opens the full request)", "dim")
+    return rendered
+
+
+def iter_labels(tree: Tree[Any]) -> Iterator[tuple[int, str]]:
+    """(depth, plain label) of every visible line (for tests and debugging)."""
+
+    def walk(node: TreeNode[Any], depth: int) -> Iterator[tuple[int, str]]:
+        for child in node.children:
+            yield depth, child.label.plain
+            if child.is_expanded:
+                yield from walk(child, depth + 1)
+
+    yield from walk(tree.root, 0)
