@@ -1,0 +1,315 @@
+"""`workbench import curl` and `workbench export curl`.
+
+``workbench import curl [CURL...] [--into FILE] [--name N]``
+    Reads the curl command from the arguments (one quoted string, or the words after
+    ``--``) or from stdin. Prints the request as a ``[[requests]]`` TOML table, or with
+    ``--into`` appends it to the collection file (created when missing), keeping the
+    rest of the file as it is. Credentials never reach the output: they become
+    ``{{variables}}`` holding references (the session's token, env, prompt).
+
+``workbench export curl COLLECTION REQUEST [--profile P] [--with-secrets]``
+    Prints the request (by name or 1-based index) as a multi-line curl command, with the
+    profile's base URL, headers and the session's way of signing. Credentials are shell
+    variables ($TOKEN, $PASSWORD, ...) unless ``--with-secrets``, which uses the stored
+    session of the profile (``workbench login P`` first) and secrets from the
+    environment/keyring.
+
+Exit codes: 0 ok, 2 usage or file error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from workbench.cli import EXIT_OK, EXIT_USAGE
+
+SENTINEL = "WBSESSIONTOKENSENTINEL"
+MAX_INPUT = 1024 * 1024
+
+
+def _emit(text: str, stream: TextIO) -> None:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.encode(encoding, errors="backslashreplace").decode(encoding, errors="replace")
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def _fail(message: str, hint: str | None = None) -> int:
+    from workbench.core.secrets import escape_control
+
+    _emit(f"workbench: {escape_control(message)}", sys.stderr)
+    if hint:
+        _emit(f"  hint: {hint}", sys.stderr)
+    return EXIT_USAGE
+
+
+def _notes(notes: list[str]) -> None:
+    for n in notes:
+        _emit(f"note: {n}", sys.stderr)
+
+
+# --- import -------------------------------------------------------------------------------
+
+def _read_command(words: list[str]) -> tuple[str | None, str | None]:
+    if words:
+        # one word: the whole command; more: words the shell already split (quote them back)
+        text = words[0] if len(words) == 1 else shlex.join(words)
+        if not re.match(r"\s*(\$\s+)?(\S*/)?curl(\.exe)?(\s|$)", text):
+            text = "curl " + text
+        return text, None
+    stdin = sys.stdin
+    if stdin is None:
+        return None, "no curl command given and no stdin to read it from"
+    try:
+        if stdin.isatty():
+            _emit("Paste the curl command, then press Ctrl-D:", sys.stderr)
+    except (ValueError, OSError):
+        pass
+    try:
+        text = stdin.read(MAX_INPUT + 1)
+    except (OSError, ValueError) as exc:
+        return None, f"cannot read stdin: {exc}"
+    if len(text) > MAX_INPUT:
+        return None, "the input is larger than 1 MiB: that is not a curl command"
+    if not text.strip():
+        return None, "no curl command given (stdin was empty)"
+    return text, None
+
+
+def default_name(method: str, url: str) -> str:
+    """A request name from its method and the last parts of its path: "GET devices"."""
+    path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+    parts = [p for p in path.split("/") if p]
+    tail = "/".join(parts[-2:]) if parts else (urlsplit(url).hostname or "request")
+    return f"{method.upper()} {tail}"
+
+
+def import_(args: argparse.Namespace) -> int:
+    if getattr(args, "import_command", None) != "curl":
+        return _fail("usage: workbench import curl [CURL...] [--into FILE] [--name N]")
+    from workbench.core.collections import (
+        CollectionRequest,
+        load_or_new,
+        request_to_toml,
+        variable_data,
+    )
+    from workbench.core.curl import import_curl
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.tomltext import format_key, format_value
+
+    text, error = _read_command(list(args.curl or []))
+    if error:
+        return _fail(error, "workbench import curl \"curl -X POST https://...\"  (or pipe the command in)")
+    assert text is not None
+    try:
+        result = import_curl(text)
+    except WorkbenchError as err:
+        return _fail(err.message, err.hint)
+    spec = result.spec
+    notes = list(result.notes)
+    if args.name is not None and not args.name.strip():
+        return _fail("--name must not be empty")
+    if args.into:
+        try:
+            coll = load_or_new(args.into)
+            spec.name = args.name or coll.unique_name(default_name(spec.method, spec.url))
+            coll.add_request(CollectionRequest(spec=spec))
+            notes += coll.save()
+        except WorkbenchError as err:
+            return _fail(err.message, err.hint)
+        _notes(notes)
+        _emit(f"added request '{spec.name}' to {args.into}", sys.stderr)
+        return EXIT_OK
+    spec.name = args.name or default_name(spec.method, spec.url)
+    table, added, more = request_to_toml(CollectionRequest(spec=spec))
+    _notes(notes + more)
+    out = []
+    if added:
+        out.append("# this request needs these variables in the collection's [variables]:")
+        out += [f"# {format_key(k)} = {format_value(variable_data(v))}" for k, v in added.items()]
+    out.append(table.rstrip("\n"))
+    _emit("\n".join(out), sys.stdout)
+    return EXIT_OK
+
+
+# --- export -------------------------------------------------------------------------------
+
+def export(args: argparse.Namespace) -> int:
+    if getattr(args, "export_command", None) != "curl":
+        return _fail("usage: workbench export curl COLLECTION REQUEST [--profile P] [--with-secrets]")
+    from workbench.core.errors import WorkbenchError
+
+    try:
+        text, notes = build_export(args.collection, args.request, profile_name=args.profile,
+                                   with_secrets=args.with_secrets, profiles_dir=getattr(args, "profiles", None))
+    except WorkbenchError as err:
+        return _fail(err.message, err.hint)
+    _notes(notes)
+    _emit(text, sys.stdout)
+    return EXIT_OK
+
+
+def build_export(collection_path: str, request: str, *, profile_name: str | None = None,
+                 with_secrets: bool = False, profiles_dir: str | None = None) -> tuple[str, list[str]]:
+    """(curl command, notes) for one request of a collection."""
+    from dataclasses import replace
+
+    from workbench.core.collections import SessionRef, load_collection, resolve_url
+    from workbench.core.curl import shell_name, to_curl
+    from workbench.core.errors import SecretError
+    from workbench.core.profiles import get_profile
+    from workbench.core.secrets import SecretRef, SecretResolver, tty_prompter
+    from workbench.core.templating import render
+
+    coll = load_collection(collection_path)
+    req = coll.request(request)
+    notes: list[str] = []
+    name = profile_name or req.profile or coll.profile
+    profile = get_profile(name, profiles_dir) if name else None
+
+    values: dict[str, str] = dict(profile.template_vars()) if profile else {}
+    placeholders: dict[str, str] = {}
+    session = _session(profile, notes) if (profile and with_secrets) else None
+    resolver = SecretResolver(prompter=tty_prompter()) if with_secrets else None
+    for var, value in coll.variables.items():
+        if isinstance(value, str):
+            values[var] = value
+        elif isinstance(value, SessionRef):
+            token = _session_value(session, value.field) if session else None
+            if token:
+                values[var] = token
+            else:
+                placeholders[var] = "ID_TOKEN" if value.field == "id_token" else "TOKEN"
+        elif isinstance(value, SecretRef):
+            if resolver is not None:
+                try:
+                    values[var] = resolver.resolve(value)
+                    continue
+                except SecretError as err:
+                    notes.append(f"{err.message}; left as ${value.env or shell_name(var)}")
+            placeholders[var] = value.env or shell_name(var)
+    spec = req.spec
+    unknown = [n for n in dict.fromkeys(spec.variables()) if n not in values and n not in placeholders]
+    for n in unknown:
+        placeholders[n] = shell_name(n)
+    if unknown:
+        notes.append("set these shell variables first (captured or given at run time): "
+                     + ", ".join(shell_name(n) for n in unknown))
+
+    def r(text: str) -> str:
+        return render(text, values, strict=False)
+
+    spec = replace(spec, url=r(spec.url), params=[(r(k), r(v)) for k, v in spec.params],
+                   headers=[(r(k), r(v)) for k, v in spec.headers], body=r(spec.body),
+                   form=[(r(k), r(v)) for k, v in spec.form])
+    base = profile.base_url if profile else None
+    if spec.url.startswith("/") and not base:
+        notes.append("the URL is relative: give --profile to export it with the profile's base URL")
+    spec.url = resolve_url(spec.url, base)
+    if profile is not None:
+        have = {k.lower() for k, _ in spec.headers}
+        spec.headers = [(k, v) for k, v in profile.headers.items() if k.lower() not in have] + spec.headers
+        spec = _signed(profile, spec, session, placeholders, notes)
+    if with_secrets:
+        left = sorted({placeholders[n] for n in spec.variables() if n in placeholders and n not in unknown})
+        if left:
+            notes.append("some credentials are still shell variables: " + ", ".join(f"${n}" for n in left))
+    else:
+        notes.append("credentials are shell variables ($TOKEN, ...); --with-secrets prints real ones")
+    return to_curl(spec, with_secrets=with_secrets, placeholders=placeholders), notes
+
+
+def _session(profile: Any, notes: list[str]) -> Any:
+    """The stored session of `profile` with fresh tokens, or None (with a note)."""
+    if profile.auth.flow == "none":
+        return None
+    try:
+        from workbench.core.session import Session
+    except ImportError:
+        notes.append("sessions are not available in this build; the token is left as $TOKEN")
+        return None
+    from workbench.core.errors import WorkbenchError
+
+    try:
+        session = Session.restore(profile)
+    except WorkbenchError as err:
+        notes.append(f"cannot read the stored session: {err.message}; the token is left as $TOKEN")
+        return None
+    if session is None:
+        notes.append(f"not logged in with '{profile.name}' (run: workbench login {profile.name}); "
+                     "the token is left as $TOKEN")
+        return None
+    tokens = session.tokens
+    if tokens is not None and tokens.needs_refresh():
+        try:
+            session.ensure_fresh()
+        except WorkbenchError as err:
+            notes.append(f"the stored token could not be renewed ({err.message}); the token is left as $TOKEN")
+            return None
+    return session
+
+
+def _session_value(session: Any, field: str) -> str | None:
+    tokens = getattr(session, "tokens", None)
+    return getattr(tokens, field, None) if tokens is not None else None
+
+
+def _signed(profile: Any, spec: Any, session: Any, placeholders: dict[str, str], notes: list[str]) -> Any:
+    """`spec` with what the profile's session adds when it sends it (Authorization, ...):
+    the real token with a session, else a $TOKEN placeholder."""
+    import httpx
+
+    from workbench.core.auth.base import TokenSet, load_flow
+
+    if profile.auth.flow == "none":
+        return spec
+    try:
+        flow = session.flow if session is not None else load_flow(profile)
+    except Exception as exc:  # a flow module that cannot load: fall back to a Bearer header
+        notes.append(f"cannot load the profile's auth flow ({exc}); assuming a Bearer token")
+        flow = None
+    tokens = session.tokens if session is not None else TokenSet(access_token=SENTINEL)
+    try:
+        request = httpx.Request(spec.method, spec.url, params=spec.params or None, headers=spec.headers)
+    except Exception:
+        notes.append("the URL is not complete, so the session's credentials are not shown")
+        return spec
+    if session is not None and not session.may_sign(request.url):
+        notes.append("the session would not sign this URL (another origin): no credential added")
+        return spec
+    before_url = str(request.url)
+    before = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        if flow is None:
+            raise RuntimeError
+        flow.apply(request, tokens)
+    except Exception:
+        request.headers["Authorization"] = f"Bearer {tokens.access_token}"
+    token_ph = "__session_token__"
+    placeholders.setdefault(token_ph, "TOKEN")
+
+    def mark(value: str) -> str:
+        return value.replace(SENTINEL, "{{" + token_ph + "}}")
+
+    headers = list(spec.headers)
+    for raw_key, raw_value in request.headers.raw:
+        key, value = raw_key.decode("latin-1"), raw_value.decode("latin-1")
+        if before.get(key.lower()) == value:
+            continue
+        headers = [(k, v) for k, v in headers if k.lower() != key.lower()]
+        headers.append((key, mark(value)))
+    out = spec.__class__(**{**spec.__dict__, "headers": headers})
+    if str(request.url) != before_url:
+        url = request.url
+        out.url = mark(str(url.copy_with(query=None)))
+        out.params = [(k, mark(v)) for k, v in url.params.multi_items()]
+    return out
+
