@@ -26,7 +26,14 @@ from urllib.parse import urlencode
 import httpx
 
 from .auth.base import AuthFlow, AuthTrace, Exchange, Failure, FlowContext, TokenSet, load_flow
-from .errors import AuthError, LoginRequired, StoreError, WorkbenchError
+from .errors import (
+    AuthError,
+    LoginRequired,
+    SecretError,
+    StoreError,
+    TransportError,
+    WorkbenchError,
+)
 from .http import make_async_client, make_client
 from .profiles import Origin, Profile
 from .secrets import Prompter, Redactor, SecretResolver
@@ -196,10 +203,9 @@ class Session:
     def _fail(trace: AuthTrace, err: WorkbenchError) -> None:
         if isinstance(err, AuthError):
             trace.fail(err)
-        else:
-            step = "network" if type(err).__name__ == "TransportError" else "secrets" \
-                if type(err).__name__ == "SecretError" else "?"
-            trace.failure = Failure(step=step, message=err.message, server_message=None, hint=err.hint)
+            return
+        step = {TransportError: "network", SecretError: "secrets"}.get(type(err), "?")
+        trace.failure = Failure(step=step, message=err.message, server_message=None, hint=err.hint)
 
     def _run(self, trace: AuthTrace, ctx: FlowContext, call: Callable[[], TokenSet]) -> TokenSet:
         """Run a flow step; a 429 the flow did not handle itself is waited out once (<= 10 s)."""

@@ -33,7 +33,7 @@ from . import paths
 from .atomic import atomic_write
 from .auth.base import TokenSet
 from .errors import StoreError
-from .secrets import KEYRING_SERVICE, keyring_get, keyring_set
+from .secrets import KEYRING_SERVICE, call_with_timeout, keyring_get, keyring_set
 
 FILE_NAME = "tokens.json"
 KEYRING_PREFIX = "tokens:"
@@ -48,8 +48,6 @@ def keyring_usable(timeout: float = KEYRING_TIMEOUT) -> bool:
     """True when an OS keyring backend answers (not the 'fail' / 'null' backends) in time."""
     if os.environ.get("WORKBENCH_KEYRING", "1") == "0":
         return False
-    import concurrent.futures
-
     def probe() -> bool:
         import keyring
         from keyring.backends import fail
@@ -66,31 +64,21 @@ def keyring_usable(timeout: float = KEYRING_TIMEOUT) -> bool:
         keyring.get_password(KEYRING_SERVICE, KEYRING_PREFIX + "__probe__")
         return True
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
-        return bool(pool.submit(probe).result(timeout=timeout))
+        return bool(call_with_timeout(probe, timeout))
     except Exception:
         return False
-    finally:
-        pool.shutdown(wait=False)
 
 
 def _keyring_delete(key: str, timeout: float = KEYRING_TIMEOUT) -> None:
-    import concurrent.futures
-
     def delete() -> None:
         import keyring
 
         with contextlib.suppress(Exception):
             keyring.delete_password(KEYRING_SERVICE, key)
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        pool.submit(delete).result(timeout=timeout)
-    except Exception:
-        pass
-    finally:
-        pool.shutdown(wait=False)
+    with contextlib.suppress(Exception):
+        call_with_timeout(delete, timeout)
 
 
 class TokenStore:
