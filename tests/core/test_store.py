@@ -63,6 +63,17 @@ def test_tokens_not_returned_for_other_origins() -> None:
     assert store.get("thinger") is not None  # without origins: the raw entry (used by logout/listing)
 
 
+def test_a_profile_stands_for_its_origins(demo_env) -> None:
+    from workbench.core.profiles import get_profile
+
+    profile = get_profile("demo-thinger")
+    store = TokenStore()
+    store.put("demo-thinger", tokens(), profile)
+    assert store.get("demo-thinger", profile) is not None
+    assert store.get("demo-thinger", profile.origins()) is not None
+    assert store.get("demo-thinger", ORIGINS) is None
+
+
 def test_corrupt_file_is_moved_aside_and_reported(tmp_path) -> None:
     path = tmp_path / "tokens.json"
     path.write_text("{ this is not json")

@@ -40,7 +40,10 @@ KEYRING_PREFIX = "tokens:"
 KEYRING_TIMEOUT = 3.0
 
 
-def _origin_strings(origins: Iterable[Any] | None) -> list[str]:
+def _origin_strings(origins: Iterable[Any] | Any | None) -> list[str]:
+    """Origins as sorted strings; a Profile (anything with `.origins()`) stands for its own."""
+    if origins is not None and callable(getattr(origins, "origins", None)):
+        origins = origins.origins()
     return sorted({str(o) for o in origins or ()})
 
 
@@ -103,8 +106,10 @@ class TokenStore:
         return "keyring" if self.uses_keyring else f"file: {self.path}"
 
     # --- public API ----------------------------------------------------------------------
-    def get(self, profile_name: str, origins: Iterable[Any] | None = None) -> TokenSet | None:
+    def get(self, profile_name: str, origins: Iterable[Any] | Any | None = None) -> TokenSet | None:
         """The tokens saved for `profile_name`, or None (absent, or saved for other origins).
+
+        `origins`: the asking profile's origins (or the Profile itself); None skips the check.
 
         Raises StoreError when the store file is corrupt (after moving it aside)."""
         entry = self._entry(profile_name)
@@ -117,7 +122,7 @@ class TokenStore:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, profile_name: str, tokens: TokenSet, origins: Iterable[Any]) -> None:
+    def put(self, profile_name: str, tokens: TokenSet, origins: Iterable[Any] | Any) -> None:
         entry = {"origins": _origin_strings(origins), "saved_at": time.time(), "tokens": tokens.to_json()}
         if self.uses_keyring:
             if keyring_set(KEYRING_PREFIX + profile_name, json.dumps(entry), timeout=KEYRING_TIMEOUT):
