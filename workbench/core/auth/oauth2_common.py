@@ -243,14 +243,12 @@ class OAuth2Flow(AuthFlow):
         secret: str | None = None
         if "client_secret" in self.profile.auth.spec.params:
             has_ref = "client_secret" in self.profile.auth.secrets
-            secret = ctx.secret("client_secret", required=secret_required or False) if has_ref else None
+            secret = ctx.secret("client_secret", required=secret_required) if has_ref else None
         mode = self.client_auth_mode(ctx)
         if mode == "basic" and client_id is not None and secret is not None:
             headers["Authorization"] = basic_credentials(client_id, secret)
             form.setdefault("client_id", client_id)
-            if len(secret) < 4:  # too short for the redactor's value list; mask the header by name
-                ctx.trace.note("the client secret is very short")
-            ctx.trace.redactor.add_basic(client_id, secret)
+            ctx.trace.redactor.add_basic(client_id, secret)  # (the header is also masked by name)
             return
         if client_id:
             form.setdefault("client_id", client_id)
