@@ -423,10 +423,9 @@ def onboarding_values(client: httpx.Client, hub_url: str, *, secured: bool,
         if isinstance(req, str):
             at_reason = req
         else:
-            if provider_token_fetcher is None:
-                endpoint = discover_authorization_endpoint(client, req.authority)
-                if endpoint:
-                    req.authorization_endpoint = endpoint
+            endpoint = discover_authorization_endpoint(client, req.authority)
+            if endpoint:
+                req.authorization_endpoint = endpoint
             try:
                 if provider_token_fetcher is not None:
                     at = provider_token_fetcher(req)

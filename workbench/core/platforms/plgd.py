@@ -34,9 +34,11 @@ element as it arrives (:func:`.ndjson.parse_array`), batched the same way.
 Errors never escape ``children``: an HTTP error answer, an ``{"error": ...}`` line, a line that
 is not JSON, an HTML page (maintenance, a proxy) or a broken connection become error nodes
 with words and a hint (gRPC 16 -> "log in again", 7 permission denied, 5 not found,
-14 unavailable / "device offline"). Stream errors keep the nodes already yielded; an error
-node's ``ref["retry"]`` replays the listing, skipping the lines already shown, when passed
-to ``children``. Resource contents are fetched on demand with :meth:`Adapter.content`, which
+14 unavailable / "device offline"). Stream errors keep the nodes already yielded. When the
+whole listing failed (an HTTP error, no connection) or the stream broke, the error node's
+``ref["retry"]`` replays the listing when passed to ``children``, skipping the lines already
+shown; an error about one line (an ``{"error"}`` message, a line that is not JSON) carries no
+retry, since the rest of the stream was read. Resource contents are fetched on demand with :meth:`Adapter.content`, which
 raises ``ResponseError`` / ``TransportError`` with the same words.
 """
 
