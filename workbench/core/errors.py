@@ -81,6 +81,8 @@ class CollectionError(ConfigError):
 class SecretError(WorkbenchError):
     """A secret reference could not be resolved (unset env var, no TTY for a prompt...)."""
 
+    exit_code = 3  # the CLI's "auth failed"
+
 
 class AuthError(WorkbenchError):
     """A step of an auth flow failed.
@@ -89,6 +91,8 @@ class AuthError(WorkbenchError):
     ``status`` the HTTP status when there was one, ``server_message`` the server's own
     words (already escaped of control codes and markup).
     """
+
+    exit_code = 3  # the CLI's "auth failed"
 
     def __init__(
         self,
@@ -126,9 +130,13 @@ class TokenError(WorkbenchError):
 class TransportError(WorkbenchError):
     """Connection refused, DNS failure, timeout, TLS failure, connection reset."""
 
+    exit_code = 4  # the CLI's "network or server error"
+
 
 class ResponseError(WorkbenchError):
     """The server answered, but not with something we can use (HTML, garbage, truncated)."""
+
+    exit_code = 4  # the CLI's "network or server error"
 
     def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
         self.status = status
