@@ -424,7 +424,8 @@ class Session:
 
 
 class SessionAuth(httpx.Auth):
-    """httpx.Auth over a Session: signs, refreshes early, retries a 401 exactly once."""
+    """httpx.Auth over a Session: signs, refreshes early, retries a refused credential exactly once
+    (a 401, or what the flow's `auth_failed` recognises, e.g. Ioto's 403)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -432,7 +433,9 @@ class SessionAuth(httpx.Auth):
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         used = self.session.sign(request)
         response = yield request
-        if response.status_code == 401 and used is not None:
+        if used is not None and response.status_code == 403:
+            response.read()  # small error body; the flow may need its words (Ioto: token vs Origin)
+        if used is not None and self.session.flow.auth_failed(response):
             new = self.session.renew_after_401(used)
             if new is not None and self.session.sign(request, new) is not None:
                 yield request
@@ -440,7 +443,9 @@ class SessionAuth(httpx.Auth):
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         used = await self.session.asign(request)
         response = yield request
-        if response.status_code == 401 and used is not None:
+        if used is not None and response.status_code == 403:
+            await response.aread()
+        if used is not None and self.session.flow.auth_failed(response):
             new = await asyncio.to_thread(self.session.renew_after_401, used)
             if new is not None and await self.session.asign(request, new) is not None:
                 yield request

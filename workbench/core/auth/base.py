@@ -341,6 +341,10 @@ class AuthFlow:
         scheme = "Bearer" if tokens.token_type.lower() == "bearer" else tokens.token_type
         request.headers["Authorization"] = f"{scheme} {tokens.access_token}"
 
+    def auth_failed(self, response: httpx.Response) -> bool:
+        """True when an API answer means the credential was refused (worth one renewal and retry)."""
+        return response.status_code == 401
+
     def credential_names(self) -> tuple[str, ...]:
         """Header names / query parameters this flow puts credentials in (stripped cross-origin)."""
         return ("authorization",)
