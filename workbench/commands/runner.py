@@ -1,0 +1,93 @@
+"""`workbench run COLLECTION [--profile P] [--var K=V] [--junit FILE] [--json] [--bail]`.
+
+Logs in headless with each profile's own flow (secrets from the environment, demo values,
+the keyring, or a prompt on a TTY), runs the requests in order with captures and
+expectations, prints progress to stderr, and writes a JUnit XML and/or JSON report.
+
+Exit codes: 0 every request passed; 1 an expectation failed (or a request got no answer);
+2 usage or file error (bad collection, unknown profile, bad --var); 3 auth failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from workbench.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.core.errors import (
+    AuthError,
+    ConfigError,
+    SecretError,
+    StoreError,
+    TransportError,
+    WorkbenchError,
+)
+from workbench.core.secrets import escape_control
+
+
+def _vars(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair or not pair.split("=", 1)[0].strip():
+            raise ConfigError(f"--var expects NAME=VALUE, got {pair!r}")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.commands.common import headless_session
+    from workbench.core.atomic import atomic_write
+    from workbench.core.collections import load_collection
+    from workbench.core.profiles import get_profile
+    from workbench.core.runner import RequestResult, Runner
+
+    profiles_dir = getattr(args, "profiles", None)
+    try:
+        variables = _vars(args.var)
+        collection = load_collection(args.collection)
+        default = args.profile or collection.profile
+        if default:
+            get_profile(default, profiles_dir)  # unknown profile: a usage error before anything runs
+    except WorkbenchError as err:
+        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def session_for(name: str):
+        return headless_session(get_profile(name, profiles_dir), quiet=True)
+
+    def progress(r: RequestResult) -> None:
+        mark = "✓" if r.passed else "✗"
+        status = r.status if r.status is not None else "—"
+        took = f"{r.elapsed_ms:.0f} ms" if r.elapsed_ms is not None else ""
+        print(f"{mark} {r.index:>3} {r.name}  {r.method} {status} {took}", file=sys.stderr)
+        for line in r.failures():
+            print(f"      {line}", file=sys.stderr)
+
+    runner = Runner(collection, session_for=session_for, default_profile=default, variables=variables,
+                    bail=args.bail, on_result=progress)
+    try:
+        report = runner.run()
+    except (AuthError, SecretError) as err:
+        print(f"workbench: login failed: {escape_control(err.describe())}", file=sys.stderr)
+        return EXIT_AUTH
+    except (TransportError, StoreError) as err:
+        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE
+    except WorkbenchError as err:
+        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.junit:
+        try:
+            atomic_write(args.junit, report.to_junit())
+        except OSError as exc:
+            print(f"workbench: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    summary = f"{report.passed} passed, {report.failed} failed"
+    if report.skipped:
+        summary += f", {report.skipped} skipped (--bail)"
+    print(f"{summary} in {report.duration_ms / 1000:.2f} s", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
