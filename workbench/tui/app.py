@@ -20,7 +20,7 @@ from workbench.tui.screens.profile_picker import ProfilePicker
 
 
 class WorkbenchApp(App[int]):
-    CSS_PATH = "workbench.tcss"
+    CSS_PATH = Path(__file__).parent / "workbench.tcss"
     TITLE = "IoT Workbench"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [

@@ -50,7 +50,8 @@ class ProfilePicker(Screen):
         table.add_columns("Profile", "Platform", "Flow", "URL", "State")
         self.refill()
         self.query_one(Input).focus()
-        self.load_states()
+        # Login states need the token store (keyring, files): after the first frame.
+        self.call_after_refresh(self.load_states)
 
     def refill(self) -> None:
         table = self.query_one(DataTable)
