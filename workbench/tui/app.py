@@ -7,12 +7,13 @@ Heavy modules (httpx, jwt, pygments) are imported only after the first frame.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from workbench.core.profiles import Profile, discover
@@ -64,6 +65,34 @@ class WorkbenchApp(App[int]):
             self.switch_screen(MainScreen(profile, session))
         else:
             self.push_screen(MainScreen(profile, session))
+
+    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+        """The palette lists every action bound on the current screen, and every profile."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action == "command_palette":
+                continue
+            seen.add(binding.action)
+            yield SystemCommand(binding.description, f"key: {self.get_key_display(binding)}",
+                                partial(active.node.run_action, binding.action))
+        for name, profile in sorted(self.discovery.profiles.items()):
+            yield SystemCommand(f"Open profile {name}", f"{profile.platform} · {profile.base_url}",
+                                partial(self.open, profile))
+        for name in sorted(self.sessions):
+            yield SystemCommand(f"Log out of {name}", "forget the stored tokens of this profile",
+                                partial(self.logout, name))
+
+    def logout(self, name: str) -> None:
+        session = self.sessions.pop(name, None)
+        if session is not None:
+            session.logout()
+        else:
+            from workbench.core.store import TokenStore
+
+            TokenStore().delete(name)
+        self.notify(f"logged out of {name}")
 
     def action_help(self) -> None:
         from workbench.tui.screens.help import HelpScreen

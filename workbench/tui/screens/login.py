@@ -76,6 +76,29 @@ class LoginScreen(Screen):
     def on_mount(self) -> None:
         self.sub_title = f"log in: {self.profile.name}"
         self.prefill()
+        self.try_restore()
+
+    @work(thread=True, exclusive=True, group="login-restore")
+    def try_restore(self) -> None:
+        """A stored session that is still valid (or renewable) skips the form."""
+        from workbench.core.session import Session
+
+        try:
+            session = Session.restore(self.profile)
+        except WorkbenchError as err:
+            self.app.call_from_thread(self.notify, err.describe(), severity="warning")
+            return
+        if session is None or session.tokens is None:
+            return
+        remaining = session.tokens.remaining(self.app.clock())
+        if remaining is not None and remaining <= 0 and not session.tokens.refresh_token:
+            return
+        self.app.call_from_thread(self._restored, session)
+
+    def _restored(self, session: Any) -> None:
+        if self._cancel is None and self.app.screen is self:
+            self.notify(f"using the stored session of {self.profile.name}")
+            self.app.show_main(self.profile, session)
 
     @work(thread=True, exclusive=True, group="login-prefill")
     def prefill(self) -> None:
