@@ -67,6 +67,10 @@ class MainScreen(Screen):
             self.notify(self.profile.tls_note, severity="warning", timeout=8)
 
     def action_tab(self, tab: str) -> None:
+        # Drop the focus first: when a focused widget of the old pane is hidden, Textual
+        # moves the focus to a sibling in that same pane, whose TabPane.Focused would
+        # switch straight back to the old tab.
+        self.set_focus(None)
         self.query_one(TabbedContent).active = tab
 
     def action_timeline(self) -> None:
