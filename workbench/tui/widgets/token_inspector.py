@@ -1,0 +1,1007 @@
+"""The token inspector: what is inside the session's tokens (or any pasted token), live.
+
+It shows the JWT header and claims (with plain-words meanings), issued / not before /
+expires as UTC and relative with a live countdown, the lifetime and an expiry bar (yellow
+inside the session's early-refresh window, red once expired), the inspector's warnings and
+the signature status. Actions: refresh now (a thread worker around
+``Session.force_refresh``), verify the signature against the profile's JWKS (fetched in a
+thread worker; never from a URL the token names itself), show / hide and copy the token, and
+a "decode any token" paste box that is inspected locally on every keystroke.
+
+Everything that comes from a token is escaped (``escape_control``) and drawn as rich
+``Text`` objects, never as markup. "Now" is always ``app.clock()`` (WorkbenchApp's
+injectable clock) so snapshot tests can fix time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.worker import Worker, WorkerState
+
+from workbench.core.auth.base import TokenSet
+from workbench.core.tokens import (
+    TokenReport,
+    escape_control,
+    format_duration,
+    format_time,
+    humanize_delta,
+    inspect_token,
+    principal,
+)
+
+KINDS: dict[str, str] = {"access": "access token", "refresh": "refresh token", "id": "ID token"}
+VALUE_LIMIT = 60
+"""Claim values longer than this are cut with an ellipsis in the table."""
+PASTE_LIMIT = 64 * 1024
+"""A pasted text longer than this is not inspected (no token is that long)."""
+COPY_CONFIRM_SECONDS = 5.0
+"""While the token is hidden, Copy must be pressed twice within this many seconds."""
+NOT_VERIFIED = "press v (Verify) to check it with the profile's public keys (JWKS)"
+
+KEYS_HINT = (
+    "keys: r refresh now · v verify signature · s show/hide · c copy (twice while hidden) · "
+    "n next token · p paste box · x clear pasted"
+)
+
+LEVEL_STYLES = {"danger": "bold red", "warning": "yellow", "info": "cyan"}
+LEVEL_MARKS = {"danger": "!! ", "warning": "!  ", "info": "i  "}
+
+_TIME_CLAIMS = {"exp": "expires", "iat": "issued", "nbf": "not valid before", "auth_time": "user logged in"}
+CLAIM_MEANINGS: dict[str, str] = {
+    "iss": "issuer: who made and signed the token",
+    "sub": "subject: whom the token is about (user or client)",
+    "aud": "audience: which API the token is for",
+    "scope": "scopes: what the token allows",
+    "scp": "scopes: what the token allows",
+    "client_id": "the OAuth2 client the token was issued to",
+    "azp": "authorized party: the client that asked for it",
+    "usr": "Thinger.io user the token acts for",
+    "dev": "Thinger.io device the token is for",
+    "res": "Thinger.io resources the token may use",
+    "jti": "token id: lets the server revoke it or spot reuse",
+    "token_use": "Cognito: 'access' or 'id' token",
+    "username": "user name",
+    "preferred_username": "user name the user prefers",
+    "email": "e-mail address",
+    "email_verified": "whether the e-mail address was verified",
+    "name": "full name",
+    "nonce": "login nonce (binds an ID token to one login)",
+    "sid": "login session id",
+    "at_hash": "hash of the access token issued with this ID token",
+    "amr": "how the user authenticated",
+    "acr": "authentication strength",
+    "cognito:username": "Cognito user name",
+    "cognito:groups": "Cognito groups of the user",
+    "event_id": "Cognito login event",
+    "origin_jti": "Cognito: id of the original token of this login",
+    "version": "token format version",
+}
+USER_MEANINGS: dict[str, str] = {
+    "id": "IoTConnect user GUID",
+    "userId": "IoTConnect user (login name)",
+    "companyId": "IoTConnect company (tenant) GUID",
+    "cpId": "IoTConnect company id (CPID)",
+    "roleId": "IoTConnect role GUID",
+    "roleName": "IoTConnect role",
+    "entityGuid": "IoTConnect top entity GUID",
+    "solutionGuid": "IoTConnect solution GUID",
+    "solutionKey": "IoTConnect solution key",
+}
+ALG_MEANINGS: dict[str, str] = {
+    "HS": "HMAC, shared secret: only the server can check it",
+    "RS": "RSA signature: checkable with the issuer's public key",
+    "PS": "RSA-PSS signature: checkable with the issuer's public key",
+    "ES": "ECDSA signature: checkable with the issuer's public key",
+    "Ed": "EdDSA signature: checkable with the issuer's public key",
+}
+HEADER_MEANINGS: dict[str, str] = {
+    "typ": "token type", "kid": "id of the signing key", "cty": "content type",
+    "jku": "key URL named by the token (never fetched)", "x5u": "certificate URL (never fetched)",
+    "jwk": "key embedded in the token (never trusted)", "x5c": "certificate chain (not used)",
+    "enc": "content encryption", "crit": "critical extensions",
+}
+
+
+# --------------------------------------------------------------------------- plain helpers
+
+
+def mask_token(token: str) -> str:
+    """``eyJhbGci…Xk9w``: the first 8 and last 4 characters; short tokens show only their length."""
+    if len(token) < 24:
+        return f"•••••••• ({len(token)} characters)"
+    return f"{token[:8]}…{token[-4:]}"
+
+
+def countdown(seconds: float) -> str:
+    """A precise duration for a live countdown: "1 h 59 min 12 s", "42 s", "3 days 4 h" (long)."""
+    total = int(abs(seconds))
+    if total >= 2 * 86400:
+        return format_duration(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts: list[str] = []
+    if days:
+        parts.append(f"{days} day" + ("" if days == 1 else "s"))
+    if days or hours:
+        parts.append(f"{hours} h")
+    if days or hours or minutes:
+        parts.append(f"{minutes} min")
+    parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
+def expiry_countdown(remaining: float) -> str:
+    """"expires in 1 h 59 min 12 s" / "expired 3 min 4 s ago" / "expires now"."""
+    if abs(remaining) < 1:
+        return "expires now" if remaining >= 0 else "expired just now"
+    if remaining > 0:
+        return f"expires in {countdown(remaining)}"
+    return f"expired {countdown(remaining)} ago"
+
+
+def value_text(value: Any, limit: int = VALUE_LIMIT) -> str:
+    """A claim value for the table: strings as they are, the rest as JSON; escaped and cut."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        except (TypeError, ValueError):  # pragma: no cover - decoded JSON always dumps
+            text = repr(value)
+    text = escape_control(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _time_of(report: TokenReport, name: str) -> str | None:
+    when = {"exp": report.expires_at if report.expiry_source == "exp" else None,
+            "iat": report.issued_at, "nbf": report.not_before}.get(name)
+    if when is not None:
+        return format_time(when)
+    value = report.claims.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e11:
+        try:
+            return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(value))
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def claim_meaning(name: str, report: TokenReport) -> str:
+    if name in _TIME_CLAIMS:
+        when = _time_of(report, name)
+        suffix = " (milliseconds)" if name == "exp" and report.exp_in_milliseconds else ""
+        return f"{_TIME_CLAIMS[name]}: {when}{suffix}" if when else _TIME_CLAIMS[name]
+    if name.startswith("user."):
+        return USER_MEANINGS.get(name[5:], "IoTConnect user field")
+    return CLAIM_MEANINGS.get(name, "")
+
+
+def claim_rows(report: TokenReport) -> list[tuple[str, str, str]]:
+    """(claim, value, meaning) rows; IoTConnect's ``user`` object is flattened to ``user.*``."""
+    rows: list[tuple[str, str, str]] = []
+    for key, value in report.claims.items():
+        if key == "user" and isinstance(value, dict):
+            for sub, sub_value in value.items():
+                name = f"user.{sub}"
+                rows.append((escape_control(name), value_text(sub_value), claim_meaning(name, report)))
+            continue
+        rows.append((escape_control(str(key)), value_text(value), claim_meaning(str(key), report)))
+    return rows
+
+
+def labelled(rows: list[tuple[str, Text]]) -> Table:
+    """Rows of (label, text) with the text wrapped in its own column (a hanging indent)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=11, no_wrap=True, style="bold")
+    grid.add_column(ratio=1)
+    for label, text in rows:
+        grid.add_row(label, text)
+    return grid
+
+
+def column_widths(rows: list[tuple[str, str, str]], avail: int) -> tuple[int, int, int]:
+    """Widths of the claim / value / meaning columns so the table fits ``avail`` cells."""
+    inner = avail - 6  # one cell of padding on each side of each column
+    claim = min(24, max([5, *(len(r[0]) for r in rows)]))
+    want_value = max([5, *(len(r[1]) for r in rows)])
+    want_meaning = max([7, *(len(r[2]) for r in rows)])
+    rest = max(10, inner - claim)
+    if want_value + want_meaning <= rest:
+        return claim, want_value, rest - want_value
+    value = max(min(want_value, rest - min(want_meaning, rest // 2)), min(want_value, rest // 3))
+    return claim, value, max(5, rest - value)
+
+
+def header_text(header: dict[str, Any]) -> Table:
+    out = Text()
+    if not header:
+        out.append("none", style="dim")
+        return labelled([("Header", out)])
+    for i, (key, value) in enumerate(header.items()):
+        if i:
+            out.append("  ·  ", style="dim")
+        out.append(f"{escape_control(str(key))} ", style="cyan")
+        out.append(value_text(value, 40))
+        meaning = ALG_MEANINGS.get(value[:2]) if key == "alg" and isinstance(value, str) else None
+        if key == "alg" and isinstance(value, str) and value.lower() == "none":
+            meaning = "UNSIGNED"
+        meaning = meaning or HEADER_MEANINGS.get(str(key))
+        if meaning:
+            out.append(f" ({meaning})", style="dim")
+    return labelled([("Header", out)])
+
+
+def bar_state(report: TokenReport, now: float) -> tuple[float, str, str] | None:
+    """(fraction of the lifetime used, "ok" | "refresh" | "expired", words) or None.
+
+    "refresh" is the session's early-refresh window (TokenSet.needs_refresh)."""
+    if report.expires_at is None or not report.lifetime or report.lifetime <= 0:
+        return None
+    exp = report.expires_at.timestamp()
+    start = exp - report.lifetime
+    used = min(1.0, max(0.0, (now - start) / report.lifetime))
+    if now >= exp:
+        return 1.0, "expired", "expired"
+    if TokenSet(access_token="", expires_at=exp, obtained_at=start).needs_refresh(now):
+        return used, "refresh", f"{used:.0%} used · in the refresh window"
+    return used, "ok", f"{used:.0%} of the lifetime used"
+
+
+@dataclass
+class _Outcome:
+    """What a refresh / verify worker hands back (never an exception)."""
+
+    seq: int
+    ok: bool
+    words: str
+    token: str | None = None
+    tokens: TokenSet | None = None
+    jwks: Any = None
+    url: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+
+
+# --------------------------------------------------------------------------- JWKS location
+
+
+def jwks_location(profile: Any, origins: Any, report: TokenReport) -> tuple[str, str, str | None]:
+    """Where this profile's signing keys are, as (how, where, expected issuer).
+
+    ``how`` is "jwks" (``where`` is the JWKS URL) or "discovery" (``where`` is the issuer
+    whose OpenID configuration names ``jwks_uri``). Order: the profile's ``jwks_url``
+    parameter; OIDC discovery from its ``issuer`` parameter; the token's ``iss`` +
+    ``/.well-known/jwks.json`` only when that origin is one of the session's. The token's
+    ``jku`` / ``x5u`` are never used. Raises ``TokenError`` with the reason in words.
+    """
+    from workbench.core.errors import TokenError
+    from workbench.core.profiles import Origin
+
+    params = getattr(getattr(profile, "auth", None), "params", None) or {}
+    issuer = params.get("issuer") if isinstance(params.get("issuer"), str) and params.get("issuer") else None
+    url = params.get("jwks_url")
+    if isinstance(url, str) and url:
+        return "jwks", url, issuer
+    if issuer:
+        return "discovery", issuer, issuer
+    iss = report.claims.get("iss")
+    if isinstance(iss, str) and iss.startswith(("https://", "http://")):
+        if Origin.of(iss) in set(origins or ()):
+            return "jwks", iss.rstrip("/") + "/.well-known/jwks.json", iss
+        raise TokenError(
+            f"the token's issuer {escape_control(iss)} is not one of the profile's origins, so "
+            "its keys are not fetched; add jwks_url (or issuer) to the profile's [auth] to verify")
+    raise TokenError("the profile names no JWKS (no jwks_url or issuer in [auth]) and the token "
+                     "has no usable iss: there is no trusted place to get its keys from")
+
+
+def _check_key_url(url: str) -> None:
+    from workbench.core.errors import TokenError
+    from workbench.core.profiles import is_loopback_host
+
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
+        return
+    raise TokenError(f"refusing to fetch keys from {escape_control(url)}: keys fetched over plain "
+                     "http (or another scheme) prove nothing; only https, or http to this machine")
+
+
+def discover_jwks_uri(profile: Any, issuer: str) -> str:
+    """``jwks_uri`` from ``{issuer}/.well-known/openid-configuration`` (issuer must match exactly)."""
+    from workbench.core.errors import ResponseError, TransportError
+    from workbench.core.http import make_client
+
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    _check_key_url(url)
+    try:
+        with make_client(profile, timeout=5.0) as client:
+            response = client.get(url, headers={"Accept": "application/json"})
+    except Exception as exc:
+        raise TransportError(f"cannot fetch the OpenID configuration from {url}: "
+                             f"{escape_control(str(exc)) or type(exc).__name__}",
+                             hint="check the issuer and the network") from None
+    if response.status_code != 200:
+        raise ResponseError(f"the OpenID configuration at {url} answered HTTP {response.status_code}",
+                            status=response.status_code)
+    try:
+        doc = response.json()
+    except ValueError:
+        raise ResponseError(f"the OpenID configuration at {url} is not JSON",
+                            status=response.status_code) from None
+    if not isinstance(doc, dict):
+        raise ResponseError(f"the OpenID configuration at {url} is not a JSON object")
+    if doc.get("issuer") != issuer:
+        raise ResponseError(f"the provider calls itself '{escape_control(str(doc.get('issuer')))}', "
+                            f"not '{issuer}': its keys are not trusted")
+    jwks_uri = doc.get("jwks_uri")
+    if not isinstance(jwks_uri, str) or not jwks_uri:
+        raise ResponseError(f"the OpenID configuration at {url} names no jwks_uri")
+    return jwks_uri
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+class ExpiryBar(Widget):
+    """A one-line bar of the lifetime used: green, yellow in the refresh window, red expired."""
+
+    DEFAULT_CSS = "ExpiryBar { height: 1; width: 1fr; }"
+    STYLES: ClassVar[dict[str, str]] = {"ok": "green", "refresh": "yellow", "expired": "red"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fraction = 0.0
+        self.state = "ok"
+        self.words = ""
+
+    def set(self, fraction: float, state: str, words: str) -> None:
+        if (fraction, state, words) != (self.fraction, self.state, self.words):
+            self.fraction, self.state, self.words = fraction, state, words
+            self.refresh()
+
+    def render(self) -> Text:
+        label = f" {self.words}"
+        width = max(10, self.size.width - len(label) - 12)
+        filled = round(self.fraction * width)
+        style = self.STYLES.get(self.state, "green")
+        out = Text()
+        out.append(f"{'Used':<12}", style="bold")
+        out.append("━" * filled, style=style)
+        out.append("─" * (width - filled), style="dim")
+        out.append(label, style=style if self.state != "ok" else "")
+        return out
+
+
+class TokenInspector(Vertical):
+    """Claims, times, warnings and signature of the session's tokens or of a pasted token."""
+
+    HELP = """\
+## Token inspector
+
+- **Which token**: the selector at the top (access / refresh / ID token), or `n`.
+- **r** refresh now (asks the server for new tokens; Ctrl+R does it from anywhere on the
+  main screen). Failures are explained in words.
+- **v** verify the signature with the profile's public keys (JWKS from the profile's
+  `jwks_url`, its OIDC `issuer`, or the token's `iss` when that is one of the profile's
+  origins). Keys a token names itself (`jku`, `x5u`) are never fetched.
+- **s** show / hide the token (hidden by default: first 8 and last 4 characters).
+- **c** copy the token to the clipboard. While the token is hidden, press `c` **twice**
+  (within 5 s) to confirm; when shown, one press copies.
+- **p** go to the paste box: any token pasted there is decoded locally (nothing is sent)
+  and shown instead of the session's; **x** (or emptying the box) goes back.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh_now", "Refresh now", id="token.refresh"),
+        Binding("v", "verify", "Verify", id="token.verify"),
+        Binding("s", "toggle_reveal", "Show/hide", id="token.reveal"),
+        Binding("c", "copy", "Copy", id="token.copy"),
+        Binding("n", "next_token", "Next token", id="token.next", show=False),
+        Binding("p", "focus_paste", "Paste box", id="token.paste", show=False),
+        Binding("x", "clear_paste", "Clear pasted", id="token.clear", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    TokenInspector { height: 1fr; }
+    TokenInspector #ti-toolbar { height: auto; padding: 0 1; }
+    TokenInspector #ti-toolbar Select { width: 22; }
+    TokenInspector #ti-toolbar Button { margin-left: 1; min-width: 8; }
+    TokenInspector #ti-paste { margin: 1 1 0 1; }
+    TokenInspector #ti-body { height: 1fr; padding: 0 1; }
+    TokenInspector #ti-body > Static { height: auto; }
+    TokenInspector #ti-source { margin-top: 1; }
+    TokenInspector #ti-times, TokenInspector #ti-signature,
+    TokenInspector #ti-warnings, TokenInspector #ti-header { margin-top: 1; }
+    TokenInspector #ti-claims { height: auto; max-height: 16; margin-top: 1; }
+    TokenInspector #ti-keys { color: $text-muted; margin-top: 1; }
+    """
+
+    class TokensChanged(Message):
+        """The session's tokens changed (posted from whatever thread changed them)."""
+
+    def __init__(self, session: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.which = "access"
+        self.revealed = False
+        self.pasted = ""
+        self.report: TokenReport | None = None
+        self.token: str | None = None
+        self.source = "session"  # "session" | "pasted" | "none"
+        self._table_key: tuple[Any, ...] | None = None
+        self._keys: dict[str, _Outcome] = {}  # token -> a successful verify (its JWKS)
+        self._refresh_seq = 0
+        self._verify_seq = 0
+        self._copy_armed_until = 0.0
+        self._status = Text()
+        self._kinds_shown: list[str] = ["access"]
+
+    # --- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ti-toolbar"):
+            yield Select(self._options(), allow_blank=False, value="access", compact=True,
+                         id="ti-which")
+            yield Button("Refresh now", id="ti-refresh", compact=True)
+            yield Button("Verify", id="ti-verify", compact=True)
+            yield Button("Show", id="ti-reveal", compact=True)
+            yield Button("Copy", id="ti-copy", compact=True)
+        yield Input(placeholder="decode any token: paste it here (decoded locally, nothing is sent)",
+                    id="ti-paste", compact=True)
+        with VerticalScroll(id="ti-body"):
+            yield Static(id="ti-source")
+            yield Static(id="ti-token")
+            yield Static(id="ti-status")
+            yield Static(id="ti-times")
+            yield ExpiryBar(id="ti-bar")
+            yield Static(id="ti-signature")
+            yield Static(id="ti-warnings")
+            yield Static(id="ti-header")
+            yield DataTable(id="ti-claims", cursor_type="row", zebra_stripes=True)
+            yield Static(KEYS_HINT, id="ti-keys", markup=False)
+
+    def on_mount(self) -> None:
+        if self.session is not None and hasattr(self.session, "on_tokens"):
+            self.session.on_tokens(self._tokens_changed_elsewhere)
+        self.inspect_now()
+        self.set_interval(1.0, self.tick)
+
+    # --- state ----------------------------------------------------------------------------
+    def now(self) -> float:
+        """The app's clock (WorkbenchApp.clock, fixed in tests), else the system time."""
+        clock = getattr(self.app, "clock", None)
+        return float(clock()) if callable(clock) else time.time()
+
+    def _tokens(self) -> TokenSet | None:
+        return getattr(self.session, "tokens", None) if self.session is not None else None
+
+    def _options(self) -> list[tuple[str, str]]:
+        tokens = self._tokens()
+        present = {"access": True,
+                   "refresh": bool(tokens and tokens.refresh_token),
+                   "id": bool(tokens and tokens.id_token)}
+        return [(label, kind) for kind, label in KINDS.items() if present[kind]]
+
+    def _current(self) -> tuple[str | None, dict[str, Any]]:
+        """The token to show and the inspect_token arguments for it."""
+        text = self.pasted
+        if text.strip():
+            self.source = "pasted"
+            return text, {}
+        tokens = self._tokens()
+        if tokens is None:
+            self.source = "none"
+            return None, {}
+        self.source = "session"
+        if self.which == "refresh" and tokens.refresh_token:
+            return tokens.refresh_token, {}
+        if self.which == "id" and tokens.id_token:
+            return tokens.id_token, {}
+        self.which = "access"
+        extra: dict[str, Any] = {}
+        if tokens.expires_at is not None:
+            extra = {"expires_in": tokens.expires_at - tokens.obtained_at,
+                     "obtained_at": tokens.obtained_at}
+        return tokens.access_token, extra
+
+    def _profile_params(self) -> dict[str, Any]:
+        profile = getattr(self.session, "profile", None)
+        return getattr(getattr(profile, "auth", None), "params", None) or {}
+
+    # --- inspection and drawing -------------------------------------------------------------
+    def inspect_now(self) -> None:
+        """Inspect the current token again and redraw everything."""
+        token, extra = self._current()
+        self.token = token
+        if token is None:
+            self.report = None
+        elif self.source == "pasted" and len(token) > PASTE_LIMIT:
+            self.report = TokenReport(error=f"the pasted text is {len(token):,} characters long: "
+                                            "that is not a token")
+        else:
+            known = self._keys.get(token)
+            if known is not None:
+                extra.update(jwks=known.jwks, issuer=known.issuer, audience=known.audience)
+            report = inspect_token(token, now=self.now(), no_key_reason=NOT_VERIFIED, **extra)
+            sig = report.signature
+            if sig.status == "not-checked" and sig.reason == NOT_VERIFIED and report.kind == "jwt" \
+                    and (sig.algorithm or "").startswith("HS"):
+                sig.reason = (f"{escape_control(sig.algorithm or '')} is signed with a shared "
+                              "secret only the server knows; it cannot be checked here")
+            self.report = report
+        self._sync_options()
+        self._draw()
+
+    def _sync_options(self) -> None:
+        select = self.query_one("#ti-which", Select)
+        options = self._options()
+        kinds = [kind for _, kind in options]
+        if kinds != self._kinds_shown:
+            self._kinds_shown = kinds
+            with select.prevent(Select.Changed):
+                select.set_options(options)
+                select.value = self.which if self.which in kinds else "access"
+        select.disabled = self.source == "pasted"
+
+    def _draw(self) -> None:
+        report, token = self.report, self.token
+        self.query_one("#ti-source", Static).update(self._source_text())
+        self.query_one("#ti-token", Static).update(self._token_text())
+        self.query_one("#ti-status", Static).update(self._status)
+        self.query_one("#ti-status", Static).display = bool(self._status.plain)
+        self.query_one("#ti-reveal", Button).label = "Hide" if self.revealed else "Show"
+        has_report = report is not None
+        for wid in ("#ti-times", "#ti-signature", "#ti-warnings", "#ti-header"):
+            self.query_one(wid).display = has_report
+        self.query_one("#ti-claims").display = bool(report and report.claims)
+        if report is None or token is None:
+            self.query_one("#ti-bar").display = False
+            self._fill_table(None)
+            return
+        self.query_one("#ti-signature", Static).update(self._signature_text(report))
+        self.query_one("#ti-warnings", Static).update(self._warnings_text(report))
+        header = self.query_one("#ti-header", Static)
+        header.display = bool(report.header)
+        header.update(header_text(report.header))
+        self._fill_table(report)
+        self._draw_times()
+
+    def tick(self) -> None:
+        """Every second: the countdown and the bar; a full redraw when expiry flips."""
+        report = self.report
+        if report is None:
+            return
+        now = self.now()
+        remaining = report.remaining_at(now)
+        nbf = report.not_before.timestamp() if report.not_before else None
+        expired_now = remaining is not None and remaining <= 0
+        not_yet_now = nbf is not None and nbf > now
+        if expired_now != report.expired or not_yet_now != report.not_yet_valid:
+            self.inspect_now()  # the warnings change (expired / not yet valid)
+            return
+        self._draw_times()
+
+    def _draw_times(self) -> None:
+        report = self.report
+        if report is None:
+            return
+        now = self.now()
+        self.query_one("#ti-times", Static).update(self._times_text(report, now))
+        bar = self.query_one("#ti-bar", ExpiryBar)
+        state = bar_state(report, now)
+        bar.display = state is not None
+        if state is not None:
+            bar.set(*state)
+
+    def _fill_table(self, report: TokenReport | None, *, force: bool = False) -> None:
+        table = self.query_one("#ti-claims", DataTable)
+        avail = max(40, (self.size.width or 80) - 6)  # body padding and its scrollbar
+        key = (self.token, id(report), avail) if report is not None else None
+        if key == self._table_key and not force:
+            return
+        rows = claim_rows(report) if report is not None else []
+        same_claims = (self._table_key is not None and key is not None
+                       and self._table_key[0] == key[0])
+        self._table_key = key
+        row = table.cursor_row if same_claims else 0
+        table.clear(columns=True)
+        widths = column_widths(rows, avail)
+        for label, width in zip(("claim", "value", "meaning"), widths, strict=True):
+            table.add_column(label, width=width, key=label)
+        for cells in rows:
+            texts = [Text(cell, style=style) for cell, style in zip(cells, ("bold", "", "dim"),
+                                                                     strict=True)]
+            for text, width in zip(texts, widths, strict=True):
+                text.truncate(width, overflow="ellipsis")
+            table.add_row(*texts)
+        if rows:
+            table.move_cursor(row=min(row, len(rows) - 1))
+
+    def on_resize(self) -> None:
+        if self.report is not None:
+            self._fill_table(self.report)
+
+    def _source_text(self) -> Text:
+        out = Text()
+        report = self.report
+        if self.source == "pasted":
+            out.append("PASTED TOKEN", style="bold reverse magenta")
+            out.append("  not the session's: clear the paste box (x) to go back", style="dim")
+        elif self.source == "none":
+            out.append("no session token", style="bold")
+            if self.session is None:
+                out.append(": no session here; paste a token above to decode it", style="dim")
+            else:
+                name = getattr(getattr(self.session, "profile", None), "name", "?")
+                out.append(f": profile '{escape_control(str(name))}' is not logged in "
+                           "(r logs in again when it can without asking); paste a token above "
+                           "to decode it", style="dim")
+            return out
+        else:
+            out.append("SESSION TOKEN", style="bold reverse green")
+            out.append(f"  {KINDS[self.which]}", style="bold")
+            tokens = self._tokens()
+            if self.which == "access" and tokens is not None:
+                out.append(f" ({escape_control(tokens.token_type)})")
+            name = getattr(getattr(self.session, "profile", None), "name", None)
+            if name:
+                out.append(f" · profile {escape_control(str(name))}", style="dim")
+        if report is not None:
+            out.append("\n")
+            kind = {"jwt": "JWT", "jwe": "JWE (encrypted)", "opaque": "opaque token",
+                    "malformed": "malformed"}[report.kind]
+            out.append(kind, style="bold red" if report.kind == "malformed" else "bold")
+            if report.signature.algorithm and report.kind in ("jwt", "jwe"):
+                out.append(f" {escape_control(report.signature.algorithm)}")
+            who = principal(report)
+            if who:
+                out.append(" · for ")
+                out.append(escape_control(who), style="bold")
+            if self.source == "session" and self.which == "access":
+                scope = getattr(self._tokens(), "scope", None)
+                if scope:
+                    out.append(f" · scope {escape_control(scope)}", style="dim")
+        return out
+
+    def _token_text(self) -> Table:
+        token = self.token
+        out = Text(overflow="fold")
+        if token is None:
+            out.append("none", style="dim")
+        elif self.revealed:
+            out.append(escape_control(token))
+            out.append("  (s hides it)", style="dim")
+        else:
+            out.append(escape_control(mask_token(token)))
+            out.append(f"  hidden, {len(token)} characters (s shows it)", style="dim")
+        return labelled([("Token", out)])
+
+    def _times_text(self, report: TokenReport, now: float) -> Table:
+        rows: list[tuple[str, Text]] = []
+        if report.error:
+            words = Text("malformed token: " if report.kind == "malformed" else "", style="bold red")
+            words.append(escape_control(report.error), style="red")
+            rows.append(("Error", words))
+            if report.kind == "malformed":
+                return labelled(rows)
+        if report.kind == "opaque":
+            words = Text("opaque token: contents cannot be decoded", style="bold")
+            words.append(" (only its server knows what it means)", style="dim")
+            rows.append(("Contents", words))
+        if report.kind == "jwe":
+            rows.append(("Contents", Text("encrypted: the claims cannot be read without the "
+                                          "recipient's key", style="bold")))
+            return labelled(rows)
+        for label, when in (("Issued", report.issued_at), ("Not before", report.not_before)):
+            if when is not None:
+                words = Text(f"{format_time(when)}  ")
+                words.append(f"({humanize_delta(when.timestamp() - now)})", style="dim")
+                rows.append((label, words))
+        words = Text()
+        if report.expires_at is not None:
+            remaining = report.expires_at.timestamp() - now
+            words.append(f"{format_time(report.expires_at)}  ")
+            words.append(f"({expiry_countdown(remaining)})",
+                         style="bold red" if remaining <= 0 else "bold")
+            if report.expiry_source == "expires_in":
+                words.append("  from the token response's expires_in", style="dim")
+        elif report.has_warning("no-exp"):
+            words.append("never (the token has no exp claim)", style="yellow")
+        else:
+            words.append("unknown", style="dim")
+            if report.kind == "opaque":
+                words.append(": the server gave no expires_in for it", style="dim")
+        rows.append(("Expires", words))
+        if report.lifetime is not None:
+            rows.append(("Lifetime", Text(format_duration(report.lifetime))))
+        return labelled(rows)
+
+    @staticmethod
+    def _signature_text(report: TokenReport) -> Table:
+        sig = report.signature
+        reason = escape_control(sig.reason or "")
+        out = Text()
+        if sig.status == "valid":
+            out.append("✓ valid", style="bold green")
+        elif sig.status == "invalid":
+            out.append("✗ invalid", style="bold red")
+        elif sig.status == "unsigned":
+            out.append("✗ unsigned (alg none)", style="bold red")
+        else:
+            out.append("signature not checked", style="yellow")
+        if reason:
+            out.append(f": {reason}")
+        return labelled([("Signature", out)])
+
+    @staticmethod
+    def _warnings_text(report: TokenReport) -> Table:
+        if not report.warnings:
+            return labelled([("Warnings", Text("none", style="dim"))])
+        rows: list[tuple[str, Text]] = []
+        for i, w in enumerate(report.warnings):
+            style = LEVEL_STYLES.get(w.level, "")
+            line = Text(LEVEL_MARKS.get(w.level, "   "), style=style)
+            line.append(escape_control(w.message), style=style)
+            rows.append(("Warnings" if i == 0 else "", line))
+        return labelled(rows)
+
+    def _set_status(self, text: Text | str, style: str = "") -> None:
+        self._status = text if isinstance(text, Text) else Text(text, style=style)
+        status = self.query_one("#ti-status", Static)
+        status.update(self._status)
+        status.display = bool(self._status.plain)
+
+    # --- session events ---------------------------------------------------------------------
+    def _tokens_changed_elsewhere(self, tokens: TokenSet | None) -> None:
+        """Session listener: may run in any thread (a refresh worker, an HTTP request)."""
+        if not self.is_attached:
+            return
+        with contextlib.suppress(RuntimeError):  # RuntimeError: the app's loop is gone
+            self.post_message(self.TokensChanged())  # thread-safe and never blocks the caller
+
+    @on(TokensChanged)
+    def _on_tokens_changed(self, event: TokensChanged) -> None:
+        event.stop()
+        self.inspect_now()  # always from session.tokens: a stale notification shows current state
+
+    # --- actions ----------------------------------------------------------------------------
+    def action_refresh_now(self) -> None:
+        """Renew the session's tokens now (Session.force_refresh in a thread worker)."""
+        if self.session is None or not hasattr(self.session, "force_refresh"):
+            self._set_status("no session to refresh: this view only decodes pasted tokens", "yellow")
+            return
+        self._refresh_seq += 1
+        self._set_status("refreshing the token…", "dim")
+        self.query_one("#ti-refresh", Button).disabled = True
+        self.run_worker(partial(self._refresh_work, self._refresh_seq), name="token-refresh",
+                        group="token-refresh", thread=True, exit_on_error=False)
+
+    def _refresh_work(self, seq: int) -> _Outcome:
+        """In a thread: renew the tokens. Never raises; the outcome says what happened."""
+        from workbench.core.errors import WorkbenchError
+
+        try:
+            tokens = self.session.force_refresh()
+        except WorkbenchError as err:
+            return _Outcome(seq, False, escape_control(err.describe()))
+        except Exception as exc:  # a bug must not take the app down; say what happened
+            return _Outcome(seq, False, escape_control(f"{type(exc).__name__}: {exc}"))
+        return _Outcome(seq, True, "", tokens=tokens)
+
+    def action_verify(self) -> None:
+        """Check the signature with the profile's JWKS (fetched in a thread worker)."""
+        report, token = self.report, self.token
+        if report is None or token is None:
+            self._set_status("no token to verify", "yellow")
+            return
+        why_not = self._cannot_verify(report)
+        if why_not:
+            self._set_status(f"not verified: {why_not}", "yellow")
+            return
+        audience = None
+        if self.source == "session" and self.which == "access":
+            aud = self._profile_params().get("audience")
+            audience = aud if isinstance(aud, str) and aud else None
+        self._verify_seq += 1
+        self._set_status("verifying: fetching the profile's public keys…", "dim")
+        self.run_worker(partial(self._verify_work, self._verify_seq, token, report, audience),
+                        name="token-verify", group="token-verify", thread=True, exit_on_error=False)
+
+    def _cannot_verify(self, report: TokenReport) -> str | None:
+        if report.kind == "opaque":
+            return "an opaque token has no signature to check here (only its server can)"
+        if report.kind == "jwe":
+            return "an encrypted token (JWE) can only be read and checked with the recipient's key"
+        if report.kind == "malformed":
+            return "the token is malformed"
+        alg = report.signature.algorithm or ""
+        if report.signature.status == "unsigned" or alg.lower() == "none":
+            return "alg is 'none': there is no signature, and such a token must never be accepted"
+        if alg.startswith("HS"):
+            if report.signature.status == "valid":
+                return escape_control(report.signature.reason or "already checked")
+            return (f"{escape_control(alg)} is signed with a shared secret that only the server "
+                    "knows; public keys (a JWKS) cannot check it")
+        if self.session is None:
+            return "no session, so no profile to take the keys from"
+        return None
+
+    def _verify_work(self, seq: int, token: str, report: TokenReport,
+                     audience: str | None) -> _Outcome:
+        """In a thread: find and fetch the keys. Never raises; the outcome says what happened."""
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.http import tls_verify
+        from workbench.core.tokens import fetch_jwks
+
+        profile = getattr(self.session, "profile", None)
+        origins = getattr(self.session, "origins", None)
+        if origins is None and profile is not None:
+            origins = profile.origins()
+        try:
+            how, where, issuer = jwks_location(profile, origins, report)
+            url = discover_jwks_uri(profile, where) if how == "discovery" else where
+            _check_key_url(url)
+            jwks = fetch_jwks(url, verify=tls_verify(profile))  # type: ignore[arg-type]
+        except WorkbenchError as err:
+            return _Outcome(seq, False, escape_control(err.describe()), token=token)
+        except Exception as exc:
+            return _Outcome(seq, False, escape_control(f"{type(exc).__name__}: {exc}"), token=token)
+        return _Outcome(seq, True, "", token=token, jwks=jwks, url=url, issuer=issuer,
+                        audience=audience)
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group not in ("token-refresh", "token-verify"):
+            return
+        event.stop()
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        result = worker.result if event.state == WorkerState.SUCCESS else None
+        if worker.group == "token-refresh":
+            self._refresh_done(result)
+        else:
+            self._verify_done(result)
+
+    def _refresh_done(self, result: _Outcome | None) -> None:
+        if result is not None and result.seq != self._refresh_seq:
+            return  # a newer refresh was started: drop this one
+        self.query_one("#ti-refresh", Button).disabled = False
+        if result is None:
+            self._set_status("refresh failed (an unexpected error)", "bold red")
+        elif result.ok and result.tokens is not None:
+            now = self.now()
+            tokens = result.tokens
+            out = Text("✓ refreshed: ", style="bold green")
+            if tokens.expires_at is not None:
+                out.append(f"the new access token expires {format_time_ts(tokens.expires_at)} "
+                           f"({humanize_delta(tokens.expires_at - now, future='expires', past='expired')})")
+            else:
+                out.append("new tokens (the server gave no expiry)")
+            if self.source == "pasted":
+                out.append("; the view shows the PASTED token (x goes back)", style="dim")
+            self._set_status(out)
+        else:
+            out = Text("✗ refresh failed: ", style="bold red")
+            out.append(result.words)
+            self._set_status(out)
+        self.inspect_now()
+
+    def _verify_done(self, result: _Outcome | None) -> None:
+        if result is not None and result.seq != self._verify_seq:
+            return
+        if result is None:
+            self._set_status("verify failed (an unexpected error)", "bold red")
+            return
+        if not result.ok:
+            out = Text("✗ could not verify: ", style="bold red")
+            out.append(result.words)
+            self._set_status(out)
+            return
+        if result.token is not None:
+            self._keys[result.token] = result
+            while len(self._keys) > 8:
+                self._keys.pop(next(iter(self._keys)))
+        self.inspect_now()
+        report = self.report
+        if report is None or self.token != result.token:
+            self._set_status(f"keys fetched from {escape_control(result.url or '?')}", "dim")
+            return
+        sig = report.signature
+        words = {"valid": ("✓ signature valid", "bold green"),
+                 "invalid": ("✗ signature INVALID", "bold red")}.get(
+            sig.status, ("signature not checked", "yellow"))
+        out = Text(words[0], style=words[1])
+        out.append(f" (keys from {escape_control(result.url or '?')})", style="dim")
+        self._set_status(out)
+
+    def action_toggle_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self._draw()
+
+    def action_copy(self) -> None:
+        token = self.token
+        if token is None:
+            self._set_status("no token to copy", "yellow")
+            return
+        if not self.revealed:
+            moment = time.monotonic()
+            if moment > self._copy_armed_until:
+                self._copy_armed_until = moment + COPY_CONFIRM_SECONDS
+                self._set_status("the token is hidden: press c (Copy) again within 5 s to copy it "
+                                 "anyway, or s to show it first", "yellow")
+                return
+        self._copy_armed_until = 0.0
+        self.app.copy_to_clipboard(token)
+        what = "pasted token" if self.source == "pasted" else f"session {KINDS[self.which]}"
+        self._set_status(f"copied the {what} ({len(token)} characters) to the clipboard", "green")
+
+    def action_next_token(self) -> None:
+        if self.source == "pasted":
+            return
+        kinds = [kind for _, kind in self._options()]
+        if len(kinds) <= 1:
+            return
+        self.which = kinds[(kinds.index(self.which) + 1) % len(kinds)] if self.which in kinds else "access"
+        with self.query_one("#ti-which", Select).prevent(Select.Changed):
+            self.query_one("#ti-which", Select).value = self.which
+        self.inspect_now()
+
+    def action_focus_paste(self) -> None:
+        self.query_one("#ti-paste", Input).focus()
+
+    def action_clear_paste(self) -> None:
+        self.query_one("#ti-paste", Input).value = ""
+        self.paste("")
+
+    def paste(self, text: str) -> None:
+        """Decode ``text`` as a pasted token (empty: back to the session's tokens)."""
+        if text != self.pasted:
+            self.pasted = text
+            self._copy_armed_until = 0.0
+            self.inspect_now()
+
+    # --- events -----------------------------------------------------------------------------
+    @on(Input.Changed, "#ti-paste")
+    def _pasted(self, event: Input.Changed) -> None:
+        event.stop()
+        self.paste(event.value)
+
+    @on(Select.Changed, "#ti-which")
+    def _which_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str) and event.value in KINDS and event.value != self.which:
+            self.which = event.value
+            self._copy_armed_until = 0.0
+            self.inspect_now()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {"ti-refresh": self.action_refresh_now, "ti-verify": self.action_verify,
+                   "ti-reveal": self.action_toggle_reveal, "ti-copy": self.action_copy}
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()
+
+
+def format_time_ts(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
