@@ -29,17 +29,19 @@ def collections_dir() -> Path:
 DIALOG_CSS = """
 {name} { align: center middle; }
 {name} > #dialog { width: 80%; max-width: 90; height: auto; max-height: 90%;
-                   border: thick $primary; background: $surface; padding: 1 2; }
-{name} .buttons { height: auto; margin-top: 1; }
+                   border: thick $primary; background: $surface; padding: 0 1; }
+{name} .buttons { height: 1; margin-top: 1; }
 {name} .buttons Button { margin-right: 2; }
-{name} .error { color: $text-error; height: auto; }
+{name} .error { color: $text-error; height: auto; max-height: 6; }
 """
 
 
 class CurlScreen(ModalScreen[RequestSpec | None]):
     """Paste a curl command; Ctrl+S (or Import) parses it. Errors stay in the dialog, in words."""
 
-    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "CurlScreen") + "CurlScreen #curl-text { height: 10; }"
+    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "CurlScreen") + (
+        "CurlScreen > #dialog { height: 90%; max-height: 24; } CurlScreen #curl-text { height: 1fr; min-height: 3; }"
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel", id="curl.cancel"),

@@ -46,20 +46,21 @@ class RequestComposer(Vertical):
 
     DEFAULT_CSS = """
     RequestComposer { height: 1fr; }
-    RequestComposer #composer-bar { height: 1; margin: 1 1 0 1; }
+    RequestComposer #composer-bar { height: 1; margin: 0 1; }
     RequestComposer #composer-method { width: 12; }
     RequestComposer #composer-url { width: 1fr; margin: 0 1; }
     RequestComposer #composer-send { min-width: 8; }
     RequestComposer #composer-hint { height: 1; padding: 0 1; color: $text-muted; }
     RequestComposer #composer-hint.-warning { color: $text-warning; }
-    RequestComposer #composer-tabs { height: 9; }
+    RequestComposer #composer-tabs { height: 35%; min-height: 5; max-height: 14; }
     RequestComposer #composer-tabs > ContentSwitcher { height: 1fr; }
     RequestComposer #composer-tabs TabPane { padding: 0 1; height: 1fr; }
     RequestComposer #composer-body-bar { height: 1; }
     RequestComposer #composer-body-kind { width: 12; }
     RequestComposer #composer-body-error { width: 1fr; padding: 0 1; color: $text-success; }
     RequestComposer #composer-body-error.-invalid { color: $text-error; }
-    RequestComposer #composer-body, RequestComposer #composer-form { height: 1fr; }
+    RequestComposer #composer-tabs TextArea { height: 1fr; border: none; padding: 0 1; background: $boost; }
+    RequestComposer #composer-tabs TextArea:focus { background: $boost 200%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -112,6 +113,11 @@ class RequestComposer(Vertical):
         self._body_kind_changed("none")
         self._update_hint()
 
+    def on_show(self) -> None:
+        """Shown (e.g. its tab was picked) with nothing focused: focus the URL."""
+        if self.screen.focused is None:
+            self.query_one("#composer-url", Input).focus()
+
     async def on_unmount(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
@@ -163,6 +169,8 @@ class RequestComposer(Vertical):
         self._body_kind_changed(kind)
         self.request_name = spec.name
         self._update_hint()
+        if self.screen.focused is None:
+            self.query_one("#composer-url", Input).focus()
 
     # ------------------------------------------------------------------ live checks
 

@@ -132,6 +132,7 @@ class ResponseView(Vertical):
         self._pending_what = ""
         self._ticker: Timer | None = None
         self._stream_head = ""
+        self._stream_media = ""
         self._needle = ""
 
     def compose(self) -> ComposeResult:
@@ -151,6 +152,7 @@ class ResponseView(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#response-message").display = False
+        self.query_one("#response-code").display = False
         table = self.query_one("#response-headers", DataTable)
         table.add_column("Name", key="name")
         table.add_column("Value", key="value")
@@ -258,7 +260,8 @@ class ResponseView(Vertical):
         self.state = "streaming"
         self.record = None
         self.events = 0
-        self._stream_head = f"{reason} · {content_type}"
+        self._stream_head = reason
+        self._stream_media = content_type.split(";", 1)[0].strip()
         self._status(str(status), "", status_class(status))
         self._message(None)
         self._headers(headers)
@@ -270,8 +273,8 @@ class ResponseView(Vertical):
 
     def _stream_meta(self, what: str) -> None:
         size = human_size(len(self.body.raw))
-        self.query_one("#response-meta", Label).update(
-            _plain(f"{self._stream_head} · {what} · {self._events_text()} · {size}"))
+        parts = [self._stream_head, self._events_text(), size, self._stream_media, what]
+        self.query_one("#response-meta", Label).update(_plain(" · ".join(p for p in parts if p)))
 
     def append_stream(self, text: str) -> None:
         self.events += text.replace("\r\n", "\n").count("\n\n")
@@ -330,7 +333,12 @@ class ResponseView(Vertical):
 
     def action_toggle_headers(self) -> None:
         tabs = self.query_one("#response-tabs", TabbedContent)
-        tabs.active = "response-headers-tab" if tabs.active == "response-body-tab" else "response-body-tab"
+        if tabs.active == "response-body-tab":
+            tabs.active = "response-headers-tab"
+            self.query_one("#response-headers", DataTable).focus()
+        else:
+            tabs.active = "response-body-tab"
+            self.body.focus()
 
     def suggested_filename(self) -> str:
         ext = SAVE_EXTENSIONS.get(self.body.kind, "txt")
