@@ -362,11 +362,11 @@ async def test_filter_over_100000_loaded_devices_is_fast_and_tree_stays_small() 
         assert len(labels(panel)) < panel.PAGE_SIZE + 10
         assert "devices  (100,000)" in labels(panel)
         panel.set_filter("sensor-0999")
-        assert panel.timings["filter_applied"] < 0.5  # the benchmark reports the real figure (~tens of ms)
+        assert panel.timings["filter_seconds"] < 0.5  # the benchmark reports the real figure (~tens of ms)
         await pilot.pause()
         assert len([s for s in labels(panel) if "Sensor-0999" in s]) == 100
         panel.set_filter("sensor-")  # every device matches: still one window
-        assert panel.timings["filter_applied"] < 1.0
+        assert panel.timings["filter_seconds"] < 1.0
         await pilot.pause()
         shown = labels(panel)
         assert len(shown) < panel.PAGE_SIZE + 10

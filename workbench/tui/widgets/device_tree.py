@@ -19,6 +19,7 @@ many nodes"):
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import threading
 import time
@@ -181,16 +182,49 @@ class _Done(Message, bubble=False):
 
 
 class DeviceTree(Tree[Any]):
-    """A Tree whose Enter opens (see DeviceTreePanel) and whose expand-all stays lazy."""
+    """A Tree whose Enter opens (see DeviceTreePanel), whose expand-all stays lazy, and
+    which adds many nodes at the cost of one rebuild (see `bulk`)."""
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open", id="devices.open"),
         Binding("space", "toggle_node", "Expand", id="devices.expand"),
     ]
 
+    _bulk_depth = 0
+    _bulk_dirty = False
+
     def action_toggle_expand_all(self) -> None:
         # Expanding everything would fetch every listing; expand only the node under the cursor.
         self.action_toggle_node()
+
+    def process_label(self, label: str | Text) -> Text:
+        # Our labels are single-line Text already: skip the copy-and-split (it is per node added).
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
+
+    def get_label_width(self, node: TreeNode[Any]) -> int:
+        # Called for every line on every rebuild; the default renders each label to measure it.
+        icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        return node.label.cell_len + (len(icon) if node.allow_expand else 0)  # type: ignore[union-attr]
+
+    def _invalidate(self) -> None:
+        if self._bulk_depth:
+            self._bulk_dirty = True
+            return
+        super()._invalidate()
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Add/remove many nodes, invalidating the tree's lines once at the end (not per node)."""
+        self._bulk_depth += 1
+        try:
+            yield
+        finally:
+            self._bulk_depth -= 1
+            if not self._bulk_depth and self._bulk_dirty:
+                self._bulk_dirty = False
+                self._invalidate()
 
 
 class DeviceTreePanel(Vertical):
@@ -198,6 +232,7 @@ class DeviceTreePanel(Vertical):
 
     PAGE_SIZE = 500  # children shown per listing window
     REFILTER_DELAY = 0.15  # s: batches arriving while a filter is active are merged in this often
+    FREEZE_GC_AFTER = 5_000  # nodes loaded between gc.freeze() calls (0: never; see _settle_gc)
 
     DEFAULT_CSS = """
     /* device tree panel (workbench/tui/widgets/device_tree.py) */
@@ -239,8 +274,10 @@ class DeviceTreePanel(Vertical):
         self._generation = 0
         self._needle = ""
         self._refilter_pending = False
+        self._unfrozen = 0
+        self._froze = False
         self._detail_for: Any = None
-        self.timings: dict[str, float] = {}
+        self.timings: dict[str, float] = {}  # perf_counter marks for benchmarks and tests (see _mark)
 
     # --- layout --------------------------------------------------------------------------
 
@@ -268,6 +305,8 @@ class DeviceTreePanel(Vertical):
     def on_unmount(self) -> None:
         for listing in self.listings.values():
             listing.cancel.set()
+        if self._froze:
+            gc.unfreeze()
         client, self._own_client = self._own_client, None
         if client is not None:
             threading.Thread(target=client.close, daemon=True).start()
@@ -368,13 +407,13 @@ class DeviceTreePanel(Vertical):
         self.apply_batch(listing, message.nodes)
         if "first_batch_applied" not in self.timings:
             self.timings["first_batch_posted"] = message.posted_at
-            self.timings["first_batch_applied"] = time.perf_counter()
-            self.call_after_refresh(lambda: self.timings.setdefault("first_batch_painted", time.perf_counter()))
+            self._mark("first_batch")
 
     def apply_batch(self, listing: Listing, nodes: list[DeviceNode]) -> None:
         old_len = len(listing.children)
         at = listing.add(nodes)
         self._touch_ancestors(listing)
+        self._settle_gc(len(nodes))
         if self._needle:
             self._schedule_refilter()
         else:
@@ -388,6 +427,33 @@ class DeviceTreePanel(Vertical):
         self._update_status()
         if listing.key == self._detail_key():
             self._show_detail(self.tree.cursor_node)
+
+    def _mark(self, name: str) -> None:
+        """Record when `name` was handled and when the frame showing it was painted."""
+        timings = self.timings
+        timings[f"{name}_applied"] = time.perf_counter()
+        timings.pop(f"{name}_painted", None)
+        self.call_after_refresh(lambda: timings.setdefault(f"{name}_painted", time.perf_counter()))
+
+    def _settle_gc(self, added: int) -> None:
+        """Keep the cyclic GC from rescanning big loaded listings.
+
+        A listing of 100,000 DeviceNodes is about a million tracked objects; each full
+        collection walked all of them (up to ~300 ms, freezing the UI and the fetch, several
+        times while streaming). Loaded nodes live until their listing is dropped and hold no
+        reference cycles (refcounting frees them), so once enough have arrived they are moved
+        to the GC's permanent generation (gc.freeze) and later collections skip them. The
+        young generations are collected first, so fresh cyclic garbage is not frozen; the
+        panel unfreezes when it goes away (one full collection then picks up the rest).
+        """
+        if not self.FREEZE_GC_AFTER:
+            return
+        self._unfrozen += added
+        if self._unfrozen >= self.FREEZE_GC_AFTER:
+            self._unfrozen = 0
+            gc.collect(1)
+            gc.freeze()
+            self._froze = True
 
     @on(_Done)
     def _on_done(self, message: _Done) -> None:
@@ -511,48 +577,76 @@ class DeviceTreePanel(Vertical):
         page = self.PAGE_SIZE
         start = max(0, min(listing.window, (max(len(view) - 1, 0) // page) * page))
         listing.window = start
-        if start > 0:
-            tree_node.add_leaf(self._nav_label("prev", listing, len(view)), data=Placeholder("prev", listing.key))
-        for node in view[start:start + page]:
-            self._add_node(tree_node, node, inherited, memo)
-        self._set_tail(tree_node, listing, len(view))
+        with self.tree.bulk():
+            if start > 0:
+                tree_node.add_leaf(self._nav_label("prev", listing, len(view)), data=Placeholder("prev", listing.key))
+            for node in view[start:start + page]:
+                self._add_node(tree_node, node, inherited, memo)
+            self._set_tail(tree_node, listing, len(view))
 
     def _refill(self, tree_node: TreeNode[Any], listing: Listing) -> None:
-        tree_node.remove_children()
-        inherited = bool(self._needle) and tree_node.data is not None and self._matches_inherited(tree_node)
-        self._fill(tree_node, listing, inherited, {})
+        with self.tree.bulk():
+            tree_node.remove_children()
+            inherited = bool(self._needle) and tree_node.data is not None and self._matches_inherited(tree_node)
+            self._fill(tree_node, listing, inherited, {})
 
     def _append(self, tree_node: TreeNode[Any], listing: Listing, old_len: int) -> None:
         """Show the new children of a batch that fall inside the window (no filter active)."""
         end = listing.window + self.PAGE_SIZE
-        if old_len < end:
-            self._clear_tail(tree_node)
-            memo: dict[str, bool] = {}
-            for node in listing.children[old_len:min(len(listing.children), end)]:
-                self._add_node(tree_node, node, False, memo)
-        self._set_tail(tree_node, listing)
+        with self.tree.bulk():
+            if old_len < end:
+                self._clear_tail(tree_node)
+                memo: dict[str, bool] = {}
+                for node in listing.children[old_len:min(len(listing.children), end)]:
+                    self._add_node(tree_node, node, False, memo)
+            self._set_tail(tree_node, listing)
+
+    @staticmethod
+    def _tail_nodes(tree_node: TreeNode[Any]) -> list[TreeNode[Any]]:
+        children = tree_node.children
+        tail: list[TreeNode[Any]] = []
+        for child in reversed(children):
+            if not isinstance(child.data, Placeholder) or child.data.kind == "prev":
+                break
+            tail.append(child)
+        tail.reverse()
+        return tail
 
     def _clear_tail(self, tree_node: TreeNode[Any]) -> None:
-        children = tree_node.children
-        while children and isinstance(children[-1].data, Placeholder) and children[-1].data.kind != "prev":
-            children[-1].remove()
+        with self.tree.bulk():
+            for child in reversed(self._tail_nodes(tree_node)):
+                child.remove()
 
     def _set_tail(self, tree_node: TreeNode[Any], listing: Listing, total: int | None = None) -> None:
-        """The lines after a window: 'next …', 'loading… N loaded', or '(empty)'."""
-        self._clear_tail(tree_node)
+        """The lines after a window: 'next …', 'loading… N loaded', or '(empty)'.
+
+        When the same kinds of lines are there already only their labels change: that
+        repaints a line instead of rebuilding every line of the tree (batch after batch)."""
         if total is None:
             total = len(self._view(listing, False, {})) if self._needle else len(listing.children)
+        want: list[tuple[Placeholder, Text]] = []
         if listing.window + self.PAGE_SIZE < total:
-            tree_node.add_leaf(self._nav_label("next", listing, total), data=Placeholder("next", listing.key))
+            want.append((Placeholder("next", listing.key), self._nav_label("next", listing, total)))
         if listing.state == "loading":
             n = len(listing.children)
             text = f"loading… {_count(n)} {listing.noun()} loaded" if n else "loading…"
-            tree_node.add_leaf(Text(text, "dim italic"), data=Placeholder("loading", listing.key))
+            want.append((Placeholder("loading", listing.key), Text(text, "dim italic")))
         elif total == 0:
             text = "(no matches)" if self._needle and listing.children else "(empty)"
             if listing.state == "stopped":
                 text = "(stopped before anything arrived: r reloads)"
-            tree_node.add_leaf(Text(text, "dim"), data=Placeholder("empty", listing.key))
+            want.append((Placeholder("empty", listing.key), Text(text, "dim")))
+        have = self._tail_nodes(tree_node)
+        if [n.data for n in have] == [p for p, _ in want]:
+            for node, (_, label) in zip(have, want, strict=True):
+                if node.label != label:
+                    node.set_label(label)
+            return
+        with self.tree.bulk():
+            for child in reversed(have):
+                child.remove()
+            for placeholder, label in want:
+                tree_node.add_leaf(label, data=placeholder)
 
     def _nav_label(self, kind: str, listing: Listing, total: int) -> Text:
         page = self.PAGE_SIZE
@@ -572,11 +666,12 @@ class DeviceTreePanel(Vertical):
         cursor = tree.cursor_node
         cursor_data = cursor.data if cursor is not None else None
         cursor_id = cursor_data.id if isinstance(cursor_data, DeviceNode) else None
-        tree.root.remove_children()
-        self._shown = {}
-        root = self.listings.get(ROOT)
-        if root is not None:
-            self._fill(tree.root, root, False, {})
+        with tree.bulk():
+            tree.root.remove_children()
+            self._shown = {}
+            root = self.listings.get(ROOT)
+            if root is not None:
+                self._fill(tree.root, root, False, {})
         target = None
         if cursor_id is not None:
             target = self._find_line(cursor_id)
@@ -617,7 +712,8 @@ class DeviceTreePanel(Vertical):
             listing.window = 0
         self._rebuild()
         self._update_status()
-        self.timings["filter_applied"] = time.perf_counter() - started
+        self.timings["filter_seconds"] = time.perf_counter() - started
+        self._mark("filter")
 
     def _schedule_refilter(self) -> None:
         if not self._refilter_pending:
@@ -654,6 +750,7 @@ class DeviceTreePanel(Vertical):
         listing.expanded = True
         if not tree_node.children:
             self._refill(tree_node, listing)
+        self._mark("expand")
 
     @on(Tree.NodeCollapsed, "#device-tree")
     def _collapsed(self, event: Tree.NodeCollapsed[Any]) -> None:
