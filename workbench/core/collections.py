@@ -703,7 +703,7 @@ class _Splicer:
         pos = 0
         for start, end, text in sorted(self.edits, key=lambda e: (e[0], e[1])):
             if start < pos:  # pragma: no cover - overlapping edits are a bug
-                raise CollectionError("internal error: overlapping edits while saving", path=str(self.coll.path))
+                raise CollectionError(f"internal error: overlapping edits while saving {self.edits}", path=str(self.coll.path))
             out.append(self.text[pos:start])
             out.append(text)
             pos = end
@@ -839,8 +839,9 @@ class _Splicer:
         return pos
 
     def _delete_block(self, start: int, end: int) -> None:
-        """Delete a block and the blank lines after it (or, at the end of the file, before it)."""
-        end = self._blank_after(self._attached_end(end))
+        """Delete a block and the blank lines after it (or, at the end of the file, before it).
+        Comment lines after it stay: only the user knows what they are about."""
+        end = self._blank_after(end)
         if end >= len(self.text):
             while start > 0:
                 prev = self.ix.line_start(start - 1)
