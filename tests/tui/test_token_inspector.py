@@ -360,9 +360,14 @@ async def test_verify_with_the_profiles_jwks(demo_env) -> None:
         app.query_one("#ti-paste", Input).value = bad
         await pilot.pause()
         assert "PASTED TOKEN" in widget_text(app)
+        assert "✓" not in widget_text(app)  # the outcome line was about the session's token
         app.query_one("#ti-claims", DataTable).focus()
         await pilot.press("v")
         await until(pilot, lambda: "✗ signature INVALID" in widget_text(app))
+        assert "✗ invalid: RS256 signature does not match" in widget_text(app)
+        await pilot.press("x")  # back to the session's token: still verified with the same keys
+        await pilot.pause()
+        assert "Signature   ✓ valid" in widget_text(app)
 
 
 async def test_verify_never_fetches_a_url_the_token_names(demo_env) -> None:
@@ -462,6 +467,11 @@ async def test_main_screen_mounts_the_inspector_and_ctrl_r_refreshes(thinger: Se
         inspector = await until(pilot, lambda: app.screen.query(TokenInspector).first()
                                 if app.screen.query(TokenInspector) else None)
         await until(pilot, lambda: inspector.token == thinger.tokens.access_token)
+        # the tab switch left nothing focused: the inspector takes the focus, so its keys work
+        await until(pilot, lambda: app.focused is not None and inspector in app.focused.ancestors)
+        await pilot.press("s")
+        assert inspector.revealed
+        await pilot.press("s")
         old = thinger.tokens.access_token
         next_second()
         await pilot.press("ctrl+r")

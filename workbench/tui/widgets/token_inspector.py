@@ -453,6 +453,7 @@ class TokenInspector(Vertical):
         self._verify_seq = 0
         self._copy_armed_until = 0.0
         self._status = Text()
+        self._status_about: str | None = None
         self._kinds_shown: list[str] = ["access"]
 
     # --- layout ---------------------------------------------------------------------------
@@ -530,6 +531,8 @@ class TokenInspector(Vertical):
     def inspect_now(self) -> None:
         """Inspect the current token again and redraw everything."""
         token, extra = self._current()
+        if token != self.token:
+            self._copy_armed_until = 0.0  # a confirmation is for one token only
         self.token = token
         if token is None:
             self.report = None
@@ -565,8 +568,7 @@ class TokenInspector(Vertical):
         report, token = self.report, self.token
         self.query_one("#ti-source", Static).update(self._source_text())
         self.query_one("#ti-token", Static).update(self._token_text())
-        self.query_one("#ti-status", Static).update(self._status)
-        self.query_one("#ti-status", Static).display = bool(self._status.plain)
+        self._draw_status()
         self.query_one("#ti-reveal", Button).label = "Hide" if self.revealed else "Show"
         has_report = report is not None
         for wid in ("#ti-times", "#ti-signature", "#ti-warnings", "#ti-header"):
@@ -634,6 +636,13 @@ class TokenInspector(Vertical):
             table.add_row(*texts)
         if rows:
             table.move_cursor(row=min(row, len(rows) - 1))
+
+    def on_show(self) -> None:
+        """Shown (say, its tab was just chosen) with nothing focused: take the focus, so the
+        keys (r, v, s, c...) work at once without a mouse."""
+        if self.app.focused is None:
+            select = self.query_one("#ti-which", Select)
+            (select if not select.disabled else self.query_one("#ti-refresh", Button)).focus()
 
     def on_resize(self) -> None:
         if self.report is not None:
@@ -763,11 +772,18 @@ class TokenInspector(Vertical):
             rows.append(("Warnings" if i == 0 else "", line))
         return labelled(rows)
 
-    def _set_status(self, text: Text | str, style: str = "") -> None:
+    def _set_status(self, text: Text | str, style: str = "", *, about: str | None = None) -> None:
+        """One line of outcome (refresh, verify, copy). ``about``: the token it is about; it
+        is shown only while that token is on view (None: about the session in general)."""
         self._status = text if isinstance(text, Text) else Text(text, style=style)
+        self._status_about = about
+        self._draw_status()
+
+    def _draw_status(self) -> None:
         status = self.query_one("#ti-status", Static)
         status.update(self._status)
-        status.display = bool(self._status.plain)
+        status.display = bool(self._status.plain) and (
+            self._status_about is None or self._status_about == self.token)
 
     # --- session events ---------------------------------------------------------------------
     def _tokens_changed_elsewhere(self, tokens: TokenSet | None) -> None:
@@ -814,14 +830,14 @@ class TokenInspector(Vertical):
             return
         why_not = self._cannot_verify(report)
         if why_not:
-            self._set_status(f"not verified: {why_not}", "yellow")
+            self._set_status(f"not verified: {why_not}", "yellow", about=token)
             return
         audience = None
         if self.source == "session" and self.which == "access":
             aud = self._profile_params().get("audience")
             audience = aud if isinstance(aud, str) and aud else None
         self._verify_seq += 1
-        self._set_status("verifying: fetching the profile's public keys…", "dim")
+        self._set_status("verifying: fetching the profile's public keys…", "dim", about=token)
         self.run_worker(partial(self._verify_work, self._verify_seq, token, report, audience),
                         name="token-verify", group="token-verify", thread=True, exit_on_error=False)
 
@@ -914,7 +930,7 @@ class TokenInspector(Vertical):
         if not result.ok:
             out = Text("✗ could not verify: ", style="bold red")
             out.append(result.words)
-            self._set_status(out)
+            self._set_status(out, about=result.token)
             return
         if result.token is not None:
             self._keys[result.token] = result
@@ -923,7 +939,8 @@ class TokenInspector(Vertical):
         self.inspect_now()
         report = self.report
         if report is None or self.token != result.token:
-            self._set_status(f"keys fetched from {escape_control(result.url or '?')}", "dim")
+            self._set_status(f"keys fetched from {escape_control(result.url or '?')}", "dim",
+                             about=result.token)
             return
         sig = report.signature
         words = {"valid": ("✓ signature valid", "bold green"),
@@ -931,7 +948,7 @@ class TokenInspector(Vertical):
             sig.status, ("signature not checked", "yellow"))
         out = Text(words[0], style=words[1])
         out.append(f" (keys from {escape_control(result.url or '?')})", style="dim")
-        self._set_status(out)
+        self._set_status(out, about=result.token)
 
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
@@ -947,12 +964,13 @@ class TokenInspector(Vertical):
             if moment > self._copy_armed_until:
                 self._copy_armed_until = moment + COPY_CONFIRM_SECONDS
                 self._set_status("the token is hidden: press c (Copy) again within 5 s to copy it "
-                                 "anyway, or s to show it first", "yellow")
+                                 "anyway, or s to show it first", "yellow", about=token)
                 return
         self._copy_armed_until = 0.0
         self.app.copy_to_clipboard(token)
         what = "pasted token" if self.source == "pasted" else f"session {KINDS[self.which]}"
-        self._set_status(f"copied the {what} ({len(token)} characters) to the clipboard", "green")
+        self._set_status(f"copied the {what} ({len(token)} characters) to the clipboard", "green",
+                         about=token)
 
     def action_next_token(self) -> None:
         if self.source == "pasted":
