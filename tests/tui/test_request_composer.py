@@ -300,6 +300,7 @@ async def test_server_sent_events_stream_live_until_escape(thinger) -> None:
         assert len(data) >= 2 and '"rx_bytes"' in data[0]
         assert "streaming" in view.status_text and "text/event-stream" in view.status_text
         await until(pilot, lambda: view.events >= 4)  # still coming in, live
+        view.body.focus()  # Esc reaches the composer from inside the response view too
         await pilot.press("escape")
         await until(pilot, lambda: view.state == "cancelled", timeout=2)
         assert "stream cancelled after" in view.status_text
@@ -367,3 +368,16 @@ async def test_save_request_to_a_collection_writes_no_token(thinger, tmp_path: P
     assert session.tokens is not None
     for secret in session.tokens.secrets():
         assert secret.encode() not in data
+
+
+async def test_empty_and_schemeless_urls_are_explained(thinger) -> None:
+    profile, session = thinger
+    app = Host(profile, session)
+    async with app.run_test(size=(100, 32)) as pilot:
+        composer = app.composer
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert composer.response.state == "failed" and "the URL is empty" in composer.response.message_text
+        composer.load(RequestSpec(url="nodemcu/temperature"))
+        await send_and_wait(pilot, composer, "failed")
+        assert "http://" in composer.response.message_text

@@ -13,7 +13,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -81,6 +84,7 @@ class RequestComposer(Vertical):
         self._generation = 0
         self._worker: Worker[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        self._client_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ layout
 
@@ -112,6 +116,9 @@ class RequestComposer(Vertical):
     def on_mount(self) -> None:
         self._body_kind_changed("none")
         self._update_hint()
+        # Warm up off the UI thread: the client's TLS context (~30 ms) and httpcore's
+        # first-use imports would otherwise stall the first send.
+        self.run_worker(self._get_client(), group="composer-client", exit_on_error=False)
 
     def on_show(self) -> None:
         """Shown (e.g. its tab was picked) with nothing focused: focus the URL."""
@@ -286,6 +293,11 @@ class RequestComposer(Vertical):
         self.response.show_sending(spec.method, spec.url)
         self._worker = self.run_worker(self._send(spec, self._generation), group="composer-send",
                                        exclusive=True, exit_on_error=False)
+        self.refresh_bindings()  # Esc cancels: show it in the footer
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "composer-send":
+            self.refresh_bindings()
 
     def action_cancel(self) -> None:
         if self._worker is not None and self._worker.is_running:
@@ -293,35 +305,47 @@ class RequestComposer(Vertical):
             self._worker.cancel()
             self.response.show_cancelled()
 
-    def _client_for_send(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = self.session.async_client()
-        return self._client
+    async def _get_client(self) -> httpx.AsyncClient:
+        async with self._client_lock:
+            if self._client is None:
+                self._client = await asyncio.to_thread(self._new_client)
+            return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        with contextlib.suppress(ImportError):
+            import anyio._backends._asyncio  # noqa: F401  (httpcore imports it on first use)
+        return self.session.async_client()
 
     async def _send(self, spec: RequestSpec, generation: int) -> None:
-        import httpx
-
-        from workbench.core.http import asend_following_redirects, transport_error
-
-        view = self.response
+        """Worker: send, then show the answer (or why there is none) unless a newer send started."""
 
         def current() -> bool:
             return generation == self._generation
 
-        started = time.perf_counter()
         try:
-            client = self._client_for_send()
-            request = spec.to_httpx(client)
-            response = await asend_following_redirects(client, request, stream=True)
+            await self._exchange(spec, current)
         except WorkbenchError as err:
             if current():
-                view.show_error(err)
-            return
-        except (httpx.InvalidURL, httpx.HTTPError, ValueError) as exc:
+                self.response.show_error(err)
+        except Exception as exc:  # a bug: say so in words rather than fail silently
             if current():
-                view.show_error(TransportError(f"the request could not be sent: {exc}",
-                                               hint="check the URL (http:// or https://, a host)"))
-            return
+                self.response.show_error(f"unexpected error: {type(exc).__name__}: {exc}")
+            raise
+
+    async def _exchange(self, spec: RequestSpec, current: Callable[[], bool]) -> None:
+        import httpx
+
+        from workbench.core.http import asend_following_redirects, transport_error
+        from workbench.core.requests import ResponseRecord
+
+        client = await self._get_client()
+        started = time.perf_counter()
+        try:
+            request = spec.to_httpx(client)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise TransportError(f"the request could not be built: {exc}",
+                                 hint="check the URL (http:// or https://, then a host)") from None
+        response = await asend_following_redirects(client, request, stream=True)
         try:
             media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
             if media == EVENT_STREAM:
@@ -330,17 +354,13 @@ class RequestComposer(Vertical):
             try:
                 await response.aread()
             except httpx.HTTPError as exc:
-                if current():
-                    view.show_error(transport_error(exc, request.url))
-                return
+                raise transport_error(exc, request.url) from None
             if current():
-                from workbench.core.requests import ResponseRecord
-
-                view.show(ResponseRecord.from_httpx(response, time.perf_counter() - started))
+                self.response.show(ResponseRecord.from_httpx(response, time.perf_counter() - started))
         finally:
             await response.aclose()
 
-    async def _stream(self, response: httpx.Response, current: Any) -> None:
+    async def _stream(self, response: httpx.Response, current: Callable[[], bool]) -> None:
         """Append a live body (Server-Sent Events) until it ends or the worker is cancelled."""
         import httpx
 

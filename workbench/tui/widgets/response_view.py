@@ -209,13 +209,15 @@ class ResponseView(Vertical):
         self._pending_since = time.perf_counter()
         self._pending_what = f"{method} {url}"
         self._message(None)
+        self._status("⏳", "", "pending")
         self._tick()
         self._stop_ticker()
         self._ticker = self.set_interval(0.1, self._tick)
 
     def _tick(self) -> None:
         elapsed = time.perf_counter() - self._pending_since
-        self._status("⏳", f"sending {self._pending_what} … {elapsed:.1f} s (Esc cancels)", "pending")
+        meta = self.query_one("#response-meta", Label)
+        meta.update(_plain(f"sending {self._pending_what} … {elapsed:.1f} s (Esc cancels)"), layout=False)
 
     def show(self, record: ResponseRecord) -> None:
         """Show a complete response (status, headers, body)."""
@@ -314,12 +316,14 @@ class ResponseView(Vertical):
         else:
             label.update(f"{event.index + 1}/{event.count}")
 
-    def key_escape(self) -> None:
-        """Close the search bar (when it is open); back to the body."""
+    def key_escape(self) -> bool:
+        """Close the search bar (when it is open); back to the body. False: not handled here."""
         bar = self.query_one("#response-searchbar")
         if bar.has_class("-visible") and self.query_one("#response-search", Input).has_focus:
             bar.remove_class("-visible")
             self.body.focus()
+            return True
+        return False
 
     def action_find_next(self) -> None:
         self.body.find_next()
