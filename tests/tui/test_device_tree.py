@@ -75,7 +75,7 @@ async def select(pilot: Pilot, panel: DeviceTreePanel, text: str):
     node = await until(pilot, lambda: find(panel, text))
     panel.tree.focus()
     panel.tree.move_cursor(node)
-    await pilot.pause()
+    await until(pilot, lambda: panel._detail_for is node.data)  # the highlight reached the detail pane
     return node
 
 
