@@ -142,7 +142,7 @@ def _join_lines(text: str) -> str:
         elif not stripped or stripped.startswith("#"):
             continue
         elif not result:
-            result = ln
+            result = re.sub(r"^\s*\$\s+", "", ln)  # a pasted shell prompt
         elif stripped.startswith("-") or re.match(r"""^['"]?https?://""", stripped):
             result += " " + ln
         else:
@@ -169,9 +169,7 @@ def _open_quote(text: str) -> bool:
 
 
 def _tokens(text: str) -> list[str]:
-    text = text.strip()
-    text = re.sub(r"^\$\s+", "", text)  # a pasted shell prompt
-    joined = _join_lines(text)
+    joined = _join_lines(text.strip())
     try:
         tokens = shlex.split(joined)
     except ValueError as exc:
