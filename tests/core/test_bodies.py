@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from workbench.core import bodies
 from workbench.core.bodies import (
     ChildPreparation,
+    TextLines,
     detect_kind,
     escape_control,
     prepare_body,
@@ -205,6 +206,12 @@ def test_text_bodies_are_escaped_and_tidied() -> None:
     assert quick_head(body, "text", 2) == prepared.lines[:2]
 
 
+def test_ndjson_invalid_lines_are_escaped_too() -> None:
+    prepared = prepare_body(b'{"a": "\x7f"}\n\x1b[2J not json \x9b\n', "ndjson")
+    assert prepared.notice is not None and prepared.notice.startswith("invalid JSON on line 2")
+    assert prepared.lines == ["{", '  "a": "\u2421"', "}", "\u241b[2J not json \ufffd"]
+
+
 def test_json_string_with_c1_and_bidi_controls_is_escaped() -> None:
     body = json.dumps({"x": "\x9b31m\u202e\x7f\x1b"}).encode()
     lines = prepare_body(body, "json").lines
@@ -349,3 +356,39 @@ def test_child_process_can_be_cancelled() -> None:
     assert not thread.is_alive()
     assert result == [None]
     assert job.cancelled
+
+
+def test_text_lines_behaves_like_a_list() -> None:
+    lines = ["first", "", "third \u4e2d", "", ""]
+    store = TextLines.from_lines(lines)
+    assert len(store) == 5 and list(store) == lines and store == lines
+    assert [store[i] for i in range(-5, 5)] == lines + lines
+    assert store[1:4] == lines[1:4] and store[::2] == lines[::2]
+    with pytest.raises(IndexError):
+        store[5]
+    assert len(TextLines.from_lines([])) == 0 and list(TextLines.from_lines([""])) == [""]
+    chunked = TextLines.from_lines(lines, chunk_chars=3)  # several chunks of whole lines
+    assert list(chunked) == lines and [chunked[i] for i in range(5)] == lines
+    assert chunked.text == "\n".join(lines)
+    with pytest.raises(ValueError):
+        TextLines("abc", bodies.array("Q", [0, 2]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.text(alphabet="abAB \u0130\u4e2dx", max_size=12), max_size=30),
+    needle=st.text(alphabet="abAB\u0130x", min_size=1, max_size=3),
+    window=st.integers(min_value=1, max_value=40),
+)
+def test_property_text_lines_search_equals_list_search(lines, needle, window) -> None:
+    store = TextLines.from_lines(lines, chunk_chars=window)
+    assert store == lines and list(store) == lines
+    saved = bodies._SEARCH_WINDOW
+    bodies._SEARCH_WINDOW = window  # windows of a few characters: many window edges
+    try:
+        for case_sensitive in (None, True, False):
+            assert search(store, needle, case_sensitive=case_sensitive) == search(
+                list(lines), needle, case_sensitive=case_sensitive
+            )
+    finally:
+        bodies._SEARCH_WINDOW = saved

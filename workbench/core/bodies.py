@@ -17,11 +17,14 @@ one character (``\\x1b`` -> ``␛``), so a server answering garbage cannot drive
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import contextlib
 import gc
+import itertools
 import json
 import json.encoder
+import operator
 import re
 import subprocess
 import sys
@@ -120,8 +123,12 @@ def line_widths(lines: Sequence[str]) -> array:
     return widths
 
 
-def _finish(lines: list[str]) -> array:
-    """Make every line display safe (in place) and return their widths."""
+def _finish(lines: list[str], *, check_ascii: bool = True) -> array:
+    """Make every line display safe (in place) and return their widths.
+
+    ``check_ascii=False`` when the caller knows no ASCII line can hold a control
+    character (checking a million short lines costs ~30 ms more).
+    """
     widths = array("I", map(len, lines))
     search_unsafe = _UNSAFE.search
     for index, line in enumerate(lines):
@@ -129,7 +136,14 @@ def _finish(lines: list[str]) -> array:
             if search_unsafe(line) is not None:
                 line = lines[index] = escape_control(line)
             widths[index] = display_width(line)
+        elif check_ascii and search_unsafe(line) is not None:
+            lines[index] = escape_control(line)
     return widths
+
+
+# In pretty JSON the encoder escapes C0 controls; the only ASCII control that can be left is
+# DEL, and only when the body holds one raw or as an escape.
+_JSON_DEL = re.compile(rb"\x7f|\\u007[fF]")
 
 
 # ---------------------------------------------------------------------------------------
@@ -383,9 +397,10 @@ class PreparedBody:
 
     ``kind`` is what is shown (``"json"`` becomes ``"text"`` when the body is not valid
     JSON; ``notice`` then says why); ``widths`` holds the display width of every line.
+    ``lines`` is a list, or a :class:`TextLines` when read back from the child process.
     """
 
-    lines: list[str]
+    lines: Sequence[str]
     kind: str
     notice: str | None = None
     widths: array = field(default_factory=lambda: array("I"))
@@ -553,7 +568,7 @@ def _pretty_ndjson(body: bytes) -> tuple[list[str], str, str | None]:
         except (ValueError, RecursionError) as err:
             if notice is None:
                 notice = _json_notice(err, f"invalid JSON on line {number}")
-            out.append(raw)
+            out.append(escape_control(raw))
     return out, "ndjson", notice
 
 
@@ -567,20 +582,167 @@ def prepare_body(body: bytes, kind: str, *, charset: str | None = None) -> Prepa
     notice: str | None = None
     if not body:
         return PreparedBody([], kind)
+    check_ascii = False  # text and hexdumps are escaped whole before they are split
     if kind == "json":
         lines, kind, notice = _pretty_json(body)
+        check_ascii = kind == "json" and _JSON_DEL.search(body) is not None
     elif kind == "ndjson":
         lines, kind, notice = _pretty_ndjson(body)
+        check_ascii = _JSON_DEL.search(body) is not None
     elif kind == "binary":
         lines = hexdump_lines(body)
     else:
         lines = _text_lines(decode_text(body, charset))
-    return PreparedBody(lines, kind, notice, _finish(lines))
+    return PreparedBody(lines, kind, notice, _finish(lines, check_ascii=check_ascii))
 
 
 def pretty_lines(body: bytes, kind: str) -> list[str]:
     """The full display lines of ``body`` shown as ``kind`` (see :func:`prepare_body`)."""
     return prepare_body(body, kind).lines
+
+
+# ---------------------------------------------------------------------------------------
+# Many lines, one string
+# ---------------------------------------------------------------------------------------
+
+
+class TextLines(Sequence[str]):
+    """A read-only sequence of lines kept as a few big strings and an array of line starts.
+
+    A million ``str`` objects in a list cost ~50 bytes each more than their text, and a
+    young list of a million items is walked by every garbage collection (~20-40 ms, on
+    whichever thread triggers it). A few strings and an ``array('Q')`` are never walked.
+
+    The text is ``"\\n".join(lines)``, kept as ``chunks`` with ``text == "\\n".join(chunks)``
+    and every chunk made of whole lines (so no huge string is ever built in one go).
+    ``starts`` holds the offset of every line in the text plus a last ``len(text) + 1``.
+    """
+
+    __slots__ = ("_chunks", "_offsets", "starts")
+
+    def __init__(self, chunks: Sequence[str], starts: array) -> None:
+        self._chunks = list(chunks) or [""]
+        offsets = [0]
+        for chunk in self._chunks[:-1]:
+            offsets.append(offsets[-1] + len(chunk) + 1)
+        self._offsets = offsets
+        total = offsets[-1] + len(self._chunks[-1])
+        if not starts or (len(starts) > 1 and starts[-1] != total + 1):
+            raise ValueError("line starts do not match the text")
+        self.starts = starts
+
+    @classmethod
+    def from_lines(cls, lines: Sequence[str], chunk_chars: int = 1 << 20) -> TextLines:
+        starts = array("Q", [0])
+        starts.extend(map(operator.add, itertools.accumulate(map(len, lines)), itertools.count(1)))
+        chunks: list[str] = []
+        first = 0
+        count = len(lines)
+        while first < count:  # about chunk_chars characters of whole lines per chunk
+            last = bisect.bisect_left(starts, starts[first] + chunk_chars, first + 1, count)
+            last = max(last, first + 1)
+            chunks.append("\n".join(lines[first:last]))
+            first = last
+        return cls(chunks, starts)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self._chunks)
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = len(self.starts) - 1
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("line index out of range")
+        start = self.starts[index]
+        k = bisect.bisect_right(self._offsets, start) - 1
+        base = self._offsets[k]
+        return self._chunks[k][start - base : self.starts[index + 1] - 1 - base]
+
+    def __iter__(self):
+        if len(self.starts) > 1:
+            for chunk in self._chunks:
+                yield from chunk.split("\n")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TextLines):
+            return self.starts == other.starts and self.text == other.text
+        if isinstance(other, list | tuple):
+            return len(other) == len(self) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TextLines({len(self)} lines in {len(self._chunks)} chunks)"
+
+    def search(
+        self, needle: str, *, case_sensitive: bool | None = None, limit: int = 100_000
+    ) -> list[tuple[int, int]]:
+        """Like :func:`search`, one chunk at a time (each a short GIL hold)."""
+        if not needle or "\n" in needle or len(self) == 0:
+            return []
+        if case_sensitive is None:
+            case_sensitive = needle != needle.lower()
+        starts = self.starts
+        wanted = needle if case_sensitive else needle.lower()
+        pattern = None if case_sensitive else re.compile(re.escape(needle), re.IGNORECASE)
+        step = len(needle)
+        found: list[tuple[int, int]] = []
+        for base, chunk in zip(self._offsets, self._chunks, strict=True):
+            size = len(chunk)
+            window_start = 0
+            while True:  # windows of whole lines, ~_SEARCH_WINDOW characters each
+                window_end = min(window_start + _SEARCH_WINDOW, size)
+                if window_end < size:  # never cut a line: a match may span the cut
+                    cut = chunk.rfind("\n", window_start, window_end)
+                    if cut > window_start:
+                        window_end = cut
+                    else:
+                        cut = chunk.find("\n", window_end)
+                        window_end = size if cut < 0 else cut
+                window = chunk[window_start:window_end]
+                for pos in self._positions(window, wanted, step, case_sensitive, pattern):
+                    at = base + window_start + pos
+                    index = bisect.bisect_right(starts, at) - 1
+                    found.append((index, at - starts[index]))
+                if len(found) >= limit:
+                    return found[:limit]
+                if window_end >= size:
+                    break
+                window_start = window_end
+        return found
+
+    @staticmethod
+    def _positions(
+        window: str, wanted: str, step: int, case_sensitive: bool, pattern: re.Pattern[str] | None
+    ) -> list[int]:
+        if case_sensitive:
+            return _find_all(window, wanted, step)
+        low = window.lower()
+        if len(low) == len(window):
+            return _find_all(low, wanted, step)
+        assert pattern is not None  # lower() changed lengths: the regex finds true columns
+        return [m.start() for m in pattern.finditer(window)]
+
+
+_SEARCH_WINDOW = 1 << 20
+
+
+def _find_all(hay: str, needle: str, step: int) -> list[int]:
+    """Start of every non-overlapping occurrence of ``needle`` in ``hay``."""
+    positions: list[int] = []
+    pos = hay.find(needle)
+    while pos >= 0:
+        positions.append(pos)
+        pos = hay.find(needle, pos + step)
+    return positions
 
 
 # ---------------------------------------------------------------------------------------
@@ -600,6 +762,8 @@ def search(
     ``case_sensitive=None`` is "smart case": sensitive only when the needle has capitals.
     Matches do not overlap.
     """
+    if isinstance(lines, TextLines):
+        return lines.search(needle, case_sensitive=case_sensitive, limit=limit)
     if not needle:
         return []
     if case_sensitive is None:
@@ -644,16 +808,20 @@ def search(
 #
 # Protocol: parent -> child stdin: 4-byte big-endian length, JSON header {kind, charset},
 # then the body until EOF. Child -> parent stdout: frames of tag (1 byte), length (4 bytes
-# big-endian), payload (<= CHUNK_BYTES of text):
-#   L  UTF-8 lines joined by "\n", ending at the end of a line
-#   P  the same, but ending inside a line continued by the next frame (only for lines
+# big-endian), payload (at most CHUNK_BYTES):
+#   L  UTF-8 text of whole lines joined by "\n" (the newline after the last one not sent)
+#   P  a piece of text ending inside a line continued by the next frame (only for lines
 #      longer than CHUNK_BYTES; cut on a character boundary)
-#   E  the end: 4-byte length, JSON {kind, notice, count}, then array('I') widths
+#   W  a piece of the array('I') of line widths
+#   S  a piece of the array('Q') of line starts (see TextLines)
+#   E  the end: JSON {kind, notice, count, max_width}
 #   X  a failure, in words
 
 _TAG_LINES = b"L"
 _TAG_PART = b"P"
 _TAG_END = b"E"
+_TAG_WIDTHS = b"W"
+_TAG_STARTS = b"S"
 _TAG_FAIL = b"X"
 
 _CHILD_CODE = (
@@ -681,6 +849,16 @@ def _child_main() -> None:  # pragma: no cover - runs in the child process
         for tag, start, end in _chunk_spans(data, CHUNK_BYTES):
             out.write(_frame(tag, data[start:end]))
             out.write(data[start:end])
+        starts = array("Q", [0])
+        starts.extend(
+            map(operator.add, itertools.accumulate(map(len, prepared.lines)), itertools.count(1))
+        )
+        for tag, values in ((_TAG_WIDTHS, prepared.widths), (_TAG_STARTS, starts)):
+            raw = memoryview(values.tobytes())
+            for start in range(0, len(raw), CHUNK_BYTES):
+                piece = raw[start : start + CHUNK_BYTES]
+                out.write(_frame(tag, piece))
+                out.write(piece)
         meta = json.dumps(
             {
                 "kind": prepared.kind,
@@ -689,8 +867,7 @@ def _child_main() -> None:  # pragma: no cover - runs in the child process
                 "max_width": prepared.max_width,
             }
         ).encode()
-        payload = len(meta).to_bytes(4, "big") + meta + prepared.widths.tobytes()
-        out.write(_frame(_TAG_END, payload) + payload)
+        out.write(_frame(_TAG_END, meta) + meta)
     except Exception as err:  # reported to the parent as words
         words = f"{type(err).__name__}: {err}".encode("utf-8", "replace")
         with contextlib.suppress(OSError):
@@ -806,8 +983,10 @@ class ChildPreparation:
             sink.write(view[start : start + CHUNK_BYTES])
         sink.close()
         source = process.stdout
-        lines: list[str] = []
+        chunks: list[str] = []  # whole lines each (see TextLines); never joined into one
         partial: list[str] = []
+        widths = array("I")
+        starts = array("Q")
         while True:
             if self._cancelled:
                 return None
@@ -822,27 +1001,28 @@ class ChildPreparation:
                 if self._cancelled:
                     return None
                 raise ResponseError("could not prepare the body for display: truncated result")
-            if tag in (_TAG_LINES, _TAG_PART):
+            if tag == _TAG_LINES:
                 text = payload.decode("utf-8", "replace")
-                del payload
-                if tag == _TAG_PART:
-                    partial.append(text)
-                    continue
-                pieces = text.split("\n")
                 if partial:
-                    partial.append(pieces[0])
-                    pieces[0] = "".join(partial)
+                    partial.append(text)
+                    text = "".join(partial)
                     partial = []
-                lines.extend(pieces)
+                chunks.append(text)
+            elif tag == _TAG_PART:
+                partial.append(payload.decode("utf-8", "replace"))
+            elif tag == _TAG_WIDTHS:
+                widths.frombytes(payload)
+            elif tag == _TAG_STARTS:
+                starts.frombytes(payload)
             elif tag == _TAG_END:
-                meta_size = int.from_bytes(payload[:4], "big")
-                meta = json.loads(payload[4 : 4 + meta_size])
-                widths = array("I")
-                widths.frombytes(payload[4 + meta_size :])
-                if meta["count"] == 0:
-                    lines = []
-                if len(lines) != meta["count"] or len(widths) != meta["count"]:
+                meta = json.loads(payload)
+                count = meta["count"]
+                if len(widths) != count or len(starts) != count + 1:
                     raise ResponseError("could not prepare the body for display: incomplete result")
+                try:
+                    lines = TextLines(chunks, starts)
+                except ValueError as err:
+                    raise ResponseError("could not prepare the body for display: garbled result") from err
                 return PreparedBody(lines, meta["kind"], meta["notice"], widths, meta["max_width"])
             elif tag == _TAG_FAIL:
                 raise ResponseError(

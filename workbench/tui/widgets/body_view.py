@@ -61,6 +61,23 @@ _TOKEN_COMPONENTS: dict[tuple[str, ...], str] = {
 
 _LEXER_NAMES = {"json": "json", "ndjson": "json", "xml": "xml", "html": "html"}
 
+_LEXER_CLASSES: dict[str, Any] = {}  # lexer name -> Pygments lexer class, once imported
+_LEXER_IMPORT_LOCK = threading.Lock()
+
+
+def _import_lexer(name: str) -> None:
+    """Import Pygments and one lexer (25-50 ms, more for html/xml): in a worker thread, never
+    on the UI thread, so the first screen of a body never waits (it is shown plain until then)."""
+    with _LEXER_IMPORT_LOCK:
+        if name in _LEXER_CLASSES:
+            return
+        from pygments.lexers import get_lexer_by_name
+
+        lexer = get_lexer_by_name(name, stripnl=False, ensurenl=False)
+        lexer.get_tokens("")  # compiles a RegexLexer's rules now rather than on first use
+        _LEXER_CLASSES[name] = type(lexer)
+
+
 _WRAP_IN_WORKER = 100_000  # lines: build the wrap index in a worker beyond this
 _SEARCH_IN_WORKER = 20_000  # lines: search in a worker beyond this
 
@@ -196,6 +213,11 @@ class BodyView(ScrollView, can_focus=True):
             self.long_lines = long_lines
             self.cum = cum
 
+    class _LexerReady(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
     class _Found(Message):
         def __init__(self, generation: int, needle: str, matches: list[tuple[int, int]]) -> None:
             super().__init__()
@@ -221,7 +243,7 @@ class BodyView(ScrollView, can_focus=True):
         """Why the body is shown differently than announced (e.g. invalid JSON), if it is."""
         self.complete = True
         """False while only the quick first screen is shown."""
-        self._lines: list[str] = []
+        self._lines: Sequence[str] = []  # TextLines for big bodies (see PreparedBody)
         self._widths = array("I")
         self._max_width = 0
         self._generation = 0  # bumped by every load / clear: stale results are dropped
@@ -234,6 +256,8 @@ class BodyView(ScrollView, can_focus=True):
         """Seconds from the last ``load()`` until its full text was in place."""
         self._cache: OrderedDict[int, Strip] = OrderedDict()
         self._token_styles: dict[Any, Style] = {}
+        self._base_style: Style | None = None
+        self._awaiting_lexers: set[str] = set()
         self._lexer: Any = None
         self._lexer_kind: str | None = None
         # wrap index (valid for ``_wrap_width``)
@@ -340,6 +364,8 @@ class BodyView(ScrollView, can_focus=True):
             self._raw = bytearray(self._raw)
         self._raw += chunk.encode("utf-8", "replace")
         pieces = chunk.replace("\r\n", "\n").split("\n")
+        if not isinstance(self._lines, list):
+            self._lines = list(self._lines)
         lines, widths = self._lines, self._widths
         first_changed = len(lines) - 1
         if lines:
@@ -443,6 +469,8 @@ class BodyView(ScrollView, can_focus=True):
                 return
         if prepared is None:  # small body, or the child process failed: do it here
             prepared = bodies.prepare_body(body, kind, charset=charset)
+            if len(prepared.lines) > 50_000:  # one string: never walked by the GC
+                prepared.lines = bodies.TextLines.from_lines(prepared.lines)
         if generation == self._generation:
             self.post_message(self._Prepared(generation, prepared))
 
@@ -464,13 +492,20 @@ class BodyView(ScrollView, can_focus=True):
 
     def _show(self, prepared: PreparedBody, *, complete: bool, new: bool = False) -> None:
         had_notice = self.notice is not None
+        keep_cache = (
+            not new
+            and prepared.kind == self.kind
+            and prepared.notice is None
+            and list(self._lines) == list(prepared.lines[: len(self._lines)])
+        )
         self._lines = prepared.lines
         self._widths = prepared.widths
         self._max_width = prepared.max_width
         self.kind = prepared.kind
         self.notice = prepared.notice
         self.complete = complete
-        self._cache.clear()
+        if not keep_cache:  # (the full text of valid JSON starts with the quick head)
+            self._cache.clear()
         if self._lexer_kind != self.kind:
             self._lexer = None
             self._lexer_kind = None
@@ -748,13 +783,48 @@ class BodyView(ScrollView, can_focus=True):
         super().notify_style_update()
         self._cache.clear()
         self._token_styles.clear()
+        self._base_style = None
+
+    @property
+    def _base(self) -> Style:
+        """``rich_style`` (walks every ancestor) computed once per style change."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if "json" not in _LEXER_CLASSES:  # most bodies are JSON: have it ready early
+            self.set_timer(0.5, lambda: self._request_lexer("json"))
+
+    def _request_lexer(self, name: str) -> None:
+        """Import lexer ``name`` in a worker thread; ``_LexerReady`` tells when it is there."""
+        if name in self._awaiting_lexers or name in _LEXER_CLASSES:
+            return
+        self._awaiting_lexers.add(name)
+
+        def run() -> None:
+            try:
+                _import_lexer(name)
+            finally:
+                self.post_message(self._LexerReady(name))
+
+        self.run_worker(run, name="body-lexer", group=f"body-lexer-{name}", thread=True, exit_on_error=False)
+
+    def _on_body_view__lexer_ready(self, message: _LexerReady) -> None:
+        message.stop()
+        self._awaiting_lexers.discard(message.name)
+        if self._lexer is None and _LEXER_NAMES.get(self.kind) == message.name:
+            self._lexer_kind = None
+            self._cache.clear()
+            self.refresh()
 
     def render_line(self, y: int) -> Strip:
         if self.first_render_elapsed is None and self._load_started:
             self.first_render_elapsed = time.perf_counter() - self._load_started
         scroll_x, scroll_y = self.scroll_offset
         width = self._view_width()
-        base = self.rich_style
+        base = self._base
         row = scroll_y + y
         top = self._top
         if row < top:
@@ -778,7 +848,7 @@ class BodyView(ScrollView, can_focus=True):
         return strip if end - start == width else strip.adjust_cell_length(width, base)
 
     def _component(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self._base + self.get_component_rich_style(name, partial=True)
 
     def _line_strip(self, index: int, text: str) -> Strip:
         """The highlighted, uncropped strip of line ``index`` (LRU cached)."""
@@ -794,7 +864,7 @@ class BodyView(ScrollView, can_focus=True):
         return strip
 
     def _highlight(self, text: str) -> list[Segment]:
-        base = self.rich_style
+        base = self._base
         if not text:
             return []
         if self.kind == "sse":
@@ -829,9 +899,11 @@ class BodyView(ScrollView, can_focus=True):
         name = _LEXER_NAMES.get(self.kind)
         lexer = None
         if name is not None:
-            from pygments.lexers import get_lexer_by_name  # imported lazily (~25 ms)
-
-            lexer = get_lexer_by_name(name, stripnl=False, ensurenl=False, stripall=False)
+            lexer_class = _LEXER_CLASSES.get(name)
+            if lexer_class is None:  # plain until a worker has imported it
+                self._request_lexer(name)
+                return None
+            lexer = lexer_class(stripnl=False, ensurenl=False, stripall=False)
         self._lexer, self._lexer_kind = lexer, self.kind
         return lexer
 

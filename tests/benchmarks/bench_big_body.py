@@ -1,0 +1,214 @@
+"""Benchmark: BodyView with a big JSON body (run on demand, not part of the test suite).
+
+    python tests/benchmarks/bench_big_body.py [--mb 10] [--runs 3] [--size 120x40]
+
+Each run is a separate process (a clean heap, its own peak memory) that hosts a BodyView
+in a headless app, loads the body and measures:
+
+* first paint: time from ``load()`` to the first line rendered for the new body;
+* longest stall: the longest gap between ticks of a 10 ms interval timer on the UI event
+  loop, from ``load()`` until the full text is in place (plus 0.2 s);
+* full text: time from ``load()`` until the whole pretty text replaced the quick head;
+* page scroll at several positions: from the PageDown action until the next screen refresh
+  is composited (it includes waiting for Textual's frame timer, up to 1/60 s), and the
+  cold render of one page of lines (no cached lines);
+* peak memory (max RSS) of the UI process and of the helper process.
+
+Modes: ``process`` (the default for bodies over 1 MB: the full text is built in a child
+process and read back in chunks) and ``thread`` (built in a worker thread, for comparison:
+``json.loads`` holds the GIL). Figures vary with machine load: compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+POSITIONS = (0.0, 0.25, 0.5, 0.75, 0.99)
+
+
+def make_big_json(megabytes: float) -> bytes:
+    count = int(megabytes * 1024 * 1024 / 120)
+    devices = [
+        {
+            "id": f"dev-{i:07d}",
+            "name": f"Sensor {i} \u00e9",
+            "online": i % 3 == 0,
+            "temp": round((i % 400) / 7, 3),
+            "tags": ["a", str(i)],
+            "meta": {},
+        }
+        for i in range(count)
+    ]
+    return json.dumps({"devices": devices, "count": count}).encode()
+
+
+async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[str, object]:
+    from textual.app import App, ComposeResult
+
+    from workbench.tui.widgets import body_view
+    from workbench.tui.widgets.body_view import BodyView
+
+    if mode == "thread":
+        BodyView.PROCESS_THRESHOLD = 1 << 62
+
+    body = make_big_json(megabytes)
+
+    class BenchApp(App):
+        def compose(self) -> ComposeResult:
+            yield BodyView()
+
+    app = BenchApp()
+    ticks: list[float] = []
+    async with app.run_test(size=size) as pilot:
+        view = app.query_one(BodyView)
+        view.focus()
+        await pilot.pause()
+        while "json" not in body_view._LEXER_CLASSES:  # the app has been up for a moment
+            await pilot.pause(0.05)
+        app.set_interval(0.01, lambda: ticks.append(time.perf_counter()))
+        await pilot.pause(0.2)
+
+        started = time.perf_counter()
+        view.load(body, "application/json")
+        await pilot.pause()
+        while view.first_render_elapsed is None:
+            await pilot.pause(0.005)
+        first_paint = view.first_render_elapsed
+        while not view.complete:
+            await pilot.pause(0.01)
+        full_text = view.load_elapsed
+        await pilot.pause(0.2)
+        window = [t for t in ticks if t >= started]
+        gaps = [b - a for a, b in zip(window, window[1:], strict=False)]
+        gaps.insert(0, window[0] - started if window else 0.0)
+        stall = max(gaps)
+
+        # Page scroll: from the PageDown action to the end of the next screen refresh
+        # (layout + render_line of the visible lines + compositing; headless output).
+        screen = app.screen
+        painted: list[float] = []
+        compositor_refresh = screen._compositor_refresh
+
+        def timed_refresh() -> None:
+            compositor_refresh()
+            painted.append(time.perf_counter())
+
+        screen._compositor_refresh = timed_refresh
+        scroll: dict[str, dict[str, float]] = {}
+        height = view.scrollable_content_region.height
+        for position in POSITIONS:
+            view.scroll_to(y=int(position * view.max_scroll_y), animate=False, force=True)
+            await pilot.pause()
+            before = len(painted)
+            pressed = time.perf_counter()
+            view.action_page_down()  # what the pagedown binding runs
+            while len(painted) == before:
+                await asyncio.sleep(0.0005)
+            key = painted[before] - pressed
+            await pilot.pause()
+            view._cache.clear()
+            rendering = time.perf_counter()
+            for y in range(height):
+                view.render_line(y)
+            render = time.perf_counter() - rendering
+            scroll[f"{position:.0%}"] = {"key": key, "render": render}
+        lines = view.line_count
+
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "mode": mode,
+        "bytes": len(body),
+        "lines": lines,
+        "first_paint": first_paint,
+        "stall": stall,
+        "full_text": full_text,
+        "scroll": scroll,
+        "rss_mib": self_rss / 1024,
+        "child_rss_mib": child_rss / 1024,
+    }
+
+
+def run_one(mode: str, megabytes: float, size: tuple[int, int]) -> dict[str, object]:
+    """One measurement in a fresh process (its result is printed as JSON on the last line)."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        mode,
+        "--mb",
+        str(megabytes),
+        "--size",
+        f"{size[0]}x{size[1]}",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark run failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, default=10.0, help="body size in MB (default 10)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per mode (median shown; default 3)")
+    parser.add_argument("--size", default="120x40", help="terminal size (default 120x40)")
+    parser.add_argument("--modes", default="process,thread", help="modes to run (default process,thread)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    width, height = (int(part) for part in args.size.split("x"))
+
+    if args.child:
+        result = asyncio.run(measure(args.child, args.mb, (width, height)))
+        print(json.dumps(result))
+        return
+
+    print(f"BodyView benchmark: {args.mb:g} MB JSON, terminal {width}x{height}, {args.runs} run(s) per mode, median")
+    print()
+    header = (
+        f"{'mode':8} {'first paint':>12} {'max stall':>10} {'full text':>10} "
+        + " ".join(f"{'pgdn@' + p:>9}" for p in ("0%", "25%", "50%", "75%", "99%"))
+        + f" {'render pg':>10} {'UI RSS':>8} {'child RSS':>9}"
+    )
+    print(header)
+    print(f"{'':8} {'ms':>12} {'ms':>10} {'ms':>10} " + " ".join(f"{'ms':>9}" for _ in range(5)) + f" {'ms':>10} {'MiB':>8} {'MiB':>9}")
+    print("-" * len(header))
+    for mode in args.modes.split(","):
+        results = [run_one(mode, args.mb, (width, height)) for _ in range(args.runs)]
+
+        def med(key: str, results: list[dict] = results) -> float:
+            return statistics.median(float(r[key]) for r in results)
+
+        def med_scroll(pos: str, what: str, results: list[dict] = results) -> float:
+            return statistics.median(r["scroll"][pos][what] for r in results)
+
+        renders = statistics.median(
+            max(r["scroll"][p]["render"] for p in r["scroll"]) for r in results
+        )
+        print(
+            f"{mode:8} {ms(med('first_paint')):>12} {ms(med('stall')):>10} {ms(med('full_text')):>10} "
+            + " ".join(f"{ms(med_scroll(p, 'key')):>9}" for p in ("0%", "25%", "50%", "75%", "99%"))
+            + f" {ms(renders):>10} {med('rss_mib'):8.0f} {med('child_rss_mib'):9.0f}"
+        )
+    print()
+    print(f"lines: {results[0]['lines']:,}  body: {results[0]['bytes']:,} bytes")
+    print("pgdn@N%: PageDown action until the next frame is composited; render pg: slowest cold render of one page.")
+    print("max stall: the longest gap of a 10 ms UI timer from load() until the full text is in place.")
+
+
+if __name__ == "__main__":
+    main()
