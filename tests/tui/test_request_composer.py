@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
 from workbench.core.profiles import Profile, get_profile
 from workbench.core.requests import RequestSpec
 from workbench.core.session import Session
-from workbench.tui.widgets.composer_dialogs import CurlScreen, SaveRequestScreen
+from workbench.tui.widgets.composer_dialogs import CurlScreen, SaveRequestScreen, templated_url
 from workbench.tui.widgets.request_composer import RequestComposer
 
 RESOURCE = "/v2/users/demo/devices/nodemcu/{}"
@@ -350,7 +350,7 @@ async def test_save_request_to_a_collection_writes_no_token(thinger, tmp_path: P
     target = tmp_path / "mine.toml"
     async with app.run_test(size=(100, 32)) as pilot:
         composer = app.composer
-        composer.load(RequestSpec(method="POST", url="{{urls.api}}" + RESOURCE.format("command"),
+        composer.load(RequestSpec(method="POST", url=api(profile, "command"),
                                   headers=[("X-Trace", "1")], body_kind="json", body='{"in": "saved"}'))
         await pilot.press("ctrl+b")
         screen = await until(pilot, lambda: isinstance(app.screen, SaveRequestScreen) and app.screen)
@@ -361,6 +361,7 @@ async def test_save_request_to_a_collection_writes_no_token(thinger, tmp_path: P
         await until(pilot, lambda: not isinstance(app.screen, SaveRequestScreen))
     coll = load_collection(target)
     req = coll.request("set command")
+    # the profile's base URL is saved as {{urls.api}}: the file follows the profile anywhere
     assert req.spec.method == "POST" and req.spec.url == "{{urls.api}}" + RESOURCE.format("command")
     assert req.spec.body == '{"in": "saved"}' and req.spec.headers == [("X-Trace", "1")]
     assert coll.profile == "demo-thinger"
@@ -381,3 +382,12 @@ async def test_empty_and_schemeless_urls_are_explained(thinger) -> None:
         composer.load(RequestSpec(url="nodemcu/temperature"))
         await send_and_wait(pilot, composer, "failed")
         assert "http://" in composer.response.message_text
+
+
+def test_templated_url() -> None:
+    urls = {"api": "http://h:1/thinger", "root": "http://h:1"}
+    assert templated_url("http://h:1/thinger/v1/x?a=1", urls) == "{{urls.api}}/v1/x?a=1"
+    assert templated_url("http://h:1/thinger", urls) == "{{urls.api}}"
+    assert templated_url("http://h:1/thingers", urls) == "{{urls.root}}/thingers"
+    assert templated_url("http://other/x", urls) == "http://other/x"
+    assert templated_url("{{urls.api}}/x", urls) == "{{urls.api}}/x"

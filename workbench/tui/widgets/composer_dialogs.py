@@ -36,6 +36,18 @@ DIALOG_CSS = """
 """
 
 
+def templated_url(url: str, urls: dict[str, str]) -> str:
+    """``url`` with the profile's base URL it starts with written as ``{{urls.NAME}}``
+    (so a saved request follows the profile to another server or port)."""
+    matches = [(len(base.rstrip("/")), name) for name, base in urls.items()
+               if base.rstrip("/") and url.startswith(base.rstrip("/"))
+               and url[len(base.rstrip("/")):][:1] in ("", "/", "?")]
+    if not matches:
+        return url
+    size, name = max(matches)
+    return "{{urls." + name + "}}" + url[size:]
+
+
 class CurlScreen(ModalScreen[RequestSpec | None]):
     """Paste a curl command; Ctrl+S (or Import) parses it. Errors stay in the dialog, in words."""
 

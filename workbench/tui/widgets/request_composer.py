@@ -392,11 +392,13 @@ class RequestComposer(Vertical):
         self.app.push_screen(CurlScreen(), loaded)
 
     def action_save_to_collection(self) -> None:
-        from workbench.tui.widgets.composer_dialogs import SaveRequestScreen
+        from workbench.tui.widgets.composer_dialogs import SaveRequestScreen, templated_url
 
         problems = [p for p in self.problems() if not p.startswith("unknown variable")]
         if problems:
             self.notify("\n".join(problems), title="not saved", severity="error")
             return
         secrets = self.session.tokens.secrets() if getattr(self.session, "tokens", None) else ()
-        self.app.push_screen(SaveRequestScreen(self.spec, profile=self.profile.name, known_secrets=secrets))
+        spec = self.spec
+        spec.url = templated_url(spec.url, self.profile.urls)
+        self.app.push_screen(SaveRequestScreen(spec, profile=self.profile.name, known_secrets=secrets))
