@@ -534,3 +534,23 @@ def test_generated_names_cover_the_alphabet() -> None:
     c = Collection(path=Path("q.toml"), name="q", requests=[CollectionRequest(spec=RequestSpec(
         url="/" + string.punctuation, name="a\"b'c\\d\te", body_kind="text", body="'''\"\"\"\\\n\x01\x7f"))])
     assert loads_collection(to_toml(c)).data() == c.data()
+
+
+def test_saving_nothing_new_does_not_touch_the_file(tmp_path: Path) -> None:
+    p = write(tmp_path, EXAMPLE)
+    os.utime(p, ns=(1_000_000_000, 1_000_000_000))
+    c = load_collection(p)
+    assert c.save() == []
+    assert p.stat().st_mtime_ns == 1_000_000_000 and p.read_text() == EXAMPLE
+
+
+def test_discover_collections(tmp_path: Path) -> None:
+    from workbench.core.collections import discover_collections
+
+    write(tmp_path, EXAMPLE, "a.toml")
+    write(tmp_path, "version = 1\nbogus = 1\n", "b.toml")
+    (tmp_path / "notes.txt").write_text("x")
+    found = discover_collections(tmp_path)
+    assert [c.name for c in found.collections] == ["thinger smoke"]
+    assert len(found.errors) == 1 and found.errors[0].line == 2 and found.errors[0].key == "bogus"
+    assert discover_collections(tmp_path / "missing").collections == []

@@ -289,6 +289,8 @@ class Collection:
         credentials were replaced by references). Raises CollectionChangedOnDisk when the
         file changed since it was loaded and `force` is false; nothing is written on error."""
         text, notes = self.render_text()
+        if self.loaded_text is not None and text == self.loaded_text and not self.changed_on_disk():
+            return notes  # nothing changed: leave the file (and its mtime) alone
         _refuse_known_secrets(text, self.loaded_text or "", known_secrets, self.path)
         try:
             check = loads_collection(text, self.path)
@@ -590,6 +592,27 @@ def load_or_new(path: str | Path, name: str | None = None) -> Collection:
     return load_collection(p) if p.exists() else new_collection(p, name)
 
 
+@dataclass
+class Discovered:
+    collections: list[Collection]
+    errors: list[CollectionError]
+
+
+def discover_collections(directory: str | Path) -> Discovered:
+    """Every `*.toml` collection in `directory` (sorted by file name); broken files are
+    reported with their file:line:column, not fatal."""
+    found = Discovered([], [])
+    d = Path(directory)
+    if not d.is_dir():
+        return found
+    for path in sorted(d.glob("*.toml")):
+        try:
+            found.collections.append(load_collection(path))
+        except CollectionError as err:
+            found.errors.append(err)
+    return found
+
+
 # --- writing -----------------------------------------------------------------------------
 
 def _line(key: str, value: Any, *, multiline: bool = False) -> str:
@@ -703,7 +726,7 @@ class _Splicer:
         pos = 0
         for start, end, text in sorted(self.edits, key=lambda e: (e[0], e[1])):
             if start < pos:  # pragma: no cover - overlapping edits are a bug
-                raise CollectionError(f"internal error: overlapping edits while saving {self.edits}", path=str(self.coll.path))
+                raise CollectionError("internal error: overlapping edits while saving", path=str(self.coll.path))
             out.append(self.text[pos:start])
             out.append(text)
             pos = end
