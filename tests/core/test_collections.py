@@ -554,3 +554,14 @@ def test_discover_collections(tmp_path: Path) -> None:
     assert [c.name for c in found.collections] == ["thinger smoke"]
     assert len(found.errors) == 1 and found.errors[0].line == 2 and found.errors[0].key == "bogus"
     assert discover_collections(tmp_path / "missing").collections == []
+
+
+def test_a_file_without_a_final_newline(tmp_path: Path) -> None:
+    p = write(tmp_path, 'version = 1\n[collection]\nname = "n"  # the name\n[variables]\na = "1"')
+    c = load_collection(p)
+    c.variables["b"] = "2"
+    c.description = "now described"
+    c.add_request(CollectionRequest(spec=RequestSpec(url="/x", name="x")))
+    c.save()
+    assert p.read_text() == ('version = 1\n[collection]\nname = "n"  # the name\ndescription = "now described"\n'
+                             '[variables]\na = "1"\nb = "2"\n\n[[requests]]\nname = "x"\nmethod = "GET"\nurl = "/x"\n')

@@ -63,7 +63,6 @@ from .expectations import (
 )
 from .requests import METHODS, RequestSpec
 from .secrets import SecretRef, SecretResolver
-from .templating import render
 from .tomltext import TomlIndex, format_key, format_pairs, format_value
 
 FORMAT_VERSION = 1
@@ -703,10 +702,13 @@ class _Splicer:
 
     def __init__(self, coll: Collection) -> None:
         self.coll = coll
-        self.text = coll.loaded_text or ""
+        text = coll.loaded_text or ""
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+        if text and not text.endswith("\n"):
+            text += self.nl  # so that lines can be added after the last one
+        self.text = text
         self.ix = TomlIndex(self.text)
         self.base = coll._base or {}
-        self.nl = "\r\n" if "\r\n" in self.text else "\n"
         self.edits: list[tuple[int, int, str]] = []
 
     def edit(self, start: int, end: int, text: str) -> None:
@@ -769,7 +771,11 @@ class _Splicer:
         for st in self._root_statements("collection"):
             self._delete_lines(st)
         if sec is not None:
-            self.edit(sec.header_start, sec.content_end, _meta_text(meta))
+            edits = _statement_edits(sec.statements, self.base.get("meta", {}), meta, sec.content_end, _line)
+            if edits is None:  # not one `key = value` per key: write the table again
+                edits = [(sec.header_start, sec.content_end, _meta_text(meta))]
+            for edit in edits:
+                self.edit(*edit)
             return
         root_end = self.ix.sections[0].content_end
         headers = [s.header_start for s in self.ix.sections[1:]]
@@ -1285,12 +1291,3 @@ def resolve_variables(variables: Mapping[str, Variable], *, resolver: SecretReso
         else:
             out[name] = resolver.resolve(value)
     return out
-
-
-def used_variables(req: CollectionRequest) -> list[str]:
-    return req.spec.variables()
-
-
-def render_value(text: str, values: Mapping[str, object]) -> str:
-    """`text` with the known {{names}} replaced (unknown ones left as they are)."""
-    return render(text, values, strict=False)
