@@ -350,6 +350,46 @@ async def test_filter_narrows_keeps_ancestors_and_restores() -> None:
         assert len(labels(panel)) == before
 
 
+async def test_keys_typed_in_a_burst_after_slash_reach_the_filter() -> None:
+    from textual import events
+
+    app = Host(fake_panel(FakeAdapter(n=50, batch=50)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.panel
+        await expand(pilot, panel, "devices")
+        await until(pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done")
+        panel.tree.focus()
+        await pilot.pause()
+        # all queued on the tree before any is handled (what a busy UI or a fast typist gives)
+        for key, char in [("slash", "/"), ("s", "s"), ("e", "e"), ("n", "n"), ("minus", "-"), ("0", "0"),
+                          ("0", "0"), ("0", "0"), ("0", "0"), ("4", "4"), ("2", "2")]:
+            panel.tree.post_message(events.Key(key, char))
+        await until(pilot, lambda: panel.query_one("#device-filter", Input).value == "sen-000042")
+        await until(pilot, lambda: [s for s in labels(panel) if "Sensor" in s] == [])
+        panel.query_one("#device-filter", Input).value = "sensor-000042"
+        await until(pilot, lambda: [s for s in labels(panel) if "Sensor" in s] == ["○ Sensor-000042  MQTT"])
+
+
+async def test_a_listing_still_loading_stays_visible_under_a_filter() -> None:
+    adapter = FakeAdapter()
+    app = Host(fake_panel(adapter))
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.panel
+        await expand(pilot, panel, "slow")
+        await until(pilot, lambda: "slow-0" in labels(panel))
+        panel.set_filter("slow-3")
+        await pilot.pause()
+        assert labels(panel) == ["slow  (1 loaded…)", "loading… 1 devices loaded"]
+        for _ in range(3):
+            adapter.release.set()
+            await until(pilot, lambda: not adapter.release.is_set())
+        await until(pilot, lambda: "slow-3" in labels(panel))
+        assert labels(panel)[0] == "slow  (4 loaded…)"
+        panel.stop_loading()
+        await pilot.pause()
+        assert labels(panel) == ["slow  (4 loaded, stopped)", "slow-3"]
+
+
 async def test_filter_over_100000_loaded_devices_is_fast_and_tree_stays_small() -> None:
     adapter = FakeAdapter(n=100_000, batch=1000)
     app = Host(fake_panel(adapter))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -116,6 +116,7 @@ class Listing:
 
     key: str
     parent: str | None  # key of the listing this node is in (None for the roots)
+    name: str = ""  # the label of the node whose children these are (for the status line)
     children: list[DeviceNode] = field(default_factory=list)
     lower: list[str] = field(default_factory=list)  # lower-cased labels, parallel to children
     state: str = "loading"  # loading | done | stopped
@@ -192,6 +193,26 @@ class DeviceTree(Tree[Any]):
 
     _bulk_depth = 0
     _bulk_dirty = False
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys reach the focused widget before bindings run, so in a burst (fast typing, a busy
+        # UI, tmux send-keys) '/' and the text after it all arrive here before the filter box
+        # has the focus. So: the filter binding's key moves the focus at once, and printable
+        # keys that arrive once the filter has it are typed into it.
+        if not event.is_printable or not event.character:
+            return
+        focused = self.screen.focused
+        if focused is not self and isinstance(focused, Input):
+            event.stop()
+            event.prevent_default()
+            focused.insert_text_at_cursor(event.character)
+            return
+        active = self.screen.active_bindings.get(event.key)
+        panel = self.parent.parent if self.parent is not None else None
+        if active is not None and active.binding.action == "focus_filter" and isinstance(panel, DeviceTreePanel):
+            event.stop()
+            event.prevent_default()
+            panel.action_focus_filter()
 
     def action_toggle_expand_all(self) -> None:
         # Expanding everything would fetch every listing; expand only the node under the cursor.
@@ -302,6 +323,11 @@ class DeviceTreePanel(Vertical):
         self.call_after_refresh(self.tree.focus)
         self._load(ROOT, None)
 
+    def on_show(self) -> None:
+        """Shown (its tab chosen) with nothing focused: focus the tree, so keys work at once."""
+        if self.app.focused is None:
+            self.tree.focus()
+
     def on_unmount(self) -> None:
         for listing in self.listings.values():
             listing.cancel.set()
@@ -341,7 +367,8 @@ class DeviceTreePanel(Vertical):
         else:
             if old is not None:
                 self._drop(key)
-            listing = Listing(key=key, parent=parent, expanded=True)
+            listing = Listing(key=key, parent=parent, expanded=True,
+                              name=node.label if node is not None else "top level")
             self.listings[key] = listing
         listing.generation = self._generation
         target = source or node
@@ -513,7 +540,8 @@ class DeviceTreePanel(Vertical):
         if listing is None:
             return False
         needle = self._needle
-        found = any(needle in s for s in listing.lower) or any(
+        # a listing still loading stays in view (with its progress line): matches may yet come
+        found = listing.state == "loading" or any(needle in s for s in listing.lower) or any(
             self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key)
         memo[key] = found
         return found
@@ -679,6 +707,7 @@ class DeviceTreePanel(Vertical):
             self._move_cursor(target)
         elif tree.root.children:
             tree.cursor_line = 0
+        self.call_after_refresh(lambda: self._show_detail(self.tree.cursor_node))
 
     def _move_cursor(self, tree_node: TreeNode[Any]) -> None:
         tree = self.tree
@@ -836,7 +865,9 @@ class DeviceTreePanel(Vertical):
     # --- actions -----------------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
-        self.query_one("#device-filter", Input).focus()
+        # At once (Widget.focus() defers): keys typed right after '/' while the UI is busy
+        # with incoming pages are already queued and must reach the filter, not the tree.
+        self.screen.set_focus(self.query_one("#device-filter", Input))
 
     def action_reload(self) -> None:
         """r: reload the selected node's children (or, on a leaf, the listing it is in)."""
@@ -946,11 +977,7 @@ class DeviceTreePanel(Vertical):
             self.query_one("#device-status", Static).update(text)
 
     def _listing_name(self, listing: Listing) -> str:
-        if listing.key == ROOT:
-            return "top level"
-        tree_node = self._shown.get(listing.key)
-        data = tree_node.data if tree_node is not None else None
-        return data.label if isinstance(data, DeviceNode) else listing.key
+        return listing.name or listing.key
 
     def _detail_key(self) -> str | None:
         cursor = self.tree.cursor_node
