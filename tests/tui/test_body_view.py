@@ -321,3 +321,76 @@ async def test_stream_appends_and_follows_the_bottom() -> None:
         assert app.results[-1].count == 1
         view.append_text("data: partial again\n")
         assert view.match_count == 2
+
+
+async def test_a_big_body_served_by_the_emulator(emulator) -> None:
+    import httpx
+
+    response = httpx.get(f"{emulator.base_url}/_emulator/big", params={"mb": 2}, timeout=30)
+    assert response.status_code == 200 and len(response.content) > 2_000_000
+    app = BodyApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(BodyView)
+        view.load(response.content, response.headers["content-type"])
+        assert view.lines[0] == "{" and view.lines[1].startswith('  "count": ')
+        await wait_for(pilot, lambda: view.complete)
+        assert view.kind == "json" and isinstance(view.lines, bodies.TextLines)
+        await pilot.press("end")
+        assert screen(view)[-1].rstrip() == "}"
+
+
+async def test_long_lines_render_only_the_visible_slice() -> None:
+    long_line = "".join(str(i % 10) for i in range(50_000)) + "NEEDLE" + "x" * 100
+    body = f"short\n{long_line}\nend\n".encode()
+    app = BodyApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(BodyView)
+        view.focus()
+        view.load(body, "text/plain")
+        await pilot.pause()
+        width = view.scrollable_content_region.width
+        assert view.virtual_size.width == len(long_line)
+        view.scroll_to(x=20_000, animate=False, force=True)
+        await pilot.pause()
+        assert view.render_line(1).text == long_line[20_000 : 20_000 + width]
+
+        view.find("NEEDLE")
+        await pilot.pause()
+        assert app.results[-1].count == 1
+        assert view.scroll_x <= 50_000 < view.scroll_x + width
+        assert any(seg.text == "NEEDLE" and seg.style.bgcolor for seg in view.render_line(1))
+
+        await pilot.press("w")
+        wrap = view._wrap_width
+        assert view.virtual_size.height == 2 + -(-len(long_line) // wrap)
+        view.scroll_to(y=0, animate=False, force=True)
+        await pilot.pause()
+        rows = screen(view)
+        assert rows[1][:wrap] == long_line[:wrap] and rows[2][:wrap] == long_line[wrap : 2 * wrap]
+
+
+async def test_xml_is_highlighted_once_its_lexer_is_imported() -> None:
+    app = BodyApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(BodyView)
+        view.load(b'<?xml version="1.0"?>\n<device id="d1">\n  <name>probe</name>\n</device>\n', "application/xml")
+        await pilot.pause()
+        assert view.kind == "xml" and view.lines[1] == '<device id="d1">'
+
+        def tag_color():
+            return next(seg.style.color for seg in view.render_line(1) if seg.text.startswith("<device"))
+
+        await wait_for(pilot, lambda: tag_color() != view.rich_style.color, 10)
+
+
+async def test_unmounting_stops_the_helper_process(big_body: bytes) -> None:
+    app = BodyApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(BodyView)
+        view.load(big_body, "application/json")
+        await wait_for(pilot, lambda: view._job is not None and view._job.pid is not None, 20)
+        job = view._job
+        await view.remove()
+        await pilot.pause()
+        assert job.cancelled
+        await wait_for(pilot, lambda: job._process.poll() is not None, 10)

@@ -4,11 +4,13 @@ How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
 
 * ``load()`` shows the first screenful at once (:func:`workbench.core.bodies.quick_head`,
   a few ms), then a worker builds the full display lines: in the worker thread for small
-  bodies, in a child process for bodies over 1 MB (read back in <= 1 MiB chunks, so the UI
-  thread never waits long for the GIL). A newer ``load()`` drops the older one (its child is
+  bodies, in a child process for bodies over 1 MB (read back in chunks of <= 512 KiB, so the
+  UI thread never waits long for the GIL; the lines are kept as
+  :class:`~workbench.core.bodies.TextLines`, which the garbage collector never walks). A newer ``load()`` drops the older one (its child is
   killed and its result ignored).
 * It is a line-API ``ScrollView``: only the lines on screen are rendered. Each line is
-  highlighted on its own with a Pygments lexer (imported on first use) and kept in an LRU
+  highlighted on its own with a Pygments lexer (imported in a worker thread; lines are
+  plain until it is there) and kept in an LRU
   of :class:`~textual.strip.Strip` keyed by line index. No TextArea, no whole-document Syntax.
 * Soft wrap (``wrap``) is computed per visible line; a small line -> row index (only the
   lines wider than the view need more than one row) is built in a worker for long bodies.
@@ -82,11 +84,12 @@ _WRAP_IN_WORKER = 100_000  # lines: build the wrap index in a worker beyond this
 _SEARCH_IN_WORKER = 20_000  # lines: search in a worker beyond this
 
 
-def _wrap_index(widths: Sequence[int], width: int) -> tuple[list[int], list[int]]:
-    """(indexes of the lines wider than ``width``, cumulative extra rows before each).
+def _wrap_index(widths: Sequence[int], width: int) -> tuple[list[int], list[int], list[int]]:
+    """(indexes of the lines wider than ``width``, cumulative extra rows, first rows).
 
-    ``cum[k]`` is the number of extra rows taken by the long lines before the k-th one;
-    ``cum[-1]`` is the total. Runs in C-speed slices so a worker thread yields the GIL often.
+    ``cum[k]`` is the number of extra rows taken by the long lines before the k-th one
+    (``cum[-1]`` is the total); ``starts[k]`` is the first row of the k-th long line.
+    Runs in C-speed slices so a worker thread yields the GIL often.
     """
     long_lines: list[int] = []
     step = 65536
@@ -96,11 +99,13 @@ def _wrap_index(widths: Sequence[int], width: int) -> tuple[list[int], list[int]
             itertools.compress(range(start, start + len(part)), map(width.__lt__, part))
         )
     cum = [0]
+    starts: list[int] = []
     total = 0
     for index in long_lines:
+        starts.append(index + total)
         total += (widths[index] - 1) // width  # rows beyond the first
         cum.append(total)
-    return long_lines, cum
+    return long_lines, cum, starts
 
 
 class BodyView(ScrollView, can_focus=True):
@@ -205,13 +210,12 @@ class BodyView(ScrollView, can_focus=True):
 
     class _Wrapped(Message):
         def __init__(
-            self, generation: int, width: int, long_lines: list[int], cum: list[int]
+            self, generation: int, width: int, index: tuple[list[int], list[int], list[int]]
         ) -> None:
             super().__init__()
             self.generation = generation
             self.width = width
-            self.long_lines = long_lines
-            self.cum = cum
+            self.index = index
 
     class _LexerReady(Message):
         def __init__(self, name: str) -> None:
@@ -219,11 +223,18 @@ class BodyView(ScrollView, can_focus=True):
             self.name = name
 
     class _Found(Message):
-        def __init__(self, generation: int, needle: str, matches: list[tuple[int, int]]) -> None:
+        def __init__(
+            self,
+            generation: int,
+            needle: str,
+            matches: list[tuple[int, int]],
+            keep: tuple[int, int] | None,
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.needle = needle
             self.matches = matches
+            self.keep = keep
 
     def __init__(
         self,
@@ -273,7 +284,6 @@ class BodyView(ScrollView, can_focus=True):
         self._matches_by_line: dict[int, list[int]] = {}
         self._match_index = -1
         self._search_generation = 0
-        self._refind_keep: tuple[int, int] | None = None
         self.set_reactive(BodyView.wrap, wrap)
 
     # ------------------------------------------------------------------ public API
@@ -410,7 +420,7 @@ class BodyView(ScrollView, can_focus=True):
 
         def run() -> None:
             found = bodies.search(lines, needle, case_sensitive=case_sensitive)
-            self.post_message(self._Found(generation, needle, found))
+            self.post_message(self._Found(generation, needle, found, None))
 
         self.run_worker(
             run, name="body-search", group="body-search", exclusive=True, thread=True,
@@ -597,12 +607,11 @@ class BodyView(ScrollView, can_focus=True):
         generation = self._wrap_generation
         widths = self._widths
         if len(widths) <= _WRAP_IN_WORKER:
-            self._apply_wrap(width, *_wrap_index(widths, width))
+            self._apply_wrap(width, _wrap_index(widths, width))
             return
 
         def run() -> None:
-            long_lines, cum = _wrap_index(widths, width)
-            self.post_message(self._Wrapped(generation, width, long_lines, cum))
+            self.post_message(self._Wrapped(generation, width, _wrap_index(widths, width)))
 
         self.run_worker(
             run, name="body-wrap", group="body-wrap", exclusive=True, thread=True,
@@ -612,15 +621,13 @@ class BodyView(ScrollView, can_focus=True):
     def _on_body_view__wrapped(self, message: _Wrapped) -> None:
         message.stop()
         if message.generation == self._wrap_generation and self.wrap:
-            self._apply_wrap(message.width, message.long_lines, message.cum)
+            self._apply_wrap(message.width, message.index)
             self._update_virtual_size()
             self.refresh()
 
-    def _apply_wrap(self, width: int, long_lines: list[int], cum: list[int]) -> None:
+    def _apply_wrap(self, width: int, index: tuple[list[int], list[int], list[int]]) -> None:
         self._wrap_width = width
-        self._long_lines = long_lines
-        self._long_cum = cum
-        self._long_starts = [line + cum[k] for k, line in enumerate(long_lines)]
+        self._long_lines, self._long_cum, self._long_starts = index
 
     def _extend_wrap_index(self, first_changed: int) -> None:
         """Update the wrap index after lines from ``first_changed`` on changed (streams)."""
@@ -689,19 +696,19 @@ class BodyView(ScrollView, can_focus=True):
             self._matches[self._match_index] if 0 <= self._match_index < len(self._matches) else None
         )
         needle = self._needle
+        case_sensitive = self._case_sensitive
         lines = self._lines
         self._search_generation += 1
         generation = self._search_generation
         if len(lines) <= _SEARCH_IN_WORKER:
-            found = bodies.search(lines, needle, case_sensitive=self._case_sensitive)
+            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
             self._set_matches(found, needle, keep=current)
             return
 
         def run() -> None:
-            found = bodies.search(lines, needle, case_sensitive=self._case_sensitive)
-            self.post_message(self._Found(generation, needle, found))
+            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
+            self.post_message(self._Found(generation, needle, found, current))
 
-        self._refind_keep = current
         self.run_worker(
             run, name="body-search", group="body-search", exclusive=True, thread=True,
             exit_on_error=False,
@@ -711,8 +718,7 @@ class BodyView(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self._search_generation:
             return
-        keep, self._refind_keep = self._refind_keep, None
-        self._set_matches(message.matches, message.needle, keep=keep)
+        self._set_matches(message.matches, message.needle, keep=message.keep)
 
     def _extend_search(self, first_changed: int) -> None:
         """Search the lines from ``first_changed`` on again (streams)."""
