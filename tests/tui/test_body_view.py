@@ -79,17 +79,15 @@ async def test_big_json_first_screen_scroll_search_and_wrap(big_body: bytes) -> 
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(BodyView)
         view.focus()
-        started = time.perf_counter()
         view.load(big_body, "application/json")
         assert not view.complete  # only the quick head so far
         await pilot.pause()
-        shown = time.perf_counter() - started
         rows = screen(view)
         assert rows[0].rstrip() == "{"
         assert rows[1].rstrip() == '  "devices": ['
         assert rows[3].rstrip() == '      "id": "dev-0000000",'
         assert view.first_render_elapsed is not None
-        assert shown < 1.5  # generous on a shared CI box; the benchmark measures ~0.1 s
+        assert view.first_render_elapsed < 1.0  # generous for a busy CI box; typically ~10 ms
 
         await wait_for(pilot, lambda: bool(app.loaded))
         assert view.complete and view.kind == "json" and view.notice is None
