@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 from workbench.cli import DEFAULT_DEMO_PORT, EXIT_USAGE
+
+BANNER = "IoT Workbench demo cloud on "
 
 
 def _config(args: argparse.Namespace):
@@ -26,7 +29,7 @@ def _apply_faults(ctx, args: argparse.Namespace) -> None:
 def print_banner(base_url: str, out=sys.stdout) -> None:
     from workbench.emulator.app import describe
 
-    print(f"IoT Workbench demo cloud on {base_url}", file=out)
+    print(f"{BANNER}{base_url}", file=out)
     print(f"  admin / faults: {base_url}/_emulator/faults", file=out)
     for name, info in describe(base_url).items():
         print(f"\n[{name}]", file=out)
@@ -43,21 +46,45 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if args.serve:
         return _serve(args)
-    from workbench.emulator.app import EmulatorServer
-
     try:
-        server = EmulatorServer(args.host, args.port or 0, _config(args)).start()
-    except OSError as exc:
+        child, base_url = start_child(args)
+    except RuntimeError as exc:
         print(f"workbench: cannot start the demo cloud: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _apply_faults(server.ctx, args)
-    os.environ["WORKBENCH_DEMO_URL"] = server.base_url
+    os.environ["WORKBENCH_DEMO_URL"] = base_url
     try:
         from workbench.commands.tui import run_app
 
-        return run_app(args, demo_url=server.base_url)
+        return run_app(args, demo_url=base_url)
     finally:
-        server.stop()
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+    """The demo cloud in its own process (its CPU work never stalls the UI); returns its base URL."""
+    cmd = [sys.executable, "-m", "workbench", "demo", "--serve", "--host", args.host,
+           "--port", str(args.port or 0), "--devices", str(args.devices), "--latency", str(args.latency),
+           "--error-rate", str(args.error_rate), "--token-rate-limit", str(args.token_rate_limit)]
+    if args.token_ttl:
+        cmd += ["--token-ttl", str(args.token_ttl)]
+    if args.maintenance:
+        cmd.append("--maintenance")
+    import tempfile
+
+    errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the child; never a pipe nobody reads
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, text=True)
+    assert child.stdout is not None
+    first = child.stdout.readline()
+    if not first.startswith(BANNER):
+        child.wait(timeout=5)
+        errors.seek(0)
+        err = errors.read()
+        raise RuntimeError((err or first).strip().splitlines()[-1] if (err or first).strip() else "no answer")
+    return child, first[len(BANNER):].strip()
 
 
 def _serve(args: argparse.Namespace) -> int:

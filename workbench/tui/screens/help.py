@@ -21,6 +21,7 @@ HELP = """\
 
 [b]Main screen[/b]
   1 / 2 / 3  device tree / token inspector / request composer
+  F2        back to the profiles   Escape   leave a text field
   t         auth timeline of this session
   /         filter the device tree
   Enter     on a tree node: open its request in the composer

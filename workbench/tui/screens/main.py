@@ -42,7 +42,8 @@ class MainScreen(Screen):
         Binding("3", "tab('request')", "Request", id="main.request"),
         Binding("t", "timeline", "Auth timeline", id="main.timeline"),
         Binding("ctrl+r", "refresh_token", "Refresh token", id="main.refresh"),
-        Binding("escape", "back", "Profiles", id="main.back", show=False),
+        Binding("f2", "back", "Profiles", id="main.back"),
+        Binding("escape", "unfocus", "Leave the field", id="main.unfocus", show=False),
     ]
 
     def __init__(self, profile: Profile, session: Any) -> None:
@@ -79,6 +80,10 @@ class MainScreen(Screen):
     def action_refresh_token(self) -> None:
         self.action_tab("token")
         self.call_after_refresh(lambda: self.query_one(TokenInspector).action_refresh_now())
+
+    def action_unfocus(self) -> None:
+        """Escape leaves a text field (so 1-4, t... work again); it never leaves the screen."""
+        self.set_focus(None)
 
     def action_back(self) -> None:
         self.app.switch_screen(self.app.get_default_screen()) if len(self.app.screen_stack) <= 1 else self.app.pop_screen()

@@ -47,7 +47,7 @@ class ProfilePicker(Screen):
     def on_mount(self) -> None:
         self.sub_title = "choose a profile"
         table = self.query_one(DataTable)
-        table.add_columns("Profile", "Platform", "Flow", "URL", "State")
+        table.add_columns("Profile", "Platform", "State", "URL")
         self.refill()
         self.query_one(Input).focus()
         # Login states need the token store (keyring, files): after the first frame.
@@ -67,8 +67,8 @@ class ProfilePicker(Screen):
             label = Text(name, style="bold")
             if not p.verify_tls:
                 label.append(" TLS OFF", style="bold red")
-            table.add_row(label, Text(p.platform), Text(p.auth.spec.label, style="dim"),
-                          Text(p.base_url, overflow="ellipsis"), Text(state, style=style), key=name)
+            table.add_row(label, Text(p.platform), Text(state, style=style),
+                          Text(p.base_url, overflow="ellipsis"), key=name)
             self._shown.append(name)
         notes = self.query_one("#picker-notes", Static)
         lines = []
