@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import types
 
 import jwt
 import pytest
@@ -192,27 +191,30 @@ def test_main_profile_without_jwks_says_not_checked(capsys):
     assert "not checked" in captured.out
 
 
-def test_main_profile_jwks_hook(capsys, monkeypatch, emulator):
-    """--profile uses workbench.core.profiles.jwks_url_for when it exists, fetches and verifies."""
-    from workbench.emulator import jwt_keys
+def test_main_profile_verifies_with_the_profiles_jwks(capsys, demo_env):
+    """--profile finds the JWKS from the token's iss (an origin of the profile) and verifies."""
+    from workbench.core.profiles import get_profile
+    from workbench.core.session import Session
 
-    url = f"{emulator.base_url}/iotspot/cognito-idp/eu-central-1_iotspotDemo/.well-known/jwks.json"
-    calls: list[tuple] = []
-
-    def jwks_url_for(name, *, extra_dir=None):
-        calls.append((name, extra_dir))
-        return {"jwks_url": url, "issuer": "https://issuer.example"}
-
-    fake = types.ModuleType("workbench.core.profiles")
-    fake.jwks_url_for = jwks_url_for
-    monkeypatch.setitem(sys.modules, "workbench.core.profiles", fake)
-    now = int(time.time())
-    token = jwt_keys.sign_rs256({"sub": "c", "iss": "https://other.example", "exp": now + 60})
+    session = Session(get_profile("demo-iotspot"))
+    token = session.login().access_token
     assert main(["token", "inspect", token, "--profile", "demo-iotspot", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert calls == [("demo-iotspot", None)]
     assert data["signature"]["status"] == "valid"
-    assert any(w["code"] == "issuer-mismatch" for w in data["warnings"])
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert main(["token", "inspect", tampered, "--profile", "demo-iotspot", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["signature"]["status"] == "invalid"
+
+
+def test_main_profile_never_trusts_a_foreign_issuer(capsys, demo_env):
+    from workbench.emulator import jwt_keys
+
+    now = int(time.time())
+    token = jwt_keys.sign_rs256({"sub": "c", "iss": "https://evil.example/pool", "exp": now + 60})
+    assert main(["token", "inspect", token, "--profile", "demo-iotspot", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["signature"]["status"] == "not-checked"
+    assert "not one of the profile's origins" in captured.err
 
 
 def test_main_no_action(capsys):

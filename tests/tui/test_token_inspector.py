@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Input, Static
 
 from workbench.core.auth.base import TokenSet
 from workbench.core.errors import LoginRequired, TokenError
+from workbench.core.jwks import jwks_location
 from workbench.core.profiles import Origin, get_profile
 from workbench.core.session import Session
 from workbench.core.tokens import inspect_token
@@ -37,7 +38,6 @@ from workbench.tui.widgets.token_inspector import (
     claim_rows,
     countdown,
     expiry_countdown,
-    jwks_location,
     mask_token,
 )
 
@@ -172,16 +172,16 @@ def test_jwks_location_order_and_refusals() -> None:
     own = {Origin.of("https://login.example")}
     foreign = inspect_token(hs256({"iss": "https://evil.example/x"}, jku="https://evil.example/k"))
     mine = inspect_token(hs256({"iss": "https://login.example/pool/"}))
-    assert jwks_location(_Profile(jwks_url="https://keys.example/jwks"), own, foreign) == \
+    assert jwks_location(_Profile(jwks_url="https://keys.example/jwks"), own, foreign.claims) == \
         ("jwks", "https://keys.example/jwks", None)
-    assert jwks_location(_Profile(issuer="https://login.example"), own, foreign) == \
+    assert jwks_location(_Profile(issuer="https://login.example"), own, foreign.claims) == \
         ("discovery", "https://login.example", "https://login.example")
-    assert jwks_location(_Profile(), own, mine) == \
+    assert jwks_location(_Profile(), own, mine.claims) == \
         ("jwks", "https://login.example/pool/.well-known/jwks.json", "https://login.example/pool/")
     with pytest.raises(TokenError, match="not one of the profile's origins"):
-        jwks_location(_Profile(), own, foreign)  # never the token's own jku / iss elsewhere
+        jwks_location(_Profile(), own, foreign.claims)  # never the token's own jku / iss elsewhere
     with pytest.raises(TokenError, match="no trusted place"):
-        jwks_location(_Profile(), own, inspect_token(hs256({"sub": "x"})))
+        jwks_location(_Profile(), own, inspect_token(hs256({"sub": "x"})).claims)
 
 
 # --- a session token -------------------------------------------------------------------------

@@ -4,22 +4,19 @@ The token comes from the argument, or from stdin when the argument is ``-`` or m
 Exit codes: 0 the token was decoded (even if expired or its signature is invalid: this is
 an inspection), 2 no token / malformed or unusable input / bad option.
 
-``--profile P`` verifies against the profile's JWKS. The URL comes from
-``workbench.core.profiles.jwks_url_for(name, extra_dir=None)`` when that function exists
-(it may return a URL, a mapping ``{"jwks_url", "issuer", "audience", "verify_tls"}``, or
-None), else from a ``jwks_url`` on the loaded profile (attribute, ``[auth]`` parameter or
-``[variables]`` entry). When none is found, the report says "signature not checked" and why.
+``--profile P`` verifies against the profile's JWKS, located by workbench.core.jwks: the
+profile's ``[auth] jwks_url``, OIDC discovery from its ``issuer``, or the token's ``iss``
+when that is one of the profile's origins (never the token's ``jku``/``x5u``). When none is
+found, the report says "signature not checked" and why.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import re
 import sys
-from collections.abc import Mapping
 from typing import Any, TextIO
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
@@ -90,64 +87,24 @@ def _secret_from_env(var: str) -> tuple[str | None, str | None]:
     return value, None
 
 
-def _profile_jwks_source(name: str, extra_dir: str | None) -> tuple[dict[str, Any] | None, str | None]:
-    """({"jwks_url", "issuer", "audience", "verify_tls"}, None) or (None, why not)."""
+def _profile_key(name: str, extra_dir: str | None,
+                 claims: dict[str, Any]) -> tuple[dict | None, str | None, str | None, str | None]:
+    """(jwks, issuer, audience, why-not) for --profile: the profile's JWKS, found by
+    workbench.core.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
+    one of the profile's origins; never the token's jku/x5u)."""
     from workbench.core.errors import WorkbenchError
-
-    try:
-        profiles = importlib.import_module("workbench.core.profiles")
-    except Exception:
-        return None, "profiles are not available in this build"
-    try:
-        hook = getattr(profiles, "jwks_url_for", None)
-        if callable(hook):
-            found = hook(name, extra_dir=extra_dir)
-        elif callable(getattr(profiles, "get_profile", None)):
-            found = _jwks_from_profile(profiles.get_profile(name, extra_dir))
-        else:
-            return None, "this build cannot look up a profile's JWKS yet"
-    except WorkbenchError as err:
-        return None, err.message
-    except Exception as exc:
-        return None, f"the profile could not be read ({type(exc).__name__}: {exc})"
-    if isinstance(found, str) and found:
-        return {"jwks_url": found}, None
-    if isinstance(found, Mapping) and isinstance(found.get("jwks_url"), str) and found["jwks_url"]:
-        return dict(found), None
-    return None, "the profile names no JWKS URL"
-
-
-def _jwks_from_profile(profile: Any) -> dict[str, Any] | None:
-    auth = getattr(profile, "auth", None)
-    params = getattr(auth, "params", None) or {}
-    variables = getattr(profile, "variables", None) or {}
-    url = getattr(profile, "jwks_url", None) or params.get("jwks_url") or variables.get("jwks_url")
-    if not isinstance(url, str) or not url:
-        return None
-    return {
-        "jwks_url": url,
-        "issuer": params.get("issuer") if isinstance(params.get("issuer"), str) else None,
-        "audience": params.get("audience") if isinstance(params.get("audience"), str) else None,
-        "verify_tls": getattr(profile, "verify_tls", True),
-    }
-
-
-def _profile_key(name: str, extra_dir: str | None) -> tuple[dict | None, str | None, str | None, str | None]:
-    """(jwks, issuer, audience, why-not) for --profile."""
-    from workbench.core.errors import WorkbenchError
+    from workbench.core.jwks import profile_jwks_url
+    from workbench.core.profiles import get_profile
     from workbench.core.tokens import fetch_jwks
 
-    source, why = _profile_jwks_source(name, extra_dir)
-    if source is None:
-        return None, None, None, why
-    url = source["jwks_url"]
-    issuer = source.get("issuer") if isinstance(source.get("issuer"), str) else None
-    audience = source.get("audience") if isinstance(source.get("audience"), str) else None
     try:
-        jwks = fetch_jwks(url, verify=bool(source.get("verify_tls", True)))
+        profile = get_profile(name, extra_dir)
+        url, issuer = profile_jwks_url(profile, claims)
+        audience = profile.auth.params.get("audience")
+        jwks = fetch_jwks(url, verify=profile.verify_tls)
     except WorkbenchError as err:
-        return None, issuer, audience, err.message
-    return jwks, issuer, audience, None
+        return None, None, None, err.message
+    return jwks, issuer, audience if isinstance(audience, str) else None, None
 
 
 def inspect(args: argparse.Namespace) -> int:
@@ -163,7 +120,8 @@ def inspect(args: argparse.Namespace) -> int:
             return _fail(problem)
     jwks = issuer = audience = no_key_reason = None
     if args.profile:
-        jwks, issuer, audience, no_key_reason = _profile_key(args.profile, args.profiles)
+        claims = inspect_token(token).claims
+        jwks, issuer, audience, no_key_reason = _profile_key(args.profile, getattr(args, "profiles", None), claims)
         if no_key_reason:
             no_key_reason = f"profile '{args.profile}': {no_key_reason}"
     report = inspect_token(token, jwks=jwks, secret=secret, issuer=issuer, audience=audience,

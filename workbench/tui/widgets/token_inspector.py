@@ -21,7 +21,6 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from rich.table import Table
 from rich.text import Text
@@ -35,6 +34,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.auth.base import TokenSet
+from workbench.core.jwks import check_key_url, discover_jwks_uri, jwks_location
 from workbench.core.tokens import (
     TokenReport,
     escape_control,
@@ -277,85 +277,6 @@ class _Outcome:
     url: str | None = None
     issuer: str | None = None
     audience: str | None = None
-
-
-# --------------------------------------------------------------------------- JWKS location
-
-
-def jwks_location(profile: Any, origins: Any, report: TokenReport) -> tuple[str, str, str | None]:
-    """Where this profile's signing keys are, as (how, where, expected issuer).
-
-    ``how`` is "jwks" (``where`` is the JWKS URL) or "discovery" (``where`` is the issuer
-    whose OpenID configuration names ``jwks_uri``). Order: the profile's ``jwks_url``
-    parameter; OIDC discovery from its ``issuer`` parameter; the token's ``iss`` +
-    ``/.well-known/jwks.json`` only when that origin is one of the session's. The token's
-    ``jku`` / ``x5u`` are never used. Raises ``TokenError`` with the reason in words.
-    """
-    from workbench.core.errors import TokenError
-    from workbench.core.profiles import Origin
-
-    params = getattr(getattr(profile, "auth", None), "params", None) or {}
-    issuer = params.get("issuer") if isinstance(params.get("issuer"), str) and params.get("issuer") else None
-    url = params.get("jwks_url")
-    if isinstance(url, str) and url:
-        return "jwks", url, issuer
-    if issuer:
-        return "discovery", issuer, issuer
-    iss = report.claims.get("iss")
-    if isinstance(iss, str) and iss.startswith(("https://", "http://")):
-        if Origin.of(iss) in set(origins or ()):
-            return "jwks", iss.rstrip("/") + "/.well-known/jwks.json", iss
-        raise TokenError(
-            f"the token's issuer {escape_control(iss)} is not one of the profile's origins, so "
-            "its keys are not fetched; add jwks_url (or issuer) to the profile's [auth] to verify")
-    raise TokenError("the profile names no JWKS (no jwks_url or issuer in [auth]) and the token "
-                     "has no usable iss: there is no trusted place to get its keys from")
-
-
-def _check_key_url(url: str) -> None:
-    from workbench.core.errors import TokenError
-    from workbench.core.profiles import is_loopback_host
-
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
-        return
-    raise TokenError(f"refusing to fetch keys from {escape_control(url)}: keys fetched over plain "
-                     "http (or another scheme) prove nothing; only https, or http to this machine")
-
-
-def discover_jwks_uri(profile: Any, issuer: str) -> str:
-    """``jwks_uri`` from ``{issuer}/.well-known/openid-configuration`` (issuer must match exactly)."""
-    from workbench.core.errors import ResponseError, TransportError
-    from workbench.core.http import make_client
-
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    _check_key_url(url)
-    try:
-        with make_client(profile, timeout=5.0) as client:
-            response = client.get(url, headers={"Accept": "application/json"})
-    except Exception as exc:
-        raise TransportError(f"cannot fetch the OpenID configuration from {url}: "
-                             f"{escape_control(str(exc)) or type(exc).__name__}",
-                             hint="check the issuer and the network") from None
-    if response.status_code != 200:
-        raise ResponseError(f"the OpenID configuration at {url} answered HTTP {response.status_code}",
-                            status=response.status_code)
-    try:
-        doc = response.json()
-    except ValueError:
-        raise ResponseError(f"the OpenID configuration at {url} is not JSON",
-                            status=response.status_code) from None
-    if not isinstance(doc, dict):
-        raise ResponseError(f"the OpenID configuration at {url} is not a JSON object")
-    if doc.get("issuer") != issuer:
-        raise ResponseError(f"the provider calls itself '{escape_control(str(doc.get('issuer')))}', "
-                            f"not '{issuer}': its keys are not trusted")
-    jwks_uri = doc.get("jwks_uri")
-    if not isinstance(jwks_uri, str) or not jwks_uri:
-        raise ResponseError(f"the OpenID configuration at {url} names no jwks_uri")
-    return jwks_uri
 
 
 # --------------------------------------------------------------------------- widgets
@@ -872,9 +793,9 @@ class TokenInspector(Vertical):
         if origins is None and profile is not None:
             origins = profile.origins()
         try:
-            how, where, issuer = jwks_location(profile, origins, report)
+            how, where, issuer = jwks_location(profile, origins, report.claims)
             url = discover_jwks_uri(profile, where) if how == "discovery" else where
-            _check_key_url(url)
+            check_key_url(url)
             jwks = fetch_jwks(url, verify=tls_verify(profile))  # type: ignore[arg-type]
         except WorkbenchError as err:
             return _Outcome(seq, False, escape_control(err.describe()), token=token)
