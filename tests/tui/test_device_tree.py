@@ -179,7 +179,7 @@ async def test_roots_then_lazy_children_streamed_and_windowed() -> None:
         nxt = find(panel, "▼ show 501")
         panel.tree.move_cursor(nxt)
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: "Sensor-000500" in panel.tree.cursor_node.label.plain)
         shown = labels(panel)
         devices = [s for s in shown if "Sensor-" in s]
         assert devices[0].endswith("Sensor-000500  MQTT") and len(devices) == 500
@@ -200,8 +200,12 @@ async def test_loading_placeholder_progress_and_escape_stops() -> None:
         adapter.release.set()
         await until(pilot, lambda: "slow-1" in labels(panel))
         assert "2 devices loaded…" in status(panel)
-        await pilot.press("escape")
-        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.press("escape")  # from the filter box: back to the tree, still loading
+        await until(pilot, lambda: app.focused is panel.tree)
+        assert panel.listings["slow"].state == "loading"
+        await pilot.press("escape")  # from the tree: stop
+        await until(pilot, lambda: panel.listings["slow"].state == "stopped")
         cancel = adapter.cancels[-1]
         assert cancel.is_set()
         assert panel.listings["slow"].state == "stopped"
@@ -227,8 +231,7 @@ async def test_collapse_cancels_and_drops_late_results() -> None:
         await until(pilot, lambda: "slow-0" in labels(panel))
         first_cancel = adapter.cancels[-1]
         node.collapse()
-        await pilot.pause()
-        assert first_cancel.is_set()
+        await until(pilot, lambda: first_cancel.is_set())
         assert "slow" not in panel.listings  # dropped: the next expand fetches again
         adapter.release.set()
         await pilot.pause(0.2)
@@ -300,14 +303,14 @@ async def test_enter_posts_open_request_and_detail_shows_json() -> None:
     async with app.run_test(size=(110, 30)) as pilot:
         panel = app.panel
         await select(pilot, panel, "Fake account")
-        assert '"owner": "demo"' in detail(panel)
+        await until(pilot, lambda: '"owner": "demo"' in detail(panel))
         await expand(pilot, panel, "devices")
         await select(pilot, panel, "Sensor-000003")
         text = detail(panel)
         assert "GET https://fake.example/devices/3" in text
         assert '"name": "Sensor-000003"' in text and "online" in text and "MQTT" in text
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.opened)
         assert len(app.opened) == 1
         assert app.opened[0].spec.url == "https://fake.example/devices/3"
         assert app.opened[0].spec.method == "GET"
@@ -327,27 +330,24 @@ async def test_filter_narrows_keeps_ancestors_and_restores() -> None:
         await until(pilot, lambda: "temperature  output" in labels(panel))
         before = len(labels(panel))
         await pilot.press("slash")
-        assert isinstance(app.focused, Input)
+        await until(pilot, lambda: isinstance(app.focused, Input))
         await pilot.press(*"sensor-00099")  # case-insensitive; typing 'r' and 's' must not trigger bindings
-        await pilot.pause()
-        shown = labels(panel)
-        assert shown == ["devices  (1,000)"] + [f"{'○●'[i % 2]} Sensor-{i:06d}  MQTT" for i in range(990, 1000)]
+        expected = ["devices  (1,000)"] + [f"{'○●'[i % 2]} Sensor-{i:06d}  MQTT" for i in range(990, 1000)]
+        await until(pilot, lambda: labels(panel) == expected)
         assert adapter.calls.count("devs") == 1
         # a match deep down keeps its ancestors (and only them)
         panel.query_one("#device-filter", Input).value = "TEMPERATURE"
-        await pilot.pause()
-        assert labels(panel) == ["devices  (1,000)", "○ Sensor-000042  MQTT  (1)", "temperature  output"]
+        await until(pilot, lambda: labels(panel) == [
+            "devices  (1,000)", "○ Sensor-000042  MQTT  (1)", "temperature  output"])
         # no match
         panel.query_one("#device-filter", Input).value = "zzz"
-        await pilot.pause()
-        assert labels(panel) == ["(no matches)"]
+        await until(pilot, lambda: labels(panel) == ["(no matches)"])
         # cleared: the tree as it was (expanded nodes stay expanded)
         await pilot.press("escape")  # leaves the filter box
-        assert app.focused is panel.tree
+        await until(pilot, lambda: app.focused is panel.tree)
         await pilot.press("escape")  # clears the filter
-        await pilot.pause()
-        assert panel.query_one("#device-filter", Input).value == ""
-        assert len(labels(panel)) == before
+        await until(pilot, lambda: panel.query_one("#device-filter", Input).value == "")
+        await until(pilot, lambda: len(labels(panel)) == before)
 
 
 async def test_keys_typed_in_a_burst_after_slash_reach_the_filter() -> None:
@@ -515,8 +515,7 @@ async def test_cancel_a_slow_listing_over_http(fresh_emulator, monkeypatch) -> N
         await expand(pilot, panel, "devices")
         await until(pilot, lambda: "loading…" in labels(panel))
         await pilot.press("escape")
-        await pilot.pause()
-        assert panel.listings["thinger:devices"].state == "stopped"
+        await until(pilot, lambda: panel.listings["thinger:devices"].state == "stopped")
         await pilot.pause(2.0)  # the answer arrives after the stop: dropped
         assert len(panel.listings["thinger:devices"].children) == 0
         assert "(stopped before anything arrived: r reloads)" in labels(panel)

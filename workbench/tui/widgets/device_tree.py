@@ -915,14 +915,14 @@ class DeviceTreePanel(Vertical):
         self._set_tail(self.tree.root, listing)
 
     def action_cancel(self) -> None:
-        """Escape: stop what is loading; else leave the filter; else clear it; else let the screen have it."""
-        loading = [lst for lst in self.listings.values() if lst.state == "loading"]
-        if loading:
-            self.stop_loading()
-            return
+        """Escape: leave the filter box; else stop what is loading; else clear the filter;
+        else let the screen have it (back)."""
         filt = self.query_one("#device-filter", Input)
         if filt.has_focus:
             self.tree.focus()
+            return
+        if any(lst.state == "loading" for lst in self.listings.values()):
+            self.stop_loading()
             return
         if filt.value:
             filt.value = ""
