@@ -535,6 +535,22 @@ async def test_iotspot_tree_over_http(demo_env) -> None:
         assert "/iotspot/api/v1/workspaces/ws-01" in detail(panel)
 
 
+@pytest.mark.parametrize("name", ["demo-iotconnect", "demo-ioto", "demo-ioto-cloudapi", "demo-plgd-m2m"])
+async def test_other_demo_profiles_open_and_expand(demo_env, name: str) -> None:
+    """The panel is platform-neutral: every adapter's tree opens and its first listing expands."""
+    app = Host(real_panel(name))
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.panel
+        await until(pilot, lambda: panel.listings.get(ROOT) and panel.listings[ROOT].state == "done")
+        first = next(n for n in panel.tree.root.children
+                     if isinstance(n.data, DeviceNode) and n.data.expandable)
+        first.expand()
+        await until(pilot, lambda: first.data.id in panel.listings and
+                    panel.listings[first.data.id].state == "done")
+        assert panel.listings[first.data.id].children
+        assert not any(s.startswith("✗") for s in labels(panel)), labels(panel)
+
+
 def test_placeholder_is_plain_data() -> None:
     assert Placeholder("next", "k") == Placeholder("next", "k")
 
