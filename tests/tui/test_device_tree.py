@@ -287,15 +287,49 @@ async def test_adapter_exception_and_error_nodes_never_kill_the_tree() -> None:
         await until(pilot, lambda: panel.listings["devs"].state == "done")
 
 
-async def test_roots_failure_is_an_error_node() -> None:
+async def test_roots_failure_is_an_error_node_and_enter_reloads() -> None:
     class Down(FakeAdapter):
         def roots(self) -> list[DeviceNode]:
-            raise httpx.ConnectError("connection refused")
+            self.calls.append("roots")
+            if self.calls.count("roots") == 1:
+                raise httpx.ConnectError("connection refused")
+            return super().roots()
 
-    app = Host(fake_panel(Down()))
+    adapter = Down()
+    app = Host(fake_panel(adapter))
     async with app.run_test(size=(100, 30)) as pilot:
         node = await until(pilot, lambda: find(app.panel, "could not load the top of the tree"))
         assert "ConnectError: connection refused" in node.label.plain
+        await select(pilot, app.panel, "could not load")
+        await pilot.press("enter")
+        await until(pilot, lambda: labels(app.panel)[:2] == ["Fake account", "devices"])
+
+
+async def test_exception_halfway_keeps_what_arrived_and_enter_reloads_the_listing() -> None:
+    class Halfway(FakeAdapter):
+        def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+            if node.id != "devs":
+                yield from super().children(node, cancel)
+                return
+            self.calls.append("devs")
+            yield [device(0), device(1)]
+            if self.calls.count("devs") == 1:
+                raise ValueError("page 2 was not JSON")
+            yield [device(2)]
+
+    adapter = Halfway()
+    app = Host(fake_panel(adapter))
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.panel
+        await expand(pilot, panel, "devices")
+        err = await until(pilot, lambda: find(panel, "page 2 was not JSON"))
+        assert err.label.plain.startswith("✗ could not load devices: ValueError: page 2 was not JSON")
+        assert [s for s in labels(panel) if "Sensor" in s] == ["○ Sensor-000000  MQTT", "● Sensor-000001  MQTT"]
+        await select(pilot, panel, "page 2 was not JSON")
+        await pilot.press("enter")
+        await until(pilot, lambda: [s for s in labels(panel) if "Sensor" in s or "✗" in s] == [
+            "○ Sensor-000000  MQTT", "● Sensor-000001  MQTT", "○ Sensor-000002  MQTT"])
+        assert adapter.calls.count("devs") == 2
 
 
 async def test_enter_posts_open_request_and_detail_shows_json() -> None:
