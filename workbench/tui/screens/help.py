@@ -20,7 +20,7 @@ HELP = """\
   Enter     open (log in)          Ctrl+N   new profile from a template
 
 [b]Main screen[/b]
-  1 / 2 / 3  device tree / token inspector / request composer
+  1 / 2 / 3 / 4  device tree / token inspector / request composer / collections
   F2        back to the profiles   Escape   leave a text field
   t         auth timeline of this session
   /         filter the device tree
@@ -28,6 +28,13 @@ HELP = """\
   Ctrl+S    send the request       Escape   cancel a running request
   Ctrl+R    refresh the token now  f        search in the response body
   w         wrap the body          s        save the body to a file
+  Ctrl+B    save the request into a collection
+
+[b]Collections[/b] (tab 4)
+  Enter     open the request in the composer
+  r         replay the request     R        replay the whole collection
+  d         delete the request (asks first)
+  o         open a collection file F5 / l   reload the files
 
 Bindings have ids and can be remapped in a keymap. Works without a mouse, over SSH, at 80x24.
 """

@@ -1,4 +1,4 @@
-"""The main screen of a logged-in profile: device tree, token inspector, request composer.
+"""The main screen of a logged-in profile: device tree, token inspector, request composer, collections.
 
 Panes other than the first are mounted lazily (textual.lazy.Lazy) to keep the first frame cheap.
 """
@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from workbench.core.profiles import Profile
 from workbench.tui.widgets.auth_timeline import AuthTimeline
+from workbench.tui.widgets.collection_browser import CollectionBrowser
 from workbench.tui.widgets.device_tree import DeviceTreePanel
 from workbench.tui.widgets.request_composer import RequestComposer
 from workbench.tui.widgets.token_inspector import TokenInspector
@@ -40,6 +41,7 @@ class MainScreen(Screen):
         Binding("1", "tab('devices')", "Devices", id="main.devices"),
         Binding("2", "tab('token')", "Token", id="main.token"),
         Binding("3", "tab('request')", "Request", id="main.request"),
+        Binding("4", "tab('collections')", "Collections", id="main.collections"),
         Binding("t", "timeline", "Auth timeline", id="main.timeline"),
         Binding("ctrl+r", "refresh_token", "Refresh token", id="main.refresh"),
         Binding("f2", "back", "Profiles", id="main.back"),
@@ -60,6 +62,8 @@ class MainScreen(Screen):
                 yield Lazy(TokenInspector(self.session, id="token-inspector"))
             with TabPane("Request", id="request"):
                 yield Lazy(RequestComposer(self.profile, self.session, id="composer"))
+            with TabPane("Collections", id="collections"):
+                yield Lazy(CollectionBrowser(self.profile, self.session, id="collection-browser"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -93,3 +97,15 @@ class MainScreen(Screen):
         self.action_tab("request")
         spec = event.spec
         self.call_after_refresh(lambda: self.query_one(RequestComposer).load(spec))
+
+    @on(CollectionBrowser.OpenRequest)
+    def open_collection_request(self, event: CollectionBrowser.OpenRequest) -> None:
+        self.action_tab("request")
+        spec, variables = event.spec, event.variables
+
+        def load() -> None:
+            composer = self.query_one(RequestComposer)
+            composer.variables = dict(variables)
+            composer.load(spec)
+
+        self.call_after_refresh(load)
