@@ -23,7 +23,7 @@ BODY_KINDS = ("none", "json", "text", "form")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
-@dataclass
+@dataclass(slots=True)  # many thousands live in a device tree
 class RequestSpec:
     method: str = "GET"
     url: str = ""

@@ -25,7 +25,7 @@ KINDS = ("account", "entity", "group", "device", "resource", "stats", "token", "
          "error", "more")
 
 
-@dataclass
+@dataclass(slots=True)  # many thousands live in a device tree
 class DeviceNode:
     id: str  # unique in the tree, e.g. "thinger:device:nodemcu"
     kind: str
