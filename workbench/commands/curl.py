@@ -20,6 +20,7 @@ Exit codes: 0 ok, 2 usage or file error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import shlex
 import sys
@@ -306,7 +307,7 @@ def _signed(profile: Any, spec: Any, session: Any, placeholders: dict[str, str],
             continue
         headers = [(k, v) for k, v in headers if k.lower() != key.lower()]
         headers.append((key, mark(value)))
-    out = spec.__class__(**{**spec.__dict__, "headers": headers})
+    out = dataclasses.replace(spec, headers=headers)
     if str(request.url) != before_url:
         url = request.url
         out.url = mark(str(url.copy_with(query=None)))
