@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import Footer, Static, TabbedContent
+from textual.widgets import Footer, Input, Label, Static, TabbedContent
 from textual.widgets.tree import TreeNode
 
 from workbench.core import paths
@@ -323,6 +323,79 @@ status = 200
         await pilot.press("r")
         await replay_done(pilot, browser, 1)
         assert rows(browser)[0][:4] == ["✓", "1", "workspaces", "200"], detail(browser)
+
+
+async def test_a_prompt_variable_is_asked_in_a_dialog_once(thinger) -> None:
+    write("prompted.toml", """version = 1
+
+[collection]
+name = "prompted"
+
+[variables]
+word = { prompt = "Word to send" }
+
+[[requests]]
+name = "send the word"
+method = "POST"
+url = "{{urls.api}}/v2/users/demo/devices/nodemcu/command"
+body = { json = '{"in": "{{word}}"}' }
+
+[requests.expect]
+status = 200
+
+[[requests]]
+name = "read it back"
+method = "GET"
+url = "{{urls.api}}/v2/users/demo/devices/nodemcu/command"
+
+[requests.expect]
+json = { "$.in" = "open sesame" }
+""")
+    before = (coll_dir() / "prompted.toml").read_bytes()
+    app = Host(*thinger)
+    async with app.run_test(size=(100, 32)) as pilot:
+        browser = app.browser
+        await pilot.pause()
+        await select(pilot, browser, browser.sidebar.root.children[0])
+        await pilot.press("R")
+        screen = await until(pilot, lambda: isinstance(app.screen, AskScreen) and app.screen)
+        assert "Word to send" in str(screen.query_one(Label).content)
+        field = screen.query_one("#ask-input", Input)
+        assert field.password
+        field.value = "open sesame"
+        await pilot.press("enter")
+        await replay_done(pilot, browser, 2)
+        assert [r[:4] for r in rows(browser)] == [["✓", "1", "send the word", "200"], ["✓", "2", "read it back", "200"]]
+        # asked once: the next replay uses the same value
+        await pilot.press("R")
+        await replay_done(pilot, browser, 2)
+        assert not isinstance(app.screen, AskScreen)
+        assert all(r[0] == "✓" for r in rows(browser))
+    assert (coll_dir() / "prompted.toml").read_bytes() == before  # the answer is never written
+
+
+async def test_a_cancelled_prompt_fails_that_request(thinger) -> None:
+    write("prompted.toml", """version = 1
+
+[variables]
+word = { prompt = "Word to send" }
+
+[[requests]]
+name = "send the word"
+method = "GET"
+url = "{{urls.api}}/v2/users/demo/devices/nodemcu/{{word}}"
+""")
+    app = Host(*thinger)
+    async with app.run_test(size=(100, 32)) as pilot:
+        browser = app.browser
+        await pilot.pause()
+        await select(pilot, browser, request_node(browser, "send the word"))
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("escape")
+        await replay_done(pilot, browser, 1)
+        assert rows(browser)[0][:4] == ["✗", "1", "send the word", "—"]
+        assert "no value for the secret 'word'" in detail(browser)
 
 
 # --- broken files ------------------------------------------------------------------------

@@ -606,10 +606,12 @@ class CollectionBrowser(Horizontal):
         self._generation += 1
         self.start_run(title, len(indices))
         captures = {} if names is None else dict(self.captures.get(entry.path, {}))
-        self._replay(coll, indices, captures, entry.path, self._generation, self._session_for())
+        session_for, restored = self._session_for()
+        self._replay(coll, indices, captures, entry.path, self._generation, session_for, restored)
 
-    def _session_for(self) -> Callable[[str], Any]:
-        """Built on the UI thread, called from the worker: profile name -> Session."""
+    def _session_for(self) -> tuple[Callable[[str], Any], list[Any]]:
+        """Built on the UI thread, called from the worker: profile name -> Session. The list
+        gets the sessions it restored (the worker closes them when the replay ends)."""
         from workbench.core.errors import LoginRequired
 
         own = {self.profile.name: self.session}
@@ -617,6 +619,7 @@ class CollectionBrowser(Horizontal):
         others = dict(getattr(app, "sessions", None) or {})
         discovery = getattr(app, "discovery", None)
         failed: dict[str, WorkbenchError] = {}
+        restored: list[Any] = []
 
         def session_for(name: str) -> Any:
             if name in own:
@@ -639,9 +642,10 @@ class CollectionBrowser(Horizontal):
                 failed[name] = err
                 raise
             own[name] = session
+            restored.append(session)
             return session
 
-        return session_for
+        return session_for, restored
 
     def _prompter(self, label: str, secret: bool) -> str:
         """Ask for a secret in a dialog (called from the worker thread; blocks it, not the UI)."""
@@ -674,7 +678,7 @@ class CollectionBrowser(Horizontal):
 
     @work(thread=True, exclusive=True, group="collection-replay", exit_on_error=False)
     def _replay(self, coll: Collection, indices: list[int], captures: dict[str, str], path: Path,
-                generation: int, session_for: Callable[[str], Any]) -> None:
+                generation: int, session_for: Callable[[str], Any], restored: list[Any]) -> None:
         from workbench.core.runner import RequestResult, Runner
         from workbench.core.secrets import SecretResolver, escape_control
 
@@ -682,7 +686,7 @@ class CollectionBrowser(Horizontal):
         app = self._host_app
         if app is None:
             return
-        resolver = SecretResolver(prompter=self._prompter, values=dict(self._secret_values))
+        resolver = SecretResolver(prompter=self._prompter)
         runner = Runner(coll, session_for=session_for, default_profile=coll.profile or self.profile.name,
                         resolver=resolver)
         base_vars: dict[str | None, dict[str, str]] = {}
@@ -707,6 +711,8 @@ class CollectionBrowser(Horizontal):
                     return
         finally:
             runner.close()
+            for session in restored:
+                session.close()
         _call(app, self._finish, generation, path, captures, time.perf_counter() - start)
 
     def _add_if_current(self, generation: int, result: RequestResult) -> None:
