@@ -149,7 +149,7 @@ class LoginScreen(Screen):
 
         resolver = SecretResolver(values=values)
         session = Session(self.profile, resolver=resolver)
-        session.on_exchange(lambda ex: self.app.call_from_thread(self._exchange, ex))
+        session.on_exchange(lambda ex: self._exchange_threadsafe(ex, cancel))
         try:
             session.login(open_browser=self._open_browser, show_url=self._show_url_threadsafe, cancelled=cancel)
         except WorkbenchError as err:
@@ -179,6 +179,13 @@ class LoginScreen(Screen):
             Text.assemble(("Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n", "bold"),
                           (url, "cyan underline"))
         )
+
+    def _exchange_threadsafe(self, ex: Exchange, cancel: threading.Event) -> None:
+        # The session outlives this screen: its later refreshes (from a worker thread that
+        # cannot reach the app through this detached screen, or from the UI thread itself)
+        # belong to the main screen, not to this login.
+        if self._cancel is cancel:
+            self.app.call_from_thread(self._exchange, ex)
 
     def _exchange(self, ex: Exchange) -> None:
         self.query_one(AuthTimeline).add(ex)
