@@ -175,10 +175,12 @@ class LoginScreen(Screen):
         self.app.call_from_thread(self._show_url, url)
 
     def _show_url(self, url: str) -> None:
-        self.query_one("#login-url", Static).update(
+        shown = self.query_one("#login-url", Static)
+        shown.update(
             Text.assemble(("Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n", "bold"),
                           (url, "cyan underline"))
         )
+        self.call_after_refresh(shown.scroll_visible, animate=False)  # below the fields: bring it into view
 
     def _exchange_threadsafe(self, ex: Exchange, cancel: threading.Event) -> None:
         # The session outlives this screen: its later refreshes (from a worker thread that
@@ -200,7 +202,9 @@ class LoginScreen(Screen):
         trace = getattr(session, "trace", None)
         failure = getattr(trace, "failure", None) if trace is not None else None
         text = failure_text(failure) if failure is not None else Text(err.describe(), style="red")
-        self.query_one("#login-result", Static).update(text)
+        result = self.query_one("#login-result", Static)
+        result.update(text)
+        self.call_after_refresh(result.scroll_visible, animate=False)  # below the fields: bring it into view
 
     def _succeeded(self, session: Any, keyring_failed: bool) -> None:
         self._done()
