@@ -78,6 +78,11 @@ class ProfilePicker(Screen):
             lines.append(f"[b red]broken profile[/] {Text(err.describe()).markup}")
         notes.update("\n".join(lines))
 
+    def on_screen_resume(self) -> None:
+        """Back from a login or main screen (F2): the states may have changed."""
+        if self.states:
+            self.load_states()
+
     @work(thread=True, exclusive=True, group="picker-states")
     def load_states(self) -> None:
         from workbench.tui.state import profile_state
