@@ -206,6 +206,7 @@ class World:
         self.devices: LazyList[dict[str, Any]] = LazyList(self.count, self.list_item, lambda d: d["guid"])
         self._queries: OrderedDict[Query, Sequence[int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._by_entity: dict[int, array] | None = None  # entity -> its devices, built on first use
 
     # ---- entities
 
@@ -447,6 +448,11 @@ class World:
         if q.parent is not None:
             k = self.child_count(q.parent) if q.parent >= 0 else 0
             candidates: Sequence[int] = range(q.parent + 1, q.parent + 1 + k)
+        elif q.entities is not None:
+            # One pass over the fleet builds an entity index; each entity filter then only
+            # looks at its own devices (a tree of entities over 100,000 devices stays fast).
+            index = self._devices_by_entity()
+            candidates = sorted(i for e in q.entities for i in index.get(e, ()))
         else:
             candidates = range(self.count)
         filtering = q != Query(parent=q.parent, sort=q.sort, desc=q.desc)
@@ -460,6 +466,15 @@ class World:
             while len(self._queries) > 12:
                 self._queries.popitem(last=False)
         return result
+
+    def _devices_by_entity(self) -> dict[int, array]:
+        with self._lock:
+            if self._by_entity is None:
+                groups: dict[int, list[int]] = {}
+                for i in range(self.count):
+                    groups.setdefault(self.traits(i).entity, []).append(i)
+                self._by_entity = {e: array("l", v) for e, v in groups.items()}
+            return self._by_entity
 
     def lookup(self, *, children: bool, entities: frozenset[int] | None, template: str) -> list[dict[str, Any]]:
         out = []

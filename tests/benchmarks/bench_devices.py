@@ -1,0 +1,106 @@
+"""List 100,000 devices per platform from the emulator through the adapters.
+
+Run on demand:  python tests/benchmarks/bench_devices.py [N]
+The emulator runs in its own process (`workbench demo --serve --devices N`); each
+platform's listing runs in a fresh child process so its peak memory is its own.
+Reports wall time to the first batch and to the end, batches, devices and peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+# profile -> how to reach the device listing node from the roots
+PLATFORMS = {
+    "demo-thinger": "devices",
+    "demo-iotspot": None,  # desks live under workspaces/locations: walk to depth 3
+    "demo-iotconnect": None,  # entities -> devices (child devices stay under their gateways)
+    "demo-ioto-cloudapi": None,
+    "demo-plgd-m2m": "devices (HTTP gateway)",
+}
+
+CHILD = r"""
+import json, resource, sys, threading, time
+from workbench.core.platforms.base import adapter_for
+from workbench.core.profiles import get_profile
+from workbench.core.session import Session
+
+name, group = sys.argv[1], sys.argv[2] or None
+session = Session(get_profile(name))
+session.login()
+start = time.perf_counter()
+first = None
+devices = batches = 0
+with session.client() as client:
+    adapter = adapter_for(session.profile, client, page_size=1000)
+    if group:
+        root = next(n for n in adapter.roots() if n.label.startswith(group))
+        for batch in adapter.children(root, threading.Event()):
+            batches += 1
+            first = first or time.perf_counter() - start
+            devices += sum(1 for n in batch if n.kind == "device")
+    else:
+        # expand everything but devices (their resources are not part of "listing devices")
+        stack = list(adapter.roots())
+        while stack:
+            node = stack.pop()
+            if node.kind == "device":
+                continue
+            if node.expandable:
+                for batch in adapter.children(node, threading.Event()):
+                    batches += 1
+                    for child in batch:
+                        if child.kind == "device":
+                            devices += 1
+                            first = first or time.perf_counter() - start
+                        else:
+                            stack.append(child)
+elapsed = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"first": first, "elapsed": elapsed, "devices": devices, "batches": batches, "rss": rss}))
+"""
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tempfile.mkdtemp()
+    env = {**os.environ, "WORKBENCH_CONFIG_DIR": tmp + "/c", "WORKBENCH_DATA_DIR": tmp + "/d",
+           "WORKBENCH_KEYRING": "0", "WORKBENCH_DEMO_URL": f"http://127.0.0.1:{port}"}
+    server = subprocess.Popen([sys.executable, "-m", "workbench", "demo", "--serve", "--port", str(port),
+                               "--devices", str(n)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/_emulator/health")
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        print(f"{n:,} devices per platform (emulator in its own process; page size 1000)")
+        print(f"{'profile':<20} {'first batch':>12} {'all':>8} {'devices':>9} {'peak RSS':>10}")
+        for profile, group in PLATFORMS.items():
+            out = subprocess.run([sys.executable, "-c", CHILD, profile, group or ""], env=env,
+                                 capture_output=True, text=True)
+            if out.returncode:
+                print(f"{profile:<20} failed: {out.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{profile:<20} {r['first'] * 1000:9.0f} ms {r['elapsed']:7.1f}s {r['devices']:>9,} "
+                  f"{r['rss']:7.0f} MiB")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
