@@ -180,7 +180,13 @@ class LoginScreen(Screen):
             Text.assemble(("Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n", "bold"),
                           (url, "cyan underline"))
         )
-        self.call_after_refresh(shown.scroll_visible, animate=False)  # below the fields: bring it into view
+        self._show_last()
+
+    def _show_last(self) -> None:
+        """The URL and the outcome are the form's last lines, below the fields: bring them into view.
+        Anchored, the form stays at its end while they are laid out (a scroll made before their
+        new height is known would stop short); moving the focus or scrolling releases it."""
+        self.query_one("#login-form", VerticalScroll).anchor()
 
     def _exchange_threadsafe(self, ex: Exchange, cancel: threading.Event) -> None:
         # The session outlives this screen: its later refreshes (from a worker thread that
@@ -204,7 +210,7 @@ class LoginScreen(Screen):
         text = failure_text(failure) if failure is not None else Text(err.describe(), style="red")
         result = self.query_one("#login-result", Static)
         result.update(text)
-        self.call_after_refresh(result.scroll_visible, animate=False)  # below the fields: bring it into view
+        self._show_last()
 
     def _succeeded(self, session: Any, keyring_failed: bool) -> None:
         self._done()
