@@ -12,7 +12,7 @@ import io
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -55,6 +55,15 @@ async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0, wh
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or cond}")
         await pilot.pause(0.02)
+
+
+W = TypeVar("W")
+
+
+def mounted(node: Any, cls: type[W]) -> W | None:
+    """The first `cls` under `node` once it is mounted (lazy panes mount after their screen), else None."""
+    found = node.query(cls)
+    return found.first() if found else None
 
 
 def screen_text(app: WorkbenchApp) -> str:
@@ -164,7 +173,7 @@ async def test_log_in_with_each_demo_profile(demo_env, name: str, typed: str) ->
         assert main.query_one(TabbedContent).active == "devices"
         # the token tab shows this session's access token (masked)
         await pilot.press("2")
-        inspector = await until(pilot, lambda: main.query(TokenInspector).first(None), what="the inspector")
+        inspector = await until(pilot, lambda: mounted(main, TokenInspector), what="the inspector")
         await until(pilot, lambda: inspector.token == main.session.tokens.access_token, what="the token")
         text = screen_text(app)
         assert "Token" in text and main.session.tokens.access_token not in text
@@ -252,7 +261,7 @@ async def test_token_refresh_with_a_short_lifetime(make_emulator, monkeypatch: p
         main = await log_in(pilot, "demo-thinger", "thinger")
         session = main.session
         await pilot.press("2")
-        inspector = await until(pilot, lambda: main.query(TokenInspector).first(None))
+        inspector = await until(pilot, lambda: mounted(main, TokenInspector))
         await until(pilot, lambda: inspector.token == session.tokens.access_token)
         assert session.tokens.lifetime == pytest.approx(5, abs=1)
         first = session.tokens
@@ -275,7 +284,7 @@ async def test_token_refresh_with_a_short_lifetime(make_emulator, monkeypatch: p
         second, shown = session.tokens, times()
         await until(pilot, lambda: second.needs_refresh(), what="the early refresh window")
         await pilot.press("3")
-        composer = await until(pilot, lambda: main.query(RequestComposer).first(None))
+        composer = await until(pilot, lambda: mounted(main, RequestComposer))
         composer.query_one("#composer-url", Input).value = "{{urls.api}}/v1/users/demo/devices"
         composer.query_one("#composer-url", Input).focus()
         await pilot.press("ctrl+s")
@@ -325,7 +334,7 @@ async def test_cancel_a_slow_request(fresh_emulator, monkeypatch: pytest.MonkeyP
         httpx.post(f"{base}/_emulator/faults/thinger", json={"latency_ms": 5000}).raise_for_status()
         try:
             await pilot.press("3")
-            composer = await until(pilot, lambda: main.query(RequestComposer).first(None))
+            composer = await until(pilot, lambda: mounted(main, RequestComposer))
             url = composer.query_one("#composer-url", Input)
             await until(pilot, lambda: app.focused is url, what="the URL field's focus")
             url.value = "{{urls.api}}/v2/users/demo/devices/nodemcu/"
