@@ -22,12 +22,11 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import WorkbenchError
 from ..requests import RequestSpec
 from ..secrets import escape_control
 from .base import Adapter as BaseAdapter
 from .base import DeviceNode, error_node
-from .thinger import Problem, check_response
+from .problems import Problem, check_response, fetch_record
 
 if TYPE_CHECKING:
     import httpx
@@ -54,10 +53,7 @@ class Adapter(BaseAdapter):
     # -- fetching -------------------------------------------------------------------------
     def fetch_page(self, spec: RequestSpec, what: str) -> tuple[list[Any], int | None, str]:
         """(items, total, model label) of one page, or Problem."""
-        try:
-            record = self.get(spec)
-        except WorkbenchError as err:
-            raise Problem(f"could not load {what}: {err.message}", hint=err.hint) from None
+        record = fetch_record(self, spec, what)
         body = check_response(record, what=what, forbidden_hint=(
             f"the token lacks the scope {SCOPE} (ask for scope = \"{SCOPE}\" in the profile and log in again)"
             if SCOPE not in self.scope.split() else
@@ -96,28 +92,25 @@ class Adapter(BaseAdapter):
             page += 1
 
     # -- nodes ----------------------------------------------------------------------------
-    def _workspace(self, item: dict[str, Any], model: str) -> DeviceNode:
-        wid = str(item["id"])
-        name = item.get("name") or wid
-        count = item.get("locationCount")
+    def _container(self, item: dict[str, Any], model: str, what: str, count_key: str, children: str,
+                   uncounted: str | None) -> DeviceNode:
+        """An expandable workspace or location: badge "<count> <children>" (`uncounted` without a count)."""
+        ident = str(item["id"])
+        name = item.get("name") or ident
+        count = item.get(count_key)
         return DeviceNode(
-            id=f"iotspot:workspace:{wid}", kind="entity", label=escape_control(str(name)),
-            badge=f"{count} locations" if isinstance(count, int) else "model",
+            id=f"iotspot:{what}:{ident}", kind="entity", label=escape_control(str(name)),
+            badge=f"{count} {children}" if isinstance(count, int) else uncounted,
             detail={**item, "model": model},
-            request=RequestSpec("GET", f"{self.api}/workspaces/{quote(wid, safe='')}", name=f"workspace {wid}"),
-            expandable=True, ref={"type": "locations", "workspace": wid},
+            request=RequestSpec("GET", f"{self.api}/{what}s/{quote(ident, safe='')}", name=f"{what} {ident}"),
+            expandable=True, ref={"type": children, what: ident},
         )
 
+    def _workspace(self, item: dict[str, Any], model: str) -> DeviceNode:
+        return self._container(item, model, "workspace", "locationCount", "locations", "model")
+
     def _location(self, item: dict[str, Any], model: str) -> DeviceNode:
-        lid = str(item["id"])
-        name = item.get("name") or lid
-        count = item.get("deskCount")
-        return DeviceNode(
-            id=f"iotspot:location:{lid}", kind="entity", label=escape_control(str(name)),
-            badge=f"{count} desks" if isinstance(count, int) else None, detail={**item, "model": model},
-            request=RequestSpec("GET", f"{self.api}/locations/{quote(lid, safe='')}", name=f"location {lid}"),
-            expandable=True, ref={"type": "desks", "location": lid},
-        )
+        return self._container(item, model, "location", "deskCount", "desks", None)
 
     def _desk(self, item: dict[str, Any], model: str) -> DeviceNode:
         did = str(item["id"])

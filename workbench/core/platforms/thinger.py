@@ -34,6 +34,7 @@ from ..requests import RequestSpec
 from ..secrets import escape_control
 from .base import Adapter as BaseAdapter
 from .base import DeviceNode, error_node
+from .problems import Problem, check_response, fetch_record
 
 if TYPE_CHECKING:
     import httpx
@@ -45,18 +46,6 @@ WRITE_KINDS = {"input", "input-output"}
 OFFLINE_TEXT = "device offline: resources cannot be listed (Thinger answers 404 while a device is disconnected)"
 MASK_KEEP = 6
 BUCKET_ITEMS = "10"
-
-
-class Problem(Exception):
-    """A request that did not give usable data, in words (becomes an error node)."""
-
-    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
-                 server_message: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.status = status
-        self.server_message = server_message
 
 
 def mask_token(value: str) -> str:
@@ -71,87 +60,6 @@ def mask_secrets(doc: Any) -> Any:
     if isinstance(doc, list):
         return [mask_secrets(v) for v in doc]
     return doc
-
-
-def server_words(record: Any) -> str | None:
-    """The server's own message from a Thinger error body (``{"error":{"message"}}``) or a short text."""
-    try:
-        body = record.json()
-    except WorkbenchError:
-        body = None
-    message: Any = None
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict):
-            message = err.get("message")
-        elif isinstance(err, str):
-            message = body.get("error_description") or err
-        message = message or body.get("message")
-    if message is None:
-        text = record.text().strip()
-        if text and not looks_like_html(record):
-            message = text
-    if message is None:
-        return None
-    text = escape_control(str(message)).strip()
-    return text[:200] + "…" if len(text) > 200 else text
-
-
-def looks_like_html(record: Any) -> bool:
-    if "html" in record.content_type.lower():
-        return True
-    head = record.body[:200].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
-
-
-def html_title(record: Any) -> str | None:
-    import re
-
-    m = re.search(rb"<h1[^>]*>(.*?)</h1>", record.body[:4096], re.I | re.S) or \
-        re.search(rb"<title[^>]*>(.*?)</title>", record.body[:4096], re.I | re.S)
-    return escape_control(m.group(1).decode("utf-8", "replace").strip()) if m else None
-
-
-def check_response(record: Any, *, what: str, forbidden_hint: str) -> Any:
-    """The JSON of a successful answer, or Problem with words for every other outcome."""
-    status = record.status
-    words = server_words(record)
-    said = f": {words}" if words else ""
-    if status == 503 and looks_like_html(record):
-        title = html_title(record) or "service unavailable"
-        retry = record.header("retry-after")
-        hint = f"the server asks to retry in {retry} s" if retry and retry.isdigit() else "try again later"
-        raise Problem(f"the service is down for maintenance (503, '{title}') while loading {what}",
-                      hint=hint, status=status)
-    if status == 401:
-        raise Problem(f"not authorised (401) to load {what}{said}", status=status, server_message=words,
-                      hint="log in again: the token expired, was revoked, or is not valid here")
-    if status == 403:
-        raise Problem(f"forbidden (403) to load {what}{said}", status=status, server_message=words,
-                      hint=forbidden_hint)
-    if status == 404:
-        raise Problem(f"not found (404) while loading {what}{said}", status=status, server_message=words)
-    if status == 429:
-        retry = record.header("retry-after")
-        raise Problem(f"rate limited (429) while loading {what}{said}", status=status, server_message=words,
-                      hint=f"wait {retry} s and try again" if retry else "wait a little and try again")
-    if status >= 500:
-        raise Problem(f"server error ({status}) while loading {what}{said}", status=status, server_message=words,
-                      hint="the server failed; try again (retry this node)")
-    if status >= 300:
-        raise Problem(f"the server refused to give {what} ({status}){said}", status=status, server_message=words)
-    if looks_like_html(record):
-        title = html_title(record)
-        raise Problem(f"the server answered an HTML page instead of JSON for {what}"
-                      + (f" ('{title}')" if title else ""),
-                      hint="check the profile's API URL: a proxy or login page may be in the way")
-    if not record.body.strip():
-        return None
-    try:
-        return record.json()
-    except WorkbenchError:
-        raise Problem(f"the server's answer for {what} is not valid JSON ({record.size} bytes)",
-                      hint="the answer was garbled or cut short; try again") from None
 
 
 def bearer_from_client(client: httpx.Client, url: str) -> str | None:
@@ -231,10 +139,7 @@ class Adapter(BaseAdapter):
 
     # -- fetching -------------------------------------------------------------------------
     def fetch(self, spec: RequestSpec, what: str) -> Any:
-        try:
-            record = self.get(spec)
-        except WorkbenchError as err:
-            raise Problem(f"could not load {what}: {err.message}", hint=err.hint) from None
+        record = fetch_record(self, spec, what)
         return check_response(record, what=what, forbidden_hint=(
             "this token may not do that: device tokens reach only their own device and resources; "
             "log in with the account's user"))
