@@ -38,7 +38,7 @@ def _emit(text: str, stream: TextIO) -> None:
 
 
 def _fail(message: str) -> int:
-    from workbench.core.tokens import escape_control
+    from workbench.core.token_text import escape_control
 
     _emit(f"workbench: {escape_control(message)}", sys.stderr)
     return EXIT_USAGE
@@ -94,8 +94,8 @@ def _profile_key(name: str, extra_dir: str | None,
     one of the profile's origins; never the token's jku/x5u)."""
     from workbench.core.errors import WorkbenchError
     from workbench.core.jwks import profile_jwks_url
+    from workbench.core.jwks_fetch import fetch_jwks
     from workbench.core.profiles import get_profile
-    from workbench.core.tokens import fetch_jwks
 
     try:
         profile = get_profile(name, extra_dir)

@@ -459,7 +459,7 @@ def expires_text(tokens: TokenSet | None, now: float | None = None) -> str:
     if remaining is None:
         return "no expiry known"
     try:
-        from .tokens import humanize_delta
+        from .token_text import humanize_delta
 
         return humanize_delta(remaining, future="expires", past="expired")
     except ImportError:  # pragma: no cover

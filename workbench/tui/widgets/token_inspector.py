@@ -786,7 +786,7 @@ class TokenInspector(Vertical):
         """In a thread: find and fetch the keys. Never raises; the outcome says what happened."""
         from workbench.core.errors import WorkbenchError
         from workbench.core.http import tls_verify
-        from workbench.core.tokens import fetch_jwks
+        from workbench.core.jwks_fetch import fetch_jwks
 
         profile = getattr(self.session, "profile", None)
         origins = getattr(self.session, "origins", None)
