@@ -479,8 +479,8 @@ async def test_thinger_tree_over_http(demo_env) -> None:
     app = Host(real_panel("demo-thinger"))
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.panel
-        await until(pilot, lambda: "devices" in labels(panel))
-        assert labels(panel) == ["Thinger.io user demo", "devices", "buckets"]
+        # the roots arrive first, then the "loading…" line goes: wait for both
+        await until(pilot, lambda: labels(panel) == ["Thinger.io user demo", "devices", "buckets"])
         await expand(pilot, panel, "devices")
         await until(pilot, lambda: panel.listings.get("thinger:devices") and
                     panel.listings["thinger:devices"].state == "done")
