@@ -45,6 +45,20 @@ class WorkbenchApp(App[int]):
     def on_mount(self) -> None:
         if self.demo_url:
             self.sub_title = f"demo cloud on {self.demo_url}"
+        self.load_keymap()
+
+    def load_keymap(self) -> None:
+        """Remapped keys from <config dir>/keymap.toml (binding id -> keys); a bad file is reported, not fatal."""
+        from workbench.core.errors import ConfigError
+        from workbench.core.keymap import load_keymap
+
+        try:
+            keymap = load_keymap()
+        except ConfigError as err:
+            self.notify(err.describe(), title="keymap ignored", severity="warning", timeout=10)
+            return
+        if keymap:
+            self.set_keymap(keymap)
 
     @on(ProfilePicker.Open)
     def open_profile(self, event: ProfilePicker.Open) -> None:

@@ -36,7 +36,8 @@ HELP = """\
   d         delete the request (asks first)
   o         open a collection file F5 / l   reload the files
 
-Bindings have ids and can be remapped in a keymap. Works without a mouse, over SSH, at 80x24.
+Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f3"
+(ids: app.*, picker.*, login.*, main.*, token.*, composer.*, collections.*). No mouse needed; works over SSH and at 80x24.
 """
 
 
