@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
-from workbench.core.bodies import escape_control
+from workbench.core.display_text import escape_control
 from workbench.tui.widgets.body_view import BodyView
 
 if TYPE_CHECKING:
