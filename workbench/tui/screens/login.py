@@ -214,6 +214,7 @@ class LoginScreen(Screen):
 
     def _succeeded(self, session: Any, keyring_failed: bool) -> None:
         self._done()
+        self.query_one("#login-result", Static).update(Text("✓ logged in", style="bold green"))
         if keyring_failed:
             self.notify("no working OS keyring: secrets were not remembered", severity="warning")
         self.app.show_main(self.profile, session)
