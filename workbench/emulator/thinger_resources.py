@@ -304,14 +304,18 @@ class ThingerWorld:
             return {"result": a * c}
         return None
 
+    def _run(self, d: Device, key: tuple[str, str]) -> tuple[str, Any]:
+        """A run resource (fn 1), called by GET and POST alike: counted, 8 bytes each way."""
+        self.runs[key] = self.runs.get(key, 0) + 1
+        self.traffic(d, 8, 8)
+        return "run", None
+
     def read(self, d: Device, resource: str) -> tuple[str, Any]:
         """GET on a resource -> ("out"|"in"|"io"|"run", payload)."""
         spec = self._spec(d, resource)
         key = (d.device, resource)
         if spec.fn == FN_RUN:
-            self.runs[key] = self.runs.get(key, 0) + 1
-            self.traffic(d, 8, 8)
-            return "run", None
+            return self._run(d, key)
         if spec.fn == FN_IN:
             return "in", self.inputs.get(key, spec.initial)
         value_in = self.inputs.get(key, spec.initial)
@@ -326,9 +330,7 @@ class ThingerWorld:
         spec = self._spec(d, resource)
         key = (d.device, resource)
         if spec.fn == FN_RUN:
-            self.runs[key] = self.runs.get(key, 0) + 1
-            self.traffic(d, 8, 8)
-            return "run", None
+            return self._run(d, key)
         if spec.fn == FN_IN:
             self.inputs[key] = value
             self.traffic(d, 16, 8)
