@@ -194,7 +194,12 @@ async def test_plgd_browser_login(demo_env, monkeypatch: pytest.MonkeyPatch) -> 
         """webbrowser.open, from the login worker's thread: note what the screen shows, then
         play the browser in a thread of its own (as a real browser would be)."""
         opened.append(url)
-        shown.append(app.call_from_thread(lambda: static_text(app.screen.query_one("#login-url", Static))))
+        def login_url_text() -> str:
+            # the login screen, wherever it is in the stack (a toast or a modal may sit above it)
+            login = next(s for s in reversed(app.screen_stack) if isinstance(s, LoginScreen))
+            return static_text(login.query_one("#login-url", Static))
+
+        shown.append(app.call_from_thread(login_url_text))
         threading.Thread(target=play_browser, args=(url, run), daemon=True).start()
         return True
 
