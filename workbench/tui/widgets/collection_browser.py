@@ -17,197 +17,54 @@
   loaded, the user is asked before it is overwritten. ``F5`` / ``l`` reload.
 """
 
+
 from __future__ import annotations
 
 import copy
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, Static, Tree
+from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
-from textual.worker import get_current_worker
 
 from workbench.core.errors import CollectionError, WorkbenchError
 from workbench.core.requests import RequestSpec
+from workbench.tui.widgets.collection_entries import (
+    URL_WIDTH,
+    Entry,
+    RequestRef,
+    Run,
+    _check_collection_path,
+    _fmt_ms,
+    collections_dir,
+    detail_text,
+    error_line,
+    short_url,
+)
+from workbench.tui.widgets.collection_replay import CollectionReplay, _call
+from workbench.tui.widgets.dialogs import DIALOG_CSS, AskScreen, ConfirmScreen
 
 if TYPE_CHECKING:
-    from workbench.core.collections import Collection, CollectionRequest
+    from workbench.core.collections import CollectionRequest
     from workbench.core.profiles import Profile
     from workbench.core.runner import RequestResult
 
-URL_WIDTH = 24  # characters of a request's URL shown in the sidebar
-
-
-def collections_dir() -> Path:
-    from workbench.core import paths
-
-    return paths.data_dir() / "collections"
-
-
-def short_url(url: str, width: int = URL_WIDTH) -> str:
-    """The part of a URL worth reading in a narrow list: no ``{{urls.X}}`` / scheme+host."""
-    text = url
-    if text.startswith("{{"):
-        end = text.find("}}")
-        if end != -1 and text[end + 2:end + 3] in ("/", "?", ""):
-            text = text[end + 2:] or "/"
-    elif "://" in text:
-        rest = text.split("://", 1)[1]
-        slash = rest.find("/")
-        text = rest[slash:] if slash != -1 else "/"
-    return text if len(text) <= width else "…" + text[-(width - 1):]
-
-
-@dataclass
-class Entry:
-    """One collection file: loaded, or broken (with its error)."""
-
-    path: Path
-    collection: Collection | None = None
-    error: CollectionError | None = None
-    opened: bool = False  # opened with "o" (not from the collections directory)
-
-    @property
-    def title(self) -> str:
-        return self.collection.name if self.collection is not None else self.path.name
-
-
-@dataclass
-class RequestRef:
-    entry: Entry
-    name: str
-
-
-@dataclass
-class Run:
-    """What one replay showed (kept to show the failures of a highlighted row)."""
-
-    title: str
-    total: int
-    results: list[RequestResult] = field(default_factory=list)
-    duration_s: float | None = None
-
-
-def _fmt_ms(ms: float | None) -> str:
-    return "—" if ms is None else f"{ms:,.0f} ms"
-
-
-def error_line(err: CollectionError) -> str:
-    """One line for the sidebar: ``file.toml:3:1: unknown key 'x' …`` (file name only)."""
-    text = str(err)
-    if err.path and text.startswith(str(err.path)):
-        text = Path(err.path).name + text[len(str(err.path)):]
-    return text.splitlines()[0] if text else "broken file"
-
-
-# --- small dialogs -----------------------------------------------------------------------
-
-DIALOG_CSS = """
-{name} { align: center middle; }
-{name} > #dialog { width: 80%; max-width: 90; height: auto; max-height: 90%;
-                   border: thick $primary; background: $surface; padding: 0 1; }
-{name} .buttons { height: 1; margin-top: 1; }
-{name} .buttons Button { margin-right: 2; }
-{name} .error { color: $text-error; height: auto; max-height: 6; }
-"""
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question: y / Enter on Yes answer yes; n / Esc answer no."""
-
-    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "ConfirmScreen")
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
-    ]
-
-    def __init__(self, question: str, *, yes: str = "Yes") -> None:
-        super().__init__()
-        self.question = question
-        self.yes = yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(self.question, id="confirm-question", markup=False)
-            with Horizontal(classes="buttons"):
-                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="error", compact=True)
-                yield Button("No (n)", id="confirm-no", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "confirm-yes")
-
-
-class AskScreen(ModalScreen[str | None]):
-    """One line of input (a path, or a secret with password=True); Esc cancels.
-
-    ``check(value)`` may return an error in words: it is shown and the dialog stays."""
-
-    DEFAULT_CSS = DIALOG_CSS.replace("{name}", "AskScreen")
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss(None)", "Cancel", id="ask.cancel"),
-    ]
-
-    def __init__(self, label: str, *, value: str = "", password: bool = False,
-                 check: Callable[[str], str | None] | None = None) -> None:
-        super().__init__()
-        self.label = label
-        self.value = value
-        self.password = password
-        self.check = check
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label(self.label, classes="title", markup=False)
-            yield Input(self.value, password=self.password, id="ask-input")
-            yield Static("", id="ask-error", classes="error", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#ask-input", Input).focus()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = event.value.strip() if not self.password else event.value
-        problem = self.check(value) if self.check else None
-        if problem:
-            self.query_one("#ask-error", Static).update(problem)
-            return
-        self.dismiss(value)
-
-
-def _check_collection_path(value: str) -> str | None:
-    if not value:
-        return "give the path of a collection file (.toml)"
-    path = Path(value).expanduser()
-    if not path.is_file():
-        return f"no such file: {path}"
-    return None
-
+# Names that lived here before the split (old import paths keep working).
+__all__ = [
+    "DIALOG_CSS", "URL_WIDTH", "AskScreen", "CollectionBrowser", "CollectionError", "ConfirmScreen",
+    "Entry", "RequestRef", "Run", "_call", "_check_collection_path", "_fmt_ms", "collections_dir",
+    "detail_text", "error_line", "short_url",
+]
 
 # --- the browser -------------------------------------------------------------------------
 
-class CollectionBrowser(Horizontal):
+class CollectionBrowser(CollectionReplay, Horizontal):
     """Collections (sidebar) | replay results (table) and the failures of the selected row."""
 
     DEFAULT_CSS = """
@@ -591,139 +448,6 @@ class CollectionBrowser(Horizontal):
         if entry is not None:
             self.replay(entry, None)
 
-    def replay(self, entry: Entry, names: list[str] | None) -> None:
-        """Replay `names` of the entry's collection (None: all of it, in order)."""
-        if entry.collection is None:
-            self.notify(entry.error.describe() if entry.error else "nothing to replay",
-                        title="cannot replay a broken file", severity="error")
-            return
-        coll = copy.deepcopy(entry.collection)
-        if not coll.requests:
-            self.notify(f"{entry.path.name} has no requests", severity="warning")
-            return
-        indices = list(range(len(coll.requests))) if names is None else [coll.index_of(n) for n in names]
-        title = coll.name if names is None else f"{coll.name} › {names[0]}"
-        self._generation += 1
-        self.start_run(title, len(indices))
-        captures = {} if names is None else dict(self.captures.get(entry.path, {}))
-        session_for, restored = self._session_for()
-        self._replay(coll, indices, captures, entry.path, self._generation, session_for, restored)
-
-    def _session_for(self) -> tuple[Callable[[str], Any], list[Any]]:
-        """Built on the UI thread, called from the worker: profile name -> Session. The list
-        gets the sessions it restored (the worker closes them when the replay ends)."""
-        from workbench.core.errors import LoginRequired
-
-        own = {self.profile.name: self.session}
-        app = self.app
-        others = dict(getattr(app, "sessions", None) or {})
-        discovery = getattr(app, "discovery", None)
-        failed: dict[str, WorkbenchError] = {}
-        restored: list[Any] = []
-
-        def session_for(name: str) -> Any:
-            if name in own:
-                return own[name]
-            if others.get(name) is not None:
-                return others[name]
-            if name in failed:
-                raise failed[name]
-            from workbench.core.profiles import get_profile
-            from workbench.core.session import Session
-
-            try:
-                profiles = getattr(discovery, "profiles", {}) or {}
-                profile = profiles[name] if name in profiles else get_profile(name)
-                session = Session.restore(profile, prompter=self._prompter)
-                if session is None:
-                    raise LoginRequired(f"log in to {name} first",
-                                        hint=f"open the profile {name} and log in; replays then use its session")
-            except WorkbenchError as err:
-                failed[name] = err
-                raise
-            own[name] = session
-            restored.append(session)
-            return session
-
-        return session_for, restored
-
-    def _prompter(self, label: str, secret: bool) -> str:
-        """Ask for a secret in a dialog (called from the worker thread; blocks it, not the UI)."""
-        if label in self._secret_values:
-            return self._secret_values[label]
-        done = threading.Event()
-        box: dict[str, str | None] = {}
-
-        def answered(value: str | None) -> None:
-            box["value"] = value
-            done.set()
-
-        app = self._host_app
-        if app is None:
-            return ""
-
-        def ask() -> None:
-            app.push_screen(AskScreen(label, password=secret), answered)
-
-        worker = get_current_worker()
-        if not _call(app, ask):
-            return ""
-        while not done.wait(0.1):
-            if worker.is_cancelled:
-                return ""
-        value = box.get("value") or ""
-        if value:
-            self._secret_values[label] = value
-        return value
-
-    @work(thread=True, exclusive=True, group="collection-replay", exit_on_error=False)
-    def _replay(self, coll: Collection, indices: list[int], captures: dict[str, str], path: Path,
-                generation: int, session_for: Callable[[str], Any], restored: list[Any]) -> None:
-        from workbench.core.runner import RequestResult, Runner
-        from workbench.core.secrets import SecretResolver, escape_control
-
-        worker = get_current_worker()
-        app = self._host_app
-        if app is None:
-            return
-        resolver = SecretResolver(prompter=self._prompter)
-        runner = Runner(coll, session_for=session_for, default_profile=coll.profile or self.profile.name,
-                        resolver=resolver)
-        base_vars: dict[str | None, dict[str, str]] = {}
-        start = time.perf_counter()
-        try:
-            for i in indices:
-                if worker.is_cancelled or generation != self._generation:
-                    return
-                req = coll.requests[i]
-                try:
-                    result = runner.run_one(i + 1, req, captures, base_vars)
-                except WorkbenchError as err:
-                    result = RequestResult(index=i + 1, name=req.name, method=req.spec.method.upper(),
-                                           url=escape_control(req.spec.url),
-                                           profile=req.profile or runner.default_profile,
-                                           error=escape_control(runner.redactor(err.describe())))
-                except Exception as exc:  # a bug: say so in the row rather than lose the run
-                    result = RequestResult(index=i + 1, name=req.name, method=req.spec.method.upper(),
-                                           url=escape_control(req.spec.url), profile=req.profile,
-                                           error=f"unexpected error: {type(exc).__name__}: {exc}")
-                if not _call(app, self._add_if_current, generation, result):
-                    return
-        finally:
-            runner.close()
-            for session in restored:
-                session.close()
-        _call(app, self._finish, generation, path, captures, time.perf_counter() - start)
-
-    def _add_if_current(self, generation: int, result: RequestResult) -> None:
-        if generation == self._generation:
-            self.add_result(result)
-
-    def _finish(self, generation: int, path: Path, captures: dict[str, str], duration_s: float) -> None:
-        if generation != self._generation:
-            return
-        self.captures.setdefault(path, {}).update(captures)
-        self.finish_run(duration_s)
 
     # ------------------------------------------------------------------ results list
 
@@ -783,36 +507,3 @@ class CollectionBrowser(Horizontal):
             detail.update("")
             return
         detail.update(detail_text(self.current_run.results[row]))
-
-
-def _call(app: App[Any], callback: Callable[..., Any], *args: Any) -> bool:
-    """app.call_from_thread, False when the app is gone (closing while a replay runs)."""
-    try:
-        app.call_from_thread(callback, *args)
-    except RuntimeError:
-        return False
-    return True
-
-
-def detail_text(result: RequestResult) -> Text:
-    """The failures of a result first (red), then what passed (dim)."""
-    text = Text()
-    text.append(f"{result.method} {result.url}\n", style="bold")
-    if result.error:
-        text.append(f"✗ {result.error}\n", style="red")
-    for check in result.checks:
-        if not check.passed:
-            text.append(f"✗ {check.message}\n", style="red")
-    for cap in result.captures:
-        if not cap.ok:
-            text.append(f"✗ {cap.message}\n", style="red")
-    for check in result.checks:
-        if check.passed:
-            text.append(f"✓ {check.message}\n", style="dim")
-    for cap in result.captures:
-        if cap.ok:
-            text.append(f"✓ {cap.message}\n", style="dim")
-    if not result.error and not result.checks and not result.captures:
-        text.append("no expectations: any answer passes\n", style="dim")
-    text.rstrip()
-    return text

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.requests import RequestSpec
+from workbench.tui.widgets.dialogs import DIALOG_CSS
 
 # Headers a pasted command may carry that the session adds itself (never kept in the spec).
 SESSION_HEADERS = ("authorization", "proxy-authorization", "cookie")
@@ -24,16 +25,6 @@ def collections_dir() -> Path:
     from workbench.core import paths
 
     return paths.data_dir() / "collections"
-
-
-DIALOG_CSS = """
-{name} { align: center middle; }
-{name} > #dialog { width: 80%; max-width: 90; height: auto; max-height: 90%;
-                   border: thick $primary; background: $surface; padding: 0 1; }
-{name} .buttons { height: 1; margin-top: 1; }
-{name} .buttons Button { margin-right: 2; }
-{name} .error { color: $text-error; height: auto; max-height: 6; }
-"""
 
 
 def templated_url(url: str, urls: dict[str, str]) -> str:
