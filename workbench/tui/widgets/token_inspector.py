@@ -13,13 +13,11 @@ Everything that comes from a token is escaped (``escape_control``) and drawn as 
 injectable clock) so snapshot tests can fix time.
 """
 
+
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -29,290 +27,57 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.auth.base import TokenSet
-from workbench.core.jwks import check_key_url, discover_jwks_uri, jwks_location
-from workbench.core.tokens import (
-    TokenReport,
-    escape_control,
-    format_duration,
-    format_time,
-    humanize_delta,
-    inspect_token,
-    principal,
+from workbench.core.tokens import TokenReport, escape_control, inspect_token, principal
+from workbench.tui.widgets.expiry_bar import ExpiryBar
+from workbench.tui.widgets.token_view import (
+    _TIME_CLAIMS,
+    ALG_MEANINGS,
+    CLAIM_MEANINGS,
+    COPY_CONFIRM_SECONDS,
+    HEADER_MEANINGS,
+    KEYS_HINT,
+    KINDS,
+    LEVEL_MARKS,
+    LEVEL_STYLES,
+    NOT_VERIFIED,
+    PASTE_LIMIT,
+    USER_MEANINGS,
+    VALUE_LIMIT,
+    _Outcome,
+    _time_of,
+    bar_state,
+    claim_meaning,
+    claim_rows,
+    column_widths,
+    countdown,
+    expiry_countdown,
+    format_time_ts,
+    header_text,
+    labelled,
+    mask_token,
+    signature_table,
+    times_table,
+    value_text,
+    warnings_table,
 )
+from workbench.tui.widgets.token_workers import TokenWorkers
 
-KINDS: dict[str, str] = {"access": "access token", "refresh": "refresh token", "id": "ID token"}
-VALUE_LIMIT = 60
-"""Claim values longer than this are cut with an ellipsis in the table."""
-PASTE_LIMIT = 64 * 1024
-"""A pasted text longer than this is not inspected (no token is that long)."""
-COPY_CONFIRM_SECONDS = 5.0
-"""While the token is hidden, Copy must be pressed twice within this many seconds."""
-NOT_VERIFIED = "press v (Verify) to check it with the profile's public keys (JWKS)"
-
-KEYS_HINT = (
-    "keys: r refresh now · v verify signature · s show/hide · c copy (twice while hidden) · "
-    "n next token · p paste box · x clear pasted"
-)
-
-LEVEL_STYLES = {"danger": "bold red", "warning": "yellow", "info": "cyan"}
-LEVEL_MARKS = {"danger": "!! ", "warning": "!  ", "info": "i  "}
-
-_TIME_CLAIMS = {"exp": "expires", "iat": "issued", "nbf": "not valid before", "auth_time": "user logged in"}
-CLAIM_MEANINGS: dict[str, str] = {
-    "iss": "issuer: who made and signed the token",
-    "sub": "subject: whom the token is about (user or client)",
-    "aud": "audience: which API the token is for",
-    "scope": "scopes: what the token allows",
-    "scp": "scopes: what the token allows",
-    "client_id": "the OAuth2 client the token was issued to",
-    "azp": "authorized party: the client that asked for it",
-    "usr": "Thinger.io user the token acts for",
-    "dev": "Thinger.io device the token is for",
-    "res": "Thinger.io resources the token may use",
-    "jti": "token id: lets the server revoke it or spot reuse",
-    "token_use": "Cognito: 'access' or 'id' token",
-    "username": "user name",
-    "preferred_username": "user name the user prefers",
-    "email": "e-mail address",
-    "email_verified": "whether the e-mail address was verified",
-    "name": "full name",
-    "nonce": "login nonce (binds an ID token to one login)",
-    "sid": "login session id",
-    "at_hash": "hash of the access token issued with this ID token",
-    "amr": "how the user authenticated",
-    "acr": "authentication strength",
-    "cognito:username": "Cognito user name",
-    "cognito:groups": "Cognito groups of the user",
-    "event_id": "Cognito login event",
-    "origin_jti": "Cognito: id of the original token of this login",
-    "version": "token format version",
-}
-USER_MEANINGS: dict[str, str] = {
-    "id": "IoTConnect user GUID",
-    "userId": "IoTConnect user (login name)",
-    "companyId": "IoTConnect company (tenant) GUID",
-    "cpId": "IoTConnect company id (CPID)",
-    "roleId": "IoTConnect role GUID",
-    "roleName": "IoTConnect role",
-    "entityGuid": "IoTConnect top entity GUID",
-    "solutionGuid": "IoTConnect solution GUID",
-    "solutionKey": "IoTConnect solution key",
-}
-ALG_MEANINGS: dict[str, str] = {
-    "HS": "HMAC, shared secret: only the server can check it",
-    "RS": "RSA signature: checkable with the issuer's public key",
-    "PS": "RSA-PSS signature: checkable with the issuer's public key",
-    "ES": "ECDSA signature: checkable with the issuer's public key",
-    "Ed": "EdDSA signature: checkable with the issuer's public key",
-}
-HEADER_MEANINGS: dict[str, str] = {
-    "typ": "token type", "kid": "id of the signing key", "cty": "content type",
-    "jku": "key URL named by the token (never fetched)", "x5u": "certificate URL (never fetched)",
-    "jwk": "key embedded in the token (never trusted)", "x5c": "certificate chain (not used)",
-    "enc": "content encryption", "crit": "critical extensions",
-}
+# Names that lived here before the split (old import paths keep working).
+__all__ = [
+    "ALG_MEANINGS", "CLAIM_MEANINGS", "COPY_CONFIRM_SECONDS", "HEADER_MEANINGS", "KEYS_HINT", "KINDS",
+    "LEVEL_MARKS", "LEVEL_STYLES", "NOT_VERIFIED", "PASTE_LIMIT", "USER_MEANINGS", "VALUE_LIMIT",
+    "_TIME_CLAIMS", "ExpiryBar", "TokenInspector", "TokenWorkers", "_Outcome", "_time_of", "bar_state",
+    "claim_meaning", "claim_rows", "column_widths", "countdown", "expiry_countdown", "format_time_ts",
+    "header_text", "labelled", "mask_token", "signature_table", "times_table", "value_text",
+    "warnings_table",
+]
 
 
-# --------------------------------------------------------------------------- plain helpers
-
-
-def mask_token(token: str) -> str:
-    """``eyJhbGci…Xk9w``: the first 8 and last 4 characters; short tokens show only their length."""
-    if len(token) < 24:
-        return f"•••••••• ({len(token)} characters)"
-    return f"{token[:8]}…{token[-4:]}"
-
-
-def countdown(seconds: float) -> str:
-    """A precise duration for a live countdown: "1 h 59 min 12 s", "42 s", "3 days 4 h" (long)."""
-    total = int(abs(seconds))
-    if total >= 2 * 86400:
-        return format_duration(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts: list[str] = []
-    if days:
-        parts.append(f"{days} day" + ("" if days == 1 else "s"))
-    if days or hours:
-        parts.append(f"{hours} h")
-    if days or hours or minutes:
-        parts.append(f"{minutes} min")
-    parts.append(f"{secs} s")
-    return " ".join(parts)
-
-
-def expiry_countdown(remaining: float) -> str:
-    """"expires in 1 h 59 min 12 s" / "expired 3 min 4 s ago" / "expires now"."""
-    if abs(remaining) < 1:
-        return "expires now" if remaining >= 0 else "expired just now"
-    if remaining > 0:
-        return f"expires in {countdown(remaining)}"
-    return f"expired {countdown(remaining)} ago"
-
-
-def value_text(value: Any, limit: int = VALUE_LIMIT) -> str:
-    """A claim value for the table: strings as they are, the rest as JSON; escaped and cut."""
-    if isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-        except (TypeError, ValueError):  # pragma: no cover - decoded JSON always dumps
-            text = repr(value)
-    text = escape_control(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _time_of(report: TokenReport, name: str) -> str | None:
-    when = {"exp": report.expires_at if report.expiry_source == "exp" else None,
-            "iat": report.issued_at, "nbf": report.not_before}.get(name)
-    if when is not None:
-        return format_time(when)
-    value = report.claims.get(name)
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e11:
-        try:
-            return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(value))
-        except (OverflowError, OSError, ValueError):
-            return None
-    return None
-
-
-def claim_meaning(name: str, report: TokenReport) -> str:
-    if name in _TIME_CLAIMS:
-        when = _time_of(report, name)
-        suffix = " (milliseconds)" if name == "exp" and report.exp_in_milliseconds else ""
-        return f"{_TIME_CLAIMS[name]}: {when}{suffix}" if when else _TIME_CLAIMS[name]
-    if name.startswith("user."):
-        return USER_MEANINGS.get(name[5:], "IoTConnect user field")
-    return CLAIM_MEANINGS.get(name, "")
-
-
-def claim_rows(report: TokenReport) -> list[tuple[str, str, str]]:
-    """(claim, value, meaning) rows; IoTConnect's ``user`` object is flattened to ``user.*``."""
-    rows: list[tuple[str, str, str]] = []
-    for key, value in report.claims.items():
-        if key == "user" and isinstance(value, dict):
-            for sub, sub_value in value.items():
-                name = f"user.{sub}"
-                rows.append((escape_control(name), value_text(sub_value), claim_meaning(name, report)))
-            continue
-        rows.append((escape_control(str(key)), value_text(value), claim_meaning(str(key), report)))
-    return rows
-
-
-def labelled(rows: list[tuple[str, Text]]) -> Table:
-    """Rows of (label, text) with the text wrapped in its own column (a hanging indent)."""
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=11, no_wrap=True, style="bold")
-    grid.add_column(ratio=1)
-    for label, text in rows:
-        grid.add_row(label, text)
-    return grid
-
-
-def column_widths(rows: list[tuple[str, str, str]], avail: int) -> tuple[int, int, int]:
-    """Widths of the claim / value / meaning columns so the table fits ``avail`` cells."""
-    inner = avail - 6  # one cell of padding on each side of each column
-    claim = min(24, max([5, *(len(r[0]) for r in rows)]))
-    want_value = max([5, *(len(r[1]) for r in rows)])
-    want_meaning = max([7, *(len(r[2]) for r in rows)])
-    rest = max(10, inner - claim)
-    if want_value + want_meaning <= rest:
-        return claim, want_value, rest - want_value
-    value = max(min(want_value, rest - min(want_meaning, rest // 2)), min(want_value, rest // 3))
-    return claim, value, max(5, rest - value)
-
-
-def header_text(header: dict[str, Any]) -> Table:
-    out = Text()
-    if not header:
-        out.append("none", style="dim")
-        return labelled([("Header", out)])
-    for i, (key, value) in enumerate(header.items()):
-        if i:
-            out.append("  ·  ", style="dim")
-        out.append(f"{escape_control(str(key))} ", style="cyan")
-        out.append(value_text(value, 40))
-        meaning = ALG_MEANINGS.get(value[:2]) if key == "alg" and isinstance(value, str) else None
-        if key == "alg" and isinstance(value, str) and value.lower() == "none":
-            meaning = "UNSIGNED"
-        meaning = meaning or HEADER_MEANINGS.get(str(key))
-        if meaning:
-            out.append(f" ({meaning})", style="dim")
-    return labelled([("Header", out)])
-
-
-def bar_state(report: TokenReport, now: float) -> tuple[float, str, str] | None:
-    """(fraction of the lifetime used, "ok" | "refresh" | "expired", words) or None.
-
-    "refresh" is the session's early-refresh window (TokenSet.needs_refresh)."""
-    if report.expires_at is None or not report.lifetime or report.lifetime <= 0:
-        return None
-    exp = report.expires_at.timestamp()
-    start = exp - report.lifetime
-    used = min(1.0, max(0.0, (now - start) / report.lifetime))
-    if now >= exp:
-        return 1.0, "expired", "expired"
-    if TokenSet(access_token="", expires_at=exp, obtained_at=start).needs_refresh(now):
-        return used, "refresh", f"{used:.0%} used · in the refresh window"
-    return used, "ok", f"{used:.0%} of the lifetime used"
-
-
-@dataclass
-class _Outcome:
-    """What a refresh / verify worker hands back (never an exception)."""
-
-    seq: int
-    ok: bool
-    words: str
-    token: str | None = None
-    tokens: TokenSet | None = None
-    jwks: Any = None
-    url: str | None = None
-    issuer: str | None = None
-    audience: str | None = None
-
-
-# --------------------------------------------------------------------------- widgets
-
-
-class ExpiryBar(Widget):
-    """A one-line bar of the lifetime used: green, yellow in the refresh window, red expired."""
-
-    DEFAULT_CSS = "ExpiryBar { height: 1; width: 1fr; }"
-    STYLES: ClassVar[dict[str, str]] = {"ok": "green", "refresh": "yellow", "expired": "red"}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.fraction = 0.0
-        self.state = "ok"
-        self.words = ""
-
-    def set(self, fraction: float, state: str, words: str) -> None:
-        if (fraction, state, words) != (self.fraction, self.state, self.words):
-            self.fraction, self.state, self.words = fraction, state, words
-            self.refresh()
-
-    def render(self) -> Text:
-        label = f" {self.words}"
-        width = max(10, self.size.width - len(label) - 12)
-        filled = round(self.fraction * width)
-        style = self.STYLES.get(self.state, "green")
-        out = Text()
-        out.append(f"{'Used':<12}", style="bold")
-        out.append("━" * filled, style=style)
-        out.append("─" * (width - filled), style="dim")
-        out.append(label, style=style if self.state != "ok" else "")
-        return out
-
-
-class TokenInspector(Vertical):
+class TokenInspector(TokenWorkers, Vertical):
     """Claims, times, warnings and signature of the session's tokens or of a pasted token."""
 
     HELP = """\
@@ -625,73 +390,15 @@ class TokenInspector(Vertical):
         return labelled([("Token", out)])
 
     def _times_text(self, report: TokenReport, now: float) -> Table:
-        rows: list[tuple[str, Text]] = []
-        if report.error:
-            words = Text("malformed token: " if report.kind == "malformed" else "", style="bold red")
-            words.append(escape_control(report.error), style="red")
-            rows.append(("Error", words))
-            if report.kind == "malformed":
-                return labelled(rows)
-        if report.kind == "opaque":
-            words = Text("opaque token: contents cannot be decoded", style="bold")
-            words.append(" (only its server knows what it means)", style="dim")
-            rows.append(("Contents", words))
-        if report.kind == "jwe":
-            rows.append(("Contents", Text("encrypted: the claims cannot be read without the "
-                                          "recipient's key", style="bold")))
-            return labelled(rows)
-        for label, when in (("Issued", report.issued_at), ("Not before", report.not_before)):
-            if when is not None:
-                words = Text(f"{format_time(when)}  ")
-                words.append(f"({humanize_delta(when.timestamp() - now)})", style="dim")
-                rows.append((label, words))
-        words = Text()
-        if report.expires_at is not None:
-            remaining = report.expires_at.timestamp() - now
-            words.append(f"{format_time(report.expires_at)}  ")
-            words.append(f"({expiry_countdown(remaining)})",
-                         style="bold red" if remaining <= 0 else "bold")
-            if report.expiry_source == "expires_in":
-                words.append("  from the token response's expires_in", style="dim")
-        elif report.has_warning("no-exp"):
-            words.append("never (the token has no exp claim)", style="yellow")
-        else:
-            words.append("unknown", style="dim")
-            if report.kind == "opaque":
-                words.append(": the server gave no expires_in for it", style="dim")
-        rows.append(("Expires", words))
-        if report.lifetime is not None:
-            rows.append(("Lifetime", Text(format_duration(report.lifetime))))
-        return labelled(rows)
+        return times_table(report, now)
 
     @staticmethod
     def _signature_text(report: TokenReport) -> Table:
-        sig = report.signature
-        reason = escape_control(sig.reason or "")
-        out = Text()
-        if sig.status == "valid":
-            out.append("✓ valid", style="bold green")
-        elif sig.status == "invalid":
-            out.append("✗ invalid", style="bold red")
-        elif sig.status == "unsigned":
-            out.append("✗ unsigned (alg none)", style="bold red")
-        else:
-            out.append("signature not checked", style="yellow")
-        if reason:
-            out.append(f": {reason}")
-        return labelled([("Signature", out)])
+        return signature_table(report)
 
     @staticmethod
     def _warnings_text(report: TokenReport) -> Table:
-        if not report.warnings:
-            return labelled([("Warnings", Text("none", style="dim"))])
-        rows: list[tuple[str, Text]] = []
-        for i, w in enumerate(report.warnings):
-            style = LEVEL_STYLES.get(w.level, "")
-            line = Text(LEVEL_MARKS.get(w.level, "   "), style=style)
-            line.append(escape_control(w.message), style=style)
-            rows.append(("Warnings" if i == 0 else "", line))
-        return labelled(rows)
+        return warnings_table(report)
 
     def _set_status(self, text: Text | str, style: str = "", *, about: str | None = None) -> None:
         """One line of outcome (refresh, verify, copy). ``about``: the token it is about; it
@@ -719,91 +426,7 @@ class TokenInspector(Vertical):
         event.stop()
         self.inspect_now()  # always from session.tokens: a stale notification shows current state
 
-    # --- actions ----------------------------------------------------------------------------
-    def action_refresh_now(self) -> None:
-        """Renew the session's tokens now (Session.force_refresh in a thread worker)."""
-        if self.session is None or not hasattr(self.session, "force_refresh"):
-            self._set_status("no session to refresh: this view only decodes pasted tokens", "yellow")
-            return
-        self._refresh_seq += 1
-        self._set_status("refreshing the token…", "dim")
-        self.query_one("#ti-refresh", Button).disabled = True
-        self.run_worker(partial(self._refresh_work, self._refresh_seq), name="token-refresh",
-                        group="token-refresh", thread=True, exit_on_error=False)
-
-    def _refresh_work(self, seq: int) -> _Outcome:
-        """In a thread: renew the tokens. Never raises; the outcome says what happened."""
-        from workbench.core.errors import WorkbenchError
-
-        try:
-            tokens = self.session.force_refresh()
-        except WorkbenchError as err:
-            return _Outcome(seq, False, escape_control(err.describe()))
-        except Exception as exc:  # a bug must not take the app down; say what happened
-            return _Outcome(seq, False, escape_control(f"{type(exc).__name__}: {exc}"))
-        return _Outcome(seq, True, "", tokens=tokens)
-
-    def action_verify(self) -> None:
-        """Check the signature with the profile's JWKS (fetched in a thread worker)."""
-        report, token = self.report, self.token
-        if report is None or token is None:
-            self._set_status("no token to verify", "yellow")
-            return
-        why_not = self._cannot_verify(report)
-        if why_not:
-            self._set_status(f"not verified: {why_not}", "yellow", about=token)
-            return
-        audience = None
-        if self.source == "session" and self.which == "access":
-            aud = self._profile_params().get("audience")
-            audience = aud if isinstance(aud, str) and aud else None
-        self._verify_seq += 1
-        self._set_status("verifying: fetching the profile's public keys…", "dim", about=token)
-        self.run_worker(partial(self._verify_work, self._verify_seq, token, report, audience),
-                        name="token-verify", group="token-verify", thread=True, exit_on_error=False)
-
-    def _cannot_verify(self, report: TokenReport) -> str | None:
-        if report.kind == "opaque":
-            return "an opaque token has no signature to check here (only its server can)"
-        if report.kind == "jwe":
-            return "an encrypted token (JWE) can only be read and checked with the recipient's key"
-        if report.kind == "malformed":
-            return "the token is malformed"
-        alg = report.signature.algorithm or ""
-        if report.signature.status == "unsigned" or alg.lower() == "none":
-            return "alg is 'none': there is no signature, and such a token must never be accepted"
-        if alg.startswith("HS"):
-            if report.signature.status == "valid":
-                return escape_control(report.signature.reason or "already checked")
-            return (f"{escape_control(alg)} is signed with a shared secret that only the server "
-                    "knows; public keys (a JWKS) cannot check it")
-        if self.session is None:
-            return "no session, so no profile to take the keys from"
-        return None
-
-    def _verify_work(self, seq: int, token: str, report: TokenReport,
-                     audience: str | None) -> _Outcome:
-        """In a thread: find and fetch the keys. Never raises; the outcome says what happened."""
-        from workbench.core.errors import WorkbenchError
-        from workbench.core.http import tls_verify
-        from workbench.core.jwks_fetch import fetch_jwks
-
-        profile = getattr(self.session, "profile", None)
-        origins = getattr(self.session, "origins", None)
-        if origins is None and profile is not None:
-            origins = profile.origins()
-        try:
-            how, where, issuer = jwks_location(profile, origins, report.claims)
-            url = discover_jwks_uri(profile, where) if how == "discovery" else where
-            check_key_url(url)
-            jwks = fetch_jwks(url, verify=tls_verify(profile))  # type: ignore[arg-type]
-        except WorkbenchError as err:
-            return _Outcome(seq, False, escape_control(err.describe()), token=token)
-        except Exception as exc:
-            return _Outcome(seq, False, escape_control(f"{type(exc).__name__}: {exc}"), token=token)
-        return _Outcome(seq, True, "", token=token, jwks=jwks, url=url, issuer=issuer,
-                        audience=audience)
-
+    # --- actions (refresh and verify: TokenWorkers) ----------------------------------------
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -817,59 +440,6 @@ class TokenInspector(Vertical):
             self._refresh_done(result)
         else:
             self._verify_done(result)
-
-    def _refresh_done(self, result: _Outcome | None) -> None:
-        if result is not None and result.seq != self._refresh_seq:
-            return  # a newer refresh was started: drop this one
-        self.query_one("#ti-refresh", Button).disabled = False
-        if result is None:
-            self._set_status("refresh failed (an unexpected error)", "bold red")
-        elif result.ok and result.tokens is not None:
-            now = self.now()
-            tokens = result.tokens
-            out = Text("✓ refreshed: ", style="bold green")
-            if tokens.expires_at is not None:
-                out.append(f"the new access token expires {format_time_ts(tokens.expires_at)} "
-                           f"({humanize_delta(tokens.expires_at - now, future='expires', past='expired')})")
-            else:
-                out.append("new tokens (the server gave no expiry)")
-            if self.source == "pasted":
-                out.append("; the view shows the PASTED token (x goes back)", style="dim")
-            self._set_status(out)
-        else:
-            out = Text("✗ refresh failed: ", style="bold red")
-            out.append(result.words)
-            self._set_status(out)
-        self.inspect_now()
-
-    def _verify_done(self, result: _Outcome | None) -> None:
-        if result is not None and result.seq != self._verify_seq:
-            return
-        if result is None:
-            self._set_status("verify failed (an unexpected error)", "bold red")
-            return
-        if not result.ok:
-            out = Text("✗ could not verify: ", style="bold red")
-            out.append(result.words)
-            self._set_status(out, about=result.token)
-            return
-        if result.token is not None:
-            self._keys[result.token] = result
-            while len(self._keys) > 8:
-                self._keys.pop(next(iter(self._keys)))
-        self.inspect_now()
-        report = self.report
-        if report is None or self.token != result.token:
-            self._set_status(f"keys fetched from {escape_control(result.url or '?')}", "dim",
-                             about=result.token)
-            return
-        sig = report.signature
-        words = {"valid": ("✓ signature valid", "bold green"),
-                 "invalid": ("✗ signature INVALID", "bold red")}.get(
-            sig.status, ("signature not checked", "yellow"))
-        out = Text(words[0], style=words[1])
-        out.append(f" (keys from {escape_control(result.url or '?')})", style="dim")
-        self._set_status(out, about=result.token)
 
     def action_toggle_reveal(self) -> None:
         self.revealed = not self.revealed
@@ -940,7 +510,3 @@ class TokenInspector(Vertical):
         if action is not None:
             event.stop()
             action()
-
-
-def format_time_ts(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
