@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from rich.text import Text
 from textual import events, on
@@ -37,149 +34,40 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, Static, Tree
-from textual.widgets.tree import TreeNode, UnknownNodeID
+from textual.widgets.tree import TreeNode
 
-from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.base import DeviceNode
 from workbench.core.requests import RequestSpec
+from workbench.tui.widgets.device_tree_labels import (
+    DETAIL_LIMIT,
+    STATUS_ICONS,
+    detail_text,
+    node_label,
+    pretty_json,
+    status_text,
+)
+from workbench.tui.widgets.device_tree_loading import DeviceTreeLoading, _Batch, _Done
+from workbench.tui.widgets.device_tree_model import (
+    PLURALS,
+    ROOT,
+    Listing,
+    Placeholder,
+    _count,
+    exception_words,
+    request_line,
+)
+from workbench.tui.widgets.device_tree_view import DeviceTreeView, iter_labels
 
 if TYPE_CHECKING:
     from workbench.core.platforms.base import Adapter
     from workbench.core.profiles import Profile
 
-ROOT = "\x00roots"  # the key of the top-level listing (adapter.roots())
-DETAIL_LIMIT = 20_000  # characters of pretty JSON shown in the detail pane
-PLURALS = {"device": "devices", "entity": "entities", "resource": "resources", "group": "groups",
-           "token": "tokens", "bucket": "buckets", "account": "accounts", "stats": "items", "info": "items"}
-STATUS_ICONS = {"online": ("● ", "green"), "offline": ("○ ", "dim")}
-
-
-def _count(n: int) -> str:
-    return f"{n:,}"
-
-
-def request_line(spec: RequestSpec) -> str:
-    """'GET https://host/path?a=b' for a spec (its query parameters included)."""
-    url = spec.url
-    if spec.params:
-        url += ("&" if "?" in url else "?") + urlencode(spec.params)
-    return f"{spec.method.upper()} {url}"
-
-
-def exception_words(exc: BaseException) -> tuple[str, str | None]:
-    """(message, hint) for an exception an adapter let escape."""
-    message = getattr(exc, "message", None)
-    if isinstance(message, str) and message:
-        return message, getattr(exc, "hint", None)
-    text = str(exc).strip() or "(no message)"
-    return f"{type(exc).__name__}: {text}", "this is a bug in the platform adapter; r retries"
-
-
-def node_label(node: DeviceNode, suffix: Text | None = None) -> Text:
-    """The Tree label of a DeviceNode: status icon, label, badge (dim) and an optional suffix."""
-    label = Text(no_wrap=True, end="")
-    if node.kind == "error":
-        label.append("✗ ", "bold red")
-        label.append(node.label, "red")
-        if node.hint:
-            label.append(f"  ({node.hint})", "dim")
-    else:
-        icon = STATUS_ICONS.get(node.status or "")
-        if icon is not None:
-            label.append(*icon)
-        label.append(node.label, "bold" if node.kind in ("account", "entity", "group") else "")
-    if node.badge and node.kind != "error":
-        label.append(f"  {node.badge}", "dim")
-    elif node.badge and node.kind == "error" and node.badge not in ("error",):
-        label.append(f"  {node.badge}", "dim red")
-    if suffix is not None:
-        label.append_text(suffix)
-    return label
-
-
-# --- tree-node data other than DeviceNodes --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Placeholder:
-    """A line that is not a device node: 'loading…', 'previous / next page', 'empty'."""
-
-    kind: str  # "loading" | "prev" | "next" | "empty"
-    key: str  # the listing it belongs to
-
-
-# --- the in-memory model ---------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class Listing:
-    """The loaded children of one node (or the roots): the whole list, however long."""
-
-    key: str
-    parent: str | None  # key of the listing this node is in (None for the roots)
-    name: str = ""  # the label of the node whose children these are (for the status line)
-    children: list[DeviceNode] = field(default_factory=list)
-    lower: list[str] = field(default_factory=list)  # lower-cased labels, parallel to children
-    state: str = "loading"  # loading | done | stopped
-    generation: int = 0
-    cancel: threading.Event = field(default_factory=threading.Event)
-    expanded: bool = True  # the user's wish (the view honours it when the node is shown)
-    window: int = 0  # index of the first child shown in the Tree (paging)
-    insert_at: int | None = None  # where a retried page goes (the failed page's error node)
-    version: int = 0  # bumped on every change (invalidates cached filtered views)
-    started: float = field(default_factory=time.perf_counter)
-    elapsed: float | None = None
-    view_cache: tuple[str, int, list[DeviceNode]] | None = None
-
-    def add(self, nodes: list[DeviceNode]) -> int:
-        """Add a batch (at the retry point if any); returns the index it went to."""
-        labels = [n.label.lower() for n in nodes]
-        if self.insert_at is None:
-            at = len(self.children)
-            self.children.extend(nodes)
-            self.lower.extend(labels)
-        else:
-            at = self.insert_at
-            self.children[at:at] = nodes
-            self.lower[at:at] = labels
-            self.insert_at += len(nodes)
-        self.version += 1
-        return at
-
-    def remove(self, node: DeviceNode) -> int | None:
-        for i, child in enumerate(self.children):
-            if child is node:
-                del self.children[i]
-                del self.lower[i]
-                self.version += 1
-                return i
-        return None
-
-    def noun(self) -> str:
-        kinds = [c.kind for c in self.children[:50] if c.kind != "error"]
-        if not kinds:
-            return "nodes"
-        kind = max(set(kinds), key=kinds.count)
-        return PLURALS.get(kind, "nodes")
-
-
-# --- messages from the workers ---------------------------------------------------------------
-
-
-class _Batch(Message, bubble=False):
-    def __init__(self, key: str, generation: int, nodes: list[DeviceNode]) -> None:
-        super().__init__()
-        self.key = key
-        self.generation = generation
-        self.nodes = nodes
-        self.posted_at = time.perf_counter()
-
-
-class _Done(Message, bubble=False):
-    def __init__(self, key: str, generation: int, cancelled: bool) -> None:
-        super().__init__()
-        self.key = key
-        self.generation = generation
-        self.cancelled = cancelled
+# Names that lived here before the split (old import paths keep working).
+__all__ = [
+    "DETAIL_LIMIT", "PLURALS", "ROOT", "STATUS_ICONS", "DeviceTree", "DeviceTreeLoading", "DeviceTreePanel",
+    "DeviceTreeView", "Listing", "Placeholder", "_Batch", "_Done", "_count", "detail_text",
+    "exception_words", "iter_labels", "node_label", "pretty_json", "request_line", "status_text",
+]
 
 
 class DeviceTree(Tree[Any]):
@@ -248,7 +136,7 @@ class DeviceTree(Tree[Any]):
                 self._invalidate()
 
 
-class DeviceTreePanel(Vertical):
+class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
     """Filter box, device tree and a detail pane for one logged-in profile."""
 
     PAGE_SIZE = 500  # children shown per listing window
@@ -337,93 +225,7 @@ class DeviceTreePanel(Vertical):
         if client is not None:
             threading.Thread(target=client.close, daemon=True).start()
 
-    # --- fetching (thread workers) ----------------------------------------------------------
-
-    def _get_adapter(self) -> Adapter:
-        """The adapter, built on first use (off the UI thread: it creates the HTTP client)."""
-        with self._adapter_lock:
-            if self.adapter is None:
-                client = self.session.client()
-                self._own_client = client
-                if self._adapter_factory is not None:
-                    self.adapter = self._adapter_factory(self.profile, client)
-                else:
-                    from workbench.core.platforms.base import adapter_for
-
-                    self.adapter = adapter_for(self.profile, client)
-            return self.adapter
-
-    def _load(self, key: str, node: DeviceNode | None, *, source: DeviceNode | None = None,
-              insert_at: int | None = None, parent: str | None = None) -> Listing:
-        """Start fetching a listing: the roots, a node's children, or (source=error node) a retried page."""
-        self._generation += 1
-        old = self.listings.get(key)
-        if source is not None and old is not None:
-            listing = old
-            listing.state = "loading"
-            listing.cancel = threading.Event()
-            listing.insert_at = insert_at
-            listing.started = time.perf_counter()
-        else:
-            if old is not None:
-                self._drop(key)
-            listing = Listing(key=key, parent=parent, expanded=True,
-                              name=node.label if node is not None else "top level")
-            self.listings[key] = listing
-        listing.generation = self._generation
-        target = source or node
-        self.run_worker(lambda: self._fetch(key, listing.generation, target, listing.cancel),
-                        thread=True, group="device-tree", exit_on_error=False,
-                        name=f"devices:{key}", description=f"load {target.label if target else 'roots'}")
-        self._update_status()
-        return listing
-
-    def _fetch(self, key: str, generation: int, node: DeviceNode | None, cancel: threading.Event) -> None:
-        """Worker body: post each batch as it arrives; every failure becomes an error node."""
-        parent_id = node.id if node is not None else "roots"
-        try:
-            adapter = self._get_adapter()
-            batches: Iterable[list[DeviceNode]]
-            batches = [adapter.roots()] if node is None else adapter.children(node, cancel)
-            for batch in batches:
-                if cancel.is_set():
-                    break
-                self.post_message(_Batch(key, generation, list(batch)))
-        except Exception as exc:  # an adapter must never take the tree down
-            message, hint = exception_words(exc)
-            what = "the top of the tree" if node is None else node.label
-            err = error_node(parent_id, f"could not load {what}: {message}", hint=hint)
-            if node is not None and node.kind != "error":
-                err.ref = {"retry_node": True}
-            self.post_message(_Batch(key, generation, [err]))
-        self.post_message(_Done(key, generation, cancel.is_set()))
-
-    def _touch_ancestors(self, listing: Listing) -> None:
-        """What the filter shows above a listing may change with it: invalidate their cached views."""
-        parent = self.listings.get(listing.parent) if listing.parent else None
-        while parent is not None:
-            parent.version += 1
-            parent = self.listings.get(parent.parent) if parent.parent else None
-
-    def _drop(self, key: str) -> None:
-        """Forget a listing and everything loaded below it (cancelling their fetches)."""
-        if key in self.listings:
-            self._touch_ancestors(self.listings[key])
-        doomed = {key}
-        changed = True
-        while changed:
-            changed = False
-            for k, listing in self.listings.items():
-                if k not in doomed and listing.parent in doomed:
-                    doomed.add(k)
-                    changed = True
-        for k in doomed:
-            listing = self.listings.pop(k, None)
-            if listing is not None:
-                listing.cancel.set()
-            self._shown.pop(k, None)
-
-    # --- results arriving -------------------------------------------------------------------
+    # --- results arriving (fetching and applying: DeviceTreeLoading) -------------------------
 
     @on(_Batch)
     def _on_batch(self, message: _Batch) -> None:
@@ -435,52 +237,6 @@ class DeviceTreePanel(Vertical):
         if "first_batch_applied" not in self.timings:
             self.timings["first_batch_posted"] = message.posted_at
             self._mark("first_batch")
-
-    def apply_batch(self, listing: Listing, nodes: list[DeviceNode]) -> None:
-        old_len = len(listing.children)
-        at = listing.add(nodes)
-        self._touch_ancestors(listing)
-        self._settle_gc(len(nodes))
-        if self._needle:
-            self._schedule_refilter()
-        else:
-            tree_node = self._live(listing.key)
-            if tree_node is not None:
-                if at < old_len:
-                    self._refill(tree_node, listing)
-                else:
-                    self._append(tree_node, listing, old_len)
-        self._relabel(listing.key)
-        self._update_status()
-        if listing.key == self._detail_key():
-            self._show_detail(self.tree.cursor_node)
-
-    def _mark(self, name: str) -> None:
-        """Record when `name` was handled and when the frame showing it was painted."""
-        timings = self.timings
-        timings[f"{name}_applied"] = time.perf_counter()
-        timings.pop(f"{name}_painted", None)
-        self.call_after_refresh(lambda: timings.setdefault(f"{name}_painted", time.perf_counter()))
-
-    def _settle_gc(self, added: int) -> None:
-        """Keep the cyclic GC from rescanning big loaded listings.
-
-        A listing of 100,000 DeviceNodes is about a million tracked objects; each full
-        collection walked all of them (up to ~300 ms, freezing the UI and the fetch, several
-        times while streaming). Loaded nodes live until their listing is dropped and hold no
-        reference cycles (refcounting frees them), so once enough have arrived they are moved
-        to the GC's permanent generation (gc.freeze) and later collections skip them. The
-        young generations are collected first, so fresh cyclic garbage is not frozen; the
-        panel unfreezes when it goes away (one full collection then picks up the rest).
-        """
-        if not self.FREEZE_GC_AFTER:
-            return
-        self._unfrozen += added
-        if self._unfrozen >= self.FREEZE_GC_AFTER:
-            self._unfrozen = 0
-            gc.collect(1)
-            gc.freeze()
-            self._froze = True
 
     @on(_Done)
     def _on_done(self, message: _Done) -> None:
@@ -501,228 +257,6 @@ class DeviceTreePanel(Vertical):
         self._relabel(listing.key)
         self._update_status()
         self.timings["last_done"] = time.perf_counter()
-
-    # --- the view (Tree) ----------------------------------------------------------------------
-
-    def _live(self, key: str) -> TreeNode[Any] | None:
-        """The Tree node showing a listing's children, if it is in the tree and expanded."""
-        tree = self.tree
-        if key == ROOT:
-            return tree.root
-        node = self._shown.get(key)
-        if node is None or not self._in_tree(node) or not node.is_expanded:
-            return None
-        return node
-
-    def _in_tree(self, tree_node: TreeNode[Any]) -> bool:
-        try:
-            return self.tree.get_node_by_id(tree_node.id) is tree_node
-        except UnknownNodeID:
-            return False
-
-    def _matches_inherited(self, tree_node: TreeNode[Any]) -> bool:
-        """True when the filter matched this node or an ancestor (then its children are not filtered)."""
-        needle = self._needle
-        node: TreeNode[Any] | None = tree_node
-        while node is not None:
-            data = node.data
-            if isinstance(data, DeviceNode) and needle in data.label.lower():
-                return True
-            node = node.parent
-        return False
-
-    def _has_match(self, key: str, memo: dict[str, bool]) -> bool:
-        """Does any loaded node below this listing match the filter?"""
-        if key in memo:
-            return memo[key]
-        memo[key] = False
-        listing = self.listings.get(key)
-        if listing is None:
-            return False
-        needle = self._needle
-        # a listing still loading stays in view (with its progress line): matches may yet come
-        found = listing.state == "loading" or any(needle in s for s in listing.lower) or any(
-            self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key)
-        memo[key] = found
-        return found
-
-    def _view(self, listing: Listing, inherited: bool, memo: dict[str, bool]) -> list[DeviceNode]:
-        """The children to show: all of them, or with a filter those that match or lead to matches."""
-        needle = self._needle
-        if not needle or inherited:
-            return listing.children
-        cached = listing.view_cache
-        if cached is not None and cached[0] == needle and cached[1] == listing.version:
-            return cached[2]
-        leading = {k for k, sub in self.listings.items() if sub.parent == listing.key and self._has_match(k, memo)}
-        if leading:
-            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s or c.id in leading]
-        else:
-            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s]
-        listing.view_cache = (needle, listing.version, view)
-        return view
-
-    def _label(self, node: DeviceNode) -> Text:
-        listing = self.listings.get(node.id)
-        if listing is None:
-            return node_label(node)
-        n = len(listing.children)
-        if listing.state == "loading":
-            suffix = Text(f"  ({_count(n)} loaded…)" if n else "  (loading…)", "dim italic")
-        elif listing.state == "stopped":
-            suffix = Text(f"  ({_count(n)} loaded, stopped)", "yellow")
-        else:
-            suffix = Text(f"  ({_count(n)})", "dim")
-        return node_label(node, suffix)
-
-    def _relabel(self, key: str) -> None:
-        tree_node = self._shown.get(key)
-        if key == ROOT or tree_node is None or not self._in_tree(tree_node):
-            return
-        if isinstance(tree_node.data, DeviceNode):
-            tree_node.set_label(self._label(tree_node.data))
-
-    def _add_node(self, parent: TreeNode[Any], node: DeviceNode, inherited: bool, memo: dict[str, bool]) -> None:
-        if not node.expandable:
-            parent.add_leaf(node_label(node), data=node)
-            return
-        listing = self.listings.get(node.id)
-        child_inherited = inherited or bool(self._needle and self._needle in node.label.lower())
-        forced = bool(self._needle) and not child_inherited and listing is not None and self._has_match(node.id, memo)
-        expand = listing is not None and (listing.expanded or forced)
-        child = parent.add(self._label(node), data=node, expand=expand, allow_expand=True)
-        self._shown[node.id] = child
-        if expand and listing is not None:
-            self._fill(child, listing, child_inherited, memo)
-
-    def _key_of(self, tree_node: TreeNode[Any]) -> str:
-        data = tree_node.data
-        return data.id if isinstance(data, DeviceNode) else ROOT
-
-    def _fill(self, tree_node: TreeNode[Any], listing: Listing, inherited: bool, memo: dict[str, bool]) -> None:
-        """Add the current window of a listing's (filtered) children under its Tree node."""
-        view = self._view(listing, inherited, memo)
-        page = self.PAGE_SIZE
-        start = max(0, min(listing.window, (max(len(view) - 1, 0) // page) * page))
-        listing.window = start
-        with self.tree.bulk():
-            if start > 0:
-                tree_node.add_leaf(self._nav_label("prev", listing, len(view)), data=Placeholder("prev", listing.key))
-            for node in view[start:start + page]:
-                self._add_node(tree_node, node, inherited, memo)
-            self._set_tail(tree_node, listing, len(view))
-
-    def _refill(self, tree_node: TreeNode[Any], listing: Listing) -> None:
-        with self.tree.bulk():
-            tree_node.remove_children()
-            inherited = bool(self._needle) and tree_node.data is not None and self._matches_inherited(tree_node)
-            self._fill(tree_node, listing, inherited, {})
-
-    def _append(self, tree_node: TreeNode[Any], listing: Listing, old_len: int) -> None:
-        """Show the new children of a batch that fall inside the window (no filter active)."""
-        end = listing.window + self.PAGE_SIZE
-        with self.tree.bulk():
-            if old_len < end:
-                self._clear_tail(tree_node)
-                memo: dict[str, bool] = {}
-                for node in listing.children[old_len:min(len(listing.children), end)]:
-                    self._add_node(tree_node, node, False, memo)
-            self._set_tail(tree_node, listing)
-
-    @staticmethod
-    def _tail_nodes(tree_node: TreeNode[Any]) -> list[TreeNode[Any]]:
-        children = tree_node.children
-        tail: list[TreeNode[Any]] = []
-        for child in reversed(children):
-            if not isinstance(child.data, Placeholder) or child.data.kind == "prev":
-                break
-            tail.append(child)
-        tail.reverse()
-        return tail
-
-    def _clear_tail(self, tree_node: TreeNode[Any]) -> None:
-        with self.tree.bulk():
-            for child in reversed(self._tail_nodes(tree_node)):
-                child.remove()
-
-    def _set_tail(self, tree_node: TreeNode[Any], listing: Listing, total: int | None = None) -> None:
-        """The lines after a window: 'next …', 'loading… N loaded', or '(empty)'.
-
-        When the same kinds of lines are there already only their labels change: that
-        repaints a line instead of rebuilding every line of the tree (batch after batch)."""
-        if total is None:
-            total = len(self._view(listing, False, {})) if self._needle else len(listing.children)
-        want: list[tuple[Placeholder, Text]] = []
-        if listing.window + self.PAGE_SIZE < total:
-            want.append((Placeholder("next", listing.key), self._nav_label("next", listing, total)))
-        if listing.state == "loading":
-            n = len(listing.children)
-            text = f"loading… {_count(n)} {listing.noun()} loaded" if n else "loading…"
-            want.append((Placeholder("loading", listing.key), Text(text, "dim italic")))
-        elif total == 0:
-            text = "(no matches)" if self._needle and listing.children else "(empty)"
-            if listing.state == "stopped":
-                text = "(stopped before anything arrived: r reloads)"
-            want.append((Placeholder("empty", listing.key), Text(text, "dim")))
-        have = self._tail_nodes(tree_node)
-        if [n.data for n in have] == [p for p, _ in want]:
-            for node, (_, label) in zip(have, want, strict=True):
-                if node.label != label:
-                    node.set_label(label)
-            return
-        with self.tree.bulk():
-            for child in reversed(have):
-                child.remove()
-            for placeholder, label in want:
-                tree_node.add_leaf(label, data=placeholder)
-
-    def _nav_label(self, kind: str, listing: Listing, total: int) -> Text:
-        page = self.PAGE_SIZE
-        more = "…" if listing.state == "loading" else ""
-        of = f"of {_count(total)}{more}" + (" matches" if self._needle else "")
-        if kind == "prev":
-            first = max(listing.window - page, 0)
-            return Text(f"▲ show {_count(first + 1)}–{_count(first + page)} {of}", "cyan")
-        first = listing.window + page
-        last = min(first + page, total)
-        shown = f"{_count(listing.window + 1)}–{_count(min(listing.window + page, total))}"
-        return Text(f"▼ show {_count(first + 1)}–{_count(last)} {of}  (showing {shown})", "cyan")
-
-    def _rebuild(self) -> None:
-        """Rebuild the whole visible tree from the model (filter changes)."""
-        tree = self.tree
-        cursor = tree.cursor_node
-        cursor_data = cursor.data if cursor is not None else None
-        cursor_id = cursor_data.id if isinstance(cursor_data, DeviceNode) else None
-        with tree.bulk():
-            tree.root.remove_children()
-            self._shown = {}
-            root = self.listings.get(ROOT)
-            if root is not None:
-                self._fill(tree.root, root, False, {})
-        target = None
-        if cursor_id is not None:
-            target = self._find_line(cursor_id)
-        if target is not None:
-            self._move_cursor(target)
-        elif tree.root.children:
-            tree.cursor_line = 0
-        self.call_after_refresh(lambda: self._show_detail(self.tree.cursor_node))
-
-    def _move_cursor(self, tree_node: TreeNode[Any]) -> None:
-        tree = self.tree
-        _ = tree.last_line  # (re)builds the lines, so the node's line is known
-        tree.move_cursor(tree_node)
-
-    def _find_line(self, node_id: str) -> TreeNode[Any] | None:
-        stack = list(self.tree.root.children)
-        while stack:
-            tn = stack.pop()
-            if isinstance(tn.data, DeviceNode) and tn.data.id == node_id:
-                return tn
-            if tn.is_expanded:
-                stack.extend(tn.children)
-        return None
 
     # --- filter ---------------------------------------------------------------------------
 
@@ -954,25 +488,7 @@ class DeviceTreePanel(Vertical):
     # --- status line and detail pane ---------------------------------------------------------
 
     def _update_status(self) -> None:
-        loading = [lst for lst in self.listings.values() if lst.state == "loading"]
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if loading:
-            biggest = max(loading, key=lambda lst: len(lst.children))
-            n = len(biggest.children)
-            name = self._listing_name(biggest)
-            if n:
-                text.append(f"{_count(n)} {biggest.noun()} loaded…", "bold")
-                text.append(f"  ({name})", "dim")
-            else:
-                text.append(f"loading {name}…", "dim")
-            if len(loading) > 1:
-                text.append(f"  +{len(loading) - 1} more loading", "dim")
-            text.append("  Esc stops", "dim")
-        else:
-            total = sum(len(lst.children) for lst in self.listings.values())
-            text.append(f"{_count(total)} nodes loaded", "dim")
-        if self._needle:
-            text.append(f"  filter: {self._needle!r}", "yellow")
+        text = status_text(self.listings, self._needle, self._listing_name)
         with contextlib.suppress(NoMatches):  # during unmount
             self.query_one("#device-status", Static).update(text)
 
@@ -995,82 +511,4 @@ class DeviceTreePanel(Vertical):
 
     def detail_text(self, data: Any) -> Text:
         """What the detail pane shows for a node (plain data in, rich Text out)."""
-        out = Text()
-        if isinstance(data, Placeholder):
-            listing = self.listings.get(data.key)
-            n = len(listing.children) if listing else 0
-            words = {
-                "loading": f"Loading… {_count(n)} loaded so far. Escape stops; collapsing the node cancels.",
-                "prev": "Enter shows the previous page of this listing.",
-                "next": f"Enter shows the next page. The tree shows {self.PAGE_SIZE} at a time; "
-                        f"{_count(n)} are loaded. Type in the filter (/) to narrow.",
-                "empty": "Nothing here.",
-            }
-            out.append(words.get(data.kind, ""), "dim")
-            return out
-        if not isinstance(data, DeviceNode):
-            out.append("select a node to see what the API said about it", "dim")
-            return out
-        out.append(data.label, "bold red" if data.kind == "error" else "bold")
-        out.append(f"\n{data.kind}", "cyan")
-        if data.status:
-            icon = STATUS_ICONS.get(data.status, ("", ""))
-            out.append("  ")
-            out.append(f"{icon[0]}{data.status}", icon[1] or "")
-        if data.badge:
-            out.append(f"  [{data.badge}]", "dim")
-        listing = self.listings.get(data.id)
-        if listing is not None:
-            state = {"loading": "loading…", "stopped": "stopped", "done": "all loaded"}[listing.state]
-            out.append(f"\nchildren: {_count(len(listing.children))} ({state}", "dim")
-            if listing.elapsed is not None:
-                out.append(f", {listing.elapsed * 1000:.0f} ms", "dim")
-            out.append(")", "dim")
-        if data.error:
-            out.append("\n\nwhat happened: ", "bold red")
-            out.append(data.error)
-        if data.hint:
-            out.append("\nwhat to do: ", "bold")
-            out.append(data.hint)
-        if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
-            out.append("\nEnter retries.", "dim")
-        if data.request is not None:
-            out.append("\n\n")
-            out.append(request_line(data.request), "bold cyan")
-            if data.request.body_kind != "none" and data.request.body:
-                body = data.request.body
-                out.append("\n" + (body if len(body) <= 500 else body[:500] + "…"), "dim")
-            out.append("\nEnter opens it in the composer.", "dim")
-        if data.detail is not None:
-            out.append("\n\n")
-            out.append_text(pretty_json(data.detail))
-        return out
-
-
-def pretty_json(doc: Any, limit: int = DETAIL_LIMIT) -> Text:
-    """json.dumps(indent=2), highlighted, cut after `limit` characters."""
-    from rich.highlighter import JSONHighlighter
-
-    try:
-        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(doc)
-    cut = len(text) > limit
-    if cut:
-        text = text[:limit]
-    rendered = JSONHighlighter()(Text(text))
-    if cut:
-        rendered.append(f"\n… (cut at {_count(limit)} characters; Enter opens the full request)", "dim")
-    return rendered
-
-
-def iter_labels(tree: Tree[Any]) -> Iterator[tuple[int, str]]:
-    """(depth, plain label) of every visible line (for tests and debugging)."""
-
-    def walk(node: TreeNode[Any], depth: int) -> Iterator[tuple[int, str]]:
-        for child in node.children:
-            yield depth, child.label.plain
-            if child.is_expanded:
-                yield from walk(child, depth + 1)
-
-    yield from walk(tree.root, 0)
+        return detail_text(data, self.listings, self.PAGE_SIZE)
