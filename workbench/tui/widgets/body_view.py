@@ -21,9 +21,7 @@ Keys: arrows, PgUp/PgDn, Home/End scroll; ``w`` toggles wrap; ``n`` / ``N`` next
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import itertools
 import os
 import tempfile
 import threading
@@ -34,10 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -46,69 +42,30 @@ from textual.strip import Strip
 from workbench.core import bodies
 from workbench.core.bodies import ChildPreparation, PreparedBody
 from workbench.core.errors import ResponseError
+from workbench.tui.widgets.body_render import (
+    _LEXER_CLASSES,
+    _LEXER_IMPORT_LOCK,
+    _LEXER_NAMES,
+    _TOKEN_COMPONENTS,
+    BodyRendering,
+    _charset,
+    _clean,
+    _import_lexer,
+    _style_ranges,
+)
+from workbench.tui.widgets.body_scroll import BodyScrolling
+from workbench.tui.widgets.body_search import _SEARCH_IN_WORKER, BodySearch
+from workbench.tui.widgets.body_wrap import _WRAP_IN_WORKER, BodyWrap, _wrap_index
 
-# Token type path (as a tuple of names, e.g. ("Name", "Tag")) -> component class.
-_TOKEN_COMPONENTS: dict[tuple[str, ...], str] = {
-    ("Name", "Tag"): "body-view--key",
-    ("Name", "Attribute"): "body-view--attribute",
-    ("Name", "Entity"): "body-view--literal",
-    ("Literal", "String"): "body-view--string",
-    ("Literal", "Number"): "body-view--number",
-    ("Keyword", "Constant"): "body-view--literal",
-    ("Keyword",): "body-view--literal",
-    ("Punctuation",): "body-view--punctuation",
-    ("Operator",): "body-view--punctuation",
-    ("Comment",): "body-view--comment",
-}
-
-_LEXER_NAMES = {"json": "json", "ndjson": "json", "xml": "xml", "html": "html"}
-
-_LEXER_CLASSES: dict[str, Any] = {}  # lexer name -> Pygments lexer class, once imported
-_LEXER_IMPORT_LOCK = threading.Lock()
-
-
-def _import_lexer(name: str) -> None:
-    """Import Pygments and one lexer (25-50 ms, more for html/xml): in a worker thread, never
-    on the UI thread, so the first screen of a body never waits (it is shown plain until then)."""
-    with _LEXER_IMPORT_LOCK:
-        if name in _LEXER_CLASSES:
-            return
-        from pygments.lexers import get_lexer_by_name
-
-        lexer = get_lexer_by_name(name, stripnl=False, ensurenl=False)
-        lexer.get_tokens("")  # compiles a RegexLexer's rules now rather than on first use
-        _LEXER_CLASSES[name] = type(lexer)
+# Names that lived here before the split (old import paths keep working).
+__all__ = [
+    "_LEXER_CLASSES", "_LEXER_IMPORT_LOCK", "_LEXER_NAMES", "_SEARCH_IN_WORKER", "_TOKEN_COMPONENTS",
+    "_WRAP_IN_WORKER", "BodyRendering", "BodyScrolling", "BodySearch", "BodyView", "BodyWrap", "_charset", "_clean",
+    "_import_lexer", "_style_ranges", "_wrap_index",
+]
 
 
-_WRAP_IN_WORKER = 100_000  # lines: build the wrap index in a worker beyond this
-_SEARCH_IN_WORKER = 20_000  # lines: search in a worker beyond this
-
-
-def _wrap_index(widths: Sequence[int], width: int) -> tuple[list[int], list[int], list[int]]:
-    """(indexes of the lines wider than ``width``, cumulative extra rows, first rows).
-
-    ``cum[k]`` is the number of extra rows taken by the long lines before the k-th one
-    (``cum[-1]`` is the total); ``starts[k]`` is the first row of the k-th long line.
-    Runs in C-speed slices so a worker thread yields the GIL often.
-    """
-    long_lines: list[int] = []
-    step = 65536
-    for start in range(0, len(widths), step):
-        part = widths[start : start + step]
-        long_lines.extend(
-            itertools.compress(range(start, start + len(part)), map(width.__lt__, part))
-        )
-    cum = [0]
-    starts: list[int] = []
-    total = 0
-    for index in long_lines:
-        starts.append(index + total)
-        total += (widths[index] - 1) // width  # rows beyond the first
-        cum.append(total)
-    return long_lines, cum, starts
-
-
-class BodyView(ScrollView, can_focus=True):
+class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, can_focus=True):
     """Shows a response body (any size) with per-line highlighting, search and soft wrap."""
 
     DEFAULT_CSS = """
@@ -399,42 +356,6 @@ class BodyView(ScrollView, can_focus=True):
             self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
         self.refresh()
 
-    def find(self, needle: str, *, case_sensitive: bool | None = None) -> None:
-        """Highlight every match of ``needle`` and scroll to the first; posts :class:`SearchResult`.
-
-        ``case_sensitive=None`` is smart case (sensitive when the needle has capitals).
-        """
-        self._needle = needle
-        self._case_sensitive = case_sensitive
-        self._search_generation += 1
-        generation = self._search_generation
-        if not needle:
-            self._set_matches([], "", keep=None)
-            return
-        lines = self._lines
-        if len(lines) <= _SEARCH_IN_WORKER:
-            self._set_matches(
-                bodies.search(lines, needle, case_sensitive=case_sensitive), needle, keep=None
-            )
-            return
-
-        def run() -> None:
-            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
-            self.post_message(self._Found(generation, needle, found, None))
-
-        self.run_worker(
-            run, name="body-search", group="body-search", exclusive=True, thread=True,
-            exit_on_error=False,
-        )
-
-    def find_next(self) -> None:
-        """Move to the next match (wrapping around); posts :class:`SearchResult`."""
-        self._step_match(+1)
-
-    def find_previous(self) -> None:
-        """Move to the previous match (wrapping around); posts :class:`SearchResult`."""
-        self._step_match(-1)
-
     def save_to(self, path: str | os.PathLike[str]) -> Path:
         """Write the raw body bytes to ``path`` atomically (temp file, fsync, replace)."""
         target = Path(path).expanduser()
@@ -531,53 +452,6 @@ class BodyView(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
 
-    # ------------------------------------------------------------------ geometry
-
-    @property
-    def _top(self) -> int:
-        """Rows above the body (the notice banner)."""
-        return 1 if self.notice else 0
-
-    def _view_width(self) -> int:
-        return max(1, self.scrollable_content_region.width)
-
-    def _wrap_target_width(self) -> int:
-        """Wrap width: the content width minus room for the vertical scrollbar (so showing
-        or hiding the scrollbar never changes it); 0 before the first layout."""
-        width = self.size.width
-        if width <= 0:
-            return 0
-        return max(1, width - self.styles.scrollbar_size_vertical)
-
-    def _total_rows(self) -> int:
-        rows = len(self._lines)
-        if self.wrap and self._wrap_width:
-            rows += self._long_cum[-1]
-        return rows + self._top
-
-    def _update_virtual_size(self) -> None:
-        width = (self._wrap_width or self._view_width()) if self.wrap else self._max_width
-        self.virtual_size = Size(width, self._total_rows())
-
-    def _row_to_line(self, row: int) -> tuple[int, int]:
-        """Body row -> (line index, wrapped sub-row)."""
-        if not (self.wrap and self._wrap_width and self._long_lines):
-            return row, 0
-        k = bisect.bisect_right(self._long_starts, row) - 1
-        if k < 0:
-            return row, 0
-        start = self._long_starts[k]
-        extra = self._long_cum[k + 1] - self._long_cum[k]
-        if row <= start + extra:
-            return self._long_lines[k], row - start
-        return row - self._long_cum[k + 1], 0
-
-    def _line_to_row(self, line: int) -> int:
-        """Line index -> its first body row."""
-        if not (self.wrap and self._wrap_width and self._long_lines):
-            return line
-        return line + self._long_cum[bisect.bisect_left(self._long_lines, line)]
-
     # ------------------------------------------------------------------ wrap
 
     def watch_wrap(self, wrap: bool) -> None:
@@ -598,26 +472,6 @@ class BodyView(ScrollView, can_focus=True):
             self._update_virtual_size()
             self.refresh()
 
-    def _rewrap(self) -> None:
-        width = self._wrap_target_width()
-        self._wrap_generation += 1
-        if width <= 0:  # not laid out yet: on_resize will do it
-            self._wrap_width = 0
-            return
-        generation = self._wrap_generation
-        widths = self._widths
-        if len(widths) <= _WRAP_IN_WORKER:
-            self._apply_wrap(width, _wrap_index(widths, width))
-            return
-
-        def run() -> None:
-            self.post_message(self._Wrapped(generation, width, _wrap_index(widths, width)))
-
-        self.run_worker(
-            run, name="body-wrap", group="body-wrap", exclusive=True, thread=True,
-            exit_on_error=False,
-        )
-
     def _on_body_view__wrapped(self, message: _Wrapped) -> None:
         message.stop()
         if message.generation == self._wrap_generation and self.wrap:
@@ -625,163 +479,13 @@ class BodyView(ScrollView, can_focus=True):
             self._update_virtual_size()
             self.refresh()
 
-    def _apply_wrap(self, width: int, index: tuple[list[int], list[int], list[int]]) -> None:
-        self._wrap_width = width
-        self._long_lines, self._long_cum, self._long_starts = index
-
-    def _extend_wrap_index(self, first_changed: int) -> None:
-        """Update the wrap index after lines from ``first_changed`` on changed (streams)."""
-        width = self._wrap_width
-        cut = bisect.bisect_left(self._long_lines, first_changed)
-        del self._long_lines[cut:]
-        del self._long_cum[cut + 1 :]
-        del self._long_starts[cut:]
-        total = self._long_cum[-1]
-        for index in range(first_changed, len(self._widths)):
-            w = self._widths[index]
-            if w > width:
-                self._long_starts.append(index + total)
-                self._long_lines.append(index)
-                total += (w - 1) // width
-                self._long_cum.append(total)
-
-    # ------------------------------------------------------------------ scrolling
-
-    def action_scroll_up(self) -> None:
-        self.scroll_to(y=self.scroll_y - 1, animate=False, force=True)
-
-    def action_scroll_down(self) -> None:
-        self.scroll_to(y=self.scroll_y + 1, animate=False, force=True)
-
-    def action_scroll_left(self) -> None:
-        self.scroll_to(x=self.scroll_x - 4, animate=False, force=True)
-
-    def action_scroll_right(self) -> None:
-        self.scroll_to(x=self.scroll_x + 4, animate=False, force=True)
-
-    def action_page_up(self) -> None:
-        page = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=self.scroll_y - page, animate=False, force=True)
-
-    def action_page_down(self) -> None:
-        page = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=self.scroll_y + page, animate=False, force=True)
-
-    def action_scroll_home(self) -> None:
-        self.scroll_to(0, 0, animate=False, force=True)
-
-    def action_scroll_end(self) -> None:
-        self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
-
-    def scroll_to_line(self, line: int, *, col: int = 0, center: bool = True) -> None:
-        """Bring display line ``line`` (0-based; ``col`` in cells) into view."""
-        line = max(0, min(line, len(self._lines) - 1))
-        row = self._top + self._line_to_row(line)
-        x: int | None = None
-        if self.wrap and self._wrap_width:
-            row += col // self._wrap_width
-        else:
-            width = self._view_width()
-            if not (self.scroll_x <= col < self.scroll_x + width - 1):
-                x = max(0, col - width // 4)
-        height = max(1, self.scrollable_content_region.height)
-        y = row - height // 2 if center else row
-        self.scroll_to(x=x, y=max(0, y), animate=False, force=True)
-
     # ------------------------------------------------------------------ search
-
-    def _refind(self) -> None:
-        """Search again (the text changed), staying on the same match when it still exists."""
-        current = (
-            self._matches[self._match_index] if 0 <= self._match_index < len(self._matches) else None
-        )
-        needle = self._needle
-        case_sensitive = self._case_sensitive
-        lines = self._lines
-        self._search_generation += 1
-        generation = self._search_generation
-        if len(lines) <= _SEARCH_IN_WORKER:
-            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
-            self._set_matches(found, needle, keep=current)
-            return
-
-        def run() -> None:
-            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
-            self.post_message(self._Found(generation, needle, found, current))
-
-        self.run_worker(
-            run, name="body-search", group="body-search", exclusive=True, thread=True,
-            exit_on_error=False,
-        )
 
     def _on_body_view__found(self, message: _Found) -> None:
         message.stop()
         if message.generation != self._search_generation:
             return
         self._set_matches(message.matches, message.needle, keep=message.keep)
-
-    def _extend_search(self, first_changed: int) -> None:
-        """Search the lines from ``first_changed`` on again (streams)."""
-        cut = bisect.bisect_left(self._matches, (first_changed, -1))
-        del self._matches[cut:]
-        tail = bodies.search(
-            self._lines[first_changed:], self._needle, case_sensitive=self._case_sensitive
-        )
-        self._matches.extend((line + first_changed, col) for line, col in tail)
-        self._index_matches()
-        if self._match_index >= len(self._matches):
-            self._match_index = len(self._matches) - 1
-
-    def _index_matches(self) -> None:
-        by_line: dict[int, list[int]] = {}
-        for line, col in self._matches:
-            by_line.setdefault(line, []).append(col)
-        self._matches_by_line = by_line
-
-    def _set_matches(
-        self,
-        matches: list[tuple[int, int]],
-        needle: str,
-        *,
-        keep: tuple[int, int] | None,
-        post: bool = True,
-    ) -> None:
-        self._matches = matches
-        self._index_matches()
-        if not matches:
-            self._match_index = -1
-        elif keep is not None:
-            self._match_index = min(bisect.bisect_left(matches, keep), len(matches) - 1)
-        else:
-            self._match_index = 0
-        self.refresh()
-        if matches and keep is None:
-            self._scroll_to_match()
-        if post:
-            self.post_message(self.SearchResult(self, needle, len(matches), self._match_index))
-
-    def _step_match(self, step: int) -> None:
-        if not self._matches:
-            self.post_message(self.SearchResult(self, self._needle, 0, -1))
-            return
-        self._match_index = (self._match_index + step) % len(self._matches)
-        self._scroll_to_match()
-        self.refresh()
-        self.post_message(
-            self.SearchResult(self, self._needle, len(self._matches), self._match_index)
-        )
-
-    def action_find_next(self) -> None:
-        self.find_next()
-
-    def action_find_previous(self) -> None:
-        self.find_previous()
-
-    def _scroll_to_match(self) -> None:
-        line, col = self._matches[self._match_index]
-        text = self._lines[line] if line < len(self._lines) else ""
-        cells = col if text.isascii() else bodies.display_width(text[:col])
-        self.scroll_to_line(line, col=cells)
 
     # ------------------------------------------------------------------ rendering
 
@@ -791,31 +495,10 @@ class BodyView(ScrollView, can_focus=True):
         self._token_styles.clear()
         self._base_style = None
 
-    @property
-    def _base(self) -> Style:
-        """``rich_style`` (walks every ancestor) computed once per style change."""
-        if self._base_style is None:
-            self._base_style = self.rich_style
-        return self._base_style
-
     def on_mount(self) -> None:
         super().on_mount()
         if "json" not in _LEXER_CLASSES:  # most bodies are JSON: have it ready early
             self.set_timer(0.5, lambda: self._request_lexer("json"))
-
-    def _request_lexer(self, name: str) -> None:
-        """Import lexer ``name`` in a worker thread; ``_LexerReady`` tells when it is there."""
-        if name in self._awaiting_lexers or name in _LEXER_CLASSES:
-            return
-        self._awaiting_lexers.add(name)
-
-        def run() -> None:
-            try:
-                _import_lexer(name)
-            finally:
-                self.post_message(self._LexerReady(name))
-
-        self.run_worker(run, name="body-lexer", group=f"body-lexer-{name}", thread=True, exit_on_error=False)
 
     def _on_body_view__lexer_ready(self, message: _LexerReady) -> None:
         message.stop()
@@ -825,177 +508,5 @@ class BodyView(ScrollView, can_focus=True):
             self._cache.clear()
             self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        if self.first_render_elapsed is None and self._load_started:
-            self.first_render_elapsed = time.perf_counter() - self._load_started
-        scroll_x, scroll_y = self.scroll_offset
-        width = self._view_width()
-        base = self._base
-        row = scroll_y + y
-        top = self._top
-        if row < top:
-            notice = Strip([Segment(f" ⚠ {self.notice}", self._component("body-view--notice"))])
-            return notice.crop_extend(0, width, self._component("body-view--notice"))
-        line_index, sub = self._row_to_line(row - top)
-        if line_index >= len(self._lines):
-            return Strip.blank(width, base)
-        text = self._lines[line_index]
-        if self.wrap and self._wrap_width:
-            start = sub * self._wrap_width
-            end = start + self._wrap_width
-        else:
-            start, end = scroll_x, scroll_x + width
-        if len(text) > self.LONG_LINE:  # render only the visible slice, plain
-            piece = text[start:end]
-            strip = self._overlay_matches(Strip([Segment(piece, base)]), line_index, piece, start)
-            return strip.adjust_cell_length(width, base)
-        strip = self._overlay_matches(self._line_strip(line_index, text), line_index, text)
-        strip = strip.crop_extend(start, end, base)
-        return strip if end - start == width else strip.adjust_cell_length(width, base)
-
-    def _component(self, name: str) -> Style:
-        return self._base + self.get_component_rich_style(name, partial=True)
-
-    def _line_strip(self, index: int, text: str) -> Strip:
-        """The highlighted, uncropped strip of line ``index`` (LRU cached)."""
-        cache = self._cache
-        strip = cache.get(index)
-        if strip is not None:
-            cache.move_to_end(index)
-            return strip
-        strip = Strip(self._highlight(text))
-        cache[index] = strip
-        if len(cache) > self.CACHE_SIZE:
-            cache.popitem(last=False)
-        return strip
-
-    def _highlight(self, text: str) -> list[Segment]:
-        base = self._base
-        if not text:
-            return []
-        if self.kind == "sse":
-            return self._highlight_sse(text, base)
-        lexer = self._get_lexer()
-        if lexer is None:
-            return [Segment(text, base)]
-        try:
-            tokens = list(lexer.get_tokens(text))
-        except Exception:  # a lexer bug must never break the view
-            return [Segment(text, base)]
-        if sum(len(value) for _, value in tokens) != len(text):
-            return [Segment(text, base)]
-        style_for = self._token_style
-        return [Segment(value, style_for(ttype, base)) for ttype, value in tokens if value]
-
-    def _highlight_sse(self, text: str, base: Style) -> list[Segment]:
-        if text.startswith(":"):
-            return [Segment(text, self._component("body-view--comment"))]
-        field, colon, value = text.partition(":")
-        if not colon:
-            return [Segment(text, base)]
-        return [
-            Segment(field, self._component("body-view--key")),
-            Segment(":", self._component("body-view--punctuation")),
-            Segment(value, self._component("body-view--string")),
-        ]
-
-    def _get_lexer(self) -> Any:
-        if self._lexer_kind == self.kind:
-            return self._lexer
-        name = _LEXER_NAMES.get(self.kind)
-        lexer = None
-        if name is not None:
-            lexer_class = _LEXER_CLASSES.get(name)
-            if lexer_class is None:  # plain until a worker has imported it
-                self._request_lexer(name)
-                return None
-            lexer = lexer_class(stripnl=False, ensurenl=False, stripall=False)
-        self._lexer, self._lexer_kind = lexer, self.kind
-        return lexer
-
-    def _token_style(self, ttype: Any, base: Style) -> Style:
-        style = self._token_styles.get(ttype)
-        if style is None:
-            style = base
-            node = ttype
-            while node is not None and len(node):
-                component = _TOKEN_COMPONENTS.get(tuple(node))
-                if component is not None:
-                    style = base + self.get_component_rich_style(component, partial=True)
-                    break
-                node = node.parent
-            self._token_styles[ttype] = style
-        return style
-
-    def _overlay_matches(self, strip: Strip, index: int, text: str, offset: int = 0) -> Strip:
-        """``strip`` with the matches on line ``index`` highlighted (``offset``: chars cut before)."""
-        cols = self._matches_by_line.get(index)
-        if not cols:
-            return strip
-        size = len(self._needle)
-        current = (
-            self._matches[self._match_index] if 0 <= self._match_index < len(self._matches) else None
-        )
-        match_style = self.get_component_rich_style("body-view--match", partial=True)
-        current_style = self.get_component_rich_style("body-view--match-current", partial=True)
-        ascii_text = text.isascii() or offset
-        ranges: list[tuple[int, int, Style]] = []
-        for col in cols:
-            local = col - offset
-            if local + size <= 0 or local >= len(text):
-                continue
-            local = max(0, local)
-            end = min(len(text), col - offset + size)
-            if ascii_text:
-                start_cell, end_cell = local, end
-            else:
-                start_cell = bodies.display_width(text[:local])
-                end_cell = start_cell + bodies.display_width(text[local:end])
-            style = current_style if current == (index, col) else match_style
-            ranges.append((start_cell, end_cell, style))
-        return _style_ranges(strip, ranges) if ranges else strip
-
     def on_unmount(self) -> None:
         self._cancel_job()
-
-
-def _style_ranges(strip: Strip, ranges: list[tuple[int, int, Style]]) -> Strip:
-    """``strip`` with ``style`` added on top of each (start, end) cell range."""
-    length = strip.cell_length
-    cuts: list[int] = []
-    for start, end, _ in ranges:
-        cuts.extend((min(start, length), min(end, length)))
-    cuts.append(length)
-    cuts = sorted(set(cuts))
-    pieces = strip.divide(cuts)
-    starts = [0, *cuts[:-1]]
-    segments: list[Segment] = []
-    for piece_start, piece in zip(starts, pieces, strict=False):
-        overlay = None
-        for start, end, style in ranges:
-            if start <= piece_start < end:
-                overlay = style
-        if overlay is None:
-            segments.extend(piece)
-        else:
-            segments.extend(
-                Segment(text, (style + overlay) if style else overlay, control)
-                for text, style, control in piece
-            )
-    return Strip(segments, length)
-
-
-def _clean(text: str) -> str:
-    if "\t" in text:
-        text = text.expandtabs(4)
-    return bodies.escape_control(text)
-
-
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for param in content_type.split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            return value.strip().strip('"') or None
-    return None
