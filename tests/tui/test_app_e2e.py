@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -21,6 +20,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from tests.authkit import BrowserRun, play_browser
+from tests.tui.helpers import find_node as tree_node
+from tests.tui.helpers import until
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.login import LoginScreen
 from workbench.tui.screens.main import MainScreen, TimelineScreen
@@ -44,17 +45,6 @@ DEMO_PASSWORDS = {
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        await pilot.pause(0.02)
 
 
 W = TypeVar("W")
@@ -129,18 +119,6 @@ async def tree_loaded(pilot: Pilot, panel: DeviceTreePanel, key: str = ROOT) -> 
     await until(pilot, lambda: panel.listings.get(key) is not None and panel.listings[key].state == "done",
                 what=f"listing {key}")
     await pilot.pause()
-
-
-def tree_node(panel: DeviceTreePanel, text: str):
-    """The first visible node whose label contains `text`."""
-    stack = list(reversed(panel.tree.root.children))
-    while stack:
-        node = stack.pop()
-        if text in node.label.plain:
-            return node
-        if node.is_expanded:
-            stack.extend(reversed(node.children))
-    return None
 
 
 async def cursor_to(pilot: Pilot, panel: DeviceTreePanel, text: str) -> None:

@@ -6,8 +6,7 @@ question, opening a file, MainScreen's tab 4, and a snapshot of the results list
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Input, Label, Static, TabbedContent
 from textual.widgets.tree import TreeNode
 
+from tests.tui.helpers import until
 from workbench.core import paths
 from workbench.core.collections import load_collection
 from workbench.core.expectations import CheckResult
@@ -54,17 +54,6 @@ class Host(App[None]):
 
     def on_collection_browser_open_request(self, event: CollectionBrowser.OpenRequest) -> None:
         self.opened.append(event)
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {cond}")
-        await pilot.pause(0.02)
 
 
 def coll_dir() -> Path:

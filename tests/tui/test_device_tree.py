@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,6 +15,8 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from tests.tui.helpers import find_node as find
+from tests.tui.helpers import until
 from workbench.core.platforms.base import Adapter, DeviceNode, error_node
 from workbench.core.requests import RequestSpec
 from workbench.tui.widgets.device_tree import ROOT, DeviceTreePanel, Placeholder, iter_labels
@@ -36,31 +38,8 @@ class Host(App[None]):
         self.opened.append(event)
 
 
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {cond}")
-        await pilot.pause(0.02)
-
-
 def labels(panel: DeviceTreePanel) -> list[str]:
     return [label for _, label in iter_labels(panel.tree)]
-
-
-def find(panel: DeviceTreePanel, text: str):
-    """The first visible Tree node whose label contains `text`."""
-    stack = list(reversed(panel.tree.root.children))
-    while stack:
-        node = stack.pop()
-        if text in node.label.plain:
-            return node
-        if node.is_expanded:
-            stack.extend(reversed(node.children))
-    return None
 
 
 def detail(panel: DeviceTreePanel) -> str:

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 
+from tests.tui.helpers import ComposerHost as Host
+from tests.tui.helpers import logged_in, until
 from workbench.core.profiles import Profile, get_profile
 from workbench.core.requests import RequestSpec
 from workbench.core.session import Session
@@ -23,47 +22,6 @@ from workbench.tui.widgets.composer_dialogs import CurlScreen, SaveRequestScreen
 from workbench.tui.widgets.request_composer import RequestComposer
 
 RESOURCE = "/v2/users/demo/devices/nodemcu/{}"
-
-
-class Host(App[None]):
-    def __init__(self, profile: Profile, session: Any) -> None:
-        super().__init__()
-        self.profile = profile
-        self.session = session
-
-    def compose(self) -> ComposeResult:
-        yield RequestComposer(self.profile, self.session, id="composer")
-        yield Footer()
-
-    @property
-    def composer(self) -> RequestComposer:
-        return self.query_one(RequestComposer)
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {cond}")
-        await pilot.pause(0.02)
-
-
-def logged_in(base_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Profile, Session]:
-    monkeypatch.setenv("WORKBENCH_DEMO_URL", base_url)
-    profile = get_profile("demo-thinger")
-    session = Session(profile)
-    session.login()
-    return profile, session
-
-
-@pytest.fixture
-def thinger(demo_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Profile, Session]]:
-    profile, session = logged_in(demo_env.base_url, monkeypatch)
-    yield profile, session
-    session.close()
 
 
 def api(profile: Profile, resource: str) -> str:

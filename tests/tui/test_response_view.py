@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, Label
 
+from tests.tui.helpers import ComposerHost as Host
+from tests.tui.helpers import until
 from workbench.core.errors import TransportError
-from workbench.core.profiles import Profile, get_profile
+from workbench.core.profiles import get_profile
 from workbench.core.requests import RequestSpec, ResponseRecord
 from workbench.core.session import Session
 from workbench.tui.widgets.request_composer import RequestComposer
@@ -25,36 +23,6 @@ from workbench.tui.widgets.response_view import (
     human_size,
     status_class,
 )
-
-
-class Host(App[None]):
-    def __init__(self, profile: Profile, session: Any) -> None:
-        super().__init__()
-        self.profile = profile
-        self.session = session
-
-    def compose(self) -> ComposeResult:
-        yield RequestComposer(self.profile, self.session, id="composer")
-        yield Footer()
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := cond()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {cond}")
-        await pilot.pause(0.02)
-    return value
-
-
-@pytest.fixture
-def thinger(demo_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Profile, Session]]:
-    monkeypatch.setenv("WORKBENCH_DEMO_URL", demo_env.base_url)
-    profile = get_profile("demo-thinger")
-    session = Session(profile)
-    session.login()
-    yield profile, session
-    session.close()
 
 
 class ViewHost(App[None]):

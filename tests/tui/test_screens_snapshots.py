@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import jwt
@@ -20,6 +20,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
+from tests.tui.helpers import until
 from workbench.core.auth.base import AuthTrace, Exchange, Failure, TokenSet
 from workbench.core.errors import AuthError
 from workbench.core.platforms.base import Adapter, DeviceNode
@@ -53,15 +54,6 @@ def fixed_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def clock() -> float:
     return FIXED
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := cond()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {cond}")
-        await pilot.pause(0.02)
-    return value
 
 
 W = TypeVar("W")

@@ -25,6 +25,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
+from tests.tui.helpers import until
 from workbench.core.auth.base import TokenSet
 from workbench.core.errors import LoginRequired, TokenError
 from workbench.core.jwks import jwks_location
@@ -95,17 +96,6 @@ def table_rows(app: App[Any]) -> dict[str, str]:
         cells = table.get_row_at(index)
         rows[str(cells[0])] = str(cells[1])
     return rows
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {cond}")
-        await pilot.pause(0.02)
 
 
 def next_second() -> None:
