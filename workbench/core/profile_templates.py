@@ -1,86 +1,31 @@
-"""Starter TOML for a new profile, per platform (the user edits URLs and secret references)."""
+"""Starting points for a new profile: a copy of the platform's built-in profile, renamed.
+
+The built-in profiles in `profiles/` are the templates (so a template never drifts from
+what ships); `generic` is a standard OAuth2/OIDC client-credentials skeleton. The user then
+edits URLs and secret references in the copy, in their own config dir.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import paths
 from .atomic import atomic_write
 from .errors import ProfileError
 
-TEMPLATES: dict[str, str] = {
-    "thinger": """version = 1
-platform = "thinger"
-description = "Thinger.io (OAuth2 password grant)"
+# platform -> the built-in profile its template is copied from
+BUILTIN_SOURCES = {
+    "thinger": "thinger.toml",
+    "iotconnect": "iotconnect-azure.toml",
+    "ioto": "ioto-cloudapi.toml",
+    "plgd": "plgd.toml",
+    "iotspot": "iotspot.toml",
+}
 
-[urls]
-api = "https://api.thinger.io"
-
-[auth]
-flow = "oauth2_password"
-token_url = "{{urls.api}}/oauth/token"
-username = { env = "THINGER_USERNAME", prompt = "Thinger.io user" }
-password = { env = "THINGER_PASSWORD", prompt = "Thinger.io password" }
-""",
-    "iotconnect": """version = 1
-platform = "iotconnect"
-description = "Avnet IoTConnect (Azure prod)"
-
-[urls]
-auth = "https://auth.iotconnect.io/api/v2"
-device = "https://device.iotconnect.io/api/v2"
-user = "https://user.iotconnect.io/api/v2"
-
-[auth]
-flow = "iotconnect"
-auth_url = "{{urls.auth}}"
-username = { env = "IOTCONNECT_USERNAME", prompt = "IoTConnect user (email)" }
-password = { env = "IOTCONNECT_PASSWORD", prompt = "IoTConnect password" }
-solution_key = { env = "IOTCONNECT_SOLUTION_KEY", prompt = "Solution key" }
-""",
-    "ioto": """version = 1
-platform = "ioto"
-description = "EmbedThis Ioto (CloudAPI token)"
-
-[urls]
-api = "https://YOUR-API-ID.execute-api.us-east-1.amazonaws.com"
-
-[auth]
-flow = "ioto_cloudapi"
-token = { env = "IOTO_CLOUDAPI_TOKEN", prompt = "Ioto CloudAPI token" }
-""",
-    "plgd": """version = 1
-platform = "plgd"
-description = "plgd hub (authorization code + PKCE)"
-
-[urls]
-hub = "https://try.plgd.cloud"
-
-[auth]
-flow = "oauth2_authorization_code"
-issuer = "https://auth.plgd.cloud/realms/shared"
-client_id = "YOUR-CLIENT-ID"
-redirect_uri = "http://localhost:8080/callback"
-scope = "openid offline_access"
-""",
-    "iotspot": """version = 1
-platform = "iotspot"
-description = "iotspot (client credentials)"
-
-[urls]
-api = "https://api.iotspot.example"
-
-[auth]
-flow = "oauth2_client_credentials"
-token_url = "https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token"
-client_id = { env = "IOTSPOT_CLIENT_ID", prompt = "iotspot client id" }
-client_secret = { env = "IOTSPOT_CLIENT_SECRET", prompt = "iotspot client secret" }
-client_auth = "basic"
-scope = "iotspot/openapi"
-""",
-    "generic": """version = 1
+GENERIC = """version = 1
 platform = "generic"
-description = "Any OAuth2 / OIDC API"
+description = "Any OAuth2 / OIDC API: fill in the URLs, issuer and client"
 
 [urls]
 api = "https://api.example.com"
@@ -90,21 +35,30 @@ flow = "oauth2_client_credentials"
 issuer = "https://login.example.com"
 client_id = { env = "CLIENT_ID", prompt = "client id" }
 client_secret = { env = "CLIENT_SECRET", prompt = "client secret" }
-""",
-}
+"""
+
+TEMPLATES = (*BUILTIN_SOURCES, "generic")
+_NAME_LINE = re.compile(r'(?m)^name\s*=.*\n')
+
+
+def template_text(platform: str) -> str:
+    if platform == "generic":
+        return GENERIC
+    if platform not in BUILTIN_SOURCES:
+        raise ProfileError(f"no template for platform '{platform}'", key="platform",
+                           hint=f"platforms: {', '.join(TEMPLATES)}")
+    source = paths.builtin_profiles_dir() / BUILTIN_SOURCES[platform]
+    return _NAME_LINE.sub("", source.read_text(encoding="utf-8"), count=1)
 
 
 def create_profile(name: str, platform: str, directory: Path | None = None) -> Path:
     """Write a new profile from the platform's template into the user profiles dir (never overwrites)."""
-    import re
-
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         raise ProfileError("a profile name is letters, digits, '.', '_' or '-'", key="name")
-    if platform not in TEMPLATES:
-        raise ProfileError(f"no template for platform '{platform}'", key="platform")
+    text = template_text(platform)
     directory = directory or paths.user_profiles_dir()
     path = directory / f"{name}.toml"
     if path.exists():
         raise ProfileError(f"a profile file already exists at {path}", path=str(path))
-    atomic_write(path, f'name = "{name}"\n' + TEMPLATES[platform])
+    atomic_write(path, f'name = "{name}"\n' + text)
     return path
