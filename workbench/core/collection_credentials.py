@@ -17,7 +17,8 @@ from urllib.parse import unquote
 from .collection_model import CollectionRequest, SessionRef, Variable
 from .secrets import SecretRef
 
-_TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
+TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
+_TEMPLATE = TEMPLATE
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 # header name -> the reference kind its value needs
@@ -26,7 +27,8 @@ CREDENTIAL_HEADERS = {
     "api-key": "api_key", "apikey": "api_key", "solution-key": "solution_key", "cookie": "cookie",
     "x-auth-token": "token", "x-access-token": "token", "x-amz-security-token": "token",
 }
-_TOKENISH_HEADER = re.compile(r"token|secret|api[-_]?key|password|passwd", re.I)
+TOKENISH_HEADER = re.compile(r"token|secret|api[-_]?key|password|passwd", re.I)
+_TOKENISH_HEADER = TOKENISH_HEADER
 # query parameter / form field / JSON key -> reference kind
 SECRET_FIELDS = {
     "authorization": "token", "access_token": "token", "token": "token", "id_token": "id_token",

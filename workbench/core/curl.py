@@ -32,6 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_plus
 
+from .collection_credentials import JWT as _JWT
+from .collection_credentials import SECRET_FIELDS
+from .collection_credentials import TEMPLATE as _TEMPLATE
+from .collection_credentials import TOKENISH_HEADER as _TOKENISH
 from .errors import WorkbenchError
 from .requests import METHODS, RequestSpec
 
@@ -451,20 +455,14 @@ class _Var:
 
 
 Segment = str | _Var
-_TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # header -> shell variable for its credential
 _CRED_HEADERS = {
     "authorization": "TOKEN", "proxy-authorization": "PROXY_AUTHORIZATION", "x-api-key": "API_KEY",
     "api-key": "API_KEY", "apikey": "API_KEY", "solution-key": "SOLUTION_KEY", "cookie": "COOKIE",
     "x-auth-token": "TOKEN", "x-access-token": "TOKEN", "x-amz-security-token": "TOKEN",
 }
-_TOKENISH = re.compile(r"token|secret|api[-_]?key|password|passwd", re.I)
-_SECRET_FIELDS = {
-    "authorization": "TOKEN", "access_token": "TOKEN", "token": "TOKEN", "id_token": "ID_TOKEN",
-    "api_key": "API_KEY", "apikey": "API_KEY", "password": "PASSWORD", "passwd": "PASSWORD",
-    "client_secret": "CLIENT_SECRET", "refresh_token": "REFRESH_TOKEN", "secret": "SECRET",
-}
+# the same secret-looking fields a saved collection refuses, as shell variables
+_SECRET_FIELDS = {name: kind.upper() for name, kind in SECRET_FIELDS.items()}
 
 
 def shell_name(name: str) -> str:
