@@ -106,8 +106,9 @@ async def log_in(pilot: Pilot, name: str, typed: str | None = None) -> MainScree
 
 async def landed(pilot: Pilot, name: str, timeout: float = 10.0) -> MainScreen:
     app = pilot.app
-    main = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, timeout=timeout,
-                       what=f"the main screen of {name}")
+    # installed and mounted (its on_mount sets the sub-title): under load the two are apart
+    main = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.sub_title
+                       and app.screen, timeout=timeout, what=f"the main screen of {name}")
     assert main.profile.name == name
     assert main.session.logged_in
     assert app.sessions[name] is main.session
