@@ -25,6 +25,7 @@ PLGD_PASSWORD = "plgd-demo-pass-6604"
 
 # --- the browser ---------------------------------------------------------------------------
 
+
 @dataclass
 class BrowserRun:
     authorize_url: str = ""
@@ -36,15 +37,25 @@ class BrowserRun:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-def play_browser(url: str, run: BrowserRun, *, username: str = PLGD_USER, password: str = PLGD_PASSWORD,
-                 action: str = "allow", tamper_callback: Callable[[str], str] | None = None) -> None:
+def play_browser(
+    url: str,
+    run: BrowserRun,
+    *,
+    username: str = PLGD_USER,
+    password: str = PLGD_PASSWORD,
+    action: str = "allow",
+    tamper_callback: Callable[[str], str] | None = None,
+) -> None:
     """Do what a person does in the browser: load the login page, submit it, follow the 302."""
     try:
         run.authorize_url = url
         with httpx.Client(timeout=10) as b:
             page = b.get(url)
             page.raise_for_status()
-            fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page.text)}
+            fields = {
+                k: html.unescape(v)
+                for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', page.text)
+            }
             fields.update(username=username, password=password, action=action)
             target = str(page.url).split("?")[0]
             answer = b.post(target, data=fields)
@@ -65,8 +76,9 @@ def play_browser(url: str, run: BrowserRun, *, username: str = PLGD_USER, passwo
         run.done.set()
 
 
-def browser(run: BrowserRun | None = None, *, tamper_url: Callable[[str], str] | None = None,
-            **kwargs: Any) -> tuple[Callable[[str], bool], BrowserRun]:
+def browser(
+    run: BrowserRun | None = None, *, tamper_url: Callable[[str], str] | None = None, **kwargs: Any
+) -> tuple[Callable[[str], bool], BrowserRun]:
     """An `open_browser` callback that plays the browser in a thread (like a real browser would)."""
     run = run or BrowserRun()
 
@@ -87,6 +99,7 @@ def get_callback_request(url: str, **params: str) -> httpx.Response:
 
 
 # --- recording servers ----------------------------------------------------------------------
+
 
 @dataclass
 class Seen:
@@ -109,7 +122,9 @@ class RecordingServer:
     """A threaded HTTP (or HTTPS) server on 127.0.0.1 that answers with `handler` and keeps
     every request it got in `seen`."""
 
-    def __init__(self, handler: Handler, *, tls: tuple[str, str] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, handler: Handler, *, tls: tuple[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.handler = handler
         self.seen: list[Seen] = []
         outer = self
@@ -124,8 +139,13 @@ class RecordingServer:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                seen = Seen(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                            {k.lower(): v for k, v in self.headers.items()}, body)
+                seen = Seen(
+                    self.command,
+                    parts.path,
+                    parse_qs(parts.query, keep_blank_values=True),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 outer.seen.append(seen)
                 status, headers, payload = outer.handler(seen)
                 if isinstance(payload, dict | list):
@@ -154,8 +174,9 @@ class RecordingServer:
             self.scheme = "https"
         self.port = self.server.server_address[1]
         self.host = host
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -182,20 +203,31 @@ def self_signed_cert(directory: Path, host: str = "127.0.0.1") -> tuple[str, str
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host)),
-                                                    x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(host)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path = directory / "cert.pem"
     key_path = directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_path), str(key_path)
 
 

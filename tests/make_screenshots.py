@@ -40,11 +40,14 @@ SIZE = (120, 36)
 PORT = 8765
 
 DEMO_SECRETS = [
-    "IoTC-demo-pass-7319", "demo-solution-key-5c1e",          # IoTConnect
-    "Ioto-demo-pass-4821", "ioto-cloudapi-demo-token-9d2f6a",  # Ioto
-    "plgd-demo-pass-6604", "plgd-demo-client-secret-3391",     # plgd
-    "iotspot+demo/secret=8852",                                # iotspot
-    "thinger-demo-pass-1157",                                  # Thinger.io
+    "IoTC-demo-pass-7319",
+    "demo-solution-key-5c1e",  # IoTConnect
+    "Ioto-demo-pass-4821",
+    "ioto-cloudapi-demo-token-9d2f6a",  # Ioto
+    "plgd-demo-pass-6604",
+    "plgd-demo-client-secret-3391",  # plgd
+    "iotspot+demo/secret=8852",  # iotspot
+    "thinger-demo-pass-1157",  # Thinger.io
 ]
 
 COLLECTION = """\
@@ -163,12 +166,20 @@ async def pick(pilot: Any, name: str, typed: str) -> Any:
     from workbench.tui.screens.profile_picker import ProfilePicker
 
     app = pilot.app
-    picker = await until(pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen, "the picker")
+    picker = await until(
+        pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen, "the picker"
+    )
     await until(pilot, lambda: picker.states, "the login states")
     await pilot.press(*typed)
     await pilot.press("enter")
-    login = await until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen, f"the login of {name}")
-    await until(pilot, lambda: app.focused is not None and app.focused.id == "login-go", "the pre-filled form")
+    login = await until(
+        pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen, f"the login of {name}"
+    )
+    await until(
+        pilot,
+        lambda: app.focused is not None and app.focused.id == "login-go",
+        "the pre-filled form",
+    )
     return login
 
 
@@ -202,11 +213,16 @@ async def login_shot(shots: Shots) -> None:
         options.highlighted = len(timeline.exchanges) - 1  # the login itself
         await pilot.pause()
         headers = len(timeline.exchanges[-1].request_headers)
-        timeline.query_one("#timeline-detail-scroll").scroll_to(y=headers, animate=False)  # its redacted body
+        timeline.query_one("#timeline-detail-scroll").scroll_to(
+            y=headers, animate=False
+        )  # its redacted body
         await shots.save(pilot, "login")
         app.show_main(*app.held)
-        await until(pilot, lambda: isinstance(app.screen, MainScreen) and mounted(app.screen, DeviceTreePanel),
-                    "the main screen")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, MainScreen) and mounted(app.screen, DeviceTreePanel),
+            "the main screen",
+        )
         await pilot.pause(0.3)
 
 
@@ -227,7 +243,9 @@ async def thinger_shots(shots: Shots) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pick(pilot, "demo-thinger", "thinger")
         await pilot.press("ctrl+l")
-        main = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen")
+        main = await until(
+            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen"
+        )
         shots.watch(main.session)
 
         # devices: devices -> nodemcu -> temperature, with the arrow keys
@@ -254,15 +272,21 @@ async def thinger_shots(shots: Shots) -> None:
         await pilot.press("space")
         await until(pilot, lambda: loaded("thinger:device:nodemcu"), "nodemcu's resources")
         await walk_to("temperature")
-        await until(pilot, lambda: "temperature" in str(panel.query_one("#device-detail", Static).render()),
-                    "the detail pane")
+        await until(
+            pilot,
+            lambda: "temperature" in str(panel.query_one("#device-detail", Static).render()),
+            "the detail pane",
+        )
         await shots.save(pilot, "devices")
 
         # composer: Enter opens it, Ctrl+S sends it
         await pilot.press("enter")
         composer = await until(pilot, lambda: mounted(main, RequestComposer), "the composer")
-        await until(pilot, lambda: composer.query_one("#composer-url", Input).value.endswith("/temperature"),
-                    "the request")
+        await until(
+            pilot,
+            lambda: composer.query_one("#composer-url", Input).value.endswith("/temperature"),
+            "the request",
+        )
         await pilot.press("ctrl+s")
         await until(pilot, lambda: composer.response.state == "done", "the response")
         main.set_focus(None)
@@ -272,14 +296,21 @@ async def thinger_shots(shots: Shots) -> None:
         await pilot.press("2")
         inspector = await until(pilot, lambda: mounted(main, TokenInspector), "the token inspector")
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: "refreshed" in str(inspector.query_one("#ti-status", Static).render()),
-                    "the refresh")
-        await until(pilot, lambda: inspector.token == main.session.tokens.access_token, "the new token")
+        await until(
+            pilot,
+            lambda: "refreshed" in str(inspector.query_one("#ti-status", Static).render()),
+            "the refresh",
+        )
+        await until(
+            pilot, lambda: inspector.token == main.session.tokens.access_token, "the new token"
+        )
         await shots.save(pilot, "token")
 
         # timeline: login and refresh, the login opened
         await pilot.press("t")
-        modal = await until(pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen, "the timeline")
+        modal = await until(
+            pilot, lambda: isinstance(app.screen, TimelineScreen) and app.screen, "the timeline"
+        )
         options = modal.query_one("#timeline-list")
         options.focus()
         options.highlighted = 0
@@ -293,27 +324,44 @@ async def thinger_shots(shots: Shots) -> None:
             directory.mkdir(parents=True, exist_ok=True)
             (directory / "thinger-smoke.toml").write_text(COLLECTION, encoding="utf-8")
             await pilot.press("4")
-            browser = await until(pilot, lambda: mounted(main, CollectionBrowser), "the collections")
-            await until(pilot, lambda: main.query_one(TabbedContent).active == "collections", "the tab")
+            browser = await until(
+                pilot, lambda: mounted(main, CollectionBrowser), "the collections"
+            )
+            await until(
+                pilot, lambda: main.query_one(TabbedContent).active == "collections", "the tab"
+            )
             browser.reload()
             tree = browser.sidebar
 
             def first_collection() -> Any:
-                return next((n for n in tree.root.children if "thinger smoke" in n.label.plain), None)
+                return next(
+                    (n for n in tree.root.children if "thinger smoke" in n.label.plain), None
+                )
 
             node = await until(pilot, first_collection, "the collection in the sidebar")
             tree.focus()
             tree.move_cursor(node)
             await pilot.press("R")
-            await until(pilot, lambda: browser.current_run is not None and browser.current_run.duration_s is not None,
-                        "the replay")
+            await until(
+                pilot,
+                lambda: (
+                    browser.current_run is not None and browser.current_run.duration_s is not None
+                ),
+                "the replay",
+            )
             assert browser.results_table.row_count == 4
             await shots.save(pilot, "collections")
 
         # the picker, where both demo profiles are logged in now
         await pilot.press("escape", "f2")
-        picker = await until(pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen, "the picker")
-        await until(pilot, lambda: picker.states.get("demo-thinger", "").startswith("logged in"), "the states")
+        picker = await until(
+            pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen, "the picker"
+        )
+        await until(
+            pilot,
+            lambda: picker.states.get("demo-thinger", "").startswith("logged in"),
+            "the states",
+        )
         picker.query_one("#picker-filter", Input).value = ""  # every profile again
         await until(pilot, lambda: len(picker._shown) > 10, "the whole list")
         await shots.save(pilot, "picker")
@@ -322,7 +370,9 @@ async def thinger_shots(shots: Shots) -> None:
 def svg_text(svg: str) -> str:
     """The text an SVG screenshot shows, line by line (spans joined, entities decoded)."""
     lines: dict[float, list[tuple[float, str]]] = {}
-    for x, y, body in re.findall(r'<text[^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg, re.S):
+    for x, y, body in re.findall(
+        r'<text[^>]*?x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg, re.S
+    ):
         text = html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\xa0", " ")
         lines.setdefault(float(y), []).append((float(x), text))
     return "\n".join("".join(t for _, t in sorted(parts)) for _, parts in sorted(lines.items()))
@@ -347,20 +397,26 @@ async def main_async(out: Path) -> int:
     await login_shot(shots)
     await thinger_shots(shots)
     if not shots.tokens:
-        raise SystemExit("make_screenshots: no session token was seen: the leak check would prove nothing")
+        raise SystemExit(
+            "make_screenshots: no session token was seen: the leak check would prove nothing"
+        )
     problems = check_secrets(shots.written, shots.tokens)
     if problems:
         print("SECRETS IN THE SCREENSHOTS — do not commit them:", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    print(f"{len(shots.written)} screenshots; no demo secret and none of {len(shots.tokens)} session tokens in them")
+    print(
+        f"{len(shots.written)} screenshots; no demo secret and none of {len(shots.tokens)} session tokens in them"
+    )
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="where to write the SVGs")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "screenshots", help="where to write the SVGs"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     isolate()

@@ -36,12 +36,21 @@ def _imports(folder: Path) -> set[tuple[str, str]]:
 
 
 def test_emulator_is_independent_of_core_and_tui() -> None:
-    bad = [(f, m) for f, m in _imports(PKG / "emulator") if m.startswith(("workbench.core", "workbench.tui"))]
+    bad = [
+        (f, m)
+        for f, m in _imports(PKG / "emulator")
+        if m.startswith(("workbench.core", "workbench.tui"))
+    ]
     assert bad == []
 
 
 def test_core_and_tui_do_not_import_emulator() -> None:
-    bad = [(f, m) for folder in ("core", "tui") for f, m in _imports(PKG / folder) if m.startswith("workbench.emulator")]
+    bad = [
+        (f, m)
+        for folder in ("core", "tui")
+        for f, m in _imports(PKG / folder)
+        if m.startswith("workbench.emulator")
+    ]
     assert bad == []
 
 

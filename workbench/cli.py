@@ -19,8 +19,12 @@ DEFAULT_DEMO_PORT = 8765
 
 def _add_profiles_dir(p: argparse.ArgumentParser, top: bool = False) -> None:
     # Subcommands repeat the option; SUPPRESS keeps a top-level `--profiles DIR` from being reset.
-    p.add_argument("--profiles", metavar="DIR", help="look for profiles in DIR first",
-                   default=None if top else argparse.SUPPRESS)
+    p.add_argument(
+        "--profiles",
+        metavar="DIR",
+        help="look for profiles in DIR first",
+        default=None if top else argparse.SUPPRESS,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,18 +37,48 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", help="start the emulated cloud (and the TUI on it)")
-    p.add_argument("--serve", action="store_true", help="only serve the emulated cloud, until Ctrl-C")
+    p.add_argument(
+        "--serve", action="store_true", help="only serve the emulated cloud, until Ctrl-C"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None,
-                   help=f"port (default {DEFAULT_DEMO_PORT} with --serve; a free port for the TUI)")
-    p.add_argument("--devices", type=int, default=25, metavar="N", help="devices per platform (default 25)")
-    p.add_argument("--token-ttl", type=int, default=None, metavar="S",
-                   help="access-token lifetime in seconds for every platform (default: each platform's real one)")
-    p.add_argument("--latency", type=int, default=0, metavar="MS", help="fault: add MS milliseconds to every response")
-    p.add_argument("--error-rate", type=float, default=0.0, metavar="F", help="fault: answer 500 to this fraction of requests")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default {DEFAULT_DEMO_PORT} with --serve; a free port for the TUI)",
+    )
+    p.add_argument(
+        "--devices", type=int, default=25, metavar="N", help="devices per platform (default 25)"
+    )
+    p.add_argument(
+        "--token-ttl",
+        type=int,
+        default=None,
+        metavar="S",
+        help="access-token lifetime in seconds for every platform (default: each platform's real one)",
+    )
+    p.add_argument(
+        "--latency",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="fault: add MS milliseconds to every response",
+    )
+    p.add_argument(
+        "--error-rate",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="fault: answer 500 to this fraction of requests",
+    )
     p.add_argument("--maintenance", action="store_true", help="fault: every platform answers 503")
-    p.add_argument("--token-rate-limit", type=int, default=0, metavar="N",
-                   help="fault: at most N token requests per minute per platform (then 429)")
+    p.add_argument(
+        "--token-rate-limit",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fault: at most N token requests per minute per platform (then 429)",
+    )
 
     p = sub.add_parser("profiles", help="list the profiles")
     _add_profiles_dir(p)
@@ -55,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("profile")
     p.add_argument("--json", action="store_true")
     p.add_argument("--trace", action="store_true", help="print the redacted auth trace")
-    p.add_argument("--no-browser", action="store_true", help="print the authorization URL instead of opening a browser")
+    p.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the authorization URL instead of opening a browser",
+    )
 
     p = sub.add_parser("logout", help="forget a profile's stored tokens")
     _add_profiles_dir(p)
@@ -65,10 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = p.add_subparsers(dest="token_command", metavar="ACTION")
     t = tsub.add_parser("inspect", help="decode a token: header, claims, expiry, warnings")
     _add_profiles_dir(t)
-    t.add_argument("token", nargs="?", default=None, help="the token, or - for stdin (default: stdin)")
+    t.add_argument(
+        "token", nargs="?", default=None, help="the token, or - for stdin (default: stdin)"
+    )
     t.add_argument("--json", action="store_true")
     t.add_argument("--profile", help="verify the signature with this profile's JWKS")
-    t.add_argument("--secret-env", metavar="VAR", help="verify an HS* signature with the secret in env VAR")
+    t.add_argument(
+        "--secret-env", metavar="VAR", help="verify an HS* signature with the secret in env VAR"
+    )
 
     p = sub.add_parser("devices", help="print a profile's device tree")
     _add_profiles_dir(p)

@@ -166,11 +166,17 @@ def ms(seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mb", type=float, default=10.0, help="body size in MB (default 10)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per mode (median shown; default 3)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs per mode (median shown; default 3)"
+    )
     parser.add_argument("--size", default="120x40", help="terminal size (default 120x40)")
-    parser.add_argument("--modes", default="process,thread", help="modes to run (default process,thread)")
+    parser.add_argument(
+        "--modes", default="process,thread", help="modes to run (default process,thread)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     width, height = (int(part) for part in args.size.split("x"))
@@ -180,7 +186,9 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    print(f"BodyView benchmark: {args.mb:g} MB JSON, terminal {width}x{height}, {args.runs} run(s) per mode, median")
+    print(
+        f"BodyView benchmark: {args.mb:g} MB JSON, terminal {width}x{height}, {args.runs} run(s) per mode, median"
+    )
     print()
     header = (
         f"{'mode':8} {'first paint':>12} {'max stall':>10} {'full text':>10} "
@@ -188,7 +196,11 @@ def main() -> None:
         + f" {'render pg':>10} {'UI RSS':>8} {'child RSS':>9} {'worst stall':>12}"
     )
     print(header)
-    print(f"{'':8} {'ms':>12} {'ms':>10} {'ms':>10} " + " ".join(f"{'ms':>9}" for _ in range(5)) + f" {'ms':>10} {'MiB':>8} {'MiB':>9} {'ms':>12}")
+    print(
+        f"{'':8} {'ms':>12} {'ms':>10} {'ms':>10} "
+        + " ".join(f"{'ms':>9}" for _ in range(5))
+        + f" {'ms':>10} {'MiB':>8} {'MiB':>9} {'ms':>12}"
+    )
     print("-" * len(header))
     for mode in args.modes.split(","):
         results = [run_one(mode, args.mb, (width, height)) for _ in range(args.runs)]
@@ -210,8 +222,12 @@ def main() -> None:
         )
     print()
     print(f"lines: {results[0]['lines']:,}  body: {results[0]['bytes']:,} bytes")
-    print("pgdn@N%: PageDown action until the next frame is composited; render pg: slowest cold render of one page.")
-    print("max stall: the longest gap of a 10 ms UI timer from load() until the full text is in place")
+    print(
+        "pgdn@N%: PageDown action until the next frame is composited; render pg: slowest cold render of one page."
+    )
+    print(
+        "max stall: the longest gap of a 10 ms UI timer from load() until the full text is in place"
+    )
     print("(median of the runs; worst stall: the worst run).")
 
 

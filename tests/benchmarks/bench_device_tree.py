@@ -69,21 +69,35 @@ class FakeAdapter(Adapter):
         self.n, self.batch = n, batch
 
     def roots(self) -> list[DeviceNode]:
-        return [DeviceNode(id="acct", kind="account", label="Benchmark account", detail={"n": self.n}),
-                DeviceNode(id="devs", kind="group", label="devices", expandable=True)]
+        return [
+            DeviceNode(id="acct", kind="account", label="Benchmark account", detail={"n": self.n}),
+            DeviceNode(id="devs", kind="group", label="devices", expandable=True),
+        ]
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         if node.id != "devs":
-            yield [DeviceNode(id=f"{node.id}:t", kind="resource", label="temperature", badge="output")]
+            yield [
+                DeviceNode(id=f"{node.id}:t", kind="resource", label="temperature", badge="output")
+            ]
             return
         for start in range(0, self.n, self.batch):
             if cancel is not None and cancel.is_set():
                 return
-            yield [DeviceNode(id=f"dev:{i}", kind="device", label=f"sensor-{i:06d} (Sensor {i})",
-                              status="online" if i % 3 else "offline", badge="MQTT", expandable=True,
-                              detail={"device": f"sensor-{i:06d}", "name": f"Sensor {i}"},
-                              request=RequestSpec("GET", f"https://bench.example/devices/sensor-{i:06d}"))
-                   for i in range(start, min(start + self.batch, self.n))]
+            yield [
+                DeviceNode(
+                    id=f"dev:{i}",
+                    kind="device",
+                    label=f"sensor-{i:06d} (Sensor {i})",
+                    status="online" if i % 3 else "offline",
+                    badge="MQTT",
+                    expandable=True,
+                    detail={"device": f"sensor-{i:06d}", "name": f"Sensor {i}"},
+                    request=RequestSpec("GET", f"https://bench.example/devices/sensor-{i:06d}"),
+                )
+                for i in range(start, min(start + self.batch, self.n))
+            ]
 
 
 class Host(App[None]):
@@ -137,12 +151,16 @@ def find(panel: DeviceTreePanel, text: str):
     return next(n for n in panel.tree.root.children if text in n.label.plain)
 
 
-async def measure_panel(panel: DeviceTreePanel, key: str, needle: str, *, memory: bool = False) -> dict[str, float]:
+async def measure_panel(
+    panel: DeviceTreePanel, key: str, needle: str, *, memory: bool = False
+) -> dict[str, float]:
     """Expand the big listing, wait for all of it, then time expand and filters."""
     app = Host(panel)
     out: dict[str, float] = {}
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: any("devices" in n.label.plain for n in panel.tree.root.children))
+        await until(
+            pilot, lambda: any("devices" in n.label.plain for n in panel.tree.root.children)
+        )
         await pilot.pause()
         gc.collect()
         rss0 = rss_mib()
@@ -157,9 +175,14 @@ async def measure_panel(panel: DeviceTreePanel, key: str, needle: str, *, memory
         group.expand()
         await until(pilot, lambda: "first_batch_painted" in panel.timings)
         t = panel.timings
-        out["first rows after first page (ms)"] = (t["first_batch_painted"] - t["first_batch_posted"]) * 1000
+        out["first rows after first page (ms)"] = (
+            t["first_batch_painted"] - t["first_batch_posted"]
+        ) * 1000
         out["first rows after expand (ms)"] = (t["first_batch_painted"] - t_expand) * 1000
-        await until(pilot, lambda: panel.listings.get(key) is not None and panel.listings[key].state == "done")
+        await until(
+            pilot,
+            lambda: panel.listings.get(key) is not None and panel.listings[key].state == "done",
+        )
         out["all loaded (s)"] = panel.timings["last_done"] - t_expand
         monitor.cancel()
         out["longest UI stall while loading (ms)"] = max(stalls) * 1000
@@ -189,11 +212,19 @@ async def measure_panel(panel: DeviceTreePanel, key: str, needle: str, *, memory
         device = group.children[1]
         t0 = time.perf_counter()
         device.expand()
-        await until(pilot, lambda: device.data.id in panel.listings and panel.listings[device.data.id].state == "done")
+        await until(
+            pilot,
+            lambda: (
+                device.data.id in panel.listings and panel.listings[device.data.id].state == "done"
+            ),
+        )
         out["expand a device (ms)"] = (await painted(app) - t0) * 1000
         # filters
-        for label, text in ((f"filter {needle!r} (ms)", needle), ("filter matching all (ms)", "sensor"),
-                            ("filter cleared (ms)", "")):
+        for label, text in (
+            (f"filter {needle!r} (ms)", needle),
+            ("filter matching all (ms)", "sensor"),
+            ("filter cleared (ms)", ""),
+        ):
             await pilot.pause()
             t0 = time.perf_counter()
             panel.set_filter(text)
@@ -238,9 +269,22 @@ def free_port() -> int:
 
 def start_emulator(devices: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "demo", "--serve", "--port", str(port),
-                             "--devices", str(devices)], cwd=ROOT_DIR,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "demo",
+            "--serve",
+            "--port",
+            str(port),
+            "--devices",
+            str(devices),
+        ],
+        cwd=ROOT_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -251,7 +295,9 @@ def start_emulator(devices: int) -> tuple[subprocess.Popen[bytes], str]:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(f"the emulator did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"the emulator did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("the emulator did not answer")
@@ -266,8 +312,11 @@ async def emulator_run(base: str, page_size: int) -> dict[str, float]:
     profile = get_profile("demo-thinger")
     session = Session(profile, persist=False)
     session.login()
-    panel = DeviceTreePanel(profile, session,
-                            adapter_factory=lambda p, client: adapter_for(p, client, page_size=page_size))
+    panel = DeviceTreePanel(
+        profile,
+        session,
+        adapter_factory=lambda p, client: adapter_for(p, client, page_size=page_size),
+    )
     return await measure_panel(panel, "thinger:devices", "-0999")
 
 
@@ -275,8 +324,11 @@ def nodes_only() -> dict[str, float]:
     """The DeviceNodes alone (what the adapter hands over), to tell the panel's own share."""
     gc.collect()
     tracemalloc.start()
-    nodes = [n for batch in FakeAdapter().children(DeviceNode(id="devs", kind="group", label="devices"))
-             for n in batch]
+    nodes = [
+        n
+        for batch in FakeAdapter().children(DeviceNode(id="devs", kind="group", label="devices"))
+        for n in batch
+    ]
     gc.collect()
     current, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -305,16 +357,24 @@ def child(argv: list[str]) -> None:
 def run_child(*args: str) -> dict[str, float]:
     import json
 
-    proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
-                          cwd=ROOT_DIR, env=os.environ.copy(), timeout=900)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT_DIR,
+        env=os.environ.copy(),
+        timeout=900,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     raise RuntimeError(f"scenario {args} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
 
 def median_table(title: str, runs: list[dict[str, float]]) -> None:
-    print(f"\n{title}  (median of {len(runs)} run{'s' if len(runs) > 1 else ''}, each in a fresh process)")
+    print(
+        f"\n{title}  (median of {len(runs)} run{'s' if len(runs) > 1 else ''}, each in a fresh process)"
+    )
     keys = list(runs[0])
     width = max(len(k) for k in keys)
     for k in keys:
@@ -332,27 +392,43 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-emulator", action="store_true")
-    parser.add_argument("--page-size", type=int, default=500, help="Thinger page size for the emulator run")
+    parser.add_argument(
+        "--page-size", type=int, default=500, help="Thinger page size for the emulator run"
+    )
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-device-tree-")
-    os.environ.update(WORKBENCH_CONFIG_DIR=f"{tmp}/config", WORKBENCH_DATA_DIR=f"{tmp}/data", WORKBENCH_KEYRING="0")
+    os.environ.update(
+        WORKBENCH_CONFIG_DIR=f"{tmp}/config",
+        WORKBENCH_DATA_DIR=f"{tmp}/data",
+        WORKBENCH_KEYRING="0",
+    )
 
-    print(f"device tree benchmark: {N:,} devices, window {DeviceTreePanel.PAGE_SIZE} children, "
-          f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    print(
+        f"device tree benchmark: {N:,} devices, window {DeviceTreePanel.PAGE_SIZE} children, "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+    )
     print("targets: first rows <= 200 ms after the first page arrives; expand and filter <= 100 ms")
-    median_table("fake adapter: 100 batches of 1,000 devices, instantly",
-                 [run_child("fake") for _ in range(args.runs)])
-    median_table("memory, fake adapter (tracemalloc on: times not comparable)", [run_child("fake-memory")])
+    median_table(
+        "fake adapter: 100 batches of 1,000 devices, instantly",
+        [run_child("fake") for _ in range(args.runs)],
+    )
+    median_table(
+        "memory, fake adapter (tracemalloc on: times not comparable)", [run_child("fake-memory")]
+    )
     if not args.no_emulator:
         proc, base = start_emulator(N)
         try:
-            median_table(f"emulator: Thinger over HTTP, pages of {args.page_size}, server in its own process",
-                         [run_child("emulator", base, str(args.page_size)) for _ in range(args.runs)])
+            median_table(
+                f"emulator: Thinger over HTTP, pages of {args.page_size}, server in its own process",
+                [run_child("emulator", base, str(args.page_size)) for _ in range(args.runs)],
+            )
         finally:
             proc.terminate()
             proc.wait(10)
     if not args.no_baseline:
-        median_table("baseline: a plain Tree given 100,000 leaves up front", [run_child("baseline")])
+        median_table(
+            "baseline: a plain Tree given 100,000 leaves up front", [run_child("baseline")]
+        )
 
 
 if __name__ == "__main__":

@@ -75,10 +75,28 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     tmp = tempfile.mkdtemp()
-    env = {**os.environ, "WORKBENCH_CONFIG_DIR": tmp + "/c", "WORKBENCH_DATA_DIR": tmp + "/d",
-           "WORKBENCH_KEYRING": "0", "WORKBENCH_DEMO_URL": f"http://127.0.0.1:{port}"}
-    server = subprocess.Popen([sys.executable, "-m", "workbench", "demo", "--serve", "--port", str(port),
-                               "--devices", str(n)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "WORKBENCH_CONFIG_DIR": tmp + "/c",
+        "WORKBENCH_DATA_DIR": tmp + "/d",
+        "WORKBENCH_KEYRING": "0",
+        "WORKBENCH_DEMO_URL": f"http://127.0.0.1:{port}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "demo",
+            "--serve",
+            "--port",
+            str(port),
+            "--devices",
+            str(n),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -89,14 +107,20 @@ def main() -> None:
         print(f"{n:,} devices per platform (emulator in its own process; page size 1000)")
         print(f"{'profile':<20} {'first batch':>12} {'all':>8} {'devices':>9} {'peak RSS':>10}")
         for profile, group in PLATFORMS.items():
-            out = subprocess.run([sys.executable, "-c", CHILD, profile, group or ""], env=env,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, profile, group or ""],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if out.returncode:
                 print(f"{profile:<20} failed: {out.stderr.strip().splitlines()[-1:]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{profile:<20} {r['first'] * 1000:9.0f} ms {r['elapsed']:7.1f}s {r['devices']:>9,} "
-                  f"{r['rss']:7.0f} MiB")
+            print(
+                f"{profile:<20} {r['first'] * 1000:9.0f} ms {r['elapsed']:7.1f}s {r['devices']:>9,} "
+                f"{r['rss']:7.0f} MiB"
+            )
     finally:
         server.terminate()
         server.wait(10)

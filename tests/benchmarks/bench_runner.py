@@ -31,8 +31,11 @@ class EmulatorProcess:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        self.proc = subprocess.Popen([sys.executable, "-m", "workbench", "demo", "--serve", "--port", str(port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench", "demo", "--serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.base_url = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
@@ -61,7 +64,11 @@ def collection_text(n: int) -> str:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     tmp = Path(tempfile.mkdtemp())
-    os.environ.update(WORKBENCH_CONFIG_DIR=str(tmp / "c"), WORKBENCH_DATA_DIR=str(tmp / "d"), WORKBENCH_KEYRING="0")
+    os.environ.update(
+        WORKBENCH_CONFIG_DIR=str(tmp / "c"),
+        WORKBENCH_DATA_DIR=str(tmp / "d"),
+        WORKBENCH_KEYRING="0",
+    )
     with EmulatorProcess() as server:
         os.environ["WORKBENCH_DEMO_URL"] = server.base_url
         profile = get_profile("demo-thinger")

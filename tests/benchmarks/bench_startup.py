@@ -59,14 +59,21 @@ print(json.dumps({"first": app.first, "rss_mib": rss, "heavy": heavy}))
 
 def run(which: str, env: dict[str, str]) -> dict:
     env = {**env, "BENCH_T0": repr(time.time())}
-    out = subprocess.run([sys.executable, "-c", CHILD, which], capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, which], capture_output=True, text=True, env=env, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     tmp = tempfile.mkdtemp()
-    env = {**os.environ, "WORKBENCH_CONFIG_DIR": tmp + "/c", "WORKBENCH_DATA_DIR": tmp + "/d", "WORKBENCH_KEYRING": "0"}
+    env = {
+        **os.environ,
+        "WORKBENCH_CONFIG_DIR": tmp + "/c",
+        "WORKBENCH_DATA_DIR": tmp + "/d",
+        "WORKBENCH_KEYRING": "0",
+    }
     results: dict[str, list[dict]] = {"minimal": [], "workbench": []}
     for _ in range(runs):  # interleaved, so machine noise hits both alike
         for which in results:

@@ -17,47 +17,72 @@ from workbench.cli import main
 from workbench.core.collections import SessionRef, load_collection
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ1c3IiOiJkZW1vIn0.c2lnbmF0dXJlLXNlY3JldA"
-CURL = (f"curl -X POST 'https://api.thinger.io/v2/users/demo/devices/nodemcu/relay?x=1' "
-        f"-H 'Authorization: Bearer {TOKEN}' -H 'Content-Type: application/json' -d '{{\"in\": true}}'")
+CURL = (
+    f"curl -X POST 'https://api.thinger.io/v2/users/demo/devices/nodemcu/relay?x=1' "
+    f"-H 'Authorization: Bearer {TOKEN}' -H 'Content-Type: application/json' -d '{{\"in\": true}}'"
+)
 
 
 def test_import_prints_a_requests_table_without_the_token(capsys) -> None:
     assert main(["import", "curl", CURL, "--name", "relay on"]) == 0
     out, err = capsys.readouterr()
     assert TOKEN not in out and TOKEN not in err
-    assert "# token = { session = \"access_token\" }" in out
+    assert '# token = { session = "access_token" }' in out
     data = tomllib.loads(out)
     (req,) = data["requests"]
-    assert req == {"name": "relay on", "method": "POST", "url": "https://api.thinger.io/v2/users/demo/devices/nodemcu/relay",
-                   "query": [["x", "1"]], "headers": [["Authorization", "Bearer {{token}}"]],
-                   "body": {"json": '{"in": true}'}}
+    assert req == {
+        "name": "relay on",
+        "method": "POST",
+        "url": "https://api.thinger.io/v2/users/demo/devices/nodemcu/relay",
+        "query": [["x", "1"]],
+        "headers": [["Authorization", "Bearer {{token}}"]],
+        "body": {"json": '{"in": true}'},
+    }
     assert "note: request 'relay on': the Authorization header held a credential" in err
 
 
 def test_import_reads_stdin_and_words_after_double_dash(capsys, monkeypatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("curl \\\n  --url https://h.example/a/b \\\n  -H 'Accept: text/plain'\n"))
+    monkeypatch.setattr(
+        sys,
+        "stdin",
+        io.StringIO("curl \\\n  --url https://h.example/a/b \\\n  -H 'Accept: text/plain'\n"),
+    )
     assert main(["import", "curl"]) == 0
     req = tomllib.loads(capsys.readouterr().out)["requests"][0]
-    assert (req["name"], req["url"], req["headers"]) == ("GET a/b", "https://h.example/a/b", [["Accept", "text/plain"]])
-    assert main(["import", "curl", "--", "curl", "-H", "X-Two: words here", "https://h.example/"]) == 0
+    assert (req["name"], req["url"], req["headers"]) == (
+        "GET a/b",
+        "https://h.example/a/b",
+        [["Accept", "text/plain"]],
+    )
+    assert (
+        main(["import", "curl", "--", "curl", "-H", "X-Two: words here", "https://h.example/"]) == 0
+    )
     req = tomllib.loads(capsys.readouterr().out)["requests"][0]
     assert req["headers"] == [["X-Two", "words here"]] and req["name"] == "GET h.example"
 
 
 def test_import_into_a_collection_keeps_the_file(tmp_path: Path, capsys) -> None:
     target = tmp_path / "mine.toml"
-    original = ('# my requests\nversion = 1\n\n[collection]\nname = "mine"  # keep me\n\n'
-                '[[requests]]\nname = "first"\nurl = "https://h/1"  # first one\n')
+    original = (
+        '# my requests\nversion = 1\n\n[collection]\nname = "mine"  # keep me\n\n'
+        '[[requests]]\nname = "first"\nurl = "https://h/1"  # first one\n'
+    )
     target.write_text(original)
     assert main(["import", "curl", CURL, "--into", str(target)]) == 0
-    assert main(["import", "curl", "curl https://h/2 -u demo:s3cret-pass", "--into", str(target)]) == 0
+    assert (
+        main(["import", "curl", "curl https://h/2 -u demo:s3cret-pass", "--into", str(target)]) == 0
+    )
     err = capsys.readouterr().err
     assert "added request 'POST nodemcu/relay'" in err
     text = target.read_text()
-    variables = ('[variables]\ntoken = { session = "access_token" }\n'
-                 'basic_auth = { env = "BASIC_AUTH", prompt = "Basic credentials (base64 of user:password)" }\n\n')
+    variables = (
+        '[variables]\ntoken = { session = "access_token" }\n'
+        'basic_auth = { env = "BASIC_AUTH", prompt = "Basic credentials (base64 of user:password)" }\n\n'
+    )
     assert variables in text
-    assert text.replace(variables, "").startswith(original)  # new variables, new requests, nothing else
+    assert text.replace(variables, "").startswith(
+        original
+    )  # new variables, new requests, nothing else
     assert TOKEN not in text and "s3cret-pass" not in text
     coll = load_collection(target)
     assert coll.names() == ["first", "POST nodemcu/relay", "GET 2"]
@@ -65,7 +90,9 @@ def test_import_into_a_collection_keeps_the_file(tmp_path: Path, capsys) -> None
     assert coll.request("GET 2").spec.headers == [("Authorization", "Basic {{basic_auth}}")]
     # a clash of names is an error, the file stays as it is
     before = target.read_bytes()
-    assert main(["import", "curl", "curl https://h/3", "--into", str(target), "--name", "first"]) == 2
+    assert (
+        main(["import", "curl", "curl https://h/3", "--into", str(target), "--name", "first"]) == 2
+    )
     assert "already exists" in capsys.readouterr().err
     assert target.read_bytes() == before
 
@@ -102,12 +129,22 @@ def test_a_broken_collection_is_reported_with_its_line(tmp_path: Path, capsys) -
 
 
 def test_no_traceback_from_a_real_process(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "workbench", "import", "curl", "curl --nope x"],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "import", "curl", "curl --nope x"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "unknown curl option '--nope'" in proc.stderr
     assert "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "workbench", "import", "curl"], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench", "import", "curl"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "stdin was empty" in proc.stderr
 
 
@@ -147,9 +184,13 @@ def test_export_with_placeholders(demo_env, tmp_path: Path, capsys) -> None:
     assert main(["export", "curl", str(path), "devices"]) == 0
     out, err = capsys.readouterr()
     base = demo_env.base_url + "/thinger"
-    assert out.startswith(f"curl --request GET \\\n  --url '{base}/v1/users/demo/devices?count=2' \\\n")
+    assert out.startswith(
+        f"curl --request GET \\\n  --url '{base}/v1/users/demo/devices?count=2' \\\n"
+    )
     assert "--header 'Accept: application/json'" in out  # the profile's headers
-    assert '--header "Authorization: Bearer $TOKEN"' in out  # the session's signature, as a placeholder
+    assert (
+        '--header "Authorization: Bearer $TOKEN"' in out
+    )  # the session's signature, as a placeholder
     assert "--with-secrets prints real ones" in err
     assert main(["export", "curl", str(path), "2"]) == 0
     out = capsys.readouterr().out
@@ -165,11 +206,19 @@ def test_export_with_secrets_needs_a_session(demo_env, tmp_path: Path, capsys) -
     path.write_text(COLLECTION)
     assert main(["export", "curl", str(path), "devices", "--with-secrets"]) == 0
     out, err = capsys.readouterr()
-    assert "$TOKEN" in out and "not logged in with 'demo-thinger'" in err and "workbench login demo-thinger" in err
+    assert (
+        "$TOKEN" in out
+        and "not logged in with 'demo-thinger'" in err
+        and "workbench login demo-thinger" in err
+    )
 
 
-@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash")
-def test_exported_commands_run_with_the_real_curl(demo_env, tmp_path: Path, capsys, monkeypatch) -> None:
+@pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash"
+)
+def test_exported_commands_run_with_the_real_curl(
+    demo_env, tmp_path: Path, capsys, monkeypatch
+) -> None:
     path = tmp_path / "c.toml"
     path.write_text(COLLECTION)
     assert main(["login", "demo-thinger", "--json"]) == 0
@@ -179,24 +228,44 @@ def test_exported_commands_run_with_the_real_curl(demo_env, tmp_path: Path, caps
     assert "$TOKEN" not in out and "not logged in" not in err
     if token:
         assert token in out
-    proc = subprocess.run(["bash", "-c", out.strip() + " --silent --show-error --fail"], capture_output=True,
-                          text=True, timeout=30)
+    proc = subprocess.run(
+        ["bash", "-c", out.strip() + " --silent --show-error --fail"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     devices = json.loads(proc.stdout)
     assert isinstance(devices, list) and len(devices) == 2
     # without secrets the same command needs $TOKEN from the environment
     assert main(["export", "curl", str(path), "devices"]) == 0
-    command = capsys.readouterr().out.strip() + " --silent --output /dev/null --write-out '%{http_code}'"
-    refused = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
-                             env={"PATH": "/usr/bin:/bin", "TOKEN": "not-a-token"})
+    command = (
+        capsys.readouterr().out.strip() + " --silent --output /dev/null --write-out '%{http_code}'"
+    )
+    refused = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", "TOKEN": "not-a-token"},
+    )
     assert refused.stdout == "401"
     secret = out.split("Bearer ", 1)[1].split("'", 1)[0]
-    ok = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
-                        env={"PATH": "/usr/bin:/bin", "TOKEN": secret})
+    ok = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", "TOKEN": secret},
+    )
     assert ok.stdout == "200"
     # and the form request takes the password from the environment named in the collection
     monkeypatch.setenv("MY_THINGER_PASSWORD", "thinger-demo-pass-1157")
     assert main(["export", "curl", str(path), "login by hand", "--with-secrets"]) == 0
-    login = subprocess.run(["bash", "-c", capsys.readouterr().out.strip() + " --silent --fail"], capture_output=True,
-                           text=True, timeout=30)
+    login = subprocess.run(
+        ["bash", "-c", capsys.readouterr().out.strip() + " --silent --fail"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert login.returncode == 0 and "access_token" in json.loads(login.stdout)

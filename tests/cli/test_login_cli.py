@@ -16,14 +16,26 @@ from tests.authkit import BrowserRun, play_browser, write_profile
 from workbench.cli import main
 from workbench.core.store import TokenStore
 
-DEMO_SECRETS = ["thinger-demo-pass-1157", "iotspot+demo/secret=8852", "plgd-demo-client-secret-3391",
-                "plgd-demo-pass-6604"]
+DEMO_SECRETS = [
+    "thinger-demo-pass-1157",
+    "iotspot+demo/secret=8852",
+    "plgd-demo-client-secret-3391",
+    "plgd-demo-pass-6604",
+]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     """The real command in a subprocess, stdin closed (no TTY, nothing to read)."""
-    return subprocess.run([sys.executable, "-m", "workbench", *args], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def stored_tokens() -> list[str]:
@@ -31,8 +43,12 @@ def stored_tokens() -> list[str]:
     if not path.exists():
         return []
     data = json.loads(path.read_text())
-    return [v for entry in data["profiles"].values() for k, v in entry["tokens"].items()
-            if k in ("access_token", "refresh_token", "id_token") and v]
+    return [
+        v
+        for entry in data["profiles"].values()
+        for k, v in entry["tokens"].items()
+        if k in ("access_token", "refresh_token", "id_token") and v
+    ]
 
 
 def test_login_demo_thinger_with_stdin_closed(demo_env) -> None:
@@ -57,10 +73,29 @@ def test_login_other_headless_demo_profiles(demo_env, profile) -> None:
 def test_login_json_shape(demo_env, capsys) -> None:
     assert main(["login", "demo-thinger", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"version", "ok", "profile", "platform", "flow", "flow_label", "principal", "token_type",
-                        "expires_at", "expires_in", "refreshable", "scope", "store", "notes", "error"}
+    assert set(out) == {
+        "version",
+        "ok",
+        "profile",
+        "platform",
+        "flow",
+        "flow_label",
+        "principal",
+        "token_type",
+        "expires_at",
+        "expires_in",
+        "refreshable",
+        "scope",
+        "store",
+        "notes",
+        "error",
+    }
     assert out["version"] == 1 and out["ok"] is True and out["error"] is None
-    assert out["profile"] == "demo-thinger" and out["platform"] == "thinger" and out["principal"] == "demo"
+    assert (
+        out["profile"] == "demo-thinger"
+        and out["platform"] == "thinger"
+        and out["principal"] == "demo"
+    )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out["expires_at"])
     assert 7000 < out["expires_in"] <= 7200 and out["refreshable"] is True
     assert out["store"].startswith("file: ")
@@ -90,7 +125,9 @@ def test_login_text_trace(demo_env, capsys) -> None:
 
 
 def test_wrong_password_exit_3(demo_env) -> None:
-    r = run_cli("login", "demo-thinger", env={"WORKBENCH_DEMO_THINGER_PASSWORD": "wrong-password-1"})
+    r = run_cli(
+        "login", "demo-thinger", env={"WORKBENCH_DEMO_THINGER_PASSWORD": "wrong-password-1"}
+    )
     assert r.returncode == 3
     assert "login failed at step 'login'" in r.stderr
     assert "server said: invalid username or password" in r.stderr
@@ -104,7 +141,9 @@ def test_wrong_password_json(demo_env, capsys, monkeypatch) -> None:
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is False
     assert out["error"]["type"] == "AuthError" and out["error"]["step"] == "login"
-    assert out["error"]["status"] in (400, 401) and out["error"]["server_message"] == "invalid_client"
+    assert (
+        out["error"]["status"] in (400, 401) and out["error"]["server_message"] == "invalid_client"
+    )
     assert out["error"]["hint"].startswith("check the client id and secret")
 
 
@@ -121,8 +160,14 @@ def test_network_error_exit_4(monkeypatch) -> None:
 
 def test_missing_secret_headless_exit_3(monkeypatch) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("THINGER_")}
-    r = subprocess.run([sys.executable, "-m", "workbench", "login", "thinger"], stdin=subprocess.DEVNULL,
-                       capture_output=True, text=True, timeout=60, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "login", "thinger"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert r.returncode == 3
     assert "THINGER_USERNAME" in r.stderr
 
@@ -134,9 +179,14 @@ def test_unknown_profile_exit_2(capsys) -> None:
 
 def test_plgd_browser_login_no_browser(demo_env) -> None:
     """--no-browser prints the URL; a person (here: the test) opens it and logs in."""
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "login", "demo-plgd", "--no-browser"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "login", "demo-plgd", "--no-browser"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
     try:
         url = ""
         for line in proc.stderr:
@@ -163,9 +213,29 @@ def test_profiles_json_and_logout(demo_env, capsys, tmp_path) -> None:
     assert out["version"] == 1 and out["store"].startswith("file: ")
     by_name = {p["name"]: p for p in out["profiles"]}
     row = by_name["demo-thinger"]
-    assert set(row) == {"name", "platform", "description", "base_url", "urls", "flow", "flow_label", "legacy",
-                        "interactive", "source", "path", "demo", "tls_verify", "tls_warning", "login"}
-    assert row["login"] == {"state": "not_logged_in", "expires_at": None, "expires_in": None, "refreshable": False}
+    assert set(row) == {
+        "name",
+        "platform",
+        "description",
+        "base_url",
+        "urls",
+        "flow",
+        "flow_label",
+        "legacy",
+        "interactive",
+        "source",
+        "path",
+        "demo",
+        "tls_verify",
+        "tls_warning",
+        "login",
+    }
+    assert row["login"] == {
+        "state": "not_logged_in",
+        "expires_at": None,
+        "expires_in": None,
+        "refreshable": False,
+    }
     assert row["flow"] == "oauth2_password" and row["legacy"] is True and row["demo"] is True
     assert by_name["demo-plgd"]["interactive"] is True
     (error,) = [e for e in out["errors"] if "broken-one" in e["path"]]

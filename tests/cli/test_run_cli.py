@@ -50,13 +50,27 @@ def test_example_collection_passes_with_reports(demo_env, tmp_path, capsys) -> N
     assert data["version"] == 1 and data["ok"] is True
     assert data["passed"] == 3 and data["failed"] == 0 and data["total"] == 3
     first = data["requests"][0]
-    assert set(first) >= {"index", "name", "method", "url", "status", "elapsed_ms", "checks", "captures", "passed"}
+    assert set(first) >= {
+        "index",
+        "name",
+        "method",
+        "url",
+        "status",
+        "elapsed_ms",
+        "checks",
+        "captures",
+        "passed",
+    }
     assert first["captures"][0]["name"] == "first_device" and first["captures"][0]["ok"]
     # the captured device id was used in the next request's URL
     assert "/devices/nodemcu/temperature" in data["requests"][1]["url"]
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == "3" and suite.get("failures") == "0"
-    assert [c.get("name") for c in suite.findall("testcase")] == ["list devices", "read temperature", "io sum and mult"]
+    assert [c.get("name") for c in suite.findall("testcase")] == [
+        "list devices",
+        "read temperature",
+        "io sum and mult",
+    ]
     assert "✓" in err and "3 passed" in err
 
 
@@ -75,7 +89,9 @@ def test_failed_expectation_exits_1_and_bail_skips(demo_env, tmp_path, capsys) -
 
 def test_malformed_collection_is_a_usage_error_naming_the_line(tmp_path, capsys) -> None:
     path = tmp_path / "broken.toml"
-    path.write_text('version = 1\n[collection]\nname = "x"\n[[requests]]\nname = "a"\nmethod = "GET"\nurl = "http://127.0.0.1:1/"\nbogus = 1\n')
+    path.write_text(
+        'version = 1\n[collection]\nname = "x"\n[[requests]]\nname = "a"\nmethod = "GET"\nurl = "http://127.0.0.1:1/"\nbogus = 1\n'
+    )
     before = path.read_bytes()
     assert main(["run", str(path)]) == 2
     err = capsys.readouterr().err
@@ -92,7 +108,9 @@ def test_unknown_profile_and_bad_var_are_usage_errors(tmp_path, capsys) -> None:
 
 def test_auth_failure_exits_3(demo_env, tmp_path, capsys) -> None:
     (tmp_path / "wrong-thinger.toml").write_text(BAD_PROFILE)
-    assert main(["run", str(EXAMPLE), "--profile", "wrong-thinger", "--profiles", str(tmp_path)]) == 3
+    assert (
+        main(["run", str(EXAMPLE), "--profile", "wrong-thinger", "--profiles", str(tmp_path)]) == 3
+    )
     err = capsys.readouterr().err
     assert "login failed" in err and "invalid username or password" in err
 

@@ -23,11 +23,15 @@ def make_token(ttl: int = 7200, **claims) -> str:
     return jwt.encode(body, SECRET, algorithm="HS256")
 
 
-def run_cli(*args: str, stdin: str | bytes = "", env: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, stdin: str | bytes = "", env: dict | None = None
+) -> subprocess.CompletedProcess:
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return subprocess.run(
         [sys.executable, "-m", "workbench", "token", "inspect", *args],
-        input=data, capture_output=True, timeout=60,
+        input=data,
+        capture_output=True,
+        timeout=60,
         env={**os.environ, **(env or {})},
     )
 
@@ -71,9 +75,22 @@ def test_subprocess_json_shape():
     proc = run_cli(make_token(), "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert set(data) >= {"kind", "header", "claims", "issued_at", "not_before", "expires_at",
-                         "lifetime_seconds", "remaining_seconds", "expired", "not_yet_valid",
-                         "exp_in_milliseconds", "signature", "warnings", "error"}
+    assert set(data) >= {
+        "kind",
+        "header",
+        "claims",
+        "issued_at",
+        "not_before",
+        "expires_at",
+        "lifetime_seconds",
+        "remaining_seconds",
+        "expired",
+        "not_yet_valid",
+        "exp_in_milliseconds",
+        "signature",
+        "warnings",
+        "error",
+    }
     assert data["kind"] == "jwt" and data["claims"]["sub"] == "demo"
     assert data["lifetime_seconds"] == 7200 and data["expired"] is False
     assert data["expires_at"].endswith("Z")
@@ -108,11 +125,18 @@ def test_subprocess_malformed_json_still_prints_json():
 
 def test_subprocess_secret_env_verifies():
     token = make_token()
-    proc = run_cli(token, "--json", "--secret-env", "WB_TEST_SECRET", env={"WB_TEST_SECRET": SECRET})
+    proc = run_cli(
+        token, "--json", "--secret-env", "WB_TEST_SECRET", env={"WB_TEST_SECRET": SECRET}
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["signature"]["status"] == "valid"
-    proc = run_cli(token, "--json", "--secret-env", "WB_TEST_SECRET",
-                   env={"WB_TEST_SECRET": "wrong-secret-but-long-enough-0123456789"})
+    proc = run_cli(
+        token,
+        "--json",
+        "--secret-env",
+        "WB_TEST_SECRET",
+        env={"WB_TEST_SECRET": "wrong-secret-but-long-enough-0123456789"},
+    )
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["signature"]["status"] == "invalid"
 

@@ -43,7 +43,9 @@ def fail_login(profile: Any, values: dict[str, str] | None = None) -> tuple[Auth
 
 
 def ctx_for(profile: Any, client: httpx.Client, trace: AuthTrace | None = None) -> FlowContext:
-    return FlowContext(profile, client, SecretResolver(prompter=None, environ={}), trace or AuthTrace())
+    return FlowContext(
+        profile, client, SecretResolver(prompter=None, environ={}), trace or AuthTrace()
+    )
 
 
 def write_profile(tmp_path: Path, auth_url: str, name: str = "iotc-test") -> Any:
@@ -76,13 +78,18 @@ def admin(server: Any, path: str, body: dict[str, Any]) -> None:
 
 def test_builtin_iotconnect_profiles_load_with_their_hosts():
     azure = get_profile("iotconnect-azure")
-    assert azure.urls == {"auth": "https://auth.iotconnect.io/api/v2",
-                          "device": "https://device.iotconnect.io/api/v2",
-                          "user": "https://user.iotconnect.io/api/v2"}
+    assert azure.urls == {
+        "auth": "https://auth.iotconnect.io/api/v2",
+        "device": "https://device.iotconnect.io/api/v2",
+        "user": "https://user.iotconnect.io/api/v2",
+    }
     assert azure.auth.flow == "iotconnect"
     assert azure.auth.params["auth_url"] == "https://auth.iotconnect.io/api/v2"
     assert {r.env for r in azure.auth.secrets.values()} == {
-        "IOTCONNECT_USERNAME", "IOTCONNECT_PASSWORD", "IOTCONNECT_SOLUTION_KEY"}
+        "IOTCONNECT_USERNAME",
+        "IOTCONNECT_PASSWORD",
+        "IOTCONNECT_SOLUTION_KEY",
+    }
     assert all(r.prompt for r in azure.auth.secrets.values())
     aws = get_profile("iotconnect-aws-poc")
     assert aws.urls["auth"] == "https://awspocauth.iotconnect.io/api/v2.1"
@@ -125,7 +132,9 @@ def test_demo_login_needs_no_input(demo_env):
     tokens, trace = run_login(profile)
     assert [e.step for e in trace.exchanges] == ["basic-token", "login"]
     assert [e.status for e in trace.exchanges] == [200, 200]
-    assert trace.exchanges[0].method == "GET" and trace.exchanges[0].url.endswith("/Auth/basic-token")
+    assert trace.exchanges[0].method == "GET" and trace.exchanges[0].url.endswith(
+        "/Auth/basic-token"
+    )
     assert trace.exchanges[1].method == "POST" and trace.exchanges[1].url.endswith("/Auth/login")
     assert trace.failure is None
     # expires_in (86400 on the emulator, as on the real hosts) decides the expiry
@@ -162,7 +171,10 @@ def test_login_sends_basic_token_and_solution_key(demo_env):
     request = httpx.Request("GET", profile.urls["device"] + "/Device")
     Flow(profile).apply(request, tokens)
     assert request.headers["Authorization"] == f"Bearer {tokens.access_token}"
-    r = httpx.get(profile.urls["auth"] + "/Auth/verify-token", headers={"Authorization": request.headers["Authorization"]})
+    r = httpx.get(
+        profile.urls["auth"] + "/Auth/verify-token",
+        headers={"Authorization": request.headers["Authorization"]},
+    )
     assert r.status_code == 200
     assert Flow(profile).credential_names() == ("authorization", "solution-key")
 
@@ -186,7 +198,9 @@ def test_wrong_solution_key_hint_mentions_the_solution_key(demo_env):
     assert "wrong-solution-key" not in dumped  # a wrong secret is still a secret
 
 
-@pytest.mark.parametrize("path", ["/iotconnect/auth/api/v9", "/iotconnect/auth", "/iotconnect/device/api/v2"])
+@pytest.mark.parametrize(
+    "path", ["/iotconnect/auth/api/v9", "/iotconnect/auth", "/iotconnect/device/api/v2"]
+)
 def test_basic_token_step_failure_explains_auth_url(demo_env, tmp_path, path):
     profile = write_profile(tmp_path, "{{demo_url}}" + path)
     err, trace = fail_login(profile)
@@ -239,7 +253,10 @@ def test_login_answer_that_is_not_json_is_explained(demo_env):
             return httpx.Response(200, json={"data": "YmFzaWMtdG9rZW4tdmFsdWU=", "status": 200})
         return httpx.Response(502, html="<html><body>Bad gateway</body></html>")
 
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(AuthError) as info:
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(AuthError) as info,
+    ):
         Flow(profile).login(ctx_for(profile, client))
     assert info.value.step == "login" and info.value.status == 502
     assert "HTML" in info.value.message
@@ -258,7 +275,9 @@ def test_missing_secret_fails_before_any_request():
     assert not load_flow(profile).can_login_unattended(SecretResolver(prompter=None, environ={}))
     trace = AuthTrace()
     with httpx.Client() as client, pytest.raises(SecretError) as info:
-        Flow(profile).login(FlowContext(profile, client, SecretResolver(prompter=None, environ={}), trace))
+        Flow(profile).login(
+            FlowContext(profile, client, SecretResolver(prompter=None, environ={}), trace)
+        )
     assert "IOTCONNECT_" in (info.value.hint or "")
     assert trace.exchanges == []
 
@@ -337,8 +356,15 @@ def test_no_secret_reaches_the_trace(demo_env):
             flow.refresh(ctx_for(profile, client, trace), tokens)  # reuse: the 409 is traced too
     assert len(trace.exchanges) == 4
     dumped = json.dumps(trace.to_json(), ensure_ascii=False)
-    for secret in (PASSWORD, KEY, basic, tokens.access_token, tokens.refresh_token, new.access_token,
-                   new.refresh_token):
+    for secret in (
+        PASSWORD,
+        KEY,
+        basic,
+        tokens.access_token,
+        tokens.refresh_token,
+        new.access_token,
+        new.refresh_token,
+    ):
         assert secret and secret not in dumped
     assert "«redacted»" in dumped
     assert USER in dumped  # the user name is not a secret; it helps reading the trace
@@ -402,4 +428,6 @@ def test_session_relogs_in_once_after_refresh_tokens_are_revoked(fresh_emulator,
         assert session.stats["logins"] == 2  # the refused refresh led to ONE unattended login
         kinds = [getattr(t, "kind", "") for t in session.traces]
         assert kinds[-2:] == ["refresh", "login (after a refused refresh)"]
-        assert session.traces[-2].failure is not None and session.traces[-2].failure.step == "refresh"
+        assert (
+            session.traces[-2].failure is not None and session.traces[-2].failure.step == "refresh"
+        )

@@ -24,8 +24,13 @@ CLOUDAPI = "ioto-cloudapi-demo-token-9d2f6a"
 ORIGIN = "https://manager.ioto.example"
 
 
-def run(profile, call: str = "login", *, values: dict[str, str] | None = None,
-        tokens: TokenSet | None = None) -> tuple[TokenSet, AuthTrace]:
+def run(
+    profile,
+    call: str = "login",
+    *,
+    values: dict[str, str] | None = None,
+    tokens: TokenSet | None = None,
+) -> tuple[TokenSet, AuthTrace]:
     """Run a flow step with no way to ask anything (no prompter)."""
     flow = load_flow(profile)
     trace = AuthTrace()
@@ -69,8 +74,9 @@ class FlowAuth(httpx.Auth):
 
 def signed_client(profile, tokens: TokenSet) -> tuple[httpx.Client, Recorder]:
     recorder = Recorder()
-    client = make_client(profile, auth=FlowAuth(load_flow(profile), tokens),
-                         event_hooks={"request": [recorder]})
+    client = make_client(
+        profile, auth=FlowAuth(load_flow(profile), tokens), event_hooks={"request": [recorder]}
+    )
     return client, recorder
 
 
@@ -99,7 +105,10 @@ def test_builtin_real_profiles_load_with_placeholders():
     assert cognito.auth.secrets["client_id"].env == "IOTO_CLIENT_ID"
     assert "fill in" in cognito.description
     cloud = get_profile("ioto-cloudapi")
-    assert cloud.auth.secrets["token"].env == "IOTO_CLOUDAPI_TOKEN" and cloud.auth.secrets["token"].prompt
+    assert (
+        cloud.auth.secrets["token"].env == "IOTO_CLOUDAPI_TOKEN"
+        and cloud.auth.secrets["token"].prompt
+    )
     assert not cognito.is_demo and not cloud.is_demo
 
 
@@ -170,16 +179,29 @@ def test_with_tok_prefix_only_under_the_api_base():
     base = "https://abc.execute-api.us-east-1.amazonaws.com"
     url = httpx.URL(f"{base}/device/find?x=1&y=a%2Fb")
     assert str(ioto.with_tok_prefix(url, base)) == f"{base}/tok/device/find?x=1&y=a%2Fb"
-    assert ioto.with_tok_prefix(httpx.URL(f"{base}/tok/device/find"), base).path == "/tok/device/find"
+    assert (
+        ioto.with_tok_prefix(httpx.URL(f"{base}/tok/device/find"), base).path == "/tok/device/find"
+    )
     assert ioto.with_tok_prefix(httpx.URL(f"{base}/tokens/x"), base).path == "/tok/tokens/x"
     other = httpx.URL("https://elsewhere.example/device/find")
     assert ioto.with_tok_prefix(other, base) == other
     nested = "http://127.0.0.1:9/ioto/api"
-    assert ioto.with_tok_prefix(httpx.URL(f"{nested}/user/get"), nested + "/").path == "/ioto/api/tok/user/get"
-    assert ioto.with_tok_prefix(httpx.URL("http://127.0.0.1:9/ioto/apix/user/get"), nested).path == \
-        "/ioto/apix/user/get"
-    assert ioto.with_tok_prefix(httpx.URL("http://127.0.0.1:9/ioto/cognito/"), nested).path == "/ioto/cognito/"
-    assert ioto.with_tok_prefix(httpx.URL("http://127.0.0.1:10/ioto/api/x"), nested).path == "/ioto/api/x"
+    assert (
+        ioto.with_tok_prefix(httpx.URL(f"{nested}/user/get"), nested + "/").path
+        == "/ioto/api/tok/user/get"
+    )
+    assert (
+        ioto.with_tok_prefix(httpx.URL("http://127.0.0.1:9/ioto/apix/user/get"), nested).path
+        == "/ioto/apix/user/get"
+    )
+    assert (
+        ioto.with_tok_prefix(httpx.URL("http://127.0.0.1:9/ioto/cognito/"), nested).path
+        == "/ioto/cognito/"
+    )
+    assert (
+        ioto.with_tok_prefix(httpx.URL("http://127.0.0.1:10/ioto/api/x"), nested).path
+        == "/ioto/api/x"
+    )
 
 
 # --------------------------------------------------------------------------- Cognito
@@ -189,11 +211,15 @@ def test_cognito_demo_login_needs_no_input(demo_env):
     before = time.time()
     tokens, trace = run(get_profile("demo-ioto"))
     assert tokens.access_token.count(".") == 2 and tokens.id_token
-    assert tokens.refresh_token and tokens.refresh_token.count(".") == 4  # Cognito's opaque 5-part token
+    assert (
+        tokens.refresh_token and tokens.refresh_token.count(".") == 4
+    )  # Cognito's opaque 5-part token
     assert tokens.expires_at is not None and before + 3500 < tokens.expires_at < time.time() + 3700
     assert tokens.extra["origin"] == ORIGIN
     [ex] = trace.exchanges
-    assert ex.step == "login" and ex.status == 200 and ex.url == f"{demo_env.base_url}/ioto/cognito/"
+    assert (
+        ex.step == "login" and ex.status == 200 and ex.url == f"{demo_env.base_url}/ioto/cognito/"
+    )
     assert ex.request_headers["x-amz-target"] == "AWSCognitoIdentityProviderService.InitiateAuth"
     assert ex.request_headers["content-type"] == "application/x-amz-json-1.1"
     body = json.loads(ex.request_body)
@@ -212,7 +238,9 @@ def test_cognito_wrong_password_is_explained(demo_env):
 
 
 def test_cognito_unknown_client_id_is_explained(demo_env, tmp_path: Path):
-    text = get_profile("demo-ioto").path.read_text().replace('"ioto-demo-client"', '"no-such-client"')
+    text = (
+        get_profile("demo-ioto").path.read_text().replace('"ioto-demo-client"', '"no-such-client"')
+    )
     path = tmp_path / "other-ioto.toml"
     path.write_text(text)
     err, _ = failing(load_profile(path))
@@ -239,7 +267,9 @@ def test_refresh_after_revoke_all_requires_login(fresh_emulator, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
     profile = get_profile("demo-ioto")
     tokens, _ = run(profile)
-    r = httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh", json={"platform": "ioto"})
+    r = httpx.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh", json={"platform": "ioto"}
+    )
     assert r.status_code == 200
     err, _ = failing(profile, "refresh", tokens=tokens)
     assert isinstance(err, LoginRequired)
@@ -259,8 +289,11 @@ def test_cognito_apply_sends_origin_raw_token_and_no_tok(demo_env):
     assert sent.headers["origin"] == ORIGIN
     assert sent.headers["authorization"] == tokens.access_token  # raw, no "Bearer"
     # without the Origin the API refuses the same token
-    bare = httpx.post(f"{profile.urls['api']}/account/get", json={},
-                      headers={"Authorization": tokens.access_token})
+    bare = httpx.post(
+        f"{profile.urls['api']}/account/get",
+        json={},
+        headers={"Authorization": tokens.access_token},
+    )
     assert bare.status_code == 403 and "Origin" in bare.text
 
 
@@ -285,7 +318,9 @@ def test_secrets_never_reach_the_trace(demo_env):
     tokens, login_trace = run(cognito)
     refreshed, refresh_trace = run(cognito, "refresh", tokens=tokens)
     _, cloud_trace = run(get_profile("demo-ioto-cloudapi"))
-    dumped = json.dumps([t.to_json() for t in (login_trace, refresh_trace, cloud_trace)], ensure_ascii=False)
+    dumped = json.dumps(
+        [t.to_json() for t in (login_trace, refresh_trace, cloud_trace)], ensure_ascii=False
+    )
     for secret in (PASSWORD, CLOUDAPI, *tokens.secrets(), *refreshed.secrets()):
         assert secret not in dumped
     assert dumped.count("«redacted»") >= 6
@@ -323,8 +358,13 @@ def test_session_refresh_keeps_cognito_refresh_token(demo_env):
 
 @pytest.mark.parametrize("name", ["demo-ioto", "demo-ioto-cloudapi"])
 def test_cli_login_with_closed_stdin(demo_env, name):
-    done = subprocess.run([sys.executable, "-m", "workbench", "login", name, "--json"],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "login", name, "--json"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     answer = json.loads(done.stdout)
     assert answer["ok"] is True and answer["flow"] == get_profile(name).auth.flow
@@ -338,15 +378,24 @@ def test_auth_failed_knows_iotos_403s(fresh_emulator, monkeypatch):
     flow = load_flow(profile)
     tokens, _ = run(profile)
     api = profile.urls["api"]
-    good = httpx.post(f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token, "Origin": ORIGIN})
+    good = httpx.post(
+        f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token, "Origin": ORIGIN}
+    )
     assert good.status_code == 200 and not flow.auth_failed(good)
-    bad_origin = httpx.post(f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token,
-                                                                 "Origin": "https://evil.example"})
+    bad_origin = httpx.post(
+        f"{api}/user/get",
+        json={},
+        headers={"Authorization": tokens.access_token, "Origin": "https://evil.example"},
+    )
     assert bad_origin.status_code == 403 and not flow.auth_failed(bad_origin)
     r = httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "ioto"})
     assert r.status_code == 200
-    expired = httpx.post(f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token, "Origin": ORIGIN})
+    expired = httpx.post(
+        f"{api}/user/get", json={}, headers={"Authorization": tokens.access_token, "Origin": ORIGIN}
+    )
     assert expired.status_code == 403 and "expired" in expired.text and flow.auth_failed(expired)
     missing = httpx.post(f"{api}/tok/user/get", json={})
-    assert missing.status_code == 403 and load_flow(get_profile("demo-ioto-cloudapi")).auth_failed(missing)
+    assert missing.status_code == 403 and load_flow(get_profile("demo-ioto-cloudapi")).auth_failed(
+        missing
+    )
     assert flow.auth_failed(httpx.Response(401)) and not flow.auth_failed(httpx.Response(404))

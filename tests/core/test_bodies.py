@@ -30,7 +30,9 @@ UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u
 
 
 def expected_pretty(value: object) -> list[str]:
-    return [escape_control(line) for line in json.dumps(value, indent=2, ensure_ascii=False).split("\n")]
+    return [
+        escape_control(line) for line in json.dumps(value, indent=2, ensure_ascii=False).split("\n")
+    ]
 
 
 DOCS: list[object] = [
@@ -38,7 +40,10 @@ DOCS: list[object] = [
     [],
     {"a": {}, "b": [], "c": [{}], "d": [[]], "e": {"f": {}}},
     {"nested": {"deeper": {"list": [1, [2, [3, [4, {"x": None}]]]]}}},
-    {"unicode": "h\u00e9llo \u4e2d\u6587 \U0001f600", "key \u00fc": "\u0627\u0644\u0639\u0631\u0628\u064a\u0629"},
+    {
+        "unicode": "h\u00e9llo \u4e2d\u6587 \U0001f600",
+        "key \u00fc": "\u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+    },
     {"escapes": 'quote " backslash \\ slash / nl \n tab \t cr \r bell \x07 esc \x1b nul \x00'},
     {"c1 and bidi": "csi \x9b del \x7f override \u202e iso \u2066 ls \u2028"},
     {"numbers": [0, -0.0, 1.5, -2, 1e100, 1.0e-7, 12345678901234567890, 3.14159]},
@@ -76,7 +81,12 @@ def test_quick_head_normalises_escapes_and_numbers_like_json_dumps() -> None:
     head = quick_pretty_head(body, 50)
     assert head == expected_pretty(json.loads(body))
     assert head[1] == '  "s": "café / \U0001f600 \\u001b",'
-    assert "    100000.0," in head and "    0," in head and "    1.5," in head and "    Infinity" in head
+    assert (
+        "    100000.0," in head
+        and "    0," in head
+        and "    1.5," in head
+        and "    Infinity" in head
+    )
 
 
 def test_quick_head_is_fast_and_stops_early_on_a_big_body() -> None:
@@ -114,7 +124,7 @@ def test_quick_head_ndjson_gives_records_one_after_another() -> None:
         b"not json at all",
         b'{"a": "bad \\escape"}',
         b"\xff\xfe\x00garbage\x1b[31m",
-        b'[1, 2] trailing',
+        b"[1, 2] trailing",
         b'{"a": "raw control \x1b[2J in string"}',
     ],
 )
@@ -135,7 +145,9 @@ def test_invalid_json_notice_names_line_and_column() -> None:
 
 
 def test_invalid_utf8_and_too_deep_json_are_notices_not_crashes() -> None:
-    assert prepare_body(b'{"a": "\xff"}', "json").notice == "invalid JSON: not valid UTF-8 at byte 7"
+    assert (
+        prepare_body(b'{"a": "\xff"}', "json").notice == "invalid JSON: not valid UTF-8 at byte 7"
+    )
     deep = b"[" * 100_000 + b"]" * 100_000
     prepared = prepare_body(deep, "json")
     assert prepared.kind == "text" and prepared.notice is not None
@@ -154,7 +166,9 @@ json_values = st.recursive(
     | st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
     max_leaves=40,
 )
 
@@ -171,7 +185,9 @@ def test_property_quick_head_matches_json_dumps(value, ensure_ascii, compact, n)
     body = json.dumps(value, ensure_ascii=ensure_ascii, separators=separators).encode()
     expected = expected_pretty(value)
     assert quick_pretty_head(body, n) == expected[:n]
-    assert pretty_json_lines(json.loads(body)) == json.dumps(value, indent=2, ensure_ascii=False).split("\n")
+    assert pretty_json_lines(json.loads(body)) == json.dumps(
+        value, indent=2, ensure_ascii=False
+    ).split("\n")
     assert prepare_body(body, "json").lines == expected
 
 
@@ -225,7 +241,9 @@ def test_binary_is_a_hexdump() -> None:
     assert prepared.lines[0] == (
         "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|"
     )
-    assert prepared.lines[1].startswith("00000010  10 11 12 13") and prepared.lines[1].endswith("|....|")
+    assert prepared.lines[1].startswith("00000010  10 11 12 13") and prepared.lines[1].endswith(
+        "|....|"
+    )
     assert quick_head(body, "binary", 1) == prepared.lines[:1]
 
 
@@ -319,14 +337,22 @@ def test_chunk_spans_reassemble_exactly() -> None:
 
 
 def test_child_process_gives_the_same_result_as_in_process() -> None:
-    docs = {"devices": [{"id": f"d{i}", "name": f"Sensor \u00e9 {i}", "v": i * 1.5} for i in range(20_000)]}
+    docs = {
+        "devices": [
+            {"id": f"d{i}", "name": f"Sensor \u00e9 {i}", "v": i * 1.5} for i in range(20_000)
+        ]
+    }
     body = json.dumps(docs).encode()
     assert len(body) > bodies.CHUNK_BYTES  # several chunks
     in_process = prepare_body(body, "json")
     in_child = prepare_in_child(body, "json")
     assert in_child.lines == in_process.lines
     assert list(in_child.widths) == list(in_process.widths)
-    assert (in_child.kind, in_child.notice, in_child.max_width) == ("json", None, in_process.max_width)
+    assert (in_child.kind, in_child.notice, in_child.max_width) == (
+        "json",
+        None,
+        in_process.max_width,
+    )
 
 
 def test_child_process_long_lines_notices_and_text() -> None:

@@ -93,10 +93,16 @@ def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:
 
 def test_load_the_documented_example(tmp_path: Path) -> None:
     c = load_collection(write(tmp_path, EXAMPLE))
-    assert (c.name, c.description, c.profile) == ("thinger smoke", "devices and a resource", "demo-thinger")
+    assert (c.name, c.description, c.profile) == (
+        "thinger smoke",
+        "devices and a resource",
+        "demo-thinger",
+    )
     assert c.variables["user"] == "demo"
     assert c.variables["token"] == SessionRef("access_token")
-    assert c.variables["password"] == SecretRef("password", env="THINGER_PASSWORD", prompt="Thinger password")
+    assert c.variables["password"] == SecretRef(
+        "password", env="THINGER_PASSWORD", prompt="Thinger password"
+    )
     first, second = c.requests
     assert first.spec.params == [("count", "10"), ("tag", "a"), ("tag", "b")]
     assert first.spec.headers == [("Accept", "application/json")]
@@ -125,24 +131,43 @@ def test_the_docs_example_loads() -> None:
 
 # --- errors with file, line, column and key ---------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("old", "new", "line", "column", "key"),
     [
-        ('profile = "demo-thinger"   # the default profile', 'profile = "demo-thinger"\nowner = "me"',
-         8, 1, "collection.owner"),
+        (
+            'profile = "demo-thinger"   # the default profile',
+            'profile = "demo-thinger"\nowner = "me"',
+            8,
+            1,
+            "collection.owner",
+        ),
         ('body = { json = """', 'body = { jsn = """', 43, 10, "requests[1].body.jsn"),
-        ('max_ms = 500', 'max_ms = 500\nstatuss = 200', 38, 1, "requests[0].expect.statuss"),
+        ("max_ms = 500", "max_ms = 500\nstatuss = 200", 38, 1, "requests[0].expect.statuss"),
         ('etag = "header:ETag"', 'etag = "ETag"', 30, 1, "requests[0].capture.etag"),
-        ('name = "switch relay"', 'name = "switch relay"\ntimeout = 5', 41, 1, "requests[1].timeout"),
+        (
+            'name = "switch relay"',
+            'name = "switch relay"\ntimeout = 5',
+            41,
+            1,
+            "requests[1].timeout",
+        ),
         ('["tag", "b"],   # repeated keys are fine', '["tag", 5],', 22, 3, "requests[0].query[2]"),
-        ('token = { session = "access_token" }', 'token = { session = "refresh" }', 11, 11, "variables.token.session"),
-        ('version = 1', 'version = 2', 2, 1, "version"),
-        ('user = "demo"', 'user = 5', 10, 1, "variables.user"),
+        (
+            'token = { session = "access_token" }',
+            'token = { session = "refresh" }',
+            11,
+            11,
+            "variables.token.session",
+        ),
+        ("version = 1", "version = 2", 2, 1, "version"),
+        ('user = "demo"', "user = 5", 10, 1, "variables.user"),
         ('name = "switch relay"', 'name = "list devices"', 40, 1, "requests[1].name"),
     ],
 )
-def test_errors_name_file_line_column_and_key(tmp_path: Path, old: str, new: str, line: int, column: int,
-                                              key: str) -> None:
+def test_errors_name_file_line_column_and_key(
+    tmp_path: Path, old: str, new: str, line: int, column: int, key: str
+) -> None:
     assert old in EXAMPLE
     p = write(tmp_path, EXAMPLE.replace(old, new, 1))
     before = p.read_bytes(), p.stat().st_mtime_ns
@@ -174,7 +199,9 @@ def test_other_load_errors(tmp_path: Path) -> None:
     with pytest.raises(CollectionError, match="'version' is missing"):
         loads_collection('[collection]\nname = "x"\n')
     with pytest.raises(CollectionError, match="array of \\[name, value\\] pairs"):
-        loads_collection('version = 1\n[[requests]]\nname = "a"\nurl = "/"\nheaders = { Accept = "x" }\n')
+        loads_collection(
+            'version = 1\n[[requests]]\nname = "a"\nurl = "/"\nheaders = { Accept = "x" }\n'
+        )
     bad = tmp_path / "latin.toml"
     bad.write_bytes(b"version = 1\n# \xff\n")
     with pytest.raises(CollectionError, match="not UTF-8"):
@@ -183,6 +210,7 @@ def test_other_load_errors(tmp_path: Path) -> None:
 
 # --- saving keeps the user's bytes --------------------------------------------------------
 
+
 def test_edit_and_append_keep_every_other_byte(tmp_path: Path) -> None:
     p = write(tmp_path, EXAMPLE)
     c = load_collection(p)
@@ -190,13 +218,25 @@ def test_edit_and_append_keep_every_other_byte(tmp_path: Path) -> None:
     edited.spec.body = '{"in": false}'
     edited.expect.status = [200, 202]
     c.replace_request("switch relay", edited)
-    c.add_request(CollectionRequest(spec=RequestSpec(method="DELETE", url="/v1/users/{{user}}/devices/x",
-                                                     name="delete one"), expect=Expect(status=[204])))
+    c.add_request(
+        CollectionRequest(
+            spec=RequestSpec(
+                method="DELETE", url="/v1/users/{{user}}/devices/x", name="delete one"
+            ),
+            expect=Expect(status=[204]),
+        )
+    )
     assert c.save() == []
-    expected = EXAMPLE.replace('body = { json = """\n{"in": true}\n""" }', "body = { json = '{\"in\": false}' }")
-    expected = expected.replace("[requests.expect]\nstatus = 200\n", "[requests.expect]\nstatus = [200, 202]\n")
-    expected += ('\n[[requests]]\nname = "delete one"\nmethod = "DELETE"\nurl = "/v1/users/{{user}}/devices/x"\n'
-                 "\n[requests.expect]\nstatus = 204\n")
+    expected = EXAMPLE.replace(
+        'body = { json = """\n{"in": true}\n""" }', "body = { json = '{\"in\": false}' }"
+    )
+    expected = expected.replace(
+        "[requests.expect]\nstatus = 200\n", "[requests.expect]\nstatus = [200, 202]\n"
+    )
+    expected += (
+        '\n[[requests]]\nname = "delete one"\nmethod = "DELETE"\nurl = "/v1/users/{{user}}/devices/x"\n'
+        "\n[requests.expect]\nstatus = 204\n"
+    )
     assert p.read_text() == expected
     assert load_collection(p).data() == c.data()
 
@@ -214,7 +254,7 @@ def test_edits_inside_a_request_keep_its_other_lines_and_comments(tmp_path: Path
     text = p.read_text()
     assert '["tag", "b"],   # repeated keys are fine' in text
     assert 'profile = "demo-thinger"   # the default profile' in text
-    assert '# list the devices\n[[requests]]' in text
+    assert "# list the devices\n[[requests]]" in text
     assert 'url = "/v1/users/{{user}}/devices?x=1"' in text
     assert 'etag = "header:ETag"\ntotal = "$.total"\n' in text
     assert "max_ms = 900\n" in text and "max_ms = 500" not in text
@@ -229,7 +269,7 @@ def test_remove_and_reorder(tmp_path: Path) -> None:
     c.save()
     again = load_collection(p)
     assert again.names() == ["switch relay", "list devices"]
-    assert "# list the devices\n[[requests]]\nname = \"list devices\"" in p.read_text()
+    assert '# list the devices\n[[requests]]\nname = "list devices"' in p.read_text()
     again.remove_request("list devices")
     again.save()
     text = p.read_text()
@@ -241,7 +281,9 @@ def test_remove_and_reorder(tmp_path: Path) -> None:
 def test_crlf_files_stay_crlf(tmp_path: Path) -> None:
     p = write(tmp_path, EXAMPLE.replace("\n", "\r\n"))
     c = load_collection(p)
-    c.add_request(CollectionRequest(spec=RequestSpec(url="/x", name="x", body_kind="text", body="a\nb")))
+    c.add_request(
+        CollectionRequest(spec=RequestSpec(url="/x", name="x", body_kind="text", body="a\nb"))
+    )
     c.save()
     raw = p.read_bytes()
     assert b"\n" not in raw.replace(b"\r\n", b"")
@@ -258,8 +300,10 @@ def test_new_collection_and_to_toml(tmp_path: Path) -> None:
     c.save()
     text = c.path.read_text()
     assert text == to_toml(c)
-    assert text == ('version = 1\n\n[collection]\nname = "My API"\nprofile = "demo-thinger"\n\n'
-                    '[variables]\nuser = "demo"\n\n[[requests]]\nname = "one"\nmethod = "GET"\nurl = "/v1/{{user}}"\n')
+    assert text == (
+        'version = 1\n\n[collection]\nname = "My API"\nprofile = "demo-thinger"\n\n'
+        '[variables]\nuser = "demo"\n\n[[requests]]\nname = "one"\nmethod = "GET"\nurl = "/v1/{{user}}"\n'
+    )
     other = new_collection(c.path, "again")
     with pytest.raises(CollectionChangedOnDisk):
         other.save()
@@ -287,7 +331,9 @@ def test_changed_on_disk_is_detected_and_force_overwrites(tmp_path: Path) -> Non
     assert c.changed_on_disk()
 
 
-def test_a_failed_write_leaves_the_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_the_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = write(tmp_path, EXAMPLE)
     c = load_collection(p)
     c.variables["user"] = "x"
@@ -302,7 +348,9 @@ def test_a_failed_write_leaves_the_file_alone(tmp_path: Path, monkeypatch: pytes
     assert [f.name for f in tmp_path.iterdir()] == ["c.toml"]
 
 
-def test_saves_go_through_a_temp_file_in_the_same_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_saves_go_through_a_temp_file_in_the_same_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = write(tmp_path, EXAMPLE)
     c = load_collection(p)
     seen: list[str] = []
@@ -315,39 +363,75 @@ def test_saves_go_through_a_temp_file_in_the_same_directory(tmp_path: Path, monk
     monkeypatch.setattr(os, "replace", spy)
     c.variables["user"] = "y"
     c.save()
-    assert len(seen) == 1 and Path(seen[0]).parent == tmp_path and Path(seen[0]).name.startswith(".c.toml.")
+    assert (
+        len(seen) == 1
+        and Path(seen[0]).parent == tmp_path
+        and Path(seen[0]).name.startswith(".c.toml.")
+    )
 
 
 # --- secrets are never saved --------------------------------------------------------------
 
+
 def test_a_request_sent_with_a_real_token_is_saved_without_it(emulator, tmp_path: Path) -> None:
     base = emulator.base_url + "/thinger"
     password = "thinger-demo-pass-1157"
-    login = RequestSpec(method="POST", url=f"{base}/oauth/token", body_kind="form", name="login",
-                        form=[("grant_type", "password"), ("username", "demo"), ("password", password)])
+    login = RequestSpec(
+        method="POST",
+        url=f"{base}/oauth/token",
+        body_kind="form",
+        name="login",
+        form=[("grant_type", "password"), ("username", "demo"), ("password", password)],
+    )
     with httpx.Client() as client:
         answer = send(client, login)
         assert answer.status == 200, answer.text()
         tokens = answer.json()
         token, refresh = tokens["access_token"], tokens["refresh_token"]
-        devices = RequestSpec(url=f"{base}/v1/users/demo/devices", name="devices",
-                              headers=[("Authorization", f"Bearer {token}"), ("Accept", "application/json")])
+        devices = RequestSpec(
+            url=f"{base}/v1/users/demo/devices",
+            name="devices",
+            headers=[("Authorization", f"Bearer {token}"), ("Accept", "application/json")],
+        )
         assert send(client, devices).status == 200
-        by_query = RequestSpec(url=f"{base}/v1/users/demo/devices?authorization={token}", name="by query")
+        by_query = RequestSpec(
+            url=f"{base}/v1/users/demo/devices?authorization={token}", name="by query"
+        )
         assert send(client, by_query).status == 200
-    refresh_req = RequestSpec(method="POST", url=f"{base}/oauth/token", body_kind="json", name="refresh",
-                              body=f'{{"grant_type": "refresh_token", "refresh_token": "{refresh}"}}')
-    basic = RequestSpec(url=f"{base}/x", name="basic", headers=[
-        ("Authorization", "Basic " + base64.b64encode(f"demo:{password}".encode()).decode()),
-        ("X-Api-Key", "key-1234567")])
+    refresh_req = RequestSpec(
+        method="POST",
+        url=f"{base}/oauth/token",
+        body_kind="json",
+        name="refresh",
+        body=f'{{"grant_type": "refresh_token", "refresh_token": "{refresh}"}}',
+    )
+    basic = RequestSpec(
+        url=f"{base}/x",
+        name="basic",
+        headers=[
+            ("Authorization", "Basic " + base64.b64encode(f"demo:{password}".encode()).decode()),
+            ("X-Api-Key", "key-1234567"),
+        ],
+    )
     c = new_collection(tmp_path / "saved.toml", "saved")
     for spec in (login, devices, by_query, refresh_req, basic):
         c.add_request(CollectionRequest(spec=spec))
     notes = c.save()
     raw = (tmp_path / "saved.toml").read_bytes()
-    secrets = [token, refresh, password, "key-1234567", base64.b64encode(f"demo:{password}".encode()).decode()]
+    secrets = [
+        token,
+        refresh,
+        password,
+        "key-1234567",
+        base64.b64encode(f"demo:{password}".encode()).decode(),
+    ]
     for secret in secrets:
-        for form in {secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(secret.encode()).decode()}:
+        for form in {
+            secret,
+            quote(secret, safe=""),
+            quote_plus(secret),
+            base64.b64encode(secret.encode()).decode(),
+        }:
             assert form.encode() not in raw
         assert secret[:20].encode() not in raw
     assert any("Authorization header" in n for n in notes)
@@ -357,14 +441,21 @@ def test_a_request_sent_with_a_real_token_is_saved_without_it(emulator, tmp_path
     assert saved.request("by query").spec.url.endswith("?authorization={{token}}")
     assert dict(saved.request("login").spec.form)["password"] == "{{password}}"
     assert '"refresh_token": "{{refresh_token}}"' in saved.request("refresh").spec.body
-    assert saved.request("basic").spec.headers == [("Authorization", "Basic {{basic_auth}}"),
-                                                   ("X-Api-Key", "{{api_key}}")]
+    assert saved.request("basic").spec.headers == [
+        ("Authorization", "Basic {{basic_auth}}"),
+        ("X-Api-Key", "{{api_key}}"),
+    ]
     # and the saved requests replay with the session's token
-    values = resolve_variables(saved.variables, session={"access_token": token},
-                               resolver=SecretResolver(environ={"PASSWORD": password}),
-                               names=["token", "password"])
+    values = resolve_variables(
+        saved.variables,
+        session={"access_token": token},
+        resolver=SecretResolver(environ={"PASSWORD": password}),
+        names=["token", "password"],
+    )
     with httpx.Client() as client:
-        assert send(client, saved.request("devices").prepare({**values, "user": "demo"})).status == 200
+        assert (
+            send(client, saved.request("devices").prepare({**values, "user": "demo"})).status == 200
+        )
 
 
 def test_known_secrets_are_a_last_line_of_defence(tmp_path: Path) -> None:
@@ -381,24 +472,40 @@ def test_literal_secret_variables_become_references(tmp_path: Path) -> None:
     notes = c.save()
     assert len(notes) == 2
     saved = load_collection(tmp_path / "v.toml")
-    assert saved.variables == {"password": SecretRef("password", env="PASSWORD", prompt="password"),
-                               "token": SessionRef("access_token"), "user": "me"}
+    assert saved.variables == {
+        "password": SecretRef("password", env="PASSWORD", prompt="password"),
+        "token": SessionRef("access_token"),
+        "user": "me",
+    }
     assert b"hunter2" not in (tmp_path / "v.toml").read_bytes()
 
 
 def test_clean_references_are_left_alone(tmp_path: Path) -> None:
     c = new_collection(tmp_path / "r.toml", "r")
     c.variables["mine"] = SecretRef("mine", env="MY_TOKEN")
-    c.add_request(CollectionRequest(spec=RequestSpec(url="/x", name="x", headers=[
-        ("Authorization", "Bearer {{mine}}"), ("X-Api-Key", "{{from_cli}}")])))
+    c.add_request(
+        CollectionRequest(
+            spec=RequestSpec(
+                url="/x",
+                name="x",
+                headers=[("Authorization", "Bearer {{mine}}"), ("X-Api-Key", "{{from_cli}}")],
+            )
+        )
+    )
     assert c.save() == []
-    assert load_collection(tmp_path / "r.toml").request("x").spec.headers[0] == ("Authorization", "Bearer {{mine}}")
+    assert load_collection(tmp_path / "r.toml").request("x").spec.headers[0] == (
+        "Authorization",
+        "Bearer {{mine}}",
+    )
 
 
 def test_resolve_variables() -> None:
     variables = {"a": "1", "s": SecretRef("s", env="S_VAR"), "t": SessionRef("access_token")}
-    got = resolve_variables(variables, resolver=SecretResolver(environ={"S_VAR": "sv"}),
-                            session=lambda f: "tok" if f == "access_token" else None)
+    got = resolve_variables(
+        variables,
+        resolver=SecretResolver(environ={"S_VAR": "sv"}),
+        session=lambda f: "tok" if f == "access_token" else None,
+    )
     assert got == {"a": "1", "s": "sv", "t": "tok"}
     with pytest.raises(SecretError, match="no session"):
         resolve_variables(variables, names=["t"])
@@ -409,36 +516,72 @@ def test_resolve_variables() -> None:
 # --- round-trips (hypothesis) -------------------------------------------------------------
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-_LINE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=30)
-_NAME = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), min_size=1,
-                max_size=20).filter(str.strip)
+_LINE = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=30
+)
+_NAME = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+    min_size=1,
+    max_size=20,
+).filter(str.strip)
 _VAR = st.from_regex(r"v_[A-Za-z0-9_]{0,8}", fullmatch=True)
 _HEADER = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,12}", fullmatch=True).filter(
-    lambda h: h.lower() not in CREDENTIAL_HEADERS and not re.search(r"token|secret|api[-_]?key|password|passwd", h, re.I))
+    lambda h: (
+        h.lower() not in CREDENTIAL_HEADERS
+        and not re.search(r"token|secret|api[-_]?key|password|passwd", h, re.I)
+    )
+)
 _FIELD = _TEXT.filter(lambda k: k.lower() not in SECRET_FIELDS)
 _URL = st.one_of(
-    st.from_regex(r"https?://[a-z0-9.]{1,12}(:[0-9]{2,5})?(/[A-Za-z0-9_.~{}-]{0,8}){0,4}", fullmatch=True),
+    st.from_regex(
+        r"https?://[a-z0-9.]{1,12}(:[0-9]{2,5})?(/[A-Za-z0-9_.~{}-]{0,8}){0,4}", fullmatch=True
+    ),
     st.from_regex(r"/[A-Za-z0-9_/{}.-]{0,20}", fullmatch=True),
     _NAME.filter(lambda u: "?" not in u and "@" not in u),
 )
-_JSON_SCALAR = st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
-                         _TEXT)
-_JSON = st.recursive(_JSON_SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                           st.dictionaries(_TEXT, inner, max_size=3)), max_leaves=6)
+_JSON_SCALAR = st.one_of(
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _TEXT,
+)
+_JSON = st.recursive(
+    _JSON_SCALAR,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_TEXT, inner, max_size=3)),
+    max_leaves=6,
+)
 _PATH = st.sampled_from(["$", "$.a", "$.data[0].id", "$['odd key']", "$.data[*].id", "$[-1]"])
 
 
 @st.composite
 def _expect(draw) -> Expect:
     return Expect(
-        status=draw(st.lists(st.one_of(st.integers(100, 599), st.sampled_from(["2xx", "4xx"])), max_size=2)),
-        headers=draw(st.dictionaries(_HEADER, st.one_of(
-            st.builds(Check, st.just("equals"), _LINE), st.builds(Check, st.just("contains"), _LINE),
-            st.builds(Check, st.just("exists"), st.booleans())), max_size=2)),
-        json=draw(st.dictionaries(_PATH, st.one_of(
-            st.builds(Check, st.just("equals"), _JSON), st.builds(Check, st.just("contains"), _JSON),
-            st.builds(Check, st.just("exists"), st.booleans()),
-            st.builds(Check, st.just("type"), st.sampled_from(["null", "array"]))), max_size=3)),
+        status=draw(
+            st.lists(st.one_of(st.integers(100, 599), st.sampled_from(["2xx", "4xx"])), max_size=2)
+        ),
+        headers=draw(
+            st.dictionaries(
+                _HEADER,
+                st.one_of(
+                    st.builds(Check, st.just("equals"), _LINE),
+                    st.builds(Check, st.just("contains"), _LINE),
+                    st.builds(Check, st.just("exists"), st.booleans()),
+                ),
+                max_size=2,
+            )
+        ),
+        json=draw(
+            st.dictionaries(
+                _PATH,
+                st.one_of(
+                    st.builds(Check, st.just("equals"), _JSON),
+                    st.builds(Check, st.just("contains"), _JSON),
+                    st.builds(Check, st.just("exists"), st.booleans()),
+                    st.builds(Check, st.just("type"), st.sampled_from(["null", "array"])),
+                ),
+                max_size=3,
+            )
+        ),
         exists=draw(st.lists(st.one_of(_PATH, st.just("header:ETag")), max_size=2)),
         max_ms=draw(st.one_of(st.none(), st.integers(0, 10000), st.floats(0, 1e5))),
     )
@@ -448,7 +591,9 @@ def _expect(draw) -> Expect:
 def _request(draw, name: str) -> CollectionRequest:
     kind = draw(st.sampled_from(["none", "json", "text", "form"]))
     spec = RequestSpec(
-        method=draw(st.sampled_from(METHODS)), url=draw(_URL), name=name,
+        method=draw(st.sampled_from(METHODS)),
+        url=draw(_URL),
+        name=name,
         params=draw(st.lists(st.tuples(_FIELD, _TEXT), max_size=3)),
         headers=draw(st.lists(st.tuples(_HEADER, _LINE), max_size=3)),
         body_kind=kind,
@@ -467,20 +612,36 @@ def _request(draw, name: str) -> CollectionRequest:
 def collections(draw) -> Collection:
     names = draw(st.lists(_NAME, max_size=4, unique=True))
     return Collection(
-        path=Path("gen.toml"), name=draw(_NAME), description=draw(_TEXT),
+        path=Path("gen.toml"),
+        name=draw(_NAME),
+        description=draw(_TEXT),
         profile=draw(st.one_of(st.none(), st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True))),
-        variables=draw(st.dictionaries(_VAR, st.one_of(
-            _TEXT, st.builds(SessionRef, st.sampled_from(["access_token", "id_token"])),
-            st.builds(SecretRef, st.just("x"), env=st.from_regex(r"[A-Z_]{1,8}", fullmatch=True),
-                      prompt=st.one_of(st.none(), _NAME))), max_size=3)),
+        variables=draw(
+            st.dictionaries(
+                _VAR,
+                st.one_of(
+                    _TEXT,
+                    st.builds(SessionRef, st.sampled_from(["access_token", "id_token"])),
+                    st.builds(
+                        SecretRef,
+                        st.just("x"),
+                        env=st.from_regex(r"[A-Z_]{1,8}", fullmatch=True),
+                        prompt=st.one_of(st.none(), _NAME),
+                    ),
+                ),
+                max_size=3,
+            )
+        ),
         requests=[draw(_request(n)) for n in names],
     )
 
 
 def _clean(c: Collection) -> Collection:
     # secret references carry their variable's name
-    c.variables = {k: (SecretRef(k, env=v.env, prompt=v.prompt) if isinstance(v, SecretRef) else v)
-                   for k, v in c.variables.items()}
+    c.variables = {
+        k: (SecretRef(k, env=v.env, prompt=v.prompt) if isinstance(v, SecretRef) else v)
+        for k, v in c.variables.items()
+    }
     return c
 
 
@@ -495,11 +656,15 @@ def test_collection_toml_collection_round_trip(c: Collection) -> None:
     assert to_toml(back) == text  # the canonical text is stable
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(collections(), collections(), st.data())
-def test_edits_saved_into_a_commented_file_read_back_exactly(tmp_path: Path, first: Collection, second: Collection,
-                                                            data: st.DataObject) -> None:
+def test_edits_saved_into_a_commented_file_read_back_exactly(
+    tmp_path: Path, first: Collection, second: Collection, data: st.DataObject
+) -> None:
     first, second = _clean(first), _clean(second)
     path = tmp_path / "edit.toml"
     path.unlink(missing_ok=True)
@@ -531,8 +696,20 @@ def test_edits_saved_into_a_commented_file_read_back_exactly(tmp_path: Path, fir
 
 def test_generated_names_cover_the_alphabet() -> None:
     # sanity for the strategies above: quoting-sensitive characters reach the writer
-    c = Collection(path=Path("q.toml"), name="q", requests=[CollectionRequest(spec=RequestSpec(
-        url="/" + string.punctuation, name="a\"b'c\\d\te", body_kind="text", body="'''\"\"\"\\\n\x01\x7f"))])
+    c = Collection(
+        path=Path("q.toml"),
+        name="q",
+        requests=[
+            CollectionRequest(
+                spec=RequestSpec(
+                    url="/" + string.punctuation,
+                    name="a\"b'c\\d\te",
+                    body_kind="text",
+                    body="'''\"\"\"\\\n\x01\x7f",
+                )
+            )
+        ],
+    )
     assert loads_collection(to_toml(c)).data() == c.data()
 
 
@@ -563,5 +740,7 @@ def test_a_file_without_a_final_newline(tmp_path: Path) -> None:
     c.description = "now described"
     c.add_request(CollectionRequest(spec=RequestSpec(url="/x", name="x")))
     c.save()
-    assert p.read_text() == ('version = 1\n[collection]\nname = "n"  # the name\ndescription = "now described"\n'
-                             '[variables]\na = "1"\nb = "2"\n\n[[requests]]\nname = "x"\nmethod = "GET"\nurl = "/x"\n')
+    assert p.read_text() == (
+        'version = 1\n[collection]\nname = "n"  # the name\ndescription = "now described"\n'
+        '[variables]\na = "1"\nb = "2"\n\n[[requests]]\nname = "x"\nmethod = "GET"\nurl = "/x"\n'
+    )

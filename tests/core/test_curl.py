@@ -48,39 +48,89 @@ SEED_COMMANDS: dict[str, list[str]] = {
         'curl \\-H "Content-Type: application/json;charset=UTF-8" \\-H "Authorization: Bearer '
         'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..." \\-H "Accept: application/json, text/plain, */*" \\-X POST '
         f"\\-d '{body}' \\https://api.thinger.io/v2/users/alvarolb/devices/nodemcu/{res}"
-        for body, res in [('{"in":true}', "relay"), ('{"in":{"r":0,"g":255,"b":0}}', "rgb"),
-                          ('{"in":"New customer: 101 today!"}', "command"), ('{"value1":20,"value2":10}', "io")]
-    ] + [
+        for body, res in [
+            ('{"in":true}', "relay"),
+            ('{"in":{"r":0,"g":255,"b":0}}', "rgb"),
+            ('{"in":"New customer: 101 today!"}', "command"),
+            ('{"value1":20,"value2":10}', "io"),
+        ]
+    ]
+    + [
         'curl \\-H "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..." '
         "\\https://api.thinger.io/v2/users/alvarolb/devices/nodemcu/reset",
     ],
 }
 
-THINGER_JSON_HEADERS = [("Content-Type", "application/json;charset=UTF-8"),
-                        ("Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."),
-                        ("Accept", "application/json, text/plain, */*")]
-PLGD_FORM = [("grant_type", "authorization_code"), ("client_id", "9XjK2mCf2J0or4Ko0ow7wCmZeDTjC1mW"),
-             ("client_secret", "UTeeIsSugTuDNbn4QMdBaNLDnMiBQzQaa6elm4SDuWOdZUou-aH00EPSbBhgppFD"),
-             ("code", "{YOUR_AUTHORIZATION_CODE}"), ("redirect_uri", "http://localhost:8080/callback")]
+THINGER_JSON_HEADERS = [
+    ("Content-Type", "application/json;charset=UTF-8"),
+    ("Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."),
+    ("Accept", "application/json, text/plain, */*"),
+]
+PLGD_FORM = [
+    ("grant_type", "authorization_code"),
+    ("client_id", "9XjK2mCf2J0or4Ko0ow7wCmZeDTjC1mW"),
+    ("client_secret", "UTeeIsSugTuDNbn4QMdBaNLDnMiBQzQaa6elm4SDuWOdZUou-aH00EPSbBhgppFD"),
+    ("code", "{YOUR_AUTHORIZATION_CODE}"),
+    ("redirect_uri", "http://localhost:8080/callback"),
+]
 
 EXPECTED = [
-    RequestSpec(method="GET", url="[ENDPOINTS]/api/v1.1/Device", headers=[("accept", "text/plain")]),
-    RequestSpec(method="POST", url="https://auth.plgd.cloud/oauth/token", body_kind="form", form=PLGD_FORM),
-    RequestSpec(method="GET", url="https://openapi.try.plgd.cloud/api/v1/devices",
-                headers=[("authorization", "Bearer eyJ...lojg"), ("content-type", "application/json"),
-                         ("accept", "application/json")]),
-    RequestSpec(method="POST", url="https://auth.plgd.cloud/oauth/token", body_kind="form",
-                form=[("grant_type", "refresh_token"), ("client_id", "9XjK2mCf2J0or4Ko0ow7wCmZeDTjC1mW"),
-                      ("refresh_token", "{YOUR_REFRESH_TOKEN}")]),
-    RequestSpec(method="POST", url="https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token",
-                headers=[("Authorization", "Basic XXXX")], body_kind="form",
-                form=[("client_id", "[Client_id]"), ("scope", "iotspot/openapi"), ("grant_type", "client_credentials")]),
-    *[RequestSpec(method="POST", url=f"https://api.thinger.io/v2/users/alvarolb/devices/nodemcu/{res}",
-                  headers=THINGER_JSON_HEADERS, body_kind="json", body=body)
-      for body, res in [('{"in":true}', "relay"), ('{"in":{"r":0,"g":255,"b":0}}', "rgb"),
-                        ('{"in":"New customer: 101 today!"}', "command"), ('{"value1":20,"value2":10}', "io")]],
-    RequestSpec(method="GET", url="https://api.thinger.io/v2/users/alvarolb/devices/nodemcu/reset",
-                headers=[("Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...")]),
+    RequestSpec(
+        method="GET", url="[ENDPOINTS]/api/v1.1/Device", headers=[("accept", "text/plain")]
+    ),
+    RequestSpec(
+        method="POST", url="https://auth.plgd.cloud/oauth/token", body_kind="form", form=PLGD_FORM
+    ),
+    RequestSpec(
+        method="GET",
+        url="https://openapi.try.plgd.cloud/api/v1/devices",
+        headers=[
+            ("authorization", "Bearer eyJ...lojg"),
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+        ],
+    ),
+    RequestSpec(
+        method="POST",
+        url="https://auth.plgd.cloud/oauth/token",
+        body_kind="form",
+        form=[
+            ("grant_type", "refresh_token"),
+            ("client_id", "9XjK2mCf2J0or4Ko0ow7wCmZeDTjC1mW"),
+            ("refresh_token", "{YOUR_REFRESH_TOKEN}"),
+        ],
+    ),
+    RequestSpec(
+        method="POST",
+        url="https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token",
+        headers=[("Authorization", "Basic XXXX")],
+        body_kind="form",
+        form=[
+            ("client_id", "[Client_id]"),
+            ("scope", "iotspot/openapi"),
+            ("grant_type", "client_credentials"),
+        ],
+    ),
+    *[
+        RequestSpec(
+            method="POST",
+            url=f"https://api.thinger.io/v2/users/alvarolb/devices/nodemcu/{res}",
+            headers=THINGER_JSON_HEADERS,
+            body_kind="json",
+            body=body,
+        )
+        for body, res in [
+            ('{"in":true}', "relay"),
+            ('{"in":{"r":0,"g":255,"b":0}}', "rgb"),
+            ('{"in":"New customer: 101 today!"}', "command"),
+            ('{"value1":20,"value2":10}', "io"),
+        ]
+    ],
+    RequestSpec(
+        method="GET",
+        url="https://api.thinger.io/v2/users/alvarolb/devices/nodemcu/reset",
+        headers=[("Authorization", "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...")],
+    ),
 ]
 
 
@@ -93,7 +143,9 @@ def extract_curl_examples(text: str) -> list[str]:
     while i < len(lines):
         if lines[i].lstrip().startswith("curl "):
             cmd = [lines[i].strip()]
-            while i + 1 < len(lines) and (cmd[-1].endswith("\\") or lines[i + 1].lstrip().startswith("-")):
+            while i + 1 < len(lines) and (
+                cmd[-1].endswith("\\") or lines[i + 1].lstrip().startswith("-")
+            ):
                 i += 1
                 cmd.append(lines[i].strip())
             found.append("\n".join(cmd))
@@ -105,12 +157,16 @@ def test_the_examples_are_every_curl_command_of_the_seeds() -> None:
     if not SEEDS.is_dir():
         pytest.skip("the seed documents are not here")
     for path in sorted(SEEDS.glob("*.txt")):
-        assert extract_curl_examples(path.read_text()) == SEED_COMMANDS.get(path.name, []), path.name
+        assert extract_curl_examples(path.read_text()) == SEED_COMMANDS.get(path.name, []), (
+            path.name
+        )
     assert sum(len(v) for v in SEED_COMMANDS.values()) == 10
 
 
-@pytest.mark.parametrize(("command", "expected"),
-                         list(zip([c for v in SEED_COMMANDS.values() for c in v], EXPECTED, strict=True)))
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    list(zip([c for v in SEED_COMMANDS.values() for c in v], EXPECTED, strict=True)),
+)
 def test_every_seed_example_parses(command: str, expected: RequestSpec) -> None:
     result = import_curl(command)
     assert result.spec == expected
@@ -127,6 +183,7 @@ def test_seed_notes() -> None:
 
 # --- options -------------------------------------------------------------------------------
 
+
 def test_bundled_short_options_and_attached_values() -> None:
     spec = parse_curl("curl -sSLk -XPATCH -H'X-A: 1' -HX-B:2 https://h.example/p")
     assert spec.method == "PATCH"
@@ -134,7 +191,9 @@ def test_bundled_short_options_and_attached_values() -> None:
 
 
 def test_data_forms() -> None:
-    spec = parse_curl("curl https://h/x -d a=1 -d 'b=two words' --data-urlencode 'c=x&y=z' --data-urlencode '=lone'")
+    spec = parse_curl(
+        "curl https://h/x -d a=1 -d 'b=two words' --data-urlencode 'c=x&y=z' --data-urlencode '=lone'"
+    )
     assert spec.method == "POST" and spec.body_kind == "text"  # "=lone" is not name=value: text
     assert spec.body == "a=1&b=two words&c=x%26y%3Dz&lone"
     assert spec.headers == [("Content-Type", "application/x-www-form-urlencoded")]
@@ -145,13 +204,19 @@ def test_data_forms() -> None:
 def test_json_option_and_sniffing() -> None:
     spec = parse_curl("curl --json '{\"a\": 1}' https://h/x")
     assert (spec.method, spec.body_kind, spec.body) == ("POST", "json", '{"a": 1}')
-    assert spec.headers == [("Accept", "application/json")]  # Content-Type: application/json is implied
+    assert spec.headers == [
+        ("Accept", "application/json")
+    ]  # Content-Type: application/json is implied
     result = import_curl("curl -d '[1, 2]' https://h/x")
     assert result.spec.body_kind == "json" and result.spec.headers == []
     assert any("application/json" in n for n in result.notes)
     spec = parse_curl("curl -H 'Content-Type: application/vnd.api+json' -d 'not json' https://h/x")
-    assert spec.body_kind == "json" and spec.headers == [("Content-Type", "application/vnd.api+json")]
-    spec = parse_curl("curl -H 'Content-Type: text/plain; charset=utf-8' -d '{\"a\":1}' https://h/x")
+    assert spec.body_kind == "json" and spec.headers == [
+        ("Content-Type", "application/vnd.api+json")
+    ]
+    spec = parse_curl(
+        "curl -H 'Content-Type: text/plain; charset=utf-8' -d '{\"a\":1}' https://h/x"
+    )
     assert spec.body_kind == "text" and spec.headers == []
 
 
@@ -164,10 +229,17 @@ def test_get_moves_data_to_the_query_and_query_is_split() -> None:
 
 
 def test_user_and_other_header_options() -> None:
-    spec = parse_curl("curl -u 'demo:pa:ss' -A agent/1 -e https://ref -b 'a=1; b=2' --oauth2-bearer T https://h")
+    spec = parse_curl(
+        "curl -u 'demo:pa:ss' -A agent/1 -e https://ref -b 'a=1; b=2' --oauth2-bearer T https://h"
+    )
     basic = base64.b64encode(b"demo:pa:ss").decode()
-    assert spec.headers == [("Authorization", f"Basic {basic}"), ("User-Agent", "agent/1"),
-                            ("Referer", "https://ref"), ("Cookie", "a=1; b=2"), ("Authorization", "Bearer T")]
+    assert spec.headers == [
+        ("Authorization", f"Basic {basic}"),
+        ("User-Agent", "agent/1"),
+        ("Referer", "https://ref"),
+        ("Cookie", "a=1; b=2"),
+        ("Authorization", "Bearer T"),
+    ]
     assert parse_curl("curl -I https://h").method == "HEAD"
     assert parse_curl("curl -X delete --url https://h").method == "DELETE"
     assert parse_curl("curl -H 'X-Empty;' https://h").headers == [("X-Empty", "")]
@@ -189,7 +261,7 @@ def test_multi_line_forms() -> None:
     """
     spec = parse_curl(text)
     assert spec.method == "POST" and spec.url == "https://h/x" and spec.body_kind == "json"
-    assert '# not a comment' in spec.body and '"b": "x \\\\ y"' in spec.body
+    assert "# not a comment" in spec.body and '"b": "x \\\\ y"' in spec.body
     win = "curl -X POST ^\n  https://h/x ^\n  -d a=1"
     assert parse_curl(win).form == [("a", "1")]
     crlf = "curl -X PUT \\\r\n https://h/x \\\r\n -d a=1"
@@ -229,10 +301,18 @@ TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ1c3IiOiJkZW1vIn0.c2lnbmF0dXJl"
 
 
 def test_export_hides_credentials_unless_asked() -> None:
-    spec = RequestSpec(method="POST", url="https://h/x", params=[("access_token", TOKEN), ("page", "1")],
-                       headers=[("Authorization", f"Bearer {TOKEN}"), ("X-Api-Key", "k-123456"),
-                                ("Accept", "application/json")],
-                       body_kind="json", body=f'{{"password": "hunter22", "note": "{TOKEN}"}}')
+    spec = RequestSpec(
+        method="POST",
+        url="https://h/x",
+        params=[("access_token", TOKEN), ("page", "1")],
+        headers=[
+            ("Authorization", f"Bearer {TOKEN}"),
+            ("X-Api-Key", "k-123456"),
+            ("Accept", "application/json"),
+        ],
+        body_kind="json",
+        body=f'{{"password": "hunter22", "note": "{TOKEN}"}}',
+    )
     text = to_curl(spec)
     assert TOKEN not in text and "hunter22" not in text and "k-123456" not in text
     assert '"Authorization: Bearer $TOKEN"' in text
@@ -242,8 +322,12 @@ def test_export_hides_credentials_unless_asked() -> None:
     full = to_curl(spec, with_secrets=True)
     assert TOKEN in full and "hunter22" in full
     assert parse_curl(full) == spec
-    form = RequestSpec(method="POST", url="https://h/t", body_kind="form",
-                       form=[("grant_type", "password"), ("password", "p@ss w")])
+    form = RequestSpec(
+        method="POST",
+        url="https://h/t",
+        body_kind="form",
+        form=[("grant_type", "password"), ("password", "p@ss w")],
+    )
     assert "password=$PASSWORD" in to_curl(form)
     assert parse_curl(to_curl(form, with_secrets=True)) == form
     basic = RequestSpec(url="https://h", headers=[("Authorization", "Basic ZGVtbzpwYXNz")])
@@ -251,8 +335,11 @@ def test_export_hides_credentials_unless_asked() -> None:
 
 
 def test_export_placeholders_for_template_variables() -> None:
-    spec = RequestSpec(url="https://h/{{user}}/x", headers=[("Authorization", "Bearer {{token}}")],
-                       params=[("q", "{{token}}-{{other}}")])
+    spec = RequestSpec(
+        url="https://h/{{user}}/x",
+        headers=[("Authorization", "Bearer {{token}}")],
+        params=[("q", "{{token}}-{{other}}")],
+    )
     text = to_curl(spec, placeholders={"token": "TOKEN"})
     assert '"Authorization: Bearer $TOKEN"' in text
     assert "--globoff" in text and "{{user}}" in text
@@ -261,14 +348,19 @@ def test_export_placeholders_for_template_variables() -> None:
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_export_is_real_shell_with_placeholders_expanded() -> None:
-    spec = RequestSpec(method="PUT", url="https://h/x y", params=[("token", "t"), ("q", "it's $HOME")],
-                       headers=[("Authorization", "Bearer t"), ("X-Quote", "say \"hi\" `now` !")],
-                       body_kind="text", body="line 1\nit's $HOME and \\n\n")
+    spec = RequestSpec(
+        method="PUT",
+        url="https://h/x y",
+        params=[("token", "t"), ("q", "it's $HOME")],
+        headers=[("Authorization", "Bearer t"), ("X-Quote", 'say "hi" `now` !')],
+        body_kind="text",
+        body="line 1\nit's $HOME and \\n\n",
+    )
     script = "curl() { printf '%s\\0' \"$@\"; }; TOKEN='real tok'\n" + to_curl(spec)
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
     args = out.split("\x00")
     assert "Authorization: Bearer real tok" in args
-    assert "X-Quote: say \"hi\" `now` !" in args
+    assert 'X-Quote: say "hi" `now` !' in args
     assert "https://h/x y?token=real tok&q=it%27s%20%24HOME" in args
     assert "line 1\nit's $HOME and \\n\n" in args
 
@@ -278,14 +370,23 @@ def test_the_export_is_real_shell_with_placeholders_expanded() -> None:
 _NO_NUL = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 _TEXT = st.text(_NO_NUL, max_size=25)
 _HEADER_NAME = st.from_regex(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,16}", fullmatch=True).filter(
-    lambda n: n.lower() != "content-type")
-_HEADER_VALUE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n"),
-                        max_size=25).map(str.strip)
+    lambda n: n.lower() != "content-type"
+)
+_HEADER_VALUE = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n"), max_size=25
+).map(str.strip)
 _URL = st.one_of(
-    st.from_regex(r"https?://[a-z0-9.-]{1,15}(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@{}\[\] -]{0,10}){0,3}",
-                  fullmatch=True),
-    st.builds(lambda p: "https://h.example/" + p,
-              st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n?#"), max_size=15)),
+    st.from_regex(
+        r"https?://[a-z0-9.-]{1,15}(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@{}\[\] -]{0,10}){0,3}",
+        fullmatch=True,
+    ),
+    st.builds(
+        lambda p: "https://h.example/" + p,
+        st.text(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n?#"),
+            max_size=15,
+        ),
+    ),
 )
 
 
@@ -293,12 +394,16 @@ _URL = st.one_of(
 def specs(draw) -> RequestSpec:
     kind = draw(st.sampled_from(["none", "json", "text", "form"]))
     headers = draw(st.lists(st.tuples(_HEADER_NAME, _HEADER_VALUE), max_size=4))
-    ctype = draw(st.sampled_from({
-        "none": [None, "application/json"],
-        "json": [None, "application/vnd.api+json", "application/json; charset=utf-8"],
-        "text": [None, "application/xml", "text/csv"],
-        "form": [None, "application/x-www-form-urlencoded; charset=utf-8"],
-    }[kind]))
+    ctype = draw(
+        st.sampled_from(
+            {
+                "none": [None, "application/json"],
+                "json": [None, "application/vnd.api+json", "application/json; charset=utf-8"],
+                "text": [None, "application/xml", "text/csv"],
+                "form": [None, "application/x-www-form-urlencoded; charset=utf-8"],
+            }[kind]
+        )
+    )
     if ctype is not None:
         headers.insert(draw(st.integers(0, len(headers))), ("Content-Type", ctype))
     body, form = "", []
@@ -306,9 +411,15 @@ def specs(draw) -> RequestSpec:
         body = draw(_TEXT.filter(str.strip))
     elif kind == "form":
         form = draw(st.lists(st.tuples(_TEXT.filter(bool), _TEXT), min_size=1, max_size=4))
-    return RequestSpec(method=draw(st.sampled_from(METHODS)), url=draw(_URL),
-                       params=draw(st.lists(st.tuples(_TEXT.filter(bool), _TEXT), max_size=4)),
-                       headers=headers, body_kind=kind, body=body, form=form)
+    return RequestSpec(
+        method=draw(st.sampled_from(METHODS)),
+        url=draw(_URL),
+        params=draw(st.lists(st.tuples(_TEXT.filter(bool), _TEXT), max_size=4)),
+        headers=headers,
+        body_kind=kind,
+        body=body,
+        form=form,
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

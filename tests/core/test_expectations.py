@@ -25,7 +25,10 @@ from workbench.core.expectations import (
 from workbench.core.requests import ResponseRecord
 
 DOC = {
-    "data": [{"id": 1, "name": "dev-a", "online": True}, {"id": 2, "name": "dev-b", "online": False}],
+    "data": [
+        {"id": 1, "name": "dev-a", "online": True},
+        {"id": 2, "name": "dev-b", "online": False},
+    ],
     "total": 2,
     "odd key": {"x.y": "z"},
     "nothing": None,
@@ -33,16 +36,39 @@ DOC = {
 }
 
 
-def response(body: object = DOC, *, status: int = 200, headers: list[tuple[str, str]] | None = None,
-             elapsed: float = 12.0, raw: bytes | None = None) -> ResponseRecord:
+def response(
+    body: object = DOC,
+    *,
+    status: int = 200,
+    headers: list[tuple[str, str]] | None = None,
+    elapsed: float = 12.0,
+    raw: bytes | None = None,
+) -> ResponseRecord:
     payload = raw if raw is not None else json.dumps(body).encode()
-    hdrs = headers if headers is not None else [("Content-Type", "application/json; charset=utf-8"),
-                                                ("ETag", '"v1"'), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
-    return ResponseRecord(status=status, reason="OK", http_version="HTTP/1.1", url="http://x/", method="GET",
-                          headers=hdrs, body=payload, elapsed_ms=elapsed)
+    hdrs = (
+        headers
+        if headers is not None
+        else [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("ETag", '"v1"'),
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+        ]
+    )
+    return ResponseRecord(
+        status=status,
+        reason="OK",
+        http_version="HTTP/1.1",
+        url="http://x/",
+        method="GET",
+        headers=hdrs,
+        body=payload,
+        elapsed_ms=elapsed,
+    )
 
 
 # --- JSON paths --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("path", "expected"),
@@ -97,17 +123,34 @@ def test_json_contains() -> None:
 
 # --- captures ----------------------------------------------------------------------------
 
+
 def test_captures_from_json_and_headers() -> None:
-    results = run_captures({"tok": "$.access_token", "first": "$.data[0].id", "ids": "$.data[*].id",
-                            "etag": "header:etag", "flag": "$.data[1].online", "nothing": "$.nothing"},
-                           response())
+    results = run_captures(
+        {
+            "tok": "$.access_token",
+            "first": "$.data[0].id",
+            "ids": "$.data[*].id",
+            "etag": "header:etag",
+            "flag": "$.data[1].online",
+            "nothing": "$.nothing",
+        },
+        response(),
+    )
     assert all(r.ok for r in results), [r.message for r in results]
-    assert captured(results) == {"tok": "tok-123", "first": "1", "ids": "[1,2]", "etag": '"v1"',
-                                 "flag": "false", "nothing": "null"}
+    assert captured(results) == {
+        "tok": "tok-123",
+        "first": "1",
+        "ids": "[1,2]",
+        "etag": '"v1"',
+        "flag": "false",
+        "nothing": "null",
+    }
 
 
 def test_failed_captures_say_why() -> None:
-    results = run_captures({"a": "$.missing", "b": "header:X-Nope", "c": "$.data[9].id"}, response())
+    results = run_captures(
+        {"a": "$.missing", "b": "header:X-Nope", "c": "$.data[9].id"}, response()
+    )
     assert [r.ok for r in results] == [False, False, False]
     assert results[0].message == "$.missing is not in the response"
     assert results[1].message == "no X-Nope header in the response"
@@ -119,6 +162,7 @@ def test_failed_captures_say_why() -> None:
 
 # --- expectations -------------------------------------------------------------------------
 
+
 def test_status_single_list_and_class() -> None:
     ok = check_expectations(Expect(status=[200]), response())
     assert ok[0].passed and ok[0].message == "status 200 as expected"
@@ -129,14 +173,16 @@ def test_status_single_list_and_class() -> None:
 
 
 def test_header_checks() -> None:
-    exp = Expect(headers={
-        "content-type": Check("contains", "JSON"),
-        "ETag": Check("equals", '"v1"'),
-        "Set-Cookie": Check("equals", "b=2"),
-        "X-Missing": Check("exists", False),
-        "Location": Check("exists", True),
-        "Server": Check("equals", "x"),
-    })
+    exp = Expect(
+        headers={
+            "content-type": Check("contains", "JSON"),
+            "ETag": Check("equals", '"v1"'),
+            "Set-Cookie": Check("equals", "b=2"),
+            "X-Missing": Check("exists", False),
+            "Location": Check("exists", True),
+            "Server": Check("equals", "x"),
+        }
+    )
     results = check_expectations(exp, response())
     assert [r.passed for r in results] == [True, True, True, True, False, False]
     assert results[4].message == "header Location is missing, expected it to be present"
@@ -146,17 +192,19 @@ def test_header_checks() -> None:
 
 
 def test_json_checks_and_messages() -> None:
-    exp = Expect(json={
-        "$.total": Check("equals", 2),
-        "$.data[0].online": Check("equals", 1),
-        "$.data[*].name": Check("equals", ["dev-a", "dev-b"]),
-        "$.data[1].name": Check("contains", "-b"),
-        "$.data": Check("contains", {"id": 2}),
-        "$.nothing": Check("type", "null"),
-        "$.gone": Check("exists", False),
-        "$.total ": Check("equals", 3),
-        "$.absent": Check("equals", 1),
-    })
+    exp = Expect(
+        json={
+            "$.total": Check("equals", 2),
+            "$.data[0].online": Check("equals", 1),
+            "$.data[*].name": Check("equals", ["dev-a", "dev-b"]),
+            "$.data[1].name": Check("contains", "-b"),
+            "$.data": Check("contains", {"id": 2}),
+            "$.nothing": Check("type", "null"),
+            "$.gone": Check("exists", False),
+            "$.total ": Check("equals", 3),
+            "$.absent": Check("equals", 1),
+        }
+    )
     results = check_expectations(exp, response())
     assert [r.passed for r in results] == [True, False, True, True, True, True, True, False, False]
     assert results[1].message == "$.data[0].online is true, expected 1"
@@ -170,8 +218,13 @@ def test_exists_max_ms_and_not_json() -> None:
     assert [r.passed for r in results] == [True, True, False, False]
     assert results[2].message == "$.nope is missing, expected it to exist"
     assert results[3].message == "took 12.4 ms, expected at most 10 ms"
-    assert check_expectations(Expect(max_ms=500), response(elapsed=12))[0].message == "took 12 ms, within 500 ms"
-    r = check_expectations(Expect(json={"$.a": Check("equals", 1)}), response(raw=b"", headers=[]))[0]
+    assert (
+        check_expectations(Expect(max_ms=500), response(elapsed=12))[0].message
+        == "took 12 ms, within 500 ms"
+    )
+    r = check_expectations(Expect(json={"$.a": Check("equals", 1)}), response(raw=b"", headers=[]))[
+        0
+    ]
     assert not r.passed and "empty" in r.message
     assert not all_passed(results)
     assert all_passed(check_expectations(Expect(status=[200]), response()))
@@ -179,15 +232,27 @@ def test_exists_max_ms_and_not_json() -> None:
 
 # --- the expect table ----------------------------------------------------------------------
 
+
 def test_parse_expect_every_form() -> None:
-    exp = parse_expect({
-        "status": [200, "2xx"],
-        "headers": {"Content-Type": {"contains": "json"}, "ETag": "v", "X-A": {"exists": False}},
-        "json": {"$.a": 1, "$.b": {"contains": "x"}, "$.c": {"type": "null"}, "$.d": {"k": 1, "j": 2},
-                 "$.e": {"equals": {"contains": 1}}},
-        "exists": ["$.x", "header:ETag"],
-        "max_ms": 250.5,
-    })
+    exp = parse_expect(
+        {
+            "status": [200, "2xx"],
+            "headers": {
+                "Content-Type": {"contains": "json"},
+                "ETag": "v",
+                "X-A": {"exists": False},
+            },
+            "json": {
+                "$.a": 1,
+                "$.b": {"contains": "x"},
+                "$.c": {"type": "null"},
+                "$.d": {"k": 1, "j": 2},
+                "$.e": {"equals": {"contains": 1}},
+            },
+            "exists": ["$.x", "header:ETag"],
+            "max_ms": 250.5,
+        }
+    )
     assert exp.status == [200, "2xx"]
     assert exp.headers["Content-Type"] == Check("contains", "json")
     assert exp.headers["ETag"] == Check("equals", "v")

@@ -18,7 +18,10 @@ from workbench.core.profiles import get_profile
 
 def test_client_defaults(demo_env) -> None:
     profile = get_profile("demo-thinger")
-    with RecordingServer(lambda seen: (302, {"Location": "/elsewhere"}, b"")) as server, make_client(profile) as client:
+    with (
+        RecordingServer(lambda seen: (302, {"Location": "/elsewhere"}, b"")) as server,
+        make_client(profile) as client,
+    ):
         r = client.get(server.base_url + "/x")
         assert r.status_code == 302  # never follows by itself
     headers = server.seen[0].headers
@@ -41,31 +44,52 @@ def _router(other_base: str | None = None):
         if seen.path == "/nowhere":
             return 302, {}, b""
         return 200, {}, {"method": seen.method, "body": seen.body.decode()}
+
     return handler
 
 
 def test_redirect_methods_and_bodies() -> None:
     with RecordingServer(_router()) as server, make_client() as client:
-        r = send_following_redirects(client, client.build_request("POST", server.base_url + "/see-other", content=b"abc"))
-        assert r.json() == {"method": "GET", "body": ""} and [h.status_code for h in r.history] == [303]
-        r = send_following_redirects(client, client.build_request("POST", server.base_url + "/temporary", content=b"abc"))
+        r = send_following_redirects(
+            client, client.build_request("POST", server.base_url + "/see-other", content=b"abc")
+        )
+        assert r.json() == {"method": "GET", "body": ""} and [h.status_code for h in r.history] == [
+            303
+        ]
+        r = send_following_redirects(
+            client, client.build_request("POST", server.base_url + "/temporary", content=b"abc")
+        )
         assert r.json() == {"method": "POST", "body": "abc"}
-        r = send_following_redirects(client, client.build_request("POST", server.base_url + "/found", content=b"abc"))
+        r = send_following_redirects(
+            client, client.build_request("POST", server.base_url + "/found", content=b"abc")
+        )
         assert r.json()["method"] == "GET"
-        r = send_following_redirects(client, client.build_request("PUT", server.base_url + "/found", content=b"x"))
+        r = send_following_redirects(
+            client, client.build_request("PUT", server.base_url + "/found", content=b"x")
+        )
         assert r.json() == {"method": "PUT", "body": "x"}
         with pytest.raises(TransportError) as info:
-            send_following_redirects(client, client.build_request("GET", server.base_url + "/loop"), max_redirects=3)
+            send_following_redirects(
+                client, client.build_request("GET", server.base_url + "/loop"), max_redirects=3
+            )
         assert "more than 3 redirects" in info.value.message
-        r = send_following_redirects(client, client.build_request("GET", server.base_url + "/nowhere"))
+        r = send_following_redirects(
+            client, client.build_request("GET", server.base_url + "/nowhere")
+        )
         assert r.status_code == 302  # no Location: nothing to follow
 
 
 def test_cross_origin_hop_drops_credentials_even_without_session() -> None:
-    with RecordingServer(lambda seen: (200, {}, {})) as other, RecordingServer(_router(other.base_url)) as server, \
-            make_client() as client:
-        request = client.build_request("GET", server.base_url + "/away",
-                                       headers={"Authorization": "Bearer t0ken-value", "Cookie": "s=1", "X-Keep": "1"})
+    with (
+        RecordingServer(lambda seen: (200, {}, {})) as other,
+        RecordingServer(_router(other.base_url)) as server,
+        make_client() as client,
+    ):
+        request = client.build_request(
+            "GET",
+            server.base_url + "/away",
+            headers={"Authorization": "Bearer t0ken-value", "Cookie": "s=1", "X-Keep": "1"},
+        )
         assert send_following_redirects(client, request).status_code == 200
     hop = other.seen[0].headers
     assert "authorization" not in hop and "cookie" not in hop and hop["x-keep"] == "1"
@@ -75,12 +99,16 @@ def test_cross_origin_hop_drops_credentials_even_without_session() -> None:
 async def test_async_twin() -> None:
     with RecordingServer(_router()) as server:
         async with make_async_client() as client:
-            r = await asend_following_redirects(client, client.build_request("POST", server.base_url + "/see-other"))
+            r = await asend_following_redirects(
+                client, client.build_request("POST", server.base_url + "/see-other")
+            )
             assert r.json()["method"] == "GET" and len(r.history) == 1
         port = server.port
     async with make_async_client() as client:
         with pytest.raises(TransportError) as info:
-            await asend_following_redirects(client, client.build_request("GET", f"http://127.0.0.1:{port}/"))
+            await asend_following_redirects(
+                client, client.build_request("GET", f"http://127.0.0.1:{port}/")
+            )
     assert "connection refused" in info.value.message
 
 

@@ -32,6 +32,7 @@ def steps(session: Session) -> list[str]:
 
 # --- happy paths ---------------------------------------------------------------------------
 
+
 def test_thinger_password_grant(demo_env) -> None:
     s = session_for("demo-thinger")
     tokens = s.login()
@@ -109,6 +110,7 @@ def test_no_browser_shows_the_url(demo_env) -> None:
 
 # --- failures ------------------------------------------------------------------------------
 
+
 def test_wrong_password(demo_env) -> None:
     s = session_for("demo-thinger", password="not-the-password")
     with pytest.raises(AuthError) as info:
@@ -139,7 +141,10 @@ def test_wrong_client_secret_plgd(demo_env) -> None:
 
 
 def test_unknown_client_text_plain_err_shape(demo_env, tmp_path) -> None:
-    path = write_profile(tmp_path, "bad-client", f"""version = 1
+    path = write_profile(
+        tmp_path,
+        "bad-client",
+        f"""version = 1
 platform = "plgd"
 [urls]
 hub = "{demo_env.base_url}/plgd"
@@ -148,7 +153,8 @@ flow = "oauth2_client_credentials"
 token_url = "{demo_env.base_url}/plgd/auth/oauth/token"
 client_id = "nobody"
 client_secret = {{ env = "NOPE_SECRET", demo = "x-secret" }}
-""")
+""",
+    )
     s = Session(get_profile(str(path)))
     with pytest.raises(AuthError) as info:
         s.login()
@@ -201,7 +207,11 @@ def test_pkce_verifier_mismatch(demo_env) -> None:
 
 def test_callback_timeout_closes_listener(demo_env, tmp_path) -> None:
     text = get_profile("demo-plgd").path.read_text()
-    path = write_profile(tmp_path, "slow-plgd", text.replace('client_auth = "none"', 'client_auth = "none"\ntimeout = 1'))
+    path = write_profile(
+        tmp_path,
+        "slow-plgd",
+        text.replace('client_auth = "none"', 'client_auth = "none"\ntimeout = 1'),
+    )
     s = Session(get_profile(str(path)))
     seen: list[str] = []
     start = time.monotonic()
@@ -220,9 +230,15 @@ def test_listener_exact_path_loopback_only_and_single_use() -> None:
         assert listener.server.server_address[0] == "127.0.0.1"
         base = f"http://127.0.0.1:{listener.port}"
         assert listener.redirect_uri == f"{base}/callback"
-        assert httpx.get(f"{base}/callback/extra", params={"code": "c", "state": state}).status_code == 404
+        assert (
+            httpx.get(f"{base}/callback/extra", params={"code": "c", "state": state}).status_code
+            == 404
+        )
         assert httpx.get(f"{base}/", params={"code": "c", "state": state}).status_code == 404
-        assert httpx.get(f"{base}/callback", params={"code": "the-code", "state": state}).status_code == 200
+        assert (
+            httpx.get(f"{base}/callback", params={"code": "the-code", "state": state}).status_code
+            == 200
+        )
         result = listener.wait(2)
         assert result.code == "the-code"
         with pytest.raises(httpx.ConnectError):
@@ -236,7 +252,9 @@ def test_listener_fixed_port_from_redirect_uri() -> None:
     listener = LoopbackListener("s" * 43, f"http://localhost:{port}/callback")
     try:
         assert listener.server.server_address == ("127.0.0.1", port)
-        assert listener.redirect_uri == f"http://localhost:{port}/callback"  # sent exactly as registered
+        assert (
+            listener.redirect_uri == f"http://localhost:{port}/callback"
+        )  # sent exactly as registered
         # the port is now taken: a second listener explains it
         with pytest.raises(CallbackError) as info:
             LoopbackListener("s" * 43, f"http://localhost:{port}/callback")
@@ -259,7 +277,9 @@ def test_rate_limit_retry_after_too_long(fresh_emulator, monkeypatch) -> None:
         s.login()
     assert time.monotonic() - start < 3  # Retry-After ~60 s: not waited out
     assert info.value.status == 429
-    assert info.value.hint.startswith("wait ") and info.value.hint.endswith(" s before trying again")
+    assert info.value.hint.startswith("wait ") and info.value.hint.endswith(
+        " s before trying again"
+    )
     wait = int(info.value.hint.split()[1])
     assert 10 < wait <= 61
 
@@ -271,10 +291,17 @@ def test_rate_limit_short_retry_after_is_waited_out(tmp_path) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             return 429, {"Retry-After": "1"}, {"error": "slow_down"}
-        return 200, {}, {"access_token": "tok-after-wait-123", "expires_in": 3600, "token_type": "Bearer"}
+        return (
+            200,
+            {},
+            {"access_token": "tok-after-wait-123", "expires_in": 3600, "token_type": "Bearer"},
+        )
 
     with RecordingServer(handler) as server:
-        path = write_profile(tmp_path, "rl", f"""version = 1
+        path = write_profile(
+            tmp_path,
+            "rl",
+            f"""version = 1
 platform = "generic"
 [urls]
 api = "{server.base_url}"
@@ -284,7 +311,8 @@ token_url = "{server.base_url}/token"
 client_id = "c1"
 client_secret = {{ env = "RL_SECRET", demo = "rl-secret-1" }}
 client_auth = "post"
-""")
+""",
+        )
         s = Session(get_profile(str(path)))
         start = time.monotonic()
         tokens = s.login()
@@ -300,11 +328,21 @@ def _oidc_server(issuer_suffix: str = "", token_status: int = 200):
     def handler(seen):
         base = f"http://127.0.0.1:{server.port}"
         if seen.path == "/realm/.well-known/openid-configuration":
-            return 200, {}, {"issuer": base + "/realm" + issuer_suffix,
-                             "token_endpoint": base + "/realm/token",
-                             "authorization_endpoint": base + "/realm/auth"}
+            return (
+                200,
+                {},
+                {
+                    "issuer": base + "/realm" + issuer_suffix,
+                    "token_endpoint": base + "/realm/token",
+                    "authorization_endpoint": base + "/realm/auth",
+                },
+            )
         if seen.path == "/realm/token":
-            return token_status, {}, {"access_token": "generic-access-abc", "expires_in": 300, "token_type": "Bearer"}
+            return (
+                token_status,
+                {},
+                {"access_token": "generic-access-abc", "expires_in": 300, "token_type": "Bearer"},
+            )
         return 404, {}, {"error": "not found"}
 
     server = RecordingServer(handler)
@@ -312,7 +350,11 @@ def _oidc_server(issuer_suffix: str = "", token_status: int = 200):
 
 
 def _generic_profile(tmp_path, server) -> str:
-    return str(write_profile(tmp_path, "generic-oidc", f"""version = 1
+    return str(
+        write_profile(
+            tmp_path,
+            "generic-oidc",
+            f"""version = 1
 platform = "generic"
 [urls]
 api = "{server.base_url}/api"
@@ -321,7 +363,9 @@ flow = "oauth2_client_credentials"
 issuer = "{server.base_url}/realm"
 client_id = "machine"
 client_secret = {{ env = "GENERIC_SECRET", demo = "generic-secret-9" }}
-"""))
+""",
+        )
+    )
 
 
 def test_generic_oidc_discovery(tmp_path) -> None:
@@ -329,7 +373,10 @@ def test_generic_oidc_discovery(tmp_path) -> None:
         s = Session(get_profile(_generic_profile(tmp_path, server)))
         tokens = s.login()
     assert tokens.access_token == "generic-access-abc"
-    assert [x.path for x in server.seen] == ["/realm/.well-known/openid-configuration", "/realm/token"]
+    assert [x.path for x in server.seen] == [
+        "/realm/.well-known/openid-configuration",
+        "/realm/token",
+    ]
     assert server.seen[1].headers["authorization"].startswith("Basic ")
 
 
@@ -340,27 +387,52 @@ def test_discovery_issuer_must_match_exactly(tmp_path) -> None:
             s.login()
     assert info.value.step == "discovery"
     assert "exactly" in info.value.hint
-    assert [x.path for x in server.seen] == ["/realm/.well-known/openid-configuration"]  # no secret sent
+    assert [x.path for x in server.seen] == [
+        "/realm/.well-known/openid-configuration"
+    ]  # no secret sent
 
 
 @pytest.mark.parametrize(
     ("status", "ctype", "body", "expect_message", "expect_server"),
     [
-        (200, "text/html", "<!DOCTYPE html><html><body>Login</body></html>", "HTML page", "HTML page"),
+        (
+            200,
+            "text/html",
+            "<!DOCTYPE html><html><body>Login</body></html>",
+            "HTML page",
+            "HTML page",
+        ),
         (502, "text/html", "<html><body>Bad gateway</body></html>", "HTML page", "HTML page"),
-        (401, "application/json", '{"error":{"message":"invalid username or password"}}', "refused", "invalid username or password"),
-        (400, "application/json", '{"error":"invalid_scope","error_description":"bad scope"}', "invalid_scope", "invalid_scope: bad scope"),
+        (
+            401,
+            "application/json",
+            '{"error":{"message":"invalid username or password"}}',
+            "refused",
+            "invalid username or password",
+        ),
+        (
+            400,
+            "application/json",
+            '{"error":"invalid_scope","error_description":"bad scope"}',
+            "invalid_scope",
+            "invalid_scope: bad scope",
+        ),
         (401, "text/plain", '{"err":"client(x) not found"}', "refused", "client(x) not found"),
         (200, "application/json", '{"token":"not-oauth"}', "no access_token", None),
         (200, "application/json", "garbage{", "not JSON", "garbage{"),
     ],
 )
-def test_token_endpoint_answers_explained(tmp_path, status, ctype, body, expect_message, expect_server) -> None:
+def test_token_endpoint_answers_explained(
+    tmp_path, status, ctype, body, expect_message, expect_server
+) -> None:
     def handler(seen):
         return status, {"Content-Type": ctype}, body.encode()
 
     with RecordingServer(handler) as server:
-        path = write_profile(tmp_path, "odd", f"""version = 1
+        path = write_profile(
+            tmp_path,
+            "odd",
+            f"""version = 1
 platform = "thinger"
 [urls]
 api = "{server.base_url}"
@@ -370,7 +442,8 @@ token_url = "{server.base_url}/oauth/token"
 username = "u"
 password = {{ env = "ODD_PW", demo = "odd-password-1" }}
 scope = "a b"
-""")
+""",
+        )
         s = Session(get_profile(str(path)))
         with pytest.raises(AuthError) as info:
             s.login()

@@ -15,8 +15,39 @@ def test_rfc7636_appendix_b_vector() -> None:
     # RFC 7636 Appendix B: the SHA-256 octets it lists, and the challenge it prints.
     verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
     assert list(hashlib.sha256(verifier.encode()).digest()) == [
-        19, 211, 30, 150, 26, 26, 216, 236, 47, 22, 177, 12, 76, 152, 46, 8, 118, 168, 120, 173, 109,
-        241, 68, 86, 110, 225, 137, 74, 203, 112, 249, 195]
+        19,
+        211,
+        30,
+        150,
+        26,
+        26,
+        216,
+        236,
+        47,
+        22,
+        177,
+        12,
+        76,
+        152,
+        46,
+        8,
+        118,
+        168,
+        120,
+        173,
+        109,
+        241,
+        68,
+        86,
+        110,
+        225,
+        137,
+        74,
+        203,
+        112,
+        249,
+        195,
+    ]
     assert s256_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 

@@ -42,8 +42,9 @@ def counted() -> Counting:
     return Counting()
 
 
-def adapter_on(server: Any, monkeypatch: pytest.MonkeyPatch, hook: Counting | None = None,
-               **kwargs: Any) -> Iterator[Adapter]:
+def adapter_on(
+    server: Any, monkeypatch: pytest.MonkeyPatch, hook: Counting | None = None, **kwargs: Any
+) -> Iterator[Adapter]:
     profile, session = session_for(server, monkeypatch)
     client = session.client(event_hooks={"request": [hook]} if hook else {})
     try:
@@ -63,10 +64,11 @@ def raw_world(server: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     base = server.base_url + "/iotconnect"
     with httpx.Client(timeout=30) as c:
         basic = c.get(f"{base}/auth/api/v2/Auth/basic-token").json()["data"]
-        token = c.post(f"{base}/auth/api/v2/Auth/login",
-                       headers={"Authorization": f"Basic {basic}", "solution-key": "demo-solution-key-5c1e"},
-                       json={"username": "demo@iotconnect.example", "password": "IoTC-demo-pass-7319"},
-                       ).json()["access_token"]
+        token = c.post(
+            f"{base}/auth/api/v2/Auth/login",
+            headers={"Authorization": f"Basic {basic}", "solution-key": "demo-solution-key-5c1e"},
+            json={"username": "demo@iotconnect.example", "password": "IoTC-demo-pass-7319"},
+        ).json()["access_token"]
         h = {"Authorization": f"Bearer {token}"}
         entities = c.get(f"{base}/user/api/v2/Entity/lookup", headers=h).json()["data"]
         r = c.get(f"{base}/device/api/v2/Device", headers=h, params={"pageSize": 1000})
@@ -100,7 +102,9 @@ def test_roots_are_the_root_entities(demo, emulator):
     assert [r.label for r in roots] == [e["name"] for e in expected]
     assert all(r.kind == "entity" and r.expandable for r in roots)
     assert roots[0].detail["guid"] == expected[0]["guid"]
-    assert roots[0].request is not None and roots[0].request.url.endswith("/iotconnect/device/api/v2/Device")
+    assert roots[0].request is not None and roots[0].request.url.endswith(
+        "/iotconnect/device/api/v2/Device"
+    )
     assert ("entityGuid", expected[0]["guid"]) in roots[0].request.params
 
 
@@ -111,7 +115,7 @@ def test_whole_tree_matches_the_emulator(demo, emulator):
     path: list[DeviceNode] = []
     nodes: list[DeviceNode] = []
     for level, node in walk(demo, 10):
-        del path[level - 1:]
+        del path[level - 1 :]
         path.append(node)
         nodes.append(node)
         assert node.kind != "error", node.error
@@ -121,7 +125,9 @@ def test_whole_tree_matches_the_emulator(demo, emulator):
     device_nodes = [n for n in nodes if n.kind == "device"]
     # every device exactly once, every entity exactly once
     assert sorted(n.ref["guid"] for n in device_nodes) == sorted(by_guid)
-    assert sorted(n.detail["guid"] for n in nodes if n.kind == "entity") == sorted(e["guid"] for e in entities)
+    assert sorted(n.detail["guid"] for n in nodes if n.kind == "entity") == sorted(
+        e["guid"] for e in entities
+    )
     entity_ids = {e["guid"]: f"iotconnect:entity:{e['guid']}" for e in entities}
     for e in entities:  # sub-entities under their parent
         if e["parentEntityGuid"]:
@@ -141,7 +147,9 @@ def test_whole_tree_matches_the_emulator(demo, emulator):
             k = item["childDeviceCount"]
             assert n.badge.startswith(f"gateway · {k} child{'ren' if k > 1 else ''}")
         assert n.request is not None and n.request.method == "GET"
-        assert n.request.url.endswith(f"/iotconnect/device/api/v2/Device/uniqueId/{item['uniqueId']}")
+        assert n.request.url.endswith(
+            f"/iotconnect/device/api/v2/Device/uniqueId/{item['uniqueId']}"
+        )
 
 
 def test_depth_three_entity_device_child(demo, emulator):
@@ -166,8 +174,11 @@ def test_depth_three_entity_device_child(demo, emulator):
 
 def test_entity_children_put_sub_entities_first(demo, emulator):
     entities, _ = raw_world(emulator)
-    site = next(e for e in entities if e["parentEntityGuid"] and any(
-        x["parentEntityGuid"] == e["guid"] for x in entities))
+    site = next(
+        e
+        for e in entities
+        if e["parentEntityGuid"] and any(x["parentEntityGuid"] == e["guid"] for x in entities)
+    )
     batches = list(demo.children(demo.entity_node(site)))
     subs = [e["name"] for e in entities if e["parentEntityGuid"] == site["guid"]]
     assert [n.label for n in batches[0]] == subs
@@ -195,9 +206,14 @@ def test_unknown_device_is_a_409_error_node(demo):
     node = demo.device("no-such-device-4242")
     assert node.kind == "error" and node.badge == "409"
     assert node.error.startswith(UNKNOWN_DEVICE)
-    assert node.request is not None and node.request.url.endswith("/Device/uniqueId/no-such-device-4242")
-    by_guid = demo.detail(DeviceNode(id="x", kind="device", label="x",
-                                     ref={"guid": "00000000-0000-4000-8000-000000000000"}))
+    assert node.request is not None and node.request.url.endswith(
+        "/Device/uniqueId/no-such-device-4242"
+    )
+    by_guid = demo.detail(
+        DeviceNode(
+            id="x", kind="device", label="x", ref={"guid": "00000000-0000-4000-8000-000000000000"}
+        )
+    )
     assert by_guid.kind == "error" and by_guid.badge == "409"
 
 
@@ -224,9 +240,15 @@ def test_entity_listing_filters_to_direct_devices_across_pages(emulator, monkeyp
     entities, devices = raw_world(emulator)
     for adapter in adapter_on(emulator, monkeypatch, page_size=3):
         for e in entities:
-            got = [n for b in adapter.children(adapter.entity_node(e)) for n in b if n.kind == "device"]
-            expected = [d for d in devices if d["entityGuid"] == e["guid"] and not d["parentDeviceGuid"]]
-            assert sorted(n.ref["guid"] for n in got) == sorted(d["guid"] for d in expected), e["name"]
+            got = [
+                n for b in adapter.children(adapter.entity_node(e)) for n in b if n.kind == "device"
+            ]
+            expected = [
+                d for d in devices if d["entityGuid"] == e["guid"] and not d["parentDeviceGuid"]
+            ]
+            assert sorted(n.ref["guid"] for n in got) == sorted(d["guid"] for d in expected), e[
+                "name"
+            ]
 
 
 def test_an_entity_that_only_groups_others_costs_one_page(emulator, monkeypatch, counted):
@@ -234,12 +256,17 @@ def test_an_entity_that_only_groups_others_costs_one_page(emulator, monkeypatch,
     shows the root owns none, so its listing stops after the first page."""
     entities, devices = raw_world(emulator)
     root = next(e for e in entities if not e["parentEntityGuid"])
-    assert not any(d["entityGuid"] == root["guid"] for d in devices)  # the emulator's root holds no devices
+    assert not any(
+        d["entityGuid"] == root["guid"] for d in devices
+    )  # the emulator's root holds no devices
     for adapter in adapter_on(emulator, monkeypatch, counted, page_size=3):
         batches = list(adapter.children(adapter.entity_node(root)))
     assert [n.kind for b in batches for n in b] == ["entity"] * len(
-        [e for e in entities if e["parentEntityGuid"] == root["guid"]])
-    listing = [u for u in counted.urls if u.path.endswith("/Device") and u.params.get("pageSize") == "3"]
+        [e for e in entities if e["parentEntityGuid"] == root["guid"]]
+    )
+    listing = [
+        u for u in counted.urls if u.path.endswith("/Device") and u.params.get("pageSize") == "3"
+    ]
     assert [u.params["pageNumber"] for u in listing] == ["1"]  # not the 9 pages of the subtree
     counts = [u for u in counted.urls if u.params.get("pageSize") == "1"]
     assert len(counts) == len([e for e in entities if e["parentEntityGuid"] == root["guid"]])
@@ -256,16 +283,27 @@ def test_no_devices_is_an_empty_tree_not_an_error(make_emulator, monkeypatch, co
 
 def mock_adapter(handler, page_size: int) -> Adapter:
     profile = get_profile("demo-iotconnect")
-    return Adapter(profile, httpx.Client(transport=httpx.MockTransport(handler)), page_size=page_size,
-                   sort_by=None)
+    return Adapter(
+        profile,
+        httpx.Client(transport=httpx.MockTransport(handler)),
+        page_size=page_size,
+        sort_by=None,
+    )
 
 
 def item(i: int) -> dict[str, Any]:
-    return {"guid": f"G{i}", "uniqueId": f"d{i}", "displayName": f"Device {i}", "isConnected": i % 2 == 0,
-            "childDeviceCount": 0}
+    return {
+        "guid": f"G{i}",
+        "uniqueId": f"d{i}",
+        "displayName": f"Device {i}",
+        "isConnected": i % 2 == 0,
+        "childDeviceCount": 0,
+    }
 
 
-@pytest.mark.parametrize(("total", "size", "requests"), [(6, 3, 3), (7, 3, 3), (0, 3, 1), (3, 5, 1)])
+@pytest.mark.parametrize(
+    ("total", "size", "requests"), [(6, 3, 3), (7, 3, 3), (0, 3, 1), (3, 5, 1)]
+)
 def test_paging_without_count_ends_at_204_or_a_short_page(total, size, requests):
     """Servers that leave out `count`: a short page ends the list; an exact multiple costs one
     more request, answered 204 (no content) as IoTConnect does past the end."""
@@ -275,7 +313,11 @@ def test_paging_without_count_ends_at_204_or_a_short_page(total, size, requests)
         page, n = int(request.url.params["pageNumber"]), int(request.url.params["pageSize"])
         asked.append(page)
         items = [item(i) for i in range((page - 1) * n, min(page * n, total))]
-        return httpx.Response(200, json={"data": items, "status": 200}) if items else httpx.Response(204)
+        return (
+            httpx.Response(200, json={"data": items, "status": 200})
+            if items
+            else httpx.Response(204)
+        )
 
     nodes = flatten(mock_adapter(handler, size).devices())
     assert [n.ref["uniqueId"] for n in nodes] == [f"d{i}" for i in range(total)]
@@ -289,14 +331,22 @@ def test_a_server_whose_entity_filter_is_direct_only_is_listed_in_full():
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path.endswith("/Entity/lookup"):
-            return httpx.Response(200, json={"data": [
-                {"guid": "E1", "name": "Top", "parentEntityGuid": None},
-                {"guid": "E2", "name": "Sub", "parentEntityGuid": "E1"}]})
+            return httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {"guid": "E1", "name": "Top", "parentEntityGuid": None},
+                        {"guid": "E2", "name": "Sub", "parentEntityGuid": "E1"},
+                    ]
+                },
+            )
         asked.append(request.url.params["entityGuid"])
         page, n = int(request.url.params["pageNumber"]), int(request.url.params["pageSize"])
         own = [{**item(i), "entityGuid": request.url.params["entityGuid"]} for i in range(7)]
-        items = own[(page - 1) * n: page * n]
-        return httpx.Response(200, json={"data": items, "count": 7}) if items else httpx.Response(204)
+        items = own[(page - 1) * n : page * n]
+        return (
+            httpx.Response(200, json={"data": items, "count": 7}) if items else httpx.Response(204)
+        )
 
     adapter = mock_adapter(handler, 3)
     top = adapter.roots()[0]
@@ -334,7 +384,11 @@ def test_forbidden_and_network_errors_have_words(monkeypatch):
         return httpx.Response(403, json={"status": 403, "message": "Access denied", "error": []})
 
     roots = mock_adapter(forbidden, 10).roots()
-    assert roots[0].badge == "403" and "forbidden" in roots[0].error and "Access denied" in roots[0].error
+    assert (
+        roots[0].badge == "403"
+        and "forbidden" in roots[0].error
+        and "Access denied" in roots[0].error
+    )
 
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
@@ -343,17 +397,22 @@ def test_forbidden_and_network_errors_have_words(monkeypatch):
     assert roots[0].kind == "error" and roots[0].error.startswith("network error")
 
     def envelope(request: httpx.Request) -> httpx.Response:  # 200 whose body says 500
-        return httpx.Response(200, json={"status": 500, "message": "Something went wrong", "data": None})
+        return httpx.Response(
+            200, json={"status": 500, "message": "Something went wrong", "data": None}
+        )
 
     batch = flatten(mock_adapter(envelope, 10).devices())
     assert batch[0].kind == "error" and batch[0].badge == "500"
 
 
-@pytest.mark.parametrize(("switches", "badge", "words"), [
-    ({"invalid_json": True}, "error", "not valid JSON"),
-    ({"maintenance": True}, "503", "maintenance"),
-    ({"error_rate": 1.0}, "500", "server had a problem"),
-])
+@pytest.mark.parametrize(
+    ("switches", "badge", "words"),
+    [
+        ({"invalid_json": True}, "error", "not valid JSON"),
+        ({"maintenance": True}, "503", "maintenance"),
+        ({"error_rate": 1.0}, "500", "server had a problem"),
+    ],
+)
 def test_faults_become_error_nodes(fresh_emulator, monkeypatch, switches, badge, words):
     for adapter in adapter_on(fresh_emulator, monkeypatch, page_size=10):
         fault(fresh_emulator, switches)
@@ -372,7 +431,9 @@ def test_faults_become_error_nodes(fresh_emulator, monkeypatch, switches, badge,
         assert len(flatten(adapter.children(batch[0]))) == 25
 
 
-def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(fresh_emulator, monkeypatch, counted):
+def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(
+    fresh_emulator, monkeypatch, counted
+):
     for adapter in adapter_on(fresh_emulator, monkeypatch, counted, page_size=10):
         listing = adapter.devices()
         first = next(listing)

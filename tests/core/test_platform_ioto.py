@@ -39,7 +39,9 @@ def sessions() -> Iterator[Callable[[str], Session]]:
         s.close()
 
 
-def tree(sessions, name: str, page_size: int = 100, **client_kwargs) -> tuple[ioto_platform.Adapter, httpx.Client]:
+def tree(
+    sessions, name: str, page_size: int = 100, **client_kwargs
+) -> tuple[ioto_platform.Adapter, httpx.Client]:
     session = sessions(name)
     client = session.client(**client_kwargs)
     adapter = adapter_for(session.profile, client, page_size=page_size)
@@ -73,7 +75,9 @@ class BadToken(httpx.Auth):
 
     def __init__(self, profile) -> None:
         self.flow = load_flow(profile)
-        self.tokens = TokenSet(access_token="refused-token", extra={"origin": "https://manager.ioto.example"})
+        self.tokens = TokenSet(
+            access_token="refused-token", extra={"origin": "https://manager.ioto.example"}
+        )
 
     def auth_flow(self, request: httpx.Request):
         self.flow.apply(request, self.tokens)
@@ -90,12 +94,16 @@ def test_cognito_tree_to_depth_four(demo_env, sessions):
     for level, node in nodes:
         levels.setdefault(level, []).append(node)
     [account] = levels[1]
-    assert account.kind == "account" and account.label == "Demo Account" and account.badge == "owner"
+    assert (
+        account.kind == "account" and account.label == "Demo Account" and account.badge == "owner"
+    )
     assert account.request is not None and account.request.url.endswith("/ioto/api/account/get")
     account_id = account.detail["id"]
     devices = levels[2]
     assert devices and all(d.kind == "device" for d in devices)
-    assert all(d.detail["accountId"] == account_id for d in devices)  # a user sees only their account
+    assert all(
+        d.detail["accountId"] == account_id for d in devices
+    )  # a user sees only their account
     assert len(devices) < 25 and len({d.id for d in devices}) == len(devices)
     groups = levels[3]
     assert [g.label for g in groups] == ["store", "metrics"] * len(devices)
@@ -132,7 +140,9 @@ def test_node_requests_fetch_what_the_node_shows(demo_env, sessions):
 
 def test_cloudapi_tree_is_the_whole_cloud(demo_env, sessions):
     counter = Counter()
-    adapter, client = tree(sessions, "demo-ioto-cloudapi", page_size=10, event_hooks={"request": [counter]})
+    adapter, client = tree(
+        sessions, "demo-ioto-cloudapi", page_size=10, event_hooks={"request": [counter]}
+    )
     [root] = adapter.roots()
     assert root.kind == "group" and "All devices" in root.label and root.expandable
     assert counter.paths == []  # the root needs no request
@@ -152,17 +162,22 @@ def test_cloudapi_tree_is_the_whole_cloud(demo_env, sessions):
 # --------------------------------------------------------------------------- paging
 
 
-@pytest.mark.parametrize(("devices", "page", "sizes"), [
-    (12, 12, [12]),  # exactly one full page
-    (24, 12, [12, 12]),  # an exact multiple
-    (13, 12, [12, 1]),
-    (0, 12, [0]),  # an empty cloud: one empty batch
-])
+@pytest.mark.parametrize(
+    ("devices", "page", "sizes"),
+    [
+        (12, 12, [12]),  # exactly one full page
+        (24, 12, [12, 12]),  # an exact multiple
+        (13, 12, [12, 1]),
+        (0, 12, [0]),  # an empty cloud: one empty batch
+    ],
+)
 def test_paging_at_the_boundaries(make_emulator, monkeypatch, sessions, devices, page, sizes):
     server = make_emulator(devices=devices)
     point_at(monkeypatch, server)
     counter = Counter()
-    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=page, event_hooks={"request": [counter]})
+    adapter, _ = tree(
+        sessions, "demo-ioto-cloudapi", page_size=page, event_hooks={"request": [counter]}
+    )
     [root] = adapter.roots()
     batches = list(adapter.children(root))
     assert [len(b) for b in batches] == sizes
@@ -186,18 +201,23 @@ def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env):
         return httpx.Response(200, json=pages[body.get("next")])
 
     profile = get_profile("demo-ioto-cloudapi")
-    adapter = ioto_platform.Adapter(profile, httpx.Client(transport=httpx.MockTransport(handler)), page_size=2)
+    adapter = ioto_platform.Adapter(
+        profile, httpx.Client(transport=httpx.MockTransport(handler)), page_size=2
+    )
     batches = list(adapter.children(adapter.roots()[0]))
     assert [[n.label for n in b] for b in batches] == [["a1", "A2"], [], ["a3"]]
-    assert [b.get("next") for b in seen] == [None, "c1", "c2"] and all(b["limit"] == 2 for b in seen)
+    assert [b.get("next") for b in seen] == [None, "c1", "c2"] and all(
+        b["limit"] == 2 for b in seen
+    )
 
 
 def test_a_repeated_cursor_stops_with_words(demo_env):
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"data": [{"id": "X"}], "next": "same"})
 
-    adapter = ioto_platform.Adapter(get_profile("demo-ioto-cloudapi"),
-                                    httpx.Client(transport=httpx.MockTransport(handler)))
+    adapter = ioto_platform.Adapter(
+        get_profile("demo-ioto-cloudapi"), httpx.Client(transport=httpx.MockTransport(handler))
+    )
     batches = list(adapter.children(adapter.roots()[0]))
     assert len(batches) == 3 and batches[-1][0].kind == "error" and "again" in batches[-1][0].label
 
@@ -210,7 +230,9 @@ def test_page_size_is_capped(demo_env, sessions):
 
 def test_cancellation_stops_between_pages(demo_env, sessions):
     counter = Counter()
-    adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=5, event_hooks={"request": [counter]})
+    adapter, _ = tree(
+        sessions, "demo-ioto-cloudapi", page_size=5, event_hooks={"request": [counter]}
+    )
     [root] = adapter.roots()
     cancel = threading.Event()
     pages = adapter.children(root, cancel)

@@ -28,16 +28,29 @@ def api(server: EmulatorServer) -> str:
 
 
 def access_token(server: EmulatorServer, scope: str = "iotspot/openapi") -> str:
-    r = httpx.post(server.base_url + "/iotspot/auth/oauth2/token", timeout=10,
-                   data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                         "client_secret": CLIENT_SECRET, "scope": scope})
+    r = httpx.post(
+        server.base_url + "/iotspot/auth/oauth2/token",
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "scope": scope,
+        },
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
 
-def profile(server: EmulatorServer, scope: str = "iotspot/openapi", url: str | None = None) -> Profile:
-    return Profile(name="s", platform="iotspot", urls={"api": url or api(server)},
-                   auth=AuthConfig(flow="oauth2_client_credentials", params={"scope": scope}))
+def profile(
+    server: EmulatorServer, scope: str = "iotspot/openapi", url: str | None = None
+) -> Profile:
+    return Profile(
+        name="s",
+        platform="iotspot",
+        urls={"api": url or api(server)},
+        auth=AuthConfig(flow="oauth2_client_credentials", params={"scope": scope}),
+    )
 
 
 class Recorder:
@@ -46,17 +59,29 @@ class Recorder:
         client.event_hooks["request"].append(lambda req: self.urls.append(req.url))
 
     def pages(self, suffix: str) -> list[tuple[int, int]]:
-        return [(int(u.params["page"]), int(u.params["pageSize"])) for u in self.urls if u.path.endswith(suffix)]
+        return [
+            (int(u.params["page"]), int(u.params["pageSize"]))
+            for u in self.urls
+            if u.path.endswith(suffix)
+        ]
 
 
-def adapter(server: EmulatorServer, page_size: int = 100, scope: str = "iotspot/openapi") -> tuple[Adapter, Recorder]:
-    client = httpx.Client(headers={"Authorization": f"Bearer {access_token(server, scope)}"}, timeout=10)
+def adapter(
+    server: EmulatorServer, page_size: int = 100, scope: str = "iotspot/openapi"
+) -> tuple[Adapter, Recorder]:
+    client = httpx.Client(
+        headers={"Authorization": f"Bearer {access_token(server, scope)}"}, timeout=10
+    )
     return Adapter(profile(server, scope), client, page_size=page_size), Recorder(client)
 
 
 def everything(server: EmulatorServer, path: str) -> list[dict[str, Any]]:
-    r = httpx.get(api(server) + path, params={"pageSize": 1000}, timeout=10,
-                  headers={"Authorization": f"Bearer {access_token(server)}"})
+    r = httpx.get(
+        api(server) + path,
+        params={"pageSize": 1000},
+        timeout=10,
+        headers={"Authorization": f"Bearer {access_token(server)}"},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["total"] == len(body["items"])
@@ -68,12 +93,23 @@ def flat(bs: list[list[DeviceNode]]) -> list[DeviceNode]:
 
 
 def node_for(kind: str, ident: str) -> DeviceNode:
-    ref = {"type": "locations", "workspace": ident} if kind == "workspace" else {"type": "desks", "location": ident}
-    return DeviceNode(id=f"iotspot:{kind}:{ident}", kind="entity", label=ident, expandable=True, ref=ref)
+    ref = (
+        {"type": "locations", "workspace": ident}
+        if kind == "workspace"
+        else {"type": "desks", "location": ident}
+    )
+    return DeviceNode(
+        id=f"iotspot:{kind}:{ident}", kind="entity", label=ident, expandable=True, ref=ref
+    )
 
 
 def set_faults(server: EmulatorServer, **faults: Any) -> None:
-    assert httpx.post(f"{server.base_url}/_emulator/faults/iotspot", json=faults, timeout=10).status_code == 200
+    assert (
+        httpx.post(
+            f"{server.base_url}/_emulator/faults/iotspot", json=faults, timeout=10
+        ).status_code
+        == 200
+    )
 
 
 def reset_faults(server: EmulatorServer) -> None:
@@ -91,17 +127,26 @@ def test_tree_to_depth_3_matches_the_emulator(emulator: EmulatorServer) -> None:
     a, _ = adapter(emulator, page_size=2)
     tree = list(walk(a, 3))
     model = tree[0][1]
-    assert tree[0][0] == 1 and model.kind == "info" and model.label == MODEL_LABEL and model.badge == "model"
+    assert (
+        tree[0][0] == 1
+        and model.kind == "info"
+        and model.label == MODEL_LABEL
+        and model.badge == "model"
+    )
     assert "not publicly documented" in model.detail["note"]
 
     workspaces = everything(emulator, "/workspaces")
-    assert [n.detail["id"] for lvl, n in tree if lvl == 1 and n.kind == "entity"] == [w["id"] for w in workspaces]
+    assert [n.detail["id"] for lvl, n in tree if lvl == 1 and n.kind == "entity"] == [
+        w["id"] for w in workspaces
+    ]
     expected: list[tuple[int, str]] = []
     for w in workspaces:
         expected.append((1, w["id"]))
         for loc in everything(emulator, f"/workspaces/{w['id']}/locations"):
             expected.append((2, loc["id"]))
-            expected.extend((3, d["id"]) for d in everything(emulator, f"/locations/{loc['id']}/desks"))
+            expected.extend(
+                (3, d["id"]) for d in everything(emulator, f"/locations/{loc['id']}/desks")
+            )
     assert [(lvl, n.detail["id"]) for lvl, n in tree[1:]] == expected
     assert sum(1 for _, n in tree if n.kind == "device") == 25
 
@@ -119,10 +164,16 @@ def test_tree_to_depth_3_matches_the_emulator(emulator: EmulatorServer) -> None:
         assert node.request.url == f"{api(emulator)}/desks/{desk['id']}"
     assert {n.status for _, n in tree if n.kind == "device"} == {"online", "offline"}
     first_ws = tree[1][1]
-    assert first_ws.request is not None and first_ws.request.url == f"{api(emulator)}/workspaces/{first_ws.detail['id']}"
+    assert (
+        first_ws.request is not None
+        and first_ws.request.url == f"{api(emulator)}/workspaces/{first_ws.detail['id']}"
+    )
     assert first_ws.detail["model"] == MODEL_TAG and first_ws.expandable
     location = tree[2][1]
-    assert location.request is not None and location.request.url == f"{api(emulator)}/locations/{location.detail['id']}"
+    assert (
+        location.request is not None
+        and location.request.url == f"{api(emulator)}/locations/{location.detail['id']}"
+    )
     assert location.badge == f"{location.detail['deskCount']} desks"
 
 
@@ -135,7 +186,9 @@ def test_a_desk_request_really_fetches_the_desk(emulator: EmulatorServer) -> Non
     assert record.header("X-Emulator-Model")
 
 
-def test_through_a_session_and_adapter_for(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_through_a_session_and_adapter_for(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", emulator.base_url)
     prof = get_profile("demo-iotspot")
     session = Session(prof, persist=False)
@@ -150,14 +203,22 @@ def test_through_a_session_and_adapter_for(emulator: EmulatorServer, monkeypatch
 # -- paging ----------------------------------------------------------------------------------
 def test_paging_until_total_at_the_boundaries(emulator: EmulatorServer) -> None:
     # 25 desks: 3 workspaces, 2 locations each, locations of 4 desks (the last has 5).
-    for size, requests in [(3, [(1, 3)]), (1, [(1, 1), (2, 1), (3, 1)]), (2, [(1, 2), (2, 2)]),
-                           (100, [(1, 100)])]:
+    for size, requests in [
+        (3, [(1, 3)]),
+        (1, [(1, 1), (2, 1), (3, 1)]),
+        (2, [(1, 2), (2, 2)]),
+        (100, [(1, 100)]),
+    ]:
         a, rec = adapter(emulator, page_size=size)
         roots = a.roots()
         assert [n.detail["id"] for n in roots[1:]] == ["ws-01", "ws-02", "ws-03"]
         assert rec.pages("/workspaces") == requests, size
-    for size, sizes, requests in [(4, [4], [(1, 4)]), (2, [2, 2], [(1, 2), (2, 2)]),
-                                  (1, [1, 1, 1, 1], [(1, 1), (2, 1), (3, 1), (4, 1)]), (3, [3, 1], [(1, 3), (2, 3)])]:
+    for size, sizes, requests in [
+        (4, [4], [(1, 4)]),
+        (2, [2, 2], [(1, 2), (2, 2)]),
+        (1, [1, 1, 1, 1], [(1, 1), (2, 1), (3, 1), (4, 1)]),
+        (3, [3, 1], [(1, 3), (2, 3)]),
+    ]:
         a, rec = adapter(emulator, page_size=size)
         bs = list(a.children(node_for("location", "loc-01-01")))
         assert [len(b) for b in bs] == sizes, size
@@ -172,7 +233,9 @@ def test_empty_lists(make_emulator) -> None:
     assert [n.detail["id"] for n in roots[1:]] == ["ws-01"]
     locations = flat(list(a.children(roots[1])))
     assert [n.detail["deskCount"] for n in locations] == [0, 0]
-    assert [(n.kind, n.label) for n in flat(list(a.children(locations[0])))] == [("info", "no desks")]
+    assert [(n.kind, n.label) for n in flat(list(a.children(locations[0])))] == [
+        ("info", "no desks")
+    ]
     assert rec.pages(f"/locations/{locations[0].detail['id']}/desks") == [(1, 10)]
 
 
@@ -211,11 +274,17 @@ def test_cancel_between_pages(emulator: EmulatorServer) -> None:
 # -- errors ----------------------------------------------------------------------------------
 def test_expired_token_says_log_in_again(fresh_emulator: EmulatorServer) -> None:
     a, _ = adapter(fresh_emulator)
-    httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "iotspot"}, timeout=10)
+    httpx.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/expire",
+        json={"platform": "iotspot"},
+        timeout=10,
+    )
     roots = a.roots()
     assert roots[0].label == MODEL_LABEL
     err = only_error(roots[1:])
-    assert err.badge == "401" and "not authorised (401)" in err.label and "Unauthorized" in err.label
+    assert (
+        err.badge == "401" and "not authorised (401)" in err.label and "Unauthorized" in err.label
+    )
     assert err.hint and err.hint.startswith("log in again")
     assert err.ref["retry"] == {"type": "workspaces", "page": 1, "parent": "iotspot:workspaces"}
 
@@ -231,9 +300,11 @@ def test_a_token_without_the_scope_is_forbidden(emulator: EmulatorServer) -> Non
 def test_faults_become_error_nodes_and_retry_recovers(fresh_emulator: EmulatorServer) -> None:
     server = fresh_emulator
     a, _ = adapter(server)
-    for faults, words, badge in [({"invalid_json": True}, "not valid JSON", "error"),
-                                 ({"maintenance": True}, "down for maintenance (503", "503"),
-                                 ({"error_rate": 1.0}, "server error (500)", "500")]:
+    for faults, words, badge in [
+        ({"invalid_json": True}, "not valid JSON", "error"),
+        ({"maintenance": True}, "down for maintenance (503", "503"),
+        ({"error_rate": 1.0}, "server error (500)", "500"),
+    ]:
         set_faults(server, **faults)
         err = only_error(a.roots()[1:])
         assert words in err.label and err.badge == badge and err.hint, err.label
@@ -242,7 +313,9 @@ def test_faults_become_error_nodes_and_retry_recovers(fresh_emulator: EmulatorSe
     assert [n.detail["id"] for n in flat(list(a.retry(err)))] == ["ws-01", "ws-02", "ws-03"]
 
 
-def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(fresh_emulator: EmulatorServer) -> None:
+def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(
+    fresh_emulator: EmulatorServer,
+) -> None:
     server = fresh_emulator
     a, rec = adapter(server, page_size=1)
     gen = a.children(node_for("location", "loc-01-01"))
@@ -262,8 +335,10 @@ def test_network_failure_is_an_error_node() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    a = Adapter(profile(None, url=f"http://127.0.0.1:{port}/iotspot/api/v1"),  # type: ignore[arg-type]
-                httpx.Client(timeout=2))
+    a = Adapter(
+        profile(None, url=f"http://127.0.0.1:{port}/iotspot/api/v1"),  # type: ignore[arg-type]
+        httpx.Client(timeout=2),
+    )
     roots = a.roots()
     assert roots[0].label == MODEL_LABEL
     err = only_error(roots[1:])
@@ -278,8 +353,11 @@ def test_html_instead_of_json_is_named(fresh_emulator: EmulatorServer) -> None:
     reset_faults(fresh_emulator)
     # A 200 with an HTML page (a login portal in the way) is named as such.
     page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>portal</body></html>"
-    portal = httpx.Client(transport=httpx.MockTransport(
-        lambda req: httpx.Response(200, content=page, headers={"Content-Type": "text/html"})))
+    portal = httpx.Client(
+        transport=httpx.MockTransport(
+            lambda req: httpx.Response(200, content=page, headers={"Content-Type": "text/html"})
+        )
+    )
     err = only_error(Adapter(profile(fresh_emulator), portal).roots()[1:])
     assert "HTML page instead of JSON" in err.label and "Sign in" in err.label
     assert err.hint and "API URL" in err.hint

@@ -25,8 +25,10 @@ CONF, CONF_SECRET = "workbench-demo-confidential", "plgd-demo-client-secret-3391
 
 # ---------------------------------------------------------------------------- helpers
 def token(base: str) -> str:
-    r = httpx.post(f"{base}/plgd/auth/oauth/token",
-                   data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET})
+    r = httpx.post(
+        f"{base}/plgd/auth/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -38,22 +40,34 @@ def bearer_client(base: str) -> httpx.Client:
 def profile_file(tmp_path: Path, urls: dict[str, str], name: str = "plgd-test") -> Profile:
     lines = ["version = 1", 'platform = "plgd"', "[urls]"]
     lines += [f'{k} = "{v}"' for k, v in urls.items()]
-    lines += ["[auth]", 'flow = "oauth2_client_credentials"', f'token_url = "{next(iter(urls.values()))}/auth/oauth/token"',
-              f'client_id = "{CONF}"', 'client_secret = { env = "PLGD_TEST_SECRET" }']
+    lines += [
+        "[auth]",
+        'flow = "oauth2_client_credentials"',
+        f'token_url = "{next(iter(urls.values()))}/auth/oauth/token"',
+        f'client_id = "{CONF}"',
+        'client_secret = { env = "PLGD_TEST_SECRET" }',
+    ]
     path = tmp_path / f"{name}.toml"
     path.write_text("\n".join(lines) + "\n")
     return load_profile(path)
 
 
-def demo_profile(base: str, monkeypatch: pytest.MonkeyPatch, name: str = "demo-plgd-m2m") -> Profile:
+def demo_profile(
+    base: str, monkeypatch: pytest.MonkeyPatch, name: str = "demo-plgd-m2m"
+) -> Profile:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", base)
     return get_profile(name)
 
 
-def adapter(server, monkeypatch, page_size: int = 100, client: httpx.Client | None = None,
-            **kwargs) -> plgd.Adapter:
-    a = adapter_for(demo_profile(server.base_url, monkeypatch), client or bearer_client(server.base_url),
-                    page_size=page_size, **kwargs)
+def adapter(
+    server, monkeypatch, page_size: int = 100, client: httpx.Client | None = None, **kwargs
+) -> plgd.Adapter:
+    a = adapter_for(
+        demo_profile(server.base_url, monkeypatch),
+        client or bearer_client(server.base_url),
+        page_size=page_size,
+        **kwargs,
+    )
     assert isinstance(a, plgd.Adapter)
     return a
 
@@ -108,7 +122,9 @@ def test_gateway_falls_back_to_hub_api_v1_when_the_configuration_is_unreadable(e
 
 
 def test_explicit_gateway_url_wins_and_foreign_gateway_origin_is_flagged(emulator, tmp_path):
-    p = profile_file(tmp_path, {"hub": f"{emulator.base_url}/plgd", "gateway": f"{emulator.base_url}/plgd"})
+    p = profile_file(
+        tmp_path, {"hub": f"{emulator.base_url}/plgd", "gateway": f"{emulator.base_url}/plgd"}
+    )
     assert plgd.Adapter(p, httpx.Client()).gateway == f"{emulator.base_url}/plgd/api/v1"
 
     class Foreign(plgd.Adapter):
@@ -138,14 +154,19 @@ def test_tree_to_depth_3_devices_resource_links_and_content(emulator, monkeypatc
         assert node.detail == dev
         assert node.label == f"{dev['name']} ({dev['id']})"
         assert node.status == dev["metadata"]["connection"]["status"].lower()
-        assert node.request.method == "GET" and node.request.url.endswith(f"/plgd/api/v1/devices/{dev['id']}")
+        assert node.request.method == "GET" and node.request.url.endswith(
+            f"/plgd/api/v1/devices/{dev['id']}"
+        )
     assert {n.status for n in devices} == {"online", "offline"}
 
     # resource links of one device == its resource-links stream
     first = devices[1]
     did = first.detail["id"]
-    links = json.loads(client.get(f"{emulator.base_url}/plgd/api/v1/devices/{did}/resource-links")
-                       .text.splitlines()[0])["result"]["resources"]
+    links = json.loads(
+        client.get(
+            f"{emulator.base_url}/plgd/api/v1/devices/{did}/resource-links"
+        ).text.splitlines()[0]
+    )["result"]["resources"]
     mine = [n for n in resources if n.ref["device_id"] == did]
     assert [n.label for n in mine] == [link["href"] for link in links]
     light = next(n for n in mine if n.label == "/light/1")
@@ -157,8 +178,10 @@ def test_tree_to_depth_3_devices_resource_links_and_content(emulator, monkeypatc
 
     # depth 3: the content, fetched on demand with the node's own request
     content = a.content(light)
-    direct = client.get(f"{emulator.base_url}/plgd/api/v1/devices/{did}/resources/light/1",
-                        params={"onlyContent": "true"}).json()
+    direct = client.get(
+        f"{emulator.base_url}/plgd/api/v1/devices/{did}/resources/light/1",
+        params={"onlyContent": "true"},
+    ).json()
     assert content == direct == light.detail
     assert set(content) == {"name", "power", "state"}
 
@@ -172,9 +195,18 @@ def test_device_request_and_detail_round_trip(emulator, monkeypatch):
 
 # ---------------------------------------------------------------------------- status filters
 def test_status_filter_words():
-    assert plgd.status_filter("online") == plgd.status_filter("ONLINE") == plgd.status_filter("1") == "ONLINE"
+    assert (
+        plgd.status_filter("online")
+        == plgd.status_filter("ONLINE")
+        == plgd.status_filter("1")
+        == "ONLINE"
+    )
     assert plgd.status_filter("Offline") == plgd.status_filter("0") == "OFFLINE"
-    assert plgd.status_filter(None) is None and plgd.status_filter("all") is None and plgd.status_filter("") is None
+    assert (
+        plgd.status_filter(None) is None
+        and plgd.status_filter("all") is None
+        and plgd.status_filter("") is None
+    )
     with pytest.raises(WorkbenchError, match="unknown device status"):
         plgd.status_filter("sleeping")
     assert plgd.device_status({"metadata": {"connection": {"status": "ONLINE"}}}) == "online"
@@ -186,7 +218,10 @@ def test_status_filtered_groups(emulator, monkeypatch):
     a = adapter(emulator, monkeypatch)
     everything = flat(a.children(a.devices_group()))
     online_group = a.devices_group("online")
-    assert online_group.request.params == [("status", "ONLINE")] and "online only" in online_group.label
+    assert (
+        online_group.request.params == [("status", "ONLINE")]
+        and "online only" in online_group.label
+    )
     online = flat(a.children(online_group))
     offline = flat(a.children(a.devices_group("offline")))
     assert online and offline
@@ -198,7 +233,9 @@ def test_status_filtered_groups(emulator, monkeypatch):
 
 
 # ---------------------------------------------------------------------------- batches
-@pytest.mark.parametrize(("page", "sizes"), [(7, [7, 7, 7, 4]), (5, [5] * 5), (25, [25]), (100, [25])])
+@pytest.mark.parametrize(
+    ("page", "sizes"), [(7, [7, 7, 7, 4]), (5, [5] * 5), (25, [25]), (100, [25])]
+)
 def test_batches_follow_page_size(emulator, monkeypatch, page, sizes):
     a = adapter(emulator, monkeypatch, page_size=page)
     assert [len(b) for b in a.children(root(a, "plgd:gateway"))] == sizes
@@ -291,11 +328,17 @@ def test_session_renews_an_expired_token_and_the_tree_goes_on(fresh_emulator, mo
         a = adapter_for(session.profile, client, page_size=10)
         assert len(flat(a.children(root(a, "plgd:gateway")))) == 25
         admin(fresh_emulator, "tokens/expire", {"platform": "plgd"})
-        nodes = flat(a.children(root(a, "plgd:gateway")))  # the 401 is retried once with a new token
+        nodes = flat(
+            a.children(root(a, "plgd:gateway"))
+        )  # the 401 is retried once with a new token
         assert len(nodes) == 25 and all(n.kind == "device" for n in nodes)
         assert session.stats["retries_401"] == 1
         device = nodes[0]
-        assert {n.label for n in flat(a.children(device))} >= {"/oic/d", "/oic/p", "/CoapCloudConfResURI"}
+        assert {n.label for n in flat(a.children(device))} >= {
+            "/oic/d",
+            "/oic/p",
+            "/CoapCloudConfResURI",
+        }
 
 
 def test_maintenance_page_is_explained(fresh_emulator, monkeypatch):
@@ -323,8 +366,14 @@ def test_maintenance_page_is_explained(fresh_emulator, monkeypatch):
 def test_invalid_json_is_explained_and_does_not_kill_the_tree(fresh_emulator, monkeypatch):
     a = adapter(fresh_emulator, monkeypatch)
     a.roots()  # resolve the gateway before the fault
-    resource = DeviceNode(id="r", kind="resource", label="/light/1", request=RequestSpec(
-        url=f"{a.gateway}/devices/x/resources/light/1", params=[("onlyContent", "true")]))
+    resource = DeviceNode(
+        id="r",
+        kind="resource",
+        label="/light/1",
+        request=RequestSpec(
+            url=f"{a.gateway}/devices/x/resources/light/1", params=[("onlyContent", "true")]
+        ),
+    )
     admin(fresh_emulator, "faults/plgd", {"invalid_json": True})
     [err] = flat(a.children(root(a, "plgd:gateway")))
     assert err.kind == "error" and err.error.startswith("line 1 is not JSON")
@@ -355,13 +404,24 @@ def test_broken_stream_keeps_what_arrived_and_retry_fetches_the_rest(fresh_emula
 
 def test_unknown_device_and_offline_device_errors(emulator, monkeypatch):
     a = adapter(emulator, monkeypatch)
-    ghost = DeviceNode(id="plgd:device:ghost", kind="device", label="ghost", expandable=True,
-                       ref={"list": "links", "device_id": "00000000-0000-0000-0000-000000000000"})
+    ghost = DeviceNode(
+        id="plgd:device:ghost",
+        kind="device",
+        label="ghost",
+        expandable=True,
+        ref={"list": "links", "device_id": "00000000-0000-0000-0000-000000000000"},
+    )
     [err] = flat(a.children(ghost))
     assert err.badge == "404" and "not found" in err.error and "code 5 NOT_FOUND" in err.error
     with pytest.raises(ResponseError) as info:
-        a.content(DeviceNode(id="x", kind="resource", label="x",
-                             request=a.resource_spec("00000000-0000-0000-0000-000000000000", "/light/1")))
+        a.content(
+            DeviceNode(
+                id="x",
+                kind="resource",
+                label="x",
+                request=a.resource_spec("00000000-0000-0000-0000-000000000000", "/light/1"),
+            )
+        )
     assert info.value.status == 404 and "not found" in info.value.message
     # reading an offline device past its twin (shadow=false) -> 503 code 14 "device offline"
     offline = flat(a.children(a.devices_group("offline")))[0]
@@ -369,7 +429,11 @@ def test_unknown_device_and_offline_device_errors(emulator, monkeypatch):
     spec.params.append(("shadow", "false"))
     with pytest.raises(ResponseError) as info:
         a.content(DeviceNode(id="y", kind="resource", label="/oic/d", request=spec))
-    assert info.value.status == 503 and "device offline" in info.value.message and "offline" in info.value.hint
+    assert (
+        info.value.status == 503
+        and "device offline" in info.value.message
+        and "offline" in info.value.hint
+    )
 
 
 def test_error_lines_in_a_stream_become_error_nodes_and_the_stream_goes_on(tmp_path):
@@ -390,7 +454,15 @@ def test_error_lines_in_a_stream_become_error_nodes_and_the_stream_goes_on(tmp_p
     p = profile_file(tmp_path, {"hub": "http://127.0.0.1:9/plgd", "gateway": "http://127.0.0.1:9"})
     a = plgd.Adapter(p, httpx.Client(transport=httpx.MockTransport(handler)))
     nodes = flat(a.children(a.devices_group()))
-    assert [n.kind for n in nodes] == ["device", "error", "error", "error", "error", "device", "error"]
+    assert [n.kind for n in nodes] == [
+        "device",
+        "error",
+        "error",
+        "error",
+        "error",
+        "device",
+        "error",
+    ]
     assert len({n.id for n in nodes}) == len(nodes)
     assert "permission denied" in nodes[1].error and "code 7" in nodes[1].error
     assert nodes[2].error.startswith("line 3 is not JSON")
@@ -398,7 +470,9 @@ def test_error_lines_in_a_stream_become_error_nodes_and_the_stream_goes_on(tmp_p
     assert "not a stream message" in nodes[4].error
     assert nodes[5].status == "offline"
     assert "device offline" in nodes[6].error and "online" in nodes[6].hint
-    assert all("retry" not in n.ref for n in nodes if n.kind == "error")  # per-line errors: no replay
+    assert all(
+        "retry" not in n.ref for n in nodes if n.kind == "error"
+    )  # per-line errors: no replay
 
 
 def test_unreachable_hub_gives_an_error_node(tmp_path):
@@ -413,13 +487,22 @@ def test_unreachable_hub_gives_an_error_node(tmp_path):
     [err] = flat(a.children(a.roots()[0]))
     assert err.kind == "error" and "refused" in err.error and err.ref["retry"]
     with pytest.raises(TransportError):
-        a.content(DeviceNode(id="x", kind="resource", label="x", request=a.resource_spec("d", "/light/1")))
+        a.content(
+            DeviceNode(id="x", kind="resource", label="x", request=a.resource_spec("d", "/light/1"))
+        )
 
 
 def test_explain_words():
-    msg, hint = plgd.explain(401, {"content-type": "application/json"},
-                             b'{"code":16,"message":"invalid token: expired","details":[]}')
-    assert "not authenticated" in msg and "invalid token: expired" in msg and hint.startswith("log in again")
+    msg, hint = plgd.explain(
+        401,
+        {"content-type": "application/json"},
+        b'{"code":16,"message":"invalid token: expired","details":[]}',
+    )
+    assert (
+        "not authenticated" in msg
+        and "invalid token: expired" in msg
+        and hint.startswith("log in again")
+    )
     msg, hint = plgd.explain(403, {"content-type": "text/plain"}, b"resource /oic/d is read-only")
     assert "permission denied" in msg and "read-only" in msg
     msg, hint = plgd.explain(502, {"content-type": "application/json"}, b"{oops")
@@ -440,16 +523,25 @@ def test_c2c_view_matches_the_gateway(emulator, monkeypatch):
     assert [n.status for n in c2c] == [n.status for n in gateway]
     assert [n.label for n in c2c] == [n.label for n in gateway]
     device = next(n for n in c2c if n.badge == "oic.d.light")
-    assert device.request.url == f"{emulator.base_url}/plgd/c2c/api/v1/devices/{device.ref['device_id']}"
+    assert (
+        device.request.url
+        == f"{emulator.base_url}/plgd/c2c/api/v1/devices/{device.ref['device_id']}"
+    )
     resources = flat(a.children(device))
-    assert [r.label for r in resources] == [link["href"].split(device.ref["device_id"], 1)[1]
-                                           for link in device.detail["links"]]
+    assert [r.label for r in resources] == [
+        link["href"].split(device.ref["device_id"], 1)[1] for link in device.detail["links"]
+    ]
     light = next(r for r in resources if r.label == "/light/1")
     assert light.badge == "core.light rw"
-    assert light.request.url == f"{emulator.base_url}/plgd/c2c/api/v1/devices/{device.ref['device_id']}/light/1"
+    assert (
+        light.request.url
+        == f"{emulator.base_url}/plgd/c2c/api/v1/devices/{device.ref['device_id']}/light/1"
+    )
     raw = a.content(light)
-    direct = client.get(f"{emulator.base_url}/plgd/api/v1/devices/{device.ref['device_id']}/resources/light/1",
-                        params={"onlyContent": "true"}).json()
+    direct = client.get(
+        f"{emulator.base_url}/plgd/api/v1/devices/{device.ref['device_id']}/resources/light/1",
+        params={"onlyContent": "true"},
+    ).json()
     assert raw == direct
 
 
@@ -460,7 +552,8 @@ def test_onboarding_nodes(emulator, monkeypatch):
     secured, plain = flat(a.children(root(a, "plgd:onboarding")))
     assert (secured.label, plain.label) == ("secured device", "unsecured device")
     assert secured.request.method == "PUT" and secured.request.url.endswith(
-        "/plgd/api/v1/devices/{{device_id}}/resources/CoapCloudConfResURI")
+        "/plgd/api/v1/devices/{{device_id}}/resources/CoapCloudConfResURI"
+    )
     values = {n.label.split(":", 1)[0]: n for n in flat(a.children(secured))}
     assert values["apn"].label == f"apn: {config['deviceOauthClient']['providerName']}"
     assert values["cis"].label == f"cis: {config['coapGateway']}"
@@ -492,7 +585,9 @@ def test_100000_devices_stream_in_batches_of_1000(make_emulator, monkeypatch):
     assert sum(sizes) == 100_000
     assert "99999 (" in last_label
     assert 0.4 * 100_000 < online < 0.8 * 100_000
-    assert first_batch_at is not None and first_batch_at < total / 5  # progressive, not all at the end
+    assert (
+        first_batch_at is not None and first_batch_at < total / 5
+    )  # progressive, not all at the end
     assert total < 90, f"100,000 devices took {total:.1f} s"
     print(f"\n100,000 plgd devices: first batch {first_batch_at:.2f} s, all in {total:.1f} s")
 
@@ -502,7 +597,13 @@ def test_parse_lines_is_incremental():
     consumed: list[str] = []
 
     def lines() -> Iterator[str]:
-        for text in ('{"result": 1}', "", '{"result": 2}', "garbage\x1b[2J", '{"error": {"code": 16}}'):
+        for text in (
+            '{"result": 1}',
+            "",
+            '{"result": 2}',
+            "garbage\x1b[2J",
+            '{"error": {"code": 16}}',
+        ):
             consumed.append(text)
             yield text
 
@@ -520,15 +621,20 @@ def test_parse_lines_is_incremental():
 def test_parse_lines_splits_multi_line_chunks_and_unwrap():
     items = list(parse_lines(['{"result": {"a": 1}}\n{"error": {"code": 5}}\r\n\n[1]']))
     assert [unwrap(i.value) for i in items if isinstance(i, Line)] == [
-        ("result", {"a": 1}), ("error", {"code": 5}), ("other", [1])]
+        ("result", {"a": 1}),
+        ("error", {"code": 5}),
+        ("other", [1]),
+    ]
     assert unwrap({"result": None}) == ("result", None)
     assert unwrap({"result": {"x": 1}, "error": None}) == ("result", {"x": 1})
 
 
 @pytest.mark.parametrize("step", [1, 3, 7, 1000])
 def test_parse_array_across_chunk_boundaries(step):
-    doc = json.dumps([{"device": {"di": "a", "n": "x,]\"y"}}, 12345, "s]", [1, [2]], True, None, -1.5e3])
-    chunks = [doc[i:i + step] for i in range(0, len(doc), step)]
+    doc = json.dumps(
+        [{"device": {"di": "a", "n": 'x,]"y'}}, 12345, "s]", [1, [2]], True, None, -1.5e3]
+    )
+    chunks = [doc[i : i + step] for i in range(0, len(doc), step)]
     values = [item.value for item in parse_array(chunks)]
     assert values == json.loads(doc)
 

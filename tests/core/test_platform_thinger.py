@@ -21,8 +21,15 @@ from workbench.emulator.app import EmulatorServer
 
 USER = "demo"
 PASSWORD = "thinger-demo-pass-1157"
-NODEMCU_KINDS = {"location": "output", "temperature": "output", "relay": "input", "rgb": "input",
-                 "command": "input", "io": "input-output", "reset": "run"}
+NODEMCU_KINDS = {
+    "location": "output",
+    "temperature": "output",
+    "relay": "input",
+    "rgb": "input",
+    "command": "input",
+    "io": "input-output",
+    "reset": "run",
+}
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -31,15 +38,23 @@ def api(server: EmulatorServer) -> str:
 
 
 def access_token(server: EmulatorServer) -> str:
-    r = httpx.post(api(server) + "/oauth/token",
-                   data={"grant_type": "password", "username": USER, "password": PASSWORD}, timeout=10)
+    r = httpx.post(
+        api(server) + "/oauth/token",
+        data={"grant_type": "password", "username": USER, "password": PASSWORD},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
 
 def profile(server: EmulatorServer, **variables: str) -> Profile:
-    return Profile(name="t", platform="thinger", urls={"api": api(server)},
-                   auth=AuthConfig(flow="oauth2_password"), variables=dict(variables))
+    return Profile(
+        name="t",
+        platform="thinger",
+        urls={"api": api(server)},
+        auth=AuthConfig(flow="oauth2_password"),
+        variables=dict(variables),
+    )
 
 
 class Recorder:
@@ -50,8 +65,11 @@ class Recorder:
         client.event_hooks["request"].append(lambda req: self.urls.append(req.url))
 
     def device_pages(self) -> list[tuple[int, int]]:
-        return [(int(u.params["count"]), int(u.params["index"])) for u in self.urls
-                if u.path.endswith("/devices") and "count" in u.params]
+        return [
+            (int(u.params["count"]), int(u.params["index"]))
+            for u in self.urls
+            if u.path.endswith("/devices") and "count" in u.params
+        ]
 
 
 def bearer_client(server: EmulatorServer) -> httpx.Client:
@@ -67,7 +85,9 @@ def root(a: Adapter, label: str) -> DeviceNode:
     return next(n for n in a.roots() if n.label == label)
 
 
-def batches(a: Adapter, node: DeviceNode, cancel: threading.Event | None = None) -> list[list[DeviceNode]]:
+def batches(
+    a: Adapter, node: DeviceNode, cancel: threading.Event | None = None
+) -> list[list[DeviceNode]]:
     return list(a.children(node, cancel))
 
 
@@ -76,8 +96,11 @@ def flat(bs: list[list[DeviceNode]]) -> list[DeviceNode]:
 
 
 def emulator_devices(server: EmulatorServer) -> list[dict[str, Any]]:
-    r = httpx.get(f"{api(server)}/v1/users/{USER}/devices",
-                  headers={"Authorization": f"Bearer {access_token(server)}"}, timeout=10)
+    r = httpx.get(
+        f"{api(server)}/v1/users/{USER}/devices",
+        headers={"Authorization": f"Bearer {access_token(server)}"},
+        timeout=10,
+    )
     assert r.status_code == 200
     return r.json()
 
@@ -102,7 +125,10 @@ def test_roots_are_account_devices_and_buckets(emulator: EmulatorServer) -> None
     a, rec = adapter(emulator)
     roots = a.roots()
     assert [(n.kind, n.label) for n in roots] == [
-        ("account", "Thinger.io user demo"), ("group", "devices"), ("group", "buckets")]
+        ("account", "Thinger.io user demo"),
+        ("group", "devices"),
+        ("group", "buckets"),
+    ]
     assert roots[0].detail["user_from"] == "token usr claim"
     devices = roots[1]
     assert devices.expandable and devices.request is not None
@@ -111,7 +137,9 @@ def test_roots_are_account_devices_and_buckets(emulator: EmulatorServer) -> None
     assert rec.urls == []  # the user came from the token: no request needed
 
 
-def test_tree_to_depth_3_matches_the_emulator(emulator: EmulatorServer, tree: list[tuple[int, DeviceNode]]) -> None:
+def test_tree_to_depth_3_matches_the_emulator(
+    emulator: EmulatorServer, tree: list[tuple[int, DeviceNode]]
+) -> None:
     devices = [n for lvl, n in tree if n.kind == "device"]
     expected = emulator_devices(emulator)  # 25 unless another test added some
     assert len(expected) >= 25
@@ -126,15 +154,19 @@ def test_tree_to_depth_3_matches_the_emulator(emulator: EmulatorServer, tree: li
     nodemcu = devices[0]
     assert nodemcu.label == "nodemcu (NodeMCU)" and nodemcu.status == "online"
     assert max(lvl for lvl, _ in tree) == 3
-    assert all(lvl == 1 for lvl, n in tree if n.kind in ("account", "group") and n.id in (
-        "thinger:account", "thinger:devices", "thinger:buckets"))
+    assert all(
+        lvl == 1
+        for lvl, n in tree
+        if n.kind in ("account", "group")
+        and n.id in ("thinger:account", "thinger:devices", "thinger:buckets")
+    )
 
 
 def children_of(tree: list[tuple[int, DeviceNode]], node_id: str) -> list[DeviceNode]:
     out: list[DeviceNode] = []
     start = next(i for i, (_, n) in enumerate(tree) if n.id == node_id)
     level = tree[start][0]
-    for lvl, n in tree[start + 1:]:
+    for lvl, n in tree[start + 1 :]:
         if lvl <= level:
             break
         if lvl == level + 1:
@@ -142,8 +174,9 @@ def children_of(tree: list[tuple[int, DeviceNode]], node_id: str) -> list[Device
     return out
 
 
-def test_nodemcu_resources_have_their_kinds_and_requests(emulator: EmulatorServer,
-                                                         tree: list[tuple[int, DeviceNode]]) -> None:
+def test_nodemcu_resources_have_their_kinds_and_requests(
+    emulator: EmulatorServer, tree: list[tuple[int, DeviceNode]]
+) -> None:
     kids = children_of(tree, "thinger:device:nodemcu")
     resources = [n for n in kids if n.kind == "resource"]
     assert {n.label: n.badge for n in resources} == NODEMCU_KINDS
@@ -172,13 +205,21 @@ def test_the_requests_nodes_carry_really_work(emulator: EmulatorServer) -> None:
     assert a.get(device.request).json()["device"] == "nodemcu"  # type: ignore[arg-type]
 
 
-def test_generated_devices_list_kinds_from_the_api_description(emulator: EmulatorServer,
-                                                              tree: list[tuple[int, DeviceNode]]) -> None:
-    online = [n for _, n in tree if n.kind == "device" and n.status == "online" and n.label != "nodemcu (NodeMCU)"]
+def test_generated_devices_list_kinds_from_the_api_description(
+    emulator: EmulatorServer, tree: list[tuple[int, DeviceNode]]
+) -> None:
+    online = [
+        n
+        for _, n in tree
+        if n.kind == "device" and n.status == "online" and n.label != "nodemcu (NodeMCU)"
+    ]
     assert online
     device = online[0].detail["device"]
-    r = httpx.get(f"{api(emulator)}/v2/users/demo/devices/{device}/api",
-                  headers={"Authorization": f"Bearer {access_token(emulator)}"}, timeout=10)
+    r = httpx.get(
+        f"{api(emulator)}/v2/users/demo/devices/{device}/api",
+        headers={"Authorization": f"Bearer {access_token(emulator)}"},
+        timeout=10,
+    )
     kinds = {1: "run", 2: "input", 3: "output", 4: "input-output", 5: "stream"}
     expected = {name: kinds[desc["fn"]] for name, desc in r.json().items()}
     got = {n.label: n.badge for n in children_of(tree, online[0].id) if n.kind == "resource"}
@@ -186,7 +227,8 @@ def test_generated_devices_list_kinds_from_the_api_description(emulator: Emulato
 
 
 def test_an_offline_device_gives_an_error_node_and_keeps_stats_and_tokens(
-        emulator: EmulatorServer, tree: list[tuple[int, DeviceNode]]) -> None:
+    emulator: EmulatorServer, tree: list[tuple[int, DeviceNode]]
+) -> None:
     offline = [n for _, n in tree if n.kind == "device" and n.status == "offline"]
     assert offline, "the emulator's 25 devices include offline ones"
     for device in offline:
@@ -195,14 +237,21 @@ def test_an_offline_device_gives_an_error_node_and_keeps_stats_and_tokens(
         err = kids[0]
         assert err.label == OFFLINE_TEXT and err.error == OFFLINE_TEXT
         assert err.status == "offline" and err.badge == "offline"
-        assert err.request is not None and err.request.url.endswith(f"/devices/{device.detail['device']}/api")
+        assert err.request is not None and err.request.url.endswith(
+            f"/devices/{device.detail['device']}/api"
+        )
         assert err.ref["retry"]["type"] == "resources"
 
 
 def test_an_unknown_device_is_not_called_offline(emulator: EmulatorServer) -> None:
     a, _ = adapter(emulator)
-    ghost = DeviceNode(id="thinger:device:ghost", kind="device", label="ghost", expandable=True,
-                       ref={"type": "device", "device": "ghost"})
+    ghost = DeviceNode(
+        id="thinger:device:ghost",
+        kind="device",
+        label="ghost",
+        expandable=True,
+        ref={"type": "device", "device": "ghost"},
+    )
     first = flat(batches(a, ghost))[0]
     assert first.kind == "error" and first.badge == "404"
     assert "device not found" in first.label and "offline" not in first.label
@@ -228,7 +277,9 @@ def test_no_token_and_no_user_is_an_error_root_with_a_hint(emulator: EmulatorSer
     assert roots[0].hint and "[variables] user" in roots[0].hint
 
 
-def test_through_a_session_and_adapter_for(emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_through_a_session_and_adapter_for(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", emulator.base_url)
     prof = get_profile("demo-thinger")
     session = Session(prof, persist=False)
@@ -238,9 +289,13 @@ def test_through_a_session_and_adapter_for(emulator: EmulatorServer, monkeypatch
         assert isinstance(a, Adapter)
         assert a.roots()[0].label == "Thinger.io user demo"
         devices = flat(batches(a, root(a, "devices")))
-        assert [n.detail["device"] for n in devices] == [d["device"] for d in emulator_devices(emulator)]
+        assert [n.detail["device"] for n in devices] == [
+            d["device"] for d in emulator_devices(emulator)
+        ]
         nodemcu = next(n for n in devices if n.id == "thinger:device:nodemcu")
-        assert {n.label: n.badge for n in flat(batches(a, nodemcu)) if n.kind == "resource"} == NODEMCU_KINDS
+        assert {
+            n.label: n.badge for n in flat(batches(a, nodemcu)) if n.kind == "resource"
+        } == NODEMCU_KINDS
 
 
 # -- paging ----------------------------------------------------------------------------------
@@ -289,8 +344,13 @@ def test_cancel_between_pages(emulator: EmulatorServer) -> None:
 def test_cancel_between_resources_and_stats(emulator: EmulatorServer) -> None:
     a, _ = adapter(emulator)
     cancel = threading.Event()
-    node = DeviceNode(id="thinger:device:nodemcu", kind="device", label="nodemcu", expandable=True,
-                      ref={"type": "device", "device": "nodemcu"})
+    node = DeviceNode(
+        id="thinger:device:nodemcu",
+        kind="device",
+        label="nodemcu",
+        expandable=True,
+        ref={"type": "device", "device": "nodemcu"},
+    )
     gen = a.children(node, cancel)
     assert {n.kind for n in next(gen)} == {"resource"}
     cancel.set()
@@ -326,8 +386,13 @@ def test_faults_become_error_nodes_with_words(fresh_emulator: EmulatorServer) ->
     assert "server error (500)" in err.label and "Internal Server Error" in err.label
     assert err.ref["retry"] == {"type": "devices", "index": 0, "parent": "thinger:devices"}
     # Stats, tokens, resources and buckets fail the same way, never with an exception.
-    node = DeviceNode(id="thinger:device:nodemcu", kind="device", label="nodemcu", expandable=True,
-                      ref={"type": "device", "device": "nodemcu"})
+    node = DeviceNode(
+        id="thinger:device:nodemcu",
+        kind="device",
+        label="nodemcu",
+        expandable=True,
+        ref={"type": "device", "device": "nodemcu"},
+    )
     kids = flat(batches(a, node))
     assert kids[0].kind == "error" and "500" in kids[0].label
     stats = next(n for n in kids if n.kind == "stats")
@@ -345,7 +410,9 @@ def test_faults_become_error_nodes_with_words(fresh_emulator: EmulatorServer) ->
     assert len(flat(batches(a, devices))) == 25
 
 
-def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(fresh_emulator: EmulatorServer) -> None:
+def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(
+    fresh_emulator: EmulatorServer,
+) -> None:
     server = fresh_emulator
     a, rec = adapter(server, page_size=10)
     gen = a.children(root(a, "devices"))
@@ -368,14 +435,24 @@ def test_a_failed_page_keeps_earlier_batches_and_retries_from_there(fresh_emulat
 def test_expired_token_says_log_in_again(fresh_emulator: EmulatorServer) -> None:
     a, _ = adapter(fresh_emulator)
     devices = root(a, "devices")
-    assert httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "thinger"},
-                      timeout=10).status_code == 200
+    assert (
+        httpx.post(
+            f"{fresh_emulator.base_url}/_emulator/tokens/expire",
+            json={"platform": "thinger"},
+            timeout=10,
+        ).status_code
+        == 200
+    )
     err = only_error(batches(a, devices))
-    assert err.badge == "401" and "not authorised (401)" in err.label and "token expired" in err.label
+    assert (
+        err.badge == "401" and "not authorised (401)" in err.label and "token expired" in err.label
+    )
     assert err.hint and err.hint.startswith("log in again")
 
 
-def test_a_session_heals_an_expired_token(fresh_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_session_heals_an_expired_token(
+    fresh_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
     prof = get_profile("demo-thinger")
     session = Session(prof, persist=False)
@@ -386,7 +463,11 @@ def test_a_session_heals_an_expired_token(fresh_emulator: EmulatorServer, monkey
         # Thinger access tokens are {exp, iat, usr}: one renewed in the same second as the login
         # would be the very same string, so let the clock move on first.
         time.sleep(1.05)
-        httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "thinger"}, timeout=10)
+        httpx.post(
+            f"{fresh_emulator.base_url}/_emulator/tokens/expire",
+            json={"platform": "thinger"},
+            timeout=10,
+        )
         assert len(flat(batches(a, devices))) == 25
 
 
@@ -402,8 +483,13 @@ def test_network_failure_is_an_error_node(emulator: EmulatorServer) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    prof = Profile(name="t", platform="thinger", urls={"api": f"http://127.0.0.1:{port}/thinger"},
-                   auth=AuthConfig(flow="oauth2_password"), variables={"user": "demo"})
+    prof = Profile(
+        name="t",
+        platform="thinger",
+        urls={"api": f"http://127.0.0.1:{port}/thinger"},
+        auth=AuthConfig(flow="oauth2_password"),
+        variables={"user": "demo"},
+    )
     a = Adapter(prof, httpx.Client(timeout=2))
     err = only_error(batches(a, root(a, "devices")))
     assert "could not load devices 1-100" in err.label and "refused" in err.label and err.hint
@@ -412,8 +498,13 @@ def test_network_failure_is_an_error_node(emulator: EmulatorServer) -> None:
 # -- stats, tokens, buckets ------------------------------------------------------------------
 def test_stats_detail_is_fetched_lazily(emulator: EmulatorServer) -> None:
     a, rec = adapter(emulator)
-    node = DeviceNode(id="thinger:device:nodemcu", kind="device", label="nodemcu", expandable=True,
-                      ref={"type": "device", "device": "nodemcu"})
+    node = DeviceNode(
+        id="thinger:device:nodemcu",
+        kind="device",
+        label="nodemcu",
+        expandable=True,
+        ref={"type": "device", "device": "nodemcu"},
+    )
     stats = next(n for n in flat(batches(a, node)) if n.kind == "stats")
     assert stats.detail is None
     assert not any(u.path.endswith("/stats") for u in rec.urls)
@@ -426,13 +517,21 @@ def test_stats_detail_is_fetched_lazily(emulator: EmulatorServer) -> None:
 def test_device_tokens_are_masked(fresh_emulator: EmulatorServer) -> None:
     server = fresh_emulator
     a, _ = adapter(server)
-    r = httpx.post(f"{api(server)}/v1/users/demo/devices/nodemcu/tokens",
-                   headers={"Authorization": f"Bearer {access_token(server)}"},
-                   json={"token_name": "dashboard", "token_resources": ["temperature"]}, timeout=10)
+    r = httpx.post(
+        f"{api(server)}/v1/users/demo/devices/nodemcu/tokens",
+        headers={"Authorization": f"Bearer {access_token(server)}"},
+        json={"token_name": "dashboard", "token_resources": ["temperature"]},
+        timeout=10,
+    )
     assert r.status_code == 200
     secret = r.json()["token"]
-    node = DeviceNode(id="thinger:device:nodemcu", kind="device", label="nodemcu", expandable=True,
-                      ref={"type": "device", "device": "nodemcu"})
+    node = DeviceNode(
+        id="thinger:device:nodemcu",
+        kind="device",
+        label="nodemcu",
+        expandable=True,
+        ref={"type": "device", "device": "nodemcu"},
+    )
     group = next(n for n in flat(batches(a, node)) if n.label == "tokens")
     tokens = flat(batches(a, group))
     assert [(n.kind, n.label) for n in tokens] == [("token", "dashboard")]
@@ -441,21 +540,34 @@ def test_device_tokens_are_masked(fresh_emulator: EmulatorServer) -> None:
     assert token.detail["resources"] == ["temperature"] and token.badge == "no expiry"
     assert secret not in repr(token) and secret not in json.dumps(token.to_json())
     # A device without tokens says so.
-    other = DeviceNode(id="thinger:device:x", kind="device", label="x", expandable=True,
-                       ref={"type": "device", "device": emulator_devices(server)[1]["device"]})
+    other = DeviceNode(
+        id="thinger:device:x",
+        kind="device",
+        label="x",
+        expandable=True,
+        ref={"type": "device", "device": emulator_devices(server)[1]["device"]},
+    )
     group = next(n for n in flat(batches(a, other)) if n.label == "tokens")
     assert [(n.kind, n.label) for n in flat(batches(a, group))] == [("info", "no device tokens")]
 
 
 def test_mask_secrets_is_recursive() -> None:
     doc = {"token": "abcdefghijkl", "nested": [{"token": "zyxwvutsrq", "name": "n"}], "tokens": 3}
-    assert mask_secrets(doc) == {"token": "abcdef…", "nested": [{"token": "zyxwvu…", "name": "n"}], "tokens": 3}
+    assert mask_secrets(doc) == {
+        "token": "abcdef…",
+        "nested": [{"token": "zyxwvu…", "name": "n"}],
+        "tokens": 3,
+    }
 
 
 def test_buckets(emulator: EmulatorServer) -> None:
     a, _ = adapter(emulator)
     buckets = flat(batches(a, root(a, "buckets")))
-    assert [n.detail["bucket"] for n in buckets] == ["temperature_log", "energy_meter", "door_events"]
+    assert [n.detail["bucket"] for n in buckets] == [
+        "temperature_log",
+        "energy_meter",
+        "door_events",
+    ]
     assert all(n.kind == "bucket" and not n.expandable for n in buckets)
     first = buckets[0]
     assert first.label == "temperature_log (Temperature log)"

@@ -14,8 +14,16 @@ from workbench.core import paths
 from workbench.core.errors import ProfileError
 from workbench.core.profiles import Origin, discover, get_profile, load_profile
 
-BUILTINS = {"thinger", "thinger-token", "demo-thinger", "iotspot", "demo-iotspot", "plgd", "demo-plgd",
-            "demo-plgd-m2m"}
+BUILTINS = {
+    "thinger",
+    "thinger-token",
+    "demo-thinger",
+    "iotspot",
+    "demo-iotspot",
+    "plgd",
+    "demo-plgd",
+    "demo-plgd-m2m",
+}
 ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = """version = 1
@@ -54,9 +62,14 @@ def test_builtin_profile_contents() -> None:
     token = get_profile("thinger-token")
     assert token.auth.flow == "static_token" and token.auth.secrets["token"].env == "THINGER_TOKEN"
     iotspot = get_profile("iotspot")
-    assert iotspot.auth.params["token_url"] == \
-        "https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token"
-    assert iotspot.auth.params["client_auth"] == "basic" and iotspot.auth.params["scope"] == "iotspot/openapi"
+    assert (
+        iotspot.auth.params["token_url"]
+        == "https://iotspot-m2mauth-prod.auth.eu-central-1.amazoncognito.com/oauth2/token"
+    )
+    assert (
+        iotspot.auth.params["client_auth"] == "basic"
+        and iotspot.auth.params["scope"] == "iotspot/openapi"
+    )
     assert "PLACEHOLDER" in iotspot.description and iotspot.urls["api"].endswith(".invalid/v1")
     plgd = get_profile("plgd")
     assert plgd.urls["hub"] == "https://try.plgd.cloud"
@@ -69,34 +82,76 @@ def test_builtin_profile_contents() -> None:
     m2m = get_profile("demo-plgd-m2m")
     assert m2m.auth.params["client_id"] == "workbench-demo-confidential"
     assert m2m.auth.secrets["client_secret"].demo == "plgd-demo-client-secret-3391"
-    assert get_profile("demo-iotspot").auth.secrets["client_secret"].demo == "iotspot+demo/secret=8852"
+    assert (
+        get_profile("demo-iotspot").auth.secrets["client_secret"].demo == "iotspot+demo/secret=8852"
+    )
     assert get_profile("demo-thinger").auth.secrets["password"].demo == "thinger-demo-pass-1157"
 
 
 def test_demo_profiles_follow_the_demo_url(monkeypatch) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", "http://127.0.0.1:4242/")
     assert get_profile("demo-thinger").base_url == "http://127.0.0.1:4242/thinger"
-    assert get_profile("demo-iotspot").auth.params["token_url"] == \
-        "http://127.0.0.1:4242/iotspot/auth/oauth2/token"
+    assert (
+        get_profile("demo-iotspot").auth.params["token_url"]
+        == "http://127.0.0.1:4242/iotspot/auth/oauth2/token"
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "line", "key", "words"),
     [
-        (GOOD.format(desc="x").replace("version = 1", 'version = 1\ncolour = "blue"'), 2, "colour",
-         "unknown key 'colour'"),
-        (GOOD.format(desc="x") + "colour = \"blue\"\n", 13, "auth.colour", "unknown key 'colour' for flow"),
-        (GOOD.format(desc="x").replace('username = "me"', 'username = "me"\nflavour = "x"'), 12, "auth.flavour",
-         "unknown key 'flavour'"),
-        (GOOD.format(desc="x") + "client_auth = \"digest\"\n", 13, "auth.client_auth", "must be one of"),
-        (GOOD.format(desc="x").replace('password = { env = "X_PASSWORD" }', 'password = "hunter2-literal"'), 12,
-         "auth.password", "never holds a secret value"),
-        (GOOD.format(desc="x").replace('password = { env = "X_PASSWORD" }',
-                                       'password = { env = "X", demo = "demo-pw" }'), 12, "auth.password",
-         "only allowed in profiles whose URLs are all on loopback"),
-        (GOOD.format(desc="x").replace("version = 1", "version = 2"), 1, "version", "'version' must be 1"),
-        (GOOD.format(desc="x").replace('"https://api.example.com"', '"http://api.example.com"'), 6, "urls.api",
-         "plain http"),
+        (
+            GOOD.format(desc="x").replace("version = 1", 'version = 1\ncolour = "blue"'),
+            2,
+            "colour",
+            "unknown key 'colour'",
+        ),
+        (
+            GOOD.format(desc="x") + 'colour = "blue"\n',
+            13,
+            "auth.colour",
+            "unknown key 'colour' for flow",
+        ),
+        (
+            GOOD.format(desc="x").replace('username = "me"', 'username = "me"\nflavour = "x"'),
+            12,
+            "auth.flavour",
+            "unknown key 'flavour'",
+        ),
+        (
+            GOOD.format(desc="x") + 'client_auth = "digest"\n',
+            13,
+            "auth.client_auth",
+            "must be one of",
+        ),
+        (
+            GOOD.format(desc="x").replace(
+                'password = { env = "X_PASSWORD" }', 'password = "hunter2-literal"'
+            ),
+            12,
+            "auth.password",
+            "never holds a secret value",
+        ),
+        (
+            GOOD.format(desc="x").replace(
+                'password = { env = "X_PASSWORD" }', 'password = { env = "X", demo = "demo-pw" }'
+            ),
+            12,
+            "auth.password",
+            "only allowed in profiles whose URLs are all on loopback",
+        ),
+        (
+            GOOD.format(desc="x").replace("version = 1", "version = 2"),
+            1,
+            "version",
+            "'version' must be 1",
+        ),
+        (
+            GOOD.format(desc="x").replace('"https://api.example.com"', '"http://api.example.com"'),
+            6,
+            "urls.api",
+            "plain http",
+        ),
     ],
 )
 def test_profile_errors_name_file_line_and_key(tmp_path, text, line, key, words) -> None:
@@ -140,10 +195,14 @@ def test_discovery_order_dir_then_user_then_builtin(tmp_path) -> None:
 
 def test_broken_profile_is_listed_not_fatal(tmp_path) -> None:
     extra = tmp_path / "extra"
-    write_profile(extra, "oops", 'version = 1\nplatform = "nope"\n[urls]\napi = "https://a.example"\n')
+    write_profile(
+        extra, "oops", 'version = 1\nplatform = "nope"\n[urls]\napi = "https://a.example"\n'
+    )
     found = discover(extra)
     assert "thinger" in found.profiles
-    assert len(found.errors) == 1 and found.errors[0].line == 2 and found.errors[0].key == "platform"
+    assert (
+        len(found.errors) == 1 and found.errors[0].line == 2 and found.errors[0].key == "platform"
+    )
     with pytest.raises(ProfileError) as info:
         get_profile("oops", extra)
     assert info.value.key == "platform"
@@ -167,8 +226,21 @@ def test_non_editable_install_finds_builtin_profiles(tmp_path) -> None:
     shutil.copytree(ROOT / "profiles", src / "profiles", ignore=skip)
     target = tmp_path / "site"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(src)],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(target),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
     )
     said = (build.stderr + build.stdout).lower()
     if build.returncode != 0 and ("could not find a version" in said or "network" in said):
@@ -176,11 +248,19 @@ def test_non_editable_install_finds_builtin_profiles(tmp_path) -> None:
     assert build.returncode == 0, build.stderr[-2000:]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(target)
-    code = ("import json, workbench; from workbench.core.profiles import discover;"
-            "d = discover(); print(json.dumps({'file': workbench.__file__, "
-            "'names': sorted(n for n, p in d.profiles.items() if p.source == 'builtin')}))")
-    run = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
-                         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    code = (
+        "import json, workbench; from workbench.core.profiles import discover;"
+        "d = discover(); print(json.dumps({'file': workbench.__file__, "
+        "'names': sorted(n for n, p in d.profiles.items() if p.source == 'builtin')}))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
     assert run.returncode == 0, run.stderr
     import json
 

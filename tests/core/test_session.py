@@ -51,6 +51,7 @@ def devices_url(session: Session) -> str:
 
 # --- refresh ---------------------------------------------------------------------------------
 
+
 def test_expired_access_token_is_refreshed_transparently_on_401(cloud) -> None:
     s = Session(get_profile("demo-thinger"))
     first = s.login()
@@ -98,8 +99,10 @@ def test_rotated_refresh_token_is_stored_before_use(cloud) -> None:
 
     def before_send(request: httpx.Request) -> None:
         stored = TokenStore().get("demo-thinger", s.profile.origins())
-        checks.append(request.headers.get("authorization") == f"Bearer {stored.access_token}"
-                      and stored.refresh_token == s.tokens.refresh_token)
+        checks.append(
+            request.headers.get("authorization") == f"Bearer {stored.access_token}"
+            and stored.refresh_token == s.tokens.refresh_token
+        )
 
     with s.client(event_hooks={"request": [before_send]}) as client:
         s.force_refresh()
@@ -141,10 +144,17 @@ def test_reused_rotated_refresh_token_leads_to_exactly_one_relogin(cloud, tmp_pa
     assert b.stats["logins"] == 1
 
 
-def test_reused_refresh_token_without_stored_secrets_raises_login_required_once(cloud, tmp_path) -> None:
-    text = get_profile("demo-thinger").path.read_text().replace(
-        'password = { env = "WORKBENCH_DEMO_THINGER_PASSWORD", demo = "thinger-demo-pass-1157" }',
-        'password = { prompt = "Password" }')
+def test_reused_refresh_token_without_stored_secrets_raises_login_required_once(
+    cloud, tmp_path
+) -> None:
+    text = (
+        get_profile("demo-thinger")
+        .path.read_text()
+        .replace(
+            'password = { env = "WORKBENCH_DEMO_THINGER_PASSWORD", demo = "thinger-demo-pass-1157" }',
+            'password = { prompt = "Password" }',
+        )
+    )
     profile = get_profile(str(write_profile(tmp_path, "thinger-prompt", text)))
     resolver = SecretResolver(values={"password": THINGER_PASSWORD})
     a = Session(profile, resolver=resolver)
@@ -189,16 +199,28 @@ def test_revoked_refresh_browser_flow_raises_login_required(cloud) -> None:
 
 def test_401_retried_exactly_once(tmp_path) -> None:
     """An API that refuses every token: one retry with renewed tokens, then the 401 is returned."""
+
     def handler(seen):
         if seen.path == "/oauth/token":
             n = sum(1 for x in server.seen if x.path == "/oauth/token")
-            return 200, {}, {"access_token": f"acc-{n}-zzzz", "refresh_token": f"ref-{n}-zzzz",
-                             "expires_in": 3600, "token_type": "bearer"}
+            return (
+                200,
+                {},
+                {
+                    "access_token": f"acc-{n}-zzzz",
+                    "refresh_token": f"ref-{n}-zzzz",
+                    "expires_in": 3600,
+                    "token_type": "bearer",
+                },
+            )
         return 401, {}, {"error": {"message": "token expired"}}
 
     server = RecordingServer(handler)
     with server:
-        path = write_profile(tmp_path, "always401", f"""version = 1
+        path = write_profile(
+            tmp_path,
+            "always401",
+            f"""version = 1
 platform = "thinger"
 [urls]
 api = "{server.base_url}"
@@ -207,7 +229,8 @@ flow = "oauth2_password"
 token_url = "{server.base_url}/oauth/token"
 username = "u"
 password = {{ env = "X_PW", demo = "always-401-pw" }}
-""")
+""",
+        )
         s = Session(get_profile(str(path)))
         s.login()
         with s.client() as client:
@@ -215,20 +238,27 @@ password = {{ env = "X_PW", demo = "always-401-pw" }}
     assert r.status_code == 401
     api = [x for x in server.seen if x.path == "/v1/things"]
     assert [x.headers["authorization"] for x in api] == ["Bearer acc-1-zzzz", "Bearer acc-2-zzzz"]
-    assert [x.form.get("grant_type") for x in server.seen if x.path == "/oauth/token"] == ["password", "refresh_token"]
+    assert [x.form.get("grant_type") for x in server.seen if x.path == "/oauth/token"] == [
+        "password",
+        "refresh_token",
+    ]
 
 
 def test_static_token_401_is_not_retried(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("STATIC_TOKEN_T", "static-token-value-1")
     with RecordingServer(lambda seen: (401, {}, {"error": "no"})) as server:
-        path = write_profile(tmp_path, "st", f"""version = 1
+        path = write_profile(
+            tmp_path,
+            "st",
+            f"""version = 1
 platform = "thinger"
 [urls]
 api = "{server.base_url}"
 [auth]
 flow = "static_token"
 token = {{ env = "STATIC_TOKEN_T" }}
-""")
+""",
+        )
         s = Session(get_profile(str(path)))
         s.login()
         with s.client() as client:
@@ -237,6 +267,7 @@ token = {{ env = "STATIC_TOKEN_T" }}
 
 
 # --- single flight -------------------------------------------------------------------------
+
 
 def test_single_flight_refresh_with_threads(cloud) -> None:
     s = Session(get_profile("demo-thinger"))
@@ -282,6 +313,7 @@ def test_another_process_refresh_is_picked_up_from_the_store(cloud) -> None:
 
 # --- restore / logout ----------------------------------------------------------------------
 
+
 def test_restore_and_logout(cloud, monkeypatch) -> None:
     s = Session(get_profile("demo-iotspot"))
     s.login()
@@ -312,8 +344,13 @@ def test_unattended_login_on_first_use(cloud) -> None:
 
 # --- origin binding ------------------------------------------------------------------------
 
+
 def _static_profile(tmp_path, base: str, placement: str) -> str:
-    return str(write_profile(tmp_path, f"static-{placement}", f"""version = 1
+    return str(
+        write_profile(
+            tmp_path,
+            f"static-{placement}",
+            f"""version = 1
 platform = "thinger"
 [urls]
 api = "{base}"
@@ -321,7 +358,9 @@ api = "{base}"
 flow = "static_token"
 token = {{ env = "ORIGIN_TEST_TOKEN" }}
 placement = "{placement}"
-"""))
+""",
+        )
+    )
 
 
 @pytest.mark.parametrize("placement", ["header", "query"])
@@ -329,21 +368,30 @@ def test_redirect_to_another_origin_carries_no_credential(tmp_path, monkeypatch,
     token = "origin-bound-token-77"
     monkeypatch.setenv("ORIGIN_TEST_TOKEN", token)
     with RecordingServer(lambda seen: (200, {}, {"ok": True})) as other:
+
         def home(seen):
             if seen.path == "/same":
                 return 302, {"Location": "/landed"}, b""
             if seen.path == "/landed":
                 return 200, {}, {"ok": True}
             # echo the credential into the Location, as a careless server might
-            return 302, {"Location": f"{other.base_url}/elsewhere?authorization={token}&keep=1"}, b""
+            return (
+                302,
+                {"Location": f"{other.base_url}/elsewhere?authorization={token}&keep=1"},
+                b"",
+            )
 
         with RecordingServer(home) as server:
             s = Session(get_profile(_static_profile(tmp_path, server.base_url, placement)))
             s.login()
             with s.client() as client:
-                r = send_following_redirects(client, client.build_request("GET", f"{server.base_url}/start"))
+                r = send_following_redirects(
+                    client, client.build_request("GET", f"{server.base_url}/start")
+                )
                 assert r.status_code == 200 and len(r.history) == 1
-                r = send_following_redirects(client, client.build_request("GET", f"{server.base_url}/same"))
+                r = send_following_redirects(
+                    client, client.build_request("GET", f"{server.base_url}/same")
+                )
                 assert r.status_code == 200
     hop = other.seen[0]
     assert "authorization" not in hop.headers
@@ -379,8 +427,11 @@ def test_plain_http_to_non_loopback_refused(demo_env) -> None:
 
 
 def test_strip_credentials_is_case_insensitive() -> None:
-    req = httpx.Request("GET", "https://x.example/p?Authorization=a&authorization=b&k=v",
-                        headers={"AUTHORIZATION": "Bearer t", "X-Other": "1"})
+    req = httpx.Request(
+        "GET",
+        "https://x.example/p?Authorization=a&authorization=b&k=v",
+        headers={"AUTHORIZATION": "Bearer t", "X-Other": "1"},
+    )
     assert strip_credentials(req, ("authorization",)) is True
     assert "authorization" not in req.headers and req.headers["x-other"] == "1"
     assert str(req.url) == "https://x.example/p?k=v"
@@ -388,8 +439,13 @@ def test_strip_credentials_is_case_insensitive() -> None:
 
 # --- TLS -----------------------------------------------------------------------------------
 
+
 def _tls_profile(tmp_path, base: str, tls: str = "") -> str:
-    return str(write_profile(tmp_path / "p", "tls-test", f"""version = 1
+    return str(
+        write_profile(
+            tmp_path / "p",
+            "tls-test",
+            f"""version = 1
 platform = "thinger"
 [urls]
 api = "{base}"
@@ -399,7 +455,9 @@ token_url = "{{{{urls.api}}}}/oauth/token"
 username = "u"
 password = {{ env = "TLS_TEST_PW" }}
 {tls}
-"""))
+""",
+        )
+    )
 
 
 def test_tls_verification_on_by_default(tmp_path, monkeypatch) -> None:
@@ -420,7 +478,9 @@ def test_tls_verification_on_by_default(tmp_path, monkeypatch) -> None:
             send_following_redirects(client, client.build_request("GET", server.base_url + "/x"))
         assert "self-signed" in info2.value.message or "self signed" in info2.value.message
         # trusting the server's CA through the profile works
-        s2 = Session(get_profile(_tls_profile(tmp_path, server.base_url, f'[tls]\nca_bundle = "{cert}"')))
+        s2 = Session(
+            get_profile(_tls_profile(tmp_path, server.base_url, f'[tls]\nca_bundle = "{cert}"'))
+        )
         assert s2.login().access_token == "tls-ok-token"
         # turning verification off is possible only in the user's own profile, and it shows
         s3 = Session(get_profile(_tls_profile(tmp_path, server.base_url, "[tls]\nverify = false")))
@@ -433,14 +493,19 @@ def test_network_errors_in_words(demo_env, tmp_path) -> None:
         port = server.port
     with make_client() as client:
         with pytest.raises(TransportError) as info:
-            send_following_redirects(client, client.build_request("GET", f"http://127.0.0.1:{port}/"))
+            send_following_redirects(
+                client, client.build_request("GET", f"http://127.0.0.1:{port}/")
+            )
         assert "connection refused" in info.value.message
         with pytest.raises(TransportError) as info:
-            send_following_redirects(client, client.build_request("GET", "http://no-such-host.invalid/"))
+            send_following_redirects(
+                client, client.build_request("GET", "http://no-such-host.invalid/")
+            )
         assert "DNS" in info.value.message
 
 
 # --- secrets stay out of traces and files ----------------------------------------------------
+
 
 def test_secrets_absent_from_traces_and_files(cloud, tmp_path) -> None:
     import os
@@ -469,8 +534,14 @@ def test_secrets_absent_from_traces_and_files(cloud, tmp_path) -> None:
     dump = json.dumps([t.to_json() for s in sessions for t in s.traces])
     import base64
     from urllib.parse import quote, quote_plus
+
     for secret in seen_secrets + token_values:
-        for form in {secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(secret.encode()).decode()}:
+        for form in {
+            secret,
+            quote(secret, safe=""),
+            quote_plus(secret),
+            base64.b64encode(secret.encode()).decode(),
+        }:
             assert form not in dump, f"a secret leaked into a trace ({secret[:6]}...)"
     # every file written, except the token store, is free of secrets
     roots = [Path(os.environ["WORKBENCH_CONFIG_DIR"]), Path(os.environ["WORKBENCH_DATA_DIR"])]

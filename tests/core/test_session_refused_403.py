@@ -26,7 +26,10 @@ def test_ioto_origin_403_is_not_retried(fresh_emulator, monkeypatch) -> None:
     session = Session(get_profile("demo-ioto"))
     session.login()
     with session.client() as client:
-        r = client.post(f"{fresh_emulator.base_url}/ioto/api/device/find", json={},
-                        headers={"Origin": "https://evil.example"})
+        r = client.post(
+            f"{fresh_emulator.base_url}/ioto/api/device/find",
+            json={},
+            headers={"Origin": "https://evil.example"},
+        )
     assert r.status_code == 403
     assert session.stats["retries_401"] == 0

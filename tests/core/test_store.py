@@ -17,7 +17,9 @@ ORIGINS = {Origin.of("https://api.thinger.io")}
 
 
 def tokens(n: int = 1) -> TokenSet:
-    return TokenSet(access_token=f"access-{n}-xxxxxxxx", refresh_token=f"refresh-{n}-yyyyyyyy", expires_at=2e9)
+    return TokenSet(
+        access_token=f"access-{n}-xxxxxxxx", refresh_token=f"refresh-{n}-yyyyyyyy", expires_at=2e9
+    )
 
 
 def test_keyring_is_off_in_tests() -> None:
@@ -33,9 +35,15 @@ def test_put_get_delete_round_trip() -> None:
     assert store.get("thinger", ORIGINS) is None
     store.put("thinger", tokens(1), ORIGINS)
     got = store.get("thinger", ORIGINS)
-    assert got is not None and got.access_token == "access-1-xxxxxxxx" and got.refresh_token == "refresh-1-yyyyyyyy"
+    assert (
+        got is not None
+        and got.access_token == "access-1-xxxxxxxx"
+        and got.refresh_token == "refresh-1-yyyyyyyy"
+    )
     store.put("other", tokens(2), ORIGINS)
-    assert TokenStore().get("other", ORIGINS).access_token == "access-2-xxxxxxxx"  # a new instance reads the file
+    assert (
+        TokenStore().get("other", ORIGINS).access_token == "access-2-xxxxxxxx"
+    )  # a new instance reads the file
     assert store.names() == ["other", "thinger"]
     assert store.delete("thinger") is True
     assert store.get("thinger", ORIGINS) is None
@@ -52,7 +60,9 @@ def test_file_is_private_and_atomic(tmp_path) -> None:
     leftovers = [p.name for p in store.path.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
     data = json.loads(store.path.read_text())
-    assert data["version"] == 1 and data["profiles"]["p"]["origins"] == ["https://api.thinger.io:443"]
+    assert data["version"] == 1 and data["profiles"]["p"]["origins"] == [
+        "https://api.thinger.io:443"
+    ]
 
 
 def test_tokens_not_returned_for_other_origins() -> None:
@@ -60,7 +70,9 @@ def test_tokens_not_returned_for_other_origins() -> None:
     store.put("thinger", tokens(), ORIGINS)
     assert store.get("thinger", {Origin.of("https://evil.example")}) is None
     assert store.get("thinger", ORIGINS | {Origin.of("https://evil.example")}) is None
-    assert store.get("thinger") is not None  # without origins: the raw entry (used by logout/listing)
+    assert (
+        store.get("thinger") is not None
+    )  # without origins: the raw entry (used by logout/listing)
 
 
 def test_a_profile_stands_for_its_origins(demo_env) -> None:
@@ -104,9 +116,14 @@ def test_corrupt_file_on_put_is_kept_and_noted(tmp_path) -> None:
 def test_keyring_used_when_available(monkeypatch) -> None:
     """With a working keyring the entry goes there and the file holds nothing."""
     saved: dict[str, str] = {}
-    monkeypatch.setattr("workbench.core.store.keyring_set", lambda k, v, timeout=3.0: saved.__setitem__(k, v) or True)
+    monkeypatch.setattr(
+        "workbench.core.store.keyring_set",
+        lambda k, v, timeout=3.0: saved.__setitem__(k, v) or True,
+    )
     monkeypatch.setattr("workbench.core.store.keyring_get", lambda k, timeout=3.0: saved.get(k))
-    monkeypatch.setattr("workbench.core.store._keyring_delete", lambda k, timeout=3.0: saved.pop(k, None))
+    monkeypatch.setattr(
+        "workbench.core.store._keyring_delete", lambda k, timeout=3.0: saved.pop(k, None)
+    )
     store = TokenStore(use_keyring=True)
     assert store.kind == "keyring"
     store.put("p", tokens(), ORIGINS)
@@ -131,9 +148,11 @@ def test_a_hung_keyring_does_not_keep_the_process_alive() -> None:
     import sys
     import time
 
-    code = ("import time; from workbench.core.secrets import call_with_timeout\n"
-            "try:\n    call_with_timeout(lambda: time.sleep(60), 0.2)\n"
-            "except TimeoutError:\n    print('gave up')\n")
+    code = (
+        "import time; from workbench.core.secrets import call_with_timeout\n"
+        "try:\n    call_with_timeout(lambda: time.sleep(60), 0.2)\n"
+        "except TimeoutError:\n    print('gave up')\n"
+    )
     start = time.monotonic()
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert run.stdout.strip() == "gave up"

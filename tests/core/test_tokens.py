@@ -57,7 +57,9 @@ def ec_key() -> ec.EllipticCurvePrivateKey:
 
 
 def jwk_of(public_key, kid: str, alg: str) -> dict:
-    cls = jwt.algorithms.RSAAlgorithm if alg.startswith(("RS", "PS")) else jwt.algorithms.ECAlgorithm
+    cls = (
+        jwt.algorithms.RSAAlgorithm if alg.startswith(("RS", "PS")) else jwt.algorithms.ECAlgorithm
+    )
     jwk = json.loads(cls.to_jwk(public_key))
     jwk.update({"kid": kid, "alg": alg, "use": "sig"})
     return jwk
@@ -121,7 +123,9 @@ def test_hs256_well_known_secret_detected_without_key():
     import hmac
 
     head = token.rsplit(".", 1)[0]
-    token = head + "." + b64(hmac.new(b"your-256-bit-secret", head.encode(), hashlib.sha256).digest())
+    token = (
+        head + "." + b64(hmac.new(b"your-256-bit-secret", head.encode(), hashlib.sha256).digest())
+    )
     r = inspect_token(token, now=NOW)
     assert "hs-weak" in codes(r)
     assert r.signature.status == "valid"
@@ -132,8 +136,12 @@ def test_rs256_with_jwks_valid_invalid_and_unknown_kid(rsa_key):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     claims = {"sub": "client-1", "exp": NOW + 3600, "iat": NOW, "iss": "https://issuer.example"}
     token = jwt.encode(claims, rsa_key, algorithm="RS256", headers={"kid": "k1"})
-    jwks = {"keys": [jwk_of(other.public_key(), "k0", "RS256"),
-                     jwk_of(rsa_key.public_key(), "k1", "RS256")]}
+    jwks = {
+        "keys": [
+            jwk_of(other.public_key(), "k0", "RS256"),
+            jwk_of(rsa_key.public_key(), "k1", "RS256"),
+        ]
+    }
     r = inspect_token(token, now=NOW, jwks=jwks)
     assert r.signature.status == "valid", r.signature.reason
     assert r.signature.kid == "k1" and "k1" in r.signature.reason
@@ -160,8 +168,12 @@ def test_rs256_only_key_without_kid_and_tampered_payload(rsa_key):
 
 
 def test_es256_with_jwks_and_pyjwk(ec_key):
-    token = jwt.encode({"sub": "dev", "exp": NOW + 60, "scope": "r:* w:*"}, ec_key,
-                       algorithm="ES256", headers={"kid": "ec1"})
+    token = jwt.encode(
+        {"sub": "dev", "exp": NOW + 60, "scope": "r:* w:*"},
+        ec_key,
+        algorithm="ES256",
+        headers={"kid": "ec1"},
+    )
     jwk = jwk_of(ec_key.public_key(), "ec1", "ES256")
     assert inspect_token(token, now=NOW, jwks={"keys": [jwk]}).signature.status == "valid"
     assert inspect_token(token, now=NOW, jwks=jwk).signature.status == "valid"  # one JWK
@@ -360,7 +372,7 @@ def test_header_and_payload_json_problems():
     assert r.error == "payload is not a JSON object (it is a JSON array)"
     r = inspect_token(raw_token({"alg": "HS256"}, '{"exp": NaN}'), now=NOW)
     assert r.kind == "malformed" and "NaN" in r.error
-    r = inspect_token(f"{b64(b'{')}.{b64(bytes([0xff, 0xfe]))}.c2ln", now=NOW)
+    r = inspect_token(f"{b64(b'{')}.{b64(bytes([0xFF, 0xFE]))}.c2ln", now=NOW)
     assert r.kind == "malformed" and "segment 1" in r.error
 
 
@@ -371,8 +383,12 @@ def test_deeply_nested_payload_does_not_crash():
 
 def test_bearer_prefix_and_quotes_are_stripped():
     token = hs({"sub": "x", "exp": NOW + 60})
-    for text in (f"Bearer {token}", f"bearer {token}\n", f'  "{token}" ',
-                 f"Authorization: Bearer {token}"):
+    for text in (
+        f"Bearer {token}",
+        f"bearer {token}\n",
+        f'  "{token}" ',
+        f"Authorization: Bearer {token}",
+    ):
         r = inspect_token(text, now=NOW, secret=SECRET)
         assert r.kind == "jwt" and r.signature.status == "valid", text
 
@@ -381,8 +397,9 @@ def test_bearer_prefix_and_quotes_are_stripped():
 
 
 def test_opaque_with_expires_in():
-    r = inspect_token("ioto-cloudapi-demo-token-9d2f6a", now=NOW, expires_in=3600,
-                      obtained_at=NOW - 600)
+    r = inspect_token(
+        "ioto-cloudapi-demo-token-9d2f6a", now=NOW, expires_in=3600, obtained_at=NOW - 600
+    )
     assert r.kind == "opaque" and r.error is None
     assert r.expires_at == datetime.fromtimestamp(NOW + 3000, UTC)
     assert r.remaining == 3000 and r.lifetime == 3600
@@ -450,25 +467,47 @@ def test_principal_preferences():
         return principal(inspect_token(raw_token({"alg": "HS256"}, claims), now=NOW))
 
     assert p({"usr": "thinger-user", "sub": "s"}) == "thinger-user"
-    assert p({"user": {"userId": "demo@iotconnect.example"}, "sub": "s"}) == "demo@iotconnect.example"
+    assert (
+        p({"user": {"userId": "demo@iotconnect.example"}, "sub": "s"}) == "demo@iotconnect.example"
+    )
     assert p({"sub": "abc", "client_id": "c"}) == "abc"
-    assert p({"client_id": "iotspot-demo-client", "scope": "iotspot/openapi"}) == "iotspot-demo-client"
+    assert (
+        p({"client_id": "iotspot-demo-client", "scope": "iotspot/openapi"}) == "iotspot-demo-client"
+    )
     assert p({"scope": "x"}) is None
 
 
 def test_report_to_json_shape():
-    r = inspect_token(hs({"sub": "demo", "iat": NOW, "exp": NOW + 3600}, kid="k"), now=NOW,
-                      secret=SECRET)
+    r = inspect_token(
+        hs({"sub": "demo", "iat": NOW, "exp": NOW + 3600}, kid="k"), now=NOW, secret=SECRET
+    )
     data = report_to_json(r)
-    assert set(data) >= {"kind", "header", "claims", "issued_at", "not_before", "expires_at",
-                         "lifetime_seconds", "remaining_seconds", "expired", "not_yet_valid",
-                         "exp_in_milliseconds", "signature", "warnings", "error"}
+    assert set(data) >= {
+        "kind",
+        "header",
+        "claims",
+        "issued_at",
+        "not_before",
+        "expires_at",
+        "lifetime_seconds",
+        "remaining_seconds",
+        "expired",
+        "not_yet_valid",
+        "exp_in_milliseconds",
+        "signature",
+        "warnings",
+        "error",
+    }
     assert data["issued_at"] == "2026-11-22T22:40:00Z"
     assert data["expires_at"] == "2026-11-22T23:40:00Z"
     assert data["not_before"] is None
     assert data["lifetime_seconds"] == 3600 and data["remaining_seconds"] == 3600
-    assert data["signature"] == {"status": "valid", "reason": data["signature"]["reason"],
-                                 "algorithm": "HS256", "kid": "k"}
+    assert data["signature"] == {
+        "status": "valid",
+        "reason": data["signature"]["reason"],
+        "algorithm": "HS256",
+        "kid": "k",
+    }
     assert data["error"] is None
     json.dumps(data)  # serialisable
     bad = report_to_json(inspect_token("a.b", now=NOW))
@@ -509,9 +548,17 @@ def test_fetch_jwks_errors(emulator):
 _segment = st.one_of(
     st.text(max_size=40),
     st.binary(max_size=40).map(b64),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                 lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=5), kids, max_size=3),
-                 max_leaves=8).map(lambda v: b64(json.dumps(v))),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=8),
+        lambda kids: (
+            st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=5), kids, max_size=3)
+        ),
+        max_leaves=8,
+    ).map(lambda v: b64(json.dumps(v))),
 )
 
 

@@ -27,17 +27,28 @@ def token(server) -> str:
 
 
 def devices(server, tok: str, **kw) -> httpx.Response:
-    return httpx.get(f"{server.base_url}/thinger/v1/users/demo/devices", params={"count": 5},
-                     headers={"Authorization": f"Bearer {tok}"}, **kw)
+    return httpx.get(
+        f"{server.base_url}/thinger/v1/users/demo/devices",
+        params={"count": 5},
+        headers={"Authorization": f"Bearer {tok}"},
+        **kw,
+    )
 
 
 def test_all_switches_are_off_by_default(emulator) -> None:
     data = httpx.get(f"{emulator.base_url}/_emulator/faults").json()
     assert set(data) == {"iotconnect", "ioto", "plgd", "iotspot", "thinger"}
     for switches in data.values():
-        assert switches == {"latency_ms": 0, "error_rate": 0.0, "reset": False, "truncate": False,
-                            "invalid_json": False, "huge_body_mb": 0, "maintenance": False,
-                            "token_rate_limit": 0}
+        assert switches == {
+            "latency_ms": 0,
+            "error_rate": 0.0,
+            "reset": False,
+            "truncate": False,
+            "invalid_json": False,
+            "huge_body_mb": 0,
+            "maintenance": False,
+            "token_rate_limit": 0,
+        }
 
 
 def test_admin_api_refuses_bad_input(emulator) -> None:
@@ -134,21 +145,47 @@ def test_expire_and_revoke_switches(fresh_emulator) -> None:
     r = httpx.post(fresh_emulator.base_url + THINGER_TOKEN, data=LOGIN).json()
     tok, refresh = r["access_token"], r["refresh_token"]
     assert devices(fresh_emulator, tok).status_code == 200
-    out = httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "thinger"}).json()
+    out = httpx.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "thinger"}
+    ).json()
     assert out["expired"]["thinger"] >= 1
     assert devices(fresh_emulator, tok).status_code == 401
     httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh", json={})
-    again = httpx.post(fresh_emulator.base_url + THINGER_TOKEN,
-                       data={"grant_type": "refresh_token", "refresh_token": refresh})
-    assert again.status_code == 401 and again.json() == {"error": {"message": "invalid refresh token"}}
-    assert httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire",
-                      json={"platform": "mars"}).status_code == 404
+    again = httpx.post(
+        fresh_emulator.base_url + THINGER_TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": refresh},
+    )
+    assert again.status_code == 401 and again.json() == {
+        "error": {"message": "invalid refresh token"}
+    }
+    assert (
+        httpx.post(
+            f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "mars"}
+        ).status_code
+        == 404
+    )
 
 
 def test_demo_serve_prints_urls_and_credentials_and_binds_loopback(tmp_path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "demo", "--serve", "--port", "0",
-                             "--devices", "3", "--latency", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "demo",
+            "--serve",
+            "--port",
+            "0",
+            "--devices",
+            "3",
+            "--latency",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         lines = []
         while True:
@@ -160,9 +197,19 @@ def test_demo_serve_prints_urls_and_credentials_and_binds_loopback(tmp_path) -> 
         text = "".join(lines)
         base = lines[0].split(" on ", 1)[1].strip()
         assert base.startswith("http://127.0.0.1:")
-        for expected in ("[iotconnect]", "[ioto]", "[plgd]", "[iotspot]", "[thinger]",
-                         "thinger-demo-pass-1157", "IoTC-demo-pass-7319", "demo-solution-key-5c1e",
-                         "ioto-cloudapi-demo-token-9d2f6a", "iotspot+demo/secret=8852", "plgd-demo-pass-6604"):
+        for expected in (
+            "[iotconnect]",
+            "[ioto]",
+            "[plgd]",
+            "[iotspot]",
+            "[thinger]",
+            "thinger-demo-pass-1157",
+            "IoTC-demo-pass-7319",
+            "demo-solution-key-5c1e",
+            "ioto-cloudapi-demo-token-9d2f6a",
+            "iotspot+demo/secret=8852",
+            "plgd-demo-pass-6604",
+        ):
             assert expected in text, expected
         health = httpx.get(base + "/_emulator/health").json()
         assert health["devices"] == 3
@@ -174,7 +221,12 @@ def test_demo_serve_prints_urls_and_credentials_and_binds_loopback(tmp_path) -> 
 
 def test_demo_serve_port_in_use_is_explained(emulator) -> None:
     port = emulator.base_url.rsplit(":", 1)[1]
-    r = subprocess.run([sys.executable, "-m", "workbench", "demo", "--serve", "--port", port],
-                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "demo", "--serve", "--port", port],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 2
     assert "cannot listen" in r.stderr and "--port" in r.stderr and "Traceback" not in r.stderr

@@ -19,10 +19,25 @@ USER = "demo@iotconnect.example"
 PASSWORD = "IoTC-demo-pass-7319"
 KEY = "demo-solution-key-5c1e"
 LIST_FIELDS = {
-    "guid", "uniqueId", "displayName", "isConnected", "isActive", "IsAcquired", "deviceStatus",
-    "deviceTemplateGuid", "deviceTemplateName", "entityName", "entityGuid", "childDeviceCount",
-    "lastConnection", "lastCommunication", "lastactivityDate", "authType", "solutionGuid",
-    "reportingTo", "properties",
+    "guid",
+    "uniqueId",
+    "displayName",
+    "isConnected",
+    "isActive",
+    "IsAcquired",
+    "deviceStatus",
+    "deviceTemplateGuid",
+    "deviceTemplateName",
+    "entityName",
+    "entityGuid",
+    "childDeviceCount",
+    "lastConnection",
+    "lastCommunication",
+    "lastactivityDate",
+    "authType",
+    "solutionGuid",
+    "reportingTo",
+    "properties",
 }
 GUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 
@@ -93,7 +108,11 @@ def test_basic_token(emulator, client) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json; charset=utf-8"
     body = r.json()
-    assert body == {"data": body["data"], "message": "Basic token has been generated successfully", "status": 200}
+    assert body == {
+        "data": body["data"],
+        "message": "Basic token has been generated successfully",
+        "status": 200,
+    }
     assert base64.b64decode(body["data"])  # a base64 string, as on the real host
 
 
@@ -102,8 +121,11 @@ def test_basic_token(emulator, client) -> None:
 def test_login_variants(emulator, client, prefix: str, key_header: str) -> None:
     b = base(emulator)
     headers = {"Authorization": prefix + basic_token(client, b), key_header: KEY}
-    r = client.post(f"{b}/auth/api/v2/Auth/login", headers=headers,
-                    json={"username": USER, "password": PASSWORD})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/login",
+        headers=headers,
+        json={"username": USER, "password": PASSWORD},
+    )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
@@ -116,12 +138,23 @@ def test_access_token_claims(emulator, client) -> None:
     r = login(client, base(emulator))
     token = r.json()["access_token"]
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
-    claims = jwt.decode(token, IOTCONNECT_HS256_SECRET, algorithms=["HS256"], options={"verify_aud": False})
+    claims = jwt.decode(
+        token, IOTCONNECT_HS256_SECRET, algorithms=["HS256"], options={"verify_aud": False}
+    )
     assert claims["iss"] == "emulator.iotconnect.io"
     assert "aud" in claims
     assert claims["exp"] - claims["iat"] == 86400
     user = claims["user"]
-    for field in ("id", "companyId", "roleId", "roleName", "cpId", "entityGuid", "solutionGuid", "solutionKey"):
+    for field in (
+        "id",
+        "companyId",
+        "roleId",
+        "roleName",
+        "cpId",
+        "entityGuid",
+        "solutionGuid",
+        "solutionKey",
+    ):
         assert user[field], field
     assert user["userId"] == USER and user["solutionKey"] == KEY
 
@@ -130,14 +163,18 @@ def test_login_seed_body_with_spaced_key_and_email_case(emulator, client) -> Non
     # The seed documents the body as {"username ": ...}; ASP.NET binds names loosely.
     b = base(emulator)
     headers = {"Authorization": "Basic " + basic_token(client, b), "solution-key": KEY}
-    r = client.post(f"{b}/auth/api/v2/Auth/login", headers=headers,
-                    content=json.dumps({"username ": USER.upper(), "Password": PASSWORD}),
-                    )
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/login",
+        headers=headers,
+        content=json.dumps({"username ": USER.upper(), "Password": PASSWORD}),
+    )
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.parametrize("field,value", [("password", "wrong"), ("username", "someone@else.example"),
-                                         ("password", PASSWORD.lower())])
+@pytest.mark.parametrize(
+    "field,value",
+    [("password", "wrong"), ("username", "someone@else.example"), ("password", PASSWORD.lower())],
+)
 def test_login_wrong_credentials(emulator, client, field: str, value: str) -> None:
     r = login(client, base(emulator), **{field: value})
     body = assert_error(r, 401)
@@ -152,19 +189,28 @@ def test_login_bad_solution_key(emulator, client, headers: dict[str, str]) -> No
 
 def test_login_missing_solution_key(emulator, client) -> None:
     b = base(emulator)
-    r = client.post(f"{b}/auth/api/v2/Auth/login", headers={"Authorization": "Basic " + basic_token(client, b)},
-                    json={"username": USER, "password": PASSWORD})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/login",
+        headers={"Authorization": "Basic " + basic_token(client, b)},
+        json={"username": USER, "password": PASSWORD},
+    )
     body = assert_error(r, 401)
     assert "solution key" in body["message"].lower()
 
 
-@pytest.mark.parametrize("authorization", [None, "Basic", "Basic bm90LXRoZS10b2tlbg==", "Bearer abc"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Basic", "Basic bm90LXRoZS10b2tlbg==", "Bearer abc"]
+)
 def test_login_bad_basic_token(emulator, client, authorization: str | None) -> None:
     b = base(emulator)
     headers = {"solution-key": KEY}
     if authorization is not None:
         headers["Authorization"] = authorization
-    r = client.post(f"{b}/auth/api/v2/Auth/login", headers=headers, json={"username": USER, "password": PASSWORD})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/login",
+        headers=headers,
+        json={"username": USER, "password": PASSWORD},
+    )
     body = assert_error(r, 401)
     assert set(body) == {"status", "message", "error", "data", "ie"}
 
@@ -182,7 +228,9 @@ def test_login_missing_fields(emulator, client) -> None:
 def test_refresh_rotates_and_reuse_is_409(emulator, client) -> None:
     b = base(emulator)
     first = login(client, b).json()
-    r = client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": first["refresh_token"]})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": first["refresh_token"]}
+    )
     assert r.status_code == 200, r.text
     second = r.json()
     assert set(second) == set(first)
@@ -190,32 +238,47 @@ def test_refresh_rotates_and_reuse_is_409(emulator, client) -> None:
     assert re.fullmatch(r"[a-z]{50}", second["refresh_token"])
     assert second["access_token"] != first["access_token"]
     # the new access token works
-    assert devices(client, b, {"Authorization": "Bearer " + second["access_token"]}).status_code == 200
+    assert (
+        devices(client, b, {"Authorization": "Bearer " + second["access_token"]}).status_code == 200
+    )
     # the used refresh token does not
-    r = client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": first["refresh_token"]})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": first["refresh_token"]}
+    )
     body = assert_error(r, 409)
     assert body["error"][0]["param"] == "refreshtoken"
     # the rotated one still does, once
-    r = client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": second["refresh_token"]})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": second["refresh_token"]}
+    )
     assert r.status_code == 200
 
 
 def test_refresh_unknown_and_missing(emulator, client) -> None:
     b = base(emulator)
-    assert_error(client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": "x" * 50}), 409)
+    assert_error(
+        client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": "x" * 50}), 409
+    )
     assert_error(client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={}), 400)
 
 
 def test_revoke_all_refresh_tokens(fresh_emulator, client) -> None:
     b = base(fresh_emulator)
     tokens = login(client, b).json()
-    r = client.post(f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh", json={"platform": "iotconnect"})
+    r = client.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh",
+        json={"platform": "iotconnect"},
+    )
     assert r.status_code == 200 and r.json()["revoked"]["iotconnect"] >= 1
-    r = client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": tokens["refresh_token"]})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": tokens["refresh_token"]}
+    )
     assert_error(r, 409)
     # a new login gives a working refresh token again
     fresh = login(client, b).json()
-    r = client.post(f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": fresh["refresh_token"]})
+    r = client.post(
+        f"{b}/auth/api/v2/Auth/refresh-token", json={"refreshtoken": fresh["refresh_token"]}
+    )
     assert r.status_code == 200
 
 
@@ -223,7 +286,9 @@ def test_expire_all_access_tokens(fresh_emulator, client) -> None:
     b = base(fresh_emulator)
     headers = bearer(client, b)
     assert devices(client, b, headers).status_code == 200
-    r = client.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "iotconnect"})
+    r = client.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "iotconnect"}
+    )
     assert r.status_code == 200
     body = assert_error(devices(client, b, headers), 401)
     assert body["message"] == "Unauthorized"
@@ -251,22 +316,35 @@ def test_verify_token(emulator, client, auth) -> None:
     assert r.status_code == 200
     assert r.json()["data"]["user"]["userId"] == USER
     assert_error(client.get(f"{b}/auth/api/v2/Auth/verify-token"), 401)
-    forged = jwt.encode({"exp": int(time.time()) + 60, "user": {}}, "not-the-real-secret-but-long-enough-for-hs256", algorithm="HS256")
-    assert_error(client.get(f"{b}/auth/api/v2/Auth/verify-token", headers={"Authorization": f"Bearer {forged}"}),
-                 401)
+    forged = jwt.encode(
+        {"exp": int(time.time()) + 60, "user": {}},
+        "not-the-real-secret-but-long-enough-for-hs256",
+        algorithm="HS256",
+    )
+    assert_error(
+        client.get(
+            f"{b}/auth/api/v2/Auth/verify-token", headers={"Authorization": f"Bearer {forged}"}
+        ),
+        401,
+    )
 
 
-@pytest.mark.parametrize("path", [
-    "/device/api/v2/Device",
-    "/device/api/v2/Device/lookup",
-    "/device/api/v2/Device/uniqueId/anything",
-    "/device/api/v2/Device/00000000-0000-4000-8000-000000000000",
-    "/device/api/v2/Device/00000000-0000-4000-8000-000000000000/childdevice",
-    "/device/api/v1.1/Device",
-    "/user/api/v2/Entity/lookup",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/device/api/v2/Device",
+        "/device/api/v2/Device/lookup",
+        "/device/api/v2/Device/uniqueId/anything",
+        "/device/api/v2/Device/00000000-0000-4000-8000-000000000000",
+        "/device/api/v2/Device/00000000-0000-4000-8000-000000000000/childdevice",
+        "/device/api/v1.1/Device",
+        "/user/api/v2/Entity/lookup",
+    ],
+)
 @pytest.mark.parametrize("authorization", [None, "Bearer", "Bearer not.a.jwt", "Basic abc"])
-def test_device_endpoints_need_a_bearer_token(emulator, client, path: str, authorization: str | None) -> None:
+def test_device_endpoints_need_a_bearer_token(
+    emulator, client, path: str, authorization: str | None
+) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     body = assert_error(client.get(base(emulator) + path, headers=headers), 401)
     assert body["message"] == "Unauthorized"
@@ -274,7 +352,9 @@ def test_device_endpoints_need_a_bearer_token(emulator, client, path: str, autho
 
 def test_token_rate_limit_fault_applies_to_token_paths(fresh_emulator, client) -> None:
     b = base(fresh_emulator)
-    client.post(f"{fresh_emulator.base_url}/_emulator/faults/iotconnect", json={"token_rate_limit": 2})
+    client.post(
+        f"{fresh_emulator.base_url}/_emulator/faults/iotconnect", json={"token_rate_limit": 2}
+    )
     assert client.get(f"{b}/auth/api/v2/Auth/basic-token").status_code == 200
     assert client.get(f"{b}/auth/api/v2/Auth/basic-token").status_code == 200
     r = client.get(f"{b}/auth/api/v2/Auth/basic-token")
@@ -295,7 +375,11 @@ def test_device_list_shape(emulator, client, auth) -> None:
     assert body["count"] == 25 and len(body["data"]) == 25
     for d in body["data"]:
         assert set(d) >= LIST_FIELDS, LIST_FIELDS - set(d)
-        assert GUID.match(d["guid"]) and GUID.match(d["entityGuid"]) and GUID.match(d["deviceTemplateGuid"])
+        assert (
+            GUID.match(d["guid"])
+            and GUID.match(d["entityGuid"])
+            and GUID.match(d["deviceTemplateGuid"])
+        )
         assert d["deviceStatus"] in ("Connected", "Disconnected", "Inactive")
         assert not d["isConnected"] or d["isActive"]
         assert isinstance(d["properties"], list)
@@ -306,7 +390,9 @@ def test_device_list_shape(emulator, client, auth) -> None:
     assert {d["isActive"] for d in body["data"]} == {True, False}
 
 
-@pytest.mark.parametrize("size,pages,last", [(5, 5, 5), (10, 3, 5), (25, 1, 25), (7, 4, 4), (30, 1, 25)])
+@pytest.mark.parametrize(
+    "size,pages,last", [(5, 5, 5), (10, 3, 5), (25, 1, 25), (7, 4, 4), (30, 1, 25)]
+)
 def test_paging_boundaries(emulator, client, auth, size: int, pages: int, last: int) -> None:
     b = base(emulator)
     everything = [d["guid"] for d in all_devices(client, b, auth)]
@@ -328,8 +414,10 @@ def test_paging_bad_numbers(emulator, client, auth) -> None:
     body = assert_error(devices(client, b, auth, pageNumber="two"), 400)
     assert body["error"][0]["param"] == "pageNumber"
     # page 0 is page 1
-    assert devices(client, b, auth, pageNumber=0, pageSize=3).json()["data"] == \
-        devices(client, b, auth, pageNumber=1, pageSize=3).json()["data"]
+    assert (
+        devices(client, b, auth, pageNumber=0, pageSize=3).json()["data"]
+        == devices(client, b, auth, pageNumber=1, pageSize=3).json()["data"]
+    )
 
 
 def test_no_devices_is_204(make_emulator, client) -> None:
@@ -364,8 +452,11 @@ def test_name_filter(emulator, client, auth) -> None:
     b = base(emulator)
     everything = all_devices(client, b, auth)
     word = everything[3]["displayName"].split()[1]  # e.g. "pump"
-    expected = [d["guid"] for d in everything
-                if word.lower() in d["displayName"].lower() or word.lower() in d["uniqueId"].lower()]
+    expected = [
+        d["guid"]
+        for d in everything
+        if word.lower() in d["displayName"].lower() or word.lower() in d["uniqueId"].lower()
+    ]
     body = devices(client, b, auth, Name=word.upper(), pageSize=100).json()
     assert [d["guid"] for d in body["data"]] == expected
     assert body["count"] == len(expected)
@@ -376,15 +467,24 @@ def test_name_filter(emulator, client, auth) -> None:
 
 def test_sort_by(emulator, client, auth) -> None:
     b = base(emulator)
-    for spec, field, reverse in (("uniqueId asc", "uniqueId", False), ("uniqueId desc", "uniqueId", True),
-                                 ("displayName", "displayName", False), ("displayname DESC", "displayName", True)):
+    for spec, field, reverse in (
+        ("uniqueId asc", "uniqueId", False),
+        ("uniqueId desc", "uniqueId", True),
+        ("displayName", "displayName", False),
+        ("displayname DESC", "displayName", True),
+    ):
         data = devices(client, b, auth, sortBy=spec, pageSize=100).json()["data"]
         values = [d[field].lower() for d in data]
         assert values == sorted(values, reverse=reverse), spec
         assert len(data) == 25
     # paging a sorted list gives the sorted list
-    pages = [d["uniqueId"] for n in (1, 2, 3) for d in
-             devices(client, b, auth, sortBy="uniqueId asc", pageSize=10, pageNumber=n).json()["data"]]
+    pages = [
+        d["uniqueId"]
+        for n in (1, 2, 3)
+        for d in devices(client, b, auth, sortBy="uniqueId asc", pageSize=10, pageNumber=n).json()[
+            "data"
+        ]
+    ]
     assert pages == sorted(pages, key=str.lower)
     body = assert_error(devices(client, b, auth, sortBy="colour asc"), 400)
     assert body["error"][0]["param"] == "sortBy"
@@ -402,7 +502,12 @@ def test_paths_are_case_insensitive(emulator, client, auth) -> None:
     b = base(emulator)
     assert client.get(f"{b}/auth/api/v2/auth/basic-token").status_code == 200
     assert client.get(f"{b}/device/api/v2/device", headers=auth).json()["count"] == 25
-    assert client.get(f"{b}/device/api/v2/Device/unknown-route-here/extra/more", headers=auth).status_code == 404
+    assert (
+        client.get(
+            f"{b}/device/api/v2/Device/unknown-route-here/extra/more", headers=auth
+        ).status_code
+        == 404
+    )
 
 
 # --------------------------------------------------------------------------- detail
@@ -428,13 +533,16 @@ def test_detail_by_unique_id_and_guid(emulator, client, auth) -> None:
     assert GUID.match(detail["companyGuid"])
 
 
-@pytest.mark.parametrize("path,param", [
-    ("/Device/uniqueId/no-such-device-0001", "uniqueId"),
-    ("/Device/uniqueId/front-gateway-9999", "uniqueId"),
-    ("/Device/11111111-2222-4333-8444-555555555555", "deviceGuid"),
-    ("/Device/not-a-guid", "deviceGuid"),
-    ("/Device/11111111-2222-4333-8444-555555555555/childdevice", "deviceGuid"),
-])
+@pytest.mark.parametrize(
+    "path,param",
+    [
+        ("/Device/uniqueId/no-such-device-0001", "uniqueId"),
+        ("/Device/uniqueId/front-gateway-9999", "uniqueId"),
+        ("/Device/11111111-2222-4333-8444-555555555555", "deviceGuid"),
+        ("/Device/not-a-guid", "deviceGuid"),
+        ("/Device/11111111-2222-4333-8444-555555555555/childdevice", "deviceGuid"),
+    ],
+)
 def test_unknown_device_is_409(emulator, client, auth, path: str, param: str) -> None:
     body = assert_error(client.get(f"{base(emulator)}/device/api/v2{path}", headers=auth), 409)
     assert body["error"] == [{"param": param, "message": body["error"][0]["message"]}]
@@ -465,16 +573,23 @@ def test_child_devices(emulator, client, auth) -> None:
     # paging the children
     gw = max(gateways, key=lambda d: d["childDeviceCount"])
     if gw["childDeviceCount"] > 1:
-        r = client.get(f"{b}/device/api/v2/Device/{gw['guid']}/childdevice", headers=auth,
-                       params={"pageSize": 1, "pageNumber": 2})
+        r = client.get(
+            f"{b}/device/api/v2/Device/{gw['guid']}/childdevice",
+            headers=auth,
+            params={"pageSize": 1, "pageNumber": 2},
+        )
         assert len(r.json()["data"]) == 1 and r.json()["count"] == gw["childDeviceCount"]
     # a plain device has no children
     plain = next(d for d in everything if d["childDeviceCount"] == 0)
-    assert_no_content(client.get(f"{b}/device/api/v2/Device/{plain['guid']}/childdevice", headers=auth))
+    assert_no_content(
+        client.get(f"{b}/device/api/v2/Device/{plain['guid']}/childdevice", headers=auth)
+    )
     # every child is counted by its parent
     children = [d for d in everything if d["parentDeviceGuid"]]
     assert len(children) == sum(d["childDeviceCount"] for d in everything)
-    assert_no_content(devices(client, b, auth, parentDeviceGuid="11111111-2222-4333-8444-555555555555"))
+    assert_no_content(
+        devices(client, b, auth, parentDeviceGuid="11111111-2222-4333-8444-555555555555")
+    )
 
 
 def test_device_lookup(emulator, client, auth) -> None:
@@ -485,7 +600,9 @@ def test_device_lookup(emulator, client, auth) -> None:
     data = r.json()["data"]
     assert all(set(d) == {"guid", "uniqueId", "displayName"} for d in data)
     assert [d["guid"] for d in data] == [d["guid"] for d in everything if not d["parentDeviceGuid"]]
-    r = client.get(f"{b}/device/api/v2/Device/lookup", headers=auth, params={"getChildDevice": "true"})
+    r = client.get(
+        f"{b}/device/api/v2/Device/lookup", headers=auth, params={"getChildDevice": "true"}
+    )
     assert [d["guid"] for d in r.json()["data"]] == [d["guid"] for d in everything]
 
 
@@ -516,6 +633,7 @@ def test_entity_tree(emulator, client, auth) -> None:
     everything = all_devices(client, b, auth)
     for d in everything:
         assert by_guid[d["entityGuid"]]["name"] == d["entityName"]
+
     # filtering by an entity gives the devices of its subtree
     def subtree(guid: str) -> set[str]:
         out = {guid}
@@ -532,7 +650,11 @@ def test_entity_tree(emulator, client, auth) -> None:
         got = [d["guid"] for d in r.json()["data"]] if r.status_code == 200 else []
         assert got == expected
         total += len(got)
-        r2 = client.get(f"{b}/device/api/v2/Entity/{site['guid']}/device", headers=auth, params={"pageSize": 100})
+        r2 = client.get(
+            f"{b}/device/api/v2/Entity/{site['guid']}/device",
+            headers=auth,
+            params={"pageSize": 100},
+        )
         assert ([d["guid"] for d in r2.json()["data"]] if r2.status_code == 200 else []) == expected
     assert total == 25
     assert_no_content(devices(client, b, auth, entityGuid="11111111-2222-4333-8444-555555555555"))
@@ -552,28 +674,38 @@ def test_user_detail(emulator, client, auth) -> None:
 
 def test_discovery_then_login_through_its_urls(emulator, client) -> None:
     b = base(emulator)
-    r = client.get(f"{b}/discovery/api/uisdk/solutionkey/{KEY}/env/emulator", params={"version": "2", "pf": "az"})
+    r = client.get(
+        f"{b}/discovery/api/uisdk/solutionkey/{KEY}/env/emulator",
+        params={"version": "2", "pf": "az"},
+    )
     assert r.status_code == 200
     data = r.json()["data"]
     assert data["authBaseUrl"] == f"{b}/auth/api/v2"
     assert data["deviceBaseUrl"] == f"{b}/device/api/v2"
     assert data["userBaseUrl"] == f"{b}/user/api/v2"
     token = client.get(data["authBaseUrl"] + "/Auth/basic-token").json()["data"]
-    r = client.post(data["authBaseUrl"] + "/Auth/login", headers={"Authorization": f"Basic {token}", "solution-key": KEY},
-                    json={"username": USER, "password": PASSWORD})
+    r = client.post(
+        data["authBaseUrl"] + "/Auth/login",
+        headers={"Authorization": f"Basic {token}", "solution-key": KEY},
+        json={"username": USER, "password": PASSWORD},
+    )
     headers = {"Authorization": "Bearer " + r.json()["access_token"]}
     assert client.get(data["deviceBaseUrl"] + "/Device", headers=headers).json()["count"] == 25
     assert client.get(data["userBaseUrl"] + "/Entity/lookup", headers=headers).status_code == 200
     # version 2.1 hands out v2.1 URLs, which work as well
-    v21 = client.get(f"{b}/discovery/api/uisdk/solutionkey/{KEY}/env/emulator",
-                     params={"version": "2.1", "pf": "aws"}).json()["data"]
+    v21 = client.get(
+        f"{b}/discovery/api/uisdk/solutionkey/{KEY}/env/emulator",
+        params={"version": "2.1", "pf": "aws"},
+    ).json()["data"]
     assert v21["deviceBaseUrl"].endswith("/device/api/v2.1")
     assert client.get(v21["deviceBaseUrl"] + "/Device", headers=headers).status_code == 200
 
 
 def test_discovery_unknown_solution_key(emulator, client) -> None:
-    r = client.get(f"{base(emulator)}/discovery/api/uisdk/solutionkey/wrong-key/env/emulator",
-                   params={"version": "2", "pf": "az"})
+    r = client.get(
+        f"{base(emulator)}/discovery/api/uisdk/solutionkey/wrong-key/env/emulator",
+        params={"version": "2", "pf": "az"},
+    )
     assert_error(r, 404)
 
 
@@ -583,14 +715,18 @@ def test_describe() -> None:
     assert info["urls"]["device"] == "http://127.0.0.1:8765/iotconnect/device/api/v2"
     assert info["urls"]["user"] == "http://127.0.0.1:8765/iotconnect/user/api/v2"
     assert info["urls"]["discovery"].startswith(
-        "http://127.0.0.1:8765/iotconnect/discovery/api/uisdk/solutionkey/demo-solution-key-5c1e/env/")
+        "http://127.0.0.1:8765/iotconnect/discovery/api/uisdk/solutionkey/demo-solution-key-5c1e/env/"
+    )
     assert info["credentials"] == {"username": USER, "password": PASSWORD, "solution_key": KEY}
 
 
 def test_world_is_deterministic_per_seed(make_emulator, client) -> None:
     def identities(server: Any) -> list[tuple[str, str, bool]]:
         b = base(server)
-        return [(d["guid"], d["uniqueId"], d["isActive"]) for d in all_devices(client, b, bearer(client, b))]
+        return [
+            (d["guid"], d["uniqueId"], d["isActive"])
+            for d in all_devices(client, b, bearer(client, b))
+        ]
 
     a, b2, other = make_emulator(), make_emulator(), make_emulator(seed=7)
     assert identities(a) == identities(b2)

@@ -20,23 +20,33 @@ ORIGIN = "https://manager.ioto.example"
 TOK = {"Authorization": CLOUDAPI}
 
 
-def cognito(base: str, body: dict[str, Any], *, target: str | None = TARGET,
-            content_type: str = AMZ) -> httpx.Response:
+def cognito(
+    base: str, body: dict[str, Any], *, target: str | None = TARGET, content_type: str = AMZ
+) -> httpx.Response:
     headers = {"Content-Type": content_type}
     if target is not None:
         headers["X-Amz-Target"] = target
     return httpx.post(f"{base}/ioto/cognito/", headers=headers, content=json.dumps(body))
 
 
-def password_body(user: str = "demo@ioto.example", password: str = "Ioto-demo-pass-4821",
-                  client: str = "ioto-demo-client") -> dict[str, Any]:
-    return {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
-            "AuthParameters": {"USERNAME": user, "PASSWORD": password}}
+def password_body(
+    user: str = "demo@ioto.example",
+    password: str = "Ioto-demo-pass-4821",
+    client: str = "ioto-demo-client",
+) -> dict[str, Any]:
+    return {
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": client,
+        "AuthParameters": {"USERNAME": user, "PASSWORD": password},
+    }
 
 
 def refresh_body(token: str) -> dict[str, Any]:
-    return {"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": "ioto-demo-client",
-            "AuthParameters": {"REFRESH_TOKEN": token}}
+    return {
+        "AuthFlow": "REFRESH_TOKEN_AUTH",
+        "ClientId": "ioto-demo-client",
+        "AuthParameters": {"REFRESH_TOKEN": token},
+    }
 
 
 def login(base: str) -> dict[str, Any]:
@@ -49,8 +59,12 @@ def user_headers(access: str, bearer: bool = False) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}" if bearer else access, "Origin": ORIGIN}
 
 
-def api(base: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.post(f"{base}/ioto/api/{path}", json=body if body is not None else {}, headers=headers or {})
+def api(
+    base: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.post(
+        f"{base}/ioto/api/{path}", json=body if body is not None else {}, headers=headers or {}
+    )
 
 
 def tok(base: str, path: str, body: Any = None) -> httpx.Response:
@@ -114,24 +128,65 @@ def test_refresh_gives_new_tokens_without_rotating(emulator):
         assert "RefreshToken" not in result
         assert result["AccessToken"] != first["AccessToken"] and result["IdToken"]
         assert result["TokenType"] == "Bearer" and result["ExpiresIn"] == 3600
-        assert api(emulator.base_url, "device/find", {"limit": 1}, user_headers(result["AccessToken"])).status_code == 200
+        assert (
+            api(
+                emulator.base_url, "device/find", {"limit": 1}, user_headers(result["AccessToken"])
+            ).status_code
+            == 200
+        )
 
 
 @pytest.mark.parametrize(
     ("body", "target", "kind", "message"),
     [
-        (password_body(password="wrong"), TARGET, "NotAuthorizedException", "Incorrect username or password."),
-        (password_body(user="nobody@ioto.example"), TARGET, "NotAuthorizedException",
-         "Incorrect username or password."),
-        (refresh_body("not-a-refresh-token"), TARGET, "NotAuthorizedException", "Invalid Refresh Token"),
+        (
+            password_body(password="wrong"),
+            TARGET,
+            "NotAuthorizedException",
+            "Incorrect username or password.",
+        ),
+        (
+            password_body(user="nobody@ioto.example"),
+            TARGET,
+            "NotAuthorizedException",
+            "Incorrect username or password.",
+        ),
+        (
+            refresh_body("not-a-refresh-token"),
+            TARGET,
+            "NotAuthorizedException",
+            "Invalid Refresh Token",
+        ),
         (password_body(client="someone-else"), TARGET, "ResourceNotFoundException", None),
         (password_body(), None, "UnknownOperationException", None),
-        (password_body(), "AWSCognitoIdentityProviderService.SignUp", "UnknownOperationException", None),
+        (
+            password_body(),
+            "AWSCognitoIdentityProviderService.SignUp",
+            "UnknownOperationException",
+            None,
+        ),
         ({**password_body(), "AuthFlow": "CUSTOM_AUTH"}, TARGET, "InvalidParameterException", None),
-        ({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": "ioto-demo-client", "AuthParameters": {}}, TARGET,
-         "InvalidParameterException", "Missing required parameter USERNAME"),
+        (
+            {
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": "ioto-demo-client",
+                "AuthParameters": {},
+            },
+            TARGET,
+            "InvalidParameterException",
+            "Missing required parameter USERNAME",
+        ),
     ],
-    ids=["password", "user", "refresh", "client", "no-target", "other-target", "flow", "no-username"],
+    ids=[
+        "password",
+        "user",
+        "refresh",
+        "client",
+        "no-target",
+        "other-target",
+        "flow",
+        "no-username",
+    ],
 )
 def test_cognito_errors(emulator, body, target, kind, message):
     r = cognito(emulator.base_url, body, target=target)
@@ -144,15 +199,21 @@ def test_cognito_errors(emulator, body, target, kind, message):
 
 
 def test_cognito_rejects_non_json(emulator):
-    r = httpx.post(f"{emulator.base_url}/ioto/cognito/", content=b"{nope",
-                   headers={"X-Amz-Target": TARGET, "Content-Type": AMZ})
+    r = httpx.post(
+        f"{emulator.base_url}/ioto/cognito/",
+        content=b"{nope",
+        headers={"X-Amz-Target": TARGET, "Content-Type": AMZ},
+    )
     assert r.status_code == 400 and r.json()["__type"] == "SerializationException"
 
 
 def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator):
     base = fresh_emulator.base_url
-    r = httpx.post(f"{base}/ioto/cognito", headers={"X-Amz-Target": TARGET, "Content-Type": AMZ},
-                   content=json.dumps(password_body()))
+    r = httpx.post(
+        f"{base}/ioto/cognito",
+        headers={"X-Amz-Target": TARGET, "Content-Type": AMZ},
+        content=json.dumps(password_body()),
+    )
     assert r.status_code == 200
     httpx.post(f"{base}/_emulator/faults/ioto", json={"token_rate_limit": 1}).raise_for_status()
     assert cognito(base, password_body()).status_code == 200
@@ -207,7 +268,9 @@ def test_token_ttl_option_shortens_tokens(make_emulator):
 
 @pytest.mark.parametrize("bearer", [False, True], ids=["raw", "bearer"])
 def test_login_token_raw_or_bearer(emulator, session, bearer):
-    r = api(emulator.base_url, "device/find", {"limit": 2}, user_headers(session["AccessToken"], bearer))
+    r = api(
+        emulator.base_url, "device/find", {"limit": 2}, user_headers(session["AccessToken"], bearer)
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")
     assert len(r.json()["data"]) == 2
@@ -225,8 +288,11 @@ def test_cloudapi_token_on_tok_path_needs_no_origin(emulator):
 
 def test_auth_failures_are_403_text(emulator, session):
     base, access = emulator.base_url, session["AccessToken"]
-    forged = jwt.encode({**jwt.decode(access, options={"verify_signature": False})}, "a-wrong-secret-that-is-long-enough-for-hs256",
-                        algorithm="HS256")
+    forged = jwt.encode(
+        {**jwt.decode(access, options={"verify_signature": False})},
+        "a-wrong-secret-that-is-long-enough-for-hs256",
+        algorithm="HS256",
+    )
     cases = [
         ("device/find", {}),  # no Authorization at all
         ("device/find", {"Origin": ORIGIN}),
@@ -252,8 +318,12 @@ def test_auth_failures_are_403_text(emulator, session):
 def test_messages_explain_token_kind_mistakes(emulator, session):
     base = emulator.base_url
     assert "/tok" in api(base, "device/find", {}, {"Authorization": CLOUDAPI}).text
-    assert "Bearer" in api(base, "tok/device/find", {}, {"Authorization": f"Bearer {CLOUDAPI}"}).text
-    assert "/tok" in api(base, "tok/device/find", {}, {"Authorization": session["AccessToken"]}).text
+    assert (
+        "Bearer" in api(base, "tok/device/find", {}, {"Authorization": f"Bearer {CLOUDAPI}"}).text
+    )
+    assert (
+        "/tok" in api(base, "tok/device/find", {}, {"Authorization": session["AccessToken"]}).text
+    )
     assert "Origin" in api(base, "device/find", {}, {"Authorization": session["AccessToken"]}).text
 
 
@@ -266,17 +336,32 @@ def test_only_post(emulator, method, path):
 
 
 def test_unknown_controller_or_action_is_404_text(emulator, session):
-    for path in ("tok/device/explode", "tok/nothing/find", "tok/device", "tok/device/find/extra", "tok"):
-        assert_text(tok(emulator.base_url, path.removeprefix("tok/")) if path != "tok" else
-                    api(emulator.base_url, "tok", {}, TOK), 404)
-    assert_text(api(emulator.base_url, "device/explode", {}, user_headers(session["AccessToken"])), 404)
+    for path in (
+        "tok/device/explode",
+        "tok/nothing/find",
+        "tok/device",
+        "tok/device/find/extra",
+        "tok",
+    ):
+        assert_text(
+            tok(emulator.base_url, path.removeprefix("tok/"))
+            if path != "tok"
+            else api(emulator.base_url, "tok", {}, TOK),
+            404,
+        )
+    assert_text(
+        api(emulator.base_url, "device/explode", {}, user_headers(session["AccessToken"])), 404
+    )
 
 
 def test_bad_requests_are_400_text(emulator):
     base = emulator.base_url
     for raw in (b"{not json", b"[1, 2]", b'"text"'):
-        r = httpx.post(f"{base}/ioto/api/tok/device/find", content=raw,
-                       headers={**TOK, "Content-Type": "application/json"})
+        r = httpx.post(
+            f"{base}/ioto/api/tok/device/find",
+            content=raw,
+            headers={**TOK, "Content-Type": "application/json"},
+        )
         assert_text(r, 400)
     for path in ("device/get", "device/claim", "device/release"):
         r = tok(base, path, {})
@@ -302,8 +387,10 @@ def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
 
 
 def test_ping(emulator, session):
-    for r in (tok(emulator.base_url, "test/ping"),
-              api(emulator.base_url, "test/ping", {}, user_headers(session["AccessToken"]))):
+    for r in (
+        tok(emulator.base_url, "test/ping"),
+        api(emulator.base_url, "test/ping", {}, user_headers(session["AccessToken"])),
+    ):
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/plain")
         assert r.text == "pinged\n"
@@ -319,7 +406,17 @@ def test_device_records(emulator):
     ids = [d["id"] for d in devices["data"]]
     assert len(set(ids)) == 25
     for d in devices["data"]:
-        assert {"id", "accountId", "productId", "product", "created", "accessed", "version", "test", "name"} <= set(d)
+        assert {
+            "id",
+            "accountId",
+            "productId",
+            "product",
+            "created",
+            "accessed",
+            "version",
+            "test",
+            "name",
+        } <= set(d)
         assert len(d["id"]) >= 10 and d["id"].isalnum() and d["id"] == d["id"].upper()
         assert isinstance(d["test"], bool)
     assert any(d["accountId"] is None for d in devices["data"]), "some devices must be claimable"
@@ -479,7 +576,9 @@ def test_claim_and_release(fresh_emulator):
     assert_text(api(base, "device/get", {"id": free["id"]}, headers), 404)  # not mine yet
     claimed = api(base, "device/claim", {"id": free["id"]}, headers)
     assert claimed.status_code == 200 and claimed.json()["data"]["accountId"] == account
-    assert api(base, "device/get", {"id": free["id"]}, headers).json()["data"]["accountId"] == account
+    assert (
+        api(base, "device/get", {"id": free["id"]}, headers).json()["data"]["accountId"] == account
+    )
     mine = api(base, "device/find", {"limit": 1000}, headers).json()["data"]
     assert free["id"] in {d["id"] for d in mine}
     again = api(base, "device/claim", {"id": free["id"]}, headers)
@@ -514,15 +613,34 @@ def test_store_items(emulator):
         assert item["deviceId"] == device["id"]
     firmware = next(i for i in body["data"] if i["key"] == "firmware")
     assert firmware["value"] == device["version"] and firmware["type"] == "string"
-    temp = tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"], "key": "temperature"})
+    temp = tok(
+        emulator.base_url,
+        "generic/get",
+        {"_type": "Store", "deviceId": device["id"], "key": "temperature"},
+    )
     assert temp.json()["data"] == next(i for i in body["data"] if i["key"] == "temperature")
-    by_id = tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"], "id": firmware["id"]})
+    by_id = tok(
+        emulator.base_url,
+        "generic/get",
+        {"_type": "Store", "deviceId": device["id"], "id": firmware["id"]},
+    )
     assert by_id.json()["data"] == firmware
     # Paged like any list.
-    pages = [tok(emulator.base_url, "generic/find", {"_type": "Store", "deviceId": device["id"], "limit": 2}).json()]
+    pages = [
+        tok(
+            emulator.base_url,
+            "generic/find",
+            {"_type": "Store", "deviceId": device["id"], "limit": 2},
+        ).json()
+    ]
     while pages[-1]["next"]:
-        pages.append(tok(emulator.base_url, "generic/find",
-                         {"_type": "Store", "deviceId": device["id"], "limit": 2, "next": pages[-1]["next"]}).json())
+        pages.append(
+            tok(
+                emulator.base_url,
+                "generic/find",
+                {"_type": "Store", "deviceId": device["id"], "limit": 2, "next": pages[-1]["next"]},
+            ).json()
+        )
     assert [i for p in pages for i in p["data"]] == body["data"]
     # Without a deviceId: every device's items, paged.
     everything = tok(emulator.base_url, "generic/find", {"_type": "Store", "limit": 7}).json()
@@ -532,10 +650,23 @@ def test_store_items(emulator):
 def test_store_errors(emulator):
     device = first_device(emulator.base_url)
     assert_text(tok(emulator.base_url, "generic/find", {"deviceId": device["id"]}), 400)
-    assert_text(tok(emulator.base_url, "generic/find", {"_type": "Nope", "deviceId": device["id"]}), 400)
-    assert_text(tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"]}), 400)
-    assert_text(tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"], "key": "x"}), 404)
-    unknown = tok(emulator.base_url, "generic/find", {"_type": "Store", "deviceId": "NOSUCHDEV1"}).json()
+    assert_text(
+        tok(emulator.base_url, "generic/find", {"_type": "Nope", "deviceId": device["id"]}), 400
+    )
+    assert_text(
+        tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"]}), 400
+    )
+    assert_text(
+        tok(
+            emulator.base_url,
+            "generic/get",
+            {"_type": "Store", "deviceId": device["id"], "key": "x"},
+        ),
+        404,
+    )
+    unknown = tok(
+        emulator.base_url, "generic/find", {"_type": "Store", "deviceId": "NOSUCHDEV1"}
+    ).json()
     assert unknown == {"data": [], "next": None, "prev": None}
 
 
@@ -565,8 +696,14 @@ def test_metric_fetch(emulator):
     device = first_device(emulator.base_url)
     start = 1_780_000_000_000
     items = [
-        {"namespace": "Embedthis/Device", "metric": "temperature", "dimensions": {"Device": device["id"]},
-         "period": 86400, "statistic": stat, "start": start}
+        {
+            "namespace": "Embedthis/Device",
+            "metric": "temperature",
+            "dimensions": {"Device": device["id"]},
+            "period": 86400,
+            "statistic": stat,
+            "start": start,
+        }
         for stat in ("avg", "min", "max")
     ]
     body = {"deviceId": device["id"], "items": items}
@@ -584,13 +721,20 @@ def test_metric_fetch(emulator):
     avg, low, high = ([p["value"] for p in s["points"]] for s in series)
     assert all(lo <= a <= hi for lo, a, hi in zip(low, avg, high, strict=True))
     assert tok(emulator.base_url, "metric/fetch", body).json() == series  # deterministic
-    unknown = tok(emulator.base_url, "metric/fetch", {"items": [{**items[0], "metric": "nope"}]}).json()
+    unknown = tok(
+        emulator.base_url, "metric/fetch", {"items": [{**items[0], "metric": "nope"}]}
+    ).json()
     assert unknown[0]["points"] == []
 
 
 def test_metric_fetch_errors(emulator):
     base = emulator.base_url
-    item = {"namespace": "Embedthis/Device", "metric": "temperature", "period": 3600, "statistic": "avg"}
+    item = {
+        "namespace": "Embedthis/Device",
+        "metric": "temperature",
+        "period": 3600,
+        "statistic": "avg",
+    }
     assert_text(tok(base, "metric/fetch", {"deviceId": "NOSUCHDEV1", "items": [item]}), 404)
     assert_text(tok(base, "metric/fetch", {}), 400)
     assert_text(tok(base, "metric/fetch", {"items": [{**item, "statistic": "median"}]}), 400)
@@ -616,5 +760,10 @@ def test_describe():
     urls, creds = info["urls"], info["credentials"]
     assert "http://127.0.0.1:8765/ioto/api" in urls.values()
     assert "http://127.0.0.1:8765/ioto/cognito/" in urls.values()
-    assert set(creds.values()) >= {"ioto-demo-client", "demo@ioto.example", "Ioto-demo-pass-4821",
-                                   CLOUDAPI, ORIGIN}
+    assert set(creds.values()) >= {
+        "ioto-demo-client",
+        "demo@ioto.example",
+        "Ioto-demo-pass-4821",
+        CLOUDAPI,
+        ORIGIN,
+    }

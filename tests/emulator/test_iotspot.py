@@ -46,7 +46,9 @@ def get_token(client: httpx.Client, server: EmulatorServer, scope: str | None = 
     form = {"grant_type": "client_credentials", "client_id": CLIENT_ID}
     if scope is not None:
         form["scope"] = scope
-    r = client.post(token_url(server), headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)}, data=form)
+    r = client.post(
+        token_url(server), headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)}, data=form
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -67,6 +69,7 @@ def token(http: httpx.Client, emulator: EmulatorServer) -> str:
 
 
 # --- the token endpoint -----------------------------------------------------------------------
+
 
 def test_basic_auth_with_urlencoded_credentials_gets_a_bearer_token(http, emulator):
     r = http.post(
@@ -99,18 +102,29 @@ def test_basic_auth_without_urlencoding_is_invalid_client(http, emulator):
 def test_client_secret_post_works(http, emulator):
     r = http.post(
         token_url(emulator),
-        data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
     )
     assert r.status_code == 200, r.text
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
-    assert claims["scope"].split() == [SCOPE, "iotspot/outlook"]  # no scope asked: every allowed one
+    assert claims["scope"].split() == [
+        SCOPE,
+        "iotspot/outlook",
+    ]  # no scope asked: every allowed one
 
 
 def test_basic_and_form_credentials_that_agree_are_accepted(http, emulator):
     r = http.post(
         token_url(emulator),
         headers={"Authorization": basic(CLIENT_ID, CLIENT_SECRET)},
-        data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
     )
     assert r.status_code == 200
 
@@ -122,24 +136,72 @@ FORM = "application/x-www-form-urlencoded"
 @pytest.mark.parametrize(
     ("headers", "body", "error"),
     [
-        ({"Authorization": basic(CLIENT_ID, "wrong")}, "grant_type=client_credentials", "invalid_client"),
-        ({"Authorization": basic("nobody", CLIENT_SECRET)}, "grant_type=client_credentials", "invalid_client"),
-        ({}, f"grant_type=client_credentials&client_id={CLIENT_ID}", "invalid_client"),  # no secret at all
-        ({"Authorization": "Basic !!!not-base64!!!"}, "grant_type=client_credentials", "invalid_client"),
-        ({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
-         "grant_type=client_credentials", "invalid_client"),
-        ({"Authorization": GOOD}, f"scope={quote_plus(SCOPE)}", "invalid_request"),  # grant_type missing
+        (
+            {"Authorization": basic(CLIENT_ID, "wrong")},
+            "grant_type=client_credentials",
+            "invalid_client",
+        ),
+        (
+            {"Authorization": basic("nobody", CLIENT_SECRET)},
+            "grant_type=client_credentials",
+            "invalid_client",
+        ),
+        (
+            {},
+            f"grant_type=client_credentials&client_id={CLIENT_ID}",
+            "invalid_client",
+        ),  # no secret at all
+        (
+            {"Authorization": "Basic !!!not-base64!!!"},
+            "grant_type=client_credentials",
+            "invalid_client",
+        ),
+        (
+            {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+            "grant_type=client_credentials",
+            "invalid_client",
+        ),
+        (
+            {"Authorization": GOOD},
+            f"scope={quote_plus(SCOPE)}",
+            "invalid_request",
+        ),  # grant_type missing
         ({"Authorization": GOOD}, "grant_type=", "invalid_request"),
-        ({"Authorization": GOOD}, "grant_type=password&username=a&password=b", "unsupported_grant_type"),
-        ({"Authorization": GOOD}, "grant_type=client_credentials&scope=iotspot%2Fadmin", "invalid_scope"),
-        ({"Authorization": GOOD}, "grant_type=client_credentials&client_id=someone-else", "invalid_request"),
-        ({"Authorization": GOOD}, "grant_type=client_credentials&client_secret=other", "invalid_request"),
-        ({"Authorization": GOOD}, "grant_type=client_credentials&grant_type=client_credentials",
-         "invalid_request"),
-        ({"Authorization": basic("iotspot-web-client", "iotspot-web-secret-3310")},
-         "grant_type=client_credentials", "unauthorized_client"),
-        ({"Authorization": basic("iotspot-web-client", "iotspot-web-secret-3310")},
-         "grant_type=authorization_code&code=abc&redirect_uri=http%3A%2F%2Flocalhost", "invalid_grant"),
+        (
+            {"Authorization": GOOD},
+            "grant_type=password&username=a&password=b",
+            "unsupported_grant_type",
+        ),
+        (
+            {"Authorization": GOOD},
+            "grant_type=client_credentials&scope=iotspot%2Fadmin",
+            "invalid_scope",
+        ),
+        (
+            {"Authorization": GOOD},
+            "grant_type=client_credentials&client_id=someone-else",
+            "invalid_request",
+        ),
+        (
+            {"Authorization": GOOD},
+            "grant_type=client_credentials&client_secret=other",
+            "invalid_request",
+        ),
+        (
+            {"Authorization": GOOD},
+            "grant_type=client_credentials&grant_type=client_credentials",
+            "invalid_request",
+        ),
+        (
+            {"Authorization": basic("iotspot-web-client", "iotspot-web-secret-3310")},
+            "grant_type=client_credentials",
+            "unauthorized_client",
+        ),
+        (
+            {"Authorization": basic("iotspot-web-client", "iotspot-web-secret-3310")},
+            "grant_type=authorization_code&code=abc&redirect_uri=http%3A%2F%2Flocalhost",
+            "invalid_grant",
+        ),
     ],
 )
 def test_token_errors(http, emulator, headers, body, error):
@@ -154,7 +216,11 @@ def test_token_needs_a_form_body(http, emulator, content_type):
     headers = {"Authorization": GOOD}
     if content_type:
         headers["Content-Type"] = content_type
-    payload = json.dumps({"grant_type": "client_credentials"}) if content_type else "grant_type=client_credentials"
+    payload = (
+        json.dumps({"grant_type": "client_credentials"})
+        if content_type
+        else "grant_type=client_credentials"
+    )
     r = http.post(token_url(emulator), headers=headers, content=payload)
     assert r.status_code == 400
     assert r.headers["content-type"] == OAUTH_JSON
@@ -162,8 +228,11 @@ def test_token_needs_a_form_body(http, emulator, content_type):
 
 
 def test_token_endpoint_accepts_form_type_with_charset(http, emulator):
-    r = http.post(token_url(emulator), headers={"Authorization": GOOD, "Content-Type": FORM + "; charset=UTF-8"},
-                  content="grant_type=client_credentials")
+    r = http.post(
+        token_url(emulator),
+        headers={"Authorization": GOOD, "Content-Type": FORM + "; charset=UTF-8"},
+        content="grant_type=client_credentials",
+    )
     assert r.status_code == 200
 
 
@@ -178,8 +247,18 @@ def test_access_token_verifies_against_the_jwks_and_has_cognito_claims(http, emu
     key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
     assert key["kty"] == "RSA"
     claims = jwt.decode(token, jwt.PyJWK(key).key, algorithms=["RS256"], issuer=issuer(emulator))
-    assert set(claims) >= {"sub", "token_use", "scope", "auth_time", "iss", "exp", "iat", "version", "jti",
-                           "client_id"}
+    assert set(claims) >= {
+        "sub",
+        "token_use",
+        "scope",
+        "auth_time",
+        "iss",
+        "exp",
+        "iat",
+        "version",
+        "jti",
+        "client_id",
+    }
     assert claims["sub"] == claims["client_id"] == CLIENT_ID
     assert claims["token_use"] == "access"
     assert claims["scope"] == SCOPE
@@ -195,9 +274,12 @@ def test_token_signed_with_another_key_is_rejected_by_pyjwt(http, emulator, toke
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     jwks = http.get(f"{issuer(emulator)}/.well-known/jwks.json").json()
-    forged = jwt.encode(jwt.decode(token, options={"verify_signature": False}),
-                        rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                        algorithm="RS256", headers={"kid": jwks["keys"][0]["kid"]})
+    forged = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}),
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": jwks["keys"][0]["kid"]},
+    )
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(forged, jwt.PyJWK(jwks["keys"][0]).key, algorithms=["RS256"])
     r = http.get(api(emulator, "/workspaces"), headers=bearer(forged))
@@ -211,13 +293,28 @@ def test_seed_curl_example(emulator):
 
     def run(auth: str) -> dict:
         out = subprocess.run(
-            ["curl", "--silent", "--location", "--request", "POST", token_url(emulator),
-             "--header", f"Authorization: {auth}",
-             "--header", "Content-Type: application/x-www-form-urlencoded",
-             "--data-urlencode", f"client_id={CLIENT_ID}",
-             "--data-urlencode", "scope=iotspot/openapi",
-             "--data-urlencode", "grant_type=client_credentials"],
-            capture_output=True, text=True, timeout=20, check=True,
+            [
+                "curl",
+                "--silent",
+                "--location",
+                "--request",
+                "POST",
+                token_url(emulator),
+                "--header",
+                f"Authorization: {auth}",
+                "--header",
+                "Content-Type: application/x-www-form-urlencoded",
+                "--data-urlencode",
+                f"client_id={CLIENT_ID}",
+                "--data-urlencode",
+                "scope=iotspot/openapi",
+                "--data-urlencode",
+                "grant_type=client_credentials",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
         )
         return json.loads(out.stdout)
 
@@ -229,7 +326,10 @@ def test_seed_curl_example(emulator):
 
 # --- authorisation of the modelled API --------------------------------------------------------
 
-@pytest.mark.parametrize("auth", [None, "Bearer", "Bearer not.a.jwt", "Basic " + "x" * 8, "Bearer abc"])
+
+@pytest.mark.parametrize(
+    "auth", [None, "Bearer", "Bearer not.a.jwt", "Basic " + "x" * 8, "Bearer abc"]
+)
 def test_api_rejects_missing_or_bad_tokens(http, emulator, auth):
     headers = {"Authorization": auth} if auth else {}
     r = http.get(api(emulator, "/workspaces"), headers=headers)
@@ -241,16 +341,33 @@ def test_api_rejects_missing_or_bad_tokens(http, emulator, auth):
 def test_api_rejects_tampered_and_non_access_tokens(http, emulator, token):
     head, payload, sig = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False})
-    forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": "root"}).encode()).rstrip(b"=").decode()
-    assert http.get(api(emulator, "/workspaces"), headers=bearer(f"{head}.{forged}.{sig}")).status_code == 401
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({**claims, "sub": "root"}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
+    assert (
+        http.get(api(emulator, "/workspaces"), headers=bearer(f"{head}.{forged}.{sig}")).status_code
+        == 401
+    )
     kid = jwt.get_unverified_header(token)["kid"]
-    hs = jwt.encode(claims, "an-hmac-secret-that-is-long-enough-32", algorithm="HS256", headers={"kid": kid})
+    hs = jwt.encode(
+        claims, "an-hmac-secret-that-is-long-enough-32", algorithm="HS256", headers={"kid": kid}
+    )
     assert http.get(api(emulator, "/workspaces"), headers=bearer(hs)).status_code == 401
     # Properly signed by the pool, but an ID token or from a foreign issuer: still 401.
-    for changed in ({"token_use": "id"}, {"iss": "https://cognito-idp.eu-central-1.amazonaws.com/other"}):
+    for changed in (
+        {"token_use": "id"},
+        {"iss": "https://cognito-idp.eu-central-1.amazonaws.com/other"},
+    ):
         other = jwt_keys.sign_rs256({**claims, **changed})
         assert http.get(api(emulator, "/workspaces"), headers=bearer(other)).status_code == 401
-    assert http.get(api(emulator, "/workspaces"), headers=bearer(jwt_keys.sign_rs256(claims))).status_code == 200
+    assert (
+        http.get(
+            api(emulator, "/workspaces"), headers=bearer(jwt_keys.sign_rs256(claims))
+        ).status_code
+        == 200
+    )
 
 
 def test_scope_is_enforced(http, emulator):
@@ -266,7 +383,11 @@ def test_scope_is_enforced(http, emulator):
 
 def test_token_ttl_option_expires_tokens(http, make_emulator):
     server = make_emulator(token_ttl=1)
-    r = http.post(token_url(server), headers={"Authorization": GOOD}, data={"grant_type": "client_credentials"})
+    r = http.post(
+        token_url(server),
+        headers={"Authorization": GOOD},
+        data={"grant_type": "client_credentials"},
+    )
     assert r.json()["expires_in"] == 1
     tok = r.json()["access_token"]
     assert http.get(api(server, "/workspaces"), headers=bearer(tok)).status_code == 200
@@ -279,7 +400,9 @@ def test_token_ttl_option_expires_tokens(http, make_emulator):
 def test_expire_all_switch(http, fresh_emulator):
     tok = get_token(http, fresh_emulator)
     assert http.get(api(fresh_emulator, "/workspaces"), headers=bearer(tok)).status_code == 200
-    r = http.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "iotspot"})
+    r = http.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "iotspot"}
+    )
     assert r.json()["expired"]["iotspot"] >= 1
     assert http.get(api(fresh_emulator, "/workspaces"), headers=bearer(tok)).status_code == 401
     new = get_token(http, fresh_emulator)  # the client simply asks again
@@ -288,14 +411,20 @@ def test_expire_all_switch(http, fresh_emulator):
 
 def test_token_rate_limit_fault(http, fresh_emulator):
     base = fresh_emulator.base_url
-    assert http.post(f"{base}/_emulator/faults/iotspot", json={"token_rate_limit": 2}).status_code == 200
+    assert (
+        http.post(f"{base}/_emulator/faults/iotspot", json={"token_rate_limit": 2}).status_code
+        == 200
+    )
     tok = get_token(http, fresh_emulator)
     # API calls do not count against the token limit.
     for _ in range(3):
         assert http.get(api(fresh_emulator, "/workspaces"), headers=bearer(tok)).status_code == 200
     get_token(http, fresh_emulator)
-    r = http.post(token_url(fresh_emulator), headers={"Authorization": GOOD},
-                  data={"grant_type": "client_credentials"})
+    r = http.post(
+        token_url(fresh_emulator),
+        headers={"Authorization": GOOD},
+        data={"grant_type": "client_credentials"},
+    )
     assert r.status_code == 429
     assert int(r.headers["retry-after"]) >= 1
     assert http.post(f"{base}/_emulator/faults/reset").status_code == 200
@@ -303,6 +432,7 @@ def test_token_rate_limit_fault(http, fresh_emulator):
 
 
 # --- the modelled API ---------------------------------------------------------------------------
+
 
 def test_api_tree_workspace_location_desk_occupancy(http, emulator, token):
     h = bearer(token)
@@ -344,7 +474,9 @@ def test_api_tree_workspace_location_desk_occupancy(http, emulator, token):
     desk = get("/desks/desk-000001")
     occ = get("/desks/desk-000001/occupancy")
     assert occ["deskId"] == desk["id"]
-    assert occ["status"] == desk["occupancy"]["status"] and occ["since"] == desk["occupancy"]["since"]
+    assert (
+        occ["status"] == desk["occupancy"]["status"] and occ["since"] == desk["occupancy"]["since"]
+    )
 
     summary = get("/occupancy")
     assert summary["model"] == "iotspot-emulator-model"
@@ -358,9 +490,17 @@ def test_api_tree_workspace_location_desk_occupancy(http, emulator, token):
 
 @pytest.mark.parametrize(
     "path",
-    ["/workspaces/ws-99", "/workspaces/nope/locations", "/locations/loc-01-99", "/locations/x/desks",
-     "/desks/desk-000026", "/desks/desk-000000/occupancy", "/desks/desk-1", "/occupancy?workspaceId=ws-42",
-     "/no/such/resource"],
+    [
+        "/workspaces/ws-99",
+        "/workspaces/nope/locations",
+        "/locations/loc-01-99",
+        "/locations/x/desks",
+        "/desks/desk-000026",
+        "/desks/desk-000000/occupancy",
+        "/desks/desk-1",
+        "/occupancy?workspaceId=ws-42",
+        "/no/such/resource",
+    ],
 )
 def test_unknown_ids_are_404_and_still_labelled(http, emulator, token, path):
     r = http.get(api(emulator, path), headers=bearer(token))
@@ -394,11 +534,15 @@ def test_paging_boundaries(http, emulator, token):
     assert (default["page"], default["pageSize"], len(default["items"])) == (1, 50, 25)
     far = http.get(api(emulator, "/workspaces?page=1000&pageSize=1000"), headers=h).json()
     assert far["items"] == [] and far["total"] >= 1
-    locs = http.get(api(emulator, "/workspaces/ws-01/locations?page=2&pageSize=1"), headers=h).json()
+    locs = http.get(
+        api(emulator, "/workspaces/ws-01/locations?page=2&pageSize=1"), headers=h
+    ).json()
     assert [loc["id"] for loc in locs["items"]] == ["loc-01-02"]
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=x", "pageSize=0", "pageSize=1001", "pageSize=2.5"])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=-1", "page=x", "pageSize=0", "pageSize=1001", "pageSize=2.5"]
+)
 def test_bad_paging_is_400(http, emulator, token, query):
     r = http.get(api(emulator, f"/desks?{query}"), headers=bearer(token))
     assert r.status_code == 400
@@ -420,10 +564,14 @@ def test_100000_desks_start_fast_and_page_lazily(http, make_emulator):
     assert sum(ws["deskCount"] for ws in workspaces) == 100_000
     # The last location's last page ends with the very last desk.
     ws = workspaces[-1]
-    locs = http.get(api(server, f"/workspaces/{ws['id']}/locations?pageSize=1000"), headers=h).json()["items"]
+    locs = http.get(
+        api(server, f"/workspaces/{ws['id']}/locations?pageSize=1000"), headers=h
+    ).json()["items"]
     loc = locs[-1]
     pages = -(-loc["deskCount"] // 100)
-    tail = http.get(api(server, f"/locations/{loc['id']}/desks?page={pages}&pageSize=100"), headers=h).json()
+    tail = http.get(
+        api(server, f"/locations/{loc['id']}/desks?page={pages}&pageSize=100"), headers=h
+    ).json()
     assert tail["total"] == loc["deskCount"]
     assert tail["items"][-1]["id"] == "desk-100000"
     assert all(d["locationId"] == loc["id"] for d in tail["items"])
@@ -441,7 +589,9 @@ def test_world_is_deterministic_from_the_seed(http, make_emulator):
         h = bearer(get_token(http, server))
         ws = http.get(api(server, "/workspaces"), headers=h).json()["items"]
         desks = http.get(api(server, "/desks?pageSize=25"), headers=h).json()["items"]
-        return [w["city"] for w in ws], [(d["sensor"]["id"], d["occupancy"]["status"]) for d in desks]
+        return [w["city"] for w in ws], [
+            (d["sensor"]["id"], d["occupancy"]["status"]) for d in desks
+        ]
 
     assert snapshot(a) == snapshot(b)
     assert snapshot(a) != snapshot(c)
@@ -450,8 +600,15 @@ def test_world_is_deterministic_from_the_seed(http, make_emulator):
 def test_describe_lists_urls_credentials_and_the_model_note():
     info = iotspot.describe("http://127.0.0.1:8765/iotspot")
     assert info["urls"]["token"] == "http://127.0.0.1:8765/iotspot/auth/oauth2/token"
-    assert info["urls"]["jwks"] == f"http://127.0.0.1:8765/iotspot/cognito-idp/{POOL}/.well-known/jwks.json"
+    assert (
+        info["urls"]["jwks"]
+        == f"http://127.0.0.1:8765/iotspot/cognito-idp/{POOL}/.well-known/jwks.json"
+    )
     assert info["urls"]["api (model)"] == "http://127.0.0.1:8765/iotspot/api/v1"
-    assert info["credentials"] == {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scope": SCOPE}
+    assert info["credentials"] == {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "scope": SCOPE,
+    }
     assert "model" in info["note"] and "not public" in info["note"]
     assert {"/auth/oauth2/token"} == iotspot.TOKEN_PATHS

@@ -59,7 +59,9 @@ def read_form(html_text: str) -> FormReader:
 
 def auth_params(**extra: str) -> dict[str, str]:
     params = {
-        "response_type": "code", "client_id": PUBLIC, "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "client_id": PUBLIC,
+        "redirect_uri": REDIRECT,
         "scope": "openid offline_access r:deviceinformation:* r:resources:* w:resources:*",
         "state": secrets.token_urlsafe(8),
     }
@@ -67,15 +69,23 @@ def auth_params(**extra: str) -> dict[str, str]:
     return params
 
 
-def browser_submit(client: httpx.Client, params: dict[str, str], *, username: str = USER,
-                   password: str = PASSWORD, button: str = "allow") -> httpx.Response:
+def browser_submit(
+    client: httpx.Client,
+    params: dict[str, str],
+    *,
+    username: str = USER,
+    password: str = PASSWORD,
+    button: str = "allow",
+) -> httpx.Response:
     """GET the authorize page, fill the form in and press a button, exactly like a browser."""
     page = client.get("/plgd/auth/authorize", params=params)
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     form = read_form(page.text)
     assert form.method == "post"
-    fields = {name: a.get("value", "") for name, a in form.inputs.items() if a.get("type") == "hidden"}
+    fields = {
+        name: a.get("value", "") for name, a in form.inputs.items() if a.get("type") == "hidden"
+    }
     fields.update({"username": username, "password": password})
     pressed = [b for b in form.buttons if b.get("value") == button]
     assert pressed, f"no {button} button on the page"
@@ -97,22 +107,34 @@ def login_code(client: httpx.Client, **extra: str) -> tuple[str, dict[str, str]]
     return q["code"], params
 
 
-def exchange(client: httpx.Client, code: str, redirect_uri: str = REDIRECT, **extra: str) -> httpx.Response:
-    data = {"grant_type": "authorization_code", "client_id": PUBLIC, "client_secret": "", "code": code,
-            "redirect_uri": redirect_uri, **extra}
+def exchange(
+    client: httpx.Client, code: str, redirect_uri: str = REDIRECT, **extra: str
+) -> httpx.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": PUBLIC,
+        "client_secret": "",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        **extra,
+    }
     return client.post("/plgd/auth/oauth/token", data=data)
 
 
 def machine_token(client: httpx.Client) -> str:
-    resp = client.post("/plgd/auth/oauth/token", data={
-        "grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET})
+    resp = client.post(
+        "/plgd/auth/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()["access_token"]
 
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     return verifier, challenge
 
 
@@ -161,7 +183,9 @@ def test_openid_configuration_issuer_is_exact(web: httpx.Client, emulator: Emula
     assert doc["jwks_uri"] == iss + "/.well-known/jwks.json"
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert "code" in doc["response_types_supported"]
-    assert {"authorization_code", "refresh_token", "client_credentials"} <= set(doc["grant_types_supported"])
+    assert {"authorization_code", "refresh_token", "client_credentials"} <= set(
+        doc["grant_types_supported"]
+    )
     assert "offline_access" in doc["scopes_supported"]
     keys = web.get("/plgd/auth/.well-known/jwks.json").json()["keys"]
     assert keys[0]["kty"] == "EC" and keys[0]["alg"] == "ES256" and keys[0]["kid"]
@@ -178,7 +202,10 @@ def test_hub_configuration_without_auth(web: httpx.Client, emulator: EmulatorSer
     assert "offline_access" in conf["webOauthClient"]["scopes"]
     assert conf["deviceOauthClient"]["clientId"] == "workbench-demo-device"
     assert conf["deviceOauthClient"]["providerName"] == "plgd"
-    assert isinstance(conf["currentTime"], str) and abs(int(conf["currentTime"]) - time.time_ns()) < 60e9
+    assert (
+        isinstance(conf["currentTime"], str)
+        and abs(int(conf["currentTime"]) - time.time_ns()) < 60e9
+    )
     assert conf["certificateAuthorities"].startswith("-----BEGIN CERTIFICATE-----")
     assert len(conf["id"]) == 36 and conf["buildInfo"]["version"]
     # the authority it names is the OAuth server's issuer
@@ -194,7 +221,10 @@ def test_browser_flow_allow_gives_code_and_state(web: httpx.Client) -> None:
     assert {"username", "password"} <= set(form.inputs)
     assert form.inputs["password"]["type"] == "password"
     assert {b["value"] for b in form.buttons} == {"allow", "deny"}
-    assert form.inputs["redirect_uri"]["value"] == REDIRECT and form.inputs["state"]["value"] == params["state"]
+    assert (
+        form.inputs["redirect_uri"]["value"] == REDIRECT
+        and form.inputs["state"]["value"] == params["state"]
+    )
     resp = browser_submit(web, params)
     assert resp.headers["location"].startswith(REDIRECT + "?")
     q = callback_query(resp)
@@ -211,7 +241,9 @@ def test_browser_flow_allow_gives_code_and_state(web: httpx.Client) -> None:
 def test_deny_redirects_with_access_denied(web: httpx.Client) -> None:
     params = auth_params()
     q = callback_query(browser_submit(web, params, button="deny"))
-    assert q["error"] == "access_denied" and q["error_description"] and q["state"] == params["state"]
+    assert (
+        q["error"] == "access_denied" and q["error_description"] and q["state"] == params["state"]
+    )
     assert "code" not in q
 
 
@@ -223,28 +255,37 @@ def test_wrong_password_shows_the_form_again(web: httpx.Client) -> None:
     assert form.inputs["username"]["value"] == USER and "password" in form.inputs
     # the form still carries the request: a second try with the right password works
     fields = {n: a.get("value", "") for n, a in form.inputs.items() if a.get("type") == "hidden"}
-    ok = web.post("/plgd/auth/authorize", data={**fields, "username": USER, "password": PASSWORD,
-                                                "action": "allow"})
+    ok = web.post(
+        "/plgd/auth/authorize",
+        data={**fields, "username": USER, "password": PASSWORD, "action": "allow"},
+    )
     assert "code" in callback_query(ok)
 
 
-@pytest.mark.parametrize("uri", [
-    "http://localhost:8081/callback",
-    "http://localhost:8080/callback/extra",
-    "https://localhost:8080/callback",
-    "http://127.0.0.1:9000/other",
-    "https://127.0.0.1:9000/callback",
-    "http://127.0.0.1.evil.example:9000/callback",
-    "http://evil.example/?r=http://127.0.0.1/callback",
-    "http://user@127.0.0.1:9000/callback",
-    "http://[::1]:9000/callback",
-    "http://127.0.0.1:9000/callback?x=1",
-    "",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://localhost:8081/callback",
+        "http://localhost:8080/callback/extra",
+        "https://localhost:8080/callback",
+        "http://127.0.0.1:9000/other",
+        "https://127.0.0.1:9000/callback",
+        "http://127.0.0.1.evil.example:9000/callback",
+        "http://evil.example/?r=http://127.0.0.1/callback",
+        "http://user@127.0.0.1:9000/callback",
+        "http://[::1]:9000/callback",
+        "http://127.0.0.1:9000/callback?x=1",
+        "",
+    ],
+)
 def test_unregistered_redirect_uri_is_never_redirected_to(web: httpx.Client, uri: str) -> None:
-    for resp in (web.get("/plgd/auth/authorize", params=auth_params(redirect_uri=uri)),
-                 web.post("/plgd/auth/authorize", data={**auth_params(redirect_uri=uri), "username": USER,
-                                                        "password": PASSWORD})):
+    for resp in (
+        web.get("/plgd/auth/authorize", params=auth_params(redirect_uri=uri)),
+        web.post(
+            "/plgd/auth/authorize",
+            data={**auth_params(redirect_uri=uri), "username": USER, "password": PASSWORD},
+        ),
+    ):
         assert resp.status_code == 400, (uri, resp.status_code)
         assert "location" not in resp.headers
         assert resp.headers["content-type"].startswith("text/html")
@@ -252,11 +293,19 @@ def test_unregistered_redirect_uri_is_never_redirected_to(web: httpx.Client, uri
 
 def test_unknown_client_is_an_error_page(web: httpx.Client) -> None:
     resp = web.get("/plgd/auth/authorize", params=auth_params(client_id="someone-else"))
-    assert resp.status_code == 400 and "location" not in resp.headers and "someone-else" in resp.text
+    assert (
+        resp.status_code == 400 and "location" not in resp.headers and "someone-else" in resp.text
+    )
 
 
-@pytest.mark.parametrize("uri", ["http://127.0.0.1:54321/callback", "http://127.0.0.1/callback",
-                                 "http://127.0.0.1:8080/callback"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1:54321/callback",
+        "http://127.0.0.1/callback",
+        "http://127.0.0.1:8080/callback",
+    ],
+)
 def test_loopback_redirect_accepts_any_port(web: httpx.Client, uri: str) -> None:
     code, params = login_code(web, redirect_uri=uri)
     assert exchange(web, code, redirect_uri=uri).status_code == 200
@@ -285,8 +334,12 @@ def test_pkce_s256_correct_and_mismatched(web: httpx.Client) -> None:
 
 
 def test_plain_pkce_method_is_refused(web: httpx.Client) -> None:
-    q = callback_query(web.get("/plgd/auth/authorize",
-                               params=auth_params(code_challenge="abc", code_challenge_method="plain")))
+    q = callback_query(
+        web.get(
+            "/plgd/auth/authorize",
+            params=auth_params(code_challenge="abc", code_challenge_method="plain"),
+        )
+    )
     assert q["error"] == "invalid_request"
 
 
@@ -299,14 +352,21 @@ def test_code_is_single_use_and_bound_to_redirect_uri(web: httpx.Client) -> None
     assert again.json()["error"] == "invalid_grant" and again.json()["error_description"]
 
     code, _ = login_code(web)
-    assert exchange(web, code, redirect_uri="http://127.0.0.1:9/callback").json()["error"] == "invalid_grant"
+    assert (
+        exchange(web, code, redirect_uri="http://127.0.0.1:9/callback").json()["error"]
+        == "invalid_grant"
+    )
     assert exchange(web, "made-up-code").json()["error"] == "invalid_grant"
 
 
 def test_refresh_rotates_and_old_refresh_token_is_refused(web: httpx.Client) -> None:
     code, _ = login_code(web)
     first_set = exchange(web, code).json()
-    data = {"grant_type": "refresh_token", "client_id": PUBLIC, "refresh_token": first_set["refresh_token"]}
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": PUBLIC,
+        "refresh_token": first_set["refresh_token"],
+    }
     second = web.post("/plgd/auth/oauth/token", data=data)
     assert second.status_code == 200, second.text
     second_set = second.json()
@@ -314,46 +374,86 @@ def test_refresh_rotates_and_old_refresh_token_is_refused(web: httpx.Client) -> 
     assert second_set["access_token"] != first_set["access_token"]
     reuse = web.post("/plgd/auth/oauth/token", data=data)
     assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
-    third = web.post("/plgd/auth/oauth/token", data={**data, "refresh_token": second_set["refresh_token"]})
+    third = web.post(
+        "/plgd/auth/oauth/token", data={**data, "refresh_token": second_set["refresh_token"]}
+    )
     assert third.status_code == 200
-    wider = web.post("/plgd/auth/oauth/token", data={**data, "refresh_token": third.json()["refresh_token"],
-                                                    "scope": "openid admin:everything"})
+    wider = web.post(
+        "/plgd/auth/oauth/token",
+        data={
+            **data,
+            "refresh_token": third.json()["refresh_token"],
+            "scope": "openid admin:everything",
+        },
+    )
     assert wider.json()["error"] == "invalid_scope"
 
 
 def test_client_credentials_post_and_basic(web: httpx.Client) -> None:
-    post = web.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials", "client_id": CONF,
-                                                    "client_secret": CONF_SECRET})
+    post = web.post(
+        "/plgd/auth/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
+    )
     assert post.status_code == 200 and "refresh_token" not in post.json()
-    basic = web.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials"}, auth=(CONF, CONF_SECRET))
+    basic = web.post(
+        "/plgd/auth/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(CONF, CONF_SECRET),
+    )
     assert basic.status_code == 200
     claims = jwt.decode(basic.json()["access_token"], options={"verify_signature": False})
     assert claims["client_id"] == CONF and claims[OWNER]
 
-    wrong = web.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials"}, auth=(CONF, "nope"))
+    wrong = web.post(
+        "/plgd/auth/oauth/token", data={"grant_type": "client_credentials"}, auth=(CONF, "nope")
+    )
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     assert "basic" in wrong.headers["www-authenticate"].lower()
-    public = web.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials", "client_id": PUBLIC})
+    public = web.post(
+        "/plgd/auth/oauth/token", data={"grant_type": "client_credentials", "client_id": PUBLIC}
+    )
     assert public.status_code == 400 and public.json()["error"] == "unauthorized_client"
 
 
 def test_token_endpoint_error_shapes(web: httpx.Client) -> None:
-    unknown = web.post("/plgd/auth/oauth/token", data={"grant_type": "authorization_code", "client_id": "x",
-                                                       "code": "c", "redirect_uri": REDIRECT})
+    unknown = web.post(
+        "/plgd/auth/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": "x",
+            "code": "c",
+            "redirect_uri": REDIRECT,
+        },
+    )
     # the real plgd test server's text/plain {"err": ...}, carrying the RFC 6749 fields too
     assert unknown.status_code == 401 and unknown.headers["content-type"].startswith("text/plain")
-    assert json.loads(unknown.text) == {"err": "client(x) not found", "error": "invalid_client",
-                                        "error_description": "client(x) not found"}
+    assert json.loads(unknown.text) == {
+        "err": "client(x) not found",
+        "error": "invalid_client",
+        "error_description": "client(x) not found",
+    }
     weird = web.post("/plgd/auth/oauth/token", data={"grant_type": "password", "client_id": PUBLIC})
     assert weird.status_code == 400 and weird.json()["error"] == "unsupported_grant_type"
     missing = web.post("/plgd/auth/oauth/token", data={"client_id": PUBLIC})
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
-    secret_for_public = web.post("/plgd/auth/oauth/token", data={
-        "grant_type": "refresh_token", "client_id": PUBLIC, "client_secret": "guess", "refresh_token": "r"})
-    assert secret_for_public.status_code == 401 and secret_for_public.json()["error"] == "invalid_client"
+    secret_for_public = web.post(
+        "/plgd/auth/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": PUBLIC,
+            "client_secret": "guess",
+            "refresh_token": "r",
+        },
+    )
+    assert (
+        secret_for_public.status_code == 401
+        and secret_for_public.json()["error"] == "invalid_client"
+    )
 
 
-def test_access_token_is_es256_and_verifies_against_jwks(web: httpx.Client, emulator: EmulatorServer) -> None:
+def test_access_token_is_es256_and_verifies_against_jwks(
+    web: httpx.Client, emulator: EmulatorServer
+) -> None:
     code, params = login_code(web, audience="https://openapi.try.plgd.cloud/")
     body = exchange(web, code).json()
     token = body["access_token"]
@@ -361,16 +461,21 @@ def test_access_token_is_es256_and_verifies_against_jwks(web: httpx.Client, emul
     jwks_uri = web.get("/plgd/auth/.well-known/openid-configuration").json()["jwks_uri"]
     key = jwt.PyJWKClient(jwks_uri).get_signing_key_from_jwt(token)
     iss = emulator.base_url + "/plgd/auth"
-    claims = jwt.decode(token, key.key, algorithms=["ES256"], audience="https://openapi.try.plgd.cloud/",
-                        issuer=iss)
+    claims = jwt.decode(
+        token, key.key, algorithms=["ES256"], audience="https://openapi.try.plgd.cloud/", issuer=iss
+    )
     assert claims["scope"] == params["scope"] and claims["client_id"] == PUBLIC
     assert claims[OWNER] == claims["sub"]
     assert claims["exp"] - claims["iat"] == 86400
-    id_claims = jwt.decode(body["id_token"], key.key, algorithms=["ES256"], audience=PUBLIC, issuer=iss)
+    id_claims = jwt.decode(
+        body["id_token"], key.key, algorithms=["ES256"], audience=PUBLIC, issuer=iss
+    )
     assert id_claims["sub"] == claims["sub"]
     # default audience is the hub itself
     code, _ = login_code(web)
-    default = jwt.decode(exchange(web, code).json()["access_token"], options={"verify_signature": False})
+    default = jwt.decode(
+        exchange(web, code).json()["access_token"], options={"verify_signature": False}
+    )
     assert default["aud"] == emulator.base_url + "/plgd"
     info = web.get("/plgd/auth/userinfo", headers={"Authorization": f"Bearer {token}"}).json()
     assert info["sub"] == claims["sub"] and info["nickname"] == USER
@@ -379,15 +484,23 @@ def test_access_token_is_es256_and_verifies_against_jwks(web: httpx.Client, emul
 def test_token_ttl_override(make_emulator) -> None:
     server = make_emulator(token_ttl=7)
     with httpx.Client(base_url=server.base_url) as client:
-        resp = client.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials", "client_id": CONF,
-                                                           "client_secret": CONF_SECRET}).json()
+        resp = client.post(
+            "/plgd/auth/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": CONF,
+                "client_secret": CONF_SECRET,
+            },
+        ).json()
     assert resp["expires_in"] == 7
     claims = jwt.decode(resp["access_token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 7
 
 
 # ---------------------------------------------------------------------------- HTTP gateway
-def test_devices_stream_is_ndjson_of_results(api: httpx.Client, devices: list[dict[str, Any]]) -> None:
+def test_devices_stream_is_ndjson_of_results(
+    api: httpx.Client, devices: list[dict[str, Any]]
+) -> None:
     resp = api.get("/plgd/api/v1/devices")
     assert resp.text.endswith("\n") and resp.text.count("\n") == 25
     lines = ndjson_lines(resp)
@@ -421,7 +534,14 @@ def test_status_type_and_id_filters(api: httpx.Client, devices: list[dict[str, A
     for name in ("type", "typeFilter"):
         got = ndjson_lines(api.get("/plgd/api/v1/devices", params={name: kind}))
         assert got and all(kind in x["result"]["types"] for x in got)
-    assert ndjson_lines(api.get("/plgd/api/v1/devices", params={"deviceId": "00000000-0000-0000-0000-000000000000"})) == []
+    assert (
+        ndjson_lines(
+            api.get(
+                "/plgd/api/v1/devices", params={"deviceId": "00000000-0000-0000-0000-000000000000"}
+            )
+        )
+        == []
+    )
     assert_grpc_error(api.get("/plgd/api/v1/devices", params={"status": "SLEEPING"}), 400, 3)
 
 
@@ -429,8 +549,18 @@ def test_device_detail_and_not_found(api: httpx.Client, devices: list[dict[str, 
     d = devices[5]
     one = api.get(f"/plgd/api/v1/devices/{d['id']}")
     assert one.status_code == 200 and one.json() == d
-    assert set(d) >= {"id", "types", "name", "metadata", "manufacturerName", "modelNumber", "interfaces",
-                      "protocolIndependentId", "ownershipStatus", "data"}
+    assert set(d) >= {
+        "id",
+        "types",
+        "name",
+        "metadata",
+        "manufacturerName",
+        "modelNumber",
+        "interfaces",
+        "protocolIndependentId",
+        "ownershipStatus",
+        "data",
+    }
     assert_grpc_error(api.get("/plgd/api/v1/devices/4629b3cb-3a6e-477c-5d50-ccb28ad7c349"), 404, 5)
     assert_grpc_error(api.get("/plgd/api/v1/devices/nope"), 404, 5)
     assert_grpc_error(api.get("/plgd/api/v1/no-such-thing"), 404, 5)
@@ -450,32 +580,50 @@ def test_resource_links_stream(api: httpx.Client, devices: list[dict[str, Any]])
         assert r["policy"]["bitFlags"] in (1, 3)
     all_links = ndjson_lines(api.get("/plgd/api/v1/resource-links"))
     assert len(all_links) == 25
-    switches = ndjson_lines(api.get("/plgd/api/v1/resource-links", params={"type": "oic.r.switch.binary"}))
+    switches = ndjson_lines(
+        api.get("/plgd/api/v1/resource-links", params={"type": "oic.r.switch.binary"})
+    )
     assert switches and all(
-        [r["href"] for r in x["result"]["resources"]] == ["/switches/1"] for x in switches)
+        [r["href"] for r in x["result"]["resources"]] == ["/switches/1"] for x in switches
+    )
     assert_grpc_error(api.get("/plgd/api/v1/devices/nope/resource-links"), 404, 5)
 
 
-def test_get_resource_full_and_only_content(api: httpx.Client, devices: list[dict[str, Any]]) -> None:
+def test_get_resource_full_and_only_content(
+    api: httpx.Client, devices: list[dict[str, Any]]
+) -> None:
     d = devices[1]
     full = api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p")
     assert full.status_code == 200
     body = full.json()
     assert body["types"] == ["oic.wk.p"]
     assert body["data"]["resourceId"] == {"deviceId": d["id"], "href": "/oic/p"}
-    assert body["data"]["status"] == "OK" and body["data"]["content"]["mnmn"] == d["manufacturerName"][0]["value"]
+    assert (
+        body["data"]["status"] == "OK"
+        and body["data"]["content"]["mnmn"] == d["manufacturerName"][0]["value"]
+    )
     for flag in ("true", "1", "True"):
-        only = api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p", params={"onlyContent": flag})
+        only = api.get(
+            f"/plgd/api/v1/devices/{d['id']}/resources/oic/p", params={"onlyContent": flag}
+        )
         assert only.json() == body["data"]["content"]
-    assert api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p?onlyContent=false").json() == body
-    assert_grpc_error(api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p?onlyContent=maybe"), 400, 3)
+    assert (
+        api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p?onlyContent=false").json() == body
+    )
+    assert_grpc_error(
+        api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p?onlyContent=maybe"), 400, 3
+    )
     assert_grpc_error(api.get(f"/plgd/api/v1/devices/{d['id']}/resources/no/such"), 404, 5)
-    baseline = api.get(f"/plgd/api/v1/devices/{d['id']}/resources/oic/p",
-                       params={"interface": "oic.if.baseline", "onlyContent": "1"}).json()
+    baseline = api.get(
+        f"/plgd/api/v1/devices/{d['id']}/resources/oic/p",
+        params={"interface": "oic.if.baseline", "onlyContent": "1"},
+    ).json()
     assert baseline["rt"] == ["oic.wk.p"] and "oic.if.baseline" in baseline["if"]
     stream = ndjson_lines(api.get(f"/plgd/api/v1/devices/{d['id']}/resources/"))
     assert {x["result"]["data"]["resourceId"]["href"] for x in stream} >= {"/oic/d", "/oic/p"}
-    everything = ndjson_lines(api.get("/plgd/api/v1/resources", params={"resourceId": d["id"] + "/oic/p"}))
+    everything = ndjson_lines(
+        api.get("/plgd/api/v1/resources", params={"resourceId": d["id"] + "/oic/p"})
+    )
     assert [x["result"]["data"]["content"] for x in everything] == [body["data"]["content"]]
 
 
@@ -499,7 +647,10 @@ def test_put_resource_updates_and_refuses_what_it_must(fresh_emulator: EmulatorS
         assert put.status_code == 200, put.text
         data = put.json()["data"]
         assert data["content"]["value"] is (not before["value"]) and data["status"] == "OK"
-        assert data["resourceId"] == {"deviceId": di, "href": "/switches/1"} and data["auditContext"]["correlationId"]
+        assert (
+            data["resourceId"] == {"deviceId": di, "href": "/switches/1"}
+            and data["auditContext"]["correlationId"]
+        )
         assert api.get(url, params={"onlyContent": "true"}).json() == {"value": not before["value"]}
         only = api.put(url, params={"onlyContent": "1"}, json={"value": before["value"]})
         assert only.json() == {"value": before["value"]}
@@ -508,7 +659,9 @@ def test_put_resource_updates_and_refuses_what_it_must(fresh_emulator: EmulatorS
         assert_grpc_error(api.put(url, json={"value": "yes"}), 400, 3)
         assert_grpc_error(api.put(url, json={"colour": "red"}), 400, 3)
         assert_grpc_error(api.put(url, content=b"{not json"), 400, 3)
-        assert_grpc_error(api.put(f"/plgd/api/v1/devices/{di}/resources/oic/d", json={"n": "x"}), 403, 7)
+        assert_grpc_error(
+            api.put(f"/plgd/api/v1/devices/{di}/resources/oic/d", json={"n": "x"}), 403, 7
+        )
         offline = _device_with(api, "OFFLINE", "/switches/1")
         off_url = f"/plgd/api/v1/devices/{offline}/resources/switches/1"
         assert_grpc_error(api.put(off_url, json={"value": True}), 503, 14)
@@ -522,7 +675,11 @@ def test_gateway_auth_errors(web: httpx.Client, api: httpx.Client) -> None:
     assert_grpc_error(web.get(url), 401, 16)
     assert_grpc_error(web.get(url, headers={"Authorization": "Bearer not.a.jwt"}), 401, 16)
     assert_grpc_error(web.get(url, headers={"Authorization": "Basic ZGVtbzpkZW1v"}), 401, 16)
-    forged = jwt.encode({"sub": "x", OWNER: "x", "exp": time.time() + 60}, "a-secret-that-is-long-enough-for-hs256!", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "x", OWNER: "x", "exp": time.time() + 60},
+        "a-secret-that-is-long-enough-for-hs256!",
+        algorithm="HS256",
+    )
     assert_grpc_error(web.get(url, headers={"Authorization": f"Bearer {forged}"}), 401, 16)
     token = api.headers["Authorization"].split(" ", 1)[1]
     for scheme in ("bearer", "BEARER", "Bearer"):
@@ -538,8 +695,11 @@ def test_expired_token_is_refused(make_emulator) -> None:
     with httpx.Client(base_url=server.base_url) as client:
         token = machine_token(client)
         time.sleep(2.1)
-        body = assert_grpc_error(client.get("/plgd/api/v1/devices", headers={"Authorization": f"Bearer {token}"}),
-                                 401, 16)
+        body = assert_grpc_error(
+            client.get("/plgd/api/v1/devices", headers={"Authorization": f"Bearer {token}"}),
+            401,
+            16,
+        )
     assert "expired" in body["message"]
 
 
@@ -553,14 +713,29 @@ def test_admin_expire_all_and_revoke_refresh(fresh_emulator: EmulatorServer) -> 
         assert_grpc_error(web.get("/plgd/api/v1/devices", headers=auth), 401, 16)
         assert web.get("/plgd/c2c/api/v1/devices", headers=auth).status_code == 401
         # the refresh token still works and gives a fresh access token ...
-        refreshed = web.post("/plgd/auth/oauth/token", data={
-            "grant_type": "refresh_token", "client_id": PUBLIC, "refresh_token": tokens["refresh_token"]}).json()
+        refreshed = web.post(
+            "/plgd/auth/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": PUBLIC,
+                "refresh_token": tokens["refresh_token"],
+            },
+        ).json()
         new_auth = {"Authorization": f"Bearer {refreshed['access_token']}"}
         assert web.get("/plgd/api/v1/devices", headers=new_auth).status_code == 200
         # ... until every refresh token is revoked
-        assert web.post("/_emulator/tokens/revoke-refresh", json={"platform": "plgd"}).status_code == 200
-        gone = web.post("/plgd/auth/oauth/token", data={
-            "grant_type": "refresh_token", "client_id": PUBLIC, "refresh_token": refreshed["refresh_token"]})
+        assert (
+            web.post("/_emulator/tokens/revoke-refresh", json={"platform": "plgd"}).status_code
+            == 200
+        )
+        gone = web.post(
+            "/plgd/auth/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": PUBLIC,
+                "refresh_token": refreshed["refresh_token"],
+            },
+        )
         assert gone.status_code == 400 and gone.json()["error"] == "invalid_grant"
 
 
@@ -573,10 +748,17 @@ def test_c2c_devices_and_resources(api: httpx.Client, devices: list[dict[str, An
     by_id = {x["device"]["di"]: x for x in items}
     d = devices[2]
     item = by_id[d["id"]]
-    assert item["device"]["n"] == d["name"] and item["device"]["rt"] == d["types"] and item["device"]["if"]
+    assert (
+        item["device"]["n"] == d["name"]
+        and item["device"]["rt"] == d["types"]
+        and item["device"]["if"]
+    )
     assert item["status"] == d["metadata"]["connection"]["status"].lower()
     assert {x["status"] for x in items} == {"online", "offline"}
-    assert all(link["href"].startswith(f"/{d['id']}/") and link["rt"] and link["if"] for link in item["links"])
+    assert all(
+        link["href"].startswith(f"/{d['id']}/") and link["rt"] and link["if"]
+        for link in item["links"]
+    )
     assert api.get(f"/plgd/c2c/api/v1/devices/{d['id']}").json() == item
     raw = api.get(f"/plgd/c2c/api/v1/devices/{d['id']}/oic/d")
     assert raw.status_code == 200 and raw.json()["di"] == d["id"] and raw.json()["n"] == d["name"]
@@ -636,43 +818,71 @@ def test_streams_100000_devices_lazily(make_emulator) -> None:
         assert time.perf_counter() - t1 < 2
 
 
-def test_world_is_deterministic(api: httpx.Client, devices: list[dict[str, Any]], make_emulator) -> None:
+def test_world_is_deterministic(
+    api: httpx.Client, devices: list[dict[str, Any]], make_emulator
+) -> None:
     other = make_emulator(devices=25)
     with httpx.Client(base_url=other.base_url) as client:
         auth = {"Authorization": "Bearer " + machine_token(client)}
-        again = [x["result"] for x in ndjson_lines(client.get("/plgd/api/v1/devices", headers=auth))]
+        again = [
+            x["result"] for x in ndjson_lines(client.get("/plgd/api/v1/devices", headers=auth))
+        ]
     assert [d["id"] for d in again] == [d["id"] for d in devices]
     assert [d["name"] for d in again] == [d["name"] for d in devices]
 
 
-def test_seed_curl_examples_against_the_emulator(web: httpx.Client, emulator: EmulatorServer) -> None:
+def test_seed_curl_examples_against_the_emulator(
+    web: httpx.Client, emulator: EmulatorServer
+) -> None:
     """The seed's examples with the host swapped and /plgd prefixed (its client id swapped for ours)."""
     # Authorize the user: the seed's URL, scope with spaces, audience and state=STATE.
     scope = "r:deviceinformation:* r:resources:* w:resources:* w:subscriptions:* offline_access"
-    params = {"response_type": "code", "client_id": PUBLIC, "redirect_uri": REDIRECT, "scope": scope,
-              "audience": "https://openapi.try.plgd.cloud/", "state": "STATE"}
+    params = {
+        "response_type": "code",
+        "client_id": PUBLIC,
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "audience": "https://openapi.try.plgd.cloud/",
+        "state": "STATE",
+    }
     resp = browser_submit(web, params)
     assert resp.status_code == 302
     location = resp.headers["location"]
-    assert location.startswith("http://localhost:8080/callback?code=") and location.endswith("&state=STATE")
+    assert location.startswith("http://localhost:8080/callback?code=") and location.endswith(
+        "&state=STATE"
+    )
     code = callback_query(resp)["code"]
     # Request tokens: --data grant_type=authorization_code client_id client_secret code redirect_uri
-    tokens = web.post("/plgd/auth/oauth/token", headers={"content-type": "application/x-www-form-urlencoded"},
-                      content=f"grant_type=authorization_code&client_id={PUBLIC}&client_secret=&code={code}"
-                              "&redirect_uri=http://localhost:8080/callback")
+    tokens = web.post(
+        "/plgd/auth/oauth/token",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        content=f"grant_type=authorization_code&client_id={PUBLIC}&client_secret=&code={code}"
+        "&redirect_uri=http://localhost:8080/callback",
+    )
     assert tokens.status_code == 200
     body = tokens.json()
     assert set(body) >= {"access_token", "refresh_token", "scope", "expires_in", "token_type"}
     assert body["scope"] == scope and body["expires_in"] == 86400 and body["token_type"] == "Bearer"
     # Call the C2C API (and the HTTP gateway) with the seed's headers.
-    headers = {"authorization": f"Bearer {body['access_token']}", "content-type": "application/json",
-               "accept": "application/json"}
+    headers = {
+        "authorization": f"Bearer {body['access_token']}",
+        "content-type": "application/json",
+        "accept": "application/json",
+    }
     assert web.get("/plgd/c2c/api/v1/devices", headers=headers).status_code == 200
     assert len(ndjson_lines(web.get("/plgd/api/v1/devices", headers=headers))) == 25
     # Refresh the token: grant_type=refresh_token, client_id, refresh_token.
-    refreshed = web.post("/plgd/auth/oauth/token", data={"grant_type": "refresh_token", "client_id": PUBLIC,
-                                                         "refresh_token": body["refresh_token"]})
-    assert refreshed.status_code == 200 and refreshed.json()["refresh_token"] != body["refresh_token"]
+    refreshed = web.post(
+        "/plgd/auth/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": PUBLIC,
+            "refresh_token": body["refresh_token"],
+        },
+    )
+    assert (
+        refreshed.status_code == 200 and refreshed.json()["refresh_token"] != body["refresh_token"]
+    )
 
 
 def test_describe_names_urls_and_credentials() -> None:
@@ -690,7 +900,16 @@ def test_describe_names_urls_and_credentials() -> None:
 def test_token_rate_limit_fault_applies_to_the_token_path(fresh_emulator: EmulatorServer) -> None:
     with httpx.Client(base_url=fresh_emulator.base_url) as client:
         client.post("/_emulator/faults/plgd", json={"token_rate_limit": 1})
-        assert client.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials", "client_id": CONF,
-                                                           "client_secret": CONF_SECRET}).status_code == 200
+        assert (
+            client.post(
+                "/plgd/auth/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": CONF,
+                    "client_secret": CONF_SECRET,
+                },
+            ).status_code
+            == 200
+        )
         limited = client.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials"})
         assert limited.status_code == 429

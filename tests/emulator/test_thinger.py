@@ -27,8 +27,10 @@ def base(server: EmulatorServer) -> str:
 
 
 def login(server: EmulatorServer) -> dict[str, Any]:
-    r = HTTP.post(base(server) + "/oauth/token",
-                   data={"grant_type": "password", "username": USER, "password": PASSWORD})
+    r = HTTP.post(
+        base(server) + "/oauth/token",
+        data={"grant_type": "password", "username": USER, "password": PASSWORD},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -42,8 +44,9 @@ def session_token(emulator: EmulatorServer) -> str:
     return login(emulator)["access_token"]
 
 
-def get(server: EmulatorServer, token: str, path: str, headers: dict[str, str] | None = None,
-        **kw: Any) -> httpx.Response:
+def get(
+    server: EmulatorServer, token: str, path: str, headers: dict[str, str] | None = None, **kw: Any
+) -> httpx.Response:
     return HTTP.get(base(server) + path, headers={**bearer(token), **(headers or {})}, **kw)
 
 
@@ -79,8 +82,10 @@ def test_password_grant_shape_and_claims(emulator: EmulatorServer) -> None:
 
 @pytest.mark.parametrize("username,password", [(USER, "wrong"), ("alice", PASSWORD), ("", "")])
 def test_bad_credentials(emulator: EmulatorServer, username: str, password: str) -> None:
-    r = HTTP.post(base(emulator) + "/oauth/token",
-                   data={"grant_type": "password", "username": username, "password": password})
+    r = HTTP.post(
+        base(emulator) + "/oauth/token",
+        data={"grant_type": "password", "username": username, "password": password},
+    )
     assert r.status_code == 401
     assert message(r) == "invalid username or password"
 
@@ -93,7 +98,9 @@ def test_unsupported_or_missing_grant(emulator: EmulatorServer, form: dict[str, 
 
 
 def refresh(server: EmulatorServer, token: str) -> httpx.Response:
-    return HTTP.post(base(server) + "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token})
+    return HTTP.post(
+        base(server) + "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token}
+    )
 
 
 def test_refresh_rotates_and_reuse_fails(emulator: EmulatorServer) -> None:
@@ -103,7 +110,10 @@ def test_refresh_rotates_and_reuse_fails(emulator: EmulatorServer) -> None:
     second = r.json()
     assert second["refresh_token"] != first["refresh_token"]
     assert set(claims(second["access_token"])) == {"exp", "iat", "usr"}
-    assert get(emulator, second["access_token"], f"/v1/users/{USER}/devices?count=1").status_code == 200
+    assert (
+        get(emulator, second["access_token"], f"/v1/users/{USER}/devices?count=1").status_code
+        == 200
+    )
     # the used refresh token is dead; the new one works once
     again = refresh(emulator, first["refresh_token"])
     assert again.status_code == 401 and message(again) == "invalid refresh token"
@@ -127,12 +137,17 @@ def test_refresh_token_signed_right_but_never_issued(emulator: EmulatorServer) -
 
 def test_revoke_all_refresh_switch(fresh_emulator: EmulatorServer) -> None:
     pair = login(fresh_emulator)
-    r = HTTP.post(fresh_emulator.base_url + "/_emulator/tokens/revoke-refresh", json={"platform": "thinger"})
+    r = HTTP.post(
+        fresh_emulator.base_url + "/_emulator/tokens/revoke-refresh", json={"platform": "thinger"}
+    )
     assert r.status_code == 200 and r.json()["revoked"]["thinger"] >= 1
     r = refresh(fresh_emulator, pair["refresh_token"])
     assert r.status_code == 401 and message(r) == "invalid refresh token"
     # access tokens are not touched by that switch; a new login gives a working refresh token
-    assert get(fresh_emulator, pair["access_token"], f"/v1/users/{USER}/devices?count=1").status_code == 200
+    assert (
+        get(fresh_emulator, pair["access_token"], f"/v1/users/{USER}/devices?count=1").status_code
+        == 200
+    )
     assert refresh(fresh_emulator, login(fresh_emulator)["refresh_token"]).status_code == 200
 
 
@@ -140,7 +155,9 @@ def test_expire_all_access_switch(fresh_emulator: EmulatorServer) -> None:
     pair = login(fresh_emulator)
     path = f"/v1/users/{USER}/devices?count=1"
     assert get(fresh_emulator, pair["access_token"], path).status_code == 200
-    r = HTTP.post(fresh_emulator.base_url + "/_emulator/tokens/expire", json={"platform": "thinger"})
+    r = HTTP.post(
+        fresh_emulator.base_url + "/_emulator/tokens/expire", json={"platform": "thinger"}
+    )
     assert r.status_code == 200
     r = get(fresh_emulator, pair["access_token"], path)
     assert r.status_code == 401 and message(r)
@@ -164,7 +181,9 @@ def test_token_ttl_option(make_emulator) -> None:
     assert refresh(server, pair["refresh_token"]).status_code == 200
 
 
-def test_token_in_header_or_lowercase_query_only(emulator: EmulatorServer, session_token: str) -> None:
+def test_token_in_header_or_lowercase_query_only(
+    emulator: EmulatorServer, session_token: str
+) -> None:
     url = base(emulator) + f"/v1/users/{USER}/devices"
     assert HTTP.get(url, params={"count": 2}, headers=bearer(session_token)).status_code == 200
     ok = HTTP.get(url, params={"count": 2, "authorization": session_token})
@@ -178,7 +197,11 @@ def test_token_in_header_or_lowercase_query_only(emulator: EmulatorServer, sessi
 def test_bad_tokens_are_401(emulator: EmulatorServer, session_token: str) -> None:
     path = f"/v1/users/{USER}/devices"
     now = int(time.time())
-    wrong_secret = jwt.encode({"exp": now + 60, "iat": now, "usr": USER}, "not-the-right-secret-but-long-enough-0123456789", algorithm="HS256")
+    wrong_secret = jwt.encode(
+        {"exp": now + 60, "iat": now, "usr": USER},
+        "not-the-right-secret-but-long-enough-0123456789",
+        algorithm="HS256",
+    )
     expired = jwt_keys.sign_hs256({"exp": now - 10, "iat": now - 100, "usr": USER}, SECRET)
     refresh_as_access = login(emulator)["refresh_token"]
     for token in ("garbage", wrong_secret, expired, refresh_as_access):
@@ -190,8 +213,11 @@ def test_bad_tokens_are_401(emulator: EmulatorServer, session_token: str) -> Non
 
 
 def test_user_in_path_must_match_token(emulator: EmulatorServer, session_token: str) -> None:
-    for path in ("/v1/users/alice/devices", "/v2/users/alice/devices/nodemcu/temperature",
-                 "/v1/users/alice/buckets"):
+    for path in (
+        "/v1/users/alice/devices",
+        "/v2/users/alice/devices/nodemcu/temperature",
+        "/v1/users/alice/buckets",
+    ):
         r = get(emulator, session_token, path)
         assert r.status_code == 403, path
         assert message(r)
@@ -210,7 +236,16 @@ def test_device_list_shape(emulator: EmulatorServer, session_token: str) -> None
     assert first["device"] == "nodemcu" and first["description"] == "NodeMCU With ESP8266"
     assert first["connection"]["active"] is True
     for d in devices:
-        assert {"device", "name", "description", "type", "enabled", "connection", "created", "modified"} <= set(d)
+        assert {
+            "device",
+            "name",
+            "description",
+            "type",
+            "enabled",
+            "connection",
+            "created",
+            "modified",
+        } <= set(d)
         assert d["type"] in ("Generic", "HTTP", "MQTT")
         assert d["created"] > 10**12 and d["modified"] >= d["created"]  # milliseconds
         if "ts" in d["connection"]:
@@ -289,8 +324,11 @@ def test_hundred_thousand_devices_start_fast_and_page(make_emulator) -> None:
 def test_create_device(fresh_emulator: EmulatorServer) -> None:
     token = login(fresh_emulator)["access_token"]
     url = base(fresh_emulator) + f"/v1/users/{USER}/devices"
-    seed_form = {"device_id": "esp32_lab", "device_description": "ESP32 in the lab",
-                 "device_credentials": "BN8RbpRKfxhm"}
+    seed_form = {
+        "device_id": "esp32_lab",
+        "device_description": "ESP32 in the lab",
+        "device_credentials": "BN8RbpRKfxhm",
+    }
     r = HTTP.post(url, json=seed_form, headers=bearer(token))
     assert r.status_code == 200, r.text
     new = get(fresh_emulator, token, f"/v1/users/{USER}/devices/esp32_lab").json()
@@ -298,7 +336,9 @@ def test_create_device(fresh_emulator: EmulatorServer) -> None:
     assert new["type"] == "Generic"
     # the newer form: '-' and 32 characters are accepted
     long_id = "a-" + "b" * 30
-    r = HTTP.post(url, json={"device": long_id, "type": "HTTP", "description": "http"}, headers=bearer(token))
+    r = HTTP.post(
+        url, json={"device": long_id, "type": "HTTP", "description": "http"}, headers=bearer(token)
+    )
     assert r.status_code == 200, r.text
     assert len(all_devices(fresh_emulator, token)) == 27
     for bad in ("", "x" * 33, "bad id", "ümlaut", "semi;colon", 42):
@@ -310,7 +350,9 @@ def test_create_device(fresh_emulator: EmulatorServer) -> None:
         assert r.status_code == 400 and "exists" in message(r)
     r = HTTP.post(url, json={"device_id": "nocreds"}, headers=bearer(token))
     assert r.status_code == 400
-    r = HTTP.post(url, content=b"not json", headers={**bearer(token), "Content-Type": "application/json"})
+    r = HTTP.post(
+        url, content=b"not json", headers={**bearer(token), "Content-Type": "application/json"}
+    )
     assert r.status_code == 400
 
 
@@ -321,7 +363,9 @@ def test_delete_device(fresh_emulator: EmulatorServer) -> None:
     assert r.status_code == 400 and message(r)
     r = HTTP.delete(dev + "ghost", headers=bearer(token))
     assert r.status_code == 404 and message(r)
-    offline = next(d["device"] for d in all_devices(fresh_emulator, token) if not d["connection"]["active"])
+    offline = next(
+        d["device"] for d in all_devices(fresh_emulator, token) if not d["connection"]["active"]
+    )
     assert HTTP.delete(dev + offline, headers=bearer(token)).status_code == 200
     assert HTTP.get(dev + offline, headers=bearer(token)).status_code == 404
     assert HTTP.delete(dev + offline, headers=bearer(token)).status_code == 404
@@ -329,14 +373,18 @@ def test_delete_device(fresh_emulator: EmulatorServer) -> None:
     assert len(names) == 24 and offline not in names
     # re-creating a deleted generated device puts it back once, as a new (never connected) device
     users = base(fresh_emulator) + f"/v1/users/{USER}/devices"
-    r = HTTP.post(users, json={"device": offline, "credentials": "s3cret-pass"}, headers=bearer(token))
+    r = HTTP.post(
+        users, json={"device": offline, "credentials": "s3cret-pass"}, headers=bearer(token)
+    )
     assert r.status_code == 200
     again = [d["device"] for d in all_devices(fresh_emulator, token)]
     assert again.count(offline) == 1 and len(again) == 25
     assert HTTP.get(dev + offline, headers=bearer(token)).json()["connection"] == {"active": False}
     assert HTTP.delete(dev + offline, headers=bearer(token)).status_code == 200
     # paging still works after a delete
-    page = get(fresh_emulator, token, f"/v1/users/{USER}/devices", params={"index": 20, "count": 10}).json()
+    page = get(
+        fresh_emulator, token, f"/v1/users/{USER}/devices", params={"index": 20, "count": 10}
+    ).json()
     assert [d["device"] for d in page] == names[20:]
 
 
@@ -356,7 +404,7 @@ def read_events(r: httpx.Response, n: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for line in r.iter_lines():
         if line.startswith("data: "):
-            events.append(json.loads(line[len("data: "):]))
+            events.append(json.loads(line[len("data: ") :]))
             if len(events) == n:
                 break
     return events
@@ -367,8 +415,12 @@ def test_stats_server_sent_events(make_emulator) -> None:
     token = login(server)["access_token"]
     url = base(server) + f"/v1/users/{USER}/devices/nodemcu/stats"
     with httpx.Client(timeout=5) as client:
-        with client.stream("GET", url, params={"authorization": token, "interval": 50},
-                           headers={"Accept": "text/event-stream"}) as r:
+        with client.stream(
+            "GET",
+            url,
+            params={"authorization": token, "interval": 50},
+            headers={"Accept": "text/event-stream"},
+        ) as r:
             assert r.status_code == 200
             assert r.headers["content-type"].startswith("text/event-stream")
             events = read_events(r, 3)
@@ -387,8 +439,13 @@ def test_stats_server_sent_events(make_emulator) -> None:
 
 
 def test_stats_sse_interval_validation(emulator: EmulatorServer, session_token: str) -> None:
-    r = get(emulator, session_token, f"/v1/users/{USER}/devices/nodemcu/stats",
-            params={"interval": 5}, headers={"Accept": "text/event-stream"})
+    r = get(
+        emulator,
+        session_token,
+        f"/v1/users/{USER}/devices/nodemcu/stats",
+        params={"interval": 5},
+        headers={"Accept": "text/event-stream"},
+    )
     assert r.status_code == 400
 
 
@@ -402,19 +459,34 @@ def test_device_tokens(fresh_emulator: EmulatorServer) -> None:
     created = r.json()
     assert set(created) == {"id", "name", "token"} and created["name"] == "DoorAccess"
     c = claims(created["token"])
-    assert c["usr"] == USER and c["dev"] == "nodemcu" and c["jti"] == created["id"] and "exp" not in c
+    assert (
+        c["usr"] == USER and c["dev"] == "nodemcu" and c["jti"] == created["id"] and "exp" not in c
+    )
     listed = HTTP.get(tokens_url, headers=bearer(token)).json()
-    assert [(t["id"], t["name"], t["token"]) for t in listed] == [(created["id"], "DoorAccess", created["token"])]
+    assert [(t["id"], t["name"], t["token"]) for t in listed] == [
+        (created["id"], "DoorAccess", created["token"])
+    ]
 
     dt = created["token"]
-    assert get(fresh_emulator, dt, f"/v2/users/{USER}/devices/nodemcu/temperature").json() == {"out": 21.0}
+    assert get(fresh_emulator, dt, f"/v2/users/{USER}/devices/nodemcu/temperature").json() == {
+        "out": 21.0
+    }
     assert get(fresh_emulator, dt, f"/v1/users/{USER}/devices/nodemcu/stats").status_code == 200
-    assert HTTP.get(base(fresh_emulator) + f"/v2/users/{USER}/devices/nodemcu/location",
-                     params={"authorization": dt}).status_code == 200
+    assert (
+        HTTP.get(
+            base(fresh_emulator) + f"/v2/users/{USER}/devices/nodemcu/location",
+            params={"authorization": dt},
+        ).status_code
+        == 200
+    )
     other = all_devices(fresh_emulator, token)[1]["device"]
-    for path in (f"/v2/users/{USER}/devices/{other}/status", f"/v1/users/{USER}/devices/{other}/stats",
-                 f"/v1/users/{USER}/devices", f"/v1/users/{USER}/buckets",
-                 f"/v1/users/{USER}/devices/nodemcu/tokens"):
+    for path in (
+        f"/v2/users/{USER}/devices/{other}/status",
+        f"/v1/users/{USER}/devices/{other}/stats",
+        f"/v1/users/{USER}/devices",
+        f"/v1/users/{USER}/buckets",
+        f"/v1/users/{USER}/devices/nodemcu/tokens",
+    ):
         r = get(fresh_emulator, dt, path)
         assert r.status_code == 403, path
         assert message(r)
@@ -431,31 +503,59 @@ def test_device_token_limits(fresh_emulator: EmulatorServer) -> None:
     token = login(fresh_emulator)["access_token"]
     tokens_url = base(fresh_emulator) + f"/v1/users/{USER}/devices/nodemcu/tokens"
     future = (int(time.time()) + 3600) * 1000
-    r = HTTP.post(tokens_url, headers=bearer(token), json={
-        "token_name": "TempOnly", "token_resources": ["temperature"], "token_expiration": future})
+    r = HTTP.post(
+        tokens_url,
+        headers=bearer(token),
+        json={
+            "token_name": "TempOnly",
+            "token_resources": ["temperature"],
+            "token_expiration": future,
+        },
+    )
     dt = r.json()["token"]
     c = claims(dt)
     assert c["res"] == ["temperature"] and c["exp"] == future // 1000
-    assert get(fresh_emulator, dt, f"/v2/users/{USER}/devices/nodemcu/temperature").status_code == 200
+    assert (
+        get(fresh_emulator, dt, f"/v2/users/{USER}/devices/nodemcu/temperature").status_code == 200
+    )
     assert get(fresh_emulator, dt, f"/v2/users/{USER}/devices/nodemcu/location").status_code == 403
     assert get(fresh_emulator, dt, f"/v2/users/{USER}/devices/nodemcu/api").json() == {
-        "temperature": {"fn": 3, "al": 0}}
+        "temperature": {"fn": 3, "al": 0}
+    }
     past = (int(time.time()) - 60) * 1000
-    gone = HTTP.post(tokens_url, headers=bearer(token),
-                      json={"token_name": "Old", "token_expiration": past}).json()["token"]
-    assert get(fresh_emulator, gone, f"/v2/users/{USER}/devices/nodemcu/temperature").status_code == 401
-    for bad in ({}, {"token_name": ""}, {"token_name": "x", "token_resources": "temperature"},
-                {"token_name": "x", "token_expiration": "soon"}):
+    gone = HTTP.post(
+        tokens_url, headers=bearer(token), json={"token_name": "Old", "token_expiration": past}
+    ).json()["token"]
+    assert (
+        get(fresh_emulator, gone, f"/v2/users/{USER}/devices/nodemcu/temperature").status_code
+        == 401
+    )
+    for bad in (
+        {},
+        {"token_name": ""},
+        {"token_name": "x", "token_resources": "temperature"},
+        {"token_name": "x", "token_expiration": "soon"},
+    ):
         assert HTTP.post(tokens_url, headers=bearer(token), json=bad).status_code == 400, bad
-    assert HTTP.post(base(fresh_emulator) + f"/v1/users/{USER}/devices/ghost/tokens", headers=bearer(token),
-                      json={"token_name": "x"}).status_code == 404
+    assert (
+        HTTP.post(
+            base(fresh_emulator) + f"/v1/users/{USER}/devices/ghost/tokens",
+            headers=bearer(token),
+            json={"token_name": "x"},
+        ).status_code
+        == 404
+    )
 
 
 def test_deleting_a_device_kills_its_tokens(fresh_emulator: EmulatorServer) -> None:
     token = login(fresh_emulator)["access_token"]
     users = base(fresh_emulator) + f"/v1/users/{USER}/devices"
-    offline = next(d["device"] for d in all_devices(fresh_emulator, token) if not d["connection"]["active"])
-    dt = HTTP.post(f"{users}/{offline}/tokens", headers=bearer(token), json={"token_name": "t"}).json()["token"]
+    offline = next(
+        d["device"] for d in all_devices(fresh_emulator, token) if not d["connection"]["active"]
+    )
+    dt = HTTP.post(
+        f"{users}/{offline}/tokens", headers=bearer(token), json={"token_name": "t"}
+    ).json()["token"]
     assert get(fresh_emulator, dt, f"/v1/users/{USER}/devices/{offline}/stats").status_code == 200
     assert HTTP.delete(f"{users}/{offline}", headers=bearer(token)).status_code == 200
     assert get(fresh_emulator, dt, f"/v1/users/{USER}/devices/{offline}/stats").status_code == 401
@@ -465,7 +565,14 @@ def test_deleting_a_device_kills_its_tokens(fresh_emulator: EmulatorServer) -> N
 def test_nodemcu_api_description(emulator: EmulatorServer, session_token: str) -> None:
     api = get(emulator, session_token, f"/v2/users/{USER}/devices/nodemcu/api").json()
     assert {k: v["fn"] for k, v in api.items()} == {
-        "location": 3, "temperature": 3, "relay": 2, "rgb": 2, "command": 2, "io": 4, "reset": 1}
+        "location": 3,
+        "temperature": 3,
+        "relay": 2,
+        "rgb": 2,
+        "command": 2,
+        "io": 4,
+        "reset": 1,
+    }
     assert all(0 <= v["al"] <= 2 for v in api.values())
 
 
@@ -473,15 +580,22 @@ def test_nodemcu_output_resources(emulator: EmulatorServer, session_token: str) 
     r = get(emulator, session_token, f"/v2/users/{USER}/devices/nodemcu/location")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     assert r.json() == {"out": {"latitude": 40.125698, "longitude": -5.466911}}
-    assert get(emulator, session_token, f"/v2/users/{USER}/devices/nodemcu/temperature").json() == {"out": 21.0}
+    assert get(emulator, session_token, f"/v2/users/{USER}/devices/nodemcu/temperature").json() == {
+        "out": 21.0
+    }
 
 
 def test_nodemcu_input_resources_keep_state(fresh_emulator: EmulatorServer) -> None:
     token = login(fresh_emulator)["access_token"]
     dev = base(fresh_emulator) + f"/v2/users/{USER}/devices/nodemcu/"
-    assert get(fresh_emulator, token, f"/v2/users/{USER}/devices/nodemcu/relay").json() == {"in": False}
-    for resource, value in (("relay", True), ("rgb", {"r": 0, "g": 255, "b": 0}),
-                            ("command", "New customer: 101 today!")):
+    assert get(fresh_emulator, token, f"/v2/users/{USER}/devices/nodemcu/relay").json() == {
+        "in": False
+    }
+    for resource, value in (
+        ("relay", True),
+        ("rgb", {"r": 0, "g": 255, "b": 0}),
+        ("command", "New customer: 101 today!"),
+    ):
         r = HTTP.post(dev + resource, json={"in": value}, headers=bearer(token))
         assert r.status_code == 200, resource
         assert HTTP.get(dev + resource, headers=bearer(token)).json() == {"in": value}
@@ -492,7 +606,9 @@ def test_nodemcu_input_resources_keep_state(fresh_emulator: EmulatorServer) -> N
 def test_nodemcu_io_and_run(fresh_emulator: EmulatorServer) -> None:
     session_token = login(fresh_emulator)["access_token"]
     dev = base(fresh_emulator) + f"/v2/users/{USER}/devices/nodemcu/"
-    r = HTTP.post(dev + "io", json={"in": {"value1": 20, "value2": 10}}, headers=bearer(session_token))
+    r = HTTP.post(
+        dev + "io", json={"in": {"value1": 20, "value2": 10}}, headers=bearer(session_token)
+    )
     assert r.status_code == 200 and r.json() == {"out": {"sum": 30, "mult": 200}}
     # the seed's curl example posts the document without "in"
     r = HTTP.post(dev + "io", json={"value1": 20, "value2": 10}, headers=bearer(session_token))
@@ -506,24 +622,36 @@ def test_nodemcu_io_and_run(fresh_emulator: EmulatorServer) -> None:
 
 
 def test_v1_resource_path_works_too(emulator: EmulatorServer, session_token: str) -> None:
-    assert get(emulator, session_token, f"/v1/users/{USER}/devices/nodemcu/temperature").json() == {"out": 21.0}
+    assert get(emulator, session_token, f"/v1/users/{USER}/devices/nodemcu/temperature").json() == {
+        "out": 21.0
+    }
 
 
 def test_offline_and_unknown_devices_are_404(emulator: EmulatorServer, session_token: str) -> None:
-    offline = next(d["device"] for d in all_devices(emulator, session_token) if not d["connection"]["active"])
-    for path in (f"/v2/users/{USER}/devices/{offline}/status", f"/v2/users/{USER}/devices/{offline}/api",
-                 f"/v3/users/{USER}/devices/{offline}/resources/status"):
+    offline = next(
+        d["device"] for d in all_devices(emulator, session_token) if not d["connection"]["active"]
+    )
+    for path in (
+        f"/v2/users/{USER}/devices/{offline}/status",
+        f"/v2/users/{USER}/devices/{offline}/api",
+        f"/v3/users/{USER}/devices/{offline}/resources/status",
+    ):
         r = get(emulator, session_token, path)
         assert r.status_code == 404 and message(r) == "device not connected", path
-    r = HTTP.post(base(emulator) + f"/v2/users/{USER}/devices/{offline}/led", json={"in": True},
-                   headers=bearer(session_token))
+    r = HTTP.post(
+        base(emulator) + f"/v2/users/{USER}/devices/{offline}/led",
+        json={"in": True},
+        headers=bearer(session_token),
+    )
     assert r.status_code == 404 and message(r) == "device not connected"
     r = get(emulator, session_token, f"/v2/users/{USER}/devices/ghost/temperature")
     assert r.status_code == 404 and message(r) == "device not found"
 
 
 def test_generated_devices_have_resources(emulator: EmulatorServer, session_token: str) -> None:
-    online = [d["device"] for d in all_devices(emulator, session_token) if d["connection"]["active"]][1:4]
+    online = [
+        d["device"] for d in all_devices(emulator, session_token) if d["connection"]["active"]
+    ][1:4]
     for device in online:
         api = get(emulator, session_token, f"/v2/users/{USER}/devices/{device}/api").json()
         assert "status" in api and api["reboot"]["fn"] == 1 and len(api) >= 4
@@ -539,11 +667,16 @@ def test_v3_resources(fresh_emulator: EmulatorServer) -> None:
     listing = get(fresh_emulator, token, v3).json()
     assert set(listing) == {"location", "temperature", "relay", "rgb", "command", "io", "reset"}
     assert get(fresh_emulator, token, v3 + "/temperature").json() == 21.0
-    assert get(fresh_emulator, token, v3 + "/location").json() == {"latitude": 40.125698, "longitude": -5.466911}
+    assert get(fresh_emulator, token, v3 + "/location").json() == {
+        "latitude": 40.125698,
+        "longitude": -5.466911,
+    }
     url = base(fresh_emulator) + v3
     assert HTTP.post(url + "/relay", json=True, headers=bearer(token)).status_code == 200
     assert get(fresh_emulator, token, v3 + "/relay").json() is True
-    assert get(fresh_emulator, token, f"/v2/users/{USER}/devices/nodemcu/relay").json() == {"in": True}
+    assert get(fresh_emulator, token, f"/v2/users/{USER}/devices/nodemcu/relay").json() == {
+        "in": True
+    }
     r = HTTP.post(url + "/io", json={"value1": 3, "value2": 4}, headers=bearer(token))
     assert r.json() == {"sum": 7, "mult": 12}
     assert HTTP.post(url + "/reset", headers=bearer(token)).status_code == 200
@@ -563,20 +696,29 @@ def test_buckets(emulator: EmulatorServer, session_token: str) -> None:
     assert ts == sorted(ts, reverse=True) and ts[0] <= time.time() * 1000
     assert set(latest[0]["val"]) == {"temperature", "humidity"}
     window = {"min_ts": ts[-1] - 3_600_000, "max_ts": ts[-1]}
-    asc = get(emulator, session_token, data_path, params={"items": 10, "sort": "asc", **window}).json()
+    asc = get(
+        emulator, session_token, data_path, params={"items": 10, "sort": "asc", **window}
+    ).json()
     assert len(asc) == 10 and asc[0]["ts"] >= window["min_ts"]
     assert [p["ts"] for p in asc] == sorted(p["ts"] for p in asc)
     # deterministic: the same window gives the same samples (also through v2)
-    again = get(emulator, session_token, data_path.replace("/v1/", "/v2/"),
-                params={"items": 10, "sort": "asc", **window}).json()
+    again = get(
+        emulator,
+        session_token,
+        data_path.replace("/v1/", "/v2/"),
+        params={"items": 10, "sort": "asc", **window},
+    ).json()
     assert again == asc
     desc = get(emulator, session_token, data_path, params={"items": 1000, **window}).json()
-    assert len(desc) == 61 and desc[0]["ts"] == window["max_ts"] and desc[-1]["ts"] == window["min_ts"]
+    assert (
+        len(desc) == 61 and desc[0]["ts"] == window["max_ts"] and desc[-1]["ts"] == window["min_ts"]
+    )
     assert get(emulator, session_token, data_path, params={"min_ts": 10, "max_ts": 5}).json() == []
     assert get(emulator, session_token, f"/v1/users/{USER}/buckets/nope/data").status_code == 404
     assert get(emulator, session_token, data_path, params={"sort": "sideways"}).status_code == 400
-    assert get(emulator, session_token, f"/v1/users/{USER}/buckets/temperature_log").json()["bucket"] == (
-        "temperature_log")
+    assert get(emulator, session_token, f"/v1/users/{USER}/buckets/temperature_log").json()[
+        "bucket"
+    ] == ("temperature_log")
 
 
 def test_describe() -> None:
@@ -588,8 +730,13 @@ def test_describe() -> None:
 
 # -- the seed's curl examples (host swapped for the emulator, paths under /thinger, user demo) --
 def curl(*args: str) -> tuple[int, str]:
-    out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", *args], capture_output=True, text=True,
-                         timeout=10, check=True).stdout
+    out = subprocess.run(
+        ["curl", "-s", "-w", "\n%{http_code}", *args],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout
     body, _, code = out.rpartition("\n")
     return int(code), body
 
@@ -597,22 +744,47 @@ def curl(*args: str) -> tuple[int, str]:
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_seed_curl_examples(fresh_emulator: EmulatorServer) -> None:
     api = base(fresh_emulator)
-    code, body = curl("-X", "POST", "-H", "Content-Type: application/x-www-form-urlencoded",
-                      "-d", f"grant_type=password&username={USER}&password={PASSWORD}", api + "/oauth/token")
+    code, body = curl(
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/x-www-form-urlencoded",
+        "-d",
+        f"grant_type=password&username={USER}&password={PASSWORD}",
+        api + "/oauth/token",
+    )
     assert code == 200
     pair = json.loads(body)
-    code, body = curl("-X", "POST", "-H", "Content-Type: application/x-www-form-urlencoded",
-                      "-d", f"grant_type=refresh_token&refresh_token={pair['refresh_token']}", api + "/oauth/token")
+    code, body = curl(
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/x-www-form-urlencoded",
+        "-d",
+        f"grant_type=refresh_token&refresh_token={pair['refresh_token']}",
+        api + "/oauth/token",
+    )
     assert code == 200
     token = json.loads(body)["access_token"]
     auth = f"Authorization: Bearer {token}"
-    headers = ["-H", "Content-Type: application/json;charset=UTF-8", "-H", auth,
-               "-H", "Accept: application/json, text/plain, */*"]
+    headers = [
+        "-H",
+        "Content-Type: application/json;charset=UTF-8",
+        "-H",
+        auth,
+        "-H",
+        "Accept: application/json, text/plain, */*",
+    ]
     dev = f"{api}/v2/users/{USER}/devices/nodemcu"
     # input resources (seed examples 1-3)
     assert curl(*headers, "-X", "POST", "-d", '{"in":true}', dev + "/relay")[0] == 200
-    assert curl(*headers, "-X", "POST", "-d", '{"in":{"r":0,"g":255,"b":0}}', dev + "/rgb")[0] == 200
-    assert curl(*headers, "-X", "POST", "-d", '{"in":"New customer: 101 today!"}', dev + "/command")[0] == 200
+    assert (
+        curl(*headers, "-X", "POST", "-d", '{"in":{"r":0,"g":255,"b":0}}', dev + "/rgb")[0] == 200
+    )
+    assert (
+        curl(*headers, "-X", "POST", "-d", '{"in":"New customer: 101 today!"}', dev + "/command")[0]
+        == 200
+    )
     # input/output resource, exactly as the seed's curl line (document without "in")
     code, body = curl(*headers, "-X", "POST", "-d", '{"value1":20,"value2":10}', dev + "/io")
     assert (code, json.loads(body)) == (200, {"out": {"sum": 30, "mult": 200}})
@@ -620,7 +792,10 @@ def test_seed_curl_examples(fresh_emulator: EmulatorServer) -> None:
     assert curl("-H", auth, dev + "/reset")[0] == 200
     # output resources
     code, body = curl("-H", auth, dev + "/location")
-    assert (code, json.loads(body)) == (200, {"out": {"latitude": 40.125698, "longitude": -5.466911}})
+    assert (code, json.loads(body)) == (
+        200,
+        {"out": {"latitude": 40.125698, "longitude": -5.466911}},
+    )
     code, body = curl("-H", auth, dev + "/temperature")
     assert (code, json.loads(body)) == (200, {"out": 21.0})
     # devices: list, add, delete, stats, tokens
@@ -631,10 +806,21 @@ def test_seed_curl_examples(fresh_emulator: EmulatorServer) -> None:
     assert curl(*headers, "-X", "POST", "-d", new, users)[0] == 200
     assert curl(*headers, "-X", "POST", "-d", new, users)[0] == 400
     code, body = curl("-H", auth, users + "/nodemcu/stats")
-    assert code == 200 and set(json.loads(body)) == {"connected", "connected_ts", "ip_address", "rx_bytes", "tx_bytes"}
-    code, body = curl(*headers, "-X", "POST", "-d",
-                      '{"token_name": "DoorAccess","token_resources": ["open", "close"],"token_expiration": 0}',
-                      users + "/nodemcu/tokens")
+    assert code == 200 and set(json.loads(body)) == {
+        "connected",
+        "connected_ts",
+        "ip_address",
+        "rx_bytes",
+        "tx_bytes",
+    }
+    code, body = curl(
+        *headers,
+        "-X",
+        "POST",
+        "-d",
+        '{"token_name": "DoorAccess","token_resources": ["open", "close"],"token_expiration": 0}',
+        users + "/nodemcu/tokens",
+    )
     assert code == 200 and json.loads(body)["name"] == "DoorAccess"
     token_id = json.loads(body)["id"]
     code, body = curl("-H", auth, users + "/nodemcu/tokens")
@@ -644,7 +830,19 @@ def test_seed_curl_examples(fresh_emulator: EmulatorServer) -> None:
     assert curl("-H", auth, "-X", "DELETE", users + "/nodemcu")[0] == 400
     assert curl("-H", auth, "-X", "DELETE", users + "/nodemcu2")[0] == 404
     # SSE with the token in the URL, as the seed's note suggests (-N: no buffering; -m: stop after 1 s)
-    out = subprocess.run(["curl", "-s", "-N", "-m", "1", "-H", "Accept: text/event-stream",
-                          f"{users}/nodemcu/stats?interval=100&authorization={token}"],
-                         capture_output=True, text=True, timeout=10).stdout
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-N",
+            "-m",
+            "1",
+            "-H",
+            "Accept: text/event-stream",
+            f"{users}/nodemcu/stats?interval=100&authorization={token}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
     assert out.count("data: {") >= 3

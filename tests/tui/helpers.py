@@ -19,7 +19,9 @@ from workbench.tui.widgets.device_tree import DeviceTreePanel
 from workbench.tui.widgets.request_composer import RequestComposer
 
 
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+async def until(
+    pilot: Pilot, cond: Callable[[], Any], timeout: float = 10.0, what: str = ""
+) -> Any:
     """Pause the pilot until ``cond()`` is truthy and return its value; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:

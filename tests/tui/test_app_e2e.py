@@ -59,8 +59,15 @@ def mounted(node: Any, cls: type[W]) -> W | None:
 def screen_text(app: WorkbenchApp) -> str:
     """What the terminal shows right now, as plain text."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+    )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
 
@@ -82,8 +89,12 @@ async def pick(pilot: Pilot, name: str, typed: str | None = None) -> LoginScreen
     first row, Enter; wait for the login form to be pre-filled."""
     app = pilot.app
     typed = name if typed is None else typed
-    picker = await until(pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen, what="the picker")
-    await until(pilot, lambda: picker.states, what="the login states")  # loaded after the first frame
+    picker = await until(
+        pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen, what="the picker"
+    )
+    await until(
+        pilot, lambda: picker.states, what="the login states"
+    )  # loaded after the first frame
     everything = len(picker._shown)
     await pilot.press(*typed)
     table = picker.query_one("#picker-table", DataTable)
@@ -91,10 +102,14 @@ async def pick(pilot: Pilot, name: str, typed: str | None = None) -> LoginScreen
     assert str(table.get_row_at(0)[0]) == name
     assert 0 < len(picker._shown) < everything  # the filter narrowed the list
     await pilot.press("enter")
-    login = await until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen, what="the login screen")
+    login = await until(
+        pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen, what="the login screen"
+    )
     assert login.profile.name == name
     # the demo values are pre-filled off the UI thread; the focus lands on "Log in" when done
-    await until(pilot, lambda: app.focused is not None and app.focused.id == "login-go", what="prefill")
+    await until(
+        pilot, lambda: app.focused is not None and app.focused.id == "login-go", what="prefill"
+    )
     return login
 
 
@@ -107,8 +122,12 @@ async def log_in(pilot: Pilot, name: str, typed: str | None = None) -> MainScree
 async def landed(pilot: Pilot, name: str, timeout: float = 10.0) -> MainScreen:
     app = pilot.app
     # installed and mounted (its on_mount sets the sub-title): under load the two are apart
-    main = await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.sub_title
-                       and app.screen, timeout=timeout, what=f"the main screen of {name}")
+    main = await until(
+        pilot,
+        lambda: isinstance(app.screen, MainScreen) and app.screen.sub_title and app.screen,
+        timeout=timeout,
+        what=f"the main screen of {name}",
+    )
     assert main.profile.name == name
     assert main.session.logged_in
     assert app.sessions[name] is main.session
@@ -117,8 +136,11 @@ async def landed(pilot: Pilot, name: str, timeout: float = 10.0) -> MainScreen:
 
 
 async def tree_loaded(pilot: Pilot, panel: DeviceTreePanel, key: str = ROOT) -> None:
-    await until(pilot, lambda: panel.listings.get(key) is not None and panel.listings[key].state == "done",
-                what=f"listing {key}")
+    await until(
+        pilot,
+        lambda: panel.listings.get(key) is not None and panel.listings[key].state == "done",
+        what=f"listing {key}",
+    )
     await pilot.pause()
 
 
@@ -136,10 +158,17 @@ async def cursor_to(pilot: Pilot, panel: DeviceTreePanel, text: str) -> None:
 # --- logging in with every demo profile --------------------------------------------------------
 
 
-@pytest.mark.parametrize("name,typed", [
-    ("demo-iotconnect", "iotconn"), ("demo-ioto", "demo-ioto"), ("demo-ioto-cloudapi", "cloudapi"),
-    ("demo-iotspot", "iotspot"), ("demo-plgd-m2m", "m2m"), ("demo-thinger", "thinger"),
-])
+@pytest.mark.parametrize(
+    "name,typed",
+    [
+        ("demo-iotconnect", "iotconn"),
+        ("demo-ioto", "demo-ioto"),
+        ("demo-ioto-cloudapi", "cloudapi"),
+        ("demo-iotspot", "iotspot"),
+        ("demo-plgd-m2m", "m2m"),
+        ("demo-thinger", "thinger"),
+    ],
+)
 async def test_log_in_with_each_demo_profile(demo_env, name: str, typed: str) -> None:
     """Every demo profile that needs no browser: picker (filter, Enter), Ctrl+L, main screen."""
     app = WorkbenchApp()
@@ -148,18 +177,24 @@ async def test_log_in_with_each_demo_profile(demo_env, name: str, typed: str) ->
         panel = main.query_one(DeviceTreePanel)
         await tree_loaded(pilot, panel)
         roots = list(panel.tree.root.children)
-        assert roots and not any(n.label.plain.startswith("✗") for n in roots), [n.label.plain for n in roots]
+        assert roots and not any(n.label.plain.startswith("✗") for n in roots), [
+            n.label.plain for n in roots
+        ]
         assert main.query_one(TabbedContent).active == "devices"
         # the token tab shows this session's access token (masked)
         await pilot.press("2")
         inspector = await until(pilot, lambda: mounted(main, TokenInspector), what="the inspector")
-        await until(pilot, lambda: inspector.token == main.session.tokens.access_token, what="the token")
+        await until(
+            pilot, lambda: inspector.token == main.session.tokens.access_token, what="the token"
+        )
         text = screen_text(app)
         assert "Token" in text and main.session.tokens.access_token not in text
         # F2: back to the profiles, where the state says logged in
         await pilot.press("f2")
         picker = await until(pilot, lambda: isinstance(app.screen, ProfilePicker) and app.screen)
-        await until(pilot, lambda: picker.states.get(name, "").startswith("logged in"), what="the state")
+        await until(
+            pilot, lambda: picker.states.get(name, "").startswith("logged in"), what="the state"
+        )
 
 
 async def test_plgd_browser_login(demo_env, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,6 +208,7 @@ async def test_plgd_browser_login(demo_env, monkeypatch: pytest.MonkeyPatch) -> 
         """webbrowser.open, from the login worker's thread: note what the screen shows, then
         play the browser in a thread of its own (as a real browser would be)."""
         opened.append(url)
+
         def login_url_text() -> str:
             # the login screen, wherever it is in the stack (a toast or a modal may sit above it)
             login = next(s for s in reversed(app.screen_stack) if isinstance(s, LoginScreen))
@@ -188,8 +224,12 @@ async def test_plgd_browser_login(demo_env, monkeypatch: pytest.MonkeyPatch) -> 
         await pilot.press("ctrl+l")
         main = await landed(pilot, "demo-plgd")
         assert run.error is None and run.callback_status == 200, run.error
-        assert len(opened) == 1 and opened[0].startswith(f"{demo_env.base_url}/plgd/auth/authorize?")
-        assert "code_challenge=" in opened[0] and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in opened[0]
+        assert len(opened) == 1 and opened[0].startswith(
+            f"{demo_env.base_url}/plgd/auth/authorize?"
+        )
+        assert (
+            "code_challenge=" in opened[0] and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in opened[0]
+        )
         # the login screen showed the URL too (for a browser that does not open by itself)
         assert "Open this URL in a browser" in shown[0] and opened[0] in shown[0].replace("\n", "")
         assert main.session.tokens.refresh_token and main.session.tokens.id_token
@@ -218,10 +258,14 @@ async def test_browse_to_a_resource_open_send_read(demo_env) -> None:
         await tree_loaded(pilot, panel, "thinger:device:nodemcu")
         await cursor_to(pilot, panel, "temperature")
         await pilot.press("enter")
-        await until(pilot, lambda: main.query_one(TabbedContent).active == "request", what="the request tab")
+        await until(
+            pilot, lambda: main.query_one(TabbedContent).active == "request", what="the request tab"
+        )
         composer = main.query_one(RequestComposer)
         url = f"{base}/thinger/v2/users/demo/devices/nodemcu/temperature"
-        await until(pilot, lambda: composer.query_one("#composer-url", Input).value == url, what="the URL")
+        await until(
+            pilot, lambda: composer.query_one("#composer-url", Input).value == url, what="the URL"
+        )
         await pilot.press("ctrl+s")
         view = composer.response
         await until(pilot, lambda: view.state == "done", what="the response")
@@ -237,7 +281,9 @@ async def test_browse_to_a_resource_open_send_read(demo_env) -> None:
 # --- tokens ----------------------------------------------------------------------------------------
 
 
-async def test_token_refresh_with_a_short_lifetime(make_emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_token_refresh_with_a_short_lifetime(
+    make_emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = make_emulator(token_ttl=5)
     monkeypatch.setenv("WORKBENCH_DEMO_URL", server.base_url)
     app = WorkbenchApp()
@@ -258,8 +304,11 @@ async def test_token_refresh_with_a_short_lifetime(make_emulator, monkeypatch: p
         # Ctrl+R: refresh now
         next_second()
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: session.tokens is not first and inspector.token == session.tokens.access_token,
-                    what="the refreshed token")
+        await until(
+            pilot,
+            lambda: session.tokens is not first and inspector.token == session.tokens.access_token,
+            what="the refreshed token",
+        )
         await until(pilot, lambda: times() != shown, what="a new expiry")
         assert "✓ refreshed" in static_text(inspector.query_one("#ti-status", Static))
         assert session.tokens.expires_at > first.expires_at
@@ -276,8 +325,11 @@ async def test_token_refresh_with_a_short_lifetime(make_emulator, monkeypatch: p
         assert composer.response.status_text.startswith("200")
         assert session.tokens is not second and session.stats["refreshes"] == 2
         await pilot.press("escape", "2")
-        await until(pilot, lambda: inspector.token == session.tokens.access_token and times() != shown,
-                    what="the inspector to follow the automatic refresh")
+        await until(
+            pilot,
+            lambda: inspector.token == session.tokens.access_token and times() != shown,
+            what="the inspector to follow the automatic refresh",
+        )
 
 
 # --- failures ----------------------------------------------------------------------------------------
@@ -333,7 +385,9 @@ async def test_cancel_a_slow_request(fresh_emulator, monkeypatch: pytest.MonkeyP
             await until(pilot, lambda: view.state == "cancelled", timeout=1.0)
             assert time.monotonic() - started < 1.0
             assert "cancelled" in view.status_text
-            assert isinstance(app.screen, MainScreen)  # Escape cancelled the request, not the screen
+            assert isinstance(
+                app.screen, MainScreen
+            )  # Escape cancelled the request, not the screen
             # responsive: the next keys switch tabs at once
             await pilot.press("escape", "2")
             assert main.query_one(TabbedContent).active == "token"
@@ -364,10 +418,16 @@ async def test_timeline_lists_the_login_exchanges_redacted(demo_env) -> None:
             timeline.query_one("#timeline-list").highlighted = index
             await pilot.pause()
             svg = app.export_screenshot()
-            for secret in (DEMO_PASSWORDS["demo-iotconnect"], tokens.access_token,
-                           tokens.refresh_token or "never-there", "demo-solution-key-5c1e"):
+            for secret in (
+                DEMO_PASSWORDS["demo-iotconnect"],
+                tokens.access_token,
+                tokens.refresh_token or "never-there",
+                "demo-solution-key-5c1e",
+            ):
                 assert secret not in svg
                 assert secret not in screen_text(app)
-        assert "«redacted»" in screen_text(app) or "redacted" in static_text(timeline.query_one("#timeline-detail"))
+        assert "«redacted»" in screen_text(app) or "redacted" in static_text(
+            timeline.query_one("#timeline-detail")
+        )
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is main)

@@ -253,7 +253,9 @@ async def test_invalid_json_shows_a_notice_and_the_text() -> None:
 
 async def test_control_characters_never_reach_the_terminal_raw() -> None:
     evil_text = b"clear \x1b[2J\x1b[H title \x1b]0;pwned\x07 csi \xc2\x9b31m bidi \xe2\x80\xae tab\there\r\n"
-    evil_json = json.dumps({"k\u202e": "\x9b\x1b[31m\u2028\x7f", "\x1b": 1}, ensure_ascii=False).encode()
+    evil_json = json.dumps(
+        {"k\u202e": "\x9b\x1b[31m\u2028\x7f", "\x1b": 1}, ensure_ascii=False
+    ).encode()
     app = BodyApp()
     async with app.run_test(size=(80, 10)) as pilot:
         view = app.query_one(BodyView)
@@ -371,12 +373,17 @@ async def test_xml_is_highlighted_once_its_lexer_is_imported() -> None:
     app = BodyApp()
     async with app.run_test(size=(60, 10)) as pilot:
         view = app.query_one(BodyView)
-        view.load(b'<?xml version="1.0"?>\n<device id="d1">\n  <name>probe</name>\n</device>\n', "application/xml")
+        view.load(
+            b'<?xml version="1.0"?>\n<device id="d1">\n  <name>probe</name>\n</device>\n',
+            "application/xml",
+        )
         await pilot.pause()
         assert view.kind == "xml" and view.lines[1] == '<device id="d1">'
 
         def tag_color():
-            return next(seg.style.color for seg in view.render_line(1) if seg.text.startswith("<device"))
+            return next(
+                seg.style.color for seg in view.render_line(1) if seg.text.startswith("<device")
+            )
 
         await wait_for(pilot, lambda: tag_color() != view.rich_style.color, 10)
 

@@ -117,8 +117,14 @@ def info(browser: CollectionBrowser) -> str:
 
 
 async def replay_done(pilot: Pilot, browser: CollectionBrowser, count: int) -> None:
-    await until(pilot, lambda: browser.current_run is not None and browser.current_run.duration_s is not None
-                and len(browser.current_run.results) == count)
+    await until(
+        pilot,
+        lambda: (
+            browser.current_run is not None
+            and browser.current_run.duration_s is not None
+            and len(browser.current_run.results) == count
+        ),
+    )
 
 
 # --- listing and opening ------------------------------------------------------------------
@@ -135,9 +141,13 @@ async def test_lists_collections_and_their_requests(thinger, smoke: Path) -> Non
         assert "thinger-smoke.toml · 3 requests" in label(tops[1])
         assert "empty.toml · 0 requests" in label(tops[0])
         names = [label(c) for c in tops[1].children]
-        assert names[0].startswith("GET    list devices") and names[0].endswith("…/users/{{user}}/devices")
+        assert names[0].startswith("GET    list devices") and names[0].endswith(
+            "…/users/{{user}}/devices"
+        )
         assert names[1].startswith("GET    read temperature")
-        assert names[2].startswith("POST   io sum and mult") and names[2].endswith("/devices/nodemcu/io")
+        assert names[2].startswith("POST   io sum and mult") and names[2].endswith(
+            "/devices/nodemcu/io"
+        )
         assert "{{urls.api}}" not in names[0]  # the short URL drops the base
         await select(pilot, browser, request_node(browser, "io sum and mult"))
         assert "POST {{urls.api}}/v2/users/{{user}}/devices/nodemcu/io" in info(browser)
@@ -188,8 +198,11 @@ async def test_replay_all_shows_three_passing_rows(thinger, smoke: Path) -> None
         await pilot.press("R")
         await replay_done(pilot, browser, 3)
         table = rows(browser)
-        assert [r[:4] for r in table] == [["✓", "1", "list devices", "200"], ["✓", "2", "read temperature", "200"],
-                                          ["✓", "3", "io sum and mult", "200"]]
+        assert [r[:4] for r in table] == [
+            ["✓", "1", "list devices", "200"],
+            ["✓", "2", "read temperature", "200"],
+            ["✓", "3", "io sum and mult", "200"],
+        ]
         assert all(r[4].endswith(" ms") for r in table)
         summary = str(browser.query_one("#collections-summary", Static).content)
         assert "thinger smoke" in summary and "3/3 · 3 passed, 0 failed" in summary
@@ -207,7 +220,9 @@ async def test_replay_all_shows_three_passing_rows(thinger, smoke: Path) -> None
 
 
 async def test_failing_expectation_shows_a_cross_and_the_message(thinger) -> None:
-    write("sums.toml", """version = 1
+    write(
+        "sums.toml",
+        """version = 1
 
 [collection]
 name = "sums"
@@ -226,7 +241,8 @@ json = { "$.out.sum" = 31 }
 name = "needs a capture"
 method = "GET"
 url = "{{urls.api}}/v2/users/demo/devices/{{nowhere}}/temperature"
-""")
+""",
+    )
     app = Host(*thinger)
     async with app.run_test(size=(100, 32)) as pilot:
         browser = app.browser
@@ -238,7 +254,9 @@ url = "{{urls.api}}/v2/users/demo/devices/{{nowhere}}/temperature"
         assert table[0][:4] == ["✗", "1", "wrong sum", "200"]
         assert table[1][:4] == ["✗", "2", "needs a capture", "—"] and table[1][4] == "—"
         assert "1/2" not in str(browser.query_one("#collections-summary", Static).content)
-        assert "0 passed, 2 failed" in str(browser.query_one("#collections-summary", Static).content)
+        assert "0 passed, 2 failed" in str(
+            browser.query_one("#collections-summary", Static).content
+        )
         text = detail(browser)
         assert "✗ $.out.sum is 30, expected 31" in text
         assert "✓ status 200 as expected" in text
@@ -254,7 +272,9 @@ url = "{{urls.api}}/v2/users/demo/devices/{{nowhere}}/temperature"
 
 
 async def test_another_profile_without_a_session_says_log_in_first(thinger) -> None:
-    write("other.toml", """version = 1
+    write(
+        "other.toml",
+        """version = 1
 
 [collection]
 name = "other"
@@ -270,7 +290,8 @@ name = "thinger on this screen"
 method = "GET"
 url = "{{urls.api}}/v2/users/demo/devices/nodemcu/temperature"
 profile = "demo-thinger"
-""")
+""",
+    )
     app = Host(*thinger)
     async with app.run_test(size=(100, 32)) as pilot:
         browser = app.browser
@@ -290,7 +311,9 @@ async def test_another_profile_with_stored_tokens_is_restored(thinger, demo_env)
         other.login()
     finally:
         other.close()
-    write("iotspot.toml", """version = 1
+    write(
+        "iotspot.toml",
+        """version = 1
 
 [collection]
 name = "iotspot"
@@ -303,7 +326,8 @@ url = "{{urls.api}}/workspaces"
 
 [requests.expect]
 status = 200
-""")
+""",
+    )
     app = Host(*thinger)
     async with app.run_test(size=(100, 32)) as pilot:
         browser = app.browser
@@ -315,7 +339,9 @@ status = 200
 
 
 async def test_a_prompt_variable_is_asked_in_a_dialog_once(thinger) -> None:
-    write("prompted.toml", """version = 1
+    write(
+        "prompted.toml",
+        """version = 1
 
 [collection]
 name = "prompted"
@@ -339,7 +365,8 @@ url = "{{urls.api}}/v2/users/demo/devices/nodemcu/command"
 
 [requests.expect]
 json = { "$.in" = "open sesame" }
-""")
+""",
+    )
     before = (coll_dir() / "prompted.toml").read_bytes()
     app = Host(*thinger)
     async with app.run_test(size=(100, 32)) as pilot:
@@ -354,7 +381,10 @@ json = { "$.in" = "open sesame" }
         field.value = "open sesame"
         await pilot.press("enter")
         await replay_done(pilot, browser, 2)
-        assert [r[:4] for r in rows(browser)] == [["✓", "1", "send the word", "200"], ["✓", "2", "read it back", "200"]]
+        assert [r[:4] for r in rows(browser)] == [
+            ["✓", "1", "send the word", "200"],
+            ["✓", "2", "read it back", "200"],
+        ]
         # asked once: the next replay uses the same value
         await pilot.press("R")
         await replay_done(pilot, browser, 2)
@@ -364,7 +394,9 @@ json = { "$.in" = "open sesame" }
 
 
 async def test_a_cancelled_prompt_fails_that_request(thinger) -> None:
-    write("prompted.toml", """version = 1
+    write(
+        "prompted.toml",
+        """version = 1
 
 [variables]
 word = { prompt = "Word to send" }
@@ -373,7 +405,8 @@ word = { prompt = "Word to send" }
 name = "send the word"
 method = "GET"
 url = "{{urls.api}}/v2/users/demo/devices/nodemcu/{{word}}"
-""")
+""",
+    )
     app = Host(*thinger)
     async with app.run_test(size=(100, 32)) as pilot:
         browser = app.browser
@@ -405,7 +438,9 @@ colour = "blue"
 BROKEN_TOML = 'version = 1\n[collection\nname = "oops"\n'
 
 
-async def test_malformed_files_show_file_line_and_key_and_stay_untouched(thinger, smoke: Path) -> None:
+async def test_malformed_files_show_file_line_and_key_and_stay_untouched(
+    thinger, smoke: Path
+) -> None:
     bad_key = write("bad-key.toml", BROKEN_KEY)
     bad_toml = write("bad-toml.toml", BROKEN_TOML)
     before = {p: p.read_bytes() for p in (bad_key, bad_toml)}
@@ -447,8 +482,10 @@ async def test_malformed_files_show_file_line_and_key_and_stay_untouched(thinger
 
 
 async def test_delete_asks_first_and_keeps_comments(thinger, smoke: Path) -> None:
-    text = smoke.read_text().replace("[[requests]]\nname = \"io sum",
-                                     "# the last one drives the board\n[[requests]]\nname = \"io sum")
+    text = smoke.read_text().replace(
+        '[[requests]]\nname = "io sum',
+        '# the last one drives the board\n[[requests]]\nname = "io sum',
+    )
     smoke.write_text(text)
     original = smoke.read_bytes()
     app = Host(*thinger)
@@ -458,8 +495,9 @@ async def test_delete_asks_first_and_keeps_comments(thinger, smoke: Path) -> Non
         await select(pilot, browser, request_node(browser, "read temperature"))
         await pilot.press("d")
         screen = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
-        assert "Delete the request 'read temperature' from thinger-smoke.toml?" in \
-            str(screen.query_one("#confirm-question", Static).content)
+        assert "Delete the request 'read temperature' from thinger-smoke.toml?" in str(
+            screen.query_one("#confirm-question", Static).content
+        )
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert smoke.read_bytes() == original
@@ -474,7 +512,9 @@ async def test_delete_asks_first_and_keeps_comments(thinger, smoke: Path) -> Non
         assert load_collection(smoke).names() == ["list devices", "io sum and mult"]
         tops = browser.sidebar.root.children
         assert [c.data.name for c in tops[0].children] == ["list devices", "io sum and mult"]
-        assert not [p.name for p in smoke.parent.iterdir() if p.name != smoke.name]  # no temp file left
+        assert not [
+            p.name for p in smoke.parent.iterdir() if p.name != smoke.name
+        ]  # no temp file left
 
 
 async def test_changed_on_disk_asks_before_overwriting(thinger, smoke: Path) -> None:
@@ -489,14 +529,24 @@ async def test_changed_on_disk_asks_before_overwriting(thinger, smoke: Path) -> 
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        screen = await until(pilot, lambda: isinstance(app.screen, ConfirmScreen)
-                             and "changed on disk" in str(app.screen.query_one("#confirm-question", Static).content)
-                             and app.screen)
+        screen = await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConfirmScreen)
+                and "changed on disk"
+                in str(app.screen.query_one("#confirm-question", Static).content)
+                and app.screen
+            ),
+        )
         assert "overwrite" in str(screen.query_one("#confirm-question", Static).content)
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
         assert smoke.read_text() == edited  # untouched; the browser reloaded it
-        assert load_collection(smoke).names() == ["list devices", "read temperature", "io sum and mult"]
+        assert load_collection(smoke).names() == [
+            "list devices",
+            "read temperature",
+            "io sum and mult",
+        ]
         await pilot.pause()
         assert len(browser.sidebar.root.children[0].children) == 3
         # again, and this time overwrite
@@ -506,12 +556,20 @@ async def test_changed_on_disk_asks_before_overwriting(thinger, smoke: Path) -> 
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen)
-                    and "changed on disk" in str(app.screen.query_one("#confirm-question", Static).content))
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ConfirmScreen)
+                and "changed on disk"
+                in str(app.screen.query_one("#confirm-question", Static).content)
+            ),
+        )
         await pilot.press("y")
         await until(pilot, lambda: smoke.read_text() != edited2)
         assert load_collection(smoke).names() == ["read temperature", "io sum and mult"]
-        assert "# and edited again" not in smoke.read_text()  # overwritten with what was loaded, minus the request
+        assert (
+            "# and edited again" not in smoke.read_text()
+        )  # overwritten with what was loaded, minus the request
         assert any("deleted 'list devices'" in str(n.message) for n in app._notifications)
 
 
@@ -531,7 +589,9 @@ async def test_open_file_and_reload(thinger, tmp_path: Path) -> None:
         field = screen.query_one("#ask-input")
         field.value = str(tmp_path / "missing.toml")
         await pilot.press("enter")
-        await until(pilot, lambda: "no such file" in str(screen.query_one("#ask-error", Static).content))
+        await until(
+            pilot, lambda: "no such file" in str(screen.query_one("#ask-error", Static).content)
+        )
         field.value = str(outside)
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, AskScreen))
@@ -543,7 +603,10 @@ async def test_open_file_and_reload(thinger, tmp_path: Path) -> None:
         write("later.toml", 'version = 1\n[collection]\nname = "later"\n')
         await pilot.press("f5")
         await pilot.pause()
-        assert [label(n).split("  ")[0] for n in browser.sidebar.root.children] == ["later", "thinger smoke"]
+        assert [label(n).split("  ")[0] for n in browser.sidebar.root.children] == [
+            "later",
+            "thinger smoke",
+        ]
 
 
 # --- inside the main screen ----------------------------------------------------------------
@@ -563,7 +626,10 @@ async def test_main_screen_tab_4_opens_a_request_in_the_composer(thinger, smoke:
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.pause()
         await pilot.press("4")
-        browser = await until(pilot, lambda: app.screen.query(CollectionBrowser) and app.screen.query_one(CollectionBrowser))
+        browser = await until(
+            pilot,
+            lambda: app.screen.query(CollectionBrowser) and app.screen.query_one(CollectionBrowser),
+        )
         await until(pilot, lambda: browser.sidebar.root.children)
         assert app.screen.query_one(TabbedContent).active == "collections"
         await until(pilot, lambda: app.screen.focused is browser.sidebar)  # keys work right away
@@ -588,15 +654,39 @@ async def test_main_screen_tab_4_opens_a_request_in_the_composer(thinger, smoke:
 
 def fake_results() -> list[RequestResult]:
     url = "http://127.0.0.1:8765/thinger/v2/users/demo/devices/nodemcu/io"
-    ok = RequestResult(index=1, name="list devices", method="GET", url=url.replace("v2", "v1")[:-15] + "devices",
-                       profile="demo-thinger", status=200, elapsed_ms=12.0, size=10,
-                       checks=[CheckResult("status", "status", True, "status 200 as expected")])
-    bad = RequestResult(index=2, name="io sum and mult", method="POST", url=url, profile="demo-thinger",
-                        status=200, elapsed_ms=8.0, size=10,
-                        checks=[CheckResult("status", "status", True, "status 200 as expected"),
-                                CheckResult("json", "$.out.sum", False, "$.out.sum is 30, expected 31")])
-    err = RequestResult(index=3, name="read temperature", method="GET", url=url, profile="demo-thinger",
-                        error="request 'read temperature' uses unknown variable(s): first_device")
+    ok = RequestResult(
+        index=1,
+        name="list devices",
+        method="GET",
+        url=url.replace("v2", "v1")[:-15] + "devices",
+        profile="demo-thinger",
+        status=200,
+        elapsed_ms=12.0,
+        size=10,
+        checks=[CheckResult("status", "status", True, "status 200 as expected")],
+    )
+    bad = RequestResult(
+        index=2,
+        name="io sum and mult",
+        method="POST",
+        url=url,
+        profile="demo-thinger",
+        status=200,
+        elapsed_ms=8.0,
+        size=10,
+        checks=[
+            CheckResult("status", "status", True, "status 200 as expected"),
+            CheckResult("json", "$.out.sum", False, "$.out.sum is 30, expected 31"),
+        ],
+    )
+    err = RequestResult(
+        index=3,
+        name="read temperature",
+        method="GET",
+        url=url,
+        profile="demo-thinger",
+        error="request 'read temperature' uses unknown variable(s): first_device",
+    )
     return [ok, bad, err]
 
 
@@ -618,4 +708,3 @@ def test_results_snapshot(snap_compare, smoke: Path, monkeypatch: pytest.MonkeyP
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
-

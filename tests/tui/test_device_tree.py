@@ -54,7 +54,9 @@ async def select(pilot: Pilot, panel: DeviceTreePanel, text: str):
     node = await until(pilot, lambda: find(panel, text))
     panel.tree.focus()
     panel.tree.move_cursor(node)
-    await until(pilot, lambda: panel._detail_for is node.data)  # the highlight reached the detail pane
+    await until(
+        pilot, lambda: panel._detail_for is node.data
+    )  # the highlight reached the detail pane
     return node
 
 
@@ -62,9 +64,17 @@ async def select(pilot: Pilot, panel: DeviceTreePanel, text: str):
 
 
 def device(i: int, **kw: Any) -> DeviceNode:
-    return DeviceNode(id=f"dev:{i}", kind="device", label=f"Sensor-{i:06d}", status="online" if i % 2 else "offline",
-                      badge="MQTT", expandable=True, detail={"id": i, "name": f"Sensor-{i:06d}"},
-                      request=RequestSpec("GET", f"https://fake.example/devices/{i}"), **kw)
+    return DeviceNode(
+        id=f"dev:{i}",
+        kind="device",
+        label=f"Sensor-{i:06d}",
+        status="online" if i % 2 else "offline",
+        badge="MQTT",
+        expandable=True,
+        detail={"id": i, "name": f"Sensor-{i:06d}"},
+        request=RequestSpec("GET", f"https://fake.example/devices/{i}"),
+        **kw,
+    )
 
 
 class FakeAdapter(Adapter):
@@ -88,7 +98,9 @@ class FakeAdapter(Adapter):
             DeviceNode(id="flaky", kind="group", label="flaky", expandable=True),
         ]
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         self.calls.append(node.id)
         assert cancel is not None
         self.cancels.append(cancel)
@@ -100,8 +112,15 @@ class FakeAdapter(Adapter):
                     time.sleep(self.delay)
                 yield [device(i) for i in range(start, min(start + self.batch, self.n))]
         elif node.id.startswith("dev:"):
-            yield [DeviceNode(id=f"{node.id}:temp", kind="resource", label="temperature", badge="output",
-                              detail={"value": 21.5})]
+            yield [
+                DeviceNode(
+                    id=f"{node.id}:temp",
+                    kind="resource",
+                    label="temperature",
+                    badge="output",
+                    detail={"value": 21.5},
+                )
+            ]
         elif node.id == "slow":
             yield [DeviceNode(id="slow:0", kind="device", label="slow-0")]
             for k in range(1, 1000):
@@ -114,8 +133,15 @@ class FakeAdapter(Adapter):
             raise RuntimeError("kaboom in the adapter")
         elif node.id == "flaky":
             yield [DeviceNode(id="flaky:1", kind="device", label="flaky-1")]
-            yield [error_node("flaky", "page 2 failed: service unavailable", hint="retry in a moment",
-                              status=503, retry={"page": 2})]
+            yield [
+                error_node(
+                    "flaky",
+                    "page 2 failed: service unavailable",
+                    hint="retry in a moment",
+                    status=503,
+                    retry={"page": 2},
+                )
+            ]
         elif node.kind == "error" and node.ref.get("retry") == {"page": 2}:
             yield [DeviceNode(id="flaky:2", kind="device", label="flaky-2")]
 
@@ -145,7 +171,9 @@ async def test_roots_then_lazy_children_streamed_and_windowed() -> None:
         assert labels(panel)[:2] == ["Fake account", "devices"]
         assert adapter.calls == ["roots"]  # nothing below is fetched before it is expanded
         await expand(pilot, panel, "devices")
-        await until(pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done")
+        await until(
+            pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done"
+        )
         await pilot.pause()
         shown = labels(panel)
         assert "devices  (1,200)" in shown
@@ -196,7 +224,9 @@ async def test_loading_placeholder_progress_and_escape_stops() -> None:
         # nothing loading: Escape now goes to the screen (no error), r reloads
         await select(pilot, panel, "slow  (2")
         await pilot.press("r")
-        await until(pilot, lambda: "slow-0" in labels(panel) and panel.listings["slow"].state == "loading")
+        await until(
+            pilot, lambda: "slow-0" in labels(panel) and panel.listings["slow"].state == "loading"
+        )
         assert adapter.calls.count("slow") == 2
         panel.stop_loading()
 
@@ -246,7 +276,9 @@ async def test_adapter_exception_and_error_nodes_never_kill_the_tree() -> None:
         panel = app.panel
         await expand(pilot, panel, "broken")
         err = await until(pilot, lambda: find(panel, "kaboom"))
-        assert err.label.plain.startswith("✗ could not load broken: RuntimeError: kaboom in the adapter")
+        assert err.label.plain.startswith(
+            "✗ could not load broken: RuntimeError: kaboom in the adapter"
+        )
         await select(pilot, panel, "kaboom")
         assert "what happened" in detail(panel)
         # an error node with a retry ref: Enter retries that page in its place
@@ -286,7 +318,9 @@ async def test_roots_failure_is_an_error_node_and_enter_reloads() -> None:
 
 async def test_exception_halfway_keeps_what_arrived_and_enter_reloads_the_listing() -> None:
     class Halfway(FakeAdapter):
-        def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+        def children(
+            self, node: DeviceNode, cancel: threading.Event | None = None
+        ) -> Iterator[list[DeviceNode]]:
             if node.id != "devs":
                 yield from super().children(node, cancel)
                 return
@@ -302,12 +336,22 @@ async def test_exception_halfway_keeps_what_arrived_and_enter_reloads_the_listin
         panel = app.panel
         await expand(pilot, panel, "devices")
         err = await until(pilot, lambda: find(panel, "page 2 was not JSON"))
-        assert err.label.plain.startswith("✗ could not load devices: ValueError: page 2 was not JSON")
-        assert [s for s in labels(panel) if "Sensor" in s] == ["○ Sensor-000000  MQTT", "● Sensor-000001  MQTT"]
+        assert err.label.plain.startswith(
+            "✗ could not load devices: ValueError: page 2 was not JSON"
+        )
+        assert [s for s in labels(panel) if "Sensor" in s] == [
+            "○ Sensor-000000  MQTT",
+            "● Sensor-000001  MQTT",
+        ]
         await select(pilot, panel, "page 2 was not JSON")
         await pilot.press("enter")
-        await until(pilot, lambda: [s for s in labels(panel) if "Sensor" in s or "✗" in s] == [
-            "○ Sensor-000000  MQTT", "● Sensor-000001  MQTT", "○ Sensor-000002  MQTT"])
+        await until(
+            pilot,
+            lambda: (
+                [s for s in labels(panel) if "Sensor" in s or "✗" in s]
+                == ["○ Sensor-000000  MQTT", "● Sensor-000001  MQTT", "○ Sensor-000002  MQTT"]
+            ),
+        )
         assert adapter.calls.count("devs") == 2
 
 
@@ -338,20 +382,31 @@ async def test_filter_narrows_keeps_ancestors_and_restores() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.panel
         await expand(pilot, panel, "devices")
-        await until(pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done")
+        await until(
+            pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done"
+        )
         await expand(pilot, panel, "Sensor-000042")
         await until(pilot, lambda: "temperature  output" in labels(panel))
         before = len(labels(panel))
         await pilot.press("slash")
         await until(pilot, lambda: isinstance(app.focused, Input))
-        await pilot.press(*"sensor-00099")  # case-insensitive; typing 'r' and 's' must not trigger bindings
-        expected = ["devices  (1,000)"] + [f"{'○●'[i % 2]} Sensor-{i:06d}  MQTT" for i in range(990, 1000)]
+        await pilot.press(
+            *"sensor-00099"
+        )  # case-insensitive; typing 'r' and 's' must not trigger bindings
+        expected = ["devices  (1,000)"] + [
+            f"{'○●'[i % 2]} Sensor-{i:06d}  MQTT" for i in range(990, 1000)
+        ]
         await until(pilot, lambda: labels(panel) == expected)
         assert adapter.calls.count("devs") == 1
         # a match deep down keeps its ancestors (and only them)
         panel.query_one("#device-filter", Input).value = "TEMPERATURE"
-        await until(pilot, lambda: labels(panel) == [
-            "devices  (1,000)", "○ Sensor-000042  MQTT  (1)", "temperature  output"])
+        await until(
+            pilot,
+            lambda: (
+                labels(panel)
+                == ["devices  (1,000)", "○ Sensor-000042  MQTT  (1)", "temperature  output"]
+            ),
+        )
         # no match
         panel.query_one("#device-filter", Input).value = "zzz"
         await until(pilot, lambda: labels(panel) == ["(no matches)"])
@@ -370,17 +425,32 @@ async def test_keys_typed_in_a_burst_after_slash_reach_the_filter() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.panel
         await expand(pilot, panel, "devices")
-        await until(pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done")
+        await until(
+            pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done"
+        )
         panel.tree.focus()
         await pilot.pause()
         # all queued on the tree before any is handled (what a busy UI or a fast typist gives)
-        for key, char in [("slash", "/"), ("s", "s"), ("e", "e"), ("n", "n"), ("minus", "-"), ("0", "0"),
-                          ("0", "0"), ("0", "0"), ("0", "0"), ("4", "4"), ("2", "2")]:
+        for key, char in [
+            ("slash", "/"),
+            ("s", "s"),
+            ("e", "e"),
+            ("n", "n"),
+            ("minus", "-"),
+            ("0", "0"),
+            ("0", "0"),
+            ("0", "0"),
+            ("0", "0"),
+            ("4", "4"),
+            ("2", "2"),
+        ]:
             panel.tree.post_message(events.Key(key, char))
         await until(pilot, lambda: panel.query_one("#device-filter", Input).value == "sen-000042")
         await until(pilot, lambda: [s for s in labels(panel) if "Sensor" in s] == [])
         panel.query_one("#device-filter", Input).value = "sensor-000042"
-        await until(pilot, lambda: [s for s in labels(panel) if "Sensor" in s] == ["○ Sensor-000042  MQTT"])
+        await until(
+            pilot, lambda: [s for s in labels(panel) if "Sensor" in s] == ["○ Sensor-000042  MQTT"]
+        )
 
 
 async def test_a_listing_still_loading_stays_visible_under_a_filter() -> None:
@@ -409,13 +479,17 @@ async def test_filter_over_100000_loaded_devices_is_fast_and_tree_stays_small() 
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.panel
         await expand(pilot, panel, "devices")
-        await until(pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done", 30)
+        await until(
+            pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done", 30
+        )
         await pilot.pause()
         assert len(panel.listings["devs"].children) == 100_000
         assert len(labels(panel)) < panel.PAGE_SIZE + 10
         assert "devices  (100,000)" in labels(panel)
         panel.set_filter("sensor-0999")
-        assert panel.timings["filter_seconds"] < 0.5  # the benchmark reports the real figure (~tens of ms)
+        assert (
+            panel.timings["filter_seconds"] < 0.5
+        )  # the benchmark reports the real figure (~tens of ms)
         await pilot.pause()
         assert len([s for s in labels(panel) if "Sensor-0999" in s]) == 100
         panel.set_filter("sensor-")  # every device matches: still one window
@@ -437,7 +511,8 @@ async def test_batches_arriving_under_a_filter_are_merged() -> None:
         await until(pilot, lambda: panel.listings["devs"].state == "done")
         await pilot.pause(0.3)
         assert [s for s in labels(panel) if "Sensor" in s] == [
-            f"{'○●'[i % 2]} Sensor-{i:06d}  MQTT" for i in range(300, 400)]
+            f"{'○●'[i % 2]} Sensor-{i:06d}  MQTT" for i in range(300, 400)
+        ]
 
 
 # --- against the emulated cloud over HTTP ---------------------------------------------------
@@ -461,8 +536,13 @@ async def test_thinger_tree_over_http(demo_env) -> None:
         # the roots arrive first, then the "loading…" line goes: wait for both
         await until(pilot, lambda: labels(panel) == ["Thinger.io user demo", "devices", "buckets"])
         await expand(pilot, panel, "devices")
-        await until(pilot, lambda: panel.listings.get("thinger:devices") and
-                    panel.listings["thinger:devices"].state == "done")
+        await until(
+            pilot,
+            lambda: (
+                panel.listings.get("thinger:devices")
+                and panel.listings["thinger:devices"].state == "done"
+            ),
+        )
         await pilot.pause()
         shown = labels(panel)
         assert "devices  (25)" in shown
@@ -475,8 +555,13 @@ async def test_thinger_tree_over_http(demo_env) -> None:
         assert f"GET {base}/thinger/v1/users/demo/devices/nodemcu" in text
         # expand it: its resources (from the v2 API description)
         await pilot.press("space")
-        await until(pilot, lambda: panel.listings.get("thinger:device:nodemcu") and
-                    panel.listings["thinger:device:nodemcu"].state == "done")
+        await until(
+            pilot,
+            lambda: (
+                panel.listings.get("thinger:device:nodemcu")
+                and panel.listings["thinger:device:nodemcu"].state == "done"
+            ),
+        )
         await pilot.pause()
         shown = labels(panel)
         for resource in ("temperature  output", "relay  input", "stats", "tokens"):
@@ -485,7 +570,10 @@ async def test_thinger_tree_over_http(demo_env) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: app.opened)
         spec = app.opened[-1].spec
-        assert (spec.method, spec.url) == ("GET", f"{base}/thinger/v2/users/demo/devices/nodemcu/temperature")
+        assert (spec.method, spec.url) == (
+            "GET",
+            f"{base}/thinger/v2/users/demo/devices/nodemcu/temperature",
+        )
         # an offline device: its resources cannot be listed, in words
         offline = next(s for s in labels(panel) if s.startswith("○ "))
         await expand(pilot, panel, offline)
@@ -496,24 +584,39 @@ async def test_thinger_tree_over_http(demo_env) -> None:
         # the filter narrows to loaded nodes
         panel.set_filter("NODEMCU")
         await pilot.pause()
-        assert [s for s in labels(panel) if "(" in s and "devices" not in s] == ["● nodemcu (NodeMCU)  Generic  (9)"]
+        assert [s for s in labels(panel) if "(" in s and "devices" not in s] == [
+            "● nodemcu (NodeMCU)  Generic  (9)"
+        ]
 
 
 async def test_thinger_maintenance_is_an_error_node(fresh_emulator, monkeypatch) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
     panel = real_panel("demo-thinger")  # logs in before the maintenance starts
-    httpx.post(f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"maintenance": True}).raise_for_status()
+    httpx.post(
+        f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"maintenance": True}
+    ).raise_for_status()
     app = Host(panel)
     async with app.run_test(size=(120, 40)) as pilot:
         await expand(pilot, panel, "devices")
-        err = await until(pilot, lambda: next((n for n in panel.tree.root.children[1].children
-                                               if n.data is not None and getattr(n.data, "kind", "") == "error"), None))
+        err = await until(
+            pilot,
+            lambda: next(
+                (
+                    n
+                    for n in panel.tree.root.children[1].children
+                    if n.data is not None and getattr(n.data, "kind", "") == "error"
+                ),
+                None,
+            ),
+        )
         assert err.label.plain.startswith("✗ ")
         assert "503" in err.label.plain
         await select(pilot, panel, err.label.plain[:20])
         assert "what to do" in detail(panel)
         # maintenance over: Enter retries the page in place
-        httpx.post(f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"maintenance": False})
+        httpx.post(
+            f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"maintenance": False}
+        )
         await pilot.press("enter")
         await until(pilot, lambda: "devices  (25)" in labels(panel))
         assert not any(s.startswith("✗") for s in labels(panel))
@@ -522,7 +625,9 @@ async def test_thinger_maintenance_is_an_error_node(fresh_emulator, monkeypatch)
 async def test_cancel_a_slow_listing_over_http(fresh_emulator, monkeypatch) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
     panel = real_panel("demo-thinger")
-    httpx.post(f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"latency_ms": 1500}).raise_for_status()
+    httpx.post(
+        f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"latency_ms": 1500}
+    ).raise_for_status()
     app = Host(panel)
     async with app.run_test(size=(120, 40)) as pilot:
         await expand(pilot, panel, "devices")
@@ -538,7 +643,9 @@ async def test_iotspot_tree_over_http(demo_env) -> None:
     app = Host(real_panel("demo-iotspot"))
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.panel
-        await until(pilot, lambda: panel.listings.get(ROOT) and panel.listings[ROOT].state == "done")
+        await until(
+            pilot, lambda: panel.listings.get(ROOT) and panel.listings[ROOT].state == "done"
+        )
         await pilot.pause()
         shown = labels(panel)
         assert any(s.startswith("Rotterdam office") for s in shown)
@@ -548,18 +655,29 @@ async def test_iotspot_tree_over_http(demo_env) -> None:
         assert "/iotspot/api/v1/workspaces/ws-01" in detail(panel)
 
 
-@pytest.mark.parametrize("name", ["demo-iotconnect", "demo-ioto", "demo-ioto-cloudapi", "demo-plgd-m2m"])
+@pytest.mark.parametrize(
+    "name", ["demo-iotconnect", "demo-ioto", "demo-ioto-cloudapi", "demo-plgd-m2m"]
+)
 async def test_other_demo_profiles_open_and_expand(demo_env, name: str) -> None:
     """The panel is platform-neutral: every adapter's tree opens and its first listing expands."""
     app = Host(real_panel(name))
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.panel
-        await until(pilot, lambda: panel.listings.get(ROOT) and panel.listings[ROOT].state == "done")
-        first = next(n for n in panel.tree.root.children
-                     if isinstance(n.data, DeviceNode) and n.data.expandable)
+        await until(
+            pilot, lambda: panel.listings.get(ROOT) and panel.listings[ROOT].state == "done"
+        )
+        first = next(
+            n
+            for n in panel.tree.root.children
+            if isinstance(n.data, DeviceNode) and n.data.expandable
+        )
         first.expand()
-        await until(pilot, lambda: first.data.id in panel.listings and
-                    panel.listings[first.data.id].state == "done")
+        await until(
+            pilot,
+            lambda: (
+                first.data.id in panel.listings and panel.listings[first.data.id].state == "done"
+            ),
+        )
         assert panel.listings[first.data.id].children
         assert not any(s.startswith("✗") for s in labels(panel)), labels(panel)
 
@@ -568,10 +686,16 @@ def test_placeholder_is_plain_data() -> None:
     assert Placeholder("next", "k") == Placeholder("next", "k")
 
 
-@pytest.mark.parametrize("spec,line", [
-    (RequestSpec("GET", "https://h/x", params=[("count", "10"), ("index", "0")]), "GET https://h/x?count=10&index=0"),
-    (RequestSpec("post", "https://h/y"), "POST https://h/y"),
-])
+@pytest.mark.parametrize(
+    "spec,line",
+    [
+        (
+            RequestSpec("GET", "https://h/x", params=[("count", "10"), ("index", "0")]),
+            "GET https://h/x?count=10&index=0",
+        ),
+        (RequestSpec("post", "https://h/y"), "POST https://h/y"),
+    ],
+)
 def test_request_line(spec: RequestSpec, line: str) -> None:
     from workbench.tui.widgets.device_tree import request_line
 

@@ -47,8 +47,9 @@ async def test_get_shows_status_headers_and_body(thinger) -> None:
         composer = app.composer
         composer.load(RequestSpec(url=api(profile, "temperature")))
         await pilot.pause()
-        assert "auth applied automatically from the session (OAuth2 password grant" in \
-            str(composer.query_one("#composer-hint", Static).content)
+        assert "auth applied automatically from the session (OAuth2 password grant" in str(
+            composer.query_one("#composer-hint", Static).content
+        )
         composer.query_one("#composer-url", Input).focus()
         await send_and_wait(pilot, composer)
         view = composer.response
@@ -68,8 +69,14 @@ async def test_post_json_to_an_input_resource(thinger) -> None:
     app = Host(profile, session)
     async with app.run_test(size=(100, 32)) as pilot:
         composer = app.composer
-        composer.load(RequestSpec(method="POST", url=api(profile, "command"), body_kind="json",
-                                  body='{"in": "blink twice"}'))
+        composer.load(
+            RequestSpec(
+                method="POST",
+                url=api(profile, "command"),
+                body_kind="json",
+                body='{"in": "blink twice"}',
+            )
+        )
         await pilot.pause()
         assert "valid JSON" in str(composer.query_one("#composer-body-error", Label).content)
         await send_and_wait(pilot, composer)
@@ -86,7 +93,9 @@ async def test_invalid_json_is_shown_and_not_sent(thinger) -> None:
     app = Host(profile, session)
     async with app.run_test(size=(100, 32)) as pilot:
         composer = app.composer
-        composer.load(RequestSpec(method="POST", url=api(profile, "relay"), body_kind="json", body="{"))
+        composer.load(
+            RequestSpec(method="POST", url=api(profile, "relay"), body_kind="json", body="{")
+        )
         await pilot.pause()
         area = composer.query_one("#composer-body", TextArea)
         area.focus()
@@ -169,7 +178,9 @@ async def test_slow_request_is_cancelled_with_escape(fresh_emulator, monkeypatch
     session.close()
 
 
-async def test_stale_answer_is_dropped_when_a_newer_send_starts(fresh_emulator, monkeypatch) -> None:
+async def test_stale_answer_is_dropped_when_a_newer_send_starts(
+    fresh_emulator, monkeypatch
+) -> None:
     profile, session = logged_in(fresh_emulator.base_url, monkeypatch)
     httpx.post(f"{fresh_emulator.base_url}/_emulator/faults/thinger", json={"latency_ms": 600})
     app = Host(profile, session)
@@ -250,8 +261,11 @@ async def test_server_sent_events_stream_live_until_escape(thinger) -> None:
         composer = app.composer
         view = composer.response
         stats = profile.urls["api"] + "/v1/users/demo/devices/nodemcu/stats"
-        composer.load(RequestSpec(url=stats, params=[("interval", "50")],
-                                  headers=[("Accept", "text/event-stream")]))
+        composer.load(
+            RequestSpec(
+                url=stats, params=[("interval", "50")], headers=[("Accept", "text/event-stream")]
+            )
+        )
         await pilot.press("ctrl+s")
         await until(pilot, lambda: view.state == "streaming" and view.events >= 2)
         data = [line for line in view.body.lines if line.startswith("data:")]
@@ -273,10 +287,12 @@ async def test_server_sent_events_stream_live_until_escape(thinger) -> None:
 async def test_paste_curl_loads_the_request(thinger) -> None:
     profile, session = thinger
     app = Host(profile, session)
-    command = (f"curl -X POST '{api(profile, 'command')}?verbose=1' \\\n"
-               "  -H 'Authorization: Bearer abc.def.ghi' \\\n"
-               "  -H 'Content-Type: application/json' \\\n"
-               "  -d '{\"in\": \"from curl\"}'")
+    command = (
+        f"curl -X POST '{api(profile, 'command')}?verbose=1' \\\n"
+        "  -H 'Authorization: Bearer abc.def.ghi' \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        '  -d \'{"in": "from curl"}\''
+    )
     async with app.run_test(size=(100, 32)) as pilot:
         composer = app.composer
         await pilot.press("ctrl+o")
@@ -308,10 +324,19 @@ async def test_save_request_to_a_collection_writes_no_token(thinger, tmp_path: P
     target = tmp_path / "mine.toml"
     async with app.run_test(size=(100, 32)) as pilot:
         composer = app.composer
-        composer.load(RequestSpec(method="POST", url=api(profile, "command"),
-                                  headers=[("X-Trace", "1")], body_kind="json", body='{"in": "saved"}'))
+        composer.load(
+            RequestSpec(
+                method="POST",
+                url=api(profile, "command"),
+                headers=[("X-Trace", "1")],
+                body_kind="json",
+                body='{"in": "saved"}',
+            )
+        )
         await pilot.press("ctrl+b")
-        screen = await until(pilot, lambda: isinstance(app.screen, SaveRequestScreen) and app.screen)
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, SaveRequestScreen) and app.screen
+        )
         screen.query_one("#save-collection", Input).value = str(target)
         screen.query_one("#save-name", Input).value = "set command"
         screen.query_one("#save-name", Input).focus()
@@ -336,7 +361,10 @@ async def test_empty_and_schemeless_urls_are_explained(thinger) -> None:
         composer = app.composer
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert composer.response.state == "failed" and "the URL is empty" in composer.response.message_text
+        assert (
+            composer.response.state == "failed"
+            and "the URL is empty" in composer.response.message_text
+        )
         composer.load(RequestSpec(url="nodemcu/temperature"))
         await send_and_wait(pilot, composer, "failed")
         assert "http://" in composer.response.message_text

@@ -31,14 +31,25 @@ class ViewHost(App[None]):
         yield Footer()
 
 
-def record(status: int = 200, body: bytes = b'{"out": 21.5, "unit": "celsius"}',
-           content_type: str = "application/json") -> ResponseRecord:
+def record(
+    status: int = 200,
+    body: bytes = b'{"out": 21.5, "unit": "celsius"}',
+    content_type: str = "application/json",
+) -> ResponseRecord:
     return ResponseRecord(
-        status=status, reason={200: "OK", 404: "Not Found", 503: "Service Unavailable"}.get(status, ""),
-        http_version="HTTP/1.1", url="http://127.0.0.1:8765/thinger/v2/users/demo/devices/nodemcu/temperature",
-        method="GET", headers=[("content-type", content_type), ("content-length", str(len(body))),
-                               ("x-evil", "\x1b[31mred")],
-        body=body, elapsed_ms=12.3, started_at=0.0,
+        status=status,
+        reason={200: "OK", 404: "Not Found", 503: "Service Unavailable"}.get(status, ""),
+        http_version="HTTP/1.1",
+        url="http://127.0.0.1:8765/thinger/v2/users/demo/devices/nodemcu/temperature",
+        method="GET",
+        headers=[
+            ("content-type", content_type),
+            ("content-length", str(len(body))),
+            ("x-evil", "\x1b[31mred"),
+        ],
+        body=body,
+        elapsed_ms=12.3,
+        started_at=0.0,
     )
 
 
@@ -79,10 +90,15 @@ async def test_empty_body_error_and_cancelled_states() -> None:
         view.show(record(200, b"", ""))
         await pilot.pause()
         assert view.status_text.startswith("200 OK") and "(empty body)" in view.message_text
-        view.show_error(TransportError("connection refused by 127.0.0.1:9", hint="is the server running?"))
+        view.show_error(
+            TransportError("connection refused by 127.0.0.1:9", hint="is the server running?")
+        )
         await pilot.pause()
         assert view.state == "failed" and "request failed" in view.status_text
-        assert "connection refused" in view.message_text and "hint: is the server running?" in view.message_text
+        assert (
+            "connection refused" in view.message_text
+            and "hint: is the server running?" in view.message_text
+        )
         view.show_sending("GET", "http://x/y")
         await pilot.pause(0.15)
         assert "sending GET http://x/y" in view.status_text and "Esc cancels" in view.status_text
@@ -109,7 +125,9 @@ async def test_search_next_and_wrap_keys() -> None:
         await pilot.press("enter")
         assert str(count.content) == f"2/{view.body.match_count}"
         await pilot.press("escape")
-        assert view.body.has_focus and not view.query_one("#response-searchbar").has_class("-visible")
+        assert view.body.has_focus and not view.query_one("#response-searchbar").has_class(
+            "-visible"
+        )
         await pilot.press("n")
         await pilot.pause()
         assert str(count.content) == f"3/{view.body.match_count}"
@@ -152,11 +170,18 @@ def test_composer_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("WORKBENCH_DEMO_URL", "http://127.0.0.1:8765")
     profile = get_profile("demo-thinger")
     app = Host(profile, Session(profile, persist=False))
-    spec = RequestSpec(method="POST", url="{{urls.api}}/v2/users/demo/devices/nodemcu/rgb",
-                       params=[("verbose", "1")], headers=[("X-Trace", "snapshot")],
-                       body_kind="json", body='{"in": {"r": 255, "g": 128, "b": 0}}')
-    body = json.dumps({"in": {"r": 255, "g": 128, "b": 0}, "ok": True, "note": None, "items": [1, 2.5, "three"]},
-                      indent=None).encode()
+    spec = RequestSpec(
+        method="POST",
+        url="{{urls.api}}/v2/users/demo/devices/nodemcu/rgb",
+        params=[("verbose", "1")],
+        headers=[("X-Trace", "snapshot")],
+        body_kind="json",
+        body='{"in": {"r": 255, "g": 128, "b": 0}}',
+    )
+    body = json.dumps(
+        {"in": {"r": 255, "g": 128, "b": 0}, "ok": True, "note": None, "items": [1, 2.5, "three"]},
+        indent=None,
+    ).encode()
 
     async def run_before(pilot) -> None:
         composer = pilot.app.query_one(RequestComposer)

@@ -70,11 +70,18 @@ def mounted(node: Any, cls: type[W]) -> W | None:
 
 def thinger_token() -> TokenSet:
     """A Thinger-shaped session token (HS256, fixed secret and claims), stored like a real login."""
-    access = jwt.encode({"usr": "demo", "iat": FIXED - 600, "exp": FIXED + 3000},
-                        "snapshot-secret-not-a-real-one-0000", algorithm="HS256")
-    return TokenSet(access_token=access, expires_at=FIXED + 3000, refresh_token="snapshot-refresh-token-0001",
-                    obtained_at=FIXED - 600, extra={"token_endpoint": f"{API}/oauth/token",
-                                                    "flow": "oauth2_password"})
+    access = jwt.encode(
+        {"usr": "demo", "iat": FIXED - 600, "exp": FIXED + 3000},
+        "snapshot-secret-not-a-real-one-0000",
+        algorithm="HS256",
+    )
+    return TokenSet(
+        access_token=access,
+        expires_at=FIXED + 3000,
+        refresh_token="snapshot-refresh-token-0001",
+        obtained_at=FIXED - 600,
+        extra={"token_endpoint": f"{API}/oauth/token", "flow": "oauth2_password"},
+    )
 
 
 def store_thinger_login() -> None:
@@ -86,14 +93,25 @@ def login_exchange(status: int = 200) -> Exchange:
     """What the Thinger password grant records (already redacted, as AuthTrace does)."""
     ok = status == 200
     return Exchange(
-        step="login", method="POST", url=f"{API}/oauth/token", status=status, elapsed_ms=4.4,
-        request_headers={"host": "127.0.0.1:8765", "user-agent": "iot-workbench/0.1.0",
-                         "accept": "application/json", "content-type": "application/x-www-form-urlencoded"},
+        step="login",
+        method="POST",
+        url=f"{API}/oauth/token",
+        status=status,
+        elapsed_ms=4.4,
+        request_headers={
+            "host": "127.0.0.1:8765",
+            "user-agent": "iot-workbench/0.1.0",
+            "accept": "application/json",
+            "content-type": "application/x-www-form-urlencoded",
+        },
         request_body="grant_type=password&username=demo&password=«redacted»",
         response_headers={"server": "uvicorn", "content-type": "application/json"},
-        response_body=('{"access_token": "«redacted»", "token_type": "Bearer", "expires_in": 3600, '
-                       '"refresh_token": "«redacted»"}') if ok else
-        '{"error": {"message": "invalid username or password"}}',
+        response_body=(
+            '{"access_token": "«redacted»", "token_type": "Bearer", "expires_in": 3600, '
+            '"refresh_token": "«redacted»"}'
+        )
+        if ok
+        else '{"error": {"message": "invalid username or password"}}',
         started_at=FIXED - 600,
     )
 
@@ -119,8 +137,14 @@ def fixed_session() -> Session:
 
 
 def resource(name: str, badge: str, detail: Any) -> DeviceNode:
-    return DeviceNode(id=f"thinger:resource:nodemcu:{name}", kind="resource", label=name, badge=badge, detail=detail,
-                      request=RequestSpec("GET", f"{API}/v2/users/demo/devices/nodemcu/{name}"))
+    return DeviceNode(
+        id=f"thinger:resource:nodemcu:{name}",
+        kind="resource",
+        label=name,
+        badge=badge,
+        detail=detail,
+        request=RequestSpec("GET", f"{API}/v2/users/demo/devices/nodemcu/{name}"),
+    )
 
 
 class FixedAdapter(Adapter):
@@ -133,39 +157,74 @@ class FixedAdapter(Adapter):
 
     def roots(self) -> list[DeviceNode]:
         return [
-            DeviceNode(id="thinger:user", kind="account", label="Thinger.io user demo",
-                       detail={"user": "demo", "email": "demo@thinger.example"}),
+            DeviceNode(
+                id="thinger:user",
+                kind="account",
+                label="Thinger.io user demo",
+                detail={"user": "demo", "email": "demo@thinger.example"},
+            ),
             DeviceNode(id="thinger:devices", kind="group", label="devices", expandable=True),
             DeviceNode(id="thinger:buckets", kind="group", label="buckets", expandable=True),
         ]
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         if node.id == "thinger:devices":
-            devices = [("nodemcu", "NodeMCU", True), ("greenhouse-01", "Greenhouse sensor", True),
-                       ("boiler-room", "Boiler room", False), ("gate-opener", "Gate opener", True)]
-            yield [DeviceNode(id=f"thinger:device:{d}", kind="device", label=f"{d} ({name})",
-                              status="online" if online else "offline", badge="Generic", expandable=True,
-                              detail={"device": d, "name": name, "type": "Generic",
-                                      "connection": {"active": online}},
-                              request=RequestSpec("GET", f"{DEMO}/thinger/v1/users/demo/devices/{d}"))
-                   for d, name, online in devices]
+            devices = [
+                ("nodemcu", "NodeMCU", True),
+                ("greenhouse-01", "Greenhouse sensor", True),
+                ("boiler-room", "Boiler room", False),
+                ("gate-opener", "Gate opener", True),
+            ]
+            yield [
+                DeviceNode(
+                    id=f"thinger:device:{d}",
+                    kind="device",
+                    label=f"{d} ({name})",
+                    status="online" if online else "offline",
+                    badge="Generic",
+                    expandable=True,
+                    detail={
+                        "device": d,
+                        "name": name,
+                        "type": "Generic",
+                        "connection": {"active": online},
+                    },
+                    request=RequestSpec("GET", f"{DEMO}/thinger/v1/users/demo/devices/{d}"),
+                )
+                for d, name, online in devices
+            ]
         elif node.id == "thinger:device:nodemcu":
-            yield [resource("temperature", "output", {"out": {"type": "number"}}),
-                   resource("humidity", "output", {"out": {"type": "number"}}),
-                   resource("relay", "input", {"in": {"type": "boolean"}}),
-                   resource("rgb", "input/output", {"in": {"r": "number", "g": "number", "b": "number"}})]
+            yield [
+                resource("temperature", "output", {"out": {"type": "number"}}),
+                resource("humidity", "output", {"out": {"type": "number"}}),
+                resource("relay", "input", {"in": {"type": "boolean"}}),
+                resource(
+                    "rgb", "input/output", {"in": {"r": "number", "g": "number", "b": "number"}}
+                ),
+            ]
 
 
 def fixed_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("workbench.core.platforms.base.adapter_for", lambda profile, client, **kw: FixedAdapter())
+    monkeypatch.setattr(
+        "workbench.core.platforms.base.adapter_for", lambda profile, client, **kw: FixedAdapter()
+    )
 
 
 def record() -> ResponseRecord:
     body = b'{"out": 21.5, "unit": "celsius", "ts": 1795000000}'
-    return ResponseRecord(status=200, reason="OK", http_version="HTTP/1.1",
-                          url=f"{API}/v2/users/demo/devices/nodemcu/temperature", method="GET",
-                          headers=[("content-type", "application/json"), ("content-length", str(len(body)))],
-                          body=body, elapsed_ms=12.3, started_at=FIXED)
+    return ResponseRecord(
+        status=200,
+        reason="OK",
+        http_version="HTTP/1.1",
+        url=f"{API}/v2/users/demo/devices/nodemcu/temperature",
+        method="GET",
+        headers=[("content-type", "application/json"), ("content-length", str(len(body)))],
+        body=body,
+        elapsed_ms=12.3,
+        started_at=FIXED,
+    )
 
 
 async def on_main(pilot: Pilot, monkeypatch: pytest.MonkeyPatch) -> MainScreen:
@@ -186,18 +245,30 @@ def test_picker(snap_compare) -> None:
     store_thinger_login()
 
     async def run_before(pilot: Pilot) -> None:
-        picker = await until(pilot, lambda: isinstance(pilot.app.screen, ProfilePicker) and pilot.app.screen)
-        await until(pilot, lambda: picker.states.get("demo-thinger", "").startswith("logged in, expires in 50 min"))
+        picker = await until(
+            pilot, lambda: isinstance(pilot.app.screen, ProfilePicker) and pilot.app.screen
+        )
+        await until(
+            pilot,
+            lambda: picker.states.get("demo-thinger", "").startswith(
+                "logged in, expires in 50 min"
+            ),
+        )
 
     assert snap_compare(WorkbenchApp(clock=clock), run_before=run_before, terminal_size=SIZE)
 
 
 def test_picker_filtered(snap_compare) -> None:
     async def run_before(pilot: Pilot) -> None:
-        picker = await until(pilot, lambda: isinstance(pilot.app.screen, ProfilePicker) and pilot.app.screen)
+        picker = await until(
+            pilot, lambda: isinstance(pilot.app.screen, ProfilePicker) and pilot.app.screen
+        )
         await until(pilot, lambda: picker.states)
         await pilot.press(*"ioto")
-        await until(pilot, lambda: picker._shown == ["demo-ioto", "demo-ioto-cloudapi", "ioto", "ioto-cloudapi"])
+        await until(
+            pilot,
+            lambda: picker._shown == ["demo-ioto", "demo-ioto-cloudapi", "ioto", "ioto-cloudapi"],
+        )
 
     assert snap_compare(WorkbenchApp(clock=clock), run_before=run_before, terminal_size=SIZE)
 
@@ -223,12 +294,17 @@ def test_login_failed(snap_compare) -> None:
         login = await until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen)
         await until(pilot, lambda: app.focused is not None and app.focused.id == "login-go")
         await pilot.wait_for_animation()
-        await pilot.pause(0.1)  # the focus's deferred scroll is done (in real use the failure comes much later)
+        await pilot.pause(
+            0.1
+        )  # the focus's deferred scroll is done (in real use the failure comes much later)
         login._exchange(login_exchange(401))
         trace = AuthTrace()
-        trace.failure = Failure(step="login", message="the login step was refused by 127.0.0.1 (HTTP 401)",
-                                server_message="invalid username or password",
-                                hint="check the username and password")
+        trace.failure = Failure(
+            step="login",
+            message="the login step was refused by 127.0.0.1 (HTTP 401)",
+            server_message="invalid username or password",
+            hint="check the username and password",
+        )
 
         class Failed:
             pass
@@ -284,7 +360,12 @@ def test_main_token(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
         main = await on_main(pilot, monkeypatch)
         await pilot.press("2")
         inspector = await until(pilot, lambda: mounted(main, TokenInspector))
-        await until(pilot, lambda: inspector.report is not None and inspector.token == main.session.tokens.access_token)
+        await until(
+            pilot,
+            lambda: (
+                inspector.report is not None and inspector.token == main.session.tokens.access_token
+            ),
+        )
 
     assert snap_compare(WorkbenchApp(clock=clock), run_before=run_before, terminal_size=SIZE)
 
@@ -310,7 +391,9 @@ def test_timeline(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
     async def run_before(pilot: Pilot) -> None:
         await on_main(pilot, monkeypatch)
         await pilot.press("t")
-        modal = await until(pilot, lambda: isinstance(pilot.app.screen, TimelineScreen) and pilot.app.screen)
+        modal = await until(
+            pilot, lambda: isinstance(pilot.app.screen, TimelineScreen) and pilot.app.screen
+        )
         modal.query_one(OptionList).highlighted = 0
         await pilot.pause()
 

@@ -71,8 +71,15 @@ class Host(App[None]):
 def screen_text(app: App[Any]) -> str:
     """What the terminal shows, as plain text."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+    )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
 
@@ -81,8 +88,15 @@ def widget_text(app: App[Any]) -> str:
     """The inspector's content (also what is scrolled out of view), unwrapped, as plain text."""
     inspector = app.query_one(TokenInspector)
     console = Console(width=1000, file=io.StringIO(), record=True, legacy_windows=False)
-    for wid in ("#ti-source", "#ti-token", "#ti-status", "#ti-times", "#ti-signature",
-                "#ti-warnings", "#ti-header"):
+    for wid in (
+        "#ti-source",
+        "#ti-token",
+        "#ti-status",
+        "#ti-times",
+        "#ti-signature",
+        "#ti-warnings",
+        "#ti-header",
+    ):
         widget = inspector.query_one(wid, Static)
         if widget.display:
             console.print(widget.content)
@@ -132,10 +146,20 @@ def test_mask_and_countdown_words() -> None:
 
 def test_claim_rows_flatten_iotconnect_user_and_explain() -> None:
     now = 1_800_000_000
-    token = hs256({"exp": now + 60, "iat": now, "iss": "x", "jti": "j1",
-                   "user": {"userId": "demo@iotconnect.example", "companyId": "C1"},
-                   "nested": {"a": [1, 2]}, "long": "y" * 200})
-    rows = {name: (value, meaning) for name, value, meaning in claim_rows(inspect_token(token, now=now))}
+    token = hs256(
+        {
+            "exp": now + 60,
+            "iat": now,
+            "iss": "x",
+            "jti": "j1",
+            "user": {"userId": "demo@iotconnect.example", "companyId": "C1"},
+            "nested": {"a": [1, 2]},
+            "long": "y" * 200,
+        }
+    )
+    rows = {
+        name: (value, meaning) for name, value, meaning in claim_rows(inspect_token(token, now=now))
+    }
     assert rows["user.userId"] == ("demo@iotconnect.example", "IoTConnect user (login name)")
     assert rows["user.companyId"][1] == "IoTConnect company (tenant) GUID"
     assert rows["nested"][0] == '{"a": [1, 2]}'
@@ -162,12 +186,21 @@ def test_jwks_location_order_and_refusals() -> None:
     own = {Origin.of("https://login.example")}
     foreign = inspect_token(hs256({"iss": "https://evil.example/x"}, jku="https://evil.example/k"))
     mine = inspect_token(hs256({"iss": "https://login.example/pool/"}))
-    assert jwks_location(_Profile(jwks_url="https://keys.example/jwks"), own, foreign.claims) == \
-        ("jwks", "https://keys.example/jwks", None)
-    assert jwks_location(_Profile(issuer="https://login.example"), own, foreign.claims) == \
-        ("discovery", "https://login.example", "https://login.example")
-    assert jwks_location(_Profile(), own, mine.claims) == \
-        ("jwks", "https://login.example/pool/.well-known/jwks.json", "https://login.example/pool/")
+    assert jwks_location(_Profile(jwks_url="https://keys.example/jwks"), own, foreign.claims) == (
+        "jwks",
+        "https://keys.example/jwks",
+        None,
+    )
+    assert jwks_location(_Profile(issuer="https://login.example"), own, foreign.claims) == (
+        "discovery",
+        "https://login.example",
+        "https://login.example",
+    )
+    assert jwks_location(_Profile(), own, mine.claims) == (
+        "jwks",
+        "https://login.example/pool/.well-known/jwks.json",
+        "https://login.example/pool/",
+    )
     with pytest.raises(TokenError, match="not one of the profile's origins"):
         jwks_location(_Profile(), own, foreign.claims)  # never the token's own jku / iss elsewhere
     with pytest.raises(TokenError, match="no trusted place"):
@@ -262,7 +295,9 @@ async def test_token_selector_lists_present_tokens(thinger: Session) -> None:
         assert inspector.which == "access"
 
 
-async def test_refresh_now_gives_a_new_token_and_updates_the_view(make_emulator, monkeypatch) -> None:
+async def test_refresh_now_gives_a_new_token_and_updates_the_view(
+    make_emulator, monkeypatch
+) -> None:
     server = make_emulator(token_ttl=30)
     monkeypatch.setenv("WORKBENCH_DEMO_URL", server.base_url)
     session = Session(get_profile("demo-thinger"))
@@ -306,20 +341,24 @@ async def test_view_follows_tokens_renewed_elsewhere(thinger: Session) -> None:
         await until(pilot, lambda: inspector.token == thinger.tokens.access_token)
 
 
-async def test_refresh_failure_is_shown_in_words(fresh_emulator, monkeypatch, tmp_path: Path) -> None:
+async def test_refresh_failure_is_shown_in_words(
+    fresh_emulator, monkeypatch, tmp_path: Path
+) -> None:
     """A revoked refresh token and no password to log in again unattended: LoginRequired."""
     monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
     profile_file = tmp_path / "thinger-env.toml"
     profile_file.write_text(
         'version = 1\nplatform = "thinger"\n[urls]\napi = "{{demo_url}}/thinger"\n[auth]\n'
         'flow = "oauth2_password"\ntoken_url = "{{urls.api}}/oauth/token"\nusername = "demo"\n'
-        'password = { env = "TI_TEST_THINGER_PASSWORD" }\n')
+        'password = { env = "TI_TEST_THINGER_PASSWORD" }\n'
+    )
     monkeypatch.setenv("TI_TEST_THINGER_PASSWORD", "thinger-demo-pass-1157")
     session = Session(get_profile(str(profile_file)))
     session.login()
     monkeypatch.delenv("TI_TEST_THINGER_PASSWORD")
-    httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh",
-               json={"platform": "thinger"}).raise_for_status()
+    httpx.post(
+        f"{fresh_emulator.base_url}/_emulator/tokens/revoke-refresh", json={"platform": "thinger"}
+    ).raise_for_status()
     app = Host(session, time.time)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
@@ -377,8 +416,12 @@ async def test_verify_never_fetches_a_url_the_token_names(demo_env) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    rs = jwt.encode({"iss": f"{base}/issuer", "sub": "x"}, _rsa_key(), algorithm="RS256",
-                    headers={"jku": f"{base}/jwks.json", "x5u": f"{base}/cert.pem"})
+    rs = jwt.encode(
+        {"iss": f"{base}/issuer", "sub": "x"},
+        _rsa_key(),
+        algorithm="RS256",
+        headers={"jku": f"{base}/jwks.json", "x5u": f"{base}/cert.pem"},
+    )
     app = Host(session, time.time)
     try:
         async with app.run_test(size=(100, 40)) as pilot:
@@ -416,8 +459,9 @@ class StubSession:
         self.listeners.append(listener)
 
     def force_refresh(self) -> TokenSet:
-        raise LoginRequired("the refresh step was refused (invalid_grant)", step="refresh",
-                            hint="log in again")
+        raise LoginRequired(
+            "the refresh step was refused (invalid_grant)", step="refresh", hint="log in again"
+        )
 
 
 async def test_opaque_session_token_takes_expiry_from_the_token_set() -> None:
@@ -454,8 +498,14 @@ async def test_main_screen_mounts_the_inspector_and_ctrl_r_refreshes(thinger: Se
         app.show_main(thinger.profile, thinger)
         await pilot.pause()
         await pilot.press("2")
-        inspector = await until(pilot, lambda: app.screen.query(TokenInspector).first()
-                                if app.screen.query(TokenInspector) else None)
+        inspector = await until(
+            pilot,
+            lambda: (
+                app.screen.query(TokenInspector).first()
+                if app.screen.query(TokenInspector)
+                else None
+            ),
+        )
         await until(pilot, lambda: inspector.token == thinger.tokens.access_token)
         # the tab switch left nothing focused: the inspector takes the focus, so its keys work
         await until(pilot, lambda: app.focused is not None and inspector in app.focused.ancestors)
@@ -510,7 +560,11 @@ async def test_paste_box_decodes_any_token(thinger: Session) -> None:
         assert "never (the token has no exp claim)" in text
 
         # garbage
-        for garbage in ("not a token at all", "eyJhbGciOiJIUzI1NiJ9.%%%.x", "eyJhbGciOiJIUzI1NiJ9.eyJ"):
+        for garbage in (
+            "not a token at all",
+            "eyJhbGciOiJIUzI1NiJ9.%%%.x",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ",
+        ):
             paste.value = garbage
             await pilot.pause()
             text = widget_text(app)
@@ -563,12 +617,23 @@ SNAP_NOW = 1_795_000_000  # 2026-11-18 09:46:40 UTC
 
 
 def _snapshot_token() -> str:
-    claims = {"iss": "https://login.example/realm", "sub": "device-operator-7",
-              "aud": "iot-api", "scope": "devices:read devices:write", "iat": SNAP_NOW - 1800,
-              "nbf": SNAP_NOW - 1800, "exp": SNAP_NOW + 5400, "jti": "f0e1d2c3b4a59687",
-              "user": {"userId": "ops@example.com", "roleName": "Operator"}}
-    return jwt.encode(claims, "snapshot-fixed-secret-0123456789abcdef", algorithm="HS256",
-                      headers={"kid": "snap-key-1"})
+    claims = {
+        "iss": "https://login.example/realm",
+        "sub": "device-operator-7",
+        "aud": "iot-api",
+        "scope": "devices:read devices:write",
+        "iat": SNAP_NOW - 1800,
+        "nbf": SNAP_NOW - 1800,
+        "exp": SNAP_NOW + 5400,
+        "jti": "f0e1d2c3b4a59687",
+        "user": {"userId": "ops@example.com", "roleName": "Operator"},
+    }
+    return jwt.encode(
+        claims,
+        "snapshot-fixed-secret-0123456789abcdef",
+        algorithm="HS256",
+        headers={"kid": "snap-key-1"},
+    )
 
 
 def test_snapshot_pasted_token(snap_compare) -> None:

@@ -84,7 +84,9 @@ def print_trace(traces: list[AuthTrace], out=None) -> None:
             print(f"  note: {note}", file=out)
         for ex in trace.exchanges:
             status = ex.status if ex.status is not None else f"no answer ({ex.error})"
-            print(f"  [{ex.step}] {ex.method} {ex.url} -> {status} ({ex.elapsed_ms:.0f} ms)", file=out)
+            print(
+                f"  [{ex.step}] {ex.method} {ex.url} -> {status} ({ex.elapsed_ms:.0f} ms)", file=out
+            )
             for k, v in ex.request_headers.items():
                 print(f"      > {k}: {v}", file=out)
             if ex.request_body:
@@ -133,8 +135,12 @@ def login(args: argparse.Namespace) -> int:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
     except ConfigError as err:
         if args.json:
-            print(json.dumps({"version": 1, "ok": False, "profile": args.profile, "error": error_json(err)},
-                             indent=2))
+            print(
+                json.dumps(
+                    {"version": 1, "ok": False, "profile": args.profile, "error": error_json(err)},
+                    indent=2,
+                )
+            )
         else:
             print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
@@ -159,9 +165,16 @@ def login(args: argparse.Namespace) -> int:
     if error is not None:
         code = exit_code_for(error)
         if args.json:
-            out: dict[str, Any] = {"version": 1, "ok": False, "profile": profile.name,
-                                   "platform": profile.platform, "flow": spec.name,
-                                   "flow_label": spec.label, "notes": notes, "error": error_json(error)}
+            out: dict[str, Any] = {
+                "version": 1,
+                "ok": False,
+                "profile": profile.name,
+                "platform": profile.platform,
+                "flow": spec.name,
+                "flow_label": spec.label,
+                "notes": notes,
+                "error": error_json(error),
+            }
             if args.trace:
                 out["trace"] = trace_json(session.traces)
             print(json.dumps(out, indent=2, ensure_ascii=False))
@@ -176,13 +189,21 @@ def login(args: argparse.Namespace) -> int:
     refreshable = bool(tokens.refresh_token) or session.flow.can_login_unattended(resolver)
     if args.json:
         out = {
-            "version": 1, "ok": True, "profile": profile.name, "platform": profile.platform,
-            "flow": spec.name, "flow_label": spec.label,
+            "version": 1,
+            "ok": True,
+            "profile": profile.name,
+            "platform": profile.platform,
+            "flow": spec.name,
+            "flow_label": spec.label,
             "principal": escape_control(who) if who else None,
-            "token_type": tokens.token_type, "expires_at": _iso(tokens.expires_at),
+            "token_type": tokens.token_type,
+            "expires_at": _iso(tokens.expires_at),
             "expires_in": int(remaining) if remaining is not None else None,
-            "refreshable": refreshable, "scope": tokens.scope,
-            "store": store.kind, "notes": notes, "error": None,
+            "refreshable": refreshable,
+            "scope": tokens.scope,
+            "store": store.kind,
+            "notes": notes,
+            "error": None,
         }
         if args.trace:
             out["trace"] = trace_json(session.traces)
@@ -193,13 +214,18 @@ def login(args: argparse.Namespace) -> int:
     as_who = f" as {escape_control(who)}" if who else ""
     print(f"Logged in to {profile.name} ({spec.label}){as_who}.")
     when = _iso(tokens.expires_at)
-    print(f"  token {expires_text(tokens)}" + (f" (at {when})" if when else "")
-          + ("; it renews by itself" if refreshable and when else ""))
+    print(
+        f"  token {expires_text(tokens)}"
+        + (f" (at {when})" if when else "")
+        + ("; it renews by itself" if refreshable and when else "")
+    )
     kind = store.kind
     if kind == "keyring":
         print("  tokens are stored in the OS keyring")
     else:
-        print(f"  tokens are stored in {kind[len('file: '):]} (readable only by you; no keyring available)")
+        print(
+            f"  tokens are stored in {kind[len('file: ') :]} (readable only by you; no keyring available)"
+        )
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return EXIT_OK
@@ -221,4 +247,3 @@ def logout(args: argparse.Namespace) -> int:
     else:
         print(f"No stored tokens for {name}; nothing to do.")
     return EXIT_OK
-

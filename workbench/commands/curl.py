@@ -59,6 +59,7 @@ def _notes(notes: list[str]) -> None:
 
 # --- import -------------------------------------------------------------------------------
 
+
 def _read_command(words: list[str]) -> tuple[str | None, str | None]:
     if words:
         # one word: the whole command; more: words the shell already split (quote them back)
@@ -108,7 +109,9 @@ def import_(args: argparse.Namespace) -> int:
 
     text, error = _read_command(list(args.curl or []))
     if error:
-        return _fail(error, "workbench import curl \"curl -X POST https://...\"  (or pipe the command in)")
+        return _fail(
+            error, 'workbench import curl "curl -X POST https://..."  (or pipe the command in)'
+        )
     assert text is not None
     try:
         result = import_curl(text)
@@ -143,14 +146,22 @@ def import_(args: argparse.Namespace) -> int:
 
 # --- export -------------------------------------------------------------------------------
 
+
 def export(args: argparse.Namespace) -> int:
     if getattr(args, "export_command", None) != "curl":
-        return _fail("usage: workbench export curl COLLECTION REQUEST [--profile P] [--with-secrets]")
+        return _fail(
+            "usage: workbench export curl COLLECTION REQUEST [--profile P] [--with-secrets]"
+        )
     from workbench.core.errors import WorkbenchError
 
     try:
-        text, notes = build_export(args.collection, args.request, profile_name=args.profile,
-                                   with_secrets=args.with_secrets, profiles_dir=getattr(args, "profiles", None))
+        text, notes = build_export(
+            args.collection,
+            args.request,
+            profile_name=args.profile,
+            with_secrets=args.with_secrets,
+            profiles_dir=getattr(args, "profiles", None),
+        )
     except WorkbenchError as err:
         return _fail(err.message, err.hint)
     _notes(notes)
@@ -158,8 +169,14 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_export(collection_path: str, request: str, *, profile_name: str | None = None,
-                 with_secrets: bool = False, profiles_dir: str | None = None) -> tuple[str, list[str]]:
+def build_export(
+    collection_path: str,
+    request: str,
+    *,
+    profile_name: str | None = None,
+    with_secrets: bool = False,
+    profiles_dir: str | None = None,
+) -> tuple[str, list[str]]:
     """(curl command, notes) for one request of a collection."""
     from dataclasses import replace
 
@@ -198,33 +215,50 @@ def build_export(collection_path: str, request: str, *, profile_name: str | None
                     notes.append(f"{err.message}; left as ${value.env or shell_name(var)}")
             placeholders[var] = value.env or shell_name(var)
     spec = req.spec
-    unknown = [n for n in dict.fromkeys(spec.variables()) if n not in values and n not in placeholders]
+    unknown = [
+        n for n in dict.fromkeys(spec.variables()) if n not in values and n not in placeholders
+    ]
     for n in unknown:
         placeholders[n] = shell_name(n)
     if unknown:
-        notes.append("set these shell variables first (captured or given at run time): "
-                     + ", ".join(shell_name(n) for n in unknown))
+        notes.append(
+            "set these shell variables first (captured or given at run time): "
+            + ", ".join(shell_name(n) for n in unknown)
+        )
 
     def r(text: str) -> str:
         return render(text, values, strict=False)
 
-    spec = replace(spec, url=r(spec.url), params=[(r(k), r(v)) for k, v in spec.params],
-                   headers=[(r(k), r(v)) for k, v in spec.headers], body=r(spec.body),
-                   form=[(r(k), r(v)) for k, v in spec.form])
+    spec = replace(
+        spec,
+        url=r(spec.url),
+        params=[(r(k), r(v)) for k, v in spec.params],
+        headers=[(r(k), r(v)) for k, v in spec.headers],
+        body=r(spec.body),
+        form=[(r(k), r(v)) for k, v in spec.form],
+    )
     base = profile.base_url if profile else None
     if spec.url.startswith("/") and not base:
         notes.append("the URL is relative: give --profile to export it with the profile's base URL")
     spec.url = resolve_url(spec.url, base)
     if profile is not None:
         have = {k.lower() for k, _ in spec.headers}
-        spec.headers = [(k, v) for k, v in profile.headers.items() if k.lower() not in have] + spec.headers
+        spec.headers = [
+            (k, v) for k, v in profile.headers.items() if k.lower() not in have
+        ] + spec.headers
         spec = _signed(profile, spec, session, placeholders, notes)
     if with_secrets:
-        left = sorted({placeholders[n] for n in spec.variables() if n in placeholders and n not in unknown})
+        left = sorted(
+            {placeholders[n] for n in spec.variables() if n in placeholders and n not in unknown}
+        )
         if left:
-            notes.append("some credentials are still shell variables: " + ", ".join(f"${n}" for n in left))
+            notes.append(
+                "some credentials are still shell variables: " + ", ".join(f"${n}" for n in left)
+            )
     else:
-        notes.append("credentials are shell variables ($TOKEN, ...); --with-secrets prints real ones")
+        notes.append(
+            "credentials are shell variables ($TOKEN, ...); --with-secrets prints real ones"
+        )
     return to_curl(spec, with_secrets=with_secrets, placeholders=placeholders), notes
 
 
@@ -245,15 +279,19 @@ def _session(profile: Any, notes: list[str]) -> Any:
         notes.append(f"cannot read the stored session: {err.message}; the token is left as $TOKEN")
         return None
     if session is None:
-        notes.append(f"not logged in with '{profile.name}' (run: workbench login {profile.name}); "
-                     "the token is left as $TOKEN")
+        notes.append(
+            f"not logged in with '{profile.name}' (run: workbench login {profile.name}); "
+            "the token is left as $TOKEN"
+        )
         return None
     tokens = session.tokens
     if tokens is not None and tokens.needs_refresh():
         try:
             session.ensure_fresh()
         except WorkbenchError as err:
-            notes.append(f"the stored token could not be renewed ({err.message}); the token is left as $TOKEN")
+            notes.append(
+                f"the stored token could not be renewed ({err.message}); the token is left as $TOKEN"
+            )
             return None
     return session
 
@@ -263,7 +301,9 @@ def _session_value(session: Any, field: str) -> str | None:
     return getattr(tokens, field, None) if tokens is not None else None
 
 
-def _signed(profile: Any, spec: Any, session: Any, placeholders: dict[str, str], notes: list[str]) -> Any:
+def _signed(
+    profile: Any, spec: Any, session: Any, placeholders: dict[str, str], notes: list[str]
+) -> Any:
     """`spec` with what the profile's session adds when it sends it (Authorization, ...):
     the real token with a session, else a $TOKEN placeholder."""
     import httpx
@@ -279,7 +319,9 @@ def _signed(profile: Any, spec: Any, session: Any, placeholders: dict[str, str],
         flow = None
     tokens = session.tokens if session is not None else TokenSet(access_token=SENTINEL)
     try:
-        request = httpx.Request(spec.method, spec.url, params=spec.params or None, headers=spec.headers)
+        request = httpx.Request(
+            spec.method, spec.url, params=spec.params or None, headers=spec.headers
+        )
     except Exception:
         notes.append("the URL is not complete, so the session's credentials are not shown")
         return spec
@@ -313,4 +355,3 @@ def _signed(profile: Any, spec: Any, session: Any, placeholders: dict[str, str],
         out.url = mark(str(url.copy_with(query=None)))
         out.params = [(k, mark(v)) for k, v in url.params.multi_items()]
     return out
-

@@ -42,8 +42,10 @@ def print_banner(base_url: str, out=sys.stdout) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"workbench: warning: serving the demo cloud on {args.host}, reachable beyond this machine",
-              file=sys.stderr)
+        print(
+            f"workbench: warning: serving the demo cloud on {args.host}, reachable beyond this machine",
+            file=sys.stderr,
+        )
     if args.serve:
         return _serve(args)
     try:
@@ -66,9 +68,25 @@ def run(args: argparse.Namespace) -> int:
 
 def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     """The demo cloud in its own process (its CPU work never stalls the UI); returns its base URL."""
-    cmd = [sys.executable, "-m", "workbench", "demo", "--serve", "--host", args.host,
-           "--port", str(args.port or 0), "--devices", str(args.devices), "--latency", str(args.latency),
-           "--error-rate", str(args.error_rate), "--token-rate-limit", str(args.token_rate_limit)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "demo",
+        "--serve",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port or 0),
+        "--devices",
+        str(args.devices),
+        "--latency",
+        str(args.latency),
+        "--error-rate",
+        str(args.error_rate),
+        "--token-rate-limit",
+        str(args.token_rate_limit),
+    ]
     if args.token_ttl:
         cmd += ["--token-ttl", str(args.token_ttl)]
     if args.maintenance:
@@ -76,15 +94,19 @@ def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     import tempfile
 
     errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the child; never a pipe nobody reads
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, text=True
+    )
     assert child.stdout is not None
     first = child.stdout.readline()
     if not first.startswith(BANNER):
         child.wait(timeout=5)
         errors.seek(0)
         err = errors.read()
-        raise RuntimeError((err or first).strip().splitlines()[-1] if (err or first).strip() else "no answer")
-    return child, first[len(BANNER):].strip()
+        raise RuntimeError(
+            (err or first).strip().splitlines()[-1] if (err or first).strip() else "no answer"
+        )
+    return child, first[len(BANNER) :].strip()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -94,7 +116,10 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         server = EmulatorServer(args.host, port, _config(args), log_level="warning")
     except OSError as exc:
-        print(f"workbench: cannot listen on {args.host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"workbench: cannot listen on {args.host}:{port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         print("  hint: another demo may be running; pick another port with --port", file=sys.stderr)
         return EXIT_USAGE
     _apply_faults(server.ctx, args)

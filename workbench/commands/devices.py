@@ -84,8 +84,15 @@ def run(args: argparse.Namespace) -> int:
                     else:
                         roots.append(item)
                     stack.append((level, item))
-                out = {"version": 1, "profile": profile.name, "platform": profile.platform,
-                       "depth": depth, "filter": args.filter, "count": count, "nodes": roots}
+                out = {
+                    "version": 1,
+                    "profile": profile.name,
+                    "platform": profile.platform,
+                    "depth": depth,
+                    "filter": args.filter,
+                    "count": count,
+                    "nodes": roots,
+                }
                 print(json.dumps(out, indent=2, ensure_ascii=False))
             else:
                 for level, node in pairs:

@@ -48,13 +48,20 @@ def login_state(profile: Profile, store: TokenStore, notes: list[str]) -> dict[s
         notes.append(err.describe())
         tokens = None
     if tokens is None:
-        return {"state": "not_logged_in", "expires_at": None, "expires_in": None, "refreshable": False,
-                "text": "not logged in"}
+        return {
+            "state": "not_logged_in",
+            "expires_at": None,
+            "expires_in": None,
+            "refreshable": False,
+            "text": "not logged in",
+        }
     remaining = tokens.remaining()
     expired = remaining is not None and remaining <= 0
     refreshable = bool(tokens.refresh_token) or not profile.auth.spec.interactive
     if expired:
-        text = expires_text(tokens) + (" (renews on next use)" if refreshable else " (log in again)")
+        text = expires_text(tokens) + (
+            " (renews on next use)" if refreshable else " (log in again)"
+        )
     else:
         text = "logged in, " + expires_text(tokens)
     return {
@@ -88,8 +95,14 @@ def profile_json(profile: Profile, login: dict[str, Any]) -> dict[str, Any]:
 
 
 def error_json(err: ProfileError) -> dict[str, Any]:
-    return {"path": err.path, "line": err.line, "column": err.column, "key": err.key,
-            "message": err.message, "hint": err.hint}
+    return {
+        "path": err.path,
+        "line": err.line,
+        "column": err.column,
+        "key": err.key,
+        "message": err.message,
+        "hint": err.hint,
+    }
 
 
 def run(args: argparse.Namespace) -> int:

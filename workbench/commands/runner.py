@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
         collection = load_collection(args.collection)
         default = args.profile or collection.profile
         if default:
-            get_profile(default, profiles_dir)  # unknown profile: a usage error before anything runs
+            get_profile(
+                default, profiles_dir
+            )  # unknown profile: a usage error before anything runs
     except WorkbenchError as err:
         print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
@@ -65,8 +67,14 @@ def run(args: argparse.Namespace) -> int:
         for line in r.failures():
             print(f"      {line}", file=sys.stderr)
 
-    runner = Runner(collection, session_for=session_for, default_profile=default, variables=variables,
-                    bail=args.bail, on_result=progress)
+    runner = Runner(
+        collection,
+        session_for=session_for,
+        default_profile=default,
+        variables=variables,
+        bail=args.bail,
+        on_result=progress,
+    )
     try:
         report = runner.run()
     except (AuthError, SecretError) as err:

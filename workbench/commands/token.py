@@ -56,8 +56,10 @@ def _read_token(arg: str | None) -> tuple[str | None, str | None]:
     except (ValueError, OSError):
         is_tty = False
     if is_tty and arg is None:
-        return None, (f"no token given\n{USAGE}\n  pass the token as an argument, or pipe it in: "
-                      "echo \"$TOKEN\" | workbench token inspect -")
+        return None, (
+            f"no token given\n{USAGE}\n  pass the token as an argument, or pipe it in: "
+            'echo "$TOKEN" | workbench token inspect -'
+        )
     if is_tty:
         _emit("Paste the token, then press Ctrl-D:", sys.stderr)
     try:
@@ -77,8 +79,10 @@ def _read_token(arg: str | None) -> tuple[str | None, str | None]:
 
 def _secret_from_env(var: str) -> tuple[str | None, str | None]:
     if not _ENV_NAME.fullmatch(var):
-        return None, ("--secret-env takes the NAME of an environment variable holding the "
-                      "secret, not the secret itself (secrets never go on the command line)")
+        return None, (
+            "--secret-env takes the NAME of an environment variable holding the "
+            "secret, not the secret itself (secrets never go on the command line)"
+        )
     value = os.environ.get(var)
     if value is None:
         return None, f"environment variable {var} is not set (--secret-env {var})"
@@ -87,8 +91,9 @@ def _secret_from_env(var: str) -> tuple[str | None, str | None]:
     return value, None
 
 
-def _profile_key(name: str, extra_dir: str | None,
-                 claims: dict[str, Any]) -> tuple[dict | None, str | None, str | None, str | None]:
+def _profile_key(
+    name: str, extra_dir: str | None, claims: dict[str, Any]
+) -> tuple[dict | None, str | None, str | None, str | None]:
     """(jwks, issuer, audience, why-not) for --profile: the profile's JWKS, found by
     workbench.core.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
     one of the profile's origins; never the token's jku/x5u)."""
@@ -121,14 +126,21 @@ def inspect(args: argparse.Namespace) -> int:
     jwks = issuer = audience = no_key_reason = None
     if args.profile:
         claims = inspect_token(token).claims
-        jwks, issuer, audience, no_key_reason = _profile_key(args.profile, getattr(args, "profiles", None), claims)
+        jwks, issuer, audience, no_key_reason = _profile_key(
+            args.profile, getattr(args, "profiles", None), claims
+        )
         if no_key_reason:
             no_key_reason = f"profile '{args.profile}': {no_key_reason}"
-    report = inspect_token(token, jwks=jwks, secret=secret, issuer=issuer, audience=audience,
-                           no_key_reason=no_key_reason)
+    report = inspect_token(
+        token,
+        jwks=jwks,
+        secret=secret,
+        issuer=issuer,
+        audience=audience,
+        no_key_reason=no_key_reason,
+    )
     if no_key_reason and report.signature.status == "not-checked" and report.kind != "opaque":
-        _emit(f"signature not checked: {escape_control(report.signature.reason or '')}",
-              sys.stderr)
+        _emit(f"signature not checked: {escape_control(report.signature.reason or '')}", sys.stderr)
     if args.json:
         _emit(json.dumps(report_to_json(report), indent=2, ensure_ascii=True), sys.stdout)
     elif report.kind != "malformed" or report.header:

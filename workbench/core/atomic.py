@@ -8,7 +8,9 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | str, *, mode: int | None = None) -> None:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes | str, *, mode: int | None = None
+) -> None:
     """Write `data` to `path` so a reader sees the old bytes or the new ones, never a mix.
 
     `mode` (e.g. 0o600) is applied to the temp file before any byte is written. When

@@ -365,7 +365,9 @@ class ChildPreparation:
             if len(head) < 5:
                 if self._cancelled:
                     return None
-                raise ResponseError("could not prepare the body for display: the helper process ended")
+                raise ResponseError(
+                    "could not prepare the body for display: the helper process ended"
+                )
             tag, size = head[:1], int.from_bytes(head[1:], "big")
             payload = source.read(size)
             if len(payload) < size:
@@ -393,7 +395,9 @@ class ChildPreparation:
                 try:
                     lines = TextLines(chunks, starts)
                 except ValueError as err:
-                    raise ResponseError("could not prepare the body for display: garbled result") from err
+                    raise ResponseError(
+                        "could not prepare the body for display: garbled result"
+                    ) from err
                 return PreparedBody(lines, meta["kind"], meta["notice"], widths, meta["max_width"])
             elif tag == TAG_FAIL:
                 raise ResponseError(

@@ -23,23 +23,42 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 # header name -> the reference kind its value needs
 CREDENTIAL_HEADERS = {
-    "authorization": "auth", "proxy-authorization": "proxy_auth", "x-api-key": "api_key",
-    "api-key": "api_key", "apikey": "api_key", "solution-key": "solution_key", "cookie": "cookie",
-    "x-auth-token": "token", "x-access-token": "token", "x-amz-security-token": "token",
+    "authorization": "auth",
+    "proxy-authorization": "proxy_auth",
+    "x-api-key": "api_key",
+    "api-key": "api_key",
+    "apikey": "api_key",
+    "solution-key": "solution_key",
+    "cookie": "cookie",
+    "x-auth-token": "token",
+    "x-access-token": "token",
+    "x-amz-security-token": "token",
 }
 TOKENISH_HEADER = re.compile(r"token|secret|api[-_]?key|password|passwd", re.I)
 _TOKENISH_HEADER = TOKENISH_HEADER
 # query parameter / form field / JSON key -> reference kind
 SECRET_FIELDS = {
-    "authorization": "token", "access_token": "token", "token": "token", "id_token": "id_token",
-    "api_key": "api_key", "apikey": "api_key", "password": "password", "passwd": "password",
-    "client_secret": "client_secret", "refresh_token": "refresh_token", "secret": "secret",
+    "authorization": "token",
+    "access_token": "token",
+    "token": "token",
+    "id_token": "id_token",
+    "api_key": "api_key",
+    "apikey": "api_key",
+    "password": "password",
+    "passwd": "password",
+    "client_secret": "client_secret",
+    "refresh_token": "refresh_token",
+    "secret": "secret",
 }
 REFERENCES: dict[str, Variable] = {
     "token": SessionRef("access_token"),
     "id_token": SessionRef("id_token"),
-    "basic_auth": SecretRef("basic_auth", env="BASIC_AUTH", prompt="Basic credentials (base64 of user:password)"),
-    "proxy_auth": SecretRef("proxy_auth", env="PROXY_AUTHORIZATION", prompt="Proxy-Authorization value"),
+    "basic_auth": SecretRef(
+        "basic_auth", env="BASIC_AUTH", prompt="Basic credentials (base64 of user:password)"
+    ),
+    "proxy_auth": SecretRef(
+        "proxy_auth", env="PROXY_AUTHORIZATION", prompt="Proxy-Authorization value"
+    ),
     "api_key": SecretRef("api_key", env="API_KEY", prompt="API key"),
     "solution_key": SecretRef("solution_key", env="SOLUTION_KEY", prompt="solution key"),
     "cookie": SecretRef("cookie", env="COOKIE", prompt="Cookie header value"),
@@ -48,8 +67,21 @@ REFERENCES: dict[str, Variable] = {
     "refresh_token": SecretRef("refresh_token", env="REFRESH_TOKEN", prompt="refresh token"),
     "secret": SecretRef("secret", env="SECRET", prompt="secret"),
 }
-_SECRET_VAR_NAMES = {"token", "access_token", "id_token", "refresh_token", "password", "passwd", "secret",
-                     "client_secret", "api_key", "apikey", "basic_auth", "solution_key", "cookie"}
+_SECRET_VAR_NAMES = {
+    "token",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "password",
+    "passwd",
+    "secret",
+    "client_secret",
+    "api_key",
+    "apikey",
+    "basic_auth",
+    "solution_key",
+    "cookie",
+}
 
 
 def _is_literal(variables: Mapping[str, Variable], name: str) -> bool:
@@ -77,8 +109,11 @@ def _reference(variables: dict[str, Variable], kind: str) -> str:
         if isinstance(ref, SecretRef) and isinstance(existing, SecretRef):
             return name
         name, n = f"{kind}_{n}", n + 1
-    variables[name] = SecretRef(name=name, env=ref.env, prompt=ref.prompt, keyring=ref.keyring) \
-        if isinstance(ref, SecretRef) else ref
+    variables[name] = (
+        SecretRef(name=name, env=ref.env, prompt=ref.prompt, keyring=ref.keyring)
+        if isinstance(ref, SecretRef)
+        else ref
+    )
     return name
 
 
@@ -113,7 +148,9 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
     who = f"request '{req.name}'"
 
     def note(where: str, name: str) -> None:
-        notes.append(f"{who}: {where} held a credential; saved as {{{{{name}}}}} ({_describe_ref(variables, name)})")
+        notes.append(
+            f"{who}: {where} held a credential; saved as {{{{{name}}}}} ({_describe_ref(variables, name)})"
+        )
 
     def without_jwts(value: str, where: str) -> str:
         value, hit = _replace_jwts(value, variables)
@@ -123,7 +160,9 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
 
     headers = []
     for key, value in spec.headers:
-        kind = CREDENTIAL_HEADERS.get(key.lower()) or ("token" if _TOKENISH_HEADER.search(key) else None)
+        kind = CREDENTIAL_HEADERS.get(key.lower()) or (
+            "token" if _TOKENISH_HEADER.search(key) else None
+        )
         if kind and not is_clean(value, variables):
             scheme, rest = "", value
             m = re.match(r"([A-Za-z][A-Za-z0-9_-]*)\s+(\S.*)$", value)
@@ -166,7 +205,9 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
     elif spec.body_kind in ("json", "text"):
         body = spec.body
         if spec.body_kind == "json":
-            body = _sanitize_json_text(body, variables, lambda k, n: note(f"the JSON field '{k}'", n))
+            body = _sanitize_json_text(
+                body, variables, lambda k, n: note(f"the JSON field '{k}'", n)
+            )
         spec.body = without_jwts(body, "the body")
     return notes
 
@@ -174,7 +215,9 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
 _JSON_STRING_FIELD = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
 
 
-def _sanitize_json_text(body: str, variables: dict[str, Variable], note: Callable[[str, str], None]) -> str:
+def _sanitize_json_text(
+    body: str, variables: dict[str, Variable], note: Callable[[str, str], None]
+) -> str:
     def sub(m: re.Match[str]) -> str:
         try:
             key = json.loads(f'"{m.group(1)}"')
@@ -196,7 +239,7 @@ def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[s
     m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:?#]*):([^/@?#]*)@", url)
     if m and not is_clean(unquote(m.group(2)), variables):
         name = _reference(variables, "password")
-        url = f"{m.group(1)}:{{{{{name}}}}}@" + url[m.end():]
+        url = f"{m.group(1)}:{{{{{name}}}}}@" + url[m.end() :]
         notes.append(f"the password in the URL held a credential; saved as {{{{{name}}}}}")
     if "?" in url:
         head, _, rest = url.partition("?")
@@ -208,7 +251,9 @@ def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[s
             if eq and kind and not is_clean(unquote(value), variables):
                 name = _reference(variables, kind)
                 piece = f"{key}={{{{{name}}}}}"
-                notes.append(f"the URL parameter '{unquote(key)}' held a credential; saved as {{{{{name}}}}}")
+                notes.append(
+                    f"the URL parameter '{unquote(key)}' held a credential; saved as {{{{{name}}}}}"
+                )
             pieces.append(piece)
         url = head + "?" + "&".join(pieces) + hash_ + frag
     url, hit = _replace_jwts(url, variables)
@@ -230,6 +275,9 @@ def sanitize_variable(variables: dict[str, Variable], name: str) -> str | None:
     elif base == "id_token":
         variables[name] = SessionRef("id_token")
     else:
-        variables[name] = SecretRef(name=name, env=re.sub(r"[^A-Za-z0-9_]", "_", name).upper(),
-                                    prompt=name.replace("_", " ").replace(".", " "))
+        variables[name] = SecretRef(
+            name=name,
+            env=re.sub(r"[^A-Za-z0-9_]", "_", name).upper(),
+            prompt=name.replace("_", " ").replace(".", " "),
+        )
     return f"variable '{name}' held a literal secret; saved as a reference ({_describe_ref(variables, name)})"

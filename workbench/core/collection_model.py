@@ -77,8 +77,10 @@ class CollectionRequest:
             spec = self.spec.render(variables)
         except KeyError as exc:
             names = exc.args[0]
-            raise CollectionError(f"request '{self.name}' uses unknown variable(s): {names}",
-                                  hint="define them in [variables], capture them from an earlier request, or pass --var NAME=VALUE") from None
+            raise CollectionError(
+                f"request '{self.name}' uses unknown variable(s): {names}",
+                hint="define them in [variables], capture them from an earlier request, or pass --var NAME=VALUE",
+            ) from None
         spec.url = resolve_url(spec.url, base_url)
         return spec
 
@@ -91,6 +93,7 @@ def resolve_url(url: str, base_url: str | None) -> str:
 
 
 # --- canonical data (what is written, and what round-trips) -------------------------------
+
 
 def variable_data(value: Variable) -> Any:
     if isinstance(value, SessionRef):

@@ -58,7 +58,9 @@ class Splicer:
         pos = 0
         for start, end, text in sorted(self.edits, key=lambda e: (e[0], e[1])):
             if start < pos:  # pragma: no cover - overlapping edits are a bug
-                raise CollectionError("internal error: overlapping edits while saving", path=str(self.coll.path))
+                raise CollectionError(
+                    "internal error: overlapping edits while saving", path=str(self.coll.path)
+                )
             out.append(self.text[pos:start])
             out.append(text)
             pos = end
@@ -101,7 +103,9 @@ class Splicer:
         for st in self._root_statements("collection"):
             self._delete_lines(st)
         if sec is not None:
-            edits = _statement_edits(sec.statements, self.base.get("meta", {}), meta, sec.content_end, key_line)
+            edits = _statement_edits(
+                sec.statements, self.base.get("meta", {}), meta, sec.content_end, key_line
+            )
             if edits is None:  # not one `key = value` per key: write the table again
                 edits = [(sec.header_start, sec.content_end, meta_text(meta))]
             for edit in edits:
@@ -137,7 +141,11 @@ class Splicer:
             if name in old and name in new and old[name] == new[name]:
                 continue
             statements = defs(name)
-            subtables = [s for s in self.ix.sections if len(s.path) >= 2 and s.path[:2] == ("variables", name)]
+            subtables = [
+                s
+                for s in self.ix.sections
+                if len(s.path) >= 2 and s.path[:2] == ("variables", name)
+            ]
             if subtables and (name not in new or new[name] != old.get(name)):
                 for s in subtables:
                     self._delete_block(self._lead_start(s.header_start), s.content_end)
@@ -185,15 +193,17 @@ class Splicer:
         """Comment lines right after a block belong to it, unless they lead into the next
         table or key (no blank line between)."""
         pos = end
-        while pos < len(self.text) and self.text[pos:self._next_line(pos)].strip().startswith("#"):
+        while pos < len(self.text) and self.text[pos : self._next_line(pos)].strip().startswith(
+            "#"
+        ):
             pos = self._next_line(pos)
-        if pos < len(self.text) and self.text[pos:self._next_line(pos)].strip():
+        if pos < len(self.text) and self.text[pos : self._next_line(pos)].strip():
             return end
         return pos
 
     def _blank_after(self, end: int) -> int:
         pos = end
-        while pos < len(self.text) and not self.text[pos:self._next_line(pos)].strip():
+        while pos < len(self.text) and not self.text[pos : self._next_line(pos)].strip():
             pos = self._next_line(pos)
         return pos
 
@@ -210,23 +220,35 @@ class Splicer:
         self.edit(start, end, "")
 
     def _request_sections(self, idx: int) -> list:
-        return [s for s in self.ix.sections
-                if len(s.path) >= 2 and s.path[0] == "requests" and s.path[1] == idx]
+        return [
+            s
+            for s in self.ix.sections
+            if len(s.path) >= 2 and s.path[0] == "requests" and s.path[1] == idx
+        ]
 
     def _requests(self) -> None:
         base_reqs: list[dict[str, Any]] = self.base.get("requests", [])
         units: list[tuple[int | None, dict[str, Any]]] = []
         used: set[int] = set()
         for r in self.coll.requests:
-            origin = r.origin if (r.origin is not None and r.origin < len(base_reqs) and r.origin not in used) else None
+            origin = (
+                r.origin
+                if (r.origin is not None and r.origin < len(base_reqs) and r.origin not in used)
+                else None
+            )
             if origin is not None:
                 used.add(origin)
             units.append((origin, request_data(r)))
-        if [o for o, _ in units] == list(range(len(base_reqs))) and all(d == base_reqs[o] for o, d in units):
+        if [o for o, _ in units] == list(range(len(base_reqs))) and all(
+            d == base_reqs[o] for o, d in units
+        ):
             return
         if self._root_statements("requests"):
-            raise CollectionError("this file writes its requests as an inline array; saving would reformat it",
-                                  path=str(self.coll.path), hint="write the requests as [[requests]] tables")
+            raise CollectionError(
+                "this file writes its requests as an inline array; saving would reformat it",
+                path=str(self.coll.path),
+                hint="write the requests as [[requests]] tables",
+            )
         spans = [self._runs(i) for i in range(len(base_reqs))]
         origins = [o for o, _ in units if o is not None]
         if origins != sorted(origins):
@@ -275,7 +297,9 @@ class Splicer:
         else:
             self._eof_insert(body)
 
-    def _update_request(self, idx: int, old: dict[str, Any], new: dict[str, Any], runs: list[tuple[int, int]]) -> None:
+    def _update_request(
+        self, idx: int, old: dict[str, Any], new: dict[str, Any], runs: list[tuple[int, int]]
+    ) -> None:
         """Edit only the keys that changed (keeping the other lines and their comments);
         regenerate the whole table when its layout is not the simple one."""
         edits = self._key_edits(idx, old, new)
@@ -287,7 +311,9 @@ class Splicer:
         for edit in edits:
             self.edit(*edit)
 
-    def _key_edits(self, idx: int, old: dict[str, Any], new: dict[str, Any]) -> list[tuple[int, int, str]] | None:
+    def _key_edits(
+        self, idx: int, old: dict[str, Any], new: dict[str, Any]
+    ) -> list[tuple[int, int, str]] | None:
         sections = self._request_sections(idx)
         main = next((s for s in sections if len(s.path) == 2), None)
         if main is None:
@@ -297,7 +323,9 @@ class Splicer:
         new_main = {k: v for k, v in new.items() if k not in SUBTABLES}
         if any(st.keys[0] in SUBTABLES for st in main.statements):
             return None  # capture / expect written inline: regenerate the table
-        main_edits = _statement_edits(main.statements, old_main, new_main, main.content_end, request_key_text)
+        main_edits = _statement_edits(
+            main.statements, old_main, new_main, main.content_end, request_key_text
+        )
         if main_edits is None:
             return None
         edits += main_edits
@@ -310,7 +338,9 @@ class Splicer:
             own = [s for s in sections if len(s.path) >= 3 and s.path[2] == name]
             direct = next((s for s in own if len(s.path) == 3), None)
             if before is not None and after is not None and direct is not None and len(own) == 1:
-                sub = _statement_edits(direct.statements, before, after, direct.content_end, subtable_key_text)
+                sub = _statement_edits(
+                    direct.statements, before, after, direct.content_end, subtable_key_text
+                )
                 if sub is not None:
                     edits += sub
                     continue
@@ -319,22 +349,34 @@ class Splicer:
             if after is not None:
                 if direct is not None:
                     edits = [e for e in edits if e[0] != direct.header_start]
-                    edits.append((direct.header_start, direct.content_end, subtable_text(name, after)))
+                    edits.append(
+                        (direct.header_start, direct.content_end, subtable_text(name, after))
+                    )
                 else:
-                    appended.append((end_of_request, end_of_request, "\n" + subtable_text(name, after)))
+                    appended.append(
+                        (end_of_request, end_of_request, "\n" + subtable_text(name, after))
+                    )
         return edits + appended  # new tables go after the keys added to the last one
 
     def _reorder(self, units, spans, base_reqs) -> None:
         if any(len(s) != 1 for s in spans):
-            raise CollectionError("cannot reorder the requests of this file (their tables are interleaved with others)",
-                                  path=str(self.coll.path))
+            raise CollectionError(
+                "cannot reorder the requests of this file (their tables are interleaved with others)",
+                path=str(self.coll.path),
+            )
         region_start = self._lead_start(spans[0][0][0])
         region_end = spans[-1][0][1]
-        others = [s for s in self.ix.sections[1:] if not (s.path and s.path[0] == "requests")
-                  and region_start <= s.header_start < region_end]
+        others = [
+            s
+            for s in self.ix.sections[1:]
+            if not (s.path and s.path[0] == "requests")
+            and region_start <= s.header_start < region_end
+        ]
         if others:
-            raise CollectionError("cannot reorder the requests of this file (other tables sit between them)",
-                                  path=str(self.coll.path))
+            raise CollectionError(
+                "cannot reorder the requests of this file (other tables sit between them)",
+                path=str(self.coll.path),
+            )
         pieces = []
         for origin, data in units:
             if origin is None:
@@ -346,11 +388,18 @@ class Splicer:
                 pieces.append(self.text[lead:end])
             else:
                 pieces.append(self.text[lead:start] + request_text(data))
-        self.edit(region_start, region_end, "\n".join(p if p.endswith("\n") else p + "\n" for p in pieces))
+        self.edit(
+            region_start, region_end, "\n".join(p if p.endswith("\n") else p + "\n" for p in pieces)
+        )
 
 
-def _statement_edits(statements: list, old: dict[str, Any], new: dict[str, Any], insert_at: int,
-                     text_for: Callable[[str, Any], str]) -> list[tuple[int, int, str]] | None:
+def _statement_edits(
+    statements: list,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    insert_at: int,
+    text_for: Callable[[str, Any], str],
+) -> list[tuple[int, int, str]] | None:
     """Per-key edits of a table written as one `key = value` per key; None for any other layout."""
     by_key: dict[str, Any] = {}
     for st in statements:

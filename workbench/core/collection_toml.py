@@ -36,7 +36,7 @@ def request_key_text(key: str, value: Any) -> str:
     if key in ("query", "headers"):
         return f"{key} = {format_pairs(value)}"
     if key == "body":
-        (kind, inner), = value.items()
+        ((kind, inner),) = value.items()
         if kind == "form" and isinstance(inner, list):
             return f"body = {{ form = {format_value(inner)} }}"
         return f"body = {{ {kind} = {format_value(inner, multiline=True)} }}"
@@ -48,17 +48,25 @@ def subtable_key_text(key: str, value: Any) -> str:
     one dotted line per entry (one check per line)."""
     text = key_line(key, value)
     if isinstance(value, dict) and value and len(text) > _INLINE_LIMIT:
-        return "\n".join(f"{format_key(key)}.{format_key(k)} = {format_value(v)}" for k, v in value.items())
+        return "\n".join(
+            f"{format_key(key)}.{format_key(k)} = {format_value(v)}" for k, v in value.items()
+        )
     return text
 
 
 def subtable_text(name: str, data: dict[str, Any]) -> str:
-    return "\n".join([f"[requests.{name}]", *(subtable_key_text(k, v) for k, v in data.items())]) + "\n"
+    return (
+        "\n".join([f"[requests.{name}]", *(subtable_key_text(k, v) for k, v in data.items())])
+        + "\n"
+    )
 
 
 def request_text(data: dict[str, Any]) -> str:
     """The [[requests]] table (and its capture/expect sub-tables) for canonical request data."""
-    lines = ["[[requests]]", *(request_key_text(k, data[k]) for k in REQUEST_KEY_ORDER if k in data)]
+    lines = [
+        "[[requests]]",
+        *(request_key_text(k, data[k]) for k in REQUEST_KEY_ORDER if k in data),
+    ]
     text = "\n".join(lines) + "\n"
     for name in SUBTABLES:
         if name in data:
@@ -73,4 +81,3 @@ def document_text(data: dict[str, Any]) -> str:
         parts.append(variables_text(data["variables"]))
     parts.extend(request_text(r) for r in data["requests"])
     return "\n".join(parts)
-

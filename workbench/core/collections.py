@@ -113,6 +113,7 @@ class CollectionChangedOnDisk(CollectionError):
 
 # --- the collection ----------------------------------------------------------------------
 
+
 @dataclass
 class Collection:
     path: Path
@@ -134,8 +135,10 @@ class Collection:
         for i, r in enumerate(self.requests):
             if r.name == name:
                 return i
-        raise CollectionError(f"no request named '{name}' in {self.path}",
-                              hint=f"requests: {', '.join(self.names()) or 'none'}")
+        raise CollectionError(
+            f"no request named '{name}' in {self.path}",
+            hint=f"requests: {', '.join(self.names()) or 'none'}",
+        )
 
     def request(self, name_or_index: str) -> CollectionRequest:
         """A request by name, or by 1-based position ("3")."""
@@ -174,8 +177,10 @@ class Collection:
     def add_request(self, req: CollectionRequest) -> CollectionRequest:
         _check_request(req)
         if req.name in self.names():
-            raise CollectionError(f"a request named '{req.name}' already exists in {self.path}",
-                                  hint=f"pick another name (e.g. '{self.unique_name(req.name)}')")
+            raise CollectionError(
+                f"a request named '{req.name}' already exists in {self.path}",
+                hint=f"pick another name (e.g. '{self.unique_name(req.name)}')",
+            )
         req.origin = None
         self.requests.append(req)
         return req
@@ -224,19 +229,28 @@ class Collection:
         try:
             check = loads_collection(text, self.path)
         except CollectionError as err:  # pragma: no cover - a bug in the writer
-            raise CollectionError(f"internal error: the text to save does not load back ({err.message})",
-                                  path=str(self.path)) from None
+            raise CollectionError(
+                f"internal error: the text to save does not load back ({err.message})",
+                path=str(self.path),
+            ) from None
         if check.data() != self.data():  # pragma: no cover - a bug in the writer
-            raise CollectionError("internal error: the text to save does not read back as the same collection",
-                                  path=str(self.path))
+            raise CollectionError(
+                "internal error: the text to save does not read back as the same collection",
+                path=str(self.path),
+            )
         if not force and self.changed_on_disk():
             what = "was created" if self.stamp is None else "changed on disk"
-            raise CollectionChangedOnDisk(f"the file {what} since it was loaded", path=str(self.path),
-                                          hint="reload it, or save again to overwrite it (force)")
+            raise CollectionChangedOnDisk(
+                f"the file {what} since it was loaded",
+                path=str(self.path),
+                hint="reload it, or save again to overwrite it (force)",
+            )
         try:
             atomic_write(self.path, text.encode("utf-8"))
         except OSError as exc:
-            raise CollectionError(f"cannot write the collection: {exc.strerror or exc}", path=str(self.path)) from None
+            raise CollectionError(
+                f"cannot write the collection: {exc.strerror or exc}", path=str(self.path)
+            ) from None
         self._mark_loaded(text, text.encode("utf-8"))
         return notes
 
@@ -252,7 +266,11 @@ class Collection:
         base_requests = (self._base or {}).get("requests", [])
         base_vars = (self._base or {}).get("variables", {})
         for r in self.requests:
-            if r.origin is not None and r.origin < len(base_requests) and request_data(r) == base_requests[r.origin]:
+            if (
+                r.origin is not None
+                and r.origin < len(base_requests)
+                and request_data(r) == base_requests[r.origin]
+            ):
                 continue
             notes.extend(sanitize_request(r, self.variables))
         for name, value in list(self.variables.items()):
@@ -270,7 +288,9 @@ def _check_request(req: CollectionRequest) -> None:
     if not req.name.strip():
         raise CollectionError("a request needs a name")
     if req.spec.method.upper() not in METHODS:
-        raise CollectionError(f"unknown method '{req.spec.method}'", hint=f"methods: {', '.join(METHODS)}")
+        raise CollectionError(
+            f"unknown method '{req.spec.method}'", hint=f"methods: {', '.join(METHODS)}"
+        )
     if req.spec.body_kind not in ("none", "json", "text", "form"):
         raise CollectionError(f"unknown body kind '{req.spec.body_kind}'")
 
@@ -280,11 +300,15 @@ def _refuse_known_secrets(text: str, before: str, secrets: Iterable[str], path: 
         if secret and len(secret) >= 4:
             for form in {secret, quote(secret, safe="")}:
                 if text.count(form) > before.count(form):
-                    raise CollectionError("refusing to save: the collection would contain a secret value",
-                                          path=str(path), hint="use a {{variable}} with an env/prompt/keyring/session reference")
+                    raise CollectionError(
+                        "refusing to save: the collection would contain a secret value",
+                        path=str(path),
+                        hint="use a {{variable}} with an env/prompt/keyring/session reference",
+                    )
 
 
 # --- loading -----------------------------------------------------------------------------
+
 
 def loads_collection(text: str, path: str | Path = "<collection>") -> Collection:
     """A collection from TOML text (no file state: saving it writes a new file)."""
@@ -298,11 +322,15 @@ def load_collection(path: str | Path) -> Collection:
     except FileNotFoundError:
         raise CollectionError("no such collection file", path=str(p)) from None
     except OSError as exc:
-        raise CollectionError(f"cannot read the collection: {exc.strerror or exc}", path=str(p)) from None
+        raise CollectionError(
+            f"cannot read the collection: {exc.strerror or exc}", path=str(p)
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CollectionError(f"the collection is not UTF-8 text (byte {exc.start})", path=str(p)) from None
+        raise CollectionError(
+            f"the collection is not UTF-8 text (byte {exc.start})", path=str(p)
+        ) from None
     coll = _collection(p, text)
     coll._mark_loaded(text, raw)
     return coll
@@ -310,12 +338,19 @@ def load_collection(path: str | Path) -> Collection:
 
 def _collection(path: Path, text: str) -> Collection:
     parsed = parse_collection(text, path)
-    return Collection(path=path, name=parsed.name, description=parsed.description,
-                      profile=parsed.profile, variables=parsed.variables, requests=parsed.requests)
+    return Collection(
+        path=path,
+        name=parsed.name,
+        description=parsed.description,
+        profile=parsed.profile,
+        variables=parsed.variables,
+        requests=parsed.requests,
+    )
 
 
-def new_collection(path: str | Path, name: str | None = None, *, description: str = "",
-                   profile: str | None = None) -> Collection:
+def new_collection(
+    path: str | Path, name: str | None = None, *, description: str = "", profile: str | None = None
+) -> Collection:
     """A collection not yet on disk; `save()` creates the file (refusing to overwrite one)."""
     p = Path(path)
     return Collection(path=p, name=name or p.stem, description=description, profile=profile)
@@ -349,6 +384,7 @@ def discover_collections(directory: str | Path) -> Discovered:
 
 # --- writing -----------------------------------------------------------------------------
 
+
 def to_toml(collection: Collection) -> str:
     """The whole collection as a new TOML document (credentials turned into references)."""
     work = copy.deepcopy(collection)
@@ -358,7 +394,9 @@ def to_toml(collection: Collection) -> str:
     return document_text(work.data())
 
 
-def request_to_toml(req: CollectionRequest, variables: dict[str, Variable] | None = None) -> tuple[str, dict[str, Variable], list[str]]:
+def request_to_toml(
+    req: CollectionRequest, variables: dict[str, Variable] | None = None
+) -> tuple[str, dict[str, Variable], list[str]]:
     """One request as a [[requests]] table, sanitized. Returns (text, the variables it
     needs that were added, notes)."""
     work = req.copy()
@@ -371,9 +409,14 @@ def request_to_toml(req: CollectionRequest, variables: dict[str, Variable] | Non
 
 # --- variables at run time ---------------------------------------------------------------
 
-def resolve_variables(variables: Mapping[str, Variable], *, resolver: SecretResolver | None = None,
-                      session: Mapping[str, str] | Callable[[str], str | None] | None = None,
-                      names: Iterable[str] | None = None) -> dict[str, str]:
+
+def resolve_variables(
+    variables: Mapping[str, Variable],
+    *,
+    resolver: SecretResolver | None = None,
+    session: Mapping[str, str] | Callable[[str], str | None] | None = None,
+    names: Iterable[str] | None = None,
+) -> dict[str, str]:
     """Values for `variables` (only `names` when given): literals as they are, secret
     references through `resolver`, session references from `session` (a mapping such as
     {"access_token": ...} or a function field -> value). Raises SecretError when a value
@@ -388,8 +431,10 @@ def resolve_variables(variables: Mapping[str, Variable], *, resolver: SecretReso
         elif isinstance(value, SessionRef):
             got = session(value.field) if callable(session) else (session or {}).get(value.field)
             if not got:
-                raise SecretError(f"the variable '{name}' needs {value.describe()}, and there is no session",
-                                  hint="log in with the collection's profile first (or pass --profile)")
+                raise SecretError(
+                    f"the variable '{name}' needs {value.describe()}, and there is no session",
+                    hint="log in with the collection's profile first (or pass --profile)",
+                )
             out[name] = got
         else:
             out[name] = resolver.resolve(value)

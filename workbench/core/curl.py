@@ -48,32 +48,74 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 # option -> what it means; options that take an argument
 _ARG_OPTIONS = {
-    "-X": "request", "--request": "request",
-    "-H": "header", "--header": "header",
-    "-d": "data", "--data": "data", "--data-ascii": "data", "--data-binary": "data",
-    "--data-raw": "data-raw", "--data-urlencode": "data-urlencode", "--json": "json",
-    "-u": "user", "--user": "user",
+    "-X": "request",
+    "--request": "request",
+    "-H": "header",
+    "--header": "header",
+    "-d": "data",
+    "--data": "data",
+    "--data-ascii": "data",
+    "--data-binary": "data",
+    "--data-raw": "data-raw",
+    "--data-urlencode": "data-urlencode",
+    "--json": "json",
+    "-u": "user",
+    "--user": "user",
     "--url": "url",
-    "-A": "user-agent", "--user-agent": "user-agent",
-    "-e": "referer", "--referer": "referer",
-    "-b": "cookie", "--cookie": "cookie",
+    "-A": "user-agent",
+    "--user-agent": "user-agent",
+    "-e": "referer",
+    "--referer": "referer",
+    "-b": "cookie",
+    "--cookie": "cookie",
     "--oauth2-bearer": "bearer",
     # accepted and ignored
-    "-o": "ignore", "--output": "ignore", "-m": "ignore", "--max-time": "ignore",
-    "--connect-timeout": "ignore", "-w": "ignore", "--write-out": "ignore", "--retry": "ignore",
-    "--retry-delay": "ignore", "--retry-max-time": "ignore", "--max-redirs": "ignore",
-    "--cacert": "ignore-tls", "--capath": "ignore-tls",
+    "-o": "ignore",
+    "--output": "ignore",
+    "-m": "ignore",
+    "--max-time": "ignore",
+    "--connect-timeout": "ignore",
+    "-w": "ignore",
+    "--write-out": "ignore",
+    "--retry": "ignore",
+    "--retry-delay": "ignore",
+    "--retry-max-time": "ignore",
+    "--max-redirs": "ignore",
+    "--cacert": "ignore-tls",
+    "--capath": "ignore-tls",
 }
 _FLAG_OPTIONS = {
-    "-G": "get", "--get": "get", "-I": "head", "--head": "head",
-    "-k": "insecure", "--insecure": "insecure",
-    "-L": "location", "--location": "location", "--location-trusted": "location",
+    "-G": "get",
+    "--get": "get",
+    "-I": "head",
+    "--head": "head",
+    "-k": "insecure",
+    "--insecure": "insecure",
+    "-L": "location",
+    "--location": "location",
+    "--location-trusted": "location",
     "--compressed": "compressed",
-    "-s": "quiet", "--silent": "quiet", "-S": "quiet", "--show-error": "quiet", "-v": "quiet",
-    "--verbose": "quiet", "-i": "quiet", "--include": "quiet", "-f": "quiet", "--fail": "quiet",
-    "--fail-with-body": "quiet", "-#": "quiet", "--progress-bar": "quiet", "-N": "quiet",
-    "--no-buffer": "quiet", "-g": "quiet", "--globoff": "quiet", "--http1.1": "quiet",
-    "--http2": "quiet", "-O": "quiet", "--remote-name": "quiet",
+    "-s": "quiet",
+    "--silent": "quiet",
+    "-S": "quiet",
+    "--show-error": "quiet",
+    "-v": "quiet",
+    "--verbose": "quiet",
+    "-i": "quiet",
+    "--include": "quiet",
+    "-f": "quiet",
+    "--fail": "quiet",
+    "--fail-with-body": "quiet",
+    "-#": "quiet",
+    "--progress-bar": "quiet",
+    "-N": "quiet",
+    "--no-buffer": "quiet",
+    "-g": "quiet",
+    "--globoff": "quiet",
+    "--http1.1": "quiet",
+    "--http2": "quiet",
+    "-O": "quiet",
+    "--remote-name": "quiet",
 }
 _UNSUPPORTED = {
     "-F": "multipart forms (-F/--form) are not supported; send the fields with --data-urlencode",
@@ -108,6 +150,7 @@ class CurlImport:
 
 
 # --- reading ------------------------------------------------------------------------------
+
 
 def _join_lines(text: str) -> str:
     """Remove backslash-newline continuations (outside single quotes), drop comment lines,
@@ -150,8 +193,10 @@ def _join_lines(text: str) -> str:
         elif stripped.startswith("-") or re.match(r"""^['"]?https?://""", stripped):
             result += " " + ln
         else:
-            raise CurlError(f"the text holds more than one command (next line: {stripped[:60]!r})",
-                            hint="paste a single curl command; continue lines with a backslash")
+            raise CurlError(
+                f"the text holds more than one command (next line: {stripped[:60]!r})",
+                hint="paste a single curl command; continue lines with a backslash",
+            )
     return result
 
 
@@ -228,7 +273,7 @@ def _options(tokens: list[str]) -> _Parsed:
                     j += 1
                     continue
                 if opt in _ARG_OPTIONS:
-                    rest = tok[j + 1:]
+                    rest = tok[j + 1 :]
                     if rest:
                         value = rest
                     else:
@@ -246,8 +291,10 @@ def _options(tokens: list[str]) -> _Parsed:
 
 
 def _known_hint() -> str:
-    return ("understood: -X, -H, -d/--data, --data-raw, --data-binary, --data-urlencode, --json, -u, --url, "
-            "-G, -I, -A, -e, -b, --oauth2-bearer (and -k, -L, -s, -v, --compressed are ignored)")
+    return (
+        "understood: -X, -H, -d/--data, --data-raw, --data-binary, --data-urlencode, --json, -u, --url, "
+        "-G, -I, -A, -e, -b, --oauth2-bearer (and -k, -L, -s, -v, --compressed are ignored)"
+    )
 
 
 def _note(p: _Parsed, key: str) -> None:
@@ -272,15 +319,19 @@ def _arg(p: _Parsed, what: str, value: str, opt: str) -> None:
         _header(p, value, opt)
     elif what in ("data", "data-raw", "json"):
         if what != "data-raw" and value.startswith("@"):
-            raise CurlError(f"'{opt} {value[:40]}' reads the data from a file, which is not supported",
-                            hint="paste the data itself (with --data-raw)")
+            raise CurlError(
+                f"'{opt} {value[:40]}' reads the data from a file, which is not supported",
+                hint="paste the data itself (with --data-raw)",
+            )
         p.data.append(("json" if what == "json" else "data", value))
     elif what == "data-urlencode":
         p.data.append(("data", _urlencode_piece(value, opt)))
     elif what == "user":
         user, sep, password = value.partition(":")
         if not sep:
-            p.notes.append(f"{opt} gave no password: curl would ask for it; the Basic credential has an empty password")
+            p.notes.append(
+                f"{opt} gave no password: curl would ask for it; the Basic credential has an empty password"
+            )
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         p.headers.append(("Authorization", f"Basic {token}"))
     elif what == "url":
@@ -291,8 +342,10 @@ def _arg(p: _Parsed, what: str, value: str, opt: str) -> None:
         p.headers.append(("Referer", value))
     elif what == "cookie":
         if "=" not in value:
-            raise CurlError(f"'{opt} {value[:40]}' reads cookies from a file, which is not supported",
-                            hint="give the cookies inline: -b 'name=value; other=value'")
+            raise CurlError(
+                f"'{opt} {value[:40]}' reads cookies from a file, which is not supported",
+                hint="give the cookies inline: -b 'name=value; other=value'",
+            )
         p.headers.append(("Cookie", value))
     elif what == "bearer":
         p.headers.append(("Authorization", f"Bearer {value}"))
@@ -326,11 +379,13 @@ def _urlencode_piece(value: str, opt: str) -> str:
     eq = value.find("=")
     at = value.find("@") if eq < 0 else -1
     if at >= 0:
-        raise CurlError(f"'{opt} {value[:40]}' reads the data from a file, which is not supported",
-                        hint="give it inline: --data-urlencode 'name=value'")
+        raise CurlError(
+            f"'{opt} {value[:40]}' reads the data from a file, which is not supported",
+            hint="give it inline: --data-urlencode 'name=value'",
+        )
     if eq < 0:
         return _curl_escape(value)
-    name, content = value[:eq], value[eq + 1:]
+    name, content = value[:eq], value[eq + 1 :]
     return f"{name}={_curl_escape(content)}" if name else _curl_escape(content)
 
 
@@ -417,8 +472,12 @@ def _set_body(spec: RequestSpec, data: str, is_json: bool, notes: list[str]) -> 
         kind = "json"
     elif ctype is None and _looks_like_json(data):
         kind = "json"
-        notes.append("the data is JSON: it is sent as application/json (curl alone would have said form-urlencoded)")
-    elif (ctype is None or ctype.split(";", 1)[0].strip().lower() == FORM_TYPE) and form_pairs(data) is not None:
+        notes.append(
+            "the data is JSON: it is sent as application/json (curl alone would have said form-urlencoded)"
+        )
+    elif (ctype is None or ctype.split(";", 1)[0].strip().lower() == FORM_TYPE) and form_pairs(
+        data
+    ) is not None:
         kind = "form"
     else:
         kind = "text"
@@ -430,8 +489,11 @@ def _set_body(spec: RequestSpec, data: str, is_json: bool, notes: list[str]) -> 
     else:
         spec.body = data
     default = DEFAULT_CONTENT_TYPES[kind]
-    spec.headers = [(k, v) for k, v in spec.headers
-                    if not (k.lower() == "content-type" and v.strip().lower() == default)]
+    spec.headers = [
+        (k, v)
+        for k, v in spec.headers
+        if not (k.lower() == "content-type" and v.strip().lower() == default)
+    ]
 
 
 def _split_query(spec: RequestSpec) -> None:
@@ -449,6 +511,7 @@ def _split_query(spec: RequestSpec) -> None:
 
 # --- writing ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Var:
     name: str  # a shell variable
@@ -457,9 +520,16 @@ class _Var:
 Segment = str | _Var
 # header -> shell variable for its credential
 _CRED_HEADERS = {
-    "authorization": "TOKEN", "proxy-authorization": "PROXY_AUTHORIZATION", "x-api-key": "API_KEY",
-    "api-key": "API_KEY", "apikey": "API_KEY", "solution-key": "SOLUTION_KEY", "cookie": "COOKIE",
-    "x-auth-token": "TOKEN", "x-access-token": "TOKEN", "x-amz-security-token": "TOKEN",
+    "authorization": "TOKEN",
+    "proxy-authorization": "PROXY_AUTHORIZATION",
+    "x-api-key": "API_KEY",
+    "api-key": "API_KEY",
+    "apikey": "API_KEY",
+    "solution-key": "SOLUTION_KEY",
+    "cookie": "COOKIE",
+    "x-auth-token": "TOKEN",
+    "x-access-token": "TOKEN",
+    "x-amz-security-token": "TOKEN",
 }
 # the same secret-looking fields a saved collection refuses, as shell variables
 _SECRET_FIELDS = {name: kind.upper() for name, kind in SECRET_FIELDS.items()}
@@ -477,7 +547,7 @@ def _segments(text: str, placeholders: Mapping[str, str]) -> list[Segment]:
     for m in _TEMPLATE.finditer(text):
         if m.group(1) in placeholders:
             if m.start() > pos:
-                out.append(text[pos:m.start()])
+                out.append(text[pos : m.start()])
             out.append(_Var(placeholders[m.group(1)]))
             pos = m.end()
     if pos < len(text):
@@ -494,7 +564,7 @@ def _hide_jwts(segs: list[Segment]) -> list[Segment]:
         pos = 0
         for m in _JWT.finditer(s):
             if m.start() > pos:
-                out.append(s[pos:m.start()])
+                out.append(s[pos : m.start()])
             out.append(_Var("TOKEN"))
             pos = m.end()
         if pos < len(s):
@@ -520,7 +590,10 @@ def _credential(segs: list[Segment], var: str, *, scheme_ok: bool) -> list[Segme
                 var = "BASIC_AUTH"
             return [m.group(1) + m.group(2), _Var(var)]
         return [_Var(var)]
-    if any(isinstance(s, str) and s.strip() and not re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9_-]*\s+", s) for s in segs):
+    if any(
+        isinstance(s, str) and s.strip() and not re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9_-]*\s+", s)
+        for s in segs
+    ):
         return _hide_jwts(segs)
     return segs
 
@@ -545,7 +618,9 @@ def _quote(segs: list[Segment]) -> str:
     return "".join('"${' + s.name + '}"' if isinstance(s, _Var) else shlex.quote(s) for s in segs)
 
 
-def _query_segments(params: list[tuple[str, str]], placeholders: Mapping[str, str], with_secrets: bool) -> list[Segment]:
+def _query_segments(
+    params: list[tuple[str, str]], placeholders: Mapping[str, str], with_secrets: bool
+) -> list[Segment]:
     out: list[Segment] = []
     for n, (key, value) in enumerate(params):
         out.append(("&" if n else "") + _curl_escape(key) + "=")
@@ -567,8 +642,9 @@ def _merge(segs: list[Segment]) -> list[Segment]:
     return out
 
 
-def to_curl(spec: RequestSpec, *, with_secrets: bool = False,
-            placeholders: Mapping[str, str] | None = None) -> str:
+def to_curl(
+    spec: RequestSpec, *, with_secrets: bool = False, placeholders: Mapping[str, str] | None = None
+) -> str:
     """A copy-pasteable multi-line curl command for `spec`.
 
     `placeholders` maps template variables to shell variables: `{{token}}` with
@@ -582,14 +658,22 @@ def to_curl(spec: RequestSpec, *, with_secrets: bool = False,
         url_segs = _url_credentials(url_segs)
     if spec.params:
         base = "".join(s for s in url_segs if isinstance(s, str))
-        url_segs = [*url_segs, "&" if "?" in base else "?", *_query_segments(spec.params, ph, with_secrets)]
+        url_segs = [
+            *url_segs,
+            "&" if "?" in base else "?",
+            *_query_segments(spec.params, ph, with_secrets),
+        ]
     url_segs = _merge(url_segs)
     literal_url = "".join(s for s in url_segs if isinstance(s, str))
     if re.search(r"[\[\]{}]", literal_url):
         lines.append("--globoff")
     lines.append(f"--url {_quote(url_segs)}")
     body_type = DEFAULT_CONTENT_TYPES.get(spec.body_kind) if _has_body(spec) else None
-    if body_type and spec.body_kind != "form" and not any(k.lower() == "content-type" for k, _ in spec.headers):
+    if (
+        body_type
+        and spec.body_kind != "form"
+        and not any(k.lower() == "content-type" for k, _ in spec.headers)
+    ):
         lines.append(f"--header {_quote([f'Content-Type: {body_type}'])}")
     for key, value in spec.headers:
         segs = _segments(value, ph)
@@ -666,7 +750,7 @@ def _json_secrets(segs: list[Segment]) -> list[Segment]:
             var = _SECRET_FIELDS.get(m.group(1).lower())
             if not var or not m.group(3) or _only_templates(m.group(3)):
                 continue
-            out.append(s[pos:m.start(3)])
+            out.append(s[pos : m.start(3)])
             out.append(_Var(var))
             pos = m.end(3)
         out.append(s[pos:])

@@ -91,4 +91,3 @@ def finish_lines(lines: list[str], *, check_ascii: bool = True) -> array:
         elif check_ascii and search_unsafe(line) is not None:
             lines[index] = escape_control(line)
     return widths
-

@@ -83,7 +83,9 @@ class JsonPath:
                     continue
                 m = _NAME.match(src, i + 1)
                 if not m:
-                    raise JsonPathError(f"JSON path '{text}': expected a name after '.' at position {i + 1}")
+                    raise JsonPathError(
+                        f"JSON path '{text}': expected a name after '.' at position {i + 1}"
+                    )
                 steps.append(("key", m.group()))
                 i = m.end()
             elif src[i] == "[":
@@ -95,11 +97,15 @@ class JsonPath:
                     raw = m.group(1) if m.group(1) is not None else m.group(2)
                     steps.append(("key", re.sub(r"\\(.)", r"\1", raw)))
                 else:
-                    raise JsonPathError(f"JSON path '{text}': cannot read the bracket at position {i + 1} "
-                                        "(use [0], [-1], [*] or [\"name\"])")
+                    raise JsonPathError(
+                        f"JSON path '{text}': cannot read the bracket at position {i + 1} "
+                        '(use [0], [-1], [*] or ["name"])'
+                    )
                 i = m.end()
             else:
-                raise JsonPathError(f"JSON path '{text}': unexpected '{src[i]}' at position {i + 1}")
+                raise JsonPathError(
+                    f"JSON path '{text}': unexpected '{src[i]}' at position {i + 1}"
+                )
         return cls(text=text, steps=tuple(steps))
 
     def find(self, data: Any) -> list[Any]:
@@ -139,7 +145,7 @@ def parse_source(source: str) -> tuple[str, Any]:
     if not isinstance(source, str):
         raise JsonPathError("a source must be a string: a JSON path ($.a.b) or header:Name")
     if source.lower().startswith(HEADER_PREFIX):
-        name = source[len(HEADER_PREFIX):].strip()
+        name = source[len(HEADER_PREFIX) :].strip()
         if not name:
             raise JsonPathError("'header:' needs a header name, e.g. header:ETag")
         return "header", name
@@ -147,6 +153,7 @@ def parse_source(source: str) -> tuple[str, Any]:
 
 
 # --- values in words ----------------------------------------------------------------------
+
 
 def show(value: Any, limit: int = 80) -> str:
     """A value for a message: JSON text, shortened, safe for a terminal."""
@@ -193,14 +200,18 @@ def json_contains(actual: Any, expected: Any) -> bool:
         return isinstance(expected, str) and expected in actual
     if isinstance(actual, list):
         wanted = expected if isinstance(expected, list) else [expected]
-        return all(any(json_equal(a, w) or (isinstance(w, dict) and json_contains(a, w)) for a in actual)
-                   for w in wanted)
+        return all(
+            any(json_equal(a, w) or (isinstance(w, dict) and json_contains(a, w)) for a in actual)
+            for w in wanted
+        )
     if isinstance(actual, dict):
         if isinstance(expected, str):
             return expected in actual
         if isinstance(expected, dict):
-            return all(k in actual and (json_equal(actual[k], v) or json_contains(actual[k], v))
-                       for k, v in expected.items())
+            return all(
+                k in actual and (json_equal(actual[k], v) or json_contains(actual[k], v))
+                for k, v in expected.items()
+            )
     return False
 
 
@@ -219,6 +230,7 @@ def json_type(value: Any) -> str:
 
 
 # --- captures -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CaptureResult:
@@ -265,19 +277,37 @@ def run_captures(captures: Mapping[str, str], response: ResponseRecord) -> list[
         if kind == "header":
             value = response.header(target)
             if value is None:
-                results.append(CaptureResult(name, source, False, None, f"no {target} header in the response"))
+                results.append(
+                    CaptureResult(name, source, False, None, f"no {target} header in the response")
+                )
             else:
-                results.append(CaptureResult(name, source, True, value, f"{name} = {show(value)} from the {target} header"))
+                results.append(
+                    CaptureResult(
+                        name,
+                        source,
+                        True,
+                        value,
+                        f"{name} = {show(value)} from the {target} header",
+                    )
+                )
             continue
         data = body.data()
         if body.error:
-            results.append(CaptureResult(name, source, False, None, f"cannot capture {source}: {body.error}"))
+            results.append(
+                CaptureResult(name, source, False, None, f"cannot capture {source}: {body.error}")
+            )
             continue
         found = target.value(data)
         if is_missing(found) or (target.is_multi and not found):
-            results.append(CaptureResult(name, source, False, None, f"{source} is not in the response"))
+            results.append(
+                CaptureResult(name, source, False, None, f"{source} is not in the response")
+            )
             continue
-        results.append(CaptureResult(name, source, True, as_variable(found), f"{name} = {show(found)} from {source}"))
+        results.append(
+            CaptureResult(
+                name, source, True, as_variable(found), f"{name} = {show(found)} from {source}"
+            )
+        )
     return results
 
 
@@ -287,6 +317,7 @@ def captured(results: list[CaptureResult]) -> dict[str, str]:
 
 
 # --- expectations -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Check:
@@ -305,11 +336,18 @@ class Expect:
     max_ms: float | None = None
 
     def is_empty(self) -> bool:
-        return not (self.status or self.headers or self.json or self.exists or self.max_ms is not None)
+        return not (
+            self.status or self.headers or self.json or self.exists or self.max_ms is not None
+        )
 
     def count(self) -> int:
-        return (1 if self.status else 0) + len(self.headers) + len(self.json) + len(self.exists) + \
-            (1 if self.max_ms is not None else 0)
+        return (
+            (1 if self.status else 0)
+            + len(self.headers)
+            + len(self.json)
+            + len(self.exists)
+            + (1 if self.max_ms is not None else 0)
+        )
 
 
 @dataclass(frozen=True)
@@ -322,7 +360,12 @@ class CheckResult:
     actual: Any = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "target": self.target, "passed": self.passed, "message": self.message}
+        return {
+            "check": self.check,
+            "target": self.target,
+            "passed": self.passed,
+            "message": self.message,
+        }
 
 
 def _status_matches(status: int, wanted: int | str) -> bool:
@@ -355,7 +398,9 @@ def check_expectations(expect: Expect, response: ResponseRecord) -> list[CheckRe
         took = response.elapsed_ms
         ok = took <= expect.max_ms
         limit = _num(expect.max_ms)
-        msg = f"took {_num(took)} ms" + (f", within {limit} ms" if ok else f", expected at most {limit} ms")
+        msg = f"took {_num(took)} ms" + (
+            f", within {limit} ms" if ok else f", expected at most {limit} ms"
+        )
         out.append(CheckResult("time", "time", ok, msg, expect.max_ms, took))
     return out
 
@@ -374,20 +419,36 @@ def _check_header(name: str, check: Check, response: ResponseRecord) -> CheckRes
     if check.op == "exists":
         ok = bool(values) == bool(check.value)
         if check.value:
-            msg = f"header {name} is present" if ok else f"header {name} is missing, expected it to be present"
+            msg = (
+                f"header {name} is present"
+                if ok
+                else f"header {name} is missing, expected it to be present"
+            )
         else:
-            msg = f"header {name} is absent as expected" if ok else f"header {name} is present ({shown}), expected it to be absent"
+            msg = (
+                f"header {name} is absent as expected"
+                if ok
+                else f"header {name} is present ({shown}), expected it to be absent"
+            )
         return CheckResult("header", name, ok, msg, check.value, shown)
     if not values:
         verb = "equal" if check.op == "equals" else "contain"
-        return CheckResult("header", name, False, f"header {name} is missing, expected it to {verb} '{check.value}'",
-                           check.value, None)
+        return CheckResult(
+            "header",
+            name,
+            False,
+            f"header {name} is missing, expected it to {verb} '{check.value}'",
+            check.value,
+            None,
+        )
     if check.op == "equals":
         ok = any(v.strip() == str(check.value) for v in values)
         msg = f"header {name} is '{shown}'" + ("" if ok else f", expected '{check.value}'")
     else:
         ok = any(str(check.value).lower() in v.lower() for v in values)
-        msg = f"header {name} is '{shown}'" + (f", contains '{check.value}'" if ok else f", expected it to contain '{check.value}'")
+        msg = f"header {name} is '{shown}'" + (
+            f", contains '{check.value}'" if ok else f", expected it to contain '{check.value}'"
+        )
     return CheckResult("header", name, ok, msg, check.value, shown)
 
 
@@ -398,7 +459,9 @@ def _check_json(path_text: str, check: Check, body: _Body) -> CheckResult:
         return CheckResult("json", path_text, False, str(exc), check.value, None)
     data = body.data()
     if body.error:
-        return CheckResult("json", path_text, False, f"cannot check {path_text}: {body.error}", check.value, None)
+        return CheckResult(
+            "json", path_text, False, f"cannot check {path_text}: {body.error}", check.value, None
+        )
     actual = path.value(data)
     missing = is_missing(actual) or (path.is_multi and not actual)
     if check.op == "exists":
@@ -406,11 +469,21 @@ def _check_json(path_text: str, check: Check, body: _Body) -> CheckResult:
         if check.value:
             msg = f"{path_text} exists" if ok else f"{path_text} is missing, expected it to exist"
         else:
-            msg = f"{path_text} is absent as expected" if ok else f"{path_text} is {show(actual)}, expected it to be absent"
+            msg = (
+                f"{path_text} is absent as expected"
+                if ok
+                else f"{path_text} is {show(actual)}, expected it to be absent"
+            )
         return CheckResult("json", path_text, ok, msg, check.value, None if missing else actual)
     if missing and not (path.is_multi and check.op == "equals"):
-        return CheckResult("json", path_text, False, f"{path_text} is missing, expected {_expected_words(check)}",
-                           check.value, None)
+        return CheckResult(
+            "json",
+            path_text,
+            False,
+            f"{path_text} is missing, expected {_expected_words(check)}",
+            check.value,
+            None,
+        )
     if check.op == "equals":
         ok = json_equal(actual, check.value)
     elif check.op == "contains":
@@ -436,11 +509,17 @@ def _check_exists(source: str, response: ResponseRecord, body: _Body) -> CheckRe
         return CheckResult("exists", source, False, str(exc), True, None)
     if kind == "header":
         present = response.header(target) is not None
-        msg = f"header {target} is present" if present else f"header {target} is missing, expected it to be present"
+        msg = (
+            f"header {target} is present"
+            if present
+            else f"header {target} is missing, expected it to be present"
+        )
         return CheckResult("exists", source, present, msg, True, present)
     data = body.data()
     if body.error:
-        return CheckResult("exists", source, False, f"cannot check {source}: {body.error}", True, None)
+        return CheckResult(
+            "exists", source, False, f"cannot check {source}: {body.error}", True, None
+        )
     found = target.value(data)
     present = not (is_missing(found) or (target.is_multi and not found))
     msg = f"{source} exists" if present else f"{source} is missing, expected it to exist"
@@ -448,6 +527,7 @@ def _check_exists(source: str, response: ResponseRecord, body: _Body) -> CheckRe
 
 
 # --- the [requests.expect] table ----------------------------------------------------------
+
 
 def _toml_json_value(value: Any, key_path: tuple[str | int, ...]) -> Any:
     """A TOML value usable as a JSON value (no dates)."""
@@ -457,12 +537,14 @@ def _toml_json_value(value: Any, key_path: tuple[str | int, ...]) -> Any:
         return [_toml_json_value(v, (*key_path, i)) for i, v in enumerate(value)]
     if isinstance(value, str | int | float | bool):
         return value
-    raise ExpectError("dates and times cannot be compared with JSON; write them as strings", key_path)
+    raise ExpectError(
+        "dates and times cannot be compared with JSON; write them as strings", key_path
+    )
 
 
 def _op_table(value: Any, ops: tuple[str, ...]) -> tuple[str, Any] | None:
     if isinstance(value, dict) and len(value) == 1:
-        (op, arg), = value.items()
+        ((op, arg),) = value.items()
         if op in ops:
             return op, arg
     return None
@@ -475,17 +557,21 @@ def parse_expect(raw: Any) -> Expect:
     exp = Expect()
     for key, value in raw.items():
         if key not in EXPECT_KEYS:
-            raise ExpectError(f"unknown key '{key}' in expect (known: {', '.join(EXPECT_KEYS)})", (key,))
+            raise ExpectError(
+                f"unknown key '{key}' in expect (known: {', '.join(EXPECT_KEYS)})", (key,)
+            )
         if key == "status":
             exp.status = _parse_status(value)
         elif key == "headers":
             if not isinstance(value, dict):
-                raise ExpectError("'headers' must be a table of header name = expected value", (key,))
+                raise ExpectError(
+                    "'headers' must be a table of header name = expected value", (key,)
+                )
             for name, item in value.items():
                 exp.headers[name] = _parse_header_check(item, (key, name))
         elif key == "json":
             if not isinstance(value, dict):
-                raise ExpectError('\'json\' must be a table of "$.path" = expected value', (key,))
+                raise ExpectError("'json' must be a table of \"$.path\" = expected value", (key,))
             for path, item in value.items():
                 try:
                     JsonPath.parse(path)
@@ -494,7 +580,9 @@ def parse_expect(raw: Any) -> Expect:
                 exp.json[path] = _parse_json_check(item, (key, path))
         elif key == "exists":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ExpectError('\'exists\' must be a list of JSON paths or "header:Name"', (key,))
+                raise ExpectError(
+                    "'exists' must be a list of JSON paths or \"header:Name\"", (key,)
+                )
             for i, source in enumerate(value):
                 try:
                     parse_source(source)
@@ -502,7 +590,12 @@ def parse_expect(raw: Any) -> Expect:
                     raise ExpectError(str(exc), (key, i)) from None
             exp.exists = list(value)
         else:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or math.isnan(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value < 0
+                or math.isnan(value)
+            ):
                 raise ExpectError("'max_ms' must be a number of milliseconds (e.g. 500)", (key,))
             exp.max_ms = value
     return exp
@@ -517,7 +610,9 @@ def _parse_status(value: Any) -> list[int | str]:
         if is_code or (isinstance(item, str) and re.fullmatch(r"[1-5]xx", item)):
             out.append(item)
         else:
-            raise ExpectError("'status' must be a status code (200), a class (\"2xx\") or a list of them", where)
+            raise ExpectError(
+                "'status' must be a status code (200), a class (\"2xx\") or a list of them", where
+            )
     if not out:
         raise ExpectError("'status' must not be an empty list", ("status",))
     return out
@@ -528,8 +623,11 @@ def _parse_header_check(item: Any, where: tuple[str | int, ...]) -> Check:
         return Check("equals", item)
     op = _op_table(item, HEADER_OPS)
     if op is None:
-        raise ExpectError("a header expectation is a string (equals) or one of "
-                          "{ equals = \"..\" }, { contains = \"..\" }, { exists = true }", where)
+        raise ExpectError(
+            "a header expectation is a string (equals) or one of "
+            '{ equals = ".." }, { contains = ".." }, { exists = true }',
+            where,
+        )
     name, arg = op
     if name == "exists" and not isinstance(arg, bool):
         raise ExpectError("'exists' takes true or false", (*where, name))
@@ -556,7 +654,9 @@ def expect_to_data(expect: Expect) -> dict[str, Any]:
     if expect.status:
         out["status"] = expect.status[0] if len(expect.status) == 1 else list(expect.status)
     if expect.headers:
-        out["headers"] = {k: (c.value if c.op == "equals" else {c.op: c.value}) for k, c in expect.headers.items()}
+        out["headers"] = {
+            k: (c.value if c.op == "equals" else {c.op: c.value}) for k, c in expect.headers.items()
+        }
     if expect.json:
         out["json"] = {k: _json_check_data(c) for k, c in expect.json.items()}
     if expect.exists:

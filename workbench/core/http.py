@@ -49,25 +49,46 @@ def _headers(profile: Profile | None) -> dict[str, str]:
     return headers
 
 
-def make_client(profile: Profile | None = None, *, timeout: float = 30.0,
-                auth: httpx.Auth | None = None, **kwargs: Any) -> httpx.Client:
+def make_client(
+    profile: Profile | None = None,
+    *,
+    timeout: float = 30.0,
+    auth: httpx.Auth | None = None,
+    **kwargs: Any,
+) -> httpx.Client:
     """A synchronous client for `profile` (TLS from the profile, no automatic redirects)."""
     return httpx.Client(
-        verify=tls_verify(profile), follow_redirects=False, headers=_headers(profile),
-        timeout=timeout, auth=auth, trust_env=False, **kwargs,
+        verify=tls_verify(profile),
+        follow_redirects=False,
+        headers=_headers(profile),
+        timeout=timeout,
+        auth=auth,
+        trust_env=False,
+        **kwargs,
     )
 
 
-def make_async_client(profile: Profile | None = None, *, timeout: float = 30.0,
-                      auth: httpx.Auth | None = None, **kwargs: Any) -> httpx.AsyncClient:
+def make_async_client(
+    profile: Profile | None = None,
+    *,
+    timeout: float = 30.0,
+    auth: httpx.Auth | None = None,
+    **kwargs: Any,
+) -> httpx.AsyncClient:
     """The asyncio twin of :func:`make_client`."""
     return httpx.AsyncClient(
-        verify=tls_verify(profile), follow_redirects=False, headers=_headers(profile),
-        timeout=timeout, auth=auth, trust_env=False, **kwargs,
+        verify=tls_verify(profile),
+        follow_redirects=False,
+        headers=_headers(profile),
+        timeout=timeout,
+        auth=auth,
+        trust_env=False,
+        **kwargs,
     )
 
 
 # --- errors in words ---------------------------------------------------------------------
+
 
 def _chain_text(exc: BaseException) -> str:
     parts: list[str] = []
@@ -83,24 +104,36 @@ def _chain_text(exc: BaseException) -> str:
 def transport_error(exc: BaseException, url: httpx.URL | str | None = None) -> TransportError:
     """Turn an httpx / OS error into a TransportError that says what happened."""
     u = httpx.URL(str(url)) if url is not None else None
-    host = f"{u.host}:{u.port}" if u is not None and u.port else (u.host if u is not None else "the server")
+    host = (
+        f"{u.host}:{u.port}"
+        if u is not None and u.port
+        else (u.host if u is not None else "the server")
+    )
     text = _chain_text(exc)
     low = text.lower()
     if "certificate_verify_failed" in low or "certificate verify failed" in low:
         detail = ""
-        for marker in ("self-signed certificate", "self signed certificate", "unable to get local issuer",
-                       "certificate has expired", "hostname mismatch", "ip address mismatch"):
+        for marker in (
+            "self-signed certificate",
+            "self signed certificate",
+            "unable to get local issuer",
+            "certificate has expired",
+            "hostname mismatch",
+            "ip address mismatch",
+        ):
             if marker in low:
                 detail = f" ({marker})"
                 break
         return TransportError(
             f"TLS: the server's certificate could not be verified for {host}{detail}",
             hint="if the server uses a private CA, point [tls] ca_bundle in your own profile at its "
-                 "PEM file; only turn [tls] verify off for a local test server you trust",
+            "PEM file; only turn [tls] verify off for a local test server you trust",
         )
     if isinstance(exc, ssl.SSLError) or ("[ssl" in low and isinstance(exc, httpx.ConnectError)):
-        return TransportError(f"TLS handshake with {host} failed: {exc}",
-                              hint="is the URL's scheme right (https vs http) and the port a TLS port?")
+        return TransportError(
+            f"TLS handshake with {host} failed: {exc}",
+            hint="is the URL's scheme right (https vs http) and the port a TLS port?",
+        )
     if isinstance(exc, httpx.TimeoutException):
         what = {
             httpx.ConnectTimeout: "connecting",
@@ -108,43 +141,70 @@ def transport_error(exc: BaseException, url: httpx.URL | str | None = None) -> T
             httpx.WriteTimeout: "sending the request",
             httpx.PoolTimeout: "waiting for a free connection",
         }.get(type(exc), "talking to the server")
-        return TransportError(f"timed out {what} ({host})",
-                              hint="the server did not answer in time; check the URL, or try again")
+        return TransportError(
+            f"timed out {what} ({host})",
+            hint="the server did not answer in time; check the URL, or try again",
+        )
     if isinstance(exc, httpx.TooManyRedirects):
-        return TransportError(f"too many redirects ({host})", hint="the server keeps redirecting; check the URL")
-    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low \
-            or "temporary failure in name resolution" in low or "no address associated" in low:
-        return TransportError(f"DNS: the host name '{u.host if u is not None else host}' could not be resolved",
-                              hint="check the host name in the profile's URL and your network / DNS")
+        return TransportError(
+            f"too many redirects ({host})", hint="the server keeps redirecting; check the URL"
+        )
+    if (
+        "name or service not known" in low
+        or "nodename nor servname" in low
+        or "getaddrinfo" in low
+        or "temporary failure in name resolution" in low
+        or "no address associated" in low
+    ):
+        return TransportError(
+            f"DNS: the host name '{u.host if u is not None else host}' could not be resolved",
+            hint="check the host name in the profile's URL and your network / DNS",
+        )
     if "connection refused" in low or "errno 111" in low or "errno 61" in low:
-        return TransportError(f"connection refused by {host}",
-                              hint="nothing is listening there: is the server running and the port right?")
+        return TransportError(
+            f"connection refused by {host}",
+            hint="nothing is listening there: is the server running and the port right?",
+        )
     if "network is unreachable" in low or "no route to host" in low:
         return TransportError(f"network unreachable ({host})", hint="check your network connection")
-    if isinstance(exc, httpx.RemoteProtocolError) or "connection reset" in low or "disconnected" in low:
-        return TransportError(f"the connection to {host} was closed before a complete answer ({exc})",
-                              hint="the server or a proxy dropped the connection; try again")
+    if (
+        isinstance(exc, httpx.RemoteProtocolError)
+        or "connection reset" in low
+        or "disconnected" in low
+    ):
+        return TransportError(
+            f"the connection to {host} was closed before a complete answer ({exc})",
+            hint="the server or a proxy dropped the connection; try again",
+        )
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return TransportError(f"unsupported URL: {exc}", hint="URLs must start with http:// or https://")
-    return TransportError(f"network error talking to {host}: {type(exc).__name__}: {exc}",
-                          hint="check the URL and your network; is the server running?")
+        return TransportError(
+            f"unsupported URL: {exc}", hint="URLs must start with http:// or https://"
+        )
+    return TransportError(
+        f"network error talking to {host}: {type(exc).__name__}: {exc}",
+        hint="check the URL and your network; is the server running?",
+    )
 
 
 # --- redirects ---------------------------------------------------------------------------
+
 
 def origin_key(url: httpx.URL) -> tuple[str, str, int]:
     scheme = url.scheme.lower()
     return scheme, (url.host or "").lower(), url.port or (443 if scheme == "https" else 80)
 
 
-def redirect_request(client: httpx.Client | httpx.AsyncClient, request: httpx.Request,
-                     response: httpx.Response) -> httpx.Request:
+def redirect_request(
+    client: httpx.Client | httpx.AsyncClient, request: httpx.Request, response: httpx.Response
+) -> httpx.Request:
     """The request a redirect answer asks for (RFC 9110 §15.4), built without credentials
     when it leaves the origin."""
     location = response.headers.get("location")
     if not location:
-        raise TransportError(f"the server answered {response.status_code} without a Location header",
-                             hint="a redirect without a target cannot be followed")
+        raise TransportError(
+            f"the server answered {response.status_code} without a Location header",
+            hint="a redirect without a target cannot be followed",
+        )
     try:
         url = request.url.join(location)
     except httpx.InvalidURL as exc:
@@ -165,8 +225,10 @@ def redirect_request(client: httpx.Client | httpx.AsyncClient, request: httpx.Re
         try:
             content = request.content
         except httpx.RequestNotRead:
-            raise TransportError("cannot follow a redirect that must resend a streamed body",
-                                 hint="send the body as bytes, or call the target URL directly") from None
+            raise TransportError(
+                "cannot follow a redirect that must resend a streamed body",
+                hint="send the body as bytes, or call the target URL directly",
+            ) from None
     if origin_key(url) != origin_key(request.url):
         for name in CROSS_ORIGIN_STRIP:
             headers.pop(name, None)
@@ -175,8 +237,14 @@ def redirect_request(client: httpx.Client | httpx.AsyncClient, request: httpx.Re
     return new
 
 
-def send_following_redirects(client: httpx.Client, request: httpx.Request, *, auth: httpx.Auth | None = None,
-                             max_redirects: int = 10, stream: bool = False) -> httpx.Response:
+def send_following_redirects(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    auth: httpx.Auth | None = None,
+    max_redirects: int = 10,
+    stream: bool = False,
+) -> httpx.Response:
     """Send `request`, following redirects one hop at a time so `auth` re-decides on each
     (`auth` None: the client's own auth).
 
@@ -200,19 +268,28 @@ def send_following_redirects(client: httpx.Client, request: httpx.Request, *, au
         response.close()
         history.append(response)
         if len(history) > max_redirects:
-            raise TransportError(f"more than {max_redirects} redirects, the last to {response.headers['location']}",
-                                 hint="the server keeps redirecting; check the URL")
+            raise TransportError(
+                f"more than {max_redirects} redirects, the last to {response.headers['location']}",
+                hint="the server keeps redirecting; check the URL",
+            )
         request = redirect_request(client, request, response)
 
 
-async def asend_following_redirects(client: httpx.AsyncClient, request: httpx.Request, *,
-                                    auth: httpx.Auth | None = None, max_redirects: int = 10,
-                                    stream: bool = False) -> httpx.Response:
+async def asend_following_redirects(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    auth: httpx.Auth | None = None,
+    max_redirects: int = 10,
+    stream: bool = False,
+) -> httpx.Response:
     """The asyncio twin of :func:`send_following_redirects`."""
     history: list[httpx.Response] = []
     while True:
         try:
-            response = await client.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+            response = await client.send(
+                request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
+            )
         except httpx.HTTPError as exc:
             raise transport_error(exc, request.url) from None
         if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
@@ -227,6 +304,8 @@ async def asend_following_redirects(client: httpx.AsyncClient, request: httpx.Re
         await response.aclose()
         history.append(response)
         if len(history) > max_redirects:
-            raise TransportError(f"more than {max_redirects} redirects, the last to {response.headers['location']}",
-                                 hint="the server keeps redirecting; check the URL")
+            raise TransportError(
+                f"more than {max_redirects} redirects, the last to {response.headers['location']}",
+                hint="the server keeps redirecting; check the URL",
+            )
         request = redirect_request(client, request, response)

@@ -53,7 +53,9 @@ def _normal_scalar(token: str) -> str:
     if token[0] == '"':
         if _NEEDS_ROUND_TRIP.search(token) is None:
             return token
-    elif token in ("true", "false", "null") or (token.isdigit() and (token[0] != "0" or token == "0")):
+    elif token in ("true", "false", "null") or (
+        token.isdigit() and (token[0] != "0" or token == "0")
+    ):
         return token
     try:
         return json.dumps(json.loads(token), ensure_ascii=False)

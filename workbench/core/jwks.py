@@ -16,13 +16,19 @@ from .errors import ResponseError, TokenError, TransportError
 from .secrets import escape_control
 
 
-def jwks_location(profile: Any, origins: Iterable[Any] | None, claims: Mapping[str, Any]) -> tuple[str, str, str | None]:
+def jwks_location(
+    profile: Any, origins: Iterable[Any] | None, claims: Mapping[str, Any]
+) -> tuple[str, str, str | None]:
     """(how, where, expected issuer): how is "jwks" (where = the JWKS URL) or "discovery"
     (where = the issuer whose OpenID configuration names jwks_uri). Raises TokenError in words."""
     from .profiles import Origin
 
     params = getattr(getattr(profile, "auth", None), "params", None) or {}
-    issuer = params.get("issuer") if isinstance(params.get("issuer"), str) and params.get("issuer") else None
+    issuer = (
+        params.get("issuer")
+        if isinstance(params.get("issuer"), str) and params.get("issuer")
+        else None
+    )
     url = params.get("jwks_url")
     if isinstance(url, str) and url:
         return "jwks", url, issuer
@@ -34,9 +40,12 @@ def jwks_location(profile: Any, origins: Iterable[Any] | None, claims: Mapping[s
             return "jwks", iss.rstrip("/") + "/.well-known/jwks.json", iss
         raise TokenError(
             f"the token's issuer {escape_control(iss)} is not one of the profile's origins, so "
-            "its keys are not fetched; add jwks_url (or issuer) to the profile's [auth] to verify")
-    raise TokenError("the profile names no JWKS (no jwks_url or issuer in [auth]) and the token "
-                     "has no usable iss: there is no trusted place to get its keys from")
+            "its keys are not fetched; add jwks_url (or issuer) to the profile's [auth] to verify"
+        )
+    raise TokenError(
+        "the profile names no JWKS (no jwks_url or issuer in [auth]) and the token "
+        "has no usable iss: there is no trusted place to get its keys from"
+    )
 
 
 def check_key_url(url: str) -> None:
@@ -47,8 +56,10 @@ def check_key_url(url: str) -> None:
         return
     if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
         return
-    raise TokenError(f"refusing to fetch keys from {escape_control(url)}: keys fetched over plain "
-                     "http (or another scheme) prove nothing; only https, or http to this machine")
+    raise TokenError(
+        f"refusing to fetch keys from {escape_control(url)}: keys fetched over plain "
+        "http (or another scheme) prove nothing; only https, or http to this machine"
+    )
 
 
 def discover_jwks_uri(profile: Any, issuer: str) -> str:
@@ -61,29 +72,38 @@ def discover_jwks_uri(profile: Any, issuer: str) -> str:
         with make_client(profile, timeout=5.0) as client:
             response = client.get(url, headers={"Accept": "application/json"})
     except Exception as exc:
-        raise TransportError(f"cannot fetch the OpenID configuration from {url}: "
-                             f"{escape_control(str(exc)) or type(exc).__name__}",
-                             hint="check the issuer and the network") from None
+        raise TransportError(
+            f"cannot fetch the OpenID configuration from {url}: "
+            f"{escape_control(str(exc)) or type(exc).__name__}",
+            hint="check the issuer and the network",
+        ) from None
     if response.status_code != 200:
-        raise ResponseError(f"the OpenID configuration at {url} answered HTTP {response.status_code}",
-                            status=response.status_code)
+        raise ResponseError(
+            f"the OpenID configuration at {url} answered HTTP {response.status_code}",
+            status=response.status_code,
+        )
     try:
         doc = response.json()
     except ValueError:
-        raise ResponseError(f"the OpenID configuration at {url} is not JSON",
-                            status=response.status_code) from None
+        raise ResponseError(
+            f"the OpenID configuration at {url} is not JSON", status=response.status_code
+        ) from None
     if not isinstance(doc, dict):
         raise ResponseError(f"the OpenID configuration at {url} is not a JSON object")
     if doc.get("issuer") != issuer:
-        raise ResponseError(f"the provider calls itself '{escape_control(str(doc.get('issuer')))}', "
-                            f"not '{issuer}': its keys are not trusted")
+        raise ResponseError(
+            f"the provider calls itself '{escape_control(str(doc.get('issuer')))}', "
+            f"not '{issuer}': its keys are not trusted"
+        )
     jwks_uri = doc.get("jwks_uri")
     if not isinstance(jwks_uri, str) or not jwks_uri:
         raise ResponseError(f"the OpenID configuration at {url} names no jwks_uri")
     return jwks_uri
 
 
-def profile_jwks_url(profile: Any, claims: Mapping[str, Any] | None = None) -> tuple[str, str | None]:
+def profile_jwks_url(
+    profile: Any, claims: Mapping[str, Any] | None = None
+) -> tuple[str, str | None]:
     """The JWKS URL for tokens of `profile` (discovery done when needed) and the expected issuer."""
     how, where, issuer = jwks_location(profile, profile.origins(), claims or {})
     url = discover_jwks_uri(profile, where) if how == "discovery" else where

@@ -30,17 +30,21 @@ def fetch_jwks(url: str, *, verify: bool = True, timeout: float = 5.0) -> dict[s
             for chunk in response.iter_bytes():
                 body.extend(chunk)
                 if len(body) > limit:
-                    raise ResponseError(f"the JWKS at {url} is larger than 1 MiB",
-                                        status=response.status_code)
+                    raise ResponseError(
+                        f"the JWKS at {url} is larger than 1 MiB", status=response.status_code
+                    )
             status = response.status_code
     except httpx.InvalidURL as exc:
         raise TransportError(f"invalid JWKS URL {url!r}: {exc}") from None
     except httpx.TimeoutException:
-        raise TransportError(f"timed out fetching the JWKS from {url}",
-                             hint="check the URL and the network") from None
+        raise TransportError(
+            f"timed out fetching the JWKS from {url}", hint="check the URL and the network"
+        ) from None
     except httpx.TransportError as exc:
-        raise TransportError(f"cannot fetch the JWKS from {url}: {exc or type(exc).__name__}",
-                             hint="check the URL and the network") from None
+        raise TransportError(
+            f"cannot fetch the JWKS from {url}: {exc or type(exc).__name__}",
+            hint="check the URL and the network",
+        ) from None
     if status != 200:
         raise ResponseError(f"the JWKS URL {url} answered HTTP {status}", status=status)
     try:
@@ -48,6 +52,5 @@ def fetch_jwks(url: str, *, verify: bool = True, timeout: float = 5.0) -> dict[s
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ResponseError(f"the JWKS at {url} is not JSON", status=status) from None
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ResponseError(f"the document at {url} is not a JWKS (no \"keys\" list)",
-                            status=status)
+        raise ResponseError(f'the document at {url} is not a JWKS (no "keys" list)', status=status)
     return document

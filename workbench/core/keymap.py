@@ -37,13 +37,28 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _POS.search(str(exc))
-        raise ConfigError(f"not valid TOML: {_POS.sub('', str(exc)).strip()}", path=str(path),
-                          line=int(m.group(1)) if m else None, column=int(m.group(2)) if m else None) from None
+        raise ConfigError(
+            f"not valid TOML: {_POS.sub('', str(exc)).strip()}",
+            path=str(path),
+            line=int(m.group(1)) if m else None,
+            column=int(m.group(2)) if m else None,
+        ) from None
     out: dict[str, str] = {}
     for key, value in data.items():
         if not isinstance(value, str) or not value.strip():
-            line = next((n for n, t in enumerate(text.splitlines(), 1) if t.lstrip().lstrip('"').startswith(key)), None)
-            raise ConfigError("a keymap value must be a key string like \"f3\" or \"ctrl+s,f5\"",
-                              path=str(path), line=line, key=key)
+            line = next(
+                (
+                    n
+                    for n, t in enumerate(text.splitlines(), 1)
+                    if t.lstrip().lstrip('"').startswith(key)
+                ),
+                None,
+            )
+            raise ConfigError(
+                'a keymap value must be a key string like "f3" or "ctrl+s,f5"',
+                path=str(path),
+                line=line,
+                key=key,
+            )
         out[key] = value.strip()
     return out

@@ -81,6 +81,7 @@ API_PATH = "/api/v1"
 
 # --- the hub configuration (the one fetch every value starts from) ------------------------
 
+
 def configuration_url(hub_url: str) -> str:
     return hub_url.rstrip("/") + "/.well-known/configuration"
 
@@ -121,19 +122,30 @@ def hub_configuration(client: httpx.Client, hub_url: str) -> dict[str, Any]:
     url = configuration_url(hub_url)
     record = send(client, RequestSpec(method="GET", url=url, name="hub configuration"))
     if is_html(record):
-        raise ResponseError(f"the hub configuration at {url} is an HTML page (HTTP {record.status}: "
-                            f"{_page_words(record)}), not the hub's JSON", status=record.status,
-                            hint="the hub may be down for maintenance, or the hub URL in the profile is wrong")
+        raise ResponseError(
+            f"the hub configuration at {url} is an HTML page (HTTP {record.status}: "
+            f"{_page_words(record)}), not the hub's JSON",
+            status=record.status,
+            hint="the hub may be down for maintenance, or the hub URL in the profile is wrong",
+        )
     if record.status != 200:
-        raise ResponseError(f"the hub configuration at {url} answered HTTP {record.status}: {_page_words(record)}",
-                            status=record.status, hint="check the profile's hub URL ([urls] hub)")
+        raise ResponseError(
+            f"the hub configuration at {url} answered HTTP {record.status}: {_page_words(record)}",
+            status=record.status,
+            hint="check the profile's hub URL ([urls] hub)",
+        )
     try:
         data = json.loads(record.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ResponseError(f"the hub configuration at {url} is not valid JSON ({exc})", status=record.status,
-                            hint="the hub or a proxy sent garbage; try again") from None
+        raise ResponseError(
+            f"the hub configuration at {url} is not valid JSON ({exc})",
+            status=record.status,
+            hint="the hub or a proxy sent garbage; try again",
+        ) from None
     if not isinstance(data, dict):
-        raise ResponseError(f"the hub configuration at {url} is not a JSON object", status=record.status)
+        raise ResponseError(
+            f"the hub configuration at {url} is not a JSON object", status=record.status
+        )
     return data
 
 
@@ -150,6 +162,7 @@ def gateway_url(configuration: dict[str, Any] | None, hub_url: str) -> str:
 
 
 # --- cis -----------------------------------------------------------------------------------
+
 
 def unsecured_cis(cis: str) -> str:
     """``coaps+tcp://host:5684`` -> ``coap+tcp://host:5683`` (a non-default port is kept)."""
@@ -170,6 +183,7 @@ def unsecured_cis(cis: str) -> str:
 
 # --- at: the device authorization code -----------------------------------------------------
 
+
 @dataclass
 class DeviceCodeRequest:
     """The authorization request the portal makes for the hub's device OAuth client."""
@@ -183,8 +197,12 @@ class DeviceCodeRequest:
     state: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def params(self, *, prompt_none: bool = True) -> list[tuple[str, str]]:
-        out = [("response_type", "code"), ("client_id", self.client_id), ("redirect_uri", self.redirect_uri),
-               ("state", self.state)]
+        out = [
+            ("response_type", "code"),
+            ("client_id", self.client_id),
+            ("redirect_uri", self.redirect_uri),
+            ("state", self.state),
+        ]
         if self.scopes:
             out.append(("scope", " ".join(self.scopes)))
         if self.audience:
@@ -197,9 +215,13 @@ class DeviceCodeRequest:
 CodeFetcher = Callable[[DeviceCodeRequest], "str | None"]
 
 
-def device_code_request(configuration: dict[str, Any], hub_url: str, *,
-                        redirect_uri: str | None = None,
-                        authorization_endpoint: str | None = None) -> DeviceCodeRequest | str:
+def device_code_request(
+    configuration: dict[str, Any],
+    hub_url: str,
+    *,
+    redirect_uri: str | None = None,
+    authorization_endpoint: str | None = None,
+) -> DeviceCodeRequest | str:
     """The device-client authorization request, or a plain-words reason why there is none."""
     client = configuration.get("deviceOauthClient")
     if not isinstance(client, dict) or not client.get("clientId"):
@@ -232,19 +254,21 @@ def discover_authorization_endpoint(client: httpx.Client, authority: str) -> str
 
 OAUTH_ERROR_WORDS = {
     "login_required": "the provider needs an interactive login in a browser, and the workbench has no "
-                      "browser session with it",
+    "browser session with it",
     "interaction_required": "the provider needs the user to interact with its login page",
     "consent_required": "the provider needs the user's consent for the device client first",
     "access_denied": "the provider refused to issue a code",
     "unauthorized_client": "the device client may not use the authorization-code flow",
     "invalid_request": "the provider found the request malformed (often: the redirect URI is not registered "
-                       "for the device client)",
+    "for the device client)",
     "invalid_scope": "the provider refused the device client's scopes",
 }
 
 
-EMULATOR_NOTE = (" (The workbench's emulated hub is like this on purpose: its configuration advertises the "
-                 "device client 'workbench-demo-device', which its OAuth server does not register.)")
+EMULATOR_NOTE = (
+    " (The workbench's emulated hub is like this on purpose: its configuration advertises the "
+    "device client 'workbench-demo-device', which its OAuth server does not register.)"
+)
 
 
 def _on_loopback(url: str) -> bool:
@@ -276,12 +300,16 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
         code = (query.get("code") or [""])[0]
         if code:
             if (query.get("state") or [""])[0] != request.state:
-                raise WorkbenchError(f"{who} answered with a code for another request (state mismatch)")
+                raise WorkbenchError(
+                    f"{who} answered with a code for another request (state mismatch)"
+                )
             return code
         error = (query.get("error") or [""])[0]
         if error:
             desc = escape_control((query.get("error_description") or [""])[0])[:200]
-            words = OAUTH_ERROR_WORDS.get(error, f"the provider answered error={escape_control(error)}")
+            words = OAUTH_ERROR_WORDS.get(
+                error, f"the provider answered error={escape_control(error)}"
+            )
             raise WorkbenchError(f"{who}: {words}" + (f" ({desc})" if desc else ""))
         raise WorkbenchError(f"{who} redirected to {escape_control(location)[:200]} without a code")
     from .requests import ResponseRecord
@@ -289,18 +317,24 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
     record = ResponseRecord.from_httpx(response, 0.0)
     words = _page_words(record)
     if response.status_code == 200 and is_html(record):
-        raise WorkbenchError(f"{who} showed a login page: it needs an interactive browser login, and the "
-                             "workbench has no browser session with it")
+        raise WorkbenchError(
+            f"{who} showed a login page: it needs an interactive browser login, and the "
+            "workbench has no browser session with it"
+        )
     if re.search(r"unknown client|client.*not found", words, re.I):
         raise WorkbenchError(
             f"{who} does not know the device OAuth client '{request.client_id}' that the hub configuration "
             f"advertises (HTTP {response.status_code}: {words}), so no authorization code can be obtained "
-            "from it." + (EMULATOR_NOTE if _on_loopback(request.authority) else ""))
-    raise WorkbenchError(f"{who} refused the authorization request for the device client "
-                         f"'{request.client_id}' (HTTP {response.status_code}: {words})")
+            "from it." + (EMULATOR_NOTE if _on_loopback(request.authority) else "")
+        )
+    raise WorkbenchError(
+        f"{who} refused the authorization request for the device client "
+        f"'{request.client_id}' (HTTP {response.status_code}: {words})"
+    )
 
 
 # --- the values ----------------------------------------------------------------------------
+
 
 @dataclass
 class OnboardingValues:
@@ -331,13 +365,21 @@ class OnboardingValues:
             "gateway": self.gateway,
             "ca_pem": self.ca_pem,
             "notes": list(self.notes),
-            "update_request": {"method": self.update_request.method, "url": self.update_request.url,
-                               "body": self.update_request.body},
+            "update_request": {
+                "method": self.update_request.method,
+                "url": self.update_request.url,
+                "body": self.update_request.body,
+            },
         }
 
 
-def update_request(gateway: str, values: dict[str, str | None], *, device_id: str | None = None,
-                   secured: bool = True) -> RequestSpec:
+def update_request(
+    gateway: str,
+    values: dict[str, str | None],
+    *,
+    device_id: str | None = None,
+    secured: bool = True,
+) -> RequestSpec:
     """The PUT that writes the values to a device's coapcloudconf resource through the gateway.
 
     Unknown values become ``{{apn}}`` / ``{{cis}}`` / ``{{sid}}`` / ``{{at}}`` variables and
@@ -362,29 +404,41 @@ def _notes(secured: bool, cis_derived: bool, has_ca: bool, sid: str | None) -> l
             "cis uses coaps+tcp: TLS over TCP (port 5684 by convention), as the hub configuration advertises.",
             "The device must be owned (OCF ownership transfer) before it is provisioned.",
             f"Install the hub CA as a trust anchor with subject {subject}"
-            + (" (ca_pem holds the hub's certificateAuthorities)." if has_ca
-               else " (the hub configuration gives no certificateAuthorities; ask the hub operator)."),
+            + (
+                " (ca_pem holds the hub's certificateAuthorities)."
+                if has_ca
+                else " (the hub configuration gives no certificateAuthorities; ask the hub operator)."
+            ),
             f"Give the cloud (ACL subject {subject}) full access to all published resources of the device.",
             "at is an OAuth authorization code for the hub's device client: single use and short-lived; "
             "get a fresh one for every device and use it at once.",
         ]
     return [
         "cis uses plain coap+tcp (no TLS, port 5683 by convention)"
-        + (": derived from the hub's secured coapGateway by switching scheme and default port, since the "
-           "hub configuration only advertises the secured endpoint; check that the hub accepts unsecured "
-           "devices." if cis_derived else "."),
+        + (
+            ": derived from the hub's secured coapGateway by switching scheme and default port, since the "
+            "hub configuration only advertises the secured endpoint; check that the hub accepts unsecured "
+            "devices."
+            if cis_derived
+            else "."
+        ),
         "No certificates, no ownership transfer and no ACL for the cloud are needed; traffic is not encrypted, "
         "so use this only for development.",
         "at is still an OAuth authorization code for the hub's device client: single use and short-lived.",
     ]
 
 
-def onboarding_values(client: httpx.Client, hub_url: str, *, secured: bool,
-                      provider_token_fetcher: CodeFetcher | None = None,
-                      configuration: dict[str, Any] | None = None,
-                      device_id: str | None = None,
-                      redirect_uri: str | None = None,
-                      fetch_code: bool = True) -> OnboardingValues:
+def onboarding_values(
+    client: httpx.Client,
+    hub_url: str,
+    *,
+    secured: bool,
+    provider_token_fetcher: CodeFetcher | None = None,
+    configuration: dict[str, Any] | None = None,
+    device_id: str | None = None,
+    redirect_uri: str | None = None,
+    fetch_code: bool = True,
+) -> OnboardingValues:
     """The coapcloudconf values for a new device of the hub at `hub_url`.
 
     Fetches the hub configuration unless `configuration` is given (raises TransportError /
@@ -394,7 +448,9 @@ def onboarding_values(client: httpx.Client, hub_url: str, *, secured: bool,
     config = configuration if configuration is not None else hub_configuration(client, hub_url)
     missing: dict[str, str] = {}
 
-    client_cfg = config.get("deviceOauthClient") if isinstance(config.get("deviceOauthClient"), dict) else {}
+    client_cfg = (
+        config.get("deviceOauthClient") if isinstance(config.get("deviceOauthClient"), dict) else {}
+    )
     apn = client_cfg.get("providerName") or config.get("cloudAuthorizationProvider")
     apn = str(apn) if apn else None
     if apn is None:
@@ -445,14 +501,27 @@ def onboarding_values(client: httpx.Client, hub_url: str, *, secured: bool,
     ca_pem = ca if isinstance(ca, str) and "BEGIN CERTIFICATE" in ca else None
     notes = _notes(secured, cis_derived, ca_pem is not None, sid)
     if at is None:
-        notes.append("at could not be obtained here: take the code from the hub portal (Devices > Onboard "
-                     "device) and fill in {{at}} in the update request.")
-    notes.append("The update request goes through the hub's HTTP gateway, so it reaches only a device the hub "
-                 "already knows; a new device is configured on its local network by an OCF client with the "
-                 "same values.")
+        notes.append(
+            "at could not be obtained here: take the code from the hub portal (Devices > Onboard "
+            "device) and fill in {{at}} in the update request."
+        )
+    notes.append(
+        "The update request goes through the hub's HTTP gateway, so it reaches only a device the hub "
+        "already knows; a new device is configured on its local network by an OCF client with the "
+        "same values."
+    )
     values = {"apn": apn, "cis": cis, "sid": sid, "at": at}
     return OnboardingValues(
-        secured=secured, apn=apn, cis=cis, sid=sid, at=at, hub_url=hub_url, gateway=gateway,
-        at_reason=at_reason, ca_pem=ca_pem if secured else None, missing=missing, notes=notes,
+        secured=secured,
+        apn=apn,
+        cis=cis,
+        sid=sid,
+        at=at,
+        hub_url=hub_url,
+        gateway=gateway,
+        at_reason=at_reason,
+        ca_pem=ca_pem if secured else None,
+        missing=missing,
+        notes=notes,
         update_request=update_request(gateway, values, device_id=device_id, secured=secured),
     )

@@ -38,15 +38,18 @@ client_secret = { env = "CLIENT_SECRET", prompt = "client secret" }
 """
 
 TEMPLATES = (*BUILTIN_SOURCES, "generic")
-_NAME_LINE = re.compile(r'(?m)^name\s*=.*\n')
+_NAME_LINE = re.compile(r"(?m)^name\s*=.*\n")
 
 
 def template_text(platform: str) -> str:
     if platform == "generic":
         return GENERIC
     if platform not in BUILTIN_SOURCES:
-        raise ProfileError(f"no template for platform '{platform}'", key="platform",
-                           hint=f"platforms: {', '.join(TEMPLATES)}")
+        raise ProfileError(
+            f"no template for platform '{platform}'",
+            key="platform",
+            hint=f"platforms: {', '.join(TEMPLATES)}",
+        )
     source = paths.builtin_profiles_dir() / BUILTIN_SOURCES[platform]
     return _NAME_LINE.sub("", source.read_text(encoding="utf-8"), count=1)
 

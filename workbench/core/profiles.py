@@ -47,7 +47,17 @@ from .secrets import REF_KEYS, SecretRef
 from .templating import render
 
 PLATFORMS = ("iotconnect", "ioto", "plgd", "iotspot", "thinger", "generic")
-TOP_KEYS = {"version", "name", "platform", "description", "urls", "auth", "headers", "tls", "variables"}
+TOP_KEYS = {
+    "version",
+    "name",
+    "platform",
+    "description",
+    "urls",
+    "auth",
+    "headers",
+    "tls",
+    "variables",
+}
 TLS_KEYS = {"verify", "ca_bundle"}
 
 
@@ -124,7 +134,9 @@ class Profile:
         for key, value in self.auth.params.items():
             if key == "redirect_uri":  # where the browser goes back to, never where tokens go
                 continue
-            if FLOWS[self.auth.flow].params.get(key, Param("str")).kind == "url" and isinstance(value, str):
+            if FLOWS[self.auth.flow].params.get(key, Param("str")).kind == "url" and isinstance(
+                value, str
+            ):
                 found.add(Origin.of(value))
         return found
 
@@ -167,7 +179,13 @@ class _Loader:
         self.text = text
         self.source = source
 
-    def error(self, message: str, table: str | None = None, key: str | None = None, hint: str | None = None):
+    def error(
+        self,
+        message: str,
+        table: str | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ):
         line = _locate(self.text, table, key) if key is not None else None
         full_key = f"{table}.{key}" if table and key else (key or table)
         return ProfileError(message, path=str(self.path), line=line, key=full_key, hint=hint)
@@ -179,14 +197,23 @@ class _Loader:
             m = _TOML_POS.search(str(exc))
             msg = _TOML_POS.sub("", str(exc)).strip()
             raise ProfileError(
-                f"not valid TOML: {msg}", path=str(self.path),
-                line=int(m.group(1)) if m else None, column=int(m.group(2)) if m else None,
+                f"not valid TOML: {msg}",
+                path=str(self.path),
+                line=int(m.group(1)) if m else None,
+                column=int(m.group(2)) if m else None,
             ) from None
         for key in data:
             if key not in TOP_KEYS:
-                raise self.error(f"unknown key '{key}'", None, key, hint=f"known keys: {', '.join(sorted(TOP_KEYS))}")
+                raise self.error(
+                    f"unknown key '{key}'",
+                    None,
+                    key,
+                    hint=f"known keys: {', '.join(sorted(TOP_KEYS))}",
+                )
         if data.get("version") != 1:
-            raise self.error("'version' must be 1", None, "version", hint="add `version = 1` at the top")
+            raise self.error(
+                "'version' must be 1", None, "version", hint="add `version = 1` at the top"
+            )
         name = data.get("name", self.path.stem)
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
             raise self.error("'name' must be letters, digits, '.', '_' or '-'", None, "name")
@@ -200,27 +227,46 @@ class _Loader:
         headers = self._str_table(data, "headers")
         raw_urls = data.get("urls")
         if not isinstance(raw_urls, dict) or not raw_urls:
-            raise self.error("[urls] must name at least one base URL", "urls", "", hint='e.g. [urls]\napi = "https://..."')
+            raise self.error(
+                "[urls] must name at least one base URL",
+                "urls",
+                "",
+                hint='e.g. [urls]\napi = "https://..."',
+            )
         base_vars: dict[str, str] = {"demo_url": paths.demo_url(), **variables}
         urls: dict[str, str] = {}
         for key, value in raw_urls.items():
             if not isinstance(value, str):
                 raise self.error("a URL must be a string", "urls", key)
-            urls[key] = self._render(value, {**base_vars, **{f"urls.{k}": v for k, v in urls.items()}}, "urls", key)
+            urls[key] = self._render(
+                value, {**base_vars, **{f"urls.{k}": v for k, v in urls.items()}}, "urls", key
+            )
             self._check_url(urls[key], "urls", key)
         tvars = {**base_vars, **{f"urls.{k}": v for k, v in urls.items()}}
         headers = {k: self._render(v, tvars, "headers", k) for k, v in headers.items()}
         auth = self._auth(data.get("auth"), tvars)
         verify, ca_bundle = self._tls(data.get("tls", {}))
         profile = Profile(
-            name=name, platform=platform, urls=urls, auth=auth, description=description,
-            headers=headers, verify_tls=verify, ca_bundle=ca_bundle, variables=variables,
-            path=self.path, source=self.source,
+            name=name,
+            platform=platform,
+            urls=urls,
+            auth=auth,
+            description=description,
+            headers=headers,
+            verify_tls=verify,
+            ca_bundle=ca_bundle,
+            variables=variables,
+            path=self.path,
+            source=self.source,
         )
         if any(ref.demo is not None for ref in auth.secrets.values()) and not profile.is_demo:
             key = next(k for k, r in auth.secrets.items() if r.demo is not None)
-            raise self.error("a 'demo' secret value is only allowed in profiles whose URLs are all on loopback",
-                             "auth", key, hint="use {env = ...}, {prompt = ...} or {keyring = ...}")
+            raise self.error(
+                "a 'demo' secret value is only allowed in profiles whose URLs are all on loopback",
+                "auth",
+                key,
+                hint="use {env = ...}, {prompt = ...} or {keyring = ...}",
+            )
         return profile
 
     def _str_table(self, data: dict[str, Any], table: str) -> dict[str, str]:
@@ -236,8 +282,12 @@ class _Loader:
         try:
             return render(value, tvars)
         except KeyError as exc:
-            raise self.error(f"unknown variable {{{{{exc.args[0]}}}}}", table, key,
-                             hint="define it in [variables], or use {{urls.NAME}} / {{demo_url}}") from None
+            raise self.error(
+                f"unknown variable {{{{{exc.args[0]}}}}}",
+                table,
+                key,
+                hint="define it in [variables], or use {{urls.NAME}} / {{demo_url}}",
+            ) from None
 
     def _check_url(self, url: str, table: str, key: str) -> None:
         parts = urlsplit(url)
@@ -248,11 +298,17 @@ class _Loader:
 
     def _auth(self, raw: Any, tvars: dict[str, str]) -> AuthConfig:
         if not isinstance(raw, dict) or "flow" not in raw:
-            raise self.error("[auth] with a 'flow' is required", "auth", "flow",
-                             hint=f"flows: {', '.join(FLOWS)}")
+            raise self.error(
+                "[auth] with a 'flow' is required",
+                "auth",
+                "flow",
+                hint=f"flows: {', '.join(FLOWS)}",
+            )
         flow = raw["flow"]
         if flow not in FLOWS:
-            raise self.error(f"unknown flow '{flow}'", "auth", "flow", hint=f"flows: {', '.join(FLOWS)}")
+            raise self.error(
+                f"unknown flow '{flow}'", "auth", "flow", hint=f"flows: {', '.join(FLOWS)}"
+            )
         spec = FLOWS[flow]
         params: dict[str, Any] = {}
         secrets: dict[str, SecretRef] = {}
@@ -261,16 +317,24 @@ class _Loader:
                 continue
             param = spec.params.get(key)
             if param is None:
-                raise self.error(f"unknown key '{key}' for flow '{flow}'", "auth", key,
-                                 hint=f"keys for this flow: {', '.join(spec.params) or 'none'}")
+                raise self.error(
+                    f"unknown key '{key}' for flow '{flow}'",
+                    "auth",
+                    key,
+                    hint=f"keys for this flow: {', '.join(spec.params) or 'none'}",
+                )
             if isinstance(value, dict):
                 if param.kind not in ("secret", "str"):
                     raise self.error(f"'{key}' cannot be a reference", "auth", key)
                 secrets[key] = self._ref(key, value)
                 continue
             if param.kind == "secret":
-                raise self.error(f"'{key}' is a secret: a profile never holds a secret value", "auth", key,
-                                 hint=f'use {key} = {{ env = "VAR" }}, {{ prompt = "..." }} or {{ keyring = "..." }}')
+                raise self.error(
+                    f"'{key}' is a secret: a profile never holds a secret value",
+                    "auth",
+                    key,
+                    hint=f'use {key} = {{ env = "VAR" }}, {{ prompt = "..." }} or {{ keyring = "..." }}',
+                )
             params[key] = self._value(param, key, value, tvars)
         for key, param in spec.params.items():
             if key in params or key in secrets:
@@ -322,7 +386,9 @@ class _Loader:
             raise self.error("[tls] must be a table", "tls", "")
         for key in raw:
             if key not in TLS_KEYS:
-                raise self.error(f"unknown key '{key}'", "tls", key, hint="known keys: verify, ca_bundle")
+                raise self.error(
+                    f"unknown key '{key}'", "tls", key, hint="known keys: verify, ca_bundle"
+                )
         verify = raw.get("verify", True)
         if not isinstance(verify, bool):
             raise self.error("'verify' must be true or false", "tls", "verify")

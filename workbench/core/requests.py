@@ -35,8 +35,13 @@ class RequestSpec:
     name: str = ""
 
     def variables(self) -> list[str]:
-        texts = [self.url, self.body, *(v for _, v in self.params), *(v for _, v in self.headers),
-                 *(v for _, v in self.form)]
+        texts = [
+            self.url,
+            self.body,
+            *(v for _, v in self.params),
+            *(v for _, v in self.headers),
+            *(v for _, v in self.form),
+        ]
         return list(dict.fromkeys(n for t in texts for n in variables_in(t)))
 
     def render(self, variables: Mapping[str, object]) -> RequestSpec:
@@ -75,8 +80,9 @@ class RequestSpec:
                 headers.append(("Content-Type", "text/plain; charset=utf-8"))
         elif self.body_kind == "form":
             kwargs["data"] = dict(self.form)
-        return client.build_request(self.method.upper(), self.url, params=self.params or None,
-                                    headers=headers, **kwargs)
+        return client.build_request(
+            self.method.upper(), self.url, params=self.params or None, headers=headers, **kwargs
+        )
 
 
 @dataclass
@@ -133,17 +139,26 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
-        return TransportError(f"timed out waiting for {url}", hint="the server is slow or unreachable; try again or raise the timeout")
+        return TransportError(
+            f"timed out waiting for {url}",
+            hint="the server is slow or unreachable; try again or raise the timeout",
+        )
     if isinstance(exc, httpx.ConnectError):
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            return TransportError(f"the server's TLS certificate could not be verified ({url})",
-                                  hint="give the CA in the profile's [tls] ca_bundle")
-        return TransportError(f"cannot connect to {url}: {text or type(exc).__name__}",
-                              hint="check the URL; is the server running?")
+            return TransportError(
+                f"the server's TLS certificate could not be verified ({url})",
+                hint="give the CA in the profile's [tls] ca_bundle",
+            )
+        return TransportError(
+            f"cannot connect to {url}: {text or type(exc).__name__}",
+            hint="check the URL; is the server running?",
+        )
     if isinstance(exc, httpx.RemoteProtocolError):
-        return TransportError(f"the connection to {url} broke mid-answer: {exc}",
-                              hint="the server closed the connection or sent a truncated body; try again")
+        return TransportError(
+            f"the connection to {url} broke mid-answer: {exc}",
+            hint="the server closed the connection or sent a truncated body; try again",
+        )
     return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
 
 
@@ -160,7 +175,9 @@ def send(client: httpx.Client, spec: RequestSpec, *, auth: Any = None) -> Respon
     return ResponseRecord.from_httpx(response, time.perf_counter() - start)
 
 
-async def send_async(client: httpx.AsyncClient, spec: RequestSpec, *, auth: Any = None) -> ResponseRecord:
+async def send_async(
+    client: httpx.AsyncClient, spec: RequestSpec, *, auth: Any = None
+) -> ResponseRecord:
     import httpx
 
     request = spec.to_httpx(client)
@@ -180,7 +197,9 @@ def _send_with_redirects(client: httpx.Client, request: httpx.Request, auth: Any
     return send_following_redirects(client, request, auth=auth)
 
 
-async def _send_with_redirects_async(client: httpx.AsyncClient, request: httpx.Request, auth: Any) -> httpx.Response:
+async def _send_with_redirects_async(
+    client: httpx.AsyncClient, request: httpx.Request, auth: Any
+) -> httpx.Response:
     try:
         from .http import asend_following_redirects
     except ImportError:  # pragma: no cover - during bootstrap

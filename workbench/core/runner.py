@@ -45,7 +45,11 @@ class RequestResult:
 
     @property
     def passed(self) -> bool:
-        return self.error is None and all(c.passed for c in self.checks) and all(c.ok for c in self.captures)
+        return (
+            self.error is None
+            and all(c.passed for c in self.checks)
+            and all(c.ok for c in self.captures)
+        )
 
     def failures(self) -> list[str]:
         out = [c.message for c in self.checks if not c.passed]
@@ -56,9 +60,16 @@ class RequestResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "index": self.index, "name": self.name, "method": self.method, "url": self.url,
-            "profile": self.profile, "passed": self.passed, "status": self.status,
-            "elapsed_ms": self.elapsed_ms, "size": self.size, "error": self.error,
+            "index": self.index,
+            "name": self.name,
+            "method": self.method,
+            "url": self.url,
+            "profile": self.profile,
+            "passed": self.passed,
+            "status": self.status,
+            "elapsed_ms": self.elapsed_ms,
+            "size": self.size,
+            "error": self.error,
             "checks": [c.to_json() for c in self.checks],
             "captures": [c.to_json() for c in self.captures],
         }
@@ -108,14 +119,23 @@ class RunReport:
 
         suites = ET.Element("testsuites", name="workbench run")
         suite = ET.SubElement(
-            suites, "testsuite", name=self.collection, tests=str(len(self.results) + self.skipped),
+            suites,
+            "testsuite",
+            name=self.collection,
+            tests=str(len(self.results) + self.skipped),
             failures=str(sum(1 for r in self.results if not r.passed and r.error is None)),
             errors=str(sum(1 for r in self.results if r.error is not None)),
-            skipped=str(self.skipped), time=f"{self.duration_ms / 1000:.3f}",
+            skipped=str(self.skipped),
+            time=f"{self.duration_ms / 1000:.3f}",
         )
         for r in self.results:
-            case = ET.SubElement(suite, "testcase", name=r.name, classname=self.collection,
-                                 time=f"{(r.elapsed_ms or 0) / 1000:.3f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=r.name,
+                classname=self.collection,
+                time=f"{(r.elapsed_ms or 0) / 1000:.3f}",
+            )
             if r.error is not None:
                 err = ET.SubElement(case, "error", message=r.error)
                 err.text = r.error
@@ -127,7 +147,11 @@ class RunReport:
             out += [("CAPTURE " if c.ok else "NO CAPTURE ") + c.message for c in r.captures]
             ET.SubElement(case, "system-out").text = "\n".join(out)
         ET.indent(suites)
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(suites, encoding="unicode")
+            + "\n"
+        )
 
 
 SessionFor = Callable[[str], "Session"]
@@ -137,11 +161,19 @@ class Runner:
     """Runs a collection's requests in order. Auth failures propagate (AuthError, exit 3);
     everything else about a request becomes that request's result."""
 
-    def __init__(self, collection: Collection, *, session_for: SessionFor | None = None,
-                 profile_for: Callable[[str], Profile] | None = None, default_profile: str | None = None,
-                 variables: Mapping[str, str] | None = None, resolver: SecretResolver | None = None,
-                 bail: bool = False, on_result: Callable[[RequestResult], None] | None = None,
-                 client_for: Callable[[Session | None], httpx.Client] | None = None) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        *,
+        session_for: SessionFor | None = None,
+        profile_for: Callable[[str], Profile] | None = None,
+        default_profile: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        resolver: SecretResolver | None = None,
+        bail: bool = False,
+        on_result: Callable[[RequestResult], None] | None = None,
+        client_for: Callable[[Session | None], httpx.Client] | None = None,
+    ) -> None:
         self.collection = collection
         self.session_for = session_for
         self.profile_for = profile_for
@@ -220,8 +252,13 @@ class Runner:
             self.close()
         return report
 
-    def run_one(self, index: int, req: CollectionRequest, captures: dict[str, str],
-                base_vars: dict[str | None, dict[str, str]]) -> RequestResult:
+    def run_one(
+        self,
+        index: int,
+        req: CollectionRequest,
+        captures: dict[str, str],
+        base_vars: dict[str | None, dict[str, str]],
+    ) -> RequestResult:
         profile_name = req.profile or self.default_profile
         session = self._session(profile_name)
         if profile_name not in base_vars:
@@ -231,8 +268,13 @@ class Runner:
                     self.redactor.add(secret)
         variables = {**base_vars[profile_name], **self.overrides, **captures}
         base_url = session.profile.base_url if session is not None else None
-        result = RequestResult(index=index, name=req.name, method=req.spec.method.upper(),
-                               url=self._safe(req.spec.url), profile=profile_name)
+        result = RequestResult(
+            index=index,
+            name=req.name,
+            method=req.spec.method.upper(),
+            url=self._safe(req.spec.url),
+            profile=profile_name,
+        )
         try:
             spec = req.prepare(variables, base_url)
         except CollectionError as err:
@@ -246,7 +288,12 @@ class Runner:
             result.error = self._safe(err.describe())
             return result
         except WorkbenchError as err:
-            if err.__class__.__name__ in ("AuthError", "LoginRequired", "SecretError", "CallbackError"):
+            if err.__class__.__name__ in (
+                "AuthError",
+                "LoginRequired",
+                "SecretError",
+                "CallbackError",
+            ):
                 raise
             result.error = self._safe(err.describe())
             return result

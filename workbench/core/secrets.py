@@ -118,8 +118,13 @@ class SecretResolver:
     """Turns SecretRefs into values for one login, remembering every value it hands out
     so traces and logs can redact them."""
 
-    def __init__(self, *, values: dict[str, str] | None = None, prompter: Prompter | None = None,
-                 environ: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        values: dict[str, str] | None = None,
+        prompter: Prompter | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
         self.values = dict(values or {})  # given by the UI, keyed by ref.name
         self.prompter = prompter
         self.environ = os.environ if environ is None else environ
@@ -167,7 +172,9 @@ class SecretResolver:
             hint_parts.append(f"store it in the keyring as '{ref.keyring}'")
         if ref.prompt:
             hint_parts.append("run on a terminal to be asked for it")
-        hint = " or ".join(hint_parts) or "add an env/keyring/prompt reference for it to the profile"
+        hint = (
+            " or ".join(hint_parts) or "add an env/keyring/prompt reference for it to the profile"
+        )
         raise SecretError(f"no value for the secret '{ref.name}' ({ref.describe()})", hint=hint)
 
 
@@ -193,8 +200,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2
 
 def escape_control(text: str) -> str:
     """Make server text safe for a terminal: control codes become visible \\xNN escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)
+    return _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def escape_markup(text: str) -> str:

@@ -88,9 +88,16 @@ def strip_credentials(request: httpx.Request, names: tuple[str, ...]) -> bool:
 class Session:
     """One profile's login state. Thread-safe; use `auth` with any httpx client."""
 
-    def __init__(self, profile: Profile, *, resolver: SecretResolver | None = None,
-                 store: TokenStore | None = None, prompter: Prompter | None = None,
-                 persist: bool = True, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        resolver: SecretResolver | None = None,
+        store: TokenStore | None = None,
+        prompter: Prompter | None = None,
+        persist: bool = True,
+        timeout: float = 30.0,
+    ) -> None:
         self.profile = profile
         self.resolver = resolver or SecretResolver(prompter=prompter)
         self.store = store if store is not None else TokenStore()
@@ -111,8 +118,14 @@ class Session:
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
-    def restore(cls, profile: Profile, *, store: TokenStore | None = None,
-                resolver: SecretResolver | None = None, prompter: Prompter | None = None) -> Session | None:
+    def restore(
+        cls,
+        profile: Profile,
+        *,
+        store: TokenStore | None = None,
+        resolver: SecretResolver | None = None,
+        prompter: Prompter | None = None,
+    ) -> Session | None:
         """A session with the tokens stored for `profile` (same origins), or None."""
         store = store if store is not None else TokenStore()
         tokens = store.get(profile.name, profile.origins())
@@ -193,11 +206,22 @@ class Session:
         del self.traces[:-MAX_TRACES]
         return trace
 
-    def _context(self, trace: AuthTrace, open_browser: Callable[[str], bool] | None = None,
-                 show_url: Callable[[str], None] | None = None,
-                 cancelled: threading.Event | None = None) -> FlowContext:
-        return FlowContext(self.profile, self._flow_client(), self.resolver, trace,
-                           open_browser=open_browser, show_url=show_url, cancelled=cancelled)
+    def _context(
+        self,
+        trace: AuthTrace,
+        open_browser: Callable[[str], bool] | None = None,
+        show_url: Callable[[str], None] | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> FlowContext:
+        return FlowContext(
+            self.profile,
+            self._flow_client(),
+            self.resolver,
+            trace,
+            open_browser=open_browser,
+            show_url=show_url,
+            cancelled=cancelled,
+        )
 
     @staticmethod
     def _fail(trace: AuthTrace, err: WorkbenchError) -> None:
@@ -213,14 +237,29 @@ class Session:
             try:
                 return call()
             except AuthError as err:
-                if err.status != 429 or getattr(err, "rate_limit_handled", False) or self.profile.auth.spec.interactive:
+                if (
+                    err.status != 429
+                    or getattr(err, "rate_limit_handled", False)
+                    or self.profile.auth.spec.interactive
+                ):
                     raise
                 wait = self._retry_after(trace)
                 if wait is None or wait > MAX_RETRY_AFTER:
-                    hint = f"wait {wait:.0f} s before trying again" if wait is not None else "wait a minute and try again"
-                    raise AuthError(err.message, step=err.step, status=429, server_message=err.server_message,
-                                    hint=hint) from None
-                trace.note(f"rate limited (429); waiting {wait:g} s as Retry-After says, then trying once more")
+                    hint = (
+                        f"wait {wait:.0f} s before trying again"
+                        if wait is not None
+                        else "wait a minute and try again"
+                    )
+                    raise AuthError(
+                        err.message,
+                        step=err.step,
+                        status=429,
+                        server_message=err.server_message,
+                        hint=hint,
+                    ) from None
+                trace.note(
+                    f"rate limited (429); waiting {wait:g} s as Retry-After says, then trying once more"
+                )
                 if ctx.cancelled.wait(wait):
                     raise AuthError("cancelled", step=err.step) from None
                 return call()
@@ -234,7 +273,9 @@ class Session:
 
         for ex in reversed(trace.exchanges):
             if ex.status == 429:
-                value = next((v for k, v in ex.response_headers.items() if k.lower() == "retry-after"), None)
+                value = next(
+                    (v for k, v in ex.response_headers.items() if k.lower() == "retry-after"), None
+                )
                 return retry_after_seconds(value)
         return None
 
@@ -263,16 +304,23 @@ class Session:
             return None
 
     # --- login / refresh / logout ----------------------------------------------------------
-    def login(self, open_browser: Callable[[str], bool] | None = None,
-              show_url: Callable[[str], None] | None = None,
-              cancelled: threading.Event | None = None) -> TokenSet:
+    def login(
+        self,
+        open_browser: Callable[[str], bool] | None = None,
+        show_url: Callable[[str], None] | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> TokenSet:
         """Run the profile's flow now (asking for secrets / opening the browser as needed)."""
         with self._lock:
             return self._login_locked(open_browser, show_url, cancelled)
 
-    def _login_locked(self, open_browser: Callable[[str], bool] | None = None,
-                      show_url: Callable[[str], None] | None = None,
-                      cancelled: threading.Event | None = None, kind: str = "login") -> TokenSet:
+    def _login_locked(
+        self,
+        open_browser: Callable[[str], bool] | None = None,
+        show_url: Callable[[str], None] | None = None,
+        cancelled: threading.Event | None = None,
+        kind: str = "login",
+    ) -> TokenSet:
         trace = self._begin(kind)
         ctx = self._context(trace, open_browser, show_url, cancelled)
         tokens = self._run(trace, ctx, lambda: self.flow.login(ctx))
@@ -304,15 +352,21 @@ class Session:
             if current is not None and not force and not current.needs_refresh():
                 return current
             stored = self._stored()
-            if stored is not None and not stored.needs_refresh() and (
-                    current is None or stored.obtained_at > current.obtained_at):
+            if (
+                stored is not None
+                and not stored.needs_refresh()
+                and (current is None or stored.obtained_at > current.obtained_at)
+            ):
                 self._adopt(stored, None, persist=False)  # another process renewed them
                 return stored
             if current is None:
                 if self.flow.can_login_unattended(self.resolver):
                     return self._login_locked(kind="login (unattended)")
-                raise LoginRequired(f"not logged in with profile '{self.profile.name}'", step="login",
-                                    hint=f"log in first: workbench login {self.profile.name}")
+                raise LoginRequired(
+                    f"not logged in with profile '{self.profile.name}'",
+                    step="login",
+                    hint=f"log in first: workbench login {self.profile.name}",
+                )
             return self._refresh_locked(current)
 
     def _refresh_locked(self, current: TokenSet) -> TokenSet:
@@ -322,7 +376,11 @@ class Session:
             new = self._run(trace, ctx, lambda: self.flow.refresh(ctx, current))
         except LoginRequired as err:
             stored = self._stored()
-            if self.persist and stored is not None and stored.refresh_token == current.refresh_token:
+            if (
+                self.persist
+                and stored is not None
+                and stored.refresh_token == current.refresh_token
+            ):
                 try:
                     self.store.delete(self.profile.name)
                 except StoreError as store_err:
@@ -331,12 +389,16 @@ class Session:
             for listener in list(self._token_listeners):
                 listener(None)
             if self.flow.can_login_unattended(self.resolver):
-                trace.note("the refresh was refused; logging in again once, without asking "
-                           "(the profile's secrets are available)")
+                trace.note(
+                    "the refresh was refused; logging in again once, without asking "
+                    "(the profile's secrets are available)"
+                )
                 return self._login_locked(kind="login (after a refused refresh)")
             raise err
         self.stats["refreshes"] += 1
-        self._adopt(new, trace)  # a rotated refresh token is stored before the new access token is used
+        self._adopt(
+            new, trace
+        )  # a rotated refresh token is stored before the new access token is used
         return new
 
     def renew_after_401(self, used: TokenSet) -> TokenSet | None:
@@ -382,8 +444,11 @@ class Session:
             return False
         if origin.scheme != "https" and not (origin.scheme == "http" and origin.is_loopback):
             strip_credentials(request, names)
-            raise AuthError(f"refusing to send the token to {origin} over plain {origin.scheme}",
-                            step="sign", hint="use https; plain http is only allowed to this machine (loopback)")
+            raise AuthError(
+                f"refusing to send the token to {origin} over plain {origin.scheme}",
+                step="sign",
+                hint="use https; plain http is only allowed to this machine (loopback)",
+            )
         return True
 
     def sign(self, request: httpx.Request, tokens: TokenSet | None = None) -> TokenSet | None:
@@ -394,7 +459,9 @@ class Session:
         self.flow.apply(request, tokens)
         return tokens
 
-    async def asign(self, request: httpx.Request, tokens: TokenSet | None = None) -> TokenSet | None:
+    async def asign(
+        self, request: httpx.Request, tokens: TokenSet | None = None
+    ) -> TokenSet | None:
         if not self._check_target(request):
             return None
         if tokens is None:
@@ -430,7 +497,9 @@ class SessionAuth(httpx.Auth):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         used = self.session.sign(request)
         response = yield request
         if used is not None and response.status_code == 403:
@@ -440,7 +509,9 @@ class SessionAuth(httpx.Auth):
             if new is not None and self.session.sign(request, new) is not None:
                 yield request
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         used = await self.session.asign(request)
         response = yield request
         if used is not None and response.status_code == 403:
@@ -452,7 +523,7 @@ class SessionAuth(httpx.Auth):
 
 
 def expires_text(tokens: TokenSet | None, now: float | None = None) -> str:
-    """"expires in 1 h 59 min" / "expired 3 min ago" / "no expiry" for these tokens."""
+    """ "expires in 1 h 59 min" / "expired 3 min ago" / "no expiry" for these tokens."""
     if tokens is None:
         return "not logged in"
     remaining = tokens.remaining(now if now is not None else time.time())

@@ -51,6 +51,7 @@ def keyring_usable(timeout: float = KEYRING_TIMEOUT) -> bool:
     """True when an OS keyring backend answers (not the 'fail' / 'null' backends) in time."""
     if os.environ.get("WORKBENCH_KEYRING", "1") == "0":
         return False
+
     def probe() -> bool:
         import keyring
         from keyring.backends import fail
@@ -87,7 +88,9 @@ def _keyring_delete(key: str, timeout: float = KEYRING_TIMEOUT) -> None:
 class TokenStore:
     """Tokens per profile name, in the keyring or a 0600 file (see the module doc)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, use_keyring: bool | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, use_keyring: bool | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else paths.data_dir() / FILE_NAME
         self._use_keyring = use_keyring
         self._lock = threading.RLock()
@@ -102,7 +105,7 @@ class TokenStore:
 
     @property
     def kind(self) -> str:
-        """"keyring" or "file: <path>" — shown to the user next to a login."""
+        """ "keyring" or "file: <path>" — shown to the user next to a login."""
         return "keyring" if self.uses_keyring else f"file: {self.path}"
 
     # --- public API ----------------------------------------------------------------------
@@ -115,7 +118,9 @@ class TokenStore:
         entry = self._entry(profile_name)
         if entry is None:
             return None
-        if origins is not None and _origin_strings(entry.get("origins")) != _origin_strings(origins):
+        if origins is not None and _origin_strings(entry.get("origins")) != _origin_strings(
+            origins
+        ):
             return None
         try:
             return TokenSet.from_json(entry["tokens"])
@@ -123,9 +128,15 @@ class TokenStore:
             return None
 
     def put(self, profile_name: str, tokens: TokenSet, origins: Iterable[Any] | Any) -> None:
-        entry = {"origins": _origin_strings(origins), "saved_at": time.time(), "tokens": tokens.to_json()}
+        entry = {
+            "origins": _origin_strings(origins),
+            "saved_at": time.time(),
+            "tokens": tokens.to_json(),
+        }
         if self.uses_keyring:
-            if keyring_set(KEYRING_PREFIX + profile_name, json.dumps(entry), timeout=KEYRING_TIMEOUT):
+            if keyring_set(
+                KEYRING_PREFIX + profile_name, json.dumps(entry), timeout=KEYRING_TIMEOUT
+            ):
                 # a stale copy in the file must not outlive the keyring one
                 with self._lock, self._file_lock():
                     data = self._read_file(strict=False)
@@ -134,7 +145,9 @@ class TokenStore:
                         self._write_file(data)
                 return
             self._use_keyring = False
-            self.notes.append(f"the keyring did not answer; tokens are kept in {self.path} (mode 0600)")
+            self.notes.append(
+                f"the keyring did not answer; tokens are kept in {self.path} (mode 0600)"
+            )
         with self._lock, self._file_lock():
             data = self._read_file(strict=False)
             data["profiles"][profile_name] = entry
@@ -203,24 +216,33 @@ class TokenStore:
         except FileNotFoundError:
             return {"version": 1, "profiles": {}}
         except OSError as exc:
-            raise StoreError(f"cannot read the token store {self.path}: {exc.strerror or exc}",
-                             hint="check the file's permissions") from None
+            raise StoreError(
+                f"cannot read the token store {self.path}: {exc.strerror or exc}",
+                hint="check the file's permissions",
+            ) from None
         problem: str | None = None
         data: Any = None
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             problem = f"not valid JSON ({exc})"
-        if problem is None and not (isinstance(data, dict) and isinstance(data.get("profiles"), dict)):
+        if problem is None and not (
+            isinstance(data, dict) and isinstance(data.get("profiles"), dict)
+        ):
             problem = "not a token store (no 'profiles' table)"
         if problem is None:
             return data
         aside = self._move_aside()
-        note = (f"the token store {self.path} was corrupt ({problem}); it was moved aside to {aside} "
-                "and a new one is started: log in again")
+        note = (
+            f"the token store {self.path} was corrupt ({problem}); it was moved aside to {aside} "
+            "and a new one is started: log in again"
+        )
         self.notes.append(note)
         if strict:
-            raise StoreError(note, hint=f"inspect or delete {aside}; `workbench login PROFILE` stores fresh tokens")
+            raise StoreError(
+                note,
+                hint=f"inspect or delete {aside}; `workbench login PROFILE` stores fresh tokens",
+            )
         return {"version": 1, "profiles": {}}
 
     def _move_aside(self) -> Path:
@@ -233,8 +255,10 @@ class TokenStore:
         try:
             os.replace(self.path, target)
         except OSError as exc:
-            raise StoreError(f"the token store {self.path} is corrupt and could not be moved aside: {exc}",
-                             hint="move or delete the file yourself") from None
+            raise StoreError(
+                f"the token store {self.path} is corrupt and could not be moved aside: {exc}",
+                hint="move or delete the file yourself",
+            ) from None
         return target
 
     def _write_file(self, data: dict[str, Any]) -> None:
@@ -244,5 +268,7 @@ class TokenStore:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             atomic_write(self.path, text, mode=0o600)
         except OSError as exc:
-            raise StoreError(f"cannot write the token store {self.path}: {exc.strerror or exc}",
-                             hint="check that the data directory is writable (WORKBENCH_DATA_DIR)") from None
+            raise StoreError(
+                f"cannot write the token store {self.path}: {exc.strerror or exc}",
+                hint="check that the data directory is writable (WORKBENCH_DATA_DIR)",
+            ) from None

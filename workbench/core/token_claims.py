@@ -17,7 +17,12 @@ from .token_text import escape_control, format_time
 VALUE_LIMIT = 60
 """Claim values longer than this are cut with an ellipsis."""
 
-_TIME_CLAIMS = {"exp": "expires", "iat": "issued", "nbf": "not valid before", "auth_time": "user logged in"}
+_TIME_CLAIMS = {
+    "exp": "expires",
+    "iat": "issued",
+    "nbf": "not valid before",
+    "auth_time": "user logged in",
+}
 CLAIM_MEANINGS: dict[str, str] = {
     "iss": "issuer: who made and signed the token",
     "sub": "subject: whom the token is about (user or client)",
@@ -66,12 +71,16 @@ ALG_MEANINGS: dict[str, str] = {
     "Ed": "EdDSA signature: checkable with the issuer's public key",
 }
 HEADER_MEANINGS: dict[str, str] = {
-    "typ": "token type", "kid": "id of the signing key", "cty": "content type",
-    "jku": "key URL named by the token (never fetched)", "x5u": "certificate URL (never fetched)",
-    "jwk": "key embedded in the token (never trusted)", "x5c": "certificate chain (not used)",
-    "enc": "content encryption", "crit": "critical extensions",
+    "typ": "token type",
+    "kid": "id of the signing key",
+    "cty": "content type",
+    "jku": "key URL named by the token (never fetched)",
+    "x5u": "certificate URL (never fetched)",
+    "jwk": "key embedded in the token (never trusted)",
+    "x5c": "certificate chain (not used)",
+    "enc": "content encryption",
+    "crit": "critical extensions",
 }
-
 
 
 def value_text(value: Any, limit: int = VALUE_LIMIT) -> str:
@@ -88,8 +97,11 @@ def value_text(value: Any, limit: int = VALUE_LIMIT) -> str:
 
 
 def _time_of(report: TokenReport, name: str) -> str | None:
-    when = {"exp": report.expires_at if report.expiry_source == "exp" else None,
-            "iat": report.issued_at, "nbf": report.not_before}.get(name)
+    when = {
+        "exp": report.expires_at if report.expiry_source == "exp" else None,
+        "iat": report.issued_at,
+        "nbf": report.not_before,
+    }.get(name)
     if when is not None:
         return format_time(when)
     value = report.claims.get(name)
@@ -118,7 +130,9 @@ def claim_rows(report: TokenReport) -> list[tuple[str, str, str]]:
         if key == "user" and isinstance(value, dict):
             for sub, sub_value in value.items():
                 name = f"user.{sub}"
-                rows.append((escape_control(name), value_text(sub_value), claim_meaning(name, report)))
+                rows.append(
+                    (escape_control(name), value_text(sub_value), claim_meaning(name, report))
+                )
             continue
         rows.append((escape_control(str(key)), value_text(value), claim_meaning(str(key), report)))
     return rows

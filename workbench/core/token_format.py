@@ -40,7 +40,7 @@ def principal(report: TokenReport) -> str | None:
 
 
 def expiry_phrase(report: TokenReport, now: float | None = None) -> str:
-    """"expires in 1 h 59 min", "expired 3 days ago", "never expires" or "expiry unknown"."""
+    """ "expires in 1 h 59 min", "expired 3 days ago", "never expires" or "expiry unknown"."""
     remaining = report.remaining_at(now)
     if remaining is not None:
         return humanize_delta(remaining, future="expires", past="expired")
@@ -108,8 +108,9 @@ def format_report(report: TokenReport, now: float | None = None) -> str:
         lines.append(f"{'Principal:':<12}{who}")
     if report.kind != "malformed" or report.claims:
         if report.expires_at is not None:
-            expires = _time_line("Expires:", report.expires_at, now, future="expires",
-                                 past="expired")
+            expires = _time_line(
+                "Expires:", report.expires_at, now, future="expires", past="expired"
+            )
             source = " from expires_in" if report.expiry_source == "expires_in" else ""
             lines.append(f"{expires}{source}")
         elif report.kind != "jwe":
@@ -130,8 +131,11 @@ def format_report(report: TokenReport, now: float | None = None) -> str:
         lines.extend(f"  {key}: {_value_text(value)}" for key, value in report.header.items())
     if report.claims:
         lines.append("Claims:")
-        times = {"iat": report.issued_at, "nbf": report.not_before, "exp": report.expires_at
-                 if report.expiry_source == "exp" else None}
+        times = {
+            "iat": report.issued_at,
+            "nbf": report.not_before,
+            "exp": report.expires_at if report.expiry_source == "exp" else None,
+        }
         for key, value in report.claims.items():
             line = f"  {key}: {_value_text(value)}"
             when = times.get(key)
@@ -212,7 +216,8 @@ def report_to_json(report: TokenReport) -> dict[str, Any]:
             "algorithm": sig.algorithm,
             "kid": sig.kid,
         },
-        "warnings": [{"code": w.code, "message": w.message, "level": w.level}
-                     for w in report.warnings],
+        "warnings": [
+            {"code": w.code, "message": w.message, "level": w.level} for w in report.warnings
+        ],
         "error": report.error,
     }

@@ -31,9 +31,15 @@ def str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def check_signature(report: TokenReport, header: dict[str, Any], signing_input: bytes,
-                    signature: bytes, jwks: Any, secret: Any,
-                    no_key_reason: str | None) -> SignatureCheck:
+def check_signature(
+    report: TokenReport,
+    header: dict[str, Any],
+    signing_input: bytes,
+    signature: bytes,
+    jwks: Any,
+    secret: Any,
+    no_key_reason: str | None,
+) -> SignatureCheck:
     """The signature check of a JWS with the given ``jwks`` / ``secret``; HS* findings (a
     short or publicly known secret) are added to ``report``'s warnings."""
     alg = header.get("alg")
@@ -49,17 +55,32 @@ def check_signature(report: TokenReport, header: dict[str, Any], signing_input: 
         check.status, check.reason = "invalid", "the signature segment is empty"
         return check
     if alg in _HMAC_HASHES:
-        return _check_hmac(report, check, alg, signing_input, signature, jwks, secret,
-                           no_key_reason)
+        return _check_hmac(
+            report, check, alg, signing_input, signature, jwks, secret, no_key_reason
+        )
     if jwks is None:
-        wrong = (f"{alg} is verified with the issuer's public key (a JWKS); a shared secret "
-                 "cannot verify it") if secret is not None else None
+        wrong = (
+            (
+                f"{alg} is verified with the issuer's public key (a JWKS); a shared secret "
+                "cannot verify it"
+            )
+            if secret is not None
+            else None
+        )
         return _no_usable_key(check, wrong, no_key_reason)
     return _check_with_jwks(check, alg, kid, signing_input, signature, jwks)
 
 
-def _check_hmac(report: TokenReport, check: SignatureCheck, alg: str, signing_input: bytes,
-                signature: bytes, jwks: Any, secret: Any, no_key_reason: str | None) -> SignatureCheck:
+def _check_hmac(
+    report: TokenReport,
+    check: SignatureCheck,
+    alg: str,
+    signing_input: bytes,
+    signature: bytes,
+    jwks: Any,
+    secret: Any,
+    no_key_reason: str | None,
+) -> SignatureCheck:
     digest = _HMAC_HASHES[alg]
     if secret is not None:
         key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
@@ -67,30 +88,44 @@ def _check_hmac(report: TokenReport, check: SignatureCheck, alg: str, signing_in
         if hmac.compare_digest(expected, signature):
             check.status, check.reason = "valid", f"{alg} signature matches the given secret"
         else:
-            check.status, check.reason = "invalid", (
-                f"{alg} signature does not match the given secret (wrong secret, or the token "
-                "was altered)")
+            check.status, check.reason = (
+                "invalid",
+                (
+                    f"{alg} signature does not match the given secret (wrong secret, or the token "
+                    "was altered)"
+                ),
+            )
         size = digest().digest_size
         if len(key) < size:
-            report.warn("hs-weak", f"the {alg} secret is only {len(key)} bytes; RFC 7518 wants "
-                        f"at least {size}: a short secret can be guessed offline from any token")
+            report.warn(
+                "hs-weak",
+                f"the {alg} secret is only {len(key)} bytes; RFC 7518 wants "
+                f"at least {size}: a short secret can be guessed offline from any token",
+            )
         return check
     for known in _WELL_KNOWN_SECRETS:
         if hmac.compare_digest(hmac.new(known.encode(), signing_input, digest).digest(), signature):
-            report.warn("hs-weak", f"signed with the publicly known secret '{known}': anyone can "
-                        "forge this token", "danger")
+            report.warn(
+                "hs-weak",
+                f"signed with the publicly known secret '{known}': anyone can forge this token",
+                "danger",
+            )
             check.status = "valid"
             check.reason = f"{alg} signature matches the well-known secret '{known}'"
             return check
     if jwks is not None and _jwks_has_oct(jwks):
         return _check_with_jwks(check, alg, check.kid, signing_input, signature, jwks)
-    wrong = (f"{alg} is signed with a shared secret; a JWKS holds public keys and cannot "
-             "verify it") if jwks is not None else None
+    wrong = (
+        (f"{alg} is signed with a shared secret; a JWKS holds public keys and cannot verify it")
+        if jwks is not None
+        else None
+    )
     return _no_usable_key(check, wrong, no_key_reason)
 
 
-def _no_usable_key(check: SignatureCheck, wrong_key: str | None,
-                   no_key_reason: str | None) -> SignatureCheck:
+def _no_usable_key(
+    check: SignatureCheck, wrong_key: str | None, no_key_reason: str | None
+) -> SignatureCheck:
     """Not checked: why the key that was given cannot verify this algorithm (``wrong_key``),
     else why no key is known."""
     check.reason = wrong_key or no_key_reason or _NO_KEY
@@ -101,7 +136,8 @@ def _jwks_has_oct(jwks: Any) -> bool:
     if isinstance(jwks, Mapping):
         keys = jwks.get("keys") if "keys" in jwks else [jwks]
         return isinstance(keys, list) and any(
-            isinstance(k, Mapping) and k.get("kty") == "oct" for k in keys)
+            isinstance(k, Mapping) and k.get("kty") == "oct" for k in keys
+        )
     return False
 
 
@@ -117,8 +153,14 @@ def _key_label(jwk: Mapping[str, Any], index: int) -> str:
     return f"key '{escape_control(kid)}'" if isinstance(kid, str) else f"key #{index + 1}"
 
 
-def _check_with_jwks(check: SignatureCheck, alg: str, kid: str | None, signing_input: bytes,
-                     signature: bytes, jwks: Any) -> SignatureCheck:
+def _check_with_jwks(
+    check: SignatureCheck,
+    alg: str,
+    kid: str | None,
+    signing_input: bytes,
+    signature: bytes,
+    jwks: Any,
+) -> SignatureCheck:
     import jwt  # lazily: keeps importing this module cheap
 
     algorithms = jwt.algorithms.get_default_algorithms()
@@ -143,9 +185,11 @@ def _check_with_jwks(check: SignatureCheck, alg: str, kid: str | None, signing_i
         candidates = [(i, k) for i, k in enumerate(jwk_list) if k.get("kid") == kid]
         if not candidates:
             known = ", ".join(escape_control(str(k.get("kid"))) for k in jwk_list if "kid" in k)
-            check.reason = (f"no key with kid '{escape_control(kid)}' in the JWKS"
-                            f"{f' (it has: {known})' if known else ''}; a server using this "
-                            "JWKS would reject the token")
+            check.reason = (
+                f"no key with kid '{escape_control(kid)}' in the JWKS"
+                f"{f' (it has: {known})' if known else ''}; a server using this "
+                "JWKS would reject the token"
+            )
             return check
     elif len(jwk_list) == 1:
         candidates = [(0, jwk_list[0])]
@@ -167,13 +211,18 @@ def _check_with_jwks(check: SignatureCheck, alg: str, kid: str | None, signing_i
             continue
         tried.append(label)
         if ok:
-            check.status, check.reason = "valid", f"{alg} signature verified with {label} of the JWKS"
+            check.status, check.reason = (
+                "valid",
+                f"{alg} signature verified with {label} of the JWKS",
+            )
             return check
     if tried:
         which = tried[0] if len(tried) == 1 else f"any of {len(tried)} keys"
         check.status = "invalid"
-        check.reason = (f"{alg} signature does not match {which} of the JWKS (the token was "
-                        "altered or signed by another key)")
+        check.reason = (
+            f"{alg} signature does not match {which} of the JWKS (the token was "
+            "altered or signed by another key)"
+        )
     elif problems:
         check.status = "invalid" if kid is not None else "not-checked"
         check.reason = "; ".join(problems)
@@ -195,8 +244,14 @@ def _jwk_mismatch(jwk: Mapping[str, Any], alg: str) -> str | None:
     return None
 
 
-def _check_with_key_object(check: SignatureCheck, algorithm: Any, alg: str, signing_input: bytes,
-                           signature: bytes, source: Any) -> SignatureCheck:
+def _check_with_key_object(
+    check: SignatureCheck,
+    algorithm: Any,
+    alg: str,
+    signing_input: bytes,
+    signature: bytes,
+    source: Any,
+) -> SignatureCheck:
     """A PyJWK (``.key``) or a PyJWKClient-like object (``get_signing_key_from_jwt``)."""
     try:
         if hasattr(source, "get_signing_key_from_jwt"):
@@ -216,8 +271,11 @@ def _check_with_key_object(check: SignatureCheck, algorithm: Any, alg: str, sign
         check.reason = f"the key could not be used ({escape_control(str(exc))[:160]})"
         return check
     check.status = "valid" if ok else "invalid"
-    check.reason = (f"{alg} signature verified with the given key" if ok else
-                    f"{alg} signature does not match the given key")
+    check.reason = (
+        f"{alg} signature verified with the given key"
+        if ok
+        else f"{alg} signature does not match the given key"
+    )
     return check
 
 

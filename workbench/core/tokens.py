@@ -100,8 +100,18 @@ def inspect_token(
     now = time.time() if now is None else float(now)
     report = TokenReport(checked_at=now)
     try:
-        _inspect(report, token, now, expires_in, obtained_at, jwks, secret, issuer, audience,
-                 no_key_reason)
+        _inspect(
+            report,
+            token,
+            now,
+            expires_in,
+            obtained_at,
+            jwks,
+            secret,
+            issuer,
+            audience,
+            no_key_reason,
+        )
     except Malformed as exc:
         report.kind = "malformed"
         report.error = str(exc)
@@ -111,9 +121,18 @@ def inspect_token(
     return report
 
 
-def _inspect(report: TokenReport, token: Any, now: float, expires_in: Any, obtained_at: Any,
-             jwks: Any, secret: Any, issuer: str | None, audience: str | None,
-             no_key_reason: str | None) -> None:
+def _inspect(
+    report: TokenReport,
+    token: Any,
+    now: float,
+    expires_in: Any,
+    obtained_at: Any,
+    jwks: Any,
+    secret: Any,
+    issuer: str | None,
+    audience: str | None,
+    no_key_reason: str | None,
+) -> None:
     if isinstance(token, bytes | bytearray):
         token = bytes(token).decode("utf-8", errors="replace")
     if not isinstance(token, str):
@@ -129,8 +148,18 @@ def _inspect(report: TokenReport, token: Any, now: float, expires_in: Any, obtai
         if len(parts) == 5:
             _inspect_jwe(report, parts)
         elif len(parts) == 3:
-            _inspect_jws(report, parts, now, expires_in, obtained_at, jwks, secret, issuer,
-                         audience, no_key_reason)
+            _inspect_jws(
+                report,
+                parts,
+                now,
+                expires_in,
+                obtained_at,
+                jwks,
+                secret,
+                issuer,
+                audience,
+                no_key_reason,
+            )
         else:
             _wrong_segment_count(report, parts)
         return
@@ -164,19 +193,26 @@ def _inspect_jwe(report: TokenReport, parts: list[str]) -> None:
     if "enc" in header:
         report.kind = "jwe"
         report.signature = SignatureCheck(
-            "not-checked", "encrypted JWE: only the recipient's key can decrypt it",
-            str_or_none(header.get("alg")), str_or_none(header.get("kid")),
+            "not-checked",
+            "encrypted JWE: only the recipient's key can decrypt it",
+            str_or_none(header.get("alg")),
+            str_or_none(header.get("kid")),
         )
-        report.warn("encrypted", "encrypted JWE: the header is readable, the claims are not "
-                    f"(alg {_short(header.get('alg'))}, enc {_short(header.get('enc'))})", "info")
+        report.warn(
+            "encrypted",
+            "encrypted JWE: the header is readable, the claims are not "
+            f"(alg {_short(header.get('alg'))}, enc {_short(header.get('enc'))})",
+            "info",
+        )
         report.error = message
         _header_warnings(report, header, b"")
         return
     raise Malformed(message)
 
 
-def _inspect_opaque(report: TokenReport, text: str, now: float, expires_in: Any,
-                    obtained_at: Any) -> None:
+def _inspect_opaque(
+    report: TokenReport, text: str, now: float, expires_in: Any, obtained_at: Any
+) -> None:
     if not _B64TOKEN.fullmatch(text):
         ch = next((c for c in text if not re.fullmatch(r"[A-Za-z0-9\-._~+/=]", c)), "=")
         raise Malformed(
@@ -185,14 +221,22 @@ def _inspect_opaque(report: TokenReport, text: str, now: float, expires_in: Any,
         )
     report.kind = "opaque"
     report.signature = SignatureCheck(
-        "not-checked", "opaque token: nothing to verify locally (only its server can)")
+        "not-checked", "opaque token: nothing to verify locally (only its server can)"
+    )
     if text.startswith("eyJ"):
-        report.warn("not-jwt", "starts like base64url JSON but has no dots: not a JWT "
-                    "(or a JWT cut short)", "info")
+        report.warn(
+            "not-jwt",
+            "starts like base64url JSON but has no dots: not a JWT (or a JWT cut short)",
+            "info",
+        )
     if _apply_expires_in(report, now, expires_in, obtained_at):
         return
-    report.warn("expiry-unknown", "opaque token: it carries no readable expiry; only its "
-                "server knows when it ends (no expires_in was given)", "info")
+    report.warn(
+        "expiry-unknown",
+        "opaque token: it carries no readable expiry; only its "
+        "server knows when it ends (no expires_in was given)",
+        "info",
+    )
 
 
 def _apply_expires_in(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -> bool:
@@ -210,16 +254,29 @@ def _apply_expires_in(report: TokenReport, now: float, expires_in: Any, obtained
             report.remaining = exp - now
             _expiry_findings(report)
     else:
-        report.warn("expiry-unknown", f"lifetime {format_duration(expires_in)} (expires_in), "
-                    "but when the token was obtained is unknown, so its expiry is too", "info")
+        report.warn(
+            "expiry-unknown",
+            f"lifetime {format_duration(expires_in)} (expires_in), "
+            "but when the token was obtained is unknown, so its expiry is too",
+            "info",
+        )
     if report.lifetime > LONG_LIVED_SECONDS:
         _long_lived(report, report.lifetime)
     return True
 
 
-def _inspect_jws(report: TokenReport, parts: list[str], now: float, expires_in: Any,
-                 obtained_at: Any, jwks: Any, secret: Any, issuer: str | None,
-                 audience: str | None, no_key_reason: str | None) -> None:
+def _inspect_jws(
+    report: TokenReport,
+    parts: list[str],
+    now: float,
+    expires_in: Any,
+    obtained_at: Any,
+    jwks: Any,
+    secret: Any,
+    issuer: str | None,
+    audience: str | None,
+    no_key_reason: str | None,
+) -> None:
     header = json_object(b64url_decode(parts[0], 1, "header"), 1, "header")
     report.header = header
     signature_error: str | None = None
@@ -235,13 +292,17 @@ def _inspect_jws(report: TokenReport, parts: list[str], now: float, expires_in: 
     signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
     if signature_error:
         report.signature = SignatureCheck(
-            "invalid", signature_error, str_or_none(header.get("alg")),
-            str_or_none(header.get("kid")))
+            "invalid",
+            signature_error,
+            str_or_none(header.get("alg")),
+            str_or_none(header.get("kid")),
+        )
         report.kind = "malformed"
         report.error = signature_error
         return
-    report.signature = check_signature(report, header, signing_input, signature, jwks, secret,
-                                        no_key_reason)
+    report.signature = check_signature(
+        report, header, signing_input, signature, jwks, secret, no_key_reason
+    )
 
 
 # --------------------------------------------------------------------------- findings
@@ -251,28 +312,48 @@ def _header_warnings(report: TokenReport, header: dict[str, Any], signature: byt
     alg = header.get("alg")
     if isinstance(alg, str) and alg.lower() == "none":
         extra = " (it still carries a signature segment, which means nothing)" if signature else ""
-        report.warn("alg-none", f"alg is '{escape_control(alg)}': this token is unsigned and must "
-                    f"never be accepted{extra}", "danger")
+        report.warn(
+            "alg-none",
+            f"alg is '{escape_control(alg)}': this token is unsigned and must "
+            f"never be accepted{extra}",
+            "danger",
+        )
     elif "alg" not in header:
-        report.warn("no-alg", "the header has no alg: no verifier should accept this token",
-                    "danger")
+        report.warn(
+            "no-alg", "the header has no alg: no verifier should accept this token", "danger"
+        )
     elif not isinstance(alg, str):
         report.warn("no-alg", f"the header's alg is not a string ({_short(alg)})", "danger")
     if "jwk" in header:
-        report.warn("embedded-key", "the header embeds its own key (jwk): a verifier must never "
-                    "trust a key the token brings itself; it is ignored here", "danger")
+        report.warn(
+            "embedded-key",
+            "the header embeds its own key (jwk): a verifier must never "
+            "trust a key the token brings itself; it is ignored here",
+            "danger",
+        )
     for name in ("jku", "x5u"):
         if name in header:
-            report.warn("remote-key-url", f"the header points to a key URL ({name} = "
-                        f"{_short(header[name], 120)}); it is never fetched: trusting it would "
-                        "let the token choose its own key", "danger")
+            report.warn(
+                "remote-key-url",
+                f"the header points to a key URL ({name} = "
+                f"{_short(header[name], 120)}); it is never fetched: trusting it would "
+                "let the token choose its own key",
+                "danger",
+            )
     if "x5c" in header:
-        report.warn("x5c", "the header carries a certificate chain (x5c); it is not used here: "
-                    "trust only keys from the issuer's JWKS")
+        report.warn(
+            "x5c",
+            "the header carries a certificate chain (x5c); it is not used here: "
+            "trust only keys from the issuer's JWKS",
+        )
     crit = header.get("crit")
     if crit is not None:
-        report.warn("crit", f"the header marks extensions as critical ({_short(crit)}): a "
-                    "verifier that does not understand them must reject the token", "info")
+        report.warn(
+            "crit",
+            f"the header marks extensions as critical ({_short(crit)}): a "
+            "verifier that does not understand them must reject the token",
+            "info",
+        )
 
 
 def _to_datetime(seconds: float) -> datetime | None:
@@ -293,8 +374,11 @@ def _numeric_date(report: TokenReport, claims: dict[str, Any], name: str) -> flo
         except ValueError:
             report.warn("bad-time", f"{name} is not a number ({_short(value)}): ignored")
             return None
-        report.warn("bad-time", f"{name} is a string, not a number as RFC 7519 requires; "
-                    f"read as {_short(value)}", "info")
+        report.warn(
+            "bad-time",
+            f"{name} is a string, not a number as RFC 7519 requires; read as {_short(value)}",
+            "info",
+        )
     elif isinstance(value, bool) or not isinstance(value, int | float):
         report.warn("bad-time", f"{name} is not a number ({_short(value)}): ignored")
         return None
@@ -307,12 +391,16 @@ def _numeric_date(report: TokenReport, claims: dict[str, Any], name: str) -> flo
         number /= 1000.0
         if name == "exp":
             report.exp_in_milliseconds = True
-            report.warn("ms-exp", "exp is in milliseconds, not seconds (read as "
-                        f"{int(number)}): most libraries will treat this token as valid for "
-                        "thousands of years")
+            report.warn(
+                "ms-exp",
+                "exp is in milliseconds, not seconds (read as "
+                f"{int(number)}): most libraries will treat this token as valid for "
+                "thousands of years",
+            )
         else:
-            report.warn("ms-time", f"{name} is in milliseconds, not seconds (read as "
-                        f"{int(number)})")
+            report.warn(
+                "ms-time", f"{name} is in milliseconds, not seconds (read as {int(number)})"
+            )
     if _to_datetime(number) is None:
         report.warn("bad-time", f"{name} is out of range ({_short(value)}): ignored")
         return None
@@ -327,15 +415,20 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
     if iat is not None:
         report.issued_at = _to_datetime(iat)
         if iat > now + CLOCK_SKEW_SECONDS:
-            report.warn("clock-skew", f"issued {format_duration(iat - now)} in the future "
-                        f"(iat {format_time(report.issued_at)}): the issuer's clock or this "
-                        "machine's clock is off")
+            report.warn(
+                "clock-skew",
+                f"issued {format_duration(iat - now)} in the future "
+                f"(iat {format_time(report.issued_at)}): the issuer's clock or this "
+                "machine's clock is off",
+            )
     if nbf is not None:
         report.not_before = _to_datetime(nbf)
         if nbf > now:
             report.not_yet_valid = True
-            report.warn("not-yet-valid", f"not valid before {format_time(report.not_before)} "
-                        f"({humanize_delta(nbf - now)})")
+            report.warn(
+                "not-yet-valid",
+                f"not valid before {format_time(report.not_before)} ({humanize_delta(nbf - now)})",
+            )
     if exp is not None:
         report.expires_at = _to_datetime(exp)
         report.expiry_source = "exp"
@@ -344,15 +437,21 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
         if start is not None:
             report.lifetime = exp - start
             if exp < start:
-                report.warn("bad-time", f"exp is before {'iat' if iat is not None else 'nbf'}: "
-                            "this token was never valid")
+                report.warn(
+                    "bad-time",
+                    f"exp is before {'iat' if iat is not None else 'nbf'}: "
+                    "this token was never valid",
+                )
         _expiry_findings(report)
         lifetime = report.lifetime if report.lifetime is not None else report.remaining
         if lifetime is not None and lifetime > LONG_LIVED_SECONDS:
             _long_lived(report, lifetime)
     elif not _apply_expires_in(report, now, expires_in, obtained_at) and "exp" not in claims:
-        report.warn("no-exp", "no exp claim: this token never expires; if it leaks it stays "
-                    "usable until its key or the token itself is revoked")
+        report.warn(
+            "no-exp",
+            "no exp claim: this token never expires; if it leaks it stays "
+            "usable until its key or the token itself is revoked",
+        )
 
 
 def _expiry_findings(report: TokenReport) -> None:
@@ -360,13 +459,19 @@ def _expiry_findings(report: TokenReport) -> None:
         return
     if report.remaining <= 0:
         report.expired = True
-        report.warn("expired", f"expired {format_time(report.expires_at)} "
-                    f"({humanize_delta(report.remaining, past='expired')})")
+        report.warn(
+            "expired",
+            f"expired {format_time(report.expires_at)} "
+            f"({humanize_delta(report.remaining, past='expired')})",
+        )
 
 
 def _long_lived(report: TokenReport, lifetime: float) -> None:
-    report.warn("long-lived", f"long-lived: valid for {format_duration(lifetime)}; a leaked "
-                "bearer token stays usable that long")
+    report.warn(
+        "long-lived",
+        f"long-lived: valid for {format_duration(lifetime)}; a leaked "
+        "bearer token stays usable that long",
+    )
 
 
 def _claim_checks(report: TokenReport, issuer: str | None, audience: str | None) -> None:

@@ -26,7 +26,16 @@ Path = tuple[str | int, ...]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _WS = " \t"
-_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
+_ESCAPES = {
+    "b": "\b",
+    "t": "\t",
+    "n": "\n",
+    "f": "\f",
+    "r": "\r",
+    '"': '"',
+    "\\": "\\",
+    "e": "\x1b",
+}
 
 
 @dataclass
@@ -135,7 +144,7 @@ class _Scanner:
             return self.basic_string()
         if c == "'":
             end = self.s.index("'", self.i + 1)
-            value = self.s[self.i + 1:end]
+            value = self.s[self.i + 1 : end]
             self.i = end + 1
             return value
         m = _BARE_KEY.match(self.s, self.i)
@@ -179,11 +188,11 @@ class _Scanner:
             return _ESCAPES[nxt]
         if nxt in "uU":
             n = 4 if nxt == "u" else 8
-            code = int(self.s[self.i + 2:self.i + 2 + n], 16)
+            code = int(self.s[self.i + 2 : self.i + 2 + n], 16)
             self.i += 2 + n
             return chr(code)
         if nxt == "x":
-            code = int(self.s[self.i + 2:self.i + 4], 16)
+            code = int(self.s[self.i + 2 : self.i + 4], 16)
             self.i += 4
             return chr(code)
         # line-ending backslash (multi-line strings): skip the whitespace and newlines
@@ -297,7 +306,9 @@ class _Scanner:
             self.record(self._resolved_prefix(path, n), offset)
         self.record(path, parts[-1][1])
         end = self.to_line_end()
-        section = Section(path=path, is_array=is_array, header_start=start, body_start=end, content_end=end)
+        section = Section(
+            path=path, is_array=is_array, header_start=start, body_start=end, content_end=end
+        )
         self.ix.sections.append(section)
         self.current = section
         self.table = path
@@ -329,8 +340,14 @@ class _Scanner:
         self.value(path)
         end = self.i
         line_end = self.to_line_end()
-        st = Statement(table=self.table, keys=tuple(p for p, _ in parts), start=start, end=end,
-                       line_start=line_start, line_end=line_end)
+        st = Statement(
+            table=self.table,
+            keys=tuple(p for p, _ in parts),
+            start=start,
+            end=end,
+            line_start=line_start,
+            line_end=line_end,
+        )
         self.ix.statements.append(st)
         self.current.statements.append(st)
         self.current.content_end = line_end
@@ -348,6 +365,7 @@ class _Scanner:
 
 # --- writing ------------------------------------------------------------------------------
 
+
 def format_key(key: str) -> str:
     return key if _BARE_KEY.fullmatch(key) else format_string(key)
 
@@ -364,7 +382,9 @@ def _escape_basic(text: str, *, multiline: bool) -> str:
         elif ch == "\t":
             out.append("\t" if multiline else "\\t")
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append({"\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}.get(ch, f"\\u{ord(ch):04x}"))
+            out.append(
+                {"\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}.get(ch, f"\\u{ord(ch):04x}")
+            )
         else:
             out.append(ch)
     result = "".join(out)
@@ -414,7 +434,9 @@ def format_value(value: Any, *, multiline: bool = False) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = ", ".join(f"{format_key(k)} = {format_value(v, multiline=multiline)}" for k, v in value.items())
+        items = ", ".join(
+            f"{format_key(k)} = {format_value(v, multiline=multiline)}" for k, v in value.items()
+        )
         return "{ " + items + " }"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 

@@ -64,15 +64,25 @@ class EmulatorServer:
     Port 0 picks a free port; `base_url` says which.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, config: EmulatorConfig | None = None,
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: EmulatorConfig | None = None,
+        log_level: str = "warning",
+    ) -> None:
         import uvicorn
 
         self.app, self.ctx = create_app(config)
         self.sock = bind_socket(host, port)
         self.host, self.port = self.sock.getsockname()[:2]
-        self._config = uvicorn.Config(self.app, log_level=log_level, lifespan="off", access_log=False,
-                                      timeout_graceful_shutdown=1)
+        self._config = uvicorn.Config(
+            self.app,
+            log_level=log_level,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
 
@@ -83,7 +93,8 @@ class EmulatorServer:
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
         self._thread = threading.Thread(
-            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True,
+            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])),
+            daemon=True,
             name="workbench-emulator",
         )
         self._thread.start()
@@ -114,8 +125,11 @@ def serve_forever(host: str, port: int, config: EmulatorConfig, on_ready=None) -
 
     app, _ = create_app(config)
     sock = bind_socket(host, port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                          timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
+        )
+    )
     if on_ready:
         on_ready(sock.getsockname()[:2])
     try:

@@ -99,8 +99,12 @@ class EmulatorContext:
     faults: dict[str, PlatformFaults] = field(
         default_factory=lambda: {p: PlatformFaults() for p in PLATFORMS}
     )
-    tokens: dict[str, TokenBook] = field(default_factory=lambda: {p: TokenBook() for p in PLATFORMS})
-    token_requests: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PLATFORMS})
+    tokens: dict[str, TokenBook] = field(
+        default_factory=lambda: {p: TokenBook() for p in PLATFORMS}
+    )
+    token_requests: dict[str, list[float]] = field(
+        default_factory=lambda: {p: [] for p in PLATFORMS}
+    )
     started: float = field(default_factory=time.time)
 
     def ttl(self, default: int) -> int:

@@ -62,7 +62,9 @@ def huge_json(mb: int) -> bytes:
 class FaultMiddleware:
     """Applies the switches of the platform a request's path belongs to."""
 
-    def __init__(self, app: ASGIApp, ctx: EmulatorContext, token_paths: dict[str, set[str]]) -> None:
+    def __init__(
+        self, app: ASGIApp, ctx: EmulatorContext, token_paths: dict[str, set[str]]
+    ) -> None:
         self.app = app
         self.ctx = ctx
         self.token_paths = token_paths
@@ -71,7 +73,7 @@ class FaultMiddleware:
         for p in PLATFORMS:
             prefix = "/" + p
             if path == prefix or path.startswith(prefix + "/"):
-                return p, path[len(prefix):] or "/"
+                return p, path[len(prefix) :] or "/"
         return None, path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,9 +88,9 @@ class FaultMiddleware:
         if f.latency_ms:
             await asyncio.sleep(f.latency_ms / 1000)
         if f.maintenance:
-            await Response(MAINTENANCE_HTML, 503, media_type="text/html", headers={"Retry-After": "120"})(
-                scope, receive, send
-            )
+            await Response(
+                MAINTENANCE_HTML, 503, media_type="text/html", headers={"Retry-After": "120"}
+            )(scope, receive, send)
             return
         if f.token_rate_limit and rest in self.token_paths.get(platform, set()):
             now = time.monotonic()
@@ -105,12 +107,22 @@ class FaultMiddleware:
             window.append(now)
             self.ctx.token_requests[platform] = window
         if f.error_rate and random.random() < f.error_rate:
-            await Response(b"Internal Server Error", 500, media_type="text/plain")(scope, receive, send)
+            await Response(b"Internal Server Error", 500, media_type="text/plain")(
+                scope, receive, send
+            )
             return
         if f.reset:
             # Headers go out, then the connection is dropped without a body.
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"1000"),
+                    ],
+                }
+            )
             raise ConnectionResetError("emulated connection reset")
         accept = dict(scope.get("headers", [])).get(b"accept", b"")
         if b"text/event-stream" in accept or not (f.truncate or f.invalid_json or f.huge_body_mb):
@@ -184,7 +196,9 @@ def admin_routes(ctx: EmulatorContext) -> list[Route]:
                 ctx.faults[p] = PlatformFaults()
             return JSONResponse({p: f.as_dict() for p, f in ctx.faults.items()})
         if platform not in ctx.faults:
-            return JSONResponse({"error": f"unknown platform {platform!r}", "platforms": list(PLATFORMS)}, 404)
+            return JSONResponse(
+                {"error": f"unknown platform {platform!r}", "platforms": list(PLATFORMS)}, 404
+            )
         body = await _json_body(request)
         if body is None:
             return JSONResponse({"error": "body must be a JSON object"}, 400)
@@ -192,7 +206,9 @@ def admin_routes(ctx: EmulatorContext) -> list[Route]:
         for key, value in body.items():
             kind = FAULT_FIELDS.get(key)
             if kind is None:
-                return JSONResponse({"error": f"unknown fault {key!r}", "faults": list(FAULT_FIELDS)}, 400)
+                return JSONResponse(
+                    {"error": f"unknown fault {key!r}", "faults": list(FAULT_FIELDS)}, 400
+                )
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -223,7 +239,9 @@ def admin_routes(ctx: EmulatorContext) -> list[Route]:
         return Response(huge_json(mb), media_type="application/json")
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "platforms": list(PLATFORMS), "devices": ctx.config.devices})
+        return JSONResponse(
+            {"status": "ok", "platforms": list(PLATFORMS), "devices": ctx.config.devices}
+        )
 
     return [
         Route("/faults", get_faults, methods=["GET"]),

@@ -84,13 +84,26 @@ class IoTConnect:
     def _login_response(self) -> dict[str, Any]:
         now = self.ctx.now()
         ttl = self.ctx.ttl(DEFAULT_TTL)
-        claims = {"exp": now + ttl, "iat": now, "iss": ISSUER, "aud": AUDIENCE, "jti": secrets.token_hex(8),
-                  "user": self.world.user_claims()}
-        access = self.book.issue_access(jwt_keys.sign_hs256(claims, jwt_keys.IOTCONNECT_HS256_SECRET))
+        claims = {
+            "exp": now + ttl,
+            "iat": now,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "jti": secrets.token_hex(8),
+            "user": self.world.user_claims(),
+        }
+        access = self.book.issue_access(
+            jwt_keys.sign_hs256(claims, jwt_keys.IOTCONNECT_HS256_SECRET)
+        )
         refresh = "".join(secrets.choice(string.ascii_lowercase) for _ in range(50))
         self.book.issue_refresh({"userId": USERNAME}, token=refresh)
-        return {"access_token": access, "expires_in": ttl, "refresh_token": refresh, "status": 200,
-                "token_type": "bearer"}
+        return {
+            "access_token": access,
+            "expires_in": ttl,
+            "refresh_token": refresh,
+            "status": 200,
+            "token_type": "bearer",
+        }
 
     def authorize(self, request: Request) -> dict[str, Any] | Response:
         """The token's claims, or the 401 answer."""
@@ -100,19 +113,35 @@ class IoTConnect:
         try:
             claims = jwt_keys.verify(token, jwt_keys.IOTCONNECT_HS256_SECRET, "HS256")
         except jwt.ExpiredSignatureError:
-            return auth_error("Unauthorized", headers={
-                "WWW-Authenticate": 'Bearer error="invalid_token", error_description="The token is expired"'})
+            return auth_error(
+                "Unauthorized",
+                headers={
+                    "WWW-Authenticate": 'Bearer error="invalid_token", error_description="The token is expired"'
+                },
+            )
         except jwt.PyJWTError:
-            return auth_error("Unauthorized", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return auth_error(
+                "Unauthorized", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
         if self.book.access_revoked(token):
-            return auth_error("Unauthorized", headers={
-                "WWW-Authenticate": 'Bearer error="invalid_token", error_description="The token is expired"'})
+            return auth_error(
+                "Unauthorized",
+                headers={
+                    "WWW-Authenticate": 'Bearer error="invalid_token", error_description="The token is expired"'
+                },
+            )
         return claims
 
     # ---- auth host
 
     async def basic_token(self, request: Request) -> Response:
-        return json_response({"data": BASIC_TOKEN, "message": "Basic token has been generated successfully", "status": 200})
+        return json_response(
+            {
+                "data": BASIC_TOKEN,
+                "message": "Basic token has been generated successfully",
+                "status": 200,
+            }
+        )
 
     async def login(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "").strip()
@@ -123,11 +152,22 @@ class IoTConnect:
             return auth_error("Invalid solution key.")
         body = await json_body(request)
         if body is None:
-            return error(400, "The request body must be a JSON object.", ("body", "A JSON object is required."))
-        missing = [k for k in ("username", "password") if not isinstance(body.get(k), str) or not body.get(k)]
+            return error(
+                400,
+                "The request body must be a JSON object.",
+                ("body", "A JSON object is required."),
+            )
+        missing = [
+            k
+            for k in ("username", "password")
+            if not isinstance(body.get(k), str) or not body.get(k)
+        ]
         if missing:
-            return error(400, "One or more validation errors occurred.",
-                          *((k, f"The {k} field is required.") for k in missing))
+            return error(
+                400,
+                "One or more validation errors occurred.",
+                *((k, f"The {k} field is required.") for k in missing),
+            )
         if body["username"].strip().lower() != USERNAME or body["password"] != PASSWORD:
             return auth_error("Invalid username or password.")
         return json_response(self._login_response())
@@ -136,12 +176,17 @@ class IoTConnect:
         body = await json_body(request)
         token = body.get("refreshtoken") if body else None
         if not isinstance(token, str) or not token.strip():
-            return error(400, "One or more validation errors occurred.",
-                          ("refreshtoken", "The refreshtoken field is required."))
+            return error(
+                400,
+                "One or more validation errors occurred.",
+                ("refreshtoken", "The refreshtoken field is required."),
+            )
         state, _ = self.book.use_refresh(token.strip(), rotate=True)
         if state != "ok":
-            reason = {"used": "The refresh token has already been used.",
-                      "revoked": "The refresh token has been revoked."}.get(state, "The refresh token is invalid.")
+            reason = {
+                "used": "The refresh token has already been used.",
+                "revoked": "The refresh token has been revoked.",
+            }.get(state, "The refresh token is invalid.")
             return error(409, "Invalid refresh token.", ("refreshtoken", reason))
         return json_response(self._login_response())
 
@@ -149,13 +194,19 @@ class IoTConnect:
         claims = self.authorize(request)
         if isinstance(claims, Response):
             return claims
-        return json_response({"data": {"user": claims.get("user"), "exp": claims.get("exp")}, "status": 200,
-                      "message": "Token is valid"})
+        return json_response(
+            {
+                "data": {"user": claims.get("user"), "exp": claims.get("exp")},
+                "status": 200,
+                "message": "Token is valid",
+            }
+        )
 
     # ---- device host
 
-    def _query(self, params: dict[str, str], parent: int | None = None,
-               entity: str | None = None) -> Query | Response:
+    def _query(
+        self, params: dict[str, str], parent: int | None = None, entity: str | None = None
+    ) -> Query | Response:
         problems: list[tuple[str, str]] = []
         status: bool | None = None
         raw_status = params.get("status", "").strip().lower()
@@ -191,7 +242,9 @@ class IoTConnect:
         entity_name = params.get("entityname", "").strip().lower()
         if entity_name:
             named = {i for i, e in enumerate(self.world.entities) if e.name.lower() == entity_name}
-            subtree = frozenset().union(*(self.world.subtree(i) for i in named)) if named else frozenset()
+            subtree = (
+                frozenset().union(*(self.world.subtree(i) for i in named)) if named else frozenset()
+            )
             entities = subtree if entities is None else entities & subtree
         if parent is None and params.get("parentdeviceguid", "").strip():
             found = self.world.index_of_guid(params["parentdeviceguid"])
@@ -209,8 +262,9 @@ class IoTConnect:
             desc=desc,
         )
 
-    async def _paged(self, request: Request, message: str, parent: int | None = None,
-                     entity: str | None = None) -> Response:
+    async def _paged(
+        self, request: Request, message: str, parent: int | None = None, entity: str | None = None
+    ) -> Response:
         claims = self.authorize(request)
         if isinstance(claims, Response):
             return claims
@@ -233,7 +287,7 @@ class IoTConnect:
             if q.trivial():
                 return world.count, world.devices.page(offset, size)
             found = world.select(q)
-            return len(found), [world.list_item(i) for i in found[offset:offset + size]]
+            return len(found), [world.list_item(i) for i in found[offset : offset + size]]
 
         total, items = await run_in_threadpool(work)
         if not items:
@@ -244,7 +298,9 @@ class IoTConnect:
         return await self._paged(request, "Device list fetched successfully")
 
     async def entity_devices(self, request: Request) -> Response:
-        return await self._paged(request, "Device list fetched successfully", entity=request.path_params["guid"])
+        return await self._paged(
+            request, "Device list fetched successfully", entity=request.path_params["guid"]
+        )
 
     async def child_devices(self, request: Request) -> Response:
         claims = self.authorize(request)
@@ -267,7 +323,13 @@ class IoTConnect:
             return self._unknown("deviceGuid")
         idx = self.world.index_of_guid(guid)
         assert idx is not None
-        return json_response({"data": [self.world.detail(idx)], "status": 200, "message": "Device detail fetched successfully"})
+        return json_response(
+            {
+                "data": [self.world.detail(idx)],
+                "status": 200,
+                "message": "Device detail fetched successfully",
+            }
+        )
 
     async def device_by_unique_id(self, request: Request) -> Response:
         claims = self.authorize(request)
@@ -276,7 +338,13 @@ class IoTConnect:
         idx = self.world.index_of_unique_id(request.path_params["uniqueId"])
         if idx is None:
             return self._unknown("uniqueId")
-        return json_response({"data": [self.world.detail(idx)], "status": 200, "message": "Device detail fetched successfully"})
+        return json_response(
+            {
+                "data": [self.world.detail(idx)],
+                "status": 200,
+                "message": "Device detail fetched successfully",
+            }
+        )
 
     async def device_lookup(self, request: Request) -> Response:
         claims = self.authorize(request)
@@ -291,11 +359,14 @@ class IoTConnect:
             idx = self.world.entity_index(params["deviceentityguid"])
             entities = self.world.subtree(idx) if idx is not None else frozenset()
         template = params.get("devicetemplateguid", "").strip().upper()
-        data = await run_in_threadpool(self.world.lookup, children=bool(children), entities=entities,
-                                       template=template)
+        data = await run_in_threadpool(
+            self.world.lookup, children=bool(children), entities=entities, template=template
+        )
         if not data:
             return no_content()
-        return json_response({"data": data, "status": 200, "message": "Device lookup fetched successfully"})
+        return json_response(
+            {"data": data, "status": 200, "message": "Device lookup fetched successfully"}
+        )
 
     # ---- user host
 
@@ -303,8 +374,13 @@ class IoTConnect:
         claims = self.authorize(request)
         if isinstance(claims, Response):
             return claims
-        data = [{"guid": e.guid, "name": e.name, "parentEntityGuid": e.parent} for e in self.world.entities]
-        return json_response({"data": data, "status": 200, "message": "Entity lookup fetched successfully"})
+        data = [
+            {"guid": e.guid, "name": e.name, "parentEntityGuid": e.parent}
+            for e in self.world.entities
+        ]
+        return json_response(
+            {"data": data, "status": 200, "message": "Entity lookup fetched successfully"}
+        )
 
     async def user(self, request: Request) -> Response:
         claims = self.authorize(request)
@@ -314,17 +390,31 @@ class IoTConnect:
         w = self.world
         if who not in (w.user_guid.lower(), USERNAME):
             return error(409, "User not found", ("userGuid", "User does not exist."))
-        data = {"guid": w.user_guid, "userId": USERNAME, "firstName": "Demo", "lastName": "User",
-                "companyGuid": w.company_guid, "roleGuid": w.role_guid, "roleName": "Company Admin",
-                "entityGuid": w.entities[0].guid, "entityName": w.entities[0].name, "isActive": True,
-                "timezone": "(UTC) Coordinated Universal Time", "contactNo": None}
-        return json_response({"data": [data], "status": 200, "message": "User detail fetched successfully"})
+        data = {
+            "guid": w.user_guid,
+            "userId": USERNAME,
+            "firstName": "Demo",
+            "lastName": "User",
+            "companyGuid": w.company_guid,
+            "roleGuid": w.role_guid,
+            "roleName": "Company Admin",
+            "entityGuid": w.entities[0].guid,
+            "entityName": w.entities[0].name,
+            "isActive": True,
+            "timezone": "(UTC) Coordinated Universal Time",
+            "contactNo": None,
+        }
+        return json_response(
+            {"data": [data], "status": 200, "message": "User detail fetched successfully"}
+        )
 
     # ---- discovery
 
     async def discovery(self, request: Request) -> Response:
         if request.path_params["key"] != SOLUTION_KEY:
-            return error(404, "Solution key not found", ("solutionkey", "The solution key is not valid."))
+            return error(
+                404, "Solution key not found", ("solutionkey", "The solution key is not valid.")
+            )
         version = request.query_params.get("version", "2").strip() or "2"
         version = "2.1" if version == "2.1" else "2"
         path = request.url.path
@@ -359,13 +449,19 @@ class IoTConnect:
             routes += [
                 Route(f"{d}/Device", self.device_list, methods=["GET"]),
                 Route(f"{d}/Device/lookup", self.device_lookup, methods=["GET"]),
-                Route(f"{d}/Device/uniqueId/{{uniqueId}}", self.device_by_unique_id, methods=["GET"]),
+                Route(
+                    f"{d}/Device/uniqueId/{{uniqueId}}", self.device_by_unique_id, methods=["GET"]
+                ),
                 Route(f"{d}/Device/{{guid}}/childdevice", self.child_devices, methods=["GET"]),
                 Route(f"{d}/Device/{{guid}}/child-device", self.child_devices, methods=["GET"]),
                 Route(f"{d}/Device/{{guid}}", self.device_by_guid, methods=["GET"]),
                 Route(f"{d}/Entity/{{guid}}/device", self.entity_devices, methods=["GET"]),
             ]
-        routes.append(Route("/discovery/api/uisdk/solutionkey/{key}/env/{env}", self.discovery, methods=["GET"]))
+        routes.append(
+            Route(
+                "/discovery/api/uisdk/solutionkey/{key}/env/{env}", self.discovery, methods=["GET"]
+            )
+        )
         return case_insensitive(routes)
 
 

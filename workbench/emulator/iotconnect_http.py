@@ -17,7 +17,9 @@ JSON_TYPE = "application/json; charset=utf-8"
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, media_type=JSON_TYPE, headers=headers)
+    return Response(
+        json.dumps(body, separators=(",", ":")), status, media_type=JSON_TYPE, headers=headers
+    )
 
 
 def auth_error(message: str, status: int = 401, headers: dict[str, str] | None = None) -> Response:
@@ -28,8 +30,14 @@ def auth_error(message: str, status: int = 401, headers: dict[str, str] | None =
 
 def error(status: int, message: str, *params: tuple[str, str]) -> Response:
     """The general error envelope: {status, message, error: [{param, message}]}."""
-    return json_response({"status": status, "message": message, "error": [{"param": p, "message": m} for p, m in params]},
-                 status)
+    return json_response(
+        {
+            "status": status,
+            "message": message,
+            "error": [{"param": p, "message": m} for p, m in params],
+        },
+        status,
+    )
 
 
 def no_content() -> Response:

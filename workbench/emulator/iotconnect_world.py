@@ -29,11 +29,26 @@ PASSWORD = "IoTC-demo-pass-7319"
 SOLUTION_KEY = "demo-solution-key-5c1e"
 
 PLACE_TEMPLATES = {
-    "boiler": 1, "chiller": 1, "fan": 1, "thermostat": 1, "compressor": 1,
-    "pump": 2, "valve": 2, "tank": 2,
-    "meter": 3, "inverter": 3, "charger": 3, "relay": 3, "light": 3,
-    "sensor": 4, "door": 4, "scale": 4, "gateway": 4,
-    "tracker": 5, "beacon": 5, "camera": 5,
+    "boiler": 1,
+    "chiller": 1,
+    "fan": 1,
+    "thermostat": 1,
+    "compressor": 1,
+    "pump": 2,
+    "valve": 2,
+    "tank": 2,
+    "meter": 3,
+    "inverter": 3,
+    "charger": 3,
+    "relay": 3,
+    "light": 3,
+    "sensor": 4,
+    "door": 4,
+    "scale": 4,
+    "gateway": 4,
+    "tracker": 5,
+    "beacon": 5,
+    "camera": 5,
 }
 TEMPLATES = (
     ("Gateway Hub", "gwhub"),
@@ -43,13 +58,35 @@ TEMPLATES = (
     ("Environment Sensor", "envsens"),
     ("Asset Tracker", "asset"),
 )
-AUTH_TYPES = ((1, "Key"), (2, "CA Signed Certificate"), (3, "Self Signed Certificate"), (5, "Symmetric Key"))
+AUTH_TYPES = (
+    (1, "Key"),
+    (2, "CA Signed Certificate"),
+    (3, "Self Signed Certificate"),
+    (5, "Symmetric Key"),
+)
 SITE_KINDS = ("Plant", "Warehouse", "Campus", "Factory", "Depot", "Lab")
-AREAS = ("Production Hall", "Boiler Room", "Cold Store", "Loading Dock", "Office Floor 2", "Roof",
-         "Basement", "Assembly Line 1", "Assembly Line 2", "Yard")
+AREAS = (
+    "Production Hall",
+    "Boiler Room",
+    "Cold Store",
+    "Loading Dock",
+    "Office Floor 2",
+    "Roof",
+    "Basement",
+    "Assembly Line 1",
+    "Assembly Line 2",
+    "Yard",
+)
 CHILD_COUNTS = (0, 1, 2, 2, 3, 4)
-SORT_FIELDS = ("uniqueid", "displayname", "entityname", "devicetemplatename", "isactive", "isconnected",
-               "guid")
+SORT_FIELDS = (
+    "uniqueid",
+    "displayname",
+    "entityname",
+    "devicetemplatename",
+    "isactive",
+    "isconnected",
+    "guid",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +167,20 @@ class World:
                 self.children_of.setdefault(self._entity_index[e.parent], []).append(i)
         self.homes = list(range(1, len(self.entities)))  # sites and areas hold devices
         self.leaves = [i for i in self.homes if i not in self.children_of]
-        self.templates = [(_upper_uuid(seed, "template", code), name, code) for name, code in TEMPLATES]
-        self.property_guids = (_upper_uuid(seed, "property", "serial"), _upper_uuid(seed, "property", "installed"))
+        self.templates = [
+            (_upper_uuid(seed, "template", code), name, code) for name, code in TEMPLATES
+        ]
+        self.property_guids = (
+            _upper_uuid(seed, "property", "serial"),
+            _upper_uuid(seed, "property", "installed"),
+        )
         r = rng_for(seed, PLATFORM, "guid-mix")
         self._mul = r.getrandbits(32) | 1
         self._add = r.getrandbits(32)
         self._inv = pow(self._mul, -1, 1 << 32)
-        self.devices: LazyList[dict[str, Any]] = LazyList(self.count, self.list_item, lambda d: d["guid"])
+        self.devices: LazyList[dict[str, Any]] = LazyList(
+            self.count, self.list_item, lambda d: d["guid"]
+        )
         self._queries: OrderedDict[Query, Sequence[int]] = OrderedDict()
         self._lock = threading.Lock()
         self._by_entity: dict[int, array] | None = None  # entity -> its devices, built on first use
@@ -148,10 +192,18 @@ class World:
         root = Entity(_upper_uuid(self.seed, "entity", "root"), "Workbench Demo Industries", None)
         out = [root]
         for s, city in enumerate(r.sample(CITIES, 4)):
-            site = Entity(_upper_uuid(self.seed, "entity", "site", s), f"{city} {r.choice(SITE_KINDS)}", root.guid)
+            site = Entity(
+                _upper_uuid(self.seed, "entity", "site", s),
+                f"{city} {r.choice(SITE_KINDS)}",
+                root.guid,
+            )
             out.append(site)
             for a, area in enumerate(r.sample(AREAS, r.randint(2, 3))):
-                out.append(Entity(_upper_uuid(self.seed, "entity", "area", s, a), f"{city} {area}", site.guid))
+                out.append(
+                    Entity(
+                        _upper_uuid(self.seed, "entity", "area", s, a), f"{city} {area}", site.guid
+                    )
+                )
         self._entity_index = {e.guid: i for i, e in enumerate(out)}
         return out
 
@@ -169,7 +221,9 @@ class World:
     # ---- device identity
 
     def _digest(self, index: int, tag: str = "") -> bytes:
-        return hashlib.blake2b(f"{self.seed}|{PLATFORM}|{tag}|{index}".encode(), digest_size=24).digest()
+        return hashlib.blake2b(
+            f"{self.seed}|{PLATFORM}|{tag}|{index}".encode(), digest_size=24
+        ).digest()
 
     def guid_of(self, index: int, digest: bytes | None = None) -> str:
         """A random-looking upper-case v4 GUID whose last 32 bits encode the index (so lookups are O(1))."""
@@ -230,7 +284,11 @@ class World:
         d = self._digest(index)
         parent = self.parent_of(index)
         if parent is None:
-            entity = self.homes[d[1] % len(self.homes)] if d[0] < 40 else self.leaves[d[1] % len(self.leaves)]
+            entity = (
+                self.homes[d[1] % len(self.homes)]
+                if d[0] < 40
+                else self.leaves[d[1] % len(self.leaves)]
+            )
             active = d[2] < 230
             connected = active and d[3] < 160
             acquired = connected or (active and d[4] < 220)
@@ -240,10 +298,24 @@ class World:
             active = d[2] < 240
             connected = active and p.connected
             acquired = active and p.acquired
-        comm_age = 5 + d[5] * 2 if connected else 3600 + int.from_bytes(d[6:9], "big") % (30 * 86400)
+        comm_age = (
+            5 + d[5] * 2 if connected else 3600 + int.from_bytes(d[6:9], "big") % (30 * 86400)
+        )
         conn_age = 600 + int.from_bytes(d[9:12], "big") % (3 * 86400)
-        return Traits(index, self.guid_of(index, d), parent, self.child_count(index), entity, active,
-                      connected, acquired, d[13] % len(AUTH_TYPES), comm_age, conn_age, d)
+        return Traits(
+            index,
+            self.guid_of(index, d),
+            parent,
+            self.child_count(index),
+            entity,
+            active,
+            connected,
+            acquired,
+            d[13] % len(AUTH_TYPES),
+            comm_age,
+            conn_age,
+            d,
+        )
 
     def template_of(self, index: int) -> int:
         return 0 if index % 10 == 0 else PLACE_TEMPLATES[self.slug(index)[1]]
@@ -259,12 +331,28 @@ class World:
             last_comm = last_conn = None
         status = "Inactive" if not t.active else ("Connected" if t.connected else "Disconnected")
         serial = "SN-" + t.digest[16:22].hex().upper()
-        installed = datetime.fromtimestamp(self.started - 86400 * (30 + t.digest[15] * 4), UTC).strftime("%Y-%m-%d")
+        installed = datetime.fromtimestamp(
+            self.started - 86400 * (30 + t.digest[15] * 4), UTC
+        ).strftime("%Y-%m-%d")
         props = [
-            {"guid": _format_guid(self._digest(index, "p1")[:16]), "deviceGuid": t.guid, "name": "Serial Number",
-             "value": serial, "propertyGuid": self.property_guids[0], "options": None, "fieldType": "text"},
-            {"guid": _format_guid(self._digest(index, "p2")[:16]), "deviceGuid": t.guid, "name": "Installed On",
-             "value": installed, "propertyGuid": self.property_guids[1], "options": None, "fieldType": "date"},
+            {
+                "guid": _format_guid(self._digest(index, "p1")[:16]),
+                "deviceGuid": t.guid,
+                "name": "Serial Number",
+                "value": serial,
+                "propertyGuid": self.property_guids[0],
+                "options": None,
+                "fieldType": "text",
+            },
+            {
+                "guid": _format_guid(self._digest(index, "p2")[:16]),
+                "deviceGuid": t.guid,
+                "name": "Installed On",
+                "value": installed,
+                "propertyGuid": self.property_guids[1],
+                "options": None,
+                "fieldType": "date",
+            },
         ]
         return {
             "guid": t.guid,
@@ -299,35 +387,37 @@ class World:
         item = self.list_item(index)
         t = self.traits(index)
         parent_acquired = self.traits(t.parent).acquired if t.parent is not None else False
-        item.update({
-            "lastActivityDate": item["lastactivityDate"],
-            "firmwareUpgradeGuid": None,
-            "certificateGuid": None,
-            "certificateName": None,
-            "certificateType": None,
-            "deviceTemplateAuthType": item["authType"],
-            "note": f"Installed by the demo integrator; serial {item['properties'][0]['value']}.",
-            "image": None,
-            "imageUrl": None,
-            "cpId": self.cp_id,
-            "isAcquired": int(t.acquired),
-            "firmwareAvail": 0,
-            "tag": "gateway" if t.children or index % 10 == 0 else None,
-            "parentDeviceUniqueId": item["reportingTo"],
-            "isParentAcquired": int(parent_acquired),
-            "isSimulatorOn": 0,
-            "isEdgeSupport": False,
-            "isLowBandwidth": False,
-            "isIotEdgeEnable": False,
-            "isSolutionTemplate": False,
-            "fileSupport": False,
-            "msgCode": self._digest(index, "msg").hex()[:10].upper(),
-            "hasTwin": index % 10 == 0,
-            "hasDirectMethod": False,
-            "companyGuid": self.company_guid,
-            "parentCompanyGuid": None,
-            "isDpsDevice": False,
-        })
+        item.update(
+            {
+                "lastActivityDate": item["lastactivityDate"],
+                "firmwareUpgradeGuid": None,
+                "certificateGuid": None,
+                "certificateName": None,
+                "certificateType": None,
+                "deviceTemplateAuthType": item["authType"],
+                "note": f"Installed by the demo integrator; serial {item['properties'][0]['value']}.",
+                "image": None,
+                "imageUrl": None,
+                "cpId": self.cp_id,
+                "isAcquired": int(t.acquired),
+                "firmwareAvail": 0,
+                "tag": "gateway" if t.children or index % 10 == 0 else None,
+                "parentDeviceUniqueId": item["reportingTo"],
+                "isParentAcquired": int(parent_acquired),
+                "isSimulatorOn": 0,
+                "isEdgeSupport": False,
+                "isLowBandwidth": False,
+                "isIotEdgeEnable": False,
+                "isSolutionTemplate": False,
+                "fileSupport": False,
+                "msgCode": self._digest(index, "msg").hex()[:10].upper(),
+                "hasTwin": index % 10 == 0,
+                "hasDirectMethod": False,
+                "companyGuid": self.company_guid,
+                "parentCompanyGuid": None,
+                "isDpsDevice": False,
+            }
+        )
         return item
 
     # ---- queries
@@ -409,7 +499,9 @@ class World:
                 self._by_entity = {e: array("l", v) for e, v in groups.items()}
             return self._by_entity
 
-    def lookup(self, *, children: bool, entities: frozenset[int] | None, template: str) -> list[dict[str, Any]]:
+    def lookup(
+        self, *, children: bool, entities: frozenset[int] | None, template: str
+    ) -> list[dict[str, Any]]:
         out = []
         for i in range(self.count):
             if not children and self.parent_of(i) is not None:
@@ -418,7 +510,13 @@ class World:
                 continue
             if template and self.templates[self.template_of(i)][0] != template:
                 continue
-            out.append({"guid": self.guid_of(i), "uniqueId": self.unique_id(i), "displayName": self.display_name(i)})
+            out.append(
+                {
+                    "guid": self.guid_of(i),
+                    "uniqueId": self.unique_id(i),
+                    "displayName": self.display_name(i),
+                }
+            )
         return out
 
     def user_claims(self) -> dict[str, Any]:

@@ -70,7 +70,11 @@ def _decode_login(ctx: EmulatorContext, token: str) -> dict[str, Any]:
         raise ApiError(403, "The incoming token has expired")
     # API Gateway Cognito authorizers accept the ID token as well as the access token.
     client = claims.get("client_id") if claims.get("token_use") == "access" else claims.get("aud")
-    if claims.get("iss") != ISSUER or claims.get("token_use") not in ("access", "id") or client != CLIENT_ID:
+    if (
+        claims.get("iss") != ISSUER
+        or claims.get("token_use") not in ("access", "id")
+        or client != CLIENT_ID
+    ):
         raise ApiError(403, "Unauthorized: invalid token")
     return claims
 
@@ -85,9 +89,14 @@ def authenticate(ctx: EmulatorContext, world: World, request: Request, tok: bool
         if raw == CLOUDAPI_TOKEN:
             return Caller("cloudapi", None)
         if token == CLOUDAPI_TOKEN:
-            raise ApiError(403, "CloudAPI tokens are sent raw in the Authorization header, without 'Bearer '")
+            raise ApiError(
+                403, "CloudAPI tokens are sent raw in the Authorization header, without 'Bearer '"
+            )
         if token.count(".") == 2:
-            raise ApiError(403, "Login access tokens cannot be used with the /tok path (use the path without /tok)")
+            raise ApiError(
+                403,
+                "Login access tokens cannot be used with the /tok path (use the path without /tok)",
+            )
         raise ApiError(403, "Unauthorized: invalid CloudAPI token")
     if token == CLOUDAPI_TOKEN:
         raise ApiError(403, "CloudAPI tokens must be used with the /tok path prefix")
@@ -115,7 +124,11 @@ def amz_error(kind: str, message: str, status: int = 400) -> Response:
 
 def _refresh_token() -> str:
     """Cognito refresh tokens are encrypted JWTs (JWE, five parts) that clients cannot read."""
-    header = base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}').decode().rstrip("=")
+    header = (
+        base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}')
+        .decode()
+        .rstrip("=")
+    )
     parts = [secrets.token_urlsafe(n) for n in (256, 12, 600, 16)]
     return ".".join([header, *parts])
 
@@ -169,7 +182,10 @@ class Cognito:
             return amz_error("UnknownOperationException", "Only POST is supported", 405)
         target = request.headers.get("x-amz-target", "")
         if target != INITIATE_AUTH:
-            return amz_error("UnknownOperationException", f"Unknown operation: {target or '(missing X-Amz-Target)'}")
+            return amz_error(
+                "UnknownOperationException",
+                f"Unknown operation: {target or '(missing X-Amz-Target)'}",
+            )
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype not in (AMZ_JSON, "application/json"):
             return amz_error("SerializationException", f"Content-Type must be {AMZ_JSON}")
@@ -183,7 +199,9 @@ class Cognito:
         if not isinstance(client_id, str) or not client_id:
             return amz_error("InvalidParameterException", "Missing required parameter ClientId")
         if client_id != CLIENT_ID:
-            return amz_error("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
+            return amz_error(
+                "ResourceNotFoundException", f"User pool client {client_id} does not exist."
+            )
         params = body.get("AuthParameters") or {}
         if not isinstance(params, dict):
             return amz_error("InvalidParameterException", "AuthParameters must be an object")
@@ -212,8 +230,12 @@ class Cognito:
     def refresh(self, params: dict[str, Any]) -> Response:
         token = params.get("REFRESH_TOKEN")
         if not isinstance(token, str) or not token:
-            return amz_error("InvalidParameterException", "Missing required parameter REFRESH_TOKEN")
-        status, data = self.ctx.tokens[NAME].use_refresh(token, rotate=False)  # Cognito does not rotate
+            return amz_error(
+                "InvalidParameterException", "Missing required parameter REFRESH_TOKEN"
+            )
+        status, data = self.ctx.tokens[NAME].use_refresh(
+            token, rotate=False
+        )  # Cognito does not rotate
         if status != "ok" or data is None or data.get("client_id") != CLIENT_ID:
             return amz_error("NotAuthorizedException", "Invalid Refresh Token")
         return self.answer(self.tokens(data["username"], data["auth_time"]))
@@ -221,8 +243,12 @@ class Cognito:
     @staticmethod
     def answer(result: dict[str, Any]) -> Response:
         body = {"AuthenticationResult": result, "ChallengeParameters": {}}
-        return Response(json.dumps(body), 200, media_type=AMZ_JSON,
-                        headers={"x-amzn-RequestId": str(uuid.uuid4())})
+        return Response(
+            json.dumps(body),
+            200,
+            media_type=AMZ_JSON,
+            headers={"x-amzn-RequestId": str(uuid.uuid4())},
+        )
 
 
 # --------------------------------------------------------------------------- app

@@ -101,7 +101,9 @@ class Api:
     def user_get(self, caller: Caller, body: dict[str, Any]) -> Any:
         key = body.get("id")
         for user in self.w.users:
-            if (key is None and user["username"] == (caller.username or USERNAME)) or user["id"] == key:
+            if (key is None and user["username"] == (caller.username or USERNAME)) or user[
+                "id"
+            ] == key:
                 return {"data": user}
         raise ApiError(404, "Unknown user")
 
@@ -237,8 +239,13 @@ class Api:
         item = {
             **self.w.store_item(device, key),
             "value": value,
-            "type": "number" if isinstance(value, int | float) and not isinstance(value, bool) else
-            "boolean" if isinstance(value, bool) else "string" if isinstance(value, str) else "object",
+            "type": "number"
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else "boolean"
+            if isinstance(value, bool)
+            else "string"
+            if isinstance(value, str)
+            else "object",
             "updated": iso(datetime.now(UTC).timestamp()),
         }
         self.w.store_changes[(device["id"], key)] = item
@@ -278,11 +285,17 @@ class Api:
             self.visible_device(caller, str(device))
             dimensions = {**dimensions, "Device": str(device)}
         period = item.get("period", 86400)
-        if not isinstance(period, int) or isinstance(period, bool) or not 60 <= period <= 366 * 86400:
+        if (
+            not isinstance(period, int)
+            or isinstance(period, bool)
+            or not 60 <= period <= 366 * 86400
+        ):
             raise ApiError(400, "Bad metric item: period must be seconds from 60 to 31622400")
         statistic = item.get("statistic", "avg")
         if statistic not in STATISTICS:
-            raise ApiError(400, f"Bad metric item: statistic must be one of {', '.join(STATISTICS)}")
+            raise ApiError(
+                400, f"Bad metric item: statistic must be one of {', '.join(STATISTICS)}"
+            )
         npoints = min(24, period // 60)
         interval = period // npoints
         start = _start_seconds(item.get("start"), period, interval)
@@ -301,11 +314,17 @@ class Api:
             "points": points,
         }
 
-    def _point(self, series: str, metric: str, statistic: str, ts: int, interval: int) -> dict[str, Any]:
+    def _point(
+        self, series: str, metric: str, statistic: str, ts: int, interval: int
+    ) -> dict[str, Any]:
         base, swing, noise = METRICS[metric]
         r = rng_for(self.w.seed, "ioto", "metric", series, metric, ts, interval)
         phase = (int(hashlib.sha256(series.encode()).hexdigest()[:4], 16) % 24) * 3600
-        mean = base + swing * math.sin(2 * math.pi * ((ts + phase) % 86400) / 86400) + r.uniform(-noise, noise)
+        mean = (
+            base
+            + swing * math.sin(2 * math.pi * ((ts + phase) % 86400) / 86400)
+            + r.uniform(-noise, noise)
+        )
         count = max(1, interval // 60)
         spread = noise + r.uniform(0, noise)
         value = {
@@ -332,7 +351,9 @@ def _start_seconds(start: Any, period: int, interval: int) -> int:
         try:
             seconds = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
         except ValueError:
-            raise ApiError(400, "Bad metric item: start must be a date or epoch milliseconds") from None
+            raise ApiError(
+                400, "Bad metric item: start must be a date or epoch milliseconds"
+            ) from None
     else:
         raise ApiError(400, "Bad metric item: start must be a date or epoch milliseconds")
     return int(seconds) // interval * interval

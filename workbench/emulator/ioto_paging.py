@@ -68,8 +68,9 @@ def parse_limit(body: dict[str, Any]) -> int:
     return limit
 
 
-def _scan(at: Callable[[int], Any], total: int, start: int, step: int, want: int
-          ) -> tuple[list[tuple[int, Any]], int, bool]:
+def _scan(
+    at: Callable[[int], Any], total: int, start: int, step: int, want: int
+) -> tuple[list[tuple[int, Any]], int, bool]:
     """Up to `want` matches from `start` in direction `step`: (found, next position, budget ran out)."""
     found: list[tuple[int, Any]] = []
     i, examined = start, 0
@@ -100,7 +101,9 @@ def paged(tag: str, total: int, at: Callable[[int], Any], body: dict[str, Any]) 
         if cut:
             prev_c: str | None = encode_cursor(tag, "p", pos + 1)
         else:
-            prev_c = encode_cursor(tag, "p", pos + 1) if len(found) == limit and more(pos, -1) else None
+            prev_c = (
+                encode_cursor(tag, "p", pos + 1) if len(found) == limit and more(pos, -1) else None
+            )
         anchor = found[-1][0] + 1 if found else end
         next_c = encode_cursor(tag, "n", anchor) if more(anchor, 1) else None
     else:

@@ -32,7 +32,9 @@ STORE_KEYS = ("firmware", "humidity", "status", "temperature", "uptime")
 
 def _ulid(seed: int, *parts: object) -> str:
     """A stable ULID-looking id (26 Crockford base-32 characters, like Ioto's record ids)."""
-    n = int.from_bytes(hashlib.sha256(repr((seed, "ioto-ulid", *parts)).encode()).digest()[:16], "big")
+    n = int.from_bytes(
+        hashlib.sha256(repr((seed, "ioto-ulid", *parts)).encode()).digest()[:16], "big"
+    )
     chars = []
     for _ in range(23):
         n, r = divmod(n, 32)
@@ -42,7 +44,10 @@ def _ulid(seed: int, *parts: object) -> str:
 
 def iso(ts: float) -> str:
     """JavaScript toISOString() form, as the Ioto service (Node) writes dates."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+    return (
+        datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{int(ts * 1000) % 1000:03d}Z"
+    )
 
 
 ID_SPACE = 36**6
@@ -52,7 +57,10 @@ ID_INVERSE = pow(ID_MULTIPLIER, -1, ID_SPACE)
 
 @lru_cache(maxsize=16)
 def _id_offset(seed: int) -> int:
-    return int.from_bytes(hashlib.sha256(repr((seed, "ioto-id-offset")).encode()).digest()[:8], "big") % ID_SPACE
+    return (
+        int.from_bytes(hashlib.sha256(repr((seed, "ioto-id-offset")).encode()).digest()[:8], "big")
+        % ID_SPACE
+    )
 
 
 def device_id(seed: int, index: int) -> str:
@@ -82,14 +90,18 @@ class World:
         self.account_id = _ulid(seed, "account", "demo")
         self.other_account_id = _ulid(seed, "account", "field-ops")
         self.accounts = {
-            self.account_id: {"id": self.account_id, "name": "Demo Account", "created": iso(EPOCH - 400 * 86400)},
+            self.account_id: {
+                "id": self.account_id,
+                "name": "Demo Account",
+                "created": iso(EPOCH - 400 * 86400),
+            },
             self.other_account_id: {
-                "id": self.other_account_id, "name": "Field Ops", "created": iso(EPOCH - 300 * 86400),
+                "id": self.other_account_id,
+                "name": "Field Ops",
+                "created": iso(EPOCH - 300 * 86400),
             },
         }
-        self.products = [
-            {"id": _ulid(seed, "product", name), "name": name} for name in PRODUCTS
-        ]
+        self.products = [{"id": _ulid(seed, "product", name), "name": name} for name in PRODUCTS]
         self.users = [
             self._user(USERNAME, "Dana", "Demo", "owner", 0),
             self._user("ops@ioto.example", "Olu", "Operator", "admin", 1),

@@ -53,10 +53,12 @@ API_PATH = "/api/v1"
 
 def build(ctx: EmulatorContext) -> Starlette:
     world = World(ctx.config.seed, ctx.config.devices, int(ctx.started))
-    return Starlette(routes=[
-        *oauth_routes(ctx),
-        Mount(API_PATH, app=ModelLabel(model_api(world, ctx.tokens[NAME]))),
-    ])
+    return Starlette(
+        routes=[
+            *oauth_routes(ctx),
+            Mount(API_PATH, app=ModelLabel(model_api(world, ctx.tokens[NAME]))),
+        ]
+    )
 
 
 def describe(base: str) -> dict[str, Any]:
@@ -74,6 +76,6 @@ def describe(base: str) -> dict[str, Any]:
             "scope": SCOPE,
         },
         "note": "The iotspot open API is not public: /api/v1 (workspaces -> locations -> desks with "
-                "occupancy sensors) is the emulator's model of it, labelled with the "
-                f"{MODEL_HEADER} header.",
+        "occupancy sensors) is the emulator's model of it, labelled with the "
+        f"{MODEL_HEADER} header.",
     }

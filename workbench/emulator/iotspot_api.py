@@ -78,7 +78,13 @@ class Paging:
         return (self.page - 1) * self.size
 
     def body(self, items: list[dict[str, Any]], total: int) -> dict[str, Any]:
-        return {"items": items, "page": self.page, "pageSize": self.size, "total": total, "model": MODEL_TAG}
+        return {
+            "items": items,
+            "page": self.page,
+            "pageSize": self.size,
+            "total": total,
+            "model": MODEL_TAG,
+        }
 
 
 def _paging(request: Request) -> Paging | Response:
@@ -91,8 +97,11 @@ def _paging(request: Request) -> Paging | Response:
             value = 0
         if value < 1 or (top is not None and value > top):
             limit = f"between 1 and {top}" if top else "a positive integer"
-            return _message(f"Invalid request: {key} must be {limit}", 400,
-                            **{"x-amzn-ErrorType": "BadRequestException"})
+            return _message(
+                f"Invalid request: {key} must be {limit}",
+                400,
+                **{"x-amzn-ErrorType": "BadRequestException"},
+            )
         values[key] = value
     return Paging(values["page"], values["pageSize"])
 
@@ -114,8 +123,12 @@ def model_api(world: World, book: Any) -> Starlette:
         try:
             if jwt.get_unverified_header(token).get("kid") != jwt_keys.IOTSPOT_KID:
                 raise jwt.InvalidTokenError("unknown kid")
-            claims = jwt_keys.verify(token, jwt_keys.rsa_private_key().public_key(), "RS256",
-                                     options={"require": ["exp", "iat", "iss", "client_id"]})
+            claims = jwt_keys.verify(
+                token,
+                jwt_keys.rsa_private_key().public_key(),
+                "RS256",
+                options={"require": ["exp", "iat", "iss", "client_id"]},
+            )
         except jwt.PyJWTError:
             claims = None
         if (
@@ -142,8 +155,11 @@ def model_api(world: World, book: Any) -> Starlette:
             return paging
         return JSONResponse(paging.body([make(i) for i in _window(paging, first, count)], count))
 
-    def one(parse: Callable[[str], int | None], make: Callable[[int], dict[str, Any]]) -> Callable[[Request], Response]:
+    def one(
+        parse: Callable[[str], int | None], make: Callable[[int], dict[str, Any]]
+    ) -> Callable[[Request], Response]:
         """GET .../{id}: `make` of the index `parse` finds in the id, or 404 when it names nothing."""
+
         def handler(request: Request) -> Response:
             n = parse(request.path_params["id"])
             return _not_found() if n is None else JSONResponse(make(n))
@@ -186,10 +202,22 @@ def model_api(world: World, book: Any) -> Starlette:
             for g in range(w * world.per_workspace, (w + 1) * world.per_workspace):
                 counts = world.location_counts(g)
                 _add(ws_totals, counts)
-                locations.append({"locationId": world.location_id(g), "name": world.location(g)["name"], **counts})
+                locations.append(
+                    {
+                        "locationId": world.location_id(g),
+                        "name": world.location(g)["name"],
+                        **counts,
+                    }
+                )
             _add(totals, ws_totals)
-            breakdown.append({"workspaceId": world.workspace_id(w), "name": world.workspace(w)["name"],
-                              **ws_totals, "locations": locations})
+            breakdown.append(
+                {
+                    "workspaceId": world.workspace_id(w),
+                    "name": world.workspace(w)["name"],
+                    **ws_totals,
+                    "locations": locations,
+                }
+            )
         body: dict[str, Any] = {"workspaceId": ws_param, **totals}
         if ws_param is not None:
             body["locations"] = breakdown[0]["locations"]

@@ -53,9 +53,15 @@ class Client:
 CLIENTS = {
     c.client_id: c
     for c in (
-        Client(CLIENT_ID, CLIENT_SECRET, frozenset({"client_credentials"}), (SCOPE, "iotspot/outlook")),
-        Client("iotspot-web-client", "iotspot-web-secret-3310", frozenset({"authorization_code"}),
-               ("openid", "email")),
+        Client(
+            CLIENT_ID, CLIENT_SECRET, frozenset({"client_credentials"}), (SCOPE, "iotspot/outlook")
+        ),
+        Client(
+            "iotspot-web-client",
+            "iotspot-web-secret-3310",
+            frozenset({"authorization_code"}),
+            ("openid", "email"),
+        ),
     )
 }
 
@@ -70,7 +76,12 @@ def _issuer(request: Request) -> str:
 
 def oauth_error(error: str, status: int = 400) -> Response:
     body = json.dumps({"error": error}, separators=(",", ":"))
-    return Response(body, status, media_type=OAUTH_JSON, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return Response(
+        body,
+        status,
+        media_type=OAUTH_JSON,
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
 
 
 class OAuthError(Exception):
@@ -96,7 +107,9 @@ def _basic_credentials(header: str) -> tuple[str, str]:
 
 def _parse_form(raw: bytes) -> dict[str, str]:
     try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw.strip()))
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw.strip())
+        )
     except (UnicodeDecodeError, ValueError):
         raise OAuthError("invalid_request") from None
     form: dict[str, str] = {}
@@ -112,13 +125,19 @@ def _authenticate(request: Request, form: dict[str, str]) -> Client:
     basic = _basic_credentials(header) if header is not None else None
     form_id, form_secret = form.get("client_id"), form.get("client_secret")
     if basic is not None:
-        if (form_id is not None and form_id != basic[0]) or (form_secret is not None and form_secret != basic[1]):
+        if (form_id is not None and form_id != basic[0]) or (
+            form_secret is not None and form_secret != basic[1]
+        ):
             raise OAuthError("invalid_request")
         client_id, secret = basic
     else:
         client_id, secret = form_id, form_secret
     client = CLIENTS.get(client_id or "")
-    if client is None or secret is None or not hmac.compare_digest(secret.encode(), client.secret.encode()):
+    if (
+        client is None
+        or secret is None
+        or not hmac.compare_digest(secret.encode(), client.secret.encode())
+    ):
         raise OAuthError("invalid_client")
     return client
 
@@ -166,8 +185,16 @@ def oauth_routes(ctx: EmulatorContext) -> list[Route]:
             "client_id": client.client_id,
         }
         access = book.issue_access(jwt_keys.sign_rs256(claims))
-        body = json.dumps({"access_token": access, "expires_in": ttl, "token_type": "Bearer"}, separators=(",", ":"))
-        return Response(body, 200, media_type=OAUTH_JSON, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        body = json.dumps(
+            {"access_token": access, "expires_in": ttl, "token_type": "Bearer"},
+            separators=(",", ":"),
+        )
+        return Response(
+            body,
+            200,
+            media_type=OAUTH_JSON,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
 
     async def jwks(request: Request) -> Response:
         return JSONResponse(jwt_keys.iotspot_jwks())
@@ -175,18 +202,26 @@ def oauth_routes(ctx: EmulatorContext) -> list[Route]:
     async def openid_configuration(request: Request) -> Response:
         issuer = _issuer(request)
         base = f"{_origin(request)}/{PLATFORM}"
-        return JSONResponse({
-            "issuer": issuer,
-            "jwks_uri": f"{issuer}/.well-known/jwks.json",
-            "token_endpoint": f"{base}{TOKEN_PATH}",
-            "grant_types_supported": list(GRANT_TYPES),
-            "scopes_supported": sorted({s for c in CLIENTS.values() for s in c.scopes}),
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        })
+        return JSONResponse(
+            {
+                "issuer": issuer,
+                "jwks_uri": f"{issuer}/.well-known/jwks.json",
+                "token_endpoint": f"{base}{TOKEN_PATH}",
+                "grant_types_supported": list(GRANT_TYPES),
+                "scopes_supported": sorted({s for c in CLIENTS.values() for s in c.scopes}),
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                ],
+            }
+        )
+
     return [
         Route(TOKEN_PATH, token, methods=["POST"]),
         Route(f"{ISSUER_PATH}/.well-known/jwks.json", jwks, methods=["GET"]),
-        Route(f"{ISSUER_PATH}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
+        Route(
+            f"{ISSUER_PATH}/.well-known/openid-configuration", openid_configuration, methods=["GET"]
+        ),
     ]

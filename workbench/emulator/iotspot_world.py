@@ -82,7 +82,11 @@ class World:
 
     def parse_location(self, ident: str) -> int | None:
         parts = ident.split("-")
-        if len(parts) != 3 or parts[0] != "loc" or not all(len(p) == 2 and p.isdigit() for p in parts[1:]):
+        if (
+            len(parts) != 3
+            or parts[0] != "loc"
+            or not all(len(p) == 2 and p.isdigit() for p in parts[1:])
+        ):
             return None
         w, j = int(parts[1]) - 1, int(parts[2]) - 1
         if not (0 <= w < self.n_workspaces and 0 <= j < self.per_workspace):
@@ -183,7 +187,7 @@ class World:
 def _suffix_number(ident: str, prefix: str, width: int) -> int | None:
     if not ident.startswith(prefix):
         return None
-    digits = ident[len(prefix):]
+    digits = ident[len(prefix) :]
     if len(digits) != width or not digits.isdigit():
         return None
     return int(digits)

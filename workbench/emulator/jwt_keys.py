@@ -63,5 +63,9 @@ def sign_hs256(claims: dict[str, Any], secret: str) -> str:
 def verify(token: str, key: Any, algorithm: str, **options: Any) -> dict[str, Any]:
     """Decode and verify signature + exp (no audience check unless given). Raises jwt.PyJWTError."""
     return jwt.decode(
-        token, key, algorithms=[algorithm], options={"verify_aud": False, **options.pop("options", {})}, **options
+        token,
+        key,
+        algorithms=[algorithm],
+        options={"verify_aud": False, **options.pop("options", {})},
+        **options,
     )

@@ -87,9 +87,13 @@ def ca_pem() -> str:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Emulated plgd hub Root CA")])
     now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -105,7 +109,10 @@ def _bool_param(request: Request, name: str) -> bool:
         return True
     if raw in FALSE_WORDS:
         return False
-    raise ApiError(3, f'type mismatch, parameter: {name}, error: strconv.ParseBool: parsing "{raw}": invalid syntax')
+    raise ApiError(
+        3,
+        f'type mismatch, parameter: {name}, error: strconv.ParseBool: parsing "{raw}": invalid syntax',
+    )
 
 
 def _list_param(request: Request, *names: str) -> list[str]:
@@ -196,11 +203,18 @@ class Hub:
             raise ApiError(5, f"cannot retrieve resource {device_id}{href}: not found")
         return d, spec
 
-    def _select(self, owner: str, ids: list[str], types: list[str] | None = None,
-                statuses: set[str] | None = None) -> Iterator[Device]:
+    def _select(
+        self,
+        owner: str,
+        ids: list[str],
+        types: list[str] | None = None,
+        statuses: set[str] | None = None,
+    ) -> Iterator[Device]:
         if owner != self.owner:
             return
-        source: Iterable[Device | None] = (self.world.get(i) for i in dict.fromkeys(ids)) if ids else self.world.devices
+        source: Iterable[Device | None] = (
+            (self.world.get(i) for i in dict.fromkeys(ids)) if ids else self.world.devices
+        )
         for d in source:
             if d is None:
                 continue
@@ -218,25 +232,48 @@ class Hub:
     async def configuration(self, request: Request) -> Response:
         origin = origin_of(request)
         audience = default_audience(request)
-        return JSONResponse({
-            "jwtOwnerClaim": OWNER_CLAIM,
-            "jwtDeviceIdClaim": "",
-            "id": self.world.hub_id,
-            "coapGateway": COAP_GATEWAY,
-            "certificateAuthorities": ca_pem(),
-            "authority": origin + "/plgd/auth",
-            "httpGatewayAddress": origin + "/plgd",
-            "defaultCommandTimeToLive": "0",
-            "currentTime": str(time.time_ns()),
-            "webOauthClient": {"clientId": PUBLIC_CLIENT_ID, "audience": audience, "scopes": WEB_SCOPES},
-            "deviceOauthClient": {"clientId": DEVICE_CLIENT_ID, "audience": audience, "scopes": [],
-                                  "providerName": "plgd"},
-            "buildInfo": {"version": "2.7.19", "buildDate": "2023-07-04T15:31:17Z", "commitHash": "emulated",
-                          "commitDate": "2023-07-04T15:30:33Z"},
-            "ui": {"visibility": {"mainSidebar": {"devices": True, "configuration": True, "pendingCommands": True,
-                                                  "certificates": False, "deviceProvisioning": False,
-                                                  "docs": True}}},
-        })
+        return JSONResponse(
+            {
+                "jwtOwnerClaim": OWNER_CLAIM,
+                "jwtDeviceIdClaim": "",
+                "id": self.world.hub_id,
+                "coapGateway": COAP_GATEWAY,
+                "certificateAuthorities": ca_pem(),
+                "authority": origin + "/plgd/auth",
+                "httpGatewayAddress": origin + "/plgd",
+                "defaultCommandTimeToLive": "0",
+                "currentTime": str(time.time_ns()),
+                "webOauthClient": {
+                    "clientId": PUBLIC_CLIENT_ID,
+                    "audience": audience,
+                    "scopes": WEB_SCOPES,
+                },
+                "deviceOauthClient": {
+                    "clientId": DEVICE_CLIENT_ID,
+                    "audience": audience,
+                    "scopes": [],
+                    "providerName": "plgd",
+                },
+                "buildInfo": {
+                    "version": "2.7.19",
+                    "buildDate": "2023-07-04T15:31:17Z",
+                    "commitHash": "emulated",
+                    "commitDate": "2023-07-04T15:30:33Z",
+                },
+                "ui": {
+                    "visibility": {
+                        "mainSidebar": {
+                            "devices": True,
+                            "configuration": True,
+                            "pendingCommands": True,
+                            "certificates": False,
+                            "deviceProvisioning": False,
+                            "docs": True,
+                        }
+                    }
+                },
+            }
+        )
 
     # ------------------------------------------------------------ HTTP gateway
     async def devices(self, request: Request, owner: str) -> Response:
@@ -244,7 +281,9 @@ class Hub:
         types = _list_param(request, "type", "typeFilter")
         statuses = _statuses(request)
         w = self.world
-        return self._stream(ndjson(device_text(w, owner, d) for d in self._select(owner, ids, types, statuses)))
+        return self._stream(
+            ndjson(device_text(w, owner, d) for d in self._select(owner, ids, types, statuses))
+        )
 
     async def device(self, request: Request, owner: str) -> Response:
         d = self._device(owner, request.path_params["deviceId"])
@@ -262,8 +301,9 @@ class Hub:
         items = (links_json(w, owner, d, types) for d in self._select(owner, ids))
         return self._stream(ndjson(x for x in items if x["resources"] or not types))
 
-    def _resources(self, owner: str, devices: Iterable[Device], types: list[str],
-                   resource_ids: set[str]) -> Iterator[dict[str, Any]]:
+    def _resources(
+        self, owner: str, devices: Iterable[Device], types: list[str], resource_ids: set[str]
+    ) -> Iterator[dict[str, Any]]:
         for d in devices:
             for href in d.hrefs:
                 spec = d.spec(href)
@@ -306,8 +346,11 @@ class Hub:
         only = _bool_param(request, "onlyContent")
         patch = await _json_object(request)
         if not spec.writable:
-            raise ApiError(7, f"cannot update resource {d.id}{href}: the resource is read-only "
-                              f"(interfaces {', '.join(spec.interfaces)})")
+            raise ApiError(
+                7,
+                f"cannot update resource {d.id}{href}: the resource is read-only "
+                f"(interfaces {', '.join(spec.interfaces)})",
+            )
         if not d.online:
             raise ApiError(14, f"cannot update resource {d.id}{href}: device is offline")
         content = self.world.update(d, href, patch)
@@ -349,8 +392,12 @@ class Hub:
             Route("/devices/{deviceId}", g(self.device), methods=["GET"]),
             Route("/devices/{deviceId}/resource-links", g(self.device_links), methods=["GET"]),
             Route("/devices/{deviceId}/resources", g(self.device_resources), methods=["GET"]),
-            Route("/devices/{deviceId}/resources/{href:path}", g(self.get_resource), methods=["GET"]),
-            Route("/devices/{deviceId}/resources/{href:path}", g(self.put_resource), methods=["PUT"]),
+            Route(
+                "/devices/{deviceId}/resources/{href:path}", g(self.get_resource), methods=["GET"]
+            ),
+            Route(
+                "/devices/{deviceId}/resources/{href:path}", g(self.put_resource), methods=["PUT"]
+            ),
             Route("/resource-links", g(self.all_links), methods=["GET"]),
             Route("/resources", g(self.all_resources), methods=["GET"]),
         ]

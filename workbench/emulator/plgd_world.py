@@ -18,8 +18,14 @@ from .context import EmulatorContext
 from .data import ADJECTIVES, LazyList, rng_for, stable_uuid
 
 COAP_GATEWAY = "coaps+tcp://127.0.0.1:5684"
-MANUFACTURERS = ("Lumina Systems", "Nordhaven Devices", "Vestra Controls", "Brightwave", "Kelvinetic",
-                 "OpenThings Lab")
+MANUFACTURERS = (
+    "Lumina Systems",
+    "Nordhaven Devices",
+    "Vestra Controls",
+    "Brightwave",
+    "Kelvinetic",
+    "OpenThings Lab",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +38,24 @@ class Kind:
 
 KINDS = (
     Kind("Smart Bulb", "oic.d.light", ("/light/1", "/switches/1"), ("LB-A19-RGBW", "LB-GU10-W")),
-    Kind("Thermostat", "oic.d.thermostat", ("/sensor/temperature", "/switches/1"), ("TH-300", "TH-310-Z")),
-    Kind("Climate Sensor", "oic.d.sensor", ("/sensor/temperature", "/sensor/humidity"), ("ENV-2", "ENV-2-PRO")),
-    Kind("Cloud Server", "oic.d.cloudDevice", ("/light/1", "/switches/1", "/sensor/temperature"), ("CS-1",)),
+    Kind(
+        "Thermostat",
+        "oic.d.thermostat",
+        ("/sensor/temperature", "/switches/1"),
+        ("TH-300", "TH-310-Z"),
+    ),
+    Kind(
+        "Climate Sensor",
+        "oic.d.sensor",
+        ("/sensor/temperature", "/sensor/humidity"),
+        ("ENV-2", "ENV-2-PRO"),
+    ),
+    Kind(
+        "Cloud Server",
+        "oic.d.cloudDevice",
+        ("/light/1", "/switches/1", "/sensor/temperature"),
+        ("CS-1",),
+    ),
 )
 KIND_TABLE = (KINDS[0],) * 4 + (KINDS[1],) * 3 + (KINDS[2],) * 3 + (KINDS[3],)  # weighted choice
 COMMON_HREFS = ("/oic/d", "/oic/p", "/CoapCloudConfResURI")
@@ -110,7 +131,9 @@ class World:
         self.started_ns = int(ctx.started * 1e9)
         self.hub_id = stable_uuid(self.seed, "plgd", "hub")
         self.service_id = stable_uuid(self.seed, "plgd", "coap-gateway")
-        self._mask = int(hashlib.sha256(repr((self.seed, "plgd", "mask")).encode()).hexdigest()[:8], 16)
+        self._mask = int(
+            hashlib.sha256(repr((self.seed, "plgd", "mask")).encode()).hexdigest()[:8], 16
+        )
         self._prefix = hashlib.sha512(repr((self.seed, "plgd", "device")).encode())
         self.devices: LazyList[Device] = LazyList(ctx.config.devices, self._make, lambda d: d.id)
         # (device id, href) -> (content, version, timestamp ns)
@@ -152,8 +175,11 @@ class World:
             model=kind.models[b[15] % len(kind.models)],
             firmware=f"{1 + b[16] % 3}.{b[17] % 10}.{b[18] % 31}",
             piid=f"{p[:8]}-{p[8:12]}-4{p[13:16]}-{'89ab'[int(p[16], 16) & 3]}{p[17:20]}-{p[20:32]}",
-            connected_at=(self.started_ns - (60 + int.from_bytes(b[20:24]) % (30 * 86400)) * 1_000_000_000)
-            if online else 0,
+            connected_at=(
+                self.started_ns - (60 + int.from_bytes(b[20:24]) % (30 * 86400)) * 1_000_000_000
+            )
+            if online
+            else 0,
             endpoint=f"10.{b[24]}.{b[25]}.{2 + b[26] % 253}:{40000 + int.from_bytes(b[27:29]) % 21000}",
         )
 
@@ -163,18 +189,39 @@ class World:
     # ------------------------------------------------------------ resource contents
     def _default_content(self, d: Device, href: str) -> dict[str, Any]:
         if href == "/oic/d":
-            return {"n": d.name, "di": d.id, "piid": d.piid, "icv": "ocf.2.0.5",
-                    "dmv": "ocf.res.1.3.0,ocf.sh.1.3.0", "dmn": [{"language": "en", "value": d.manufacturer}],
-                    "dmno": d.model, "sv": d.firmware}
+            return {
+                "n": d.name,
+                "di": d.id,
+                "piid": d.piid,
+                "icv": "ocf.2.0.5",
+                "dmv": "ocf.res.1.3.0,ocf.sh.1.3.0",
+                "dmn": [{"language": "en", "value": d.manufacturer}],
+                "dmno": d.model,
+                "sv": d.firmware,
+            }
         if href == "/oic/p":
-            return {"pi": stable_uuid(self.seed, "plgd", "pi", d.index), "mnmn": d.manufacturer,
-                    "mnmo": d.model, "mnfv": d.firmware}
+            return {
+                "pi": stable_uuid(self.seed, "plgd", "pi", d.index),
+                "mnmn": d.manufacturer,
+                "mnmo": d.model,
+                "mnfv": d.firmware,
+            }
         if href == "/CoapCloudConfResURI":
-            return {"apn": "plgd", "cis": COAP_GATEWAY, "sid": self.hub_id, "at": "", "clec": "",
-                    "cps": "registered" if d.online else "failed"}
+            return {
+                "apn": "plgd",
+                "cis": COAP_GATEWAY,
+                "sid": self.hub_id,
+                "at": "",
+                "clec": "",
+                "cps": "registered" if d.online else "failed",
+            }
         r = rng_for(self.seed, "plgd", "res", d.index, href)
         if href == "/light/1":
-            return {"name": "Light", "power": r.choice((0, 25, 50, 75, 100)), "state": r.random() < 0.5}
+            return {
+                "name": "Light",
+                "power": r.choice((0, 25, 50, 75, 100)),
+                "state": r.random() < 0.5,
+            }
         if href == "/switches/1":
             return {"value": r.random() < 0.5}
         if href == "/sensor/temperature":
@@ -200,14 +247,20 @@ class World:
             current, version, _ = self.content(d, href)
             for key, value in patch.items():
                 if key not in current:
-                    raise ApiError(3, f"cannot update resource {d.id}{href}: property {key!r} is not supported")
+                    raise ApiError(
+                        3, f"cannot update resource {d.id}{href}: property {key!r} is not supported"
+                    )
                 old = current[key]
                 same = (isinstance(old, bool) == isinstance(value, bool)) and (
-                    isinstance(value, type(old)) or (isinstance(old, int | float) and isinstance(value, int | float))
+                    isinstance(value, type(old))
+                    or (isinstance(old, int | float) and isinstance(value, int | float))
                 )
                 if not same:
-                    raise ApiError(3, f"cannot update resource {d.id}{href}: property {key!r} must be "
-                                      f"{type(old).__name__}")
+                    raise ApiError(
+                        3,
+                        f"cannot update resource {d.id}{href}: property {key!r} must be "
+                        f"{type(old).__name__}",
+                    )
             new = {**current, **patch}
             self.changes[(d.id, href)] = (new, version + 1, time.time_ns())
             return new

@@ -115,10 +115,17 @@ class Api:
         # if an identical earlier copy was expired by the admin switch.
         self.book.expired_access.discard(access)
         self.book.issue_access(access)
-        refresh = jwt_keys.sign_hs256({"exp": now + REFRESH_TTL, "iat": now, "jti": object_id()}, SECRET)
+        refresh = jwt_keys.sign_hs256(
+            {"exp": now + REFRESH_TTL, "iat": now, "jti": object_id()}, SECRET
+        )
         self.book.issue_refresh({"usr": user}, token=refresh)
-        return {"access_token": access, "expires_in": ttl, "refresh_token": refresh,
-                "scope": None, "token_type": "bearer"}
+        return {
+            "access_token": access,
+            "expires_in": ttl,
+            "refresh_token": refresh,
+            "scope": None,
+            "token_type": "bearer",
+        }
 
     async def oauth_token(self, request: Request) -> Response:
         ctype = request.headers.get("content-type", "")
@@ -126,7 +133,9 @@ class Api:
             body = await json_body(request)
             form: dict[str, Any] = body if isinstance(body, dict) else {}
         else:  # application/x-www-form-urlencoded (parsed here: no python-multipart needed)
-            form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+            form = dict(
+                parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+            )
         grant = form.get("grant_type")
         if grant == "password":
             if form.get("username") == USER and form.get("password") == PASSWORD:
@@ -169,15 +178,25 @@ class Api:
             if stored is None or stored.token != token:
                 raise ThingerError(401, "token revoked")
             res = claims.get("res")
-            return Principal(str(claims.get("usr")), str(claims["dev"]), tuple(res) if isinstance(res, list) else None)
+            return Principal(
+                str(claims.get("usr")),
+                str(claims["dev"]),
+                tuple(res) if isinstance(res, list) else None,
+            )
         if "usr" in claims and "jti" not in claims:
             if self.book.access_revoked(token):
                 raise ThingerError(401, "token expired")
             return Principal(str(claims["usr"]))
         raise ThingerError(401, "invalid token")
 
-    def auth(self, request: Request, *, device: str | None = None, resource: str | None = None,
-             device_token_ok: bool = False) -> Principal:
+    def auth(
+        self,
+        request: Request,
+        *,
+        device: str | None = None,
+        resource: str | None = None,
+        device_token_ok: bool = False,
+    ) -> Principal:
         p = self.principal(request)
         if p.user != request.path_params.get("user"):
             raise ThingerError(403, "forbidden: token not valid for this user")
@@ -226,8 +245,12 @@ class Api:
             return error(400, "invalid device identifier: only [a-zA-Z0-9_-]{1,32} is allowed")
         if dtype not in DEVICE_TYPES:
             return error(400, f"invalid device type, expected one of {', '.join(DEVICE_TYPES)}")
-        if not isinstance(creds, str) or not isinstance(desc, str) or not isinstance(name, str) \
-                or not isinstance(enabled, bool):
+        if (
+            not isinstance(creds, str)
+            or not isinstance(desc, str)
+            or not isinstance(name, str)
+            or not isinstance(enabled, bool)
+        ):
             return error(400, "invalid fields")
         if dtype != "HTTP" and not creds:
             return error(400, "missing fields: device credentials")
@@ -287,7 +310,11 @@ class Api:
         while True:
             d = self.world.get(device)
             if d is None:  # deleted while watched
-                yield "event: error\ndata: " + json.dumps({"error": {"message": "device not found"}}) + "\n\n"
+                yield (
+                    "event: error\ndata: "
+                    + json.dumps({"error": {"message": "device not found"}})
+                    + "\n\n"
+                )
                 return
             if n:
                 d = self.world.tick(d, n)
@@ -316,8 +343,9 @@ class Api:
         expiration = body.get("token_expiration") or 0
         if not isinstance(name, str) or not name:
             return error(400, "missing fields: token_name")
-        if resources is not None and (not isinstance(resources, list)
-                                      or not all(isinstance(r, str) for r in resources)):
+        if resources is not None and (
+            not isinstance(resources, list) or not all(isinstance(r, str) for r in resources)
+        ):
             return error(400, "token_resources must be a list of resource names")
         if not isinstance(expiration, int) or isinstance(expiration, bool) or expiration < 0:
             return error(400, "token_expiration must be a timestamp in milliseconds")
@@ -330,7 +358,9 @@ class Api:
         if resources:
             claims["res"] = resources
         claims["usr"] = user
-        token = DeviceToken(jti, name, jwt_keys.sign_hs256(claims, SECRET), device, resources or None, expiration)
+        token = DeviceToken(
+            jti, name, jwt_keys.sign_hs256(claims, SECRET), device, resources or None, expiration
+        )
         self.world.tokens[jti] = token
         return JSONResponse({"id": token.id, "name": token.name, "token": token.token})
 
@@ -350,7 +380,9 @@ class Api:
         d = self.device_or_404(device)
         if not d.connected:
             return error(404, "device not connected")
-        return JSONResponse(self.world.api(d, list(p.resources) if p.resources is not None else None))
+        return JSONResponse(
+            self.world.api(d, list(p.resources) if p.resources is not None else None)
+        )
 
     def _resource_target(self, request: Request) -> tuple[Device, str]:
         device = request.path_params["device"]
@@ -448,16 +480,24 @@ def build(ctx: EmulatorContext) -> Starlette:
         Route(dev + "/tokens/{token}", api.delete_token, methods=["DELETE"]),
         Route(dev + "/{resource:path}", api.resource_v2, methods=["GET", "POST"]),
         Route("/v2/users/{user}/devices/{device}/api", api.api_description, methods=["GET"]),
-        Route("/v2/users/{user}/devices/{device}/{resource:path}", api.resource_v2, methods=["GET", "POST"]),
+        Route(
+            "/v2/users/{user}/devices/{device}/{resource:path}",
+            api.resource_v2,
+            methods=["GET", "POST"],
+        ),
         Route("/v3/users/{user}/devices/{device}/resources", api.resources_v3, methods=["GET"]),
-        Route("/v3/users/{user}/devices/{device}/resources/{resource:path}", api.resource_v3,
-              methods=["GET", "POST"]),
+        Route(
+            "/v3/users/{user}/devices/{device}/resources/{resource:path}",
+            api.resource_v3,
+            methods=["GET", "POST"],
+        ),
         Route("/v1/users/{user}/buckets", api.list_buckets, methods=["GET"]),
         Route("/v1/users/{user}/buckets/{bucket}", api.bucket_config, methods=["GET"]),
         Route("/{version}/users/{user}/buckets/{bucket}/data", api.bucket_read, methods=["GET"]),
     ]
-    return Starlette(routes=routes,
-                     exception_handlers={ThingerError: _thinger_error, HTTPException: _http_error})
+    return Starlette(
+        routes=routes, exception_handlers={ThingerError: _thinger_error, HTTPException: _http_error}
+    )
 
 
 def describe(base: str) -> dict[str, Any]:

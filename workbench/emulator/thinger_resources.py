@@ -94,8 +94,13 @@ class DeviceToken:
     expiration: int  # ms, 0 = never
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "token": self.token,
-                "resources": self.resources or [], "expiration": self.expiration}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "token": self.token,
+            "resources": self.resources or [],
+            "expiration": self.expiration,
+        }
 
 
 NODEMCU_RESOURCES: dict[str, ResourceSpec] = {
@@ -116,8 +121,11 @@ INPUTS: dict[str, ResourceSpec] = {
     "mode": ResourceSpec(FN_IN, "input", "auto"),
 }
 SENSOR_RANGES = {  # base, swing
-    "temperature": (21.0, 4.0), "humidity": (48.0, 12.0), "power": (640.0, 310.0),
-    "battery": (78.0, 15.0), "rssi": (-67.0, 9.0),
+    "temperature": (21.0, 4.0),
+    "humidity": (48.0, 12.0),
+    "power": (640.0, 310.0),
+    "battery": (78.0, 15.0),
+    "rssi": (-67.0, 9.0),
 }
 
 
@@ -144,7 +152,9 @@ def _num(name: str, seed: int, device: str, t: float) -> float | int:
     """A sensor reading drifting smoothly with time (deterministic for a device and second)."""
     base, swing = SENSOR_RANGES.get(name, (10.0, 2.0))
     phase = rng_for(seed, PLATFORM, device, name).random() * math.tau
-    value = base + swing * math.sin(t / 900.0 + phase) + swing * 0.05 * math.sin(t / 7.0 + 2 * phase)
+    value = (
+        base + swing * math.sin(t / 900.0 + phase) + swing * 0.05 * math.sin(t / 7.0 + 2 * phase)
+    )
     if name == "rssi":
         return int(round(value))
     return round(value, 2)
@@ -163,7 +173,9 @@ class ThingerWorld:
     def __init__(self, seed: int, devices: int, started: float | None = None) -> None:
         self.seed = seed
         self.started_ms = int((started or time.time()) * 1000)
-        self.devices: LazyList[Device] = LazyList(max(devices, 0), self._make_device, lambda d: d.device)
+        self.devices: LazyList[Device] = LazyList(
+            max(devices, 0), self._make_device, lambda d: d.device
+        )
         self.inputs: dict[tuple[str, str], Any] = {}  # (device, resource) -> current input state
         self.runs: dict[tuple[str, str], int] = {}
         self.tokens: dict[str, DeviceToken] = {}  # token id (jti) -> token
@@ -172,10 +184,19 @@ class ThingerWorld:
     def _make_device(self, index: int) -> Device:
         if index == 0:
             return Device(
-                device=NODEMCU, name="NodeMCU", description="NodeMCU With ESP8266", type="Generic",
-                enabled=True, connected=True, conn_ts=self.started_ms - 7 * 60_000,
-                created=CREATED_BASE_MS + 86_400_000, modified=CREATED_BASE_MS + 2 * 86_400_000,
-                ip_address="83.52.36.133", rx_bytes=810, tx_bytes=854, index=0,
+                device=NODEMCU,
+                name="NodeMCU",
+                description="NodeMCU With ESP8266",
+                type="Generic",
+                enabled=True,
+                connected=True,
+                conn_ts=self.started_ms - 7 * 60_000,
+                created=CREATED_BASE_MS + 86_400_000,
+                modified=CREATED_BASE_MS + 2 * 86_400_000,
+                ip_address="83.52.36.133",
+                rx_bytes=810,
+                tx_bytes=854,
+                index=0,
             )
         r = rng_for(self.seed, PLATFORM, "device", index)
         slug = device_slug(self.seed, PLATFORM, index)
@@ -212,14 +233,37 @@ class ThingerWorld:
     def page(self, index: int, count: int) -> list[Device]:
         return self.devices.page(index, count)
 
-    def create(self, device: str, name: str, description: str, dtype: str, credentials: str,
-               enabled: bool = True) -> Device:
+    def create(
+        self,
+        device: str,
+        name: str,
+        description: str,
+        dtype: str,
+        credentials: str,
+        enabled: bool = True,
+    ) -> Device:
         ts = now_ms()
-        d = Device(device=device, name=name, description=description, type=dtype, enabled=enabled,
-                   connected=False, conn_ts=None, created=ts, modified=ts, ip_address="",
-                   rx_bytes=0, tx_bytes=0, credentials=credentials)
+        d = Device(
+            device=device,
+            name=name,
+            description=description,
+            type=dtype,
+            enabled=enabled,
+            connected=False,
+            conn_ts=None,
+            created=ts,
+            modified=ts,
+            ip_address="",
+            rx_bytes=0,
+            tx_bytes=0,
+            credentials=credentials,
+        )
         idx = self._index_hint(device)
-        if idx is not None and idx < self.devices.count and self.devices.factory(idx).device == device:
+        if (
+            idx is not None
+            and idx < self.devices.count
+            and self.devices.factory(idx).device == device
+        ):
             # Re-creating a deleted generated device: it takes its old place in the list
             # (LazyList.add would list the generated original again as well).
             self.devices.removed.discard(device)
@@ -242,8 +286,13 @@ class ThingerWorld:
 
     # -- stats -----------------------------------------------------------------------------
     def stats(self, d: Device) -> dict[str, Any]:
-        return {"connected": d.connected, "connected_ts": d.conn_ts or 0, "ip_address": d.ip_address,
-                "rx_bytes": d.rx_bytes, "tx_bytes": d.tx_bytes}
+        return {
+            "connected": d.connected,
+            "connected_ts": d.conn_ts or 0,
+            "ip_address": d.ip_address,
+            "rx_bytes": d.rx_bytes,
+            "tx_bytes": d.tx_bytes,
+        }
 
     def traffic(self, d: Device, rx: int, tx: int) -> Device:
         """Counts bytes exchanged with a connected device (keep-alives, resource calls)."""
@@ -267,8 +316,11 @@ class ThingerWorld:
         return _generated_resources(self.seed, d.index)
 
     def api(self, d: Device, allowed: list[str] | None = None) -> dict[str, dict[str, int]]:
-        return {name: {"fn": spec.fn, "al": spec.al} for name, spec in self.resources(d).items()
-                if allowed is None or name in allowed}
+        return {
+            name: {"fn": spec.fn, "al": spec.al}
+            for name, spec in self.resources(d).items()
+            if allowed is None or name in allowed
+        }
 
     def _spec(self, d: Device, resource: str) -> ResourceSpec:
         if not d.connected:
@@ -291,11 +343,18 @@ class ThingerWorld:
             return _num(resource, self.seed, d.device, t)
         if b == "status":
             r = rng_for(self.seed, PLATFORM, "fw", d.device)
-            return {"uptime": max(0, int(t - (d.conn_ts or 0) / 1000)), "firmware": f"1.{r.randint(0, 9)}.{r.randint(0, 20)}",
-                    "free_heap": 18_000 + r.randint(0, 20_000), "rssi": _num("rssi", self.seed, d.device, t)}
+            return {
+                "uptime": max(0, int(t - (d.conn_ts or 0) / 1000)),
+                "firmware": f"1.{r.randint(0, 9)}.{r.randint(0, 20)}",
+                "free_heap": 18_000 + r.randint(0, 20_000),
+                "rssi": _num("rssi", self.seed, d.device, t),
+            }
         if b == "telemetry":
-            return {"temperature": _num("temperature", self.seed, d.device, t),
-                    "humidity": _num("humidity", self.seed, d.device, t), "ts": int(t * 1000)}
+            return {
+                "temperature": _num("temperature", self.seed, d.device, t),
+                "humidity": _num("humidity", self.seed, d.device, t),
+                "ts": int(t * 1000),
+            }
         if b == "sum_mult":
             a, c = _pair(value_in, ("value1", "in1"), ("value2", "in2"))
             return {"sum": a + c, "mult": a * c}
@@ -347,7 +406,9 @@ class ThingerWorld:
         return [t for t in self.tokens.values() if t.device == device]
 
 
-def _pair(value: Any, first: tuple[str, ...], second: tuple[str, ...]) -> tuple[float | int, float | int]:
+def _pair(
+    value: Any, first: tuple[str, ...], second: tuple[str, ...]
+) -> tuple[float | int, float | int]:
     """Two numeric fields of an input document (missing or non-numeric -> 0, like pson)."""
 
     def pick(names: tuple[str, ...]) -> float | int:
@@ -373,20 +434,47 @@ class Bucket:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self, started_ms: int) -> dict[str, Any]:
-        return {"bucket": self.bucket, "name": self.name, "description": self.description, "enabled": True,
-                "config": self.config, "created": CREATED_BASE_MS, "modified": started_ms}
+        return {
+            "bucket": self.bucket,
+            "name": self.name,
+            "description": self.description,
+            "enabled": True,
+            "config": self.config,
+            "created": CREATED_BASE_MS,
+            "modified": started_ms,
+        }
 
 
 BUCKETS: dict[str, Bucket] = {
     b.bucket: b
     for b in (
-        Bucket("temperature_log", "Temperature log", "nodemcu temperature and humidity, every minute",
-               {"source": "device", "device": NODEMCU, "resource": "temperature", "update": "interval",
-                "interval": 60}, 60),
-        Bucket("energy_meter", "Energy meter", "Main meter readings written through the API",
-               {"source": "api"}, 300),
-        Bucket("door_events", "Door events", "Front door open/close events written by devices",
-               {"source": "write"}, 900),
+        Bucket(
+            "temperature_log",
+            "Temperature log",
+            "nodemcu temperature and humidity, every minute",
+            {
+                "source": "device",
+                "device": NODEMCU,
+                "resource": "temperature",
+                "update": "interval",
+                "interval": 60,
+            },
+            60,
+        ),
+        Bucket(
+            "energy_meter",
+            "Energy meter",
+            "Main meter readings written through the API",
+            {"source": "api"},
+            300,
+        ),
+        Bucket(
+            "door_events",
+            "Door events",
+            "Front door open/close events written by devices",
+            {"source": "write"},
+            900,
+        ),
     )
 }
 
@@ -397,16 +485,21 @@ def bucket_value(seed: int, b: Bucket, k: int) -> dict[str, Any]:
     t = k * b.step_s
     if b.bucket == "temperature_log":
         day = math.sin((t % 86_400) / 86_400 * math.tau - math.pi / 2)
-        return {"temperature": round(21.0 + 3.5 * day + r.uniform(-0.4, 0.4), 2),
-                "humidity": round(52.0 - 9.0 * day + r.uniform(-1.5, 1.5), 1)}
+        return {
+            "temperature": round(21.0 + 3.5 * day + r.uniform(-0.4, 0.4), 2),
+            "humidity": round(52.0 - 9.0 * day + r.uniform(-1.5, 1.5), 1),
+        }
     if b.bucket == "energy_meter":
-        power = round(450 + 300 * max(0.0, math.sin((t % 86_400) / 86_400 * math.tau)) + r.uniform(0, 120), 1)
+        power = round(
+            450 + 300 * max(0.0, math.sin((t % 86_400) / 86_400 * math.tau)) + r.uniform(0, 120), 1
+        )
         return {"power_w": power, "energy_kwh": round(k * b.step_s / 3600 * 0.55, 3)}
     return {"door": "front", "open": r.random() < 0.3}
 
 
-def bucket_data(seed: int, b: Bucket, now: int, items: int, min_ts: int | None, max_ts: int | None,
-                sort: str) -> list[dict[str, Any]]:
+def bucket_data(
+    seed: int, b: Bucket, now: int, items: int, min_ts: int | None, max_ts: int | None, sort: str
+) -> list[dict[str, Any]]:
     """Samples on a fixed time grid inside [min_ts, max_ts] (ms), newest first unless sort='asc'."""
     step = b.step_s * 1000
     oldest = -(-(now - b.retention_days * 86_400_000) // step)
@@ -415,5 +508,9 @@ def bucket_data(seed: int, b: Bucket, now: int, items: int, min_ts: int | None, 
     hi = min(newest, max_ts // step) if max_ts is not None else newest
     if hi < lo or items <= 0:
         return []
-    ks = range(lo, min(hi, lo + items - 1) + 1) if sort == "asc" else range(hi, max(lo, hi - items + 1) - 1, -1)
+    ks = (
+        range(lo, min(hi, lo + items - 1) + 1)
+        if sort == "asc"
+        else range(hi, max(lo, hi - items + 1) - 1, -1)
+    )
     return [{"ts": k * step, "val": bucket_value(seed, b, k)} for k in ks]

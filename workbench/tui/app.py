@@ -30,8 +30,14 @@ class WorkbenchApp(App[int]):
         Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
     ]
 
-    def __init__(self, *, profiles_dir: str | Path | None = None, demo_url: str | None = None,
-                 clock: Callable[[], float] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        profiles_dir: str | Path | None = None,
+        demo_url: str | None = None,
+        clock: Callable[[], float] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.profiles_dir = profiles_dir
         self.demo_url = demo_url
@@ -86,17 +92,30 @@ class WorkbenchApp(App[int]):
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.action in seen or binding.action == "command_palette":
+            if (
+                not binding.description
+                or binding.action in seen
+                or binding.action == "command_palette"
+            ):
                 continue
             seen.add(binding.action)
-            yield SystemCommand(binding.description, f"key: {self.get_key_display(binding)}",
-                                partial(active.node.run_action, binding.action))
+            yield SystemCommand(
+                binding.description,
+                f"key: {self.get_key_display(binding)}",
+                partial(active.node.run_action, binding.action),
+            )
         for name, profile in sorted(self.discovery.profiles.items()):
-            yield SystemCommand(f"Open profile {name}", f"{profile.platform} · {profile.base_url}",
-                                partial(self.open, profile))
+            yield SystemCommand(
+                f"Open profile {name}",
+                f"{profile.platform} · {profile.base_url}",
+                partial(self.open, profile),
+            )
         for name in sorted(self.sessions):
-            yield SystemCommand(f"Log out of {name}", "forget the stored tokens of this profile",
-                                partial(self.logout, name))
+            yield SystemCommand(
+                f"Log out of {name}",
+                "forget the stored tokens of this profile",
+                partial(self.logout, name),
+            )
 
     def logout(self, name: str) -> None:
         session = self.sessions.pop(name, None)

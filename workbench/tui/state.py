@@ -32,5 +32,7 @@ def profile_state(profile: Profile, now: float) -> str:
     if remaining is None:
         return "logged in (no expiry)"
     if remaining <= 0:
-        return f"token expired {relative(remaining)} ago" + (", can refresh" if tokens.refresh_token else "")
+        return f"token expired {relative(remaining)} ago" + (
+            ", can refresh" if tokens.refresh_token else ""
+        )
     return f"logged in, expires in {relative(remaining)}"

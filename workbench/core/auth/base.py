@@ -24,10 +24,31 @@ if TYPE_CHECKING:
 
     from ..profiles import Profile
 
-SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "solution-key",
-                     "x-api-key", "x-amz-security-token"}
-SENSITIVE_FIELDS = {"password", "client_secret", "refresh_token", "access_token", "id_token", "token",
-                    "refreshtoken", "code", "code_verifier", "accesstoken", "idtoken", "basic_token", "data", "at"}
+SENSITIVE_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "solution-key",
+    "x-api-key",
+    "x-amz-security-token",
+}
+SENSITIVE_FIELDS = {
+    "password",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "token",
+    "refreshtoken",
+    "code",
+    "code_verifier",
+    "accesstoken",
+    "idtoken",
+    "basic_token",
+    "data",
+    "at",
+}
 MAX_TRACE_BODY = 4096
 
 
@@ -73,8 +94,9 @@ class TokenSet:
         return cls(**known)
 
     @classmethod
-    def from_oauth(cls, body: dict[str, Any], *, now: float | None = None,
-                   previous_refresh: str | None = None) -> TokenSet:
+    def from_oauth(
+        cls, body: dict[str, Any], *, now: float | None = None, previous_refresh: str | None = None
+    ) -> TokenSet:
         """From a standard OAuth2 token response."""
         now = time.time() if now is None else now
         expires_in = body.get("expires_in")
@@ -136,15 +158,24 @@ def _redact_mapping_text(text: str, redactor: Redactor) -> str:
 
         pairs = parse_qsl(stripped, keep_blank_values=True)
         if pairs:  # the marker stays readable (not percent-encoded)
-            return "&".join(f"{quote_plus(k)}=" + ("«redacted»" if k.lower() in SENSITIVE_FIELDS and v
-                                                     else quote_plus(v)) for k, v in pairs)
+            return "&".join(
+                f"{quote_plus(k)}="
+                + ("«redacted»" if k.lower() in SENSITIVE_FIELDS and v else quote_plus(v))
+                for k, v in pairs
+            )
     return text
 
 
 def _redact_json(data: Any) -> Any:
     if isinstance(data, dict):
-        return {k: ("«redacted»" if k.lower().replace("-", "_") in SENSITIVE_FIELDS and isinstance(v, str) and v
-                    else _redact_json(v)) for k, v in data.items()}
+        return {
+            k: (
+                "«redacted»"
+                if k.lower().replace("-", "_") in SENSITIVE_FIELDS and isinstance(v, str) and v
+                else _redact_json(v)
+            )
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [_redact_json(v) for v in data]
     return data
@@ -188,8 +219,14 @@ class AuthTrace:
             text = text[:MAX_TRACE_BODY] + f"… ({len(text)} chars)"
         return escape_control(_redact_mapping_text(text, self.redactor))
 
-    def record(self, step: str, request: httpx.Request, response: httpx.Response | None,
-               elapsed: float, error: str | None = None) -> Exchange:
+    def record(
+        self,
+        step: str,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        elapsed: float,
+        error: str | None = None,
+    ) -> Exchange:
         body = request.content if hasattr(request, "_content") else b""
         ex = Exchange(
             step=step,
@@ -210,8 +247,12 @@ class AuthTrace:
         return ex
 
     def fail(self, err: AuthError) -> None:
-        self.failure = Failure(step=err.step or "?", message=err.message,
-                               server_message=err.server_message, hint=err.hint)
+        self.failure = Failure(
+            step=err.step or "?",
+            message=err.message,
+            server_message=err.server_message,
+            hint=err.hint,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -252,10 +293,17 @@ class FlowContext:
     """What a flow needs to run: the profile, an HTTP client, secrets, the trace, and the
     interactive hooks (for the browser flow)."""
 
-    def __init__(self, profile: Profile, client: httpx.Client, resolver: SecretResolver,
-                 trace: AuthTrace, *, open_browser: Callable[[str], bool] | None = None,
-                 show_url: Callable[[str], None] | None = None,
-                 cancelled: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        client: httpx.Client,
+        resolver: SecretResolver,
+        trace: AuthTrace,
+        *,
+        open_browser: Callable[[str], bool] | None = None,
+        show_url: Callable[[str], None] | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> None:
         self.profile = profile
         self.client = client
         self.resolver = resolver
@@ -289,15 +337,21 @@ class FlowContext:
             response = self.client.send(request)
         except httpx.TimeoutException as exc:
             self.trace.record(step, request, None, time.perf_counter() - start, f"timeout: {exc}")
-            raise AuthError(f"the {step} step timed out", step=step,
-                            hint="the server did not answer in time; check the URL or try again") from None
+            raise AuthError(
+                f"the {step} step timed out",
+                step=step,
+                hint="the server did not answer in time; check the URL or try again",
+            ) from None
         except httpx.HTTPError as exc:
-            self.trace.record(step, request, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+            self.trace.record(
+                step, request, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+            )
             from ..http import transport_error
 
             err = transport_error(exc, request.url)
-            raise TransportError(f"the {step} step could not reach {request.url.host}: {err.message}",
-                                 hint=err.hint) from None
+            raise TransportError(
+                f"the {step} step could not reach {request.url.host}: {err.message}", hint=err.hint
+            ) from None
         self.trace.record(step, request, response, time.perf_counter() - start)
         return response
 
@@ -307,9 +361,12 @@ class FlowContext:
             return response.json()
         except ValueError:
             what = server_message(response) or "an empty body"
-            raise AuthError(f"the {step} step got an answer that is not JSON ({what})", step=step,
-                            status=response.status_code,
-                            hint="is the URL right? a proxy or maintenance page may be answering") from None
+            raise AuthError(
+                f"the {step} step got an answer that is not JSON ({what})",
+                step=step,
+                status=response.status_code,
+                hint="is the URL right? a proxy or maintenance page may be answering",
+            ) from None
 
 
 class AuthFlow:
@@ -333,8 +390,11 @@ class AuthFlow:
         spec = self.profile.auth.spec
         if spec.interactive:
             return False
-        return all(resolver.peek(ref) for ref in self.profile.auth.secrets.values()
-                   if spec.params.get(ref.name) and spec.params[ref.name].required)
+        return all(
+            resolver.peek(ref)
+            for ref in self.profile.auth.secrets.values()
+            if spec.params.get(ref.name) and spec.params[ref.name].required
+        )
 
     def apply(self, request: httpx.Request, tokens: TokenSet) -> None:
         """Sign `request` with `tokens` (default: `Authorization: <token_type> <access_token>`)."""
@@ -364,6 +424,8 @@ def load_flow(profile: Profile) -> AuthFlow:
 def require_json_object(ctx: FlowContext, step: str, response: httpx.Response) -> dict[str, Any]:
     data = ctx.json_of(step, response)
     if not isinstance(data, dict):
-        raise ResponseError(f"the {step} step expected a JSON object, got {type(data).__name__}",
-                            status=response.status_code)
+        raise ResponseError(
+            f"the {step} step expected a JSON object, got {type(data).__name__}",
+            status=response.status_code,
+        )
     return data

@@ -49,9 +49,13 @@ if TYPE_CHECKING:
 AMZ_JSON = "application/x-amz-json-1.1"
 INITIATE_AUTH = "AWSCognitoIdentityProviderService.InitiateAuth"
 TOK = "/tok"
-PLACEHOLDER_MARK = "your-"  # the built-in profile's placeholders: YOUR-API-ID, YOUR-DEVICE-MANAGER...
-ENDPOINT_HINT = ("the API endpoint is shown in Builder under Cloud / Edit / API Access; "
-                 "put it in urls.api of your own copy of the profile")
+PLACEHOLDER_MARK = (
+    "your-"  # the built-in profile's placeholders: YOUR-API-ID, YOUR-DEVICE-MANAGER...
+)
+ENDPOINT_HINT = (
+    "the API endpoint is shown in Builder under Cloud / Edit / API Access; "
+    "put it in urls.api of your own copy of the profile"
+)
 
 
 def api_base(profile: Profile) -> str:
@@ -68,8 +72,11 @@ def _is_html(response: httpx.Response) -> bool:
 def _placeholder_error(profile: Profile, step: str) -> AuthError | None:
     host = (urlsplit(api_base(profile)).hostname or "").lower()
     if host.startswith(PLACEHOLDER_MARK):
-        return AuthError(f"the profile still has the placeholder API endpoint ({escape_control(api_base(profile))})",
-                         step=step, hint=ENDPOINT_HINT)
+        return AuthError(
+            f"the profile still has the placeholder API endpoint ({escape_control(api_base(profile))})",
+            step=step,
+            hint=ENDPOINT_HINT,
+        )
     return None
 
 
@@ -78,21 +85,45 @@ def http_words(step: str, response: httpx.Response, what: str) -> AuthError:
     status = response.status_code
     said = server_message(response)
     if _is_html(response):
-        return AuthError(f"the {step} step got an HTML page (HTTP {status}), not an Ioto API answer",
-                         step=step, status=status, server_message=said,
-                         hint="the service may be down for maintenance, or urls.api is not the API endpoint; "
-                              "try again later or " + ENDPOINT_HINT)
+        return AuthError(
+            f"the {step} step got an HTML page (HTTP {status}), not an Ioto API answer",
+            step=step,
+            status=status,
+            server_message=said,
+            hint="the service may be down for maintenance, or urls.api is not the API endpoint; "
+            "try again later or " + ENDPOINT_HINT,
+        )
     if status in (401, 403):
-        return AuthError(f"the {step} step was refused (HTTP {status})", step=step, status=status,
-                         server_message=said, hint=what)
+        return AuthError(
+            f"the {step} step was refused (HTTP {status})",
+            step=step,
+            status=status,
+            server_message=said,
+            hint=what,
+        )
     if status == 404:
-        return AuthError(f"the {step} step found no Ioto API at this URL (HTTP 404)", step=step, status=status,
-                         server_message=said, hint=ENDPOINT_HINT)
+        return AuthError(
+            f"the {step} step found no Ioto API at this URL (HTTP 404)",
+            step=step,
+            status=status,
+            server_message=said,
+            hint=ENDPOINT_HINT,
+        )
     if status >= 500:
-        return AuthError(f"the Ioto service failed during the {step} step (HTTP {status})", step=step,
-                         status=status, server_message=said, hint="a service error; try again later")
-    return AuthError(f"the {step} step failed (HTTP {status})", step=step, status=status,
-                     server_message=said, hint="check the profile's URLs and credentials")
+        return AuthError(
+            f"the Ioto service failed during the {step} step (HTTP {status})",
+            step=step,
+            status=status,
+            server_message=said,
+            hint="a service error; try again later",
+        )
+    return AuthError(
+        f"the {step} step failed (HTTP {status})",
+        step=step,
+        status=status,
+        server_message=said,
+        hint="check the profile's URLs and credentials",
+    )
 
 
 class IotoFlow(AuthFlow):
@@ -120,6 +151,7 @@ class IotoFlow(AuthFlow):
 
 # --- CloudAPI ----------------------------------------------------------------------------
 
+
 class CloudApiFlow(IotoFlow):
     """A CloudAPI token: raw ``Authorization``, ``/tok`` path prefix, checked with test/ping."""
 
@@ -132,29 +164,52 @@ class CloudApiFlow(IotoFlow):
             raise problem
         token = (ctx.secret("token") or "").strip()
         if not token:
-            raise AuthError("the CloudAPI token is empty", step="ping",
-                            hint="create a CloudAPI token in Builder and give it to the profile")
+            raise AuthError(
+                "the CloudAPI token is empty",
+                step="ping",
+                hint="create a CloudAPI token in Builder and give it to the profile",
+            )
         ctx.trace.redactor.add(token)
         if token.lower().startswith("bearer "):
-            raise AuthError("the CloudAPI token starts with 'Bearer '", step="ping",
-                            hint="give the token alone: Ioto wants it raw in the Authorization header")
+            raise AuthError(
+                "the CloudAPI token starts with 'Bearer '",
+                step="ping",
+                hint="give the token alone: Ioto wants it raw in the Authorization header",
+            )
         url = api_base(self.profile) + TOK + "/test/ping"
         request = ctx.client.build_request(
-            "POST", url, headers={"Authorization": token, "Content-Type": "application/json"}, content=b"{}")
+            "POST",
+            url,
+            headers={"Authorization": token, "Content-Type": "application/json"},
+            content=b"{}",
+        )
         response = ctx.send("ping", request)
         if not 200 <= response.status_code < 300 or _is_html(response):
-            raise http_words("ping", response,
-                             "the CloudAPI token was refused: check that it is the whole token, that it "
-                             "belongs to this device cloud, and that it has not expired (Builder shows it)")
+            raise http_words(
+                "ping",
+                response,
+                "the CloudAPI token was refused: check that it is the whole token, that it "
+                "belongs to this device cloud, and that it has not expired (Builder shows it)",
+            )
         said = response.text.strip() if response.content else ""
         if said != "pinged":
-            ctx.trace.note(f"test/ping answered {escape_control(said[:60])!r} instead of 'pinged'; "
-                           "the token was accepted")
-        ctx.trace.note(f"CloudAPI: requests to {api_base(self.profile)} are sent with the /tok prefix "
-                       "and the raw token in Authorization (no Bearer)")
-        ctx.trace.note("the token is opaque and its expiry is set by an admin in Builder: unknown here")
-        return TokenSet(access_token=token, token_type="CloudAPI", expires_at=None,
-                        extra={"flow": self.name, "prefix": TOK})
+            ctx.trace.note(
+                f"test/ping answered {escape_control(said[:60])!r} instead of 'pinged'; "
+                "the token was accepted"
+            )
+        ctx.trace.note(
+            f"CloudAPI: requests to {api_base(self.profile)} are sent with the /tok prefix "
+            "and the raw token in Authorization (no Bearer)"
+        )
+        ctx.trace.note(
+            "the token is opaque and its expiry is set by an admin in Builder: unknown here"
+        )
+        return TokenSet(
+            access_token=token,
+            token_type="CloudAPI",
+            expires_at=None,
+            extra={"flow": self.name, "prefix": TOK},
+        )
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
         """There is nothing to refresh: check the token (it may have been replaced) again."""
@@ -162,10 +217,14 @@ class CloudApiFlow(IotoFlow):
             return self.login(ctx)
         except AuthError as err:
             if err.status in (401, 403):
-                raise LoginRequired(err.message, step=err.step, status=err.status,
-                                    server_message=err.server_message,
-                                    hint="the CloudAPI token is no longer accepted (expired or deleted?): "
-                                         "give a new one") from None
+                raise LoginRequired(
+                    err.message,
+                    step=err.step,
+                    status=err.status,
+                    server_message=err.server_message,
+                    hint="the CloudAPI token is no longer accepted (expired or deleted?): "
+                    "give a new one",
+                ) from None
             raise
 
     def apply(self, request: httpx.Request, tokens: TokenSet) -> None:
@@ -184,7 +243,7 @@ def with_tok_prefix(url: httpx.URL, base: str) -> httpx.URL:
     path, sep, query = raw.partition(b"?")
     if path != base_path and not path.startswith(base_path + b"/"):
         return url
-    rest = path[len(base_path):]
+    rest = path[len(base_path) :]
     if rest == TOK.encode() or rest.startswith(TOK.encode() + b"/"):
         return url
     return url.copy_with(raw_path=base_path + TOK.encode() + rest + sep + query)
@@ -202,9 +261,9 @@ COGNITO_HINTS = {
     "TooManyFailedAttemptsException": "too many failed attempts: wait before trying again",
     "InternalErrorException": "an AWS service error; try again later",
     "UnknownOperationException": "cognito_url does not look like a Cognito endpoint "
-                                 "(https://cognito-idp.REGION.amazonaws.com/)",
+    "(https://cognito-idp.REGION.amazonaws.com/)",
     "SerializationException": "cognito_url does not look like a Cognito endpoint "
-                              "(https://cognito-idp.REGION.amazonaws.com/)",
+    "(https://cognito-idp.REGION.amazonaws.com/)",
     "UnrecognizedClientException": "check the region in cognito_url and the client_id",
 }
 
@@ -232,38 +291,59 @@ class CognitoFlow(IotoFlow):
     name = "ioto_cognito"
     can_refresh = True
 
-    def _initiate(self, ctx: FlowContext, step: str, client_id: str, flow: str,
-                  params: dict[str, str]) -> dict[str, Any]:
+    def _initiate(
+        self, ctx: FlowContext, step: str, client_id: str, flow: str, params: dict[str, str]
+    ) -> dict[str, Any]:
         body = json.dumps({"AuthFlow": flow, "ClientId": client_id, "AuthParameters": params})
         request = ctx.client.build_request(
-            "POST", ctx.param("cognito_url"),
+            "POST",
+            ctx.param("cognito_url"),
             headers={"X-Amz-Target": INITIATE_AUTH, "Content-Type": AMZ_JSON, "Accept": AMZ_JSON},
-            content=body.encode())
+            content=body.encode(),
+        )
         response = ctx.send(step, request)
         if _is_html(response):
-            raise AuthError(f"the {step} step got an HTML page (HTTP {response.status_code}), not a Cognito answer",
-                            step=step, status=response.status_code, server_message=server_message(response),
-                            hint="is cognito_url right (https://cognito-idp.REGION.amazonaws.com/)? "
-                                 "a proxy or maintenance page may be answering")
+            raise AuthError(
+                f"the {step} step got an HTML page (HTTP {response.status_code}), not a Cognito answer",
+                step=step,
+                status=response.status_code,
+                server_message=server_message(response),
+                hint="is cognito_url right (https://cognito-idp.REGION.amazonaws.com/)? "
+                "a proxy or maintenance page may be answering",
+            )
         data = ctx.json_of(step, response)
         if response.status_code != 200:
             raise self._error(step, response, data)
         if not isinstance(data, dict):
-            raise ResponseError(f"the {step} step expected a JSON object from Cognito, got {type(data).__name__}",
-                                status=response.status_code)
+            raise ResponseError(
+                f"the {step} step expected a JSON object from Cognito, got {type(data).__name__}",
+                status=response.status_code,
+            )
         result = data.get("AuthenticationResult")
         if not isinstance(result, dict):
             challenge = data.get("ChallengeName")
             if isinstance(challenge, str) and challenge:
-                raise AuthError(f"Cognito answered with the challenge {escape_control(challenge)} instead of tokens",
-                                step=step, status=response.status_code,
-                                hint=CHALLENGE_HINTS.get(challenge, "the workbench cannot answer this challenge"))
-            raise AuthError(f"the {step} step: Cognito's answer has no AuthenticationResult", step=step,
-                            status=response.status_code, hint="is cognito_url a Cognito endpoint?")
+                raise AuthError(
+                    f"Cognito answered with the challenge {escape_control(challenge)} instead of tokens",
+                    step=step,
+                    status=response.status_code,
+                    hint=CHALLENGE_HINTS.get(
+                        challenge, "the workbench cannot answer this challenge"
+                    ),
+                )
+            raise AuthError(
+                f"the {step} step: Cognito's answer has no AuthenticationResult",
+                step=step,
+                status=response.status_code,
+                hint="is cognito_url a Cognito endpoint?",
+            )
         access = result.get("AccessToken")
         if not isinstance(access, str) or not access:
-            raise AuthError(f"the {step} step: Cognito's answer has no AccessToken", step=step,
-                            status=response.status_code)
+            raise AuthError(
+                f"the {step} step: Cognito's answer has no AccessToken",
+                step=step,
+                status=response.status_code,
+            )
         for key in ("AccessToken", "IdToken", "RefreshToken"):
             if isinstance(result.get(key), str):
                 ctx.trace.redactor.add(result[key])
@@ -274,16 +354,28 @@ class CognitoFlow(IotoFlow):
         kind = _amz_type(response, data)
         message = data.get("message") if isinstance(data, dict) else None
         message = message if isinstance(message, str) else None
-        said = escape_control(f"{kind}: {message}" if kind and message else (kind or message or "")) or None
+        said = (
+            escape_control(f"{kind}: {message}" if kind and message else (kind or message or ""))
+            or None
+        )
         if kind == "NotAuthorizedException":
             if step == "refresh":
-                return LoginRequired("Cognito refused the refresh token", step=step, status=status,
-                                     server_message=said,
-                                     hint="it expired or was revoked (signed out everywhere?): log in again")
+                return LoginRequired(
+                    "Cognito refused the refresh token",
+                    step=step,
+                    status=status,
+                    server_message=said,
+                    hint="it expired or was revoked (signed out everywhere?): log in again",
+                )
             low = (message or "").lower()
             if "incorrect username or password" in low:
-                return AuthError("the login was refused: incorrect username or password", step=step,
-                                 status=status, server_message=said, hint="check the username and password")
+                return AuthError(
+                    "the login was refused: incorrect username or password",
+                    step=step,
+                    status=status,
+                    server_message=said,
+                    hint="check the username and password",
+                )
             if "attempts exceeded" in low:
                 hint = "too many wrong passwords: wait a while before trying again"
             elif "disabled" in low:
@@ -292,9 +384,18 @@ class CognitoFlow(IotoFlow):
                 hint = "this app client has a client secret; use the Device Manager's (public) client id"
             else:
                 hint = "check the username and password"
-            return AuthError("the login was refused by Cognito", step=step, status=status,
-                             server_message=said, hint=hint)
-        if kind == "InvalidParameterException" and message and "flow not enabled" in message.lower():
+            return AuthError(
+                "the login was refused by Cognito",
+                step=step,
+                status=status,
+                server_message=said,
+                hint=hint,
+            )
+        if (
+            kind == "InvalidParameterException"
+            and message
+            and "flow not enabled" in message.lower()
+        ):
             hint = "the app client does not allow USER_PASSWORD_AUTH: enable ALLOW_USER_PASSWORD_AUTH, or use a CloudAPI token"
         elif kind == "InvalidParameterException":
             hint = "check client_id, username and password in the profile"
@@ -303,24 +404,44 @@ class CognitoFlow(IotoFlow):
         if status >= 500 and kind not in COGNITO_HINTS:
             hint = "an AWS service error; try again later"
         words = f"Cognito answered {kind}" if kind else f"Cognito answered HTTP {status}"
-        if step == "refresh" and status in (400, 401, 403) and kind in ("UserNotFoundException",
-                                                                       "PasswordResetRequiredException"):
-            return LoginRequired(f"the {step} step failed: {words}", step=step, status=status,
-                                 server_message=said, hint=hint)
-        return AuthError(f"the {step} step failed: {words}", step=step, status=status, server_message=said,
-                         hint=hint)
+        if (
+            step == "refresh"
+            and status in (400, 401, 403)
+            and kind in ("UserNotFoundException", "PasswordResetRequiredException")
+        ):
+            return LoginRequired(
+                f"the {step} step failed: {words}",
+                step=step,
+                status=status,
+                server_message=said,
+                hint=hint,
+            )
+        return AuthError(
+            f"the {step} step failed: {words}",
+            step=step,
+            status=status,
+            server_message=said,
+            hint=hint,
+        )
 
     def _origin(self, ctx: FlowContext) -> str:
         origin = (ctx.secret("origin") or "").strip().rstrip("/")
         if not origin:
-            raise AuthError("the profile gives no Origin", step="login",
-                            hint="set origin to your Device Manager's origin, e.g. https://manager.example.com")
+            raise AuthError(
+                "the profile gives no Origin",
+                step="login",
+                hint="set origin to your Device Manager's origin, e.g. https://manager.example.com",
+            )
         if PLACEHOLDER_MARK in origin.lower():
-            ctx.trace.note(f"origin is still a placeholder ({origin}): API calls will be refused until you "
-                           "set it to your Device Manager's origin")
+            ctx.trace.note(
+                f"origin is still a placeholder ({origin}): API calls will be refused until you "
+                "set it to your Device Manager's origin"
+            )
         return origin
 
-    def _tokens(self, result: dict[str, Any], origin: str, now: float, previous_refresh: str | None) -> TokenSet:
+    def _tokens(
+        self, result: dict[str, Any], origin: str, now: float, previous_refresh: str | None
+    ) -> TokenSet:
         expires_in = result.get("ExpiresIn")
         try:
             expires_at = now + float(expires_in) if expires_in is not None else None
@@ -344,22 +465,33 @@ class CognitoFlow(IotoFlow):
         password = ctx.secret("password") or ""
         ctx.trace.redactor.add(password)
         now = time.time()
-        result = self._initiate(ctx, "login", client_id, "USER_PASSWORD_AUTH",
-                                {"USERNAME": username, "PASSWORD": password})
-        ctx.trace.note("API requests carry the access token raw in Authorization (as Ioto's browser app "
-                       f"does), Origin: {origin}, and no /tok prefix")
+        result = self._initiate(
+            ctx,
+            "login",
+            client_id,
+            "USER_PASSWORD_AUTH",
+            {"USERNAME": username, "PASSWORD": password},
+        )
+        ctx.trace.note(
+            "API requests carry the access token raw in Authorization (as Ioto's browser app "
+            f"does), Origin: {origin}, and no /tok prefix"
+        )
         return self._tokens(result, origin, now, None)
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
         if not tokens.refresh_token:
-            raise LoginRequired("there is no refresh token to renew the login with", step="refresh",
-                                hint="log in again")
+            raise LoginRequired(
+                "there is no refresh token to renew the login with",
+                step="refresh",
+                hint="log in again",
+            )
         ctx.trace.redactor.add(tokens.refresh_token)
         origin = str(tokens.extra.get("origin") or self._origin(ctx))
         client_id = (ctx.secret("client_id") or "").strip()
         now = time.time()
-        result = self._initiate(ctx, "refresh", client_id, "REFRESH_TOKEN_AUTH",
-                                {"REFRESH_TOKEN": tokens.refresh_token})
+        result = self._initiate(
+            ctx, "refresh", client_id, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": tokens.refresh_token}
+        )
         if not result.get("RefreshToken"):
             ctx.trace.note("Cognito does not rotate refresh tokens: the current one is kept")
         return self._tokens(result, origin, now, tokens.refresh_token)
@@ -373,7 +505,10 @@ class CognitoFlow(IotoFlow):
 
 def flow_for(name: str) -> type[AuthFlow]:
     """The flow class for a registry name (``ioto_cognito`` or ``ioto_cloudapi``)."""
-    flows: dict[str, type[AuthFlow]] = {CognitoFlow.name: CognitoFlow, CloudApiFlow.name: CloudApiFlow}
+    flows: dict[str, type[AuthFlow]] = {
+        CognitoFlow.name: CognitoFlow,
+        CloudApiFlow.name: CloudApiFlow,
+    }
     try:
         return flows[name]
     except KeyError:

@@ -82,7 +82,8 @@ class LoopbackListener:
             if parts.scheme != "http" or host not in ("localhost", "127.0.0.1"):
                 raise CallbackError(
                     f"the redirect_uri {escape_control(redirect_uri)} is not a loopback http URL, so this "
-                    "machine cannot receive the callback", step="callback",
+                    "machine cannot receive the callback",
+                    step="callback",
                     hint="register and use http://127.0.0.1/callback (any port) or http://localhost:PORT/callback",
                 )
             self.path = parts.path or "/"
@@ -98,11 +99,17 @@ class LoopbackListener:
             raise CallbackError(
                 f"cannot listen for the callback on {LISTEN_HOST}:{port}: {exc.strerror or exc}",
                 step="callback",
-                hint=(f"another program uses port {port}; close it and try again (the provider only "
-                      f"accepts this redirect_uri)" if port else "check the loopback interface"),
+                hint=(
+                    f"another program uses port {port}; close it and try again (the provider only "
+                    f"accepts this redirect_uri)"
+                    if port
+                    else "check the loopback interface"
+                ),
             ) from None
         self.port = self.server.server_address[1]
-        self.redirect_uri = redirect_uri if redirect_uri else f"http://{LISTEN_HOST}:{self.port}{self.path}"
+        self.redirect_uri = (
+            redirect_uri if redirect_uri else f"http://{LISTEN_HOST}:{self.port}{self.path}"
+        )
 
     # --- the HTTP side -------------------------------------------------------------------
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -143,30 +150,48 @@ class LoopbackListener:
     def _receive(self, params: dict[str, str]) -> tuple[int, str, str]:
         with self._lock:
             if self._done.is_set():
-                return 400, "Already used", "This login callback was already used. You can close this tab."
+                return (
+                    400,
+                    "Already used",
+                    "This login callback was already used. You can close this tab.",
+                )
             state = params.get("state", "")
             if not secrets.compare_digest(state.encode(), self.state.encode()):
                 self._error = CallbackError(
                     "the callback's state does not match the login that was started (possible forged "
-                    "or stale callback)", step="callback",
+                    "or stale callback)",
+                    step="callback",
                     hint="start the login again; if this repeats, something else is sending callbacks",
                 )
                 self._done.set()
-                return 400, "Login failed", "The state parameter did not match. Start the login again."
+                return (
+                    400,
+                    "Login failed",
+                    "The state parameter did not match. Start the login again.",
+                )
             if "error" in params:
                 code = escape_control(params["error"])
                 desc = escape_control(params.get("error_description", "")) or None
                 words = ERROR_WORDS.get(params["error"], "the provider refused the login")
                 self._error = CallbackError(
-                    f"the provider answered error={code}: {words}", step="callback",
-                    server_message=desc, hint=ERROR_HINTS.get(params["error"], "check the profile and try again"),
+                    f"the provider answered error={code}: {words}",
+                    step="callback",
+                    server_message=desc,
+                    hint=ERROR_HINTS.get(params["error"], "check the profile and try again"),
                 )
                 self._done.set()
-                return 400, "Login not completed", html.escape(f"{words} ({code}). You can close this tab.")
+                return (
+                    400,
+                    "Login not completed",
+                    html.escape(f"{words} ({code}). You can close this tab."),
+                )
             code = params.get("code", "")
             if not code:
-                self._error = CallbackError("the callback carried neither a code nor an error", step="callback",
-                                            hint="the provider's redirect is malformed; try again")
+                self._error = CallbackError(
+                    "the callback carried neither a code nor an error",
+                    step="callback",
+                    hint="the provider's redirect is malformed; try again",
+                )
                 self._done.set()
                 return 400, "Login failed", "No authorization code in the callback."
             self._result = CallbackResult(code=code, state=state, params=params)
@@ -175,8 +200,12 @@ class LoopbackListener:
 
     # --- the caller's side ---------------------------------------------------------------
     def start(self) -> LoopbackListener:
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="workbench-callback")
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name="workbench-callback",
+        )
         self._thread.start()
         return self
 
@@ -186,10 +215,13 @@ class LoopbackListener:
         try:
             while not self._done.wait(0.05):
                 if cancelled is not None and cancelled.is_set():
-                    raise CallbackError("login cancelled while waiting for the browser", step="callback")
+                    raise CallbackError(
+                        "login cancelled while waiting for the browser", step="callback"
+                    )
                 if time.monotonic() >= deadline:
                     raise CallbackError(
-                        f"no callback from the browser within {timeout:g} s", step="callback",
+                        f"no callback from the browser within {timeout:g} s",
+                        step="callback",
                         hint="finish the login in the browser sooner, or raise `timeout` in the profile",
                     )
         finally:

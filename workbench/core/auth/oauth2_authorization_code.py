@@ -35,10 +35,20 @@ class Flow(OAuth2Flow):
     name = "oauth2_authorization_code"
     grant = "authorization_code"
 
-    def authorization_request(self, ctx: FlowContext, authorization_url: str, redirect_uri: str,
-                              state: str, pkce: PkcePair | None, nonce: str | None) -> str:
-        params: dict[str, str] = {"response_type": "code", "client_id": ctx.secret("client_id") or "",
-                                  "redirect_uri": redirect_uri}
+    def authorization_request(
+        self,
+        ctx: FlowContext,
+        authorization_url: str,
+        redirect_uri: str,
+        state: str,
+        pkce: PkcePair | None,
+        nonce: str | None,
+    ) -> str:
+        params: dict[str, str] = {
+            "response_type": "code",
+            "client_id": ctx.secret("client_id") or "",
+            "redirect_uri": redirect_uri,
+        }
         self.scope_params(ctx, params)
         params["state"] = state
         if pkce is not None:
@@ -58,10 +68,13 @@ class Flow(OAuth2Flow):
         nonce = secrets.token_urlsafe(16) if "openid" in scope.split() else None
         listener = LoopbackListener(state, ctx.param("redirect_uri") or None)
         with listener:
-            url = self.authorization_request(ctx, endpoints.authorization_url, listener.redirect_uri,
-                                             state, pkce, nonce)
-            ctx.trace.note(f"waiting for the browser's callback on {listener.redirect_uri} "
-                           f"(listening on 127.0.0.1:{listener.port})")
+            url = self.authorization_request(
+                ctx, endpoints.authorization_url, listener.redirect_uri, state, pkce, nonce
+            )
+            ctx.trace.note(
+                f"waiting for the browser's callback on {listener.redirect_uri} "
+                f"(listening on 127.0.0.1:{listener.port})"
+            )
             opened = False
             if ctx.open_browser is not None:
                 try:
@@ -74,18 +87,28 @@ class Flow(OAuth2Flow):
                 ctx.show_url(url)
                 ctx.trace.note("showed the authorization URL (no browser opened)")
             else:
-                raise AuthError("this login needs a browser, and none could be opened", step="authorize",
-                                hint="run on a desktop, or use --no-browser and open the printed URL yourself")
+                raise AuthError(
+                    "this login needs a browser, and none could be opened",
+                    step="authorize",
+                    hint="run on a desktop, or use --no-browser and open the printed URL yourself",
+                )
             result = listener.wait(float(ctx.param("timeout", 300)), ctx.cancelled)
         ctx.trace.redactor.add(result.code)
         ctx.trace.note("callback received: state matched, authorization code «redacted»")
-        form = {"grant_type": "authorization_code", "code": result.code, "redirect_uri": listener.redirect_uri}
+        form = {
+            "grant_type": "authorization_code",
+            "code": result.code,
+            "redirect_uri": listener.redirect_uri,
+        }
         if pkce is not None:
             form["code_verifier"] = pkce.verifier
         tokens = self.token_request(ctx, "code-exchange", form, token_url=endpoints.token_url)
         if nonce and tokens.id_token:
             claims = _jwt_claims(tokens.id_token)
             if claims is not None and claims.get("nonce") not in (None, nonce):
-                raise AuthError("the ID token's nonce does not match this login (replayed token?)",
-                                step="code-exchange", hint="log in again")
+                raise AuthError(
+                    "the ID token's nonce does not match this login (replayed token?)",
+                    step="code-exchange",
+                    hint="log in again",
+                )
         return tokens

@@ -49,9 +49,12 @@ def ensure_secure(url: str, what: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return
-    raise AuthError(f"refusing to send credentials to the {what} over {parts.scheme or 'a non-http'} "
-                    f"({escape_control(url)})", step="config",
-                    hint="use an https URL; plain http is only allowed to this machine (loopback)")
+    raise AuthError(
+        f"refusing to send credentials to the {what} over {parts.scheme or 'a non-http'} "
+        f"({escape_control(url)})",
+        step="config",
+        hint="use an https URL; plain http is only allowed to this machine (loopback)",
+    )
 
 
 def basic_credentials(client_id: str, client_secret: str) -> str:
@@ -89,6 +92,7 @@ class Endpoints:
 
 # --- error answers -----------------------------------------------------------------------
 
+
 def _error_code(response: httpx.Response) -> tuple[str | None, Any]:
     try:
         data = json.loads(response.text) if response.content else None
@@ -108,27 +112,39 @@ def _hint(code: str | None, grant: str, status: int, flow: AuthFlow) -> str:
     client_words = "check the client id and secret"
     if mode:
         other = {"basic": "post", "post": "basic"}.get(mode)
-        client_words += f" (sent with client_auth = \"{mode}\"" + (
-            f"; if they are right, the server may want \"{other}\")" if other else ")")
-    if code == "invalid_client" or (code is None and status == 401 and grant == "client_credentials"):
+        client_words += f' (sent with client_auth = "{mode}"' + (
+            f'; if they are right, the server may want "{other}")' if other else ")"
+        )
+    if code == "invalid_client" or (
+        code is None and status == 401 and grant == "client_credentials"
+    ):
         return client_words
     if code in ("invalid_grant", None) and grant == "password" and status in (400, 401, 403):
         return "check the username and password"
     if code == "invalid_grant" and grant == "authorization_code":
-        return ("the authorization code was refused: it expired or was used already, the redirect_uri "
-                "differs, or the PKCE code_verifier did not match the challenge; log in again")
+        return (
+            "the authorization code was refused: it expired or was used already, the redirect_uri "
+            "differs, or the PKCE code_verifier did not match the challenge; log in again"
+        )
     if code == "invalid_grant" and grant == "client_credentials":
         return "the server refused the grant; check the client's settings at the provider"
     if code == "invalid_scope":
         scope = flow.profile.auth.params.get("scope")
-        return (f"the server refused the scope '{scope}': check `scope` in the profile" if scope
-                else "the server wants a scope: add `scope` to the profile")
+        return (
+            f"the server refused the scope '{scope}': check `scope` in the profile"
+            if scope
+            else "the server wants a scope: add `scope` to the profile"
+        )
     if code == "unsupported_grant_type":
-        return (f"this server does not offer the {GRANT_WORDS.get(grant, grant)} grant: "
-                "check the flow in the profile")
+        return (
+            f"this server does not offer the {GRANT_WORDS.get(grant, grant)} grant: "
+            "check the flow in the profile"
+        )
     if code == "unauthorized_client":
-        return (f"this client may not use the {GRANT_WORDS.get(grant, grant)} grant: "
-                "check the client's settings at the provider")
+        return (
+            f"this client may not use the {GRANT_WORDS.get(grant, grant)} grant: "
+            "check the client's settings at the provider"
+        )
     if code == "invalid_request":
         return "the server found the request malformed: check the profile's auth parameters"
     if code == "access_denied":
@@ -151,18 +167,36 @@ def token_error(flow: AuthFlow, step: str, grant: str, response: httpx.Response)
     what = f"HTTP {status}" + (f", {escape_control(code)}" if code else "")
     ctype = response.headers.get("content-type", "")
     if said == "an HTML page (not an API answer)" or "text/html" in ctype:
-        return AuthError(f"the {step} step got an HTML page from {host} ({what}), not an OAuth answer",
-                         step=step, status=status, server_message=said,
-                         hint="is the token URL right? a login page, proxy or maintenance page is answering")
-    if grant == "refresh_token" and status in (400, 401, 403) and code in (None, "invalid_grant", "invalid_token"):
-        return LoginRequired(f"the refresh token was refused by {host} ({what})", step=step, status=status,
-                             server_message=said,
-                             hint="it expired, was revoked or was already used: log in again")
-    return AuthError(f"the {step} step was refused by {host} ({what})", step=step, status=status,
-                     server_message=said, hint=_hint(code, grant, status, flow))
+        return AuthError(
+            f"the {step} step got an HTML page from {host} ({what}), not an OAuth answer",
+            step=step,
+            status=status,
+            server_message=said,
+            hint="is the token URL right? a login page, proxy or maintenance page is answering",
+        )
+    if (
+        grant == "refresh_token"
+        and status in (400, 401, 403)
+        and code in (None, "invalid_grant", "invalid_token")
+    ):
+        return LoginRequired(
+            f"the refresh token was refused by {host} ({what})",
+            step=step,
+            status=status,
+            server_message=said,
+            hint="it expired, was revoked or was already used: log in again",
+        )
+    return AuthError(
+        f"the {step} step was refused by {host} ({what})",
+        step=step,
+        status=status,
+        server_message=said,
+        hint=_hint(code, grant, status, flow),
+    )
 
 
 # --- the base of the OAuth2 flows --------------------------------------------------------
+
 
 class OAuth2Flow(AuthFlow):
     """Base of the OAuth2 flows: endpoints, client auth, the token request."""
@@ -184,28 +218,39 @@ class OAuth2Flow(AuthFlow):
         request = ctx.client.build_request("GET", url, headers={"Accept": "application/json"})
         response = ctx.send("discovery", request)
         if response.status_code != 200:
-            raise AuthError(f"OpenID Connect discovery failed at {escape_control(url)} (HTTP {response.status_code})",
-                            step="discovery", status=response.status_code,
-                            server_message=server_message(response),
-                            hint="check `issuer` in the profile: the provider's metadata should be at "
-                                 "<issuer>/.well-known/openid-configuration")
+            raise AuthError(
+                f"OpenID Connect discovery failed at {escape_control(url)} (HTTP {response.status_code})",
+                step="discovery",
+                status=response.status_code,
+                server_message=server_message(response),
+                hint="check `issuer` in the profile: the provider's metadata should be at "
+                "<issuer>/.well-known/openid-configuration",
+            )
         try:
             data = response.json()
         except ValueError:
-            raise AuthError("OpenID Connect discovery did not answer JSON", step="discovery",
-                            status=response.status_code, server_message=server_message(response),
-                            hint="check `issuer` in the profile; an HTML or proxy page answered") from None
+            raise AuthError(
+                "OpenID Connect discovery did not answer JSON",
+                step="discovery",
+                status=response.status_code,
+                server_message=server_message(response),
+                hint="check `issuer` in the profile; an HTML or proxy page answered",
+            ) from None
         if not isinstance(data, dict):
-            raise AuthError("OpenID Connect discovery answered something that is not a JSON object",
-                            step="discovery", status=response.status_code,
-                            hint="check `issuer` in the profile")
+            raise AuthError(
+                "OpenID Connect discovery answered something that is not a JSON object",
+                step="discovery",
+                status=response.status_code,
+                hint="check `issuer` in the profile",
+            )
         found = data.get("issuer")
         if found != issuer:
             raise AuthError(
                 f"the provider calls itself '{escape_control(str(found))}', not '{issuer}'",
-                step="discovery", status=response.status_code,
+                step="discovery",
+                status=response.status_code,
                 hint="OpenID Connect requires the issuer to match exactly (scheme, host, port, path, "
-                     "trailing slash): copy the provider's issuer into the profile",
+                "trailing slash): copy the provider's issuer into the profile",
             )
         self._metadata = data
         return data
@@ -220,26 +265,47 @@ class OAuth2Flow(AuthFlow):
         token_url = token_url or meta.get("token_endpoint")
         authorization_url = authorization_url or meta.get("authorization_endpoint")
         if not isinstance(token_url, str) or not token_url:
-            raise AuthError("no token endpoint: the profile has no token_url and discovery named none",
-                            step="discovery", hint="add token_url to the profile's [auth]")
+            raise AuthError(
+                "no token endpoint: the profile has no token_url and discovery named none",
+                step="discovery",
+                hint="add token_url to the profile's [auth]",
+            )
         ensure_secure(token_url, "token endpoint")
         if need_authorization:
             if not isinstance(authorization_url, str) or not authorization_url:
-                raise AuthError("no authorization endpoint: the profile has no authorization_url and "
-                                "discovery named none", step="discovery",
-                                hint="add authorization_url (or issuer) to the profile's [auth]")
+                raise AuthError(
+                    "no authorization endpoint: the profile has no authorization_url and "
+                    "discovery named none",
+                    step="discovery",
+                    hint="add authorization_url (or issuer) to the profile's [auth]",
+                )
             ensure_secure(authorization_url, "authorization endpoint")
-        return Endpoints(token_url=token_url, authorization_url=authorization_url, issuer=issuer,
-                         userinfo_url=meta.get("userinfo_endpoint"), jwks_uri=meta.get("jwks_uri"))
+        return Endpoints(
+            token_url=token_url,
+            authorization_url=authorization_url,
+            issuer=issuer,
+            userinfo_url=meta.get("userinfo_endpoint"),
+            jwks_uri=meta.get("jwks_uri"),
+        )
 
     # client authentication
     def client_auth_mode(self, ctx: FlowContext) -> str:
         spec_default = self.profile.auth.spec.params.get("client_auth")
         return ctx.param("client_auth", spec_default.default if spec_default else "none")
 
-    def add_client_auth(self, ctx: FlowContext, form: dict[str, str], headers: dict[str, str], *,
-                        secret_required: bool = False) -> None:
-        client_id = ctx.secret("client_id", required=False) if "client_id" in self.profile.auth.spec.params else None
+    def add_client_auth(
+        self,
+        ctx: FlowContext,
+        form: dict[str, str],
+        headers: dict[str, str],
+        *,
+        secret_required: bool = False,
+    ) -> None:
+        client_id = (
+            ctx.secret("client_id", required=False)
+            if "client_id" in self.profile.auth.spec.params
+            else None
+        )
         secret: str | None = None
         if "client_secret" in self.profile.auth.spec.params:
             has_ref = "client_secret" in self.profile.auth.secrets
@@ -256,9 +322,16 @@ class OAuth2Flow(AuthFlow):
             form["client_secret"] = secret
 
     # the token request
-    def token_request(self, ctx: FlowContext, step: str, form: dict[str, str], *,
-                      token_url: str | None = None, secret_required: bool = False,
-                      previous: TokenSet | None = None) -> TokenSet:
+    def token_request(
+        self,
+        ctx: FlowContext,
+        step: str,
+        form: dict[str, str],
+        *,
+        token_url: str | None = None,
+        secret_required: bool = False,
+        previous: TokenSet | None = None,
+    ) -> TokenSet:
         """POST `form` to the token endpoint; a TokenSet, or an AuthError in words.
 
         A 429 with Retry-After <= 10 s is waited out and retried once."""
@@ -275,16 +348,23 @@ class OAuth2Flow(AuthFlow):
                 break
             wait = retry_after_seconds(response.headers.get("retry-after"))
             if attempt == 1 and wait is not None and wait <= MAX_RETRY_AFTER:
-                ctx.trace.note(f"the token endpoint asked to slow down (429); waiting {wait:g} s as "
-                               "its Retry-After says, then trying once more")
+                ctx.trace.note(
+                    f"the token endpoint asked to slow down (429); waiting {wait:g} s as "
+                    "its Retry-After says, then trying once more"
+                )
                 if ctx.cancelled.wait(wait):
                     raise AuthError("login cancelled", step=step)
                 continue
             err = AuthError(
-                "the token endpoint is rate limiting this client (HTTP 429)", step=step, status=429,
+                "the token endpoint is rate limiting this client (HTTP 429)",
+                step=step,
+                status=429,
                 server_message=server_message(response),
-                hint=(f"wait {wait:.0f} s before trying again" if wait is not None
-                      else "wait a minute before trying again"),
+                hint=(
+                    f"wait {wait:.0f} s before trying again"
+                    if wait is not None
+                    else "wait a minute before trying again"
+                ),
             )
             err.rate_limit_handled = True  # type: ignore[attr-defined]
             raise err
@@ -295,15 +375,33 @@ class OAuth2Flow(AuthFlow):
             data = response.json()
         except ValueError:
             said = server_message(response) or "an empty body"
-            raise AuthError(f"the {step} step got an answer that is not JSON ({said})", step=step,
-                            status=response.status_code, server_message=said,
-                            hint="is the token URL right? a proxy, login or maintenance page may be answering") from None
-        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str) or not data["access_token"]:
-            raise AuthError(f"the {step} step's answer has no access_token", step=step,
-                            status=response.status_code, server_message=server_message(response),
-                            hint="the server answered 200 but not with an OAuth token response; check the token URL")
-        tokens = TokenSet.from_oauth(data, previous_refresh=previous.refresh_token if previous else None)
-        tokens.extra = {**(previous.extra if previous else {}), "token_endpoint": url, "flow": self.profile.auth.flow}
+            raise AuthError(
+                f"the {step} step got an answer that is not JSON ({said})",
+                step=step,
+                status=response.status_code,
+                server_message=said,
+                hint="is the token URL right? a proxy, login or maintenance page may be answering",
+            ) from None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("access_token"), str)
+            or not data["access_token"]
+        ):
+            raise AuthError(
+                f"the {step} step's answer has no access_token",
+                step=step,
+                status=response.status_code,
+                server_message=server_message(response),
+                hint="the server answered 200 but not with an OAuth token response; check the token URL",
+            )
+        tokens = TokenSet.from_oauth(
+            data, previous_refresh=previous.refresh_token if previous else None
+        )
+        tokens.extra = {
+            **(previous.extra if previous else {}),
+            "token_endpoint": url,
+            "flow": self.profile.auth.flow,
+        }
         for value in tokens.secrets():
             ctx.trace.redactor.add(value)
         return tokens
@@ -316,6 +414,10 @@ class OAuth2Flow(AuthFlow):
     def scope_params(self, ctx: FlowContext, form: dict[str, str]) -> None:
         for name in ("scope", "audience"):
             if name in self.profile.auth.spec.params:
-                value = ctx.secret(name, required=False) if name in self.profile.auth.secrets else ctx.param(name)
+                value = (
+                    ctx.secret(name, required=False)
+                    if name in self.profile.auth.secrets
+                    else ctx.param(name)
+                )
                 if value:
                     form[name] = value

@@ -10,8 +10,10 @@ from __future__ import annotations
 from .base import FlowContext, TokenSet
 from .oauth2_common import OAuth2Flow
 
-LEGACY_NOTE = ("the password grant is a legacy OAuth2 grant: your password is sent to the token "
-               "endpoint; prefer a token or a browser login where the platform offers one")
+LEGACY_NOTE = (
+    "the password grant is a legacy OAuth2 grant: your password is sent to the token "
+    "endpoint; prefer a token or a browser login where the platform offers one"
+)
 
 
 class Flow(OAuth2Flow):

@@ -19,18 +19,27 @@ if TYPE_CHECKING:
 
 def refresh_grant(flow: OAuth2Flow, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
     if not tokens.refresh_token:
-        raise LoginRequired("there is no refresh token to renew the session with", step="refresh",
-                            hint=f"log in again (`workbench login {flow.profile.name}`)")
+        raise LoginRequired(
+            "there is no refresh token to renew the session with",
+            step="refresh",
+            hint=f"log in again (`workbench login {flow.profile.name}`)",
+        )
     ctx.trace.redactor.add(tokens.refresh_token)
     ctx.trace.redactor.add(tokens.access_token)
     form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
-    token_url = tokens.extra.get("token_endpoint") if isinstance(tokens.extra.get("token_endpoint"), str) else None
+    token_url = (
+        tokens.extra.get("token_endpoint")
+        if isinstance(tokens.extra.get("token_endpoint"), str)
+        else None
+    )
     if token_url and token_url != ctx.param("token_url") and not ctx.param("issuer"):
         token_url = None  # the profile's token_url changed since these tokens were stored
     new = flow.token_request(ctx, "refresh", form, token_url=token_url, previous=tokens)
     if new.refresh_token != tokens.refresh_token:
-        ctx.trace.note("the server rotated the refresh token; the new one is stored before the new "
-                       "access token is used")
+        ctx.trace.note(
+            "the server rotated the refresh token; the new one is stored before the new "
+            "access token is used"
+        )
     else:
         ctx.trace.note("the server kept the refresh token")
     return new

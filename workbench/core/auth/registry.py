@@ -34,18 +34,26 @@ class FlowSpec:
     interactive: bool = False  # needs a browser / person
 
 
-_CLIENT_AUTH = Param("choice", default="basic", choices=("basic", "post", "none"),
-                     help="how the client authenticates at the token endpoint: client_secret_basic, client_secret_post, or public")
+_CLIENT_AUTH = Param(
+    "choice",
+    default="basic",
+    choices=("basic", "post", "none"),
+    help="how the client authenticates at the token endpoint: client_secret_basic, client_secret_post, or public",
+)
 _TOKEN_ENDPOINT = {
     "token_url": Param("url", help="token endpoint (or give issuer for OIDC discovery)"),
-    "issuer": Param("url", help="OIDC issuer; endpoints are discovered and the issuer must match exactly"),
+    "issuer": Param(
+        "url", help="OIDC issuer; endpoints are discovered and the issuer must match exactly"
+    ),
 }
 
 FLOWS: dict[str, FlowSpec] = {
     spec.name: spec
     for spec in (
         FlowSpec(
-            "oauth2_password", "OAuth2 password grant (legacy)", "workbench.core.auth.oauth2_password",
+            "oauth2_password",
+            "OAuth2 password grant (legacy)",
+            "workbench.core.auth.oauth2_password",
             {
                 **_TOKEN_ENDPOINT,
                 "client_id": Param("str"),
@@ -58,7 +66,9 @@ FLOWS: dict[str, FlowSpec] = {
             legacy=True,
         ),
         FlowSpec(
-            "oauth2_client_credentials", "OAuth2 client credentials", "workbench.core.auth.oauth2_client_credentials",
+            "oauth2_client_credentials",
+            "OAuth2 client credentials",
+            "workbench.core.auth.oauth2_client_credentials",
             {
                 **_TOKEN_ENDPOINT,
                 "client_id": Param("str", required=True, login_field=True),
@@ -69,7 +79,8 @@ FLOWS: dict[str, FlowSpec] = {
             },
         ),
         FlowSpec(
-            "oauth2_authorization_code", "OAuth2 authorization code + PKCE (browser)",
+            "oauth2_authorization_code",
+            "OAuth2 authorization code + PKCE (browser)",
             "workbench.core.auth.oauth2_authorization_code",
             {
                 **_TOKEN_ENDPOINT,
@@ -77,16 +88,23 @@ FLOWS: dict[str, FlowSpec] = {
                 "client_id": Param("str", required=True, login_field=True),
                 "client_secret": Param("secret"),
                 "client_auth": Param("choice", default="post", choices=("basic", "post", "none")),
-                "redirect_uri": Param("url", help="a registered fixed redirect URI (e.g. http://localhost:8080/callback); default: 127.0.0.1 on an ephemeral port"),
+                "redirect_uri": Param(
+                    "url",
+                    help="a registered fixed redirect URI (e.g. http://localhost:8080/callback); default: 127.0.0.1 on an ephemeral port",
+                ),
                 "scope": Param("str"),
                 "audience": Param("str"),
                 "pkce": Param("bool", default=True),
-                "timeout": Param("int", default=300, help="seconds to wait for the browser callback"),
+                "timeout": Param(
+                    "int", default=300, help="seconds to wait for the browser callback"
+                ),
             },
             interactive=True,
         ),
         FlowSpec(
-            "iotconnect", "IoTConnect basic-token -> login (solution key)", "workbench.core.auth.iotconnect",
+            "iotconnect",
+            "IoTConnect basic-token -> login (solution key)",
+            "workbench.core.auth.iotconnect",
             {
                 "auth_url": Param("url", required=True, help="the auth host incl. /api/v2.x"),
                 "username": Param("str", required=True, login_field=True),
@@ -95,26 +113,40 @@ FLOWS: dict[str, FlowSpec] = {
             },
         ),
         FlowSpec(
-            "ioto_cognito", "Ioto login (Cognito USER_PASSWORD_AUTH)", "workbench.core.auth.ioto",
+            "ioto_cognito",
+            "Ioto login (Cognito USER_PASSWORD_AUTH)",
+            "workbench.core.auth.ioto",
             {
-                "cognito_url": Param("url", required=True, help="https://cognito-idp.REGION.amazonaws.com/"),
+                "cognito_url": Param(
+                    "url", required=True, help="https://cognito-idp.REGION.amazonaws.com/"
+                ),
                 "client_id": Param("str", required=True),
                 "username": Param("str", required=True, login_field=True),
                 "password": Param("secret", required=True, login_field=True),
-                "origin": Param("str", required=True, help="the device manager origin the API expects"),
+                "origin": Param(
+                    "str", required=True, help="the device manager origin the API expects"
+                ),
             },
         ),
         FlowSpec(
-            "ioto_cloudapi", "Ioto CloudAPI token (/tok prefix)", "workbench.core.auth.ioto",
+            "ioto_cloudapi",
+            "Ioto CloudAPI token (/tok prefix)",
+            "workbench.core.auth.ioto",
             {"token": Param("secret", required=True, login_field=True)},
         ),
         FlowSpec(
-            "static_token", "A token you supply", "workbench.core.auth.static",
+            "static_token",
+            "A token you supply",
+            "workbench.core.auth.static",
             {
                 "token": Param("secret", required=True, login_field=True),
                 "placement": Param("choice", default="header", choices=("header", "query")),
                 "header": Param("str", default="Authorization"),
-                "scheme": Param("str", default="Bearer", help="prefix before the token in the header; empty for raw"),
+                "scheme": Param(
+                    "str",
+                    default="Bearer",
+                    help="prefix before the token in the header; empty for raw",
+                ),
                 "query_param": Param("str", default="authorization"),
             },
         ),

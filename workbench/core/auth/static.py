@@ -32,26 +32,39 @@ class Flow(AuthFlow):
     def login(self, ctx: FlowContext) -> TokenSet:
         token = (ctx.secret("token") or "").strip()
         scheme = self._param("scheme", "Bearer")
-        ctx.trace.note(f"using the token from {self.profile.auth.secrets['token'].describe()}"
-                       if "token" in self.profile.auth.secrets else "using the profile's token")
-        return TokenSet(access_token=token, token_type=scheme or "", expires_at=None,
-                        extra={"flow": self.profile.auth.flow, "placement": self.placement})
+        ctx.trace.note(
+            f"using the token from {self.profile.auth.secrets['token'].describe()}"
+            if "token" in self.profile.auth.secrets
+            else "using the profile's token"
+        )
+        return TokenSet(
+            access_token=token,
+            token_type=scheme or "",
+            expires_at=None,
+            extra={"flow": self.profile.auth.flow, "placement": self.placement},
+        )
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
         return self.login(ctx)
 
     def apply(self, request: httpx.Request, tokens: TokenSet) -> None:
         if self.placement == "query":
-            request.url = request.url.copy_set_param(self._param("query_param", "authorization"),
-                                                     tokens.access_token)
+            request.url = request.url.copy_set_param(
+                self._param("query_param", "authorization"), tokens.access_token
+            )
             return
         header = self._param("header", "Authorization")
         scheme = self._param("scheme", "Bearer")
-        request.headers[header] = f"{scheme} {tokens.access_token}" if scheme else tokens.access_token
+        request.headers[header] = (
+            f"{scheme} {tokens.access_token}" if scheme else tokens.access_token
+        )
 
     def credential_names(self) -> tuple[str, ...]:
-        names = {"authorization", self._param("header", "Authorization").lower(),
-                 self._param("query_param", "authorization")}
+        names = {
+            "authorization",
+            self._param("header", "Authorization").lower(),
+            self._param("query_param", "authorization"),
+        }
         return tuple(sorted(names))
 
 

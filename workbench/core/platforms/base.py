@@ -21,8 +21,19 @@ if TYPE_CHECKING:
 
     from ..profiles import Profile
 
-KINDS = ("account", "entity", "group", "device", "resource", "stats", "token", "bucket", "info",
-         "error", "more")
+KINDS = (
+    "account",
+    "entity",
+    "group",
+    "device",
+    "resource",
+    "stats",
+    "token",
+    "bucket",
+    "info",
+    "error",
+    "more",
+)
 
 
 @dataclass(slots=True)  # many thousands live in a device tree
@@ -34,7 +45,9 @@ class DeviceNode:
     detail: Any = None  # the document that describes it (as the API returned it)
     request: RequestSpec | None = None  # the request that fetches it (opens in the composer)
     expandable: bool = False
-    badge: str | None = None  # short tag shown beside the label ("input", "model", "409 unknown", ...)
+    badge: str | None = (
+        None  # short tag shown beside the label ("input", "model", "409 unknown", ...)
+    )
     error: str | None = None  # for kind "error": what happened, in words
     hint: str | None = None
     ref: dict[str, Any] = field(default_factory=dict)  # adapter-private data to fetch children
@@ -48,15 +61,32 @@ class DeviceNode:
             "badge": self.badge,
             "error": self.error,
             "hint": self.hint,
-            "request": None if self.request is None else {"method": self.request.method, "url": self.request.url},
+            "request": None
+            if self.request is None
+            else {"method": self.request.method, "url": self.request.url},
         }
 
 
-def error_node(parent_id: str, message: str, *, hint: str | None = None, status: int | None = None,
-               request: RequestSpec | None = None, retry: dict[str, Any] | None = None) -> DeviceNode:
+def error_node(
+    parent_id: str,
+    message: str,
+    *,
+    hint: str | None = None,
+    status: int | None = None,
+    request: RequestSpec | None = None,
+    retry: dict[str, Any] | None = None,
+) -> DeviceNode:
     badge = str(status) if status else "error"
-    return DeviceNode(id=f"{parent_id}:error", kind="error", label=message, error=message, hint=hint,
-                      badge=badge, request=request, ref={"retry": retry} if retry else {})
+    return DeviceNode(
+        id=f"{parent_id}:error",
+        kind="error",
+        label=message,
+        error=message,
+        hint=hint,
+        badge=badge,
+        request=request,
+        ref={"retry": retry} if retry else {},
+    )
 
 
 class Adapter:
@@ -72,7 +102,9 @@ class Adapter:
     def roots(self) -> list[DeviceNode]:
         raise NotImplementedError
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         """Yield batches of children. Must check `cancel` between pages."""
         return iter(())
 
@@ -85,8 +117,9 @@ class Adapter:
         return send(self.client, spec)
 
 
-def paged(fetch: Callable[[Any], tuple[list[Any], Any]], start: Any,
-          cancel: threading.Event | None = None) -> Iterator[list[Any]]:
+def paged(
+    fetch: Callable[[Any], tuple[list[Any], Any]], start: Any, cancel: threading.Event | None = None
+) -> Iterator[list[Any]]:
     """Generic pager: `fetch(cursor) -> (items, next_cursor or None)`; stops at None or on cancel."""
     cursor = start
     while cursor is not None:
@@ -96,9 +129,14 @@ def paged(fetch: Callable[[Any], tuple[list[Any], Any]], start: Any,
         yield items
 
 
-def walk(adapter: Adapter, depth: int, *, text_filter: str | None = None,
-         cancel: threading.Event | None = None,
-         progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, DeviceNode]]:
+def walk(
+    adapter: Adapter,
+    depth: int,
+    *,
+    text_filter: str | None = None,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, DeviceNode]]:
     """Depth-first (level, node) pairs down to `depth` levels (1 = roots only).
 
     With `text_filter`, a node is kept when its label (or a descendant's, within depth)

@@ -16,11 +16,17 @@ class Adapter(BaseAdapter):
 
     def roots(self) -> list[DeviceNode]:
         return [
-            DeviceNode(id=f"generic:url:{name}", kind="info", label=f"{name}: {url}",
-                       detail={"name": name, "url": url},
-                       request=RequestSpec(method="GET", url=url, name=f"GET {name}"))
+            DeviceNode(
+                id=f"generic:url:{name}",
+                kind="info",
+                label=f"{name}: {url}",
+                detail={"name": name, "url": url},
+                request=RequestSpec(method="GET", url=url, name=f"GET {name}"),
+            )
             for name, url in self.profile.urls.items()
         ]
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         return iter(())

@@ -87,8 +87,11 @@ def _server_words(record: ResponseRecord) -> str | None:
         msg = data.get("message") or data.get("Message") or data.get("title")
         errors = data.get("error")
         if isinstance(errors, list):
-            details = [f"{e.get('param')}: {e.get('message')}" if e.get("param") else str(e.get("message"))
-                       for e in errors if isinstance(e, dict) and e.get("message")]
+            details = [
+                f"{e.get('param')}: {e.get('message')}" if e.get("param") else str(e.get("message"))
+                for e in errors
+                if isinstance(e, dict) and e.get("message")
+            ]
             if details:
                 msg = f"{msg} ({'; '.join(details)})" if msg else "; ".join(details)
         if msg:
@@ -106,42 +109,69 @@ def problem_of(record: ResponseRecord, what: str) -> Problem:
     tail = f": {said}" if said else ""
     html = said == "an HTML page (not an API answer)" or "text/html" in record.content_type.lower()
     if status == 409:
-        return Problem(UNKNOWN_DEVICE + (f" — {said}" if said else ""),
-                       "check the unique id / guid; the device may have been deleted", status)
+        return Problem(
+            UNKNOWN_DEVICE + (f" — {said}" if said else ""),
+            "check the unique id / guid; the device may have been deleted",
+            status,
+        )
     if status == 401:
-        return Problem(f"not signed in, or the session expired (HTTP 401) while {what}",
-                       "log in again", status)
+        return Problem(
+            f"not signed in, or the session expired (HTTP 401) while {what}", "log in again", status
+        )
     if status == 403:
-        return Problem(f"forbidden (HTTP 403) while {what}{tail}",
-                       "this user's role may not see this; ask the company admin for the permission",
-                       status)
+        return Problem(
+            f"forbidden (HTTP 403) while {what}{tail}",
+            "this user's role may not see this; ask the company admin for the permission",
+            status,
+        )
     if status == 429:
         wait = record.header("retry-after")
-        return Problem(f"rate limited (HTTP 429) while {what}",
-                       f"wait {wait} s and retry" if wait else "wait a minute and retry", status)
+        return Problem(
+            f"rate limited (HTTP 429) while {what}",
+            f"wait {wait} s and retry" if wait else "wait a minute and retry",
+            status,
+        )
     if status == 503 and html:
         wait = record.header("retry-after")
-        return Problem(f"the service is down for maintenance (HTTP 503) while {what}",
-                       f"try again in {wait} s" if wait else "try again later", status)
+        return Problem(
+            f"the service is down for maintenance (HTTP 503) while {what}",
+            f"try again in {wait} s" if wait else "try again later",
+            status,
+        )
     if status >= 500:
-        return Problem(f"the server had a problem (HTTP {status}) while {what}{tail}",
-                       "try again later (retry)", status)
+        return Problem(
+            f"the server had a problem (HTTP {status}) while {what}{tail}",
+            "try again later (retry)",
+            status,
+        )
     if html:
-        return Problem(f"got an HTML page (HTTP {status}) instead of an API answer while {what}",
-                       "check the profile's device/user URLs: a proxy or login page is answering", status)
+        return Problem(
+            f"got an HTML page (HTTP {status}) instead of an API answer while {what}",
+            "check the profile's device/user URLs: a proxy or login page is answering",
+            status,
+        )
     if status == 404:
-        return Problem(f"not found (HTTP 404) while {what}",
-                       "check the profile's device and user URLs (they end in /api/v2)", status)
-    return Problem(f"the server refused the request (HTTP {status}) while {what}{tail}",
-                   "check the request in the composer", status)
+        return Problem(
+            f"not found (HTTP 404) while {what}",
+            "check the profile's device and user URLs (they end in /api/v2)",
+            status,
+        )
+    return Problem(
+        f"the server refused the request (HTTP {status}) while {what}{tail}",
+        "check the request in the composer",
+        status,
+    )
 
 
 def _problem_of_error(err: WorkbenchError, what: str) -> Problem:
     if isinstance(err, TransportError):
         return Problem(f"network error while {what}: {_text(err.message)}", err.hint)
     if isinstance(err, AuthError):
-        return Problem(f"not signed in while {what}: {_text(err.message)}", err.hint or "log in again",
-                       err.status)
+        return Problem(
+            f"not signed in while {what}: {_text(err.message)}",
+            err.hint or "log in again",
+            err.status,
+        )
     return Problem(f"{_text(err.message)} (while {what})", err.hint)
 
 
@@ -150,9 +180,11 @@ def _json(record: ResponseRecord, what: str) -> tuple[Any, Problem | None]:
         return json.loads(record.body), None
     except (ValueError, UnicodeDecodeError):
         said = _server_words(record)
-        return None, Problem(f"the answer is not valid JSON (HTTP {record.status}) while {what}"
-                             + (f": {said[:80]}" if said else ""),
-                             "the server or a proxy sent something broken; retry")
+        return None, Problem(
+            f"the answer is not valid JSON (HTTP {record.status}) while {what}"
+            + (f": {said[:80]}" if said else ""),
+            "the server or a proxy sent something broken; retry",
+        )
 
 
 def _envelope_status(data: Any) -> int | None:
@@ -202,8 +234,13 @@ def device_badge(item: dict[str, Any]) -> str | None:
 class Adapter(BaseAdapter):
     platform = P
 
-    def __init__(self, profile: Profile, client: httpx.Client, page_size: int = 100,
-                 sort_by: str | None = SORT) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        client: httpx.Client,
+        page_size: int = 100,
+        sort_by: str | None = SORT,
+    ) -> None:
         super().__init__(profile, client, page_size=max(1, min(int(page_size), MAX_PAGE_SIZE)))
         self.sort_by = sort_by
         self._entities: list[dict[str, Any]] | None = None
@@ -215,7 +252,9 @@ class Adapter(BaseAdapter):
         url = self.profile.urls.get(name)
         return url.rstrip("/") if url else None
 
-    def _fetch(self, spec: RequestSpec, what: str) -> tuple[Any, ResponseRecord | None, Problem | None]:
+    def _fetch(
+        self, spec: RequestSpec, what: str
+    ) -> tuple[Any, ResponseRecord | None, Problem | None]:
         """(parsed JSON or None for 204, the record, a problem)."""
         try:
             record = self.get(spec)
@@ -234,8 +273,11 @@ class Adapter(BaseAdapter):
         return data, record, problem
 
     def device_request(self, unique_id: str) -> RequestSpec:
-        return RequestSpec(method="GET", url=f"{self._url('device')}/Device/uniqueId/{quote(unique_id, safe='')}",
-                           name=f"Device {unique_id}")
+        return RequestSpec(
+            method="GET",
+            url=f"{self._url('device')}/Device/uniqueId/{quote(unique_id, safe='')}",
+            name=f"Device {unique_id}",
+        )
 
     def _list_spec(self, url: str, params: list[tuple[str, str]], name: str) -> RequestSpec:
         return RequestSpec(method="GET", url=url, params=list(params), name=name)
@@ -252,8 +294,15 @@ class Adapter(BaseAdapter):
             if self.sort_by:
                 params.append(("sortBy", self.sort_by))
             request = self._list_spec(f"{device}/Device", params, f"Devices of {name}")
-        return DeviceNode(id=f"{P}:entity:{guid.upper()}", kind="entity", label=name, detail=entity,
-                          request=request, expandable=True, ref={"entity": guid})
+        return DeviceNode(
+            id=f"{P}:entity:{guid.upper()}",
+            kind="entity",
+            label=name,
+            detail=entity,
+            request=request,
+            expandable=True,
+            ref={"entity": guid},
+        )
 
     def device_node(self, item: dict[str, Any]) -> DeviceNode:
         guid = str(item.get("guid") or "")
@@ -261,21 +310,32 @@ class Adapter(BaseAdapter):
         name = item.get("displayName") or unique_id or guid
         label = _text(f"{name} ({unique_id})" if unique_id and name != unique_id else name)
         count = item.get("childDeviceCount")
-        has_children = isinstance(count, int) and not isinstance(count, bool) and count > 0 and bool(guid)
+        has_children = (
+            isinstance(count, int) and not isinstance(count, bool) and count > 0 and bool(guid)
+        )
         return DeviceNode(
-            id=f"{P}:device:{(guid or unique_id).upper()}", kind="device", label=label,
-            status=device_status(item), detail=item,
+            id=f"{P}:device:{(guid or unique_id).upper()}",
+            kind="device",
+            label=label,
+            status=device_status(item),
+            detail=item,
             request=self.device_request(unique_id) if unique_id and self._url("device") else None,
-            expandable=has_children, badge=device_badge(item),
+            expandable=has_children,
+            badge=device_badge(item),
             ref={"guid": guid, "uniqueId": unique_id},
         )
 
     def all_devices_node(self) -> DeviceNode:
         device = self._url("device") or ""
         params = [("pageNumber", "1"), ("pageSize", str(self.page_size))]
-        return DeviceNode(id=f"{P}:all-devices", kind="group", label="All devices",
-                          request=self._list_spec(f"{device}/Device", params, "All devices"),
-                          expandable=True, ref={"all": True})
+        return DeviceNode(
+            id=f"{P}:all-devices",
+            kind="group",
+            label="All devices",
+            request=self._list_spec(f"{device}/Device", params, "All devices"),
+            expandable=True,
+            ref={"all": True},
+        )
 
     # ------------------------------------------------------------------ entities
 
@@ -286,16 +346,20 @@ class Adapter(BaseAdapter):
                 return self._entities, None
         user = self._url("user")
         if not user:
-            return [], Problem("the profile has no 'user' URL, so the entity tree is unknown",
-                               "add user = \"https://user.iotconnect.io/api/v2\" to the profile's [urls]")
+            return [], Problem(
+                "the profile has no 'user' URL, so the entity tree is unknown",
+                'add user = "https://user.iotconnect.io/api/v2" to the profile\'s [urls]',
+            )
         spec = RequestSpec(method="GET", url=f"{user}/Entity/lookup", name="Entity lookup")
         data, _, problem = self._fetch(spec, "reading the entity tree")
         if problem is not None:
             return [], problem
         found = _items(data) if data is not None else []
         if found is None:
-            return [], Problem("the entity lookup answered something that is not a list of entities",
-                               "open the request in the composer to see the answer")
+            return [], Problem(
+                "the entity lookup answered something that is not a list of entities",
+                "open the request in the composer to see the answer",
+            )
         entities = [e for e in found if e.get("guid")]
         with self._lock:
             self._entities = entities
@@ -309,16 +373,26 @@ class Adapter(BaseAdapter):
             parent = e.get("parentEntityGuid")
             parent = parent.strip().lower() if isinstance(parent, str) else ""
             is_root = not parent or parent not in known or parent == str(e["guid"]).strip().lower()
-            if (guid is None and is_root) or (guid is not None and not is_root and parent == guid.lower()):
+            if (guid is None and is_root) or (
+                guid is not None and not is_root and parent == guid.lower()
+            ):
                 out.append(e)
         return out
 
     def roots(self) -> list[DeviceNode]:
         entities, problem = self.entities()
         if problem is not None:
-            spec = RequestSpec(method="GET", url=f"{self._url('user') or ''}/Entity/lookup", name="Entity lookup")
-            err = error_node(f"{P}:entities", problem.message, hint=problem.hint, status=problem.status,
-                             request=spec, retry={"roots": True})
+            spec = RequestSpec(
+                method="GET", url=f"{self._url('user') or ''}/Entity/lookup", name="Entity lookup"
+            )
+            err = error_node(
+                f"{P}:entities",
+                problem.message,
+                hint=problem.hint,
+                status=problem.status,
+                request=spec,
+                retry={"roots": True},
+            )
             return [err, *([self.all_devices_node()] if self._url("device") else [])]
         roots = self._sub_entities(None)
         if not roots:
@@ -327,7 +401,9 @@ class Adapter(BaseAdapter):
 
     # ------------------------------------------------------------------ children
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         if node.kind == "error":
             return self.retry(node, cancel)
         if node.kind == "entity":
@@ -338,28 +414,46 @@ class Adapter(BaseAdapter):
             return self.devices(cancel, top_level_only=True, parent_id=node.id)
         return iter(())
 
-    def _entity_children(self, node: DeviceNode, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+    def _entity_children(
+        self, node: DeviceNode, cancel: threading.Event | None
+    ) -> Iterator[list[DeviceNode]]:
         guid = str(node.ref.get("entity") or "")
         if self._entities is None:
             _, problem = self.entities()
             if problem is not None:
-                yield [error_node(node.id, problem.message, hint=problem.hint, status=problem.status)]
+                yield [
+                    error_node(node.id, problem.message, hint=problem.hint, status=problem.status)
+                ]
                 return
         subs = self._sub_entities(guid)
         if subs:
             yield [self.entity_node(e) for e in subs]
-        yield from self.devices(cancel, entity=guid, top_level_only=True, parent_id=node.id,
-                                sub_entities=[str(e["guid"]) for e in subs])
+        yield from self.devices(
+            cancel,
+            entity=guid,
+            top_level_only=True,
+            parent_id=node.id,
+            sub_entities=[str(e["guid"]) for e in subs],
+        )
 
-    def _child_devices(self, node: DeviceNode, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+    def _child_devices(
+        self, node: DeviceNode, cancel: threading.Event | None
+    ) -> Iterator[list[DeviceNode]]:
         device = self._url("device")
         guid = str(node.ref["guid"])
         url = f"{device}/Device/{quote(guid, safe='')}/childdevice"
         yield from self._pages(node.id, url, [], None, cancel, 1, name=f"Children of {node.label}")
 
-    def devices(self, cancel: threading.Event | None = None, *, entity: str | None = None,
-                top_level_only: bool = False, parent_id: str = f"{P}:devices",
-                start_page: int = 1, sub_entities: list[str] | None = None) -> Iterator[list[DeviceNode]]:
+    def devices(
+        self,
+        cancel: threading.Event | None = None,
+        *,
+        entity: str | None = None,
+        top_level_only: bool = False,
+        parent_id: str = f"{P}:devices",
+        start_page: int = 1,
+        sub_entities: list[str] | None = None,
+    ) -> Iterator[list[DeviceNode]]:
         """The device list (the whole fleet, or one entity's own devices) as batches of nodes.
 
         With `entity`, only devices whose entityGuid is that entity are kept (the server's
@@ -369,13 +463,24 @@ class Adapter(BaseAdapter):
         so an entity that only groups others costs one page, not its whole subtree."""
         device = self._url("device")
         if not device:
-            yield [error_node(parent_id, "the profile has no 'device' URL",
-                              hint="add device = \"https://device.iotconnect.io/api/v2\" to [urls]")]
+            yield [
+                error_node(
+                    parent_id,
+                    "the profile has no 'device' URL",
+                    hint='add device = "https://device.iotconnect.io/api/v2" to [urls]',
+                )
+            ]
             return
         params: list[tuple[str, str]] = [("entityGuid", entity)] if entity else []
-        keep: dict[str, Any] = {"entity": entity, "top": top_level_only, "subs": list(sub_entities or [])}
+        keep: dict[str, Any] = {
+            "entity": entity,
+            "top": top_level_only,
+            "subs": list(sub_entities or []),
+        }
         name = "Devices of entity" if entity else "Devices"
-        yield from self._pages(parent_id, f"{device}/Device", params, keep, cancel, start_page, name=name)
+        yield from self._pages(
+            parent_id, f"{device}/Device", params, keep, cancel, start_page, name=name
+        )
 
     def _keeper(self, keep: dict[str, Any] | None) -> Callable[[dict[str, Any]], bool]:
         if not keep:
@@ -389,8 +494,17 @@ class Adapter(BaseAdapter):
 
         return ok
 
-    def _pages(self, parent_id: str, url: str, params: list[tuple[str, str]], keep: dict[str, Any] | None,
-               cancel: threading.Event | None, start_page: int, *, name: str) -> Iterator[list[DeviceNode]]:
+    def _pages(
+        self,
+        parent_id: str,
+        url: str,
+        params: list[tuple[str, str]],
+        keep: dict[str, Any] | None,
+        cancel: threading.Event | None,
+        start_page: int,
+        *,
+        name: str,
+    ) -> Iterator[list[DeviceNode]]:
         """Page through a device listing; one batch per page (pages with nothing kept are skipped)."""
         ok = self._keeper(keep)
         size = self.page_size
@@ -413,13 +527,31 @@ class Adapter(BaseAdapter):
             if problem is None and data is not None:
                 items = _items(data)
                 if items is None:
-                    problem = Problem(f"the answer has no device list while {what}",
-                                      "open the request in the composer to see the answer")
+                    problem = Problem(
+                        f"the answer has no device list while {what}",
+                        "open the request in the composer to see the answer",
+                    )
             if problem is not None:
-                retry = {"listing": {"parent_id": parent_id, "url": url, "params": params, "keep": keep,
-                                     "page": page, "name": name}}
-                yield [error_node(f"{parent_id}:page{page}", problem.message, hint=problem.hint,
-                                  status=problem.status, request=spec, retry=retry)]
+                retry = {
+                    "listing": {
+                        "parent_id": parent_id,
+                        "url": url,
+                        "params": params,
+                        "keep": keep,
+                        "page": page,
+                        "name": name,
+                    }
+                }
+                yield [
+                    error_node(
+                        f"{parent_id}:page{page}",
+                        problem.message,
+                        hint=problem.hint,
+                        status=problem.status,
+                        request=spec,
+                        retry=retry,
+                    )
+                ]
                 return
             if data is None:  # 204: nothing (more)
                 return
@@ -428,9 +560,14 @@ class Adapter(BaseAdapter):
                 return
             first = items[0].get("guid")
             if page > start_page and first is not None and first == previous_first:
-                yield [error_node(f"{parent_id}:page{page}",
-                                  f"the server sent page {page} twice (it ignores pageNumber?); stopped here",
-                                  hint="open the request in the composer to check the paging", request=spec)]
+                yield [
+                    error_node(
+                        f"{parent_id}:page{page}",
+                        f"the server sent page {page} twice (it ignores pageNumber?); stopped here",
+                        hint="open the request in the composer to check the paging",
+                        request=spec,
+                    )
+                ]
                 return
             previous_first = first
             seen += len(items)
@@ -438,8 +575,14 @@ class Adapter(BaseAdapter):
             count = data.get("count") if isinstance(data, dict) else None
             if entity:
                 own_seen += sum(1 for i in items if _same(i.get("entityGuid"), entity))
-                if probe and isinstance(count, int) and any(
-                        isinstance(i.get("entityGuid"), str) and not _same(i["entityGuid"], entity) for i in items):
+                if (
+                    probe
+                    and isinstance(count, int)
+                    and any(
+                        isinstance(i.get("entityGuid"), str) and not _same(i["entityGuid"], entity)
+                        for i in items
+                    )
+                ):
                     probe = False  # the filter includes sub-entities: how many devices are the entity's own?
                     own_expected = self._own_count(url, count, subs or [], cancel)
             if batch:
@@ -453,7 +596,9 @@ class Adapter(BaseAdapter):
                 return
             page += 1
 
-    def _own_count(self, url: str, total: int, subs: list[str], cancel: threading.Event | None) -> int | None:
+    def _own_count(
+        self, url: str, total: int, subs: list[str], cancel: threading.Event | None
+    ) -> int | None:
         """total - the device count of each sub-entity's subtree; None when any count is unknown."""
         rest = 0
         for guid in subs:
@@ -472,13 +617,22 @@ class Adapter(BaseAdapter):
         own = total - rest
         return own if own >= 0 else None
 
-    def retry(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def retry(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         """Resume what an error node failed at: a listing from its failed page, or the roots."""
         retry = node.ref.get("retry") or {}
         listing = retry.get("listing")
         if listing:
-            yield from self._pages(listing["parent_id"], listing["url"], list(map(tuple, listing["params"])),
-                                   listing.get("keep"), cancel, int(listing["page"]), name=listing["name"])
+            yield from self._pages(
+                listing["parent_id"],
+                listing["url"],
+                list(map(tuple, listing["params"])),
+                listing.get("keep"),
+                cancel,
+                int(listing["page"]),
+                name=listing["name"],
+            )
         elif retry.get("roots"):
             with self._lock:
                 self._entities = None
@@ -492,30 +646,48 @@ class Adapter(BaseAdapter):
         guid = node.ref.get("guid")
         device = self._url("device")
         if not device or not (unique_id or guid):
-            return error_node(node.id, "this node is not a device with a unique id",
-                              hint="pick a device node")
+            return error_node(
+                node.id, "this node is not a device with a unique id", hint="pick a device node"
+            )
         if unique_id:
             spec = self.device_request(str(unique_id))
         else:
-            spec = RequestSpec(method="GET", url=f"{device}/Device/{quote(str(guid), safe='')}",
-                               name=f"Device {guid}")
+            spec = RequestSpec(
+                method="GET",
+                url=f"{device}/Device/{quote(str(guid), safe='')}",
+                name=f"Device {guid}",
+            )
         data, _, problem = self._fetch(spec, f"reading device {unique_id or guid}")
         if problem is None:
             items = _items(data) if data is not None else None
             if not items:
-                problem = Problem(f"the answer for device {unique_id or guid} holds no device",
-                                  "open the request in the composer to see the answer")
+                problem = Problem(
+                    f"the answer for device {unique_id or guid} holds no device",
+                    "open the request in the composer to see the answer",
+                )
         if problem is not None:
-            return error_node(node.id, problem.message, hint=problem.hint, status=problem.status, request=spec)
+            return error_node(
+                node.id, problem.message, hint=problem.hint, status=problem.status, request=spec
+            )
         full = items[0]
         fresh = self.device_node(full)
-        return replace(node, detail=full, status=fresh.status, badge=fresh.badge, request=spec,
-                       expandable=fresh.expandable or node.expandable)
+        return replace(
+            node,
+            detail=full,
+            status=fresh.status,
+            badge=fresh.badge,
+            request=spec,
+            expandable=fresh.expandable or node.expandable,
+        )
 
     def device(self, unique_id: str) -> DeviceNode:
         """A device node by unique id, with its full detail (or an error node)."""
-        stub = DeviceNode(id=f"{P}:device:{unique_id.upper()}", kind="device", label=unique_id,
-                          ref={"uniqueId": unique_id})
+        stub = DeviceNode(
+            id=f"{P}:device:{unique_id.upper()}",
+            kind="device",
+            label=unique_id,
+            ref={"uniqueId": unique_id},
+        )
         found = self.detail(stub)
         if found.kind == "error":
             return found

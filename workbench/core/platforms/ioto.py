@@ -96,8 +96,13 @@ class Adapter(base.Adapter):
 
     def spec(self, path: str, body: dict[str, Any], name: str = "") -> RequestSpec:
         """``POST {api}/{path}`` with a JSON body (no /tok: the CloudAPI flow adds it when signing)."""
-        return RequestSpec(method="POST", url=f"{self.api}/{path}", body_kind="json",
-                           body=json.dumps(body, ensure_ascii=False), name=name or path)
+        return RequestSpec(
+            method="POST",
+            url=f"{self.api}/{path}",
+            body_kind="json",
+            body=json.dumps(body, ensure_ascii=False),
+            name=name or path,
+        )
 
     def call(self, spec: RequestSpec) -> Any:
         """Send `spec` and return its JSON answer; anything else raises _Failed with words."""
@@ -113,31 +118,51 @@ class Adapter(base.Adapter):
         try:
             return json.loads(record.body)
         except (ValueError, UnicodeDecodeError):
-            raise _Failed(f"the answer is not JSON: {_server_text(record)}", status=status,
-                          hint="a proxy or maintenance page may be answering; retry, or check urls.api") from None
+            raise _Failed(
+                f"the answer is not JSON: {_server_text(record)}",
+                status=status,
+                hint="a proxy or maintenance page may be answering; retry, or check urls.api",
+            ) from None
 
     def _http_failure(self, record: ResponseRecord) -> _Failed:
         status, said = record.status, _server_text(record)
         if status in (401, 403):
-            hint = ("the CloudAPI token was refused (expired or deleted?) or lacks access: log in with a valid token"
-                    if self.cloudapi else
-                    "the login token was refused (expired?) or the Origin is not allowed: log in again, "
-                    "and check origin in the profile")
+            hint = (
+                "the CloudAPI token was refused (expired or deleted?) or lacks access: log in with a valid token"
+                if self.cloudapi
+                else "the login token was refused (expired?) or the Origin is not allowed: log in again, "
+                "and check origin in the profile"
+            )
             return _Failed(f"forbidden: {said}", hint=hint, status=status)
         if status == 404:
-            return _Failed(f"not found: {said}", status=status,
-                           hint="it no longer exists or is not visible to you; or urls.api is not the Ioto API")
+            return _Failed(
+                f"not found: {said}",
+                status=status,
+                hint="it no longer exists or is not visible to you; or urls.api is not the Ioto API",
+            )
         if status == 400:
-            return _Failed(f"bad request: {said}", status=status, hint="the API refused the request's parameters")
+            return _Failed(
+                f"bad request: {said}",
+                status=status,
+                hint="the API refused the request's parameters",
+            )
         if status == 429:
-            return _Failed(f"rate limited: {said}", status=status, hint="too many requests; retry in a moment")
+            return _Failed(
+                f"rate limited: {said}", status=status, hint="too many requests; retry in a moment"
+            )
         if status >= 500:
             if _is_html(record):
-                return _Failed(f"service unavailable (HTTP {status}): an HTML page, not an API answer",
-                               status=status, hint="the service or a proxy answered with a web page "
-                                                   "(down for maintenance?); retry later")
-            return _Failed(f"service error (HTTP {status}): {said}", status=status,
-                           hint="the Ioto service failed; retry later")
+                return _Failed(
+                    f"service unavailable (HTTP {status}): an HTML page, not an API answer",
+                    status=status,
+                    hint="the service or a proxy answered with a web page "
+                    "(down for maintenance?); retry later",
+                )
+            return _Failed(
+                f"service error (HTTP {status}): {said}",
+                status=status,
+                hint="the Ioto service failed; retry later",
+            )
         return _Failed(f"HTTP {status}: {said}", status=status)
 
     @staticmethod
@@ -148,8 +173,10 @@ class Adapter(base.Adapter):
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             nxt = data.get("next")
             return data["data"], nxt if isinstance(nxt, str) and nxt else None
-        raise _Failed(f"unexpected answer: expected a list, got {_short(data, 60)}",
-                      hint="the API answered in a shape this adapter does not know")
+        raise _Failed(
+            f"unexpected answer: expected a list, got {_short(data, 60)}",
+            hint="the API answered in a shape this adapter does not know",
+        )
 
     # --- the tree ----------------------------------------------------------------------
 
@@ -163,17 +190,33 @@ class Adapter(base.Adapter):
             if not isinstance(account, dict):
                 raise _Failed(f"unexpected answer to account/get: {_short(data, 60)}")
         except _Failed as f:
-            err = error_node("ioto:account", f"account: {f.message}", hint=f.hint, status=f.status,
-                             request=spec, retry={"op": "roots"})
+            err = error_node(
+                "ioto:account",
+                f"account: {f.message}",
+                hint=f.hint,
+                status=f.status,
+                request=spec,
+                retry={"op": "roots"},
+            )
             return [err, self._all_devices()]
         user = self._user()
         key = str(account.get("id") or "account")
-        return [DeviceNode(
-            id=f"ioto:account:{key}", kind="account", label=str(account.get("name") or key),
-            detail=account, request=spec, expandable=True,
-            badge=_short(user.get("role")) if user and user.get("role") else None,
-            ref={"op": "devices", "parent": f"ioto:account:{key}", "accountId": account.get("id")},
-        )]
+        return [
+            DeviceNode(
+                id=f"ioto:account:{key}",
+                kind="account",
+                label=str(account.get("name") or key),
+                detail=account,
+                request=spec,
+                expandable=True,
+                badge=_short(user.get("role")) if user and user.get("role") else None,
+                ref={
+                    "op": "devices",
+                    "parent": f"ioto:account:{key}",
+                    "accountId": account.get("id"),
+                },
+            )
+        ]
 
     def _user(self) -> dict[str, Any] | None:
         try:
@@ -185,14 +228,18 @@ class Adapter(base.Adapter):
 
     def _all_devices(self) -> DeviceNode:
         return DeviceNode(
-            id="ioto:devices", kind="group",
+            id="ioto:devices",
+            kind="group",
             label="All devices (device cloud)" if self.cloudapi else "All devices",
             request=self.spec("device/find", {"limit": self.page_size}, "device/find"),
-            expandable=True, badge="CloudAPI" if self.cloudapi else None,
+            expandable=True,
+            badge="CloudAPI" if self.cloudapi else None,
             ref={"op": "devices", "parent": "ioto:devices"},
         )
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         ref = node.ref.get("retry") or node.ref
         op = ref.get("op")
         if op == "roots":
@@ -204,16 +251,33 @@ class Adapter(base.Adapter):
             yield self._device_groups(ref["deviceId"])
         elif op == "store":
             device = ref["deviceId"]
-            yield from self._list(ref, "generic/find", {"_type": STORE_TYPE, "deviceId": device},
-                                  lambda item: self._store_node(device, item), cancel)
+            yield from self._list(
+                ref,
+                "generic/find",
+                {"_type": STORE_TYPE, "deviceId": device},
+                lambda item: self._store_node(device, item),
+                cancel,
+            )
         elif op == "metrics":
             device = ref["deviceId"]
-            yield from self._list(ref, "metric/getMetricList", {"deviceId": device},
-                                  lambda item: self._metric_node(device, item), cancel, paged=False)
+            yield from self._list(
+                ref,
+                "metric/getMetricList",
+                {"deviceId": device},
+                lambda item: self._metric_node(device, item),
+                cancel,
+                paged=False,
+            )
 
-    def _list(self, ref: dict[str, Any], path: str, body: dict[str, Any],
-              make: Callable[[dict[str, Any]], DeviceNode], cancel: threading.Event | None,
-              paged: bool = True) -> Iterator[list[DeviceNode]]:
+    def _list(
+        self,
+        ref: dict[str, Any],
+        path: str,
+        body: dict[str, Any],
+        make: Callable[[dict[str, Any]], DeviceNode],
+        cancel: threading.Event | None,
+        paged: bool = True,
+    ) -> Iterator[list[DeviceNode]]:
         """One batch per page, following `next` until null; a failed page ends with an error node."""
         parent = ref["parent"]
         cursor: str | None = ref.get("cursor")
@@ -230,16 +294,29 @@ class Adapter(base.Adapter):
             try:
                 items, nxt = self._page(self.call(spec))
             except _Failed as f:
-                yield [error_node(parent, f.message, hint=f.hint, status=f.status, request=spec,
-                                  retry={**ref, "cursor": cursor})]
+                yield [
+                    error_node(
+                        parent,
+                        f.message,
+                        hint=f.hint,
+                        status=f.status,
+                        request=spec,
+                        retry={**ref, "cursor": cursor},
+                    )
+                ]
                 return
             yield [make(item) for item in items if isinstance(item, dict)]
             if nxt is None or not paged:
                 return
             if nxt in seen or nxt == cursor:
-                yield [error_node(parent, "the server sent a page cursor again (the list would loop)",
-                                  hint="stopped listing here; the items above are complete up to this page",
-                                  request=spec)]
+                yield [
+                    error_node(
+                        parent,
+                        "the server sent a page cursor again (the list would loop)",
+                        hint="stopped listing here; the items above are complete up to this page",
+                        request=spec,
+                    )
+                ]
                 return
             seen.add(nxt)
             cursor = nxt
@@ -254,24 +331,40 @@ class Adapter(base.Adapter):
         elif record.get("test") is True:
             badge = "test"
         return DeviceNode(
-            id=f"ioto:device:{key}", kind="device", label=str(record.get("name") or key),
-            detail=record, request=self.spec("device/get", {"id": key}, f"device/get {key}"),
-            expandable=bool(key), badge=badge, ref={"op": "device", "deviceId": key},
+            id=f"ioto:device:{key}",
+            kind="device",
+            label=str(record.get("name") or key),
+            detail=record,
+            request=self.spec("device/get", {"id": key}, f"device/get {key}"),
+            expandable=bool(key),
+            badge=badge,
+            ref={"op": "device", "deviceId": key},
         )
 
     def _device_groups(self, device: str) -> list[DeviceNode]:
         prefix = f"ioto:device:{device}"
         return [
             DeviceNode(
-                id=f"{prefix}:store", kind="group", label="store",
-                request=self.spec("generic/find", {"_type": STORE_TYPE, "deviceId": device, "limit": self.page_size},
-                                  f"store of {device}"),
-                expandable=True, ref={"op": "store", "deviceId": device, "parent": f"{prefix}:store"},
+                id=f"{prefix}:store",
+                kind="group",
+                label="store",
+                request=self.spec(
+                    "generic/find",
+                    {"_type": STORE_TYPE, "deviceId": device, "limit": self.page_size},
+                    f"store of {device}",
+                ),
+                expandable=True,
+                ref={"op": "store", "deviceId": device, "parent": f"{prefix}:store"},
             ),
             DeviceNode(
-                id=f"{prefix}:metrics", kind="group", label="metrics",
-                request=self.spec("metric/getMetricList", {"deviceId": device}, f"metrics of {device}"),
-                expandable=True, ref={"op": "metrics", "deviceId": device, "parent": f"{prefix}:metrics"},
+                id=f"{prefix}:metrics",
+                kind="group",
+                label="metrics",
+                request=self.spec(
+                    "metric/getMetricList", {"deviceId": device}, f"metrics of {device}"
+                ),
+                expandable=True,
+                ref={"op": "metrics", "deviceId": device, "parent": f"{prefix}:metrics"},
             ),
         ]
 
@@ -283,8 +376,11 @@ class Adapter(base.Adapter):
         else:
             body["key"] = key
         return DeviceNode(
-            id=f"ioto:device:{device}:store:{key}", kind="resource", label=key,
-            badge=_short(item["value"]) if "value" in item else None, detail=item,
+            id=f"ioto:device:{device}:store:{key}",
+            kind="resource",
+            label=key,
+            badge=_short(item["value"]) if "value" in item else None,
+            detail=item,
             request=self.spec("generic/get", body, f"store {key} of {device}"),
         )
 
@@ -293,10 +389,20 @@ class Adapter(base.Adapter):
         namespace = str(item.get("namespace") or "Embedthis/Device")
         query = {
             "deviceId": device,
-            "items": [{"namespace": namespace, "metric": metric, "dimensions": {"Device": device},
-                       "period": METRIC_PERIOD, "statistic": "avg"}],
+            "items": [
+                {
+                    "namespace": namespace,
+                    "metric": metric,
+                    "dimensions": {"Device": device},
+                    "period": METRIC_PERIOD,
+                    "statistic": "avg",
+                }
+            ],
         }
         return DeviceNode(
-            id=f"ioto:device:{device}:metric:{namespace}/{metric}", kind="stats", label=metric,
-            detail=item, request=self.spec("metric/fetch", query, f"metric {metric} of {device}"),
+            id=f"ioto:device:{device}:metric:{namespace}/{metric}",
+            kind="stats",
+            label=metric,
+            detail=item,
+            request=self.spec("metric/fetch", query, f"metric {metric} of {device}"),
         )

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from ..profiles import Profile
 
 MODEL_LABEL = "iotspot API (modelled: the real API is not public)"
-MODEL_NOTE = ("The iotspot open API is not publicly documented; this tree follows the emulator's model "
-              "(workspaces -> locations -> desks with occupancy sensors), not the real API.")
+MODEL_NOTE = (
+    "The iotspot open API is not publicly documented; this tree follows the emulator's model "
+    "(workspaces -> locations -> desks with occupancy sensors), not the real API."
+)
 MODEL_HEADER = "X-Emulator-Model"
 MAX_PAGE_SIZE = 1000  # the modelled API refuses larger pages
 SCOPE = "iotspot/openapi"
@@ -54,18 +56,37 @@ class Adapter(BaseAdapter):
     def fetch_page(self, spec: RequestSpec, what: str) -> tuple[list[Any], int | None, str]:
         """(items, total, model label) of one page, or Problem."""
         record = fetch_record(self, spec, what)
-        body = check_response(record, what=what, forbidden_hint=(
-            f"the token lacks the scope {SCOPE} (ask for scope = \"{SCOPE}\" in the profile and log in again)"
-            if SCOPE not in self.scope.split() else
-            f"the token lacks the scope {SCOPE}, or this client may not read it; log in again"))
+        body = check_response(
+            record,
+            what=what,
+            forbidden_hint=(
+                f'the token lacks the scope {SCOPE} (ask for scope = "{SCOPE}" in the profile and log in again)'
+                if SCOPE not in self.scope.split()
+                else f"the token lacks the scope {SCOPE}, or this client may not read it; log in again"
+            ),
+        )
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise Problem(f"unexpected answer for {what}: expected a page {{\"items\": [...], \"total\": N}}")
+            raise Problem(
+                f'unexpected answer for {what}: expected a page {{"items": [...], "total": N}}'
+            )
         total = body.get("total")
         model = body.get("model") or record.header(MODEL_HEADER) or "modelled API"
-        return body["items"], total if isinstance(total, int) and not isinstance(total, bool) else None, str(model)
+        return (
+            body["items"],
+            total if isinstance(total, int) and not isinstance(total, bool) else None,
+            str(model),
+        )
 
-    def _paged(self, path: str, what: str, parent: str, retry: dict[str, Any], start: int,
-               make: Callable[[dict[str, Any], str], DeviceNode], cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+    def _paged(
+        self,
+        path: str,
+        what: str,
+        parent: str,
+        retry: dict[str, Any],
+        start: int,
+        make: Callable[[dict[str, Any], str], DeviceNode],
+        cancel: threading.Event | None,
+    ) -> Iterator[list[DeviceNode]]:
         """Pages from `start` until `total` items (or a short page); an error node ends it."""
         page = start
         size = self.page_size
@@ -73,18 +94,34 @@ class Adapter(BaseAdapter):
         while True:
             if cancel is not None and cancel.is_set():
                 return
-            spec = RequestSpec("GET", f"{self.api}{path}", params=[("page", str(page)), ("pageSize", str(size))],
-                               name=f"list {what}")
+            spec = RequestSpec(
+                "GET",
+                f"{self.api}{path}",
+                params=[("page", str(page)), ("pageSize", str(size))],
+                name=f"list {what}",
+            )
             try:
                 items, total, model = self.fetch_page(spec, f"{what} (page {page})")
             except Problem as p:
-                yield [error_node(parent, p.message, hint=p.hint, status=p.status, request=spec,
-                                  retry={**retry, "page": page, "parent": parent})]
+                yield [
+                    error_node(
+                        parent,
+                        p.message,
+                        hint=p.hint,
+                        status=p.status,
+                        request=spec,
+                        retry={**retry, "page": page, "parent": parent},
+                    )
+                ]
                 return
             loaded += len(items)
-            nodes = [make(item, model) for item in items if isinstance(item, dict) and item.get("id")]
+            nodes = [
+                make(item, model) for item in items if isinstance(item, dict) and item.get("id")
+            ]
             if not items and page == 1:
-                nodes = [DeviceNode(id=f"{parent}:empty", kind="info", label=f"no {what}", request=spec)]
+                nodes = [
+                    DeviceNode(id=f"{parent}:empty", kind="info", label=f"no {what}", request=spec)
+                ]
             if nodes:
                 yield nodes
             if not items or len(items) < size or (total is not None and loaded >= total):
@@ -92,18 +129,30 @@ class Adapter(BaseAdapter):
             page += 1
 
     # -- nodes ----------------------------------------------------------------------------
-    def _container(self, item: dict[str, Any], model: str, what: str, count_key: str, children: str,
-                   uncounted: str | None) -> DeviceNode:
+    def _container(
+        self,
+        item: dict[str, Any],
+        model: str,
+        what: str,
+        count_key: str,
+        children: str,
+        uncounted: str | None,
+    ) -> DeviceNode:
         """An expandable workspace or location: badge "<count> <children>" (`uncounted` without a count)."""
         ident = str(item["id"])
         name = item.get("name") or ident
         count = item.get(count_key)
         return DeviceNode(
-            id=f"iotspot:{what}:{ident}", kind="entity", label=escape_control(str(name)),
+            id=f"iotspot:{what}:{ident}",
+            kind="entity",
+            label=escape_control(str(name)),
             badge=f"{count} {children}" if isinstance(count, int) else uncounted,
             detail={**item, "model": model},
-            request=RequestSpec("GET", f"{self.api}/{what}s/{quote(ident, safe='')}", name=f"{what} {ident}"),
-            expandable=True, ref={"type": children, what: ident},
+            request=RequestSpec(
+                "GET", f"{self.api}/{what}s/{quote(ident, safe='')}", name=f"{what} {ident}"
+            ),
+            expandable=True,
+            ref={"type": children, what: ident},
         )
 
     def _workspace(self, item: dict[str, Any], model: str) -> DeviceNode:
@@ -121,29 +170,52 @@ class Adapter(BaseAdapter):
         occupancy = item.get("occupancy")
         occ = occupancy.get("status") if isinstance(occupancy, dict) else None
         return DeviceNode(
-            id=f"iotspot:desk:{did}", kind="device", label=escape_control(label),
+            id=f"iotspot:desk:{did}",
+            kind="device",
+            label=escape_control(label),
             status=None if not isinstance(online, bool) else "online" if online else "offline",
-            badge=escape_control(str(occ)) if occ else "model", detail={**item, "model": model},
-            request=RequestSpec("GET", f"{self.api}/desks/{quote(did, safe='')}", name=f"desk {did}"),
+            badge=escape_control(str(occ)) if occ else "model",
+            detail={**item, "model": model},
+            request=RequestSpec(
+                "GET", f"{self.api}/desks/{quote(did, safe='')}", name=f"desk {did}"
+            ),
         )
 
     # -- the tree -------------------------------------------------------------------------
     def roots(self) -> list[DeviceNode]:
-        nodes = [DeviceNode(
-            id="iotspot:model", kind="info", label=MODEL_LABEL, badge="model",
-            detail={"note": MODEL_NOTE, "api": self.api},
-            request=RequestSpec("GET", f"{self.api}/workspaces", params=[("page", "1"), ("pageSize", str(self.page_size))],
-                                name="list workspaces"),
-        )]
+        nodes = [
+            DeviceNode(
+                id="iotspot:model",
+                kind="info",
+                label=MODEL_LABEL,
+                badge="model",
+                detail={"note": MODEL_NOTE, "api": self.api},
+                request=RequestSpec(
+                    "GET",
+                    f"{self.api}/workspaces",
+                    params=[("page", "1"), ("pageSize", str(self.page_size))],
+                    name="list workspaces",
+                ),
+            )
+        ]
         for batch in self._workspaces(1, None):
             nodes.extend(batch)
         return nodes
 
     def _workspaces(self, start: int, cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
-        return self._paged("/workspaces", "workspaces", "iotspot:workspaces", {"type": "workspaces"}, start,
-                           self._workspace, cancel)
+        return self._paged(
+            "/workspaces",
+            "workspaces",
+            "iotspot:workspaces",
+            {"type": "workspaces"},
+            start,
+            self._workspace,
+            cancel,
+        )
 
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         ref = node.ref.get("retry") if node.kind == "error" else node.ref
         if not isinstance(ref, dict) or "type" not in ref:
             return iter(())
@@ -154,15 +226,31 @@ class Adapter(BaseAdapter):
         if kind == "locations":
             wid = str(ref["workspace"])
             parent = ref.get("parent", node.id)
-            return self._paged(f"/workspaces/{quote(wid, safe='')}/locations", "locations", parent,
-                               {"type": "locations", "workspace": wid}, start, self._location, cancel)
+            return self._paged(
+                f"/workspaces/{quote(wid, safe='')}/locations",
+                "locations",
+                parent,
+                {"type": "locations", "workspace": wid},
+                start,
+                self._location,
+                cancel,
+            )
         if kind == "desks":
             lid = str(ref["location"])
             parent = ref.get("parent", node.id)
-            return self._paged(f"/locations/{quote(lid, safe='')}/desks", "desks", parent,
-                               {"type": "desks", "location": lid}, start, self._desk, cancel)
+            return self._paged(
+                f"/locations/{quote(lid, safe='')}/desks",
+                "desks",
+                parent,
+                {"type": "desks", "location": lid},
+                start,
+                self._desk,
+                cancel,
+            )
         return iter(())
 
-    def retry(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def retry(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         """For an error node with a retry ref: the batches from the page that failed."""
         return self.children(node, cancel)

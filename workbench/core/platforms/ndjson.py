@@ -104,7 +104,9 @@ def stream_lines(response: httpx.Response) -> Iterator[Line | Malformed]:
 # --- a top-level JSON array, element by element --------------------------------------------
 
 MAX_PENDING = 1 << 20
-_NUMBER_CHARS = frozenset("0123456789.eE+-")  # an element that still fails after this much more text is malformed
+_NUMBER_CHARS = frozenset(
+    "0123456789.eE+-"
+)  # an element that still fails after this much more text is malformed
 
 
 def _skip_ws(buf: str, i: int) -> int:
@@ -143,7 +145,11 @@ def parse_array(chunks: Iterable[str]) -> Iterator[Line | Malformed]:
         if i >= len(buf):
             if ended or not more():
                 if state != "done":
-                    where = "empty answer" if state == "start" and count == 0 else "the array is not closed"
+                    where = (
+                        "empty answer"
+                        if state == "start" and count == 0
+                        else "the array is not closed"
+                    )
                     yield Malformed(count + 1, excerpt(buf[-EXCERPT:]), f"truncated: {where}")
                 return
             continue
@@ -187,8 +193,12 @@ def parse_array(chunks: Iterable[str]) -> Iterator[Line | Malformed]:
             yield Malformed(count + 1, excerpt(buf[i:]), f"{exc.msg} (element {count + 1})")
             return
         # a number or literal may continue in the next chunk ("12" + "34", "-1500." + "0")
-        if (not isinstance(value, (dict, list, str)) and not ended
-                and (end >= len(buf) or buf[end] in _NUMBER_CHARS) and more()):
+        if (
+            not isinstance(value, (dict, list, str))
+            and not ended
+            and (end >= len(buf) or buf[end] in _NUMBER_CHARS)
+            and more()
+        ):
             continue
         pending_since = None
         count += 1

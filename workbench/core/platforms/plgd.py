@@ -64,28 +64,49 @@ if TYPE_CHECKING:
     from ..profiles import Profile
 
 GRPC_NAMES = {
-    0: "OK", 1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
-    6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION",
-    10: "ABORTED", 11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE",
-    15: "DATA_LOSS", 16: "UNAUTHENTICATED",
+    0: "OK",
+    1: "CANCELLED",
+    2: "UNKNOWN",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    6: "ALREADY_EXISTS",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    10: "ABORTED",
+    11: "OUT_OF_RANGE",
+    12: "UNIMPLEMENTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    15: "DATA_LOSS",
+    16: "UNAUTHENTICATED",
 }
 # gRPC code -> (what happened, what to do)
 GRPC_WORDS: dict[int, tuple[str, str]] = {
-    16: ("not authenticated: the hub refused the access token",
-         "log in again (the token is missing, expired or was revoked)"),
-    7: ("permission denied",
-        "the token lacks the scope for this, or the resource is read-only"),
-    5: ("not found",
-        "the device or resource is not (or no longer) registered with this hub, or belongs to another user"),
-    14: ("unavailable: device offline",
-         "the device is offline or the hub cannot reach it; try again when it is online"),
+    16: (
+        "not authenticated: the hub refused the access token",
+        "log in again (the token is missing, expired or was revoked)",
+    ),
+    7: ("permission denied", "the token lacks the scope for this, or the resource is read-only"),
+    5: (
+        "not found",
+        "the device or resource is not (or no longer) registered with this hub, or belongs to another user",
+    ),
+    14: (
+        "unavailable: device offline",
+        "the device is offline or the hub cannot reach it; try again when it is online",
+    ),
     3: ("invalid request", "check the request's parameters and body"),
     4: ("timed out", "the device or hub did not answer in time; try again"),
     12: ("not supported by this hub", "check the URL and method"),
     13: ("internal error in the hub", "try again later"),
 }
 HTTP_WORDS: dict[int, tuple[str, str]] = {
-    401: GRPC_WORDS[16], 403: GRPC_WORDS[7], 404: GRPC_WORDS[5], 400: GRPC_WORDS[3],
+    401: GRPC_WORDS[16],
+    403: GRPC_WORDS[7],
+    404: GRPC_WORDS[5],
+    400: GRPC_WORDS[3],
     503: ("unavailable", "the hub or the device is unavailable; try again later"),
     502: ("bad gateway", "a proxy in front of the hub could not reach it; try again later"),
     504: ("gateway timeout", "a proxy in front of the hub timed out; try again later"),
@@ -98,14 +119,17 @@ READABLE_IFS = ("oic.if.r", "oic.if.s", "oic.if.ll", "oic.if.b", "oic.if.baselin
 
 # --- small pure helpers ----------------------------------------------------------------------
 
+
 def status_filter(value: str | None) -> str | None:
-    """"online" / "ONLINE" / "1" -> "ONLINE"; "offline" / "0" -> "OFFLINE"; None / "" / "all" -> None."""
+    """ "online" / "ONLINE" / "1" -> "ONLINE"; "offline" / "0" -> "OFFLINE"; None / "" / "all" -> None."""
     if value is None or not value.strip() or value.strip().lower() in ("all", "any", "*"):
         return None
     word = STATUS_WORDS.get(value.strip().lower())
     if word is None:
-        raise WorkbenchError(f"unknown device status {escape_control(value)!r}",
-                             hint="use online or offline (or all)")
+        raise WorkbenchError(
+            f"unknown device status {escape_control(value)!r}",
+            hint="use online or offline (or all)",
+        )
     return word
 
 
@@ -122,9 +146,13 @@ def device_status(device: dict[str, Any]) -> str | None:
 
 
 def resource_badge(types: Iterable[str] | None, interfaces: Iterable[str] | None) -> str | None:
-    """"core.light rw": the first resource type and whether the interfaces allow writing."""
+    """ "core.light rw": the first resource type and whether the interfaces allow writing."""
     ifs = list(interfaces or [])
-    access = "rw" if any(i in WRITABLE_IFS for i in ifs) else ("r" if any(i in READABLE_IFS for i in ifs) else "")
+    access = (
+        "rw"
+        if any(i in WRITABLE_IFS for i in ifs)
+        else ("r" if any(i in READABLE_IFS for i in ifs) else "")
+    )
     rt = next(iter(types or []), "")
     return " ".join(x for x in (rt, access) if x) or None
 
@@ -140,7 +168,8 @@ def explain(status: int, headers: httpx.Headers | dict[str, str], body: bytes) -
         retry = h.get("retry-after")
         if status == 503:
             hint = "the hub says it is down for maintenance; try again" + (
-                f" in {escape_control(retry)} s" if retry and retry.isdigit() else " later")
+                f" in {escape_control(retry)} s" if retry and retry.isdigit() else " later"
+            )
         else:
             hint = "check the profile's URLs: a proxy, login page or wrong path answered instead of the hub"
         return msg, hint
@@ -150,10 +179,14 @@ def explain(status: int, headers: httpx.Headers | dict[str, str], body: bytes) -
         data = None
     if isinstance(data, dict) and ("code" in data or "grpcCode" in data):
         return grpc_words(data, status)
-    http_msg, http_hint = HTTP_WORDS.get(status, (f"HTTP {status}", "see the answer in the request composer"))
+    http_msg, http_hint = HTTP_WORDS.get(
+        status, (f"HTTP {status}", "see the answer in the request composer")
+    )
     if text.strip() and data is None and "json" in ctype:
-        return (f"{http_msg} (HTTP {status}); the answer is not valid JSON: {excerpt(text)}",
-                "the hub or a proxy garbled the answer; try again")
+        return (
+            f"{http_msg} (HTTP {status}); the answer is not valid JSON: {excerpt(text)}",
+            "the hub or a proxy garbled the answer; try again",
+        )
     server = f": {excerpt(text, 200)}" if text.strip() else ""
     return f"{http_msg} (HTTP {status}){server}", http_hint
 
@@ -167,8 +200,11 @@ def grpc_words(err: dict[str, Any], status: int | None = None) -> tuple[str, str
         code = None
     server = err.get("message") or err.get("error") or ""
     server = excerpt(str(server), 200) if server else ""
-    words, hint = GRPC_WORDS.get(code, ("error", "see the answer in the request composer")) \
-        if code is not None else ("error", "see the answer in the request composer")
+    words, hint = (
+        GRPC_WORDS.get(code, ("error", "see the answer in the request composer"))
+        if code is not None
+        else ("error", "see the answer in the request composer")
+    )
     name = GRPC_NAMES.get(code, str(code)) if code is not None else "?"
     where = f"HTTP {status}, " if status else ""
     return f"{words} ({where}code {code} {name})" + (f": {server}" if server else ""), hint
@@ -176,11 +212,17 @@ def grpc_words(err: dict[str, Any], status: int | None = None) -> tuple[str, str
 
 # --- the adapter -----------------------------------------------------------------------------
 
+
 class Adapter(base.Adapter):
     platform = "plgd"
 
-    def __init__(self, profile: Profile, client: httpx.Client, page_size: int = 100,
-                 status: str | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        client: httpx.Client,
+        page_size: int = 100,
+        status: str | None = None,
+    ) -> None:
         super().__init__(profile, client, page_size=max(1, page_size))
         self.hub_url = (profile.urls.get("hub") or profile.base_url).rstrip("/")
         self.c2c_url = profile.urls["c2c"].rstrip("/") if profile.urls.get("c2c") else None
@@ -219,40 +261,61 @@ class Adapter(base.Adapter):
     def c2c_api(self) -> str | None:
         if self.c2c_url is None:
             return None
-        return self.c2c_url if self.c2c_url.endswith(onboarding.API_PATH) else self.c2c_url + onboarding.API_PATH
+        return (
+            self.c2c_url
+            if self.c2c_url.endswith(onboarding.API_PATH)
+            else self.c2c_url + onboarding.API_PATH
+        )
 
     def _gateway_note(self) -> str | None:
         gateway = self.gateway
         notes: list[str] = []
         if self._config_error is not None:
-            notes.append(f"the hub configuration could not be read ({self._config_error.message}); "
-                         f"using {gateway}")
+            notes.append(
+                f"the hub configuration could not be read ({self._config_error.message}); "
+                f"using {gateway}"
+            )
         from ..profiles import Origin
 
         if Origin.of(gateway) not in self.profile.origins():
-            notes.append(f"the gateway {gateway} is not one of the profile's URLs, so the session will not send "
-                         "the token there: add it to the profile's [urls] (e.g. gateway = \"...\")")
+            notes.append(
+                f"the gateway {gateway} is not one of the profile's URLs, so the session will not send "
+                'the token there: add it to the profile\'s [urls] (e.g. gateway = "...")'
+            )
         return "; ".join(notes) or None
 
     # --- requests --------------------------------------------------------------------------
     def devices_spec(self, status: str | None = None) -> RequestSpec:
         word = status_filter(status)
-        return RequestSpec(method="GET", url=f"{self.gateway}/devices",
-                           params=[("status", word)] if word else [],
-                           name="plgd devices" + (f" ({word.lower()})" if word else ""))
+        return RequestSpec(
+            method="GET",
+            url=f"{self.gateway}/devices",
+            params=[("status", word)] if word else [],
+            name="plgd devices" + (f" ({word.lower()})" if word else ""),
+        )
 
     def device_spec(self, device_id: str) -> RequestSpec:
-        return RequestSpec(method="GET", url=f"{self.gateway}/devices/{quote(device_id, safe='')}",
-                           name=f"plgd device {device_id}")
+        return RequestSpec(
+            method="GET",
+            url=f"{self.gateway}/devices/{quote(device_id, safe='')}",
+            name=f"plgd device {device_id}",
+        )
 
     def links_spec(self, device_id: str) -> RequestSpec:
-        return RequestSpec(method="GET", url=f"{self.gateway}/devices/{quote(device_id, safe='')}/resource-links",
-                           name=f"plgd resource links of {device_id}")
+        return RequestSpec(
+            method="GET",
+            url=f"{self.gateway}/devices/{quote(device_id, safe='')}/resource-links",
+            name=f"plgd resource links of {device_id}",
+        )
 
     def resource_spec(self, device_id: str, href: str) -> RequestSpec:
         path = quote("/" + href.lstrip("/"), safe="/")
-        return RequestSpec(method="GET", url=f"{self.gateway}/devices/{quote(device_id, safe='')}/resources{path}",
-                           params=[("onlyContent", "true")], name=f"plgd resource {href}")
+        return RequestSpec(
+            method="GET",
+            url=f"{self.gateway}/devices/{quote(device_id, safe='')}/resources{path}",
+            params=[("onlyContent", "true")],
+            name=f"plgd resource {href}",
+        )
 
     def c2c_devices_spec(self) -> RequestSpec:
         return RequestSpec(method="GET", url=f"{self.c2c_api}/devices", name="plgd C2C devices")
@@ -263,8 +326,12 @@ class Adapter(base.Adapter):
         word = status_filter(status)
         label = "devices (HTTP gateway" + (f", {word.lower()} only)" if word else ")")
         return DeviceNode(
-            id="plgd:gateway" + (f":{word.lower()}" if word else ""), kind="group", label=label,
-            request=self.devices_spec(word), expandable=True, hint=self._gateway_note(),
+            id="plgd:gateway" + (f":{word.lower()}" if word else ""),
+            kind="group",
+            label=label,
+            request=self.devices_spec(word),
+            expandable=True,
+            hint=self._gateway_note(),
             detail={"gateway": self.gateway, "hub": self.hub_url, "status": word},
             ref={"list": "devices", "status": word},
         )
@@ -272,20 +339,38 @@ class Adapter(base.Adapter):
     def roots(self) -> list[DeviceNode]:
         nodes = [self.devices_group(self.status)]
         if self.c2c_api:
-            nodes.append(DeviceNode(
-                id="plgd:c2c", kind="group", label="devices (C2C)", request=self.c2c_devices_spec(),
-                expandable=True, detail={"c2c": self.c2c_api}, ref={"list": "c2c-devices"},
-            ))
-        nodes.append(DeviceNode(
-            id="plgd:onboarding", kind="info", label="onboarding (coapcloudconf values)",
-            request=RequestSpec(method="GET", url=onboarding.configuration_url(self.hub_url),
-                                name="plgd hub configuration"),
-            expandable=True, detail={"hub": self.hub_url}, ref={"list": "onboarding"},
-        ))
+            nodes.append(
+                DeviceNode(
+                    id="plgd:c2c",
+                    kind="group",
+                    label="devices (C2C)",
+                    request=self.c2c_devices_spec(),
+                    expandable=True,
+                    detail={"c2c": self.c2c_api},
+                    ref={"list": "c2c-devices"},
+                )
+            )
+        nodes.append(
+            DeviceNode(
+                id="plgd:onboarding",
+                kind="info",
+                label="onboarding (coapcloudconf values)",
+                request=RequestSpec(
+                    method="GET",
+                    url=onboarding.configuration_url(self.hub_url),
+                    name="plgd hub configuration",
+                ),
+                expandable=True,
+                detail={"hub": self.hub_url},
+                ref={"list": "onboarding"},
+            )
+        )
         return nodes
 
     # --- children --------------------------------------------------------------------------
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         ref = node.ref
         parent_id = node.id
         skip = 0
@@ -298,17 +383,32 @@ class Adapter(base.Adapter):
         if cancel is not None and cancel.is_set():
             return
         if listing == "devices":
-            yield from self._stream_lines(parent_id, ref, self.devices_spec(ref.get("status")),
-                                          self._device_nodes, cancel, skip)
+            yield from self._stream_lines(
+                parent_id,
+                ref,
+                self.devices_spec(ref.get("status")),
+                self._device_nodes,
+                cancel,
+                skip,
+            )
         elif listing == "links":
             did = ref["device_id"]
-            yield from self._stream_lines(parent_id, ref, self.links_spec(did),
-                                          lambda line, value: self._resource_nodes(did, value), cancel, skip)
+            yield from self._stream_lines(
+                parent_id,
+                ref,
+                self.links_spec(did),
+                lambda line, value: self._resource_nodes(did, value),
+                cancel,
+                skip,
+            )
         elif listing == "c2c-devices":
             yield from self._stream_array(parent_id, ref, self.c2c_devices_spec(), cancel, skip)
         elif listing == "c2c-links":
-            yield [self._c2c_resource(ref["device_id"], link) for link in ref.get("links", [])
-                   if isinstance(link, dict) and link.get("href")]
+            yield [
+                self._c2c_resource(ref["device_id"], link)
+                for link in ref.get("links", [])
+                if isinstance(link, dict) and link.get("href")
+            ]
         elif listing == "onboarding":
             yield self._onboarding_nodes(parent_id, node)
         elif listing == "onboarding-values":
@@ -321,8 +421,14 @@ class Adapter(base.Adapter):
         label = f"{name} ({did})" if name else did
         types = [t for t in device.get("types") or [] if t != "oic.wk.d"]
         return DeviceNode(
-            id=f"plgd:device:{did}", kind="device", label=label, status=device_status(device), detail=device,
-            request=self.device_spec(did), expandable=True, badge=types[0] if types else None,
+            id=f"plgd:device:{did}",
+            kind="device",
+            label=label,
+            status=device_status(device),
+            detail=device,
+            request=self.device_spec(did),
+            expandable=True,
+            badge=types[0] if types else None,
             ref={"list": "links", "device_id": did},
         )
 
@@ -334,7 +440,9 @@ class Adapter(base.Adapter):
     def resource_node(self, device_id: str, link: dict[str, Any]) -> DeviceNode:
         href = str(link["href"])
         return DeviceNode(
-            id=f"plgd:resource:{device_id}{href}", kind="resource", label=href,
+            id=f"plgd:resource:{device_id}{href}",
+            kind="resource",
+            label=href,
             badge=resource_badge(link.get("resourceTypes"), link.get("interfaces")),
             request=self.resource_spec(device_id, href),
             ref={"device_id": device_id, "href": href, "link": link, "view": "gateway"},
@@ -344,8 +452,11 @@ class Adapter(base.Adapter):
         if not isinstance(value, dict) or not isinstance(value.get("resources"), list):
             raise _BadMessage("resource links without a 'resources' list")
         did = str(value.get("deviceId") or device_id)
-        return [self.resource_node(did, link) for link in value["resources"]
-                if isinstance(link, dict) and link.get("href")]
+        return [
+            self.resource_node(did, link)
+            for link in value["resources"]
+            if isinstance(link, dict) and link.get("href")
+        ]
 
     def c2c_device_node(self, item: dict[str, Any]) -> DeviceNode:
         dev = item.get("device") if isinstance(item.get("device"), dict) else {}
@@ -355,24 +466,38 @@ class Adapter(base.Adapter):
         links = item.get("links") if isinstance(item.get("links"), list) else []
         rts = [t for t in dev.get("rt") or [] if t != "oic.wk.d"]
         return DeviceNode(
-            id=f"plgd:c2c:device:{di}", kind="device", label=f"{name} ({di})" if name else di,
-            status=status.lower() if isinstance(status, str) and status.lower() in ("online", "offline") else None,
-            detail=item, expandable=bool(links), badge=rts[0] if rts else None,
-            request=RequestSpec(method="GET", url=f"{self.c2c_api}/devices/{quote(di, safe='')}",
-                                name=f"plgd C2C device {di}"),
+            id=f"plgd:c2c:device:{di}",
+            kind="device",
+            label=f"{name} ({di})" if name else di,
+            status=status.lower()
+            if isinstance(status, str) and status.lower() in ("online", "offline")
+            else None,
+            detail=item,
+            expandable=bool(links),
+            badge=rts[0] if rts else None,
+            request=RequestSpec(
+                method="GET",
+                url=f"{self.c2c_api}/devices/{quote(di, safe='')}",
+                name=f"plgd C2C device {di}",
+            ),
             ref={"list": "c2c-links", "device_id": di, "links": links},
         )
 
     def _c2c_resource(self, di: str, link: dict[str, Any]) -> DeviceNode:
         full = "/" + str(link["href"]).lstrip("/")
         prefix = f"/{di}"
-        href = full[len(prefix):] if full.startswith(prefix + "/") else full
+        href = full[len(prefix) :] if full.startswith(prefix + "/") else full
         full = prefix + href
         return DeviceNode(
-            id=f"plgd:c2c:resource:{di}{href}", kind="resource", label=href,
+            id=f"plgd:c2c:resource:{di}{href}",
+            kind="resource",
+            label=href,
             badge=resource_badge(link.get("rt"), link.get("if")),
-            request=RequestSpec(method="GET", url=f"{self.c2c_api}/devices{quote(full, safe='/')}",
-                                name=f"plgd C2C resource {href}"),
+            request=RequestSpec(
+                method="GET",
+                url=f"{self.c2c_api}/devices{quote(full, safe='/')}",
+                name=f"plgd C2C resource {href}",
+            ),
             ref={"device_id": di, "href": href, "link": link, "view": "c2c"},
         )
 
@@ -384,8 +509,17 @@ class Adapter(base.Adapter):
         request = spec.to_httpx(self.client)
         return send_following_redirects(self.client, request, stream=True)
 
-    def _fail_node(self, parent_id: str, ref: dict[str, Any], spec: RequestSpec, skip: int | None, message: str,
-                   hint: str | None, status: int | None = None, suffix: str = "") -> DeviceNode:
+    def _fail_node(
+        self,
+        parent_id: str,
+        ref: dict[str, Any],
+        spec: RequestSpec,
+        skip: int | None,
+        message: str,
+        hint: str | None,
+        status: int | None = None,
+        suffix: str = "",
+    ) -> DeviceNode:
         """An error node; with `skip` (lines already shown) it carries a retry of the listing."""
         retry = None if skip is None else {"ref": ref, "parent_id": parent_id, "skip": skip}
         node = error_node(parent_id, message, hint=hint, status=status, request=spec, retry=retry)
@@ -393,28 +527,70 @@ class Adapter(base.Adapter):
             node.id = f"{node.id}:{suffix}"
         return node
 
-    def _stream_lines(self, parent_id: str, ref: dict[str, Any], spec: RequestSpec,
-                      make: Callable[[Line, Any], list[DeviceNode]], cancel: threading.Event | None,
-                      skip: int = 0) -> Iterator[list[DeviceNode]]:
-        yield from self._stream(parent_id, ref, spec, cancel, skip,
-                                lambda response: parse_lines(response.iter_lines()), make, envelope=True)
+    def _stream_lines(
+        self,
+        parent_id: str,
+        ref: dict[str, Any],
+        spec: RequestSpec,
+        make: Callable[[Line, Any], list[DeviceNode]],
+        cancel: threading.Event | None,
+        skip: int = 0,
+    ) -> Iterator[list[DeviceNode]]:
+        yield from self._stream(
+            parent_id,
+            ref,
+            spec,
+            cancel,
+            skip,
+            lambda response: parse_lines(response.iter_lines()),
+            make,
+            envelope=True,
+        )
 
-    def _stream_array(self, parent_id: str, ref: dict[str, Any], spec: RequestSpec,
-                      cancel: threading.Event | None, skip: int = 0) -> Iterator[list[DeviceNode]]:
+    def _stream_array(
+        self,
+        parent_id: str,
+        ref: dict[str, Any],
+        spec: RequestSpec,
+        cancel: threading.Event | None,
+        skip: int = 0,
+    ) -> Iterator[list[DeviceNode]]:
         def make(line: Line, value: Any) -> list[DeviceNode]:
             dev = value.get("device") if isinstance(value, dict) else None
             if not isinstance(dev, dict) or not dev.get("di"):
                 raise _BadMessage("a C2C device without device.di")
             return [self.c2c_device_node(value)]
 
-        yield from self._stream(parent_id, ref, spec, cancel, skip,
-                                lambda response: parse_array(response.iter_text()), make, envelope=False)
+        yield from self._stream(
+            parent_id,
+            ref,
+            spec,
+            cancel,
+            skip,
+            lambda response: parse_array(response.iter_text()),
+            make,
+            envelope=False,
+        )
 
-    def _stream(self, parent_id: str, ref: dict[str, Any], spec: RequestSpec, cancel: threading.Event | None,
-                skip: int, parse: Callable[[httpx.Response], Iterator[Line | Malformed]],
-                make: Callable[[Line, Any], list[DeviceNode]], *, envelope: bool) -> Iterator[list[DeviceNode]]:
-        def fail(message: str, hint: str | None, status: int | None = None, suffix: str = "",
-                 at: int | None = skip) -> DeviceNode:
+    def _stream(
+        self,
+        parent_id: str,
+        ref: dict[str, Any],
+        spec: RequestSpec,
+        cancel: threading.Event | None,
+        skip: int,
+        parse: Callable[[httpx.Response], Iterator[Line | Malformed]],
+        make: Callable[[Line, Any], list[DeviceNode]],
+        *,
+        envelope: bool,
+    ) -> Iterator[list[DeviceNode]]:
+        def fail(
+            message: str,
+            hint: str | None,
+            status: int | None = None,
+            suffix: str = "",
+            at: int | None = skip,
+        ) -> DeviceNode:
             return self._fail_node(parent_id, ref, spec, at, message, hint, status, suffix)
 
         try:
@@ -438,8 +614,15 @@ class Adapter(base.Adapter):
                     continue
                 last = item.number
                 if isinstance(item, Malformed):
-                    batch.append(fail(item.describe(), "the hub (or a proxy) sent something that is not JSON; "
-                                      "the other lines are shown", suffix=f"line{item.number}", at=None))
+                    batch.append(
+                        fail(
+                            item.describe(),
+                            "the hub (or a proxy) sent something that is not JSON; "
+                            "the other lines are shown",
+                            suffix=f"line{item.number}",
+                            at=None,
+                        )
+                    )
                 else:
                     batch.extend(self._message_nodes(item, make, envelope, fail))
                 if len(batch) >= self.page_size:
@@ -452,69 +635,124 @@ class Adapter(base.Adapter):
 
             err = transport_error(exc, spec.url)
             shown = last - skip
-            batch.append(fail(f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {err.message}",
-                              "retry to load the rest (the messages already shown are skipped)",
-                              suffix="broken", at=last))
+            batch.append(
+                fail(
+                    f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {err.message}",
+                    "retry to load the rest (the messages already shown are skipped)",
+                    suffix="broken",
+                    at=last,
+                )
+            )
         finally:
             response.close()
         if batch:
             yield batch
 
-    def _message_nodes(self, item: Line, make: Callable[[Line, Any], list[DeviceNode]], envelope: bool,
-                       fail: Callable[..., DeviceNode]) -> list[DeviceNode]:
+    def _message_nodes(
+        self,
+        item: Line,
+        make: Callable[[Line, Any], list[DeviceNode]],
+        envelope: bool,
+        fail: Callable[..., DeviceNode],
+    ) -> list[DeviceNode]:
         suffix = f"line{item.number}"
         if envelope:
             kind, value = unwrap(item.value)
             if kind == "error":
-                message, hint = grpc_words(value if isinstance(value, dict) else {"message": str(value)})
+                message, hint = grpc_words(
+                    value if isinstance(value, dict) else {"message": str(value)}
+                )
                 return [fail(f"line {item.number}: {message}", hint, suffix=suffix, at=None)]
             if kind == "other":
-                return [fail(f"line {item.number} is not a stream message ({{\"result\"}} or {{\"error\"}}): "
-                             f"{excerpt(json.dumps(item.value))}", "is the URL a plgd HTTP gateway stream?",
-                             suffix=suffix, at=None)]
+                return [
+                    fail(
+                        f'line {item.number} is not a stream message ({{"result"}} or {{"error"}}): '
+                        f"{excerpt(json.dumps(item.value))}",
+                        "is the URL a plgd HTTP gateway stream?",
+                        suffix=suffix,
+                        at=None,
+                    )
+                ]
         else:
             value = item.value
         try:
             return make(item, value)
         except _BadMessage as bad:
-            return [fail(f"line {item.number}: {bad}: {excerpt(json.dumps(value))}",
-                         "the hub sent an unexpected message; it is skipped", suffix=suffix, at=None)]
+            return [
+                fail(
+                    f"line {item.number}: {bad}: {excerpt(json.dumps(value))}",
+                    "the hub sent an unexpected message; it is skipped",
+                    suffix=suffix,
+                    at=None,
+                )
+            ]
 
     # --- onboarding ------------------------------------------------------------------------
     def _onboarding_nodes(self, parent_id: str, node: DeviceNode) -> list[DeviceNode]:
         try:
             config = self.configuration()
         except WorkbenchError as err:
-            return [error_node(parent_id, f"cannot read the hub configuration: {err.message}", hint=err.hint,
-                               status=getattr(err, "status", None), request=node.request,
-                               retry={"ref": node.ref, "parent_id": parent_id, "skip": 0})]
-        secured = onboarding.onboarding_values(self.client, self.hub_url, secured=True, configuration=config)
+            return [
+                error_node(
+                    parent_id,
+                    f"cannot read the hub configuration: {err.message}",
+                    hint=err.hint,
+                    status=getattr(err, "status", None),
+                    request=node.request,
+                    retry={"ref": node.ref, "parent_id": parent_id, "skip": 0},
+                )
+            ]
+        secured = onboarding.onboarding_values(
+            self.client, self.hub_url, secured=True, configuration=config
+        )
         # one authorization-code attempt serves both views
-        plain = onboarding.onboarding_values(self.client, self.hub_url, secured=False, configuration=config,
-                                             provider_token_fetcher=_given(secured.at, secured.at_reason))
+        plain = onboarding.onboarding_values(
+            self.client,
+            self.hub_url,
+            secured=False,
+            configuration=config,
+            provider_token_fetcher=_given(secured.at, secured.at_reason),
+        )
         nodes = []
         for values in (secured, plain):
             kind = "secured" if values.secured else "unsecured"
             reasons = dict(values.missing)
-            nodes.append(DeviceNode(
-                id=f"plgd:onboarding:{kind}", kind="info", label=f"{kind} device", detail=values.to_json(),
-                request=values.update_request, expandable=True,
-                badge="at missing" if values.at is None else None,
-                hint=values.at_reason,
-                ref={"list": "onboarding-values", "values": values.coapcloudconf(), "reasons": reasons,
-                     "onboarding": values},
-            ))
+            nodes.append(
+                DeviceNode(
+                    id=f"plgd:onboarding:{kind}",
+                    kind="info",
+                    label=f"{kind} device",
+                    detail=values.to_json(),
+                    request=values.update_request,
+                    expandable=True,
+                    badge="at missing" if values.at is None else None,
+                    hint=values.at_reason,
+                    ref={
+                        "list": "onboarding-values",
+                        "values": values.coapcloudconf(),
+                        "reasons": reasons,
+                        "onboarding": values,
+                    },
+                )
+            )
         return nodes
 
-    def _value_nodes(self, parent_id: str, values: dict[str, str | None],
-                     reasons: dict[str, str]) -> list[DeviceNode]:
+    def _value_nodes(
+        self, parent_id: str, values: dict[str, str | None], reasons: dict[str, str]
+    ) -> list[DeviceNode]:
         nodes = []
         for key, value in values.items():
             shown = value if value is not None else "(not available)"
-            nodes.append(DeviceNode(
-                id=f"{parent_id}:{key}", kind="info", label=f"{key}: {shown}", detail={key: value},
-                badge=None if value is not None else "missing", hint=reasons.get(key),
-            ))
+            nodes.append(
+                DeviceNode(
+                    id=f"{parent_id}:{key}",
+                    kind="info",
+                    label=f"{key}: {shown}",
+                    detail={key: value},
+                    badge=None if value is not None else "missing",
+                    hint=reasons.get(key),
+                )
+            )
         return nodes
 
     # --- on demand -------------------------------------------------------------------------
@@ -554,6 +792,9 @@ def _json_or_text(record: ResponseRecord) -> Any:
     except (ValueError, UnicodeDecodeError):
         ctype = record.content_type.lower()
         if "json" in ctype:
-            raise ResponseError(f"the answer is not valid JSON: {excerpt(record.text())}", status=record.status,
-                                hint="the hub or a proxy garbled the answer; try again") from None
+            raise ResponseError(
+                f"the answer is not valid JSON: {excerpt(record.text())}",
+                status=record.status,
+                hint="the hub or a proxy garbled the answer; try again",
+            ) from None
         return record.text()

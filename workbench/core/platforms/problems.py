@@ -22,8 +22,14 @@ if TYPE_CHECKING:
 class Problem(Exception):
     """A request that did not give usable data, in words (becomes an error node)."""
 
-    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
-                 server_message: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        server_message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -64,8 +70,9 @@ def looks_like_html(record: Any) -> bool:
 
 
 def html_title(record: Any) -> str | None:
-    m = re.search(rb"<h1[^>]*>(.*?)</h1>", record.body[:4096], re.I | re.S) or \
-        re.search(rb"<title[^>]*>(.*?)</title>", record.body[:4096], re.I | re.S)
+    m = re.search(rb"<h1[^>]*>(.*?)</h1>", record.body[:4096], re.I | re.S) or re.search(
+        rb"<title[^>]*>(.*?)</title>", record.body[:4096], re.I | re.S
+    )
     return escape_control(m.group(1).decode("utf-8", "replace").strip()) if m else None
 
 
@@ -77,38 +84,71 @@ def check_response(record: Any, *, what: str, forbidden_hint: str) -> Any:
     if status == 503 and looks_like_html(record):
         title = html_title(record) or "service unavailable"
         retry = record.header("retry-after")
-        hint = f"the server asks to retry in {retry} s" if retry and retry.isdigit() else "try again later"
-        raise Problem(f"the service is down for maintenance (503, '{title}') while loading {what}",
-                      hint=hint, status=status)
+        hint = (
+            f"the server asks to retry in {retry} s"
+            if retry and retry.isdigit()
+            else "try again later"
+        )
+        raise Problem(
+            f"the service is down for maintenance (503, '{title}') while loading {what}",
+            hint=hint,
+            status=status,
+        )
     if status == 401:
-        raise Problem(f"not authorised (401) to load {what}{said}", status=status, server_message=words,
-                      hint="log in again: the token expired, was revoked, or is not valid here")
+        raise Problem(
+            f"not authorised (401) to load {what}{said}",
+            status=status,
+            server_message=words,
+            hint="log in again: the token expired, was revoked, or is not valid here",
+        )
     if status == 403:
-        raise Problem(f"forbidden (403) to load {what}{said}", status=status, server_message=words,
-                      hint=forbidden_hint)
+        raise Problem(
+            f"forbidden (403) to load {what}{said}",
+            status=status,
+            server_message=words,
+            hint=forbidden_hint,
+        )
     if status == 404:
-        raise Problem(f"not found (404) while loading {what}{said}", status=status, server_message=words)
+        raise Problem(
+            f"not found (404) while loading {what}{said}", status=status, server_message=words
+        )
     if status == 429:
         retry = record.header("retry-after")
-        raise Problem(f"rate limited (429) while loading {what}{said}", status=status, server_message=words,
-                      hint=f"wait {retry} s and try again" if retry else "wait a little and try again")
+        raise Problem(
+            f"rate limited (429) while loading {what}{said}",
+            status=status,
+            server_message=words,
+            hint=f"wait {retry} s and try again" if retry else "wait a little and try again",
+        )
     if status >= 500:
-        raise Problem(f"server error ({status}) while loading {what}{said}", status=status, server_message=words,
-                      hint="the server failed; try again (retry this node)")
+        raise Problem(
+            f"server error ({status}) while loading {what}{said}",
+            status=status,
+            server_message=words,
+            hint="the server failed; try again (retry this node)",
+        )
     if status >= 300:
-        raise Problem(f"the server refused to give {what} ({status}){said}", status=status, server_message=words)
+        raise Problem(
+            f"the server refused to give {what} ({status}){said}",
+            status=status,
+            server_message=words,
+        )
     if looks_like_html(record):
         title = html_title(record)
-        raise Problem(f"the server answered an HTML page instead of JSON for {what}"
-                      + (f" ('{title}')" if title else ""),
-                      hint="check the profile's API URL: a proxy or login page may be in the way")
+        raise Problem(
+            f"the server answered an HTML page instead of JSON for {what}"
+            + (f" ('{title}')" if title else ""),
+            hint="check the profile's API URL: a proxy or login page may be in the way",
+        )
     if not record.body.strip():
         return None
     try:
         return record.json()
     except WorkbenchError:
-        raise Problem(f"the server's answer for {what} is not valid JSON ({record.size} bytes)",
-                      hint="the answer was garbled or cut short; try again") from None
+        raise Problem(
+            f"the server's answer for {what} is not valid JSON ({record.size} bytes)",
+            hint="the answer was garbled or cut short; try again",
+        ) from None
 
 
 def fetch_record(adapter: Adapter, spec: RequestSpec, what: str) -> ResponseRecord:

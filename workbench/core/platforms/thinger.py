@@ -56,7 +56,10 @@ def mask_token(value: str) -> str:
 def mask_secrets(doc: Any) -> Any:
     """A copy of `doc` with every ``"token"`` string value masked (the secret of a device token)."""
     if isinstance(doc, dict):
-        return {k: mask_token(v) if k == "token" and isinstance(v, str) else mask_secrets(v) for k, v in doc.items()}
+        return {
+            k: mask_token(v) if k == "token" and isinstance(v, str) else mask_secrets(v)
+            for k, v in doc.items()
+        }
     if isinstance(doc, list):
         return [mask_secrets(v) for v in doc]
     return doc
@@ -104,8 +107,14 @@ class Adapter(BaseAdapter):
 
     platform = "thinger"
 
-    def __init__(self, profile: Profile, client: httpx.Client, page_size: int = 100, *,
-                 user: str | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        client: httpx.Client,
+        page_size: int = 100,
+        *,
+        user: str | None = None,
+    ) -> None:
         super().__init__(profile, client, page_size=max(1, int(page_size)))
         self.api = (profile.urls.get("api") or profile.base_url).rstrip("/")
         self._user = user or profile.variables.get("user") or None
@@ -119,14 +128,20 @@ class Adapter(BaseAdapter):
         try:
             token = bearer_from_client(self.client, self.api + "/v1/users")
         except WorkbenchError as err:
-            raise Problem(f"cannot find out the Thinger user: {err.message}", hint=err.hint) from None
+            raise Problem(
+                f"cannot find out the Thinger user: {err.message}", hint=err.hint
+            ) from None
         if not token:
-            raise Problem("cannot find out the Thinger user: the client sends no bearer token",
-                          hint="log in first, or set [variables] user = \"...\" in the profile")
+            raise Problem(
+                "cannot find out the Thinger user: the client sends no bearer token",
+                hint='log in first, or set [variables] user = "..." in the profile',
+            )
         usr = user_from_token(token)
         if not usr:
-            raise Problem("cannot find out the Thinger user: the access token has no 'usr' claim",
-                          hint="set [variables] user = \"...\" in the profile")
+            raise Problem(
+                "cannot find out the Thinger user: the access token has no 'usr' claim",
+                hint='set [variables] user = "..." in the profile',
+            )
         self._user = usr
         self.user_source = "token usr claim"
         return usr
@@ -140,9 +155,14 @@ class Adapter(BaseAdapter):
     # -- fetching -------------------------------------------------------------------------
     def fetch(self, spec: RequestSpec, what: str) -> Any:
         record = fetch_record(self, spec, what)
-        return check_response(record, what=what, forbidden_hint=(
-            "this token may not do that: device tokens reach only their own device and resources; "
-            "log in with the account's user"))
+        return check_response(
+            record,
+            what=what,
+            forbidden_hint=(
+                "this token may not do that: device tokens reach only their own device and resources; "
+                "log in with the account's user"
+            ),
+        )
 
     # -- roots ----------------------------------------------------------------------------
     def roots(self) -> list[DeviceNode]:
@@ -152,20 +172,39 @@ class Adapter(BaseAdapter):
             return [error_node("thinger:account", p.message, hint=p.hint)]
         base = self._u(user)
         return [
-            DeviceNode(id="thinger:account", kind="account", label=f"Thinger.io user {user}",
-                       detail={"user": user, "user_from": self.user_source, "api": self.api}),
-            DeviceNode(id="thinger:devices", kind="group", label="devices", expandable=True,
-                       request=RequestSpec("GET", f"{base}/devices",
-                                           params=[("count", str(self.page_size)), ("index", "0")],
-                                           name="list devices"),
-                       ref={"type": "devices", "index": 0}),
-            DeviceNode(id="thinger:buckets", kind="group", label="buckets", expandable=True,
-                       request=RequestSpec("GET", f"{base}/buckets", name="list buckets"),
-                       ref={"type": "buckets"}),
+            DeviceNode(
+                id="thinger:account",
+                kind="account",
+                label=f"Thinger.io user {user}",
+                detail={"user": user, "user_from": self.user_source, "api": self.api},
+            ),
+            DeviceNode(
+                id="thinger:devices",
+                kind="group",
+                label="devices",
+                expandable=True,
+                request=RequestSpec(
+                    "GET",
+                    f"{base}/devices",
+                    params=[("count", str(self.page_size)), ("index", "0")],
+                    name="list devices",
+                ),
+                ref={"type": "devices", "index": 0},
+            ),
+            DeviceNode(
+                id="thinger:buckets",
+                kind="group",
+                label="buckets",
+                expandable=True,
+                request=RequestSpec("GET", f"{base}/buckets", name="list buckets"),
+                ref={"type": "buckets"},
+            ),
         ]
 
     # -- children -------------------------------------------------------------------------
-    def children(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         ref = node.ref.get("retry") if node.kind == "error" else node.ref
         if not isinstance(ref, dict) or "type" not in ref:
             return
@@ -189,31 +228,54 @@ class Adapter(BaseAdapter):
         elif kind == "buckets":
             yield self._buckets(user, parent, ref)
 
-    def retry(self, node: DeviceNode, cancel: threading.Event | None = None) -> Iterator[list[DeviceNode]]:
+    def retry(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
         """For an error node with a retry ref: the batches from where it failed."""
         return self.children(node, cancel)
 
-    def _devices(self, user: str, parent: str, index: int,
-                 cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+    def _devices(
+        self, user: str, parent: str, index: int, cancel: threading.Event | None
+    ) -> Iterator[list[DeviceNode]]:
         count = self.page_size
         first = index
         while True:
             if cancel is not None and cancel.is_set():
                 return
-            spec = RequestSpec("GET", f"{self._u(user)}/devices",
-                               params=[("count", str(count)), ("index", str(index))], name="list devices")
+            spec = RequestSpec(
+                "GET",
+                f"{self._u(user)}/devices",
+                params=[("count", str(count)), ("index", str(index))],
+                name="list devices",
+            )
             try:
                 page = self.fetch(spec, f"devices {index + 1}-{index + count}")
                 if not isinstance(page, list):
-                    raise Problem(f"unexpected answer for devices {index + 1}-{index + count}: "
-                                  "expected a JSON list of devices")
+                    raise Problem(
+                        f"unexpected answer for devices {index + 1}-{index + count}: "
+                        "expected a JSON list of devices"
+                    )
             except Problem as p:
-                yield [error_node(parent, p.message, hint=p.hint, status=p.status, request=spec,
-                                  retry={"type": "devices", "index": index, "parent": parent})]
+                yield [
+                    error_node(
+                        parent,
+                        p.message,
+                        hint=p.hint,
+                        status=p.status,
+                        request=spec,
+                        retry={"type": "devices", "index": index, "parent": parent},
+                    )
+                ]
                 return
-            nodes = [self._device_node(user, rec) for rec in page if isinstance(rec, dict) and rec.get("device")]
+            nodes = [
+                self._device_node(user, rec)
+                for rec in page
+                if isinstance(rec, dict) and rec.get("device")
+            ]
             if not page and index == first == 0:
-                nodes = [DeviceNode(id=f"{parent}:empty", kind="info", label="no devices", request=spec)]
+                nodes = [
+                    DeviceNode(id=f"{parent}:empty", kind="info", label="no devices", request=spec)
+                ]
             if nodes:
                 yield nodes
             # A short page ends the list; a page longer than asked means the server ignores paging.
@@ -224,32 +286,54 @@ class Adapter(BaseAdapter):
     def _device_node(self, user: str, rec: dict[str, Any]) -> DeviceNode:
         device = str(rec["device"])
         name = rec.get("name")
-        label = f"{device} ({name})" if isinstance(name, str) and name and name != device else device
+        label = (
+            f"{device} ({name})" if isinstance(name, str) and name and name != device else device
+        )
         connection = rec.get("connection")
         active = connection.get("active") if isinstance(connection, dict) else None
         status = None if not isinstance(active, bool) else "online" if active else "offline"
         dtype = rec.get("type")
         return DeviceNode(
-            id=f"thinger:device:{device}", kind="device", label=escape_control(label), status=status,
-            detail=rec, badge=escape_control(dtype) if isinstance(dtype, str) and dtype else None,
-            request=RequestSpec("GET", f"{self._u(user)}/devices/{quote(device, safe='')}", name=f"device {device}"),
-            expandable=True, ref={"type": "device", "device": device, "online": active},
+            id=f"thinger:device:{device}",
+            kind="device",
+            label=escape_control(label),
+            status=status,
+            detail=rec,
+            badge=escape_control(dtype) if isinstance(dtype, str) and dtype else None,
+            request=RequestSpec(
+                "GET", f"{self._u(user)}/devices/{quote(device, safe='')}", name=f"device {device}"
+            ),
+            expandable=True,
+            ref={"type": "device", "device": device, "online": active},
         )
 
-    def _device(self, user: str, parent: str, ref: dict[str, Any],
-                cancel: threading.Event | None) -> Iterator[list[DeviceNode]]:
+    def _device(
+        self, user: str, parent: str, ref: dict[str, Any], cancel: threading.Event | None
+    ) -> Iterator[list[DeviceNode]]:
         device = str(ref["device"])
-        yield self._resources(user, parent, {"type": "resources", "device": device, "parent": parent})
+        yield self._resources(
+            user, parent, {"type": "resources", "device": device, "parent": parent}
+        )
         if cancel is not None and cancel.is_set():
             return
         dev = f"{self._u(user)}/devices/{quote(device, safe='')}"
         yield [
-            DeviceNode(id=f"thinger:stats:{device}", kind="stats", label="stats", expandable=True,
-                       request=RequestSpec("GET", f"{dev}/stats", name=f"stats of {device}"),
-                       ref={"type": "stats", "device": device}),
-            DeviceNode(id=f"thinger:tokens:{device}", kind="group", label="tokens", expandable=True,
-                       request=RequestSpec("GET", f"{dev}/tokens", name=f"tokens of {device}"),
-                       ref={"type": "tokens", "device": device}),
+            DeviceNode(
+                id=f"thinger:stats:{device}",
+                kind="stats",
+                label="stats",
+                expandable=True,
+                request=RequestSpec("GET", f"{dev}/stats", name=f"stats of {device}"),
+                ref={"type": "stats", "device": device},
+            ),
+            DeviceNode(
+                id=f"thinger:tokens:{device}",
+                kind="group",
+                label="tokens",
+                expandable=True,
+                request=RequestSpec("GET", f"{dev}/tokens", name=f"tokens of {device}"),
+                ref={"type": "tokens", "device": device},
+            ),
         ]
 
     def _resources(self, user: str, parent: str, ref: dict[str, Any]) -> list[DeviceNode]:
@@ -260,50 +344,127 @@ class Adapter(BaseAdapter):
         try:
             api = self.fetch(spec, f"the resources of {device}")
         except Problem as p:
-            if p.status == 404 and not (p.server_message and "not found" in p.server_message.lower()
-                                        and "connect" not in p.server_message.lower()):
-                node = error_node(f"{parent}:resources", OFFLINE_TEXT, status=404, request=spec, retry=retry,
-                                  hint="connect the device and retry; its stats and tokens can still be read")
+            if p.status == 404 and not (
+                p.server_message
+                and "not found" in p.server_message.lower()
+                and "connect" not in p.server_message.lower()
+            ):
+                node = error_node(
+                    f"{parent}:resources",
+                    OFFLINE_TEXT,
+                    status=404,
+                    request=spec,
+                    retry=retry,
+                    hint="connect the device and retry; its stats and tokens can still be read",
+                )
                 node.badge = "offline"
                 node.status = "offline"
                 return [node]
-            return [error_node(f"{parent}:resources", p.message, hint=p.hint, status=p.status, request=spec,
-                               retry=retry)]
+            return [
+                error_node(
+                    f"{parent}:resources",
+                    p.message,
+                    hint=p.hint,
+                    status=p.status,
+                    request=spec,
+                    retry=retry,
+                )
+            ]
         if not isinstance(api, dict):
-            return [error_node(f"{parent}:resources", f"unexpected answer for the resources of {device}: "
-                               "expected a JSON object of resources", request=spec, retry=retry)]
+            return [
+                error_node(
+                    f"{parent}:resources",
+                    f"unexpected answer for the resources of {device}: "
+                    "expected a JSON object of resources",
+                    request=spec,
+                    retry=retry,
+                )
+            ]
         nodes = []
         for name, desc in api.items():
             fn = desc.get("fn") if isinstance(desc, dict) else None
-            kind = RESOURCE_KINDS.get(fn, f"fn {fn}" if fn is not None else "unknown") \
-                if isinstance(fn, int) else "unknown"
+            kind = (
+                RESOURCE_KINDS.get(fn, f"fn {fn}" if fn is not None else "unknown")
+                if isinstance(fn, int)
+                else "unknown"
+            )
             url = f"{base}/{quote(name, safe='')}"
             if kind in WRITE_KINDS:
-                req = RequestSpec("POST", url, body_kind="json", body='{"in": null}', name=f"{kind} {device}/{name}")
+                req = RequestSpec(
+                    "POST",
+                    url,
+                    body_kind="json",
+                    body='{"in": null}',
+                    name=f"{kind} {device}/{name}",
+                )
             else:
                 req = RequestSpec("GET", url, name=f"{kind} {device}/{name}")
-            detail = {"resource": name, "kind": kind, **(desc if isinstance(desc, dict) else {"description": desc}),
-                      "read": f"GET {url}"}
-            nodes.append(DeviceNode(id=f"thinger:resource:{device}:{name}", kind="resource",
-                                    label=escape_control(name), badge=kind, detail=detail, request=req))
+            detail = {
+                "resource": name,
+                "kind": kind,
+                **(desc if isinstance(desc, dict) else {"description": desc}),
+                "read": f"GET {url}",
+            }
+            nodes.append(
+                DeviceNode(
+                    id=f"thinger:resource:{device}:{name}",
+                    kind="resource",
+                    label=escape_control(name),
+                    badge=kind,
+                    detail=detail,
+                    request=req,
+                )
+            )
         if not nodes:
-            nodes = [DeviceNode(id=f"{parent}:resources:empty", kind="info", label="no resources", request=spec)]
+            nodes = [
+                DeviceNode(
+                    id=f"{parent}:resources:empty", kind="info", label="no resources", request=spec
+                )
+            ]
         return nodes
 
-    def _stats(self, user: str, node: DeviceNode | None, parent: str, ref: dict[str, Any]) -> list[DeviceNode]:
+    def _stats(
+        self, user: str, node: DeviceNode | None, parent: str, ref: dict[str, Any]
+    ) -> list[DeviceNode]:
         device = str(ref["device"])
-        spec = RequestSpec("GET", f"{self._u(user)}/devices/{quote(device, safe='')}/stats", name=f"stats of {device}")
+        spec = RequestSpec(
+            "GET",
+            f"{self._u(user)}/devices/{quote(device, safe='')}/stats",
+            name=f"stats of {device}",
+        )
         try:
             stats = self.fetch(spec, f"the stats of {device}")
         except Problem as p:
-            return [error_node(parent, p.message, hint=p.hint, status=p.status, request=spec,
-                               retry={"type": "stats", "device": device, "parent": parent})]
+            return [
+                error_node(
+                    parent,
+                    p.message,
+                    hint=p.hint,
+                    status=p.status,
+                    request=spec,
+                    retry={"type": "stats", "device": device, "parent": parent},
+                )
+            ]
         if node is not None:
             node.detail = stats
         if not isinstance(stats, dict):
-            return [DeviceNode(id=f"{parent}:value", kind="info", label=escape_control(str(stats)), detail=stats)]
-        return [DeviceNode(id=f"{parent}:{key}", kind="info", label=escape_control(f"{key}: {value}"),
-                           detail={key: value}) for key, value in stats.items()]
+            return [
+                DeviceNode(
+                    id=f"{parent}:value",
+                    kind="info",
+                    label=escape_control(str(stats)),
+                    detail=stats,
+                )
+            ]
+        return [
+            DeviceNode(
+                id=f"{parent}:{key}",
+                kind="info",
+                label=escape_control(f"{key}: {value}"),
+                detail={key: value},
+            )
+            for key, value in stats.items()
+        ]
 
     def fetch_detail(self, node: DeviceNode) -> DeviceNode:
         """Fill a lazily loaded node's detail (the stats node); an error node when that fails."""
@@ -318,15 +479,26 @@ class Adapter(BaseAdapter):
 
     def _tokens(self, user: str, parent: str, ref: dict[str, Any]) -> list[DeviceNode]:
         device = str(ref["device"])
-        spec = RequestSpec("GET", f"{self._u(user)}/devices/{quote(device, safe='')}/tokens",
-                           name=f"tokens of {device}")
+        spec = RequestSpec(
+            "GET",
+            f"{self._u(user)}/devices/{quote(device, safe='')}/tokens",
+            name=f"tokens of {device}",
+        )
         try:
             tokens = self.fetch(spec, f"the tokens of {device}")
             if not isinstance(tokens, list):
                 raise Problem(f"unexpected answer for the tokens of {device}: expected a JSON list")
         except Problem as p:
-            return [error_node(parent, p.message, hint=p.hint, status=p.status, request=spec,
-                               retry={"type": "tokens", "device": device, "parent": parent})]
+            return [
+                error_node(
+                    parent,
+                    p.message,
+                    hint=p.hint,
+                    status=p.status,
+                    request=spec,
+                    retry={"type": "tokens", "device": device, "parent": parent},
+                )
+            ]
         nodes = []
         for i, rec in enumerate(tokens):
             if not isinstance(rec, dict):
@@ -336,10 +508,22 @@ class Adapter(BaseAdapter):
             label = name if isinstance(name, str) and name else f"token {tid}"
             expiration = rec.get("expiration")
             badge = "no expiry" if not expiration else "expires"
-            nodes.append(DeviceNode(id=f"thinger:token:{device}:{tid}", kind="token", label=escape_control(label),
-                                    badge=badge, detail=mask_secrets(rec), request=spec))
+            nodes.append(
+                DeviceNode(
+                    id=f"thinger:token:{device}:{tid}",
+                    kind="token",
+                    label=escape_control(label),
+                    badge=badge,
+                    detail=mask_secrets(rec),
+                    request=spec,
+                )
+            )
         if not nodes:
-            nodes = [DeviceNode(id=f"{parent}:empty", kind="info", label="no device tokens", request=spec)]
+            nodes = [
+                DeviceNode(
+                    id=f"{parent}:empty", kind="info", label="no device tokens", request=spec
+                )
+            ]
         return nodes
 
     def _buckets(self, user: str, parent: str, ref: dict[str, Any]) -> list[DeviceNode]:
@@ -349,22 +533,45 @@ class Adapter(BaseAdapter):
             if not isinstance(buckets, list):
                 raise Problem("unexpected answer for the buckets: expected a JSON list")
         except Problem as p:
-            return [error_node(parent, p.message, hint=p.hint, status=p.status, request=spec,
-                               retry={"type": "buckets", "parent": parent})]
+            return [
+                error_node(
+                    parent,
+                    p.message,
+                    hint=p.hint,
+                    status=p.status,
+                    request=spec,
+                    retry={"type": "buckets", "parent": parent},
+                )
+            ]
         nodes = []
         for rec in buckets:
             if not isinstance(rec, dict) or not rec.get("bucket"):
                 continue
             bucket = str(rec["bucket"])
             name = rec.get("name")
-            label = f"{bucket} ({name})" if isinstance(name, str) and name and name != bucket else bucket
+            label = (
+                f"{bucket} ({name})"
+                if isinstance(name, str) and name and name != bucket
+                else bucket
+            )
             enabled = rec.get("enabled")
-            nodes.append(DeviceNode(
-                id=f"thinger:bucket:{bucket}", kind="bucket", label=escape_control(label),
-                badge=None if enabled is None else "enabled" if enabled else "disabled", detail=rec,
-                request=RequestSpec("GET", f"{self._u(user)}/buckets/{quote(bucket, safe='')}/data",
-                                    params=[("items", BUCKET_ITEMS)], name=f"bucket {bucket} data"),
-            ))
+            nodes.append(
+                DeviceNode(
+                    id=f"thinger:bucket:{bucket}",
+                    kind="bucket",
+                    label=escape_control(label),
+                    badge=None if enabled is None else "enabled" if enabled else "disabled",
+                    detail=rec,
+                    request=RequestSpec(
+                        "GET",
+                        f"{self._u(user)}/buckets/{quote(bucket, safe='')}/data",
+                        params=[("items", BUCKET_ITEMS)],
+                        name=f"bucket {bucket} data",
+                    ),
+                )
+            )
         if not nodes:
-            nodes = [DeviceNode(id=f"{parent}:empty", kind="info", label="no buckets", request=spec)]
+            nodes = [
+                DeviceNode(id=f"{parent}:empty", kind="info", label="no buckets", request=spec)
+            ]
         return nodes

@@ -40,12 +40,19 @@ class LoginScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="login-form"):
-            title = Text.assemble((self.profile.name, "bold"), "  ", (self.profile.platform, "cyan"), "  ",
-                                  (self.spec.label, "dim"))
+            title = Text.assemble(
+                (self.profile.name, "bold"),
+                "  ",
+                (self.profile.platform, "cyan"),
+                "  ",
+                (self.spec.label, "dim"),
+            )
             yield Static(title, id="login-title")
             notes = []
             if self.spec.legacy:
-                notes.append("This is a legacy grant (the password is sent to the token endpoint); the platform requires it.")
+                notes.append(
+                    "This is a legacy grant (the password is sent to the token endpoint); the platform requires it."
+                )
             if self.profile.tls_note:
                 notes.append(f"[b red]{self.profile.tls_note}[/]")
             if self.profile.is_demo:
@@ -56,7 +63,9 @@ class LoginScreen(Screen):
                 param = self.spec.params[name]
                 secret = param.kind == "secret"
                 yield Label(name.replace("_", " "))
-                yield Input(password=secret, id=f"field-{name}", placeholder=self._source_text(name))
+                yield Input(
+                    password=secret, id=f"field-{name}", placeholder=self._source_text(name)
+                )
             if self.fields:
                 yield Checkbox("remember secrets in the OS keyring", id="login-remember")
             with Horizontal(id="login-buttons"):
@@ -121,13 +130,22 @@ class LoginScreen(Screen):
             field = self.query_one(f"#field-{name}", Input)
             if not field.value:
                 field.value = value
-        first_empty = next((self.query_one(f"#field-{n}", Input) for n in self.fields
-                            if not self.query_one(f"#field-{n}", Input).value), None)
+        first_empty = next(
+            (
+                self.query_one(f"#field-{n}", Input)
+                for n in self.fields
+                if not self.query_one(f"#field-{n}", Input).value
+            ),
+            None,
+        )
         (first_empty or self.query_one("#login-go", Button)).focus()
 
     def values(self) -> dict[str, str]:
-        return {n: self.query_one(f"#field-{n}", Input).value for n in self.fields
-                if self.query_one(f"#field-{n}", Input).value}
+        return {
+            n: self.query_one(f"#field-{n}", Input).value
+            for n in self.fields
+            if self.query_one(f"#field-{n}", Input).value
+        }
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#login-go")
@@ -151,7 +169,11 @@ class LoginScreen(Screen):
         session = Session(self.profile, resolver=resolver)
         session.on_exchange(lambda ex: self._exchange_threadsafe(ex, cancel))
         try:
-            session.login(open_browser=self._open_browser, show_url=self._show_url_threadsafe, cancelled=cancel)
+            session.login(
+                open_browser=self._open_browser,
+                show_url=self._show_url_threadsafe,
+                cancelled=cancel,
+            )
         except WorkbenchError as err:
             self.app.call_from_thread(self._failed, err, session)
             return
@@ -177,8 +199,13 @@ class LoginScreen(Screen):
     def _show_url(self, url: str) -> None:
         shown = self.query_one("#login-url", Static)
         shown.update(
-            Text.assemble(("Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n", "bold"),
-                          (url, "cyan underline"))
+            Text.assemble(
+                (
+                    "Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n",
+                    "bold",
+                ),
+                (url, "cyan underline"),
+            )
         )
         self._show_last()
 

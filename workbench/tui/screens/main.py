@@ -90,7 +90,9 @@ class MainScreen(Screen):
         self.set_focus(None)
 
     def action_back(self) -> None:
-        self.app.switch_screen(self.app.get_default_screen()) if len(self.app.screen_stack) <= 1 else self.app.pop_screen()
+        self.app.switch_screen(self.app.get_default_screen()) if len(
+            self.app.screen_stack
+        ) <= 1 else self.app.pop_screen()
 
     @on(DeviceTreePanel.OpenRequest)
     def open_request(self, event: DeviceTreePanel.OpenRequest) -> None:

@@ -19,7 +19,9 @@ class NewProfileScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("New profile from a template", classes="title")
-            yield Select([(p, p) for p in TEMPLATES], value="thinger", allow_blank=False, id="np-platform")
+            yield Select(
+                [(p, p) for p in TEMPLATES], value="thinger", allow_blank=False, id="np-platform"
+            )
             yield Input(placeholder="profile name, e.g. my-thinger", id="np-name")
             yield Label("", id="np-error", classes="error")
             yield Button("Create", variant="primary", id="np-create")

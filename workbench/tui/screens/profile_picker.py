@@ -39,7 +39,9 @@ class ProfilePicker(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="picker"):
-            yield Input(placeholder="type to filter profiles (name, platform, URL)", id="picker-filter")
+            yield Input(
+                placeholder="type to filter profiles (name, platform, URL)", id="picker-filter"
+            )
             yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
             yield Static(id="picker-notes")
         yield Footer()
@@ -58,17 +60,28 @@ class ProfilePicker(Screen):
         needle = self.query_one(Input).value.strip().lower()
         table.clear()
         self._shown = []
-        for name, p in sorted(self.discovery.profiles.items(), key=lambda kv: (not kv[1].is_demo, kv[0])):
+        for name, p in sorted(
+            self.discovery.profiles.items(), key=lambda kv: (not kv[1].is_demo, kv[0])
+        ):
             hay = f"{name} {p.platform} {p.base_url} {p.description}".lower()
             if needle and needle not in hay:
                 continue
             state = self.states.get(name, "…")
-            style = "green" if state.startswith("logged in") else ("yellow" if "expired" in state else "dim")
+            style = (
+                "green"
+                if state.startswith("logged in")
+                else ("yellow" if "expired" in state else "dim")
+            )
             label = Text(name, style="bold")
             if not p.verify_tls:
                 label.append(" TLS OFF", style="bold red")
-            table.add_row(label, Text(p.platform), Text(state, style=style),
-                          Text(p.base_url, overflow="ellipsis"), key=name)
+            table.add_row(
+                label,
+                Text(p.platform),
+                Text(state, style=style),
+                Text(p.base_url, overflow="ellipsis"),
+                key=name,
+            )
             self._shown.append(name)
         notes = self.query_one("#picker-notes", Static)
         lines = []
@@ -87,7 +100,9 @@ class ProfilePicker(Screen):
     def load_states(self) -> None:
         from workbench.tui.state import profile_state
 
-        states = {name: profile_state(p, self.app.clock()) for name, p in self.discovery.profiles.items()}
+        states = {
+            name: profile_state(p, self.app.clock()) for name, p in self.discovery.profiles.items()
+        }
         self.app.call_from_thread(self._set_states, states)
 
     def _set_states(self, states: dict[str, str]) -> None:
@@ -124,4 +139,6 @@ class ProfilePicker(Screen):
     def action_new_profile(self) -> None:
         from workbench.tui.screens.new_profile import NewProfileScreen
 
-        self.app.push_screen(NewProfileScreen(), lambda path: self.action_reload() if path else None)
+        self.app.push_screen(
+            NewProfileScreen(), lambda path: self.action_reload() if path else None
+        )

@@ -17,9 +17,20 @@ from workbench.core.auth.base import Exchange, Failure
 def exchange_line(ex: Exchange) -> Text:
     stamp = time.strftime("%H:%M:%S", time.localtime(ex.started_at))
     status = str(ex.status) if ex.status is not None else "—"
-    style = "green" if ex.status and ex.status < 300 else ("yellow" if ex.status and ex.status < 400 else "red")
-    line = Text.assemble((f"{stamp} ", "dim"), (f"{ex.step:<12} ", "bold"), f"{ex.method} ",
-                         (ex.url, "cyan"), " → ", (status, style), (f"  {ex.elapsed_ms:.0f} ms", "dim"))
+    style = (
+        "green"
+        if ex.status and ex.status < 300
+        else ("yellow" if ex.status and ex.status < 400 else "red")
+    )
+    line = Text.assemble(
+        (f"{stamp} ", "dim"),
+        (f"{ex.step:<12} ", "bold"),
+        f"{ex.method} ",
+        (ex.url, "cyan"),
+        " → ",
+        (status, style),
+        (f"  {ex.elapsed_ms:.0f} ms", "dim"),
+    )
     if ex.error:
         line.append(f"  {ex.error}", style="red")
     return line
@@ -33,7 +44,10 @@ def exchange_detail(ex: Exchange) -> Text:
         out.append(f"{v}\n")
     if ex.request_body:
         out.append(f"\n{ex.request_body}\n")
-    out.append(f"\n← {ex.status if ex.status is not None else 'no answer'}  ({ex.elapsed_ms:.0f} ms)\n", style="bold")
+    out.append(
+        f"\n← {ex.status if ex.status is not None else 'no answer'}  ({ex.elapsed_ms:.0f} ms)\n",
+        style="bold",
+    )
     for k, v in ex.response_headers.items():
         out.append(f"{k}: ", style="cyan")
         out.append(f"{v}\n")
@@ -73,7 +87,9 @@ class AuthTimeline(Vertical):
     def compose(self) -> ComposeResult:
         yield OptionList(*[Option(exchange_line(e)) for e in self.exchanges], id="timeline-list")
         with VerticalScroll(id="timeline-detail-scroll"):
-            yield Static("Select an exchange to see its (redacted) headers and bodies.", id="timeline-detail")
+            yield Static(
+                "Select an exchange to see its (redacted) headers and bodies.", id="timeline-detail"
+            )
 
     def add(self, ex: Exchange) -> None:
         self.exchanges.append(ex)
@@ -89,4 +105,6 @@ class AuthTimeline(Vertical):
     @on(OptionList.OptionHighlighted)
     def _show(self, event: OptionList.OptionHighlighted) -> None:
         if 0 <= event.option_index < len(self.exchanges):
-            self.query_one("#timeline-detail", Static).update(exchange_detail(self.exchanges[event.option_index]))
+            self.query_one("#timeline-detail", Static).update(
+                exchange_detail(self.exchanges[event.option_index])
+            )

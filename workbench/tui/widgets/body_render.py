@@ -92,7 +92,9 @@ class BodyRendering:
             finally:
                 self.post_message(self._LexerReady(name))
 
-        self.run_worker(run, name="body-lexer", group=f"body-lexer-{name}", thread=True, exit_on_error=False)
+        self.run_worker(
+            run, name="body-lexer", group=f"body-lexer-{name}", thread=True, exit_on_error=False
+        )
 
     def render_line(self, y: int) -> Strip:
         if self.first_render_elapsed is None and self._load_started:
@@ -203,7 +205,9 @@ class BodyRendering:
             return strip
         size = len(self._needle)
         current = (
-            self._matches[self._match_index] if 0 <= self._match_index < len(self._matches) else None
+            self._matches[self._match_index]
+            if 0 <= self._match_index < len(self._matches)
+            else None
         )
         match_style = self.get_component_rich_style("body-view--match", partial=True)
         current_style = self.get_component_rich_style("body-view--match-current", partial=True)

@@ -48,7 +48,11 @@ class BodySearch:
             self.post_message(self._Found(generation, needle, found, None))
 
         self.run_worker(
-            run, name="body-search", group="body-search", exclusive=True, thread=True,
+            run,
+            name="body-search",
+            group="body-search",
+            exclusive=True,
+            thread=True,
             exit_on_error=False,
         )
 
@@ -63,7 +67,9 @@ class BodySearch:
     def _refind(self) -> None:
         """Search again (the text changed), staying on the same match when it still exists."""
         current = (
-            self._matches[self._match_index] if 0 <= self._match_index < len(self._matches) else None
+            self._matches[self._match_index]
+            if 0 <= self._match_index < len(self._matches)
+            else None
         )
         needle = self._needle
         case_sensitive = self._case_sensitive
@@ -80,7 +86,11 @@ class BodySearch:
             self.post_message(self._Found(generation, needle, found, current))
 
         self.run_worker(
-            run, name="body-search", group="body-search", exclusive=True, thread=True,
+            run,
+            name="body-search",
+            group="body-search",
+            exclusive=True,
+            thread=True,
             exit_on_error=False,
         )
 

@@ -59,9 +59,22 @@ from workbench.tui.widgets.body_wrap import _WRAP_IN_WORKER, BodyWrap, _wrap_ind
 
 # Names that lived here before the split (old import paths keep working).
 __all__ = [
-    "_LEXER_CLASSES", "_LEXER_IMPORT_LOCK", "_LEXER_NAMES", "_SEARCH_IN_WORKER", "_TOKEN_COMPONENTS",
-    "_WRAP_IN_WORKER", "BodyRendering", "BodyScrolling", "BodySearch", "BodyView", "BodyWrap", "_charset", "_clean",
-    "_import_lexer", "_style_ranges", "_wrap_index",
+    "_LEXER_CLASSES",
+    "_LEXER_IMPORT_LOCK",
+    "_LEXER_NAMES",
+    "_SEARCH_IN_WORKER",
+    "_TOKEN_COMPONENTS",
+    "_WRAP_IN_WORKER",
+    "BodyRendering",
+    "BodyScrolling",
+    "BodySearch",
+    "BodyView",
+    "BodyWrap",
+    "_charset",
+    "_clean",
+    "_import_lexer",
+    "_style_ranges",
+    "_wrap_index",
 ]
 
 
@@ -295,7 +308,9 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
             self._finish_load(generation)
             return
         head = bodies.quick_head(body, kind, self.HEAD_LINES)
-        self._show(PreparedBody(head, kind, None, bodies.line_widths(head)), complete=False, new=True)
+        self._show(
+            PreparedBody(head, kind, None, bodies.line_widths(head)), complete=False, new=True
+        )
         use_child = len(body) > self.PROCESS_THRESHOLD
         self.run_worker(
             lambda: self._prepare(generation, body, kind, charset, use_child),

@@ -83,7 +83,11 @@ class BodyWrap:
             self.post_message(self._Wrapped(generation, width, _wrap_index(widths, width)))
 
         self.run_worker(
-            run, name="body-wrap", group="body-wrap", exclusive=True, thread=True,
+            run,
+            name="body-wrap",
+            group="body-wrap",
+            exclusive=True,
+            thread=True,
             exit_on_error=False,
         )
 

@@ -17,7 +17,6 @@
   loaded, the user is asked before it is overwritten. ``F5`` / ``l`` reload.
 """
 
-
 from __future__ import annotations
 
 import copy
@@ -57,12 +56,26 @@ if TYPE_CHECKING:
 
 # Names that lived here before the split (old import paths keep working).
 __all__ = [
-    "DIALOG_CSS", "URL_WIDTH", "AskScreen", "CollectionBrowser", "CollectionError", "ConfirmScreen",
-    "Entry", "RequestRef", "Run", "_call", "_check_collection_path", "_fmt_ms", "collections_dir",
-    "detail_text", "error_line", "short_url",
+    "DIALOG_CSS",
+    "URL_WIDTH",
+    "AskScreen",
+    "CollectionBrowser",
+    "CollectionError",
+    "ConfirmScreen",
+    "Entry",
+    "RequestRef",
+    "Run",
+    "_call",
+    "_check_collection_path",
+    "_fmt_ms",
+    "collections_dir",
+    "detail_text",
+    "error_line",
+    "short_url",
 ]
 
 # --- the browser -------------------------------------------------------------------------
+
 
 class CollectionBrowser(CollectionReplay, Horizontal):
     """Collections (sidebar) | replay results (table) and the failures of the selected row."""
@@ -102,8 +115,9 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             self.variables = variables
             self.path = path
 
-    def __init__(self, profile: Profile, session: Any, *, directory: str | Path | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, profile: Profile, session: Any, *, directory: str | Path | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.profile = profile
         self.session = session
@@ -127,9 +141,14 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             yield tree
             yield Static("", id="collections-info", markup=False)
         with Vertical(id="collections-main"):
-            yield Static("r replay · R replay all · Enter open in the composer", id="collections-summary",
-                         markup=False)
-            table: DataTable[Any] = DataTable(id="collections-results", cursor_type="row", zebra_stripes=True)
+            yield Static(
+                "r replay · R replay all · Enter open in the composer",
+                id="collections-summary",
+                markup=False,
+            )
+            table: DataTable[Any] = DataTable(
+                id="collections-results", cursor_type="row", zebra_stripes=True
+            )
             table.add_column("", key="mark", width=1)
             table.add_column("#", key="index", width=3)
             table.add_column("request", key="name")
@@ -250,12 +269,20 @@ class CollectionBrowser(CollectionReplay, Horizontal):
                 if keep is not None and keep == (entry.path, req.name):
                     target = leaf
         if not self.entries:
-            tree.root.add_leaf(Text(f"no collections in {self.base_dir()} — save one from the composer "
-                                    "(Ctrl+B) or open a file (o)", style="dim"), data=None)
+            tree.root.add_leaf(
+                Text(
+                    f"no collections in {self.base_dir()} — save one from the composer "
+                    "(Ctrl+B) or open a file (o)",
+                    style="dim",
+                ),
+                data=None,
+            )
         if target is not None:
             node_to = target
             self.call_after_refresh(lambda: tree.move_cursor(node_to))
-        self._show_info(target.data if target is not None else (self.entries[0] if self.entries else None))
+        self._show_info(
+            target.data if target is not None else (self.entries[0] if self.entries else None)
+        )
 
     @staticmethod
     def _entry_label(entry: Entry) -> Text:
@@ -263,13 +290,19 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             return Text.assemble(("✗ ", "bold red"), (entry.path.name, "red"))
         assert entry.collection is not None
         count = len(entry.collection.requests)
-        return Text.assemble((entry.title, "bold"), ("  ", ""),
-                             (f"{entry.path.name} · {count} request{'s' if count != 1 else ''}", "dim"))
+        return Text.assemble(
+            (entry.title, "bold"),
+            ("  ", ""),
+            (f"{entry.path.name} · {count} request{'s' if count != 1 else ''}", "dim"),
+        )
 
     @staticmethod
     def _request_label(req: CollectionRequest) -> Text:
-        return Text.assemble((f"{req.spec.method.upper():<6} ", "bold cyan"), (req.name, ""),
-                             ("  " + short_url(req.spec.url), "dim"))
+        return Text.assemble(
+            (f"{req.spec.method.upper():<6} ", "bold cyan"),
+            (req.name, ""),
+            ("  " + short_url(req.spec.url), "dim"),
+        )
 
     def _show_info(self, data: Entry | RequestRef | None) -> None:
         from workbench.core.expectations import expect_to_data
@@ -305,7 +338,10 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         lines = [str(entry.path)]
         if coll.description:
             lines.append(coll.description)
-        lines.append(f"profile {coll.profile or self.profile.name}" + ("" if coll.profile else " (this screen's)"))
+        lines.append(
+            f"profile {coll.profile or self.profile.name}"
+            + ("" if coll.profile else " (this screen's)")
+        )
         info.update("\n".join(lines))
 
     @on(Tree.NodeHighlighted, "#collections-tree")
@@ -351,21 +387,33 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             if path not in self.opened:
                 self.opened.append(path)
             self.reload()
-            entry = self.entry_for(path) or next((e for e in self.entries if e.path.resolve() == path.resolve()), None)
+            entry = self.entry_for(path) or next(
+                (e for e in self.entries if e.path.resolve() == path.resolve()), None
+            )
             if entry is not None:
                 node = next((n for n in self.sidebar.root.children if n.data is entry), None)
                 if node is not None:
                     self.call_after_refresh(lambda: self.sidebar.move_cursor(node))
                 if entry.error is not None:
-                    self.notify(entry.error.describe(), title="cannot read the collection", severity="error")
+                    self.notify(
+                        entry.error.describe(), title="cannot read the collection", severity="error"
+                    )
 
-        self.app.push_screen(AskScreen("Open a collection file (.toml)", value=str(self.base_dir()) + "/",
-                                       check=_check_collection_path), opened)
+        self.app.push_screen(
+            AskScreen(
+                "Open a collection file (.toml)",
+                value=str(self.base_dir()) + "/",
+                check=_check_collection_path,
+            ),
+            opened,
+        )
 
     def action_reload(self) -> None:
         self.reload()
         broken = sum(1 for e in self.entries if e.error is not None)
-        self.notify(f"{len(self.entries)} collection file(s)" + (f", {broken} broken" if broken else ""))
+        self.notify(
+            f"{len(self.entries)} collection file(s)" + (f", {broken} broken" if broken else "")
+        )
 
     # ------------------------------------------------------------------ delete
 
@@ -383,8 +431,10 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             if yes:
                 self._delete(entry, name)
 
-        self.app.push_screen(ConfirmScreen(f"Delete the request '{name}' from {entry.path.name}?",
-                                           yes="Delete"), answered)
+        self.app.push_screen(
+            ConfirmScreen(f"Delete the request '{name}' from {entry.path.name}?", yes="Delete"),
+            answered,
+        )
 
     def _delete(self, entry: Entry, name: str) -> None:
         from workbench.core.collections import CollectionChangedOnDisk
@@ -415,7 +465,9 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             if not yes:
                 self._reload_entry(entry)
                 self._rebuild(self._cursor_key())
-                self.notify(f"not deleted: {entry.path.name} was reloaded from disk", severity="warning")
+                self.notify(
+                    f"not deleted: {entry.path.name} was reloaded from disk", severity="warning"
+                )
                 return
             try:
                 notes = coll.save(force=True)
@@ -426,13 +478,21 @@ class CollectionBrowser(CollectionReplay, Horizontal):
                 return
             self._deleted(entry, name, notes)
 
-        self.app.push_screen(ConfirmScreen(f"{entry.path.name}: the file changed on disk since it was loaded — "
-                                           f"overwrite it (without '{name}')?", yes="Overwrite"), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{entry.path.name}: the file changed on disk since it was loaded — "
+                f"overwrite it (without '{name}')?",
+                yes="Overwrite",
+            ),
+            answered,
+        )
 
     def _deleted(self, entry: Entry, name: str, notes: list[str]) -> None:
         self._stamps = self._stamp_files()
         self._rebuild((entry.path, None))
-        self.notify("\n".join([f"deleted '{name}' from {entry.path.name}", *notes]), title="collection")
+        self.notify(
+            "\n".join([f"deleted '{name}' from {entry.path.name}", *notes]), title="collection"
+        )
 
     # ------------------------------------------------------------------ replay
 
@@ -447,7 +507,6 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         entry = self.selected_entry()
         if entry is not None:
             self.replay(entry, None)
-
 
     # ------------------------------------------------------------------ results list
 
@@ -468,8 +527,14 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         mark = Text("✓", style="bold green") if result.passed else Text("✗", style="bold red")
         status = "—" if result.status is None else str(result.status)
         table = self.results_table
-        table.add_row(mark, str(result.index), Text(result.name), Text(status, justify="right"),
-                      Text(_fmt_ms(result.elapsed_ms), justify="right"), key=str(row))
+        table.add_row(
+            mark,
+            str(result.index),
+            Text(result.name),
+            Text(status, justify="right"),
+            Text(_fmt_ms(result.elapsed_ms), justify="right"),
+            key=str(row),
+        )
         self._update_summary()
         if table.cursor_row == row or row == 0:
             self._show_detail(row)
@@ -487,9 +552,13 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             return
         passed = sum(1 for r in run.results if r.passed)
         failed = len(run.results) - passed
-        text = Text.assemble((run.title, "bold"), f"  {len(run.results)}/{run.total} · ",
-                             (f"{passed} passed", "green"), ", ",
-                             (f"{failed} failed", "red" if failed else ""))
+        text = Text.assemble(
+            (run.title, "bold"),
+            f"  {len(run.results)}/{run.total} · ",
+            (f"{passed} passed", "green"),
+            ", ",
+            (f"{failed} failed", "red" if failed else ""),
+        )
         if run.duration_s is not None:
             text.append(f" · {run.duration_s:.2f} s", style="dim")
         elif len(run.results) < run.total:

@@ -30,13 +30,13 @@ def short_url(url: str, width: int = URL_WIDTH) -> str:
     text = url
     if text.startswith("{{"):
         end = text.find("}}")
-        if end != -1 and text[end + 2:end + 3] in ("/", "?", ""):
-            text = text[end + 2:] or "/"
+        if end != -1 and text[end + 2 : end + 3] in ("/", "?", ""):
+            text = text[end + 2 :] or "/"
     elif "://" in text:
         rest = text.split("://", 1)[1]
         slash = rest.find("/")
         text = rest[slash:] if slash != -1 else "/"
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 @dataclass
@@ -77,9 +77,8 @@ def error_line(err: CollectionError) -> str:
     """One line for the sidebar: ``file.toml:3:1: unknown key 'x' …`` (file name only)."""
     text = str(err)
     if err.path and text.startswith(str(err.path)):
-        text = Path(err.path).name + text[len(str(err.path)):]
+        text = Path(err.path).name + text[len(str(err.path)) :]
     return text.splitlines()[0] if text else "broken file"
-
 
 
 def _check_collection_path(value: str) -> str | None:
@@ -89,7 +88,6 @@ def _check_collection_path(value: str) -> str | None:
     if not path.is_file():
         return f"no such file: {path}"
     return None
-
 
 
 def detail_text(result: RequestResult) -> Text:

@@ -38,14 +38,19 @@ class CollectionReplay:
     def replay(self, entry: Entry, names: list[str] | None) -> None:
         """Replay `names` of the entry's collection (None: all of it, in order)."""
         if entry.collection is None:
-            self.notify(entry.error.describe() if entry.error else "nothing to replay",
-                        title="cannot replay a broken file", severity="error")
+            self.notify(
+                entry.error.describe() if entry.error else "nothing to replay",
+                title="cannot replay a broken file",
+                severity="error",
+            )
             return
         coll = copy.deepcopy(entry.collection)
         if not coll.requests:
             self.notify(f"{entry.path.name} has no requests", severity="warning")
             return
-        indices = list(range(len(coll.requests))) if names is None else [coll.index_of(n) for n in names]
+        indices = (
+            list(range(len(coll.requests))) if names is None else [coll.index_of(n) for n in names]
+        )
         title = coll.name if names is None else f"{coll.name} › {names[0]}"
         self._generation += 1
         self.start_run(title, len(indices))
@@ -80,8 +85,10 @@ class CollectionReplay:
                 profile = profiles[name] if name in profiles else get_profile(name)
                 session = Session.restore(profile, prompter=self._prompter)
                 if session is None:
-                    raise LoginRequired(f"log in to {name} first",
-                                        hint=f"open the profile {name} and log in; replays then use its session")
+                    raise LoginRequired(
+                        f"log in to {name} first",
+                        hint=f"open the profile {name} and log in; replays then use its session",
+                    )
             except WorkbenchError as err:
                 failed[name] = err
                 raise
@@ -121,8 +128,16 @@ class CollectionReplay:
         return value
 
     @work(thread=True, exclusive=True, group="collection-replay", exit_on_error=False)
-    def _replay(self, coll: Collection, indices: list[int], captures: dict[str, str], path: Path,
-                generation: int, session_for: Callable[[str], Any], restored: list[Any]) -> None:
+    def _replay(
+        self,
+        coll: Collection,
+        indices: list[int],
+        captures: dict[str, str],
+        path: Path,
+        generation: int,
+        session_for: Callable[[str], Any],
+        restored: list[Any],
+    ) -> None:
         from workbench.core.runner import RequestResult, Runner
         from workbench.core.secrets import SecretResolver, escape_control
 
@@ -131,8 +146,12 @@ class CollectionReplay:
         if app is None:
             return
         resolver = SecretResolver(prompter=self._prompter)
-        runner = Runner(coll, session_for=session_for, default_profile=coll.profile or self.profile.name,
-                        resolver=resolver)
+        runner = Runner(
+            coll,
+            session_for=session_for,
+            default_profile=coll.profile or self.profile.name,
+            resolver=resolver,
+        )
         base_vars: dict[str | None, dict[str, str]] = {}
         start = time.perf_counter()
         try:
@@ -143,14 +162,23 @@ class CollectionReplay:
                 try:
                     result = runner.run_one(i + 1, req, captures, base_vars)
                 except WorkbenchError as err:
-                    result = RequestResult(index=i + 1, name=req.name, method=req.spec.method.upper(),
-                                           url=escape_control(req.spec.url),
-                                           profile=req.profile or runner.default_profile,
-                                           error=escape_control(runner.redactor(err.describe())))
+                    result = RequestResult(
+                        index=i + 1,
+                        name=req.name,
+                        method=req.spec.method.upper(),
+                        url=escape_control(req.spec.url),
+                        profile=req.profile or runner.default_profile,
+                        error=escape_control(runner.redactor(err.describe())),
+                    )
                 except Exception as exc:  # a bug: say so in the row rather than lose the run
-                    result = RequestResult(index=i + 1, name=req.name, method=req.spec.method.upper(),
-                                           url=escape_control(req.spec.url), profile=req.profile,
-                                           error=f"unexpected error: {type(exc).__name__}: {exc}")
+                    result = RequestResult(
+                        index=i + 1,
+                        name=req.name,
+                        method=req.spec.method.upper(),
+                        url=escape_control(req.spec.url),
+                        profile=req.profile,
+                        error=f"unexpected error: {type(exc).__name__}: {exc}",
+                    )
                 if not _call(app, self._add_if_current, generation, result):
                     return
         finally:
@@ -163,7 +191,9 @@ class CollectionReplay:
         if generation == self._generation:
             self.add_result(result)
 
-    def _finish(self, generation: int, path: Path, captures: dict[str, str], duration_s: float) -> None:
+    def _finish(
+        self, generation: int, path: Path, captures: dict[str, str], duration_s: float
+    ) -> None:
         if generation != self._generation:
             return
         self.captures.setdefault(path, {}).update(captures)
@@ -177,4 +207,3 @@ def _call(app: App[Any], callback: Callable[..., Any], *args: Any) -> bool:
     except RuntimeError:
         return False
     return True
-

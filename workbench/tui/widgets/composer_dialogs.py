@@ -30,9 +30,13 @@ def collections_dir() -> Path:
 def templated_url(url: str, urls: dict[str, str]) -> str:
     """``url`` with the profile's base URL it starts with written as ``{{urls.NAME}}``
     (so a saved request follows the profile to another server or port)."""
-    matches = [(len(base.rstrip("/")), name) for name, base in urls.items()
-               if base.rstrip("/") and url.startswith(base.rstrip("/"))
-               and url[len(base.rstrip("/")):][:1] in ("", "/", "?")]
+    matches = [
+        (len(base.rstrip("/")), name)
+        for name, base in urls.items()
+        if base.rstrip("/")
+        and url.startswith(base.rstrip("/"))
+        and url[len(base.rstrip("/")) :][:1] in ("", "/", "?")
+    ]
     if not matches:
         return url
     size, name = max(matches)
@@ -101,8 +105,9 @@ class SaveRequestScreen(ModalScreen[Path | None]):
         Binding("escape", "dismiss(None)", "Cancel", id="save.cancel"),
     ]
 
-    def __init__(self, spec: RequestSpec, *, profile: str | None = None,
-                 known_secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, spec: RequestSpec, *, profile: str | None = None, known_secrets: Iterable[str] = ()
+    ) -> None:
         super().__init__()
         self.spec = spec
         self.profile = profile
@@ -110,7 +115,9 @@ class SaveRequestScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         default = collections_dir() / f"{self.profile or 'requests'}.toml"
-        name = self.spec.name or f"{self.spec.method} {self.spec.url.rsplit('/', 1)[-1] or 'request'}"
+        name = (
+            self.spec.name or f"{self.spec.method} {self.spec.url.rsplit('/', 1)[-1] or 'request'}"
+        )
         with Vertical(id="dialog"):
             yield Label("Save the request into a collection", classes="title")
             yield Label("Collection file (created when it does not exist)")
@@ -137,7 +144,9 @@ class SaveRequestScreen(ModalScreen[Path | None]):
         name = self.query_one("#save-name", Input).value.strip()
         error = self.query_one("#save-error", Static)
         try:
-            notes = save_request(path, name, self.spec, profile=self.profile, known_secrets=self.known_secrets)
+            notes = save_request(
+                path, name, self.spec, profile=self.profile, known_secrets=self.known_secrets
+            )
         except WorkbenchError as err:
             error.update(err.describe())
             return
@@ -148,8 +157,14 @@ class SaveRequestScreen(ModalScreen[Path | None]):
         self.dismiss(path)
 
 
-def save_request(path: Path, name: str, spec: RequestSpec, *, profile: str | None = None,
-                 known_secrets: Iterable[str] = ()) -> list[str]:
+def save_request(
+    path: Path,
+    name: str,
+    spec: RequestSpec,
+    *,
+    profile: str | None = None,
+    known_secrets: Iterable[str] = (),
+) -> list[str]:
     """Add (or replace, same name) `spec` as `name` in the collection at `path`; returns notes."""
     from dataclasses import replace
 

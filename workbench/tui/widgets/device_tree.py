@@ -64,9 +64,26 @@ if TYPE_CHECKING:
 
 # Names that lived here before the split (old import paths keep working).
 __all__ = [
-    "DETAIL_LIMIT", "PLURALS", "ROOT", "STATUS_ICONS", "DeviceTree", "DeviceTreeLoading", "DeviceTreePanel",
-    "DeviceTreeView", "Listing", "Placeholder", "_Batch", "_Done", "_count", "detail_text",
-    "exception_words", "iter_labels", "node_label", "pretty_json", "request_line", "status_text",
+    "DETAIL_LIMIT",
+    "PLURALS",
+    "ROOT",
+    "STATUS_ICONS",
+    "DeviceTree",
+    "DeviceTreeLoading",
+    "DeviceTreePanel",
+    "DeviceTreeView",
+    "Listing",
+    "Placeholder",
+    "_Batch",
+    "_Done",
+    "_count",
+    "detail_text",
+    "exception_words",
+    "iter_labels",
+    "node_label",
+    "pretty_json",
+    "request_line",
+    "status_text",
 ]
 
 
@@ -97,7 +114,11 @@ class DeviceTree(Tree[Any]):
             return
         active = self.screen.active_bindings.get(event.key)
         panel = self.parent.parent if self.parent is not None else None
-        if active is not None and active.binding.action == "focus_filter" and isinstance(panel, DeviceTreePanel):
+        if (
+            active is not None
+            and active.binding.action == "focus_filter"
+            and isinstance(panel, DeviceTreePanel)
+        ):
             event.stop()
             event.prevent_default()
             panel.action_focus_filter()
@@ -169,8 +190,15 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
             self.spec = spec
             self.node = node
 
-    def __init__(self, profile: Profile, session: Any, *, adapter: Adapter | None = None,
-                 adapter_factory: Callable[[Profile, Any], Adapter] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        session: Any,
+        *,
+        adapter: Adapter | None = None,
+        adapter_factory: Callable[[Profile, Any], Adapter] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.profile = profile
         self.session = session
@@ -186,7 +214,9 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
         self._unfrozen = 0
         self._froze = False
         self._detail_for: Any = None
-        self.timings: dict[str, float] = {}  # perf_counter marks for benchmarks and tests (see _mark)
+        self.timings: dict[
+            str, float
+        ] = {}  # perf_counter marks for benchmarks and tests (see _mark)
 
     # --- layout --------------------------------------------------------------------------
 
@@ -199,8 +229,10 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
             tree.guide_depth = 3
             yield tree
             with VerticalScroll(id="device-detail-scroll"):
-                yield Static(Text("select a node to see what the API said about it", style="dim"),
-                             id="device-detail")
+                yield Static(
+                    Text("select a node to see what the API said about it", style="dim"),
+                    id="device-detail",
+                )
         yield Static(Text("loading…", style="dim"), id="device-status")
 
     @property
@@ -231,7 +263,11 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
     def _on_batch(self, message: _Batch) -> None:
         message.stop()
         listing = self.listings.get(message.key)
-        if listing is None or listing.generation != message.generation or listing.state != "loading":
+        if (
+            listing is None
+            or listing.generation != message.generation
+            or listing.state != "loading"
+        ):
             return  # stale: collapsed, reloaded or stopped meanwhile
         self.apply_batch(listing, message.nodes)
         if "first_batch_applied" not in self.timings:
@@ -242,7 +278,11 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
     def _on_done(self, message: _Done) -> None:
         message.stop()
         listing = self.listings.get(message.key)
-        if listing is None or listing.generation != message.generation or listing.state != "loading":
+        if (
+            listing is None
+            or listing.generation != message.generation
+            or listing.state != "loading"
+        ):
             return
         listing.state = "stopped" if message.cancelled else "done"
         listing.insert_at = None
@@ -306,7 +346,9 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
         self._shown[node.id] = tree_node
         listing = self.listings.get(node.id)
         if listing is None:
-            listing = self._load(node.id, node, parent=self._key_of(tree_node.parent) if tree_node.parent else ROOT)
+            listing = self._load(
+                node.id, node, parent=self._key_of(tree_node.parent) if tree_node.parent else ROOT
+            )
             self._set_tail(tree_node, listing)
             tree_node.set_label(self._label(node))
             return
@@ -430,7 +472,13 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
         node = tree_node.data
         if not isinstance(node, DeviceNode):
             return
-        parent = old.parent if old is not None else self._key_of(tree_node.parent) if tree_node.parent else ROOT
+        parent = (
+            old.parent
+            if old is not None
+            else self._key_of(tree_node.parent)
+            if tree_node.parent
+            else ROOT
+        )
         self._drop(key)
         tree_node.remove_children()
         listing = self._load(key, node, parent=parent)

@@ -38,7 +38,6 @@ def node_label(node: DeviceNode, suffix: Text | None = None) -> Text:
     return label
 
 
-
 def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text:
     """What the detail pane shows for a node (plain data in, rich Text out)."""
     out = Text()
@@ -49,7 +48,7 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
             "loading": f"Loading… {_count(n)} loaded so far. Escape stops; collapsing the node cancels.",
             "prev": "Enter shows the previous page of this listing.",
             "next": f"Enter shows the next page. The tree shows {page_size} at a time; "
-                    f"{_count(n)} are loaded. Type in the filter (/) to narrow.",
+            f"{_count(n)} are loaded. Type in the filter (/) to narrow.",
             "empty": "Nothing here.",
         }
         out.append(words.get(data.kind, ""), "dim")
@@ -93,7 +92,9 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
     return out
 
 
-def status_text(listings: dict[str, Listing], needle: str, name_of: Callable[[Listing], str]) -> Text:
+def status_text(
+    listings: dict[str, Listing], needle: str, name_of: Callable[[Listing], str]
+) -> Text:
     """The status line: the biggest listing loading (count, name) or the total loaded; the filter."""
     loading = [lst for lst in listings.values() if lst.state == "loading"]
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -130,5 +131,7 @@ def pretty_json(doc: Any, limit: int = DETAIL_LIMIT) -> Text:
         text = text[:limit]
     rendered = JSONHighlighter()(Text(text))
     if cut:
-        rendered.append(f"\n… (cut at {_count(limit)} characters; Enter opens the full request)", "dim")
+        rendered.append(
+            f"\n… (cut at {_count(limit)} characters; Enter opens the full request)", "dim"
+        )
     return rendered

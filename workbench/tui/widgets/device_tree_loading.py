@@ -72,8 +72,15 @@ class DeviceTreeLoading:
                     self.adapter = adapter_for(self.profile, client)
             return self.adapter
 
-    def _load(self, key: str, node: DeviceNode | None, *, source: DeviceNode | None = None,
-              insert_at: int | None = None, parent: str | None = None) -> Listing:
+    def _load(
+        self,
+        key: str,
+        node: DeviceNode | None,
+        *,
+        source: DeviceNode | None = None,
+        insert_at: int | None = None,
+        parent: str | None = None,
+    ) -> Listing:
         """Start fetching a listing: the roots, a node's children, or (source=error node) a retried page."""
         self._generation += 1
         old = self.listings.get(key)
@@ -86,18 +93,29 @@ class DeviceTreeLoading:
         else:
             if old is not None:
                 self._drop(key)
-            listing = Listing(key=key, parent=parent, expanded=True,
-                              name=node.label if node is not None else "top level")
+            listing = Listing(
+                key=key,
+                parent=parent,
+                expanded=True,
+                name=node.label if node is not None else "top level",
+            )
             self.listings[key] = listing
         listing.generation = self._generation
         target = source or node
-        self.run_worker(lambda: self._fetch(key, listing.generation, target, listing.cancel),
-                        thread=True, group="device-tree", exit_on_error=False,
-                        name=f"devices:{key}", description=f"load {target.label if target else 'roots'}")
+        self.run_worker(
+            lambda: self._fetch(key, listing.generation, target, listing.cancel),
+            thread=True,
+            group="device-tree",
+            exit_on_error=False,
+            name=f"devices:{key}",
+            description=f"load {target.label if target else 'roots'}",
+        )
         self._update_status()
         return listing
 
-    def _fetch(self, key: str, generation: int, node: DeviceNode | None, cancel: threading.Event) -> None:
+    def _fetch(
+        self, key: str, generation: int, node: DeviceNode | None, cancel: threading.Event
+    ) -> None:
         """Worker body: post each batch as it arrives; every failure becomes an error node."""
         parent_id = node.id if node is not None else "roots"
         try:

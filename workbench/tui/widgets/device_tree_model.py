@@ -14,8 +14,17 @@ from workbench.core.platforms.base import DeviceNode
 from workbench.core.requests import RequestSpec
 
 ROOT = "\x00roots"  # the key of the top-level listing (adapter.roots())
-PLURALS = {"device": "devices", "entity": "entities", "resource": "resources", "group": "groups",
-           "token": "tokens", "bucket": "buckets", "account": "accounts", "stats": "items", "info": "items"}
+PLURALS = {
+    "device": "devices",
+    "entity": "entities",
+    "resource": "resources",
+    "group": "groups",
+    "token": "tokens",
+    "bucket": "buckets",
+    "account": "accounts",
+    "stats": "items",
+    "info": "items",
+}
 
 
 def _count(n: int) -> str:

@@ -67,8 +67,13 @@ class DeviceTreeView:
             return False
         needle = self._needle
         # a listing still loading stays in view (with its progress line): matches may yet come
-        found = listing.state == "loading" or any(needle in s for s in listing.lower) or any(
-            self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key)
+        found = (
+            listing.state == "loading"
+            or any(needle in s for s in listing.lower)
+            or any(
+                self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key
+            )
+        )
         memo[key] = found
         return found
 
@@ -80,9 +85,17 @@ class DeviceTreeView:
         cached = listing.view_cache
         if cached is not None and cached[0] == needle and cached[1] == listing.version:
             return cached[2]
-        leading = {k for k, sub in self.listings.items() if sub.parent == listing.key and self._has_match(k, memo)}
+        leading = {
+            k
+            for k, sub in self.listings.items()
+            if sub.parent == listing.key and self._has_match(k, memo)
+        }
         if leading:
-            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s or c.id in leading]
+            view = [
+                c
+                for c, s in zip(listing.children, listing.lower, strict=True)
+                if needle in s or c.id in leading
+            ]
         else:
             view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s]
         listing.view_cache = (needle, listing.version, view)
@@ -108,13 +121,20 @@ class DeviceTreeView:
         if isinstance(tree_node.data, DeviceNode):
             tree_node.set_label(self._label(tree_node.data))
 
-    def _add_node(self, parent: TreeNode[Any], node: DeviceNode, inherited: bool, memo: dict[str, bool]) -> None:
+    def _add_node(
+        self, parent: TreeNode[Any], node: DeviceNode, inherited: bool, memo: dict[str, bool]
+    ) -> None:
         if not node.expandable:
             parent.add_leaf(node_label(node), data=node)
             return
         listing = self.listings.get(node.id)
         child_inherited = inherited or bool(self._needle and self._needle in node.label.lower())
-        forced = bool(self._needle) and not child_inherited and listing is not None and self._has_match(node.id, memo)
+        forced = (
+            bool(self._needle)
+            and not child_inherited
+            and listing is not None
+            and self._has_match(node.id, memo)
+        )
         expand = listing is not None and (listing.expanded or forced)
         child = parent.add(self._label(node), data=node, expand=expand, allow_expand=True)
         self._shown[node.id] = child
@@ -125,7 +145,9 @@ class DeviceTreeView:
         data = tree_node.data
         return data.id if isinstance(data, DeviceNode) else ROOT
 
-    def _fill(self, tree_node: TreeNode[Any], listing: Listing, inherited: bool, memo: dict[str, bool]) -> None:
+    def _fill(
+        self, tree_node: TreeNode[Any], listing: Listing, inherited: bool, memo: dict[str, bool]
+    ) -> None:
         """Add the current window of a listing's (filtered) children under its Tree node."""
         view = self._view(listing, inherited, memo)
         page = self.PAGE_SIZE
@@ -133,15 +155,22 @@ class DeviceTreeView:
         listing.window = start
         with self.tree.bulk():
             if start > 0:
-                tree_node.add_leaf(self._nav_label("prev", listing, len(view)), data=Placeholder("prev", listing.key))
-            for node in view[start:start + page]:
+                tree_node.add_leaf(
+                    self._nav_label("prev", listing, len(view)),
+                    data=Placeholder("prev", listing.key),
+                )
+            for node in view[start : start + page]:
                 self._add_node(tree_node, node, inherited, memo)
             self._set_tail(tree_node, listing, len(view))
 
     def _refill(self, tree_node: TreeNode[Any], listing: Listing) -> None:
         with self.tree.bulk():
             tree_node.remove_children()
-            inherited = bool(self._needle) and tree_node.data is not None and self._matches_inherited(tree_node)
+            inherited = (
+                bool(self._needle)
+                and tree_node.data is not None
+                and self._matches_inherited(tree_node)
+            )
             self._fill(tree_node, listing, inherited, {})
 
     def _append(self, tree_node: TreeNode[Any], listing: Listing, old_len: int) -> None:
@@ -151,7 +180,7 @@ class DeviceTreeView:
             if old_len < end:
                 self._clear_tail(tree_node)
                 memo: dict[str, bool] = {}
-                for node in listing.children[old_len:min(len(listing.children), end)]:
+                for node in listing.children[old_len : min(len(listing.children), end)]:
                     self._add_node(tree_node, node, False, memo)
             self._set_tail(tree_node, listing)
 
@@ -171,7 +200,9 @@ class DeviceTreeView:
             for child in reversed(self._tail_nodes(tree_node)):
                 child.remove()
 
-    def _set_tail(self, tree_node: TreeNode[Any], listing: Listing, total: int | None = None) -> None:
+    def _set_tail(
+        self, tree_node: TreeNode[Any], listing: Listing, total: int | None = None
+    ) -> None:
         """The lines after a window: 'next …', 'loading… N loaded', or '(empty)'.
 
         When the same kinds of lines are there already only their labels change: that

@@ -68,8 +68,14 @@ class AskScreen(ModalScreen[str | None]):
         Binding("escape", "dismiss(None)", "Cancel", id="ask.cancel"),
     ]
 
-    def __init__(self, label: str, *, value: str = "", password: bool = False,
-                 check: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        value: str = "",
+        password: bool = False,
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.label = label
         self.value = value

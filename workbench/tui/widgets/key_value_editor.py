@@ -23,7 +23,9 @@ def parse_pairs(text: str, sep: str) -> tuple[list[tuple[str, str]], list[str]]:
             continue
         name, found, value = line.partition(sep)
         if not found:
-            problems.append(f"line {number}: '{_short(line)}' has no '{sep}' between name and value")
+            problems.append(
+                f"line {number}: '{_short(line)}' has no '{sep}' between name and value"
+            )
             continue
         name = name.strip()
         if not name:
@@ -50,8 +52,13 @@ class KeyValueEditor(TextArea):
     """
 
     def __init__(self, sep: str = ":", *, placeholder: str = "", **kwargs: object) -> None:
-        super().__init__(soft_wrap=False, tab_behavior="focus", show_line_numbers=False,
-                         placeholder=placeholder, **kwargs)  # type: ignore[arg-type]
+        super().__init__(
+            soft_wrap=False,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            placeholder=placeholder,
+            **kwargs,
+        )  # type: ignore[arg-type]
         self.sep = sep
 
     @property

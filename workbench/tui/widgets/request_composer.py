@@ -90,26 +90,49 @@ class RequestComposer(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-bar"):
-            yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False, compact=True,
-                         id="composer-method")
-            yield Input(placeholder="https://… or {{urls.api}}/path — Enter sends", compact=True,
-                        id="composer-url")
+            yield Select(
+                [(m, m) for m in METHODS],
+                value="GET",
+                allow_blank=False,
+                compact=True,
+                id="composer-method",
+            )
+            yield Input(
+                placeholder="https://… or {{urls.api}}/path — Enter sends",
+                compact=True,
+                id="composer-url",
+            )
             yield Button("Send", id="composer-send", compact=True, variant="primary")
         yield Static("", id="composer-hint", markup=False)
         with TabbedContent(id="composer-tabs"):
             with TabPane("Query", id="composer-query-tab"):
-                yield KeyValueEditor("=", placeholder="name=value, one a line (# switches a line off)",
-                                     id="composer-query")
+                yield KeyValueEditor(
+                    "=",
+                    placeholder="name=value, one a line (# switches a line off)",
+                    id="composer-query",
+                )
             with TabPane("Headers", id="composer-headers-tab"):
-                yield KeyValueEditor(":", placeholder="Name: value, one a line (auth is added by the session)",
-                                     id="composer-headers")
+                yield KeyValueEditor(
+                    ":",
+                    placeholder="Name: value, one a line (auth is added by the session)",
+                    id="composer-headers",
+                )
             with TabPane("Body", id="composer-body-tab"):
                 with Horizontal(id="composer-body-bar"):
-                    yield Select([(k, k) for k in BODY_KINDS], value="none", allow_blank=False, compact=True,
-                                 id="composer-body-kind")
+                    yield Select(
+                        [(k, k) for k in BODY_KINDS],
+                        value="none",
+                        allow_blank=False,
+                        compact=True,
+                        id="composer-body-kind",
+                    )
                     yield Label("", id="composer-body-error")
-                yield TextArea(id="composer-body", soft_wrap=True, tab_behavior="focus",
-                               placeholder="the request body")
+                yield TextArea(
+                    id="composer-body",
+                    soft_wrap=True,
+                    tab_behavior="focus",
+                    placeholder="the request body",
+                )
                 yield KeyValueEditor("=", placeholder="field=value, one a line", id="composer-form")
         yield ResponseView(id="response")
 
@@ -190,8 +213,11 @@ class RequestComposer(Vertical):
         unknown = self.unknown_variables(spec)
         if unknown:
             out.append(self._unknown_text(unknown))
-        for editor_id, what in (("#composer-query", "query"), ("#composer-headers", "headers"),
-                                ("#composer-form", "form")):
+        for editor_id, what in (
+            ("#composer-query", "query"),
+            ("#composer-headers", "headers"),
+            ("#composer-form", "form"),
+        ):
             if editor_id == "#composer-form" and spec.body_kind != "form":
                 continue
             out.extend(f"{what}, {p}" for p in self.query_one(editor_id, KeyValueEditor).problems)
@@ -207,8 +233,10 @@ class RequestComposer(Vertical):
     @staticmethod
     def _unknown_text(names: list[str]) -> str:
         listed = ", ".join("{{" + n + "}}" for n in names)
-        return (f"unknown variable{'s' if len(names) > 1 else ''} {listed} — "
-                "define in the profile's [variables]")
+        return (
+            f"unknown variable{'s' if len(names) > 1 else ''} {listed} — "
+            "define in the profile's [variables]"
+        )
 
     def _update_hint(self) -> None:
         hint = self.query_one("#composer-hint", Static)
@@ -218,7 +246,9 @@ class RequestComposer(Vertical):
             hint.add_class("-warning")
             return
         hint.remove_class("-warning")
-        hint.update(f"🔒 auth applied automatically from the session ({self.profile.auth.spec.label})")
+        hint.update(
+            f"🔒 auth applied automatically from the session ({self.profile.auth.spec.label})"
+        )
 
     def _body_kind_changed(self, kind: str) -> None:
         self.query_one("#composer-body", TextArea).display = kind in ("json", "text")
@@ -241,8 +271,9 @@ class RequestComposer(Vertical):
 
     def _count_label(self, tab_id: str, title: str, editor_id: str) -> None:
         count = len(self.query_one(editor_id, KeyValueEditor).pairs)
-        self.query_one("#composer-tabs", TabbedContent).get_tab(tab_id).label = \
+        self.query_one("#composer-tabs", TabbedContent).get_tab(tab_id).label = (
             f"{title} ({count})" if count else title
+        )
 
     @on(Input.Changed, "#composer-url")
     def _url_changed(self) -> None:
@@ -291,8 +322,12 @@ class RequestComposer(Vertical):
         spec.url = resolve_url(spec.url, self.profile.base_url)
         self._generation += 1
         self.response.show_sending(spec.method, spec.url)
-        self._worker = self.run_worker(self._send(spec, self._generation), group="composer-send",
-                                       exclusive=True, exit_on_error=False)
+        self._worker = self.run_worker(
+            self._send(spec, self._generation),
+            group="composer-send",
+            exclusive=True,
+            exit_on_error=False,
+        )
         self.refresh_bindings()  # Esc cancels: show it in the footer
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -343,8 +378,10 @@ class RequestComposer(Vertical):
         try:
             request = spec.to_httpx(client)
         except (httpx.InvalidURL, ValueError) as exc:
-            raise TransportError(f"the request could not be built: {exc}",
-                                 hint="check the URL (http:// or https://, then a host)") from None
+            raise TransportError(
+                f"the request could not be built: {exc}",
+                hint="check the URL (http:// or https://, then a host)",
+            ) from None
         response = await asend_following_redirects(client, request, stream=True)
         try:
             media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -356,7 +393,9 @@ class RequestComposer(Vertical):
             except httpx.HTTPError as exc:
                 raise transport_error(exc, request.url) from None
             if current():
-                self.response.show(ResponseRecord.from_httpx(response, time.perf_counter() - started))
+                self.response.show(
+                    ResponseRecord.from_httpx(response, time.perf_counter() - started)
+                )
         finally:
             await response.aclose()
 
@@ -365,8 +404,12 @@ class RequestComposer(Vertical):
         import httpx
 
         view = self.response
-        view.begin_stream(response.status_code, response.reason_phrase, list(response.headers.multi_items()),
-                          response.headers.get("content-type", EVENT_STREAM))
+        view.begin_stream(
+            response.status_code,
+            response.reason_phrase,
+            list(response.headers.multi_items()),
+            response.headers.get("content-type", EVENT_STREAM),
+        )
         try:
             async for text in response.aiter_text():
                 if not current():
@@ -401,4 +444,6 @@ class RequestComposer(Vertical):
         secrets = self.session.tokens.secrets() if getattr(self.session, "tokens", None) else ()
         spec = self.spec
         spec.url = templated_url(spec.url, self.profile.urls)
-        self.app.push_screen(SaveRequestScreen(spec, profile=self.profile.name, known_secrets=secrets))
+        self.app.push_screen(
+            SaveRequestScreen(spec, profile=self.profile.name, known_secrets=secrets)
+        )

@@ -31,8 +31,15 @@ if TYPE_CHECKING:
     from workbench.core.errors import WorkbenchError
     from workbench.core.requests import ResponseRecord
 
-SAVE_EXTENSIONS = {"json": "json", "ndjson": "ndjson", "xml": "xml", "html": "html", "sse": "txt",
-                   "text": "txt", "binary": "bin"}
+SAVE_EXTENSIONS = {
+    "json": "json",
+    "ndjson": "ndjson",
+    "xml": "xml",
+    "html": "html",
+    "sse": "txt",
+    "text": "txt",
+    "binary": "bin",
+}
 
 
 def human_size(size: int) -> str:
@@ -144,8 +151,11 @@ class ResponseView(Vertical):
             with TabPane("Body", id="response-body-tab"):
                 yield BodyView(id="response-body")
                 with Horizontal(id="response-searchbar"):
-                    yield Input(placeholder="find in body (Enter: next, Esc: close)", id="response-search",
-                                compact=True)
+                    yield Input(
+                        placeholder="find in body (Enter: next, Esc: close)",
+                        id="response-search",
+                        compact=True,
+                    )
                     yield Label("", id="response-search-count")
             with TabPane("Headers", id="response-headers-tab"):
                 yield DataTable(id="response-headers", cursor_type="row", zebra_stripes=True)
@@ -194,7 +204,9 @@ class ResponseView(Vertical):
         for name, value in headers:
             table.add_row(_plain(name), _plain(value))
         tabs = self.query_one("#response-tabs", TabbedContent)
-        tabs.get_tab("response-headers-tab").label = f"Headers ({len(headers)})" if headers else "Headers"
+        tabs.get_tab("response-headers-tab").label = (
+            f"Headers ({len(headers)})" if headers else "Headers"
+        )
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
@@ -217,7 +229,9 @@ class ResponseView(Vertical):
     def _tick(self) -> None:
         elapsed = time.perf_counter() - self._pending_since
         meta = self.query_one("#response-meta", Label)
-        meta.update(_plain(f"sending {self._pending_what} … {elapsed:.1f} s (Esc cancels)"), layout=False)
+        meta.update(
+            _plain(f"sending {self._pending_what} … {elapsed:.1f} s (Esc cancels)"), layout=False
+        )
 
     def show(self, record: ResponseRecord) -> None:
         """Show a complete response (status, headers, body)."""
@@ -228,7 +242,9 @@ class ResponseView(Vertical):
         meta = [record.reason or "", f"{record.elapsed_ms:.0f} ms", human_size(record.size)]
         if record.content_type:
             meta.append(record.content_type)
-        self._status(str(record.status), " · ".join(m for m in meta if m), status_class(record.status))
+        self._status(
+            str(record.status), " · ".join(m for m in meta if m), status_class(record.status)
+        )
         self._headers(record.headers)
         if record.body:
             self.body.load(record.body, record.content_type)
@@ -256,7 +272,9 @@ class ResponseView(Vertical):
 
     # ------------------------------------------------------------------ streams
 
-    def begin_stream(self, status: int, reason: str, headers: list[tuple[str, str]], content_type: str) -> None:
+    def begin_stream(
+        self, status: int, reason: str, headers: list[tuple[str, str]], content_type: str
+    ) -> None:
         """A live body starts (Server-Sent Events): events are appended as they come."""
         self._stop_ticker()
         self.state = "streaming"

@@ -13,7 +13,6 @@ Everything that comes from a token is escaped (``escape_control``) and drawn as 
 injectable clock) so snapshot tests can fix time.
 """
 
-
 from __future__ import annotations
 
 import contextlib
@@ -68,11 +67,37 @@ from workbench.tui.widgets.token_workers import TokenWorkers
 
 # Names that lived here before the split (old import paths keep working).
 __all__ = [
-    "ALG_MEANINGS", "CLAIM_MEANINGS", "COPY_CONFIRM_SECONDS", "HEADER_MEANINGS", "KEYS_HINT", "KINDS",
-    "LEVEL_MARKS", "LEVEL_STYLES", "NOT_VERIFIED", "PASTE_LIMIT", "USER_MEANINGS", "VALUE_LIMIT",
-    "_TIME_CLAIMS", "ExpiryBar", "TokenInspector", "TokenWorkers", "_Outcome", "_time_of", "bar_state",
-    "claim_meaning", "claim_rows", "column_widths", "countdown", "expiry_countdown", "format_time_ts",
-    "header_text", "labelled", "mask_token", "signature_table", "times_table", "value_text",
+    "ALG_MEANINGS",
+    "CLAIM_MEANINGS",
+    "COPY_CONFIRM_SECONDS",
+    "HEADER_MEANINGS",
+    "KEYS_HINT",
+    "KINDS",
+    "LEVEL_MARKS",
+    "LEVEL_STYLES",
+    "NOT_VERIFIED",
+    "PASTE_LIMIT",
+    "USER_MEANINGS",
+    "VALUE_LIMIT",
+    "_TIME_CLAIMS",
+    "ExpiryBar",
+    "TokenInspector",
+    "TokenWorkers",
+    "_Outcome",
+    "_time_of",
+    "bar_state",
+    "claim_meaning",
+    "claim_rows",
+    "column_widths",
+    "countdown",
+    "expiry_countdown",
+    "format_time_ts",
+    "header_text",
+    "labelled",
+    "mask_token",
+    "signature_table",
+    "times_table",
+    "value_text",
     "warnings_table",
 ]
 
@@ -145,14 +170,18 @@ class TokenInspector(TokenWorkers, Vertical):
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Horizontal(id="ti-toolbar"):
-            yield Select(self._options(), allow_blank=False, value="access", compact=True,
-                         id="ti-which")
+            yield Select(
+                self._options(), allow_blank=False, value="access", compact=True, id="ti-which"
+            )
             yield Button("Refresh now", id="ti-refresh", compact=True)
             yield Button("Verify", id="ti-verify", compact=True)
             yield Button("Show", id="ti-reveal", compact=True)
             yield Button("Copy", id="ti-copy", compact=True)
-        yield Input(placeholder="decode any token: paste it here (decoded locally, nothing is sent)",
-                    id="ti-paste", compact=True)
+        yield Input(
+            placeholder="decode any token: paste it here (decoded locally, nothing is sent)",
+            id="ti-paste",
+            compact=True,
+        )
         with VerticalScroll(id="ti-body"):
             yield Static(id="ti-source")
             yield Static(id="ti-token")
@@ -182,9 +211,11 @@ class TokenInspector(TokenWorkers, Vertical):
 
     def _options(self) -> list[tuple[str, str]]:
         tokens = self._tokens()
-        present = {"access": True,
-                   "refresh": bool(tokens and tokens.refresh_token),
-                   "id": bool(tokens and tokens.id_token)}
+        present = {
+            "access": True,
+            "refresh": bool(tokens and tokens.refresh_token),
+            "id": bool(tokens and tokens.id_token),
+        }
         return [(label, kind) for kind, label in KINDS.items() if present[kind]]
 
     def _current(self) -> tuple[str | None, dict[str, Any]]:
@@ -205,8 +236,10 @@ class TokenInspector(TokenWorkers, Vertical):
         self.which = "access"
         extra: dict[str, Any] = {}
         if tokens.expires_at is not None:
-            extra = {"expires_in": tokens.expires_at - tokens.obtained_at,
-                     "obtained_at": tokens.obtained_at}
+            extra = {
+                "expires_in": tokens.expires_at - tokens.obtained_at,
+                "obtained_at": tokens.obtained_at,
+            }
         return tokens.access_token, extra
 
     def _profile_params(self) -> dict[str, Any]:
@@ -223,18 +256,25 @@ class TokenInspector(TokenWorkers, Vertical):
         if token is None:
             self.report = None
         elif self.source == "pasted" and len(token) > PASTE_LIMIT:
-            self.report = TokenReport(error=f"the pasted text is {len(token):,} characters long: "
-                                            "that is not a token")
+            self.report = TokenReport(
+                error=f"the pasted text is {len(token):,} characters long: that is not a token"
+            )
         else:
             known = self._keys.get(token)
             if known is not None:
                 extra.update(jwks=known.jwks, issuer=known.issuer, audience=known.audience)
             report = inspect_token(token, now=self.now(), no_key_reason=NOT_VERIFIED, **extra)
             sig = report.signature
-            if sig.status == "not-checked" and sig.reason == NOT_VERIFIED and report.kind == "jwt" \
-                    and (sig.algorithm or "").startswith("HS"):
-                sig.reason = (f"{escape_control(sig.algorithm or '')} is signed with a shared "
-                              "secret only the server knows; it cannot be checked here")
+            if (
+                sig.status == "not-checked"
+                and sig.reason == NOT_VERIFIED
+                and report.kind == "jwt"
+                and (sig.algorithm or "").startswith("HS")
+            ):
+                sig.reason = (
+                    f"{escape_control(sig.algorithm or '')} is signed with a shared "
+                    "secret only the server knows; it cannot be checked here"
+                )
             self.report = report
         self._sync_options()
         self._draw()
@@ -306,8 +346,9 @@ class TokenInspector(TokenWorkers, Vertical):
         if key == self._table_key and not force:
             return
         rows = claim_rows(report) if report is not None else []
-        same_claims = (self._table_key is not None and key is not None
-                       and self._table_key[0] == key[0])
+        same_claims = (
+            self._table_key is not None and key is not None and self._table_key[0] == key[0]
+        )
         self._table_key = key
         row = table.cursor_row if same_claims else 0
         table.clear(columns=True)
@@ -315,8 +356,10 @@ class TokenInspector(TokenWorkers, Vertical):
         for label, width in zip(("claim", "value", "meaning"), widths, strict=True):
             table.add_column(label, width=width, key=label)
         for cells in rows:
-            texts = [Text(cell, style=style) for cell, style in zip(cells, ("bold", "", "dim"),
-                                                                     strict=True)]
+            texts = [
+                Text(cell, style=style)
+                for cell, style in zip(cells, ("bold", "", "dim"), strict=True)
+            ]
             for text, width in zip(texts, widths, strict=True):
                 text.truncate(width, overflow="ellipsis")
             table.add_row(*texts)
@@ -346,9 +389,12 @@ class TokenInspector(TokenWorkers, Vertical):
                 out.append(": no session here; paste a token above to decode it", style="dim")
             else:
                 name = getattr(getattr(self.session, "profile", None), "name", "?")
-                out.append(f": profile '{escape_control(str(name))}' is not logged in "
-                           "(r logs in again when it can without asking); paste a token above "
-                           "to decode it", style="dim")
+                out.append(
+                    f": profile '{escape_control(str(name))}' is not logged in "
+                    "(r logs in again when it can without asking); paste a token above "
+                    "to decode it",
+                    style="dim",
+                )
             return out
         else:
             out.append("SESSION TOKEN", style="bold reverse green")
@@ -361,8 +407,12 @@ class TokenInspector(TokenWorkers, Vertical):
                 out.append(f" · profile {escape_control(str(name))}", style="dim")
         if report is not None:
             out.append("\n")
-            kind = {"jwt": "JWT", "jwe": "JWE (encrypted)", "opaque": "opaque token",
-                    "malformed": "malformed"}[report.kind]
+            kind = {
+                "jwt": "JWT",
+                "jwe": "JWE (encrypted)",
+                "opaque": "opaque token",
+                "malformed": "malformed",
+            }[report.kind]
             out.append(kind, style="bold red" if report.kind == "malformed" else "bold")
             if report.signature.algorithm and report.kind in ("jwt", "jwe"):
                 out.append(f" {escape_control(report.signature.algorithm)}")
@@ -411,7 +461,8 @@ class TokenInspector(TokenWorkers, Vertical):
         status = self.query_one("#ti-status", Static)
         status.update(self._status)
         status.display = bool(self._status.plain) and (
-            self._status_about is None or self._status_about == self.token)
+            self._status_about is None or self._status_about == self.token
+        )
 
     # --- session events ---------------------------------------------------------------------
     def _tokens_changed_elsewhere(self, tokens: TokenSet | None) -> None:
@@ -454,14 +505,19 @@ class TokenInspector(TokenWorkers, Vertical):
             moment = time.monotonic()
             if moment > self._copy_armed_until:
                 self._copy_armed_until = moment + COPY_CONFIRM_SECONDS
-                self._set_status("the token is hidden: press c (Copy) again within 5 s to copy it "
-                                 "anyway, or s to show it first", "yellow", about=token)
+                self._set_status(
+                    "the token is hidden: press c (Copy) again within 5 s to copy it "
+                    "anyway, or s to show it first",
+                    "yellow",
+                    about=token,
+                )
                 return
         self._copy_armed_until = 0.0
         self.app.copy_to_clipboard(token)
         what = "pasted token" if self.source == "pasted" else f"session {KINDS[self.which]}"
-        self._set_status(f"copied the {what} ({len(token)} characters) to the clipboard", "green",
-                         about=token)
+        self._set_status(
+            f"copied the {what} ({len(token)} characters) to the clipboard", "green", about=token
+        )
 
     def action_next_token(self) -> None:
         if self.source == "pasted":
@@ -469,7 +525,9 @@ class TokenInspector(TokenWorkers, Vertical):
         kinds = [kind for _, kind in self._options()]
         if len(kinds) <= 1:
             return
-        self.which = kinds[(kinds.index(self.which) + 1) % len(kinds)] if self.which in kinds else "access"
+        self.which = (
+            kinds[(kinds.index(self.which) + 1) % len(kinds)] if self.which in kinds else "access"
+        )
         with self.query_one("#ti-which", Select).prevent(Select.Changed):
             self.query_one("#ti-which", Select).value = self.which
         self.inspect_now()
@@ -504,8 +562,12 @@ class TokenInspector(TokenWorkers, Vertical):
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
-        actions = {"ti-refresh": self.action_refresh_now, "ti-verify": self.action_verify,
-                   "ti-reveal": self.action_toggle_reveal, "ti-copy": self.action_copy}
+        actions = {
+            "ti-refresh": self.action_refresh_now,
+            "ti-verify": self.action_verify,
+            "ti-reveal": self.action_toggle_reveal,
+            "ti-copy": self.action_copy,
+        }
         action = actions.get(event.button.id or "")
         if action is not None:
             event.stop()

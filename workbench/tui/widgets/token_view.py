@@ -48,7 +48,6 @@ LEVEL_STYLES = {"danger": "bold red", "warning": "yellow", "info": "cyan"}
 LEVEL_MARKS = {"danger": "!! ", "warning": "!  ", "info": "i  "}
 
 
-
 # --------------------------------------------------------------------------- plain helpers
 
 
@@ -79,7 +78,7 @@ def countdown(seconds: float) -> str:
 
 
 def expiry_countdown(remaining: float) -> str:
-    """"expires in 1 h 59 min 12 s" / "expired 3 min 4 s ago" / "expires now"."""
+    """ "expires in 1 h 59 min 12 s" / "expired 3 min 4 s ago" / "expires now"."""
     if abs(remaining) < 1:
         return "expires now" if remaining >= 0 else "expired just now"
     if remaining > 0:
@@ -159,6 +158,7 @@ class _Outcome:
     issuer: str | None = None
     audience: str | None = None
 
+
 def times_table(report: TokenReport, now: float) -> Table:
     """Issued / not before / expires / lifetime rows (or what the token's kind allows)."""
     rows: list[tuple[str, Text]] = []
@@ -173,8 +173,14 @@ def times_table(report: TokenReport, now: float) -> Table:
         words.append(" (only its server knows what it means)", style="dim")
         rows.append(("Contents", words))
     if report.kind == "jwe":
-        rows.append(("Contents", Text("encrypted: the claims cannot be read without the "
-                                      "recipient's key", style="bold")))
+        rows.append(
+            (
+                "Contents",
+                Text(
+                    "encrypted: the claims cannot be read without the recipient's key", style="bold"
+                ),
+            )
+        )
         return labelled(rows)
     for label, when in (("Issued", report.issued_at), ("Not before", report.not_before)):
         if when is not None:
@@ -185,8 +191,9 @@ def times_table(report: TokenReport, now: float) -> Table:
     if report.expires_at is not None:
         remaining = report.expires_at.timestamp() - now
         words.append(f"{format_time(report.expires_at)}  ")
-        words.append(f"({expiry_countdown(remaining)})",
-                     style="bold red" if remaining <= 0 else "bold")
+        words.append(
+            f"({expiry_countdown(remaining)})", style="bold red" if remaining <= 0 else "bold"
+        )
         if report.expiry_source == "expires_in":
             words.append("  from the token response's expires_in", style="dim")
     elif report.has_warning("no-exp"):

@@ -31,13 +31,20 @@ class TokenWorkers:
     def action_refresh_now(self) -> None:
         """Renew the session's tokens now (Session.force_refresh in a thread worker)."""
         if self.session is None or not hasattr(self.session, "force_refresh"):
-            self._set_status("no session to refresh: this view only decodes pasted tokens", "yellow")
+            self._set_status(
+                "no session to refresh: this view only decodes pasted tokens", "yellow"
+            )
             return
         self._refresh_seq += 1
         self._set_status("refreshing the token…", "dim")
         self.query_one("#ti-refresh", Button).disabled = True
-        self.run_worker(partial(self._refresh_work, self._refresh_seq), name="token-refresh",
-                        group="token-refresh", thread=True, exit_on_error=False)
+        self.run_worker(
+            partial(self._refresh_work, self._refresh_seq),
+            name="token-refresh",
+            group="token-refresh",
+            thread=True,
+            exit_on_error=False,
+        )
 
     def _refresh_work(self, seq: int) -> _Outcome:
         """In a thread: renew the tokens. Never raises; the outcome says what happened."""
@@ -67,8 +74,13 @@ class TokenWorkers:
             audience = aud if isinstance(aud, str) and aud else None
         self._verify_seq += 1
         self._set_status("verifying: fetching the profile's public keys…", "dim", about=token)
-        self.run_worker(partial(self._verify_work, self._verify_seq, token, report, audience),
-                        name="token-verify", group="token-verify", thread=True, exit_on_error=False)
+        self.run_worker(
+            partial(self._verify_work, self._verify_seq, token, report, audience),
+            name="token-verify",
+            group="token-verify",
+            thread=True,
+            exit_on_error=False,
+        )
 
     def _cannot_verify(self, report: TokenReport) -> str | None:
         if report.kind == "opaque":
@@ -83,14 +95,17 @@ class TokenWorkers:
         if alg.startswith("HS"):
             if report.signature.status == "valid":
                 return escape_control(report.signature.reason or "already checked")
-            return (f"{escape_control(alg)} is signed with a shared secret that only the server "
-                    "knows; public keys (a JWKS) cannot check it")
+            return (
+                f"{escape_control(alg)} is signed with a shared secret that only the server "
+                "knows; public keys (a JWKS) cannot check it"
+            )
         if self.session is None:
             return "no session, so no profile to take the keys from"
         return None
 
-    def _verify_work(self, seq: int, token: str, report: TokenReport,
-                     audience: str | None) -> _Outcome:
+    def _verify_work(
+        self, seq: int, token: str, report: TokenReport, audience: str | None
+    ) -> _Outcome:
         """In a thread: find and fetch the keys. Never raises; the outcome says what happened."""
         from workbench.core.errors import WorkbenchError
         from workbench.core.http import tls_verify
@@ -109,8 +124,9 @@ class TokenWorkers:
             return _Outcome(seq, False, escape_control(err.describe()), token=token)
         except Exception as exc:
             return _Outcome(seq, False, escape_control(f"{type(exc).__name__}: {exc}"), token=token)
-        return _Outcome(seq, True, "", token=token, jwks=jwks, url=url, issuer=issuer,
-                        audience=audience)
+        return _Outcome(
+            seq, True, "", token=token, jwks=jwks, url=url, issuer=issuer, audience=audience
+        )
 
     def _refresh_done(self, result: _Outcome | None) -> None:
         if result is not None and result.seq != self._refresh_seq:
@@ -123,8 +139,10 @@ class TokenWorkers:
             tokens = result.tokens
             out = Text("✓ refreshed: ", style="bold green")
             if tokens.expires_at is not None:
-                out.append(f"the new access token expires {format_time_ts(tokens.expires_at)} "
-                           f"({humanize_delta(tokens.expires_at - now, future='expires', past='expired')})")
+                out.append(
+                    f"the new access token expires {format_time_ts(tokens.expires_at)} "
+                    f"({humanize_delta(tokens.expires_at - now, future='expires', past='expired')})"
+                )
             else:
                 out.append("new tokens (the server gave no expiry)")
             if self.source == "pasted":
@@ -154,13 +172,15 @@ class TokenWorkers:
         self.inspect_now()
         report = self.report
         if report is None or self.token != result.token:
-            self._set_status(f"keys fetched from {escape_control(result.url or '?')}", "dim",
-                             about=result.token)
+            self._set_status(
+                f"keys fetched from {escape_control(result.url or '?')}", "dim", about=result.token
+            )
             return
         sig = report.signature
-        words = {"valid": ("✓ signature valid", "bold green"),
-                 "invalid": ("✗ signature INVALID", "bold red")}.get(
-            sig.status, ("signature not checked", "yellow"))
+        words = {
+            "valid": ("✓ signature valid", "bold green"),
+            "invalid": ("✗ signature INVALID", "bold red"),
+        }.get(sig.status, ("signature not checked", "yellow"))
         out = Text(words[0], style=words[1])
         out.append(f" (keys from {escape_control(result.url or '?')})", style="dim")
         self._set_status(out, about=result.token)
