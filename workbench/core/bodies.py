@@ -37,9 +37,7 @@ from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench.core.errors import ResponseError
-
-from .body_child import (
+from workbench.core.body_child import (
     CHILD_CODE,
     CHUNK_BYTES,
     TAG_END,
@@ -50,8 +48,8 @@ from .body_child import (
     TAG_WIDTHS,
     chunk_spans,
 )
-from .body_kind import KINDS, Kind, detect_kind
-from .body_prepare import (
+from workbench.core.body_kind import KINDS, Kind, detect_kind
+from workbench.core.body_prepare import (
     HEXDUMP_WIDTH,
     PreparedBody,
     decode_text,
@@ -60,8 +58,9 @@ from .body_prepare import (
     pretty_lines,
     quick_head,
 )
-from .display_text import display_width, escape_control, line_widths
-from .json_pretty import INDENT, pretty_json_lines, quick_pretty_head
+from workbench.core.display_text import display_width, escape_control, line_widths
+from workbench.core.errors import ResponseError
+from workbench.core.json_pretty import INDENT, pretty_json_lines, quick_pretty_head
 
 __all__ = [
     "CHUNK_BYTES", "HEXDUMP_WIDTH", "INDENT", "KINDS", "PROCESS_THRESHOLD", "ChildPreparation",

@@ -30,7 +30,7 @@ import sys
 from array import array
 from collections.abc import Iterable
 
-from .body_prepare import prepare_body
+from workbench.core.body_prepare import prepare_body
 
 CHUNK_BYTES = 512 * 1024
 """The largest piece of prepared text read back from the child process at once (its

@@ -11,8 +11,8 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .display_text import escape_control, escape_keep_newlines, finish_lines
-from .json_pretty import pretty_json_lines, quick_pretty_head
+from workbench.core.display_text import escape_control, escape_keep_newlines, finish_lines
+from workbench.core.json_pretty import pretty_json_lines, quick_pretty_head
 
 HEXDUMP_WIDTH = 16
 

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
-from .collection_model import CollectionRequest, SessionRef, Variable
-from .secrets import SecretRef
+from workbench.core.collection_model import CollectionRequest, SessionRef, Variable
+from workbench.core.secrets import SecretRef
 
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
 _TEMPLATE = TEMPLATE

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .collection_model import (
+from workbench.core.collection_model import (
     BODY_KEYS,
     COLLECTION_KEYS,
     FORMAT_VERSION,
@@ -27,11 +27,17 @@ from .collection_model import (
     SessionRef,
     Variable,
 )
-from .errors import CollectionError
-from .expectations import Expect, ExpectError, JsonPathError, parse_expect, parse_source
-from .requests import METHODS, RequestSpec
-from .secrets import SecretRef
-from .tomltext import TomlIndex
+from workbench.core.errors import CollectionError
+from workbench.core.expectations import (
+    Expect,
+    ExpectError,
+    JsonPathError,
+    parse_expect,
+    parse_source,
+)
+from workbench.core.requests import METHODS, RequestSpec
+from workbench.core.secrets import SecretRef
+from workbench.core.tomltext import TomlIndex
 
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")

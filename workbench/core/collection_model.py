@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CollectionError
-from .expectations import Expect, expect_to_data
-from .requests import RequestSpec
-from .secrets import SecretRef
+from workbench.core.errors import CollectionError
+from workbench.core.expectations import Expect, expect_to_data
+from workbench.core.requests import RequestSpec
+from workbench.core.secrets import SecretRef
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("version", "collection", "variables", "requests")

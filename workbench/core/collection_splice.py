@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .collection_model import request_data
-from .collection_toml import (
+from workbench.core.collection_model import request_data
+from workbench.core.collection_toml import (
     SUBTABLES,
     key_line,
     meta_text,
@@ -19,11 +19,11 @@ from .collection_toml import (
     subtable_key_text,
     subtable_text,
 )
-from .errors import CollectionError
-from .tomltext import TomlIndex
+from workbench.core.errors import CollectionError
+from workbench.core.tomltext import TomlIndex
 
 if TYPE_CHECKING:
-    from .collections import Collection
+    from workbench.core.collections import Collection
 
 
 class Splicer:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .collection_model import FORMAT_VERSION
-from .tomltext import format_key, format_pairs, format_value
+from workbench.core.collection_model import FORMAT_VERSION
+from workbench.core.tomltext import format_key, format_pairs, format_value
 
 _INLINE_LIMIT = 100
 

@@ -55,8 +55,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .atomic import atomic_write
-from .collection_credentials import (
+from workbench.core.atomic import atomic_write
+from workbench.core.collection_credentials import (
     CREDENTIAL_HEADERS,
     JWT,
     REFERENCES,
@@ -65,8 +65,8 @@ from .collection_credentials import (
     sanitize_request,
     sanitize_variable,
 )
-from .collection_load import parse_collection
-from .collection_model import (
+from workbench.core.collection_load import parse_collection
+from workbench.core.collection_model import (
     BODY_KEYS,
     COLLECTION_KEYS,
     FORMAT_VERSION,
@@ -82,8 +82,8 @@ from .collection_model import (
     resolve_url,
     variable_data,
 )
-from .collection_splice import Splicer
-from .collection_toml import (
+from workbench.core.collection_splice import Splicer
+from workbench.core.collection_toml import (
     REQUEST_KEY_ORDER,
     SUBTABLES,
     document_text,
@@ -92,9 +92,9 @@ from .collection_toml import (
     subtable_key_text,
     subtable_text,
 )
-from .errors import CollectionError, SecretError
-from .requests import METHODS
-from .secrets import SecretResolver
+from workbench.core.errors import CollectionError, SecretError
+from workbench.core.requests import METHODS
+from workbench.core.secrets import SecretResolver
 
 __all__ = [
     "BODY_KEYS", "COLLECTION_KEYS", "CREDENTIAL_HEADERS", "FORMAT_VERSION", "JWT", "REFERENCES",

@@ -32,12 +32,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_plus
 
-from .collection_credentials import JWT as _JWT
-from .collection_credentials import SECRET_FIELDS
-from .collection_credentials import TEMPLATE as _TEMPLATE
-from .collection_credentials import TOKENISH_HEADER as _TOKENISH
-from .errors import WorkbenchError
-from .requests import METHODS, RequestSpec
+from workbench.core.collection_credentials import JWT as _JWT
+from workbench.core.collection_credentials import SECRET_FIELDS
+from workbench.core.collection_credentials import TEMPLATE as _TEMPLATE
+from workbench.core.collection_credentials import TOKENISH_HEADER as _TOKENISH
+from workbench.core.errors import WorkbenchError
+from workbench.core.requests import METHODS, RequestSpec
 
 DEFAULT_CONTENT_TYPES = {
     "json": "application/json",

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .requests import ResponseRecord
-from .secrets import escape_control
+from workbench.core.requests import ResponseRecord
+from workbench.core.secrets import escape_control
 
 HEADER_PREFIX = "header:"
 HEADER_OPS = ("equals", "contains", "exists")

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .. import __version__
-from .errors import TransportError
+from workbench import __version__
+from workbench.core.errors import TransportError
 
 if TYPE_CHECKING:
-    from .profiles import Profile
+    from workbench.core.profiles import Profile
 
 USER_AGENT = f"iot-workbench/{__version__}"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}

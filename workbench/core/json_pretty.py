@@ -10,7 +10,7 @@ import json
 import json.encoder
 import re
 
-from .display_text import escape_control
+from workbench.core.display_text import escape_control
 
 INDENT = "  "
 """The indentation of pretty JSON (``json.dumps(indent=2)``)."""

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ResponseError, TokenError, TransportError
-from .secrets import escape_control
+from workbench.core.errors import ResponseError, TokenError, TransportError
+from workbench.core.secrets import escape_control
 
 
 def jwks_location(
@@ -21,7 +21,7 @@ def jwks_location(
 ) -> tuple[str, str, str | None]:
     """(how, where, expected issuer): how is "jwks" (where = the JWKS URL) or "discovery"
     (where = the issuer whose OpenID configuration names jwks_uri). Raises TokenError in words."""
-    from .profiles import Origin
+    from workbench.core.profiles import Origin
 
     params = getattr(getattr(profile, "auth", None), "params", None) or {}
     issuer = (
@@ -49,7 +49,7 @@ def jwks_location(
 
 
 def check_key_url(url: str) -> None:
-    from .profiles import is_loopback_host
+    from workbench.core.profiles import is_loopback_host
 
     parts = urlsplit(url)
     if parts.scheme == "https":
@@ -64,7 +64,7 @@ def check_key_url(url: str) -> None:
 
 def discover_jwks_uri(profile: Any, issuer: str) -> str:
     """`jwks_uri` from `{issuer}/.well-known/openid-configuration` (issuer must match exactly)."""
-    from .http import make_client
+    from workbench.core.http import make_client
 
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     check_key_url(url)

@@ -14,8 +14,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from . import paths
-from .errors import ConfigError
+from workbench.core import paths
+from workbench.core.errors import ConfigError
 
 _POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 

@@ -64,14 +64,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .errors import ResponseError, TransportError, WorkbenchError
-from .requests import RequestSpec, send
-from .secrets import escape_control
+from workbench.core.errors import ResponseError, TransportError, WorkbenchError
+from workbench.core.requests import RequestSpec, send
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from .requests import ResponseRecord
+    from workbench.core.requests import ResponseRecord
 
 COAPCLOUDCONF_HREF = "/CoapCloudConfResURI"
 SECURE_SCHEME, SECURE_PORT = "coaps+tcp", 5684
@@ -272,7 +272,7 @@ EMULATOR_NOTE = (
 
 
 def _on_loopback(url: str) -> bool:
-    from .profiles import is_loopback_host
+    from workbench.core.profiles import is_loopback_host
 
     return is_loopback_host((urlsplit(url).hostname or "").lower())
 
@@ -290,7 +290,7 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
         built.headers.pop("authorization", None)
         response = client.send(built, auth=None, follow_redirects=False)
     except httpx.HTTPError as exc:
-        from .http import transport_error
+        from workbench.core.http import transport_error
 
         raise transport_error(exc, request.authorization_endpoint) from None
     location = response.headers.get("location")
@@ -312,7 +312,7 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
             )
             raise WorkbenchError(f"{who}: {words}" + (f" ({desc})" if desc else ""))
         raise WorkbenchError(f"{who} redirected to {escape_control(location)[:200]} without a code")
-    from .requests import ResponseRecord
+    from workbench.core.requests import ResponseRecord
 
     record = ResponseRecord.from_httpx(response, 0.0)
     words = _page_words(record)

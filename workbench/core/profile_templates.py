@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import paths
-from .atomic import atomic_write
-from .errors import ProfileError
+from workbench.core import paths
+from workbench.core.atomic import atomic_write
+from workbench.core.errors import ProfileError
 
 # platform -> the built-in profile its template is copied from
 BUILTIN_SOURCES = {

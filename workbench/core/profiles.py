@@ -40,11 +40,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import paths
-from .auth.registry import FLOWS, Param
-from .errors import ProfileError
-from .secrets import REF_KEYS, SecretRef
-from .templating import render
+from workbench.core import paths
+from workbench.core.auth.registry import FLOWS, Param
+from workbench.core.errors import ProfileError
+from workbench.core.secrets import REF_KEYS, SecretRef
+from workbench.core.templating import render
 
 PLATFORMS = ("iotconnect", "ioto", "plgd", "iotspot", "thinger", "generic")
 TOP_KEYS = {

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .errors import ResponseError, TransportError
-from .templating import render, variables_in
+from workbench.core.errors import ResponseError, TransportError
+from workbench.core.templating import render, variables_in
 
 if TYPE_CHECKING:
     import httpx
@@ -191,7 +191,7 @@ async def send_async(
 
 def _send_with_redirects(client: httpx.Client, request: httpx.Request, auth: Any) -> httpx.Response:
     try:
-        from .http import send_following_redirects
+        from workbench.core.http import send_following_redirects
     except ImportError:  # pragma: no cover - during bootstrap
         return client.send(request, auth=auth) if auth is not None else client.send(request)
     return send_following_redirects(client, request, auth=auth)
@@ -201,7 +201,7 @@ async def _send_with_redirects_async(
     client: httpx.AsyncClient, request: httpx.Request, auth: Any
 ) -> httpx.Response:
     try:
-        from .http import asend_following_redirects
+        from workbench.core.http import asend_following_redirects
     except ImportError:  # pragma: no cover - during bootstrap
         return await (client.send(request, auth=auth) if auth is not None else client.send(request))
     return await asend_following_redirects(client, request, auth=auth)

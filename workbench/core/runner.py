@@ -16,17 +16,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .collections import Collection, CollectionRequest, SessionRef
-from .errors import CollectionError, TransportError, WorkbenchError
-from .expectations import CaptureResult, CheckResult, captured, check_expectations, run_captures
-from .requests import ResponseRecord, send
-from .secrets import Redactor, SecretRef, SecretResolver, escape_control
+from workbench.core.collections import Collection, CollectionRequest, SessionRef
+from workbench.core.errors import CollectionError, TransportError, WorkbenchError
+from workbench.core.expectations import (
+    CaptureResult,
+    CheckResult,
+    captured,
+    check_expectations,
+    run_captures,
+)
+from workbench.core.requests import ResponseRecord, send
+from workbench.core.secrets import Redactor, SecretRef, SecretResolver, escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from .profiles import Profile
-    from .session import Session
+    from workbench.core.profiles import Profile
+    from workbench.core.session import Session
 
 
 @dataclass
@@ -202,7 +208,7 @@ class Runner:
             elif session is not None:
                 self._clients[profile_name] = session.client()
             else:
-                from .http import make_client
+                from workbench.core.http import make_client
 
                 self._clients[profile_name] = make_client(None)
         return self._clients[profile_name]

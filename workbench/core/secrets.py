@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import SecretError
+from workbench.core.errors import SecretError
 
 REF_KEYS = {"env", "prompt", "keyring", "demo"}
 KEYRING_SERVICE = "iot-workbench"

@@ -25,8 +25,16 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .auth.base import AuthFlow, AuthTrace, Exchange, Failure, FlowContext, TokenSet, load_flow
-from .errors import (
+from workbench.core.auth.base import (
+    AuthFlow,
+    AuthTrace,
+    Exchange,
+    Failure,
+    FlowContext,
+    TokenSet,
+    load_flow,
+)
+from workbench.core.errors import (
     AuthError,
     LoginRequired,
     SecretError,
@@ -34,10 +42,10 @@ from .errors import (
     TransportError,
     WorkbenchError,
 )
-from .http import make_async_client, make_client
-from .profiles import Origin, Profile
-from .secrets import Prompter, Redactor, SecretResolver
-from .store import TokenStore
+from workbench.core.http import make_async_client, make_client
+from workbench.core.profiles import Origin, Profile
+from workbench.core.secrets import Prompter, Redactor, SecretResolver
+from workbench.core.store import TokenStore
 
 MAX_TRACES = 50
 MAX_RETRY_AFTER = 10.0
@@ -51,7 +59,7 @@ def describe_principal(tokens: TokenSet | None) -> str | None:
     if isinstance(given, str) and given:
         return given
     try:
-        from .tokens import inspect_token, principal
+        from workbench.core.tokens import inspect_token, principal
     except ImportError:  # pragma: no cover - the inspector ships with the package
         return None
     for token in (tokens.id_token, tokens.access_token):
@@ -269,7 +277,7 @@ class Session:
 
     @staticmethod
     def _retry_after(trace: AuthTrace) -> float | None:
-        from .auth.oauth2_common import retry_after_seconds
+        from workbench.core.auth.oauth2_common import retry_after_seconds
 
         for ex in reversed(trace.exchanges):
             if ex.status == 429:
@@ -530,7 +538,7 @@ def expires_text(tokens: TokenSet | None, now: float | None = None) -> str:
     if remaining is None:
         return "no expiry known"
     try:
-        from .token_text import humanize_delta
+        from workbench.core.token_text import humanize_delta
 
         return humanize_delta(remaining, future="expires", past="expired")
     except ImportError:  # pragma: no cover

@@ -29,11 +29,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .atomic import atomic_write
-from .auth.base import TokenSet
-from .errors import StoreError
-from .secrets import KEYRING_SERVICE, call_with_timeout, keyring_get, keyring_set
+from workbench.core import paths
+from workbench.core.atomic import atomic_write
+from workbench.core.auth.base import TokenSet
+from workbench.core.errors import StoreError
+from workbench.core.secrets import KEYRING_SERVICE, call_with_timeout, keyring_get, keyring_set
 
 FILE_NAME = "tokens.json"
 KEYRING_PREFIX = "tokens:"

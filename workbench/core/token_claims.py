@@ -11,8 +11,8 @@ import json
 import time
 from typing import Any
 
-from .token_report import TokenReport
-from .token_text import escape_control, format_time
+from workbench.core.token_report import TokenReport
+from workbench.core.token_text import escape_control, format_time
 
 VALUE_LIMIT = 60
 """Claim values longer than this are cut with an ellipsis."""

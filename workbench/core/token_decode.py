@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from .token_text import escape_control
+from workbench.core.token_text import escape_control
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _PREFIX = re.compile(r"^(?:authorization\s*:\s*)?(?:bearer(?:\s+|$))?", re.IGNORECASE)

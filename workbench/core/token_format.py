@@ -9,8 +9,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from .token_report import TokenReport
-from .token_text import escape_control, format_duration, format_time, humanize_delta
+from workbench.core.token_report import TokenReport
+from workbench.core.token_text import escape_control, format_duration, format_time, humanize_delta
 
 
 def principal(report: TokenReport) -> str | None:

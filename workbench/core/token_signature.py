@@ -13,8 +13,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from .token_report import SignatureCheck, TokenReport
-from .token_text import escape_control
+from workbench.core.token_report import SignatureCheck, TokenReport
+from workbench.core.token_text import escape_control
 
 _HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 # Secrets copied from tutorials and defaults; a token signed with one of them can be forged by anyone.

@@ -36,12 +36,25 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .jwks_fetch import fetch_jwks
-from .token_decode import Malformed, b64url_decode, bad_char, clean_token, json_object
-from .token_format import expiry_phrase, format_report, principal, report_to_json, summarize
-from .token_report import Kind, Level, SignatureCheck, SignatureStatus, TokenReport, TokenWarning
-from .token_signature import check_signature, str_or_none
-from .token_text import escape_control, format_duration, format_time, humanize_delta
+from workbench.core.jwks_fetch import fetch_jwks
+from workbench.core.token_decode import Malformed, b64url_decode, bad_char, clean_token, json_object
+from workbench.core.token_format import (
+    expiry_phrase,
+    format_report,
+    principal,
+    report_to_json,
+    summarize,
+)
+from workbench.core.token_report import (
+    Kind,
+    Level,
+    SignatureCheck,
+    SignatureStatus,
+    TokenReport,
+    TokenWarning,
+)
+from workbench.core.token_signature import check_signature, str_or_none
+from workbench.core.token_text import escape_control, format_duration, format_time, humanize_delta
 
 __all__ = [
     "CLOCK_SKEW_SECONDS", "LONG_LIVED_SECONDS", "MS_THRESHOLD", "Kind", "Level", "SignatureCheck",

@@ -20,8 +20,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from .context import PLATFORMS, EmulatorConfig, EmulatorContext
-from .faults import FaultMiddleware, admin_routes
+from workbench.emulator.context import PLATFORMS, EmulatorConfig, EmulatorContext
+from workbench.emulator.faults import FaultMiddleware, admin_routes
 
 
 def platform_modules() -> list[ModuleType]:

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .context import FAULT_FIELDS, PLATFORMS, EmulatorContext, PlatformFaults
+from workbench.emulator.context import FAULT_FIELDS, PLATFORMS, EmulatorContext, PlatformFaults
 
 MAINTENANCE_HTML = (
     b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"

@@ -42,9 +42,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import jwt_keys
-from .context import EmulatorContext
-from .iotconnect_http import (
+from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.iotconnect_http import (
     auth_error,
     bearer,
     bool_param,
@@ -56,7 +56,14 @@ from .iotconnect_http import (
     no_content,
     params_of,
 )
-from .iotconnect_world import PASSWORD, SOLUTION_KEY, SORT_FIELDS, USERNAME, Query, World
+from workbench.emulator.iotconnect_world import (
+    PASSWORD,
+    SOLUTION_KEY,
+    SORT_FIELDS,
+    USERNAME,
+    Query,
+    World,
+)
 
 NAME = "iotconnect"
 VERSIONS = ("v2", "v2.1")  # auth and user hosts

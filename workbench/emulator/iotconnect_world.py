@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .data import CITIES, LazyList, device_slug, rng_for, stable_uuid
+from workbench.emulator.data import CITIES, LazyList, device_slug, rng_for, stable_uuid
 
 PLATFORM = "iotconnect"
 

@@ -37,11 +37,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import jwt_keys
-from .context import EmulatorContext
-from .ioto_api import Api, Caller
-from .ioto_paging import ApiError, text
-from .ioto_world import CLIENT_ID, CLOUDAPI_TOKEN, ORIGIN, PASSWORD, USERNAME, World
+from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.ioto_api import Api, Caller
+from workbench.emulator.ioto_paging import ApiError, text
+from workbench.emulator.ioto_world import (
+    CLIENT_ID,
+    CLOUDAPI_TOKEN,
+    ORIGIN,
+    PASSWORD,
+    USERNAME,
+    World,
+)
 
 NAME = "ioto"
 TOKEN_PATHS: set[str] = {"/cognito/", "/cognito"}

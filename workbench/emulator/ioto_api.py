@@ -17,9 +17,9 @@ from typing import Any
 
 from starlette.responses import PlainTextResponse
 
-from .data import rng_for
-from .ioto_paging import ApiError, matches_filter, paged
-from .ioto_world import STORE_KEYS, USERNAME, World, iso
+from workbench.emulator.data import rng_for
+from workbench.emulator.ioto_paging import ApiError, matches_filter, paged
+from workbench.emulator.ioto_world import STORE_KEYS, USERNAME, World, iso
 
 NAMESPACE = "Embedthis/Device"
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from .data import device_slug, rng_for, stable_uuid
+from workbench.emulator.data import device_slug, rng_for, stable_uuid
 
 # The demo credentials (the README documents these exact values).
 CLIENT_ID = "ioto-demo-client"

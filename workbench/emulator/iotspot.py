@@ -40,10 +40,17 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from .context import EmulatorContext
-from .iotspot_api import MODEL_HEADER, ModelLabel, model_api
-from .iotspot_oauth import CLIENT_ID, CLIENT_SECRET, ISSUER_PATH, SCOPE, TOKEN_PATH, oauth_routes
-from .iotspot_world import World
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.iotspot_api import MODEL_HEADER, ModelLabel, model_api
+from workbench.emulator.iotspot_oauth import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ISSUER_PATH,
+    SCOPE,
+    TOKEN_PATH,
+    oauth_routes,
+)
+from workbench.emulator.iotspot_world import World
 
 NAME = "iotspot"
 TOKEN_PATHS: set[str] = {TOKEN_PATH}

@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import jwt_keys
-from .iotspot_oauth import ISSUER_PATH, SCOPE
-from .iotspot_world import PLATFORM, World, iso
+from workbench.emulator import jwt_keys
+from workbench.emulator.iotspot_oauth import ISSUER_PATH, SCOPE
+from workbench.emulator.iotspot_world import PLATFORM, World, iso
 
 MODEL_HEADER = "X-Emulator-Model"
 MODEL_NOTE = "iotspot API is not public; this is a model"

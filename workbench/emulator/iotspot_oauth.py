@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import jwt_keys
-from .context import EmulatorContext
-from .iotspot_world import PLATFORM
+from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.iotspot_world import PLATFORM
 
 TOKEN_PATH = "/auth/oauth2/token"
 

@@ -10,7 +10,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from .data import rng_for
+from workbench.emulator.data import rng_for
 
 PLATFORM = "iotspot"
 

@@ -39,8 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from .context import EmulatorContext
-from .plgd_json import (
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.plgd_json import (
     c2c_device_json,
     device_json,
     device_text,
@@ -49,7 +49,7 @@ from .plgd_json import (
     ndjson,
     resource_json,
 )
-from .plgd_oauth import (
+from workbench.emulator.plgd_oauth import (
     CONFIDENTIAL_CLIENT_ID,
     CONFIDENTIAL_CLIENT_SECRET,
     DEVICE_CLIENT_ID,
@@ -65,7 +65,7 @@ from .plgd_oauth import (
     default_audience,
     origin_of,
 )
-from .plgd_world import COAP_GATEWAY, ApiError, Device, ResSpec, World
+from workbench.emulator.plgd_world import COAP_GATEWAY, ApiError, Device, ResSpec, World
 
 NAME = "plgd"
 TOKEN_PATHS: set[str] = {"/auth" + TOKEN_PATH}

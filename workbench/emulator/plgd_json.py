@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .plgd_world import DEVICE_INTERFACES, Device, World
+from workbench.emulator.plgd_world import DEVICE_INTERFACES, Device, World
 
 BATCH = 256  # stream lines per chunk
 

@@ -39,9 +39,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import jwt_keys
-from .context import EmulatorContext
-from .data import stable_uuid
+from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.data import stable_uuid
 
 USERNAME = "demo"
 PASSWORD = "plgd-demo-pass-6604"

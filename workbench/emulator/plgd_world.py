@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .context import EmulatorContext
-from .data import ADJECTIVES, LazyList, rng_for, stable_uuid
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.data import ADJECTIVES, LazyList, rng_for, stable_uuid
 
 COAP_GATEWAY = "coaps+tcp://127.0.0.1:5684"
 MANUFACTURERS = (

@@ -30,9 +30,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import jwt_keys
-from .context import EmulatorContext
-from .thinger_resources import (
+from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.thinger_resources import (
     BUCKETS,
     DEVICE_ID_RE,
     DEVICE_TYPES,

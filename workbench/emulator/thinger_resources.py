@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .data import CITIES, LazyList, device_slug, is_online, rng_for
+from workbench.emulator.data import CITIES, LazyList, device_slug, is_online, rng_for
 
 PLATFORM = "thinger"
 USER = "demo"

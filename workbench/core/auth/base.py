@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AuthError, ResponseError, TransportError
-from ..secrets import Redactor, SecretResolver, escape_control
+from workbench.core.errors import AuthError, ResponseError, TransportError
+from workbench.core.secrets import Redactor, SecretResolver, escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 SENSITIVE_HEADERS = {
     "authorization",
@@ -346,7 +346,7 @@ class FlowContext:
             self.trace.record(
                 step, request, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
             )
-            from ..http import transport_error
+            from workbench.core.http import transport_error
 
             err = transport_error(exc, request.url)
             raise TransportError(

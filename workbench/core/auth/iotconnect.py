@@ -25,8 +25,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AuthError, LoginRequired
-from .base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.errors import AuthError, LoginRequired
 
 if TYPE_CHECKING:
     import httpx

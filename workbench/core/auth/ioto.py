@@ -37,14 +37,14 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..errors import AuthError, LoginRequired, ResponseError
-from ..secrets import escape_control
-from .base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.errors import AuthError, LoginRequired, ResponseError
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 AMZ_JSON = "application/x-amz-json-1.1"
 INITIATE_AUTH = "AWSCognitoIdentityProviderService.InitiateAuth"
@@ -234,7 +234,7 @@ class CloudApiFlow(IotoFlow):
 
 def with_tok_prefix(url: httpx.URL, base: str) -> httpx.URL:
     """`url` with ``/tok`` inserted after `base`'s path, when `url` is under `base` and lacks it."""
-    from ..profiles import Origin
+    from workbench.core.profiles import Origin
 
     if Origin.of(str(url)) != Origin.of(base):
         return url

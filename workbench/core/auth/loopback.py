@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import CallbackError
-from ..secrets import escape_control
+from workbench.core.errors import CallbackError
+from workbench.core.secrets import escape_control
 
 DEFAULT_PATH = "/callback"
 LISTEN_HOST = "127.0.0.1"

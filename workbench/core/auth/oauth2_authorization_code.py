@@ -15,11 +15,11 @@ import json
 import secrets
 from urllib.parse import urlencode
 
-from ..errors import AuthError
-from .base import FlowContext, TokenSet
-from .loopback import LoopbackListener
-from .oauth2_common import OAuth2Flow
-from .pkce import PkcePair
+from workbench.core.auth.base import FlowContext, TokenSet
+from workbench.core.auth.loopback import LoopbackListener
+from workbench.core.auth.oauth2_common import OAuth2Flow
+from workbench.core.auth.pkce import PkcePair
+from workbench.core.errors import AuthError
 
 
 def _jwt_claims(token: str) -> dict | None:

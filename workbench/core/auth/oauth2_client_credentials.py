@@ -6,8 +6,8 @@ the session simply asks for a new one with the same client credentials.
 
 from __future__ import annotations
 
-from .base import FlowContext, TokenSet
-from .oauth2_common import OAuth2Flow
+from workbench.core.auth.base import FlowContext, TokenSet
+from workbench.core.auth.oauth2_common import OAuth2Flow
 
 
 class Flow(OAuth2Flow):

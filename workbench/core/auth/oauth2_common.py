@@ -18,9 +18,9 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, urlsplit
 
-from ..errors import AuthError, LoginRequired
-from ..secrets import escape_control
-from .base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.errors import AuthError, LoginRequired
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
@@ -37,7 +37,7 @@ GRANT_WORDS = {
 
 
 def is_loopback(host: str) -> bool:
-    from ..profiles import is_loopback_host
+    from workbench.core.profiles import is_loopback_host
 
     return is_loopback_host(host)
 
@@ -407,7 +407,7 @@ class OAuth2Flow(AuthFlow):
         return tokens
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
-        from .refresh import refresh_grant
+        from workbench.core.auth.refresh import refresh_grant
 
         return refresh_grant(self, ctx, tokens)
 

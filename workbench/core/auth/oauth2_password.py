@@ -7,8 +7,8 @@ supports it and says so in the UI. The refresh token rotates on every use.
 
 from __future__ import annotations
 
-from .base import FlowContext, TokenSet
-from .oauth2_common import OAuth2Flow
+from workbench.core.auth.base import FlowContext, TokenSet
+from workbench.core.auth.oauth2_common import OAuth2Flow
 
 LEGACY_NOTE = (
     "the password grant is a legacy OAuth2 grant: your password is sent to the token "

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import LoginRequired
-from .base import FlowContext, TokenSet
+from workbench.core.auth.base import FlowContext, TokenSet
+from workbench.core.errors import LoginRequired
 
 if TYPE_CHECKING:
-    from .oauth2_common import OAuth2Flow
+    from workbench.core.auth.oauth2_common import OAuth2Flow
 
 
 def refresh_grant(flow: OAuth2Flow, ctx: FlowContext, tokens: TokenSet) -> TokenSet:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..secrets import SecretResolver
-from .base import AuthFlow, FlowContext, TokenSet
+from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet
+from workbench.core.secrets import SecretResolver
 
 if TYPE_CHECKING:
     import httpx

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..requests import RequestSpec
+from workbench.core.requests import RequestSpec
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 KINDS = (
     "account",
@@ -112,7 +112,7 @@ class Adapter:
 
     def get(self, spec: RequestSpec):
         """Send a spec with the adapter's client; returns the ResponseRecord (TransportError on network failure)."""
-        from ..requests import send
+        from workbench.core.requests import send
 
         return send(self.client, spec)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from ..requests import RequestSpec
-from .base import Adapter as BaseAdapter
-from .base import DeviceNode
+from workbench.core.platforms.base import Adapter as BaseAdapter
+from workbench.core.platforms.base import DeviceNode
+from workbench.core.requests import RequestSpec
 
 
 class Adapter(BaseAdapter):

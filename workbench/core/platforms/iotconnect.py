@@ -44,16 +44,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import AuthError, TransportError, WorkbenchError
-from ..requests import RequestSpec, ResponseRecord
-from ..secrets import escape_control
-from .base import Adapter as BaseAdapter
-from .base import DeviceNode, error_node
+from workbench.core.errors import AuthError, TransportError, WorkbenchError
+from workbench.core.platforms.base import Adapter as BaseAdapter
+from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.requests import RequestSpec, ResponseRecord
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 MAX_PAGE_SIZE = 1000  # IoTConnect caps pageSize
 SORT = "uniqueId asc"

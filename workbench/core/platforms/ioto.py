@@ -34,17 +34,17 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TransportError, WorkbenchError
-from ..requests import RequestSpec
-from ..secrets import escape_control
-from . import base
-from .base import DeviceNode, error_node
+from workbench.core.errors import TransportError, WorkbenchError
+from workbench.core.platforms import base
+from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.requests import RequestSpec
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
-    from ..requests import ResponseRecord
+    from workbench.core.profiles import Profile
+    from workbench.core.requests import ResponseRecord
 
 MAX_PAGE = 1000
 METRIC_PERIOD = 86400  # metric nodes fetch the last day

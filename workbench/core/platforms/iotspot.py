@@ -22,16 +22,16 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..requests import RequestSpec
-from ..secrets import escape_control
-from .base import Adapter as BaseAdapter
-from .base import DeviceNode, error_node
-from .problems import Problem, check_response, fetch_record
+from workbench.core.platforms.base import Adapter as BaseAdapter
+from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.problems import Problem, check_response, fetch_record
+from workbench.core.requests import RequestSpec
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 MODEL_LABEL = "iotspot API (modelled: the real API is not public)"
 MODEL_NOTE = (

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..secrets import escape_control
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx

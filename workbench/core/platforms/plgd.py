@@ -52,16 +52,23 @@ from urllib.parse import quote
 
 import httpx
 
-from .. import onboarding
-from ..errors import ResponseError, WorkbenchError
-from ..requests import RequestSpec, ResponseRecord
-from ..secrets import escape_control
-from . import base
-from .base import DeviceNode, error_node
-from .ndjson import Line, Malformed, excerpt, parse_array, parse_lines, unwrap
+from workbench.core import onboarding
+from workbench.core.errors import ResponseError, WorkbenchError
+from workbench.core.platforms import base
+from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.ndjson import (
+    Line,
+    Malformed,
+    excerpt,
+    parse_array,
+    parse_lines,
+    unwrap,
+)
+from workbench.core.requests import RequestSpec, ResponseRecord
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 GRPC_NAMES = {
     0: "OK",
@@ -275,7 +282,7 @@ class Adapter(base.Adapter):
                 f"the hub configuration could not be read ({self._config_error.message}); "
                 f"using {gateway}"
             )
-        from ..profiles import Origin
+        from workbench.core.profiles import Origin
 
         if Origin.of(gateway) not in self.profile.origins():
             notes.append(
@@ -504,7 +511,7 @@ class Adapter(base.Adapter):
     # --- streaming -------------------------------------------------------------------------
     def _open(self, spec: RequestSpec) -> httpx.Response:
         """Send a GET for streaming (redirects followed hop by hop); the body is not read."""
-        from ..http import send_following_redirects
+        from workbench.core.http import send_following_redirects
 
         request = spec.to_httpx(self.client)
         return send_following_redirects(self.client, request, stream=True)
@@ -631,7 +638,7 @@ class Adapter(base.Adapter):
                     if cancel is not None and cancel.is_set():
                         return
         except httpx.HTTPError as exc:
-            from ..http import transport_error
+            from workbench.core.http import transport_error
 
             err = transport_error(exc, spec.url)
             shown = last - skip

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import WorkbenchError
-from ..secrets import escape_control
+from workbench.core.errors import WorkbenchError
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
-    from ..requests import RequestSpec, ResponseRecord
-    from .base import Adapter
+    from workbench.core.platforms.base import Adapter
+    from workbench.core.requests import RequestSpec, ResponseRecord
 
 
 class Problem(Exception):

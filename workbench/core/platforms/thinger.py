@@ -29,17 +29,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import WorkbenchError
-from ..requests import RequestSpec
-from ..secrets import escape_control
-from .base import Adapter as BaseAdapter
-from .base import DeviceNode, error_node
-from .problems import Problem, check_response, fetch_record
+from workbench.core.errors import WorkbenchError
+from workbench.core.platforms.base import Adapter as BaseAdapter
+from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.problems import Problem, check_response, fetch_record
+from workbench.core.requests import RequestSpec
+from workbench.core.secrets import escape_control
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..profiles import Profile
+    from workbench.core.profiles import Profile
 
 RESOURCE_KINDS = {1: "run", 2: "input", 3: "output", 4: "input-output", 5: "stream"}
 WRITE_KINDS = {"input", "input-output"}
@@ -91,7 +91,7 @@ def bearer_from_client(client: httpx.Client, url: str) -> str | None:
 
 
 def user_from_token(token: str) -> str | None:
-    from ..tokens import inspect_token
+    from workbench.core.tokens import inspect_token
 
     report = inspect_token(token)
     usr = report.claims.get("usr") if report.ok else None
