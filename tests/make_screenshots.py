@@ -187,7 +187,7 @@ async def login_shot(shots: Shots) -> None:
     """demo-iotconnect: the login screen right after a login, its timeline full."""
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.main import MainScreen
-    from workbench.tui.widgets.device_tree import DeviceTreePanel
+    from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
 
     class HoldApp(WorkbenchApp):
         """Stays on the login screen after the login (to photograph it), then goes on."""
@@ -234,10 +234,11 @@ async def thinger_shots(shots: Shots) -> None:
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.main import MainScreen, TimelineScreen
     from workbench.tui.screens.profile_picker import ProfilePicker
-    from workbench.tui.widgets.collection_browser import CollectionBrowser
-    from workbench.tui.widgets.device_tree import ROOT, DeviceTreePanel
-    from workbench.tui.widgets.request_composer import RequestComposer
-    from workbench.tui.widgets.token_inspector import TokenInspector
+    from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+    from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+    from workbench.tui.widgets.device_tree.model import ROOT
+    from workbench.tui.widgets.request_composer.request_composer import RequestComposer
+    from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
 
     app = WorkbenchApp(demo_url=os.environ["WORKBENCH_DEMO_URL"])
     async with app.run_test(size=SIZE) as pilot:

@@ -56,8 +56,8 @@ def make_big_json(megabytes: float) -> bytes:
 async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[str, object]:
     from textual.app import App, ComposeResult
 
-    from workbench.tui.widgets import body_view
-    from workbench.tui.widgets.body_view import BodyView
+    from workbench.tui.widgets.body_view import body_view
+    from workbench.tui.widgets.body_view.body_view import BodyView
 
     if mode == "thread":
         BodyView.PROCESS_THRESHOLD = 1 << 62

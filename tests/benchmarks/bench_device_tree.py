@@ -49,7 +49,7 @@ from textual.widgets import Tree  # noqa: E402
 
 from workbench.core.platforms.base import Adapter, DeviceNode  # noqa: E402
 from workbench.core.requests import RequestSpec  # noqa: E402
-from workbench.tui.widgets.device_tree import DeviceTreePanel  # noqa: E402
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel  # noqa: E402
 
 N = 100_000
 BATCH = 1_000

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from workbench.core.collections import load_collection
+from workbench.core.collection.collection import load_collection
+from workbench.core.collection.runner import Runner
 from workbench.core.profiles import get_profile
-from workbench.core.runner import Runner
 from workbench.core.session import Session
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from workbench.cli import main
-from workbench.core.collections import SessionRef, load_collection
+from workbench.core.collection.collection import load_collection
+from workbench.core.collection.model import SessionRef
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJ1c3IiOiJkZW1vIn0.c2lnbmF0dXJlLXNlY3JldA"
 CURL = (

@@ -15,22 +15,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core import collections as coll_mod
-from workbench.core.collections import (
-    CREDENTIAL_HEADERS,
-    SECRET_FIELDS,
+from workbench.core.collection import collection as coll_mod
+from workbench.core.collection.collection import (
     Collection,
     CollectionChangedOnDisk,
-    CollectionRequest,
-    SessionRef,
     load_collection,
     loads_collection,
     new_collection,
     resolve_variables,
     to_toml,
 )
+from workbench.core.collection.credentials import CREDENTIAL_HEADERS, SECRET_FIELDS
+from workbench.core.collection.expectations import Check, Expect
+from workbench.core.collection.model import CollectionRequest, SessionRef
 from workbench.core.errors import CollectionError, SecretError
-from workbench.core.expectations import Check, Expect
 from workbench.core.requests import METHODS, RequestSpec, send
 from workbench.core.secrets import SecretRef, SecretResolver
 
@@ -722,7 +720,7 @@ def test_saving_nothing_new_does_not_touch_the_file(tmp_path: Path) -> None:
 
 
 def test_discover_collections(tmp_path: Path) -> None:
-    from workbench.core.collections import discover_collections
+    from workbench.core.collection.collection import discover_collections
 
     write(tmp_path, EXAMPLE, "a.toml")
     write(tmp_path, "version = 1\nbogus = 1\n", "b.toml")

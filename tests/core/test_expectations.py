@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workbench.core.expectations import (
+from workbench.core.collection.expectations import (
     Check,
     Expect,
     ExpectError,

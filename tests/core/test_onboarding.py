@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from workbench.core import onboarding
 from workbench.core.errors import ResponseError, TransportError, WorkbenchError
-from workbench.core.onboarding import DeviceCodeRequest, onboarding_values
+from workbench.core.platforms import plgd_onboarding as onboarding
+from workbench.core.platforms.plgd_onboarding import DeviceCodeRequest, onboarding_values
 from workbench.core.requests import send
 
 CONF, CONF_SECRET = "workbench-demo-confidential", "plgd-demo-client-secret-3391"

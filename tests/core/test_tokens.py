@@ -1,4 +1,4 @@
-"""The token inspector (workbench.core.tokens): decoding, times, warnings, signatures, text."""
+"""The token inspector (workbench.core.tokens.inspect): decoding, times, warnings, signatures, text."""
 
 from __future__ import annotations
 
@@ -14,17 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.core.errors import ResponseError, TransportError
-from workbench.core.tokens import (
-    escape_control,
-    fetch_jwks,
-    format_duration,
-    format_report,
-    humanize_delta,
-    inspect_token,
-    principal,
-    report_to_json,
-    summarize,
-)
+from workbench.core.text import escape_control, format_duration, humanize_delta
+from workbench.core.tokens.format import format_report, principal, report_to_json, summarize
+from workbench.core.tokens.inspect import inspect_token
+from workbench.core.tokens.jwks_fetch import fetch_jwks
 
 NOW = 1_795_387_200  # 2026-11-22 22:40:00 UTC
 SECRET = "a-test-secret-that-is-long-enough-0123456789"

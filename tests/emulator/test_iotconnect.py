@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from workbench.emulator import iotconnect
+from workbench.emulator.iotconnect import routes as iotconnect
 from workbench.emulator.jwt_keys import IOTCONNECT_HS256_SECRET
 
 USER = "demo@iotconnect.example"

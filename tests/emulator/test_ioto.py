@@ -11,7 +11,9 @@ import httpx
 import jwt
 import pytest
 
-from workbench.emulator import ioto
+from workbench.emulator import jwt_keys
+from workbench.emulator.ioto import routes as ioto
+from workbench.emulator.ioto.world import World
 
 TARGET = "AWSCognitoIdentityProviderService.InitiateAuth"
 AMZ = "application/x-amz-json-1.1"
@@ -109,7 +111,7 @@ def test_password_login_has_cognito_shape(emulator):
     assert id_claims["token_use"] == "id" and id_claims["email"] == "demo@ioto.example"
     assert id_claims["aud"] == "ioto-demo-client" and id_claims["sub"] == access["sub"]
     # Signed with the documented emulator secret (the real service uses RS256).
-    jwt.decode(result["AccessToken"], ioto.jwt_keys.IOTO_HS256_SECRET, algorithms=["HS256"])
+    jwt.decode(result["AccessToken"], jwt_keys.IOTO_HS256_SECRET, algorithms=["HS256"])
     # Cognito refresh tokens are opaque encrypted JWTs (five parts).
     assert result["RefreshToken"].count(".") == 4
 
@@ -379,7 +381,7 @@ def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
     def boom(*args: object) -> None:
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(ioto.World, "store_item", boom)
+    monkeypatch.setattr(World, "store_item", boom)
     device = tok(fresh_emulator.base_url, "device/find", {"limit": 1}).json()["data"][0]
     r = tok(fresh_emulator.base_url, "generic/find", {"_type": "Store", "deviceId": device["id"]})
     assert_text(r, 500)

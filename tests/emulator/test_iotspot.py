@@ -13,7 +13,8 @@ import httpx
 import jwt
 import pytest
 
-from workbench.emulator import iotspot, jwt_keys
+from workbench.emulator import jwt_keys
+from workbench.emulator.iotspot import routes as iotspot
 from workbench.emulator.app import EmulatorServer
 
 CLIENT_ID = "iotspot-demo-client"

@@ -16,8 +16,8 @@ import httpx
 import jwt
 import pytest
 
-from workbench.emulator import plgd
 from workbench.emulator.app import EmulatorServer
+from workbench.emulator.plgd import routes as plgd
 
 USER, PASSWORD = "demo", "plgd-demo-pass-6604"
 PUBLIC = "workbench-demo"

@@ -13,7 +13,8 @@ import httpx
 import jwt
 import pytest
 
-from workbench.emulator import jwt_keys, thinger
+from workbench.emulator import jwt_keys
+from workbench.emulator.thinger import routes as thinger
 from workbench.emulator.app import EmulatorServer
 
 USER = "demo"

@@ -15,8 +15,8 @@ from textual.widgets import Footer
 
 from workbench.core.profiles import Profile, get_profile
 from workbench.core.session import Session
-from workbench.tui.widgets.device_tree import DeviceTreePanel
-from workbench.tui.widgets.request_composer import RequestComposer
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+from workbench.tui.widgets.request_composer.request_composer import RequestComposer
 
 
 async def until(

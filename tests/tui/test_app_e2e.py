@@ -27,9 +27,10 @@ from workbench.tui.screens.login import LoginScreen
 from workbench.tui.screens.main import MainScreen, TimelineScreen
 from workbench.tui.screens.profile_picker import ProfilePicker
 from workbench.tui.widgets.auth_timeline import AuthTimeline
-from workbench.tui.widgets.device_tree import ROOT, DeviceTreePanel
-from workbench.tui.widgets.request_composer import RequestComposer
-from workbench.tui.widgets.token_inspector import TokenInspector
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+from workbench.tui.widgets.device_tree.model import ROOT
+from workbench.tui.widgets.request_composer.request_composer import RequestComposer
+from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
 
 SIZE = (120, 40)
 

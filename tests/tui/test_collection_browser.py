@@ -18,20 +18,15 @@ from textual.widgets.tree import TreeNode
 
 from tests.tui.helpers import until
 from workbench.core import paths
-from workbench.core.collections import load_collection
-from workbench.core.expectations import CheckResult
+from workbench.core.collection.collection import load_collection
+from workbench.core.collection.expectations import CheckResult
+from workbench.core.collection.runner import RequestResult
 from workbench.core.profiles import Profile, get_profile
-from workbench.core.runner import RequestResult
 from workbench.core.session import Session
-from workbench.tui.widgets.collection_browser import (
-    AskScreen,
-    CollectionBrowser,
-    ConfirmScreen,
-    Entry,
-    RequestRef,
-    short_url,
-)
-from workbench.tui.widgets.request_composer import RequestComposer
+from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+from workbench.tui.widgets.collection_browser.entries import Entry, RequestRef, short_url
+from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
+from workbench.tui.widgets.request_composer.request_composer import RequestComposer
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "thinger-smoke.toml"
 

@@ -19,7 +19,9 @@ from tests.tui.helpers import find_node as find
 from tests.tui.helpers import until
 from workbench.core.platforms.base import Adapter, DeviceNode, error_node
 from workbench.core.requests import RequestSpec
-from workbench.tui.widgets.device_tree import ROOT, DeviceTreePanel, Placeholder, iter_labels
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+from workbench.tui.widgets.device_tree.model import ROOT, Placeholder
+from workbench.tui.widgets.device_tree.view import iter_labels
 
 # --- a host app and helpers ------------------------------------------------------------------
 
@@ -697,6 +699,6 @@ def test_placeholder_is_plain_data() -> None:
     ],
 )
 def test_request_line(spec: RequestSpec, line: str) -> None:
-    from workbench.tui.widgets.device_tree import request_line
+    from workbench.tui.widgets.device_tree.model import request_line
 
     assert request_line(spec) == line

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.errors import ConfigError
-from workbench.core.keymap import keymap_path, load_keymap
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.keymap import keymap_path, load_keymap
 from workbench.tui.screens.help import HelpScreen
 
 

@@ -18,8 +18,12 @@ from tests.tui.helpers import logged_in, until
 from workbench.core.profiles import Profile, get_profile
 from workbench.core.requests import RequestSpec
 from workbench.core.session import Session
-from workbench.tui.widgets.composer_dialogs import CurlScreen, SaveRequestScreen, templated_url
-from workbench.tui.widgets.request_composer import RequestComposer
+from workbench.tui.widgets.request_composer.dialogs import (
+    CurlScreen,
+    SaveRequestScreen,
+    templated_url,
+)
+from workbench.tui.widgets.request_composer.request_composer import RequestComposer
 
 RESOURCE = "/v2/users/demo/devices/nodemcu/{}"
 
@@ -317,7 +321,7 @@ async def test_paste_curl_loads_the_request(thinger) -> None:
 
 
 async def test_save_request_to_a_collection_writes_no_token(thinger, tmp_path: Path) -> None:
-    from workbench.core.collections import load_collection
+    from workbench.core.collection.collection import load_collection
 
     profile, session = thinger
     app = Host(profile, session)

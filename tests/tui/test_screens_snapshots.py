@@ -32,9 +32,9 @@ from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.login import LoginScreen
 from workbench.tui.screens.main import MainScreen, TimelineScreen
 from workbench.tui.screens.profile_picker import ProfilePicker
-from workbench.tui.widgets.device_tree import DeviceTreePanel
-from workbench.tui.widgets.request_composer import RequestComposer
-from workbench.tui.widgets.token_inspector import TokenInspector
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+from workbench.tui.widgets.request_composer.request_composer import RequestComposer
+from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
 
 SIZE = (100, 32)
 FIXED = 1_795_000_000  # 2026-11-18 09:46:40 UTC

@@ -28,15 +28,15 @@ from textual.widgets import DataTable, Input, Static
 from tests.tui.helpers import until
 from workbench.core.auth.base import TokenSet
 from workbench.core.errors import LoginRequired, TokenError
-from workbench.core.jwks import jwks_location
 from workbench.core.profiles import Origin, get_profile
 from workbench.core.session import Session
-from workbench.core.tokens import inspect_token
-from workbench.tui.widgets.token_inspector import (
-    ExpiryBar,
-    TokenInspector,
+from workbench.core.tokens.claims import claim_rows
+from workbench.core.tokens.inspect import inspect_token
+from workbench.core.tokens.jwks import jwks_location
+from workbench.tui.widgets.token_inspector.expiry_bar import ExpiryBar
+from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
+from workbench.tui.widgets.token_inspector.view import (
     bar_state,
-    claim_rows,
     countdown,
     expiry_countdown,
     mask_token,

@@ -37,9 +37,10 @@ from workbench.core.errors import (
     WorkbenchError,
 )
 from workbench.core.profiles import get_profile
-from workbench.core.secrets import SecretResolver, escape_control, tty_prompter
+from workbench.core.secrets import SecretResolver, tty_prompter
 from workbench.core.session import Session, describe_principal, expires_text
 from workbench.core.store import TokenStore
+from workbench.core.text import escape_keep_newlines
 
 
 def _iso(ts: float | None) -> str | None:
@@ -108,12 +109,12 @@ def print_failure(err: WorkbenchError, out=None) -> None:
     out = out or sys.stderr
     step = getattr(err, "step", None)
     lead = f"login failed at step '{step}'" if step else "login failed"
-    print(f"workbench: {lead}: {escape_control(err.message)}", file=out)
+    print(f"workbench: {lead}: {escape_keep_newlines(err.message)}", file=out)
     said = getattr(err, "server_message", None)
     if said:
-        print(f"  server said: {escape_control(said)}", file=out)
+        print(f"  server said: {escape_keep_newlines(said)}", file=out)
     if err.hint:
-        print(f"  hint: {escape_control(err.hint)}", file=out)
+        print(f"  hint: {escape_keep_newlines(err.hint)}", file=out)
 
 
 def _open_browser(url: str) -> bool:
@@ -142,7 +143,7 @@ def login(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+            print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
     spec = profile.auth.spec
     resolver = SecretResolver(prompter=tty_prompter())
@@ -195,7 +196,7 @@ def login(args: argparse.Namespace) -> int:
             "platform": profile.platform,
             "flow": spec.name,
             "flow_label": spec.label,
-            "principal": escape_control(who) if who else None,
+            "principal": escape_keep_newlines(who) if who else None,
             "token_type": tokens.token_type,
             "expires_at": _iso(tokens.expires_at),
             "expires_in": int(remaining) if remaining is not None else None,
@@ -211,7 +212,7 @@ def login(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.trace:
         print_trace(session.traces)
-    as_who = f" as {escape_control(who)}" if who else ""
+    as_who = f" as {escape_keep_newlines(who)}" if who else ""
     print(f"Logged in to {profile.name} ({spec.label}){as_who}.")
     when = _iso(tokens.expires_at)
     print(
@@ -240,7 +241,7 @@ def logout(args: argparse.Namespace) -> int:
     try:
         removed = store.delete(name)
     except StoreError as err:
-        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
     if removed:
         print(f"Logged out of {name}: its tokens were removed ({store.kind}).")

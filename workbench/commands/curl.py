@@ -44,9 +44,9 @@ def _emit(text: str, stream: TextIO) -> None:
 
 
 def _fail(message: str, hint: str | None = None) -> int:
-    from workbench.core.secrets import escape_control
+    from workbench.core.text import escape_keep_newlines
 
-    _emit(f"workbench: {escape_control(message)}", sys.stderr)
+    _emit(f"workbench: {escape_keep_newlines(message)}", sys.stderr)
     if hint:
         _emit(f"  hint: {hint}", sys.stderr)
     return EXIT_USAGE
@@ -97,15 +97,11 @@ def default_name(method: str, url: str) -> str:
 def import_(args: argparse.Namespace) -> int:
     if getattr(args, "import_command", None) != "curl":
         return _fail("usage: workbench import curl [CURL...] [--into FILE] [--name N]")
-    from workbench.core.collections import (
-        CollectionRequest,
-        load_or_new,
-        request_to_toml,
-        variable_data,
-    )
-    from workbench.core.curl import import_curl
+    from workbench.core.collection.collection import load_or_new, request_to_toml
+    from workbench.core.collection.curl import import_curl
+    from workbench.core.collection.model import CollectionRequest, variable_data
     from workbench.core.errors import WorkbenchError
-    from workbench.core.tomltext import format_key, format_value
+    from workbench.core.toml_index import format_key, format_value
 
     text, error = _read_command(list(args.curl or []))
     if error:
@@ -180,8 +176,9 @@ def build_export(
     """(curl command, notes) for one request of a collection."""
     from dataclasses import replace
 
-    from workbench.core.collections import SessionRef, load_collection, resolve_url
-    from workbench.core.curl import shell_name, to_curl
+    from workbench.core.collection.collection import load_collection
+    from workbench.core.collection.curl import shell_name, to_curl
+    from workbench.core.collection.model import SessionRef, resolve_url
     from workbench.core.errors import SecretError
     from workbench.core.profiles import get_profile
     from workbench.core.secrets import SecretRef, SecretResolver, tty_prompter

@@ -33,7 +33,7 @@ from typing import Any
 from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import DeviceNode, adapter_for, walk
 from workbench.core.profiles import get_profile
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 MARK = {"online": "●", "offline": "○"}
 
@@ -45,7 +45,7 @@ def node_line(node: DeviceNode) -> str:
         text += f"  [{node.badge}]"
     if node.kind == "error" and node.hint:
         text += f"  (hint: {node.hint})"
-    return escape_control(text)
+    return escape_keep_newlines(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
         session = headless_session(profile, quiet=args.json)
     except WorkbenchError as err:
-        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return exit_code_for(err)
     depth = max(1, args.depth)
     show_progress = sys.stderr.isatty()
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                 for level, node in pairs:
                     print("  " * (level - 1) + node_line(node))
     except WorkbenchError as err:
-        print(f"\nworkbench: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"\nworkbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return exit_code_for(err)
     except KeyboardInterrupt:
         cancel.set()

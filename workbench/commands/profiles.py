@@ -30,9 +30,9 @@ from typing import Any
 from workbench.cli import EXIT_OK
 from workbench.core.errors import ProfileError, StoreError
 from workbench.core.profiles import Profile, discover
-from workbench.core.secrets import escape_control
 from workbench.core.session import expires_text
 from workbench.core.store import TokenStore
+from workbench.core.text import escape_keep_newlines
 
 
 def _iso(ts: float | None) -> str | None:
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         if profile.tls_note:
             print(f"{'':<{width}}  WARNING: {profile.tls_note}")
     for err in found.errors:
-        print(f"error: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"error: {escape_keep_newlines(err.describe())}", file=sys.stderr)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"\ntokens are kept in: {store.kind}")

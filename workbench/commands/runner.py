@@ -23,7 +23,7 @@ from workbench.core.errors import (
     TransportError,
     WorkbenchError,
 )
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 
 def _vars(pairs: list[str]) -> dict[str, str]:
@@ -39,9 +39,9 @@ def _vars(pairs: list[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from workbench.commands.common import headless_session
     from workbench.core.atomic import atomic_write
-    from workbench.core.collections import load_collection
+    from workbench.core.collection.collection import load_collection
+    from workbench.core.collection.runner import RequestResult, Runner
     from workbench.core.profiles import get_profile
-    from workbench.core.runner import RequestResult, Runner
 
     profiles_dir = getattr(args, "profiles", None)
     try:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 default, profiles_dir
             )  # unknown profile: a usage error before anything runs
     except WorkbenchError as err:
-        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
 
     def session_for(name: str):
@@ -78,13 +78,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = runner.run()
     except (AuthError, SecretError) as err:
-        print(f"workbench: login failed: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"workbench: login failed: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_AUTH
     except (TransportError, StoreError) as err:
-        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE
     except WorkbenchError as err:
-        print(f"workbench: {escape_control(err.describe())}", file=sys.stderr)
+        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
     if args.junit:
         try:

@@ -4,7 +4,7 @@ The token comes from the argument, or from stdin when the argument is ``-`` or m
 Exit codes: 0 the token was decoded (even if expired or its signature is invalid: this is
 an inspection), 2 no token / malformed or unusable input / bad option.
 
-``--profile P`` verifies against the profile's JWKS, located by workbench.core.jwks: the
+``--profile P`` verifies against the profile's JWKS, located by workbench.core.tokens.jwks: the
 profile's ``[auth] jwks_url``, OIDC discovery from its ``issuer``, or the token's ``iss``
 when that is one of the profile's origins (never the token's ``jku``/``x5u``). When none is
 found, the report says "signature not checked" and why.
@@ -38,7 +38,7 @@ def _emit(text: str, stream: TextIO) -> None:
 
 
 def _fail(message: str) -> int:
-    from workbench.core.token_text import escape_control
+    from workbench.core.text import escape_control
 
     _emit(f"workbench: {escape_control(message)}", sys.stderr)
     return EXIT_USAGE
@@ -95,12 +95,12 @@ def _profile_key(
     name: str, extra_dir: str | None, claims: dict[str, Any]
 ) -> tuple[dict | None, str | None, str | None, str | None]:
     """(jwks, issuer, audience, why-not) for --profile: the profile's JWKS, found by
-    workbench.core.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
+    workbench.core.tokens.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
     one of the profile's origins; never the token's jku/x5u)."""
     from workbench.core.errors import WorkbenchError
-    from workbench.core.jwks import profile_jwks_url
-    from workbench.core.jwks_fetch import fetch_jwks
     from workbench.core.profiles import get_profile
+    from workbench.core.tokens.jwks import profile_jwks_url
+    from workbench.core.tokens.jwks_fetch import fetch_jwks
 
     try:
         profile = get_profile(name, extra_dir)
@@ -113,7 +113,9 @@ def _profile_key(
 
 
 def inspect(args: argparse.Namespace) -> int:
-    from workbench.core.tokens import escape_control, format_report, inspect_token, report_to_json
+    from workbench.core.text import escape_control
+    from workbench.core.tokens.format import format_report, report_to_json
+    from workbench.core.tokens.inspect import inspect_token
 
     token, problem = _read_token(args.token)
     if token is None:

@@ -15,7 +15,6 @@ value -> prompt (when a prompter is available) -> SecretError naming what to set
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -191,26 +190,6 @@ def tty_prompter() -> Prompter | None:
         return getpass.getpass(f"{label}: ") if secret else input(f"{label}: ")
 
     return ask
-
-
-# C0/C1 controls (newline and tab kept: multi-line server text stays readable), bidi overrides,
-# zero-width and line-separator characters that could disguise text in a terminal.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
-def escape_control(text: str) -> str:
-    """Make server text safe for a terminal: control codes become visible \\xNN escapes."""
-    return _CONTROL.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
-
-
-def escape_markup(text: str) -> str:
-    """Escape Rich/Textual markup brackets so server text is shown literally."""
-    return text.replace("[", r"\[")
 
 
 class Redactor:

@@ -59,7 +59,8 @@ def describe_principal(tokens: TokenSet | None) -> str | None:
     if isinstance(given, str) and given:
         return given
     try:
-        from workbench.core.tokens import inspect_token, principal
+        from workbench.core.tokens.format import principal
+        from workbench.core.tokens.inspect import inspect_token
     except ImportError:  # pragma: no cover - the inspector ships with the package
         return None
     for token in (tokens.id_token, tokens.access_token):
@@ -538,7 +539,7 @@ def expires_text(tokens: TokenSet | None, now: float | None = None) -> str:
     if remaining is None:
         return "no expiry known"
     try:
-        from workbench.core.token_text import humanize_delta
+        from workbench.core.text import humanize_delta
 
         return humanize_delta(remaining, future="expires", past="expired")
     except ImportError:  # pragma: no cover

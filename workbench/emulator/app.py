@@ -1,6 +1,6 @@
 """Builds the emulated cloud (one Starlette app, one mount per platform) and serves it.
 
-Each platform module (iotconnect, ioto, plgd, iotspot, thinger) exposes:
+Each platform package (iotconnect, ioto, plgd, iotspot, thinger) has a `routes` module exposing:
 
     NAME: str                       # mount name, e.g. "thinger" -> served under /thinger
     TOKEN_PATHS: set[str]           # token endpoints (relative to the mount) for the rate-limit fault
@@ -25,7 +25,7 @@ from workbench.emulator.faults import FaultMiddleware, admin_routes
 
 
 def platform_modules() -> list[ModuleType]:
-    return [importlib.import_module(f"workbench.emulator.{name}") for name in PLATFORMS]
+    return [importlib.import_module(f"workbench.emulator.{name}.routes") for name in PLATFORMS]
 
 
 def create_app(config: EmulatorConfig | None = None) -> tuple[Starlette, EmulatorContext]:

@@ -56,7 +56,7 @@ class WorkbenchApp(App[int]):
     def load_keymap(self) -> None:
         """Remapped keys from <config dir>/keymap.toml (binding id -> keys); a bad file is reported, not fatal."""
         from workbench.core.errors import ConfigError
-        from workbench.core.keymap import load_keymap
+        from workbench.tui.keymap import load_keymap
 
         try:
             keymap = load_keymap()

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import AuthError, ResponseError, TransportError
-from workbench.core.secrets import Redactor, SecretResolver, escape_control
+from workbench.core.secrets import Redactor, SecretResolver
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -199,7 +200,7 @@ class AuthTrace:
         self._listeners.append(listener)
 
     def note(self, text: str) -> None:
-        self.notes.append(escape_control(self.redactor(text)))
+        self.notes.append(escape_keep_newlines(self.redactor(text)))
 
     def headers(self, headers: Any) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -208,7 +209,7 @@ class AuthTrace:
                 scheme = v.split(" ", 1)[0] if " " in v else ""
                 out[k] = f"{scheme} «redacted»".strip()
             else:
-                out[k] = escape_control(self.redactor(v))
+                out[k] = escape_keep_newlines(self.redactor(v))
         return out
 
     def body(self, raw: bytes | str | None) -> str:
@@ -217,7 +218,7 @@ class AuthTrace:
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         if len(text) > MAX_TRACE_BODY:
             text = text[:MAX_TRACE_BODY] + f"… ({len(text)} chars)"
-        return escape_control(_redact_mapping_text(text, self.redactor))
+        return escape_keep_newlines(_redact_mapping_text(text, self.redactor))
 
     def record(
         self,
@@ -231,14 +232,14 @@ class AuthTrace:
         ex = Exchange(
             step=step,
             method=request.method,
-            url=escape_control(self.redactor(str(request.url))),
+            url=escape_keep_newlines(self.redactor(str(request.url))),
             status=response.status_code if response is not None else None,
             elapsed_ms=round(elapsed * 1000, 1),
             request_headers=self.headers(request.headers),
             request_body=self.body(body),
             response_headers=self.headers(response.headers) if response is not None else {},
             response_body=self.body(response.content) if response is not None else "",
-            error=escape_control(self.redactor(error)) if error else None,
+            error=escape_keep_newlines(self.redactor(error)) if error else None,
         )
         with self._lock:
             self.exchanges.append(ex)
@@ -286,7 +287,7 @@ def server_message(response: httpx.Response) -> str | None:
             msg = "an HTML page (not an API answer)"
         else:
             msg = text[:300]
-    return escape_control(str(msg))
+    return escape_keep_newlines(str(msg))
 
 
 class FlowContext:

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet, server_message
 from workbench.core.errors import AuthError, LoginRequired, ResponseError
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -73,7 +73,7 @@ def _placeholder_error(profile: Profile, step: str) -> AuthError | None:
     host = (urlsplit(api_base(profile)).hostname or "").lower()
     if host.startswith(PLACEHOLDER_MARK):
         return AuthError(
-            f"the profile still has the placeholder API endpoint ({escape_control(api_base(profile))})",
+            f"the profile still has the placeholder API endpoint ({escape_keep_newlines(api_base(profile))})",
             step=step,
             hint=ENDPOINT_HINT,
         )
@@ -194,7 +194,7 @@ class CloudApiFlow(IotoFlow):
         said = response.text.strip() if response.content else ""
         if said != "pinged":
             ctx.trace.note(
-                f"test/ping answered {escape_control(said[:60])!r} instead of 'pinged'; "
+                f"test/ping answered {escape_keep_newlines(said[:60])!r} instead of 'pinged'; "
                 "the token was accepted"
             )
         ctx.trace.note(
@@ -324,7 +324,7 @@ class CognitoFlow(IotoFlow):
             challenge = data.get("ChallengeName")
             if isinstance(challenge, str) and challenge:
                 raise AuthError(
-                    f"Cognito answered with the challenge {escape_control(challenge)} instead of tokens",
+                    f"Cognito answered with the challenge {escape_keep_newlines(challenge)} instead of tokens",
                     step=step,
                     status=response.status_code,
                     hint=CHALLENGE_HINTS.get(
@@ -355,7 +355,9 @@ class CognitoFlow(IotoFlow):
         message = data.get("message") if isinstance(data, dict) else None
         message = message if isinstance(message, str) else None
         said = (
-            escape_control(f"{kind}: {message}" if kind and message else (kind or message or ""))
+            escape_keep_newlines(
+                f"{kind}: {message}" if kind and message else (kind or message or "")
+            )
             or None
         )
         if kind == "NotAuthorizedException":

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from workbench.core.errors import CallbackError
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 DEFAULT_PATH = "/callback"
 LISTEN_HOST = "127.0.0.1"
@@ -81,7 +81,7 @@ class LoopbackListener:
             host = (parts.hostname or "").lower()
             if parts.scheme != "http" or host not in ("localhost", "127.0.0.1"):
                 raise CallbackError(
-                    f"the redirect_uri {escape_control(redirect_uri)} is not a loopback http URL, so this "
+                    f"the redirect_uri {escape_keep_newlines(redirect_uri)} is not a loopback http URL, so this "
                     "machine cannot receive the callback",
                     step="callback",
                     hint="register and use http://127.0.0.1/callback (any port) or http://localhost:PORT/callback",
@@ -170,8 +170,8 @@ class LoopbackListener:
                     "The state parameter did not match. Start the login again.",
                 )
             if "error" in params:
-                code = escape_control(params["error"])
-                desc = escape_control(params.get("error_description", "")) or None
+                code = escape_keep_newlines(params["error"])
+                desc = escape_keep_newlines(params.get("error_description", "")) or None
                 words = ERROR_WORDS.get(params["error"], "the provider refused the login")
                 self._error = CallbackError(
                     f"the provider answered error={code}: {words}",

@@ -20,7 +20,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet, server_message
 from workbench.core.errors import AuthError, LoginRequired
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -51,7 +51,7 @@ def ensure_secure(url: str, what: str) -> None:
         return
     raise AuthError(
         f"refusing to send credentials to the {what} over {parts.scheme or 'a non-http'} "
-        f"({escape_control(url)})",
+        f"({escape_keep_newlines(url)})",
         step="config",
         hint="use an https URL; plain http is only allowed to this machine (loopback)",
     )
@@ -164,7 +164,7 @@ def token_error(flow: AuthFlow, step: str, grant: str, response: httpx.Response)
     code, _ = _error_code(response)
     said = server_message(response)
     host = response.request.url.host if response.request is not None else "the server"
-    what = f"HTTP {status}" + (f", {escape_control(code)}" if code else "")
+    what = f"HTTP {status}" + (f", {escape_keep_newlines(code)}" if code else "")
     ctype = response.headers.get("content-type", "")
     if said == "an HTML page (not an API answer)" or "text/html" in ctype:
         return AuthError(
@@ -219,7 +219,7 @@ class OAuth2Flow(AuthFlow):
         response = ctx.send("discovery", request)
         if response.status_code != 200:
             raise AuthError(
-                f"OpenID Connect discovery failed at {escape_control(url)} (HTTP {response.status_code})",
+                f"OpenID Connect discovery failed at {escape_keep_newlines(url)} (HTTP {response.status_code})",
                 step="discovery",
                 status=response.status_code,
                 server_message=server_message(response),
@@ -246,7 +246,7 @@ class OAuth2Flow(AuthFlow):
         found = data.get("issuer")
         if found != issuer:
             raise AuthError(
-                f"the provider calls itself '{escape_control(str(found))}', not '{issuer}'",
+                f"the provider calls itself '{escape_keep_newlines(str(found))}', not '{issuer}'",
                 step="discovery",
                 status=response.status_code,
                 hint="OpenID Connect requires the issuer to match exactly (scheme, host, port, path, "

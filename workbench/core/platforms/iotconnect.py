@@ -48,7 +48,7 @@ from workbench.core.errors import AuthError, TransportError, WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.requests import RequestSpec, ResponseRecord
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -71,7 +71,7 @@ class Problem:
 
 
 def _text(value: Any) -> str:
-    return escape_control(str(value)) if value is not None else ""
+    return escape_keep_newlines(str(value)) if value is not None else ""
 
 
 def _server_words(record: ResponseRecord) -> str | None:

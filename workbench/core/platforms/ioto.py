@@ -38,7 +38,7 @@ from workbench.core.errors import TransportError, WorkbenchError
 from workbench.core.platforms import base
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.requests import RequestSpec
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -70,7 +70,7 @@ def _server_text(record: ResponseRecord) -> str:
     text = " ".join(text.split())
     if len(text) > 200:
         text = text[:200] + "…"
-    return escape_control(text)
+    return escape_keep_newlines(text)
 
 
 def _is_html(record: ResponseRecord) -> bool:
@@ -80,7 +80,7 @@ def _is_html(record: ResponseRecord) -> bool:
 
 def _short(value: Any, limit: int = 24) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = escape_control(" ".join(str(text).split()))
+    text = escape_keep_newlines(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -26,7 +26,7 @@ from workbench.core.platforms.base import Adapter as BaseAdapter
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -145,7 +145,7 @@ class Adapter(BaseAdapter):
         return DeviceNode(
             id=f"iotspot:{what}:{ident}",
             kind="entity",
-            label=escape_control(str(name)),
+            label=escape_keep_newlines(str(name)),
             badge=f"{count} {children}" if isinstance(count, int) else uncounted,
             detail={**item, "model": model},
             request=RequestSpec(
@@ -172,9 +172,9 @@ class Adapter(BaseAdapter):
         return DeviceNode(
             id=f"iotspot:desk:{did}",
             kind="device",
-            label=escape_control(label),
+            label=escape_keep_newlines(label),
             status=None if not isinstance(online, bool) else "online" if online else "offline",
-            badge=escape_control(str(occ)) if occ else "model",
+            badge=escape_keep_newlines(str(occ)) if occ else "model",
             detail={**item, "model": model},
             request=RequestSpec(
                 "GET", f"{self.api}/desks/{quote(did, safe='')}", name=f"desk {did}"

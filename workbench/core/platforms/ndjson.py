@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -62,7 +62,7 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[:limit] + "…"
-    return escape_control(text)
+    return escape_keep_newlines(text)
 
 
 def parse_line(number: int, text: str) -> Line | Malformed:

@@ -52,9 +52,9 @@ from urllib.parse import quote
 
 import httpx
 
-from workbench.core import onboarding
 from workbench.core.errors import ResponseError, WorkbenchError
 from workbench.core.platforms import base
+from workbench.core.platforms import plgd_onboarding as onboarding
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.platforms.ndjson import (
     Line,
@@ -65,7 +65,7 @@ from workbench.core.platforms.ndjson import (
     unwrap,
 )
 from workbench.core.requests import RequestSpec, ResponseRecord
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     from workbench.core.profiles import Profile
@@ -134,7 +134,7 @@ def status_filter(value: str | None) -> str | None:
     word = STATUS_WORDS.get(value.strip().lower())
     if word is None:
         raise WorkbenchError(
-            f"unknown device status {escape_control(value)!r}",
+            f"unknown device status {escape_keep_newlines(value)!r}",
             hint="use online or offline (or all)",
         )
     return word
@@ -175,7 +175,7 @@ def explain(status: int, headers: httpx.Headers | dict[str, str], body: bytes) -
         retry = h.get("retry-after")
         if status == 503:
             hint = "the hub says it is down for maintenance; try again" + (
-                f" in {escape_control(retry)} s" if retry and retry.isdigit() else " later"
+                f" in {escape_keep_newlines(retry)} s" if retry and retry.isdigit() else " later"
             )
         else:
             hint = "check the profile's URLs: a proxy, login page or wrong path answered instead of the hub"

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     from workbench.core.platforms.base import Adapter
@@ -58,7 +58,7 @@ def server_words(record: Any) -> str | None:
             message = text
     if message is None:
         return None
-    text = escape_control(str(message)).strip()
+    text = escape_keep_newlines(str(message)).strip()
     return text[:200] + "…" if len(text) > 200 else text
 
 
@@ -73,7 +73,7 @@ def html_title(record: Any) -> str | None:
     m = re.search(rb"<h1[^>]*>(.*?)</h1>", record.body[:4096], re.I | re.S) or re.search(
         rb"<title[^>]*>(.*?)</title>", record.body[:4096], re.I | re.S
     )
-    return escape_control(m.group(1).decode("utf-8", "replace").strip()) if m else None
+    return escape_keep_newlines(m.group(1).decode("utf-8", "replace").strip()) if m else None
 
 
 def check_response(record: Any, *, what: str, forbidden_hint: str) -> Any:

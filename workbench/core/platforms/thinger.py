@@ -34,7 +34,7 @@ from workbench.core.platforms.base import Adapter as BaseAdapter
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
-from workbench.core.secrets import escape_control
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
     import httpx
@@ -91,7 +91,7 @@ def bearer_from_client(client: httpx.Client, url: str) -> str | None:
 
 
 def user_from_token(token: str) -> str | None:
-    from workbench.core.tokens import inspect_token
+    from workbench.core.tokens.inspect import inspect_token
 
     report = inspect_token(token)
     usr = report.claims.get("usr") if report.ok else None
@@ -296,10 +296,10 @@ class Adapter(BaseAdapter):
         return DeviceNode(
             id=f"thinger:device:{device}",
             kind="device",
-            label=escape_control(label),
+            label=escape_keep_newlines(label),
             status=status,
             detail=rec,
-            badge=escape_control(dtype) if isinstance(dtype, str) and dtype else None,
+            badge=escape_keep_newlines(dtype) if isinstance(dtype, str) and dtype else None,
             request=RequestSpec(
                 "GET", f"{self._u(user)}/devices/{quote(device, safe='')}", name=f"device {device}"
             ),
@@ -409,7 +409,7 @@ class Adapter(BaseAdapter):
                 DeviceNode(
                     id=f"thinger:resource:{device}:{name}",
                     kind="resource",
-                    label=escape_control(name),
+                    label=escape_keep_newlines(name),
                     badge=kind,
                     detail=detail,
                     request=req,
@@ -452,7 +452,7 @@ class Adapter(BaseAdapter):
                 DeviceNode(
                     id=f"{parent}:value",
                     kind="info",
-                    label=escape_control(str(stats)),
+                    label=escape_keep_newlines(str(stats)),
                     detail=stats,
                 )
             ]
@@ -460,7 +460,7 @@ class Adapter(BaseAdapter):
             DeviceNode(
                 id=f"{parent}:{key}",
                 kind="info",
-                label=escape_control(f"{key}: {value}"),
+                label=escape_keep_newlines(f"{key}: {value}"),
                 detail={key: value},
             )
             for key, value in stats.items()
@@ -512,7 +512,7 @@ class Adapter(BaseAdapter):
                 DeviceNode(
                     id=f"thinger:token:{device}:{tid}",
                     kind="token",
-                    label=escape_control(label),
+                    label=escape_keep_newlines(label),
                     badge=badge,
                     detail=mask_secrets(rec),
                     request=spec,
@@ -559,7 +559,7 @@ class Adapter(BaseAdapter):
                 DeviceNode(
                     id=f"thinger:bucket:{bucket}",
                     kind="bucket",
-                    label=escape_control(label),
+                    label=escape_keep_newlines(label),
                     badge=None if enabled is None else "enabled" if enabled else "disabled",
                     detail=rec,
                     request=RequestSpec(

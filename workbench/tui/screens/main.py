@@ -16,10 +16,10 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from workbench.core.profiles import Profile
 from workbench.tui.widgets.auth_timeline import AuthTimeline
-from workbench.tui.widgets.collection_browser import CollectionBrowser
-from workbench.tui.widgets.device_tree import DeviceTreePanel
-from workbench.tui.widgets.request_composer import RequestComposer
-from workbench.tui.widgets.token_inspector import TokenInspector
+from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+from workbench.tui.widgets.request_composer.request_composer import RequestComposer
+from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
 
 
 class TimelineScreen(ModalScreen[None]):

@@ -1,6 +1,6 @@
 """ResponseView: what came back — status line, headers, and the body in a BodyView.
 
-The body is shown by :class:`~workbench.tui.widgets.body_view.BodyView` (lazy, only the
+The body is shown by :class:`~workbench.tui.widgets.body_view.body_view.BodyView` (lazy, only the
 visible lines highlighted), so a 10 MB body paints its first screen at once. Server-Sent
 Events are appended live (:meth:`begin_stream` / :meth:`append_stream` / :meth:`end_stream`).
 
@@ -24,8 +24,8 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
-from workbench.core.display_text import escape_control
-from workbench.tui.widgets.body_view import BodyView
+from workbench.core.text import escape_control
+from workbench.tui.widgets.body_view.body_view import BodyView
 
 if TYPE_CHECKING:
     from workbench.core.errors import WorkbenchError

@@ -1,0 +1,757 @@
+"""curl commands <-> RequestSpec.
+
+:func:`import_curl` reads a curl command as people paste it: one line or many joined by
+backslash-newlines, shell quoting, options in any order, short options bundled (``-sSL``,
+``-XPOST``). Understood: ``-X/--request``, ``-H/--header``, ``-d/--data``, ``--data-ascii``,
+``--data-raw``, ``--data-binary``, ``--data-urlencode``, ``--json``, ``-u/--user``,
+``--url``, ``-G/--get``, ``-I/--head``, ``-A/--user-agent``, ``-e/--referer``,
+``-b/--cookie``, ``--oauth2-bearer``. Accepted and ignored (with a note): ``-k``, ``-L``,
+``-s``, ``-S``, ``-v``, ``-i``, ``-f``, ``--compressed``, ``-g``, ``-o FILE``, ``-m S``,
+``--connect-timeout S``... Anything else is an error naming the option.
+
+The body kind follows curl and the Content-Type: ``--json`` or a JSON Content-Type ->
+json; a form Content-Type (curl's default for ``-d``) with ``name=value&...`` data ->
+form; anything else -> text. A Content-Type equal to what the workbench sends for that
+body kind anyway (``application/json``, ``application/x-www-form-urlencoded``,
+``text/plain; charset=utf-8``) is left implicit. The query string of the URL becomes
+``params`` when it is plain ``name=value&...``.
+
+:func:`to_curl` writes a copy-pasteable multi-line command. Credentials (Authorization
+and other credential headers, token query parameters, secret form/JSON fields, anything
+that looks like a JWT) become shell variables such as ``$TOKEN`` unless
+``with_secrets=True``. ``import_curl(to_curl(spec, with_secrets=True)).spec == spec``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote_plus
+
+from workbench.core.collection.credentials import JWT as _JWT
+from workbench.core.collection.credentials import SECRET_FIELDS
+from workbench.core.collection.credentials import TEMPLATE as _TEMPLATE
+from workbench.core.collection.credentials import TOKENISH_HEADER as _TOKENISH
+from workbench.core.errors import WorkbenchError
+from workbench.core.requests import METHODS, RequestSpec
+
+DEFAULT_CONTENT_TYPES = {
+    "json": "application/json",
+    "form": "application/x-www-form-urlencoded",
+    "text": "text/plain; charset=utf-8",
+}
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+# option -> what it means; options that take an argument
+_ARG_OPTIONS = {
+    "-X": "request",
+    "--request": "request",
+    "-H": "header",
+    "--header": "header",
+    "-d": "data",
+    "--data": "data",
+    "--data-ascii": "data",
+    "--data-binary": "data",
+    "--data-raw": "data-raw",
+    "--data-urlencode": "data-urlencode",
+    "--json": "json",
+    "-u": "user",
+    "--user": "user",
+    "--url": "url",
+    "-A": "user-agent",
+    "--user-agent": "user-agent",
+    "-e": "referer",
+    "--referer": "referer",
+    "-b": "cookie",
+    "--cookie": "cookie",
+    "--oauth2-bearer": "bearer",
+    # accepted and ignored
+    "-o": "ignore",
+    "--output": "ignore",
+    "-m": "ignore",
+    "--max-time": "ignore",
+    "--connect-timeout": "ignore",
+    "-w": "ignore",
+    "--write-out": "ignore",
+    "--retry": "ignore",
+    "--retry-delay": "ignore",
+    "--retry-max-time": "ignore",
+    "--max-redirs": "ignore",
+    "--cacert": "ignore-tls",
+    "--capath": "ignore-tls",
+}
+_FLAG_OPTIONS = {
+    "-G": "get",
+    "--get": "get",
+    "-I": "head",
+    "--head": "head",
+    "-k": "insecure",
+    "--insecure": "insecure",
+    "-L": "location",
+    "--location": "location",
+    "--location-trusted": "location",
+    "--compressed": "compressed",
+    "-s": "quiet",
+    "--silent": "quiet",
+    "-S": "quiet",
+    "--show-error": "quiet",
+    "-v": "quiet",
+    "--verbose": "quiet",
+    "-i": "quiet",
+    "--include": "quiet",
+    "-f": "quiet",
+    "--fail": "quiet",
+    "--fail-with-body": "quiet",
+    "-#": "quiet",
+    "--progress-bar": "quiet",
+    "-N": "quiet",
+    "--no-buffer": "quiet",
+    "-g": "quiet",
+    "--globoff": "quiet",
+    "--http1.1": "quiet",
+    "--http2": "quiet",
+    "-O": "quiet",
+    "--remote-name": "quiet",
+}
+_UNSUPPORTED = {
+    "-F": "multipart forms (-F/--form) are not supported; send the fields with --data-urlencode",
+    "--form": "multipart forms (-F/--form) are not supported; send the fields with --data-urlencode",
+    "-T": "uploading a file (-T) is not supported; paste the body with --data-raw",
+    "--upload-file": "uploading a file (--upload-file) is not supported; paste the body with --data-raw",
+    "-K": "reading options from a config file (-K) is not supported",
+    "--config": "reading options from a config file (--config) is not supported",
+    "-x": "proxies (-x/--proxy) are not supported",
+    "--proxy": "proxies (-x/--proxy) are not supported",
+    "-E": "client certificates (-E/--cert) are not supported",
+    "--cert": "client certificates (-E/--cert) are not supported",
+}
+_NOTES = {
+    "insecure": "-k/--insecure is ignored: TLS verification stays on (a profile can trust your CA with [tls] ca_bundle)",
+    "location": "-L/--location is ignored: the workbench follows redirects itself (same-origin credentials only)",
+    "compressed": "--compressed is ignored: compressed answers are handled automatically",
+    "quiet": "output options (-s, -S, -v, -i, -f, ...) are ignored",
+    "ignore": "output, timeout and retry options (-o, -m, --retry, ...) are ignored",
+    "ignore-tls": "--cacert/--capath are ignored: give the CA in the profile's [tls] ca_bundle",
+}
+
+
+class CurlError(WorkbenchError):
+    """A curl command that cannot be imported (bad quoting, unknown option, ...)."""
+
+
+@dataclass
+class CurlImport:
+    spec: RequestSpec
+    notes: list[str] = field(default_factory=list)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _join_lines(text: str) -> str:
+    """Remove backslash-newline continuations (outside single quotes), drop comment lines,
+    and join lines that start with an option (docs often lose the backslashes)."""
+    out: list[str] = []
+    quote_char: str | None = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote_char is None and c in "'\"" and not _escaped(text, i):
+            quote_char = c
+        elif quote_char == c and not (c == '"' and _escaped(text, i)):
+            quote_char = None
+        if c == "\\" and quote_char != "'" and text.startswith("\n", i + 1):
+            i += 2
+            out.append(" ")
+            continue
+        if c == "\\" and quote_char != "'" and text.startswith("\r\n", i + 1):
+            i += 3
+            out.append(" ")
+            continue
+        if c == "^" and quote_char is None and re.match(r"\^\r?\n", text[i:]):  # Windows cmd
+            i += 2 if text[i + 1] == "\n" else 3
+            out.append(" ")
+            continue
+        out.append(c)
+        i += 1
+    joined = "".join(out)
+    # a newline inside quotes belongs to the value; a bare one ends the command, except
+    # before a line that starts with an option or a URL
+    result = ""
+    for ln in joined.split("\n"):
+        stripped = ln.strip()
+        if result and _open_quote(result):
+            result += "\n" + ln
+        elif not stripped or stripped.startswith("#"):
+            continue
+        elif not result:
+            result = re.sub(r"^\s*\$\s+", "", ln)  # a pasted shell prompt
+        elif stripped.startswith("-") or re.match(r"""^['"]?https?://""", stripped):
+            result += " " + ln
+        else:
+            raise CurlError(
+                f"the text holds more than one command (next line: {stripped[:60]!r})",
+                hint="paste a single curl command; continue lines with a backslash",
+            )
+    return result
+
+
+def _escaped(text: str, i: int) -> bool:
+    n = 0
+    j = i - 1
+    while j >= 0 and text[j] == "\\":
+        n += 1
+        j -= 1
+    return n % 2 == 1
+
+
+def _open_quote(text: str) -> bool:
+    try:
+        shlex.split(text)
+    except ValueError:
+        return True
+    return False
+
+
+def _tokens(text: str) -> list[str]:
+    joined = _join_lines(text.strip())
+    try:
+        tokens = shlex.split(joined)
+    except ValueError as exc:
+        raise CurlError(f"cannot read the command: {exc} (an unclosed quote?)") from None
+    if not tokens:
+        raise CurlError("the curl command is empty")
+    first = tokens[0].rsplit("/", 1)[-1].lower()
+    if first not in ("curl", "curl.exe"):
+        raise CurlError(f"this is not a curl command (it starts with {tokens[0][:30]!r})")
+    return tokens[1:]
+
+
+@dataclass
+class _Parsed:
+    method: str | None = None
+    urls: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    data: list[tuple[str, str]] = field(default_factory=list)  # (kind, text as curl sends it)
+    get: bool = False
+    head: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _options(tokens: list[str]) -> _Parsed:
+    p = _Parsed()
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if tok.startswith("--") and len(tok) > 2:
+            name = tok
+            if name in _UNSUPPORTED:
+                raise CurlError(_UNSUPPORTED[name])
+            if name in _FLAG_OPTIONS:
+                _flag(p, _FLAG_OPTIONS[name])
+                continue
+            if name not in _ARG_OPTIONS:
+                raise CurlError(f"unknown curl option '{tok}'", hint=_known_hint())
+            if i >= len(tokens):
+                raise CurlError(f"option '{tok}' needs a value")
+            _arg(p, _ARG_OPTIONS[name], tokens[i], tok)
+            i += 1
+            continue
+        if tok.startswith("-") and len(tok) > 1:
+            j = 1
+            while j < len(tok):
+                opt = "-" + tok[j]
+                if opt in _UNSUPPORTED:
+                    raise CurlError(_UNSUPPORTED[opt])
+                if opt in _FLAG_OPTIONS:
+                    _flag(p, _FLAG_OPTIONS[opt])
+                    j += 1
+                    continue
+                if opt in _ARG_OPTIONS:
+                    rest = tok[j + 1 :]
+                    if rest:
+                        value = rest
+                    else:
+                        if i >= len(tokens):
+                            raise CurlError(f"option '{opt}' needs a value")
+                        value = tokens[i]
+                        i += 1
+                    _arg(p, _ARG_OPTIONS[opt], value, opt)
+                    break
+                where = f" (in '{tok}')" if len(tok) > 2 else ""
+                raise CurlError(f"unknown curl option '{opt}'{where}", hint=_known_hint())
+            continue
+        p.urls.append(tok)
+    return p
+
+
+def _known_hint() -> str:
+    return (
+        "understood: -X, -H, -d/--data, --data-raw, --data-binary, --data-urlencode, --json, -u, --url, "
+        "-G, -I, -A, -e, -b, --oauth2-bearer (and -k, -L, -s, -v, --compressed are ignored)"
+    )
+
+
+def _note(p: _Parsed, key: str) -> None:
+    text = _NOTES[key]
+    if text not in p.notes:
+        p.notes.append(text)
+
+
+def _flag(p: _Parsed, what: str) -> None:
+    if what == "get":
+        p.get = True
+    elif what == "head":
+        p.head = True
+    else:
+        _note(p, what)
+
+
+def _arg(p: _Parsed, what: str, value: str, opt: str) -> None:
+    if what == "request":
+        p.method = value.upper()
+    elif what == "header":
+        _header(p, value, opt)
+    elif what in ("data", "data-raw", "json"):
+        if what != "data-raw" and value.startswith("@"):
+            raise CurlError(
+                f"'{opt} {value[:40]}' reads the data from a file, which is not supported",
+                hint="paste the data itself (with --data-raw)",
+            )
+        p.data.append(("json" if what == "json" else "data", value))
+    elif what == "data-urlencode":
+        p.data.append(("data", _urlencode_piece(value, opt)))
+    elif what == "user":
+        user, sep, password = value.partition(":")
+        if not sep:
+            p.notes.append(
+                f"{opt} gave no password: curl would ask for it; the Basic credential has an empty password"
+            )
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        p.headers.append(("Authorization", f"Basic {token}"))
+    elif what == "url":
+        p.urls.append(value)
+    elif what == "user-agent":
+        p.headers.append(("User-Agent", value))
+    elif what == "referer":
+        p.headers.append(("Referer", value))
+    elif what == "cookie":
+        if "=" not in value:
+            raise CurlError(
+                f"'{opt} {value[:40]}' reads cookies from a file, which is not supported",
+                hint="give the cookies inline: -b 'name=value; other=value'",
+            )
+        p.headers.append(("Cookie", value))
+    elif what == "bearer":
+        p.headers.append(("Authorization", f"Bearer {value}"))
+    else:
+        _note(p, what)
+
+
+def _header(p: _Parsed, value: str, opt: str) -> None:
+    if value.startswith("@"):
+        raise CurlError(f"'{opt} {value[:40]}' reads headers from a file, which is not supported")
+    name, sep, rest = value.partition(":")
+    if sep and name.strip() and not any(c in name for c in " \t;"):
+        rest = rest.strip()
+        if not rest:
+            p.notes.append(f"'{opt} {value}' removes a header curl would add; ignored")
+            return
+        p.headers.append((name.strip(), rest))
+        return
+    if value.endswith(";") and value[:-1].strip() and ":" not in value:
+        p.headers.append((value[:-1].strip(), ""))  # "Name;" sends an empty header
+        return
+    raise CurlError(f"'{opt} {value[:60]}' is not a header (expected 'Name: value')")
+
+
+def _curl_escape(text: str) -> str:
+    """URL-encode like curl's --data-urlencode (everything but letters, digits, -._~)."""
+    return quote(text, safe="")
+
+
+def _urlencode_piece(value: str, opt: str) -> str:
+    eq = value.find("=")
+    at = value.find("@") if eq < 0 else -1
+    if at >= 0:
+        raise CurlError(
+            f"'{opt} {value[:40]}' reads the data from a file, which is not supported",
+            hint="give it inline: --data-urlencode 'name=value'",
+        )
+    if eq < 0:
+        return _curl_escape(value)
+    name, content = value[:eq], value[eq + 1 :]
+    return f"{name}={_curl_escape(content)}" if name else _curl_escape(content)
+
+
+_PCT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def form_pairs(data: str) -> list[tuple[str, str]] | None:
+    """`name=value&...` decoded, or None when `data` is not exactly that shape."""
+    if not data:
+        return None
+    pairs = []
+    for piece in data.split("&"):
+        name, sep, value = piece.partition("=")
+        if not sep or not name or _PCT.search(piece) or any(c in piece for c in "\r\n"):
+            return None
+        pairs.append((unquote_plus(name), unquote_plus(value)))
+    return pairs
+
+
+def _is_json_type(ctype: str) -> bool:
+    base = ctype.split(";", 1)[0].strip().lower()
+    return base in ("application/json", "text/json") or base.endswith("+json")
+
+
+def _looks_like_json(data: str) -> bool:
+    stripped = data.strip()
+    if not stripped.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return False
+    return True
+
+
+def import_curl(text: str) -> CurlImport:
+    """A RequestSpec (and notes in plain words) from a curl command. Raises CurlError."""
+    p = _options(_tokens(text))
+    if not p.urls:
+        raise CurlError("the curl command has no URL")
+    if len(p.urls) > 1:
+        raise CurlError(f"the curl command has {len(p.urls)} URLs; import one request at a time")
+    url = p.urls[0]
+    notes = list(p.notes)
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) and not url.startswith("{{"):
+        notes.append(f"the URL has no scheme ({url[:40]}); curl would use http://")
+    headers = list(p.headers)
+    data_kinds = {k for k, _ in p.data}
+    if p.data and data_kinds == {"json"}:
+        data = "".join(v for _, v in p.data)
+    else:
+        data = "&".join(v for _, v in p.data)
+    method = p.method or ("HEAD" if p.head else "POST" if p.data and not p.get else "GET")
+    if method not in METHODS:
+        raise CurlError(f"unsupported method '{method}'", hint=f"methods: {', '.join(METHODS)}")
+    if "json" in data_kinds:
+        names = {k.lower() for k, _ in headers}
+        if "content-type" not in names:
+            headers.append(("Content-Type", "application/json"))
+        if "accept" not in names:
+            headers.append(("Accept", "application/json"))
+    spec = RequestSpec(method=method, url=url, headers=headers)
+    if p.data and p.get:
+        spec.url = url + ("&" if "?" in url else "?") + data
+    elif p.data:
+        _set_body(spec, data, "json" in data_kinds, notes)
+    _split_query(spec)
+    return CurlImport(spec=spec, notes=notes)
+
+
+def parse_curl(text: str) -> RequestSpec:
+    """The RequestSpec of a curl command (see import_curl for the notes)."""
+    return import_curl(text).spec
+
+
+def _content_type(headers: list[tuple[str, str]]) -> str | None:
+    found = [v for k, v in headers if k.lower() == "content-type"]
+    return found[-1] if found else None
+
+
+def _set_body(spec: RequestSpec, data: str, is_json: bool, notes: list[str]) -> None:
+    ctype = _content_type(spec.headers)
+    if is_json or (ctype is not None and _is_json_type(ctype)):
+        kind = "json"
+    elif ctype is None and _looks_like_json(data):
+        kind = "json"
+        notes.append(
+            "the data is JSON: it is sent as application/json (curl alone would have said form-urlencoded)"
+        )
+    elif (ctype is None or ctype.split(";", 1)[0].strip().lower() == FORM_TYPE) and form_pairs(
+        data
+    ) is not None:
+        kind = "form"
+    else:
+        kind = "text"
+        if ctype is None:
+            spec.headers.append(("Content-Type", FORM_TYPE))  # what curl sends with -d
+    spec.body_kind = kind
+    if kind == "form":
+        spec.form = form_pairs(data) or []
+    else:
+        spec.body = data
+    default = DEFAULT_CONTENT_TYPES[kind]
+    spec.headers = [
+        (k, v)
+        for k, v in spec.headers
+        if not (k.lower() == "content-type" and v.strip().lower() == default)
+    ]
+
+
+def _split_query(spec: RequestSpec) -> None:
+    if "?" not in spec.url or "#" in spec.url:
+        return
+    base, _, query = spec.url.partition("?")
+    if not query:
+        spec.url = base
+        return
+    pairs = form_pairs(query)
+    if pairs is not None:
+        spec.url = base
+        spec.params = pairs + spec.params
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Var:
+    name: str  # a shell variable
+
+
+Segment = str | _Var
+# header -> shell variable for its credential
+_CRED_HEADERS = {
+    "authorization": "TOKEN",
+    "proxy-authorization": "PROXY_AUTHORIZATION",
+    "x-api-key": "API_KEY",
+    "api-key": "API_KEY",
+    "apikey": "API_KEY",
+    "solution-key": "SOLUTION_KEY",
+    "cookie": "COOKIE",
+    "x-auth-token": "TOKEN",
+    "x-access-token": "TOKEN",
+    "x-amz-security-token": "TOKEN",
+}
+# the same secret-looking fields a saved collection refuses, as shell variables
+_SECRET_FIELDS = {name: kind.upper() for name, kind in SECRET_FIELDS.items()}
+
+
+def shell_name(name: str) -> str:
+    """A shell variable name for a template variable: `api.key` -> API_KEY."""
+    out = re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+    return out if re.match(r"[A-Z_]", out) else "_" + out
+
+
+def _segments(text: str, placeholders: Mapping[str, str]) -> list[Segment]:
+    out: list[Segment] = []
+    pos = 0
+    for m in _TEMPLATE.finditer(text):
+        if m.group(1) in placeholders:
+            if m.start() > pos:
+                out.append(text[pos : m.start()])
+            out.append(_Var(placeholders[m.group(1)]))
+            pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return out
+
+
+def _hide_jwts(segs: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for s in segs:
+        if isinstance(s, _Var) or not _JWT.search(s):
+            out.append(s)
+            continue
+        pos = 0
+        for m in _JWT.finditer(s):
+            if m.start() > pos:
+                out.append(s[pos : m.start()])
+            out.append(_Var("TOKEN"))
+            pos = m.end()
+        if pos < len(s):
+            out.append(s[pos:])
+    return out
+
+
+def _only_templates(text: str) -> bool:
+    return not _TEMPLATE.sub("", text).strip()
+
+
+def _credential(segs: list[Segment], var: str, *, scheme_ok: bool) -> list[Segment]:
+    """Replace the literal credential in a value with $var (keeping an auth scheme word)."""
+    if len(segs) == 1 and isinstance(segs[0], str):
+        value = segs[0]
+        if not value.strip() or _only_templates(value):
+            return segs
+        m = re.match(r"([A-Za-z][A-Za-z0-9_-]*)(\s+)(\S.*)$", value) if scheme_ok else None
+        if m:
+            if _only_templates(m.group(3)):
+                return segs
+            if m.group(1).lower() == "basic" and var == "TOKEN":
+                var = "BASIC_AUTH"
+            return [m.group(1) + m.group(2), _Var(var)]
+        return [_Var(var)]
+    if any(
+        isinstance(s, str) and s.strip() and not re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9_-]*\s+", s)
+        for s in segs
+    ):
+        return _hide_jwts(segs)
+    return segs
+
+
+def _quote(segs: list[Segment]) -> str:
+    """Shell-quote a word made of literal parts and $variables."""
+    if not segs:
+        return "''"
+    if all(isinstance(s, str) for s in segs):
+        return shlex.quote("".join(segs))  # type: ignore[arg-type]
+    literal = "".join(s for s in segs if isinstance(s, str))
+    if not any(c in literal for c in '\\"$`!'):
+        parts = []
+        for i, s in enumerate(segs):
+            if isinstance(s, _Var):
+                nxt = segs[i + 1] if i + 1 < len(segs) else None
+                glued = isinstance(nxt, str) and (nxt[:1].isalnum() or nxt[:1] == "_")
+                parts.append("${" + s.name + "}" if glued else "$" + s.name)
+            else:
+                parts.append(s)
+        return '"' + "".join(parts) + '"'
+    return "".join('"${' + s.name + '}"' if isinstance(s, _Var) else shlex.quote(s) for s in segs)
+
+
+def _query_segments(
+    params: list[tuple[str, str]], placeholders: Mapping[str, str], with_secrets: bool
+) -> list[Segment]:
+    out: list[Segment] = []
+    for n, (key, value) in enumerate(params):
+        out.append(("&" if n else "") + _curl_escape(key) + "=")
+        segs = _segments(value, placeholders)
+        var = _SECRET_FIELDS.get(key.lower())
+        if not with_secrets:
+            segs = _credential(segs, var, scheme_ok=False) if var else _hide_jwts(segs)
+        out.extend(s if isinstance(s, _Var) else _curl_escape(s) for s in segs)
+    return out
+
+
+def _merge(segs: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for s in segs:
+        if isinstance(s, str) and out and isinstance(out[-1], str):
+            out[-1] = out[-1] + s
+        elif s != "":
+            out.append(s)
+    return out
+
+
+def to_curl(
+    spec: RequestSpec, *, with_secrets: bool = False, placeholders: Mapping[str, str] | None = None
+) -> str:
+    """A copy-pasteable multi-line curl command for `spec`.
+
+    `placeholders` maps template variables to shell variables: `{{token}}` with
+    {"token": "TOKEN"} is written as $TOKEN. Without `with_secrets`, credentials left
+    in the spec are replaced by shell variables too ($TOKEN, $PASSWORD, ...)."""
+    ph = dict(placeholders or {})
+    method = spec.method.upper()
+    lines: list[str] = ["curl --head" if method == "HEAD" else f"curl --request {method}"]
+    url_segs = _segments(spec.url, ph)
+    if not with_secrets:
+        url_segs = _url_credentials(url_segs)
+    if spec.params:
+        base = "".join(s for s in url_segs if isinstance(s, str))
+        url_segs = [
+            *url_segs,
+            "&" if "?" in base else "?",
+            *_query_segments(spec.params, ph, with_secrets),
+        ]
+    url_segs = _merge(url_segs)
+    literal_url = "".join(s for s in url_segs if isinstance(s, str))
+    if re.search(r"[\[\]{}]", literal_url):
+        lines.append("--globoff")
+    lines.append(f"--url {_quote(url_segs)}")
+    body_type = DEFAULT_CONTENT_TYPES.get(spec.body_kind) if _has_body(spec) else None
+    if (
+        body_type
+        and spec.body_kind != "form"
+        and not any(k.lower() == "content-type" for k, _ in spec.headers)
+    ):
+        lines.append(f"--header {_quote([f'Content-Type: {body_type}'])}")
+    for key, value in spec.headers:
+        segs = _segments(value, ph)
+        if not with_secrets:
+            var = _CRED_HEADERS.get(key.lower()) or ("TOKEN" if _TOKENISH.search(key) else None)
+            segs = _credential(segs, var, scheme_ok=True) if var else _hide_jwts(segs)
+        segs = _merge([f"{key}: " if value else f"{key};", *segs])
+        lines.append(f"--header {_quote(segs)}")
+    if spec.body_kind == "form" and spec.form:
+        for key, value in spec.form:
+            segs = _segments(value, ph)
+            var = _SECRET_FIELDS.get(key.lower())
+            if not with_secrets:
+                segs = _credential(segs, var, scheme_ok=False) if var else _hide_jwts(segs)
+            if _curl_escape(key) == key:
+                lines.append(f"--data-urlencode {_quote(_merge([key + '=', *segs]))}")
+            else:
+                encoded = [s if isinstance(s, _Var) else _curl_escape(s) for s in segs]
+                lines.append(f"--data-raw {_quote(_merge([_curl_escape(key) + '=', *encoded]))}")
+    elif _has_body(spec):
+        segs = _segments(spec.body, ph)
+        if not with_secrets:
+            segs = _hide_jwts(_json_secrets(segs) if spec.body_kind == "json" else segs)
+        lines.append(f"--data-raw {_quote(_merge(segs))}")
+    return " \\\n  ".join(lines)
+
+
+def _has_body(spec: RequestSpec) -> bool:
+    if spec.body_kind == "form":
+        return bool(spec.form)
+    if spec.body_kind == "json":
+        return bool(spec.body.strip())
+    return spec.body_kind == "text" and bool(spec.body)
+
+
+def _url_credentials(segs: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for s in _hide_jwts(segs):
+        if isinstance(s, _Var):
+            out.append(s)
+            continue
+        m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:?#]*):([^/@?#]*)@(.*)$", s, re.S)
+        if m and m.group(2) and not _only_templates(m.group(2)):
+            out.extend([f"{m.group(1)}:", _Var("PASSWORD"), f"@{m.group(3)}"])
+            continue
+        if "?" in s:
+            head, _, query = s.partition("?")
+            pieces: list[Segment] = [head + "?"]
+            for n, piece in enumerate(query.split("&")):
+                key, eq, value = piece.partition("=")
+                var = _SECRET_FIELDS.get(unquote_plus(key).lower())
+                prefix = ("&" if n else "") + key + eq
+                if eq and var and value and not _only_templates(unquote_plus(value)):
+                    pieces.extend([prefix, _Var(var)])
+                else:
+                    pieces.append(prefix + value)
+            out.extend(pieces)
+            continue
+        out.append(s)
+    return _merge(out)
+
+
+_JSON_FIELD = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
+
+
+def _json_secrets(segs: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for s in segs:
+        if isinstance(s, _Var):
+            out.append(s)
+            continue
+        pos = 0
+        for m in _JSON_FIELD.finditer(s):
+            var = _SECRET_FIELDS.get(m.group(1).lower())
+            if not var or not m.group(3) or _only_templates(m.group(3)):
+                continue
+            out.append(s[pos : m.start(3)])
+            out.append(_Var(var))
+            pos = m.end(3)
+        out.append(s[pos:])
+    return _merge(out)

@@ -1,0 +1,127 @@
+"""The pieces of a collection: its saved requests (:class:`CollectionRequest`), variables
+(literal strings, secret references, :class:`SessionRef`), the format's key names, and the
+canonical data each of them is written as (what round-trips through a file)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.collection.expectations import Expect, expect_to_data
+from workbench.core.errors import CollectionError
+from workbench.core.requests import RequestSpec
+from workbench.core.secrets import SecretRef
+
+FORMAT_VERSION = 1
+TOP_KEYS = ("version", "collection", "variables", "requests")
+COLLECTION_KEYS = ("name", "description", "profile")
+REQUEST_KEYS = ("name", "method", "url", "profile", "query", "headers", "body", "capture", "expect")
+BODY_KEYS = ("json", "text", "form")
+REF_KEYS = ("env", "prompt", "keyring")
+SESSION_FIELDS = ("access_token", "id_token")
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """`{ session = "access_token" }`: a value the logged-in session provides at send time."""
+
+    field: str = "access_token"
+
+    def describe(self) -> str:
+        return f"the session's {self.field.replace('_', ' ')}"
+
+
+Variable = str | SecretRef | SessionRef
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What the file was when loaded or saved (to tell whether it changed on disk since)."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, data: bytes) -> FileStamp:
+        st = path.stat()
+        return cls(st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest())
+
+
+@dataclass
+class CollectionRequest:
+    spec: RequestSpec
+    captures: dict[str, str] = field(default_factory=dict)  # variable -> "$.path" | "header:Name"
+    expect: Expect = field(default_factory=Expect)
+    profile: str | None = None
+    origin: int | None = field(default=None, repr=False, compare=False)  # index in the loaded file
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def data(self) -> dict[str, Any]:
+        return request_data(self)
+
+    def copy(self) -> CollectionRequest:
+        return copy.deepcopy(self)
+
+    def prepare(self, variables: Mapping[str, object], base_url: str | None = None) -> RequestSpec:
+        """The spec with every {{name}} rendered and a relative URL ("/path") joined to
+        `base_url`. Unknown variables raise CollectionError naming them."""
+        try:
+            spec = self.spec.render(variables)
+        except KeyError as exc:
+            names = exc.args[0]
+            raise CollectionError(
+                f"request '{self.name}' uses unknown variable(s): {names}",
+                hint="define them in [variables], capture them from an earlier request, or pass --var NAME=VALUE",
+            ) from None
+        spec.url = resolve_url(spec.url, base_url)
+        return spec
+
+
+def resolve_url(url: str, base_url: str | None) -> str:
+    """A URL starting with "/" is relative to the profile's base URL."""
+    if url.startswith("/") and base_url:
+        return base_url.rstrip("/") + url
+    return url
+
+
+# --- canonical data (what is written, and what round-trips) -------------------------------
+
+
+def variable_data(value: Variable) -> Any:
+    if isinstance(value, SessionRef):
+        return {"session": value.field}
+    if isinstance(value, SecretRef):
+        return {k: getattr(value, k) for k in REF_KEYS if getattr(value, k) is not None}
+    return value
+
+
+def request_data(req: CollectionRequest) -> dict[str, Any]:
+    spec = req.spec
+    out: dict[str, Any] = {"name": spec.name, "method": spec.method.upper(), "url": spec.url}
+    if req.profile:
+        out["profile"] = req.profile
+    if spec.params:
+        out["query"] = [[k, v] for k, v in spec.params]
+    if spec.headers:
+        out["headers"] = [[k, v] for k, v in spec.headers]
+    if spec.body_kind in ("json", "text"):
+        out["body"] = {spec.body_kind: spec.body}
+    elif spec.body_kind == "form":
+        keys = [k for k, _ in spec.form]
+        if len(set(keys)) == len(keys):
+            out["body"] = {"form": dict(spec.form)}
+        else:
+            out["body"] = {"form": [[k, v] for k, v in spec.form]}
+    if req.captures:
+        out["capture"] = dict(req.captures)
+    if not req.expect.is_empty():
+        out["expect"] = expect_to_data(req.expect)
+    return out

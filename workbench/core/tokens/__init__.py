@@ -1,0 +1,1 @@
+"""Tokens: decoding, inspection, claims in words, signature checks, JWKS and reports."""

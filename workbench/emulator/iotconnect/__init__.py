@@ -1,0 +1,1 @@
+"""Emulated Avnet IoTConnect: routes, HTTP conventions and its seeded world."""

@@ -1,0 +1,1 @@
+"""Emulated EmbedThis Ioto: routes, API controllers, paging and its seeded world."""

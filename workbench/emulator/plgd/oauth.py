@@ -1,0 +1,649 @@
+"""The emulated plgd OAuth server (the hub's "authority"), mounted at /plgd/auth.
+
+It models the plgd hub's test OAuth server and the Auth0 tenant of try.plgd.cloud:
+
+    GET  /.well-known/openid-configuration   discovery (issuer = {origin}/plgd/auth, exactly)
+    GET  /.well-known/jwks.json              the ES256 public key
+    GET  /authorize                          validates client_id + redirect_uri, then a login form
+    POST /authorize                          the form: Deny -> error=access_denied; Allow -> ?code=&state=
+    POST /oauth/token                        authorization_code (+PKCE S256), refresh_token (rotating),
+                                             client_credentials (confidential client only)
+    GET  /userinfo                           OpenID Connect userinfo for a bearer access token
+
+Error bodies of the token endpoint: the real plgd test server answers text/plain bodies like
+`{"err":"client(x) not found"}`. Standard OAuth clients need RFC 6749 JSON instead, so every
+standard error here (invalid_request, invalid_client, invalid_grant, unauthorized_client,
+unsupported_grant_type, invalid_scope) is `{"error","error_description"}` JSON with 400 (401 for
+invalid_client). The one case the real quirk is kept for is an unknown client_id: 401 text/plain
+whose body carries both forms, `{"err":"client(x) not found","error":"invalid_client",...}`, so a
+tolerant client can read it whatever it expects (PLATFORMS.md: offer both forms).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
+
+import jwt
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorContext
+from workbench.emulator.seeded import stable_uuid
+
+USERNAME = "demo"
+PASSWORD = "plgd-demo-pass-6604"
+PUBLIC_CLIENT_ID = "workbench-demo"
+CONFIDENTIAL_CLIENT_ID = "workbench-demo-confidential"
+CONFIDENTIAL_CLIENT_SECRET = "plgd-demo-client-secret-3391"
+DEVICE_CLIENT_ID = "workbench-demo-device"
+REDIRECT_URI = "http://localhost:8080/callback"
+LOOPBACK_REDIRECT_URI = "http://127.0.0.1/callback"  # any port (RFC 8252 §7.3)
+OWNER_CLAIM = "https://plgd.dev/owner"
+WEB_SCOPES = [
+    "openid",
+    "offline_access",
+    "r:deviceinformation:*",
+    "r:resources:*",
+    "w:resources:*",
+    "w:subscriptions:*",
+]
+ACCESS_TTL = 86400  # plgd.cloud's expires_in
+CODE_TTL = 60  # authorization codes: single use, 60 s
+TOKEN_PATH = "/oauth/token"
+LOGIN_TEMPLATE = string.Template((Path(__file__).with_name("login.html")).read_text("utf-8"))
+
+
+def origin_of(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def issuer_of(request: Request) -> str:
+    return origin_of(request) + "/plgd/auth"
+
+
+def default_audience(request: Request) -> str:
+    return origin_of(request) + "/plgd"
+
+
+def demo_owner(seed: int) -> str:
+    """The demo user's subject, also its `https://plgd.dev/owner` claim (owner of every device)."""
+    return stable_uuid(seed, "plgd", "user", USERNAME)
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    secret: str  # "" for a public client
+    redirect_uris: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ("authorization_code", "refresh_token")
+
+    @property
+    def public(self) -> bool:
+        return not self.secret
+
+
+CLIENTS = {
+    c.client_id: c
+    for c in (
+        Client(PUBLIC_CLIENT_ID, "", (REDIRECT_URI, LOOPBACK_REDIRECT_URI)),
+        Client(
+            CONFIDENTIAL_CLIENT_ID,
+            CONFIDENTIAL_CLIENT_SECRET,
+            (REDIRECT_URI, LOOPBACK_REDIRECT_URI),
+            ("authorization_code", "refresh_token", "client_credentials"),
+        ),
+    )
+}
+
+
+def redirect_uri_allowed(client: Client, uri: str) -> bool:
+    """Exact match, except that the loopback form accepts any port (RFC 8252 §7.3)."""
+    if uri in client.redirect_uris:
+        return True
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return False
+    for registered in client.redirect_uris:
+        reg = urlsplit(registered)
+        if reg.hostname != "127.0.0.1" or reg.port is not None:
+            continue
+        if (
+            parts.scheme == reg.scheme
+            and parts.netloc in ("127.0.0.1", f"127.0.0.1:{port}")
+            and parts.path == reg.path
+            and not parts.query
+            and not parts.fragment
+            and not uri.endswith(("?", "#"))
+            and (port is None or 0 < port < 65536)
+        ):
+            return True
+    return False
+
+
+def with_query(uri: str, params: dict[str, str]) -> str:
+    sep = "&" if urlsplit(uri).query else "?"
+    return uri + sep + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def pkce_s256(verifier: str) -> str:
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest())
+        .rstrip(b"=")
+        .decode()
+    )
+
+
+class TokenInvalid(Exception):
+    """An access token that must be refused (message says why)."""
+
+
+@dataclass
+class CodeGrant:
+    client_id: str
+    redirect_uri: str
+    scope: str
+    audience: str
+    sub: str
+    challenge: str
+    nonce: str
+    expires: float
+
+
+@dataclass
+class OAuthServer:
+    ctx: EmulatorContext
+    codes: dict[str, CodeGrant] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def owner(self) -> str:
+        return demo_owner(self.ctx.config.seed)
+
+    # ---------------------------------------------------------------- tokens
+    def verify_access(self, token: str) -> dict[str, Any]:
+        """Claims of a valid access token; raises TokenInvalid (signature, exp, admin expiry)."""
+        try:
+            claims = jwt.decode(
+                token,
+                jwt_keys.ec_private_key().public_key(),
+                algorithms=["ES256"],
+                options={"verify_aud": False, "require": ["exp", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenInvalid("token is expired") from None
+        except jwt.PyJWTError as exc:
+            raise TokenInvalid(f"could not parse token: {exc}") from None
+        if self.ctx.tokens["plgd"].access_revoked(token):
+            raise TokenInvalid("token is expired")
+        if not claims.get(OWNER_CLAIM):
+            raise TokenInvalid(
+                f"cannot get owner: claim {OWNER_CLAIM} is missing (not an access token?)"
+            )
+        return claims
+
+    def _access_token(
+        self, request: Request, *, sub: str, client_id: str, scope: str, audience: str
+    ) -> str:
+        now = self.ctx.now()
+        claims = {
+            "iss": issuer_of(request),
+            "sub": sub,
+            "aud": audience,
+            "iat": now,
+            "exp": now + self.ctx.ttl(ACCESS_TTL),
+            "scope": scope,
+            "client_id": client_id,
+            OWNER_CLAIM: self.owner,
+            "jti": secrets.token_hex(8),
+        }
+        return self.ctx.tokens["plgd"].issue_access(jwt_keys.sign_es256(claims))
+
+    def _id_token(self, request: Request, *, sub: str, client_id: str, nonce: str) -> str:
+        now = self.ctx.now()
+        claims: dict[str, Any] = {
+            "iss": issuer_of(request),
+            "sub": sub,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + self.ctx.ttl(ACCESS_TTL),
+            "name": "Demo User",
+            "nickname": USERNAME,
+            "email": "demo@plgd.example",
+            "email_verified": True,
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        return jwt_keys.sign_es256(claims)
+
+    def _token_response(
+        self,
+        request: Request,
+        *,
+        sub: str,
+        client_id: str,
+        scope: str,
+        audience: str,
+        refresh: bool,
+        nonce: str = "",
+    ) -> Response:
+        body: dict[str, Any] = {
+            "access_token": self._access_token(
+                request, sub=sub, client_id=client_id, scope=scope, audience=audience
+            ),
+        }
+        if refresh:
+            body["refresh_token"] = self.ctx.tokens["plgd"].issue_refresh(
+                {"sub": sub, "client_id": client_id, "scope": scope, "audience": audience}
+            )
+        body.update(
+            {"scope": scope, "expires_in": self.ctx.ttl(ACCESS_TTL), "token_type": "Bearer"}
+        )
+        if "openid" in scope.split():
+            body["id_token"] = self._id_token(request, sub=sub, client_id=client_id, nonce=nonce)
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    # ---------------------------------------------------------------- discovery
+    async def openid_configuration(self, request: Request) -> Response:
+        iss = issuer_of(request)
+        return JSONResponse(
+            {
+                "issuer": iss,
+                "authorization_endpoint": iss + "/authorize",
+                "token_endpoint": iss + TOKEN_PATH,
+                "userinfo_endpoint": iss + "/userinfo",
+                "jwks_uri": iss + "/.well-known/jwks.json",
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "grant_types_supported": [
+                    "authorization_code",
+                    "refresh_token",
+                    "client_credentials",
+                ],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": [
+                    "none",
+                    "client_secret_post",
+                    "client_secret_basic",
+                ],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["ES256"],
+                "scopes_supported": WEB_SCOPES,
+                "claims_supported": [
+                    "sub",
+                    "iss",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "name",
+                    "email",
+                    OWNER_CLAIM,
+                ],
+            }
+        )
+
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(jwt_keys.plgd_jwks())
+
+    # ---------------------------------------------------------------- authorize
+    @staticmethod
+    def _error_page(message: str) -> Response:
+        page = (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Authorization error</title>'
+            '</head><body style="font-family: system-ui, sans-serif; max-width: 34rem; margin: 4rem auto">'
+            f"<h1>Authorization error</h1><p>{html.escape(message)}</p>"
+            "<p>The request was not redirected back to the application because its client or "
+            "redirect URI could not be trusted.</p></body></html>"
+        )
+        return HTMLResponse(page, 400)
+
+    def _check_client(self, params: dict[str, str]) -> tuple[Client, str] | Response:
+        client_id = params.get("client_id", "")
+        client = CLIENTS.get(client_id)
+        if client is None:
+            return self._error_page(f"Unknown client_id {client_id!r}.")
+        uri = params.get("redirect_uri", "")
+        if not uri:
+            return self._error_page("The redirect_uri parameter is missing.")
+        if not redirect_uri_allowed(client, uri):
+            return self._error_page(
+                f"The redirect_uri {uri!r} is not registered for client {client_id!r}."
+            )
+        return client, uri
+
+    def _request_error(self, params: dict[str, str], uri: str) -> Response | None:
+        """Errors that may be sent back to a trusted redirect_uri (RFC 6749 §4.1.2.1)."""
+        err: tuple[str, str] | None = None
+        if params.get("response_type") != "code":
+            err = ("unsupported_response_type", "only response_type=code is supported")
+        elif (
+            params.get("code_challenge") and params.get("code_challenge_method", "plain") != "S256"
+        ):
+            err = ("invalid_request", "code_challenge_method must be S256")
+        elif params.get("code_challenge_method") and not params.get("code_challenge"):
+            err = ("invalid_request", "code_challenge_method without code_challenge")
+        if err is None:
+            return None
+        return RedirectResponse(
+            with_query(
+                uri, {"error": err[0], "error_description": err[1], "state": params.get("state")}
+            ),
+            302,
+        )
+
+    def _login_page(self, params: dict[str, str], error: str = "", username: str = "") -> Response:
+        keep = (
+            "response_type",
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "audience",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "nonce",
+        )
+        hidden = "\n    ".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(params[k])}">'
+            for k in keep
+            if k in params
+        )
+        scopes = params.get("scope", "").split() or WEB_SCOPES
+        page = LOGIN_TEMPLATE.substitute(
+            title="Sign in to plgd hub",
+            client_id=html.escape(params.get("client_id", "")),
+            audience=html.escape(params.get("audience", "") or "(default audience)"),
+            error_html=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
+            hidden_fields=hidden,
+            username=html.escape(username),
+            scope_items="".join(f"<li>{html.escape(s)}</li>" for s in scopes),
+        )
+        return HTMLResponse(page, 200, headers={"Cache-Control": "no-store"})
+
+    async def authorize_get(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        checked = self._check_client(params)
+        if isinstance(checked, Response):
+            return checked
+        error = self._request_error(params, checked[1])
+        return error or self._login_page(params)
+
+    async def authorize_post(self, request: Request) -> Response:
+        params = await self._form(request)  # the browser posts application/x-www-form-urlencoded
+        checked = self._check_client(params)
+        if isinstance(checked, Response):
+            return checked
+        client, uri = checked
+        error = self._request_error(params, uri)
+        if error:
+            return error
+        state = params.get("state")
+        if params.get("action", "allow").lower() == "deny":
+            return RedirectResponse(
+                with_query(
+                    uri,
+                    {
+                        "error": "access_denied",
+                        "error_description": "The user denied the request",
+                        "state": state,
+                    },
+                ),
+                302,
+            )
+        username = params.get("username", "")
+        if username != USERNAME or not secrets.compare_digest(params.get("password", ""), PASSWORD):
+            return self._login_page(params, "Wrong username or password.", username)
+        code = secrets.token_urlsafe(18)
+        grant = CodeGrant(
+            client_id=client.client_id,
+            redirect_uri=uri,
+            scope=" ".join(params.get("scope", "").split()) or " ".join(WEB_SCOPES),
+            audience=params.get("audience") or default_audience(request),
+            sub=self.owner,
+            challenge=params.get("code_challenge", ""),
+            nonce=params.get("nonce", ""),
+            expires=time.monotonic() + CODE_TTL,
+        )
+        with self.lock:
+            now = time.monotonic()
+            for old in [c for c, g in self.codes.items() if g.expires < now]:
+                del self.codes[old]
+            self.codes[code] = grant
+        return RedirectResponse(with_query(uri, {"code": code, "state": state}), 302)
+
+    # ---------------------------------------------------------------- token endpoint
+    @staticmethod
+    def _oauth_error(
+        error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+    ) -> Response:
+        return JSONResponse(
+            {"error": error, "error_description": description},
+            status,
+            headers={"Cache-Control": "no-store", **(headers or {})},
+        )
+
+    async def _form(self, request: Request) -> dict[str, str]:
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/json":  # Auth0 also takes JSON bodies
+            try:
+                data = json.loads(raw or b"{}")
+            except ValueError:
+                return {}
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+    def _authenticate(self, request: Request, form: dict[str, str]) -> Client | Response:
+        client_id = form.get("client_id", "")
+        secret: str | None = form.get("client_secret")
+        basic = False
+        auth = request.headers.get("authorization", "")
+        if auth[:6].lower() == "basic ":
+            basic = True
+            try:
+                decoded = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
+                raw_id, raw_secret = decoded.split(":", 1)
+            except (ValueError, UnicodeDecodeError):
+                return self._oauth_error(
+                    "invalid_client",
+                    "malformed Basic authorization header",
+                    401,
+                    {"WWW-Authenticate": 'Basic realm="plgd"'},
+                )
+            basic_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+            if client_id and client_id != basic_id:
+                return self._oauth_error(
+                    "invalid_request", "client_id differs from the Basic credentials"
+                )
+            client_id = basic_id
+        if not client_id:
+            return self._oauth_error("invalid_client", "client_id is required", 401)
+        client = CLIENTS.get(client_id)
+        if client is None:
+            # The real plgd test OAuth server's shape (text/plain, "err"), plus the RFC 6749 fields.
+            msg = f"client({client_id}) not found"
+            return Response(
+                json.dumps({"err": msg, "error": "invalid_client", "error_description": msg}),
+                401,
+                media_type="text/plain",
+            )
+        given = secret or ""
+        if not secrets.compare_digest(given.encode(), client.secret.encode()):
+            why = (
+                "client_secret must be empty for the public client"
+                if client.public
+                else "client authentication failed: wrong or missing client_secret"
+            )
+            return self._oauth_error(
+                "invalid_client",
+                why,
+                401,
+                {"WWW-Authenticate": 'Basic realm="plgd"'} if basic else None,
+            )
+        return client
+
+    async def token(self, request: Request) -> Response:
+        form = await self._form(request)
+        grant_type = form.get("grant_type", "")
+        if not grant_type:
+            return self._oauth_error("invalid_request", "grant_type is required")
+        if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
+            return self._oauth_error(
+                "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
+            )
+        client = self._authenticate(request, form)
+        if isinstance(client, Response):
+            return client
+        if grant_type not in client.grants:
+            return self._oauth_error(
+                "unauthorized_client",
+                f"client {client.client_id!r} may not use grant_type {grant_type}",
+            )
+        if grant_type == "authorization_code":
+            return self._code_grant(request, client, form)
+        if grant_type == "refresh_token":
+            return self._refresh_grant(request, client, form)
+        scope = (
+            " ".join(form.get("scope", "").split())
+            or "r:deviceinformation:* r:resources:* w:resources:*"
+        )
+        return self._token_response(
+            request,
+            sub=client.client_id,
+            client_id=client.client_id,
+            scope=scope,
+            audience=form.get("audience") or default_audience(request),
+            refresh=False,
+        )
+
+    def _code_grant(self, request: Request, client: Client, form: dict[str, str]) -> Response:
+        code = form.get("code", "")
+        if not code:
+            return self._oauth_error("invalid_request", "code is required")
+        with self.lock:
+            grant = self.codes.pop(code, None)  # single use: consumed by any attempt
+        if grant is None or grant.expires < time.monotonic():
+            return self._oauth_error(
+                "invalid_grant", "the authorization code is invalid, expired or already used"
+            )
+        if grant.client_id != client.client_id:
+            return self._oauth_error(
+                "invalid_grant", "the authorization code was issued to another client"
+            )
+        if form.get("redirect_uri", "") != grant.redirect_uri:
+            return self._oauth_error(
+                "invalid_grant", "redirect_uri does not match the authorization request"
+            )
+        verifier = form.get("code_verifier", "")
+        if grant.challenge:
+            if not verifier:
+                return self._oauth_error("invalid_grant", "code_verifier is required (PKCE)")
+            if not secrets.compare_digest(pkce_s256(verifier), grant.challenge):
+                return self._oauth_error(
+                    "invalid_grant", "code_verifier does not match the code_challenge"
+                )
+        elif verifier:
+            return self._oauth_error(
+                "invalid_grant", "code_verifier sent but no code_challenge was"
+            )
+        return self._token_response(
+            request,
+            sub=grant.sub,
+            client_id=client.client_id,
+            scope=grant.scope,
+            audience=grant.audience,
+            refresh=True,
+            nonce=grant.nonce,
+        )
+
+    def _refresh_grant(self, request: Request, client: Client, form: dict[str, str]) -> Response:
+        token = form.get("refresh_token", "")
+        if not token:
+            return self._oauth_error("invalid_request", "refresh_token is required")
+        book = self.ctx.tokens["plgd"]
+        entry = book.refresh.get(token)
+        if entry is not None and entry["data"].get("client_id") != client.client_id:
+            return self._oauth_error(
+                "invalid_grant", "the refresh token was issued to another client"
+            )
+        scope_asked = form.get("scope", "").split()
+        if (
+            entry is not None
+            and scope_asked
+            and not set(scope_asked) <= set(entry["data"]["scope"].split())
+        ):
+            return self._oauth_error(
+                "invalid_scope", "the requested scope exceeds the granted scope"
+            )
+        status, data = book.use_refresh(token, rotate=True)
+        if data is None:
+            return self._oauth_error(
+                "invalid_grant",
+                f"the refresh token is {status}"
+                if status != "unknown"
+                else "the refresh token is invalid",
+            )
+        scope = " ".join(scope_asked) or data["scope"]
+        return self._token_response(
+            request,
+            sub=data["sub"],
+            client_id=client.client_id,
+            scope=scope,
+            audience=data["audience"],
+            refresh=True,
+        )
+
+    # ---------------------------------------------------------------- userinfo
+    async def userinfo(self, request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        challenge = 'Bearer error="invalid_token"'
+        if auth[:7].lower() != "bearer ":
+            return JSONResponse(
+                {"error": "invalid_token", "error_description": "missing bearer token"},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            claims = self.verify_access(auth[7:].strip())
+        except TokenInvalid as exc:
+            return JSONResponse(
+                {"error": "invalid_token", "error_description": str(exc)},
+                401,
+                headers={"WWW-Authenticate": challenge},
+            )
+        info: dict[str, Any] = {"sub": claims["sub"]}
+        if claims["sub"] == self.owner:
+            info.update(
+                {
+                    "name": "Demo User",
+                    "nickname": USERNAME,
+                    "preferred_username": USERNAME,
+                    "email": "demo@plgd.example",
+                    "email_verified": True,
+                }
+            )
+        return JSONResponse(info)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/.well-known/openid-configuration", self.openid_configuration, methods=["GET"]),
+            Route("/.well-known/jwks.json", self.jwks, methods=["GET"]),
+            Route("/authorize", self.authorize_get, methods=["GET"]),
+            Route("/authorize", self.authorize_post, methods=["POST"]),
+            Route(TOKEN_PATH, self.token, methods=["POST"]),
+            Route("/userinfo", self.userinfo, methods=["GET", "POST"]),
+        ]

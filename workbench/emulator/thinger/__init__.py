@@ -1,0 +1,1 @@
+"""Emulated Thinger.io: routes (REST API) and its seeded world."""

@@ -1,0 +1,1 @@
+"""The response-body viewer widget (line API over prepared lines) and its pure helpers."""

@@ -1,0 +1,504 @@
+"""BodyView: a response body viewer that stays responsive with 10 MB bodies.
+
+How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
+
+* ``load()`` shows the first screenful at once (:func:`workbench.core.bodies.lines.quick_head`,
+  a few ms), then a worker builds the full display lines: in the worker thread for small
+  bodies, in a child process for bodies over 1 MB (read back in chunks of <= 512 KiB, so the
+  UI thread never waits long for the GIL; the lines are kept as
+  :class:`~workbench.core.bodies.lines.TextLines`, which the garbage collector never walks). A newer ``load()`` drops the older one (its child is
+  killed and its result ignored).
+* It is a line-API ``ScrollView``: only the lines on screen are rendered. Each line is
+  highlighted on its own with a Pygments lexer (imported in a worker thread; lines are
+  plain until it is there) and kept in an LRU
+  of :class:`~textual.strip.Strip` keyed by line index. No TextArea, no whole-document Syntax.
+* Soft wrap (``wrap``) is computed per visible line; a small line -> row index (only the
+  lines wider than the view need more than one row) is built in a worker for long bodies.
+* Search (``find`` / ``find_next``) runs in a worker thread over the display lines.
+
+Keys: arrows, PgUp/PgDn, Home/End scroll; ``w`` toggles wrap; ``n`` / ``N`` next/previous match.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+import time
+from array import array
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from workbench.core.bodies import lines as bodies
+from workbench.core.bodies.kind import detect_kind
+from workbench.core.bodies.lines import ChildPreparation
+from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
+from workbench.core.errors import ResponseError
+from workbench.core.text import display_width, line_widths
+from workbench.tui.widgets.body_view.render import (
+    _LEXER_CLASSES,
+    _LEXER_NAMES,
+    BodyRendering,
+    _charset,
+    _clean,
+)
+from workbench.tui.widgets.body_view.scroll import BodyScrolling
+from workbench.tui.widgets.body_view.search import BodySearch
+from workbench.tui.widgets.body_view.wrap import BodyWrap
+
+
+class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, can_focus=True):
+    """Shows a response body (any size) with per-line highlighting, search and soft wrap."""
+
+    DEFAULT_CSS = """
+    BodyView {
+        background: $surface;
+        color: $foreground;
+        overflow: auto auto;
+        &:focus { background-tint: $foreground 3%; }
+    }
+    BodyView > .body-view--key { color: $text-primary; }
+    BodyView > .body-view--attribute { color: $text-warning; }
+    BodyView > .body-view--string { color: $text-success; }
+    BodyView > .body-view--number { color: $text-warning; }
+    BodyView > .body-view--literal { color: $text-accent; text-style: bold; }
+    BodyView > .body-view--punctuation { color: $foreground 70%; }
+    BodyView > .body-view--comment { color: $foreground 50%; text-style: italic; }
+    BodyView > .body-view--match { background: $warning 35%; }
+    BodyView > .body-view--match-current { background: $accent; color: $text; text-style: bold; }
+    BodyView > .body-view--notice { background: $error 25%; color: $text-error; text-style: bold; }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "body-view--key",
+        "body-view--attribute",
+        "body-view--string",
+        "body-view--number",
+        "body-view--literal",
+        "body-view--punctuation",
+        "body-view--comment",
+        "body-view--match",
+        "body-view--match-current",
+        "body-view--notice",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_up", "Up", show=False),
+        Binding("down", "scroll_down", "Down", show=False),
+        Binding("left", "scroll_left", "Left", show=False),
+        Binding("right", "scroll_right", "Right", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end", "scroll_end", "Bottom", show=False),
+        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("n", "find_next", "Next match", show=False),
+        Binding("N", "find_previous", "Previous match", show=False),
+    ]
+
+    HEAD_LINES = 200
+    """Lines of the quick first screen (more than any terminal is tall)."""
+    SYNC_LIMIT = 128 * 1024
+    """Bodies up to this size are prepared at once, in ``load()``."""
+    PROCESS_THRESHOLD = bodies.PROCESS_THRESHOLD
+    """Bodies over this size are prepared in a child process, others in a thread."""
+    LONG_LINE = 10_000
+    """Lines with more characters are not highlighted; only the visible part is rendered."""
+    CACHE_SIZE = 1024
+    """Highlighted lines kept (LRU)."""
+
+    wrap: reactive[bool] = reactive(False)
+    """Soft-wrap long lines (no horizontal scrolling)."""
+
+    class Loaded(Message):
+        """The full display text of a body is ready (``elapsed``: seconds since ``load()``)."""
+
+        def __init__(
+            self, body_view: BodyView, lines: int, kind: str, elapsed: float, notice: str | None
+        ) -> None:
+            super().__init__()
+            self.body_view = body_view
+            self.lines = lines
+            self.kind = kind
+            self.elapsed = elapsed
+            self.notice = notice
+
+        @property
+        def control(self) -> BodyView:
+            return self.body_view
+
+    class SearchResult(Message):
+        """Search results: ``count`` matches, ``index`` of the current one (-1 when none)."""
+
+        def __init__(self, body_view: BodyView, needle: str, count: int, index: int) -> None:
+            super().__init__()
+            self.body_view = body_view
+            self.needle = needle
+            self.count = count
+            self.index = index
+
+        @property
+        def control(self) -> BodyView:
+            return self.body_view
+
+    class _Prepared(Message):
+        def __init__(self, generation: int, prepared: PreparedBody) -> None:
+            super().__init__()
+            self.generation = generation
+            self.prepared = prepared
+
+    class _Wrapped(Message):
+        def __init__(
+            self, generation: int, width: int, index: tuple[list[int], list[int], list[int]]
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.width = width
+            self.index = index
+
+    class _LexerReady(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class _Found(Message):
+        def __init__(
+            self,
+            generation: int,
+            needle: str,
+            matches: list[tuple[int, int]],
+            keep: tuple[int, int] | None,
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.needle = needle
+            self.matches = matches
+            self.keep = keep
+
+    def __init__(
+        self,
+        *,
+        wrap: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._raw: bytes | bytearray = b""
+        self.content_type: str | None = None
+        self.kind: str = "text"
+        """What is shown: json, ndjson, xml, html, text, binary or sse."""
+        self.notice: str | None = None
+        """Why the body is shown differently than announced (e.g. invalid JSON), if it is."""
+        self.complete = True
+        """False while only the quick first screen is shown."""
+        self._lines: Sequence[str] = []  # TextLines for big bodies (see PreparedBody)
+        self._widths = array("I")
+        self._max_width = 0
+        self._generation = 0  # bumped by every load / clear: stale results are dropped
+        self._job: ChildPreparation | None = None
+        self._job_lock = threading.Lock()
+        self._load_started = 0.0
+        self.first_render_elapsed: float | None = None
+        """Seconds from the last ``load()`` to the first line rendered for it."""
+        self.load_elapsed: float | None = None
+        """Seconds from the last ``load()`` until its full text was in place."""
+        self._cache: OrderedDict[int, Strip] = OrderedDict()
+        self._token_styles: dict[Any, Style] = {}
+        self._base_style: Style | None = None
+        self._awaiting_lexers: set[str] = set()
+        self._lexer: Any = None
+        self._lexer_kind: str | None = None
+        # wrap index (valid for ``_wrap_width``)
+        self._wrap_width = 0
+        self._long_lines: list[int] = []
+        self._long_cum: list[int] = [0]
+        self._long_starts: list[int] = []
+        self._wrap_generation = 0
+        # search
+        self._needle = ""
+        self._case_sensitive: bool | None = None
+        self._matches: list[tuple[int, int]] = []
+        self._matches_by_line: dict[int, list[int]] = {}
+        self._match_index = -1
+        self._search_generation = 0
+        self.set_reactive(BodyView.wrap, wrap)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def lines(self) -> Sequence[str]:
+        """The display lines (read only)."""
+        return self._lines
+
+    @property
+    def line_count(self) -> int:
+        return len(self._lines)
+
+    @property
+    def raw(self) -> bytes:
+        """The body exactly as received (for a stream: everything appended so far)."""
+        return self._raw if isinstance(self._raw, bytes) else bytes(self._raw)
+
+    @property
+    def raw_size(self) -> int:
+        """``len(raw)`` without copying a stream's bytes."""
+        return len(self._raw)
+
+    @property
+    def match_count(self) -> int:
+        return len(self._matches)
+
+    @property
+    def match_index(self) -> int:
+        return self._match_index
+
+    @property
+    def matches(self) -> Sequence[tuple[int, int]]:
+        return self._matches
+
+    def load(self, body: bytes, content_type: str | None = None) -> None:
+        """Show ``body``: its first screen at once, the rest once a worker has prepared it."""
+        started = time.perf_counter()
+        self._cancel_job()
+        self._generation += 1
+        generation = self._generation
+        body = bytes(body)
+        self._raw = body
+        self.content_type = content_type
+        kind = detect_kind(content_type, body)
+        charset = _charset(content_type)
+        self._load_started = started
+        self.first_render_elapsed = None
+        self.load_elapsed = None
+        if len(body) <= self.SYNC_LIMIT:
+            self._show(prepare_body(body, kind, charset=charset), complete=True, new=True)
+            self._finish_load(generation)
+            return
+        head = quick_head(body, kind, self.HEAD_LINES)
+        self._show(PreparedBody(head, kind, None, line_widths(head)), complete=False, new=True)
+        use_child = len(body) > self.PROCESS_THRESHOLD
+        self.run_worker(
+            lambda: self._prepare(generation, body, kind, charset, use_child),
+            name="body-prepare",
+            group="body-prepare",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def clear(self) -> None:
+        """Show nothing (and drop any load in progress)."""
+        self._cancel_job()
+        self._generation += 1
+        self._raw = b""
+        self.content_type = None
+        self._show(PreparedBody([], "text"), complete=True, new=True)
+
+    def begin_stream(self, content_type: str | None = "text/event-stream") -> None:
+        """Start an empty live body (e.g. Server-Sent Events) to be fed with :meth:`append_text`."""
+        self.clear()
+        self.content_type = content_type
+        self.kind = detect_kind(content_type, b"")
+        if self.kind == "binary":
+            self.kind = "text"
+
+    def append_text(self, chunk: str) -> None:
+        """Append live text (a stream); keeps the view at the bottom when it was there."""
+        if not chunk:
+            return
+        at_end = self.scroll_y >= self.max_scroll_y - 1  # (a scrollbar may have just appeared)
+        if isinstance(self._raw, bytes):
+            self._raw = bytearray(self._raw)
+        self._raw += chunk.encode("utf-8", "replace")
+        pieces = chunk.replace("\r\n", "\n").split("\n")
+        if not isinstance(self._lines, list):
+            self._lines = list(self._lines)
+        lines, widths = self._lines, self._widths
+        first_changed = len(lines) - 1
+        if lines:
+            lines[-1] = _clean(lines[-1] + pieces[0])
+            widths[-1] = display_width(lines[-1])
+            self._cache.pop(len(lines) - 1, None)
+        else:
+            first_changed = 0
+            lines.append(_clean(pieces[0]))
+            widths.append(display_width(lines[-1]))
+        for piece in pieces[1:]:
+            lines.append(_clean(piece))
+            widths.append(display_width(lines[-1]))
+        self._max_width = max(self._max_width, max(widths[first_changed:], default=0))
+        if self.wrap and self._wrap_width:
+            self._extend_wrap_index(first_changed)
+        self._update_virtual_size()
+        if self._needle:
+            self._extend_search(first_changed)
+        if at_end:
+            self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+        self.refresh()
+
+    def save_to(self, path: str | os.PathLike[str]) -> Path:
+        """Write the raw body bytes to ``path`` atomically (temp file, fsync, replace)."""
+        target = Path(path).expanduser()
+        data = bytes(self._raw)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return target
+
+    # ------------------------------------------------------------------ loading
+
+    def _cancel_job(self) -> None:
+        with self._job_lock:
+            job, self._job = self._job, None
+        if job is not None:
+            job.cancel()
+
+    def _prepare(
+        self, generation: int, body: bytes, kind: str, charset: str | None, use_child: bool
+    ) -> None:
+        """Worker thread: build the full display lines, then hand them to the UI thread."""
+        prepared: PreparedBody | None = None
+        if use_child:
+            job = ChildPreparation(body, kind, charset=charset)
+            with self._job_lock:
+                if generation != self._generation:
+                    return
+                self._job = job
+            try:
+                prepared = job.run()
+            except ResponseError:
+                prepared = None
+            if job.cancelled or generation != self._generation:
+                return
+        if prepared is None:  # small body, or the child process failed: do it here
+            prepared = prepare_body(body, kind, charset=charset)
+            if len(prepared.lines) > 50_000:  # one string: never walked by the GC
+                prepared.lines = bodies.TextLines.from_lines(prepared.lines)
+        if generation == self._generation:
+            self.post_message(self._Prepared(generation, prepared))
+
+    def _on_body_view__prepared(self, message: _Prepared) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._job = None
+        self._show(message.prepared, complete=True)
+        self._finish_load(message.generation)
+
+    def _finish_load(self, generation: int) -> None:
+        self.load_elapsed = time.perf_counter() - self._load_started
+        if self._needle:
+            self._refind()
+        self.post_message(
+            self.Loaded(self, len(self._lines), self.kind, self.load_elapsed, self.notice)
+        )
+
+    def _show(self, prepared: PreparedBody, *, complete: bool, new: bool = False) -> None:
+        had_notice = self.notice is not None
+        keep_cache = (
+            not new
+            and prepared.kind == self.kind
+            and prepared.notice is None
+            and list(self._lines) == list(prepared.lines[: len(self._lines)])
+        )
+        self._lines = prepared.lines
+        self._widths = prepared.widths
+        self._max_width = prepared.max_width
+        self.kind = prepared.kind
+        self.notice = prepared.notice
+        self.complete = complete
+        if not keep_cache:  # (the full text of valid JSON starts with the quick head)
+            self._cache.clear()
+        if self._lexer_kind != self.kind:
+            self._lexer = None
+            self._lexer_kind = None
+        if new:  # a new body: forget the old matches and position
+            self._set_matches([], self._needle, keep=None, post=False)
+            self.scroll_to(0, 0, animate=False, force=True)
+        elif had_notice != (self.notice is not None) and self.scroll_y:
+            self.scroll_to(y=self.scroll_y + (1 if self.notice else -1), animate=False, force=True)
+        self._wrap_width = 0
+        self._long_lines, self._long_cum, self._long_starts = [], [0], []
+        if self.wrap:
+            self._rewrap()
+        self._update_virtual_size()
+        self.refresh()
+
+    # ------------------------------------------------------------------ wrap
+
+    def watch_wrap(self, wrap: bool) -> None:
+        self._cache.clear()
+        if wrap:
+            self._rewrap()
+        self._update_virtual_size()
+        if wrap:
+            self.scroll_to(x=0, animate=False, force=True)
+        self.refresh()
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+
+    def on_resize(self) -> None:
+        if self.wrap and self._wrap_target_width() != self._wrap_width:
+            self._rewrap()
+            self._update_virtual_size()
+            self.refresh()
+
+    def _on_body_view__wrapped(self, message: _Wrapped) -> None:
+        message.stop()
+        if message.generation == self._wrap_generation and self.wrap:
+            self._apply_wrap(message.width, message.index)
+            self._update_virtual_size()
+            self.refresh()
+
+    # ------------------------------------------------------------------ search
+
+    def _on_body_view__found(self, message: _Found) -> None:
+        message.stop()
+        if message.generation != self._search_generation:
+            return
+        self._set_matches(message.matches, message.needle, keep=message.keep)
+
+    # ------------------------------------------------------------------ rendering
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+        self._token_styles.clear()
+        self._base_style = None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if "json" not in _LEXER_CLASSES:  # most bodies are JSON: have it ready early
+            self.set_timer(0.5, lambda: self._request_lexer("json"))
+
+    def _on_body_view__lexer_ready(self, message: _LexerReady) -> None:
+        message.stop()
+        self._awaiting_lexers.discard(message.name)
+        if self._lexer is None and _LEXER_NAMES.get(self.kind) == message.name:
+            self._lexer_kind = None
+            self._cache.clear()
+            self.refresh()
+
+    def on_unmount(self) -> None:
+        self._cancel_job()

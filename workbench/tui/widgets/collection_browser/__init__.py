@@ -1,0 +1,1 @@
+"""The collections browser widget (saved requests, replay results) and its pure helpers."""

@@ -1,0 +1,1 @@
+"""The lazily loaded device tree widget and its pure helpers (listings, labels)."""

@@ -1,0 +1,137 @@
+"""Rich Text builders of the device tree (no widgets): a node's label with its status icon
+and badge, the status line, the detail pane's text for a node, and highlighted, cut JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+
+from workbench.core.platforms.base import DeviceNode
+from workbench.tui.widgets.device_tree.model import Listing, Placeholder, _count, request_line
+
+DETAIL_LIMIT = 20_000  # characters of pretty JSON shown in the detail pane
+STATUS_ICONS = {"online": ("● ", "green"), "offline": ("○ ", "dim")}
+
+
+def node_label(node: DeviceNode, suffix: Text | None = None) -> Text:
+    """The Tree label of a DeviceNode: status icon, label, badge (dim) and an optional suffix."""
+    label = Text(no_wrap=True, end="")
+    if node.kind == "error":
+        label.append("✗ ", "bold red")
+        label.append(node.label, "red")
+        if node.hint:
+            label.append(f"  ({node.hint})", "dim")
+    else:
+        icon = STATUS_ICONS.get(node.status or "")
+        if icon is not None:
+            label.append(*icon)
+        label.append(node.label, "bold" if node.kind in ("account", "entity", "group") else "")
+    if node.badge and node.kind != "error":
+        label.append(f"  {node.badge}", "dim")
+    elif node.badge and node.kind == "error" and node.badge not in ("error",):
+        label.append(f"  {node.badge}", "dim red")
+    if suffix is not None:
+        label.append_text(suffix)
+    return label
+
+
+def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text:
+    """What the detail pane shows for a node (plain data in, rich Text out)."""
+    out = Text()
+    if isinstance(data, Placeholder):
+        listing = listings.get(data.key)
+        n = len(listing.children) if listing else 0
+        words = {
+            "loading": f"Loading… {_count(n)} loaded so far. Escape stops; collapsing the node cancels.",
+            "prev": "Enter shows the previous page of this listing.",
+            "next": f"Enter shows the next page. The tree shows {page_size} at a time; "
+            f"{_count(n)} are loaded. Type in the filter (/) to narrow.",
+            "empty": "Nothing here.",
+        }
+        out.append(words.get(data.kind, ""), "dim")
+        return out
+    if not isinstance(data, DeviceNode):
+        out.append("select a node to see what the API said about it", "dim")
+        return out
+    out.append(data.label, "bold red" if data.kind == "error" else "bold")
+    out.append(f"\n{data.kind}", "cyan")
+    if data.status:
+        icon = STATUS_ICONS.get(data.status, ("", ""))
+        out.append("  ")
+        out.append(f"{icon[0]}{data.status}", icon[1] or "")
+    if data.badge:
+        out.append(f"  [{data.badge}]", "dim")
+    listing = listings.get(data.id)
+    if listing is not None:
+        state = {"loading": "loading…", "stopped": "stopped", "done": "all loaded"}[listing.state]
+        out.append(f"\nchildren: {_count(len(listing.children))} ({state}", "dim")
+        if listing.elapsed is not None:
+            out.append(f", {listing.elapsed * 1000:.0f} ms", "dim")
+        out.append(")", "dim")
+    if data.error:
+        out.append("\n\nwhat happened: ", "bold red")
+        out.append(data.error)
+    if data.hint:
+        out.append("\nwhat to do: ", "bold")
+        out.append(data.hint)
+    if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
+        out.append("\nEnter retries.", "dim")
+    if data.request is not None:
+        out.append("\n\n")
+        out.append(request_line(data.request), "bold cyan")
+        if data.request.body_kind != "none" and data.request.body:
+            body = data.request.body
+            out.append("\n" + (body if len(body) <= 500 else body[:500] + "…"), "dim")
+        out.append("\nEnter opens it in the composer.", "dim")
+    if data.detail is not None:
+        out.append("\n\n")
+        out.append_text(pretty_json(data.detail))
+    return out
+
+
+def status_text(
+    listings: dict[str, Listing], needle: str, name_of: Callable[[Listing], str]
+) -> Text:
+    """The status line: the biggest listing loading (count, name) or the total loaded; the filter."""
+    loading = [lst for lst in listings.values() if lst.state == "loading"]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if loading:
+        biggest = max(loading, key=lambda lst: len(lst.children))
+        n = len(biggest.children)
+        name = name_of(biggest)
+        if n:
+            text.append(f"{_count(n)} {biggest.noun()} loaded…", "bold")
+            text.append(f"  ({name})", "dim")
+        else:
+            text.append(f"loading {name}…", "dim")
+        if len(loading) > 1:
+            text.append(f"  +{len(loading) - 1} more loading", "dim")
+        text.append("  Esc stops", "dim")
+    else:
+        total = sum(len(lst.children) for lst in listings.values())
+        text.append(f"{_count(total)} nodes loaded", "dim")
+    if needle:
+        text.append(f"  filter: {needle!r}", "yellow")
+    return text
+
+
+def pretty_json(doc: Any, limit: int = DETAIL_LIMIT) -> Text:
+    """json.dumps(indent=2), highlighted, cut after `limit` characters."""
+    from rich.highlighter import JSONHighlighter
+
+    try:
+        text = json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(doc)
+    cut = len(text) > limit
+    if cut:
+        text = text[:limit]
+    rendered = JSONHighlighter()(Text(text))
+    if cut:
+        rendered.append(
+            f"\n… (cut at {_count(limit)} characters; Enter opens the full request)", "dim"
+        )
+    return rendered

@@ -1,0 +1,1 @@
+"""The request composer widget (method, URL, headers, body, send) and its dialogs."""

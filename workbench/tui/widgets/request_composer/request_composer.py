@@ -1,0 +1,449 @@
+"""RequestComposer: edit a request, send it with the session, read the answer.
+
+- Method, URL (``{{variables}}`` from the profile; unknown ones are named as you type and
+  the request is not sent while any is unknown), query and headers (one ``name=value`` /
+  ``Name: value`` a line), body (none / json / text / form; JSON validated as you type).
+- The session's auth signs the request at send time; the composer never puts a token in
+  the request (so a request saved to a collection holds none).
+- Send (Ctrl+S, Ctrl+Enter, Enter in the URL) runs in an exclusive async worker: a newer
+  send cancels the older one and its answer is dropped; Esc cancels. Errors are shown in
+  words. A ``text/event-stream`` answer is streamed into the view as it arrives.
+- Ctrl+O imports a pasted curl command; Ctrl+B saves the request into a collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
+from textual.worker import Worker
+
+from workbench.core.errors import TransportError, WorkbenchError
+from workbench.core.requests import BODY_KINDS, METHODS, RequestSpec
+from workbench.tui.widgets.key_value_editor import KeyValueEditor
+from workbench.tui.widgets.response_view import ResponseView
+
+if TYPE_CHECKING:
+    import httpx
+
+    from workbench.core.profiles import Profile
+
+EVENT_STREAM = "text/event-stream"
+
+
+def resolve_url(url: str, base_url: str) -> str:
+    """A URL starting with "/" is relative to the profile's base URL."""
+    return base_url.rstrip("/") + url if url.startswith("/") and base_url else url
+
+
+class RequestComposer(Vertical):
+    """The request editor on top, the :class:`ResponseView` below."""
+
+    DEFAULT_CSS = """
+    RequestComposer { height: 1fr; }
+    RequestComposer #composer-bar { height: 1; margin: 0 1; }
+    RequestComposer #composer-method { width: 12; }
+    RequestComposer #composer-url { width: 1fr; margin: 0 1; }
+    RequestComposer #composer-send { min-width: 8; }
+    RequestComposer #composer-hint { height: 1; padding: 0 1; color: $text-muted; }
+    RequestComposer #composer-hint.-warning { color: $text-warning; }
+    RequestComposer #composer-tabs { height: 35%; min-height: 5; max-height: 14; }
+    RequestComposer #composer-tabs > ContentSwitcher { height: 1fr; }
+    RequestComposer #composer-tabs TabPane { padding: 0 1; height: 1fr; }
+    RequestComposer #composer-body-bar { height: 1; }
+    RequestComposer #composer-body-kind { width: 12; }
+    RequestComposer #composer-body-error { width: 1fr; padding: 0 1; color: $text-success; }
+    RequestComposer #composer-body-error.-invalid { color: $text-error; }
+    RequestComposer #composer-tabs TextArea { height: 1fr; border: none; padding: 0 1; background: $boost; }
+    RequestComposer #composer-tabs TextArea:focus { background: $boost 200%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s,ctrl+enter", "send", "Send", id="composer.send"),
+        Binding("escape", "cancel", "Cancel", id="composer.cancel"),
+        Binding("ctrl+o", "paste_curl", "Paste curl", id="composer.paste_curl"),
+        Binding("ctrl+b", "save_to_collection", "Save to collection", id="composer.save"),
+    ]
+
+    def __init__(self, profile: Profile, session: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profile = profile
+        self.session = session
+        self.variables: dict[str, str] = {}
+        """Extra variables (e.g. a collection's), over the profile's."""
+        self.request_name = ""
+        """The name of the loaded request (kept when it is saved to a collection)."""
+        self._generation = 0
+        self._worker: Worker[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._client_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="composer-bar"):
+            yield Select(
+                [(m, m) for m in METHODS],
+                value="GET",
+                allow_blank=False,
+                compact=True,
+                id="composer-method",
+            )
+            yield Input(
+                placeholder="https://… or {{urls.api}}/path — Enter sends",
+                compact=True,
+                id="composer-url",
+            )
+            yield Button("Send", id="composer-send", compact=True, variant="primary")
+        yield Static("", id="composer-hint", markup=False)
+        with TabbedContent(id="composer-tabs"):
+            with TabPane("Query", id="composer-query-tab"):
+                yield KeyValueEditor(
+                    "=",
+                    placeholder="name=value, one a line (# switches a line off)",
+                    id="composer-query",
+                )
+            with TabPane("Headers", id="composer-headers-tab"):
+                yield KeyValueEditor(
+                    ":",
+                    placeholder="Name: value, one a line (auth is added by the session)",
+                    id="composer-headers",
+                )
+            with TabPane("Body", id="composer-body-tab"):
+                with Horizontal(id="composer-body-bar"):
+                    yield Select(
+                        [(k, k) for k in BODY_KINDS],
+                        value="none",
+                        allow_blank=False,
+                        compact=True,
+                        id="composer-body-kind",
+                    )
+                    yield Label("", id="composer-body-error")
+                yield TextArea(
+                    id="composer-body",
+                    soft_wrap=True,
+                    tab_behavior="focus",
+                    placeholder="the request body",
+                )
+                yield KeyValueEditor("=", placeholder="field=value, one a line", id="composer-form")
+        yield ResponseView(id="response")
+
+    def on_mount(self) -> None:
+        self._body_kind_changed("none")
+        self._update_hint()
+        # Warm up off the UI thread: the client's TLS context (~30 ms) and httpcore's
+        # first-use imports would otherwise stall the first send.
+        self.run_worker(self._get_client(), group="composer-client", exit_on_error=False)
+
+    def on_show(self) -> None:
+        """Shown (e.g. its tab was picked) with nothing focused: focus the URL."""
+        if self.screen.focused is None:
+            self.query_one("#composer-url", Input).focus()
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    # ------------------------------------------------------------------ parts
+
+    @property
+    def response(self) -> ResponseView:
+        return self.query_one(ResponseView)
+
+    @property
+    def sending(self) -> bool:
+        return self._worker is not None and self._worker.is_running
+
+    def known_variables(self) -> dict[str, str]:
+        return {**self.profile.template_vars(), **self.variables}
+
+    @property
+    def spec(self) -> RequestSpec:
+        """The request as edited (not rendered)."""
+        method = self.query_one("#composer-method", Select).value
+        kind = self.query_one("#composer-body-kind", Select).value
+        return RequestSpec(
+            method=str(method) if isinstance(method, str) else "GET",
+            url=self.query_one("#composer-url", Input).value.strip(),
+            params=self.query_one("#composer-query", KeyValueEditor).pairs,
+            headers=self.query_one("#composer-headers", KeyValueEditor).pairs,
+            body_kind=str(kind) if isinstance(kind, str) else "none",
+            body=self.query_one("#composer-body", TextArea).text,
+            form=self.query_one("#composer-form", KeyValueEditor).pairs,
+            name=self.request_name,
+        )
+
+    def load(self, spec: RequestSpec) -> None:
+        """Fill every field from ``spec``."""
+        method = spec.method.upper() or "GET"
+        select = self.query_one("#composer-method", Select)
+        if method not in METHODS:
+            select.set_options([(m, m) for m in (*METHODS, method)])
+        select.value = method
+        self.query_one("#composer-url", Input).value = spec.url
+        self.query_one("#composer-query", KeyValueEditor).set_pairs(spec.params)
+        self.query_one("#composer-headers", KeyValueEditor).set_pairs(spec.headers)
+        self.query_one("#composer-body", TextArea).load_text(spec.body)
+        self.query_one("#composer-form", KeyValueEditor).set_pairs(spec.form)
+        kind = spec.body_kind if spec.body_kind in BODY_KINDS else "text"
+        self.query_one("#composer-body-kind", Select).value = kind
+        self._body_kind_changed(kind)
+        self.request_name = spec.name
+        self._update_hint()
+        if self.screen.focused is None:
+            self.query_one("#composer-url", Input).focus()
+
+    # ------------------------------------------------------------------ live checks
+
+    def problems(self) -> list[str]:
+        """Why the request cannot be sent as it is (empty when it can)."""
+        spec = self.spec
+        out: list[str] = []
+        if not spec.url:
+            out.append("the URL is empty")
+        unknown = self.unknown_variables(spec)
+        if unknown:
+            out.append(self._unknown_text(unknown))
+        for editor_id, what in (
+            ("#composer-query", "query"),
+            ("#composer-headers", "headers"),
+            ("#composer-form", "form"),
+        ):
+            if editor_id == "#composer-form" and spec.body_kind != "form":
+                continue
+            out.extend(f"{what}, {p}" for p in self.query_one(editor_id, KeyValueEditor).problems)
+        error = spec.json_error()
+        if error:
+            out.append(f"body: {error}")
+        return out
+
+    def unknown_variables(self, spec: RequestSpec | None = None) -> list[str]:
+        known = self.known_variables()
+        return [n for n in (spec or self.spec).variables() if n not in known]
+
+    @staticmethod
+    def _unknown_text(names: list[str]) -> str:
+        listed = ", ".join("{{" + n + "}}" for n in names)
+        return (
+            f"unknown variable{'s' if len(names) > 1 else ''} {listed} — "
+            "define in the profile's [variables]"
+        )
+
+    def _update_hint(self) -> None:
+        hint = self.query_one("#composer-hint", Static)
+        unknown = self.unknown_variables()
+        if unknown:
+            hint.update("⚠ " + self._unknown_text(unknown))
+            hint.add_class("-warning")
+            return
+        hint.remove_class("-warning")
+        hint.update(
+            f"🔒 auth applied automatically from the session ({self.profile.auth.spec.label})"
+        )
+
+    def _body_kind_changed(self, kind: str) -> None:
+        self.query_one("#composer-body", TextArea).display = kind in ("json", "text")
+        self.query_one("#composer-form", KeyValueEditor).display = kind == "form"
+        tabs = self.query_one("#composer-tabs", TabbedContent)
+        tabs.get_tab("composer-body-tab").label = "Body" if kind == "none" else f"Body ({kind})"
+        self._check_body()
+
+    def _check_body(self) -> None:
+        label = self.query_one("#composer-body-error", Label)
+        spec = self.spec
+        error = spec.json_error()
+        label.set_class(error is not None, "-invalid")
+        if error:
+            label.update("✗ " + error)
+        elif spec.body_kind == "json" and spec.body.strip():
+            label.update("✓ valid JSON")
+        else:
+            label.update("")
+
+    def _count_label(self, tab_id: str, title: str, editor_id: str) -> None:
+        count = len(self.query_one(editor_id, KeyValueEditor).pairs)
+        self.query_one("#composer-tabs", TabbedContent).get_tab(tab_id).label = (
+            f"{title} ({count})" if count else title
+        )
+
+    @on(Input.Changed, "#composer-url")
+    def _url_changed(self) -> None:
+        self._update_hint()
+
+    @on(Select.Changed, "#composer-body-kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._body_kind_changed(event.value)
+            self._update_hint()
+
+    @on(TextArea.Changed)
+    def _text_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        area_id = event.text_area.id
+        if area_id == "composer-body":
+            self._check_body()
+        elif area_id == "composer-query":
+            self._count_label("composer-query-tab", "Query", "#composer-query")
+        elif area_id == "composer-headers":
+            self._count_label("composer-headers-tab", "Headers", "#composer-headers")
+        self._update_hint()
+
+    # ------------------------------------------------------------------ sending
+
+    @on(Input.Submitted, "#composer-url")
+    @on(Button.Pressed, "#composer-send")
+    def _send_pressed(self, event: Input.Submitted | Button.Pressed) -> None:
+        event.stop()
+        self.action_send()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.sending  # else Esc goes on to the screen
+        return True
+
+    def action_send(self) -> None:
+        """Send the request (refused, with the reasons shown, while it has problems)."""
+        problems = self.problems()
+        if problems:
+            self.response.show_error("\n".join(problems), title="not sent")
+            if self.spec.json_error():
+                self.query_one("#composer-tabs", TabbedContent).active = "composer-body-tab"
+            return
+        spec = self.spec.render(self.known_variables())
+        spec.url = resolve_url(spec.url, self.profile.base_url)
+        self._generation += 1
+        self.response.show_sending(spec.method, spec.url)
+        self._worker = self.run_worker(
+            self._send(spec, self._generation),
+            group="composer-send",
+            exclusive=True,
+            exit_on_error=False,
+        )
+        self.refresh_bindings()  # Esc cancels: show it in the footer
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "composer-send":
+            self.refresh_bindings()
+
+    def action_cancel(self) -> None:
+        if self._worker is not None and self._worker.is_running:
+            self._generation += 1  # whatever it still delivers is dropped
+            self._worker.cancel()
+            self.response.show_cancelled()
+
+    async def _get_client(self) -> httpx.AsyncClient:
+        async with self._client_lock:
+            if self._client is None:
+                self._client = await asyncio.to_thread(self._new_client)
+            return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        with contextlib.suppress(ImportError):
+            import anyio._backends._asyncio  # noqa: F401  (httpcore imports it on first use)
+        return self.session.async_client()
+
+    async def _send(self, spec: RequestSpec, generation: int) -> None:
+        """Worker: send, then show the answer (or why there is none) unless a newer send started."""
+
+        def current() -> bool:
+            return generation == self._generation
+
+        try:
+            await self._exchange(spec, current)
+        except WorkbenchError as err:
+            if current():
+                self.response.show_error(err)
+        except Exception as exc:  # a bug: say so in words rather than fail silently
+            if current():
+                self.response.show_error(f"unexpected error: {type(exc).__name__}: {exc}")
+            raise
+
+    async def _exchange(self, spec: RequestSpec, current: Callable[[], bool]) -> None:
+        import httpx
+
+        from workbench.core.http import asend_following_redirects, transport_error
+        from workbench.core.requests import ResponseRecord
+
+        client = await self._get_client()
+        started = time.perf_counter()
+        try:
+            request = spec.to_httpx(client)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise TransportError(
+                f"the request could not be built: {exc}",
+                hint="check the URL (http:// or https://, then a host)",
+            ) from None
+        response = await asend_following_redirects(client, request, stream=True)
+        try:
+            media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if media == EVENT_STREAM:
+                await self._stream(response, current)
+                return
+            try:
+                await response.aread()
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, request.url) from None
+            if current():
+                self.response.show(
+                    ResponseRecord.from_httpx(response, time.perf_counter() - started)
+                )
+        finally:
+            await response.aclose()
+
+    async def _stream(self, response: httpx.Response, current: Callable[[], bool]) -> None:
+        """Append a live body (Server-Sent Events) until it ends or the worker is cancelled."""
+        import httpx
+
+        view = self.response
+        view.begin_stream(
+            response.status_code,
+            response.reason_phrase,
+            list(response.headers.multi_items()),
+            response.headers.get("content-type", EVENT_STREAM),
+        )
+        try:
+            async for text in response.aiter_text():
+                if not current():
+                    return
+                view.append_stream(text)
+        except httpx.HTTPError as exc:
+            if current():
+                view.end_stream(f"stream broke: {exc}")
+            return
+        if current():
+            view.end_stream("stream ended by the server")
+
+    # ------------------------------------------------------------------ curl & collections
+
+    def action_paste_curl(self) -> None:
+        from workbench.tui.widgets.request_composer.dialogs import CurlScreen
+
+        def loaded(spec: RequestSpec | None) -> None:
+            if spec is not None:
+                self.load(spec)
+                self.notify("curl command imported")
+
+        self.app.push_screen(CurlScreen(), loaded)
+
+    def action_save_to_collection(self) -> None:
+        from workbench.tui.widgets.request_composer.dialogs import SaveRequestScreen, templated_url
+
+        problems = [p for p in self.problems() if not p.startswith("unknown variable")]
+        if problems:
+            self.notify("\n".join(problems), title="not saved", severity="error")
+            return
+        secrets = self.session.tokens.secrets() if getattr(self.session, "tokens", None) else ()
+        spec = self.spec
+        spec.url = templated_url(spec.url, self.profile.urls)
+        self.app.push_screen(
+            SaveRequestScreen(spec, profile=self.profile.name, known_secrets=secrets)
+        )
