@@ -14,8 +14,8 @@ import jwt
 import pytest
 
 from workbench.emulator import jwt_keys
-from workbench.emulator.iotspot import routes as iotspot
 from workbench.emulator.app import EmulatorServer
+from workbench.emulator.iotspot import routes as iotspot
 
 CLIENT_ID = "iotspot-demo-client"
 CLIENT_SECRET = "iotspot+demo/secret=8852"

@@ -14,8 +14,8 @@ import jwt
 import pytest
 
 from workbench.emulator import jwt_keys
-from workbench.emulator.thinger import routes as thinger
 from workbench.emulator.app import EmulatorServer
+from workbench.emulator.thinger import routes as thinger
 
 USER = "demo"
 PASSWORD = "thinger-demo-pass-1157"
