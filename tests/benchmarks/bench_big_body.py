@@ -56,7 +56,7 @@ def make_big_json(megabytes: float) -> bytes:
 async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[str, object]:
     from textual.app import App, ComposeResult
 
-    from workbench.tui.widgets.body_view import body_view
+    from workbench.tui.widgets.body_view import highlight
     from workbench.tui.widgets.body_view.body_view import BodyView
 
     if mode == "thread":
@@ -74,7 +74,7 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
         view = app.query_one(BodyView)
         view.focus()
         await pilot.pause()
-        while "json" not in body_view._LEXER_CLASSES:  # the app has been up for a moment
+        while not highlight.lexer_imported("json"):  # the app has been up for a moment
             await pilot.pause(0.05)
         app.set_interval(0.01, lambda: ticks.append(time.perf_counter()))
         # Every screen refresh (layout + render_line of the visible lines + compositing; the

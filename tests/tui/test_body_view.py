@@ -120,7 +120,7 @@ async def test_big_json_first_screen_scroll_search_and_wrap(big_body: bytes) -> 
 
         await pilot.press("w")  # wrap: the row index is built in a worker for 1M lines
         assert view.wrap
-        await wait_for(pilot, lambda: view._wrap_width > 0)
+        await wait_for(pilot, lambda: view.wrap_width > 0)
         assert view.virtual_size.width <= view.size.width
         await pilot.press("end")
         assert screen(view)[-1].rstrip() == "}"
@@ -190,7 +190,7 @@ async def test_wrap_toggles_and_shows_every_character_of_a_long_line() -> None:
 
         await pilot.press("w")
         assert view.wrap
-        width = view._wrap_width
+        width = view.wrap_width
         assert 0 < width <= view.size.width
         assert view.virtual_size.width == width
         line = view.lines[2]
@@ -365,7 +365,7 @@ async def test_long_lines_render_only_the_visible_slice() -> None:
         assert any(seg.text == "NEEDLE" and seg.style.bgcolor for seg in view.render_line(1))
 
         await pilot.press("w")
-        wrap = view._wrap_width
+        wrap = view.wrap_width
         assert view.virtual_size.height == 2 + -(-len(long_line) // wrap)
         view.scroll_to(y=0, animate=False, force=True)
         await pilot.pause()

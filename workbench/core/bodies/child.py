@@ -29,6 +29,7 @@ import operator
 import sys
 from array import array
 from collections.abc import Iterable
+from typing import cast
 
 from workbench.core.bodies.prepare import prepare_body
 
@@ -102,7 +103,7 @@ def chunk_spans(data: bytes | memoryview, size: int) -> Iterable[tuple[bytes, in
     A piece is cut inside a line only when one line is longer than ``size`` (then on a
     UTF-8 character boundary, tagged ``P``); the separating newline is never sent.
     """
-    raw = data.obj if isinstance(data, memoryview) else data
+    raw = cast("bytes", data.obj) if isinstance(data, memoryview) else data
     start = 0
     total = len(raw)
     if total == 0:

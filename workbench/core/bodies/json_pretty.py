@@ -86,7 +86,7 @@ def quick_pretty_head(body: bytes, max_lines: int) -> list[str]:
         nonlocal pos
         while True:
             text = reader.text
-            start = _WS.match(text, pos).end()
+            start = _WS.match(text, pos).end()  # type: ignore[union-attr]  # [ ...]* always matches
             if start >= len(text):
                 if reader.more():
                     continue

@@ -34,8 +34,9 @@ import subprocess
 import sys
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import overload
 
 from workbench.core.bodies.child import (
     CHILD_CODE,
@@ -78,7 +79,7 @@ class TextLines(Sequence[str]):
 
     __slots__ = ("_chunks", "_offsets", "starts")
 
-    def __init__(self, chunks: Sequence[str], starts: array) -> None:
+    def __init__(self, chunks: Sequence[str], starts: array[int]) -> None:
         self._chunks = list(chunks) or [""]
         offsets = [0]
         for chunk in self._chunks[:-1]:
@@ -110,7 +111,13 @@ class TextLines(Sequence[str]):
     def __len__(self) -> int:
         return len(self.starts) - 1
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         count = len(self.starts) - 1
@@ -123,7 +130,7 @@ class TextLines(Sequence[str]):
         base = self._offsets[k]
         return self._chunks[k][start - base : self.starts[index + 1] - 1 - base]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         if len(self.starts) > 1:
             for chunk in self._chunks:
                 yield from chunk.split("\n")

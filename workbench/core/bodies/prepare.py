@@ -33,7 +33,7 @@ class PreparedBody:
     lines: Sequence[str]
     kind: str
     notice: str | None = None
-    widths: array = field(default_factory=lambda: array("I"))
+    widths: array[int] = field(default_factory=lambda: array("I"))
     max_width: int = -1
     """The widest line (computed from ``widths`` when not given)."""
 
@@ -160,6 +160,6 @@ def prepare_body(body: bytes, kind: str, *, charset: str | None = None) -> Prepa
     return PreparedBody(lines, kind, notice, finish_lines(lines, check_ascii=check_ascii))
 
 
-def pretty_lines(body: bytes, kind: str) -> list[str]:
+def pretty_lines(body: bytes, kind: str) -> Sequence[str]:
     """The full display lines of ``body`` shown as ``kind`` (see :func:`prepare_body`)."""
     return prepare_body(body, kind).lines

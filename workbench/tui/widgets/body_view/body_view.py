@@ -21,6 +21,7 @@ Keys: arrows, PgUp/PgDn, Home/End scroll; ``w`` toggles wrap; ``n`` / ``N`` next
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import tempfile
@@ -32,8 +33,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -43,21 +46,25 @@ from workbench.core.bodies import lines as bodies
 from workbench.core.bodies.kind import detect_kind
 from workbench.core.bodies.lines import ChildPreparation
 from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
+from workbench.core.bodies.wrap import WrapIndex
 from workbench.core.errors import ResponseError
 from workbench.core.text import display_width, line_widths
-from workbench.tui.widgets.body_view.render import (
-    _LEXER_CLASSES,
-    _LEXER_NAMES,
-    BodyRendering,
-    _charset,
-    _clean,
+from workbench.tui.widgets.body_view.highlight import (
+    clean_line,
+    content_charset,
+    import_lexer,
+    lex_segments,
+    lexer_imported,
+    lexer_name,
+    match_ranges,
+    new_lexer,
+    sse_segments,
+    style_ranges,
+    token_component,
 )
-from workbench.tui.widgets.body_view.scroll import BodyScrolling
-from workbench.tui.widgets.body_view.search import BodySearch
-from workbench.tui.widgets.body_view.wrap import BodyWrap
 
 
-class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, can_focus=True):
+class BodyView(ScrollView, can_focus=True):
     """Shows a response body (any size) with per-line highlighting, search and soft wrap."""
 
     DEFAULT_CSS = """
@@ -116,6 +123,10 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
     """Lines with more characters are not highlighted; only the visible part is rendered."""
     CACHE_SIZE = 1024
     """Highlighted lines kept (LRU)."""
+    SEARCH_IN_WORKER = 20_000
+    """Lines: search in a worker thread beyond this."""
+    WRAP_IN_WORKER = 100_000
+    """Lines: build the wrap index in a worker thread beyond this."""
 
     wrap: reactive[bool] = reactive(False)
     """Soft-wrap long lines (no horizontal scrolling)."""
@@ -158,12 +169,9 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
             self.prepared = prepared
 
     class _Wrapped(Message):
-        def __init__(
-            self, generation: int, width: int, index: tuple[list[int], list[int], list[int]]
-        ) -> None:
+        def __init__(self, generation: int, index: WrapIndex) -> None:
             super().__init__()
             self.generation = generation
-            self.width = width
             self.index = index
 
     class _LexerReady(Message):
@@ -220,11 +228,7 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
         self._awaiting_lexers: set[str] = set()
         self._lexer: Any = None
         self._lexer_kind: str | None = None
-        # wrap index (valid for ``_wrap_width``)
-        self._wrap_width = 0
-        self._long_lines: list[int] = []
-        self._long_cum: list[int] = [0]
-        self._long_starts: list[int] = []
+        self._wrap_index = WrapIndex()  # for ``wrap``: rows of the lines at its width
         self._wrap_generation = 0
         # search
         self._needle = ""
@@ -257,6 +261,11 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
         return len(self._raw)
 
     @property
+    def wrap_width(self) -> int:
+        """The width the lines are wrapped at (0: not wrapped, or the index is being built)."""
+        return self._wrap_index.width if self.wrap else 0
+
+    @property
     def match_count(self) -> int:
         return len(self._matches)
 
@@ -278,7 +287,7 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
         self._raw = body
         self.content_type = content_type
         kind = detect_kind(content_type, body)
-        charset = _charset(content_type)
+        charset = content_charset(content_type)
         self._load_started = started
         self.first_render_elapsed = None
         self.load_elapsed = None
@@ -328,19 +337,19 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
         lines, widths = self._lines, self._widths
         first_changed = len(lines) - 1
         if lines:
-            lines[-1] = _clean(lines[-1] + pieces[0])
+            lines[-1] = clean_line(lines[-1] + pieces[0])
             widths[-1] = display_width(lines[-1])
             self._cache.pop(len(lines) - 1, None)
         else:
             first_changed = 0
-            lines.append(_clean(pieces[0]))
+            lines.append(clean_line(pieces[0]))
             widths.append(display_width(lines[-1]))
         for piece in pieces[1:]:
-            lines.append(_clean(piece))
+            lines.append(clean_line(piece))
             widths.append(display_width(lines[-1]))
         self._max_width = max(self._max_width, max(widths[first_changed:], default=0))
-        if self.wrap and self._wrap_width:
-            self._extend_wrap_index(first_changed)
+        if self.wrap:
+            self._wrap_index.extend(widths, first_changed)
         self._update_virtual_size()
         if self._needle:
             self._extend_search(first_changed)
@@ -437,12 +446,83 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
             self.scroll_to(0, 0, animate=False, force=True)
         elif had_notice != (self.notice is not None) and self.scroll_y:
             self.scroll_to(y=self.scroll_y + (1 if self.notice else -1), animate=False, force=True)
-        self._wrap_width = 0
-        self._long_lines, self._long_cum, self._long_starts = [], [0], []
+        self._wrap_index = WrapIndex()
         if self.wrap:
             self._rewrap()
         self._update_virtual_size()
         self.refresh()
+
+    # ------------------------------------------------------------------ geometry and scrolling
+
+    @property
+    def _top(self) -> int:
+        """Rows above the body (the notice banner)."""
+        return 1 if self.notice else 0
+
+    @property
+    def _rows(self) -> WrapIndex:
+        """The row index in use: the wrap index when wrapping, else one row per line."""
+        return self._wrap_index if self.wrap else _UNWRAPPED
+
+    def _view_width(self) -> int:
+        return max(1, self.scrollable_content_region.width)
+
+    def _wrap_target_width(self) -> int:
+        """Wrap width: the content width minus room for the vertical scrollbar (so showing
+        or hiding the scrollbar never changes it); 0 before the first layout."""
+        width = self.size.width
+        if width <= 0:
+            return 0
+        return max(1, width - self.styles.scrollbar_size_vertical)
+
+    def _total_rows(self) -> int:
+        return len(self._lines) + self._rows.extra_rows + self._top
+
+    def _update_virtual_size(self) -> None:
+        width = (self._wrap_index.width or self._view_width()) if self.wrap else self._max_width
+        self.virtual_size = Size(width, self._total_rows())
+
+    def action_scroll_up(self) -> None:
+        self.scroll_to(y=self.scroll_y - 1, animate=False, force=True)
+
+    def action_scroll_down(self) -> None:
+        self.scroll_to(y=self.scroll_y + 1, animate=False, force=True)
+
+    def action_scroll_left(self) -> None:
+        self.scroll_to(x=self.scroll_x - 4, animate=False, force=True)
+
+    def action_scroll_right(self) -> None:
+        self.scroll_to(x=self.scroll_x + 4, animate=False, force=True)
+
+    def action_page_up(self) -> None:
+        page = max(1, self.scrollable_content_region.height)
+        self.scroll_to(y=self.scroll_y - page, animate=False, force=True)
+
+    def action_page_down(self) -> None:
+        page = max(1, self.scrollable_content_region.height)
+        self.scroll_to(y=self.scroll_y + page, animate=False, force=True)
+
+    def action_scroll_home(self) -> None:
+        self.scroll_to(0, 0, animate=False, force=True)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+
+    def scroll_to_line(self, line: int, *, col: int = 0, center: bool = True) -> None:
+        """Bring display line ``line`` (0-based; ``col`` in cells) into view."""
+        line = max(0, min(line, len(self._lines) - 1))
+        rows = self._rows
+        row = self._top + rows.line_to_row(line)
+        x: int | None = None
+        if rows.width:
+            row += col // rows.width
+        else:
+            width = self._view_width()
+            if not (self.scroll_x <= col < self.scroll_x + width - 1):
+                x = max(0, col - width // 4)
+        height = max(1, self.scrollable_content_region.height)
+        y = row - height // 2 if center else row
+        self.scroll_to(x=x, y=max(0, y), animate=False, force=True)
 
     # ------------------------------------------------------------------ wrap
 
@@ -459,25 +539,168 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
         self.wrap = not self.wrap
 
     def on_resize(self) -> None:
-        if self.wrap and self._wrap_target_width() != self._wrap_width:
+        if self.wrap and self._wrap_target_width() != self._wrap_index.width:
             self._rewrap()
             self._update_virtual_size()
             self.refresh()
 
+    def _rewrap(self) -> None:
+        """Build the wrap index for the current width (in a worker thread for long bodies)."""
+        width = self._wrap_target_width()
+        self._wrap_generation += 1
+        if width <= 0:  # not laid out yet: on_resize will do it
+            self._wrap_index = WrapIndex()
+            return
+        generation = self._wrap_generation
+        widths = self._widths
+        if len(widths) <= self.WRAP_IN_WORKER:
+            self._wrap_index = WrapIndex.build(widths, width)
+            return
+
+        def run() -> None:
+            self.post_message(self._Wrapped(generation, WrapIndex.build(widths, width)))
+
+        self.run_worker(
+            run,
+            name="body-wrap",
+            group="body-wrap",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
     def _on_body_view__wrapped(self, message: _Wrapped) -> None:
         message.stop()
         if message.generation == self._wrap_generation and self.wrap:
-            self._apply_wrap(message.width, message.index)
+            self._wrap_index = message.index
             self._update_virtual_size()
             self.refresh()
 
     # ------------------------------------------------------------------ search
+
+    def find(self, needle: str, *, case_sensitive: bool | None = None) -> None:
+        """Highlight every match of ``needle`` and scroll to the first; posts :class:`SearchResult`.
+
+        ``case_sensitive=None`` is smart case (sensitive when the needle has capitals).
+        """
+        self._needle = needle
+        self._case_sensitive = case_sensitive
+        if not needle:
+            self._search_generation += 1
+            self._set_matches([], "", keep=None)
+            return
+        self._search(keep=None)
+
+    def find_next(self) -> None:
+        """Move to the next match (wrapping around); posts :class:`SearchResult`."""
+        self._step_match(+1)
+
+    def find_previous(self) -> None:
+        """Move to the previous match (wrapping around); posts :class:`SearchResult`."""
+        self._step_match(-1)
+
+    def action_find_next(self) -> None:
+        self.find_next()
+
+    def action_find_previous(self) -> None:
+        self.find_previous()
+
+    def _current_match(self) -> tuple[int, int] | None:
+        if 0 <= self._match_index < len(self._matches):
+            return self._matches[self._match_index]
+        return None
+
+    def _refind(self) -> None:
+        """Search again (the text changed), staying on the same match when it still exists."""
+        self._search(keep=self._current_match())
+
+    def _search(self, *, keep: tuple[int, int] | None) -> None:
+        """Search the lines for the needle (in a worker thread for long bodies)."""
+        needle = self._needle
+        case_sensitive = self._case_sensitive
+        lines = self._lines
+        self._search_generation += 1
+        generation = self._search_generation
+        if len(lines) <= self.SEARCH_IN_WORKER:
+            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
+            self._set_matches(found, needle, keep=keep)
+            return
+
+        def run() -> None:
+            found = bodies.search(lines, needle, case_sensitive=case_sensitive)
+            self.post_message(self._Found(generation, needle, found, keep))
+
+        self.run_worker(
+            run,
+            name="body-search",
+            group="body-search",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
 
     def _on_body_view__found(self, message: _Found) -> None:
         message.stop()
         if message.generation != self._search_generation:
             return
         self._set_matches(message.matches, message.needle, keep=message.keep)
+
+    def _extend_search(self, first_changed: int) -> None:
+        """Search the lines from ``first_changed`` on again (streams)."""
+        cut = bisect.bisect_left(self._matches, (first_changed, -1))
+        del self._matches[cut:]
+        tail = bodies.search(
+            self._lines[first_changed:], self._needle, case_sensitive=self._case_sensitive
+        )
+        self._matches.extend((line + first_changed, col) for line, col in tail)
+        self._index_matches()
+        if self._match_index >= len(self._matches):
+            self._match_index = len(self._matches) - 1
+
+    def _index_matches(self) -> None:
+        by_line: dict[int, list[int]] = {}
+        for line, col in self._matches:
+            by_line.setdefault(line, []).append(col)
+        self._matches_by_line = by_line
+
+    def _set_matches(
+        self,
+        matches: list[tuple[int, int]],
+        needle: str,
+        *,
+        keep: tuple[int, int] | None,
+        post: bool = True,
+    ) -> None:
+        self._matches = matches
+        self._index_matches()
+        if not matches:
+            self._match_index = -1
+        elif keep is not None:
+            self._match_index = min(bisect.bisect_left(matches, keep), len(matches) - 1)
+        else:
+            self._match_index = 0
+        self.refresh()
+        if matches and keep is None:
+            self._scroll_to_match()
+        if post:
+            self.post_message(self.SearchResult(self, needle, len(matches), self._match_index))
+
+    def _step_match(self, step: int) -> None:
+        if not self._matches:
+            self.post_message(self.SearchResult(self, self._needle, 0, -1))
+            return
+        self._match_index = (self._match_index + step) % len(self._matches)
+        self._scroll_to_match()
+        self.refresh()
+        self.post_message(
+            self.SearchResult(self, self._needle, len(self._matches), self._match_index)
+        )
+
+    def _scroll_to_match(self) -> None:
+        line, col = self._matches[self._match_index]
+        text = self._lines[line] if line < len(self._lines) else ""
+        cells = col if text.isascii() else display_width(text[:col])
+        self.scroll_to_line(line, col=cells)
 
     # ------------------------------------------------------------------ rendering
 
@@ -488,17 +711,133 @@ class BodyView(BodyRendering, BodySearch, BodyWrap, BodyScrolling, ScrollView, c
         self._base_style = None
 
     def on_mount(self) -> None:
-        super().on_mount()
-        if "json" not in _LEXER_CLASSES:  # most bodies are JSON: have it ready early
+        if not lexer_imported("json"):  # most bodies are JSON: have it ready early
             self.set_timer(0.5, lambda: self._request_lexer("json"))
+
+    def on_unmount(self) -> None:
+        self._cancel_job()
+
+    @property
+    def _base(self) -> Style:
+        """``rich_style`` (walks every ancestor) computed once per style change."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def _component(self, name: str) -> Style:
+        return self._base + self.get_component_rich_style(name, partial=True)
+
+    def _request_lexer(self, name: str) -> None:
+        """Import lexer ``name`` in a worker thread; ``_LexerReady`` tells when it is there."""
+        if name in self._awaiting_lexers or lexer_imported(name):
+            return
+        self._awaiting_lexers.add(name)
+
+        def run() -> None:
+            try:
+                import_lexer(name)
+            finally:
+                self.post_message(self._LexerReady(name))
+
+        self.run_worker(
+            run, name="body-lexer", group=f"body-lexer-{name}", thread=True, exit_on_error=False
+        )
 
     def _on_body_view__lexer_ready(self, message: _LexerReady) -> None:
         message.stop()
         self._awaiting_lexers.discard(message.name)
-        if self._lexer is None and _LEXER_NAMES.get(self.kind) == message.name:
+        if self._lexer is None and lexer_name(self.kind) == message.name:
             self._lexer_kind = None
             self._cache.clear()
             self.refresh()
 
-    def on_unmount(self) -> None:
-        self._cancel_job()
+    def render_line(self, y: int) -> Strip:
+        if self.first_render_elapsed is None and self._load_started:
+            self.first_render_elapsed = time.perf_counter() - self._load_started
+        scroll_x, scroll_y = self.scroll_offset
+        width = self._view_width()
+        base = self._base
+        row = scroll_y + y
+        top = self._top
+        if row < top:
+            notice = Strip([Segment(f" ⚠ {self.notice}", self._component("body-view--notice"))])
+            return notice.crop_extend(0, width, self._component("body-view--notice"))
+        rows = self._rows
+        line_index, sub = rows.row_to_line(row - top)
+        if line_index >= len(self._lines):
+            return Strip.blank(width, base)
+        text = self._lines[line_index]
+        if rows.width:
+            start = sub * rows.width
+            end = start + rows.width
+        else:
+            start, end = scroll_x, scroll_x + width
+        if len(text) > self.LONG_LINE:  # render only the visible slice, plain
+            piece = text[start:end]
+            strip = self._overlay_matches(Strip([Segment(piece, base)]), line_index, piece, start)
+            return strip.adjust_cell_length(width, base)
+        strip = self._overlay_matches(self._line_strip(line_index, text), line_index, text)
+        strip = strip.crop_extend(start, end, base)
+        return strip if end - start == width else strip.adjust_cell_length(width, base)
+
+    def _line_strip(self, index: int, text: str) -> Strip:
+        """The highlighted, uncropped strip of line ``index`` (LRU cached)."""
+        cache = self._cache
+        strip = cache.get(index)
+        if strip is not None:
+            cache.move_to_end(index)
+            return strip
+        if self.kind == "sse":
+            segments = sse_segments(text, self._base, self._component)
+        else:
+            segments = lex_segments(self._get_lexer(), text, self._base, self._token_style)
+        strip = Strip(segments)
+        cache[index] = strip
+        if len(cache) > self.CACHE_SIZE:
+            cache.popitem(last=False)
+        return strip
+
+    def _get_lexer(self) -> Any:
+        """The lexer for the body's kind (None: plain, or not imported yet: a worker is asked)."""
+        if self._lexer_kind == self.kind:
+            return self._lexer
+        name = lexer_name(self.kind)
+        lexer = None
+        if name is not None:
+            lexer = new_lexer(name)
+            if lexer is None:  # plain until a worker has imported it
+                self._request_lexer(name)
+                return None
+        self._lexer, self._lexer_kind = lexer, self.kind
+        return lexer
+
+    def _token_style(self, ttype: Any, base: Style) -> Style:
+        style = self._token_styles.get(ttype)
+        if style is None:
+            component = token_component(ttype)
+            style = base
+            if component is not None:
+                style = base + self.get_component_rich_style(component, partial=True)
+            self._token_styles[ttype] = style
+        return style
+
+    def _overlay_matches(self, strip: Strip, index: int, text: str, offset: int = 0) -> Strip:
+        """``strip`` with the matches on line ``index`` highlighted (``offset``: chars cut before)."""
+        cols = self._matches_by_line.get(index)
+        if not cols:
+            return strip
+        current = self._current_match()
+        ranges = match_ranges(
+            text,
+            cols,
+            len(self._needle),
+            offset,
+            current[1] if current is not None and current[0] == index else None,
+            self.get_component_rich_style("body-view--match", partial=True),
+            self.get_component_rich_style("body-view--match-current", partial=True),
+        )
+        return style_ranges(strip, ranges) if ranges else strip
+
+
+_UNWRAPPED = WrapIndex()
+"""The row index when not wrapping: one row per line (never changed)."""
