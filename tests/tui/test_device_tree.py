@@ -19,9 +19,8 @@ from tests.tui.helpers import find_node as find
 from tests.tui.helpers import until
 from workbench.core.platforms.base import Adapter, DeviceNode, error_node
 from workbench.core.requests import RequestSpec
-from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel, iter_labels
 from workbench.tui.widgets.device_tree.model import ROOT, Placeholder
-from workbench.tui.widgets.device_tree.view import iter_labels
 
 # --- a host app and helpers ------------------------------------------------------------------
 

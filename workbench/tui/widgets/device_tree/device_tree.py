@@ -22,33 +22,31 @@ import contextlib
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, Static, Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import TreeNode, UnknownNodeID
 
-from workbench.core.platforms.base import DeviceNode
+from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.requests import RequestSpec
-from workbench.tui.widgets.device_tree.labels import (
-    detail_text,
-    status_text,
-)
-from workbench.tui.widgets.device_tree.loading import DeviceTreeLoading, _Batch, _Done
+from workbench.tui.widgets.device_tree.labels import detail_text, node_label, status_text
 from workbench.tui.widgets.device_tree.model import (
     ROOT,
     Listing,
     Placeholder,
+    exception_words,
+    format_count,
 )
-from workbench.tui.widgets.device_tree.view import DeviceTreeView
 
 if TYPE_CHECKING:
     from workbench.core.platforms.base import Adapter
@@ -59,7 +57,7 @@ class DeviceTree(Tree[Any]):
     """A Tree whose Enter opens (see DeviceTreePanel), whose expand-all stays lazy, and
     which adds many nodes at the cost of one rebuild (see `bulk`)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", id="devices.open"),
         Binding("space", "toggle_node", "Expand", id="devices.expand"),
     ]
@@ -104,7 +102,9 @@ class DeviceTree(Tree[Any]):
     def get_label_width(self, node: TreeNode[Any]) -> int:
         # Called for every line on every rebuild; the default renders each label to measure it.
         icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
-        return node.label.cell_len + (len(icon) if node.allow_expand else 0)  # type: ignore[union-attr]
+        label = node.label
+        width = label.cell_len if isinstance(label, Text) else cell_len(label)
+        return width + (len(icon) if node.allow_expand else 0)
 
     def _invalidate(self) -> None:
         if self._bulk_depth:
@@ -125,7 +125,7 @@ class DeviceTree(Tree[Any]):
                 self._invalidate()
 
 
-class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
+class DeviceTreePanel(Vertical):
     """Filter box, device tree and a detail pane for one logged-in profile."""
 
     PAGE_SIZE = 500  # children shown per listing window
@@ -144,7 +144,7 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
     DeviceTreePanel #device-status { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", id="devices.filter"),
         Binding("r", "reload", "Reload", id="devices.reload"),
         Binding("escape", "cancel", "Stop loading", id="devices.cancel", show=False),
@@ -157,6 +157,25 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
             super().__init__()
             self.spec = spec
             self.node = node
+
+    class _Batch(Message, bubble=False):
+        """A worker fetched a batch of a listing's children (generation: which fetch)."""
+
+        def __init__(self, key: str, generation: int, nodes: list[DeviceNode]) -> None:
+            super().__init__()
+            self.key = key
+            self.generation = generation
+            self.nodes = nodes
+            self.posted_at = time.perf_counter()
+
+    class _Done(Message, bubble=False):
+        """A worker finished fetching a listing (cancelled: stopped before the end)."""
+
+        def __init__(self, key: str, generation: int, cancelled: bool) -> None:
+            super().__init__()
+            self.key = key
+            self.generation = generation
+            self.cancelled = cancelled
 
     def __init__(
         self,
@@ -204,7 +223,7 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
         yield Static(Text("loading…", style="dim"), id="device-status")
 
     @property
-    def tree(self) -> DeviceTree:
+    def tree(self) -> DeviceTree:  # type: ignore[override]  # our Tree, not DOMNode's debug tree
         return self.query_one("#device-tree", DeviceTree)
 
     def on_mount(self) -> None:
@@ -265,6 +284,156 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
         self._relabel(listing.key)
         self._update_status()
         self.timings["last_done"] = time.perf_counter()
+
+    # --- fetching (thread workers) and applying batches to the model -------------------------
+
+    def _get_adapter(self) -> Adapter:
+        """The adapter, built on first use (off the UI thread: it creates the HTTP client)."""
+        with self._adapter_lock:
+            if self.adapter is None:
+                client = self.session.client()
+                self._own_client = client
+                if self._adapter_factory is not None:
+                    self.adapter = self._adapter_factory(self.profile, client)
+                else:
+                    from workbench.core.platforms.base import adapter_for
+
+                    self.adapter = adapter_for(self.profile, client)
+            return self.adapter
+
+    def _load(
+        self,
+        key: str,
+        node: DeviceNode | None,
+        *,
+        source: DeviceNode | None = None,
+        insert_at: int | None = None,
+        parent: str | None = None,
+    ) -> Listing:
+        """Start fetching a listing: the roots, a node's children, or (source=error node) a retried page."""
+        self._generation += 1
+        old = self.listings.get(key)
+        if source is not None and old is not None:
+            listing = old
+            listing.state = "loading"
+            listing.cancel = threading.Event()
+            listing.insert_at = insert_at
+            listing.started = time.perf_counter()
+        else:
+            if old is not None:
+                self._drop(key)
+            listing = Listing(
+                key=key,
+                parent=parent,
+                expanded=True,
+                name=node.label if node is not None else "top level",
+            )
+            self.listings[key] = listing
+        listing.generation = self._generation
+        target = source or node
+        self.run_worker(
+            lambda: self._fetch(key, listing.generation, target, listing.cancel),
+            thread=True,
+            group="device-tree",
+            exit_on_error=False,
+            name=f"devices:{key}",
+            description=f"load {target.label if target else 'roots'}",
+        )
+        self._update_status()
+        return listing
+
+    def _fetch(
+        self, key: str, generation: int, node: DeviceNode | None, cancel: threading.Event
+    ) -> None:
+        """Worker body: post each batch as it arrives; every failure becomes an error node."""
+        parent_id = node.id if node is not None else "roots"
+        try:
+            adapter = self._get_adapter()
+            batches: Iterable[list[DeviceNode]]
+            batches = [adapter.roots()] if node is None else adapter.children(node, cancel)
+            for batch in batches:
+                if cancel.is_set():
+                    break
+                self.post_message(self._Batch(key, generation, list(batch)))
+        except Exception as exc:  # an adapter must never take the tree down
+            message, hint = exception_words(exc)
+            what = "the top of the tree" if node is None else node.label
+            err = error_node(parent_id, f"could not load {what}: {message}", hint=hint)
+            if node is not None and node.kind != "error":
+                err.ref = {"retry_node": True}
+            self.post_message(self._Batch(key, generation, [err]))
+        self.post_message(self._Done(key, generation, cancel.is_set()))
+
+    def _touch_ancestors(self, listing: Listing) -> None:
+        """What the filter shows above a listing may change with it: invalidate their cached views."""
+        parent = self.listings.get(listing.parent) if listing.parent else None
+        while parent is not None:
+            parent.version += 1
+            parent = self.listings.get(parent.parent) if parent.parent else None
+
+    def _drop(self, key: str) -> None:
+        """Forget a listing and everything loaded below it (cancelling their fetches)."""
+        if key in self.listings:
+            self._touch_ancestors(self.listings[key])
+        doomed = {key}
+        changed = True
+        while changed:
+            changed = False
+            for k, listing in self.listings.items():
+                if k not in doomed and listing.parent in doomed:
+                    doomed.add(k)
+                    changed = True
+        for k in doomed:
+            gone = self.listings.pop(k, None)
+            if gone is not None:
+                gone.cancel.set()
+            self._shown.pop(k, None)
+
+    def apply_batch(self, listing: Listing, nodes: list[DeviceNode]) -> None:
+        old_len = len(listing.children)
+        at = listing.add(nodes)
+        self._touch_ancestors(listing)
+        self._settle_gc(len(nodes))
+        if self._needle:
+            self._schedule_refilter()
+        else:
+            tree_node = self._live(listing.key)
+            if tree_node is not None:
+                if at < old_len:
+                    self._refill(tree_node, listing)
+                else:
+                    self._append(tree_node, listing, old_len)
+        self._relabel(listing.key)
+        self._update_status()
+        if listing.key == self._detail_key():
+            self._show_detail(self.tree.cursor_node)
+
+    def _mark(self, name: str) -> None:
+        """Record when `name` was handled and when the frame showing it was painted."""
+        timings = self.timings
+        timings[f"{name}_applied"] = time.perf_counter()
+        timings.pop(f"{name}_painted", None)
+        self.call_after_refresh(lambda: timings.setdefault(f"{name}_painted", time.perf_counter()))
+
+    def _settle_gc(self, added: int) -> None:
+        """Keep the cyclic GC from rescanning big loaded listings.
+
+        A listing of 100,000 DeviceNodes is about a million tracked objects; each full
+        collection walked all of them (up to ~300 ms, freezing the UI and the fetch, several
+        times while streaming). Loaded nodes live until their listing is dropped and hold no
+        reference cycles (refcounting frees them), so once enough have arrived they are moved
+        to the GC's permanent generation (gc.freeze) and later collections skip them. The
+        young generations are collected first, so fresh cyclic garbage is not frozen; the
+        panel unfreezes when it goes away (one full collection then picks up the rest).
+        """
+        if not self.FREEZE_GC_AFTER:
+            return
+        self._unfrozen += added
+        if self._unfrozen >= self.FREEZE_GC_AFTER:
+            self._unfrozen = 0
+            gc.collect(1)
+            gc.freeze()
+            self._froze = True
 
     # --- filter ---------------------------------------------------------------------------
 
@@ -501,6 +670,265 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
         self._update_status()
         return stopped
 
+    # --- the view: what of the model the Tree shows -----------------------------------------
+
+    def _live(self, key: str) -> TreeNode[Any] | None:
+        """The Tree node showing a listing's children, if it is in the tree and expanded."""
+        tree = self.tree
+        if key == ROOT:
+            return tree.root
+        node = self._shown.get(key)
+        if node is None or not self._in_tree(node) or not node.is_expanded:
+            return None
+        return node
+
+    def _in_tree(self, tree_node: TreeNode[Any]) -> bool:
+        try:
+            return self.tree.get_node_by_id(tree_node.id) is tree_node
+        except UnknownNodeID:
+            return False
+
+    def _matches_inherited(self, tree_node: TreeNode[Any]) -> bool:
+        """True when the filter matched this node or an ancestor (then its children are not filtered)."""
+        needle = self._needle
+        node: TreeNode[Any] | None = tree_node
+        while node is not None:
+            data = node.data
+            if isinstance(data, DeviceNode) and needle in data.label.lower():
+                return True
+            node = node.parent
+        return False
+
+    def _has_match(self, key: str, memo: dict[str, bool]) -> bool:
+        """Does any loaded node below this listing match the filter?"""
+        if key in memo:
+            return memo[key]
+        memo[key] = False
+        listing = self.listings.get(key)
+        if listing is None:
+            return False
+        needle = self._needle
+        # a listing still loading stays in view (with its progress line): matches may yet come
+        found = (
+            listing.state == "loading"
+            or any(needle in s for s in listing.lower)
+            or any(
+                self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key
+            )
+        )
+        memo[key] = found
+        return found
+
+    def _view(self, listing: Listing, inherited: bool, memo: dict[str, bool]) -> list[DeviceNode]:
+        """The children to show: all of them, or with a filter those that match or lead to matches."""
+        needle = self._needle
+        if not needle or inherited:
+            return listing.children
+        cached = listing.view_cache
+        if cached is not None and cached[0] == needle and cached[1] == listing.version:
+            return cached[2]
+        leading = {
+            k
+            for k, sub in self.listings.items()
+            if sub.parent == listing.key and self._has_match(k, memo)
+        }
+        if leading:
+            view = [
+                c
+                for c, s in zip(listing.children, listing.lower, strict=True)
+                if needle in s or c.id in leading
+            ]
+        else:
+            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s]
+        listing.view_cache = (needle, listing.version, view)
+        return view
+
+    def _label(self, node: DeviceNode) -> Text:
+        listing = self.listings.get(node.id)
+        if listing is None:
+            return node_label(node)
+        n = len(listing.children)
+        if listing.state == "loading":
+            suffix = Text(f"  ({format_count(n)} loaded…)" if n else "  (loading…)", "dim italic")
+        elif listing.state == "stopped":
+            suffix = Text(f"  ({format_count(n)} loaded, stopped)", "yellow")
+        else:
+            suffix = Text(f"  ({format_count(n)})", "dim")
+        return node_label(node, suffix)
+
+    def _relabel(self, key: str) -> None:
+        tree_node = self._shown.get(key)
+        if key == ROOT or tree_node is None or not self._in_tree(tree_node):
+            return
+        if isinstance(tree_node.data, DeviceNode):
+            tree_node.set_label(self._label(tree_node.data))
+
+    def _add_node(
+        self, parent: TreeNode[Any], node: DeviceNode, inherited: bool, memo: dict[str, bool]
+    ) -> None:
+        if not node.expandable:
+            parent.add_leaf(node_label(node), data=node)
+            return
+        listing = self.listings.get(node.id)
+        child_inherited = inherited or bool(self._needle and self._needle in node.label.lower())
+        forced = (
+            bool(self._needle)
+            and not child_inherited
+            and listing is not None
+            and self._has_match(node.id, memo)
+        )
+        expand = listing is not None and (listing.expanded or forced)
+        child = parent.add(self._label(node), data=node, expand=expand, allow_expand=True)
+        self._shown[node.id] = child
+        if expand and listing is not None:
+            self._fill(child, listing, child_inherited, memo)
+
+    def _key_of(self, tree_node: TreeNode[Any]) -> str:
+        data = tree_node.data
+        return data.id if isinstance(data, DeviceNode) else ROOT
+
+    def _fill(
+        self, tree_node: TreeNode[Any], listing: Listing, inherited: bool, memo: dict[str, bool]
+    ) -> None:
+        """Add the current window of a listing's (filtered) children under its Tree node."""
+        view = self._view(listing, inherited, memo)
+        page = self.PAGE_SIZE
+        start = max(0, min(listing.window, (max(len(view) - 1, 0) // page) * page))
+        listing.window = start
+        with self.tree.bulk():
+            if start > 0:
+                tree_node.add_leaf(
+                    self._nav_label("prev", listing, len(view)),
+                    data=Placeholder("prev", listing.key),
+                )
+            for node in view[start : start + page]:
+                self._add_node(tree_node, node, inherited, memo)
+            self._set_tail(tree_node, listing, len(view))
+
+    def _refill(self, tree_node: TreeNode[Any], listing: Listing) -> None:
+        with self.tree.bulk():
+            tree_node.remove_children()
+            inherited = (
+                bool(self._needle)
+                and tree_node.data is not None
+                and self._matches_inherited(tree_node)
+            )
+            self._fill(tree_node, listing, inherited, {})
+
+    def _append(self, tree_node: TreeNode[Any], listing: Listing, old_len: int) -> None:
+        """Show the new children of a batch that fall inside the window (no filter active)."""
+        end = listing.window + self.PAGE_SIZE
+        with self.tree.bulk():
+            if old_len < end:
+                self._clear_tail(tree_node)
+                memo: dict[str, bool] = {}
+                for node in listing.children[old_len : min(len(listing.children), end)]:
+                    self._add_node(tree_node, node, False, memo)
+            self._set_tail(tree_node, listing)
+
+    @staticmethod
+    def _tail_nodes(tree_node: TreeNode[Any]) -> list[TreeNode[Any]]:
+        children = tree_node.children
+        tail: list[TreeNode[Any]] = []
+        for child in reversed(children):
+            if not isinstance(child.data, Placeholder) or child.data.kind == "prev":
+                break
+            tail.append(child)
+        tail.reverse()
+        return tail
+
+    def _clear_tail(self, tree_node: TreeNode[Any]) -> None:
+        with self.tree.bulk():
+            for child in reversed(self._tail_nodes(tree_node)):
+                child.remove()
+
+    def _set_tail(
+        self, tree_node: TreeNode[Any], listing: Listing, total: int | None = None
+    ) -> None:
+        """The lines after a window: 'next …', 'loading… N loaded', or '(empty)'.
+
+        When the same kinds of lines are there already only their labels change: that
+        repaints a line instead of rebuilding every line of the tree (batch after batch)."""
+        if total is None:
+            total = len(self._view(listing, False, {})) if self._needle else len(listing.children)
+        want: list[tuple[Placeholder, Text]] = []
+        if listing.window + self.PAGE_SIZE < total:
+            want.append((Placeholder("next", listing.key), self._nav_label("next", listing, total)))
+        if listing.state == "loading":
+            n = len(listing.children)
+            text = f"loading… {format_count(n)} {listing.noun()} loaded" if n else "loading…"
+            want.append((Placeholder("loading", listing.key), Text(text, "dim italic")))
+        elif total == 0:
+            text = "(no matches)" if self._needle and listing.children else "(empty)"
+            if listing.state == "stopped":
+                text = "(stopped before anything arrived: r reloads)"
+            want.append((Placeholder("empty", listing.key), Text(text, "dim")))
+        have = self._tail_nodes(tree_node)
+        if [n.data for n in have] == [p for p, _ in want]:
+            for node, (_, label) in zip(have, want, strict=True):
+                if node.label != label:
+                    node.set_label(label)
+            return
+        with self.tree.bulk():
+            for child in reversed(have):
+                child.remove()
+            for placeholder, label in want:
+                tree_node.add_leaf(label, data=placeholder)
+
+    def _nav_label(self, kind: str, listing: Listing, total: int) -> Text:
+        page = self.PAGE_SIZE
+        more = "…" if listing.state == "loading" else ""
+        of = f"of {format_count(total)}{more}" + (" matches" if self._needle else "")
+        if kind == "prev":
+            first = max(listing.window - page, 0)
+            return Text(
+                f"▲ show {format_count(first + 1)}–{format_count(first + page)} {of}", "cyan"
+            )
+        first = listing.window + page
+        last = min(first + page, total)
+        shown = (
+            f"{format_count(listing.window + 1)}–{format_count(min(listing.window + page, total))}"
+        )
+        return Text(
+            f"▼ show {format_count(first + 1)}–{format_count(last)} {of}  (showing {shown})", "cyan"
+        )
+
+    def _rebuild(self) -> None:
+        """Rebuild the whole visible tree from the model (filter changes)."""
+        tree = self.tree
+        cursor = tree.cursor_node
+        cursor_data = cursor.data if cursor is not None else None
+        cursor_id = cursor_data.id if isinstance(cursor_data, DeviceNode) else None
+        with tree.bulk():
+            tree.root.remove_children()
+            self._shown = {}
+            root = self.listings.get(ROOT)
+            if root is not None:
+                self._fill(tree.root, root, False, {})
+        target = None
+        if cursor_id is not None:
+            target = self._find_line(cursor_id)
+        if target is not None:
+            self._move_cursor(target)
+        elif tree.root.children:
+            tree.cursor_line = 0
+        self.call_after_refresh(lambda: self._show_detail(self.tree.cursor_node))
+
+    def _move_cursor(self, tree_node: TreeNode[Any]) -> None:
+        tree = self.tree
+        _ = tree.last_line  # (re)builds the lines, so the node's line is known
+        tree.move_cursor(tree_node)
+
+    def _find_line(self, node_id: str) -> TreeNode[Any] | None:
+        stack = list(self.tree.root.children)
+        while stack:
+            tn = stack.pop()
+            if isinstance(tn.data, DeviceNode) and tn.data.id == node_id:
+                return tn
+            if tn.is_expanded:
+                stack.extend(tn.children)
+        return None
+
     # --- status line and detail pane ---------------------------------------------------------
 
     def _update_status(self) -> None:
@@ -528,3 +956,15 @@ class DeviceTreePanel(DeviceTreeLoading, DeviceTreeView, Vertical):
     def detail_text(self, data: Any) -> Text:
         """What the detail pane shows for a node (plain data in, rich Text out)."""
         return detail_text(data, self.listings, self.PAGE_SIZE)
+
+
+def iter_labels(tree: Tree[Any]) -> Iterator[tuple[int, str]]:
+    """(depth, plain label) of every visible line (for tests and debugging)."""
+
+    def walk(node: TreeNode[Any], depth: int) -> Iterator[tuple[int, str]]:
+        for child in node.children:
+            yield depth, str(child.label)  # (a Text label: its plain text)
+            if child.is_expanded:
+                yield from walk(child, depth + 1)
+
+    yield from walk(tree.root, 0)

@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from workbench.core.platforms.base import DeviceNode
-from workbench.tui.widgets.device_tree.model import Listing, Placeholder, _count, request_line
+from workbench.tui.widgets.device_tree.model import Listing, Placeholder, format_count, request_line
 
 DETAIL_LIMIT = 20_000  # characters of pretty JSON shown in the detail pane
 STATUS_ICONS = {"online": ("● ", "green"), "offline": ("○ ", "dim")}
@@ -45,10 +45,10 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
         listing = listings.get(data.key)
         n = len(listing.children) if listing else 0
         words = {
-            "loading": f"Loading… {_count(n)} loaded so far. Escape stops; collapsing the node cancels.",
+            "loading": f"Loading… {format_count(n)} loaded so far. Escape stops; collapsing the node cancels.",
             "prev": "Enter shows the previous page of this listing.",
             "next": f"Enter shows the next page. The tree shows {page_size} at a time; "
-            f"{_count(n)} are loaded. Type in the filter (/) to narrow.",
+            f"{format_count(n)} are loaded. Type in the filter (/) to narrow.",
             "empty": "Nothing here.",
         }
         out.append(words.get(data.kind, ""), "dim")
@@ -67,7 +67,7 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
     listing = listings.get(data.id)
     if listing is not None:
         state = {"loading": "loading…", "stopped": "stopped", "done": "all loaded"}[listing.state]
-        out.append(f"\nchildren: {_count(len(listing.children))} ({state}", "dim")
+        out.append(f"\nchildren: {format_count(len(listing.children))} ({state}", "dim")
         if listing.elapsed is not None:
             out.append(f", {listing.elapsed * 1000:.0f} ms", "dim")
         out.append(")", "dim")
@@ -103,7 +103,7 @@ def status_text(
         n = len(biggest.children)
         name = name_of(biggest)
         if n:
-            text.append(f"{_count(n)} {biggest.noun()} loaded…", "bold")
+            text.append(f"{format_count(n)} {biggest.noun()} loaded…", "bold")
             text.append(f"  ({name})", "dim")
         else:
             text.append(f"loading {name}…", "dim")
@@ -112,7 +112,7 @@ def status_text(
         text.append("  Esc stops", "dim")
     else:
         total = sum(len(lst.children) for lst in listings.values())
-        text.append(f"{_count(total)} nodes loaded", "dim")
+        text.append(f"{format_count(total)} nodes loaded", "dim")
     if needle:
         text.append(f"  filter: {needle!r}", "yellow")
     return text
@@ -132,6 +132,6 @@ def pretty_json(doc: Any, limit: int = DETAIL_LIMIT) -> Text:
     rendered = JSONHighlighter()(Text(text))
     if cut:
         rendered.append(
-            f"\n… (cut at {_count(limit)} characters; Enter opens the full request)", "dim"
+            f"\n… (cut at {format_count(limit)} characters; Enter opens the full request)", "dim"
         )
     return rendered

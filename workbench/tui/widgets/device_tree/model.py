@@ -27,7 +27,7 @@ PLURALS = {
 }
 
 
-def _count(n: int) -> str:
+def format_count(n: int) -> str:
     return f"{n:,}"
 
 
