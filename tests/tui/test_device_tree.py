@@ -3,6 +3,7 @@ then the real thing against the emulated cloud over HTTP (demo-thinger, demo-iot
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from textual import on
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tests.tui.helpers import find_node as find
@@ -20,7 +22,8 @@ from tests.tui.helpers import until
 from workbench.core.platforms.base import Adapter, DeviceNode, error_node
 from workbench.core.requests import RequestSpec
 from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel, iter_labels
-from workbench.tui.widgets.device_tree.model import ROOT, Placeholder
+from workbench.tui.widgets.device_tree.labels import detail_text, node_label, status_text
+from workbench.tui.widgets.device_tree.model import ROOT, Listing, Placeholder
 
 # --- a host app and helpers ------------------------------------------------------------------
 
@@ -701,3 +704,117 @@ def test_request_line(spec: RequestSpec, line: str) -> None:
     from workbench.tui.widgets.device_tree.model import request_line
 
     assert request_line(spec) == line
+
+
+# --- terminal safety: server text never reaches the terminal raw -----------------------------
+
+# ESC (clear screen), OSC 52 (write the clipboard), a bidi override, a zero-width space, a BOM,
+# a lone surrogate and a newline: what a hostile server could put in an id, a name or an error.
+HOSTILE = "\x1b[2J\x1b]52;c;ZXZpbA==\x07\u202e\u200b\ufeff\ud800\n"
+# The policy of core/text.py, written out independently: C0/C1, DEL, zero-width, bidi, BOM, surrogates.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff]"
+)
+VISIBLE = ("\\x1b[2J", "\\x1b]52;c;ZXZpbA==\\x07", "\\u202e", "\\u200b", "\\ufeff", "\\ud800")
+
+
+def hostile_device(n: int) -> DeviceNode:
+    return DeviceNode(
+        id=f"evil{n}{HOSTILE}",
+        kind="device",
+        label=f"dev{n}{HOSTILE}end",
+        status="online",
+        badge=f"badge{HOSTILE}",
+        expandable=True,
+        detail={"name": f"x{HOSTILE}", f"key{HOSTILE}": [HOSTILE]},
+        request=RequestSpec("POST", f"https://h.example/d/{HOSTILE}", body=f"b{HOSTILE}"),
+    )
+
+
+class HostileAdapter(Adapter):
+    """Ids, names, badges, documents and error messages full of terminal escapes."""
+
+    platform = "hostile"
+
+    def __init__(self) -> None:
+        pass
+
+    def roots(self) -> list[DeviceNode]:
+        return [
+            DeviceNode(
+                id=f"grp{HOSTILE}",
+                kind="group",
+                label=f"group{HOSTILE}",
+                expandable=True,
+                detail={"owner": HOSTILE},
+            ),
+            error_node(f"e{HOSTILE}", f"server said {HOSTILE}", hint=f"hint{HOSTILE}", status=503),
+        ]
+
+    def children(
+        self, node: DeviceNode, cancel: threading.Event | None = None
+    ) -> Iterator[list[DeviceNode]]:
+        if node.kind == "device":
+            raise RuntimeError(f"adapter blew up {HOSTILE}")
+        yield [hostile_device(1), hostile_device(2)]
+
+
+def rendered_texts(widget: Widget) -> list[str]:
+    """The text of every segment the widget renders (what would reach the terminal)."""
+    return [segment.text for strip in widget.render_lines(widget.size.region) for segment in strip]
+
+
+def assert_terminal_safe(texts: list[str]) -> None:
+    for text in texts:
+        assert UNSAFE.search(text) is None, repr(text)
+
+
+async def test_server_text_in_labels_and_detail_never_reaches_the_terminal_raw() -> None:
+    app = Host(fake_panel(HostileAdapter()))
+    async with app.run_test(size=(140, 50)) as pilot:
+        panel = app.panel
+        await until(pilot, lambda: find(panel, "server said"))
+        await expand(pilot, panel, "group")
+        await until(pilot, lambda: find(panel, "dev2"))
+        await expand(pilot, panel, "dev1")  # its children fail: an error node from the exception
+        await until(pilot, lambda: find(panel, "adapter blew up"))
+        await pilot.pause()
+        tree_text = rendered_texts(panel.tree)
+        assert_terminal_safe(tree_text)
+        shown = "".join(tree_text)
+        for escape in VISIBLE:
+            assert escape in shown
+        assert "\\n" in shown
+        # every kind of node in the detail pane (a group, a device, error nodes)
+        for text in ("group", "dev1", "dev2", "server said", "adapter blew up"):
+            await select(pilot, panel, text)
+            await pilot.pause()
+            pane = panel.query_one("#device-detail", Static)
+            texts = rendered_texts(pane)
+            assert_terminal_safe(texts)
+            assert "\\x1b[2J" in "".join(texts) and "\\u202e" in "".join(texts)
+        assert_terminal_safe(rendered_texts(panel.query_one("#device-status", Static)))
+
+
+def test_label_builders_escape_server_text() -> None:
+    listing = Listing(key="k", parent=None, name=f"group{HOSTILE}")
+    listing.add([hostile_device(1)])
+    device = hostile_device(1)
+    error = error_node("p", f"failed {HOSTILE}", hint=HOSTILE, status=500)
+    texts = [
+        node_label(device).plain,
+        node_label(error).plain,
+        detail_text(device, {"k": listing}, 500).plain,
+        detail_text(error, {}, 500).plain,
+        status_text({"k": listing}, HOSTILE, lambda lst: lst.name).plain,
+    ]
+    for text in texts:
+        assert UNSAFE.search(text.replace("\n", " ")) is None, repr(text)
+    assert node_label(device).plain == (
+        "● dev1\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07\\u202e\\u200b\\ufeff\\ud800\\nend"
+        "  badge\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07\\u202e\\u200b\\ufeff\\ud800\\n"
+    )
+    assert (
+        "\n" not in node_label(device).plain
+        and "\n" not in status_text({"k": listing}, HOSTILE, lambda lst: lst.name).plain
+    )

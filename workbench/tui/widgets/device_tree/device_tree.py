@@ -39,6 +39,7 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.requests import RequestSpec
+from workbench.core.text import escape_control
 from workbench.tui.widgets.device_tree.labels import detail_text, node_label, status_text
 from workbench.tui.widgets.device_tree.model import (
     ROOT,
@@ -506,7 +507,7 @@ class DeviceTreePanel(Vertical):
             return
         if listing.state == "loading":
             self._drop(node.id)  # cancels the fetch; its late results are dropped
-            self.notify(f"stopped loading {node.label}", timeout=3)
+            self.notify(f"stopped loading {escape_control(node.label)}", timeout=3, markup=False)
         else:
             listing.expanded = False
         tree_node.remove_children()  # keeps the Tree small; the model remembers everything

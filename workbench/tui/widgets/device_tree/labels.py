@@ -1,5 +1,9 @@
 """Rich Text builders of the device tree (no widgets): a node's label with its status icon
-and badge, the status line, the detail pane's text for a node, and highlighted, cut JSON."""
+and badge, the status line, the detail pane's text for a node, and highlighted, cut JSON.
+
+Everything in a DeviceNode came from a server (ids, names, badges, error messages, documents):
+it is shown only through workbench.core.text (escape_control on one line, escape_keep_newlines
+in the detail pane), so no control, bidi or zero-width character reaches the terminal raw."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from rich.text import Text
 
 from workbench.core.platforms.base import DeviceNode
+from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.device_tree.model import Listing, Placeholder, format_count, request_line
 
 DETAIL_LIMIT = 20_000  # characters of pretty JSON shown in the detail pane
@@ -21,18 +26,21 @@ def node_label(node: DeviceNode, suffix: Text | None = None) -> Text:
     label = Text(no_wrap=True, end="")
     if node.kind == "error":
         label.append("✗ ", "bold red")
-        label.append(node.label, "red")
+        label.append(escape_control(node.label), "red")
         if node.hint:
-            label.append(f"  ({node.hint})", "dim")
+            label.append(f"  ({escape_control(node.hint)})", "dim")
     else:
         icon = STATUS_ICONS.get(node.status or "")
         if icon is not None:
             label.append(*icon)
-        label.append(node.label, "bold" if node.kind in ("account", "entity", "group") else "")
+        label.append(
+            escape_control(node.label),
+            "bold" if node.kind in ("account", "entity", "group") else "",
+        )
     if node.badge and node.kind != "error":
-        label.append(f"  {node.badge}", "dim")
+        label.append(f"  {escape_control(node.badge)}", "dim")
     elif node.badge and node.kind == "error" and node.badge not in ("error",):
-        label.append(f"  {node.badge}", "dim red")
+        label.append(f"  {escape_control(node.badge)}", "dim red")
     if suffix is not None:
         label.append_text(suffix)
     return label
@@ -56,14 +64,14 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
     if not isinstance(data, DeviceNode):
         out.append("select a node to see what the API said about it", "dim")
         return out
-    out.append(data.label, "bold red" if data.kind == "error" else "bold")
-    out.append(f"\n{data.kind}", "cyan")
+    out.append(escape_control(data.label), "bold red" if data.kind == "error" else "bold")
+    out.append(f"\n{escape_control(data.kind)}", "cyan")
     if data.status:
         icon = STATUS_ICONS.get(data.status, ("", ""))
         out.append("  ")
-        out.append(f"{icon[0]}{data.status}", icon[1] or "")
+        out.append(f"{icon[0]}{escape_control(data.status)}", icon[1] or "")
     if data.badge:
-        out.append(f"  [{data.badge}]", "dim")
+        out.append(f"  [{escape_control(data.badge)}]", "dim")
     listing = listings.get(data.id)
     if listing is not None:
         state = {"loading": "loading…", "stopped": "stopped", "done": "all loaded"}[listing.state]
@@ -73,18 +81,19 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
         out.append(")", "dim")
     if data.error:
         out.append("\n\nwhat happened: ", "bold red")
-        out.append(data.error)
+        out.append(escape_keep_newlines(data.error))
     if data.hint:
         out.append("\nwhat to do: ", "bold")
-        out.append(data.hint)
+        out.append(escape_keep_newlines(data.hint))
     if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
         out.append("\nEnter retries.", "dim")
     if data.request is not None:
         out.append("\n\n")
-        out.append(request_line(data.request), "bold cyan")
+        out.append(escape_control(request_line(data.request)), "bold cyan")
         if data.request.body_kind != "none" and data.request.body:
             body = data.request.body
-            out.append("\n" + (body if len(body) <= 500 else body[:500] + "…"), "dim")
+            body = body if len(body) <= 500 else body[:500] + "…"
+            out.append("\n" + escape_keep_newlines(body), "dim")
         out.append("\nEnter opens it in the composer.", "dim")
     if data.detail is not None:
         out.append("\n\n")
@@ -101,7 +110,7 @@ def status_text(
     if loading:
         biggest = max(loading, key=lambda lst: len(lst.children))
         n = len(biggest.children)
-        name = name_of(biggest)
+        name = escape_control(name_of(biggest))
         if n:
             text.append(f"{format_count(n)} {biggest.noun()} loaded…", "bold")
             text.append(f"  ({name})", "dim")
@@ -114,7 +123,7 @@ def status_text(
         total = sum(len(lst.children) for lst in listings.values())
         text.append(f"{format_count(total)} nodes loaded", "dim")
     if needle:
-        text.append(f"  filter: {needle!r}", "yellow")
+        text.append(f"  filter: {escape_control(repr(needle))}", "yellow")
     return text
 
 
@@ -129,7 +138,7 @@ def pretty_json(doc: Any, limit: int = DETAIL_LIMIT) -> Text:
     cut = len(text) > limit
     if cut:
         text = text[:limit]
-    rendered = JSONHighlighter()(Text(text))
+    rendered = JSONHighlighter()(Text(escape_keep_newlines(text)))
     if cut:
         rendered.append(
             f"\n… (cut at {format_count(limit)} characters; Enter opens the full request)", "dim"
