@@ -280,6 +280,28 @@ async def test_control_characters_never_reach_the_terminal_raw() -> None:
         await pilot.pause()
         assert all(UNSAFE.search(seg.text) is None for y in range(3) for seg in view.render_line(y))
         assert view.lines[0] == "data: \\x1b[31mred\\x1b[0m"
+        # ESC, OSC 52, bidi override, ZWSP, BOM, a lone surrogate (a str can hold one) and tabs
+        hostile = "\x1b[2J\x1b]52;c;ZXZpbA==\x07\u202e\u200b\ufeff\ud800\t!"
+        for body, content_type in [
+            (hostile.encode("utf-8", "surrogatepass"), "text/plain"),
+            (
+                json.dumps({hostile: hostile}, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+                "application/json",
+            ),
+        ]:
+            view.load(body, content_type)
+            await pilot.pause()
+            for y in range(view.virtual_size.height):
+                view.scroll_to(y=y, animate=False)
+                for segment in view.render_line(0):
+                    assert UNSAFE.search(segment.text) is None, (content_type, segment.text)
+        view.begin_stream("text/plain")
+        view.append_text(f"data: {hostile}\n")
+        await pilot.pause()
+        assert all(UNSAFE.search(seg.text) is None for y in range(3) for seg in view.render_line(y))
+        assert view.lines[0].startswith(
+            "data: \\x1b[2J\\x1b]52;c;ZXZpbA==\\x07\\u202e\\u200b\\ufeff\\ud800 "
+        )
 
 
 async def test_highlighting_uses_the_theme_and_follows_theme_changes() -> None:

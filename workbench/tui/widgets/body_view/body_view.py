@@ -48,7 +48,7 @@ from workbench.core.bodies.lines import ChildPreparation
 from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
 from workbench.core.bodies.wrap import WrapIndex
 from workbench.core.errors import ResponseError
-from workbench.core.text import display_width, line_widths
+from workbench.core.text import display_width, escape_control, line_widths
 from workbench.tui.widgets.body_view.highlight import (
     clean_line,
     content_charset,
@@ -760,7 +760,8 @@ class BodyView(ScrollView, can_focus=True):
         row = scroll_y + y
         top = self._top
         if row < top:
-            notice = Strip([Segment(f" ⚠ {self.notice}", self._component("body-view--notice"))])
+            banner = f" ⚠ {escape_control(self.notice or '')}"
+            notice = Strip([Segment(banner, self._component("body-view--notice"))])
             return notice.crop_extend(0, width, self._component("body-view--notice"))
         rows = self._rows
         line_index, sub = rows.row_to_line(row - top)
