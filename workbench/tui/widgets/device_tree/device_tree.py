@@ -13,7 +13,10 @@ many nodes"):
   per listing, with "previous / next" nodes to move the window: a Textual Tree rebuilds
   all its lines on every change, so its size must stay in the low thousands.
 - The filter scans the in-memory lists and rebuilds only what is visible.
-- Labels are rich Text objects (no markup parsing).
+- Labels are rich Text objects (no markup parsing), built by the pure functions of
+  labels.py, which show server text only through workbench.core.text; the model (Listing,
+  Placeholder) is in model.py. DeviceTreePanel is one class: the fetch workers, the
+  Tree view (windows, tail lines, filter) and the actions are its methods.
 """
 
 from __future__ import annotations
@@ -245,7 +248,7 @@ class DeviceTreePanel(Vertical):
         if client is not None:
             threading.Thread(target=client.close, daemon=True).start()
 
-    # --- results arriving (fetching and applying: DeviceTreeLoading) -------------------------
+    # --- results arriving from the fetch workers ---------------------------------------------
 
     @on(_Batch)
     def _on_batch(self, message: _Batch) -> None:

@@ -1,7 +1,7 @@
 """The device tree's in-memory model, no widgets: a Listing holds the whole loaded list of
 one node's children (with lower-cased labels for the filter, the window shown, the fetch
 state and generation), Placeholder marks the lines that are not devices, plus the plain
-helpers request_line and exception_words."""
+helpers format_count, request_line and exception_words."""
 
 from __future__ import annotations
 
