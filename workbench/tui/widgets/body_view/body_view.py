@@ -13,8 +13,11 @@ How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
   plain until it is there) and kept in an LRU
   of :class:`~textual.strip.Strip` keyed by line index. No TextArea, no whole-document Syntax.
 * Soft wrap (``wrap``) is computed per visible line; a small line -> row index (only the
-  lines wider than the view need more than one row) is built in a worker for long bodies.
+  lines wider than the view need more than one row: :class:`workbench.core.bodies.wrap.WrapIndex`,
+  pure data the widget owns) is built in a worker for long bodies.
 * Search (``find`` / ``find_next``) runs in a worker thread over the display lines.
+* How one line becomes segments (lexing, SSE lines, match overlays) is in the pure functions
+  of :mod:`workbench.tui.widgets.body_view.highlight`; this class is the one widget.
 
 Keys: arrows, PgUp/PgDn, Home/End scroll; ``w`` toggles wrap; ``n`` / ``N`` next/previous match.
 """
