@@ -28,7 +28,7 @@ from workbench.tui.widgets.collection_browser.entries import Entry, RequestRef, 
 from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 from workbench.tui.widgets.request_composer.request_composer import RequestComposer
 
-EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "thinger-smoke.toml"
+EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "thinger-smoke.toml"
 
 
 class Host(App[None]):
@@ -608,13 +608,15 @@ async def test_open_file_and_reload(thinger, tmp_path: Path) -> None:
 
 
 async def test_main_screen_tab_4_opens_a_request_in_the_composer(thinger, smoke: Path) -> None:
+    from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.main import MainScreen
 
     profile, session = thinger
 
-    class MainHost(App[None]):
+    class MainHost(WorkbenchApp):
         def on_mount(self) -> None:
-            self.push_screen(MainScreen(profile, session))
+            super().on_mount()
+            self.show_main(profile, session)
 
     app = MainHost()
     async with app.run_test(size=(100, 32)) as pilot:

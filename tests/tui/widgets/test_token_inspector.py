@@ -1,7 +1,7 @@
 """The token inspector widget, driven with Pilot against the emulated cloud over real HTTP.
 
-A tiny host app carries a `clock` attribute (like WorkbenchApp.clock) so countdowns are
-judged against a clock the test controls.
+A tiny host app hands the inspector a clock (as MainScreen hands it WorkbenchApp.clock), so
+countdowns are judged against a clock the test controls.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Host(App[None]):
         self.clock = clock
 
     def compose(self) -> ComposeResult:
-        yield TokenInspector(self.session, id="token-inspector")
+        yield TokenInspector(self.session, clock=self.clock, id="token-inspector")
 
 
 def screen_text(app: App[Any]) -> str:
