@@ -99,6 +99,26 @@ class CollectionBrowser(Horizontal):
             self.variables = variables
             self.path = path
 
+    class ReplayResult(Message):
+        """From the replay worker: one request's result (dropped when a newer replay began)."""
+
+        def __init__(self, generation: int, result: RequestResult) -> None:
+            super().__init__()
+            self.generation = generation
+            self.result = result
+
+    class ReplayDone(Message):
+        """From the replay worker: the replay ended; what it captured and how long it took."""
+
+        def __init__(
+            self, generation: int, path: Path, captures: dict[str, str], duration_s: float
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.path = path
+            self.captures = captures
+            self.duration_s = duration_s
+
     def __init__(
         self,
         profile: Profile,
@@ -541,14 +561,11 @@ class CollectionBrowser(Horizontal):
         generation: int,
         finder: SessionFinder,
     ) -> None:
-        """In a thread: run the requests one by one; each result goes to the UI at once."""
+        """In a thread: run the requests one by one; each result is posted as it arrives."""
         from workbench.core.collection.runner import Runner
         from workbench.core.secrets import SecretResolver
 
         worker = get_current_worker()
-        app = self._host_app
-        if app is None:
-            return
         runner = Runner(
             coll,
             session_for=finder,
@@ -571,24 +588,27 @@ class CollectionBrowser(Horizontal):
                 except Exception as exc:  # a bug: say so in the row rather than lose the run
                     words = f"unexpected error: {type(exc).__name__}: {exc}"
                     result = failed_result(i + 1, req, req.profile, words)
-                if not call_ui(app, self._add_if_current, generation, result):
-                    return
+                if not self.post_message(self.ReplayResult(generation, result)):
+                    return  # the browser is gone
         finally:
             runner.close()
             finder.close_restored()
-        call_ui(app, self._finish, generation, path, captures, time.perf_counter() - start)
+        duration_s = time.perf_counter() - start
+        self.post_message(self.ReplayDone(generation, path, captures, duration_s))
 
-    def _add_if_current(self, generation: int, result: RequestResult) -> None:
-        if generation == self._generation:
-            self.add_result(result)
+    @on(ReplayResult)
+    def _replay_result(self, event: ReplayResult) -> None:
+        event.stop()
+        if event.generation == self._generation:  # else a newer replay began: drop it
+            self.add_result(event.result)
 
-    def _finish(
-        self, generation: int, path: Path, captures: dict[str, str], duration_s: float
-    ) -> None:
-        if generation != self._generation:
+    @on(ReplayDone)
+    def _replay_done(self, event: ReplayDone) -> None:
+        event.stop()
+        if event.generation != self._generation:
             return
-        self.captures.setdefault(path, {}).update(captures)
-        self.finish_run(duration_s)
+        self.captures.setdefault(event.path, {}).update(event.captures)
+        self.finish_run(event.duration_s)
 
     # ------------------------------------------------------------------ results list
 

@@ -2,7 +2,8 @@
 which gives the replay worker a session for each profile a collection names (the screen's,
 one of the app's logged-in ones, else one restored from the stored tokens), the result row of
 a request that could not be made (:func:`failed_result`), and :func:`call_ui`, a guarded
-``App.call_from_thread`` for the worker."""
+``App.call_from_thread`` (the worker asks for a secret in a dialog through it; its results
+go to the browser as messages)."""
 
 from __future__ import annotations
 
