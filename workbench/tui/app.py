@@ -2,6 +2,11 @@
 
 Screens and widgets call workbench.core; nothing here knows any platform.
 Heavy modules (httpx, jwt, pygments) are imported only after the first frame.
+
+The screens only ever run in this app: they reach it typed with
+``app = getters.app(WorkbenchApp)`` (so this module imports no screen at import time).
+Widgets do not assume this app: what they need from it (the clock, the sessions) is handed
+down to them as attributes.
 """
 
 from __future__ import annotations
@@ -10,14 +15,17 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from workbench.core.profiles import Profile, discover
-from workbench.tui.screens.profile_picker import ProfilePicker
+
+if TYPE_CHECKING:
+    from workbench.core.session import Session
+    from workbench.tui.screens.profile_picker import ProfilePicker
 
 
 class WorkbenchApp(App[int]):
@@ -42,10 +50,13 @@ class WorkbenchApp(App[int]):
         self.profiles_dir = profiles_dir
         self.demo_url = demo_url
         self.clock: Callable[[], float] = clock or time.time
-        self.sessions: dict[str, Any] = {}  # profile name -> workbench.core.session.Session
+        self.sessions: dict[str, Session] = {}
+        """The logged-in sessions, by profile name."""
         self.discovery = discover(profiles_dir)
 
     def get_default_screen(self) -> ProfilePicker:
+        from workbench.tui.screens.profile_picker import ProfilePicker
+
         return ProfilePicker(self.discovery)
 
     def on_mount(self) -> None:
@@ -66,8 +77,7 @@ class WorkbenchApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
 
-    @on(ProfilePicker.Open)
-    def open_profile(self, event: ProfilePicker.Open) -> None:
+    def on_profile_picker_open(self, event: ProfilePicker.Open) -> None:
         self.open(event.profile)
 
     def open(self, profile: Profile) -> None:
@@ -76,7 +86,7 @@ class WorkbenchApp(App[int]):
 
         self.push_screen(LoginScreen(profile))
 
-    def show_main(self, profile: Profile, session: Any) -> None:
+    def show_main(self, profile: Profile, session: Session) -> None:
         from workbench.tui.screens.login import LoginScreen
         from workbench.tui.screens.main import MainScreen
 
@@ -86,7 +96,7 @@ class WorkbenchApp(App[int]):
         else:
             self.push_screen(MainScreen(profile, session))
 
-    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette lists every action bound on the current screen, and every profile."""
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
@@ -102,7 +112,7 @@ class WorkbenchApp(App[int]):
             yield SystemCommand(
                 binding.description,
                 f"key: {self.get_key_display(binding)}",
-                partial(active.node.run_action, binding.action),
+                partial(self.run_action, binding.action, active.node),
             )
         for name, profile in sorted(self.discovery.profiles.items()):
             yield SystemCommand(

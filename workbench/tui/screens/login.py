@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -16,6 +16,8 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Stat
 from workbench.core.auth.base import Exchange
 from workbench.core.errors import WorkbenchError
 from workbench.core.profiles import Profile
+from workbench.core.text import escape_control, escape_keep_newlines
+from workbench.tui.app import WorkbenchApp
 from workbench.tui.widgets.auth_timeline import AuthTimeline, failure_text
 
 
@@ -24,7 +26,9 @@ def remember_key(profile: Profile, name: str) -> str:
     return ref.keyring if ref is not None and ref.keyring else f"{profile.name}.{name}"
 
 
-class LoginScreen(Screen):
+class LoginScreen(Screen[None]):
+    app = getters.app(WorkbenchApp)  # typed: this screen only runs in WorkbenchApp
+
     BINDINGS = [
         Binding("escape", "back", "Back / cancel", id="login.back"),
         Binding("ctrl+l", "login", "Log in", id="login.submit"),
@@ -95,7 +99,12 @@ class LoginScreen(Screen):
         try:
             session = Session.restore(self.profile)
         except WorkbenchError as err:
-            self.app.call_from_thread(self.notify, err.describe(), severity="warning")
+            self.app.call_from_thread(
+                self.notify,
+                escape_keep_newlines(err.describe()),
+                severity="warning",
+                markup=False,
+            )
             return
         if session is None or session.tokens is None:
             return
@@ -204,7 +213,7 @@ class LoginScreen(Screen):
                     "Open this URL in a browser to log in (waiting for the callback; Escape cancels):\n",
                     "bold",
                 ),
-                (url, "cyan underline"),
+                (escape_control(url), "cyan underline"),
             )
         )
         self._show_last()
@@ -234,7 +243,11 @@ class LoginScreen(Screen):
         self._done()
         trace = getattr(session, "trace", None)
         failure = getattr(trace, "failure", None) if trace is not None else None
-        text = failure_text(failure) if failure is not None else Text(err.describe(), style="red")
+        text = (
+            failure_text(failure)
+            if failure is not None
+            else Text(escape_keep_newlines(err.describe()), style="red")
+        )
         result = self.query_one("#login-result", Static)
         result.update(text)
         self._show_last()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.lazy import Lazy
@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from workbench.core.profiles import Profile
+from workbench.tui.app import WorkbenchApp
 from workbench.tui.widgets.auth_timeline import AuthTimeline
 from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
 from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
@@ -36,7 +37,9 @@ class TimelineScreen(ModalScreen[None]):
         yield AuthTimeline(exchanges, id="dialog")
 
 
-class MainScreen(Screen):
+class MainScreen(Screen[None]):
+    app = getters.app(WorkbenchApp)  # typed: this screen only runs in WorkbenchApp
+
     BINDINGS = [
         Binding("1", "tab('devices')", "Devices", id="main.devices"),
         Binding("2", "tab('token')", "Token", id="main.token"),
@@ -59,11 +62,19 @@ class MainScreen(Screen):
             with TabPane("Devices", id="devices"):
                 yield DeviceTreePanel(self.profile, self.session, id="device-tree-panel")
             with TabPane("Token", id="token"):
-                yield Lazy(TokenInspector(self.session, id="token-inspector"))
+                yield Lazy(TokenInspector(self.session, clock=self.app.clock, id="token-inspector"))
             with TabPane("Request", id="request"):
                 yield Lazy(RequestComposer(self.profile, self.session, id="composer"))
             with TabPane("Collections", id="collections"):
-                yield Lazy(CollectionBrowser(self.profile, self.session, id="collection-browser"))
+                yield Lazy(
+                    CollectionBrowser(
+                        self.profile,
+                        self.session,
+                        sessions=self.app.sessions,
+                        profiles=self.app.discovery.profiles,
+                        id="collection-browser",
+                    )
+                )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +12,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.profile_templates import TEMPLATES, create_profile
+from workbench.core.text import escape_control, escape_keep_newlines
 
 
 class NewProfileScreen(ModalScreen[str | None]):
@@ -34,7 +36,11 @@ class NewProfileScreen(ModalScreen[str | None]):
         try:
             path = create_profile(name, platform)
         except WorkbenchError as err:
-            self.query_one("#np-error", Label).update(err.describe())
+            self.query_one("#np-error", Label).update(Text(escape_keep_newlines(err.describe())))
             return
-        self.notify(f"created {path} — edit its URLs and secret references", timeout=6)
+        self.notify(
+            escape_control(f"created {path} — edit its URLs and secret references"),
+            timeout=6,
+            markup=False,
+        )
         self.dismiss(str(path))

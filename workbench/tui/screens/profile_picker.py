@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,10 +12,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from workbench.core.profiles import Discovery, Profile
+from workbench.tui.app import WorkbenchApp
 
 
-class ProfilePicker(Screen):
+class ProfilePicker(Screen[None]):
     """Pick a profile; typing filters; Enter opens it (login screen or, if logged in, main)."""
+
+    app = getters.app(WorkbenchApp)  # typed: this screen only runs in WorkbenchApp
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="picker.open", priority=True),

@@ -12,9 +12,11 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from workbench.core.auth.base import Exchange, Failure
+from workbench.core.text import escape_control, escape_keep_newlines
 
 
 def exchange_line(ex: Exchange) -> Text:
+    """One line of the list: time, step, method, URL, status, duration (and the error)."""
     stamp = time.strftime("%H:%M:%S", time.localtime(ex.started_at))
     status = str(ex.status) if ex.status is not None else "—"
     style = (
@@ -24,50 +26,54 @@ def exchange_line(ex: Exchange) -> Text:
     )
     line = Text.assemble(
         (f"{stamp} ", "dim"),
-        (f"{ex.step:<12} ", "bold"),
-        f"{ex.method} ",
-        (ex.url, "cyan"),
+        (f"{escape_control(ex.step):<12} ", "bold"),
+        f"{escape_control(ex.method)} ",
+        (escape_control(ex.url), "cyan"),
         " → ",
         (status, style),
         (f"  {ex.elapsed_ms:.0f} ms", "dim"),
     )
     if ex.error:
-        line.append(f"  {ex.error}", style="red")
+        line.append(f"  {escape_control(ex.error)}", style="red")
     return line
 
 
 def exchange_detail(ex: Exchange) -> Text:
+    """The (redacted) request and response of one exchange: headers one a line, bodies with
+    their own lines; everything escaped (a server may send anything)."""
     out = Text()
-    out.append(f"{ex.method} {ex.url}\n", style="bold")
+    out.append(f"{escape_control(ex.method)} {escape_control(ex.url)}\n", style="bold")
     for k, v in ex.request_headers.items():
-        out.append(f"{k}: ", style="cyan")
-        out.append(f"{v}\n")
+        out.append(f"{escape_control(k)}: ", style="cyan")
+        out.append(f"{escape_control(v)}\n")
     if ex.request_body:
-        out.append(f"\n{ex.request_body}\n")
+        out.append(f"\n{escape_keep_newlines(ex.request_body)}\n")
     out.append(
         f"\n← {ex.status if ex.status is not None else 'no answer'}  ({ex.elapsed_ms:.0f} ms)\n",
         style="bold",
     )
     for k, v in ex.response_headers.items():
-        out.append(f"{k}: ", style="cyan")
-        out.append(f"{v}\n")
+        out.append(f"{escape_control(k)}: ", style="cyan")
+        out.append(f"{escape_control(v)}\n")
     if ex.response_body:
-        out.append(f"\n{ex.response_body}\n")
+        out.append(f"\n{escape_keep_newlines(ex.response_body)}\n")
     if ex.error:
-        out.append(f"\n{ex.error}\n", style="red")
+        out.append(f"\n{escape_keep_newlines(ex.error)}\n", style="red")
     return out
 
 
 def failure_text(f: Failure) -> Text:
+    """Why a login / refresh failed, in words: the step, the message, what the server said
+    and what to do (escaped)."""
     out = Text()
-    out.append(f"✗ the {f.step} step failed: ", style="bold red")
-    out.append(f.message + "\n")
+    out.append(f"✗ the {escape_control(f.step)} step failed: ", style="bold red")
+    out.append(escape_keep_newlines(f.message) + "\n")
     if f.server_message:
         out.append("server said: ", style="dim")
-        out.append(f.server_message + "\n")
+        out.append(escape_keep_newlines(f.server_message) + "\n")
     if f.hint:
         out.append("what to do: ", style="bold")
-        out.append(f.hint + "\n")
+        out.append(escape_keep_newlines(f.hint) + "\n")
     return out
 
 
@@ -80,8 +86,14 @@ class AuthTimeline(Vertical):
     AuthTimeline #timeline-detail-scroll { height: 1fr; border-top: solid $primary-darken-2; }
     """
 
-    def __init__(self, exchanges: list[Exchange] | None = None, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        exchanges: list[Exchange] | None = None,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.exchanges: list[Exchange] = list(exchanges or [])
 
     def compose(self) -> ComposeResult:

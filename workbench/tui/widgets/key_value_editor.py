@@ -51,14 +51,22 @@ class KeyValueEditor(TextArea):
     KeyValueEditor { height: 1fr; min-height: 3; }
     """
 
-    def __init__(self, sep: str = ":", *, placeholder: str = "", **kwargs: object) -> None:
+    def __init__(
+        self,
+        sep: str = ":",
+        *,
+        placeholder: str = "",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(
             soft_wrap=False,
             tab_behavior="focus",
             show_line_numbers=False,
             placeholder=placeholder,
-            **kwargs,
-        )  # type: ignore[arg-type]
+            id=id,
+            classes=classes,
+        )
         self.sep = sep
 
     @property

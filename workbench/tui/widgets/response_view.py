@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
-from workbench.core.text import escape_control
+from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.body_view.body_view import BodyView
 
 if TYPE_CHECKING:
@@ -129,8 +129,8 @@ class ResponseView(Vertical):
         Binding("h", "toggle_headers", "Headers", id="response.headers"),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.record: ResponseRecord | None = None
         self.state = "idle"
         """idle | sending | done | streaming | stream-ended | cancelled | failed"""
@@ -194,7 +194,7 @@ class ResponseView(Vertical):
 
     def _message(self, text: str | None, *, info: bool = False) -> None:
         widget = self.query_one("#response-message", Static)
-        widget.update(text or "")
+        widget.update(escape_keep_newlines(text or ""))
         widget.set_class(info, "-info")
         widget.display = bool(text)
 
@@ -383,7 +383,12 @@ class ResponseView(Vertical):
             target = await asyncio.to_thread(self.body.save_to, path)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            self.notify(f"cannot save the body to {path}: {reason}", severity="error", timeout=8)
+            self.notify(
+                escape_control(f"cannot save the body to {path}: {reason}"),
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
             return None
-        self.notify(f"saved {human_size(size)} to {target}")
+        self.notify(escape_control(f"saved {human_size(size)} to {target}"), markup=False)
         return target

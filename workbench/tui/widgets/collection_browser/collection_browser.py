@@ -20,44 +20,48 @@
 from __future__ import annotations
 
 import copy
+import threading
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static, Tree
 from textual.widgets.tree import TreeNode
+from textual.worker import get_current_worker
 
 from workbench.core.errors import CollectionError, WorkbenchError
 from workbench.core.requests import RequestSpec
+from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.collection_browser.entries import (
     Entry,
     RequestRef,
     Run,
-    _check_collection_path,
-    _fmt_ms,
+    check_collection_path,
     collections_dir,
     detail_text,
+    entry_label,
     error_line,
-    short_url,
+    fmt_ms,
+    info_text,
+    request_label,
 )
-from workbench.tui.widgets.collection_browser.replay import CollectionReplay
+from workbench.tui.widgets.collection_browser.replay import SessionFinder, call_ui, failed_result
 from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 
 if TYPE_CHECKING:
-    from workbench.core.collection.model import CollectionRequest
+    from workbench.core.collection.collection import Collection
     from workbench.core.collection.runner import RequestResult
     from workbench.core.profiles import Profile
 
 
-# --- the browser -------------------------------------------------------------------------
-
-
-class CollectionBrowser(CollectionReplay, Horizontal):
+class CollectionBrowser(Horizontal):
     """Collections (sidebar) | replay results (table) and the failures of the selected row."""
 
     DEFAULT_CSS = """
@@ -95,12 +99,44 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             self.variables = variables
             self.path = path
 
+    class ReplayResult(Message):
+        """From the replay worker: one request's result (dropped when a newer replay began)."""
+
+        def __init__(self, generation: int, result: RequestResult) -> None:
+            super().__init__()
+            self.generation = generation
+            self.result = result
+
+    class ReplayDone(Message):
+        """From the replay worker: the replay ended; what it captured and how long it took."""
+
+        def __init__(
+            self, generation: int, path: Path, captures: dict[str, str], duration_s: float
+        ) -> None:
+            super().__init__()
+            self.generation = generation
+            self.path = path
+            self.captures = captures
+            self.duration_s = duration_s
+
     def __init__(
-        self, profile: Profile, session: Any, *, directory: str | Path | None = None, **kwargs: Any
+        self,
+        profile: Profile,
+        session: Any,
+        *,
+        sessions: Mapping[str, Any] | None = None,
+        profiles: Mapping[str, Profile] | None = None,
+        directory: str | Path | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.profile = profile
         self.session = session
+        self.sessions: Mapping[str, Any] = sessions if sessions is not None else {}
+        """The app's logged-in sessions by profile name (WorkbenchApp.sessions; read at each
+        replay, for requests of other profiles)."""
+        self.profiles: Mapping[str, Profile] = profiles if profiles is not None else {}
+        """The profiles the app knows (else a replay looks a profile up by its name)."""
         self.directory = Path(directory) if directory is not None else None
         self.entries: list[Entry] = []
         self.opened: list[Path] = []
@@ -237,7 +273,7 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         tree.clear()
         target: TreeNode[Entry | RequestRef | None] | None = None
         for entry in self.entries:
-            node = tree.root.add(self._entry_label(entry), data=entry, expand=True)
+            node = tree.root.add(entry_label(entry), data=entry, expand=True)
             if keep is not None and keep == (entry.path, None):
                 target = node
             if entry.error is not None:
@@ -245,7 +281,7 @@ class CollectionBrowser(CollectionReplay, Horizontal):
                 continue
             assert entry.collection is not None
             for req in entry.collection.requests:
-                leaf = node.add_leaf(self._request_label(req), data=RequestRef(entry, req.name))
+                leaf = node.add_leaf(request_label(req), data=RequestRef(entry, req.name))
                 if keep is not None and keep == (entry.path, req.name):
                     target = leaf
         if not self.entries:
@@ -264,65 +300,11 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             target.data if target is not None else (self.entries[0] if self.entries else None)
         )
 
-    @staticmethod
-    def _entry_label(entry: Entry) -> Text:
-        if entry.error is not None:
-            return Text.assemble(("✗ ", "bold red"), (entry.path.name, "red"))
-        assert entry.collection is not None
-        count = len(entry.collection.requests)
-        return Text.assemble(
-            (entry.title, "bold"),
-            ("  ", ""),
-            (f"{entry.path.name} · {count} request{'s' if count != 1 else ''}", "dim"),
-        )
-
-    @staticmethod
-    def _request_label(req: CollectionRequest) -> Text:
-        return Text.assemble(
-            (f"{req.spec.method.upper():<6} ", "bold cyan"),
-            (req.name, ""),
-            ("  " + short_url(req.spec.url), "dim"),
-        )
-
     def _show_info(self, data: Entry | RequestRef | None) -> None:
-        from workbench.core.collection.expectations import expect_to_data
-
         info = self.query_one("#collections-info", Static)
-        info.set_class(False, "-error")
-        if data is None:
-            info.update("")
-            return
         entry = data.entry if isinstance(data, RequestRef) else data
-        if entry.error is not None:
-            info.set_class(True, "-error")
-            info.update(entry.error.describe() + "\n(the file is left as it is: fix it, then F5)")
-            return
-        assert entry.collection is not None
-        coll = entry.collection
-        if isinstance(data, RequestRef):
-            try:
-                req = coll.request(data.name)
-            except CollectionError:
-                info.update("")
-                return
-            lines = [f"{req.spec.method.upper()} {req.spec.url}"]
-            profile = req.profile or coll.profile
-            if profile:
-                lines.append(f"profile {profile}")
-            if not req.expect.is_empty():
-                lines.append("expects " + ", ".join(expect_to_data(req.expect)))
-            if req.captures:
-                lines.append("captures " + ", ".join(req.captures))
-            info.update("\n".join(lines))
-            return
-        lines = [str(entry.path)]
-        if coll.description:
-            lines.append(coll.description)
-        lines.append(
-            f"profile {coll.profile or self.profile.name}"
-            + ("" if coll.profile else " (this screen's)")
-        )
-        info.update("\n".join(lines))
+        info.set_class(entry is not None and entry.error is not None, "-error")
+        info.update("" if data is None else info_text(data, self.profile.name))
 
     @on(Tree.NodeHighlighted, "#collections-tree")
     def _highlighted(self, event: Tree.NodeHighlighted[Entry | RequestRef | None]) -> None:
@@ -354,7 +336,7 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         try:
             req = ref.entry.collection.request(ref.name)
         except CollectionError as err:
-            self.notify(err.describe(), severity="error")
+            self.notify(escape_keep_newlines(err.describe()), markup=False, severity="error")
             return
         spec = copy.deepcopy(req.spec)
         self.post_message(self.OpenRequest(spec, self.variables_for(ref.entry), ref.entry.path))
@@ -376,14 +358,17 @@ class CollectionBrowser(CollectionReplay, Horizontal):
                     self.call_after_refresh(lambda: self.sidebar.move_cursor(node))
                 if entry.error is not None:
                     self.notify(
-                        entry.error.describe(), title="cannot read the collection", severity="error"
+                        escape_keep_newlines(entry.error.describe()),
+                        title="cannot read the collection",
+                        severity="error",
+                        markup=False,
                     )
 
         self.app.push_screen(
             AskScreen(
                 "Open a collection file (.toml)",
                 value=str(self.base_dir()) + "/",
-                check=_check_collection_path,
+                check=check_collection_path,
             ),
             opened,
         )
@@ -412,7 +397,10 @@ class CollectionBrowser(CollectionReplay, Horizontal):
                 self._delete(entry, name)
 
         self.app.push_screen(
-            ConfirmScreen(f"Delete the request '{name}' from {entry.path.name}?", yes="Delete"),
+            ConfirmScreen(
+                f"Delete the request '{escape_control(name)}' from {escape_control(entry.path.name)}?",
+                yes="Delete",
+            ),
             answered,
         )
 
@@ -424,7 +412,7 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         try:
             coll.remove_request(name)
         except CollectionError as err:
-            self.notify(err.describe(), severity="error")
+            self.notify(escape_keep_newlines(err.describe()), markup=False, severity="error")
             return
         try:
             notes = coll.save()
@@ -432,7 +420,12 @@ class CollectionBrowser(CollectionReplay, Horizontal):
             self._ask_overwrite(entry, name)
             return
         except WorkbenchError as err:
-            self.notify(err.describe(), title="not deleted", severity="error")
+            self.notify(
+                escape_keep_newlines(err.describe()),
+                markup=False,
+                title="not deleted",
+                severity="error",
+            )
             self._reload_entry(entry)
             self._rebuild(self._cursor_key())
             return
@@ -446,13 +439,20 @@ class CollectionBrowser(CollectionReplay, Horizontal):
                 self._reload_entry(entry)
                 self._rebuild(self._cursor_key())
                 self.notify(
-                    f"not deleted: {entry.path.name} was reloaded from disk", severity="warning"
+                    f"not deleted: {escape_control(entry.path.name)} was reloaded from disk",
+                    severity="warning",
+                    markup=False,
                 )
                 return
             try:
                 notes = coll.save(force=True)
             except WorkbenchError as err:
-                self.notify(err.describe(), title="not deleted", severity="error")
+                self.notify(
+                    escape_keep_newlines(err.describe()),
+                    markup=False,
+                    title="not deleted",
+                    severity="error",
+                )
                 self._reload_entry(entry)
                 self._rebuild(self._cursor_key())
                 return
@@ -460,8 +460,8 @@ class CollectionBrowser(CollectionReplay, Horizontal):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"{entry.path.name}: the file changed on disk since it was loaded — "
-                f"overwrite it (without '{name}')?",
+                f"{escape_control(entry.path.name)}: the file changed on disk since it was "
+                f"loaded — overwrite it (without '{escape_control(name)}')?",
                 yes="Overwrite",
             ),
             answered,
@@ -470,8 +470,9 @@ class CollectionBrowser(CollectionReplay, Horizontal):
     def _deleted(self, entry: Entry, name: str, notes: list[str]) -> None:
         self._stamps = self._stamp_files()
         self._rebuild((entry.path, None))
+        lines = [f"deleted '{name}' from {entry.path.name}", *notes]
         self.notify(
-            "\n".join([f"deleted '{name}' from {entry.path.name}", *notes]), title="collection"
+            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
         )
 
     # ------------------------------------------------------------------ replay
@@ -487,6 +488,127 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         entry = self.selected_entry()
         if entry is not None:
             self.replay(entry, None)
+
+    def replay(self, entry: Entry, names: list[str] | None) -> None:
+        """Replay `names` of the entry's collection (None: all of it, in order) in a thread
+        worker; each result is shown as it arrives."""
+        if entry.collection is None:
+            self.notify(
+                escape_keep_newlines(entry.error.describe())
+                if entry.error
+                else "nothing to replay",
+                title="cannot replay a broken file",
+                severity="error",
+                markup=False,
+            )
+            return
+        coll = copy.deepcopy(entry.collection)
+        if not coll.requests:
+            self.notify(
+                f"{escape_control(entry.path.name)} has no requests",
+                severity="warning",
+                markup=False,
+            )
+            return
+        indices = (
+            list(range(len(coll.requests))) if names is None else [coll.index_of(n) for n in names]
+        )
+        title = coll.name if names is None else f"{coll.name} › {names[0]}"
+        self._generation += 1
+        self.start_run(title, len(indices))
+        captures = {} if names is None else dict(self.captures.get(entry.path, {}))
+        finder = SessionFinder(
+            {self.profile.name: self.session}, self.sessions, self.profiles, self._prompter
+        )
+        self._replay(coll, indices, captures, entry.path, self._generation, finder)
+
+    def _prompter(self, label: str, secret: bool) -> str:
+        """Ask for a secret in a dialog (called from the worker thread; blocks it, not the UI)."""
+        if label in self._secret_values:
+            return self._secret_values[label]
+        done = threading.Event()
+        box: dict[str, str | None] = {}
+
+        def answered(value: str | None) -> None:
+            box["value"] = value
+            done.set()
+
+        app = self._host_app
+        if app is None:
+            return ""
+
+        def ask() -> None:
+            app.push_screen(AskScreen(label, password=secret), answered)
+
+        worker = get_current_worker()
+        if not call_ui(app, ask):
+            return ""
+        while not done.wait(0.1):
+            if worker.is_cancelled:
+                return ""
+        value = box.get("value") or ""
+        if value:
+            self._secret_values[label] = value
+        return value
+
+    @work(thread=True, exclusive=True, group="collection-replay", exit_on_error=False)
+    def _replay(
+        self,
+        coll: Collection,
+        indices: list[int],
+        captures: dict[str, str],
+        path: Path,
+        generation: int,
+        finder: SessionFinder,
+    ) -> None:
+        """In a thread: run the requests one by one; each result is posted as it arrives."""
+        from workbench.core.collection.runner import Runner
+        from workbench.core.secrets import SecretResolver
+
+        worker = get_current_worker()
+        runner = Runner(
+            coll,
+            session_for=finder,
+            default_profile=coll.profile or self.profile.name,
+            resolver=SecretResolver(prompter=self._prompter),
+        )
+        base_vars: dict[str | None, dict[str, str]] = {}
+        start = time.perf_counter()
+        try:
+            for i in indices:
+                if worker.is_cancelled or generation != self._generation:
+                    return
+                req = coll.requests[i]
+                try:
+                    result = runner.run_one(i + 1, req, captures, base_vars)
+                except WorkbenchError as err:
+                    words = runner.redactor(err.describe())
+                    profile = req.profile or runner.default_profile
+                    result = failed_result(i + 1, req, profile, words)
+                except Exception as exc:  # a bug: say so in the row rather than lose the run
+                    words = f"unexpected error: {type(exc).__name__}: {exc}"
+                    result = failed_result(i + 1, req, req.profile, words)
+                if not self.post_message(self.ReplayResult(generation, result)):
+                    return  # the browser is gone
+        finally:
+            runner.close()
+            finder.close_restored()
+        duration_s = time.perf_counter() - start
+        self.post_message(self.ReplayDone(generation, path, captures, duration_s))
+
+    @on(ReplayResult)
+    def _replay_result(self, event: ReplayResult) -> None:
+        event.stop()
+        if event.generation == self._generation:  # else a newer replay began: drop it
+            self.add_result(event.result)
+
+    @on(ReplayDone)
+    def _replay_done(self, event: ReplayDone) -> None:
+        event.stop()
+        if event.generation != self._generation:
+            return
+        self.captures.setdefault(event.path, {}).update(event.captures)
+        self.finish_run(event.duration_s)
 
     # ------------------------------------------------------------------ results list
 
@@ -510,9 +632,9 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         table.add_row(
             mark,
             str(result.index),
-            Text(result.name),
+            Text(escape_control(result.name)),
             Text(status, justify="right"),
-            Text(_fmt_ms(result.elapsed_ms), justify="right"),
+            Text(fmt_ms(result.elapsed_ms), justify="right"),
             key=str(row),
         )
         self._update_summary()
@@ -533,7 +655,7 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         passed = sum(1 for r in run.results if r.passed)
         failed = len(run.results) - passed
         text = Text.assemble(
-            (run.title, "bold"),
+            (escape_control(run.title), "bold"),
             f"  {len(run.results)}/{run.total} · ",
             (f"{passed} passed", "green"),
             ", ",

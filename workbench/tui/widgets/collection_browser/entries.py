@@ -1,6 +1,7 @@
 """What the collection browser lists and shows, as plain data: Entry (one collection file),
 RequestRef, Run (one replay's results), and the text helpers (short_url, error_line,
-detail_text) — no widgets."""
+entry_label, request_label, info_text, detail_text) — no widgets. Text from a collection
+file or from a server (names, URLs, error messages) goes through :mod:`workbench.core.text`."""
 
 from __future__ import annotations
 
@@ -11,15 +12,18 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from workbench.core.errors import CollectionError
+from workbench.core.text import escape_control, escape_keep_newlines
 
 if TYPE_CHECKING:
     from workbench.core.collection.collection import Collection
+    from workbench.core.collection.model import CollectionRequest
     from workbench.core.collection.runner import RequestResult
 
 URL_WIDTH = 24  # characters of a request's URL shown in the sidebar
 
 
 def collections_dir() -> Path:
+    """Where the collections live (the browser lists it; the composer's Ctrl+B saves there)."""
     from workbench.core import paths
 
     return paths.data_dir() / "collections"
@@ -69,7 +73,8 @@ class Run:
     duration_s: float | None = None
 
 
-def _fmt_ms(ms: float | None) -> str:
+def fmt_ms(ms: float | None) -> str:
+    """``1,234 ms``; ``—`` for no time."""
     return "—" if ms is None else f"{ms:,.0f} ms"
 
 
@@ -78,10 +83,36 @@ def error_line(err: CollectionError) -> str:
     text = str(err)
     if err.path and text.startswith(str(err.path)):
         text = Path(err.path).name + text[len(str(err.path)) :]
-    return text.splitlines()[0] if text else "broken file"
+    return escape_control(text.splitlines()[0]) if text else "broken file"
 
 
-def _check_collection_path(value: str) -> str | None:
+def entry_label(entry: Entry) -> Text:
+    """A collection's sidebar line: its name, file and number of requests (or ✗ file)."""
+    if entry.error is not None:
+        return Text.assemble(("✗ ", "bold red"), (escape_control(entry.path.name), "red"))
+    assert entry.collection is not None
+    count = len(entry.collection.requests)
+    return Text.assemble(
+        (escape_control(entry.title), "bold"),
+        ("  ", ""),
+        (
+            f"{escape_control(entry.path.name)} · {count} request{'s' if count != 1 else ''}",
+            "dim",
+        ),
+    )
+
+
+def request_label(req: CollectionRequest) -> Text:
+    """A request's sidebar line: method, name and the short URL."""
+    return Text.assemble(
+        (f"{escape_control(req.spec.method.upper()):<6} ", "bold cyan"),
+        (escape_control(req.name), ""),
+        ("  " + escape_control(short_url(req.spec.url)), "dim"),
+    )
+
+
+def check_collection_path(value: str) -> str | None:
+    """Why ``value`` is not a collection file to open (None: it is a file)."""
     if not value:
         return "give the path of a collection file (.toml)"
     path = Path(value).expanduser()
@@ -91,24 +122,62 @@ def _check_collection_path(value: str) -> str | None:
 
 
 def detail_text(result: RequestResult) -> Text:
-    """The failures of a result first (red), then what passed (dim)."""
+    """The failures of a result first (red), then what passed (dim); every message escaped
+    (a server's error message may hold anything)."""
     text = Text()
-    text.append(f"{result.method} {result.url}\n", style="bold")
+    text.append(f"{escape_control(result.method)} {escape_control(result.url)}\n", style="bold")
     if result.error:
-        text.append(f"✗ {result.error}\n", style="red")
+        text.append(f"✗ {escape_keep_newlines(result.error)}\n", style="red")
     for check in result.checks:
         if not check.passed:
-            text.append(f"✗ {check.message}\n", style="red")
+            text.append(f"✗ {escape_keep_newlines(check.message)}\n", style="red")
     for cap in result.captures:
         if not cap.ok:
-            text.append(f"✗ {cap.message}\n", style="red")
+            text.append(f"✗ {escape_keep_newlines(cap.message)}\n", style="red")
     for check in result.checks:
         if check.passed:
-            text.append(f"✓ {check.message}\n", style="dim")
+            text.append(f"✓ {escape_keep_newlines(check.message)}\n", style="dim")
     for cap in result.captures:
         if cap.ok:
-            text.append(f"✓ {cap.message}\n", style="dim")
+            text.append(f"✓ {escape_keep_newlines(cap.message)}\n", style="dim")
     if not result.error and not result.checks and not result.captures:
         text.append("no expectations: any answer passes\n", style="dim")
     text.rstrip()
     return text
+
+
+def info_text(data: Entry | RequestRef, screen_profile: str) -> str:
+    """What the sidebar's info box says about a collection or request (escaped, multi-line):
+    a broken file's error, a request's method, URL, profile, expectations and captures, a
+    collection's path, description and profile."""
+    from workbench.core.collection.expectations import expect_to_data
+
+    entry = data.entry if isinstance(data, RequestRef) else data
+    if entry.error is not None:
+        return (
+            escape_keep_newlines(entry.error.describe())
+            + "\n(the file is left as it is: fix it, then F5)"
+        )
+    assert entry.collection is not None
+    coll = entry.collection
+    if isinstance(data, RequestRef):
+        try:
+            req = coll.request(data.name)
+        except CollectionError:
+            return ""
+        lines = [f"{req.spec.method.upper()} {req.spec.url}"]
+        profile = req.profile or coll.profile
+        if profile:
+            lines.append(f"profile {profile}")
+        if not req.expect.is_empty():
+            lines.append("expects " + ", ".join(expect_to_data(req.expect)))
+        if req.captures:
+            lines.append("captures " + ", ".join(req.captures))
+        return "\n".join(escape_control(line) for line in lines)
+    lines = [str(entry.path)]
+    if coll.description:
+        lines.extend(coll.description.splitlines())
+    lines.append(
+        f"profile {coll.profile or screen_profile}" + ("" if coll.profile else " (this screen's)")
+    )
+    return "\n".join(escape_control(line) for line in lines)

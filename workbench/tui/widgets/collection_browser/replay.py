@@ -1,208 +1,101 @@
-"""Replaying a collection from the browser: the thread worker that runs the requests with
-workbench.core.collection.runner.Runner, the sessions it uses (the screen's, the app's, restored ones)
-and the secret prompts it raises in a dialog. A mixin of CollectionBrowser."""
+"""Plain helpers of the collection browser's replays (no widgets): :class:`SessionFinder`,
+which gives the replay worker a session for each profile a collection names (the screen's,
+one of the app's logged-in ones, else one restored from the stored tokens), the result row of
+a request that could not be made (:func:`failed_result`), and :func:`call_ui`, a guarded
+``App.call_from_thread`` (the worker asks for a secret in a dialog through it; its results
+go to the browser as messages)."""
 
 from __future__ import annotations
 
-import copy
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from textual import work
 from textual.app import App
-from textual.worker import get_current_worker
 
 from workbench.core.errors import WorkbenchError
-from workbench.tui.widgets.collection_browser.entries import Entry
-from workbench.tui.widgets.dialogs import AskScreen
+from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
-    from workbench.core.collection.collection import Collection
+    from workbench.core.collection.model import CollectionRequest
     from workbench.core.collection.runner import RequestResult
+    from workbench.core.profiles import Profile
 
 
-class CollectionReplay:
-    """The replay half of CollectionBrowser (which provides profile, session, captures,
-    start_run / add_result / finish_run, notify, app and the _generation counter)."""
+class SessionFinder:
+    """Profile name -> Session, for a replay (built on the UI thread, called from the worker).
 
-    profile: Any
-    session: Any
-    captures: dict[Path, dict[str, str]]
-    _generation: int
-    _secret_values: dict[str, str]
-    _host_app: App[Any] | None
+    ``own``: the sessions of this screen (its profile's); ``others``: the app's logged-in
+    sessions; ``profiles``: the profiles known to the app (else ``get_profile``). Any other
+    profile's session is restored from its stored tokens with ``prompter`` asking for
+    secrets; those are kept in ``restored`` (:meth:`close_restored` closes them). A profile
+    that failed once fails again at once, with the same error."""
 
-    def replay(self, entry: Entry, names: list[str] | None) -> None:
-        """Replay `names` of the entry's collection (None: all of it, in order)."""
-        if entry.collection is None:
-            self.notify(
-                entry.error.describe() if entry.error else "nothing to replay",
-                title="cannot replay a broken file",
-                severity="error",
-            )
-            return
-        coll = copy.deepcopy(entry.collection)
-        if not coll.requests:
-            self.notify(f"{entry.path.name} has no requests", severity="warning")
-            return
-        indices = (
-            list(range(len(coll.requests))) if names is None else [coll.index_of(n) for n in names]
-        )
-        title = coll.name if names is None else f"{coll.name} › {names[0]}"
-        self._generation += 1
-        self.start_run(title, len(indices))
-        captures = {} if names is None else dict(self.captures.get(entry.path, {}))
-        session_for, restored = self._session_for()
-        self._replay(coll, indices, captures, entry.path, self._generation, session_for, restored)
+    def __init__(
+        self,
+        own: Mapping[str, Any],
+        others: Mapping[str, Any] | None = None,
+        profiles: Mapping[str, Profile] | None = None,
+        prompter: Callable[[str, bool], str] | None = None,
+    ) -> None:
+        self.own = dict(own)
+        self.others = dict(others or {})
+        self.profiles = dict(profiles or {})
+        self.prompter = prompter
+        self.failed: dict[str, WorkbenchError] = {}
+        self.restored: list[Any] = []
 
-    def _session_for(self) -> tuple[Callable[[str], Any], list[Any]]:
-        """Built on the UI thread, called from the worker: profile name -> Session. The list
-        gets the sessions it restored (the worker closes them when the replay ends)."""
+    def __call__(self, name: str) -> Any:
         from workbench.core.errors import LoginRequired
 
-        own = {self.profile.name: self.session}
-        app = self.app
-        others = dict(getattr(app, "sessions", None) or {})
-        discovery = getattr(app, "discovery", None)
-        failed: dict[str, WorkbenchError] = {}
-        restored: list[Any] = []
+        if name in self.own:
+            return self.own[name]
+        if self.others.get(name) is not None:
+            return self.others[name]
+        if name in self.failed:
+            raise self.failed[name]
+        from workbench.core.profiles import get_profile
+        from workbench.core.session import Session
 
-        def session_for(name: str) -> Any:
-            if name in own:
-                return own[name]
-            if others.get(name) is not None:
-                return others[name]
-            if name in failed:
-                raise failed[name]
-            from workbench.core.profiles import get_profile
-            from workbench.core.session import Session
-
-            try:
-                profiles = getattr(discovery, "profiles", {}) or {}
-                profile = profiles[name] if name in profiles else get_profile(name)
-                session = Session.restore(profile, prompter=self._prompter)
-                if session is None:
-                    raise LoginRequired(
-                        f"log in to {name} first",
-                        hint=f"open the profile {name} and log in; replays then use its session",
-                    )
-            except WorkbenchError as err:
-                failed[name] = err
-                raise
-            own[name] = session
-            restored.append(session)
-            return session
-
-        return session_for, restored
-
-    def _prompter(self, label: str, secret: bool) -> str:
-        """Ask for a secret in a dialog (called from the worker thread; blocks it, not the UI)."""
-        if label in self._secret_values:
-            return self._secret_values[label]
-        done = threading.Event()
-        box: dict[str, str | None] = {}
-
-        def answered(value: str | None) -> None:
-            box["value"] = value
-            done.set()
-
-        app = self._host_app
-        if app is None:
-            return ""
-
-        def ask() -> None:
-            app.push_screen(AskScreen(label, password=secret), answered)
-
-        worker = get_current_worker()
-        if not _call(app, ask):
-            return ""
-        while not done.wait(0.1):
-            if worker.is_cancelled:
-                return ""
-        value = box.get("value") or ""
-        if value:
-            self._secret_values[label] = value
-        return value
-
-    @work(thread=True, exclusive=True, group="collection-replay", exit_on_error=False)
-    def _replay(
-        self,
-        coll: Collection,
-        indices: list[int],
-        captures: dict[str, str],
-        path: Path,
-        generation: int,
-        session_for: Callable[[str], Any],
-        restored: list[Any],
-    ) -> None:
-        from workbench.core.collection.runner import RequestResult, Runner
-        from workbench.core.secrets import SecretResolver
-        from workbench.core.text import escape_keep_newlines
-
-        worker = get_current_worker()
-        app = self._host_app
-        if app is None:
-            return
-        resolver = SecretResolver(prompter=self._prompter)
-        runner = Runner(
-            coll,
-            session_for=session_for,
-            default_profile=coll.profile or self.profile.name,
-            resolver=resolver,
-        )
-        base_vars: dict[str | None, dict[str, str]] = {}
-        start = time.perf_counter()
         try:
-            for i in indices:
-                if worker.is_cancelled or generation != self._generation:
-                    return
-                req = coll.requests[i]
-                try:
-                    result = runner.run_one(i + 1, req, captures, base_vars)
-                except WorkbenchError as err:
-                    result = RequestResult(
-                        index=i + 1,
-                        name=req.name,
-                        method=req.spec.method.upper(),
-                        url=escape_keep_newlines(req.spec.url),
-                        profile=req.profile or runner.default_profile,
-                        error=escape_keep_newlines(runner.redactor(err.describe())),
-                    )
-                except Exception as exc:  # a bug: say so in the row rather than lose the run
-                    result = RequestResult(
-                        index=i + 1,
-                        name=req.name,
-                        method=req.spec.method.upper(),
-                        url=escape_keep_newlines(req.spec.url),
-                        profile=req.profile,
-                        error=f"unexpected error: {type(exc).__name__}: {exc}",
-                    )
-                if not _call(app, self._add_if_current, generation, result):
-                    return
-        finally:
-            runner.close()
-            for session in restored:
-                session.close()
-        _call(app, self._finish, generation, path, captures, time.perf_counter() - start)
+            profile = self.profiles[name] if name in self.profiles else get_profile(name)
+            session = Session.restore(profile, prompter=self.prompter)
+            if session is None:
+                raise LoginRequired(
+                    f"log in to {name} first",
+                    hint=f"open the profile {name} and log in; replays then use its session",
+                )
+        except WorkbenchError as err:
+            self.failed[name] = err
+            raise
+        self.own[name] = session
+        self.restored.append(session)
+        return session
 
-    def _add_if_current(self, generation: int, result: RequestResult) -> None:
-        if generation == self._generation:
-            self.add_result(result)
-
-    def _finish(
-        self, generation: int, path: Path, captures: dict[str, str], duration_s: float
-    ) -> None:
-        if generation != self._generation:
-            return
-        self.captures.setdefault(path, {}).update(captures)
-        self.finish_run(duration_s)
+    def close_restored(self) -> None:
+        """Close the sessions this finder restored (the replay is over)."""
+        for session in self.restored:
+            session.close()
+        self.restored.clear()
 
 
-def _call(app: App[Any], callback: Callable[..., Any], *args: Any) -> bool:
-    """app.call_from_thread, False when the app is gone (closing while a replay runs)."""
+def failed_result(
+    index: int, req: CollectionRequest, profile: str | None, words: str
+) -> RequestResult:
+    """The row of a request that could not be made: ``words`` say why (escaped here)."""
+    from workbench.core.collection.runner import RequestResult
+
+    return RequestResult(
+        index=index,
+        name=req.name,
+        method=req.spec.method.upper(),
+        url=escape_keep_newlines(req.spec.url),
+        profile=profile,
+        error=escape_keep_newlines(words),
+    )
+
+
+def call_ui(app: App[Any], callback: Callable[..., Any], *args: Any) -> bool:
+    """``app.call_from_thread``; False when the app is gone (closing while a replay runs)."""
     try:
         app.call_from_thread(callback, *args)
     except RuntimeError:

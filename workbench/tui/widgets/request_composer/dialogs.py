@@ -15,16 +15,12 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.requests import RequestSpec
+from workbench.core.text import escape_control, escape_keep_newlines
+from workbench.tui.widgets.collection_browser.entries import collections_dir
 from workbench.tui.widgets.dialogs import DIALOG_CSS
 
 # Headers a pasted command may carry that the session adds itself (never kept in the spec).
 SESSION_HEADERS = ("authorization", "proxy-authorization", "cookie")
-
-
-def collections_dir() -> Path:
-    from workbench.core import paths
-
-    return paths.data_dir() / "collections"
 
 
 def templated_url(url: str, urls: dict[str, str]) -> str:
@@ -83,7 +79,7 @@ class CurlScreen(ModalScreen[RequestSpec | None]):
         try:
             result = import_curl(text)
         except WorkbenchError as err:
-            error.update(f"cannot import: {err.describe()}")
+            error.update(f"cannot import: {escape_keep_newlines(err.describe())}")
             return
         spec = result.spec
         dropped = [k for k, _ in spec.headers if k.lower() in SESSION_HEADERS]
@@ -92,7 +88,12 @@ class CurlScreen(ModalScreen[RequestSpec | None]):
         if dropped:
             notes.append(f"dropped {', '.join(dropped)}: the session signs the request itself")
         if notes:
-            self.notify("\n".join(notes), title="curl import", timeout=8)
+            self.notify(
+                escape_keep_newlines("\n".join(notes)),
+                title="curl import",
+                timeout=8,
+                markup=False,
+            )
         self.dismiss(spec)
 
 
@@ -148,12 +149,15 @@ class SaveRequestScreen(ModalScreen[Path | None]):
                 path, name, self.spec, profile=self.profile, known_secrets=self.known_secrets
             )
         except WorkbenchError as err:
-            error.update(err.describe())
+            error.update(escape_keep_newlines(err.describe()))
             return
         except OSError as exc:
-            error.update(f"cannot write {path}: {exc.strerror or exc}")
+            error.update(escape_control(f"cannot write {path}: {exc.strerror or exc}"))
             return
-        self.notify("\n".join([f"saved '{name}' in {path}", *notes]), title="collection")
+        lines = [f"saved '{name}' in {path}", *notes]
+        self.notify(
+            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
+        )
         self.dismiss(path)
 
 

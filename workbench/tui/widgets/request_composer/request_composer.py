@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,6 +29,7 @@ from textual.worker import Worker
 
 from workbench.core.errors import TransportError, WorkbenchError
 from workbench.core.requests import BODY_KINDS, METHODS, RequestSpec
+from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.key_value_editor import KeyValueEditor
 from workbench.tui.widgets.response_view import ResponseView
 
@@ -242,7 +244,7 @@ class RequestComposer(Vertical):
         hint = self.query_one("#composer-hint", Static)
         unknown = self.unknown_variables()
         if unknown:
-            hint.update("⚠ " + self._unknown_text(unknown))
+            hint.update("⚠ " + escape_control(self._unknown_text(unknown)))
             hint.add_class("-warning")
             return
         hint.remove_class("-warning")
@@ -263,7 +265,7 @@ class RequestComposer(Vertical):
         error = spec.json_error()
         label.set_class(error is not None, "-invalid")
         if error:
-            label.update("✗ " + error)
+            label.update(Text("✗ " + escape_control(error)))
         elif spec.body_kind == "json" and spec.body.strip():
             label.update("✓ valid JSON")
         else:
@@ -349,7 +351,8 @@ class RequestComposer(Vertical):
     def _new_client(self) -> httpx.AsyncClient:
         with contextlib.suppress(ImportError):
             import anyio._backends._asyncio  # noqa: F401  (httpcore imports it on first use)
-        return self.session.async_client()
+        client: httpx.AsyncClient = self.session.async_client()
+        return client
 
     async def _send(self, spec: RequestSpec, generation: int) -> None:
         """Worker: send, then show the answer (or why there is none) unless a newer send started."""
@@ -439,7 +442,12 @@ class RequestComposer(Vertical):
 
         problems = [p for p in self.problems() if not p.startswith("unknown variable")]
         if problems:
-            self.notify("\n".join(problems), title="not saved", severity="error")
+            self.notify(
+                escape_keep_newlines("\n".join(problems)),
+                title="not saved",
+                severity="error",
+                markup=False,
+            )
             return
         secrets = self.session.tokens.secrets() if getattr(self.session, "tokens", None) else ()
         spec = self.spec

@@ -8,8 +8,8 @@ the signature status. Actions: refresh now (a thread worker around
 thread worker; never from a URL the token names itself), show / hide and copy the token, and
 a "decode any token" paste box that is inspected locally on every keystroke.
 
-Everything that comes from a token is escaped (``escape_control``) and drawn as rich
-``Text`` objects, never as markup. "Now" is always ``app.clock()`` (WorkbenchApp's
+Everything that comes from a token is escaped (``workbench.core.text``) and drawn as rich
+``Text`` objects, never as markup. "Now" is the ``clock`` handed down (WorkbenchApp's
 injectable clock) so snapshot tests can fix time.
 """
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -30,23 +32,27 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.auth.base import TokenSet
-from workbench.core.text import escape_control
-from workbench.core.tokens.claims import (
-    claim_rows,
-)
+from workbench.core.text import escape_control, humanize_delta
+from workbench.core.tokens.claims import claim_rows
 from workbench.core.tokens.format import principal
 from workbench.core.tokens.inspect import inspect_token
 from workbench.core.tokens.report import TokenReport
 from workbench.tui.widgets.token_inspector.expiry_bar import ExpiryBar
+from workbench.tui.widgets.token_inspector.outcomes import (
+    Outcome,
+    cannot_verify,
+    fetch_keys,
+    refresh_tokens,
+)
 from workbench.tui.widgets.token_inspector.view import (
     COPY_CONFIRM_SECONDS,
     KEYS_HINT,
     KINDS,
     NOT_VERIFIED,
     PASTE_LIMIT,
-    _Outcome,
     bar_state,
     column_widths,
+    format_time_ts,
     header_text,
     labelled,
     mask_token,
@@ -54,10 +60,9 @@ from workbench.tui.widgets.token_inspector.view import (
     times_table,
     warnings_table,
 )
-from workbench.tui.widgets.token_inspector.workers import TokenWorkers
 
 
-class TokenInspector(TokenWorkers, Vertical):
+class TokenInspector(Vertical):
     """Claims, times, warnings and signature of the session's tokens or of a pasted token."""
 
     HELP = """\
@@ -104,9 +109,13 @@ class TokenInspector(TokenWorkers, Vertical):
     class TokensChanged(Message):
         """The session's tokens changed (posted from whatever thread changed them)."""
 
-    def __init__(self, session: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, session: Any, *, clock: Callable[[], float] = time.time, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.session = session
+        self.clock = clock
+        """"Now" for countdowns and the bar (WorkbenchApp.clock; fixed in tests)."""
         self.which = "access"
         self.revealed = False
         self.pasted = ""
@@ -114,7 +123,7 @@ class TokenInspector(TokenWorkers, Vertical):
         self.token: str | None = None
         self.source = "session"  # "session" | "pasted" | "none"
         self._table_key: tuple[Any, ...] | None = None
-        self._keys: dict[str, _Outcome] = {}  # token -> a successful verify (its JWKS)
+        self._keys: dict[str, Outcome] = {}  # token -> a successful verify (its JWKS)
         self._refresh_seq = 0
         self._verify_seq = 0
         self._copy_armed_until = 0.0
@@ -157,9 +166,8 @@ class TokenInspector(TokenWorkers, Vertical):
 
     # --- state ----------------------------------------------------------------------------
     def now(self) -> float:
-        """The app's clock (WorkbenchApp.clock, fixed in tests), else the system time."""
-        clock = getattr(self.app, "clock", None)
-        return float(clock()) if callable(clock) else time.time()
+        """The clock handed down (WorkbenchApp.clock, fixed in tests)."""
+        return float(self.clock())
 
     def _tokens(self) -> TokenSet | None:
         return getattr(self.session, "tokens", None) if self.session is not None else None
@@ -259,8 +267,8 @@ class TokenInspector(TokenWorkers, Vertical):
             self.query_one("#ti-bar").display = False
             self._fill_table(None)
             return
-        self.query_one("#ti-signature", Static).update(self._signature_text(report))
-        self.query_one("#ti-warnings", Static).update(self._warnings_text(report))
+        self.query_one("#ti-signature", Static).update(signature_table(report))
+        self.query_one("#ti-warnings", Static).update(warnings_table(report))
         header = self.query_one("#ti-header", Static)
         header.display = bool(report.header)
         header.update(header_text(report.header))
@@ -287,7 +295,7 @@ class TokenInspector(TokenWorkers, Vertical):
         if report is None:
             return
         now = self.now()
-        self.query_one("#ti-times", Static).update(self._times_text(report, now))
+        self.query_one("#ti-times", Static).update(times_table(report, now))
         bar = self.query_one("#ti-bar", ExpiryBar)
         state = bar_state(report, now)
         bar.display = state is not None
@@ -394,17 +402,6 @@ class TokenInspector(TokenWorkers, Vertical):
             out.append(f"  hidden, {len(token)} characters (s shows it)", style="dim")
         return labelled([("Token", out)])
 
-    def _times_text(self, report: TokenReport, now: float) -> Table:
-        return times_table(report, now)
-
-    @staticmethod
-    def _signature_text(report: TokenReport) -> Table:
-        return signature_table(report)
-
-    @staticmethod
-    def _warnings_text(report: TokenReport) -> Table:
-        return warnings_table(report)
-
     def _set_status(self, text: Text | str, style: str = "", *, about: str | None = None) -> None:
         """One line of outcome (refresh, verify, copy). ``about``: the token it is about; it
         is shown only while that token is on view (None: about the session in general)."""
@@ -432,7 +429,106 @@ class TokenInspector(TokenWorkers, Vertical):
         event.stop()
         self.inspect_now()  # always from session.tokens: a stale notification shows current state
 
-    # --- actions (refresh and verify: TokenWorkers) ----------------------------------------
+    # --- refresh and verify (thread workers; their outcome comes back as StateChanged) -------
+    def action_refresh_now(self) -> None:
+        """Renew the session's tokens now (Session.force_refresh in a thread worker)."""
+        if self.session is None or not hasattr(self.session, "force_refresh"):
+            self._set_status(
+                "no session to refresh: this view only decodes pasted tokens", "yellow"
+            )
+            return
+        self._refresh_seq += 1
+        self._set_status("refreshing the token…", "dim")
+        self.query_one("#ti-refresh", Button).disabled = True
+        self.run_worker(
+            partial(refresh_tokens, self.session, self._refresh_seq),
+            name="token-refresh",
+            group="token-refresh",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def action_verify(self) -> None:
+        """Check the signature with the profile's JWKS (fetched in a thread worker)."""
+        report, token = self.report, self.token
+        if report is None or token is None:
+            self._set_status("no token to verify", "yellow")
+            return
+        why_not = cannot_verify(report, has_session=self.session is not None)
+        if why_not:
+            self._set_status(f"not verified: {why_not}", "yellow", about=token)
+            return
+        audience = None
+        if self.source == "session" and self.which == "access":
+            aud = self._profile_params().get("audience")
+            audience = aud if isinstance(aud, str) and aud else None
+        self._verify_seq += 1
+        self._set_status("verifying: fetching the profile's public keys…", "dim", about=token)
+        self.run_worker(
+            partial(fetch_keys, self.session, self._verify_seq, token, report, audience),
+            name="token-verify",
+            group="token-verify",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _refresh_done(self, result: Outcome | None) -> None:
+        if result is not None and result.seq != self._refresh_seq:
+            return  # a newer refresh was started: drop this one
+        self.query_one("#ti-refresh", Button).disabled = False
+        if result is None:
+            self._set_status("refresh failed (an unexpected error)", "bold red")
+        elif result.ok and result.tokens is not None:
+            now = self.now()
+            tokens = result.tokens
+            out = Text("✓ refreshed: ", style="bold green")
+            if tokens.expires_at is not None:
+                out.append(
+                    f"the new access token expires {format_time_ts(tokens.expires_at)} "
+                    f"({humanize_delta(tokens.expires_at - now, future='expires', past='expired')})"
+                )
+            else:
+                out.append("new tokens (the server gave no expiry)")
+            if self.source == "pasted":
+                out.append("; the view shows the PASTED token (x goes back)", style="dim")
+            self._set_status(out)
+        else:
+            out = Text("✗ refresh failed: ", style="bold red")
+            out.append(escape_control(result.words))
+            self._set_status(out)
+        self.inspect_now()
+
+    def _verify_done(self, result: Outcome | None) -> None:
+        if result is not None and result.seq != self._verify_seq:
+            return
+        if result is None:
+            self._set_status("verify failed (an unexpected error)", "bold red")
+            return
+        if not result.ok:
+            out = Text("✗ could not verify: ", style="bold red")
+            out.append(escape_control(result.words))
+            self._set_status(out, about=result.token)
+            return
+        if result.token is not None:
+            self._keys[result.token] = result
+            while len(self._keys) > 8:
+                self._keys.pop(next(iter(self._keys)))
+        self.inspect_now()
+        report = self.report
+        if report is None or self.token != result.token:
+            self._set_status(
+                f"keys fetched from {escape_control(result.url or '?')}", "dim", about=result.token
+            )
+            return
+        sig = report.signature
+        words = {
+            "valid": ("✓ signature valid", "bold green"),
+            "invalid": ("✗ signature INVALID", "bold red"),
+        }.get(sig.status, ("signature not checked", "yellow"))
+        out = Text(words[0], style=words[1])
+        out.append(f" (keys from {escape_control(result.url or '?')})", style="dim")
+        self._set_status(out, about=result.token)
+
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker

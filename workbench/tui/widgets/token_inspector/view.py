@@ -1,11 +1,11 @@
 """Plain helpers of the token inspector (no widgets): the words and tables it draws from a
-TokenReport — masked token, countdowns, claim rows with meanings, the header, times,
-signature and warnings tables, the expiry bar's state — and the worker outcome record."""
+TokenReport — masked token, countdowns, the header, times, signature and warnings tables,
+the claim table's column widths and the expiry bar's state. Every token-supplied string goes
+through :mod:`workbench.core.text` before it is drawn."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from rich.table import Table
@@ -18,18 +18,7 @@ from workbench.core.text import (
     format_time,
     humanize_delta,
 )
-from workbench.core.tokens.claims import (  # noqa: E402,F401 - meanings live in core
-    _TIME_CLAIMS,
-    ALG_MEANINGS,
-    CLAIM_MEANINGS,
-    HEADER_MEANINGS,
-    USER_MEANINGS,
-    VALUE_LIMIT,
-    _time_of,
-    claim_meaning,
-    claim_rows,
-    value_text,
-)
+from workbench.core.tokens.claims import ALG_MEANINGS, HEADER_MEANINGS, value_text
 from workbench.core.tokens.report import TokenReport
 
 KINDS: dict[str, str] = {"access": "access token", "refresh": "refresh token", "id": "ID token"}
@@ -142,21 +131,6 @@ def bar_state(report: TokenReport, now: float) -> tuple[float, str, str] | None:
     if TokenSet(access_token="", expires_at=exp, obtained_at=start).needs_refresh(now):
         return used, "refresh", f"{used:.0%} used · in the refresh window"
     return used, "ok", f"{used:.0%} of the lifetime used"
-
-
-@dataclass
-class _Outcome:
-    """What a refresh / verify worker hands back (never an exception)."""
-
-    seq: int
-    ok: bool
-    words: str
-    token: str | None = None
-    tokens: TokenSet | None = None
-    jwks: Any = None
-    url: str | None = None
-    issuer: str | None = None
-    audience: str | None = None
 
 
 def times_table(report: TokenReport, now: float) -> Table:

@@ -5,7 +5,7 @@ to http://127.0.0.1:8765 (nothing listens there: no screen here talks to the net
 isolated config/data dirs (tests/conftest.py), TZ=UTC for the timeline's local times, and
 fixed data for the main screen: a stored token made here, a fake device adapter, a fixed
 response, fixed auth exchanges. Update the baselines with
-``python -m pytest tests/tui/test_screens_snapshots.py --snapshot-update`` and look at them.
+``python -m pytest tests/tui/screens/test_screens_snapshots.py --snapshot-update`` and look at them.
 """
 
 from __future__ import annotations

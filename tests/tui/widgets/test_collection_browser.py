@@ -24,11 +24,22 @@ from workbench.core.collection.runner import RequestResult
 from workbench.core.profiles import Profile, get_profile
 from workbench.core.session import Session
 from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
-from workbench.tui.widgets.collection_browser.entries import Entry, RequestRef, short_url
+from workbench.tui.widgets.collection_browser.entries import (
+    Entry,
+    RequestRef,
+    check_collection_path,
+    detail_text,
+    entry_label,
+    fmt_ms,
+    info_text,
+    request_label,
+    short_url,
+)
+from workbench.tui.widgets.collection_browser.replay import SessionFinder, failed_result
 from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 from workbench.tui.widgets.request_composer.request_composer import RequestComposer
 
-EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "thinger-smoke.toml"
+EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "thinger-smoke.toml"
 
 
 class Host(App[None]):
@@ -147,6 +158,58 @@ async def test_lists_collections_and_their_requests(thinger, smoke: Path) -> Non
         await select(pilot, browser, request_node(browser, "io sum and mult"))
         assert "POST {{urls.api}}/v2/users/{{user}}/devices/nodemcu/io" in info(browser)
         assert "expects status, json" in info(browser)
+
+
+def test_labels_info_and_detail_are_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "evil.toml"
+    path.write_text(
+        'version = 1\n[collection]\nname = "evil\\u001b[2J"\ndescription = "one\\ntwo\\u202e"\n'
+        '[[requests]]\nname = "r\\u200b"\nmethod = "GET"\nurl = "https://x.example/a\\u001b]52"\n',
+        encoding="utf-8",
+    )
+    entry = Entry(path, collection=load_collection(path))
+    assert entry_label(entry).plain.startswith("evil\\x1b[2J  evil.toml · 1 request")
+    assert request_label(entry.collection.requests[0]).plain == "GET    r\\u200b  /a\\x1b]52"
+    assert info_text(entry, "demo-thinger").splitlines() == [
+        str(path),
+        "one",
+        "two\\u202e",
+        "profile demo-thinger (this screen's)",
+    ]
+    assert info_text(RequestRef(entry, "r\u200b"), "x") == "GET https://x.example/a\\x1b]52"
+    result = failed_result(2, entry.collection.requests[0], "p", "server: \x1b[2J\nline 2\ud800")
+    assert (result.index, result.method, result.status, result.passed) == (2, "GET", None, False)
+    assert result.error == "server: \\x1b[2J\nline 2\\ud800"  # the newline kept: multi-line
+    result.checks = [CheckResult("status", "status", False, "status is 5\u202e00")]
+    shown = detail_text(result).plain
+    assert "\x1b" not in shown and "\u202e" not in shown and "\\u202e" in shown
+    assert fmt_ms(None) == "—" and fmt_ms(1234.4) == "1,234 ms"
+    assert check_collection_path("") and check_collection_path(str(tmp_path / "no.toml"))
+    assert check_collection_path(str(path)) is None
+
+
+def test_session_finder_own_others_restored_and_failed(demo_env) -> None:
+    from workbench.core.errors import LoginRequired
+
+    own, other = object(), object()
+    finder = SessionFinder({"mine": own}, {"theirs": other, "gone": None})
+    assert finder("mine") is own and finder("theirs") is other
+    with pytest.raises(LoginRequired, match="log in to demo-plgd first"):
+        finder("demo-plgd")  # no stored tokens
+    first = finder.failed["demo-plgd"]
+    with pytest.raises(LoginRequired) as again:
+        finder("demo-plgd")
+    assert again.value is first  # a profile that failed once is not tried again
+    session = Session(get_profile("demo-iotspot"))
+    try:
+        session.login()  # stores the tokens
+    finally:
+        session.close()
+    restored = finder("demo-iotspot")
+    assert restored.tokens is not None and finder.restored == [restored]
+    assert finder("demo-iotspot") is restored
+    finder.close_restored()
+    assert finder.restored == []
 
 
 def test_short_url() -> None:
@@ -608,13 +671,15 @@ async def test_open_file_and_reload(thinger, tmp_path: Path) -> None:
 
 
 async def test_main_screen_tab_4_opens_a_request_in_the_composer(thinger, smoke: Path) -> None:
+    from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.main import MainScreen
 
     profile, session = thinger
 
-    class MainHost(App[None]):
+    class MainHost(WorkbenchApp):
         def on_mount(self) -> None:
-            self.push_screen(MainScreen(profile, session))
+            super().on_mount()
+            self.show_main(profile, session)
 
     app = MainHost()
     async with app.run_test(size=(100, 32)) as pilot:

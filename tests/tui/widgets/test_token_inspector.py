@@ -1,7 +1,7 @@
 """The token inspector widget, driven with Pilot against the emulated cloud over real HTTP.
 
-A tiny host app carries a `clock` attribute (like WorkbenchApp.clock) so countdowns are
-judged against a clock the test controls.
+A tiny host app hands the inspector a clock (as MainScreen hands it WorkbenchApp.clock), so
+countdowns are judged against a clock the test controls.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ from workbench.core.tokens.claims import claim_rows
 from workbench.core.tokens.inspect import inspect_token
 from workbench.core.tokens.jwks import jwks_location
 from workbench.tui.widgets.token_inspector.expiry_bar import ExpiryBar
+from workbench.tui.widgets.token_inspector.outcomes import (
+    Outcome,
+    cannot_verify,
+    fetch_keys,
+    refresh_tokens,
+)
 from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
 from workbench.tui.widgets.token_inspector.view import (
     bar_state,
@@ -65,7 +71,7 @@ class Host(App[None]):
         self.clock = clock
 
     def compose(self) -> ComposeResult:
-        yield TokenInspector(self.session, id="token-inspector")
+        yield TokenInspector(self.session, clock=self.clock, id="token-inspector")
 
 
 def screen_text(app: App[Any]) -> str:
@@ -205,6 +211,54 @@ def test_jwks_location_order_and_refusals() -> None:
         jwks_location(_Profile(), own, foreign.claims)  # never the token's own jku / iss elsewhere
     with pytest.raises(TokenError, match="no trusted place"):
         jwks_location(_Profile(), own, inspect_token(hs256({"sub": "x"})).claims)
+
+
+def test_cannot_verify_says_why_in_words() -> None:
+    def report(**header: Any) -> Any:
+        return inspect_token(hs256({"sub": "x"}, **header))
+
+    assert "shared secret" in (cannot_verify(report(), has_session=True) or "")
+    assert "opaque" in (cannot_verify(inspect_token("opaque-" + "x" * 40), has_session=True) or "")
+    assert "malformed" in (cannot_verify(inspect_token("a.b.c"), has_session=True) or "")
+    none = inspect_token(b64({"alg": "none"}) + "." + b64({"sub": "x"}) + ".")
+    assert "alg is 'none'" in (cannot_verify(none, has_session=True) or "")
+    rs256 = inspect_token(jwt.encode({"sub": "x"}, _rsa_key(), algorithm="RS256"))
+    assert cannot_verify(rs256, has_session=True) is None
+    assert "no session" in (cannot_verify(rs256, has_session=False) or "")
+    evil = inspect_token(b64({"alg": "HS256\x1b[2J"}) + "." + b64({"sub": "x"}) + ".c2ln")
+    assert "\x1b" not in (cannot_verify(evil, has_session=True) or "")  # escaped
+
+
+def test_refresh_tokens_never_raises_and_escapes_the_failure() -> None:
+    tokens = TokenSet(access_token="a", expires_at=None, obtained_at=0)
+
+    class Refused(StubSession):
+        def force_refresh(self) -> TokenSet:
+            raise LoginRequired("refused: \x1b]52;c;ZXZpbA==\x07", step="refresh")
+
+    class Renews(StubSession):
+        def force_refresh(self) -> TokenSet:
+            return tokens
+
+    class Broken(StubSession):
+        def force_refresh(self) -> TokenSet:
+            raise KeyError("bug")
+
+    failed = refresh_tokens(Refused(tokens), 7)
+    assert (failed.seq, failed.ok) == (7, False)
+    assert "refused: \\x1b]52" in failed.words and "\x1b" not in failed.words
+    assert refresh_tokens(Renews(tokens), 8) == Outcome(8, True, "", tokens=tokens)
+    assert refresh_tokens(Broken(tokens), 9).words == "KeyError: 'bug'"
+
+
+def test_fetch_keys_never_fetches_a_url_the_token_names() -> None:
+    report = inspect_token(hs256({"iss": "https://evil.example/x"}, jku="https://evil.example/k"))
+    session = StubSession(TokenSet(access_token="a", expires_at=None, obtained_at=0))
+    session.origins = {Origin.of("https://login.example")}
+    outcome = fetch_keys(session, 3, "the-token", report, None)
+    assert (outcome.seq, outcome.ok, outcome.token) == (3, False, "the-token")
+    assert "not one of the profile's origins" in outcome.words
+    assert outcome.jwks is None
 
 
 # --- a session token -------------------------------------------------------------------------
