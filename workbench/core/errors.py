@@ -149,3 +149,8 @@ class StoreError(WorkbenchError):
 
 class EmulatorError(WorkbenchError):
     """The emulated cloud could not start (port in use, ...)."""
+
+
+class CollectionChangedOnDisk(CollectionError):
+    """The collection file changed on disk since it was loaded (or last saved); saving
+    again with ``force`` overwrites it."""

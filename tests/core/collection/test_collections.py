@@ -119,7 +119,7 @@ def test_load_the_documented_example(tmp_path: Path) -> None:
 
 
 def test_the_docs_example_loads() -> None:
-    docs = Path(__file__).resolve().parents[2] / "docs" / "collections.md"
+    docs = Path(__file__).resolve().parents[3] / "docs" / "collections.md"
     blocks = re.findall(r"```toml\n(.*?)```", docs.read_text(), re.S)
     full = [b for b in blocks if b.lstrip().startswith(("version", "#"))]
     assert full, "docs/collections.md has a complete example"
