@@ -14,13 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.collection.expectations import (
-    Expect,
-    ExpectError,
-    JsonPathError,
-    parse_expect,
-    parse_source,
-)
+from workbench.core.collection.expectations import Expect, parse_expect, parse_source
 from workbench.core.collection.model import (
     BODY_KEYS,
     COLLECTION_KEYS,
@@ -33,7 +27,7 @@ from workbench.core.collection.model import (
     SessionRef,
     Variable,
 )
-from workbench.core.errors import CollectionError
+from workbench.core.errors import CollectionError, ExpectError, JsonPathError
 from workbench.core.requests import METHODS, RequestSpec
 from workbench.core.secrets import SecretRef
 from workbench.core.toml_index import TomlIndex, decode_error, key_words

@@ -417,7 +417,7 @@ class CollectionBrowser(CollectionReplay, Horizontal):
         )
 
     def _delete(self, entry: Entry, name: str) -> None:
-        from workbench.core.collection.collection import CollectionChangedOnDisk
+        from workbench.core.errors import CollectionChangedOnDisk
 
         coll = entry.collection
         assert coll is not None
