@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.core import paths
-from workbench.core.auth.registry import FLOWS, Param
+from workbench.core.auth.registry import FLOWS, FlowSpec, Param
 from workbench.core.errors import ProfileError
 from workbench.core.secrets import REF_KEYS, SecretRef
 from workbench.core.templating import render
@@ -99,7 +99,7 @@ class AuthConfig:
     secrets: dict[str, SecretRef] = field(default_factory=dict)  # references, by param name
 
     @property
-    def spec(self):
+    def spec(self) -> FlowSpec:
         return FLOWS[self.flow]
 
 

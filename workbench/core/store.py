@@ -47,8 +47,9 @@ PROBE_KEY = KEYRING_PREFIX + "__probe__"
 
 def _origin_strings(origins: Iterable[Any] | Any | None) -> list[str]:
     """Origins as sorted strings; a Profile (anything with `.origins()`) stands for its own."""
-    if origins is not None and callable(getattr(origins, "origins", None)):
-        origins = origins.origins()
+    own = getattr(origins, "origins", None)
+    if origins is not None and callable(own):
+        origins = own()
     return sorted({str(o) for o in origins or ()})
 
 
@@ -196,7 +197,8 @@ class TokenStore:
         ):
             problem = "not a token store (no 'profiles' table)"
         if problem is None:
-            return data
+            store: dict[str, Any] = data
+            return store
         aside = self._move_aside()
         note = (
             f"the token store {self.path} was corrupt ({problem}); it was moved aside to {aside} "

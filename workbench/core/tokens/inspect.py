@@ -361,6 +361,11 @@ def _header_warnings(report: TokenReport, header: dict[str, Any], signature: byt
         )
 
 
+def _when(moment: datetime | None, seconds: float) -> str:
+    """A claim's time in words (its number when it is out of the calendar's range)."""
+    return format_time(moment) if moment is not None else f"{seconds:g} s after the epoch"
+
+
 def _to_datetime(seconds: float) -> datetime | None:
     try:
         return _EPOCH + timedelta(seconds=seconds)
@@ -423,7 +428,7 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
             report.warn(
                 "clock-skew",
                 f"issued {format_duration(iat - now)} in the future "
-                f"(iat {format_time(report.issued_at)}): the issuer's clock or this "
+                f"(iat {_when(report.issued_at, iat)}): the issuer's clock or this "
                 "machine's clock is off",
             )
     if nbf is not None:
@@ -432,7 +437,7 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
             report.not_yet_valid = True
             report.warn(
                 "not-yet-valid",
-                f"not valid before {format_time(report.not_before)} ({humanize_delta(nbf - now)})",
+                f"not valid before {_when(report.not_before, nbf)} ({humanize_delta(nbf - now)})",
             )
     if exp is not None:
         report.expires_at = _to_datetime(exp)
