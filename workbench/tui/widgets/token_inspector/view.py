@@ -19,15 +19,15 @@ from workbench.core.text import (
     humanize_delta,
 )
 from workbench.core.tokens.claims import (  # noqa: E402,F401 - meanings live in core
-    _TIME_CLAIMS,
     ALG_MEANINGS,
     CLAIM_MEANINGS,
     HEADER_MEANINGS,
+    TIME_CLAIMS,
     USER_MEANINGS,
     VALUE_LIMIT,
-    _time_of,
     claim_meaning,
     claim_rows,
+    time_of,
     value_text,
 )
 from workbench.core.tokens.report import TokenReport
