@@ -6,9 +6,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+import pytest
+
 from workbench.cli import main
 from workbench.core.collection.collection import load_collection
 from workbench.core.collection.model import CollectionRequest, SessionRef
+from workbench.core.errors import CollectionError
 from workbench.core.requests import RequestSpec
 
 COMMENTED = '''# top of the file
@@ -211,3 +214,77 @@ def test_import_curl_into_a_commented_file_adds_only_the_request(tmp_path: Path)
     )
     assert 'user = "demo"  # who\ntoken = { session = "access_token" }\n' in after
     assert load_collection(p).names() == ["one", "two", "four"]
+
+
+# --- other layouts: every edit saves and reads back, comments stay ------------------------
+
+LAYOUTS = {
+    "dotted variables": 'version = 1\nvariables.user = "a"  # u\nvariables.x = "b"\n\n'
+    '[[requests]]\nname = "r"\nurl = "/a"\n',
+    "variables after the requests": 'version = 1\n\n[[requests]]\nname = "r"\nurl = "/a"\n\n'
+    '[variables]  # v\nuser = "a"\n',
+    "crlf": 'version = 1\r\n[collection]\r\nname = "n"\r\n\r\n[[requests]]\r\nname = "r"\r\n'
+    'url = "/a"  # c\r\n\r\n[requests.expect]\r\nstatus = 200\r\n',
+    "indented": 'version = 1\n\n  [[requests]]  # i\n  name = "r"\n  url = "/a"\n\n'
+    "  [requests.expect]\n  status = 200\n",
+    "dotted expect": 'version = 1\n[[requests]]\nname = "r"  # n\nurl = "/a"\nexpect.status = 200\n'
+    'expect.json."$.a" = 1\n',
+    "dotted sub-table keys": 'version = 1\n[[requests]]\nname = "r"\nurl = "/a"  # a\n'
+    '[requests.expect]\njson."$.a" = 1\njson."$.b" = { exists = true }\n',
+    "no blank lines": 'version = 1\n[[requests]]\nname = "r"\nurl = "/a"\n# lead of s\n'
+    '[[requests]]\nname = "s"\nurl = "/b"\n# end\n',
+}
+
+
+def _url(c) -> None:
+    r = c.requests[0].copy()
+    r.spec.url = "/z"
+    c.replace_request(r.name, r)
+
+
+def _expect(c) -> None:
+    r = c.requests[0].copy()
+    r.expect.max_ms = 77
+    c.replace_request(r.name, r)
+
+
+EDITS = {
+    "url": _url,
+    "expect": _expect,
+    "variable": lambda c: c.variables.__setitem__("user", "new"),
+    "description": lambda c: setattr(c, "description", "d"),
+    "add": lambda c: c.add_request(CollectionRequest(spec=RequestSpec(url="/n", name="new"))),
+    "remove": lambda c: c.remove_request(c.names()[0]),
+    "reverse": lambda c: c.requests.reverse(),
+}
+
+
+@pytest.mark.parametrize("edit_name", list(EDITS))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_every_layout_takes_every_edit(tmp_path: Path, layout: str, edit_name: str) -> None:
+    text = LAYOUTS[layout]
+    p = write(tmp_path, text)
+    c = load_collection(p)
+    EDITS[edit_name](c)
+    c.save()
+    after = p.read_bytes().decode()
+    assert load_collection(p).data() == c.data()
+    if "\r\n" in text:
+        assert "\n" not in after.replace("\r\n", "")
+    kept = [line for line in text.splitlines() if "#" in line]
+    if edit_name != "remove":
+        for line in kept:
+            comment = line[line.index("#") :]
+            assert comment in after
+
+
+def test_an_inline_array_of_requests_is_not_reformatted(tmp_path: Path) -> None:
+    text = 'version = 1\nrequests = [{ name = "r", url = "/a" }]  # one line\n'
+    p = write(tmp_path, text)
+    c = load_collection(p)
+    c.description = "d"
+    c.save()  # the requests did not change: the array stays as it is
+    assert 'requests = [{ name = "r", url = "/a" }]  # one line\n' in p.read_text()
+    c.remove_request("r")
+    with pytest.raises(CollectionError, match="inline array"):
+        c.save()

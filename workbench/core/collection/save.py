@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import tomlkit
-from tomlkit.container import Container
+from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import AoT, Comment, InlineTable, Item, Null, Table
+from tomlkit.items import AoT, Comment, InlineTable, Item, Null, Table, Whitespace
 from tomlkit.toml_document import TOMLDocument
 
 from workbench.core.collection.model import FORMAT_VERSION
@@ -225,7 +225,7 @@ def edited_text(
     for whole in (False, True):
         try:
             out = _Edit(body, base, data, origins, nl, whole=whole).run()
-        except (TOMLKitError, ValueError, TypeError, KeyError):
+        except (TOMLKitError, ValueError, TypeError, KeyError, IndexError):
             continue
         if tail:
             out = (out.rstrip("\r\n") + nl if out.strip() else "") + tail
@@ -326,10 +326,11 @@ class _Edit:
 
     def run(self) -> str:
         doc = self.doc
-        reqs = doc.get("requests")
-        aot = doc.item("requests") if isinstance(reqs, list) else None
+        aot = doc.item("requests") if "requests" in doc else None
         if aot is not None and not isinstance(aot, AoT):
-            aot = None
+            # an inline array of requests: `edited_text` let it through unchanged
+            self._meta_and_variables()
+            return self._text()
         keys = [k.key for k, _ in doc.body if k is not None]
         detached = False
         tables: list[Table] = []
@@ -343,11 +344,7 @@ class _Edit:
                 doc.remove("requests")
                 detached = True
                 self.leads[id(tables[0])] = _pop_comments(_last_body(doc))
-        meta, variables = self.data["meta"], self.data["variables"]
-        if meta != self.base["meta"]:
-            self._table("collection", self.base["meta"], meta, meta_text)
-        if variables != self.base["variables"]:
-            self._table("variables", self.base["variables"], variables, variables_text)
+        self._meta_and_variables()
         new_tables = self._requests(tables)
         if aot is None or detached:
             if new_tables:
@@ -358,12 +355,25 @@ class _Edit:
         elif [id(t) for t in new_tables] != [id(t) for t in tables]:
             if new_tables:
                 self._arrange(aot, new_tables, None)
+                last = _last_body(new_tables[-1].value)
+                if not _ends_blank(new_tables[-1].as_string()):  # a table follows the array
+                    last.append(None, Whitespace(self.nl))
             else:
                 doc.remove("requests")
         else:
             self._restore_leads(new_tables)
-        text = doc.as_string()
+        return self._text()
+
+    def _text(self) -> str:
+        text = self.doc.as_string()
         return text.rstrip("\r\n") + self.nl if text.strip() else ""
+
+    def _meta_and_variables(self) -> None:
+        meta, variables = self.data["meta"], self.data["variables"]
+        if meta != self.base["meta"]:
+            self._table("collection", self.base["meta"], meta, meta_text)
+        if variables != self.base["variables"]:
+            self._table("variables", self.base["variables"], variables, variables_text)
 
     # -- [collection] / [variables]
     def _table(
@@ -376,8 +386,8 @@ class _Edit:
         doc = self.doc
         if name in doc and not self.whole:
             table = doc[name]
-            if not isinstance(table, Table):
-                raise TypeError(f"[{name}] is not a plain table")
+            if not isinstance(table, Table | OutOfOrderTableProxy):  # dotted keys: a proxy
+                raise TypeError(f"[{name}] is not a table")
             for key in [*old, *(k for k in new if k not in old)]:
                 if key not in new:
                     del table[key]
@@ -433,7 +443,7 @@ class _Edit:
                 table[name] = _item(key_line(name, after), self.nl)
             else:
                 sub = table[name]
-                if not isinstance(sub, Table):
+                if not isinstance(sub, Table | OutOfOrderTableProxy):
                     raise TypeError(f"{name} is not a table")
                 for key in [*before, *(k for k in after if k not in before)]:
                     if key not in after:
