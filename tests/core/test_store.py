@@ -142,19 +142,3 @@ def test_keyring_failure_falls_back_to_file(monkeypatch) -> None:
     assert store.kind.startswith("file: ")
     assert store.path.exists()
     assert any("keyring did not answer" in n for n in store.notes)
-
-
-def test_a_hung_keyring_does_not_keep_the_process_alive() -> None:
-    import subprocess
-    import sys
-    import time
-
-    code = (
-        "import time; from workbench.core.keyring_access import call_with_timeout\n"
-        "try:\n    call_with_timeout(lambda: time.sleep(60), 0.2)\n"
-        "except TimeoutError:\n    print('gave up')\n"
-    )
-    start = time.monotonic()
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert run.stdout.strip() == "gave up"
-    assert time.monotonic() - start < 10
