@@ -163,7 +163,7 @@ def test_profile_errors_name_file_line_and_key(tmp_path, text, line, key, words)
     assert err.line == line
     assert err.key == key
     assert words in err.message
-    assert f"{path}:{line}: " in str(err)
+    assert err.column is not None and f"{path}:{line}:{err.column}: " in str(err)
 
 
 def test_malformed_toml_has_line_and_column(tmp_path) -> None:

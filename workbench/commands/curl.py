@@ -100,8 +100,8 @@ def import_(args: argparse.Namespace) -> int:
     from workbench.core.collection.collection import load_or_new, request_to_toml
     from workbench.core.collection.curl import import_curl
     from workbench.core.collection.model import CollectionRequest, variable_data
+    from workbench.core.collection.save import format_key, format_value
     from workbench.core.errors import WorkbenchError
-    from workbench.core.toml_index import format_key, format_value
 
     text, error = _read_command(list(args.curl or []))
     if error:

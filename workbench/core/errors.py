@@ -10,15 +10,22 @@ anything else reaching them is a bug.
     ├── ConfigError               a TOML file is malformed or has unknown keys / bad values
     │   ├── ProfileError          ... in a profile
     │   └── CollectionError       ... in a collection
+    │       └── CollectionChangedOnDisk   the file changed since it was loaded (save(force=True))
+    ├── ExpectError               a malformed [requests.expect] table (key_path locates it)
+    ├── JsonPathError             a JSON path outside the supported subset
+    ├── CurlError                 a curl command that cannot be imported
     ├── SecretError               a secret reference cannot be resolved (env var unset, no TTY, ...)
     ├── AuthError                 a login / refresh step failed (step, status, server message, hint)
     │   ├── LoginRequired         the session cannot continue without a new interactive login
     │   └── CallbackError         the authorization-code callback failed (state mismatch, error=...)
-    ├── TokenError                a token cannot be parsed / inspected
+    ├── TokenError                a token cannot be parsed / inspected / checked
+    │   └── MalformedToken        the token's text cannot be decoded (the inspection's error)
     ├── TransportError            network-level failure (connect, timeout, TLS, reset)
     ├── ResponseError             the server answered something we cannot use (HTML, garbage, ...)
-    ├── StoreError                the token store could not be read or written
-    └── EmulatorError             the demo cloud could not start
+    └── StoreError                the token store could not be read or written
+
+Collection loading turns ExpectError and JsonPathError into a CollectionError with the
+file, line and column; token inspection turns MalformedToken into the report's ``error``.
 """
 
 from __future__ import annotations
@@ -78,6 +85,28 @@ class CollectionError(ConfigError):
     """A collection file is malformed or has an unknown key / bad value."""
 
 
+class CollectionChangedOnDisk(CollectionError):
+    """The collection file changed on disk since it was loaded (or last saved); saving
+    again with ``force`` overwrites it."""
+
+
+class ExpectError(WorkbenchError):
+    """A malformed expectation; ``key_path`` locates it inside the expect table."""
+
+    def __init__(self, message: str, key_path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.key_path = key_path
+
+
+class JsonPathError(WorkbenchError):
+    """A JSON path that is not in the supported subset (or a capture source that is
+    neither a JSON path nor ``header:Name``)."""
+
+
+class CurlError(WorkbenchError):
+    """A curl command that cannot be imported (bad quoting, unknown option, ...)."""
+
+
 class SecretError(WorkbenchError):
     """A secret reference could not be resolved (unset env var, no TTY for a prompt...)."""
 
@@ -127,6 +156,11 @@ class TokenError(WorkbenchError):
     """A token could not be parsed (malformed JWT, bad base64, not JSON...)."""
 
 
+class MalformedToken(TokenError):
+    """The token's text cannot be decoded further; the message is the inspection report's
+    error."""
+
+
 class TransportError(WorkbenchError):
     """Connection refused, DNS failure, timeout, TLS failure, connection reset."""
 
@@ -145,7 +179,3 @@ class ResponseError(WorkbenchError):
 
 class StoreError(WorkbenchError):
     """The token store could not be read or written."""
-
-
-class EmulatorError(WorkbenchError):
-    """The emulated cloud could not start (port in use, ...)."""

@@ -41,10 +41,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.core import paths
-from workbench.core.auth.registry import FLOWS, Param
+from workbench.core.auth.registry import FLOWS, FlowSpec, Param
 from workbench.core.errors import ProfileError
 from workbench.core.secrets import REF_KEYS, SecretRef
 from workbench.core.templating import render
+from workbench.core.toml_index import TomlIndex, decode_error
 
 PLATFORMS = ("iotconnect", "ioto", "plgd", "iotspot", "thinger", "generic")
 TOP_KEYS = {
@@ -98,7 +99,7 @@ class AuthConfig:
     secrets: dict[str, SecretRef] = field(default_factory=dict)  # references, by param name
 
     @property
-    def spec(self):
+    def spec(self) -> FlowSpec:
         return FLOWS[self.flow]
 
 
@@ -154,30 +155,13 @@ class Profile:
 
 # --- loading -----------------------------------------------------------------------------
 
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def _locate(text: str, table: str | None, key: str) -> int | None:
-    """Best-effort line number of `key` inside `[table]` (or at the top level)."""
-    current: str | None = None
-    key_re = re.compile(rf'^\s*("?){re.escape(key)}\1\s*=')
-    for n, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith("[") and not stripped.startswith("[["):
-            current = stripped.strip("[]").strip()
-            if table is not None and current == table and key == "":
-                return n
-            continue
-        if current == table and key_re.match(line):
-            return n
-    return None
-
 
 class _Loader:
     def __init__(self, path: Path, text: str, source: str) -> None:
         self.path = path
         self.text = text
         self.source = source
+        self._index: TomlIndex | None = None
 
     def error(
         self,
@@ -185,22 +169,25 @@ class _Loader:
         table: str | None = None,
         key: str | None = None,
         hint: str | None = None,
-    ):
-        line = _locate(self.text, table, key) if key is not None else None
+    ) -> ProfileError:
+        line = column = None
+        if key is not None:
+            if self._index is None:
+                self._index = TomlIndex(self.text)
+            where = tuple(k for k in (table, key) if k)
+            line, column = self._index.positions.get(where, (None, None))
         full_key = f"{table}.{key}" if table and key else (key or table)
-        return ProfileError(message, path=str(self.path), line=line, key=full_key, hint=hint)
+        return ProfileError(
+            message, path=str(self.path), line=line, column=column, key=full_key, hint=hint
+        )
 
     def load(self) -> Profile:
         try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
-            m = _TOML_POS.search(str(exc))
-            msg = _TOML_POS.sub("", str(exc)).strip()
+            words, line, column = decode_error(exc)
             raise ProfileError(
-                f"not valid TOML: {msg}",
-                path=str(self.path),
-                line=int(m.group(1)) if m else None,
-                column=int(m.group(2)) if m else None,
+                f"not valid TOML: {words}", path=str(self.path), line=line, column=column
             ) from None
         for key in data:
             if key not in TOP_KEYS:

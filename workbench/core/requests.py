@@ -46,7 +46,10 @@ class RequestSpec:
 
     def render(self, variables: Mapping[str, object]) -> RequestSpec:
         """A copy with every {{name}} replaced; KeyError lists the unknown names."""
-        r = lambda s: render(s, variables)  # noqa: E731
+
+        def r(text: str) -> str:
+            return render(text, variables)
+
         return replace(
             self,
             url=r(self.url),
@@ -81,7 +84,11 @@ class RequestSpec:
         elif self.body_kind == "form":
             kwargs["data"] = dict(self.form)
         return client.build_request(
-            self.method.upper(), self.url, params=self.params or None, headers=headers, **kwargs
+            self.method.upper(),
+            self.url,
+            params=tuple(self.params) or None,
+            headers=headers,
+            **kwargs,
         )
 
 

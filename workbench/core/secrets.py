@@ -17,14 +17,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from workbench.core.errors import SecretError
+from workbench.core.keyring_access import keyring_get
 
 REF_KEYS = {"env", "prompt", "keyring", "demo"}
-KEYRING_SERVICE = "iot-workbench"
 REDACTED = "«redacted»"
-T = TypeVar("T")
 
 Prompter = Callable[[str, bool], str]  # (label, secret) -> value
 
@@ -53,64 +51,6 @@ class SecretRef:
     @property
     def label(self) -> str:
         return self.prompt or self.name.replace("_", " ")
-
-
-def call_with_timeout(fn: Callable[[], T], timeout: float) -> T:
-    """Run `fn` in a daemon thread and give up after `timeout` s (TimeoutError).
-
-    A daemon thread, not an executor: a keyring call stuck on a locked keyring must not
-    keep the process from exiting (executor workers are joined at interpreter exit)."""
-    import threading
-
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True, name="workbench-keyring")
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise TimeoutError(f"no answer within {timeout:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def keyring_get(key: str, timeout: float = 3.0) -> str | None:
-    """Read from the OS keyring, giving up after `timeout` s (a locked keyring must not hang us)."""
-    if os.environ.get("WORKBENCH_KEYRING", "1") == "0":
-        return None
-
-    def read() -> str | None:
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, key)
-
-    try:
-        return call_with_timeout(read, timeout)
-    except Exception:
-        return None
-
-
-def keyring_set(key: str, value: str, timeout: float = 3.0) -> bool:
-    """Store in the OS keyring; False when no working keyring answered in time."""
-    if os.environ.get("WORKBENCH_KEYRING", "1") == "0":
-        return False
-
-    def write() -> bool:
-        import keyring
-
-        keyring.set_password(KEYRING_SERVICE, key, value)
-        return True
-
-    try:
-        return bool(call_with_timeout(write, timeout))
-    except Exception:
-        return False
 
 
 class SecretResolver:

@@ -33,56 +33,24 @@ from workbench.core import paths
 from workbench.core.atomic import atomic_write
 from workbench.core.auth.base import TokenSet
 from workbench.core.errors import StoreError
-from workbench.core.secrets import KEYRING_SERVICE, call_with_timeout, keyring_get, keyring_set
+from workbench.core.keyring_access import (
+    keyring_delete,
+    keyring_get,
+    keyring_set,
+    keyring_usable,
+)
 
 FILE_NAME = "tokens.json"
 KEYRING_PREFIX = "tokens:"
-KEYRING_TIMEOUT = 3.0
+PROBE_KEY = KEYRING_PREFIX + "__probe__"
 
 
 def _origin_strings(origins: Iterable[Any] | Any | None) -> list[str]:
     """Origins as sorted strings; a Profile (anything with `.origins()`) stands for its own."""
-    if origins is not None and callable(getattr(origins, "origins", None)):
-        origins = origins.origins()
+    own = getattr(origins, "origins", None)
+    if origins is not None and callable(own):
+        origins = own()
     return sorted({str(o) for o in origins or ()})
-
-
-def keyring_usable(timeout: float = KEYRING_TIMEOUT) -> bool:
-    """True when an OS keyring backend answers (not the 'fail' / 'null' backends) in time."""
-    if os.environ.get("WORKBENCH_KEYRING", "1") == "0":
-        return False
-
-    def probe() -> bool:
-        import keyring
-        from keyring.backends import fail
-
-        backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or type(backend).__module__.endswith(("null", "fail")):
-            return False
-        if getattr(backend, "priority", 1) <= 0:
-            return False
-        # chained backends: usable only if something real sits behind them
-        inner = getattr(backend, "backends", None)
-        if inner is not None and not inner:
-            return False
-        keyring.get_password(KEYRING_SERVICE, KEYRING_PREFIX + "__probe__")
-        return True
-
-    try:
-        return bool(call_with_timeout(probe, timeout))
-    except Exception:
-        return False
-
-
-def _keyring_delete(key: str, timeout: float = KEYRING_TIMEOUT) -> None:
-    def delete() -> None:
-        import keyring
-
-        with contextlib.suppress(Exception):
-            keyring.delete_password(KEYRING_SERVICE, key)
-
-    with contextlib.suppress(Exception):
-        call_with_timeout(delete, timeout)
 
 
 class TokenStore:
@@ -100,7 +68,7 @@ class TokenStore:
     @property
     def uses_keyring(self) -> bool:
         if self._use_keyring is None:
-            self._use_keyring = keyring_usable()
+            self._use_keyring = keyring_usable(PROBE_KEY)
         return self._use_keyring
 
     @property
@@ -134,9 +102,7 @@ class TokenStore:
             "tokens": tokens.to_json(),
         }
         if self.uses_keyring:
-            if keyring_set(
-                KEYRING_PREFIX + profile_name, json.dumps(entry), timeout=KEYRING_TIMEOUT
-            ):
+            if keyring_set(KEYRING_PREFIX + profile_name, json.dumps(entry)):
                 # a stale copy in the file must not outlive the keyring one
                 with self._lock, self._file_lock():
                     data = self._read_file(strict=False)
@@ -157,9 +123,9 @@ class TokenStore:
         """Forget `profile_name`'s tokens everywhere. True when something was removed."""
         removed = False
         if self.uses_keyring:
-            if keyring_get(KEYRING_PREFIX + profile_name, timeout=KEYRING_TIMEOUT):
+            if keyring_get(KEYRING_PREFIX + profile_name):
                 removed = True
-            _keyring_delete(KEYRING_PREFIX + profile_name)
+            keyring_delete(KEYRING_PREFIX + profile_name)
         with self._lock, self._file_lock():
             data = self._read_file(strict=False)
             if profile_name in data["profiles"]:
@@ -176,7 +142,7 @@ class TokenStore:
     # --- internals -----------------------------------------------------------------------
     def _entry(self, profile_name: str) -> dict[str, Any] | None:
         if self.uses_keyring:
-            raw = keyring_get(KEYRING_PREFIX + profile_name, timeout=KEYRING_TIMEOUT)
+            raw = keyring_get(KEYRING_PREFIX + profile_name)
             if raw:
                 try:
                     entry = json.loads(raw)
@@ -231,7 +197,8 @@ class TokenStore:
         ):
             problem = "not a token store (no 'profiles' table)"
         if problem is None:
-            return data
+            store: dict[str, Any] = data
+            return store
         aside = self._move_aside()
         note = (
             f"the token store {self.path} was corrupt ({problem}); it was moved aside to {aside} "

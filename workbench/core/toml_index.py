@@ -1,26 +1,18 @@
-"""TOML as text: where every key is (line, column, byte span) and how to write values.
+"""Where things are in a TOML document, for file:line:column error messages.
 
-`tomllib` reads TOML into plain data but forgets positions. Collections need positions
-twice: to point at the exact line and column of an unknown key or a bad value, and to
-splice an edited table back into the user's file without touching any other byte. This
-module scans a document that `tomllib` has already accepted and records:
-
-- ``positions``: key path -> (line, column), e.g. ``("requests", 2, "body", "json")``
-  (arrays of tables and array elements are indexed from 0);
-- ``statements``: every ``key = value`` with its table and its span;
-- ``sections``: every ``[table]`` / ``[[array]]`` header with the span of its content.
-
-It also formats values (`format_value`, `format_key`, `format_string`) the way
-collections are written: stable, readable, and read back identically by `tomllib`.
+`tomllib` gives values but no positions. :class:`TomlIndex` scans a document that
+`tomllib` has already accepted and records ``positions``: key path -> (line, column),
+e.g. ``("requests", 2, "body", "json")`` (arrays of tables and array elements are indexed
+from 0). :func:`decode_error` gives the words and the position of a `tomllib` error.
+Profiles and collections both locate their errors with this module.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
+import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+import tomllib
 
 Path = tuple[str | int, ...]
 
@@ -38,43 +30,18 @@ _ESCAPES = {
 }
 
 
-@dataclass
-class Statement:
-    table: Path  # the resolved table it belongs to
-    keys: tuple[str, ...]  # the (dotted) key, relative to the table
-    start: int  # offset of the first key character
-    end: int  # offset just after the value
-    line_start: int  # offset of the start of the key's line
-    line_end: int  # offset just after the newline that ends the value's line (or EOF)
-
-
-@dataclass
-class Section:
-    path: Path  # () for the root; ("requests", 0) for the first [[requests]]; ...
-    is_array: bool
-    header_start: int  # offset of the header line's start (0 for the root)
-    body_start: int  # offset just after the header line
-    content_end: int  # offset just after the last line holding a statement (or the header)
-    statements: list[Statement] = field(default_factory=list)
-
-
 class TomlIndex:
     """Positions and spans of a (valid) TOML document."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.positions: dict[Path, tuple[int, int]] = {}
-        self.statements: list[Statement] = []
-        self.sections: list[Section] = []
         self._line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
         _Scanner(self).run()
 
     def line_col(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, offset) - 1
         return line + 1, offset - self._line_starts[line] + 1
-
-    def line_start(self, offset: int) -> int:
-        return self._line_starts[bisect.bisect_right(self._line_starts, offset) - 1]
 
     def locate(self, path: Path) -> tuple[int | None, int | None]:
         """(line, column) of the longest prefix of `path` that has a position."""
@@ -83,9 +50,6 @@ class TomlIndex:
             if pos is not None:
                 return pos
         return None, None
-
-    def section(self, path: Path) -> Section | None:
-        return next((s for s in self.sections if s.path == tuple(path)), None)
 
 
 class _Scanner:
@@ -96,9 +60,6 @@ class _Scanner:
         self.table: Path = ()
         self.aot_last: dict[Path, int] = {}
         self.aot_count: dict[Path, int] = {}
-        root = Section(path=(), is_array=False, header_start=0, body_start=0, content_end=0)
-        self.current = root
-        index.sections.append(root)
 
     # -- low level
     def peek(self, n: int = 0) -> str:
@@ -124,15 +85,14 @@ class _Scanner:
             else:
                 return
 
-    def to_line_end(self) -> int:
-        """Skip trailing blanks/comment; return the offset after the newline."""
+    def to_line_end(self) -> None:
+        """Skip trailing blanks, a comment and the newline."""
         self.skip_ws()
         self.skip_comment()
         if self.peek() == "\r":
             self.i += 1
         if self.peek() == "\n":
             self.i += 1
-        return self.i
 
     def record(self, path: Path, offset: int) -> None:
         self.ix.positions.setdefault(path, self.ix.line_col(offset))
@@ -294,7 +254,6 @@ class _Scanner:
         return resolved
 
     def header(self) -> None:
-        start = self.ix.line_start(self.i)
         is_array = self.s.startswith("[[", self.i)
         self.i += 2 if is_array else 1
         parts = self.dotted_key()
@@ -305,12 +264,7 @@ class _Scanner:
         for n, (_, offset) in enumerate(parts, 1):
             self.record(self._resolved_prefix(path, n), offset)
         self.record(path, parts[-1][1])
-        end = self.to_line_end()
-        section = Section(
-            path=path, is_array=is_array, header_start=start, body_start=end, content_end=end
-        )
-        self.ix.sections.append(section)
-        self.current = section
+        self.to_line_end()
         self.table = path
 
     @staticmethod
@@ -327,8 +281,6 @@ class _Scanner:
         return tuple(out)
 
     def statement(self) -> None:
-        line_start = self.ix.line_start(self.i)
-        start = self.i
         parts = self.dotted_key()
         path = self.table
         for name, offset in parts:
@@ -338,19 +290,7 @@ class _Scanner:
         self.i += 1  # '='
         self.skip_ws()
         self.value(path)
-        end = self.i
-        line_end = self.to_line_end()
-        st = Statement(
-            table=self.table,
-            keys=tuple(p for p, _ in parts),
-            start=start,
-            end=end,
-            line_start=line_start,
-            line_end=line_end,
-        )
-        self.ix.statements.append(st)
-        self.current.statements.append(st)
-        self.current.content_end = line_end
+        self.to_line_end()
 
     def run(self) -> None:
         while True:
@@ -363,87 +303,25 @@ class _Scanner:
                 self.statement()
 
 
-# --- writing ------------------------------------------------------------------------------
+_DECODE_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def format_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else format_string(key)
+def decode_error(exc: tomllib.TOMLDecodeError) -> tuple[str, int | None, int | None]:
+    """The words of a `tomllib` error without its position, and the (line, column) of it."""
+    text = str(exc)
+    m = _DECODE_POSITION.search(text)
+    words = _DECODE_POSITION.sub("", text).strip()
+    if m is None:
+        return words, None, None
+    return words, int(m.group(1)), int(m.group(2))
 
 
-def _escape_basic(text: str, *, multiline: bool) -> str:
-    out: list[str] = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"' and not multiline:
-            out.append('\\"')
-        elif ch == "\n" and multiline:
-            out.append("\n")
-        elif ch == "\t":
-            out.append("\t" if multiline else "\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(
-                {"\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}.get(ch, f"\\u{ord(ch):04x}")
-            )
+def key_words(path: Path) -> str:
+    """A key path in words: ``requests[0].expect."$.a"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
         else:
-            out.append(ch)
-    result = "".join(out)
-    if multiline:
-        # no run of three quotes inside, and none touching the closing delimiter
-        result = result.replace('"""', '""\\"')
-        if result.endswith('"'):
-            result = result[:-1] + '\\"'
-    return result
-
-
-def _literal_ok(text: str) -> bool:
-    return not any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in text)
-
-
-def format_string(text: str, *, multiline: bool = False) -> str:
-    """A TOML string for `text`.
-
-    Single line: a literal string ('...') when it needs no escaping and holds a double
-    quote or a backslash, else a basic string. With `multiline` and a newline in the text:
-    a multi-line basic string that starts on the next line.
-    """
-    if multiline and "\n" in text:
-        return '"""\n' + _escape_basic(text, multiline=True) + '"""'
-    if ('"' in text or "\\" in text) and "'" not in text and _literal_ok(text):
-        return f"'{text}'"
-    return '"' + _escape_basic(text, multiline=False) + '"'
-
-
-def format_value(value: Any, *, multiline: bool = False) -> str:
-    """An inline TOML value (strings, integers, floats, booleans, arrays, inline tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        text = repr(value)
-        return text if any(c in text for c in ".eEn") else text + ".0"
-    if isinstance(value, str):
-        return format_string(value, multiline=multiline)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = ", ".join(
-            f"{format_key(k)} = {format_value(v, multiline=multiline)}" for k, v in value.items()
-        )
-        return "{ " + items + " }"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def format_pairs(pairs: list[tuple[str, str]] | list[list[str]]) -> str:
-    """An array of [name, value] pairs, one per line (small git diffs)."""
-    if not pairs:
-        return "[]"
-    lines = [f"  [{format_value(k)}, {format_value(v)}]," for k, v in pairs]
-    return "[\n" + "\n".join(lines) + "\n]"
+            out += ("." if out else "") + (part if _BARE_KEY.fullmatch(part) else json.dumps(part))
+    return out

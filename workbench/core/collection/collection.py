@@ -37,10 +37,11 @@ references, see :func:`sanitize_request`), refuses to overwrite a file that chan
 disk since it was loaded (CollectionChangedOnDisk) unless forced, and keeps every byte of
 the file that is not part of what changed: comments, order, formatting.
 
-The pieces live in small modules of this package: :mod:`.collection_model` (requests,
-variables, canonical data), :mod:`.collection_load` (reading and checking the TOML),
-:mod:`.collection_toml` (writing it), :mod:`.collection_splice` (saving edits into the
-loaded text) and :mod:`.collection_credentials` (credentials turned into references). This
+The pieces live in small modules of this package: :mod:`workbench.core.collection.model`
+(requests, variables, canonical data), :mod:`workbench.core.collection.load` (reading and
+checking the TOML), :mod:`workbench.core.collection.save` (writing it: new text, and edits
+of the loaded file through tomlkit) and :mod:`workbench.core.collection.credentials`
+(credentials turned into references). This
 module holds :class:`Collection` (reading, editing, saving), loading files and finding
 them, and resolving variables at run time.
 """
@@ -69,19 +70,10 @@ from workbench.core.collection.model import (
     request_data,
     variable_data,
 )
-from workbench.core.collection.save import (
-    document_text,
-    request_text,
-)
-from workbench.core.collection.splice import Splicer
-from workbench.core.errors import CollectionError, SecretError
+from workbench.core.collection.save import document_text, edited_text, request_text
+from workbench.core.errors import CollectionChangedOnDisk, CollectionError, SecretError
 from workbench.core.requests import METHODS
 from workbench.core.secrets import SecretResolver
-
-
-class CollectionChangedOnDisk(CollectionError):
-    """The file changed on disk since it was loaded; save(force=True) overwrites it."""
-
 
 # --- the collection ----------------------------------------------------------------------
 
@@ -188,7 +180,32 @@ class Collection:
         notes = self._sanitize()
         if self.loaded_text is None or self._base is None:
             return document_text(self.data()), notes
-        return Splicer(self).run(), notes
+        base_requests = len(self._base["requests"])
+        used: set[int] = set()
+        origins: list[int | None] = []
+        for r in self.requests:
+            origin = r.origin
+            if origin is None or origin >= base_requests or origin in used:
+                origin = None
+            else:
+                used.add(origin)
+            origins.append(origin)
+        text = edited_text(
+            self.loaded_text,
+            self._base,
+            self.data(),
+            origins,
+            reads_back=self._reads_back,
+            path=str(self.path),
+        )
+        return text, notes
+
+    def _reads_back(self, text: str) -> bool:
+        """True when `text` loads as this collection."""
+        try:
+            return loads_collection(text, self.path).data() == self.data()
+        except CollectionError:
+            return False
 
     def save(self, *, force: bool = False, known_secrets: Iterable[str] = ()) -> list[str]:
         """Write the collection (atomically). Returns notes in plain words (e.g. which

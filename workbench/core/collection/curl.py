@@ -36,7 +36,7 @@ from workbench.core.collection.credentials import JWT as _JWT
 from workbench.core.collection.credentials import SECRET_FIELDS
 from workbench.core.collection.credentials import TEMPLATE as _TEMPLATE
 from workbench.core.collection.credentials import TOKENISH_HEADER as _TOKENISH
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import CurlError
 from workbench.core.requests import METHODS, RequestSpec
 
 DEFAULT_CONTENT_TYPES = {
@@ -137,10 +137,6 @@ _NOTES = {
     "ignore": "output, timeout and retry options (-o, -m, --retry, ...) are ignored",
     "ignore-tls": "--cacert/--capath are ignored: give the CA in the profile's [tls] ca_bundle",
 }
-
-
-class CurlError(WorkbenchError):
-    """A curl command that cannot be imported (bad quoting, unknown option, ...)."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.core.errors import ExpectError, JsonPathError
 from workbench.core.requests import ResponseRecord
 from workbench.core.text import escape_keep_newlines
 
@@ -31,19 +32,6 @@ JSON_OPS = ("equals", "contains", "exists", "type")
 JSON_TYPES = ("null", "string", "number", "boolean", "array", "object")
 EXPECT_KEYS = ("status", "headers", "json", "exists", "max_ms")
 _MISSING = object()
-
-
-class JsonPathError(ValueError):
-    """A JSON path that is not in the supported subset."""
-
-
-class ExpectError(ValueError):
-    """A malformed expectation; ``key_path`` locates it inside the expect table."""
-
-    def __init__(self, message: str, key_path: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.key_path = key_path
 
 
 # --- JSON paths --------------------------------------------------------------------------

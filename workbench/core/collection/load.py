@@ -8,20 +8,13 @@ of them (and reads the file).
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.collection.expectations import (
-    Expect,
-    ExpectError,
-    JsonPathError,
-    parse_expect,
-    parse_source,
-)
+from workbench.core.collection.expectations import Expect, parse_expect, parse_source
 from workbench.core.collection.model import (
     BODY_KEYS,
     COLLECTION_KEYS,
@@ -34,15 +27,14 @@ from workbench.core.collection.model import (
     SessionRef,
     Variable,
 )
-from workbench.core.errors import CollectionError
+from workbench.core.errors import CollectionError, ExpectError, JsonPathError
 from workbench.core.requests import METHODS, RequestSpec
 from workbench.core.secrets import SecretRef
-from workbench.core.toml_index import TomlIndex
+from workbench.core.toml_index import TomlIndex, decode_error, key_words
 
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 @dataclass
@@ -82,7 +74,7 @@ class _Loader:
             path=str(self.path),
             line=line,
             column=column,
-            key=_key_words(where) or None,
+            key=key_words(where) or None,
             hint=hint,
         )
 
@@ -90,13 +82,9 @@ class _Loader:
         try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
-            m = _TOML_POS.search(str(exc))
-            msg = _TOML_POS.sub("", str(exc)).strip()
+            words, line, column = decode_error(exc)
             raise CollectionError(
-                f"not valid TOML: {msg}",
-                path=str(self.path),
-                line=int(m.group(1)) if m else None,
-                column=int(m.group(2)) if m else None,
+                f"not valid TOML: {words}", path=str(self.path), line=line, column=column
             ) from None
         for key in data:
             if key not in TOP_KEYS:
@@ -348,15 +336,3 @@ class _Loader:
             return parse_expect(raw)
         except ExpectError as exc:
             raise self.error(exc.message, (*where, *exc.key_path)) from None
-
-
-def _key_words(where: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in where:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + (
-                part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
-            )
-    return out

@@ -17,7 +17,7 @@ from workbench.core.tokens.report import TokenReport
 VALUE_LIMIT = 60
 """Claim values longer than this are cut with an ellipsis."""
 
-_TIME_CLAIMS = {
+TIME_CLAIMS = {
     "exp": "expires",
     "iat": "issued",
     "nbf": "not valid before",
@@ -96,7 +96,8 @@ def value_text(value: Any, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _time_of(report: TokenReport, name: str) -> str | None:
+def time_of(report: TokenReport, name: str) -> str | None:
+    """The time claim `name` of the report in words, or None when it has none."""
     when = {
         "exp": report.expires_at if report.expiry_source == "exp" else None,
         "iat": report.issued_at,
@@ -114,10 +115,10 @@ def _time_of(report: TokenReport, name: str) -> str | None:
 
 
 def claim_meaning(name: str, report: TokenReport) -> str:
-    if name in _TIME_CLAIMS:
-        when = _time_of(report, name)
+    if name in TIME_CLAIMS:
+        when = time_of(report, name)
         suffix = " (milliseconds)" if name == "exp" and report.exp_in_milliseconds else ""
-        return f"{_TIME_CLAIMS[name]}: {when}{suffix}" if when else _TIME_CLAIMS[name]
+        return f"{TIME_CLAIMS[name]}: {when}{suffix}" if when else TIME_CLAIMS[name]
     if name.startswith("user."):
         return USER_MEANINGS.get(name[5:], "IoTConnect user field")
     return CLAIM_MEANINGS.get(name, "")

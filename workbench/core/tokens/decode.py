@@ -1,6 +1,6 @@
 """Decoding the text of a token: cleaning what was pasted, base64url segments, JSON objects.
 
-Every problem raises :class:`Malformed` with the words the inspection report shows
+Every problem raises :class:`MalformedToken` with the words the inspection report shows
 (:mod:`workbench.core.tokens.inspect` turns it into the report's ``error``).
 """
 
@@ -12,14 +12,11 @@ import json
 import re
 from typing import Any
 
+from workbench.core.errors import MalformedToken
 from workbench.core.text import escape_control
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _PREFIX = re.compile(r"^(?:authorization\s*:\s*)?(?:bearer(?:\s+|$))?", re.IGNORECASE)
-
-
-class Malformed(Exception):
-    """The token cannot be decoded further; the message is the report's error."""
 
 
 def clean_token(token: str) -> str:
@@ -56,23 +53,23 @@ def b64url_decode(segment: str, index: int, name: str) -> bytes:
         pos = match.end() if match else 0
         ch = body[pos]
         if ch in "+/":
-            raise Malformed(
+            raise MalformedToken(
                 f"{where} is not valid base64url: it contains '{ch}', a character of standard "
                 "base64 (base64url uses '-' and '_')"
             )
-        raise Malformed(
+        raise MalformedToken(
             f"{where} is not valid base64url: unexpected character '{escape_control(ch)}' "
             f"at position {pos + 1}"
         )
     if len(body) % 4 == 1:
-        raise Malformed(
+        raise MalformedToken(
             f"{where} is not valid base64url: its length ({len(body)}) is impossible "
             "(was the token cut short?)"
         )
     try:
         return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as exc:  # pragma: no cover - the checks above cover it
-        raise Malformed(f"{where} is not valid base64url ({exc})") from None
+        raise MalformedToken(f"{where} is not valid base64url ({exc})") from None
 
 
 def _reject_constant(name: str) -> Any:
@@ -94,19 +91,21 @@ def _json_type(value: Any) -> str:
 def json_object(raw: bytes, index: int, name: str) -> dict[str, Any]:
     """A decoded segment read as a JSON object."""
     if not raw:
-        raise Malformed(f"segment {index} ({name}) is empty")
+        raise MalformedToken(f"segment {index} ({name}) is empty")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Malformed(
+        raise MalformedToken(
             f"{name} (segment {index}) is not UTF-8 text: it decodes to binary data, not JSON"
         ) from None
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise Malformed(f"{name} (segment {index}) is not usable JSON: nested too deeply") from None
+        raise MalformedToken(
+            f"{name} (segment {index}) is not usable JSON: nested too deeply"
+        ) from None
     except ValueError as exc:
-        raise Malformed(f"{name} (segment {index}) is not valid JSON ({exc})") from None
+        raise MalformedToken(f"{name} (segment {index}) is not valid JSON ({exc})") from None
     if not isinstance(value, dict):
-        raise Malformed(f"{name} is not a JSON object (it is {_json_type(value)})")
+        raise MalformedToken(f"{name} is not a JSON object (it is {_json_type(value)})")
     return value

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from workbench.core.errors import MalformedToken
 from workbench.core.text import (
     escape_control,
     format_duration,
@@ -43,7 +44,6 @@ from workbench.core.text import (
     humanize_delta,
 )
 from workbench.core.tokens.decode import (
-    Malformed,
     b64url_decode,
     bad_char,
     clean_token,
@@ -117,7 +117,7 @@ def inspect_token(
             audience,
             no_key_reason,
         )
-    except Malformed as exc:
+    except MalformedToken as exc:
         report.kind = "malformed"
         report.error = str(exc)
     except Exception as exc:  # a bug must not take the caller down; say what happened
@@ -141,13 +141,13 @@ def _inspect(
     if isinstance(token, bytes | bytearray):
         token = bytes(token).decode("utf-8", errors="replace")
     if not isinstance(token, str):
-        raise Malformed(f"not a token: expected text, got {type(token).__name__}")
+        raise MalformedToken(f"not a token: expected text, got {type(token).__name__}")
     text = clean_token(token)
     if not text:
-        raise Malformed("empty input: no token given")
+        raise MalformedToken("empty input: no token given")
     bad = bad_char(text)
     if bad:
-        raise Malformed(f"not a token: it {bad}")
+        raise MalformedToken(f"not a token: it {bad}")
     parts = text.split(".")
     if len(parts) >= 3 or (len(parts) == 2 and text.startswith("eyJ")):
         if len(parts) == 5:
@@ -180,9 +180,9 @@ def _wrong_segment_count(report: TokenReport, parts: list[str]) -> None:
         hint = " (a JWT has 3, an encrypted JWE has 5: was part of it lost or added?)"
     elif n > 5:
         hint = " (were several tokens pasted together?)"
-    with contextlib.suppress(Malformed):
+    with contextlib.suppress(MalformedToken):
         report.header = json_object(b64url_decode(parts[0], 1, "header"), 1, "header")
-    raise Malformed(f"not a JWT: expected 3 dot-separated segments, got {n}{hint}")
+    raise MalformedToken(f"not a JWT: expected 3 dot-separated segments, got {n}{hint}")
 
 
 def _inspect_jwe(report: TokenReport, parts: list[str]) -> None:
@@ -192,8 +192,8 @@ def _inspect_jwe(report: TokenReport, parts: list[str]) -> None:
     )
     try:
         header = json_object(b64url_decode(parts[0], 1, "header"), 1, "header")
-    except Malformed:
-        raise Malformed(message) from None
+    except MalformedToken:
+        raise MalformedToken(message) from None
     report.header = header
     if "enc" in header:
         report.kind = "jwe"
@@ -212,7 +212,7 @@ def _inspect_jwe(report: TokenReport, parts: list[str]) -> None:
         report.error = message
         _header_warnings(report, header, b"")
         return
-    raise Malformed(message)
+    raise MalformedToken(message)
 
 
 def _inspect_opaque(
@@ -220,7 +220,7 @@ def _inspect_opaque(
 ) -> None:
     if not _B64TOKEN.fullmatch(text):
         ch = next((c for c in text if not re.fullmatch(r"[A-Za-z0-9\-._~+/=]", c)), "=")
-        raise Malformed(
+        raise MalformedToken(
             f"not a token: '{ch}' cannot appear in a bearer token (RFC 6750 allows letters, "
             "digits and - . _ ~ + / with = only at the end)"
         )
@@ -287,7 +287,7 @@ def _inspect_jws(
     signature_error: str | None = None
     try:
         signature = b64url_decode(parts[2], 3, "signature")
-    except Malformed as exc:
+    except MalformedToken as exc:
         signature, signature_error = b"", str(exc)
     _header_warnings(report, header, signature)
     report.claims = json_object(b64url_decode(parts[1], 2, "payload"), 2, "payload")
@@ -361,6 +361,11 @@ def _header_warnings(report: TokenReport, header: dict[str, Any], signature: byt
         )
 
 
+def _when(moment: datetime | None, seconds: float) -> str:
+    """A claim's time in words (its number when it is out of the calendar's range)."""
+    return format_time(moment) if moment is not None else f"{seconds:g} s after the epoch"
+
+
 def _to_datetime(seconds: float) -> datetime | None:
     try:
         return _EPOCH + timedelta(seconds=seconds)
@@ -423,7 +428,7 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
             report.warn(
                 "clock-skew",
                 f"issued {format_duration(iat - now)} in the future "
-                f"(iat {format_time(report.issued_at)}): the issuer's clock or this "
+                f"(iat {_when(report.issued_at, iat)}): the issuer's clock or this "
                 "machine's clock is off",
             )
     if nbf is not None:
@@ -432,7 +437,7 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
             report.not_yet_valid = True
             report.warn(
                 "not-yet-valid",
-                f"not valid before {format_time(report.not_before)} ({humanize_delta(nbf - now)})",
+                f"not valid before {_when(report.not_before, nbf)} ({humanize_delta(nbf - now)})",
             )
     if exp is not None:
         report.expires_at = _to_datetime(exp)

@@ -121,7 +121,8 @@ class LoginScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="login-prefill")
     def prefill(self) -> None:
         """Fill fields from literal params, env, keyring or demo values (off the UI thread: keyring may be slow)."""
-        from workbench.core.secrets import SecretResolver, keyring_get
+        from workbench.core.keyring_access import keyring_get
+        from workbench.core.secrets import SecretResolver
 
         resolver = SecretResolver()
         values: dict[str, str] = {}
@@ -171,7 +172,8 @@ class LoginScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="login")
     def run_login(self, values: dict[str, str], remember: bool, cancel: threading.Event) -> None:
-        from workbench.core.secrets import SecretResolver, keyring_set
+        from workbench.core.keyring_access import keyring_set
+        from workbench.core.secrets import SecretResolver
         from workbench.core.session import Session
 
         resolver = SecretResolver(values=values)

@@ -405,7 +405,7 @@ class CollectionBrowser(Horizontal):
         )
 
     def _delete(self, entry: Entry, name: str) -> None:
-        from workbench.core.collection.collection import CollectionChangedOnDisk
+        from workbench.core.errors import CollectionChangedOnDisk
 
         coll = entry.collection
         assert coll is not None

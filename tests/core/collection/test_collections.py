@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from workbench.core.collection import collection as coll_mod
 from workbench.core.collection.collection import (
     Collection,
-    CollectionChangedOnDisk,
     load_collection,
     loads_collection,
     new_collection,
@@ -28,7 +27,7 @@ from workbench.core.collection.collection import (
 from workbench.core.collection.credentials import CREDENTIAL_HEADERS, SECRET_FIELDS
 from workbench.core.collection.expectations import Check, Expect
 from workbench.core.collection.model import CollectionRequest, SessionRef
-from workbench.core.errors import CollectionError, SecretError
+from workbench.core.errors import CollectionChangedOnDisk, CollectionError, SecretError
 from workbench.core.requests import METHODS, RequestSpec, send
 from workbench.core.secrets import SecretRef, SecretResolver
 
@@ -119,7 +118,7 @@ def test_load_the_documented_example(tmp_path: Path) -> None:
 
 
 def test_the_docs_example_loads() -> None:
-    docs = Path(__file__).resolve().parents[2] / "docs" / "collections.md"
+    docs = Path(__file__).resolve().parents[3] / "docs" / "collections.md"
     blocks = re.findall(r"```toml\n(.*?)```", docs.read_text(), re.S)
     full = [b for b in blocks if b.lstrip().startswith(("version", "#"))]
     assert full, "docs/collections.md has a complete example"

@@ -9,9 +9,7 @@ import pytest
 from workbench.core.collection.expectations import (
     Check,
     Expect,
-    ExpectError,
     JsonPath,
-    JsonPathError,
     all_passed,
     captured,
     check_expectations,
@@ -22,6 +20,7 @@ from workbench.core.collection.expectations import (
     parse_expect,
     run_captures,
 )
+from workbench.core.errors import ExpectError, JsonPathError
 from workbench.core.requests import ResponseRecord
 
 DOC = {

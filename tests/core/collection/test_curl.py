@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core.collection.curl import CurlError, import_curl, parse_curl, to_curl
+from workbench.core.collection.curl import import_curl, parse_curl, to_curl
+from workbench.core.errors import CurlError
 from workbench.core.requests import METHODS, RequestSpec
 
 SEEDS = Path("/work/shared/seeds")
