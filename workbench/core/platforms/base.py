@@ -177,3 +177,29 @@ def adapter_for(profile: Profile, client: httpx.Client, **kwargs: Any) -> Adapte
 
     module = importlib.import_module(ADAPTERS[profile.platform])
     return module.Adapter(profile, client, **kwargs)
+
+
+def bearer_from_client(client: httpx.Client, url: str) -> str | None:
+    """The token `client` would send to `url` (Authorization header or ?authorization=), or None.
+
+    With an httpx.Auth attached (a session's), the auth is asked to sign a throw-away
+    request; that may log in or refresh, exactly as the first real request would.
+    """
+    import httpx
+
+    request = client.build_request("GET", url)
+    auth = client.auth
+    if auth is not None:
+        flow = auth.sync_auth_flow(request)
+        try:
+            request = next(flow)
+        except StopIteration:
+            pass
+        finally:
+            flow.close()
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else None
+    query: str | None = httpx.URL(str(request.url)).params.get("authorization")
+    return query

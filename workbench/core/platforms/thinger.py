@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
-from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_keep_newlines
@@ -71,32 +71,6 @@ def mask_secrets(doc: Any) -> Any:
     if isinstance(doc, list):
         return [mask_secrets(v) for v in doc]
     return doc
-
-
-def bearer_from_client(client: httpx.Client, url: str) -> str | None:
-    """The token `client` would send to `url` (Authorization header or ?authorization=), or None.
-
-    With an httpx.Auth attached (a session's), the auth is asked to sign a throw-away
-    request; that may log in or refresh, exactly as the first real request would.
-    """
-    import httpx
-
-    request = client.build_request("GET", url)
-    auth = client.auth
-    if auth is not None:
-        flow = auth.sync_auth_flow(request)
-        try:
-            request = next(flow)
-        except StopIteration:
-            pass
-        finally:
-            flow.close()
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else None
-    query: str | None = httpx.URL(str(request.url)).params.get("authorization")
-    return query
 
 
 def token_claims(token: str) -> dict[str, Any]:
