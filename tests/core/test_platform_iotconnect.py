@@ -375,6 +375,40 @@ def test_a_server_whose_entity_filter_is_direct_only_is_listed_in_full():
     assert asked == ["E1", "E1", "E1"]
 
 
+def test_a_subtree_filter_is_split_by_entity_name_and_same_names_are_flagged():
+    """A server whose EntityGuid filter answers the whole subtree: each entity keeps the devices
+    whose entityName is its own; a sub-entity with the same name gets an info node."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Entity/lookup"):
+            return httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
+                        {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
+                        {"guid": "E3", "name": "Plant", "parentEntityGuid": "E2"},
+                    ]
+                },
+            )
+        guid = request.url.params["EntityGuid"]
+        names = {"E1": ["Plant", "Hall", "Plant"], "E2": ["Hall", "Plant"], "E3": ["Plant"]}
+        items = [{**item(i), "entityName": n} for i, n in enumerate(names[guid])]
+        n = int(request.url.params["pageSize"])
+        page = items[(int(request.url.params["pageNumber"]) - 1) * n :][:n]
+        return httpx.Response(200, json={"data": page, "count": len(items)})
+
+    adapter = mock_adapter(handler, 10)
+    plant = adapter.roots()[0]
+    nodes = flatten(adapter.children(plant))
+    assert [n.kind for n in nodes] == ["entity", "info", "device", "device"]
+    assert "same name" in nodes[1].label
+    hall = nodes[0]
+    hall_nodes = flatten(adapter.children(hall))
+    assert [n.kind for n in hall_nodes] == ["entity", "device"]
+    assert hall_nodes[1].detail["entityName"] == "Hall"
+
+
 def test_a_server_that_ignores_page_number_does_not_loop():
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"data": [item(0), item(1)], "status": 200})
