@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workbench.core.requests import RequestSpec
+from workbench.core.requests import RequestSpec, ResponseRecord
 
 if TYPE_CHECKING:
     import httpx
@@ -110,7 +110,7 @@ class Adapter:
 
     # helpers -----------------------------------------------------------------------
 
-    def get(self, spec: RequestSpec):
+    def get(self, spec: RequestSpec) -> ResponseRecord:
         """Send a spec with the adapter's client; returns the ResponseRecord (TransportError on network failure)."""
         from workbench.core.requests import send
 
@@ -176,7 +176,8 @@ def adapter_for(profile: Profile, client: httpx.Client, **kwargs: Any) -> Adapte
     import importlib
 
     module = importlib.import_module(ADAPTERS[profile.platform])
-    return module.Adapter(profile, client, **kwargs)
+    adapter: Adapter = module.Adapter(profile, client, **kwargs)
+    return adapter
 
 
 def bearer_from_client(client: httpx.Client, url: str) -> str | None:
