@@ -183,7 +183,8 @@ class World:
         )
         self._queries: OrderedDict[Query, Sequence[int]] = OrderedDict()
         self._lock = threading.Lock()
-        self._by_entity: dict[int, array[int]] | None = None  # entity -> its devices, built on first use
+        # entity -> its devices, built on first use
+        self._by_entity: dict[int, array[int]] | None = None
 
     # ---- entities
 
