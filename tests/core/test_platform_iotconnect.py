@@ -60,7 +60,10 @@ def demo(emulator, monkeypatch) -> Iterator[Adapter]:
 
 
 def raw_world(server: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(entities, every device) straight from the emulator, independent of the adapter."""
+    """(entities, every device) straight from the emulator, independent of the adapter.
+
+    The list items are the spec's DeviceList (no entityGuid / parentDeviceGuid): each device
+    also gets ``_info``, its DeviceInformation (which has both), for the tests' bookkeeping."""
     base = server.base_url + "/iotconnect"
     with httpx.Client(timeout=30) as c:
         basic = c.get(f"{base}/auth/api/v2/Auth/basic-token").json()["data"]
@@ -73,7 +76,22 @@ def raw_world(server: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         entities = c.get(f"{base}/user/api/v2/Entity/lookup", headers=h).json()["data"]
         r = c.get(f"{base}/device/api/v2/Device", headers=h, params={"pageSize": 1000})
         devices = r.json()["data"] if r.status_code == 200 else []
+        for d in devices:
+            info = c.get(f"{base}/device/api/v2/Device/uniqueId/{d['uniqueId']}", headers=h)
+            d["_info"] = info.json()["data"][0]
     return entities, devices
+
+
+def entity_of(d: dict[str, Any]) -> str:
+    return str(d["_info"]["entityGuid"])
+
+
+def parent_of_device(d: dict[str, Any]) -> str | None:
+    return d["_info"]["parentDeviceGuid"]  # type: ignore[no-any-return]  # JSON
+
+
+def list_item(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k != "_info"}
 
 
 def flatten(batches: Iterator[list[DeviceNode]]) -> list[DeviceNode]:
@@ -105,7 +123,7 @@ def test_roots_are_the_root_entities(demo, emulator):
     assert roots[0].request is not None and roots[0].request.url.endswith(
         "/iotconnect/device/api/v2/Device"
     )
-    assert ("entityGuid", expected[0]["guid"]) in roots[0].request.params
+    assert ("EntityGuid", expected[0]["guid"]) in roots[0].request.params
 
 
 def test_whole_tree_matches_the_emulator(demo, emulator):
@@ -134,14 +152,16 @@ def test_whole_tree_matches_the_emulator(demo, emulator):
             assert parent_of[entity_ids[e["guid"]]] == entity_ids[e["parentEntityGuid"]]
     for n in device_nodes:
         item = by_guid[n.ref["guid"]]
-        if item["parentDeviceGuid"]:  # child devices under their gateway
-            assert parent_of[n.id] == f"iotconnect:device:{item['parentDeviceGuid']}"
+        if parent_of_device(item):  # child devices under their gateway (ChildDeviceList items)
+            assert parent_of[n.id] == f"iotconnect:device:{parent_of_device(item)}"
             assert n.badge and "child" in n.badge
+            assert n.detail["uniqueId"] == item["uniqueId"] and "childDeviceCount" not in n.detail
+            assert n.detail["reportingTo"] == item["reportingTo"]
         else:  # other devices under their own entity (not an ancestor)
-            assert parent_of[n.id] == entity_ids[item["entityGuid"]]
+            assert parent_of[n.id] == entity_ids[entity_of(item)]
+            assert n.detail == list_item(item)
         assert n.label == f"{item['displayName']} ({item['uniqueId']})"
         assert n.status == ("online" if item["isConnected"] else "offline")
-        assert n.detail == item
         assert n.expandable == (item["childDeviceCount"] > 0)
         if item["childDeviceCount"]:
             k = item["childDeviceCount"]
@@ -156,13 +176,13 @@ def test_depth_three_entity_device_child(demo, emulator):
     """entity -> gateway -> child devices, fetched lazily level by level."""
     entities, devices = raw_world(emulator)
     gateway = next(d for d in devices if d["childDeviceCount"] >= 2)
-    entity = next(e for e in entities if e["guid"] == gateway["entityGuid"])
+    entity = next(e for e in entities if e["guid"] == entity_of(gateway))
     node = demo.entity_node(entity)
     level2 = flatten(demo.children(node))
     gw = next(n for n in level2 if n.kind == "device" and n.ref["guid"] == gateway["guid"])
     assert gw.expandable and gw.badge.startswith("gateway")
     level3 = flatten(demo.children(gw))
-    expected = [d for d in devices if d["parentDeviceGuid"] == gateway["guid"]]
+    expected = [d for d in devices if parent_of_device(d) == gateway["guid"]]
     assert len(level3) == gateway["childDeviceCount"] == len(expected)
     assert {n.ref["uniqueId"] for n in level3} == {d["uniqueId"] for d in expected}
     assert all(n.kind == "device" and not n.expandable for n in level3)
@@ -190,15 +210,17 @@ def test_entity_children_put_sub_entities_first(demo, emulator):
 
 def test_detail_fetches_device_information(demo, emulator):
     _, devices = raw_world(emulator)
-    item = devices[3]
+    item = list_item(devices[3])
     node = demo.device_node(item)
     full = demo.detail(node)
     assert full.kind == "device" and full.id == node.id
     assert full.detail["uniqueId"] == item["uniqueId"]
     assert "cpId" in full.detail and "cpId" not in item  # DeviceInformation has more fields
     assert full.request.url.endswith("/Device/uniqueId/" + item["uniqueId"])
+    assert full.detail["entityGuid"] and "entityGuid" not in item  # only the detail has it
+    # the v2 spec reads a device by unique id only: a guid alone is not enough
     by_guid = demo.detail(DeviceNode(id="x", kind="device", label="x", ref={"guid": item["guid"]}))
-    assert by_guid.detail["uniqueId"] == item["uniqueId"]
+    assert by_guid.kind == "error" and "unique id" in by_guid.error
     assert demo.device(item["uniqueId"]).label == node.label
 
 
@@ -209,12 +231,10 @@ def test_unknown_device_is_a_409_error_node(demo):
     assert node.request is not None and node.request.url.endswith(
         "/Device/uniqueId/no-such-device-4242"
     )
-    by_guid = demo.detail(
-        DeviceNode(
-            id="x", kind="device", label="x", ref={"guid": "00000000-0000-4000-8000-000000000000"}
-        )
+    by_uid = demo.detail(
+        DeviceNode(id="x", kind="device", label="x", ref={"uniqueId": "no-such-device-0000"})
     )
-    assert by_guid.kind == "error" and by_guid.badge == "409"
+    assert by_uid.kind == "error" and by_uid.badge == "409"
 
 
 # --------------------------------------------------------------------------- paging
@@ -243,21 +263,19 @@ def test_entity_listing_filters_to_direct_devices_across_pages(emulator, monkeyp
             got = [
                 n for b in adapter.children(adapter.entity_node(e)) for n in b if n.kind == "device"
             ]
-            expected = [
-                d for d in devices if d["entityGuid"] == e["guid"] and not d["parentDeviceGuid"]
-            ]
+            expected = [d for d in devices if entity_of(d) == e["guid"] and not parent_of_device(d)]
             assert sorted(n.ref["guid"] for n in got) == sorted(d["guid"] for d in expected), e[
                 "name"
             ]
 
 
 def test_an_entity_that_only_groups_others_costs_one_page(emulator, monkeypatch, counted):
-    """The entityGuid filter answers the whole subtree; counting the sub-entities' devices
+    """The EntityGuid filter answers the whole subtree; counting the sub-entities' devices
     shows the root owns none, so its listing stops after the first page."""
     entities, devices = raw_world(emulator)
     root = next(e for e in entities if not e["parentEntityGuid"])
     assert not any(
-        d["entityGuid"] == root["guid"] for d in devices
+        entity_of(d) == root["guid"] for d in devices
     )  # the emulator's root holds no devices
     for adapter in adapter_on(emulator, monkeypatch, counted, page_size=3):
         batches = list(adapter.children(adapter.entity_node(root)))
@@ -325,7 +343,7 @@ def test_paging_without_count_ends_at_204_or_a_short_page(total, size, requests)
 
 
 def test_a_server_whose_entity_filter_is_direct_only_is_listed_in_full():
-    """If a server's entityGuid filter gives only the entity's own devices, nothing is cut short."""
+    """If a server's EntityGuid filter gives only the entity's own devices, nothing is cut short."""
     asked: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -340,9 +358,10 @@ def test_a_server_whose_entity_filter_is_direct_only_is_listed_in_full():
                     ]
                 },
             )
-        asked.append(request.url.params["entityGuid"])
+        guid = request.url.params["EntityGuid"]
+        asked.append(guid)
         page, n = int(request.url.params["pageNumber"]), int(request.url.params["pageSize"])
-        own = [{**item(i), "entityGuid": request.url.params["entityGuid"]} for i in range(7)]
+        own = [{**item(i), "entityName": {"E1": "Top", "E2": "Sub"}[guid]} for i in range(7)]
         items = own[(page - 1) * n : page * n]
         return (
             httpx.Response(200, json={"data": items, "count": 7}) if items else httpx.Response(204)
@@ -354,6 +373,40 @@ def test_a_server_whose_entity_filter_is_direct_only_is_listed_in_full():
     assert [n.label for n in nodes if n.kind == "entity"] == ["Sub"]
     assert len([n for n in nodes if n.kind == "device"]) == 7
     assert asked == ["E1", "E1", "E1"]
+
+
+def test_a_subtree_filter_is_split_by_entity_name_and_same_names_are_flagged():
+    """A server whose EntityGuid filter answers the whole subtree: each entity keeps the devices
+    whose entityName is its own; a sub-entity with the same name gets an info node."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Entity/lookup"):
+            return httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
+                        {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
+                        {"guid": "E3", "name": "Plant", "parentEntityGuid": "E2"},
+                    ]
+                },
+            )
+        guid = request.url.params["EntityGuid"]
+        names = {"E1": ["Plant", "Hall", "Plant"], "E2": ["Hall", "Plant"], "E3": ["Plant"]}
+        items = [{**item(i), "entityName": n} for i, n in enumerate(names[guid])]
+        n = int(request.url.params["pageSize"])
+        page = items[(int(request.url.params["pageNumber"]) - 1) * n :][:n]
+        return httpx.Response(200, json={"data": page, "count": len(items)})
+
+    adapter = mock_adapter(handler, 10)
+    plant = adapter.roots()[0]
+    nodes = flatten(adapter.children(plant))
+    assert [n.kind for n in nodes] == ["entity", "info", "device", "device"]
+    assert "same name" in nodes[1].label
+    hall = nodes[0]
+    hall_nodes = flatten(adapter.children(hall))
+    assert [n.kind for n in hall_nodes] == ["entity", "device"]
+    assert hall_nodes[1].detail["entityName"] == "Hall"
 
 
 def test_a_server_that_ignores_page_number_does_not_loop():

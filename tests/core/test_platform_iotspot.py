@@ -293,8 +293,17 @@ def test_a_token_without_the_scope_is_forbidden(emulator: EmulatorServer) -> Non
     a, _ = adapter(emulator, scope="iotspot/outlook")
     err = only_error(a.roots()[1:])
     assert err.badge == "403" and "forbidden (403)" in err.label
-    assert err.hint and "the token lacks the scope iotspot/openapi" in err.hint
-    assert 'scope = "iotspot/openapi"' in err.hint
+    # the hint names what the token really carries (its scope claim), not what was asked for
+    assert err.hint and "carries the scopes iotspot/outlook -" in err.hint
+    assert "ask iotspot which scope the open API needs" in err.hint
+
+
+def test_the_info_node_shows_the_granted_scopes(emulator: EmulatorServer) -> None:
+    a, _ = adapter(emulator)  # asks for iotspot/openapi
+    info = a.roots()[0]
+    assert info.detail["scope asked for"] == "iotspot/openapi"
+    granted = info.detail["scopes granted (the token's scope claim)"]
+    assert granted == ["iotspot/outlook", "iotspot/production"]
 
 
 def test_faults_become_error_nodes_and_retry_recovers(fresh_emulator: EmulatorServer) -> None:

@@ -599,3 +599,48 @@ def test_100000_devices_stream_in_pages_of_1000(make_emulator) -> None:
     assert seen_first == "nodemcu" and last is not None and last.endswith("99999")
     assert len(rec.device_pages()) == 101  # 100 full pages and the empty one that ends the list
     assert elapsed < 60
+
+
+# -- private servers: the token's svr claim ---------------------------------------------------
+def svr_token(server: EmulatorServer, svr: str) -> str:
+    """A user token naming a private server, signed as the emulated server signs its tokens."""
+    import jwt as pyjwt
+
+    from workbench.emulator.jwt_keys import THINGER_HS256_SECRET
+
+    now = int(time.time())
+    claims = {"exp": now + 600, "iat": now, "usr": USER, "svr": svr}
+    return pyjwt.encode(claims, THINGER_HS256_SECRET, algorithm="HS256")
+
+
+def svr_adapter(server: EmulatorServer, svr: str) -> Adapter:
+    client = httpx.Client(headers={"Authorization": f"Bearer {svr_token(server, svr)}"}, timeout=10)
+    return Adapter(profile(server), client, page_size=10)
+
+
+def test_the_token_svr_claim_names_the_server_shown_on_the_account(emulator) -> None:
+    host = httpx.URL(emulator.base_url).netloc.decode()  # 127.0.0.1:<port>: this server
+    a = svr_adapter(emulator, host)
+    roots = a.roots()
+    assert [n.kind for n in roots] == ["account", "group", "group"]
+    assert roots[0].detail["server"] == host and roots[0].detail["server_from"] == "token svr claim"
+    assert roots[0].label == f"Thinger.io user demo on {host}"
+    assert [n for batch in a.children(roots[1]) for n in batch]  # the devices of that server
+
+
+def test_a_token_of_another_server_says_where_it_belongs(emulator) -> None:
+    a = svr_adapter(emulator, "iot.example-factory.com")
+    roots = a.roots()
+    first = roots[0]
+    assert first.kind == "error" and "iot.example-factory.com" in first.error
+    assert a.api in first.error
+    assert first.hint and 'api = "https://iot.example-factory.com"' in first.hint
+    # requests still go only to the profile's own API (never re-pointed by a claim)
+    devices = next(n for n in roots if n.label == "devices")
+    assert devices.request is not None and devices.request.url.startswith(a.api)
+
+
+def test_without_svr_there_is_no_server_node(emulator) -> None:
+    a, _ = adapter(emulator)
+    roots = a.roots()
+    assert roots[0].kind == "account" and "server" not in roots[0].detail

@@ -29,7 +29,6 @@ LIST_FIELDS = {
     "deviceTemplateGuid",
     "deviceTemplateName",
     "entityName",
-    "entityGuid",
     "childDeviceCount",
     "lastConnection",
     "lastCommunication",
@@ -336,7 +335,7 @@ def test_verify_token(emulator, client, auth) -> None:
         "/device/api/v2/Device/lookup",
         "/device/api/v2/Device/uniqueId/anything",
         "/device/api/v2/Device/00000000-0000-4000-8000-000000000000",
-        "/device/api/v2/Device/00000000-0000-4000-8000-000000000000/childdevice",
+        "/device/api/v2/Device/00000000-0000-4000-8000-000000000000/child-device",
         "/device/api/v1.1/Device",
         "/user/api/v2/Entity/lookup",
     ],
@@ -375,11 +374,9 @@ def test_device_list_shape(emulator, client, auth) -> None:
     assert body["count"] == 25 and len(body["data"]) == 25
     for d in body["data"]:
         assert set(d) >= LIST_FIELDS, LIST_FIELDS - set(d)
-        assert (
-            GUID.match(d["guid"])
-            and GUID.match(d["entityGuid"])
-            and GUID.match(d["deviceTemplateGuid"])
-        )
+        # the spec's DeviceList has neither (an entity's devices: the EntityGuid filter)
+        assert "entityGuid" not in d and "parentDeviceGuid" not in d
+        assert GUID.match(d["guid"]) and GUID.match(d["deviceTemplateGuid"])
         assert d["deviceStatus"] in ("Connected", "Disconnected", "Inactive")
         assert not d["isConnected"] or d["isActive"]
         assert isinstance(d["properties"], list)
@@ -525,9 +522,9 @@ def test_detail_by_unique_id_and_guid(emulator, client, auth) -> None:
         assert body["status"] == 200 and isinstance(body["data"], list) and len(body["data"]) == 1
     detail = by_uid.json()["data"][0]
     assert detail == by_guid.json()["data"][0] == by_lower.json()["data"][0]
-    for key, value in item.items():
-        assert detail[key] == value, key
-    assert len(detail) > len(item)
+    for key in ("guid", "uniqueId", "displayName", "isConnected", "isActive", "entityName"):
+        assert detail[key] == item[key], key
+    assert GUID.match(detail["entityGuid"])  # DeviceInformation has it, the list item does not
     assert detail["isAcquired"] == int(item["IsAcquired"])
     assert detail["lastActivityDate"] == item["lastactivityDate"]
     assert GUID.match(detail["companyGuid"])
@@ -540,7 +537,7 @@ def test_detail_by_unique_id_and_guid(emulator, client, auth) -> None:
         ("/Device/uniqueId/front-gateway-9999", "uniqueId"),
         ("/Device/11111111-2222-4333-8444-555555555555", "deviceGuid"),
         ("/Device/not-a-guid", "deviceGuid"),
-        ("/Device/11111111-2222-4333-8444-555555555555/childdevice", "deviceGuid"),
+        ("/Device/11111111-2222-4333-8444-555555555555/child-device", "deviceGuid"),
     ],
 )
 def test_unknown_device_is_409(emulator, client, auth, path: str, param: str) -> None:
@@ -551,6 +548,33 @@ def test_unknown_device_is_409(emulator, client, auth, path: str, param: str) ->
 # --------------------------------------------------------------------------- children, lookup, entities
 
 
+def info(
+    client: httpx.Client, b: str, headers: dict[str, str], d: dict[str, Any]
+) -> dict[str, Any]:
+    """DeviceInformation of a listed device (it carries entityGuid / parentDeviceGuid)."""
+    r = client.get(f"{b}/device/api/v2/Device/uniqueId/{d['uniqueId']}", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()["data"][0]  # type: ignore[no-any-return]  # JSON
+
+
+CHILD_FIELDS = {
+    "guid",
+    "uniqueId",
+    "displayName",
+    "tag",
+    "isConnected",
+    "lastactivityDate",
+    "isActive",
+    "firmwareupgradeGuid",
+    "deviceTemplateGuid",
+    "deviceTemplateName",
+    "reportingTo",
+    "entityName",
+    "isAcquired",
+    "lastCommunication",
+}
+
+
 def test_child_devices(emulator, client, auth) -> None:
     b = base(emulator)
     everything = all_devices(client, b, auth)
@@ -558,23 +582,26 @@ def test_child_devices(emulator, client, auth) -> None:
     assert gateways, "the demo world has gateways with children"
     by_guid = {d["guid"]: d for d in everything}
     for gw in gateways:
-        for suffix in ("childdevice", "child-device"):
-            r = client.get(f"{b}/device/api/v2/Device/{gw['guid']}/{suffix}", headers=auth)
-            assert r.status_code == 200
-            body = r.json()
-            assert body["count"] == gw["childDeviceCount"] == len(body["data"])
-            for child in body["data"]:
-                assert child["reportingTo"] == gw["uniqueId"]
-                assert child["parentDeviceGuid"] == gw["guid"]
-                assert child["entityGuid"] == gw["entityGuid"]
-                assert by_guid[child["guid"]] == child
-        filtered = devices(client, b, auth, parentDeviceGuid=gw["guid"].lower()).json()
-        assert [d["guid"] for d in filtered["data"]] == [d["guid"] for d in body["data"]]
+        r = client.get(f"{b}/device/api/v2/Device/{gw['guid']}/child-device", headers=auth)
+        assert r.status_code == 200
+        body = r.json()
+        assert body["count"] == gw["childDeviceCount"] == len(body["data"])
+        for child in body["data"]:
+            assert set(child) == CHILD_FIELDS  # the spec's ChildDeviceList
+            assert child["reportingTo"] == gw["uniqueId"]
+            assert child["entityName"] == gw["entityName"]
+            assert info(client, b, auth, child)["parentDeviceGuid"] == gw["guid"]
+            listed = by_guid[child["guid"]]
+            assert listed["reportingTo"] == gw["uniqueId"]
+            assert child["isAcquired"] == listed["IsAcquired"]
+        # the vendor spec has only the hyphenated path: no "childdevice" alias
+        old = client.get(f"{b}/device/api/v2/Device/{gw['guid']}/childdevice", headers=auth)
+        assert old.status_code == 404
     # paging the children
     gw = max(gateways, key=lambda d: d["childDeviceCount"])
     if gw["childDeviceCount"] > 1:
         r = client.get(
-            f"{b}/device/api/v2/Device/{gw['guid']}/childdevice",
+            f"{b}/device/api/v2/Device/{gw['guid']}/child-device",
             headers=auth,
             params={"pageSize": 1, "pageNumber": 2},
         )
@@ -582,14 +609,13 @@ def test_child_devices(emulator, client, auth) -> None:
     # a plain device has no children
     plain = next(d for d in everything if d["childDeviceCount"] == 0)
     assert_no_content(
-        client.get(f"{b}/device/api/v2/Device/{plain['guid']}/childdevice", headers=auth)
+        client.get(f"{b}/device/api/v2/Device/{plain['guid']}/child-device", headers=auth)
     )
     # every child is counted by its parent
-    children = [d for d in everything if d["parentDeviceGuid"]]
+    children = [d for d in everything if d["reportingTo"]]
     assert len(children) == sum(d["childDeviceCount"] for d in everything)
-    assert_no_content(
-        devices(client, b, auth, parentDeviceGuid="11111111-2222-4333-8444-555555555555")
-    )
+    # parentDeviceGuid is no documented filter of GET /Device: it is ignored, as ASP.NET does
+    assert devices(client, b, auth, parentDeviceGuid=gw["guid"]).json()["count"] == 25
 
 
 def test_device_lookup(emulator, client, auth) -> None:
@@ -599,7 +625,7 @@ def test_device_lookup(emulator, client, auth) -> None:
     assert r.status_code == 200
     data = r.json()["data"]
     assert all(set(d) == {"guid", "uniqueId", "displayName"} for d in data)
-    assert [d["guid"] for d in data] == [d["guid"] for d in everything if not d["parentDeviceGuid"]]
+    assert [d["guid"] for d in data] == [d["guid"] for d in everything if not d["reportingTo"]]
     r = client.get(
         f"{b}/device/api/v2/Device/lookup", headers=auth, params={"getChildDevice": "true"}
     )
@@ -629,10 +655,11 @@ def test_entity_tree(emulator, client, auth) -> None:
     # the token's user belongs to the root entity
     claims = jwt.decode(auth["Authorization"][7:], options={"verify_signature": False})
     assert claims["user"]["entityGuid"] == root["guid"]
-    # every device sits in a known entity, with its name
+    # every device sits in a known entity, with its name (entityGuid: in the detail only)
     everything = all_devices(client, b, auth)
+    entity_of = {d["guid"]: info(client, b, auth, d)["entityGuid"] for d in everything}
     for d in everything:
-        assert by_guid[d["entityGuid"]]["name"] == d["entityName"]
+        assert by_guid[entity_of[d["guid"]]]["name"] == d["entityName"]
 
     # filtering by an entity gives the devices of its subtree
     def subtree(guid: str) -> set[str]:
@@ -642,11 +669,11 @@ def test_entity_tree(emulator, client, auth) -> None:
                 out |= subtree(e["guid"])
         return out
 
-    assert devices(client, b, auth, entityGuid=root["guid"]).json()["count"] == 25
+    assert devices(client, b, auth, EntityGuid=root["guid"]).json()["count"] == 25
     total = 0
     for site in (e for e in entities if e["parentEntityGuid"] == root["guid"]):
-        expected = [d["guid"] for d in everything if d["entityGuid"] in subtree(site["guid"])]
-        r = devices(client, b, auth, entityGuid=site["guid"].lower(), pageSize=100)
+        expected = [d["guid"] for d in everything if entity_of[d["guid"]] in subtree(site["guid"])]
+        r = devices(client, b, auth, EntityGuid=site["guid"].lower(), pageSize=100)
         got = [d["guid"] for d in r.json()["data"]] if r.status_code == 200 else []
         assert got == expected
         total += len(got)
@@ -657,7 +684,7 @@ def test_entity_tree(emulator, client, auth) -> None:
         )
         assert ([d["guid"] for d in r2.json()["data"]] if r2.status_code == 200 else []) == expected
     assert total == 25
-    assert_no_content(devices(client, b, auth, entityGuid="11111111-2222-4333-8444-555555555555"))
+    assert_no_content(devices(client, b, auth, EntityGuid="11111111-2222-4333-8444-555555555555"))
 
 
 def test_user_detail(emulator, client, auth) -> None:
@@ -759,7 +786,7 @@ def test_one_hundred_thousand_devices_page_lazily(make_emulator, client) -> None
     assert r.json()["data"][0]["guid"] == target["guid"]
     # children of a late gateway
     gw = next(d for d in late["data"] if d["childDeviceCount"] > 0)
-    r = client.get(f"{b}/device/api/v2/Device/{gw['guid']}/childdevice", headers=headers)
+    r = client.get(f"{b}/device/api/v2/Device/{gw['guid']}/child-device", headers=headers)
     assert r.json()["count"] == gw["childDeviceCount"]
     # a filter counts across everything
     active = devices(client, b, headers, Status="active", pageSize=10).json()

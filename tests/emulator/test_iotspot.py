@@ -111,10 +111,8 @@ def test_client_secret_post_works(http, emulator):
     )
     assert r.status_code == 200, r.text
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
-    assert claims["scope"].split() == [
-        SCOPE,
-        "iotspot/outlook",
-    ]  # no scope asked: every allowed one
+    # no scope asked: every scope the client may have (openapi, outlook), as the pool grants them
+    assert claims["scope"].split() == ["iotspot/outlook", "iotspot/production"]
 
 
 def test_basic_and_form_credentials_that_agree_are_accepted(http, emulator):
@@ -262,7 +260,8 @@ def test_access_token_verifies_against_the_jwks_and_has_cognito_claims(http, emu
     }
     assert claims["sub"] == claims["client_id"] == CLIENT_ID
     assert claims["token_use"] == "access"
-    assert claims["scope"] == SCOPE
+    # granted, not requested: the vendor's sample token for scope=iotspot/openapi (seeds/003)
+    assert claims["scope"] == "iotspot/outlook iotspot/production"
     assert claims["version"] == 2
     assert claims["exp"] - claims["iat"] == 3600
     assert abs(claims["iat"] - time.time()) < 60
@@ -613,3 +612,24 @@ def test_describe_lists_urls_credentials_and_the_model_note():
     }
     assert "model" in info["note"] and "not public" in info["note"]
     assert {"/auth/oauth2/token"} == iotspot.TOKEN_PATHS
+
+
+def test_the_token_carries_the_granted_scopes_not_the_requested_one(http, emulator):
+    """Like the vendor's sample (seeds/003): asked for iotspot/openapi, the token carries
+    iotspot/outlook iotspot/production, and the answer itself names no scope."""
+    r = http.post(
+        token_url(emulator),
+        headers={"Authorization": GOOD},
+        data={"grant_type": "client_credentials", "scope": SCOPE},
+    )
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"access_token", "expires_in", "token_type"}
+    claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+    assert claims["scope"] == "iotspot/outlook iotspot/production"
+    # a scope the client may not have is still refused, as Cognito does
+    bad = http.post(
+        token_url(emulator),
+        headers={"Authorization": GOOD},
+        data={"grant_type": "client_credentials", "scope": "iotspot/production"},
+    )
+    assert bad.status_code == 400 and bad.json() == {"error": "invalid_scope"}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workbench.core.requests import RequestSpec
+from workbench.core.requests import RequestSpec, ResponseRecord
 
 if TYPE_CHECKING:
     import httpx
@@ -110,7 +110,7 @@ class Adapter:
 
     # helpers -----------------------------------------------------------------------
 
-    def get(self, spec: RequestSpec):
+    def get(self, spec: RequestSpec) -> ResponseRecord:
         """Send a spec with the adapter's client; returns the ResponseRecord (TransportError on network failure)."""
         from workbench.core.requests import send
 
@@ -176,4 +176,31 @@ def adapter_for(profile: Profile, client: httpx.Client, **kwargs: Any) -> Adapte
     import importlib
 
     module = importlib.import_module(ADAPTERS[profile.platform])
-    return module.Adapter(profile, client, **kwargs)
+    adapter: Adapter = module.Adapter(profile, client, **kwargs)
+    return adapter
+
+
+def bearer_from_client(client: httpx.Client, url: str) -> str | None:
+    """The token `client` would send to `url` (Authorization header or ?authorization=), or None.
+
+    With an httpx.Auth attached (a session's), the auth is asked to sign a throw-away
+    request; that may log in or refresh, exactly as the first real request would.
+    """
+    import httpx
+
+    request = client.build_request("GET", url)
+    auth = client.auth
+    if auth is not None:
+        flow = auth.sync_auth_flow(request)
+        try:
+            request = next(flow)
+        except StopIteration:
+            pass
+        finally:
+            flow.close()
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else None
+    query: str | None = httpx.URL(str(request.url)).params.get("authorization")
+    return query

@@ -1,38 +1,49 @@
 """IoTConnect device tree: entities -> devices -> child devices, and device detail.
 
+Every request is an operation of the vendor's Swagger 2.0 (``../shared/reference/
+iotconnect-{user,device}.swagger.json``, checked by tests/contract/test_iotconnect.py); the tree
+relies only on fields those documents define.
+
 Roots
-    The entity tree from ``GET {user}/Entity/lookup`` (``[{guid, name, parentEntityGuid}]``,
-    bare or inside ``{"data": [...]}``). Root entities have no parent, or a parent that is not
-    in the lookup (a user scoped to a sub-entity sees a partial tree). When the lookup fails
-    or is empty, the roots are an error node (if any) and an "All devices" node that lists
-    the whole fleet, so the devices are still reachable.
+    The entity tree from ``GET {user}/Entity/lookup`` (``EntityLookupResponse``: ``data`` =
+    ``[EntityLookup {guid, name, parentEntityGuid, eName, lvl}]``; a bare list is accepted too).
+    Root entities have no parent, or a parent that is not in the lookup (a user scoped to a
+    sub-entity sees a partial tree). When the lookup fails or is empty, the roots are an error
+    node (if any) and an "All devices" node that lists the whole fleet, so the devices are
+    still reachable.
 Entity children
-    Its sub-entities (one batch, from the cached lookup), then the devices that belong to
-    the entity ITSELF: ``GET {device}/Device?entityGuid=<guid>``. IoTConnect answers that
-    filter with the entity's whole subtree (the emulator does too), so each page is
-    filtered to items whose ``entityGuid`` is this entity; child devices (``parentDeviceGuid``
-    or ``reportingTo`` set) are left out, they appear under their gateway. Cost: a leaf
-    entity costs exactly its own pages. For an entity with sub-entities, once a page shows
-    devices of a sub-entity, the sub-entities' counts (one ``pageSize=1`` request each) give
-    how many devices are the entity's own, and the listing stops when all are seen: an
-    entity that only groups others costs one page; one with own devices scattered through
-    its subtree may read most of the subtree's pages. A server whose filter gives direct
-    devices only is simply read to the end.
+    Its sub-entities (one batch, from the cached lookup), then the devices that belong to the
+    entity ITSELF: ``GET {device}/Device?EntityGuid=<guid>``. The list item (``DeviceList``) has
+    no ``entityGuid`` - only ``entityName`` - so a device is the entity's own when its
+    ``entityName`` is the entity's name. The spec does not say whether the ``EntityGuid`` filter
+    includes sub-entities; both answers work: a server that answers with the whole subtree is
+    filtered by name (devices of a sub-entity appear under that sub-entity), and one that
+    answers with direct devices only is simply read to the end. Child devices (``reportingTo``
+    set: the unique id of their gateway) are left out here, they appear under their gateway.
+    When a sub-entity has the same name as the entity, its devices cannot be told apart by
+    name and an info node says so. Cost: a leaf entity costs exactly its own pages. For an
+    entity with sub-entities, once a page shows devices of another entity, the sub-entities'
+    counts (one ``pageSize=1`` request each) give how many devices are the entity's own, and
+    the listing stops when all are seen.
 Device children
-    ``GET {device}/Device/{guid}/childdevice`` when ``childDeviceCount > 0``.
+    ``GET {device}/Device/{deviceGuid}/child-device`` (``ChildDeviceList`` items) when
+    ``childDeviceCount > 0``.
 Paging
-    ``pageNumber`` (from 1) / ``pageSize`` (at most 1000, the server's cap), sorted by
-    ``uniqueId asc``; a listing ends at 204 (no content), an empty page, when the items seen
-    reach the answer's ``count``, or (without a count) at a short page. Each page is one
-    yielded batch; ``cancel`` is checked before every page.
+    ``pageNumber`` (from 1) / ``pageSize``, sorted by ``uniqueId asc``. The spec gives no
+    maximum page size; the adapter caps it at 1000 (MAX_PAGE_SIZE, our conservative choice).
+    A listing ends at 204 (no content), an empty page, when the items seen reach the answer's
+    ``count``, or (without a count) at a short page. Each page is one yielded batch;
+    ``cancel`` is checked before every page.
 Errors
     Become nodes of kind "error" with words (``error_node``). A failed page keeps the
     batches already yielded and carries ``ref["retry"]``: passing that error node to
     ``children()`` (or ``retry()``) resumes the listing at the failed page.
 Detail
     ``detail(node)`` fetches ``GET {device}/Device/uniqueId/{uniqueId}`` (``data[0]``, the full
-    DeviceInformation) and returns a copy of the node with it, or an error node (an unknown
-    device is HTTP 409 on IoTConnect, not 404).
+    ``DeviceInformation``, which does carry ``entityGuid`` and ``parentDeviceGuid``) and
+    returns a copy of the node with it, or an error node (an unknown device is HTTP 409 on
+    IoTConnect, not 404). The v2 spec documents no ``GET /Device/{deviceGuid}``, so a node
+    without a unique id has no detail.
 """
 
 from __future__ import annotations
@@ -55,7 +66,7 @@ if TYPE_CHECKING:
 
     from workbench.core.profiles import Profile
 
-MAX_PAGE_SIZE = 1000  # IoTConnect caps pageSize
+MAX_PAGE_SIZE = 1000  # the spec gives no maximum for pageSize: a conservative cap of our own
 SORT = "uniqueId asc"
 UNKNOWN_DEVICE = "unknown device (IoTConnect answers 409 for devices it does not know)"
 P = "iotconnect"
@@ -209,7 +220,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def is_child(item: dict[str, Any]) -> bool:
-    return bool(item.get("parentDeviceGuid") or item.get("reportingTo"))
+    """A child device: ``reportingTo`` (DeviceList / ChildDeviceList) names its gateway;
+    ``DeviceInformation`` says ``parentDeviceGuid`` / ``parentDeviceUniqueId``."""
+    return bool(
+        item.get("reportingTo") or item.get("parentDeviceGuid") or item.get("parentDeviceUniqueId")
+    )
 
 
 def device_status(item: dict[str, Any]) -> str | None:
@@ -290,7 +305,7 @@ class Adapter(BaseAdapter):
         device = self._url("device")
         request = None
         if device:
-            params = [("entityGuid", guid), ("pageNumber", "1"), ("pageSize", str(self.page_size))]
+            params = [("EntityGuid", guid), ("pageNumber", "1"), ("pageSize", str(self.page_size))]
             if self.sort_by:
                 params.append(("sortBy", self.sort_by))
             request = self._list_spec(f"{device}/Device", params, f"Devices of {name}")
@@ -426,22 +441,45 @@ class Adapter(BaseAdapter):
                 ]
                 return
         subs = self._sub_entities(guid)
+        name = str((node.detail or {}).get("name") or "")
         if subs:
             yield [self.entity_node(e) for e in subs]
+        if name and any(_same(d.get("name"), name) for d in self._descendants(guid)):
+            yield [
+                DeviceNode(
+                    id=f"{node.id}:same-name",
+                    kind="info",
+                    label="a sub-entity has the same name: its devices may be listed here too",
+                    detail={
+                        "why": "IoTConnect's device list items name their entity (entityName) but "
+                        "carry no entity guid, so devices of same-named entities look alike"
+                    },
+                )
+            ]
         yield from self.devices(
             cancel,
             entity=guid,
+            entity_name=name or None,
             top_level_only=True,
             parent_id=node.id,
             sub_entities=[str(e["guid"]) for e in subs],
         )
+
+    def _descendants(self, guid: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        todo = [guid]
+        while todo:
+            for e in self._sub_entities(todo.pop()):
+                out.append(e)
+                todo.append(str(e["guid"]))
+        return out
 
     def _child_devices(
         self, node: DeviceNode, cancel: threading.Event | None
     ) -> Iterator[list[DeviceNode]]:
         device = self._url("device")
         guid = str(node.ref["guid"])
-        url = f"{device}/Device/{quote(guid, safe='')}/childdevice"
+        url = f"{device}/Device/{quote(guid, safe='')}/child-device"
         yield from self._pages(node.id, url, [], None, cancel, 1, name=f"Children of {node.label}")
 
     def devices(
@@ -449,6 +487,7 @@ class Adapter(BaseAdapter):
         cancel: threading.Event | None = None,
         *,
         entity: str | None = None,
+        entity_name: str | None = None,
         top_level_only: bool = False,
         parent_id: str = f"{P}:devices",
         start_page: int = 1,
@@ -456,11 +495,12 @@ class Adapter(BaseAdapter):
     ) -> Iterator[list[DeviceNode]]:
         """The device list (the whole fleet, or one entity's own devices) as batches of nodes.
 
-        With `entity`, only devices whose entityGuid is that entity are kept (the server's
-        filter includes sub-entities); `top_level_only` leaves out child devices. Given the
-        entity's `sub_entities`, a listing that turns out to include them ends as soon as
-        the entity's own devices are all seen (own = count(entity) - sum of count(sub)),
-        so an entity that only groups others costs one page, not its whole subtree."""
+        With `entity` (its guid, sent as the ``EntityGuid`` filter) and `entity_name`, only
+        devices whose ``entityName`` is that name are kept (a server whose filter includes
+        sub-entities answers with their devices too); `top_level_only` leaves out child
+        devices. Given the entity's `sub_entities`, a listing that turns out to include them
+        ends as soon as the entity's own devices are all seen (own = count(entity) - sum of
+        count(sub)), so an entity that only groups others costs one page, not its subtree."""
         device = self._url("device")
         if not device:
             yield [
@@ -471,9 +511,10 @@ class Adapter(BaseAdapter):
                 )
             ]
             return
-        params: list[tuple[str, str]] = [("entityGuid", entity)] if entity else []
+        params: list[tuple[str, str]] = [("EntityGuid", entity)] if entity else []
         keep: dict[str, Any] = {
             "entity": entity,
+            "name": entity_name if entity else None,
             "top": top_level_only,
             "subs": list(sub_entities or []),
         }
@@ -485,12 +526,12 @@ class Adapter(BaseAdapter):
     def _keeper(self, keep: dict[str, Any] | None) -> Callable[[dict[str, Any]], bool]:
         if not keep:
             return lambda item: True
-        entity, top = keep.get("entity"), keep.get("top")
+        name, top = keep.get("name"), keep.get("top")
 
         def ok(item: dict[str, Any]) -> bool:
             if top and is_child(item):
                 return False
-            return not entity or "entityGuid" not in item or _same(item.get("entityGuid"), entity)
+            return not name or "entityName" not in item or _same(item.get("entityName"), name)
 
         return ok
 
@@ -512,9 +553,12 @@ class Adapter(BaseAdapter):
         seen = (page - 1) * size
         previous_first: Any = None
         entity = keep.get("entity") if keep else None
+        entity_name = keep.get("name") if keep else None
         subs = keep.get("subs") if keep else None
         own_seen, own_expected = 0, None  # the entity's own devices (children included)
-        probe = bool(entity and subs and page == 1)  # work out own_expected once the subtree shows
+        probe = bool(
+            entity and entity_name and subs and page == 1
+        )  # work out own_expected once the subtree shows
         while True:
             if cancel is not None and cancel.is_set():
                 return
@@ -573,13 +617,14 @@ class Adapter(BaseAdapter):
             seen += len(items)
             batch = [self.device_node(item) for item in items if ok(item)]
             count = data.get("count") if isinstance(data, dict) else None
-            if entity:
-                own_seen += sum(1 for i in items if _same(i.get("entityGuid"), entity))
+            if entity and entity_name:
+                own_seen += sum(1 for i in items if _same(i.get("entityName"), entity_name))
                 if (
                     probe
                     and isinstance(count, int)
                     and any(
-                        isinstance(i.get("entityGuid"), str) and not _same(i["entityGuid"], entity)
+                        isinstance(i.get("entityName"), str)
+                        and not _same(i["entityName"], entity_name)
                         for i in items
                     )
                 ):
@@ -604,7 +649,7 @@ class Adapter(BaseAdapter):
         for guid in subs:
             if cancel is not None and cancel.is_set():
                 return None
-            query = [("entityGuid", guid), ("pageNumber", "1"), ("pageSize", "1")]
+            query = [("EntityGuid", guid), ("pageNumber", "1"), ("pageSize", "1")]
             data, _, problem = self._fetch(self._list_spec(url, query, "count"), "counting devices")
             if problem is not None:
                 return None
@@ -643,34 +688,31 @@ class Adapter(BaseAdapter):
     def detail(self, node: DeviceNode) -> DeviceNode:
         """The full DeviceInformation (`data[0]`) of a device node, as a copy of the node; or an error node."""
         unique_id = node.ref.get("uniqueId") or (node.detail or {}).get("uniqueId")
-        guid = node.ref.get("guid")
         device = self._url("device")
-        if not device or not (unique_id or guid):
+        if not device or not unique_id:
             return error_node(
-                node.id, "this node is not a device with a unique id", hint="pick a device node"
+                node.id,
+                "this node is not a device with a unique id",
+                hint="pick a device node (IoTConnect's v2 API reads a device by its unique id)",
             )
-        if unique_id:
-            spec = self.device_request(str(unique_id))
-        else:
-            spec = RequestSpec(
-                method="GET",
-                url=f"{device}/Device/{quote(str(guid), safe='')}",
-                name=f"Device {guid}",
-            )
-        data, _, problem = self._fetch(spec, f"reading device {unique_id or guid}")
+        spec = self.device_request(str(unique_id))
+        data, _, problem = self._fetch(spec, f"reading device {unique_id}")
+        items: list[dict[str, Any]] | None = None
         if problem is None:
             items = _items(data) if data is not None else None
             if not items:
                 problem = Problem(
-                    f"the answer for device {unique_id or guid} holds no device",
+                    f"the answer for device {unique_id} holds no device",
                     "open the request in the composer to see the answer",
                 )
         if problem is not None:
             return error_node(
                 node.id, problem.message, hint=problem.hint, status=problem.status, request=spec
             )
+        assert items  # no problem means a device was found
         full = items[0]
-        fresh = self.device_node(full)
+        # DeviceInformation lacks the list's childDeviceCount / reportingTo: keep what the list said
+        fresh = self.device_node({**(node.detail or {}), **full})
         return replace(
             node,
             detail=full,

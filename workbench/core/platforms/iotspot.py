@@ -13,6 +13,12 @@ Lists are paged with ``page`` (1-based) and ``pageSize`` and answer
 ``{"items", "page", "pageSize", "total", "model"}``; every page is loaded until ``total``
 items have arrived (a short or empty page also ends the list). Each node's detail carries
 the model label (the body's ``model`` or the ``X-Emulator-Model`` header).
+
+Scopes: the token's ``scope`` claim says what AWS Cognito GRANTED, which need not be what the
+profile asked for (the vendor's sample answer asks for ``iotspot/openapi`` and its token carries
+``iotspot/outlook iotspot/production``; the token answer itself has no ``scope`` field). The
+info node shows both, and a 403 names the granted scopes; nothing here checks the token for
+the requested scope.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
-from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_keep_newlines
@@ -40,7 +47,7 @@ MODEL_NOTE = (
 )
 MODEL_HEADER = "X-Emulator-Model"
 MAX_PAGE_SIZE = 1000  # the modelled API refuses larger pages
-SCOPE = "iotspot/openapi"
+SCOPE = "iotspot/openapi"  # what the vendor's docs (seeds/003) tell a client to ask for
 
 
 class Adapter(BaseAdapter):
@@ -50,21 +57,42 @@ class Adapter(BaseAdapter):
         super().__init__(profile, client, page_size=max(1, min(int(page_size), MAX_PAGE_SIZE)))
         self.api = (profile.urls.get("api") or profile.base_url).rstrip("/")
         scope = profile.auth.params.get("scope")
-        self.scope = scope if isinstance(scope, str) and scope else SCOPE
+        self.scope = scope if isinstance(scope, str) and scope else None
+
+    # -- scopes ---------------------------------------------------------------------------
+    def granted_scopes(self) -> list[str] | None:
+        """The scopes in the access token's ``scope`` claim (what Cognito granted); None when
+        the token cannot be read."""
+        from workbench.core.tokens.inspect import inspect_token
+
+        try:
+            token = bearer_from_client(self.client, self.api + "/workspaces")
+        except WorkbenchError:
+            return None
+        report = inspect_token(token) if token else None
+        claim = report.claims.get("scope") if report is not None and report.ok else None
+        return claim.split() if isinstance(claim, str) else None
+
+    def forbidden_hint(self) -> str:
+        granted = self.granted_scopes()
+        asked = self.scope or "(none: every scope the client may have)"
+        if granted is None:
+            return (
+                f"the API refused this token; it was asked with scope {asked}: "
+                "ask iotspot which scope the open API needs, set it in the profile and log in again"
+            )
+        return (
+            f"the API refused this token, which carries the scopes {' '.join(granted) or '(none)'} "
+            f"- what Cognito granted for the scope asked for, {asked}, not necessarily the same; "
+            "ask iotspot which scope the open API needs and whether your client may have it"
+        )
 
     # -- fetching -------------------------------------------------------------------------
     def fetch_page(self, spec: RequestSpec, what: str) -> tuple[list[Any], int | None, str]:
         """(items, total, model label) of one page, or Problem."""
         record = fetch_record(self, spec, what)
-        body = check_response(
-            record,
-            what=what,
-            forbidden_hint=(
-                f'the token lacks the scope {SCOPE} (ask for scope = "{SCOPE}" in the profile and log in again)'
-                if SCOPE not in self.scope.split()
-                else f"the token lacks the scope {SCOPE}, or this client may not read it; log in again"
-            ),
-        )
+        hint = self.forbidden_hint() if record.status == 403 else ""
+        body = check_response(record, what=what, forbidden_hint=hint)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise Problem(
                 f'unexpected answer for {what}: expected a page {{"items": [...], "total": N}}'
@@ -189,7 +217,12 @@ class Adapter(BaseAdapter):
                 kind="info",
                 label=MODEL_LABEL,
                 badge="model",
-                detail={"note": MODEL_NOTE, "api": self.api},
+                detail={
+                    "note": MODEL_NOTE,
+                    "api": self.api,
+                    "scope asked for": self.scope,
+                    "scopes granted (the token's scope claim)": self.granted_scopes(),
+                },
                 request=RequestSpec(
                     "GET",
                     f"{self.api}/workspaces",

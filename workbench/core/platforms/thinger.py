@@ -17,6 +17,14 @@ The user (`{u}`) is, in this order: the `user` argument, the profile's `[variabl
 or the `usr` claim of the access token the client sends (decoded without verification —
 Thinger's clients take the user from it the same way).
 
+Private servers: a token issued by a private Thinger server names that server in its `svr`
+claim (a host name; the vendor's own mobile app, thinger-io/Mobile-App src/utils/jwt.ts,
+talks to ``https://<svr>`` and to ``https://api.thinger.io`` when the claim is absent). The
+account node shows the server; when `svr` names another host than the profile's API, an
+error node says so and names the fix (``[urls] api = "https://<svr>"``). The adapter never
+re-points requests by itself: a session sends its token only to the origins the profile
+names, and a claim inside the token must not widen that.
+
 An offline device cannot describe its resources: Thinger answers 404 while it is
 disconnected, and the tree says so in an error node. A failed page becomes an error node
 whose ``ref["retry"]`` lets ``children(error_node)`` go on from the page that failed.
@@ -31,7 +39,7 @@ from urllib.parse import quote
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
-from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_keep_newlines
@@ -65,37 +73,40 @@ def mask_secrets(doc: Any) -> Any:
     return doc
 
 
-def bearer_from_client(client: httpx.Client, url: str) -> str | None:
-    """The token `client` would send to `url` (Authorization header or ?authorization=), or None.
-
-    With an httpx.Auth attached (a session's), the auth is asked to sign a throw-away
-    request; that may log in or refresh, exactly as the first real request would.
-    """
-    import httpx
-
-    request = client.build_request("GET", url)
-    auth = client.auth
-    if auth is not None:
-        flow = auth.sync_auth_flow(request)
-        try:
-            request = next(flow)
-        except StopIteration:
-            pass
-        finally:
-            flow.close()
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else None
-    return httpx.URL(str(request.url)).params.get("authorization")
-
-
-def user_from_token(token: str) -> str | None:
+def token_claims(token: str) -> dict[str, Any]:
+    """The token's claims, decoded without verification ({} when it is not a JWT)."""
     from workbench.core.tokens.inspect import inspect_token
 
     report = inspect_token(token)
-    usr = report.claims.get("usr") if report.ok else None
+    return dict(report.claims) if report.ok else {}
+
+
+def user_from_token(token: str) -> str | None:
+    usr = token_claims(token).get("usr")
     return usr if isinstance(usr, str) and usr else None
+
+
+def server_from_token(token: str) -> str | None:
+    """The private server a token names in its ``svr`` claim (a host, maybe with a port)."""
+    svr = token_claims(token).get("svr")
+    return svr.strip() if isinstance(svr, str) and svr.strip() else None
+
+
+def same_host(server: str, api: str) -> bool:
+    """Does the ``svr`` host (``host`` or ``host:port``) name the API URL's host?"""
+    import httpx
+
+    url = httpx.URL(api)
+    wanted = server.strip().lower().rstrip("/")
+    if "://" in wanted:
+        wanted = wanted.split("://", 1)[1]
+    host = (url.host or "").lower()
+    default = {"https": 443, "http": 80}.get(url.scheme)
+    port = url.port or default
+    if ":" in wanted:
+        name, _, p = wanted.rpartition(":")
+        return name == host and p.isdigit() and int(p) == port
+    return wanted == host
 
 
 class Adapter(BaseAdapter):
@@ -119,6 +130,8 @@ class Adapter(BaseAdapter):
         self.api = (profile.urls.get("api") or profile.base_url).rstrip("/")
         self._user = user or profile.variables.get("user") or None
         self.user_source = "argument" if user else "profile variables" if self._user else None
+        self._server: str | None = None
+        self._server_known = False
 
     # -- the user -------------------------------------------------------------------------
     def user(self) -> str:
@@ -146,6 +159,33 @@ class Adapter(BaseAdapter):
         self.user_source = "token usr claim"
         return usr
 
+    def server(self) -> str | None:
+        """The private server named by the token's ``svr`` claim (None: none named, or no token)."""
+        if not self._server_known:
+            try:
+                token = bearer_from_client(self.client, self.api + "/v1/users")
+            except WorkbenchError:
+                return None
+            self._server = server_from_token(token) if token else None
+            self._server_known = True
+        return self._server
+
+    def _server_nodes(self) -> list[DeviceNode]:
+        """An error node when the token belongs to another server than the profile's API."""
+        svr = self.server()
+        if not svr or same_host(svr, self.api):
+            return []
+        return [
+            error_node(
+                "thinger:server",
+                f"this token was issued by the Thinger server {escape_keep_newlines(svr)} "
+                f"(its 'svr' claim), but the profile sends requests to {self.api}",
+                hint=f'point the profile at that server: [urls] api = "https://{svr}" '
+                "(in a copy of the profile); the token is only ever sent to the hosts the "
+                "profile names",
+            )
+        ]
+
     def _u(self, user: str) -> str:
         return f"{self.api}/v1/users/{quote(user, safe='')}"
 
@@ -171,12 +211,18 @@ class Adapter(BaseAdapter):
         except Problem as p:
             return [error_node("thinger:account", p.message, hint=p.hint)]
         base = self._u(user)
+        svr = self.server()
+        account: dict[str, Any] = {"user": user, "user_from": self.user_source, "api": self.api}
+        if svr:
+            account.update(server=svr, server_from="token svr claim")
         return [
+            *self._server_nodes(),
             DeviceNode(
                 id="thinger:account",
                 kind="account",
-                label=f"Thinger.io user {user}",
-                detail={"user": user, "user_from": self.user_source, "api": self.api},
+                label=f"Thinger.io user {user}"
+                + (f" on {escape_keep_newlines(svr)}" if svr else ""),
+                detail=account,
             ),
             DeviceNode(
                 id="thinger:devices",

@@ -34,6 +34,7 @@ CLAIM_MEANINGS: dict[str, str] = {
     "usr": "Thinger.io user the token acts for",
     "dev": "Thinger.io device the token is for",
     "res": "Thinger.io resources the token may use",
+    "svr": "Thinger.io private server (host) the token belongs to: its API is https://<svr>",
     "jti": "token id: lets the server revoke it or spot reuse",
     "token_use": "Cognito: 'access' or 'id' token",
     "username": "user name",

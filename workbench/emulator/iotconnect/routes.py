@@ -11,11 +11,17 @@ ASP.NET hosts):
     GET  /device/api/v2/Device/lookup
     GET  /device/api/v2/Device/uniqueId/{uniqueId}   -> {"data": [detail]}; unknown -> 409
     GET  /device/api/v2/Device/{guid}                -> {"data": [detail]}; unknown -> 409
-    GET  /device/api/v2/Device/{guid}/childdevice    (also .../child-device) paged children
+    GET  /device/api/v2/Device/{guid}/child-device   paged ChildDeviceList items (no "childdevice" alias:
+                                                     the vendor spec has only the hyphenated path)
     GET  /device/api/v2/Entity/{guid}/device         the list filtered by entity
     GET  /user/api/v2/Entity/lookup                  the entity tree
     GET  /user/api/v2/User/{guid or email}
     GET  /discovery/api/uisdk/solutionkey/{key}/env/{env}?version=2&pf=az
+
+Shapes follow the vendor's Swagger 2.0 (../shared/reference/iotconnect-*.swagger.json):
+list items carry only the fields of ``DeviceList`` (no ``entityGuid``, no ``parentDeviceGuid``;
+an entity's devices are found with the ``EntityGuid`` query filter, which here answers with
+the entity's whole subtree - the spec is silent on that, so the client copes with either).
 
 The device host also answers under /api/v1.1 (the seed's curl example) and every host under
 /api/v2.1 (what discovery hands out for version=2.1).
@@ -33,6 +39,7 @@ from __future__ import annotations
 import base64
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -253,9 +260,6 @@ class IoTConnect:
                 frozenset().union(*(self.world.subtree(i) for i in named)) if named else frozenset()
             )
             entities = subtree if entities is None else entities & subtree
-        if parent is None and params.get("parentdeviceguid", "").strip():
-            found = self.world.index_of_guid(params["parentdeviceguid"])
-            parent = found if found is not None else -1
         return Query(
             name=params.get("name", "").strip().lower(),
             unique_id=params.get("uniqueid", "").strip().lower(),
@@ -270,7 +274,12 @@ class IoTConnect:
         )
 
     async def _paged(
-        self, request: Request, message: str, parent: int | None = None, entity: str | None = None
+        self,
+        request: Request,
+        message: str,
+        parent: int | None = None,
+        entity: str | None = None,
+        shape: Callable[[int], dict[str, Any]] | None = None,
     ) -> Response:
         claims = self.authorize(request)
         if isinstance(claims, Response):
@@ -289,12 +298,13 @@ class IoTConnect:
         size = MAX_PAGE_SIZE if size <= 0 else min(size, MAX_PAGE_SIZE)
         offset = (number - 1) * size
         world = self.world
+        item = shape or world.list_item
 
         def work() -> tuple[int, list[dict[str, Any]]]:
-            if q.trivial():
+            if q.trivial() and shape is None:
                 return world.count, world.devices.page(offset, size)
             found = world.select(q)
-            return len(found), [world.list_item(i) for i in found[offset : offset + size]]
+            return len(found), [item(i) for i in found[offset : offset + size]]
 
         total, items = await run_in_threadpool(work)
         if not items:
@@ -316,7 +326,12 @@ class IoTConnect:
         idx = self.world.index_of_guid(request.path_params["guid"])
         if idx is None:
             return self._unknown("deviceGuid")
-        return await self._paged(request, "Child device list fetched successfully", parent=idx)
+        return await self._paged(
+            request,
+            "Child device list fetched successfully",
+            parent=idx,
+            shape=self.world.child_item,
+        )
 
     def _unknown(self, param: str) -> Response:
         return error(409, "Device not found", (param, "Device does not exist."))
@@ -459,7 +474,6 @@ class IoTConnect:
                 Route(
                     f"{d}/Device/uniqueId/{{uniqueId}}", self.device_by_unique_id, methods=["GET"]
                 ),
-                Route(f"{d}/Device/{{guid}}/childdevice", self.child_devices, methods=["GET"]),
                 Route(f"{d}/Device/{{guid}}/child-device", self.child_devices, methods=["GET"]),
                 Route(f"{d}/Device/{{guid}}", self.device_by_guid, methods=["GET"]),
                 Route(f"{d}/Entity/{{guid}}/device", self.entity_devices, methods=["GET"]),

@@ -183,7 +183,8 @@ class World:
         )
         self._queries: OrderedDict[Query, Sequence[int]] = OrderedDict()
         self._lock = threading.Lock()
-        self._by_entity: dict[int, array] | None = None  # entity -> its devices, built on first use
+        # entity -> its devices, built on first use
+        self._by_entity: dict[int, array[int]] | None = None
 
     # ---- entities
 
@@ -320,24 +321,15 @@ class World:
     def template_of(self, index: int) -> int:
         return 0 if index % 10 == 0 else PLACE_TEMPLATES[self.slug(index)[1]]
 
-    def list_item(self, index: int) -> dict[str, Any]:
-        t = self.traits(index)
-        tpl_guid, tpl_name, _ = self.templates[self.template_of(index)]
-        entity = self.entities[t.entity]
-        if t.acquired:
-            last_comm: str | None = _iso(self.started - t.comm_age - t.digest[14] * 0.003)
-            last_conn: str | None = _iso(self.started - t.comm_age - t.conn_age)
-        else:
-            last_comm = last_conn = None
-        status = "Inactive" if not t.active else ("Connected" if t.connected else "Disconnected")
-        serial = "SN-" + t.digest[16:22].hex().upper()
+    def _properties(self, index: int, device_guid: str, digest: bytes) -> list[dict[str, Any]]:
+        serial = "SN-" + digest[16:22].hex().upper()
         installed = datetime.fromtimestamp(
-            self.started - 86400 * (30 + t.digest[15] * 4), UTC
+            self.started - 86400 * (30 + digest[15] * 4), UTC
         ).strftime("%Y-%m-%d")
-        props = [
+        return [
             {
                 "guid": _format_guid(self._digest(index, "p1")[:16]),
-                "deviceGuid": t.guid,
+                "deviceGuid": device_guid,
                 "name": "Serial Number",
                 "value": serial,
                 "propertyGuid": self.property_guids[0],
@@ -346,7 +338,7 @@ class World:
             },
             {
                 "guid": _format_guid(self._digest(index, "p2")[:16]),
-                "deviceGuid": t.guid,
+                "deviceGuid": device_guid,
                 "name": "Installed On",
                 "value": installed,
                 "propertyGuid": self.property_guids[1],
@@ -354,6 +346,27 @@ class World:
                 "fieldType": "date",
             },
         ]
+
+    def _times(self, t: Traits) -> tuple[str | None, str | None]:
+        """(last communication, last connection) as ISO strings; None for a never-acquired device."""
+        if not t.acquired:
+            return None, None
+        return (
+            _iso(self.started - t.comm_age - t.digest[14] * 0.003),
+            _iso(self.started - t.comm_age - t.conn_age),
+        )
+
+    @staticmethod
+    def _status(t: Traits) -> str:
+        return "Inactive" if not t.active else ("Connected" if t.connected else "Disconnected")
+
+    def list_item(self, index: int) -> dict[str, Any]:
+        """One item of ``GET /Device``: only the fields of the spec's ``DeviceList`` definition
+        (iotconnect-device.swagger.json). It has ``entityName`` and ``reportingTo`` (the gateway's
+        unique id) but NO ``entityGuid`` and NO ``parentDeviceGuid``."""
+        t = self.traits(index)
+        tpl_guid, tpl_name, _ = self.templates[self.template_of(index)]
+        last_comm, last_conn = self._times(t)
         return {
             "guid": t.guid,
             "uniqueId": self.unique_id(index),
@@ -368,57 +381,96 @@ class World:
             "messageVersion": "2.1",
             "deviceTemplateName": tpl_name,
             "reportingTo": self.unique_id(t.parent) if t.parent is not None else None,
-            "entityName": entity.name,
-            "entityGuid": entity.guid,
+            "entityName": self.entities[t.entity].name,
             "IsAcquired": t.acquired,
             "childDeviceCount": t.children,
             "isType2Support": True,
             "isSharedDevice": False,
-            "properties": props,
-            "deviceStatus": status,
+            "properties": self._properties(index, t.guid, t.digest),
+            "deviceStatus": self._status(t),
             "lastConnection": last_conn,
             "lastCommunication": last_comm,
             "solutionGuid": self.solution_guid,
-            "parentDeviceGuid": self.guid_of(t.parent) if t.parent is not None else None,
+        }
+
+    def child_item(self, index: int) -> dict[str, Any]:
+        """One item of ``GET /Device/{deviceGuid}/child-device``: the spec's ``ChildDeviceList``
+        (lower-case ``isAcquired`` here, no ``childDeviceCount``)."""
+        t = self.traits(index)
+        tpl_guid, tpl_name, _ = self.templates[self.template_of(index)]
+        last_comm, _ = self._times(t)
+        return {
+            "guid": t.guid,
+            "uniqueId": self.unique_id(index),
+            "displayName": self.display_name(index),
+            "tag": None,
+            "isConnected": t.connected,
+            "lastactivityDate": last_comm,
+            "isActive": t.active,
+            "firmwareupgradeGuid": None,
+            "deviceTemplateGuid": tpl_guid,
+            "deviceTemplateName": tpl_name,
+            "reportingTo": self.unique_id(t.parent) if t.parent is not None else None,
+            "entityName": self.entities[t.entity].name,
+            "isAcquired": t.acquired,
+            "lastCommunication": last_comm,
         }
 
     def detail(self, index: int) -> dict[str, Any]:
-        """DeviceInformation: the list fields plus a few more (some in the detail's own casing)."""
-        item = self.list_item(index)
+        """``DeviceInformation`` (the detail answers): only the spec's fields, in its casing. Unlike
+        the list item it carries ``entityGuid`` and ``parentDeviceGuid``."""
         t = self.traits(index)
+        tpl_guid, tpl_name, _ = self.templates[self.template_of(index)]
+        last_comm, last_conn = self._times(t)
         parent_acquired = self.traits(t.parent).acquired if t.parent is not None else False
-        item.update(
-            {
-                "lastActivityDate": item["lastactivityDate"],
-                "firmwareUpgradeGuid": None,
-                "certificateGuid": None,
-                "certificateName": None,
-                "certificateType": None,
-                "deviceTemplateAuthType": item["authType"],
-                "note": f"Installed by the demo integrator; serial {item['properties'][0]['value']}.",
-                "image": None,
-                "imageUrl": None,
-                "cpId": self.cp_id,
-                "isAcquired": int(t.acquired),
-                "firmwareAvail": 0,
-                "tag": "gateway" if t.children or index % 10 == 0 else None,
-                "parentDeviceUniqueId": item["reportingTo"],
-                "isParentAcquired": int(parent_acquired),
-                "isSimulatorOn": 0,
-                "isEdgeSupport": False,
-                "isLowBandwidth": False,
-                "isIotEdgeEnable": False,
-                "isSolutionTemplate": False,
-                "fileSupport": False,
-                "msgCode": self._digest(index, "msg").hex()[:10].upper(),
-                "hasTwin": index % 10 == 0,
-                "hasDirectMethod": False,
-                "companyGuid": self.company_guid,
-                "parentCompanyGuid": None,
-                "isDpsDevice": False,
-            }
-        )
-        return item
+        props = self._properties(index, t.guid, t.digest)
+        return {
+            "guid": t.guid,
+            "solutionGuid": self.solution_guid,
+            "uniqueId": self.unique_id(index),
+            "displayName": self.display_name(index),
+            "isConnected": t.connected,
+            "lastActivityDate": last_comm,
+            "isActive": t.active,
+            "firmwareUpgradeGuid": None,
+            "deviceTemplateGuid": tpl_guid,
+            "entityGuid": self.entities[t.entity].guid,
+            "certificateGuid": None,
+            "certificateName": None,
+            "certificateType": None,
+            "deviceTemplateAuthType": AUTH_TYPES[t.auth][0],
+            "authType": AUTH_TYPES[t.auth][0],
+            "entityName": self.entities[t.entity].name,
+            "deviceTemplateName": tpl_name,
+            "note": f"Installed by the demo integrator; serial {props[0]['value']}.",
+            "image": None,
+            "cpId": self.cp_id,
+            "isAcquired": int(t.acquired),
+            "firmwareAvail": 0,
+            "parentDeviceGuid": self.guid_of(t.parent) if t.parent is not None else None,
+            "tag": "gateway" if t.children or index % 10 == 0 else None,
+            "parentDeviceUniqueId": self.unique_id(t.parent) if t.parent is not None else None,
+            "isParentAcquired": int(parent_acquired),
+            "isSimulatorOn": 0,
+            "isType2Support": True,
+            "isEdgeSupport": False,
+            "imageUrl": None,
+            "properties": props,
+            "deviceStatus": self._status(t),
+            "isLowBandwidth": False,
+            "isIotEdgeEnable": False,
+            "isSolutionTemplate": False,
+            "fileSupport": False,
+            "msgCode": self._digest(index, "msg").hex()[:10].upper(),
+            "messageVersion": "2.1",
+            "hasTwin": index % 10 == 0,
+            "hasDirectMethod": False,
+            "parentCompanyGuid": None,
+            "companyGuid": self.company_guid,
+            "lastConnection": last_conn,
+            "isDpsDevice": False,
+            "authTypeName": AUTH_TYPES[t.auth][1],
+        }
 
     # ---- queries
 
@@ -490,7 +542,7 @@ class World:
                 self._queries.popitem(last=False)
         return result
 
-    def _devices_by_entity(self) -> dict[int, array]:
+    def _devices_by_entity(self) -> dict[int, array[int]]:
         with self._lock:
             if self._by_entity is None:
                 groups: dict[int, list[int]] = {}

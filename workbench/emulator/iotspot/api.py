@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workbench.emulator import jwt_keys
-from workbench.emulator.iotspot.oauth import ISSUER_PATH, SCOPE
+from workbench.emulator.iotspot.oauth import API_SCOPE, ISSUER_PATH
 from workbench.emulator.iotspot.world import PLATFORM, World, iso
 
 MODEL_HEADER = "X-Emulator-Model"
@@ -138,7 +138,7 @@ def model_api(world: World, book: Any) -> Starlette:
             or book.access_revoked(token)
         ):
             return _message("Unauthorized", 401, **{"x-amzn-ErrorType": "UnauthorizedException"})
-        if SCOPE not in str(claims.get("scope", "")).split():
+        if API_SCOPE not in str(claims.get("scope", "")).split():
             return _message("Forbidden", 403, **{"x-amzn-ErrorType": "AccessDeniedException"})
         return None
 

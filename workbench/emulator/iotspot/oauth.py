@@ -6,6 +6,16 @@ Demo clients: `iotspot-demo-client` / `iotspot+demo/secret=8852` (client_credent
 `iotspot/openapi` and `iotspot/outlook`), and `iotspot-web-client` / `iotspot-web-secret-3310`,
 which is only enabled for the authorization-code flow (so client_credentials gives
 `unauthorized_client`).
+
+Granted scopes: as Cognito does, a requested scope the client may not have is `invalid_scope`,
+and no scope asked means every scope the client may have. The access token's `scope` claim then
+carries the scopes the POOL grants, which need not be the ones asked for: the vendor's sample
+answer (../shared/seeds/003) asks for `iotspot/openapi` and its token carries
+`iotspot/outlook iotspot/production` (Cognito pools can add and suppress access-token scopes with
+a pre token generation trigger). This pool is modelled on that sample: `iotspot/openapi` is
+granted as `iotspot/outlook iotspot/production` (CUSTOMIZATION), and the modelled API wants
+`iotspot/production` (API_SCOPE). Like Cognito's, the token answer has no `scope` field: the
+claim is the only place the granted scopes appear.
 """
 
 from __future__ import annotations
@@ -34,7 +44,10 @@ ISSUER_PATH = f"/cognito-idp/{POOL_ID}"
 
 CLIENT_ID = "iotspot-demo-client"
 CLIENT_SECRET = "iotspot+demo/secret=8852"
-SCOPE = "iotspot/openapi"
+SCOPE = "iotspot/openapi"  # what the vendor's docs tell a client to ask for
+API_SCOPE = "iotspot/production"  # what the modelled API requires (in the sample token)
+# The pool's access-token customization, after the seed's sample token (see the module doc).
+CUSTOMIZATION: dict[str, tuple[str, ...]] = {SCOPE: ("iotspot/outlook", API_SCOPE)}
 TOKEN_TTL = 3600
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -64,6 +77,14 @@ CLIENTS = {
         ),
     )
 }
+
+
+def granted_scopes(requested: list[str]) -> list[str]:
+    """The scopes the pool puts in the access token for the (allowed) scopes asked for."""
+    out: list[str] = []
+    for scope in requested:
+        out.extend(CUSTOMIZATION.get(scope, (scope,)))
+    return list(dict.fromkeys(out))
 
 
 def _origin(request: Request) -> str:
@@ -124,6 +145,8 @@ def _authenticate(request: Request, form: dict[str, str]) -> Client:
     header = request.headers.get("authorization")
     basic = _basic_credentials(header) if header is not None else None
     form_id, form_secret = form.get("client_id"), form.get("client_secret")
+    client_id: str | None
+    secret: str | None
     if basic is not None:
         if (form_id is not None and form_id != basic[0]) or (
             form_secret is not None and form_secret != basic[1]
@@ -167,7 +190,7 @@ def oauth_routes(ctx: EmulatorContext) -> list[Route]:
             requested = form.get("scope", "").split()
             if any(s not in client.scopes for s in requested):
                 raise OAuthError("invalid_scope")
-            granted = requested or list(client.scopes)
+            granted = granted_scopes(requested or list(client.scopes))
         except OAuthError as exc:
             return oauth_error(exc.error)
         now = ctx.now()

@@ -25,7 +25,8 @@ real cities (workspaces) and their floors / zones (locations). Everything is com
 indices and the seed, so 100,000 desks cost nothing at start-up.
 
 Demo clients: `iotspot-demo-client` / `iotspot+demo/secret=8852` (client_credentials, scopes
-`iotspot/openapi` and `iotspot/outlook`), and `iotspot-web-client` / `iotspot-web-secret-3310`,
+`iotspot/openapi` and `iotspot/outlook`; a token asked for `iotspot/openapi` carries
+`iotspot/outlook iotspot/production`, as the vendor's sample token does: see oauth.py), and `iotspot-web-client` / `iotspot-web-secret-3310`,
 which is only enabled for the authorization-code flow (so client_credentials gives
 `unauthorized_client`).
 
