@@ -85,4 +85,4 @@ def test_the_probe_would_see_a_heavy_import(tmp_path: Path) -> None:
         f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({HEAVY!r})))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert json.loads(out.stdout.replace("'", '"')) == ["httpcore", "httpx", "jwt", "pygments"]
+    assert {"httpx", "jwt", "pygments"} <= set(json.loads(out.stdout.replace("'", '"')))
