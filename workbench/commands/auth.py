@@ -23,7 +23,7 @@ import contextlib
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from workbench.core.auth.base import AuthTrace
@@ -77,7 +77,7 @@ def trace_json(traces: list[AuthTrace]) -> list[dict[str, Any]]:
     return out
 
 
-def print_trace(traces: list[AuthTrace], out=None) -> None:
+def print_trace(traces: list[AuthTrace], out: TextIO | None = None) -> None:
     out = out or sys.stderr
     for trace in traces:
         print(f"--- auth trace: {getattr(trace, 'kind', 'login')}", file=out)
@@ -105,7 +105,7 @@ def print_trace(traces: list[AuthTrace], out=None) -> None:
                 print(f"      hint: {f.hint}", file=out)
 
 
-def print_failure(err: WorkbenchError, out=None) -> None:
+def print_failure(err: WorkbenchError, out: TextIO | None = None) -> None:
     out = out or sys.stderr
     step = getattr(err, "step", None)
     lead = f"login failed at step '{step}'" if step else "login failed"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from workbench.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from workbench.core.errors import (
@@ -24,6 +25,9 @@ from workbench.core.errors import (
     WorkbenchError,
 )
 from workbench.core.text import escape_keep_newlines
+
+if TYPE_CHECKING:
+    from workbench.core.session import Session
 
 
 def _vars(pairs: list[str]) -> dict[str, str]:
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_USAGE
 
-    def session_for(name: str):
+    def session_for(name: str) -> Session:
         return headless_session(get_profile(name, profiles_dir), quiet=True)
 
     def progress(r: RequestResult) -> None:

@@ -93,7 +93,7 @@ def _secret_from_env(var: str) -> tuple[str | None, str | None]:
 
 def _profile_key(
     name: str, extra_dir: str | None, claims: dict[str, Any]
-) -> tuple[dict | None, str | None, str | None, str | None]:
+) -> tuple[dict[str, Any] | None, str | None, str | None, str | None]:
     """(jwks, issuer, audience, why-not) for --profile: the profile's JWKS, found by
     workbench.core.tokens.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
     one of the profile's origins; never the token's jku/x5u)."""

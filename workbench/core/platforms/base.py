@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx
 
     from workbench.core.profiles import Profile
+    from workbench.core.requests import ResponseRecord
 
 KINDS = (
     "account",
@@ -110,7 +111,7 @@ class Adapter:
 
     # helpers -----------------------------------------------------------------------
 
-    def get(self, spec: RequestSpec):
+    def get(self, spec: RequestSpec) -> ResponseRecord:
         """Send a spec with the adapter's client; returns the ResponseRecord (TransportError on network failure)."""
         from workbench.core.requests import send
 
@@ -176,4 +177,5 @@ def adapter_for(profile: Profile, client: httpx.Client, **kwargs: Any) -> Adapte
     import importlib
 
     module = importlib.import_module(ADAPTERS[profile.platform])
-    return module.Adapter(profile, client, **kwargs)
+    cls: type[Adapter] = module.Adapter
+    return cls(profile, client, **kwargs)
