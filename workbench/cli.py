@@ -178,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         raise
     handler = getattr(module, func_name)
+    from workbench.commands.output import show_error
     from workbench.core.errors import WorkbenchError
 
     try:
         return int(handler(args) or 0)
     except WorkbenchError as err:
-        print(f"workbench: {err.describe()}", file=sys.stderr)
+        show_error(err)
         return getattr(err, "exit_code", EXIT_USAGE)
     except KeyboardInterrupt:
         return 130
