@@ -27,8 +27,12 @@ def field(text: object) -> str:
     return escape_control(str(text))
 
 
-def emit(text: str = "", stream: TextIO | None = None, *, end: str = "\n") -> None:
-    """Write ``text`` + ``end`` to ``stream`` (stdout by default), display safe, and flush."""
+def emit(
+    text: str = "", stream: TextIO | None = None, *, end: str = "\n", flush: bool = False
+) -> None:
+    """Write ``text`` + ``end`` to ``stream`` (stdout by default), display safe.
+
+    stderr is line buffered already; ``flush`` for stdout when a person waits for the line."""
     out = stream if stream is not None else sys.stdout
     text = escape_keep_newlines(text)
     encoding = getattr(out, "encoding", None) or "utf-8"
@@ -37,7 +41,8 @@ def emit(text: str = "", stream: TextIO | None = None, *, end: str = "\n") -> No
     except (UnicodeEncodeError, LookupError):
         text = text.encode(encoding, errors="backslashreplace").decode(encoding, errors="replace")
     out.write(text + end)
-    out.flush()
+    if flush:
+        out.flush()
 
 
 def emit_json(data: Any, stream: TextIO | None = None) -> None:
