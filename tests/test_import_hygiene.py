@@ -9,6 +9,7 @@ a new one fails; remove an entry when its code is fixed (the lists only ever shr
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,9 +81,14 @@ KNOWN_PRIVATE_IMPORTS = (
 )
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def sources(*folders: Path) -> list[tuple[str, ast.Module]]:
     return [
-        (path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
+        (path.relative_to(ROOT).as_posix(), parsed(path))
         for folder in folders
         for path in sorted(folder.rglob("*.py"))
     ]
