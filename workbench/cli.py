@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # command -> "module:function" in workbench.commands
-HANDLERS = {
+HANDLERS: dict[str | None, str] = {
     "demo": "demo:run",
     "profiles": "profiles:run",
     "login": "auth:login",
@@ -169,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"workbench {__version__}")
         return EXIT_OK
-    target = HANDLERS.get(args.command)
-    module_name, func_name = target.split(":")
+    module_name, func_name = HANDLERS[args.command].split(":")
     try:
         module = importlib.import_module(f"workbench.commands.{module_name}")
     except ModuleNotFoundError as exc:
@@ -179,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         raise
     handler = getattr(module, func_name)
+    from workbench.commands.output import show_error
     from workbench.core.errors import WorkbenchError
 
     try:
         return int(handler(args) or 0)
     except WorkbenchError as err:
-        print(f"workbench: {err.describe()}", file=sys.stderr)
+        show_error(err)
         return getattr(err, "exit_code", EXIT_USAGE)
     except KeyboardInterrupt:
         return 130

@@ -520,6 +520,7 @@ def test_cancellation_between_pages(emulator, monkeypatch, counted):
 # --------------------------------------------------------------------------- scale
 
 
+@pytest.mark.slow
 def test_100000_devices_stream_in_batches(make_emulator, monkeypatch, counted):
     server = make_emulator(devices=100_000)
     cancel = threading.Event()

@@ -329,6 +329,7 @@ def test_failed_page_keeps_loaded_batches_and_retries(fresh_emulator, monkeypatc
 # --------------------------------------------------------------------------- scale
 
 
+@pytest.mark.slow
 def test_100000_devices_stream_in_batches(make_emulator, monkeypatch, sessions):
     server = make_emulator(devices=100_000)
     point_at(monkeypatch, server)

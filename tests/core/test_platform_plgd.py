@@ -566,6 +566,7 @@ def test_onboarding_nodes(emulator, monkeypatch):
 
 
 # ---------------------------------------------------------------------------- 100,000 devices
+@pytest.mark.slow
 def test_100000_devices_stream_in_batches_of_1000(make_emulator, monkeypatch):
     server = make_emulator(devices=100_000)
     a = adapter(server, monkeypatch, page_size=1000)

@@ -579,6 +579,7 @@ def test_buckets(emulator: EmulatorServer) -> None:
 
 
 # -- scale -----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_100000_devices_stream_in_pages_of_1000(make_emulator) -> None:
     server = make_emulator(devices=100_000)
     a, rec = adapter(server, page_size=1000)

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
+from workbench.commands.output import describe, emit, emit_json, field, show_error
 from workbench.core.auth.base import AuthTrace
 from workbench.core.errors import (
     AuthError,
@@ -77,44 +77,45 @@ def trace_json(traces: list[AuthTrace]) -> list[dict[str, Any]]:
     return out
 
 
-def print_trace(traces: list[AuthTrace], out=None) -> None:
+def _body_lines(mark: str, body: str) -> list[str]:
+    """A body, one prefixed line per line (so no line of it can pass for one of ours)."""
+    return [f"      {mark} {escape_keep_newlines(line)}" for line in body.split("\n")]
+
+
+def print_trace(traces: list[AuthTrace], out: TextIO | None = None) -> None:
     out = out or sys.stderr
+    lines: list[str] = []
     for trace in traces:
-        print(f"--- auth trace: {getattr(trace, 'kind', 'login')}", file=out)
-        for note in trace.notes:
-            print(f"  note: {note}", file=out)
+        lines.append(f"--- auth trace: {field(getattr(trace, 'kind', 'login'))}")
+        lines += [f"  note: {field(note)}" for note in trace.notes]
         for ex in trace.exchanges:
-            status = ex.status if ex.status is not None else f"no answer ({ex.error})"
-            print(
-                f"  [{ex.step}] {ex.method} {ex.url} -> {status} ({ex.elapsed_ms:.0f} ms)", file=out
+            status = ex.status if ex.status is not None else f"no answer ({field(ex.error)})"
+            lines.append(
+                f"  [{field(ex.step)}] {field(ex.method)} {field(ex.url)} -> {status}"
+                f" ({ex.elapsed_ms:.0f} ms)"
             )
-            for k, v in ex.request_headers.items():
-                print(f"      > {k}: {v}", file=out)
+            lines += [f"      > {field(k)}: {field(v)}" for k, v in ex.request_headers.items()]
             if ex.request_body:
-                print(f"      > {ex.request_body}", file=out)
-            for k, v in ex.response_headers.items():
-                print(f"      < {k}: {v}", file=out)
+                lines += _body_lines(">", ex.request_body)
+            lines += [f"      < {field(k)}: {field(v)}" for k, v in ex.response_headers.items()]
             if ex.response_body:
-                print(f"      < {ex.response_body}", file=out)
+                lines += _body_lines("<", ex.response_body)
         if trace.failure:
             f = trace.failure
-            print(f"  FAILED at step '{f.step}': {f.message}", file=out)
+            lines.append(f"  FAILED at step '{field(f.step)}': {field(f.message)}")
             if f.server_message:
-                print(f"      server said: {f.server_message}", file=out)
+                lines.append(f"      server said: {field(f.server_message)}")
             if f.hint:
-                print(f"      hint: {f.hint}", file=out)
+                lines.append(f"      hint: {field(f.hint)}")
+    for line in lines:
+        emit(line, out)
 
 
-def print_failure(err: WorkbenchError, out=None) -> None:
+def print_failure(err: WorkbenchError, out: TextIO | None = None) -> None:
     out = out or sys.stderr
     step = getattr(err, "step", None)
-    lead = f"login failed at step '{step}'" if step else "login failed"
-    print(f"workbench: {lead}: {escape_keep_newlines(err.message)}", file=out)
-    said = getattr(err, "server_message", None)
-    if said:
-        print(f"  server said: {escape_keep_newlines(said)}", file=out)
-    if err.hint:
-        print(f"  hint: {escape_keep_newlines(err.hint)}", file=out)
+    lead = f"login failed at step '{field(step)}'" if step else "login failed"
+    emit(f"workbench: {lead}: {describe(err)}", out)
 
 
 def _open_browser(url: str) -> bool:
@@ -127,8 +128,8 @@ def _open_browser(url: str) -> bool:
 
 
 def _show_url(url: str) -> None:
-    print("Open this URL in your browser to log in:", file=sys.stderr)
-    print(f"  {url}", file=sys.stderr, flush=True)
+    emit("Open this URL in your browser to log in:", sys.stderr)
+    emit(f"  {field(url)}", sys.stderr)
 
 
 def login(args: argparse.Namespace) -> int:
@@ -136,23 +137,20 @@ def login(args: argparse.Namespace) -> int:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
     except ConfigError as err:
         if args.json:
-            print(
-                json.dumps(
-                    {"version": 1, "ok": False, "profile": args.profile, "error": error_json(err)},
-                    indent=2,
-                )
+            emit_json(
+                {"version": 1, "ok": False, "profile": args.profile, "error": error_json(err)}
             )
         else:
-            print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+            show_error(err)
         return EXIT_USAGE
     spec = profile.auth.spec
     resolver = SecretResolver(prompter=tty_prompter())
     store = TokenStore()
     session = Session(profile, resolver=resolver, store=store)
     if spec.legacy and not args.json:
-        print(f"note: {spec.label}: your password is sent to the token endpoint", file=sys.stderr)
+        emit(f"note: {spec.label}: your password is sent to the token endpoint", sys.stderr)
     if profile.tls_note and not args.json:
-        print(f"WARNING: {profile.tls_note}", file=sys.stderr)
+        emit(f"WARNING: {field(profile.tls_note)}", sys.stderr)
     open_browser = None if args.no_browser else _open_browser
     error: WorkbenchError | None = None
     try:
@@ -178,7 +176,7 @@ def login(args: argparse.Namespace) -> int:
             }
             if args.trace:
                 out["trace"] = trace_json(session.traces)
-            print(json.dumps(out, indent=2, ensure_ascii=False))
+            emit_json(out)
         else:
             if args.trace:
                 print_trace(session.traces)
@@ -208,27 +206,27 @@ def login(args: argparse.Namespace) -> int:
         }
         if args.trace:
             out["trace"] = trace_json(session.traces)
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        emit_json(out)
         return EXIT_OK
     if args.trace:
         print_trace(session.traces)
-    as_who = f" as {escape_keep_newlines(who)}" if who else ""
-    print(f"Logged in to {profile.name} ({spec.label}){as_who}.")
+    as_who = f" as {field(who)}" if who else ""
+    emit(f"Logged in to {field(profile.name)} ({spec.label}){as_who}.")
     when = _iso(tokens.expires_at)
-    print(
+    emit(
         f"  token {expires_text(tokens)}"
         + (f" (at {when})" if when else "")
         + ("; it renews by itself" if refreshable and when else "")
     )
     kind = store.kind
     if kind == "keyring":
-        print("  tokens are stored in the OS keyring")
+        emit("  tokens are stored in the OS keyring")
     else:
-        print(
-            f"  tokens are stored in {kind[len('file: ') :]} (readable only by you; no keyring available)"
+        emit(
+            f"  tokens are stored in {field(kind[len('file: ') :])} (readable only by you; no keyring available)"
         )
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+        emit(f"note: {field(note)}", sys.stderr)
     return EXIT_OK
 
 
@@ -241,10 +239,10 @@ def logout(args: argparse.Namespace) -> int:
     try:
         removed = store.delete(name)
     except StoreError as err:
-        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err)
         return EXIT_USAGE
     if removed:
-        print(f"Logged out of {name}: its tokens were removed ({store.kind}).")
+        emit(f"Logged out of {field(name)}: its tokens were removed ({field(store.kind)}).")
     else:
-        print(f"No stored tokens for {name}; nothing to do.")
+        emit(f"No stored tokens for {field(name)}; nothing to do.")
     return EXIT_OK

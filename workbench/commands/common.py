@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from workbench.commands.output import emit, field
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretResolver, tty_prompter
 from workbench.core.session import Session
@@ -24,10 +25,10 @@ def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
         return session
     session = Session(profile, resolver=resolver, store=store)
     if not quiet:
-        print(f"logging in to {profile.name} ({profile.auth.spec.label})…", file=sys.stderr)
+        emit(f"logging in to {field(profile.name)} ({profile.auth.spec.label})…", sys.stderr)
 
     def show_url(url: str) -> None:
-        print(f"open this URL to log in:\n  {url}", file=sys.stderr)
+        emit(f"open this URL to log in:\n  {field(url)}", sys.stderr)
 
     def open_browser(url: str) -> bool:
         import webbrowser

@@ -24,37 +24,26 @@ import dataclasses
 import re
 import shlex
 import sys
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
+from workbench.commands.output import emit, field
 
 SENTINEL = "WBSESSIONTOKENSENTINEL"
 MAX_INPUT = 1024 * 1024
 
 
-def _emit(text: str, stream: TextIO) -> None:
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        text = text.encode(encoding, errors="backslashreplace").decode(encoding, errors="replace")
-    stream.write(text + "\n")
-    stream.flush()
-
-
 def _fail(message: str, hint: str | None = None) -> int:
-    from workbench.core.text import escape_keep_newlines
-
-    _emit(f"workbench: {escape_keep_newlines(message)}", sys.stderr)
+    emit(f"workbench: {field(message)}", sys.stderr)
     if hint:
-        _emit(f"  hint: {hint}", sys.stderr)
+        emit(f"  hint: {field(hint)}", sys.stderr)
     return EXIT_USAGE
 
 
 def _notes(notes: list[str]) -> None:
     for n in notes:
-        _emit(f"note: {n}", sys.stderr)
+        emit(f"note: {field(n)}", sys.stderr)
 
 
 # --- import -------------------------------------------------------------------------------
@@ -72,7 +61,7 @@ def _read_command(words: list[str]) -> tuple[str | None, str | None]:
         return None, "no curl command given and no stdin to read it from"
     try:
         if stdin.isatty():
-            _emit("Paste the curl command, then press Ctrl-D:", sys.stderr)
+            emit("Paste the curl command, then press Ctrl-D:", sys.stderr)
     except (ValueError, OSError):
         pass
     try:
@@ -126,7 +115,7 @@ def import_(args: argparse.Namespace) -> int:
         except WorkbenchError as err:
             return _fail(err.message, err.hint)
         _notes(notes)
-        _emit(f"added request '{spec.name}' to {args.into}", sys.stderr)
+        emit(f"added request '{spec.name}' to {args.into}", sys.stderr)
         return EXIT_OK
     spec.name = args.name or default_name(spec.method, spec.url)
     table, added, more = request_to_toml(CollectionRequest(spec=spec))
@@ -136,7 +125,7 @@ def import_(args: argparse.Namespace) -> int:
         out.append("# this request needs these variables in the collection's [variables]:")
         out += [f"# {format_key(k)} = {format_value(variable_data(v))}" for k, v in added.items()]
     out.append(table.rstrip("\n"))
-    _emit("\n".join(out), sys.stdout)
+    emit("\n".join(out), sys.stdout)
     return EXIT_OK
 
 
@@ -161,7 +150,7 @@ def export(args: argparse.Namespace) -> int:
     except WorkbenchError as err:
         return _fail(err.message, err.hint)
     _notes(notes)
-    _emit(text, sys.stdout)
+    emit(text, sys.stdout)
     return EXIT_OK
 
 

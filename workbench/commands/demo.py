@@ -6,19 +6,23 @@ import argparse
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING, TextIO
 
 from workbench.cli import DEFAULT_DEMO_PORT, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from workbench.emulator.context import EmulatorConfig, EmulatorContext
 
 BANNER = "IoT Workbench demo cloud on "
 
 
-def _config(args: argparse.Namespace):
+def _config(args: argparse.Namespace) -> EmulatorConfig:
     from workbench.emulator.context import EmulatorConfig
 
     return EmulatorConfig(devices=max(0, args.devices), token_ttl=args.token_ttl)
 
 
-def _apply_faults(ctx, args: argparse.Namespace) -> None:
+def _apply_faults(ctx: EmulatorContext, args: argparse.Namespace) -> None:
     for f in ctx.faults.values():
         f.latency_ms = args.latency
         f.error_rate = args.error_rate
@@ -26,9 +30,10 @@ def _apply_faults(ctx, args: argparse.Namespace) -> None:
         f.token_rate_limit = args.token_rate_limit
 
 
-def print_banner(base_url: str, out=sys.stdout) -> None:
+def print_banner(base_url: str, out: TextIO | None = None) -> None:
     from workbench.emulator.app import describe
 
+    out = out or sys.stdout
     print(f"{BANNER}{base_url}", file=out)
     print(f"  admin / faults: {base_url}/_emulator/faults", file=out)
     for name, info in describe(base_url).items():
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             child.kill()
 
 
-def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
     """The demo cloud in its own process (its CPU work never stalls the UI); returns its base URL."""
     cmd = [
         sys.executable,
@@ -126,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
     server.start()
     print_banner(server.base_url)
     try:
-        server._thread.join()
+        server.wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -25,15 +25,14 @@ data, not failures), 2 profile problem, 3 auth failed, 4 network error.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from typing import Any
 
+from workbench.commands.output import emit, emit_json, field, show_error
 from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import DeviceNode, adapter_for, walk
 from workbench.core.profiles import get_profile
-from workbench.core.text import escape_keep_newlines
 
 MARK = {"online": "●", "offline": "○"}
 
@@ -45,7 +44,8 @@ def node_line(node: DeviceNode) -> str:
         text += f"  [{node.badge}]"
     if node.kind == "error" and node.hint:
         text += f"  (hint: {node.hint})"
-    return escape_keep_newlines(text)
+    # one line per node: a label's own newline must not start a line of its own
+    return field(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
         session = headless_session(profile, quiet=args.json)
     except WorkbenchError as err:
-        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err)
         return exit_code_for(err)
     depth = max(1, args.depth)
     show_progress = sys.stderr.isatty()
@@ -93,12 +93,13 @@ def run(args: argparse.Namespace) -> int:
                     "count": count,
                     "nodes": roots,
                 }
-                print(json.dumps(out, indent=2, ensure_ascii=False))
+                emit_json(out)
             else:
                 for level, node in pairs:
-                    print("  " * (level - 1) + node_line(node))
+                    emit("  " * (level - 1) + node_line(node))
     except WorkbenchError as err:
-        print(f"\nworkbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        emit("", sys.stderr)
+        show_error(err)
         return exit_code_for(err)
     except KeyboardInterrupt:
         cancel.set()

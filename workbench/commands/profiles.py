@@ -22,17 +22,16 @@ The --json shape (stable; documented in docs/profiles.md)::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from workbench.cli import EXIT_OK
+from workbench.commands.output import emit, emit_json, field, show_error
 from workbench.core.errors import ProfileError, StoreError
 from workbench.core.profiles import Profile, discover
 from workbench.core.session import expires_text
 from workbench.core.store import TokenStore
-from workbench.core.text import escape_keep_newlines
 
 
 def _iso(ts: float | None) -> str | None:
@@ -122,20 +121,22 @@ def run(args: argparse.Namespace) -> int:
             "errors": [error_json(e) for e in found.errors],
             "notes": notes,
         }
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        emit_json(out)
         return EXIT_OK
     if not rows:
-        print("no profiles found")
+        emit("no profiles found")
     width = max((len(p.name) for p, _ in rows), default=4)
     for profile, login in rows:
         spec = profile.auth.spec
-        print(f"{profile.name:<{width}}  {profile.platform:<10}  {profile.base_url}")
-        print(f"{'':<{width}}  flow: {spec.label} · source: {profile.source} · {login['text']}")
+        name, url = field(profile.name), field(profile.base_url)
+        emit(f"{name:<{width}}  {field(profile.platform):<10}  {url}")
+        about = f"flow: {spec.label} · source: {field(profile.source)} · {field(login['text'])}"
+        emit(f"{'':<{width}}  {about}")
         if profile.tls_note:
-            print(f"{'':<{width}}  WARNING: {profile.tls_note}")
+            emit(f"{'':<{width}}  WARNING: {field(profile.tls_note)}")
     for err in found.errors:
-        print(f"error: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err, lead="error")
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(f"\ntokens are kept in: {store.kind}")
+        emit(f"note: {field(note)}", sys.stderr)
+    emit(f"\ntokens are kept in: {field(store.kind)}")
     return EXIT_OK

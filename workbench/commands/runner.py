@@ -11,10 +11,11 @@ Exit codes: 0 every request passed; 1 an expectation failed (or a request got no
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from typing import TYPE_CHECKING
 
 from workbench.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.commands.output import emit, emit_json, field, show_error
 from workbench.core.errors import (
     AuthError,
     ConfigError,
@@ -23,7 +24,9 @@ from workbench.core.errors import (
     TransportError,
     WorkbenchError,
 )
-from workbench.core.text import escape_keep_newlines
+
+if TYPE_CHECKING:
+    from workbench.core.session import Session
 
 
 def _vars(pairs: list[str]) -> dict[str, str]:
@@ -53,19 +56,19 @@ def run(args: argparse.Namespace) -> int:
                 default, profiles_dir
             )  # unknown profile: a usage error before anything runs
     except WorkbenchError as err:
-        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err)
         return EXIT_USAGE
 
-    def session_for(name: str):
+    def session_for(name: str) -> Session:
         return headless_session(get_profile(name, profiles_dir), quiet=True)
 
     def progress(r: RequestResult) -> None:
         mark = "✓" if r.passed else "✗"
         status = r.status if r.status is not None else "—"
         took = f"{r.elapsed_ms:.0f} ms" if r.elapsed_ms is not None else ""
-        print(f"{mark} {r.index:>3} {r.name}  {r.method} {status} {took}", file=sys.stderr)
+        emit(f"{mark} {r.index:>3} {field(r.name)}  {field(r.method)} {status} {took}", sys.stderr)
         for line in r.failures():
-            print(f"      {line}", file=sys.stderr)
+            emit(f"      {field(line)}", sys.stderr)
 
     runner = Runner(
         collection,
@@ -78,24 +81,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = runner.run()
     except (AuthError, SecretError) as err:
-        print(f"workbench: login failed: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err, lead="workbench: login failed")
         return EXIT_AUTH
     except (TransportError, StoreError) as err:
-        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err)
         return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE
     except WorkbenchError as err:
-        print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
+        show_error(err)
         return EXIT_USAGE
     if args.junit:
         try:
             atomic_write(args.junit, report.to_junit())
         except OSError as exc:
-            print(f"workbench: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            show_error(f"cannot write {args.junit}: {exc.strerror or exc}")
             return EXIT_USAGE
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        emit_json(report.to_json())
     summary = f"{report.passed} passed, {report.failed} failed"
     if report.skipped:
         summary += f", {report.skipped} skipped (--bail)"
-    print(f"{summary} in {report.duration_ms / 1000:.2f} s", file=sys.stderr)
+    emit(f"{summary} in {report.duration_ms / 1000:.2f} s", sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED

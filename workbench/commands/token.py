@@ -13,34 +13,23 @@ found, the report says "signature not checked" and why.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
-from typing import Any, TextIO
+from typing import Any
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
+from workbench.commands.output import emit, emit_json
 
 USAGE = "usage: workbench token inspect [TOKEN|-] [--json] [--profile P] [--secret-env VAR]"
 MAX_INPUT = 1024 * 1024
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _emit(text: str, stream: TextIO) -> None:
-    """Write ``text`` + newline, never failing on an encoding the terminal lacks."""
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        text = text.encode(encoding, errors="backslashreplace").decode(encoding, errors="replace")
-    stream.write(text + "\n")
-    stream.flush()
-
-
 def _fail(message: str) -> int:
     from workbench.core.text import escape_control
 
-    _emit(f"workbench: {escape_control(message)}", sys.stderr)
+    emit(f"workbench: {escape_control(message)}", sys.stderr)
     return EXIT_USAGE
 
 
@@ -61,7 +50,7 @@ def _read_token(arg: str | None) -> tuple[str | None, str | None]:
             'echo "$TOKEN" | workbench token inspect -'
         )
     if is_tty:
-        _emit("Paste the token, then press Ctrl-D:", sys.stderr)
+        emit("Paste the token, then press Ctrl-D:", sys.stderr)
     try:
         buffer = getattr(stdin, "buffer", None)
         if buffer is not None:
@@ -93,7 +82,7 @@ def _secret_from_env(var: str) -> tuple[str | None, str | None]:
 
 def _profile_key(
     name: str, extra_dir: str | None, claims: dict[str, Any]
-) -> tuple[dict | None, str | None, str | None, str | None]:
+) -> tuple[dict[str, Any] | None, str | None, str | None, str | None]:
     """(jwks, issuer, audience, why-not) for --profile: the profile's JWKS, found by
     workbench.core.tokens.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
     one of the profile's origins; never the token's jku/x5u)."""
@@ -142,11 +131,11 @@ def inspect(args: argparse.Namespace) -> int:
         no_key_reason=no_key_reason,
     )
     if no_key_reason and report.signature.status == "not-checked" and report.kind != "opaque":
-        _emit(f"signature not checked: {escape_control(report.signature.reason or '')}", sys.stderr)
+        emit(f"signature not checked: {escape_control(report.signature.reason or '')}", sys.stderr)
     if args.json:
-        _emit(json.dumps(report_to_json(report), indent=2, ensure_ascii=True), sys.stdout)
+        emit_json(report_to_json(report))
     elif report.kind != "malformed" or report.header:
-        _emit(format_report(report, now=report.checked_at), sys.stdout)
+        emit(format_report(report, now=report.checked_at), sys.stdout)
     if report.error:
         _fail(f"cannot inspect the token: {report.error}")
         return EXIT_USAGE
@@ -155,6 +144,6 @@ def inspect(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "token_command", None) != "inspect":
-        _emit(f"workbench: which token action?\n{USAGE}", sys.stderr)
+        emit(f"workbench: which token action?\n{USAGE}", sys.stderr)
         return EXIT_USAGE
     return inspect(args)

@@ -106,6 +106,11 @@ class EmulatorServer:
             waited += 0.01
         return self
 
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C raises KeyboardInterrupt here)."""
+        if self._thread is not None:
+            self._thread.join()
+
     def stop(self) -> None:
         self.server.should_exit = True
         if self._thread:
@@ -117,24 +122,3 @@ class EmulatorServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def serve_forever(host: str, port: int, config: EmulatorConfig, on_ready=None) -> None:
-    """Serve in the foreground until Ctrl-C (`workbench demo --serve`)."""
-    import uvicorn
-
-    app, _ = create_app(config)
-    sock = bind_socket(host, port)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
-        )
-    )
-    if on_ready:
-        on_ready(sock.getsockname()[:2])
-    try:
-        asyncio.run(server.serve(sockets=[sock]))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+if TYPE_CHECKING:
+    from jwt.types import Options
 
 IOTCONNECT_HS256_SECRET = "emulated-iotconnect-signing-secret-0123456789"
 THINGER_HS256_SECRET = "emulated-thinger-signing-secret-0123456789abcdef"
@@ -32,6 +35,7 @@ def ec_private_key() -> ec.EllipticCurvePrivateKey:
 
 
 def _public_jwk(public_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    jwk: dict[str, Any]
     if alg == "RS256":
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
     else:
@@ -60,12 +64,12 @@ def sign_hs256(claims: dict[str, Any], secret: str) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify(token: str, key: Any, algorithm: str, **options: Any) -> dict[str, Any]:
+def verify(
+    token: str, key: Any, algorithm: str, *, options: Options | None = None, **checks: Any
+) -> dict[str, Any]:
     """Decode and verify signature + exp (no audience check unless given). Raises jwt.PyJWTError."""
-    return jwt.decode(
-        token,
-        key,
-        algorithms=[algorithm],
-        options={"verify_aud": False, **options.pop("options", {})},
-        **options,
+    merged: Options = {"verify_aud": False, **(options or {})}
+    claims: dict[str, Any] = jwt.decode(
+        token, key, algorithms=[algorithm], options=merged, **checks
     )
+    return claims

@@ -17,7 +17,8 @@ from workbench.core.collection.curl import import_curl, parse_curl, to_curl
 from workbench.core.errors import CurlError
 from workbench.core.requests import METHODS, RequestSpec
 
-SEEDS = Path("/work/shared/seeds")
+# The seed documents sit next to the checkout: <repo>/../shared/seeds.
+SEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
 
 # The curl examples of the seed documents, as printed there (web-extracted text: the
 # Thinger ones lost their newlines, leaving "\-H"; IoTConnect's lost its backslashes and
@@ -155,8 +156,9 @@ def extract_curl_examples(text: str) -> list[str]:
 
 
 def test_the_examples_are_every_curl_command_of_the_seeds() -> None:
-    if not SEEDS.is_dir():
-        pytest.skip("the seed documents are not here")
+    assert SEEDS.is_dir(), (
+        f"the seed documents are missing: {SEEDS.resolve()} (expected <repo>/../shared/seeds)"
+    )
     for path in sorted(SEEDS.glob("*.txt")):
         assert extract_curl_examples(path.read_text()) == SEED_COMMANDS.get(path.name, []), (
             path.name

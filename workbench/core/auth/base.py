@@ -418,7 +418,7 @@ def load_flow(profile: Profile) -> AuthFlow:
     spec = profile.auth.spec
     module = importlib.import_module(spec.module)
     factory = getattr(module, "flow_for", None)
-    cls = factory(spec.name) if factory else module.Flow
+    cls: type[AuthFlow] = factory(spec.name) if factory else module.Flow
     return cls(profile)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 from workbench.core.auth.base import FlowContext, TokenSet
@@ -22,7 +23,7 @@ from workbench.core.auth.pkce import PkcePair
 from workbench.core.errors import AuthError
 
 
-def _jwt_claims(token: str) -> dict | None:
+def _jwt_claims(token: str) -> dict[str, Any] | None:
     try:
         payload = token.split(".")[1]
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -25,6 +25,8 @@ from workbench.core.text import escape_keep_newlines
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.profiles import Profile
+
 MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait for a 429 before retrying once
 FORM = "application/x-www-form-urlencoded"
 
@@ -204,7 +206,7 @@ class OAuth2Flow(AuthFlow):
     can_refresh = True
     grant = ""
 
-    def __init__(self, profile) -> None:
+    def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
         self._metadata: dict[str, Any] | None = None
 
@@ -291,7 +293,7 @@ class OAuth2Flow(AuthFlow):
     # client authentication
     def client_auth_mode(self, ctx: FlowContext) -> str:
         spec_default = self.profile.auth.spec.params.get("client_auth")
-        return ctx.param("client_auth", spec_default.default if spec_default else "none")
+        return str(ctx.param("client_auth", spec_default.default if spec_default else "none"))
 
     def add_client_auth(
         self,

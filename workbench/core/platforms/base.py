@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx
 
     from workbench.core.profiles import Profile
+    from workbench.core.requests import ResponseRecord
 
 KINDS = (
     "account",
@@ -176,8 +177,8 @@ def adapter_for(profile: Profile, client: httpx.Client, **kwargs: Any) -> Adapte
     import importlib
 
     module = importlib.import_module(ADAPTERS[profile.platform])
-    adapter: Adapter = module.Adapter(profile, client, **kwargs)
-    return adapter
+    cls: type[Adapter] = module.Adapter
+    return cls(profile, client, **kwargs)
 
 
 def bearer_from_client(client: httpx.Client, url: str) -> str | None:

@@ -65,7 +65,7 @@ def server_words(record: Any) -> str | None:
 def looks_like_html(record: Any) -> bool:
     if "html" in record.content_type.lower():
         return True
-    head = record.body[:200].lstrip().lower()
+    head: bytes = record.body[:200].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html"))
 
 
@@ -134,10 +134,10 @@ def check_response(record: Any, *, what: str, forbidden_hint: str) -> Any:
             server_message=words,
         )
     if looks_like_html(record):
-        title = html_title(record)
+        page_title = html_title(record)
         raise Problem(
             f"the server answered an HTML page instead of JSON for {what}"
-            + (f" ('{title}')" if title else ""),
+            + (f" ('{page_title}')" if page_title else ""),
             hint="check the profile's API URL: a proxy or login page may be in the way",
         )
     if not record.body.strip():
