@@ -118,10 +118,12 @@ class AuthError(WorkbenchError):
 
     ``step`` names the step ("basic-token", "login", "refresh", "token", "callback", ...),
     ``status`` the HTTP status when there was one, ``server_message`` the server's own
-    words (already escaped of control codes and markup).
+    words (already escaped of control codes and markup). ``rate_limit_handled`` is set when
+    the flow already waited out a 429 once, so the session does not retry it again.
     """
 
     exit_code = 3  # the CLI's "auth failed"
+    rate_limit_handled = False
 
     def __init__(
         self,

@@ -248,7 +248,7 @@ class Session:
             except AuthError as err:
                 if (
                     err.status != 429
-                    or getattr(err, "rate_limit_handled", False)
+                    or err.rate_limit_handled
                     or self.profile.auth.spec.interactive
                 ):
                     raise

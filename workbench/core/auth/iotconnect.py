@@ -107,7 +107,7 @@ class Flow(AuthFlow):
                 if ctx.cancelled.wait(wait):
                     raise self._fail(ctx, AuthError("login cancelled", step=step))
                 continue
-            err = AuthError(
+            limited = AuthError(
                 f"the {step} step is being rate limited (HTTP 429)",
                 step=step,
                 status=429,
@@ -118,8 +118,8 @@ class Flow(AuthFlow):
                     else "wait a minute before trying again"
                 ),
             )
-            err.rate_limit_handled = True  # type: ignore[attr-defined]
-            raise self._fail(ctx, err)
+            limited.rate_limit_handled = True
+            raise self._fail(ctx, limited)
         assert response is not None
         return response
 

@@ -368,7 +368,7 @@ class OAuth2Flow(AuthFlow):
                     else "wait a minute before trying again"
                 ),
             )
-            err.rate_limit_handled = True  # type: ignore[attr-defined]
+            err.rate_limit_handled = True
             raise err
         assert response is not None
         if response.status_code not in (200, 201):

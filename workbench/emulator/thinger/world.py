@@ -281,8 +281,8 @@ class ThingerWorld:
         self.devices.remove(device)
         for key in [k for k, t in self.tokens.items() if t.device == device]:
             del self.tokens[key]
-        for key in [k for k in self.inputs if k[0] == device]:
-            del self.inputs[key]
+        for input_key in [k for k in self.inputs if k[0] == device]:
+            del self.inputs[input_key]
 
     # -- stats -----------------------------------------------------------------------------
     def stats(self, d: Device) -> dict[str, Any]:
