@@ -21,6 +21,9 @@ USERNAME = "demo@ioto.example"
 PASSWORD = "Ioto-demo-pass-4821"
 CLOUDAPI_TOKEN = "ioto-cloudapi-demo-token-9d2f6a"
 ORIGIN = "https://manager.ioto.example"
+# The demo manager account's id (a CloudAPI token needs it: the demo-ioto-cloudapi profile and
+# the README name it), the same whatever the seed; the other ids are seeded.
+DEMO_ACCOUNT_ID = "01JDEM0ACC0VNT0000000000AA"
 
 DEVICE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,17 +90,20 @@ class World:
     def __init__(self, seed: int, count: int) -> None:
         self.seed = seed
         self.count = count
-        self.account_id = _ulid(seed, "account", "demo")
+        self.account_id = DEMO_ACCOUNT_ID
         self.other_account_id = _ulid(seed, "account", "field-ops")
+        self.cloud_id = _ulid(seed, "cloud", "demo")
         self.accounts = {
             self.account_id: {
                 "id": self.account_id,
                 "name": "Demo Account",
+                "cloudId": self.cloud_id,
                 "created": iso(EPOCH - 400 * 86400),
             },
             self.other_account_id: {
                 "id": self.other_account_id,
                 "name": "Field Ops",
+                "cloudId": self.cloud_id,
                 "created": iso(EPOCH - 300 * 86400),
             },
         }
