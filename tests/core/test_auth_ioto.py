@@ -22,6 +22,7 @@ from workbench.core.session import Session
 PASSWORD = "Ioto-demo-pass-4821"
 CLOUDAPI = "ioto-cloudapi-demo-token-9d2f6a"
 ORIGIN = "https://manager.ioto.example"
+ACCOUNT = "01JDEM0ACC0VNT0000000000AA"  # the emulated Demo Account (README)
 
 
 def run(
@@ -109,13 +110,17 @@ def test_builtin_real_profiles_load_with_placeholders():
         cloud.auth.secrets["token"].env == "IOTO_CLOUDAPI_TOKEN"
         and cloud.auth.secrets["token"].prompt
     )
+    # accountId, "Required if using CloudAPI token": the scripts' own variable name, or a prompt
+    assert cloud.auth.secrets["account_id"].env == "IOTO_ACCOUNT"
+    assert cloud.auth.secrets["account_id"].prompt
+    assert get_profile("demo-ioto-cloudapi").auth.params["account_id"] == ACCOUNT
     assert not cognito.is_demo and not cloud.is_demo
 
 
 def test_placeholder_endpoint_is_explained_before_any_request(monkeypatch):
     monkeypatch.setenv("IOTO_CLOUDAPI_TOKEN", "some-token")
     err, trace = failing(get_profile("ioto-cloudapi"))
-    assert err.step == "ping"
+    assert err.step == "check"
     assert "placeholder" in err.message and "API Access" in (err.hint or "")
     assert trace.exchanges == []
 
@@ -129,11 +134,14 @@ def test_cloudapi_demo_login_needs_no_input(demo_env):
     assert tokens.access_token == CLOUDAPI
     assert tokens.expires_at is None and tokens.refresh_token is None
     assert not tokens.needs_refresh()
+    assert tokens.extra["accountId"] == ACCOUNT and tokens.extra["cloudId"]
     [ex] = trace.exchanges
-    assert ex.step == "ping" and ex.method == "POST" and ex.status == 200
-    assert ex.url == f"{demo_env.base_url}/ioto/api/tok/test/ping"
-    assert ex.request_headers["authorization"] == "«redacted»"  # raw: no "Bearer" scheme kept
-    assert ex.response_body.strip() == "pinged"
+    # a documented read that needs the token and names the account (not test/ping: "public")
+    assert ex.step == "check" and ex.method == "POST" and ex.status == 200
+    assert ex.url == f"{demo_env.base_url}/ioto/api/tok/account/get"
+    assert ex.request_headers["authorization"] == "bearer «redacted»"  # samples/api/*.sh
+    assert json.loads(ex.request_body) == {"id": ACCOUNT}
+    assert json.loads(ex.response_body)["data"]["name"] == "Demo Account"
     assert any("expiry" in n and "unknown" in n for n in trace.notes)
     assert any("/tok" in n for n in trace.notes)
 
@@ -141,16 +149,69 @@ def test_cloudapi_demo_login_needs_no_input(demo_env):
 def test_cloudapi_wrong_token_is_explained(demo_env):
     err, trace = failing(get_profile("demo-ioto-cloudapi"), values={"token": "not-the-token"})
     assert not isinstance(err, LoginRequired)
-    assert err.step == "ping" and err.status == 403
+    assert err.step == "check" and err.status == 403
     assert "invalid CloudAPI token" in (err.server_message or "")
     assert "token" in (err.hint or "") and "expired" in (err.hint or "")
     assert "not-the-token" not in json.dumps(trace.to_json())
 
 
-def test_cloudapi_bearer_prefix_is_refused_before_sending(demo_env):
-    err, trace = failing(get_profile("demo-ioto-cloudapi"), values={"token": f"Bearer {CLOUDAPI}"})
-    assert err.step == "ping" and "raw" in (err.hint or "")
+@pytest.mark.parametrize("pasted", [CLOUDAPI, f"Bearer {CLOUDAPI}", f"bearer  {CLOUDAPI} "])
+def test_cloudapi_token_pasted_with_or_without_bearer(demo_env, pasted):
+    tokens, trace = run(get_profile("demo-ioto-cloudapi"), values={"token": pasted})
+    assert tokens.access_token == CLOUDAPI  # kept bare, sent as "bearer <token>"
+    [ex] = trace.exchanges
+    assert ex.status == 200 and ex.request_headers["authorization"] == "bearer «redacted»"
+    assert CLOUDAPI not in json.dumps(trace.to_json())
+
+
+def _no_account_profile(tmp_path: Path, demo_env) -> Path:
+    path = tmp_path / "cloudapi-no-account.toml"
+    path.write_text(
+        "version = 1\nplatform = 'ioto'\n[urls]\napi = '{{demo_url}}/ioto/api'\n"
+        "[auth]\nflow = 'ioto_cloudapi'\ntoken = { demo = '" + CLOUDAPI + "' }\n"
+    )
+    return path
+
+
+def test_cloudapi_without_account_id_is_explained_before_sending(demo_env, tmp_path: Path):
+    profile = load_profile(_no_account_profile(tmp_path, demo_env))
+    err, trace = failing(profile)
+    assert err.step == "check" and "account id" in err.message
+    assert "accountId" in (err.hint or "") and "IOTO_ACCOUNT" in (err.hint or "")
     assert trace.exchanges == []
+
+
+def test_cloudapi_account_id_typed_prompted_or_from_variables(demo_env, tmp_path: Path):
+    profile = load_profile(_no_account_profile(tmp_path, demo_env))
+    tokens, _ = run(profile, values={"account_id": ACCOUNT})  # the login screen's field
+    assert tokens.extra["accountId"] == ACCOUNT
+    asked: list[tuple[str, bool]] = []
+
+    def prompter(label: str, secret: bool) -> str:
+        asked.append((label, secret))
+        return ACCOUNT
+
+    flow = load_flow(profile)
+    with make_client(profile) as client:
+        ctx = FlowContext(profile, client, SecretResolver(prompter=prompter), AuthTrace())
+        assert flow.login(ctx).extra["accountId"] == ACCOUNT
+    assert asked == [("Ioto account id (accountId)", False)]  # not a secret: echoed
+    path = tmp_path / "with-variable.toml"
+    path.write_text(
+        _no_account_profile(tmp_path, demo_env).read_text()
+        + "[variables]\naccountId = '"
+        + ACCOUNT
+        + "'\n"
+    )
+    tokens, trace = run(load_profile(path))
+    assert tokens.extra["accountId"] == ACCOUNT
+    assert ACCOUNT in json.dumps(trace.to_json())  # an account id is not redacted
+
+
+def test_cloudapi_unknown_account_is_explained(demo_env):
+    err, _ = failing(get_profile("demo-ioto-cloudapi"), values={"account_id": "01JNOSUCHACCOUNT"})
+    assert err.step == "check" and err.status == 404
+    assert "does not know the account" in err.message and "accountId" in (err.hint or "")
 
 
 def test_cloudapi_refused_on_refresh_means_login_required(demo_env):
@@ -166,13 +227,15 @@ def test_tok_prefix_added_exactly_once(demo_env):
     api = profile.urls["api"]
     client, seen = signed_client(profile, tokens)
     with client:
-        plain = client.post(f"{api}/device/find", json={"limit": 3})
-        already = client.post(f"{api}/tok/device/find", json={"limit": 3})
+        body, query = {"accountId": ACCOUNT}, {"limit": 3}
+        plain = client.post(f"{api}/device/find", params=query, json=body)
+        already = client.post(f"{api}/tok/device/find", params=query, json=body)
     assert plain.status_code == 200 and already.status_code == 200
     assert plain.json() == already.json() and len(plain.json()["data"]) == 3
     paths = [r.url.path for r in seen.requests]
     assert paths == ["/ioto/api/tok/device/find", "/ioto/api/tok/device/find"]
-    assert all(r.headers["authorization"] == CLOUDAPI for r in seen.requests)
+    assert all(r.headers["authorization"] == f"bearer {CLOUDAPI}" for r in seen.requests)
+    assert all(r.url.params["limit"] == "3" for r in seen.requests)
 
 
 def test_with_tok_prefix_only_under_the_api_base():
@@ -300,7 +363,7 @@ def test_cognito_apply_sends_origin_raw_token_and_no_tok(demo_env):
 def test_maintenance_page_and_garbage_are_explained(fresh_emulator, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DEMO_URL", fresh_emulator.base_url)
     fault(fresh_emulator, maintenance=True)
-    for name, step in (("demo-ioto", "login"), ("demo-ioto-cloudapi", "ping")):
+    for name, step in (("demo-ioto", "login"), ("demo-ioto-cloudapi", "check")):
         err, _ = failing(get_profile(name))
         assert err.step == step and err.status == 503
         assert "HTML" in err.message and "maintenance" in (err.hint or "")
@@ -333,11 +396,13 @@ def test_session_login_and_client(demo_env, name):
     tokens = session.login()
     assert session.logged_in and session.tokens is tokens
     with session.client() as client:
-        r = client.post(f"{profile.urls['api']}/device/find", json={"limit": 2})
+        body = {"accountId": ACCOUNT} if name == "demo-ioto-cloudapi" else {}
+        r = client.post(f"{profile.urls['api']}/device/find", params={"limit": 2}, json=body)
         assert r.status_code == 200, r.text
         assert len(r.json()["data"]) == 2
         assert (r.request.url.path == "/ioto/api/tok/device/find") is (name == "demo-ioto-cloudapi")
-        assert r.request.headers["authorization"] == tokens.access_token
+        scheme = "bearer " if name == "demo-ioto-cloudapi" else ""  # login.sh: raw
+        assert r.request.headers["authorization"] == scheme + tokens.access_token
         assert ("origin" in r.request.headers) is (name == "demo-ioto")
         # a request to another origin carries no credential
         other = client.build_request("POST", "http://localhost:1/device/find", json={})

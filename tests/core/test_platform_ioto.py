@@ -22,6 +22,16 @@ from workbench.core.session import Session
 
 STORE_KEYS = {"firmware", "humidity", "status", "temperature", "uptime"}
 METRICS = {"temperature", "humidity", "cpu", "memory"}
+ACCOUNT = "01JDEM0ACC0VNT0000000000AA"  # the emulated Demo Account (demo-ioto-cloudapi.toml)
+DEMO_DEVICES = 17  # of the 25 devices of the default emulated cloud, in the Demo Account
+# A devices group as the tree makes it when account/get cannot be read (scripted answers).
+DEVICES = DeviceNode(
+    id="ioto:devices",
+    kind="group",
+    label="All devices",
+    expandable=True,
+    ref={"op": "devices", "parent": "ioto:devices"},
+)
 
 
 @pytest.fixture
@@ -133,30 +143,36 @@ def test_node_requests_fetch_what_the_node_shows(demo_env, sessions):
     assert send(client, temperature.request).json()["data"] == temperature.detail
     assert temperature.badge == str(temperature.detail["value"])
     cpu = next(n for n in all_children(adapter, metrics) if n.label == "cpu")
-    series = send(client, cpu.request).json()
+    series = send(client, cpu.request).json()["data"]
     assert isinstance(series, list) and series[0]["metric"] == "cpu" and series[0]["points"]
     assert series[0]["dimensions"]["Device"] == device.detail["id"]
 
 
-def test_cloudapi_tree_is_the_whole_cloud(demo_env, sessions):
+def test_cloudapi_tree_is_the_account(demo_env, sessions):
     counter = Counter()
     adapter, client = tree(
         sessions, "demo-ioto-cloudapi", page_size=10, event_hooks={"request": [counter]}
     )
     [root] = adapter.roots()
-    assert root.kind == "group" and "All devices" in root.label and root.expandable
-    assert counter.paths == []  # the root needs no request
+    assert root.kind == "account" and root.label == "Demo Account" and root.badge == "CloudAPI"
+    assert root.request is not None and json.loads(root.request.body) == {"id": ACCOUNT}
+    assert counter.paths == ["/ioto/api/tok/account/get"]
     batches = list(adapter.children(root))
-    assert [len(b) for b in batches] == [10, 10, 5]
+    assert [len(b) for b in batches] == [10, DEMO_DEVICES - 10]
     devices = [n for b in batches for n in b]
-    assert len({n.detail["accountId"] for n in devices}) == 3  # two accounts and unclaimed (None)
-    assert {n.badge for n in devices if n.detail["accountId"] is None} == {"unclaimed"}
+    assert {n.detail["accountId"] for n in devices} == {ACCOUNT}
     # specs never hold /tok: the flow adds it when the request is signed
     assert all("/tok" not in n.request.url for n in devices)
-    assert set(counter.paths) == {"/ioto/api/tok/device/find"}
+    assert all(
+        json.loads(n.request.body) == {"accountId": ACCOUNT, "id": n.detail["id"]} for n in devices
+    )
+    assert set(counter.paths) == {"/ioto/api/tok/account/get", "/ioto/api/tok/device/find"}
     assert send(client, devices[3].request).json()["data"] == devices[3].detail
     leaves = [n for _, n in walk(adapter, 4) if _ == 4]
-    assert len([n for n in leaves if n.kind == "resource"]) == 25 * 5
+    assert len([n for n in leaves if n.kind == "resource"]) == DEMO_DEVICES * 5
+    metric = next(n for n in leaves if n.kind == "stats")
+    answer = send(client, metric.request).json()
+    assert answer["data"][0]["statistic"] == "current" and len(answer["data"][0]["points"]) == 1
 
 
 # --------------------------------------------------------------------------- paging
@@ -164,10 +180,10 @@ def test_cloudapi_tree_is_the_whole_cloud(demo_env, sessions):
 
 @pytest.mark.parametrize(
     ("devices", "page", "sizes"),
-    [
-        (12, 12, [12]),  # exactly one full page
-        (24, 12, [12, 12]),  # an exact multiple
-        (13, 12, [12, 1]),
+    [  # clouds of 18, 36 and 19 devices hold 12, 24 and 13 in the Demo Account
+        (18, 12, [12]),  # exactly one full page
+        (36, 12, [12, 12]),  # an exact multiple
+        (19, 12, [12, 1]),
         (0, 12, [0]),  # an empty cloud: one empty batch
     ],
 )
@@ -182,8 +198,8 @@ def test_paging_at_the_boundaries(make_emulator, monkeypatch, sessions, devices,
     batches = list(adapter.children(root))
     assert [len(b) for b in batches] == sizes
     ids = [n.detail["id"] for b in batches for n in b]
-    assert len(set(ids)) == devices
-    assert len(counter.paths) == len(sizes)  # no extra request past the last page
+    assert len(set(ids)) == sum(sizes)
+    assert len(counter.paths) == 1 + len(sizes)  # account/get; no extra page past the last
 
 
 def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env):
@@ -193,22 +209,22 @@ def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env):
         "c1": {"data": [], "next": "c2", "prev": "p1"},
         "c2": {"data": [{"id": "A3", "name": "a3"}], "next": None, "prev": "p2"},
     }
-    seen: list[dict] = []
+    seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        seen.append(body)
-        return httpx.Response(200, json=pages[body.get("next")])
+        seen.append(request)
+        return httpx.Response(200, json=pages[request.url.params.get("next")])
 
     profile = get_profile("demo-ioto-cloudapi")
     adapter = ioto_platform.Adapter(
         profile, httpx.Client(transport=httpx.MockTransport(handler)), page_size=2
     )
-    batches = list(adapter.children(adapter.roots()[0]))
+    batches = list(adapter.children(DEVICES))
     assert [[n.label for n in b] for b in batches] == [["a1", "A2"], [], ["a3"]]
-    assert [b.get("next") for b in seen] == [None, "c1", "c2"] and all(
-        b["limit"] == 2 for b in seen
-    )
+    # the paging options in the query string (the docs' "Query String Options"), not the body
+    assert [r.url.params.get("next") for r in seen] == [None, "c1", "c2"]
+    assert all(r.url.params["limit"] == "2" for r in seen)
+    assert all(json.loads(r.content) == {"accountId": ACCOUNT} for r in seen)
 
 
 def test_a_repeated_cursor_stops_with_words(demo_env):
@@ -218,14 +234,19 @@ def test_a_repeated_cursor_stops_with_words(demo_env):
     adapter = ioto_platform.Adapter(
         get_profile("demo-ioto-cloudapi"), httpx.Client(transport=httpx.MockTransport(handler))
     )
-    batches = list(adapter.children(adapter.roots()[0]))
+    batches = list(adapter.children(DEVICES))
     assert len(batches) == 3 and batches[-1][0].kind == "error" and "again" in batches[-1][0].label
 
 
 def test_page_size_is_capped(demo_env, sessions):
     adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=50_000)
     assert adapter.page_size == ioto_platform.MAX_PAGE
-    assert json.loads(adapter.roots()[0].request.body) == {"limit": ioto_platform.MAX_PAGE}
+    [[store, _]] = adapter.children(
+        DeviceNode("x", "device", "x", ref={"op": "device", "deviceId": "D"})
+    )
+    assert store.request is not None
+    assert store.request.params == [("limit", str(ioto_platform.MAX_PAGE))]
+    assert "limit" not in json.loads(store.request.body)
 
 
 def test_cancellation_stops_between_pages(demo_env, sessions):
@@ -234,6 +255,7 @@ def test_cancellation_stops_between_pages(demo_env, sessions):
         sessions, "demo-ioto-cloudapi", page_size=5, event_hooks={"request": [counter]}
     )
     [root] = adapter.roots()
+    counter.paths.clear()  # account/get
     cancel = threading.Event()
     pages = adapter.children(root, cancel)
     assert len(next(pages)) == 5
@@ -254,13 +276,10 @@ def test_forbidden_becomes_an_error_node(demo_env):
     for name in ("demo-ioto-cloudapi", "demo-ioto"):
         profile = get_profile(name)
         adapter = ioto_platform.Adapter(profile, make_client(profile, auth=BadToken(profile)))
-        roots = adapter.roots()
-        if name == "demo-ioto":  # the account cannot be read: say so, and still offer the devices
-            err, group = roots
-            assert err.kind == "error" and err.label.startswith("account: forbidden: ")
-            assert err.ref["retry"] == {"op": "roots"}
-        else:
-            [group] = roots
+        # the account cannot be read: say so, and still offer the devices
+        err, group = adapter.roots()
+        assert err.kind == "error" and err.label.startswith("account: forbidden: ")
+        assert err.ref["retry"] == {"op": "roots"}
         [[node]] = list(adapter.children(group))
         assert node.kind == "error" and node.badge == "403"
         assert node.label.startswith("forbidden: ")
@@ -271,11 +290,14 @@ def test_forbidden_becomes_an_error_node(demo_env):
 
 def test_unknown_device_is_not_found(demo_env, sessions):
     adapter, _ = tree(sessions, "demo-ioto")
-    fake = adapter._device_node({"id": "ZZZZ000000", "name": "gone"})
-    store, metrics = all_children(adapter, fake)
-    [[node]] = list(adapter.children(metrics))
-    assert node.kind == "error" and node.badge == "404"
-    assert node.label == "not found: Unknown device" and node.hint
+    gone = DeviceNode("x", "device", "gone", ref={"op": "device", "deviceId": "ZZZZ000000"})
+    store, metrics = all_children(adapter, gone)
+    assert list(adapter.children(store)) == [[]]  # a find of nothing is an empty list
+    assert store.request is not None
+    got = send(
+        adapter.client, ioto_platform.Adapter.spec(adapter, "device/get", {"id": "ZZZZ000000"})
+    )
+    assert got.status == 404 and got.text() == "Unknown device"
 
 
 def test_network_failure_becomes_an_error_node(monkeypatch):
@@ -285,7 +307,9 @@ def test_network_failure_becomes_an_error_node(monkeypatch):
     monkeypatch.setenv("WORKBENCH_DEMO_URL", f"http://127.0.0.1:{port}")
     profile = get_profile("demo-ioto-cloudapi")
     adapter = ioto_platform.Adapter(profile, make_client(profile, timeout=5))
-    [[node]] = list(adapter.children(adapter.roots()[0]))
+    err, group = adapter.roots()
+    assert err.kind == "error" and err.label.startswith("account: network: ")
+    [[node]] = list(adapter.children(group))
     assert node.kind == "error" and node.label.startswith("network: ") and node.hint
 
 
@@ -303,7 +327,7 @@ def test_maintenance_and_garbage_become_error_nodes(fresh_emulator, monkeypatch,
     assert node.kind == "error" and node.label.startswith("the answer is not JSON")
     assert "\x1b" not in node.label and "\x00" not in node.label
     fault(fresh_emulator, invalid_json=False)
-    assert sum(len(b) for b in adapter.children(root)) == 25
+    assert sum(len(b) for b in adapter.children(root)) == DEMO_DEVICES
 
 
 def test_failed_page_keeps_loaded_batches_and_retries(fresh_emulator, monkeypatch, sessions):
@@ -321,9 +345,9 @@ def test_failed_page_keeps_loaded_batches_and_retries(fresh_emulator, monkeypatc
     assert still_down[0][0].kind == "error"
     fault(fresh_emulator, maintenance=False)
     rest = list(adapter.children(err))
-    assert [len(b) for b in rest] == [10, 5]
+    assert [len(b) for b in rest] == [DEMO_DEVICES - 10]
     ids = [n.detail["id"] for n in first] + [n.detail["id"] for b in rest for n in b]
-    assert len(set(ids)) == 25
+    assert len(set(ids)) == DEMO_DEVICES
 
 
 # --------------------------------------------------------------------------- scale
@@ -343,8 +367,8 @@ def test_100000_devices_stream_in_batches(make_emulator, monkeypatch, sessions):
             first_at = time.perf_counter() - start
         sizes.append(len(batch))
         ids.update(n.id for n in batch)
-    assert sizes == [1000] * 100
-    assert len(ids) == 100_000
+    assert sizes == [1000] * 66 + [667]  # the Demo Account's 66,667 of the 100,000
+    assert len(ids) == 66_667
     assert first_at is not None and first_at < 2.0  # the first page shows long before the last
 
 

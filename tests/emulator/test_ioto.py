@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from workbench.emulator import jwt_keys
+from workbench.emulator.context import EmulatorConfig
 from workbench.emulator.ioto import routes as ioto
 from workbench.emulator.ioto.world import World
 
@@ -61,16 +62,48 @@ def user_headers(access: str, bearer: bool = False) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}" if bearer else access, "Origin": ORIGIN}
 
 
+QUERY_OPTIONS = ("filter", "limit", "next", "prev", "index")
+ACCOUNT = "01JDEM0ACC0VNT0000000000AA"  # the Demo Account (README)
+ACCOUNT_SCOPED = ("device/find", "device/get", "generic/", "metric/fetch")
+
+
 def api(
-    base: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    base: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    *,
+    as_given: bool = False,
 ) -> httpx.Response:
-    return httpx.post(
-        f"{base}/ioto/api/{path}", json=body if body is not None else {}, headers=headers or {}
-    )
+    """POST with the find options moved to the query string, where the reference pages put
+    them ("Query String Options"); `as_given` sends the body exactly as given."""
+    body = body if body is not None else {}
+    params: dict[str, Any] = {}
+    if isinstance(body, dict) and not as_given:
+        params = {k: v for k, v in body.items() if k in QUERY_OPTIONS}
+        body = {k: v for k, v in body.items() if k not in QUERY_OPTIONS}
+    return httpx.post(f"{base}/ioto/api/{path}", params=params, json=body, headers=headers or {})
 
 
-def tok(base: str, path: str, body: Any = None) -> httpx.Response:
-    return api(base, "tok/" + path, body, TOK)
+def tok(base: str, path: str, body: Any = None, *, as_given: bool = False) -> httpx.Response:
+    """A CloudAPI call; the calls that need it get the Demo Account's accountId unless given."""
+    body = body if body is not None else {}
+    if not as_given and isinstance(body, dict) and path.startswith(ACCOUNT_SCOPED):
+        body = {"accountId": ACCOUNT, **body}
+    return api(base, "tok/" + path, body, TOK, as_given=as_given)
+
+
+def cloud(
+    count: int = EmulatorConfig.devices, seed: int = EmulatorConfig.seed
+) -> list[dict[str, Any]]:
+    """Every device of a fresh emulated cloud, in order (the seeded world, read directly: a
+    CloudAPI token sees one account at a time)."""
+    world = World(seed, count)
+    return [world.device_at(i) for i in range(count)]
+
+
+def demo_devices(count: int = EmulatorConfig.devices) -> list[dict[str, Any]]:
+    return [d for d in cloud(count) if d["accountId"] == ACCOUNT]
 
 
 def assert_text(r: httpx.Response, status: int) -> None:
@@ -288,6 +321,65 @@ def test_cloudapi_token_on_tok_path_needs_no_origin(emulator):
     assert r.status_code == 200 and len(r.json()["data"]) == 3
 
 
+@pytest.mark.parametrize(
+    "authorization",
+    [f"bearer {CLOUDAPI}", f"Bearer {CLOUDAPI}", CLOUDAPI],
+    ids=["bearer (samples/api/*.sh)", "Bearer", "raw (API Access page)"],
+)
+def test_cloudapi_token_bearer_or_raw(emulator, authorization):
+    r = httpx.post(
+        f"{emulator.base_url}/ioto/api/tok/device/find",
+        params={"limit": 2},
+        json={"accountId": ACCOUNT},
+        headers={"Authorization": authorization},
+    )
+    assert r.status_code == 200, r.text
+    assert [d["accountId"] for d in r.json()["data"]] == [ACCOUNT, ACCOUNT]
+
+
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("device/find", {}),
+        ("device/get", {"id": "X"}),
+        ("generic/find", {"_type": "Store"}),
+        ("generic/get", {"_type": "Store", "deviceId": "X", "key": "status"}),
+        ("generic/update", {"_type": "Store", "deviceId": "X", "key": "status", "value": 1}),
+        ("metric/fetch", {"deviceId": "X", "items": []}),
+    ],
+)
+def test_cloudapi_calls_need_account_id(emulator, path, body):
+    # "accountId ... Required if using CloudAPI token" (embedthis.com/doc/ioto/ref/device.html)
+    r = tok(emulator.base_url, path, body, as_given=True)
+    assert_text(r, 400)
+    assert "accountId" in r.text and "CloudAPI" in r.text
+    assert_text(tok(emulator.base_url, path, {"accountId": "01JNOSUCHACCOUNT", **body}), 404)
+
+
+def test_cloudapi_account_get_needs_an_id(emulator):
+    assert_text(tok(emulator.base_url, "account/get", {}), 400)
+    r = tok(emulator.base_url, "account/get", {"id": ACCOUNT})
+    assert r.status_code == 200 and r.json()["data"]["name"] == "Demo Account"
+    assert r.json()["data"]["cloudId"]
+
+
+@pytest.mark.parametrize("option", ["limit", "next", "prev", "filter", "index"])
+def test_find_options_belong_in_the_query_string(emulator, session, option):
+    # "Query String Options" (device, generic reference pages): never body fields here.
+    for r in (
+        tok(emulator.base_url, "device/find", {"accountId": ACCOUNT, option: 2}, as_given=True),
+        api(
+            emulator.base_url,
+            "device/find",
+            {option: 2},
+            user_headers(session["AccessToken"]),
+            as_given=True,
+        ),
+    ):
+        assert_text(r, 400)
+        assert "query string" in r.text
+
+
 def test_auth_failures_are_403_text(emulator, session):
     base, access = emulator.base_url, session["AccessToken"]
     forged = jwt.encode(
@@ -302,14 +394,12 @@ def test_auth_failures_are_403_text(emulator, session):
         ("device/find", {"Authorization": forged, "Origin": ORIGIN}),
         ("device/find", {"Authorization": CLOUDAPI}),  # CloudAPI token without /tok
         ("device/find", {"Authorization": CLOUDAPI, "Origin": ORIGIN}),
-        ("tok/device/find", {"Authorization": f"Bearer {CLOUDAPI}"}),  # CloudAPI with Bearer
         ("tok/device/find", {"Authorization": access}),  # login token with /tok
         ("tok/device/find", {"Authorization": f"Bearer {access}", "Origin": ORIGIN}),
         ("tok/device/find", {"Authorization": "ioto-cloudapi-wrong"}),
         ("tok/device/find", {}),
         ("device/find", {"Authorization": access}),  # no Origin
         ("device/find", {"Authorization": access, "Origin": "https://evil.example"}),
-        ("test/ping", {"Authorization": access, "Origin": "http://manager.ioto.example"}),
     ]
     for path, headers in cases:
         r = api(base, path, {}, headers)
@@ -320,9 +410,6 @@ def test_auth_failures_are_403_text(emulator, session):
 def test_messages_explain_token_kind_mistakes(emulator, session):
     base = emulator.base_url
     assert "/tok" in api(base, "device/find", {}, {"Authorization": CLOUDAPI}).text
-    assert (
-        "Bearer" in api(base, "tok/device/find", {}, {"Authorization": f"Bearer {CLOUDAPI}"}).text
-    )
     assert (
         "/tok" in api(base, "tok/device/find", {}, {"Authorization": session["AccessToken"]}).text
     )
@@ -372,8 +459,10 @@ def test_bad_requests_are_400_text(emulator):
     assert_text(tok(base, "device/get", {"id": 42}), 400)
 
 
-def test_empty_body_counts_as_empty_object(emulator):
-    r = httpx.post(f"{emulator.base_url}/ioto/api/tok/device/find", headers=TOK)
+def test_empty_body_counts_as_empty_object(emulator, session):
+    r = httpx.post(
+        f"{emulator.base_url}/ioto/api/device/find", headers=user_headers(session["AccessToken"])
+    )
     assert r.status_code == 200 and r.json()["data"]
 
 
@@ -388,15 +477,18 @@ def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
     assert "database" not in r.text  # internals are not leaked
 
 
-def test_ping(emulator, session):
+def test_ping_is_public(emulator, session):
+    # Documented with the role "public" (github.com/embedthis/ioto llms.txt, "# Test"): it
+    # answers anyone, so it proves nothing about a token.
     for r in (
         tok(emulator.base_url, "test/ping"),
         api(emulator.base_url, "test/ping", {}, user_headers(session["AccessToken"])),
+        api(emulator.base_url, "test/ping"),
+        api(emulator.base_url, "tok/test/ping", {}, {"Authorization": "not-a-token"}),
     ):
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/plain")
         assert r.text == "pinged\n"
-    assert_text(api(emulator.base_url, "test/ping"), 403)
 
 
 # --------------------------------------------------------------------------- devices and paging
@@ -404,9 +496,10 @@ def test_ping(emulator, session):
 
 def test_device_records(emulator):
     devices = tok(emulator.base_url, "device/find").json()
-    assert len(devices["data"]) == 25 and devices["next"] is None and devices["prev"] is None
+    assert devices["data"] == demo_devices()  # the account's devices, in order
+    assert devices["next"] is None and devices["prev"] is None
     ids = [d["id"] for d in devices["data"]]
-    assert len(set(ids)) == 25
+    assert len(set(ids)) == len(ids) > 10
     for d in devices["data"]:
         assert {
             "id",
@@ -421,7 +514,7 @@ def test_device_records(emulator):
         } <= set(d)
         assert len(d["id"]) >= 10 and d["id"].isalnum() and d["id"] == d["id"].upper()
         assert isinstance(d["test"], bool)
-    assert any(d["accountId"] is None for d in devices["data"]), "some devices must be claimable"
+    assert any(d["accountId"] is None for d in cloud()), "some devices must be claimable"
     got = tok(emulator.base_url, "device/get", {"id": ids[3]})
     assert got.status_code == 200 and got.json()["data"] == devices["data"][3]
     r = tok(emulator.base_url, "device/get", {"id": "NOSUCHDEV1"})
@@ -440,7 +533,7 @@ def test_world_is_deterministic(make_emulator, emulator):
 def test_login_user_sees_only_their_account(emulator, session):
     headers = user_headers(session["AccessToken"])
     mine = api(emulator.base_url, "device/find", {}, headers).json()["data"]
-    everything = tok(emulator.base_url, "device/find").json()["data"]
+    everything = cloud()
     account = api(emulator.base_url, "user/get", {}, headers).json()["data"]["accountId"]
     assert mine and all(d["accountId"] == account for d in mine)
     assert len(mine) < len(everything)
@@ -453,8 +546,10 @@ def test_login_user_sees_only_their_account(emulator, session):
 
 def test_find_filters(emulator):
     everything = tok(emulator.base_url, "device/find").json()["data"]
-    unclaimed = tok(emulator.base_url, "device/find", {"accountId": None}).json()["data"]
-    assert unclaimed == [d for d in everything if d["accountId"] is None]
+    assert everything == demo_devices()
+    other = next(d["accountId"] for d in cloud() if d["accountId"] not in (None, ACCOUNT))
+    theirs = tok(emulator.base_url, "device/find", {"accountId": other}).json()["data"]
+    assert theirs == [d for d in cloud() if d["accountId"] == other]
     product = everything[0]["productId"]
     by_product = tok(emulator.base_url, "device/find", {"productId": product}).json()["data"]
     assert by_product == [d for d in everything if d["productId"] == product]
@@ -472,38 +567,46 @@ def walk(base: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     return pages
 
 
-def test_paging_exact_multiple_of_limit(emulator):
-    everything = tok(emulator.base_url, "device/find").json()["data"]
-    pages = walk(emulator.base_url, {"limit": 5})
-    assert len(pages) == 5 and all(len(p["data"]) == 5 for p in pages)
+def test_paging_exact_multiple_of_limit(make_emulator):
+    server = make_emulator(devices=30)  # 20 of them in the Demo Account
+    base = server.base_url
+    everything = tok(base, "device/find").json()["data"]
+    assert everything == demo_devices(30) and len(everything) == 20
+    pages = walk(base, {"limit": 5})
+    assert len(pages) == 4 and all(len(p["data"]) == 5 for p in pages)
     assert [d for p in pages for d in p["data"]] == everything
     assert pages[0]["prev"] is None and pages[-1]["next"] is None
     assert all(p["prev"] for p in pages[1:])
     for cur in pages[0]["next"], pages[0]["prev"] or "":
         assert "device" not in cur  # opaque, not a plain offset or id
     # Going back from the last page gives the one before, and so on to the start.
-    back = tok(emulator.base_url, "device/find", {"limit": 5, "prev": pages[-1]["prev"]}).json()
+    back = tok(base, "device/find", {"limit": 5, "prev": pages[-1]["prev"]}).json()
     assert back == pages[-2]
     first = pages[1]
     while first["prev"]:
-        first = tok(emulator.base_url, "device/find", {"limit": 5, "prev": first["prev"]}).json()
+        first = tok(base, "device/find", {"limit": 5, "prev": first["prev"]}).json()
     assert first == pages[0]
 
 
 def test_paging_boundaries(emulator):
-    whole = walk(emulator.base_url, {"limit": 25})
-    assert len(whole) == 1 and len(whole[0]["data"]) == 25
-    pages = walk(emulator.base_url, {"limit": 24})
-    assert [len(p["data"]) for p in pages] == [24, 1]
-    assert len(walk(emulator.base_url, {"limit": 7})) == 4
+    n = len(demo_devices())
+    whole = walk(emulator.base_url, {"limit": n})
+    assert len(whole) == 1 and len(whole[0]["data"]) == n
+    pages = walk(emulator.base_url, {"limit": n - 1})
+    assert [len(p["data"]) for p in pages] == [n - 1, 1]
+    assert len(walk(emulator.base_url, {"limit": 7})) == -(-n // 7)
     one = walk(emulator.base_url, {"limit": 1})
-    assert len(one) == 25 and one[-1]["next"] is None
+    assert len(one) == n and one[-1]["next"] is None
 
 
 def test_paging_filtered_list(emulator):
-    claimed = tok(emulator.base_url, "device/find", {"accountId": None}).json()["data"]
+    product = max(
+        {d["productId"] for d in demo_devices()},
+        key=lambda p: sum(d["productId"] == p for d in demo_devices()),
+    )
+    claimed = tok(emulator.base_url, "device/find", {"productId": product}).json()["data"]
     assert len(claimed) >= 3
-    pages = walk(emulator.base_url, {"accountId": None, "limit": 2})
+    pages = walk(emulator.base_url, {"productId": product, "limit": 2})
     assert [d for p in pages for d in p["data"]] == claimed
     assert pages[-1]["next"] is None and len(pages[-1]["data"]) >= 1
 
@@ -527,8 +630,8 @@ def test_empty_list_paging(make_emulator):
         {"next": cursor("n", 5), "prev": cursor("p", 5)},
         {"limit": 0},
         {"limit": 1001},
-        {"limit": "10"},
-        {"filter": 12},
+        {"limit": "ten"},
+        {"limit": -3},
     ],
 )
 def test_invalid_paging_options_are_400(emulator, options):
@@ -555,7 +658,10 @@ def test_hundred_thousand_devices_page_lazily(make_emulator):
     t = time.perf_counter()
     last = tok(base, "device/find", {"limit": 100, "next": cursor("n", 99_950)}).json()
     assert time.perf_counter() - t < 1
-    assert len(last["data"]) == 50 and last["next"] is None and last["prev"]
+    world = World(EmulatorConfig.seed, 100_000)
+    tail = [world.device_at(i) for i in range(99_950, 100_000)]
+    assert last["data"] == [d for d in tail if d["accountId"] == ACCOUNT]
+    assert last["next"] is None and last["prev"]
     before = tok(base, "device/find", {"limit": 100, "prev": last["prev"]}).json()
     assert len(before["data"]) == 100 and before["next"]
     after = tok(base, "device/find", {"limit": 100, "next": before["next"]}).json()
@@ -574,7 +680,7 @@ def test_claim_and_release(fresh_emulator):
     tokens = login(base)
     headers = user_headers(tokens["AccessToken"])
     account = api(base, "user/get", {}, headers).json()["data"]["accountId"]
-    free = tok(base, "device/find", {"accountId": None}).json()["data"][0]
+    free = next(d for d in cloud() if d["accountId"] is None)
     assert_text(api(base, "device/get", {"id": free["id"]}, headers), 404)  # not mine yet
     claimed = api(base, "device/claim", {"id": free["id"]}, headers)
     assert claimed.status_code == 200 and claimed.json()["data"]["accountId"] == account
@@ -644,7 +750,7 @@ def test_store_items(emulator):
             ).json()
         )
     assert [i for p in pages for i in p["data"]] == body["data"]
-    # Without a deviceId: every device's items, paged.
+    # Without a deviceId: every device's items (of the account), paged.
     everything = tok(emulator.base_url, "generic/find", {"_type": "Store", "limit": 7}).json()
     assert len(everything["data"]) == 7 and everything["next"]
 
@@ -683,15 +789,28 @@ def test_store_update(fresh_emulator):
 
 
 def test_metric_list(emulator):
-    device = first_device(emulator.base_url)
-    r = tok(emulator.base_url, "metric/getMetricList", {"deviceId": device["id"]})
+    # Body {cloudId (role owner), namespace, metric}: an object of namespaces / metrics /
+    # dimensions (embedthis.com/doc/ioto/ref/metric.html, GetMetricList).
+    base = emulator.base_url
+    cloud_id = tok(base, "account/get", {"id": ACCOUNT}).json()["data"]["cloudId"]
+    r = tok(base, "metric/getMetricList", {"cloudId": cloud_id, "namespace": "Embedthis/Device"})
     assert r.status_code == 200
-    metrics = r.json()
-    assert isinstance(metrics, list) and {m["metric"] for m in metrics} >= {"temperature"}
-    for m in metrics:
-        assert m["namespace"] == "Embedthis/Device"
-        assert {"Device": device["id"]} in m["dimensions"]
-    assert_text(tok(emulator.base_url, "metric/getMetricList", {"deviceId": "NOSUCHDEV1"}), 404)
+    listed = r.json()["data"]
+    assert listed["namespaces"] == ["Embedthis/Device"]
+    assert {"temperature", "humidity"} <= set(listed["metrics"])
+    assert tok(base, "metric/getMetricList", {"cloudId": cloud_id}).json()["data"] == {
+        "namespaces": ["Embedthis/Device"]
+    }
+    dims = tok(
+        base,
+        "metric/getMetricList",
+        {"cloudId": cloud_id, "namespace": "Embedthis/Device", "metric": "temperature"},
+    ).json()["data"]["dimensions"]
+    assert {"Device": "*"} in dims
+    missing = tok(base, "metric/getMetricList", {"namespace": "Embedthis/Device"})
+    assert_text(missing, 400)  # a CloudAPI token names the cloud
+    assert "cloudId" in missing.text
+    assert_text(tok(base, "metric/getMetricList", {"cloudId": "01JNOPE"}), 404)
 
 
 def test_metric_fetch(emulator):
@@ -711,26 +830,54 @@ def test_metric_fetch(emulator):
     body = {"deviceId": device["id"], "items": items}
     r = tok(emulator.base_url, "metric/fetch", body)
     assert r.status_code == 200
-    series = r.json()
+    answer = r.json()  # a paged response (metric reference page)
+    assert answer["next"] is None and answer["prev"] is None
+    series = answer["data"]
     assert isinstance(series, list) and len(series) == 3
     for s in series:
         assert s["metric"] == "temperature" and s["namespace"] == "Embedthis/Device"
         assert s["period"] == 86400 and s["dimensions"] == {"Device": device["id"]}
-        assert len(s["points"]) == 24
+        assert len(s["points"]) == 24 == s["samples"]
         stamps = [p["timestamp"] for p in s["points"]]
         assert stamps == sorted(stamps) and stamps[1] - stamps[0] == 3600 * 1000
         assert all({"value", "timestamp", "count"} <= set(p) for p in s["points"])
     avg, low, high = ([p["value"] for p in s["points"]] for s in series)
     assert all(lo <= a <= hi for lo, a, hi in zip(low, avg, high, strict=True))
-    assert tok(emulator.base_url, "metric/fetch", body).json() == series  # deterministic
+    assert tok(emulator.base_url, "metric/fetch", body).json() == answer  # deterministic
     unknown = tok(
-        emulator.base_url, "metric/fetch", {"items": [{**items[0], "metric": "nope"}]}
+        emulator.base_url,
+        "metric/fetch",
+        {"deviceId": device["id"], "items": [{**items[0], "metric": "nope"}]},
     ).json()
-    assert unknown[0]["points"] == []
+    assert unknown["data"][0]["points"] == []
+
+
+def test_metric_fetch_as_get_metric_sh(emulator):
+    # samples/api/get-metric.sh: accountId, cloudId, statistic "current", accumulate true
+    base = emulator.base_url
+    device = first_device(base)
+    cloud_id = tok(base, "account/get", {"id": ACCOUNT}).json()["data"]["cloudId"]
+    item = {
+        "cloudId": cloud_id,
+        "namespace": "Embedthis/Device",
+        "metric": "temperature",
+        "dimensions": {"Device": device["id"]},
+        "statistic": "current",
+        "period": 86400,
+        "accumulate": True,
+    }
+    r = tok(base, "metric/fetch", {"deviceId": device["id"], "items": [item]})
+    assert r.status_code == 200, r.text
+    [metric] = r.json()["data"]
+    assert metric["statistic"] == "current" and len(metric["points"]) == 1
+    assert metric["samples"] == 24 and metric["points"][0]["count"] >= 24
+    wrong = {**item, "cloudId": "01JNOPE"}
+    assert_text(tok(base, "metric/fetch", {"deviceId": device["id"], "items": [wrong]}), 404)
 
 
 def test_metric_fetch_errors(emulator):
     base = emulator.base_url
+    device = first_device(base)["id"]
     item = {
         "namespace": "Embedthis/Device",
         "metric": "temperature",
@@ -739,9 +886,17 @@ def test_metric_fetch_errors(emulator):
     }
     assert_text(tok(base, "metric/fetch", {"deviceId": "NOSUCHDEV1", "items": [item]}), 404)
     assert_text(tok(base, "metric/fetch", {}), 400)
-    assert_text(tok(base, "metric/fetch", {"items": [{**item, "statistic": "median"}]}), 400)
-    assert_text(tok(base, "metric/fetch", {"items": [{**item, "period": "day"}]}), 400)
-    assert_text(tok(base, "metric/fetch", {"items": [{**item, "start": "yesterday"}]}), 400)
+    for bad in (
+        {"statistic": "median"},
+        {"period": "day"},
+        {"start": "yesterday"},
+        {"accumulate": "yes"},
+        {"statistic": None},
+        {"namespace": None},
+    ):
+        broken = {k: v for k, v in {**item, **bad}.items() if v is not None}
+        assert_text(tok(base, "metric/fetch", {"deviceId": device, "items": [broken]}), 400)
+    assert_text(tok(base, "metric/fetch", {"items": [item]}), 400)  # deviceId: required
 
 
 def test_users(emulator, session):
@@ -767,5 +922,6 @@ def test_describe():
         "demo@ioto.example",
         "Ioto-demo-pass-4821",
         CLOUDAPI,
+        ACCOUNT,
         ORIGIN,
     }
