@@ -717,7 +717,7 @@ def test_store_items(emulator):
     keys = {item["key"] for item in body["data"]}
     assert {"temperature", "firmware", "uptime"} <= keys
     for item in body["data"]:
-        assert {"key", "value", "type", "updated", "deviceId"} <= set(item)
+        assert {"accountId", "key", "value", "type", "updated", "deviceId"} <= set(item)
         assert item["deviceId"] == device["id"]
     firmware = next(i for i in body["data"] if i["key"] == "firmware")
     assert firmware["value"] == device["version"] and firmware["type"] == "string"
@@ -727,12 +727,9 @@ def test_store_items(emulator):
         {"_type": "Store", "deviceId": device["id"], "key": "temperature"},
     )
     assert temp.json()["data"] == next(i for i in body["data"] if i["key"] == "temperature")
-    by_id = tok(
-        emulator.base_url,
-        "generic/get",
-        {"_type": "Store", "deviceId": device["id"], "id": firmware["id"]},
-    )
-    assert by_id.json()["data"] == firmware
+    # The vendor's Store model: keyed by account, device and key (no id).
+    assert set(firmware) == {"accountId", "deviceId", "key", "value", "type", "created", "updated"}
+    assert firmware["accountId"] == ACCOUNT
     # Paged like any list.
     pages = [
         tok(

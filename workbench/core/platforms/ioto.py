@@ -507,11 +507,13 @@ class Adapter(base.Adapter):
 
     def _store_node(self, device: str, item: dict[str, Any]) -> DeviceNode:
         key = str(item.get("key") or item.get("id") or "?")
+        # The Store model is keyed by account, device and key (the vendor's
+        # schemas/parts/CloudSchema.json5; set-item.sh names the key): get it by its key.
         body: dict[str, Any] = {"_type": STORE_TYPE, "deviceId": device}
-        if item.get("id"):
-            body["id"] = item["id"]
-        else:
+        if item.get("key") or not item.get("id"):
             body["key"] = key
+        else:
+            body["id"] = item["id"]
         return DeviceNode(
             id=f"ioto:device:{device}:store:{key}",
             kind="resource",

@@ -109,9 +109,8 @@ class Api:
     def user_get(self, caller: Caller, body: dict[str, Any]) -> Any:
         key = body.get("id")
         for user in self.w.users:
-            if (key is None and user["username"] == (caller.username or USERNAME)) or user[
-                "id"
-            ] == key:
+            mine = key is None and user["email"] == (caller.username or USERNAME)
+            if mine or user["id"] == key:
                 return {"data": user}
         raise ApiError(404, "Unknown user")
 
@@ -221,14 +220,6 @@ class Api:
 
     def _store_target(self, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
         self._model(body)
-        if isinstance(body.get("id"), str) and body["id"]:
-            # Store ids are derived from (device, key); find the pair by looking at the device given.
-            device_key = _require_str(body, "deviceId")
-            device = self.visible_device(caller, device_key)
-            for key in STORE_KEYS:
-                if self.w.store_item(device, key)["id"] == body["id"]:
-                    return device, key
-            raise ApiError(404, "Unknown item")
         device = self.visible_device(caller, _require_str(body, "deviceId"))
         key = _require_str(body, "key")
         if key not in STORE_KEYS:

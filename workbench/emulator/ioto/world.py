@@ -118,16 +118,16 @@ class World:
         self._generated = lru_cache(maxsize=8192)(self._generate)
 
     def _user(self, email: str, first: str, last: str, role: str, n: int) -> dict[str, Any]:
+        """A User Record as the user reference page lists it (embedthis.com/doc/ioto/ref/user.html)."""
         return {
             "id": _ulid(self.seed, "user", email),
             "accountId": self.account_id,
+            "cloudId": self.cloud_id,
             "email": email,
-            "username": email,
-            "firstName": first,
-            "lastName": last,
+            "first": first,
+            "last": last,
             "role": role,
-            "created": iso(EPOCH - (380 - 20 * n) * 86400),
-            "updated": iso(EPOCH - (30 - 5 * n) * 86400),
+            "activity": iso(EPOCH - (30 - 5 * n) * 86400),
         }
 
     def user_sub(self, username: str) -> str:
@@ -185,11 +185,14 @@ class World:
             value, kind = round(r.uniform(16, 28), 1), "number"
         else:
             value, kind = r.randrange(60, 90 * 86400), "number"
+        # The Store model of the vendor's schema (github.com/embedthis/ioto
+        # schemas/parts/CloudSchema.json5): keyed by account, device and key; no id.
         return {
-            "id": _ulid(self.seed, "store", device["id"], key),
+            "accountId": device["accountId"],
+            "deviceId": device["id"],
             "key": key,
             "value": value,
             "type": kind,
+            "created": iso(EPOCH - 200 * 86400),
             "updated": iso(EPOCH - r.randrange(0, 86400)),
-            "deviceId": device["id"],
         }
