@@ -1,4 +1,4 @@
-"""The Ioto API controllers (account, user, device, generic Store, metric): each action
+"""The Ioto API controllers (account, user, device, generic Store and Device, metric): each action
 takes the authenticated caller and the JSON body and answers a JSON value or a Response.
 
 Shapes follow the metric reference page (embedthis.com/doc/ioto/ref/ioto/metric):
@@ -190,6 +190,8 @@ class Api:
             raise ApiError(400, f"Unknown model: {model}")
 
     def generic_find(self, caller: Caller, body: dict[str, Any]) -> Any:
+        if body.get("_type") == "Device":  # the Device table (samples/api/find-items.sh, login.sh)
+            return self.device_find(caller, {k: v for k, v in body.items() if k != "_type"})
         self._model(body)
         nkeys = len(STORE_KEYS)
         key_filter = body.get("key")
@@ -218,16 +220,24 @@ class Api:
 
         return paged("store", self.w.count * nkeys, every, body)
 
-    def _store_target(self, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def _store_target(
+        self, caller: Caller, body: dict[str, Any], key_required: bool = True
+    ) -> tuple[dict[str, Any], str]:
         self._model(body)
         device = self.visible_device(caller, _require_str(body, "deviceId"))
+        if not key_required and body.get("key") is None:
+            # generic/get: "Optional item attributes to filter the selected item"
+            # (samples/api/get-item.sh names none): the device's first item.
+            return device, STORE_KEYS[0]
         key = _require_str(body, "key")
         if key not in STORE_KEYS:
             raise ApiError(404, "Unknown item")
         return device, key
 
     def generic_get(self, caller: Caller, body: dict[str, Any]) -> Any:
-        device, key = self._store_target(caller, body)
+        if body.get("_type") == "Device":
+            return self.device_get(caller, body)
+        device, key = self._store_target(caller, body, key_required=False)
         return {"data": self.w.store_item(device, key)}
 
     def generic_update(self, caller: Caller, body: dict[str, Any]) -> Any:
