@@ -85,6 +85,9 @@ class ScriptCall:
         return scheme if sep and not scheme.startswith("$") else None
 
 
+Scripts = dict[str, list[ScriptCall]]
+
+
 def json5(text: str) -> Any:
     """The JSON5 bodies the ``url`` tool takes (bare keys, single quotes, bare ``${VAR}``)."""
     text = re.sub(r"'([^']*)'", lambda m: json.dumps(m.group(1)), text)
@@ -141,11 +144,11 @@ def read_script(name: str) -> list[ScriptCall]:
 
 
 @pytest.fixture(scope="module")
-def scripts() -> dict[str, list[ScriptCall]]:
+def scripts() -> Scripts:
     return {name: read_script(name) for name in (*TOKEN_SCRIPTS, "login.sh")}
 
 
-def script_for(scripts: dict[str, list[ScriptCall]], action: str) -> ScriptCall | None:
+def script_for(scripts: Scripts, action: str) -> ScriptCall | None:
     for name in DATA_SCRIPTS:
         for call in scripts[name]:
             if call.action == action:
@@ -153,7 +156,7 @@ def script_for(scripts: dict[str, list[ScriptCall]], action: str) -> ScriptCall 
     return None
 
 
-def test_the_scripts_parse_as_the_readme_says(scripts):
+def test_the_scripts_parse_as_the_readme_says(scripts: Scripts) -> None:
     """The table the other tests use, read from the scripts themselves."""
     for name in TOKEN_SCRIPTS:
         [call] = scripts[name]
@@ -327,6 +330,7 @@ def action_of(profile: Profile, sent: Sent) -> tuple[bool, str]:
     return tok, rest.removeprefix("/tok").lstrip("/")
 
 
+Browsed = tuple[Profile, list[Sent], list[Sent]]
 FLOWS = ["demo-ioto-cloudapi", "demo-ioto"]
 BROWSED = {
     "account/get",
@@ -340,7 +344,9 @@ BROWSED = {
 
 
 @pytest.fixture
-def browsed(demo_env, wire, request) -> tuple[Profile, list[Sent], list[Sent]]:
+def browsed(
+    demo_env: Any, wire: list[Sent], request: pytest.FixtureRequest
+) -> tuple[Profile, list[Sent], list[Sent]]:
     profile = get_profile(request.param)
     browse(profile)
     return profile, api_calls(profile, wire), list(wire)
@@ -350,7 +356,7 @@ def browsed(demo_env, wire, request) -> tuple[Profile, list[Sent], list[Sent]]:
 
 
 @pytest.mark.parametrize("browsed", FLOWS, indirect=True)
-def test_every_request_has_the_documented_form(browsed, scripts):
+def test_every_request_has_the_documented_form(browsed: Browsed, scripts: Scripts) -> None:
     profile, calls, _ = browsed
     cloudapi = profile.auth.flow == "ioto_cloudapi"
     token_schemes = {scripts[name][0].auth_scheme for name in TOKEN_SCRIPTS}
@@ -402,7 +408,7 @@ def test_every_request_has_the_documented_form(browsed, scripts):
     assert "test/ping" not in actions  # documented, but "public": it checks no token
 
 
-def check_metric_fetch(body: dict[str, Any], scripts, cloudapi: bool) -> None:
+def check_metric_fetch(body: dict[str, Any], scripts: Scripts, cloudapi: bool) -> None:
     """samples/api/get-metric.sh: the same fields, the same statistic, accumulated."""
     [script] = scripts["get-metric.sh"]
     [want] = script.body["items"]
@@ -417,7 +423,7 @@ def check_metric_fetch(body: dict[str, Any], scripts, cloudapi: bool) -> None:
 
 
 @pytest.mark.parametrize("browsed", ["demo-ioto"], indirect=True)
-def test_the_cognito_login_is_login_sh(browsed, scripts):
+def test_the_cognito_login_is_login_sh(browsed: Browsed, scripts: Scripts) -> None:
     profile, _, everything = browsed
     cognito, _ = scripts["login.sh"]
     [sent] = [s for s in everything if str(s.request.url) == profile.auth.params["cognito_url"]]
@@ -433,7 +439,7 @@ def test_the_cognito_login_is_login_sh(browsed, scripts):
 
 
 @pytest.mark.parametrize("browsed", FLOWS, indirect=True)
-def test_the_answers_have_the_documented_shapes(browsed):
+def test_the_answers_have_the_documented_shapes(browsed: Browsed) -> None:
     profile, calls, _ = browsed
     for sent in calls:
         _, action = action_of(profile, sent)
@@ -469,7 +475,7 @@ def test_the_answers_have_the_documented_shapes(browsed):
                 assert all(set(p) == POINT_FIELDS for p in metric["points"])
 
 
-def test_errors_are_text_plain(demo_env):
+def test_errors_are_text_plain(demo_env: Any) -> None:
     """ "API Access", Errors: 403 authentication, 400 bad request, text/plain."""
     api = get_profile("demo-ioto-cloudapi").urls["api"]
     missing = httpx.post(
@@ -501,7 +507,7 @@ def replay(call: ScriptCall, env: dict[str, str]) -> httpx.Response:
     return httpx.post(substitute(call.url, env), headers=headers, json=substitute(call.body, env))
 
 
-def test_the_vendor_scripts_run_against_the_demo_cloud(demo_env, scripts):
+def test_the_vendor_scripts_run_against_the_demo_cloud(demo_env: Any, scripts: Scripts) -> None:
     """The emulator takes the vendor's own requests as they are (login.sh, find-items.sh,
     get-item.sh, get-metric.sh)."""
     api = get_profile("demo-ioto-cloudapi").urls["api"]

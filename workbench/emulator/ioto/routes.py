@@ -301,7 +301,7 @@ def with_query_options(body: dict[str, Any], query: Any) -> dict[str, Any]:
         if name in body:
             raise ApiError(
                 400,
-                f"Bad request: {name} is a query string option (?{name}=...), not a body field",
+                f"{name} is a query string option (?{name}=...), not a body field",
             )
     options: dict[str, Any] = {}
     for name in QUERY_OPTIONS:
