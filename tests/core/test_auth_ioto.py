@@ -464,3 +464,37 @@ def test_auth_failed_knows_iotos_403s(fresh_emulator, monkeypatch):
         missing
     )
     assert flow.auth_failed(httpx.Response(401)) and not flow.auth_failed(httpx.Response(404))
+
+
+# --------------------------------------------------------------------------- the login screen
+
+
+async def test_login_screen_asks_for_the_account_id(demo_env, tmp_path: Path):
+    """The TUI login form has an explained account id field; typed, it logs in (Pilot)."""
+    from textual.widgets import Button, Input, Label
+
+    from tests.tui.helpers import until
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.login import LoginScreen
+    from workbench.tui.screens.main import MainScreen
+
+    profile = load_profile(_no_account_profile(tmp_path, demo_env))
+    app = WorkbenchApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open(profile)
+        login = await until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen)
+        await until(pilot, lambda: app.focused is not None, what="the pre-filled form")
+        labels = [str(label.render()) for label in login.query(Label)]
+        assert any(t.startswith("account id — ") and "accountId" in t for t in labels), labels
+        field = login.query_one("#field-account_id", Input)
+        assert field.value == "" and not field.password  # not a secret: shown as typed
+        field.value = ACCOUNT
+        login.query_one("#login-go", Button).press()
+        main = await until(
+            pilot,
+            lambda: isinstance(app.screen, MainScreen) and app.screen.sub_title and app.screen,
+            what="the main screen",
+        )
+        assert main.session.tokens.extra["accountId"] == ACCOUNT
+        await pilot.pause(0.2)
