@@ -6,7 +6,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,10 +16,11 @@ from workbench.core.auth.base import TokenSet, load_flow
 from workbench.core.http import make_client
 from workbench.core.platforms import ioto as ioto_platform
 from workbench.core.platforms.base import DeviceNode, adapter_for, walk
-from workbench.core.profiles import get_profile
+from workbench.core.profiles import Profile, get_profile
 from workbench.core.requests import RequestSpec, send
 from workbench.core.secrets import SecretResolver
 from workbench.core.session import Session
+from workbench.emulator.app import EmulatorServer
 
 STORE_KEYS = {"firmware", "humidity", "status", "temperature", "uptime"}
 METRICS = {"temperature", "humidity", "cpu", "memory"}
@@ -50,7 +52,7 @@ def sessions() -> Iterator[Callable[[str], Session]]:
 
 
 def tree(
-    sessions, name: str, page_size: int = 100, **client_kwargs
+    sessions: Callable[[str], Session], name: str, page_size: int = 100, **client_kwargs: Any
 ) -> tuple[ioto_platform.Adapter, httpx.Client]:
     session = sessions(name)
     client = session.client(**client_kwargs)
@@ -59,16 +61,21 @@ def tree(
     return adapter, client
 
 
-def point_at(monkeypatch: pytest.MonkeyPatch, server) -> None:
+def point_at(monkeypatch: pytest.MonkeyPatch, server: EmulatorServer) -> None:
     monkeypatch.setenv("WORKBENCH_DEMO_URL", server.base_url)
 
 
-def fault(server, **switches) -> None:
+def fault(server: EmulatorServer, **switches: Any) -> None:
     r = httpx.post(f"{server.base_url}/_emulator/faults/ioto", json=switches)
     assert r.status_code == 200, r.text
 
 
-def all_children(adapter, node: DeviceNode) -> list[DeviceNode]:
+def request_of(node: DeviceNode) -> RequestSpec:
+    assert node.request is not None, node
+    return node.request
+
+
+def all_children(adapter: ioto_platform.Adapter, node: DeviceNode) -> list[DeviceNode]:
     return [n for batch in adapter.children(node) for n in batch]
 
 
@@ -83,13 +90,13 @@ class Counter:
 class BadToken(httpx.Auth):
     """Signs like the profile's flow, with a token the API refuses."""
 
-    def __init__(self, profile) -> None:
+    def __init__(self, profile: Profile) -> None:
         self.flow = load_flow(profile)
         self.tokens = TokenSet(
             access_token="refused-token", extra={"origin": "https://manager.ioto.example"}
         )
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         self.flow.apply(request, self.tokens)
         yield request
 
@@ -97,7 +104,9 @@ class BadToken(httpx.Auth):
 # --------------------------------------------------------------------------- the tree
 
 
-def test_cognito_tree_to_depth_four(demo_env, sessions):
+def test_cognito_tree_to_depth_four(
+    demo_env: EmulatorServer, sessions: Callable[[str], Session]
+) -> None:
     adapter, client = tree(sessions, "demo-ioto", page_size=7)
     nodes = list(walk(adapter, 4))
     levels: dict[int, list[DeviceNode]] = {}
@@ -127,7 +136,9 @@ def test_cognito_tree_to_depth_four(demo_env, sessions):
     assert max(level for level, _ in walk(adapter, 3)) == 3
 
 
-def test_node_requests_fetch_what_the_node_shows(demo_env, sessions):
+def test_node_requests_fetch_what_the_node_shows(
+    demo_env: EmulatorServer, sessions: Callable[[str], Session]
+) -> None:
     adapter, client = tree(sessions, "demo-ioto", page_size=5)
     [account] = adapter.roots()
     device = next(iter(adapter.children(account)))[0]
@@ -140,15 +151,17 @@ def test_node_requests_fetch_what_the_node_shows(demo_env, sessions):
     store, metrics = all_children(adapter, device)
     items = all_children(adapter, store)
     temperature = next(n for n in items if n.label == "temperature")
-    assert send(client, temperature.request).json()["data"] == temperature.detail
+    assert send(client, request_of(temperature)).json()["data"] == temperature.detail
     assert temperature.badge == str(temperature.detail["value"])
     cpu = next(n for n in all_children(adapter, metrics) if n.label == "cpu")
-    series = send(client, cpu.request).json()["data"]
+    series = send(client, request_of(cpu)).json()["data"]
     assert isinstance(series, list) and series[0]["metric"] == "cpu" and series[0]["points"]
     assert series[0]["dimensions"]["Device"] == device.detail["id"]
 
 
-def test_cloudapi_tree_is_the_account(demo_env, sessions):
+def test_cloudapi_tree_is_the_account(
+    demo_env: EmulatorServer, sessions: Callable[[str], Session]
+) -> None:
     counter = Counter()
     adapter, client = tree(
         sessions, "demo-ioto-cloudapi", page_size=10, event_hooks={"request": [counter]}
@@ -162,16 +175,17 @@ def test_cloudapi_tree_is_the_account(demo_env, sessions):
     devices = [n for b in batches for n in b]
     assert {n.detail["accountId"] for n in devices} == {ACCOUNT}
     # specs never hold /tok: the flow adds it when the request is signed
-    assert all("/tok" not in n.request.url for n in devices)
+    assert all("/tok" not in request_of(n).url for n in devices)
     assert all(
-        json.loads(n.request.body) == {"accountId": ACCOUNT, "id": n.detail["id"]} for n in devices
+        json.loads(request_of(n).body) == {"accountId": ACCOUNT, "id": n.detail["id"]}
+        for n in devices
     )
     assert set(counter.paths) == {"/ioto/api/tok/account/get", "/ioto/api/tok/device/find"}
-    assert send(client, devices[3].request).json()["data"] == devices[3].detail
+    assert send(client, request_of(devices[3])).json()["data"] == devices[3].detail
     leaves = [n for _, n in walk(adapter, 4) if _ == 4]
     assert len([n for n in leaves if n.kind == "resource"]) == DEMO_DEVICES * 5
     metric = next(n for n in leaves if n.kind == "stats")
-    answer = send(client, metric.request).json()
+    answer = send(client, request_of(metric)).json()
     assert answer["data"][0]["statistic"] == "current" and len(answer["data"][0]["points"]) == 1
 
 
@@ -187,7 +201,14 @@ def test_cloudapi_tree_is_the_account(demo_env, sessions):
         (0, 12, [0]),  # an empty cloud: one empty batch
     ],
 )
-def test_paging_at_the_boundaries(make_emulator, monkeypatch, sessions, devices, page, sizes):
+def test_paging_at_the_boundaries(
+    make_emulator: Callable[..., EmulatorServer],
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: Callable[[str], Session],
+    devices: int,
+    page: int,
+    sizes: list[int],
+) -> None:
     server = make_emulator(devices=devices)
     point_at(monkeypatch, server)
     counter = Counter()
@@ -202,7 +223,7 @@ def test_paging_at_the_boundaries(make_emulator, monkeypatch, sessions, devices,
     assert len(counter.paths) == 1 + len(sizes)  # account/get; no extra page past the last
 
 
-def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env):
+def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env: EmulatorServer) -> None:
     """A filtered Ioto list may answer short or empty pages that still have a `next`."""
     pages = {
         None: {"data": [{"id": "A1", "name": "a1"}, {"id": "A2"}], "next": "c1", "prev": None},
@@ -227,7 +248,7 @@ def test_short_and_empty_pages_are_followed_until_next_is_null(demo_env):
     assert all(json.loads(r.content) == {"accountId": ACCOUNT} for r in seen)
 
 
-def test_a_repeated_cursor_stops_with_words(demo_env):
+def test_a_repeated_cursor_stops_with_words(demo_env: EmulatorServer) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"data": [{"id": "X"}], "next": "same"})
 
@@ -238,7 +259,7 @@ def test_a_repeated_cursor_stops_with_words(demo_env):
     assert len(batches) == 3 and batches[-1][0].kind == "error" and "again" in batches[-1][0].label
 
 
-def test_page_size_is_capped(demo_env, sessions):
+def test_page_size_is_capped(demo_env: EmulatorServer, sessions: Callable[[str], Session]) -> None:
     adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=50_000)
     assert adapter.page_size == ioto_platform.MAX_PAGE
     [[store, _]] = adapter.children(
@@ -249,7 +270,9 @@ def test_page_size_is_capped(demo_env, sessions):
     assert "limit" not in json.loads(store.request.body)
 
 
-def test_cancellation_stops_between_pages(demo_env, sessions):
+def test_cancellation_stops_between_pages(
+    demo_env: EmulatorServer, sessions: Callable[[str], Session]
+) -> None:
     counter = Counter()
     adapter, _ = tree(
         sessions, "demo-ioto-cloudapi", page_size=5, event_hooks={"request": [counter]}
@@ -272,7 +295,7 @@ def test_cancellation_stops_between_pages(demo_env, sessions):
 # --------------------------------------------------------------------------- errors
 
 
-def test_forbidden_becomes_an_error_node(demo_env):
+def test_forbidden_becomes_an_error_node(demo_env: EmulatorServer) -> None:
     for name in ("demo-ioto-cloudapi", "demo-ioto"):
         profile = get_profile(name)
         adapter = ioto_platform.Adapter(profile, make_client(profile, auth=BadToken(profile)))
@@ -288,7 +311,9 @@ def test_forbidden_becomes_an_error_node(demo_env):
         assert node.ref["retry"]["cursor"] is None
 
 
-def test_unknown_device_is_not_found(demo_env, sessions):
+def test_unknown_device_is_not_found(
+    demo_env: EmulatorServer, sessions: Callable[[str], Session]
+) -> None:
     adapter, _ = tree(sessions, "demo-ioto")
     gone = DeviceNode("x", "device", "gone", ref={"op": "device", "deviceId": "ZZZZ000000"})
     store, metrics = all_children(adapter, gone)
@@ -300,7 +325,7 @@ def test_unknown_device_is_not_found(demo_env, sessions):
     assert got.status == 404 and got.text() == "Unknown device"
 
 
-def test_network_failure_becomes_an_error_node(monkeypatch):
+def test_network_failure_becomes_an_error_node(monkeypatch: pytest.MonkeyPatch) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -313,7 +338,11 @@ def test_network_failure_becomes_an_error_node(monkeypatch):
     assert node.kind == "error" and node.label.startswith("network: ") and node.hint
 
 
-def test_maintenance_and_garbage_become_error_nodes(fresh_emulator, monkeypatch, sessions):
+def test_maintenance_and_garbage_become_error_nodes(
+    fresh_emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: Callable[[str], Session],
+) -> None:
     point_at(monkeypatch, fresh_emulator)
     adapter, _ = tree(sessions, "demo-ioto-cloudapi")
     [root] = adapter.roots()
@@ -330,7 +359,11 @@ def test_maintenance_and_garbage_become_error_nodes(fresh_emulator, monkeypatch,
     assert sum(len(b) for b in adapter.children(root)) == DEMO_DEVICES
 
 
-def test_failed_page_keeps_loaded_batches_and_retries(fresh_emulator, monkeypatch, sessions):
+def test_failed_page_keeps_loaded_batches_and_retries(
+    fresh_emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: Callable[[str], Session],
+) -> None:
     point_at(monkeypatch, fresh_emulator)
     adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=10)
     [root] = adapter.roots()
@@ -353,7 +386,11 @@ def test_failed_page_keeps_loaded_batches_and_retries(fresh_emulator, monkeypatc
 # --------------------------------------------------------------------------- scale
 
 
-def test_100000_devices_stream_in_batches(make_emulator, monkeypatch, sessions):
+def test_100000_devices_stream_in_batches(
+    make_emulator: Callable[..., EmulatorServer],
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: Callable[[str], Session],
+) -> None:
     server = make_emulator(devices=100_000)
     point_at(monkeypatch, server)
     adapter, _ = tree(sessions, "demo-ioto-cloudapi", page_size=1000)
@@ -372,7 +409,7 @@ def test_100000_devices_stream_in_batches(make_emulator, monkeypatch, sessions):
     assert first_at is not None and first_at < 2.0  # the first page shows long before the last
 
 
-def test_spec_is_a_plain_request_spec(demo_env):
+def test_spec_is_a_plain_request_spec(demo_env: EmulatorServer) -> None:
     adapter = ioto_platform.Adapter(get_profile("demo-ioto"), httpx.Client())
     spec = adapter.spec("device/get", {"id": "X"})
     assert isinstance(spec, RequestSpec) and spec.variables() == []

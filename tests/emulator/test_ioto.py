@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import jwt
 import pytest
 
 from workbench.emulator import jwt_keys
+from workbench.emulator.app import EmulatorServer
 from workbench.emulator.context import EmulatorConfig
 from workbench.emulator.ioto import routes as ioto
 from workbench.emulator.ioto.world import World
@@ -55,7 +57,8 @@ def refresh_body(token: str) -> dict[str, Any]:
 def login(base: str) -> dict[str, Any]:
     r = cognito(base, password_body())
     assert r.status_code == 200, r.text
-    return r.json()["AuthenticationResult"]
+    result: dict[str, Any] = r.json()["AuthenticationResult"]
+    return result
 
 
 def user_headers(access: str, bearer: bool = False) -> dict[str, str]:
@@ -117,14 +120,14 @@ def cursor(direction: str, index: int, tag: str = "device") -> str:
 
 
 @pytest.fixture(scope="module")
-def session(emulator) -> dict[str, Any]:
+def session(emulator: EmulatorServer) -> dict[str, Any]:
     return login(emulator.base_url)
 
 
 # --------------------------------------------------------------------------- Cognito
 
 
-def test_password_login_has_cognito_shape(emulator):
+def test_password_login_has_cognito_shape(emulator: EmulatorServer) -> None:
     r = cognito(emulator.base_url, password_body())
     assert r.status_code == 200
     assert r.headers["content-type"].startswith(AMZ)
@@ -149,12 +152,12 @@ def test_password_login_has_cognito_shape(emulator):
     assert result["RefreshToken"].count(".") == 4
 
 
-def test_login_accepts_plain_json_content_type(emulator):
+def test_login_accepts_plain_json_content_type(emulator: EmulatorServer) -> None:
     r = cognito(emulator.base_url, password_body(), content_type="application/json")
     assert r.status_code == 200 and "AccessToken" in r.json()["AuthenticationResult"]
 
 
-def test_refresh_gives_new_tokens_without_rotating(emulator):
+def test_refresh_gives_new_tokens_without_rotating(emulator: EmulatorServer) -> None:
     first = login(emulator.base_url)
     for _ in range(2):  # the same refresh token works again: Cognito does not rotate
         r = cognito(emulator.base_url, refresh_body(first["RefreshToken"]))
@@ -223,7 +226,9 @@ def test_refresh_gives_new_tokens_without_rotating(emulator):
         "no-username",
     ],
 )
-def test_cognito_errors(emulator, body, target, kind, message):
+def test_cognito_errors(
+    emulator: EmulatorServer, body: dict[str, Any], target: str, kind: str, message: str
+) -> None:
     r = cognito(emulator.base_url, body, target=target)
     assert r.status_code == 400
     assert r.headers["content-type"].startswith(AMZ)
@@ -233,7 +238,7 @@ def test_cognito_errors(emulator, body, target, kind, message):
         assert r.json()["message"] == message
 
 
-def test_cognito_rejects_non_json(emulator):
+def test_cognito_rejects_non_json(emulator: EmulatorServer) -> None:
     r = httpx.post(
         f"{emulator.base_url}/ioto/cognito/",
         content=b"{nope",
@@ -242,7 +247,7 @@ def test_cognito_rejects_non_json(emulator):
     assert r.status_code == 400 and r.json()["__type"] == "SerializationException"
 
 
-def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator):
+def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     r = httpx.post(
         f"{base}/ioto/cognito",
@@ -258,7 +263,7 @@ def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator):
     assert tok(base, "test/ping").status_code == 200
 
 
-def test_revoke_all_refresh_switch(fresh_emulator):
+def test_revoke_all_refresh_switch(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     tokens = login(base)
     r = httpx.post(f"{base}/_emulator/tokens/revoke-refresh", json={"platform": "ioto"})
@@ -270,7 +275,7 @@ def test_revoke_all_refresh_switch(fresh_emulator):
     assert cognito(base, refresh_body(login(base)["RefreshToken"])).status_code == 200
 
 
-def test_expire_all_access_switch(fresh_emulator):
+def test_expire_all_access_switch(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     tokens = login(base)
     headers = user_headers(tokens["AccessToken"])
@@ -286,7 +291,7 @@ def test_expire_all_access_switch(fresh_emulator):
     assert api(base, "device/find", {}, user_headers(fresh["AccessToken"])).status_code == 200
 
 
-def test_token_ttl_option_shortens_tokens(make_emulator):
+def test_token_ttl_option_shortens_tokens(make_emulator: Callable[..., EmulatorServer]) -> None:
     server = make_emulator(token_ttl=1)
     tokens = login(server.base_url)
     assert tokens["ExpiresIn"] == 1
@@ -302,7 +307,9 @@ def test_token_ttl_option_shortens_tokens(make_emulator):
 
 
 @pytest.mark.parametrize("bearer", [False, True], ids=["raw", "bearer"])
-def test_login_token_raw_or_bearer(emulator, session, bearer):
+def test_login_token_raw_or_bearer(
+    emulator: EmulatorServer, session: dict[str, Any], bearer: bool
+) -> None:
     r = api(
         emulator.base_url, "device/find", {"limit": 2}, user_headers(session["AccessToken"], bearer)
     )
@@ -311,12 +318,12 @@ def test_login_token_raw_or_bearer(emulator, session, bearer):
     assert len(r.json()["data"]) == 2
 
 
-def test_id_token_is_accepted_too(emulator, session):
+def test_id_token_is_accepted_too(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     r = api(emulator.base_url, "user/get", {}, user_headers(session["IdToken"]))
     assert r.status_code == 200 and r.json()["data"]["email"] == "demo@ioto.example"
 
 
-def test_cloudapi_token_on_tok_path_needs_no_origin(emulator):
+def test_cloudapi_token_on_tok_path_needs_no_origin(emulator: EmulatorServer) -> None:
     r = tok(emulator.base_url, "device/find", {"limit": 3})
     assert r.status_code == 200 and len(r.json()["data"]) == 3
 
@@ -326,7 +333,7 @@ def test_cloudapi_token_on_tok_path_needs_no_origin(emulator):
     [f"bearer {CLOUDAPI}", f"Bearer {CLOUDAPI}", CLOUDAPI],
     ids=["bearer (samples/api/*.sh)", "Bearer", "raw (API Access page)"],
 )
-def test_cloudapi_token_bearer_or_raw(emulator, authorization):
+def test_cloudapi_token_bearer_or_raw(emulator: EmulatorServer, authorization: str) -> None:
     r = httpx.post(
         f"{emulator.base_url}/ioto/api/tok/device/find",
         params={"limit": 2},
@@ -348,7 +355,9 @@ def test_cloudapi_token_bearer_or_raw(emulator, authorization):
         ("metric/fetch", {"deviceId": "X", "items": []}),
     ],
 )
-def test_cloudapi_calls_need_account_id(emulator, path, body):
+def test_cloudapi_calls_need_account_id(
+    emulator: EmulatorServer, path: str, body: dict[str, Any]
+) -> None:
     # "accountId ... Required if using CloudAPI token" (embedthis.com/doc/ioto/ref/device.html)
     r = tok(emulator.base_url, path, body, as_given=True)
     assert_text(r, 400)
@@ -356,7 +365,7 @@ def test_cloudapi_calls_need_account_id(emulator, path, body):
     assert_text(tok(emulator.base_url, path, {"accountId": "01JNOSUCHACCOUNT", **body}), 404)
 
 
-def test_cloudapi_account_get_needs_an_id(emulator):
+def test_cloudapi_account_get_needs_an_id(emulator: EmulatorServer) -> None:
     assert_text(tok(emulator.base_url, "account/get", {}), 400)
     r = tok(emulator.base_url, "account/get", {"id": ACCOUNT})
     assert r.status_code == 200 and r.json()["data"]["name"] == "Demo Account"
@@ -364,7 +373,9 @@ def test_cloudapi_account_get_needs_an_id(emulator):
 
 
 @pytest.mark.parametrize("option", ["limit", "next", "prev", "filter", "index"])
-def test_find_options_belong_in_the_query_string(emulator, session, option):
+def test_find_options_belong_in_the_query_string(
+    emulator: EmulatorServer, session: dict[str, Any], option: str
+) -> None:
     # "Query String Options" (device, generic reference pages): never body fields here.
     for r in (
         tok(emulator.base_url, "device/find", {"accountId": ACCOUNT, option: 2}, as_given=True),
@@ -380,7 +391,7 @@ def test_find_options_belong_in_the_query_string(emulator, session, option):
         assert "query string" in r.text
 
 
-def test_auth_failures_are_403_text(emulator, session):
+def test_auth_failures_are_403_text(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     base, access = emulator.base_url, session["AccessToken"]
     forged = jwt.encode(
         {**jwt.decode(access, options={"verify_signature": False})},
@@ -407,7 +418,9 @@ def test_auth_failures_are_403_text(emulator, session):
         assert r.text.strip(), (path, headers)
 
 
-def test_messages_explain_token_kind_mistakes(emulator, session):
+def test_messages_explain_token_kind_mistakes(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     base = emulator.base_url
     assert "/tok" in api(base, "device/find", {}, {"Authorization": CLOUDAPI}).text
     assert (
@@ -418,13 +431,15 @@ def test_messages_explain_token_kind_mistakes(emulator, session):
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("path", ["tok/device/find", "device/find", "tok/test/ping", "tok/no/such"])
-def test_only_post(emulator, method, path):
+def test_only_post(emulator: EmulatorServer, method: str, path: str) -> None:
     r = httpx.request(method, f"{emulator.base_url}/ioto/api/{path}", headers=TOK)
     assert_text(r, 405)
     assert r.headers["allow"] == "POST"
 
 
-def test_unknown_controller_or_action_is_404_text(emulator, session):
+def test_unknown_controller_or_action_is_404_text(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     for path in (
         "tok/device/explode",
         "tok/nothing/find",
@@ -443,7 +458,7 @@ def test_unknown_controller_or_action_is_404_text(emulator, session):
     )
 
 
-def test_bad_requests_are_400_text(emulator):
+def test_bad_requests_are_400_text(emulator: EmulatorServer) -> None:
     base = emulator.base_url
     for raw in (b"{not json", b"[1, 2]", b'"text"'):
         r = httpx.post(
@@ -459,14 +474,18 @@ def test_bad_requests_are_400_text(emulator):
     assert_text(tok(base, "device/get", {"id": 42}), 400)
 
 
-def test_empty_body_counts_as_empty_object(emulator, session):
+def test_empty_body_counts_as_empty_object(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     r = httpx.post(
         f"{emulator.base_url}/ioto/api/device/find", headers=user_headers(session["AccessToken"])
     )
     assert r.status_code == 200 and r.json()["data"]
 
 
-def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
+def test_service_errors_are_500_text(
+    fresh_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*args: object) -> None:
         raise RuntimeError("database unavailable")
 
@@ -477,7 +496,7 @@ def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
     assert "database" not in r.text  # internals are not leaked
 
 
-def test_ping_is_public(emulator, session):
+def test_ping_is_public(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     # Documented with the role "public" (github.com/embedthis/ioto llms.txt, "# Test"): it
     # answers anyone, so it proves nothing about a token.
     for r in (
@@ -494,7 +513,7 @@ def test_ping_is_public(emulator, session):
 # --------------------------------------------------------------------------- devices and paging
 
 
-def test_device_records(emulator):
+def test_device_records(emulator: EmulatorServer) -> None:
     devices = tok(emulator.base_url, "device/find").json()
     assert devices["data"] == demo_devices()  # the account's devices, in order
     assert devices["next"] is None and devices["prev"] is None
@@ -522,7 +541,9 @@ def test_device_records(emulator):
     assert "Unknown device" in r.text
 
 
-def test_world_is_deterministic(make_emulator, emulator):
+def test_world_is_deterministic(
+    make_emulator: Callable[..., EmulatorServer], emulator: EmulatorServer
+) -> None:
     other = make_emulator()
     first = tok(emulator.base_url, "device/find", {"limit": 10}).json()
     assert tok(other.base_url, "device/find", {"limit": 10}).json() == first
@@ -530,7 +551,9 @@ def test_world_is_deterministic(make_emulator, emulator):
     assert tok(reseeded.base_url, "device/find", {"limit": 10}).json()["data"] != first["data"]
 
 
-def test_login_user_sees_only_their_account(emulator, session):
+def test_login_user_sees_only_their_account(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     headers = user_headers(session["AccessToken"])
     mine = api(emulator.base_url, "device/find", {}, headers).json()["data"]
     everything = cloud()
@@ -544,7 +567,7 @@ def test_login_user_sees_only_their_account(emulator, session):
     assert_text(api(emulator.base_url, "device/get", {"id": foreign["id"]}, headers), 404)
 
 
-def test_find_filters(emulator):
+def test_find_filters(emulator: EmulatorServer) -> None:
     everything = tok(emulator.base_url, "device/find").json()["data"]
     assert everything == demo_devices()
     other = next(d["accountId"] for d in cloud() if d["accountId"] not in (None, ACCOUNT))
@@ -567,7 +590,7 @@ def walk(base: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     return pages
 
 
-def test_paging_exact_multiple_of_limit(make_emulator):
+def test_paging_exact_multiple_of_limit(make_emulator: Callable[..., EmulatorServer]) -> None:
     server = make_emulator(devices=30)  # 20 of them in the Demo Account
     base = server.base_url
     everything = tok(base, "device/find").json()["data"]
@@ -588,7 +611,7 @@ def test_paging_exact_multiple_of_limit(make_emulator):
     assert first == pages[0]
 
 
-def test_paging_boundaries(emulator):
+def test_paging_boundaries(emulator: EmulatorServer) -> None:
     n = len(demo_devices())
     whole = walk(emulator.base_url, {"limit": n})
     assert len(whole) == 1 and len(whole[0]["data"]) == n
@@ -599,7 +622,7 @@ def test_paging_boundaries(emulator):
     assert len(one) == n and one[-1]["next"] is None
 
 
-def test_paging_filtered_list(emulator):
+def test_paging_filtered_list(emulator: EmulatorServer) -> None:
     product = max(
         {d["productId"] for d in demo_devices()},
         key=lambda p: sum(d["productId"] == p for d in demo_devices()),
@@ -611,7 +634,7 @@ def test_paging_filtered_list(emulator):
     assert pages[-1]["next"] is None and len(pages[-1]["data"]) >= 1
 
 
-def test_empty_list_paging(make_emulator):
+def test_empty_list_paging(make_emulator: Callable[..., EmulatorServer]) -> None:
     server = make_emulator(devices=0)
     assert tok(server.base_url, "device/find").json() == {"data": [], "next": None, "prev": None}
     assert tok(server.base_url, "device/find", {"next": cursor("n", 0)}).json()["data"] == []
@@ -634,11 +657,11 @@ def test_empty_list_paging(make_emulator):
         {"limit": -3},
     ],
 )
-def test_invalid_paging_options_are_400(emulator, options):
+def test_invalid_paging_options_are_400(emulator: EmulatorServer, options: dict[str, Any]) -> None:
     assert_text(tok(emulator.base_url, "device/find", options), 400)
 
 
-def test_hundred_thousand_devices_page_lazily(make_emulator):
+def test_hundred_thousand_devices_page_lazily(make_emulator: Callable[..., EmulatorServer]) -> None:
     started = time.perf_counter()
     server = make_emulator(devices=100_000)
     assert time.perf_counter() - started < 5
@@ -675,7 +698,7 @@ def test_hundred_thousand_devices_page_lazily(make_emulator):
     assert len(mine["data"]) == 50 and mine["next"]
 
 
-def test_claim_and_release(fresh_emulator):
+def test_claim_and_release(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     tokens = login(base)
     headers = user_headers(tokens["AccessToken"])
@@ -705,10 +728,11 @@ def test_claim_and_release(fresh_emulator):
 
 
 def first_device(base: str) -> dict[str, Any]:
-    return tok(base, "device/find", {"limit": 1}).json()["data"][0]
+    device: dict[str, Any] = tok(base, "device/find", {"limit": 1}).json()["data"][0]
+    return device
 
 
-def test_store_items(emulator):
+def test_store_items(emulator: EmulatorServer) -> None:
     device = first_device(emulator.base_url)
     r = tok(emulator.base_url, "generic/find", {"_type": "Store", "deviceId": device["id"]})
     assert r.status_code == 200
@@ -752,7 +776,7 @@ def test_store_items(emulator):
     assert len(everything["data"]) == 7 and everything["next"]
 
 
-def test_store_errors(emulator):
+def test_store_errors(emulator: EmulatorServer) -> None:
     device = first_device(emulator.base_url)
     assert_text(tok(emulator.base_url, "generic/find", {"deviceId": device["id"]}), 400)
     assert_text(
@@ -776,7 +800,7 @@ def test_store_errors(emulator):
     assert unknown == {"data": [], "next": None, "prev": None}
 
 
-def test_store_update(fresh_emulator):
+def test_store_update(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     device = first_device(base)
     item = {"_type": "Store", "deviceId": device["id"], "key": "temperature"}
@@ -786,7 +810,7 @@ def test_store_update(fresh_emulator):
     assert_text(tok(base, "generic/update", item), 400)
 
 
-def test_metric_list(emulator):
+def test_metric_list(emulator: EmulatorServer) -> None:
     # Body {cloudId (role owner), namespace, metric}: an object of namespaces / metrics /
     # dimensions (embedthis.com/doc/ioto/ref/metric.html, GetMetricList).
     base = emulator.base_url
@@ -811,7 +835,7 @@ def test_metric_list(emulator):
     assert_text(tok(base, "metric/getMetricList", {"cloudId": "01JNOPE"}), 404)
 
 
-def test_metric_fetch(emulator):
+def test_metric_fetch(emulator: EmulatorServer) -> None:
     device = first_device(emulator.base_url)
     start = 1_780_000_000_000
     items = [
@@ -850,7 +874,7 @@ def test_metric_fetch(emulator):
     assert unknown["data"][0]["points"] == []
 
 
-def test_metric_fetch_as_get_metric_sh(emulator):
+def test_metric_fetch_as_get_metric_sh(emulator: EmulatorServer) -> None:
     # samples/api/get-metric.sh: accountId, cloudId, statistic "current", accumulate true
     base = emulator.base_url
     device = first_device(base)
@@ -873,7 +897,7 @@ def test_metric_fetch_as_get_metric_sh(emulator):
     assert_text(tok(base, "metric/fetch", {"deviceId": device["id"], "items": [wrong]}), 404)
 
 
-def test_metric_fetch_errors(emulator):
+def test_metric_fetch_errors(emulator: EmulatorServer) -> None:
     base = emulator.base_url
     device = first_device(base)["id"]
     item = {
@@ -897,7 +921,7 @@ def test_metric_fetch_errors(emulator):
     assert_text(tok(base, "metric/fetch", {"items": [item]}), 400)  # deviceId: required
 
 
-def test_users(emulator, session):
+def test_users(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     headers = user_headers(session["AccessToken"])
     me = api(emulator.base_url, "user/get", {}, headers).json()["data"]
     assert me["email"] == "demo@ioto.example" and me["id"] and me["accountId"]
@@ -910,7 +934,7 @@ def test_users(emulator, session):
     assert tok(emulator.base_url, "user/get").json()["data"]["id"] == me["id"]
 
 
-def test_describe():
+def test_describe() -> None:
     info = ioto.describe("http://127.0.0.1:8765/ioto")
     urls, creds = info["urls"], info["credentials"]
     assert "http://127.0.0.1:8765/ioto/api" in urls.values()
