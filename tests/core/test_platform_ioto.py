@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from workbench.core.auth.base import TokenSet, load_flow
 from workbench.core.http import make_client
 from workbench.core.platforms import ioto as ioto_platform
 from workbench.core.platforms.base import DeviceNode, adapter_for, walk
-from workbench.core.profiles import Profile, get_profile
+from workbench.core.profiles import Profile, get_profile, load_profile
 from workbench.core.requests import RequestSpec, send
 from workbench.core.secrets import SecretResolver
 from workbench.core.session import Session
@@ -414,3 +415,48 @@ def test_spec_is_a_plain_request_spec(demo_env: EmulatorServer) -> None:
     spec = adapter.spec("device/get", {"id": "X"})
     assert isinstance(spec, RequestSpec) and spec.variables() == []
     assert spec.url == f"{demo_env.base_url}/ioto/api/device/get"
+
+
+# --------------------------------------------------------------------------- the account id
+
+
+def _no_account_profile(tmp_path: Path) -> Profile:
+    path = tmp_path / "cloudapi-no-account.toml"
+    path.write_text(
+        "version = 1\nplatform = 'ioto'\n[urls]\napi = '{{demo_url}}/ioto/api'\n"
+        "[auth]\nflow = 'ioto_cloudapi'\n"
+        "token = { demo = 'ioto-cloudapi-demo-token-9d2f6a' }\n"
+    )
+    return load_profile(path)
+
+
+def test_the_account_id_given_at_login_scopes_the_tree(
+    demo_env: EmulatorServer, tmp_path: Path
+) -> None:
+    profile = _no_account_profile(tmp_path)
+    session = Session(
+        profile, resolver=SecretResolver(values={"account_id": ACCOUNT}), persist=False
+    )
+    session.login()  # the login screen's field (or a prompt): kept with the tokens
+    with session.client() as client:
+        adapter = adapter_for(profile, client, page_size=100)
+        [root] = adapter.roots()
+        assert root.kind == "account" and root.label == "Demo Account"
+        [devices] = list(adapter.children(root))
+        assert len(devices) == DEMO_DEVICES
+        assert json.loads(request_of(devices[0]).body)["accountId"] == ACCOUNT
+    session.close()
+
+
+def test_a_missing_account_id_is_explained_in_the_tree(
+    demo_env: EmulatorServer, tmp_path: Path
+) -> None:
+    profile = _no_account_profile(tmp_path)
+    # no account id anywhere: the unattended login fails, and the root says why
+    session = Session(profile, resolver=SecretResolver(), persist=False)
+    with session.client() as client:
+        [err] = adapter_for(profile, client).roots()
+    assert err.kind == "error" and "account id" in err.label and "accountId" in (err.hint or "")
+    bare = ioto_platform.Adapter(profile, httpx.Client())  # no session, no account id
+    [err] = bare.roots()
+    assert err.label == "account: no account id (accountId) for the CloudAPI token"

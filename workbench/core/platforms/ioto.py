@@ -120,6 +120,7 @@ class Adapter(base.Adapter):
         self._account: str | None = None
         self._cloud: str | None = None
         self._resolved = False
+        self._login_error: WorkbenchError | None = None
 
     # --- the account the calls act on ----------------------------------------------------
 
@@ -132,8 +133,10 @@ class Adapter(base.Adapter):
             return {}
         try:
             tokens = auth.session.ensure_fresh()
-        except WorkbenchError:
+        except WorkbenchError as err:  # e.g. not logged in: the roots say so
+            self._login_error = err
             return {}
+        self._login_error = None
         return dict(tokens.extra) if isinstance(tokens.extra, dict) else {}
 
     def _resolve(self) -> None:
@@ -299,11 +302,14 @@ class Adapter(base.Adapter):
         if self.cloudapi:
             account_id = self.account_id
             if not account_id:
+                failed = self._login_error
                 return [
                     error_node(
                         "ioto:account",
-                        "account: no account id (accountId) for the CloudAPI token",
-                        hint=ACCOUNT_HINT,
+                        f"account: {failed.message}"
+                        if failed is not None
+                        else "account: no account id (accountId) for the CloudAPI token",
+                        hint=failed.hint if failed is not None else ACCOUNT_HINT,
                         retry={"op": "roots"},
                     )
                 ]
