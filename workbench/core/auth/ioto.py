@@ -19,7 +19,7 @@ There are two ways in, and they sign requests differently:
 
     A CloudAPI token has the "owner" role over the whole device cloud, so the data calls
     need the manager account to act on: ``accountId`` in the body, "Required if using
-    CloudAPI token" (embedthis.com/doc/ioto/ref/ioto/device; the scripts send it). The
+    CloudAPI token" (https://www.embedthis.com/doc/ioto/ref/device.html; the scripts send it). The
     profile gives it as ``account_id`` (a literal, or ``{env = "IOTO_ACCOUNT", prompt =
     ...}``; the login screen asks for it). ``login`` checks the token and the account
     together with a documented read, ``POST {api}/tok/account/get {"id": accountId}``
@@ -255,7 +255,7 @@ class CloudApiFlow(IotoFlow):
                 hint=ACCOUNT_HINT,
             )
         # A documented, cheap read that needs the token AND names the account: account/get
-        # (embedthis.com/doc/ioto/ref/ioto/account: "id", role owner = a CloudAPI token).
+        # (https://www.embedthis.com/doc/ioto/ref/account.html: "id", role owner = a CloudAPI token).
         url = api_base(self.profile) + TOK + "/account/get"
         request = ctx.client.build_request(
             "POST",

@@ -134,7 +134,7 @@ FLOWS: dict[str, FlowSpec] = {
             "workbench.core.auth.ioto",
             {
                 "token": Param("secret", required=True, login_field=True),
-                # Ioto's accountId: "Required if using CloudAPI token" (embedthis.com/doc/ioto/ref/ioto/device);
+                # Ioto's accountId: "Required if using CloudAPI token" (https://www.embedthis.com/doc/ioto/ref/device.html);
                 # not required here so older profiles load: the login asks for it or explains.
                 "account_id": Param(
                     "str",

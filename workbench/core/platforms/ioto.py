@@ -19,7 +19,7 @@ request is signed, so one spec works with either flow.
 Where things go (the vendor's sources; the emulator is never evidence):
 
 - ``accountId`` in the body of device/find, device/get, generic/* and metric/fetch with a
-  CloudAPI token ("Required if using CloudAPI token", embedthis.com/doc/ioto/ref/ioto/device;
+  CloudAPI token ("Required if using CloudAPI token", https://www.embedthis.com/doc/ioto/ref/device.html;
   samples/api/find-items.sh, get-item.sh, get-metric.sh). The account id is the one the
   login checked (the token set's ``extra``), else the profile's ``account_id`` /
   ``[variables] accountId``. A login user acts on their own account: no accountId.

@@ -1,7 +1,7 @@
 """The Ioto API controllers (account, user, device, generic Store and Device, metric): each action
 takes the authenticated caller and the JSON body and answers a JSON value or a Response.
 
-Shapes follow the metric reference page (embedthis.com/doc/ioto/ref/ioto/metric):
+Shapes follow the metric reference page (https://www.embedthis.com/doc/ioto/ref/metric.html):
 metric/getMetricList answers ``{"data": {"namespaces": [...], "metrics": [...]}}`` (the
 metrics of the namespace given; with a metric too, its ``dimensions``); metric/fetch answers
 a paged ``{"data": [metric...], "next", "prev"}``, each metric ``{metric, namespace,

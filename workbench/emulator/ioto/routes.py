@@ -8,7 +8,7 @@ Mounted at /ioto:
                                                 samples/api/*.sh) or raw (the API Access page)
 
 Modelled on the vendor's sources (github.com/embedthis/ioto samples/api/*.sh and the reference
-pages embedthis.com/doc/ioto/ref/ioto/*), and where the real service is strict, stricter:
+pages https://www.embedthis.com/doc/ioto/ref/*.html), and where the real service is strict, stricter:
 
 - A CloudAPI token acts for the whole device cloud, so device/find, device/get, generic/*
   and metric/fetch need ``accountId`` in the body ("Required if using CloudAPI token");

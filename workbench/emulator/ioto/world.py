@@ -118,7 +118,7 @@ class World:
         self._generated = lru_cache(maxsize=8192)(self._generate)
 
     def _user(self, email: str, first: str, last: str, role: str, n: int) -> dict[str, Any]:
-        """A User Record as the user reference page lists it (embedthis.com/doc/ioto/ref/user.html)."""
+        """A User Record as the user reference page lists it (https://www.embedthis.com/doc/ioto/ref/user.html)."""
         return {
             "id": _ulid(self.seed, "user", email),
             "accountId": self.account_id,
