@@ -15,7 +15,9 @@ def test_ioto_expired_token_403_is_renewed_once(fresh_emulator, monkeypatch) -> 
     first = session.tokens.access_token
     httpx.post(f"{fresh_emulator.base_url}/_emulator/tokens/expire", json={"platform": "ioto"})
     with session.client() as client:
-        r = client.post(f"{fresh_emulator.base_url}/ioto/api/device/find", json={"limit": 5})
+        r = client.post(  # options in the query string, where Ioto's docs put them
+            f"{fresh_emulator.base_url}/ioto/api/device/find", params={"limit": 5}, json={}
+        )
     assert r.status_code == 200, r.text
     assert session.tokens.access_token != first
     assert session.stats["retries_401"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ import jwt
 import pytest
 
 from workbench.emulator import jwt_keys
+from workbench.emulator.app import EmulatorServer
+from workbench.emulator.context import EmulatorConfig
 from workbench.emulator.ioto import routes as ioto
 from workbench.emulator.ioto.world import World
 
@@ -54,23 +57,56 @@ def refresh_body(token: str) -> dict[str, Any]:
 def login(base: str) -> dict[str, Any]:
     r = cognito(base, password_body())
     assert r.status_code == 200, r.text
-    return r.json()["AuthenticationResult"]
+    result: dict[str, Any] = r.json()["AuthenticationResult"]
+    return result
 
 
 def user_headers(access: str, bearer: bool = False) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}" if bearer else access, "Origin": ORIGIN}
 
 
+QUERY_OPTIONS = ("filter", "limit", "next", "prev", "index")
+ACCOUNT = "01JDEM0ACC0VNT0000000000AA"  # the Demo Account (README)
+ACCOUNT_SCOPED = ("device/find", "device/get", "generic/", "metric/fetch")
+
+
 def api(
-    base: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    base: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    *,
+    as_given: bool = False,
 ) -> httpx.Response:
-    return httpx.post(
-        f"{base}/ioto/api/{path}", json=body if body is not None else {}, headers=headers or {}
-    )
+    """POST with the find options moved to the query string, where the reference pages put
+    them ("Query String Options"); `as_given` sends the body exactly as given."""
+    body = body if body is not None else {}
+    params: dict[str, Any] = {}
+    if isinstance(body, dict) and not as_given:
+        params = {k: v for k, v in body.items() if k in QUERY_OPTIONS}
+        body = {k: v for k, v in body.items() if k not in QUERY_OPTIONS}
+    return httpx.post(f"{base}/ioto/api/{path}", params=params, json=body, headers=headers or {})
 
 
-def tok(base: str, path: str, body: Any = None) -> httpx.Response:
-    return api(base, "tok/" + path, body, TOK)
+def tok(base: str, path: str, body: Any = None, *, as_given: bool = False) -> httpx.Response:
+    """A CloudAPI call; the calls that need it get the Demo Account's accountId unless given."""
+    body = body if body is not None else {}
+    if not as_given and isinstance(body, dict) and path.startswith(ACCOUNT_SCOPED):
+        body = {"accountId": ACCOUNT, **body}
+    return api(base, "tok/" + path, body, TOK, as_given=as_given)
+
+
+def cloud(
+    count: int = EmulatorConfig.devices, seed: int = EmulatorConfig.seed
+) -> list[dict[str, Any]]:
+    """Every device of a fresh emulated cloud, in order (the seeded world, read directly: a
+    CloudAPI token sees one account at a time)."""
+    world = World(seed, count)
+    return [world.device_at(i) for i in range(count)]
+
+
+def demo_devices(count: int = EmulatorConfig.devices) -> list[dict[str, Any]]:
+    return [d for d in cloud(count) if d["accountId"] == ACCOUNT]
 
 
 def assert_text(r: httpx.Response, status: int) -> None:
@@ -84,14 +120,14 @@ def cursor(direction: str, index: int, tag: str = "device") -> str:
 
 
 @pytest.fixture(scope="module")
-def session(emulator) -> dict[str, Any]:
+def session(emulator: EmulatorServer) -> dict[str, Any]:
     return login(emulator.base_url)
 
 
 # --------------------------------------------------------------------------- Cognito
 
 
-def test_password_login_has_cognito_shape(emulator):
+def test_password_login_has_cognito_shape(emulator: EmulatorServer) -> None:
     r = cognito(emulator.base_url, password_body())
     assert r.status_code == 200
     assert r.headers["content-type"].startswith(AMZ)
@@ -116,12 +152,12 @@ def test_password_login_has_cognito_shape(emulator):
     assert result["RefreshToken"].count(".") == 4
 
 
-def test_login_accepts_plain_json_content_type(emulator):
+def test_login_accepts_plain_json_content_type(emulator: EmulatorServer) -> None:
     r = cognito(emulator.base_url, password_body(), content_type="application/json")
     assert r.status_code == 200 and "AccessToken" in r.json()["AuthenticationResult"]
 
 
-def test_refresh_gives_new_tokens_without_rotating(emulator):
+def test_refresh_gives_new_tokens_without_rotating(emulator: EmulatorServer) -> None:
     first = login(emulator.base_url)
     for _ in range(2):  # the same refresh token works again: Cognito does not rotate
         r = cognito(emulator.base_url, refresh_body(first["RefreshToken"]))
@@ -190,7 +226,9 @@ def test_refresh_gives_new_tokens_without_rotating(emulator):
         "no-username",
     ],
 )
-def test_cognito_errors(emulator, body, target, kind, message):
+def test_cognito_errors(
+    emulator: EmulatorServer, body: dict[str, Any], target: str, kind: str, message: str
+) -> None:
     r = cognito(emulator.base_url, body, target=target)
     assert r.status_code == 400
     assert r.headers["content-type"].startswith(AMZ)
@@ -200,7 +238,7 @@ def test_cognito_errors(emulator, body, target, kind, message):
         assert r.json()["message"] == message
 
 
-def test_cognito_rejects_non_json(emulator):
+def test_cognito_rejects_non_json(emulator: EmulatorServer) -> None:
     r = httpx.post(
         f"{emulator.base_url}/ioto/cognito/",
         content=b"{nope",
@@ -209,7 +247,7 @@ def test_cognito_rejects_non_json(emulator):
     assert r.status_code == 400 and r.json()["__type"] == "SerializationException"
 
 
-def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator):
+def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     r = httpx.post(
         f"{base}/ioto/cognito",
@@ -225,7 +263,7 @@ def test_cognito_path_without_slash_and_rate_limit_fault(fresh_emulator):
     assert tok(base, "test/ping").status_code == 200
 
 
-def test_revoke_all_refresh_switch(fresh_emulator):
+def test_revoke_all_refresh_switch(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     tokens = login(base)
     r = httpx.post(f"{base}/_emulator/tokens/revoke-refresh", json={"platform": "ioto"})
@@ -237,7 +275,7 @@ def test_revoke_all_refresh_switch(fresh_emulator):
     assert cognito(base, refresh_body(login(base)["RefreshToken"])).status_code == 200
 
 
-def test_expire_all_access_switch(fresh_emulator):
+def test_expire_all_access_switch(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     tokens = login(base)
     headers = user_headers(tokens["AccessToken"])
@@ -253,7 +291,7 @@ def test_expire_all_access_switch(fresh_emulator):
     assert api(base, "device/find", {}, user_headers(fresh["AccessToken"])).status_code == 200
 
 
-def test_token_ttl_option_shortens_tokens(make_emulator):
+def test_token_ttl_option_shortens_tokens(make_emulator: Callable[..., EmulatorServer]) -> None:
     server = make_emulator(token_ttl=1)
     tokens = login(server.base_url)
     assert tokens["ExpiresIn"] == 1
@@ -269,7 +307,9 @@ def test_token_ttl_option_shortens_tokens(make_emulator):
 
 
 @pytest.mark.parametrize("bearer", [False, True], ids=["raw", "bearer"])
-def test_login_token_raw_or_bearer(emulator, session, bearer):
+def test_login_token_raw_or_bearer(
+    emulator: EmulatorServer, session: dict[str, Any], bearer: bool
+) -> None:
     r = api(
         emulator.base_url, "device/find", {"limit": 2}, user_headers(session["AccessToken"], bearer)
     )
@@ -278,17 +318,80 @@ def test_login_token_raw_or_bearer(emulator, session, bearer):
     assert len(r.json()["data"]) == 2
 
 
-def test_id_token_is_accepted_too(emulator, session):
+def test_id_token_is_accepted_too(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     r = api(emulator.base_url, "user/get", {}, user_headers(session["IdToken"]))
     assert r.status_code == 200 and r.json()["data"]["email"] == "demo@ioto.example"
 
 
-def test_cloudapi_token_on_tok_path_needs_no_origin(emulator):
+def test_cloudapi_token_on_tok_path_needs_no_origin(emulator: EmulatorServer) -> None:
     r = tok(emulator.base_url, "device/find", {"limit": 3})
     assert r.status_code == 200 and len(r.json()["data"]) == 3
 
 
-def test_auth_failures_are_403_text(emulator, session):
+@pytest.mark.parametrize(
+    "authorization",
+    [f"bearer {CLOUDAPI}", f"Bearer {CLOUDAPI}", CLOUDAPI],
+    ids=["bearer (samples/api/*.sh)", "Bearer", "raw (API Access page)"],
+)
+def test_cloudapi_token_bearer_or_raw(emulator: EmulatorServer, authorization: str) -> None:
+    r = httpx.post(
+        f"{emulator.base_url}/ioto/api/tok/device/find",
+        params={"limit": 2},
+        json={"accountId": ACCOUNT},
+        headers={"Authorization": authorization},
+    )
+    assert r.status_code == 200, r.text
+    assert [d["accountId"] for d in r.json()["data"]] == [ACCOUNT, ACCOUNT]
+
+
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("device/find", {}),
+        ("device/get", {"id": "X"}),
+        ("generic/find", {"_type": "Store"}),
+        ("generic/get", {"_type": "Store", "deviceId": "X", "key": "status"}),
+        ("generic/update", {"_type": "Store", "deviceId": "X", "key": "status", "value": 1}),
+        ("metric/fetch", {"deviceId": "X", "items": []}),
+    ],
+)
+def test_cloudapi_calls_need_account_id(
+    emulator: EmulatorServer, path: str, body: dict[str, Any]
+) -> None:
+    # "accountId ... Required if using CloudAPI token" (embedthis.com/doc/ioto/ref/device.html)
+    r = tok(emulator.base_url, path, body, as_given=True)
+    assert_text(r, 400)
+    assert "accountId" in r.text and "CloudAPI" in r.text
+    assert_text(tok(emulator.base_url, path, {"accountId": "01JNOSUCHACCOUNT", **body}), 404)
+
+
+def test_cloudapi_account_get_needs_an_id(emulator: EmulatorServer) -> None:
+    assert_text(tok(emulator.base_url, "account/get", {}), 400)
+    r = tok(emulator.base_url, "account/get", {"id": ACCOUNT})
+    assert r.status_code == 200 and r.json()["data"]["name"] == "Demo Account"
+    assert r.json()["data"]["cloudId"]
+
+
+@pytest.mark.parametrize("option", ["limit", "next", "prev", "filter", "index"])
+def test_find_options_belong_in_the_query_string(
+    emulator: EmulatorServer, session: dict[str, Any], option: str
+) -> None:
+    # "Query String Options" (device, generic reference pages): never body fields here.
+    for r in (
+        tok(emulator.base_url, "device/find", {"accountId": ACCOUNT, option: 2}, as_given=True),
+        api(
+            emulator.base_url,
+            "device/find",
+            {option: 2},
+            user_headers(session["AccessToken"]),
+            as_given=True,
+        ),
+    ):
+        assert_text(r, 400)
+        assert "query string" in r.text
+
+
+def test_auth_failures_are_403_text(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     base, access = emulator.base_url, session["AccessToken"]
     forged = jwt.encode(
         {**jwt.decode(access, options={"verify_signature": False})},
@@ -302,14 +405,12 @@ def test_auth_failures_are_403_text(emulator, session):
         ("device/find", {"Authorization": forged, "Origin": ORIGIN}),
         ("device/find", {"Authorization": CLOUDAPI}),  # CloudAPI token without /tok
         ("device/find", {"Authorization": CLOUDAPI, "Origin": ORIGIN}),
-        ("tok/device/find", {"Authorization": f"Bearer {CLOUDAPI}"}),  # CloudAPI with Bearer
         ("tok/device/find", {"Authorization": access}),  # login token with /tok
         ("tok/device/find", {"Authorization": f"Bearer {access}", "Origin": ORIGIN}),
         ("tok/device/find", {"Authorization": "ioto-cloudapi-wrong"}),
         ("tok/device/find", {}),
         ("device/find", {"Authorization": access}),  # no Origin
         ("device/find", {"Authorization": access, "Origin": "https://evil.example"}),
-        ("test/ping", {"Authorization": access, "Origin": "http://manager.ioto.example"}),
     ]
     for path, headers in cases:
         r = api(base, path, {}, headers)
@@ -317,12 +418,11 @@ def test_auth_failures_are_403_text(emulator, session):
         assert r.text.strip(), (path, headers)
 
 
-def test_messages_explain_token_kind_mistakes(emulator, session):
+def test_messages_explain_token_kind_mistakes(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     base = emulator.base_url
     assert "/tok" in api(base, "device/find", {}, {"Authorization": CLOUDAPI}).text
-    assert (
-        "Bearer" in api(base, "tok/device/find", {}, {"Authorization": f"Bearer {CLOUDAPI}"}).text
-    )
     assert (
         "/tok" in api(base, "tok/device/find", {}, {"Authorization": session["AccessToken"]}).text
     )
@@ -331,13 +431,15 @@ def test_messages_explain_token_kind_mistakes(emulator, session):
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
 @pytest.mark.parametrize("path", ["tok/device/find", "device/find", "tok/test/ping", "tok/no/such"])
-def test_only_post(emulator, method, path):
+def test_only_post(emulator: EmulatorServer, method: str, path: str) -> None:
     r = httpx.request(method, f"{emulator.base_url}/ioto/api/{path}", headers=TOK)
     assert_text(r, 405)
     assert r.headers["allow"] == "POST"
 
 
-def test_unknown_controller_or_action_is_404_text(emulator, session):
+def test_unknown_controller_or_action_is_404_text(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     for path in (
         "tok/device/explode",
         "tok/nothing/find",
@@ -356,7 +458,7 @@ def test_unknown_controller_or_action_is_404_text(emulator, session):
     )
 
 
-def test_bad_requests_are_400_text(emulator):
+def test_bad_requests_are_400_text(emulator: EmulatorServer) -> None:
     base = emulator.base_url
     for raw in (b"{not json", b"[1, 2]", b'"text"'):
         r = httpx.post(
@@ -372,12 +474,18 @@ def test_bad_requests_are_400_text(emulator):
     assert_text(tok(base, "device/get", {"id": 42}), 400)
 
 
-def test_empty_body_counts_as_empty_object(emulator):
-    r = httpx.post(f"{emulator.base_url}/ioto/api/tok/device/find", headers=TOK)
+def test_empty_body_counts_as_empty_object(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
+    r = httpx.post(
+        f"{emulator.base_url}/ioto/api/device/find", headers=user_headers(session["AccessToken"])
+    )
     assert r.status_code == 200 and r.json()["data"]
 
 
-def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
+def test_service_errors_are_500_text(
+    fresh_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*args: object) -> None:
         raise RuntimeError("database unavailable")
 
@@ -388,25 +496,29 @@ def test_service_errors_are_500_text(fresh_emulator, monkeypatch):
     assert "database" not in r.text  # internals are not leaked
 
 
-def test_ping(emulator, session):
+def test_ping_is_public(emulator: EmulatorServer, session: dict[str, Any]) -> None:
+    # Documented with the role "public" (github.com/embedthis/ioto llms.txt, "# Test"): it
+    # answers anyone, so it proves nothing about a token.
     for r in (
         tok(emulator.base_url, "test/ping"),
         api(emulator.base_url, "test/ping", {}, user_headers(session["AccessToken"])),
+        api(emulator.base_url, "test/ping"),
+        api(emulator.base_url, "tok/test/ping", {}, {"Authorization": "not-a-token"}),
     ):
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/plain")
         assert r.text == "pinged\n"
-    assert_text(api(emulator.base_url, "test/ping"), 403)
 
 
 # --------------------------------------------------------------------------- devices and paging
 
 
-def test_device_records(emulator):
+def test_device_records(emulator: EmulatorServer) -> None:
     devices = tok(emulator.base_url, "device/find").json()
-    assert len(devices["data"]) == 25 and devices["next"] is None and devices["prev"] is None
+    assert devices["data"] == demo_devices()  # the account's devices, in order
+    assert devices["next"] is None and devices["prev"] is None
     ids = [d["id"] for d in devices["data"]]
-    assert len(set(ids)) == 25
+    assert len(set(ids)) == len(ids) > 10
     for d in devices["data"]:
         assert {
             "id",
@@ -421,7 +533,7 @@ def test_device_records(emulator):
         } <= set(d)
         assert len(d["id"]) >= 10 and d["id"].isalnum() and d["id"] == d["id"].upper()
         assert isinstance(d["test"], bool)
-    assert any(d["accountId"] is None for d in devices["data"]), "some devices must be claimable"
+    assert any(d["accountId"] is None for d in cloud()), "some devices must be claimable"
     got = tok(emulator.base_url, "device/get", {"id": ids[3]})
     assert got.status_code == 200 and got.json()["data"] == devices["data"][3]
     r = tok(emulator.base_url, "device/get", {"id": "NOSUCHDEV1"})
@@ -429,7 +541,9 @@ def test_device_records(emulator):
     assert "Unknown device" in r.text
 
 
-def test_world_is_deterministic(make_emulator, emulator):
+def test_world_is_deterministic(
+    make_emulator: Callable[..., EmulatorServer], emulator: EmulatorServer
+) -> None:
     other = make_emulator()
     first = tok(emulator.base_url, "device/find", {"limit": 10}).json()
     assert tok(other.base_url, "device/find", {"limit": 10}).json() == first
@@ -437,10 +551,12 @@ def test_world_is_deterministic(make_emulator, emulator):
     assert tok(reseeded.base_url, "device/find", {"limit": 10}).json()["data"] != first["data"]
 
 
-def test_login_user_sees_only_their_account(emulator, session):
+def test_login_user_sees_only_their_account(
+    emulator: EmulatorServer, session: dict[str, Any]
+) -> None:
     headers = user_headers(session["AccessToken"])
     mine = api(emulator.base_url, "device/find", {}, headers).json()["data"]
-    everything = tok(emulator.base_url, "device/find").json()["data"]
+    everything = cloud()
     account = api(emulator.base_url, "user/get", {}, headers).json()["data"]["accountId"]
     assert mine and all(d["accountId"] == account for d in mine)
     assert len(mine) < len(everything)
@@ -451,10 +567,12 @@ def test_login_user_sees_only_their_account(emulator, session):
     assert_text(api(emulator.base_url, "device/get", {"id": foreign["id"]}, headers), 404)
 
 
-def test_find_filters(emulator):
+def test_find_filters(emulator: EmulatorServer) -> None:
     everything = tok(emulator.base_url, "device/find").json()["data"]
-    unclaimed = tok(emulator.base_url, "device/find", {"accountId": None}).json()["data"]
-    assert unclaimed == [d for d in everything if d["accountId"] is None]
+    assert everything == demo_devices()
+    other = next(d["accountId"] for d in cloud() if d["accountId"] not in (None, ACCOUNT))
+    theirs = tok(emulator.base_url, "device/find", {"accountId": other}).json()["data"]
+    assert theirs == [d for d in cloud() if d["accountId"] == other]
     product = everything[0]["productId"]
     by_product = tok(emulator.base_url, "device/find", {"productId": product}).json()["data"]
     assert by_product == [d for d in everything if d["productId"] == product]
@@ -472,43 +590,51 @@ def walk(base: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     return pages
 
 
-def test_paging_exact_multiple_of_limit(emulator):
-    everything = tok(emulator.base_url, "device/find").json()["data"]
-    pages = walk(emulator.base_url, {"limit": 5})
-    assert len(pages) == 5 and all(len(p["data"]) == 5 for p in pages)
+def test_paging_exact_multiple_of_limit(make_emulator: Callable[..., EmulatorServer]) -> None:
+    server = make_emulator(devices=30)  # 20 of them in the Demo Account
+    base = server.base_url
+    everything = tok(base, "device/find").json()["data"]
+    assert everything == demo_devices(30) and len(everything) == 20
+    pages = walk(base, {"limit": 5})
+    assert len(pages) == 4 and all(len(p["data"]) == 5 for p in pages)
     assert [d for p in pages for d in p["data"]] == everything
     assert pages[0]["prev"] is None and pages[-1]["next"] is None
     assert all(p["prev"] for p in pages[1:])
     for cur in pages[0]["next"], pages[0]["prev"] or "":
         assert "device" not in cur  # opaque, not a plain offset or id
     # Going back from the last page gives the one before, and so on to the start.
-    back = tok(emulator.base_url, "device/find", {"limit": 5, "prev": pages[-1]["prev"]}).json()
+    back = tok(base, "device/find", {"limit": 5, "prev": pages[-1]["prev"]}).json()
     assert back == pages[-2]
     first = pages[1]
     while first["prev"]:
-        first = tok(emulator.base_url, "device/find", {"limit": 5, "prev": first["prev"]}).json()
+        first = tok(base, "device/find", {"limit": 5, "prev": first["prev"]}).json()
     assert first == pages[0]
 
 
-def test_paging_boundaries(emulator):
-    whole = walk(emulator.base_url, {"limit": 25})
-    assert len(whole) == 1 and len(whole[0]["data"]) == 25
-    pages = walk(emulator.base_url, {"limit": 24})
-    assert [len(p["data"]) for p in pages] == [24, 1]
-    assert len(walk(emulator.base_url, {"limit": 7})) == 4
+def test_paging_boundaries(emulator: EmulatorServer) -> None:
+    n = len(demo_devices())
+    whole = walk(emulator.base_url, {"limit": n})
+    assert len(whole) == 1 and len(whole[0]["data"]) == n
+    pages = walk(emulator.base_url, {"limit": n - 1})
+    assert [len(p["data"]) for p in pages] == [n - 1, 1]
+    assert len(walk(emulator.base_url, {"limit": 7})) == -(-n // 7)
     one = walk(emulator.base_url, {"limit": 1})
-    assert len(one) == 25 and one[-1]["next"] is None
+    assert len(one) == n and one[-1]["next"] is None
 
 
-def test_paging_filtered_list(emulator):
-    claimed = tok(emulator.base_url, "device/find", {"accountId": None}).json()["data"]
+def test_paging_filtered_list(emulator: EmulatorServer) -> None:
+    product = max(
+        {d["productId"] for d in demo_devices()},
+        key=lambda p: sum(d["productId"] == p for d in demo_devices()),
+    )
+    claimed = tok(emulator.base_url, "device/find", {"productId": product}).json()["data"]
     assert len(claimed) >= 3
-    pages = walk(emulator.base_url, {"accountId": None, "limit": 2})
+    pages = walk(emulator.base_url, {"productId": product, "limit": 2})
     assert [d for p in pages for d in p["data"]] == claimed
     assert pages[-1]["next"] is None and len(pages[-1]["data"]) >= 1
 
 
-def test_empty_list_paging(make_emulator):
+def test_empty_list_paging(make_emulator: Callable[..., EmulatorServer]) -> None:
     server = make_emulator(devices=0)
     assert tok(server.base_url, "device/find").json() == {"data": [], "next": None, "prev": None}
     assert tok(server.base_url, "device/find", {"next": cursor("n", 0)}).json()["data"] == []
@@ -527,15 +653,15 @@ def test_empty_list_paging(make_emulator):
         {"next": cursor("n", 5), "prev": cursor("p", 5)},
         {"limit": 0},
         {"limit": 1001},
-        {"limit": "10"},
-        {"filter": 12},
+        {"limit": "ten"},
+        {"limit": -3},
     ],
 )
-def test_invalid_paging_options_are_400(emulator, options):
+def test_invalid_paging_options_are_400(emulator: EmulatorServer, options: dict[str, Any]) -> None:
     assert_text(tok(emulator.base_url, "device/find", options), 400)
 
 
-def test_hundred_thousand_devices_page_lazily(make_emulator):
+def test_hundred_thousand_devices_page_lazily(make_emulator: Callable[..., EmulatorServer]) -> None:
     started = time.perf_counter()
     server = make_emulator(devices=100_000)
     assert time.perf_counter() - started < 5
@@ -555,7 +681,10 @@ def test_hundred_thousand_devices_page_lazily(make_emulator):
     t = time.perf_counter()
     last = tok(base, "device/find", {"limit": 100, "next": cursor("n", 99_950)}).json()
     assert time.perf_counter() - t < 1
-    assert len(last["data"]) == 50 and last["next"] is None and last["prev"]
+    world = World(EmulatorConfig.seed, 100_000)
+    tail = [world.device_at(i) for i in range(99_950, 100_000)]
+    assert last["data"] == [d for d in tail if d["accountId"] == ACCOUNT]
+    assert last["next"] is None and last["prev"]
     before = tok(base, "device/find", {"limit": 100, "prev": last["prev"]}).json()
     assert len(before["data"]) == 100 and before["next"]
     after = tok(base, "device/find", {"limit": 100, "next": before["next"]}).json()
@@ -569,12 +698,12 @@ def test_hundred_thousand_devices_page_lazily(make_emulator):
     assert len(mine["data"]) == 50 and mine["next"]
 
 
-def test_claim_and_release(fresh_emulator):
+def test_claim_and_release(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     tokens = login(base)
     headers = user_headers(tokens["AccessToken"])
     account = api(base, "user/get", {}, headers).json()["data"]["accountId"]
-    free = tok(base, "device/find", {"accountId": None}).json()["data"][0]
+    free = next(d for d in cloud() if d["accountId"] is None)
     assert_text(api(base, "device/get", {"id": free["id"]}, headers), 404)  # not mine yet
     claimed = api(base, "device/claim", {"id": free["id"]}, headers)
     assert claimed.status_code == 200 and claimed.json()["data"]["accountId"] == account
@@ -599,10 +728,11 @@ def test_claim_and_release(fresh_emulator):
 
 
 def first_device(base: str) -> dict[str, Any]:
-    return tok(base, "device/find", {"limit": 1}).json()["data"][0]
+    device: dict[str, Any] = tok(base, "device/find", {"limit": 1}).json()["data"][0]
+    return device
 
 
-def test_store_items(emulator):
+def test_store_items(emulator: EmulatorServer) -> None:
     device = first_device(emulator.base_url)
     r = tok(emulator.base_url, "generic/find", {"_type": "Store", "deviceId": device["id"]})
     assert r.status_code == 200
@@ -611,7 +741,7 @@ def test_store_items(emulator):
     keys = {item["key"] for item in body["data"]}
     assert {"temperature", "firmware", "uptime"} <= keys
     for item in body["data"]:
-        assert {"key", "value", "type", "updated", "deviceId"} <= set(item)
+        assert {"accountId", "key", "value", "type", "updated", "deviceId"} <= set(item)
         assert item["deviceId"] == device["id"]
     firmware = next(i for i in body["data"] if i["key"] == "firmware")
     assert firmware["value"] == device["version"] and firmware["type"] == "string"
@@ -621,12 +751,9 @@ def test_store_items(emulator):
         {"_type": "Store", "deviceId": device["id"], "key": "temperature"},
     )
     assert temp.json()["data"] == next(i for i in body["data"] if i["key"] == "temperature")
-    by_id = tok(
-        emulator.base_url,
-        "generic/get",
-        {"_type": "Store", "deviceId": device["id"], "id": firmware["id"]},
-    )
-    assert by_id.json()["data"] == firmware
+    # The vendor's Store model: keyed by account, device and key (no id).
+    assert set(firmware) == {"accountId", "deviceId", "key", "value", "type", "created", "updated"}
+    assert firmware["accountId"] == ACCOUNT
     # Paged like any list.
     pages = [
         tok(
@@ -644,20 +771,21 @@ def test_store_items(emulator):
             ).json()
         )
     assert [i for p in pages for i in p["data"]] == body["data"]
-    # Without a deviceId: every device's items, paged.
+    # Without a deviceId: every device's items (of the account), paged.
     everything = tok(emulator.base_url, "generic/find", {"_type": "Store", "limit": 7}).json()
     assert len(everything["data"]) == 7 and everything["next"]
 
 
-def test_store_errors(emulator):
+def test_store_errors(emulator: EmulatorServer) -> None:
     device = first_device(emulator.base_url)
     assert_text(tok(emulator.base_url, "generic/find", {"deviceId": device["id"]}), 400)
     assert_text(
         tok(emulator.base_url, "generic/find", {"_type": "Nope", "deviceId": device["id"]}), 400
     )
-    assert_text(
-        tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"]}), 400
-    )
+    assert_text(tok(emulator.base_url, "generic/get", {"_type": "Store"}), 400)  # no deviceId
+    # get-item.sh names no key: the item attributes are optional filters
+    first = tok(emulator.base_url, "generic/get", {"_type": "Store", "deviceId": device["id"]})
+    assert first.status_code == 200 and first.json()["data"]["deviceId"] == device["id"]
     assert_text(
         tok(
             emulator.base_url,
@@ -672,7 +800,7 @@ def test_store_errors(emulator):
     assert unknown == {"data": [], "next": None, "prev": None}
 
 
-def test_store_update(fresh_emulator):
+def test_store_update(fresh_emulator: EmulatorServer) -> None:
     base = fresh_emulator.base_url
     device = first_device(base)
     item = {"_type": "Store", "deviceId": device["id"], "key": "temperature"}
@@ -682,19 +810,32 @@ def test_store_update(fresh_emulator):
     assert_text(tok(base, "generic/update", item), 400)
 
 
-def test_metric_list(emulator):
-    device = first_device(emulator.base_url)
-    r = tok(emulator.base_url, "metric/getMetricList", {"deviceId": device["id"]})
+def test_metric_list(emulator: EmulatorServer) -> None:
+    # Body {cloudId (role owner), namespace, metric}: an object of namespaces / metrics /
+    # dimensions (embedthis.com/doc/ioto/ref/metric.html, GetMetricList).
+    base = emulator.base_url
+    cloud_id = tok(base, "account/get", {"id": ACCOUNT}).json()["data"]["cloudId"]
+    r = tok(base, "metric/getMetricList", {"cloudId": cloud_id, "namespace": "Embedthis/Device"})
     assert r.status_code == 200
-    metrics = r.json()
-    assert isinstance(metrics, list) and {m["metric"] for m in metrics} >= {"temperature"}
-    for m in metrics:
-        assert m["namespace"] == "Embedthis/Device"
-        assert {"Device": device["id"]} in m["dimensions"]
-    assert_text(tok(emulator.base_url, "metric/getMetricList", {"deviceId": "NOSUCHDEV1"}), 404)
+    listed = r.json()["data"]
+    assert listed["namespaces"] == ["Embedthis/Device"]
+    assert {"temperature", "humidity"} <= set(listed["metrics"])
+    assert tok(base, "metric/getMetricList", {"cloudId": cloud_id}).json()["data"] == {
+        "namespaces": ["Embedthis/Device"]
+    }
+    dims = tok(
+        base,
+        "metric/getMetricList",
+        {"cloudId": cloud_id, "namespace": "Embedthis/Device", "metric": "temperature"},
+    ).json()["data"]["dimensions"]
+    assert {"Device": "*"} in dims
+    missing = tok(base, "metric/getMetricList", {"namespace": "Embedthis/Device"})
+    assert_text(missing, 400)  # a CloudAPI token names the cloud
+    assert "cloudId" in missing.text
+    assert_text(tok(base, "metric/getMetricList", {"cloudId": "01JNOPE"}), 404)
 
 
-def test_metric_fetch(emulator):
+def test_metric_fetch(emulator: EmulatorServer) -> None:
     device = first_device(emulator.base_url)
     start = 1_780_000_000_000
     items = [
@@ -711,26 +852,54 @@ def test_metric_fetch(emulator):
     body = {"deviceId": device["id"], "items": items}
     r = tok(emulator.base_url, "metric/fetch", body)
     assert r.status_code == 200
-    series = r.json()
+    answer = r.json()  # a paged response (metric reference page)
+    assert answer["next"] is None and answer["prev"] is None
+    series = answer["data"]
     assert isinstance(series, list) and len(series) == 3
     for s in series:
         assert s["metric"] == "temperature" and s["namespace"] == "Embedthis/Device"
         assert s["period"] == 86400 and s["dimensions"] == {"Device": device["id"]}
-        assert len(s["points"]) == 24
+        assert len(s["points"]) == 24 == s["samples"]
         stamps = [p["timestamp"] for p in s["points"]]
         assert stamps == sorted(stamps) and stamps[1] - stamps[0] == 3600 * 1000
         assert all({"value", "timestamp", "count"} <= set(p) for p in s["points"])
     avg, low, high = ([p["value"] for p in s["points"]] for s in series)
     assert all(lo <= a <= hi for lo, a, hi in zip(low, avg, high, strict=True))
-    assert tok(emulator.base_url, "metric/fetch", body).json() == series  # deterministic
+    assert tok(emulator.base_url, "metric/fetch", body).json() == answer  # deterministic
     unknown = tok(
-        emulator.base_url, "metric/fetch", {"items": [{**items[0], "metric": "nope"}]}
+        emulator.base_url,
+        "metric/fetch",
+        {"deviceId": device["id"], "items": [{**items[0], "metric": "nope"}]},
     ).json()
-    assert unknown[0]["points"] == []
+    assert unknown["data"][0]["points"] == []
 
 
-def test_metric_fetch_errors(emulator):
+def test_metric_fetch_as_get_metric_sh(emulator: EmulatorServer) -> None:
+    # samples/api/get-metric.sh: accountId, cloudId, statistic "current", accumulate true
     base = emulator.base_url
+    device = first_device(base)
+    cloud_id = tok(base, "account/get", {"id": ACCOUNT}).json()["data"]["cloudId"]
+    item = {
+        "cloudId": cloud_id,
+        "namespace": "Embedthis/Device",
+        "metric": "temperature",
+        "dimensions": {"Device": device["id"]},
+        "statistic": "current",
+        "period": 86400,
+        "accumulate": True,
+    }
+    r = tok(base, "metric/fetch", {"deviceId": device["id"], "items": [item]})
+    assert r.status_code == 200, r.text
+    [metric] = r.json()["data"]
+    assert metric["statistic"] == "current" and len(metric["points"]) == 1
+    assert metric["samples"] == 24 and metric["points"][0]["count"] >= 24
+    wrong = {**item, "cloudId": "01JNOPE"}
+    assert_text(tok(base, "metric/fetch", {"deviceId": device["id"], "items": [wrong]}), 404)
+
+
+def test_metric_fetch_errors(emulator: EmulatorServer) -> None:
+    base = emulator.base_url
+    device = first_device(base)["id"]
     item = {
         "namespace": "Embedthis/Device",
         "metric": "temperature",
@@ -739,12 +908,20 @@ def test_metric_fetch_errors(emulator):
     }
     assert_text(tok(base, "metric/fetch", {"deviceId": "NOSUCHDEV1", "items": [item]}), 404)
     assert_text(tok(base, "metric/fetch", {}), 400)
-    assert_text(tok(base, "metric/fetch", {"items": [{**item, "statistic": "median"}]}), 400)
-    assert_text(tok(base, "metric/fetch", {"items": [{**item, "period": "day"}]}), 400)
-    assert_text(tok(base, "metric/fetch", {"items": [{**item, "start": "yesterday"}]}), 400)
+    for bad in (
+        {"statistic": "median"},
+        {"period": "day"},
+        {"start": "yesterday"},
+        {"accumulate": "yes"},
+        {"statistic": None},
+        {"namespace": None},
+    ):
+        broken = {k: v for k, v in {**item, **bad}.items() if v is not None}
+        assert_text(tok(base, "metric/fetch", {"deviceId": device, "items": [broken]}), 400)
+    assert_text(tok(base, "metric/fetch", {"items": [item]}), 400)  # deviceId: required
 
 
-def test_users(emulator, session):
+def test_users(emulator: EmulatorServer, session: dict[str, Any]) -> None:
     headers = user_headers(session["AccessToken"])
     me = api(emulator.base_url, "user/get", {}, headers).json()["data"]
     assert me["email"] == "demo@ioto.example" and me["id"] and me["accountId"]
@@ -757,7 +934,7 @@ def test_users(emulator, session):
     assert tok(emulator.base_url, "user/get").json()["data"]["id"] == me["id"]
 
 
-def test_describe():
+def test_describe() -> None:
     info = ioto.describe("http://127.0.0.1:8765/ioto")
     urls, creds = info["urls"], info["credentials"]
     assert "http://127.0.0.1:8765/ioto/api" in urls.values()
@@ -767,5 +944,6 @@ def test_describe():
         "demo@ioto.example",
         "Ioto-demo-pass-4821",
         CLOUDAPI,
+        ACCOUNT,
         ORIGIN,
     }

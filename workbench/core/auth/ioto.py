@@ -7,14 +7,25 @@ There are two ways in, and they sign requests differently:
 ``ioto_cloudapi`` (admin / utility use)
     The token is the user's CloudAPI token, made in Builder (a secret reference). It is
     opaque and its expiry is set by an admin in Builder, so ``expires_at`` is unknown
-    (None): the workbench learns that it expired when the API answers 403. ``login``
-    checks it with ``POST {api}/tok/test/ping`` (step "ping"). ``apply`` sends it raw,
-    ``Authorization: <token>`` (no ``Bearer``), and rewrites every request to the profile's
-    API base URL to carry the ``/tok`` prefix right after the base path:
-    ``{api}/device/find`` is sent as ``{api}/tok/device/find``. A path that already has
-    the prefix is left alone, so the prefix is never doubled. Request specs (the composer,
-    the device tree) therefore never contain ``/tok``; the trace and the response record
-    show the URL as sent.
+    (None): the workbench learns that it expired when the API answers 403. A token pasted
+    with or without a ``bearer`` scheme is accepted (the scheme is dropped). ``apply``
+    sends ``Authorization: bearer <token>``, the form of EmbedThis' own CloudAPI scripts
+    (github.com/embedthis/ioto ``samples/api/*.sh``; the API Access page shows the raw
+    form, which the service accepts too), and rewrites every request to the profile's API
+    base URL to carry the ``/tok`` prefix right after the base path: ``{api}/device/find``
+    is sent as ``{api}/tok/device/find``. A path that already has the prefix is left
+    alone, so the prefix is never doubled. Request specs (the composer, the device tree)
+    therefore never contain ``/tok``; the trace and the response record show the URL as sent.
+
+    A CloudAPI token has the "owner" role over the whole device cloud, so the data calls
+    need the manager account to act on: ``accountId`` in the body, "Required if using
+    CloudAPI token" (https://www.embedthis.com/doc/ioto/ref/device.html; the scripts send it). The
+    profile gives it as ``account_id`` (a literal, or ``{env = "IOTO_ACCOUNT", prompt =
+    ...}``; the login screen asks for it). ``login`` checks the token and the account
+    together with a documented read, ``POST {api}/tok/account/get {"id": accountId}``
+    (step "check"; ``test/ping`` is documented with the role "public", so it proves
+    nothing about a token). The account id, and the ``cloudId`` the account record names,
+    are kept in the token set's ``extra`` for the device tree.
 
 ``ioto_cognito`` (a user, as in Ioto's browser app)
     ``login`` calls AWS Cognito ``InitiateAuth`` with ``USER_PASSWORD_AUTH`` (headers
@@ -22,12 +33,12 @@ There are two ways in, and they sign requests differently:
     ``Content-Type: application/x-amz-json-1.1``); ``refresh`` uses ``REFRESH_TOKEN_AUTH``.
     Cognito does not rotate refresh tokens: the answer to a refresh has no
     ``RefreshToken``, so the one we have is kept. ``apply`` sends the access token raw
-    (``Authorization: <access token>``, no ``Bearer``, the way Ioto's browser app does; the
-    API Gateway authorizer accepts both) plus the ``Origin`` header the API requires (the
-    Device Manager's origin, param ``origin``), and never a ``/tok`` prefix.
+    (``Authorization: <access token>``, no scheme, as the vendor's ``samples/api/login.sh``
+    does) plus the ``Origin`` header the API requires (the Device Manager's origin, param
+    ``origin``), and never a ``/tok`` prefix.
 
 Both flows register every secret they handle (token, password, Cognito tokens) with the
-trace's redactor, so traces never show them.
+trace's redactor, so traces never show them. The account id is not a secret.
 """
 
 from __future__ import annotations
@@ -151,55 +162,145 @@ class IotoFlow(AuthFlow):
 
 # --- CloudAPI ----------------------------------------------------------------------------
 
+# The vendor's CloudAPI scripts (github.com/embedthis/ioto samples/api/find-items.sh, get-item.sh,
+# get-metric.sh, set-item.sh, device-command.sh, update.sh) all send this header form.
+TOKEN_SCHEME = "bearer"
+ACCOUNT_PARAM = "account_id"
+ACCOUNT_VARIABLE = "accountId"  # also read from the profile's [variables]
+ACCOUNT_LABEL = "Ioto account id (accountId)"
+ACCOUNT_HINT = (
+    "a CloudAPI token acts for the whole device cloud, so Ioto needs the manager account "
+    "to act on (accountId, 'Required if using CloudAPI token'): the account's ID in the "
+    "Device Manager or Builder; give it as account_id in [auth] (a literal, or "
+    '{ env = "IOTO_ACCOUNT", prompt = "..." }), set $IOTO_ACCOUNT with the built-in profile, '
+    "or type it in the login screen"
+)
+
+
+def bare_token(value: str) -> str:
+    """A CloudAPI token as the user gave it, without a ``bearer`` scheme (either form is accepted)."""
+    text = value.strip()
+    scheme, sep, rest = text.partition(" ")
+    if sep and scheme.lower() == TOKEN_SCHEME:
+        return rest.strip()
+    return text
+
+
+def _record(data: Any) -> dict[str, Any]:
+    """The record of an Ioto answer: ``{"data": {...}}`` (the documented form) or the object itself."""
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        return dict(data["data"])
+    return dict(data) if isinstance(data, dict) else {}
+
 
 class CloudApiFlow(IotoFlow):
-    """A CloudAPI token: raw ``Authorization``, ``/tok`` path prefix, checked with test/ping."""
+    """A CloudAPI token: ``bearer`` Authorization, ``/tok`` path prefix, an account id, checked
+    with ``account/get``."""
 
     name = "ioto_cloudapi"
     can_refresh = False
 
+    def account_id(self, ctx: FlowContext) -> str | None:
+        """The manager account id: typed in the login screen, else the profile's ``account_id``
+        (literal or reference: env, keyring, demo, then a prompt on a terminal), else
+        ``[variables] accountId``, else a prompt on a terminal. Not a secret: never redacted."""
+        from workbench.core.secrets import keyring_get
+
+        resolver = ctx.resolver
+        value = resolver.values.get(ACCOUNT_PARAM)
+        ref = self.profile.auth.secrets.get(ACCOUNT_PARAM)
+        if not value and ref is not None:
+            value = (ref.env and resolver.environ.get(ref.env)) or None
+            if not value and ref.keyring:
+                value = keyring_get(ref.keyring)
+            if not value and ref.demo is not None:
+                value = ref.demo
+        if not value:
+            literal = self.profile.auth.params.get(ACCOUNT_PARAM)
+            value = literal if isinstance(literal, str) else None
+        if not value:
+            value = self.profile.variables.get(ACCOUNT_VARIABLE)
+        if not value and resolver.prompter is not None and (ref is None or ref.prompt):
+            value = resolver.prompter(ref.label if ref is not None else ACCOUNT_LABEL, False)
+            if value:
+                resolver.values[ACCOUNT_PARAM] = value
+        value = (value or "").strip()
+        return value or None
+
     def login(self, ctx: FlowContext) -> TokenSet:
-        problem = _placeholder_error(self.profile, "ping")
+        problem = _placeholder_error(self.profile, "check")
         if problem is not None:
             raise problem
-        token = (ctx.secret("token") or "").strip()
+        given = ctx.secret("token") or ""
+        token = bare_token(given)
+        if given.strip():
+            ctx.trace.redactor.add(given.strip())
         if not token:
             raise AuthError(
                 "the CloudAPI token is empty",
-                step="ping",
+                step="check",
                 hint="create a CloudAPI token in Builder and give it to the profile",
             )
         ctx.trace.redactor.add(token)
-        if token.lower().startswith("bearer "):
-            raise AuthError(
-                "the CloudAPI token starts with 'Bearer '",
-                step="ping",
-                hint="give the token alone: Ioto wants it raw in the Authorization header",
+        if token != given.strip():
+            ctx.trace.note(
+                "the token was given with a 'bearer' scheme: it is kept without it and sent "
+                "as 'Authorization: bearer <token>'"
             )
-        url = api_base(self.profile) + TOK + "/test/ping"
+        account = self.account_id(ctx)
+        if not account:
+            raise AuthError(
+                "the CloudAPI profile gives no account id (accountId)",
+                step="check",
+                hint=ACCOUNT_HINT,
+            )
+        # A documented, cheap read that needs the token AND names the account: account/get
+        # (https://www.embedthis.com/doc/ioto/ref/account.html: "id", role owner = a CloudAPI token).
+        url = api_base(self.profile) + TOK + "/account/get"
         request = ctx.client.build_request(
             "POST",
             url,
-            headers={"Authorization": token, "Content-Type": "application/json"},
-            content=b"{}",
+            headers={
+                "Authorization": f"{TOKEN_SCHEME} {token}",
+                "Content-Type": "application/json",
+            },
+            content=json.dumps({"id": account}).encode(),
         )
-        response = ctx.send("ping", request)
+        response = ctx.send("check", request)
         if not 200 <= response.status_code < 300 or _is_html(response):
+            said = (server_message(response) or "").lower()
+            if response.status_code in (400, 404) and "account" in said and not _is_html(response):
+                raise AuthError(
+                    f"the device cloud does not know the account {escape_keep_newlines(account)}",
+                    step="check",
+                    status=response.status_code,
+                    server_message=server_message(response),
+                    hint="check the account id (accountId): " + ACCOUNT_HINT,
+                )
             raise http_words(
-                "ping",
+                "check",
                 response,
                 "the CloudAPI token was refused: check that it is the whole token, that it "
                 "belongs to this device cloud, and that it has not expired (Builder shows it)",
             )
-        said = response.text.strip() if response.content else ""
-        if said != "pinged":
-            ctx.trace.note(
-                f"test/ping answered {escape_keep_newlines(said[:60])!r} instead of 'pinged'; "
-                "the token was accepted"
-            )
+        try:
+            record = _record(response.json())
+        except ValueError:
+            record = {}
+            ctx.trace.note("account/get did not answer JSON; the token was accepted")
+        cloud = record.get("cloudId")
+        extra: dict[str, Any] = {
+            "flow": self.name,
+            "prefix": TOK,
+            "accountId": account,
+            "principal": f"CloudAPI token, account {record.get('name') or account}",
+        }
+        if isinstance(cloud, str) and cloud:
+            extra["cloudId"] = cloud
         ctx.trace.note(
-            f"CloudAPI: requests to {api_base(self.profile)} are sent with the /tok prefix "
-            "and the raw token in Authorization (no Bearer)"
+            f"CloudAPI: requests to {api_base(self.profile)} are sent with the /tok prefix, "
+            f"'Authorization: {TOKEN_SCHEME} <token>' and accountId {account} in the bodies "
+            "that need it"
         )
         ctx.trace.note(
             "the token is opaque and its expiry is set by an admin in Builder: unknown here"
@@ -208,7 +309,7 @@ class CloudApiFlow(IotoFlow):
             access_token=token,
             token_type="CloudAPI",
             expires_at=None,
-            extra={"flow": self.name, "prefix": TOK},
+            extra=extra,
         )
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
@@ -228,7 +329,7 @@ class CloudApiFlow(IotoFlow):
             raise
 
     def apply(self, request: httpx.Request, tokens: TokenSet) -> None:
-        request.headers["Authorization"] = tokens.access_token
+        request.headers["Authorization"] = f"{TOKEN_SCHEME} {bare_token(tokens.access_token)}"
         request.url = with_tok_prefix(request.url, api_base(self.profile))
 
 

@@ -132,7 +132,16 @@ FLOWS: dict[str, FlowSpec] = {
             "ioto_cloudapi",
             "Ioto CloudAPI token (/tok prefix)",
             "workbench.core.auth.ioto",
-            {"token": Param("secret", required=True, login_field=True)},
+            {
+                "token": Param("secret", required=True, login_field=True),
+                # Ioto's accountId: "Required if using CloudAPI token" (https://www.embedthis.com/doc/ioto/ref/device.html);
+                # not required here so older profiles load: the login asks for it or explains.
+                "account_id": Param(
+                    "str",
+                    login_field=True,
+                    help="the manager account id (accountId) the CloudAPI calls act on",
+                ),
+            },
         ),
         FlowSpec(
             "static_token",

@@ -2,19 +2,37 @@
 
 ::
 
-    Demo Account                     account   (Cognito login: account/get, user/get)
-    All devices (device cloud)       group     (CloudAPI token: the whole cloud, every account)
+    Demo Account                     account   account/get (Cognito: the login's account;
+                                               CloudAPI: {"id": accountId}), user/get
       thermo-east-17                 device    device/find, paged by `next` cursors
         store                        group     generic/find {"_type": "Store", "deviceId"}, paged
           temperature                resource  (badge: the value)
-        metrics                      group     metric/getMetricList {"deviceId"}
-          temperature                stats     (request: metric/fetch for the last day)
+        metrics                      group     metric/getMetricList {"namespace"}
+          temperature                stats     (request: metric/fetch, as get-metric.sh sends it)
 
 Every Ioto call is ``POST {urls.api}/{controller}/{action}`` with a JSON body. The request
 specs on the nodes hold the profile's concrete API URL (already rendered when the profile
 was loaded), not a ``{{urls.api}}`` template, so they can be sent as they are; they never
 contain the CloudAPI ``/tok`` prefix: the ``ioto_cloudapi`` flow inserts it when the
 request is signed, so one spec works with either flow.
+
+Where things go (the vendor's sources; the emulator is never evidence):
+
+- ``accountId`` in the body of device/find, device/get, generic/* and metric/fetch with a
+  CloudAPI token ("Required if using CloudAPI token", https://www.embedthis.com/doc/ioto/ref/device.html;
+  samples/api/find-items.sh, get-item.sh, get-metric.sh). The account id is the one the
+  login checked (the token set's ``extra``), else the profile's ``account_id`` /
+  ``[variables] accountId``. A login user acts on their own account: no accountId.
+- The find options ``limit``, ``next`` (and ``filter``, ``prev``, ``index``) are
+  **query-string options** (the "Query String Options" tables of the device and generic
+  reference pages; samples/api/set-item.sh puts its option, ``?exists``, in the URL too):
+  ``device/find?limit=100&next=<cursor>``; never body fields.
+- metric/fetch follows samples/api/get-metric.sh: ``{accountId, deviceId, items: [{cloudId,
+  namespace: "Embedthis/Device", metric, dimensions: {Device}, statistic: "current",
+  period, accumulate: true}]}`` (cloudId from the account record when known).
+- metric/getMetricList takes ``{cloudId (owner), namespace}`` and answers an object
+  (``namespaces`` / ``metrics`` / ``dimensions``, metric reference page); a bare array of
+  metric records is accepted as well.
 
 Paging: list answers are ``{"data": [...], "next": cursor|null, "prev": cursor|null}`` with
 opaque cursors. The adapter follows ``next`` until it is null, even after a short or empty
@@ -47,8 +65,16 @@ if TYPE_CHECKING:
     from workbench.core.requests import ResponseRecord
 
 MAX_PAGE = 1000
-METRIC_PERIOD = 86400  # metric nodes fetch the last day
+METRIC_PERIOD = 86400  # metric nodes fetch the last day (get-metric.sh: period 86400)
+METRIC_STATISTIC = "current"  # get-metric.sh
+NAMESPACE = "Embedthis/Device"  # "Must be set to Embedthis/Device" (metric reference page)
 STORE_TYPE = "Store"
+ACCOUNT_PARAM = "account_id"
+ACCOUNT_VARIABLE = "accountId"
+ACCOUNT_HINT = (
+    "a CloudAPI token needs the manager account id (accountId): give account_id in the "
+    "profile's [auth] (or $IOTO_ACCOUNT with the built-in profile) and log in again"
+)
 
 
 class _Failed(Exception):
@@ -91,18 +117,91 @@ class Adapter(base.Adapter):
         super().__init__(profile, client, page_size=max(1, min(int(page_size), MAX_PAGE)))
         self.api = profile.urls.get("api", profile.base_url).rstrip("/")
         self.cloudapi = profile.auth.flow == "ioto_cloudapi"
+        self._account: str | None = None
+        self._cloud: str | None = None
+        self._resolved = False
+        self._login_error: WorkbenchError | None = None
+
+    # --- the account the calls act on ----------------------------------------------------
+
+    def _login_extra(self) -> dict[str, Any]:
+        """The ``extra`` of the session's tokens (logging in unattended when needed), or {}."""
+        from workbench.core.session import SessionAuth
+
+        auth = self.client.auth
+        if not isinstance(auth, SessionAuth):
+            return {}
+        try:
+            tokens = auth.session.ensure_fresh()
+        except WorkbenchError as err:  # e.g. not logged in: the roots say so
+            self._login_error = err
+            return {}
+        self._login_error = None
+        return dict(tokens.extra) if isinstance(tokens.extra, dict) else {}
+
+    def _resolve(self) -> None:
+        if self._resolved:
+            return
+        extra = self._login_extra()
+        account = extra.get("accountId")
+        if not isinstance(account, str) or not account:
+            literal = self.profile.auth.params.get(ACCOUNT_PARAM)
+            account = literal if isinstance(literal, str) and literal else None
+        if not account:
+            account = self.profile.variables.get(ACCOUNT_VARIABLE) or None
+        cloud = extra.get("cloudId")
+        if not isinstance(cloud, str) or not cloud:
+            cloud = self.profile.variables.get("cloudId") or None
+        self._account = account
+        self._cloud = self._cloud or cloud
+        self._resolved = bool(account) or not self.cloudapi
+
+    @property
+    def account_id(self) -> str | None:
+        """The account a CloudAPI token acts on (None with a login token: the user's own)."""
+        if not self.cloudapi:
+            return None
+        self._resolve()
+        return self._account
+
+    @property
+    def cloud_id(self) -> str | None:
+        self._resolve()
+        return self._cloud
+
+    def scoped(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` with ``accountId`` first when a CloudAPI token needs it."""
+        account = self.account_id
+        if account and "accountId" not in body:
+            return {"accountId": account, **body}
+        return body
 
     # --- requests ----------------------------------------------------------------------
 
-    def spec(self, path: str, body: dict[str, Any], name: str = "") -> RequestSpec:
-        """``POST {api}/{path}`` with a JSON body (no /tok: the CloudAPI flow adds it when signing)."""
+    def spec(
+        self,
+        path: str,
+        body: dict[str, Any],
+        name: str = "",
+        query: list[tuple[str, str]] | None = None,
+    ) -> RequestSpec:
+        """``POST {api}/{path}?{query}`` with a JSON body (no /tok: the CloudAPI flow adds it
+        when signing). Options go in `query`, the documented place, never in `body`."""
         return RequestSpec(
             method="POST",
             url=f"{self.api}/{path}",
+            params=list(query or []),
             body_kind="json",
             body=json.dumps(body, ensure_ascii=False),
             name=name or path,
         )
+
+    def page_query(self, cursor: str | None = None) -> list[tuple[str, str]]:
+        """The paging options as the docs put them: in the query string."""
+        query = [("limit", str(self.page_size))]
+        if cursor:
+            query.append(("next", cursor))
+        return query
 
     def call(self, spec: RequestSpec) -> Any:
         """Send `spec` and return its JSON answer; anything else raises _Failed with words."""
@@ -178,12 +277,44 @@ class Adapter(base.Adapter):
             hint="the API answered in a shape this adapter does not know",
         )
 
+    @staticmethod
+    def _metric_list(data: Any) -> tuple[list[Any], str | None]:
+        """The metrics of a getMetricList answer: the documented object (``metrics``: names or
+        records, maybe inside ``data``) or a bare array of metric records."""
+        if isinstance(data, dict) and "data" in data and not isinstance(data.get("metrics"), list):
+            data = data["data"]
+        if isinstance(data, dict) and isinstance(data.get("metrics"), list):
+            data = data["metrics"]
+        if isinstance(data, list):
+            return [
+                {"metric": item, "namespace": NAMESPACE} if isinstance(item, str) else item
+                for item in data
+            ], None
+        raise _Failed(
+            f"unexpected answer to metric/getMetricList: {_short(data, 60)}",
+            hint="the API answered in a shape this adapter does not know",
+        )
+
     # --- the tree ----------------------------------------------------------------------
 
     def roots(self) -> list[DeviceNode]:
+        body: dict[str, Any] = {}
         if self.cloudapi:
-            return [self._all_devices()]
-        spec = self.spec("account/get", {}, "account/get")
+            account_id = self.account_id
+            if not account_id:
+                failed = self._login_error
+                return [
+                    error_node(
+                        "ioto:account",
+                        f"account: {failed.message}"
+                        if failed is not None
+                        else "account: no account id (accountId) for the CloudAPI token",
+                        hint=failed.hint if failed is not None else ACCOUNT_HINT,
+                        retry={"op": "roots"},
+                    )
+                ]
+            body = {"id": account_id}  # account/get: "id", role owner (a CloudAPI token)
+        spec = self.spec("account/get", body, "account/get")
         try:
             data = self.call(spec)
             account = data.get("data") if isinstance(data, dict) else None
@@ -199,8 +330,12 @@ class Adapter(base.Adapter):
                 retry={"op": "roots"},
             )
             return [err, self._all_devices()]
-        user = self._user()
+        cloud = account.get("cloudId")
+        if isinstance(cloud, str) and cloud:
+            self._cloud = cloud
+        user = None if self.cloudapi else self._user()
         key = str(account.get("id") or "account")
+        badge = _short(user.get("role")) if user and user.get("role") else None
         return [
             DeviceNode(
                 id=f"ioto:account:{key}",
@@ -209,7 +344,7 @@ class Adapter(base.Adapter):
                 detail=account,
                 request=spec,
                 expandable=True,
-                badge=_short(user.get("role")) if user and user.get("role") else None,
+                badge="CloudAPI" if self.cloudapi else badge,
                 ref={
                     "op": "devices",
                     "parent": f"ioto:account:{key}",
@@ -230,8 +365,10 @@ class Adapter(base.Adapter):
         return DeviceNode(
             id="ioto:devices",
             kind="group",
-            label="All devices (device cloud)" if self.cloudapi else "All devices",
-            request=self.spec("device/find", {"limit": self.page_size}, "device/find"),
+            label="All devices",
+            request=self.spec(
+                "device/find", self.scoped({}), "device/find", query=self.page_query()
+            ),
             expandable=True,
             badge="CloudAPI" if self.cloudapi else None,
             ref={"op": "devices", "parent": "ioto:devices"},
@@ -246,7 +383,7 @@ class Adapter(base.Adapter):
             if cancel is None or not cancel.is_set():
                 yield self.roots()
         elif op == "devices":
-            yield from self._list(ref, "device/find", {}, self._device_node, cancel)
+            yield from self._list(ref, "device/find", self.scoped({}), self._device_node, cancel)
         elif op == "device":
             yield self._device_groups(ref["deviceId"])
         elif op == "store":
@@ -254,7 +391,7 @@ class Adapter(base.Adapter):
             yield from self._list(
                 ref,
                 "generic/find",
-                {"_type": STORE_TYPE, "deviceId": device},
+                self.scoped({"_type": STORE_TYPE, "deviceId": device}),
                 lambda item: self._store_node(device, item),
                 cancel,
             )
@@ -263,11 +400,19 @@ class Adapter(base.Adapter):
             yield from self._list(
                 ref,
                 "metric/getMetricList",
-                {"deviceId": device},
+                self._metric_list_body(),
                 lambda item: self._metric_node(device, item),
                 cancel,
                 paged=False,
             )
+
+    def _metric_list_body(self) -> dict[str, Any]:
+        """getMetricList: ``cloudId`` (role owner: the CloudAPI token's) and the namespace."""
+        body: dict[str, Any] = {"namespace": NAMESPACE}
+        cloud = self.cloud_id
+        if cloud:
+            body = {"cloudId": cloud, **body}
+        return body
 
     def _list(
         self,
@@ -285,14 +430,11 @@ class Adapter(base.Adapter):
         while True:
             if cancel is not None and cancel.is_set():
                 return
-            page_body = dict(body)
-            if paged:
-                page_body["limit"] = self.page_size
-                if cursor:
-                    page_body["next"] = cursor
-            spec = self.spec(path, page_body, path)
+            query = self.page_query(cursor) if paged else []
+            spec = self.spec(path, body, path, query=query)
             try:
-                items, nxt = self._page(self.call(spec))
+                data = self.call(spec)
+                items, nxt = self._page(data) if paged else self._metric_list(data)
             except _Failed as f:
                 yield [
                     error_node(
@@ -335,7 +477,7 @@ class Adapter(base.Adapter):
             kind="device",
             label=str(record.get("name") or key),
             detail=record,
-            request=self.spec("device/get", {"id": key}, f"device/get {key}"),
+            request=self.spec("device/get", self.scoped({"id": key}), f"device/get {key}"),
             expandable=bool(key),
             badge=badge,
             ref={"op": "device", "deviceId": key},
@@ -350,8 +492,9 @@ class Adapter(base.Adapter):
                 label="store",
                 request=self.spec(
                     "generic/find",
-                    {"_type": STORE_TYPE, "deviceId": device, "limit": self.page_size},
+                    self.scoped({"_type": STORE_TYPE, "deviceId": device}),
                     f"store of {device}",
+                    query=self.page_query(),
                 ),
                 expandable=True,
                 ref={"op": "store", "deviceId": device, "parent": f"{prefix}:store"},
@@ -361,7 +504,7 @@ class Adapter(base.Adapter):
                 kind="group",
                 label="metrics",
                 request=self.spec(
-                    "metric/getMetricList", {"deviceId": device}, f"metrics of {device}"
+                    "metric/getMetricList", self._metric_list_body(), f"metrics of {device}"
                 ),
                 expandable=True,
                 ref={"op": "metrics", "deviceId": device, "parent": f"{prefix}:metrics"},
@@ -370,39 +513,52 @@ class Adapter(base.Adapter):
 
     def _store_node(self, device: str, item: dict[str, Any]) -> DeviceNode:
         key = str(item.get("key") or item.get("id") or "?")
+        # The Store model is keyed by account, device and key (the vendor's
+        # schemas/parts/CloudSchema.json5; set-item.sh names the key): get it by its key.
         body: dict[str, Any] = {"_type": STORE_TYPE, "deviceId": device}
-        if item.get("id"):
-            body["id"] = item["id"]
-        else:
+        if item.get("key") or not item.get("id"):
             body["key"] = key
+        else:
+            body["id"] = item["id"]
         return DeviceNode(
             id=f"ioto:device:{device}:store:{key}",
             kind="resource",
             label=key,
             badge=_short(item["value"]) if "value" in item else None,
             detail=item,
-            request=self.spec("generic/get", body, f"store {key} of {device}"),
+            request=self.spec("generic/get", self.scoped(body), f"store {key} of {device}"),
         )
+
+    def metric_query(self, device: str, metric: str, namespace: str = NAMESPACE) -> dict[str, Any]:
+        """The metric/fetch body of samples/api/get-metric.sh: ``{accountId, deviceId,
+        items: [{cloudId, namespace, metric, dimensions, statistic: "current", period,
+        accumulate: true}]}`` (accountId with a CloudAPI token, cloudId when known)."""
+        item: dict[str, Any] = {}
+        if self.cloud_id:
+            item["cloudId"] = self.cloud_id
+        item.update(
+            {
+                "namespace": namespace,
+                "metric": metric,
+                "dimensions": {"Device": device},
+                "statistic": METRIC_STATISTIC,
+                "period": METRIC_PERIOD,
+                "accumulate": True,
+            }
+        )
+        return self.scoped({"deviceId": device, "items": [item]})
 
     def _metric_node(self, device: str, item: dict[str, Any]) -> DeviceNode:
         metric = str(item.get("metric") or "?")
-        namespace = str(item.get("namespace") or "Embedthis/Device")
-        query = {
-            "deviceId": device,
-            "items": [
-                {
-                    "namespace": namespace,
-                    "metric": metric,
-                    "dimensions": {"Device": device},
-                    "period": METRIC_PERIOD,
-                    "statistic": "avg",
-                }
-            ],
-        }
+        namespace = str(item.get("namespace") or NAMESPACE)
         return DeviceNode(
             id=f"ioto:device:{device}:metric:{namespace}/{metric}",
             kind="stats",
             label=metric,
             detail=item,
-            request=self.spec("metric/fetch", query, f"metric {metric} of {device}"),
+            request=self.spec(
+                "metric/fetch",
+                self.metric_query(device, metric, namespace),
+                f"metric {metric} of {device}",
+            ),
         )

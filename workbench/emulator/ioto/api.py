@@ -1,9 +1,17 @@
-"""The Ioto API controllers (account, user, device, generic Store, metric, test): each action
+"""The Ioto API controllers (account, user, device, generic Store and Device, metric): each action
 takes the authenticated caller and the JSON body and answers a JSON value or a Response.
 
+Shapes follow the metric reference page (https://www.embedthis.com/doc/ioto/ref/metric.html):
+metric/getMetricList answers ``{"data": {"namespaces": [...], "metrics": [...]}}`` (the
+metrics of the namespace given; with a metric too, its ``dimensions``); metric/fetch answers
+a paged ``{"data": [metric...], "next", "prev"}``, each metric ``{metric, namespace,
+dimensions, period, statistic, samples, points: [{value, timestamp, count}]}``; with
+``accumulate`` the points are accumulated into one. Statistics: avg, min, max, sum, count and
+current (the Ioto docs list "current" too, and samples/api/get-metric.sh asks for it).
+
 Modelled choices where the public docs are silent: device/get of an unknown (or, for a login
-user, foreign) device is 404 "Unknown device"; metric/getMetricList and metric/fetch answer
-bare JSON arrays; metric values are generated from the seed, the series and the time.
+user, foreign) device is 404 "Unknown device"; metric values are generated from the seed,
+the series and the time.
 """
 
 from __future__ import annotations
@@ -14,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-from starlette.responses import PlainTextResponse
 
 from workbench.emulator.ioto.paging import ApiError, matches_filter, paged
 from workbench.emulator.ioto.world import STORE_KEYS, USERNAME, World, iso
@@ -69,7 +75,6 @@ class Api:
             ("metric", "fetch"): self.metric_fetch,
             ("user", "get"): self.user_get,
             ("user", "find"): self.user_find,
-            ("test", "ping"): lambda caller, body: PlainTextResponse("pinged\n"),
         }
 
     # helpers
@@ -90,6 +95,9 @@ class Api:
     # account / user
 
     def account_get(self, caller: Caller, body: dict[str, Any]) -> Any:
+        if caller.kind == "cloudapi" and not body.get("id"):
+            # "If no email or id provided, return the logged in account": a CloudAPI token has none.
+            raise ApiError(400, "Missing id: a CloudAPI token has no account of its own")
         key = body.get("id") or caller.account_id or self.w.account_id
         if caller.account_id is not None and key != caller.account_id:
             raise ApiError(404, "Unknown account")
@@ -101,9 +109,8 @@ class Api:
     def user_get(self, caller: Caller, body: dict[str, Any]) -> Any:
         key = body.get("id")
         for user in self.w.users:
-            if (key is None and user["username"] == (caller.username or USERNAME)) or user[
-                "id"
-            ] == key:
+            mine = key is None and user["email"] == (caller.username or USERNAME)
+            if mine or user["id"] == key:
                 return {"data": user}
         raise ApiError(404, "Unknown user")
 
@@ -183,6 +190,8 @@ class Api:
             raise ApiError(400, f"Unknown model: {model}")
 
     def generic_find(self, caller: Caller, body: dict[str, Any]) -> Any:
+        if body.get("_type") == "Device":  # the Device table (samples/api/find-items.sh, login.sh)
+            return self.device_find(caller, {k: v for k, v in body.items() if k != "_type"})
         self._model(body)
         nkeys = len(STORE_KEYS)
         key_filter = body.get("key")
@@ -211,24 +220,24 @@ class Api:
 
         return paged("store", self.w.count * nkeys, every, body)
 
-    def _store_target(self, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def _store_target(
+        self, caller: Caller, body: dict[str, Any], key_required: bool = True
+    ) -> tuple[dict[str, Any], str]:
         self._model(body)
-        if isinstance(body.get("id"), str) and body["id"]:
-            # Store ids are derived from (device, key); find the pair by looking at the device given.
-            device_key = _require_str(body, "deviceId")
-            device = self.visible_device(caller, device_key)
-            for key in STORE_KEYS:
-                if self.w.store_item(device, key)["id"] == body["id"]:
-                    return device, key
-            raise ApiError(404, "Unknown item")
         device = self.visible_device(caller, _require_str(body, "deviceId"))
+        if not key_required and body.get("key") is None:
+            # generic/get: "Optional item attributes to filter the selected item"
+            # (samples/api/get-item.sh names none): the device's first item.
+            return device, STORE_KEYS[0]
         key = _require_str(body, "key")
         if key not in STORE_KEYS:
             raise ApiError(404, "Unknown item")
         return device, key
 
     def generic_get(self, caller: Caller, body: dict[str, Any]) -> Any:
-        device, key = self._store_target(caller, body)
+        if body.get("_type") == "Device":
+            return self.device_get(caller, body)
+        device, key = self._store_target(caller, body, key_required=False)
         return {"data": self.w.store_item(device, key)}
 
     def generic_update(self, caller: Caller, body: dict[str, Any]) -> Any:
@@ -254,19 +263,39 @@ class Api:
     # metrics
 
     def metric_list(self, caller: Caller, body: dict[str, Any]) -> Any:
-        dims: list[dict[str, str]] = [{}]
-        if body.get("deviceId") is not None:
-            dims.append({"Device": self.visible_device(caller, str(body["deviceId"]))["id"]})
-        return [{"namespace": NAMESPACE, "metric": m, "dimensions": dims} for m in METRICS]
+        cloud = body.get("cloudId")
+        if caller.kind == "cloudapi" and not cloud:
+            raise ApiError(400, "Missing cloudId: it is required when using a CloudAPI token")
+        if cloud is not None and cloud != self.w.cloud_id:
+            raise ApiError(404, "Unknown cloud")
+        namespace = body.get("namespace")
+        if namespace is None:
+            return {"data": {"namespaces": [NAMESPACE]}}
+        if namespace != NAMESPACE:
+            return {"data": {"namespaces": [namespace], "metrics": []}}
+        metric = body.get("metric")
+        if metric is None:
+            return {"data": {"namespaces": [NAMESPACE], "metrics": list(METRICS)}}
+        if metric not in METRICS:
+            raise ApiError(404, "Unknown metric")
+        return {
+            "data": {
+                "namespaces": [NAMESPACE],
+                "metrics": [metric],
+                "dimensions": [{}, {"Device": "*"}],
+            }
+        }
 
     def metric_fetch(self, caller: Caller, body: dict[str, Any]) -> Any:
         items = body.get("items")
         if not isinstance(items, list) or not items:
             raise ApiError(400, "Missing items")
         default_device = body.get("deviceId")
-        if default_device is not None:
-            self.visible_device(caller, str(default_device))
-        return [self._series(caller, item, default_device) for item in items]
+        if default_device is None:
+            raise ApiError(400, "Missing deviceId")
+        self.visible_device(caller, str(default_device))
+        series = [self._series(caller, item, default_device) for item in items]
+        return {"data": series, "next": None, "prev": None}
 
     def _series(self, caller: Caller, item: Any, default_device: Any) -> dict[str, Any]:
         if not isinstance(item, dict):
@@ -274,7 +303,15 @@ class Api:
         metric = item.get("metric")
         if not isinstance(metric, str) or not metric:
             raise ApiError(400, "Bad metric item: missing metric")
-        namespace = item.get("namespace", NAMESPACE)
+        namespace = item.get("namespace")
+        if not isinstance(namespace, str) or not namespace:
+            raise ApiError(400, "Bad metric item: missing namespace (must be Embedthis/Device)")
+        cloud = item.get("cloudId")
+        if cloud is not None and cloud != self.w.cloud_id:
+            raise ApiError(404, "Unknown cloud")
+        accumulate = item.get("accumulate", False)
+        if not isinstance(accumulate, bool):
+            raise ApiError(400, "Bad metric item: accumulate must be true or false")
         dimensions = item.get("dimensions") or {}
         if isinstance(dimensions, list):
             dimensions = dimensions[0] if dimensions and isinstance(dimensions[0], dict) else {}
@@ -291,7 +328,9 @@ class Api:
             or not 60 <= period <= 366 * 86400
         ):
             raise ApiError(400, "Bad metric item: period must be seconds from 60 to 31622400")
-        statistic = item.get("statistic", "avg")
+        statistic = item.get("statistic")
+        if statistic is None:
+            raise ApiError(400, "Bad metric item: missing statistic")
         if statistic not in STATISTICS:
             raise ApiError(
                 400, f"Bad metric item: statistic must be one of {', '.join(STATISTICS)}"
@@ -305,14 +344,33 @@ class Api:
             for n in range(npoints):
                 ts = start + n * interval
                 points.append(self._point(series, metric, statistic, ts, interval))
+        samples = len(points)
+        if accumulate and points:
+            points = [self._accumulated(points, statistic)]
         return {
             "metric": metric,
             "namespace": namespace,
             "dimensions": dimensions,
             "period": period,
             "statistic": statistic,
+            "samples": samples,
             "points": points,
         }
+
+    @staticmethod
+    def _accumulated(points: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
+        """The points of a period accumulated into one ("accumulate": true)."""
+        values = [p["value"] for p in points]
+        count = sum(p["count"] for p in points)
+        value = {
+            "avg": sum(values) / len(values),
+            "min": min(values),
+            "max": max(values),
+            "sum": sum(values),
+            "count": float(count),
+            "current": values[-1],
+        }[statistic]
+        return {"value": round(value, 2), "timestamp": points[-1]["timestamp"], "count": count}
 
     def _point(
         self, series: str, metric: str, statistic: str, ts: int, interval: int

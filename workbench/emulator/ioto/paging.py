@@ -56,7 +56,8 @@ def decode_cursor(cursor: Any, tag: str, direction: str, total: int) -> int:
         or not 0 <= data["i"] <= total
     ):
         raise ApiError(400, "Invalid pagination cursor")
-    return data["i"]
+    index: int = data["i"]
+    return index
 
 
 def parse_limit(body: dict[str, Any]) -> int:

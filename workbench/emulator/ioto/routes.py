@@ -4,22 +4,35 @@ Mounted at /ioto:
 
     POST /ioto/cognito/                         AWS Cognito InitiateAuth (USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH)
     POST /ioto/api/{controller}/{action}        login access token (raw or "Bearer "), Origin required
-    POST /ioto/api/tok/{controller}/{action}    CloudAPI token (raw, no "Bearer"), no Origin needed
+    POST /ioto/api/tok/{controller}/{action}    CloudAPI token, "bearer <token>" (the vendor's
+                                                samples/api/*.sh) or raw (the API Access page)
+
+Modelled on the vendor's sources (github.com/embedthis/ioto samples/api/*.sh and the reference
+pages https://www.embedthis.com/doc/ioto/ref/*.html), and where the real service is strict, stricter:
+
+- A CloudAPI token acts for the whole device cloud, so device/find, device/get, generic/*
+  and metric/fetch need ``accountId`` in the body ("Required if using CloudAPI token");
+  without it: 400 text/plain "Missing accountId ...". account/get needs an ``id`` and
+  metric/getMetricList a ``cloudId`` (role owner) with a CloudAPI token.
+- The find options (``limit``, ``next``, ``prev``, ``filter``, ``index``) are query-string
+  options ("Query String Options" in the reference pages): ``device/find?limit=10``. The same
+  names in the JSON body of a find are refused (400), never silently used.
+- ``test/ping`` is documented with the role "public": it answers "pinged" to anyone, with or
+  without a token, so it proves nothing about one.
 
 API errors are text/plain (403 auth, 400 bad request, 404 unknown, 405 not POST, 500 service);
 Cognito errors are x-amz-json bodies `{"__type", "message"}` with status 400.
 
-Lists answer `{"data": [...], "next": cursor|null, "prev": cursor|null}` with opaque cursors
-(ioto_paging.py says how they are made and how far a filtered page scans).
+Answers are JSON objects with ``data`` (the API Access page); lists add opaque ``next`` and
+``prev`` cursors (paging.py says how they are made and how far a filtered page scans).
 
 Modelled choices where the public docs are silent (documented so clients can rely on them):
 device/get of an unknown (or, for a login user, foreign) device is 404 "Unknown device";
-metric/getMetricList and metric/fetch answer bare JSON arrays; every call, test/ping included,
-needs a valid token; the CloudAPI token never expires (the admin "expire all" switch affects
-only Cognito tokens).
+an unknown accountId is 404 "Unknown account"; the CloudAPI token never expires (the admin
+"expire all" switch affects only Cognito tokens).
 
 This module holds the Cognito endpoint, the authentication of API calls and the routes; the
-seeded data is in ioto_world.py, paging and errors in ioto_paging.py, the controllers in ioto_api.py.
+seeded data is in world.py, paging and errors in paging.py, the controllers in api.py.
 """
 
 from __future__ import annotations
@@ -44,6 +57,7 @@ from workbench.emulator.ioto.paging import ApiError, text
 from workbench.emulator.ioto.world import (
     CLIENT_ID,
     CLOUDAPI_TOKEN,
+    DEMO_ACCOUNT_ID,
     ORIGIN,
     PASSWORD,
     USERNAME,
@@ -93,12 +107,9 @@ def authenticate(ctx: EmulatorContext, world: World, request: Request, tok: bool
     bearer = raw[:7].lower() == "bearer "
     token = raw[7:].strip() if bearer else raw
     if tok:
-        if raw == CLOUDAPI_TOKEN:
-            return Caller("cloudapi", None)
+        # "Authorization: bearer <token>" (samples/api/*.sh) or the raw token (API Access page).
         if token == CLOUDAPI_TOKEN:
-            raise ApiError(
-                403, "CloudAPI tokens are sent raw in the Authorization header, without 'Bearer '"
-            )
+            return Caller("cloudapi", None)
         if token.count(".") == 2:
             raise ApiError(
                 403,
@@ -258,6 +269,68 @@ class Cognito:
         )
 
 
+# --------------------------------------------------------------------------- request rules
+
+# Finds whose options are "Query String Options" in the reference pages (device, generic,
+# user, account, metric/getMetricList).
+FINDS = {
+    ("device", "find"),
+    ("generic", "find"),
+    ("user", "find"),
+    ("account", "find"),
+    ("metric", "getMetricList"),
+}
+QUERY_OPTIONS = ("filter", "limit", "next", "prev", "index")
+# "accountId ... Required if using CloudAPI token" (device reference page); the vendor's
+# scripts send it to generic/find, generic/get, generic/update and metric/fetch.
+ACCOUNT_SCOPED = {
+    ("device", "find"),
+    ("device", "get"),
+    ("generic", "create"),
+    ("generic", "find"),
+    ("generic", "get"),
+    ("generic", "remove"),
+    ("generic", "update"),
+    ("metric", "fetch"),
+}
+
+
+def with_query_options(body: dict[str, Any], query: Any) -> dict[str, Any]:
+    """The find's options from the query string (refused in the body), merged for the handler."""
+    for name in QUERY_OPTIONS:
+        if name in body:
+            raise ApiError(
+                400,
+                f"{name} is a query string option (?{name}=...), not a body field",
+            )
+    options: dict[str, Any] = {}
+    for name in QUERY_OPTIONS:
+        value = query.get(name)
+        if value is None:
+            continue
+        if name == "limit":
+            if not value.isdigit():
+                raise ApiError(400, "Bad limit: must be an integer from 1 to 1000")
+            options[name] = int(value)
+        else:
+            options[name] = value
+    return {**body, **options}
+
+
+def scoped(world: World, caller: Caller, action: tuple[str, str], body: dict[str, Any]) -> Caller:
+    """A CloudAPI caller acting on the body's accountId (required where the docs require it)."""
+    if caller.kind != "cloudapi" or action not in ACCOUNT_SCOPED:
+        return caller
+    account = body.get("accountId")
+    if not isinstance(account, str) or not account:
+        raise ApiError(
+            400, "Missing accountId: it is required in the body when using a CloudAPI token"
+        )
+    if account not in world.accounts:
+        raise ApiError(404, "Unknown account")
+    return Caller("cloudapi", account)
+
+
 # --------------------------------------------------------------------------- app
 
 
@@ -271,10 +344,13 @@ def _api_endpoint(ctx: EmulatorContext, world: World) -> Callable[[Request], Awa
         tok = bool(parts) and parts[0] == "tok"
         if tok:
             parts = parts[1:]
+        if parts == ["test", "ping"]:  # documented with the role "public": no token needed
+            return text(200, "pinged\n")
         try:
             caller = authenticate(ctx, world, request, tok)
-            handler = handlers.get((parts[0], parts[1])) if len(parts) == 2 else None
-            if handler is None:
+            action = (parts[0], parts[1]) if len(parts) == 2 else None
+            handler = handlers.get(action) if action else None
+            if handler is None or action is None:
                 raise ApiError(404, f"Unknown API: /{'/'.join(parts)}")
             raw = await request.body()
             try:
@@ -283,6 +359,9 @@ def _api_endpoint(ctx: EmulatorContext, world: World) -> Callable[[Request], Awa
                 raise ApiError(400, "Bad request: body is not valid JSON") from None
             if not isinstance(body, dict):
                 raise ApiError(400, "Bad request: body must be a JSON object")
+            if action in FINDS:
+                body = with_query_options(body, request.query_params)
+            caller = scoped(world, caller, action, body)
             result = handler(caller, body)
         except ApiError as e:
             return text(e.status, e.message)
@@ -321,6 +400,7 @@ def describe(base: str) -> dict[str, Any]:
             "user": USERNAME,
             "password": PASSWORD,
             "CloudAPI token": CLOUDAPI_TOKEN,
+            "CloudAPI accountId": DEMO_ACCOUNT_ID,
             "Origin": ORIGIN,
         },
     }

@@ -21,6 +21,9 @@ USERNAME = "demo@ioto.example"
 PASSWORD = "Ioto-demo-pass-4821"
 CLOUDAPI_TOKEN = "ioto-cloudapi-demo-token-9d2f6a"
 ORIGIN = "https://manager.ioto.example"
+# The demo manager account's id (a CloudAPI token needs it: the demo-ioto-cloudapi profile and
+# the README name it), the same whatever the seed; the other ids are seeded.
+DEMO_ACCOUNT_ID = "01JDEM0ACC0VNT0000000000AA"
 
 DEVICE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -87,17 +90,20 @@ class World:
     def __init__(self, seed: int, count: int) -> None:
         self.seed = seed
         self.count = count
-        self.account_id = _ulid(seed, "account", "demo")
+        self.account_id = DEMO_ACCOUNT_ID
         self.other_account_id = _ulid(seed, "account", "field-ops")
+        self.cloud_id = _ulid(seed, "cloud", "demo")
         self.accounts = {
             self.account_id: {
                 "id": self.account_id,
                 "name": "Demo Account",
+                "cloudId": self.cloud_id,
                 "created": iso(EPOCH - 400 * 86400),
             },
             self.other_account_id: {
                 "id": self.other_account_id,
                 "name": "Field Ops",
+                "cloudId": self.cloud_id,
                 "created": iso(EPOCH - 300 * 86400),
             },
         }
@@ -112,16 +118,16 @@ class World:
         self._generated = lru_cache(maxsize=8192)(self._generate)
 
     def _user(self, email: str, first: str, last: str, role: str, n: int) -> dict[str, Any]:
+        """A User Record as the user reference page lists it (https://www.embedthis.com/doc/ioto/ref/user.html)."""
         return {
             "id": _ulid(self.seed, "user", email),
             "accountId": self.account_id,
+            "cloudId": self.cloud_id,
             "email": email,
-            "username": email,
-            "firstName": first,
-            "lastName": last,
+            "first": first,
+            "last": last,
             "role": role,
-            "created": iso(EPOCH - (380 - 20 * n) * 86400),
-            "updated": iso(EPOCH - (30 - 5 * n) * 86400),
+            "activity": iso(EPOCH - (30 - 5 * n) * 86400),
         }
 
     def user_sub(self, username: str) -> str:
@@ -179,11 +185,14 @@ class World:
             value, kind = round(r.uniform(16, 28), 1), "number"
         else:
             value, kind = r.randrange(60, 90 * 86400), "number"
+        # The Store model of the vendor's schema (github.com/embedthis/ioto
+        # schemas/parts/CloudSchema.json5): keyed by account, device and key; no id.
         return {
-            "id": _ulid(self.seed, "store", device["id"], key),
+            "accountId": device["accountId"],
+            "deviceId": device["id"],
             "key": key,
             "value": value,
             "type": kind,
+            "created": iso(EPOCH - 200 * 86400),
             "updated": iso(EPOCH - r.randrange(0, 86400)),
-            "deviceId": device["id"],
         }

@@ -66,7 +66,8 @@ class LoginScreen(Screen[None]):
             for name in self.fields:
                 param = self.spec.params[name]
                 secret = param.kind == "secret"
-                yield Label(name.replace("_", " "))
+                label = name.replace("_", " ")
+                yield Label(f"{label} — {param.help}" if param.help else label)
                 yield Input(
                     password=secret, id=f"field-{name}", placeholder=self._source_text(name)
                 )
