@@ -18,8 +18,9 @@ URLs. The profile's ``urls.hub`` (else its first URL) is the hub. The HTTP gatew
 is, in this order: the profile's ``urls.gateway`` when it names one; the hub configuration's
 ``httpGatewayAddress`` + ``/api/v1`` (``GET {hub}/.well-known/configuration``, fetched once,
 no auth); the hub URL + ``/api/v1`` when the configuration cannot be read (the group node's
-hint then says why). When the gateway is at an origin the profile does not list, the session
-will not sign requests to it; the group's hint says to add it to ``[urls]``.
+hint then says why). When the gateway is at an origin the session will not send the token to
+(not one of the profile's, and not the one its login found in the hub configuration), the
+group's hint says to log in again or add it to ``[urls]``.
 The C2C group is shown only when the profile names a ``c2c`` URL (``urls.c2c``, its API at
 ``{c2c}/api/v1``): the C2C gateway's address is not in the hub configuration, and guessing a
 path would show an error tree for most hubs.
@@ -264,6 +265,14 @@ class Adapter(base.Adapter):
                 self._gateway = onboarding.gateway_url(config, self.hub_url)
         return self._gateway
 
+    def _token_origins(self) -> set[Any]:
+        """Where the session sends the token: the profile's origins plus what its login
+        discovered (the session behind this client's auth, when there is one)."""
+        session = getattr(getattr(self.client, "auth", None), "session", None)
+        origins = getattr(session, "token_origins", None)
+        found = origins() if callable(origins) else None
+        return set(found) if isinstance(found, set) else set(self.profile.origins())
+
     @property
     def c2c_api(self) -> str | None:
         if self.c2c_url is None:
@@ -284,10 +293,11 @@ class Adapter(base.Adapter):
             )
         from workbench.core.profiles import Origin
 
-        if Origin.of(gateway) not in self.profile.origins():
+        if Origin.of(gateway) not in self._token_origins():
             notes.append(
-                f"the gateway {gateway} is not one of the profile's URLs, so the session will not send "
-                'the token there: add it to the profile\'s [urls] (e.g. gateway = "...")'
+                f"the gateway {gateway} is not where the session sends the token (the "
+                "profile's URLs and the gateway its login found), so it will not be signed: log "
+                'in again, or add it to the profile\'s [urls] (e.g. gateway = "...")'
             )
         return "; ".join(notes) or None
 

@@ -161,6 +161,58 @@ def gateway_url(configuration: dict[str, Any] | None, hub_url: str) -> str:
     return base if base.endswith(API_PATH) else base + API_PATH
 
 
+# --- what a login needs from the configuration --------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubLogin:
+    """What the hub configuration tells a client that logs in (plgd-try-cloud.md, the
+    ``/.well-known/configuration`` fields): the OAuth authority, the web OAuth client and its
+    scopes / audience, and the HTTP gateway's address (``httpGatewayAddress``)."""
+
+    authority: str
+    client_id: str
+    scopes: tuple[str, ...]
+    audience: str
+    gateway_address: str | None  # e.g. https://api.try.plgd.cloud (API under /api/v1)
+
+
+def _is_http_url(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith(("http://", "https://"))
+
+
+def hub_login(configuration: dict[str, Any]) -> HubLogin:
+    """The login facts of a hub configuration; raises ResponseError naming what is missing."""
+    web = configuration.get("webOauthClient")
+    web = web if isinstance(web, dict) else {}
+    # an OAuthClient may name its own authority; else the hub's `authority`
+    authority = web.get("authority") if _is_http_url(web.get("authority")) else None
+    authority = authority or configuration.get("authority")
+    if not _is_http_url(authority):
+        raise ResponseError(
+            "the hub configuration names no OAuth authority ('authority')",
+            hint="is [urls] hub the hub's address? its /.well-known/configuration should name it",
+        )
+    client_id = web.get("clientId")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise ResponseError(
+            "the hub configuration names no web OAuth client (webOauthClient.clientId)",
+            hint="set client_id in the profile's [auth] to the client you registered",
+        )
+    raw_scopes = web.get("scopes")
+    scopes = (
+        tuple(str(x) for x in raw_scopes if str(x).strip()) if isinstance(raw_scopes, list) else ()
+    )
+    gateway = configuration.get("httpGatewayAddress")
+    return HubLogin(
+        authority=str(authority).strip().rstrip("/"),
+        client_id=client_id.strip(),
+        scopes=scopes,
+        audience=str(web.get("audience") or ""),
+        gateway_address=gateway.strip().rstrip("/") if _is_http_url(gateway) else None,
+    )
+
+
 # --- cis -----------------------------------------------------------------------------------
 
 
