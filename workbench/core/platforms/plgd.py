@@ -17,8 +17,8 @@
 URLs. The profile's ``urls.hub`` (else its first URL) is the hub. The HTTP gateway's API base
 is, in this order: the profile's ``urls.gateway`` when it names one; the hub configuration's
 ``httpGatewayAddress`` + ``/api/v1`` (``GET {hub}/.well-known/configuration``, fetched once,
-no auth); the hub URL + ``/api/v1`` when the configuration cannot be read (the group node's
-hint then says why). When the gateway is at an origin the session will not send the token to
+no auth); the hub URL + ``/api/v1`` while the configuration cannot be read (the group node's
+hint then says why, and the next use asks the hub again). When the gateway is at an origin the session will not send the token to
 (not one of the profile's, and not the one its login found in the hub configuration), the
 group's hint says to log in again or add it to ``[urls]``.
 The C2C group is shown only when the profile names a ``c2c`` URL (``urls.c2c``, its API at
@@ -260,8 +260,9 @@ class Adapter(base.Adapter):
                 try:
                     config = self.configuration()
                 except WorkbenchError as err:
+                    # not kept: the next use asks the hub again (the gateway may be elsewhere)
                     self._config_error = err
-                    config = None
+                    return onboarding.gateway_url(None, self.hub_url)
                 self._gateway = onboarding.gateway_url(config, self.hub_url)
         return self._gateway
 
