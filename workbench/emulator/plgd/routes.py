@@ -504,7 +504,7 @@ def describe(base: str) -> dict[str, Any]:
     return {
         "urls": {
             "hub configuration": base + "/.well-known/configuration",
-            "http gateway": gateway + "/api/v1 (another origin)",
+            "http gateway (another origin)": gateway + "/api/v1",
             "authority": realm,
             "openid configuration": realm + "/.well-known/openid-configuration",
             "authorize": base + "/auth" + AUTH_PATH,
