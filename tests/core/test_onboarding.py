@@ -54,7 +54,12 @@ def test_secured_values_come_from_the_hub_configuration(emulator):
     assert v.ca_pem == config["certificateAuthorities"] and "BEGIN CERTIFICATE" in v.ca_pem
     notes = " ".join(v.notes)
     assert "owned" in notes and f"subject {v.sid}" in notes and "ACL" in notes
-    assert v.to_json()["coapcloudconf"] == {"apn": "plgd.web", "cis": v.cis, "sid": v.sid, "at": None}
+    assert v.to_json()["coapcloudconf"] == {
+        "apn": "plgd.web",
+        "cis": v.cis,
+        "sid": v.sid,
+        "at": None,
+    }
 
 
 def test_unsecured_values_use_plain_coap_and_say_what_differs(emulator):

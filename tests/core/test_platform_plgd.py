@@ -175,12 +175,12 @@ def test_tree_to_depth_3_devices_resource_links_and_content(emulator, monkeypatc
         )
     assert {n.status for n in devices} == {"online", "offline"}
 
-    # resource links of one device == its resource-links stream
+    # resource links of one device == its resource-links answer (one bare object)
     first = devices[1]
     did = first.detail["id"]
     links = json.loads(
         client.get(f"{gw(emulator)}/api/v1/devices/{did}/resource-links").text.splitlines()[0]
-    )["result"]["resources"]
+    )["resources"]
     mine = [n for n in resources if n.ref["device_id"] == did]
     assert [n.label for n in mine] == [link["href"] for link in links]
     light = next(n for n in mine if n.label == "/light/1")

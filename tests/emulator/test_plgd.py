@@ -585,9 +585,10 @@ def test_device_detail_and_not_found(api: httpx.Client, devices: list[dict[str, 
 
 def test_resource_links_stream(api: httpx.Client, devices: list[dict[str, Any]]) -> None:
     d = devices[0]
+    # one device: one bare ResourceLinks object (getDeviceResourceLinks.go unwraps "result")
     lines = ndjson_lines(api.get(f"/plgd/api/v1/devices/{d['id']}/resource-links"))
     assert len(lines) == 1
-    links = lines[0]["result"]
+    links = lines[0]
     assert links["deviceId"] == d["id"]
     hrefs = {r["href"]: r for r in links["resources"]}
     assert {"/oic/d", "/oic/p"} <= set(hrefs)

@@ -25,8 +25,9 @@ The C2C group is shown only when the profile names a ``c2c`` URL (``urls.c2c``, 
 ``{c2c}/api/v1``): the C2C gateway's address is not in the hub configuration, and guessing a
 path would show an error tree for most hubs.
 
-Streams. ``GET /devices`` and ``GET /devices/{id}/resource-links`` answer NDJSON, one
-``{"result": ...}`` or ``{"error": ...}`` per line. They are read with ``client.stream`` and
+Streams. ``GET /devices`` answers NDJSON, one ``{"result": ...}`` or ``{"error": ...}`` per
+line; ``GET /devices/{id}/resource-links`` one bare ResourceLinks object (the hub unwraps the
+stream for one device; an enveloped line is read too). They are read with ``client.stream`` and
 parsed line by line as they arrive (:mod:`.ndjson`); children come out in batches of
 ``page_size`` nodes, and ``cancel`` is checked between batches (leaving the stream's ``with``
 block closes the connection). The C2C device list is one JSON array, parsed element by
@@ -411,13 +412,18 @@ class Adapter(base.Adapter):
             )
         elif listing == "links":
             did = ref["device_id"]
-            yield from self._stream_lines(
+            # one bare ResourceLinks object: the hub unwraps the stream's "result" for one
+            # device (plgd-dev/hub http-gateway/service/getDeviceResourceLinks.go,
+            # toSimpleResponse); an enveloped {"result": ...} line is read too
+            yield from self._stream(
                 parent_id,
                 ref,
                 self.links_spec(did),
-                lambda line, value: self._resource_nodes(did, value),
                 cancel,
                 skip,
+                lambda response: parse_lines(response.iter_lines()),
+                lambda line, value: self._resource_nodes(did, _links_value(value)),
+                envelope=False,
             )
         elif listing == "c2c-devices":
             yield from self._stream_array(parent_id, ref, self.c2c_devices_spec(), cancel, skip)
@@ -791,6 +797,12 @@ class Adapter(base.Adapter):
 
 class _BadMessage(Exception):
     """A stream message that parsed but is not what the listing expects."""
+
+
+def _links_value(value: Any) -> Any:
+    """A device's resource links, bare or in a stream envelope."""
+    kind, inner = unwrap(value)
+    return inner if kind == "result" else value
 
 
 def _given(at: str | None, reason: str | None) -> onboarding.CodeFetcher:

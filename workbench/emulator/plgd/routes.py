@@ -4,7 +4,7 @@
     /auth/realms/shared/...                             the authority, a Keycloak-shaped realm (oauth.py)
     GET  /api/v1/devices                                stream (NDJSON) of {"result": Device}
     GET  /api/v1/devices/{id}                           bare Device
-    GET  /api/v1/devices/{id}/resource-links            stream of {"result": ResourceLinks}
+    GET  /api/v1/devices/{id}/resource-links            bare ResourceLinks (the stream unwrapped)
     GET  /api/v1/resource-links                         stream, every device
     GET  /api/v1/resources, /api/v1/devices/{id}/resources/   stream of {"result": {"types", "data"}}
     GET  /api/v1/devices/{id}/resources/{href}          {"types", "data": Resource}  (?onlyContent=true)
@@ -349,7 +349,9 @@ class Hub:
     async def device_links(self, request: Request, owner: str) -> Response:
         d = self._device(owner, request.path_params["deviceId"])
         types = _list_param(request, "type", "typeFilter")
-        return self._stream(ndjson([links_json(self.world, owner, d, types)]))
+        # one bare ResourceLinks object: the hub unwraps the stream's "result"
+        # (plgd-dev/hub http-gateway/service/getDeviceResourceLinks.go, toSimpleResponse)
+        return JSONResponse(links_json(self.world, owner, d, types))
 
     async def all_links(self, request: Request, owner: str) -> Response:
         ids = _list_param(request, "deviceId", "deviceIdFilter")
