@@ -144,11 +144,13 @@ def status_filter(value: str | None) -> str | None:
 
 def device_status(device: dict[str, Any]) -> str | None:
     """A Device's connection status as "online" / "offline" (None when unknown)."""
-    meta = device.get("metadata") if isinstance(device.get("metadata"), dict) else {}
-    conn = meta.get("connection") if isinstance(meta.get("connection"), dict) else None
-    raw = conn.get("status") if conn else None
-    if raw is None and isinstance(meta.get("status"), dict):  # older hubs: metadata.status.value
-        raw = meta["status"].get("value")
+    raw_meta = device.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    raw_conn = meta.get("connection")
+    raw = raw_conn.get("status") if isinstance(raw_conn, dict) else None
+    old = meta.get("status")
+    if raw is None and isinstance(old, dict):  # older hubs: metadata.status.value
+        raw = old.get("value")
     if isinstance(raw, str):
         return {"ONLINE": "online", "OFFLINE": "offline"}.get(raw.upper())
     return None
@@ -204,7 +206,7 @@ def grpc_words(err: dict[str, Any], status: int | None = None) -> tuple[str, str
     """(message, hint) for a grpc-gateway error object ``{"code","message","details"}``."""
     raw = err.get("code", err.get("grpcCode"))
     try:
-        code: int | None = int(raw)
+        code: int | None = int(raw) if raw is not None else None
     except (TypeError, ValueError):
         code = None
     server = err.get("message") or err.get("error") or ""
@@ -483,7 +485,8 @@ class Adapter(base.Adapter):
         ]
 
     def c2c_device_node(self, item: dict[str, Any]) -> DeviceNode:
-        dev = item.get("device") if isinstance(item.get("device"), dict) else {}
+        raw_dev = item.get("device")
+        dev: dict[str, Any] = raw_dev if isinstance(raw_dev, dict) else {}
         di = str(dev["di"])
         name = dev.get("n")
         status = item.get("status")
@@ -657,11 +660,11 @@ class Adapter(base.Adapter):
         except httpx.HTTPError as exc:
             from workbench.core.http import transport_error
 
-            err = transport_error(exc, spec.url)
+            broken = transport_error(exc, spec.url)
             shown = last - skip
             batch.append(
                 fail(
-                    f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {err.message}",
+                    f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {broken.message}",
                     "retry to load the rest (the messages already shown are skipped)",
                     suffix="broken",
                     at=last,

@@ -204,12 +204,15 @@ def hub_login(configuration: dict[str, Any]) -> HubLogin:
         tuple(str(x) for x in raw_scopes if str(x).strip()) if isinstance(raw_scopes, list) else ()
     )
     gateway = configuration.get("httpGatewayAddress")
+    address = (
+        gateway.strip().rstrip("/") if isinstance(gateway, str) and _is_http_url(gateway) else None
+    )
     return HubLogin(
         authority=str(authority).strip().rstrip("/"),
         client_id=client_id.strip(),
         scopes=scopes,
         audience=str(web.get("audience") or ""),
-        gateway_address=gateway.strip().rstrip("/") if _is_http_url(gateway) else None,
+        gateway_address=address,
     )
 
 
@@ -281,7 +284,8 @@ def device_code_request(
     authority = configuration.get("authority")
     if not isinstance(authority, str) or not authority.startswith(("http://", "https://")):
         return "the hub configuration names no OAuth authority, so there is no provider to ask for a code"
-    scopes = client.get("scopes") if isinstance(client.get("scopes"), list) else []
+    raw_scopes = client.get("scopes")
+    scopes: list[Any] = raw_scopes if isinstance(raw_scopes, list) else []
     return DeviceCodeRequest(
         authority=authority.rstrip("/"),
         authorization_endpoint=authorization_endpoint or authority.rstrip("/") + "/authorize",
@@ -338,7 +342,8 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
     import httpx
 
     try:
-        built = client.build_request("GET", request.authorization_endpoint, params=request.params())
+        params: list[tuple[str, str | int | float | bool | None]] = list(request.params())
+        built = client.build_request("GET", request.authorization_endpoint, params=params)
         built.headers.pop("authorization", None)
         response = client.send(built, auth=None, follow_redirects=False)
     except httpx.HTTPError as exc:
@@ -349,7 +354,7 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
     who = f"the OAuth provider ({request.authority})"
     if response.is_redirect and location:
         query = parse_qs(urlsplit(location).query)
-        code = (query.get("code") or [""])[0]
+        code: str = (query.get("code") or [""])[0]
         if code:
             if (query.get("state") or [""])[0] != request.state:
                 raise WorkbenchError(
@@ -502,9 +507,8 @@ def onboarding_values(
     config = configuration if configuration is not None else hub_configuration(client, hub_url)
     missing: dict[str, str] = {}
 
-    client_cfg = (
-        config.get("deviceOauthClient") if isinstance(config.get("deviceOauthClient"), dict) else {}
-    )
+    raw_client = config.get("deviceOauthClient")
+    client_cfg: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
     apn = client_cfg.get("providerName") or config.get("cloudAuthorizationProvider")
     apn = str(apn) if apn else None
     if apn is None:

@@ -156,7 +156,7 @@ def redirect_uri_allowed(client: Client, uri: str) -> bool:
     return False
 
 
-def with_query(uri: str, params: dict[str, str]) -> str:
+def with_query(uri: str, params: dict[str, str | None]) -> str:
     sep = "&" if urlsplit(uri).query else "?"
     return uri + sep + urlencode({k: v for k, v in params.items() if v is not None})
 

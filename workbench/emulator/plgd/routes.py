@@ -162,7 +162,7 @@ def _statuses(request: Request) -> set[str]:
 
 
 def _href(request: Request) -> str:
-    return "/" + request.path_params.get("href", "").strip("/")
+    return "/" + str(request.path_params.get("href", "")).strip("/")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
