@@ -19,10 +19,9 @@ except with `shadow=false`, which needs the device (503, code 14). C2C errors ar
 The HTTP gateway is another origin, as on try.plgd.cloud (the hub configuration names
 ``httpGatewayAddress`` ``https://api.try.plgd.cloud`` while the hub is ``https://try.plgd.cloud``;
 ../shared/reference/plgd-try-cloud.md). Here it is the same listener under another host name:
-the configuration names ``http://localhost:<port>/plgd`` (``127.0.0.1`` when the hub itself was
-asked as ``localhost``), and the gateway API (``/api/v1/...``) answers only on a host other than
-the one the hub is reached at — asked at the hub's numeric host (127.0.0.1, ::1) it answers 404
-with the gateway's address. So a client that does not discover the gateway, or that will not
+the configuration names ``http://localhost:<port>/plgd`` and the gateway API (``/api/v1/...``)
+answers only there — asked at the hub's numeric host (127.0.0.1, ::1, the demo URL's) it
+answers 404 with the gateway's address. (A hub reached as ``localhost`` shares the origin.) So a client that does not discover the gateway, or that will not
 send its token to the gateway's origin, fails here as it would against the real hub.
 
 Streams are generated lazily from device indexes in batches, so 100,000 devices cost nothing
@@ -41,6 +40,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -85,12 +85,11 @@ GATEWAY_HOST = "localhost"  # the gateway's host name when the hub is asked at a
 
 
 def gateway_origin(request: Request) -> str:
-    """The HTTP gateway's origin for a hub reached at this request's origin: same scheme and
-    port, the other loopback name (the real hub's gateway is on api.<domain>)."""
-    host = request.url.hostname or ""
-    other = "127.0.0.1" if host == GATEWAY_HOST else GATEWAY_HOST
+    """The HTTP gateway's origin: same scheme and port, host ``localhost`` (the real hub's
+    gateway is on api.<domain>). Another origin than a hub reached at 127.0.0.1 / ::1 (the
+    demo URL); a hub reached as localhost itself shares it."""
     port = request.url.port
-    return f"{request.url.scheme}://{other}" + (f":{port}" if port else "")
+    return f"{request.url.scheme}://{GATEWAY_HOST}" + (f":{port}" if port else "")
 
 
 def on_gateway_host(request: Request) -> bool:
@@ -498,10 +497,9 @@ def build(ctx: EmulatorContext) -> Starlette:
 
 def describe(base: str) -> dict[str, Any]:
     base = base.rstrip("/")
-    parts = base.split("://", 1)
-    host_port = parts[1].split("/", 1)[0] if len(parts) == 2 else ""
-    port = host_port.rsplit(":", 1)[1] if ":" in host_port.strip("[]") or "]:" in host_port else ""
-    gateway = f"http://{GATEWAY_HOST}" + (f":{port}" if port else "") + "/" + NAME
+    parts = urlsplit(base)
+    port = f":{parts.port}" if parts.port else ""
+    gateway = f"{parts.scheme}://{GATEWAY_HOST}{port}/{NAME}"
     realm = base + "/auth" + REALM_PATH
     return {
         "urls": {
