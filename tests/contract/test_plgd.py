@@ -36,6 +36,7 @@ from tests.authkit import BrowserRun, RecordingServer, Seen, play_browser, write
 from tests.contract.specs import Spec, load
 from workbench.cli import main
 from workbench.core.profiles import Origin
+from workbench.emulator.app import EmulatorServer
 
 SPEC = "plgd-http-gateway.swagger.yaml"
 
@@ -126,15 +127,15 @@ class Recorder(httpx.BaseTransport):
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Every client the session makes (the flow's and the API's) sends through a Recorder."""
-    import workbench.core.session as session_module
+    from workbench.core.http import make_client
 
     rec = Recorder()
-    real = session_module.make_client
 
     def recording_client(profile: Any = None, **kwargs: Any) -> httpx.Client:
-        return real(profile, transport=rec, **kwargs)
+        return make_client(profile, transport=rec, **kwargs)
 
-    monkeypatch.setattr(session_module, "make_client", recording_client)
+    # the session's module-level name: both its flow client and its API clients come from it
+    monkeypatch.setattr("workbench.core.session.make_client", recording_client)
     return rec
 
 
@@ -248,7 +249,11 @@ def classify(
 
 # --- (1) requests ------------------------------------------------------------------------------
 def test_login_devices_and_read_match_the_spec(
-    demo_env, recorder: Recorder, browser_for_no_browser: BrowserRun, capsys, tmp_path
+    demo_env: EmulatorServer,
+    recorder: Recorder,
+    browser_for_no_browser: BrowserRun,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     spec = load(SPEC)
     hub = f"{demo_env.base_url}/plgd"
@@ -263,7 +268,7 @@ def test_login_devices_and_read_match_the_spec(
     resources = [n for n in nodes if n["kind"] == "resource"]
     assert len(devices) == 25 and resources
     # a resource read, as the tree's Enter / the composer does, through the stored session
-    from workbench.core.platforms.base import adapter_for
+    from workbench.core.platforms.plgd import Adapter
     from workbench.core.profiles import get_profile
     from workbench.core.session import Session
 
@@ -273,7 +278,7 @@ def test_login_devices_and_read_match_the_spec(
     light = next(n for n in resources if n["label"] == "/light/1")
     device_id = light["id"].removeprefix("plgd:resource:").removesuffix("/light/1")
     with session.client() as client:
-        adapter = adapter_for(profile, client)
+        adapter = Adapter(profile, client)
         content = adapter.content(adapter.resource_node(device_id, {"href": "/light/1"}))
     assert isinstance(content, dict) and "state" in content
 
@@ -303,7 +308,11 @@ def test_login_devices_and_read_match_the_spec(
 
 
 def test_token_goes_only_to_the_hub_and_the_gateway(
-    demo_env, recorder: Recorder, browser_for_no_browser: BrowserRun, capsys, tmp_path
+    demo_env: EmulatorServer,
+    recorder: Recorder,
+    browser_for_no_browser: BrowserRun,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     """A stand-in hub on its own origin serves the configuration; the authority (the emulated
     realm) and the HTTP gateway are two more origins. The access token reaches the stand-in
@@ -349,7 +358,9 @@ def test_token_goes_only_to_the_hub_and_the_gateway(
     }
 
 
-def test_a_refused_redirect_uri_is_said_in_words(demo_env, capsys, tmp_path) -> None:
+def test_a_refused_redirect_uri_is_said_in_words(
+    demo_env: EmulatorServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     """A client registered only for the portal's https redirect (like a hub UI's own web
     client at a real realm) refuses the loopback redirect: the login says so, and what to do."""
     hub = f"{demo_env.base_url}/plgd"
@@ -395,7 +406,7 @@ def validate_answer(spec: Spec, path: str, response: httpx.Response, *, stream: 
     return len(docs)
 
 
-def test_read_answers_validate_against_the_spec(emulator) -> None:
+def test_read_answers_validate_against_the_spec(emulator: EmulatorServer) -> None:
     spec = load(SPEC)
     hub = f"{emulator.base_url}/plgd"
     config = hub_configuration(hub)
