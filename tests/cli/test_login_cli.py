@@ -66,7 +66,8 @@ def test_login_other_headless_demo_profiles(demo_env, profile) -> None:
     r = run_cli("login", profile, "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["ok"] is True and out["flow"] == "oauth2_client_credentials"
+    assert out["ok"] is True
+    assert out["flow"] in ("oauth2_client_credentials", "plgd_hub_client_credentials")
     assert out["principal"] in ("iotspot-demo-client", "workbench-demo-confidential")
 
 
@@ -88,6 +89,7 @@ def test_login_json_shape(demo_env, capsys) -> None:
         "scope",
         "store",
         "notes",
+        "sent_to",
         "error",
     }
     assert out["version"] == 1 and out["ok"] is True and out["error"] is None
@@ -99,6 +101,7 @@ def test_login_json_shape(demo_env, capsys) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out["expires_at"])
     assert 7000 < out["expires_in"] <= 7200 and out["refreshable"] is True
     assert out["store"].startswith("file: ")
+    assert out["sent_to"] == [demo_env.base_url]  # the profile's one origin
 
 
 def test_login_trace_is_redacted(demo_env, capsys) -> None:
@@ -193,7 +196,8 @@ def test_plgd_browser_login_no_browser(demo_env) -> None:
             if line.strip().startswith("http"):
                 url = line.strip()
                 break
-        assert url.startswith(f"{demo_env.base_url}/plgd/auth/authorize?")
+        realm = f"{demo_env.base_url}/plgd/auth/realms/shared"
+        assert url.startswith(f"{realm}/protocol/openid-connect/auth?")
         run = BrowserRun()
         threading.Thread(target=play_browser, args=(url, run), daemon=True).start()
         out, err = proc.communicate(timeout=30)
@@ -202,6 +206,8 @@ def test_plgd_browser_login_no_browser(demo_env) -> None:
     assert run.error is None
     assert proc.returncode == 0, err
     assert "Logged in to demo-plgd" in out and "demo@plgd.example" in out
+    gateway = demo_env.base_url.replace("127.0.0.1", "localhost")
+    assert f"this token is sent to: {demo_env.base_url}, {gateway}" in out
 
 
 def test_profiles_json_and_logout(demo_env, capsys, tmp_path) -> None:

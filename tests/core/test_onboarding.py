@@ -17,6 +17,16 @@ from workbench.core.requests import send
 CONF, CONF_SECRET = "workbench-demo-confidential", "plgd-demo-client-secret-3391"
 
 
+def gw_of(base: str) -> str:
+    """The emulated hub's HTTP gateway: another origin (localhost, same port), as the hub
+    configuration's httpGatewayAddress says."""
+    return base.replace("://127.0.0.1:", "://localhost:") + "/plgd"
+
+
+def gw(server) -> str:
+    return gw_of(server.base_url)
+
+
 def config_of(server) -> dict:
     r = httpx.get(f"{server.base_url}/plgd/.well-known/configuration")
     assert r.status_code == 200
@@ -25,7 +35,7 @@ def config_of(server) -> dict:
 
 def bearer_client(base: str) -> httpx.Client:
     r = httpx.post(
-        f"{base}/plgd/auth/oauth/token",
+        f"{base}/plgd/auth/realms/shared/protocol/openid-connect/token",
         data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
     )
     return httpx.Client(headers={"Authorization": f"bearer {r.json()['access_token']}"})
@@ -38,19 +48,24 @@ def test_secured_values_come_from_the_hub_configuration(emulator):
     v = onboarding_values(httpx.Client(), hub, secured=True)
     assert v.cis == config["coapGateway"] == "coaps+tcp://127.0.0.1:5684"
     assert v.sid == config["id"]
-    assert v.apn == config["deviceOauthClient"]["providerName"] == "plgd"
+    assert v.apn == config["deviceOauthClient"]["providerName"] == "plgd.web"
     assert v.secured and v.hub_url == hub
     assert v.gateway == config["httpGatewayAddress"] + "/api/v1"
     assert v.ca_pem == config["certificateAuthorities"] and "BEGIN CERTIFICATE" in v.ca_pem
     notes = " ".join(v.notes)
     assert "owned" in notes and f"subject {v.sid}" in notes and "ACL" in notes
-    assert v.to_json()["coapcloudconf"] == {"apn": "plgd", "cis": v.cis, "sid": v.sid, "at": None}
+    assert v.to_json()["coapcloudconf"] == {
+        "apn": "plgd.web",
+        "cis": v.cis,
+        "sid": v.sid,
+        "at": None,
+    }
 
 
 def test_unsecured_values_use_plain_coap_and_say_what_differs(emulator):
     v = onboarding_values(httpx.Client(), f"{emulator.base_url}/plgd", secured=False)
     assert v.cis == "coap+tcp://127.0.0.1:5683"
-    assert v.sid == config_of(emulator)["id"] and v.apn == "plgd"
+    assert v.sid == config_of(emulator)["id"] and v.apn == "plgd.web"
     assert v.ca_pem is None and not v.secured
     notes = " ".join(v.notes)
     assert "No certificates" in notes and "derived from the hub's secured coapGateway" in notes
@@ -68,14 +83,14 @@ def test_at_is_none_on_the_emulator_with_the_reason_in_words(emulator):
     # the emulator really refuses that client (the reason is not made up)
     config = config_of(emulator)
     r = httpx.get(
-        config["authority"] + "/authorize",
+        config["authority"] + "/protocol/openid-connect/auth",
         params={
             "response_type": "code",
             "client_id": config["deviceOauthClient"]["clientId"],
             "redirect_uri": "http://localhost:8080/callback",
         },
     )
-    assert r.status_code == 400 and "Unknown client_id" in r.text
+    assert r.status_code == 400 and "Client not found." in r.text  # Keycloak's words
 
 
 def test_update_request_leaves_unknowns_as_variables(emulator):
@@ -83,18 +98,19 @@ def test_update_request_leaves_unknowns_as_variables(emulator):
     spec = v.update_request
     assert spec.method == "PUT" and spec.body_kind == "json"
     assert (
-        spec.url
-        == f"{emulator.base_url}/plgd/api/v1/devices/{{{{device_id}}}}/resources/CoapCloudConfResURI"
+        spec.url == f"{gw(emulator)}/api/v1/devices/{{{{device_id}}}}/resources/CoapCloudConfResURI"
     )
     assert spec.variables() == ["device_id", "at"]
     assert spec.json_error() is None
-    assert json.loads(spec.body) == {"apn": "plgd", "cis": v.cis, "sid": v.sid, "at": "{{at}}"}
+    assert json.loads(spec.body) == {"apn": "plgd.web", "cis": v.cis, "sid": v.sid, "at": "{{at}}"}
 
 
 def test_update_request_works_against_an_online_device(fresh_emulator):
     base = fresh_emulator.base_url
     client = bearer_client(base)
-    lines = client.get(f"{base}/plgd/api/v1/devices", params={"status": "ONLINE"}).text.splitlines()
+    lines = client.get(
+        f"{gw_of(base)}/api/v1/devices", params={"status": "ONLINE"}
+    ).text.splitlines()
     device_id = json.loads(lines[0])["result"]["id"]
     v = onboarding_values(
         client,
@@ -108,7 +124,7 @@ def test_update_request_works_against_an_online_device(fresh_emulator):
     record = send(client, v.update_request)
     assert record.status == 200, record.text()
     content = client.get(
-        f"{base}/plgd/api/v1/devices/{device_id}/resources/CoapCloudConfResURI",
+        f"{gw_of(base)}/api/v1/devices/{device_id}/resources/CoapCloudConfResURI",
         params={"onlyContent": "true"},
     ).json()
     assert {k: content[k] for k in ("apn", "cis", "sid", "at")} == v.coapcloudconf()
@@ -131,7 +147,8 @@ def test_fetcher_gets_the_device_client_request(emulator):
     assert req.client_id == config["deviceOauthClient"]["clientId"] == "workbench-demo-device"
     assert req.audience == config["deviceOauthClient"]["audience"]
     assert req.authority == config["authority"]
-    assert req.authorization_endpoint == config["authority"] + "/authorize"
+    # from the authority's OIDC discovery (Keycloak's path)
+    assert req.authorization_endpoint == config["authority"] + "/protocol/openid-connect/auth"
     params = dict(req.params())
     assert params["response_type"] == "code" and params["client_id"] == "workbench-demo-device"
     assert params["prompt"] == "none" and len(params["state"]) >= 22
@@ -320,7 +337,7 @@ def test_values_through_a_logged_in_session(demo_env):
         v = onboarding_values(client, session.profile.urls["hub"], secured=True)
     assert (
         v.sid == config_of(demo_env)["id"]
-        and v.apn == "plgd"
+        and v.apn == "plgd.web"
         and v.cis == "coaps+tcp://127.0.0.1:5684"
     )
     assert v.at is None and "workbench-demo-device" in v.at_reason

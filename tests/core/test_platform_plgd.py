@@ -23,10 +23,20 @@ from workbench.core.requests import RequestSpec
 CONF, CONF_SECRET = "workbench-demo-confidential", "plgd-demo-client-secret-3391"
 
 
+def gw_of(base: str) -> str:
+    """The emulated hub's HTTP gateway: another origin (localhost, same port), as the hub
+    configuration's httpGatewayAddress says."""
+    return base.replace("://127.0.0.1:", "://localhost:") + "/plgd"
+
+
+def gw(server) -> str:
+    return gw_of(server.base_url)
+
+
 # ---------------------------------------------------------------------------- helpers
 def token(base: str) -> str:
     r = httpx.post(
-        f"{base}/plgd/auth/oauth/token",
+        f"{base}/plgd/auth/realms/shared/protocol/openid-connect/token",
         data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
     )
     assert r.status_code == 200, r.text
@@ -86,24 +96,32 @@ def admin(server, path: str, body: dict) -> None:
 
 
 def raw_devices(server, client: httpx.Client, **params: str) -> list[dict]:
-    r = client.get(f"{server.base_url}/plgd/api/v1/devices", params=params)
+    r = client.get(f"{gw(server)}/api/v1/devices", params=params)
     return [json.loads(line)["result"] for line in r.text.splitlines() if line.strip()]
 
 
 # ---------------------------------------------------------------------------- roots and URLs
 def test_roots_name_the_gateway_c2c_and_onboarding(emulator, monkeypatch):
-    a = adapter(emulator, monkeypatch)
+    from workbench.core.session import Session
+
+    # a logged-in session: its login found the gateway, so the gateway group has no warning
+    session = Session(demo_profile(emulator.base_url, monkeypatch), persist=False)
+    session.login()
+    a = adapter(emulator, monkeypatch, client=session.client())
     roots = a.roots()
     assert [n.id for n in roots] == ["plgd:gateway", "plgd:c2c", "plgd:onboarding"]
     assert [n.kind for n in roots] == ["group", "group", "info"]
     base = emulator.base_url
     # the gateway comes from the hub configuration's httpGatewayAddress (+ /api/v1)
     config = httpx.get(f"{base}/plgd/.well-known/configuration").json()
-    assert a.gateway == config["httpGatewayAddress"] + "/api/v1" == f"{base}/plgd/api/v1"
-    assert roots[0].request.url == f"{base}/plgd/api/v1/devices" and roots[0].hint is None
+    assert a.gateway == config["httpGatewayAddress"] + "/api/v1" == f"{gw_of(base)}/api/v1"
+    assert roots[0].request.url == f"{gw_of(base)}/api/v1/devices" and roots[0].hint is None
     assert roots[1].request.url == f"{base}/plgd/c2c/api/v1/devices"
     assert roots[2].request.url == f"{base}/plgd/.well-known/configuration"
     assert all(n.expandable for n in roots)
+    # without a session behind the client, the gateway's origin is not one the profile names
+    bare = adapter(emulator, monkeypatch)
+    assert "not where the session sends the token" in bare.roots()[0].hint
 
 
 def test_no_c2c_group_without_a_c2c_url(emulator, tmp_path):
@@ -122,10 +140,8 @@ def test_gateway_falls_back_to_hub_api_v1_when_the_configuration_is_unreadable(e
 
 
 def test_explicit_gateway_url_wins_and_foreign_gateway_origin_is_flagged(emulator, tmp_path):
-    p = profile_file(
-        tmp_path, {"hub": f"{emulator.base_url}/plgd", "gateway": f"{emulator.base_url}/plgd"}
-    )
-    assert plgd.Adapter(p, httpx.Client()).gateway == f"{emulator.base_url}/plgd/api/v1"
+    p = profile_file(tmp_path, {"hub": f"{emulator.base_url}/plgd", "gateway": gw(emulator)})
+    assert plgd.Adapter(p, httpx.Client()).gateway == f"{gw(emulator)}/api/v1"
 
     class Foreign(plgd.Adapter):
         def configuration(self, *, refresh: bool = False):
@@ -133,7 +149,7 @@ def test_explicit_gateway_url_wins_and_foreign_gateway_origin_is_flagged(emulato
 
     a = Foreign(profile_file(tmp_path, {"hub": f"{emulator.base_url}/plgd"}, "x"), httpx.Client())
     assert a.gateway == "https://api.hub.example/api/v1"
-    assert "not one of the profile's URLs" in a.roots()[0].hint
+    assert "not where the session sends the token" in a.roots()[0].hint
 
 
 # ---------------------------------------------------------------------------- the tree
@@ -159,27 +175,25 @@ def test_tree_to_depth_3_devices_resource_links_and_content(emulator, monkeypatc
         )
     assert {n.status for n in devices} == {"online", "offline"}
 
-    # resource links of one device == its resource-links stream
+    # resource links of one device == its resource-links answer (one bare object)
     first = devices[1]
     did = first.detail["id"]
     links = json.loads(
-        client.get(
-            f"{emulator.base_url}/plgd/api/v1/devices/{did}/resource-links"
-        ).text.splitlines()[0]
-    )["result"]["resources"]
+        client.get(f"{gw(emulator)}/api/v1/devices/{did}/resource-links").text.splitlines()[0]
+    )["resources"]
     mine = [n for n in resources if n.ref["device_id"] == did]
     assert [n.label for n in mine] == [link["href"] for link in links]
     light = next(n for n in mine if n.label == "/light/1")
     assert light.badge == "core.light rw"
     assert next(n for n in mine if n.label == "/oic/p").badge == "oic.wk.p r"
-    assert light.request.url == f"{emulator.base_url}/plgd/api/v1/devices/{did}/resources/light/1"
+    assert light.request.url == f"{gw(emulator)}/api/v1/devices/{did}/resources/light/1"
     assert light.request.params == [("onlyContent", "true")]
     assert light.detail is None and not light.expandable
 
     # depth 3: the content, fetched on demand with the node's own request
     content = a.content(light)
     direct = client.get(
-        f"{emulator.base_url}/plgd/api/v1/devices/{did}/resources/light/1",
+        f"{gw(emulator)}/api/v1/devices/{did}/resources/light/1",
         params={"onlyContent": "true"},
     ).json()
     assert content == direct == light.detail
@@ -347,6 +361,7 @@ def test_maintenance_page_is_explained(fresh_emulator, monkeypatch):
     a = adapter(fresh_emulator, monkeypatch, client=client)
     roots = a.roots()
     # the configuration is an HTML page too: the gateway falls back to hub + /api/v1 and says so
+    # the configuration is unreadable in maintenance: the hub URL + /api/v1 is the fallback
     assert a.gateway == f"{fresh_emulator.base_url}/plgd/api/v1"
     assert "could not be read" in roots[0].hint and "HTML page" in roots[0].hint
     for group in roots[:2]:
@@ -539,7 +554,7 @@ def test_c2c_view_matches_the_gateway(emulator, monkeypatch):
     )
     raw = a.content(light)
     direct = client.get(
-        f"{emulator.base_url}/plgd/api/v1/devices/{device.ref['device_id']}/resources/light/1",
+        f"{gw(emulator)}/api/v1/devices/{device.ref['device_id']}/resources/light/1",
         params={"onlyContent": "true"},
     ).json()
     assert raw == direct

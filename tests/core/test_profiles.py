@@ -72,13 +72,13 @@ def test_builtin_profile_contents() -> None:
     )
     assert "PLACEHOLDER" in iotspot.description and iotspot.urls["api"].endswith(".invalid/v1")
     plgd = get_profile("plgd")
-    assert plgd.urls["hub"] == "https://try.plgd.cloud"
-    assert plgd.auth.params["redirect_uri"] == "http://localhost:8080/callback"
-    # the redirect URI is where the browser returns, not somewhere tokens may go
-    assert Origin.of("http://localhost:8080") not in plgd.origins()
+    assert plgd.urls == {"hub": "https://try.plgd.cloud"}
+    # the authority, client and gateway come from the hub's configuration at login
+    assert plgd.auth.flow == "plgd_hub" and "client_id" not in plgd.auth.params
+    assert plgd.origins() == {Origin.of("https://try.plgd.cloud")}
     demo_plgd = get_profile("demo-plgd")
     assert "redirect_uri" not in demo_plgd.auth.params  # ephemeral port
-    assert demo_plgd.auth.params["issuer"] == f"{paths.demo_url()}/plgd/auth"
+    assert demo_plgd.auth.flow == "plgd_hub" and "issuer" not in demo_plgd.auth.params
     m2m = get_profile("demo-plgd-m2m")
     assert m2m.auth.params["client_id"] == "workbench-demo-confidential"
     assert m2m.auth.secrets["client_secret"].demo == "plgd-demo-client-secret-3391"

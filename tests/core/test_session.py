@@ -191,9 +191,15 @@ def test_revoked_refresh_browser_flow_raises_login_required(cloud) -> None:
     admin(cloud, "revoke-refresh", "plgd")
     admin(cloud, "expire", "plgd")
     with s.client() as client, pytest.raises(LoginRequired) as info:
-        client.get(f"{s.profile.base_url}/api/v1/devices")
+        client.get(f"{s.tokens.extra['gateway']}/api/v1/devices")  # the gateway the hub names
     assert "refresh token was refused" in info.value.message
-    assert token_steps(s) == ["discovery", "code-exchange", "refresh"]
+    assert token_steps(s) == [
+        "hub-configuration",
+        "discovery",
+        "authorize-check",
+        "code-exchange",
+        "refresh",
+    ]
     assert s.tokens is None
 
 

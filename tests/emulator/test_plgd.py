@@ -23,7 +23,15 @@ USER, PASSWORD = "demo", "plgd-demo-pass-6604"
 PUBLIC = "workbench-demo"
 CONF, CONF_SECRET = "workbench-demo-confidential", "plgd-demo-client-secret-3391"
 REDIRECT = "http://localhost:8080/callback"
-OWNER = "https://plgd.dev/owner"
+OWNER = "owner-id"  # try.plgd.cloud.yaml global.ownerClaim
+REALM = "/plgd/auth/realms/shared"  # the authority: a Keycloak realm (plgd-try-cloud.md)
+OIDC = REALM + "/protocol/openid-connect"
+AUTHZ, TOKEN, CERTS, USERINFO = OIDC + "/auth", OIDC + "/token", OIDC + "/certs", OIDC + "/userinfo"
+
+
+def gateway_base(base_url: str) -> str:
+    """The emulated HTTP gateway's origin: another host name than the hub's (127.0.0.1)."""
+    return base_url.replace("://127.0.0.1:", "://localhost:")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -78,7 +86,7 @@ def browser_submit(
     button: str = "allow",
 ) -> httpx.Response:
     """GET the authorize page, fill the form in and press a button, exactly like a browser."""
-    page = client.get("/plgd/auth/authorize", params=params)
+    page = client.get(AUTHZ, params=params)
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     form = read_form(page.text)
@@ -118,12 +126,12 @@ def exchange(
         "redirect_uri": redirect_uri,
         **extra,
     }
-    return client.post("/plgd/auth/oauth/token", data=data)
+    return client.post(TOKEN, data=data)
 
 
 def machine_token(client: httpx.Client) -> str:
     resp = client.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
     )
     assert resp.status_code == 200, resp.text
@@ -161,8 +169,9 @@ def web(emulator: EmulatorServer):
 
 @pytest.fixture(scope="module")
 def api(emulator: EmulatorServer):
-    """A client for the gateway with a bearer token of the demo user's owner (machine token)."""
-    with httpx.Client(base_url=emulator.base_url, timeout=30) as client:
+    """A client for the gateway (its own origin) with a bearer token of the demo user's owner
+    (machine token)."""
+    with httpx.Client(base_url=gateway_base(emulator.base_url), timeout=30) as client:
         client.headers["Authorization"] = "Bearer " + machine_token(client)
         yield client
 
@@ -174,20 +183,21 @@ def devices(api: httpx.Client) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------- discovery
 def test_openid_configuration_issuer_is_exact(web: httpx.Client, emulator: EmulatorServer) -> None:
-    doc = web.get("/plgd/auth/.well-known/openid-configuration").json()
-    iss = emulator.base_url + "/plgd/auth"
+    doc = web.get(REALM + "/.well-known/openid-configuration").json()
+    iss = emulator.base_url + REALM
+    # Keycloak's endpoint paths under the realm (plgd-try-cloud.md: AddRemoteClientModal.tsx)
     assert doc["issuer"] == iss
-    assert doc["authorization_endpoint"] == iss + "/authorize"
-    assert doc["token_endpoint"] == iss + "/oauth/token"
-    assert doc["userinfo_endpoint"] == iss + "/userinfo"
-    assert doc["jwks_uri"] == iss + "/.well-known/jwks.json"
-    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["authorization_endpoint"] == emulator.base_url + AUTHZ
+    assert doc["token_endpoint"] == emulator.base_url + TOKEN
+    assert doc["userinfo_endpoint"] == emulator.base_url + USERINFO
+    assert doc["jwks_uri"] == emulator.base_url + CERTS
+    assert "S256" in doc["code_challenge_methods_supported"]
     assert "code" in doc["response_types_supported"]
     assert {"authorization_code", "refresh_token", "client_credentials"} <= set(
         doc["grant_types_supported"]
     )
     assert "offline_access" in doc["scopes_supported"]
-    keys = web.get("/plgd/auth/.well-known/jwks.json").json()["keys"]
+    keys = web.get(CERTS).json()["keys"]
     assert keys[0]["kty"] == "EC" and keys[0]["alg"] == "ES256" and keys[0]["kid"]
 
 
@@ -195,17 +205,17 @@ def test_hub_configuration_without_auth(web: httpx.Client, emulator: EmulatorSer
     conf = web.get("/plgd/.well-known/configuration").json()
     base = emulator.base_url
     assert conf["jwtOwnerClaim"] == OWNER
-    assert conf["authority"] == base + "/plgd/auth"
-    assert conf["httpGatewayAddress"] == base + "/plgd"
+    assert conf["authority"] == base + REALM
+    # another origin, like https://api.try.plgd.cloud for https://try.plgd.cloud
+    assert conf["httpGatewayAddress"] == gateway_base(base) + "/plgd"
     assert conf["coapGateway"] == "coaps+tcp://127.0.0.1:5684"
     assert conf["webOauthClient"]["clientId"] == PUBLIC
-    assert "offline_access" in conf["webOauthClient"]["scopes"]
+    assert conf["webOauthClient"]["scopes"] == ["openid"]  # try.plgd.cloud.yaml global.oauth.web
     assert conf["deviceOauthClient"]["clientId"] == "workbench-demo-device"
-    assert conf["deviceOauthClient"]["providerName"] == "plgd"
-    assert (
-        isinstance(conf["currentTime"], str)
-        and abs(int(conf["currentTime"]) - time.time_ns()) < 60e9
-    )
+    assert conf["deviceOauthClient"]["providerName"] == "plgd.web"
+    # protojson: int64 fields are JSON numbers (plgd-try-cloud.md, the swagger's integer type)
+    assert isinstance(conf["currentTime"], int) and abs(conf["currentTime"] - time.time_ns()) < 60e9
+    assert conf["defaultCommandTimeToLive"] == 0
     assert conf["certificateAuthorities"].startswith("-----BEGIN CERTIFICATE-----")
     assert len(conf["id"]) == 36 and conf["buildInfo"]["version"]
     # the authority it names is the OAuth server's issuer
@@ -216,7 +226,7 @@ def test_hub_configuration_without_auth(web: httpx.Client, emulator: EmulatorSer
 # ---------------------------------------------------------------------------- the browser flow
 def test_browser_flow_allow_gives_code_and_state(web: httpx.Client) -> None:
     params = auth_params()
-    page = web.get("/plgd/auth/authorize", params=params)
+    page = web.get(AUTHZ, params=params)
     form = read_form(page.text)
     assert {"username", "password"} <= set(form.inputs)
     assert form.inputs["password"]["type"] == "password"
@@ -256,7 +266,7 @@ def test_wrong_password_shows_the_form_again(web: httpx.Client) -> None:
     # the form still carries the request: a second try with the right password works
     fields = {n: a.get("value", "") for n, a in form.inputs.items() if a.get("type") == "hidden"}
     ok = web.post(
-        "/plgd/auth/authorize",
+        AUTHZ,
         data={**fields, "username": USER, "password": PASSWORD, "action": "allow"},
     )
     assert "code" in callback_query(ok)
@@ -280,9 +290,9 @@ def test_wrong_password_shows_the_form_again(web: httpx.Client) -> None:
 )
 def test_unregistered_redirect_uri_is_never_redirected_to(web: httpx.Client, uri: str) -> None:
     for resp in (
-        web.get("/plgd/auth/authorize", params=auth_params(redirect_uri=uri)),
+        web.get(AUTHZ, params=auth_params(redirect_uri=uri)),
         web.post(
-            "/plgd/auth/authorize",
+            AUTHZ,
             data={**auth_params(redirect_uri=uri), "username": USER, "password": PASSWORD},
         ),
     ):
@@ -292,10 +302,21 @@ def test_unregistered_redirect_uri_is_never_redirected_to(web: httpx.Client, uri
 
 
 def test_unknown_client_is_an_error_page(web: httpx.Client) -> None:
-    resp = web.get("/plgd/auth/authorize", params=auth_params(client_id="someone-else"))
-    assert (
-        resp.status_code == 400 and "location" not in resp.headers and "someone-else" in resp.text
+    resp = web.get(AUTHZ, params=auth_params(client_id="someone-else"))
+    assert resp.status_code == 400 and "location" not in resp.headers
+    assert "Client not found." in resp.text  # Keycloak's words
+
+
+def test_a_client_registered_elsewhere_refuses_the_loopback_redirect(web: httpx.Client) -> None:
+    """Like the hub UI's own web client at a real realm: its redirect URIs are the portal's."""
+    resp = web.get(
+        AUTHZ,
+        params=auth_params(
+            client_id="workbench-demo-portal", redirect_uri="http://127.0.0.1:9000/callback"
+        ),
     )
+    assert resp.status_code == 400 and "location" not in resp.headers
+    assert "Invalid parameter: redirect_uri" in resp.text
 
 
 @pytest.mark.parametrize(
@@ -312,7 +333,7 @@ def test_loopback_redirect_accepts_any_port(web: httpx.Client, uri: str) -> None
 
 
 def test_unsupported_response_type_is_redirected_as_error(web: httpx.Client) -> None:
-    resp = web.get("/plgd/auth/authorize", params=auth_params(response_type="token"))
+    resp = web.get(AUTHZ, params=auth_params(response_type="token"))
     q = callback_query(resp)
     assert q["error"] == "unsupported_response_type"
 
@@ -336,7 +357,7 @@ def test_pkce_s256_correct_and_mismatched(web: httpx.Client) -> None:
 def test_plain_pkce_method_is_refused(web: httpx.Client) -> None:
     q = callback_query(
         web.get(
-            "/plgd/auth/authorize",
+            AUTHZ,
             params=auth_params(code_challenge="abc", code_challenge_method="plain"),
         )
     )
@@ -367,19 +388,17 @@ def test_refresh_rotates_and_old_refresh_token_is_refused(web: httpx.Client) -> 
         "client_id": PUBLIC,
         "refresh_token": first_set["refresh_token"],
     }
-    second = web.post("/plgd/auth/oauth/token", data=data)
+    second = web.post(TOKEN, data=data)
     assert second.status_code == 200, second.text
     second_set = second.json()
     assert second_set["refresh_token"] != first_set["refresh_token"]
     assert second_set["access_token"] != first_set["access_token"]
-    reuse = web.post("/plgd/auth/oauth/token", data=data)
+    reuse = web.post(TOKEN, data=data)
     assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
-    third = web.post(
-        "/plgd/auth/oauth/token", data={**data, "refresh_token": second_set["refresh_token"]}
-    )
+    third = web.post(TOKEN, data={**data, "refresh_token": second_set["refresh_token"]})
     assert third.status_code == 200
     wider = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={
             **data,
             "refresh_token": third.json()["refresh_token"],
@@ -391,12 +410,12 @@ def test_refresh_rotates_and_old_refresh_token_is_refused(web: httpx.Client) -> 
 
 def test_client_credentials_post_and_basic(web: httpx.Client) -> None:
     post = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={"grant_type": "client_credentials", "client_id": CONF, "client_secret": CONF_SECRET},
     )
     assert post.status_code == 200 and "refresh_token" not in post.json()
     basic = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={"grant_type": "client_credentials"},
         auth=(CONF, CONF_SECRET),
     )
@@ -404,20 +423,16 @@ def test_client_credentials_post_and_basic(web: httpx.Client) -> None:
     claims = jwt.decode(basic.json()["access_token"], options={"verify_signature": False})
     assert claims["client_id"] == CONF and claims[OWNER]
 
-    wrong = web.post(
-        "/plgd/auth/oauth/token", data={"grant_type": "client_credentials"}, auth=(CONF, "nope")
-    )
+    wrong = web.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(CONF, "nope"))
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     assert "basic" in wrong.headers["www-authenticate"].lower()
-    public = web.post(
-        "/plgd/auth/oauth/token", data={"grant_type": "client_credentials", "client_id": PUBLIC}
-    )
+    public = web.post(TOKEN, data={"grant_type": "client_credentials", "client_id": PUBLIC})
     assert public.status_code == 400 and public.json()["error"] == "unauthorized_client"
 
 
 def test_token_endpoint_error_shapes(web: httpx.Client) -> None:
     unknown = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={
             "grant_type": "authorization_code",
             "client_id": "x",
@@ -425,19 +440,20 @@ def test_token_endpoint_error_shapes(web: httpx.Client) -> None:
             "redirect_uri": REDIRECT,
         },
     )
-    # the real plgd test server's text/plain {"err": ...}, carrying the RFC 6749 fields too
-    assert unknown.status_code == 401 and unknown.headers["content-type"].startswith("text/plain")
-    assert json.loads(unknown.text) == {
-        "err": "client(x) not found",
+    # Keycloak: RFC 6749 JSON, 401 invalid_client
+    assert unknown.status_code == 401 and unknown.json() == {
         "error": "invalid_client",
-        "error_description": "client(x) not found",
+        "error_description": "Invalid client or Invalid client credentials",
     }
-    weird = web.post("/plgd/auth/oauth/token", data={"grant_type": "password", "client_id": PUBLIC})
+    # Keycloak reads form bodies only: a JSON body has no grant_type
+    as_json = web.post(TOKEN, json={"grant_type": "client_credentials", "client_id": CONF})
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    weird = web.post(TOKEN, data={"grant_type": "password", "client_id": PUBLIC})
     assert weird.status_code == 400 and weird.json()["error"] == "unsupported_grant_type"
-    missing = web.post("/plgd/auth/oauth/token", data={"client_id": PUBLIC})
+    missing = web.post(TOKEN, data={"client_id": PUBLIC})
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
     secret_for_public = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={
             "grant_type": "refresh_token",
             "client_id": PUBLIC,
@@ -458,26 +474,26 @@ def test_access_token_is_es256_and_verifies_against_jwks(
     body = exchange(web, code).json()
     token = body["access_token"]
     assert jwt.get_unverified_header(token)["alg"] == "ES256"
-    jwks_uri = web.get("/plgd/auth/.well-known/openid-configuration").json()["jwks_uri"]
+    jwks_uri = web.get(REALM + "/.well-known/openid-configuration").json()["jwks_uri"]
     key = jwt.PyJWKClient(jwks_uri).get_signing_key_from_jwt(token)
-    iss = emulator.base_url + "/plgd/auth"
+    iss = emulator.base_url + REALM
     claims = jwt.decode(
         token, key.key, algorithms=["ES256"], audience="https://openapi.try.plgd.cloud/", issuer=iss
     )
     assert claims["scope"] == params["scope"] and claims["client_id"] == PUBLIC
-    assert claims[OWNER] == claims["sub"]
+    assert claims[OWNER] == claims["sub"] and claims["azp"] == PUBLIC
     assert claims["exp"] - claims["iat"] == 86400
     id_claims = jwt.decode(
         body["id_token"], key.key, algorithms=["ES256"], audience=PUBLIC, issuer=iss
     )
     assert id_claims["sub"] == claims["sub"]
-    # default audience is the hub itself
+    # without an audience, Keycloak's default "account" (the hub's mock-server token has it)
     code, _ = login_code(web)
     default = jwt.decode(
         exchange(web, code).json()["access_token"], options={"verify_signature": False}
     )
-    assert default["aud"] == emulator.base_url + "/plgd"
-    info = web.get("/plgd/auth/userinfo", headers={"Authorization": f"Bearer {token}"}).json()
+    assert default["aud"] == "account"
+    info = web.get(USERINFO, headers={"Authorization": f"Bearer {token}"}).json()
     assert info["sub"] == claims["sub"] and info["nickname"] == USER
 
 
@@ -485,7 +501,7 @@ def test_token_ttl_override(make_emulator) -> None:
     server = make_emulator(token_ttl=7)
     with httpx.Client(base_url=server.base_url) as client:
         resp = client.post(
-            "/plgd/auth/oauth/token",
+            TOKEN,
             data={
                 "grant_type": "client_credentials",
                 "client_id": CONF,
@@ -569,9 +585,10 @@ def test_device_detail_and_not_found(api: httpx.Client, devices: list[dict[str, 
 
 def test_resource_links_stream(api: httpx.Client, devices: list[dict[str, Any]]) -> None:
     d = devices[0]
+    # one device: one bare ResourceLinks object (getDeviceResourceLinks.go unwraps "result")
     lines = ndjson_lines(api.get(f"/plgd/api/v1/devices/{d['id']}/resource-links"))
     assert len(lines) == 1
-    links = lines[0]["result"]
+    links = lines[0]
     assert links["deviceId"] == d["id"]
     hrefs = {r["href"]: r for r in links["resources"]}
     assert {"/oic/d", "/oic/p"} <= set(hrefs)
@@ -638,7 +655,7 @@ def _device_with(api: httpx.Client, status: str, href: str) -> str:
 
 
 def test_put_resource_updates_and_refuses_what_it_must(fresh_emulator: EmulatorServer) -> None:
-    with httpx.Client(base_url=fresh_emulator.base_url) as api:
+    with httpx.Client(base_url=gateway_base(fresh_emulator.base_url)) as api:
         api.headers["Authorization"] = "bearer " + machine_token(api)
         di = _device_with(api, "ONLINE", "/switches/1")
         url = f"/plgd/api/v1/devices/{di}/resources/switches/1"
@@ -671,7 +688,7 @@ def test_put_resource_updates_and_refuses_what_it_must(fresh_emulator: EmulatorS
 
 
 def test_gateway_auth_errors(web: httpx.Client, api: httpx.Client) -> None:
-    url = "/plgd/api/v1/devices"
+    url = str(api.base_url).rstrip("/") + "/plgd/api/v1/devices"
     assert_grpc_error(web.get(url), 401, 16)
     assert_grpc_error(web.get(url, headers={"Authorization": "Bearer not.a.jwt"}), 401, 16)
     assert_grpc_error(web.get(url, headers={"Authorization": "Basic ZGVtbzpkZW1v"}), 401, 16)
@@ -692,7 +709,7 @@ def test_gateway_auth_errors(web: httpx.Client, api: httpx.Client) -> None:
 
 def test_expired_token_is_refused(make_emulator) -> None:
     server = make_emulator(token_ttl=1)
-    with httpx.Client(base_url=server.base_url) as client:
+    with httpx.Client(base_url=gateway_base(server.base_url)) as client:
         token = machine_token(client)
         time.sleep(2.1)
         body = assert_grpc_error(
@@ -704,7 +721,9 @@ def test_expired_token_is_refused(make_emulator) -> None:
 
 
 def test_admin_expire_all_and_revoke_refresh(fresh_emulator: EmulatorServer) -> None:
-    with httpx.Client(base_url=fresh_emulator.base_url, follow_redirects=False) as web:
+    with httpx.Client(
+        base_url=gateway_base(fresh_emulator.base_url), follow_redirects=False
+    ) as web:
         code, _ = login_code(web)
         tokens = exchange(web, code).json()
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
@@ -714,7 +733,7 @@ def test_admin_expire_all_and_revoke_refresh(fresh_emulator: EmulatorServer) -> 
         assert web.get("/plgd/c2c/api/v1/devices", headers=auth).status_code == 401
         # the refresh token still works and gives a fresh access token ...
         refreshed = web.post(
-            "/plgd/auth/oauth/token",
+            TOKEN,
             data={
                 "grant_type": "refresh_token",
                 "client_id": PUBLIC,
@@ -729,7 +748,7 @@ def test_admin_expire_all_and_revoke_refresh(fresh_emulator: EmulatorServer) -> 
             == 200
         )
         gone = web.post(
-            "/plgd/auth/oauth/token",
+            TOKEN,
             data={
                 "grant_type": "refresh_token",
                 "client_id": PUBLIC,
@@ -771,7 +790,7 @@ def test_c2c_devices_and_resources(api: httpx.Client, devices: list[dict[str, An
 
 
 def test_c2c_update_is_post(fresh_emulator: EmulatorServer) -> None:
-    with httpx.Client(base_url=fresh_emulator.base_url) as api:
+    with httpx.Client(base_url=gateway_base(fresh_emulator.base_url)) as api:
         api.headers["Authorization"] = "Bearer " + machine_token(api)
         di = _device_with(api, "ONLINE", "/light/1")
         url = f"/plgd/c2c/api/v1/devices/{di}/light/1"
@@ -790,7 +809,7 @@ def test_streams_100000_devices_lazily(make_emulator) -> None:
     started = time.perf_counter()
     server = make_emulator(devices=100_000)
     assert time.perf_counter() - started < 5  # nothing is generated up front
-    with httpx.Client(base_url=server.base_url, timeout=120) as client:
+    with httpx.Client(base_url=gateway_base(server.base_url), timeout=120) as client:
         auth = {"Authorization": "Bearer " + machine_token(client)}
         t0 = time.perf_counter()
         lines = 0
@@ -822,7 +841,7 @@ def test_world_is_deterministic(
     api: httpx.Client, devices: list[dict[str, Any]], make_emulator
 ) -> None:
     other = make_emulator(devices=25)
-    with httpx.Client(base_url=other.base_url) as client:
+    with httpx.Client(base_url=gateway_base(other.base_url)) as client:
         auth = {"Authorization": "Bearer " + machine_token(client)}
         again = [
             x["result"] for x in ndjson_lines(client.get("/plgd/api/v1/devices", headers=auth))
@@ -834,7 +853,8 @@ def test_world_is_deterministic(
 def test_seed_curl_examples_against_the_emulator(
     web: httpx.Client, emulator: EmulatorServer
 ) -> None:
-    """The seed's examples with the host swapped and /plgd prefixed (its client id swapped for ours)."""
+    """The seed's curl sequence (authorize, code exchange, API call, refresh) at the realm's
+    Keycloak endpoints, with our client id; the HTTP gateway on its own origin."""
     # Authorize the user: the seed's URL, scope with spaces, audience and state=STATE.
     scope = "r:deviceinformation:* r:resources:* w:resources:* w:subscriptions:* offline_access"
     params = {
@@ -854,7 +874,7 @@ def test_seed_curl_examples_against_the_emulator(
     code = callback_query(resp)["code"]
     # Request tokens: --data grant_type=authorization_code client_id client_secret code redirect_uri
     tokens = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         headers={"content-type": "application/x-www-form-urlencoded"},
         content=f"grant_type=authorization_code&client_id={PUBLIC}&client_secret=&code={code}"
         "&redirect_uri=http://localhost:8080/callback",
@@ -870,10 +890,11 @@ def test_seed_curl_examples_against_the_emulator(
         "accept": "application/json",
     }
     assert web.get("/plgd/c2c/api/v1/devices", headers=headers).status_code == 200
-    assert len(ndjson_lines(web.get("/plgd/api/v1/devices", headers=headers))) == 25
+    gateway = gateway_base(emulator.base_url) + "/plgd/api/v1/devices"
+    assert len(ndjson_lines(web.get(gateway, headers=headers))) == 25
     # Refresh the token: grant_type=refresh_token, client_id, refresh_token.
     refreshed = web.post(
-        "/plgd/auth/oauth/token",
+        TOKEN,
         data={
             "grant_type": "refresh_token",
             "client_id": PUBLIC,
@@ -888,13 +909,14 @@ def test_seed_curl_examples_against_the_emulator(
 def test_describe_names_urls_and_credentials() -> None:
     info = plgd.describe("http://127.0.0.1:8765/plgd")
     urls, creds = info["urls"], info["credentials"]
-    assert urls["authority"] == "http://127.0.0.1:8765/plgd/auth"
-    assert urls["http gateway"] == "http://127.0.0.1:8765/plgd/api/v1"
+    assert urls["authority"] == "http://127.0.0.1:8765" + REALM
+    assert urls["http gateway (another origin)"] == "http://localhost:8765/plgd/api/v1"
     assert urls["c2c gateway"] == "http://127.0.0.1:8765/plgd/c2c/api/v1"
-    assert urls["authorize"].endswith("/plgd/auth/authorize")
-    assert creds["user"] == USER and creds["password"] == PASSWORD and creds["client id"] == PUBLIC
+    assert urls["authorize"].endswith(AUTHZ)
+    assert creds["user"] == USER and creds["password"] == PASSWORD
+    assert creds["web client id"] == PUBLIC
     assert REDIRECT in creds["redirect uri"]
-    assert {"/auth/oauth/token"} == plgd.TOKEN_PATHS
+    assert {TOKEN.removeprefix("/plgd")} == plgd.TOKEN_PATHS
 
 
 def test_token_rate_limit_fault_applies_to_the_token_path(fresh_emulator: EmulatorServer) -> None:
@@ -902,7 +924,7 @@ def test_token_rate_limit_fault_applies_to_the_token_path(fresh_emulator: Emulat
         client.post("/_emulator/faults/plgd", json={"token_rate_limit": 1})
         assert (
             client.post(
-                "/plgd/auth/oauth/token",
+                TOKEN,
                 data={
                     "grant_type": "client_credentials",
                     "client_id": CONF,
@@ -911,5 +933,5 @@ def test_token_rate_limit_fault_applies_to_the_token_path(fresh_emulator: Emulat
             ).status_code
             == 200
         )
-        limited = client.post("/plgd/auth/oauth/token", data={"grant_type": "client_credentials"})
+        limited = client.post(TOKEN, data={"grant_type": "client_credentials"})
         assert limited.status_code == 429

@@ -225,9 +225,8 @@ async def test_plgd_browser_login(demo_env, monkeypatch: pytest.MonkeyPatch) -> 
         await pilot.press("ctrl+l")
         main = await landed(pilot, "demo-plgd")
         assert run.error is None and run.callback_status == 200, run.error
-        assert len(opened) == 1 and opened[0].startswith(
-            f"{demo_env.base_url}/plgd/auth/authorize?"
-        )
+        realm = f"{demo_env.base_url}/plgd/auth/realms/shared"
+        assert len(opened) == 1 and opened[0].startswith(f"{realm}/protocol/openid-connect/auth?")
         assert (
             "code_challenge=" in opened[0] and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in opened[0]
         )
@@ -237,6 +236,10 @@ async def test_plgd_browser_login(demo_env, monkeypatch: pytest.MonkeyPatch) -> 
         panel = main.query_one(DeviceTreePanel)
         await tree_loaded(pilot, panel)
         assert panel.tree.root.children
+        # the devices come from the gateway on another origin, which the session signs for
+        gateway = demo_env.base_url.replace("127.0.0.1", "localhost")
+        assert main.session.may_sign(f"{gateway}/plgd/api/v1/devices")
+        assert not main.session.may_sign(f"http://127.0.0.2:{gateway.rsplit(':', 1)[1]}/")
 
 
 # --- tree -> composer -> response -------------------------------------------------------------------

@@ -9,6 +9,7 @@ profiles), the keyring, or a prompt when stdin is a terminal — never from argv
      "principal": str | null, "token_type", "expires_at": ISO-8601 UTC | null,
      "expires_in": seconds | null, "refreshable": bool, "scope": str | null,
      "store": "keyring" | "file: <path>" | "memory only", "notes": [str],
+     "sent_to": [origin URL]  (where the token is sent: the profile's origins + discovered ones),
      "error": null, "trace": [Exchange...] (only with --trace)}
 
 On failure ``ok`` is false and ``error`` is
@@ -38,7 +39,13 @@ from workbench.core.errors import (
 )
 from workbench.core.profiles import get_profile
 from workbench.core.secrets import SecretResolver, tty_prompter
-from workbench.core.session import Session, describe_principal, expires_text
+from workbench.core.session import (
+    Session,
+    describe_principal,
+    expires_text,
+    sent_to_text,
+    sorted_origins,
+)
 from workbench.core.store import TokenStore
 from workbench.core.text import escape_keep_newlines
 
@@ -202,6 +209,7 @@ def login(args: argparse.Namespace) -> int:
             "scope": tokens.scope,
             "store": store.kind,
             "notes": notes,
+            "sent_to": [o.url for o in sorted_origins(session.token_origins())],
             "error": None,
         }
         if args.trace:
@@ -218,6 +226,7 @@ def login(args: argparse.Namespace) -> int:
         + (f" (at {when})" if when else "")
         + ("; it renews by itself" if refreshable and when else "")
     )
+    print(f"  {sent_to_text(session.token_origins())}")
     kind = store.kind
     if kind == "keyring":
         emit("  tokens are stored in the OS keyring")

@@ -82,6 +82,13 @@ class Origin:
     def __str__(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
 
+    @property
+    def url(self) -> str:
+        """The origin as people write it: the port only when it is not the scheme's default."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = {"https": 443, "http": 80}.get(self.scheme)
+        return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
+
 
 def is_loopback_host(host: str) -> bool:
     if host == "localhost":

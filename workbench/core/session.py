@@ -2,7 +2,9 @@
 
 - ``login()`` runs the profile's flow (recording an AuthTrace) and stores the tokens.
 - ``auth`` (SessionAuth) signs each request the way the platform expects, only for the
-  profile's own origins (scheme, host, port) and never over plain http except to
+  profile's own origins (scheme, host, port) plus the origins the login discovered and
+  recorded with the tokens (plgd: the HTTP gateway its hub configuration names;
+  ``token_origins()`` lists them for the user), and never over plain http except to
   loopback; a request to any other origin (a redirect hop, say) has every credential the
   flow uses stripped, headers and query parameters alike.
 - Before expiry (TokenSet.needs_refresh's early window) the session refreshes; only one
@@ -73,6 +75,26 @@ def describe_principal(tokens: TokenSet | None) -> str | None:
         if who:
             return who
     return None
+
+
+def discovered_origins(tokens: TokenSet | None) -> set[Origin]:
+    """Origins a login found besides the profile's own (``extra["discovered_origins"]``: plgd's
+    HTTP gateway). Only https, or plain http to loopback, is ever accepted."""
+    raw = (
+        tokens.extra.get("discovered_origins")
+        if tokens and isinstance(tokens.extra, dict)
+        else None
+    )
+    found: set[Origin] = set()
+    for value in raw if isinstance(raw, list) else []:
+        if not isinstance(value, str):
+            continue
+        origin = Origin.of(value)
+        if origin.host and (
+            origin.scheme == "https" or (origin.scheme == "http" and origin.is_loopback)
+        ):
+            found.add(origin)
+    return found
 
 
 def strip_credentials(request: httpx.Request, names: tuple[str, ...]) -> bool:
@@ -180,6 +202,7 @@ class Session:
             "has_refresh_token": bool(tokens and tokens.refresh_token),
             "scope": tokens.scope if tokens else None,
             "store": self.store.kind if self.persist else "memory only",
+            "sent_to": [o.url for o in sorted_origins(self.token_origins())],
         }
 
     # --- the HTTP client the flows use ---------------------------------------------------
@@ -435,10 +458,14 @@ class Session:
             return removed
 
     # --- signing ----------------------------------------------------------------------------
+    def token_origins(self) -> set[Origin]:
+        """Where the token is sent: the profile's origins plus those its login discovered."""
+        return self.origins | discovered_origins(self._tokens)
+
     def may_sign(self, url: httpx.URL | str) -> bool:
         """True when a token of this profile may be attached to a request to `url`."""
         origin = Origin.of(str(url))
-        if origin not in self.origins:
+        if origin not in self.token_origins():
             return False
         return origin.scheme == "https" or (origin.scheme == "http" and origin.is_loopback)
 
@@ -448,7 +475,7 @@ class Session:
         if not names:
             return False
         origin = Origin.of(str(request.url))
-        if origin not in self.origins:
+        if origin not in self.token_origins():
             strip_credentials(request, names)
             return False
         if origin.scheme != "https" and not (origin.scheme == "http" and origin.is_loopback):
@@ -529,6 +556,16 @@ class SessionAuth(httpx.Auth):
             new = await asyncio.to_thread(self.session.renew_after_401, used)
             if new is not None and await self.session.asign(request, new) is not None:
                 yield request
+
+
+def sorted_origins(origins: set[Origin]) -> list[Origin]:
+    return sorted(origins, key=lambda o: (o.host, o.port, o.scheme))
+
+
+def sent_to_text(origins: set[Origin]) -> str:
+    """ "this token is sent to: https://try.plgd.cloud, https://api.try.plgd.cloud" """
+    shown = ", ".join(o.url for o in sorted_origins(origins)) or "nowhere"
+    return f"this token is sent to: {shown}"
 
 
 def expires_text(tokens: TokenSet | None, now: float | None = None) -> str:

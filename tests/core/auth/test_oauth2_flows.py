@@ -66,9 +66,12 @@ def test_iotspot_client_credentials_basic(demo_env) -> None:
 def test_plgd_m2m_client_credentials_with_discovery(demo_env) -> None:
     s = session_for("demo-plgd-m2m")
     s.login()
-    assert steps(s) == ["discovery", "login"]
+    # the hub names the authority (a Keycloak realm) and the gateway; OIDC discovery there
+    assert steps(s) == ["hub-configuration", "discovery", "login"]
+    gateway = s.tokens.extra["gateway"]
+    assert gateway == demo_env.base_url.replace("127.0.0.1", "localhost") + "/plgd"
     with s.client() as client:
-        r = client.get(f"{s.profile.base_url}/api/v1/devices")
+        r = client.get(f"{gateway}/api/v1/devices")
     assert r.status_code == 200
 
 
@@ -85,14 +88,14 @@ def test_plgd_authorization_code_with_pkce(demo_env) -> None:
     assert redirect.hostname == "127.0.0.1" and redirect.path == "/callback" and redirect.port
     assert "nonce" in query  # openid scope
     assert tokens.refresh_token and tokens.id_token
-    assert steps(s) == ["discovery", "code-exchange"]
+    assert steps(s) == ["hub-configuration", "discovery", "authorize-check", "code-exchange"]
     body = s.trace.exchanges[-1].request_body
     assert "code_verifier=«redacted»" in body and "code=«redacted»" in body
     # the listener is closed after the callback
     with pytest.raises(httpx.ConnectError):
         httpx.get(run.callback_url, timeout=2)
     with s.client() as client:
-        assert client.get(f"{s.profile.base_url}/api/v1/devices").status_code == 200
+        assert client.get(f"{s.tokens.extra['gateway']}/api/v1/devices").status_code == 200
 
 
 def test_no_browser_shows_the_url(demo_env) -> None:
@@ -105,7 +108,8 @@ def test_no_browser_shows_the_url(demo_env) -> None:
         open_browser(url)  # the person copies it into a browser
 
     s.login(open_browser=None, show_url=show_url)
-    assert len(shown) == 1 and shown[0].startswith(f"{demo_env.base_url}/plgd/auth/authorize?")
+    realm = f"{demo_env.base_url}/plgd/auth/realms/shared"
+    assert len(shown) == 1 and shown[0].startswith(f"{realm}/protocol/openid-connect/auth?")
 
 
 # --- failures ------------------------------------------------------------------------------
@@ -140,7 +144,7 @@ def test_wrong_client_secret_plgd(demo_env) -> None:
     assert info.value.status == 401 and "check the client id and secret" in info.value.hint
 
 
-def test_unknown_client_text_plain_err_shape(demo_env, tmp_path) -> None:
+def test_unknown_client_is_invalid_client(demo_env, tmp_path) -> None:
     path = write_profile(
         tmp_path,
         "bad-client",
@@ -149,8 +153,7 @@ platform = "plgd"
 [urls]
 hub = "{demo_env.base_url}/plgd"
 [auth]
-flow = "oauth2_client_credentials"
-token_url = "{demo_env.base_url}/plgd/auth/oauth/token"
+flow = "plgd_hub_client_credentials"
 client_id = "nobody"
 client_secret = {{ env = "NOPE_SECRET", demo = "x-secret" }}
 """,
@@ -158,7 +161,8 @@ client_secret = {{ env = "NOPE_SECRET", demo = "x-secret" }}
     s = Session(get_profile(str(path)))
     with pytest.raises(AuthError) as info:
         s.login()
-    assert "client(nobody) not found" in (info.value.server_message or "")
+    assert info.value.status == 401 and "invalid_client" in info.value.message
+    assert "Invalid client or Invalid client credentials" in (info.value.server_message or "")
 
 
 def test_state_mismatch_is_refused(demo_env) -> None:
@@ -174,7 +178,7 @@ def test_state_mismatch_is_refused(demo_env) -> None:
         s.login(open_browser=open_browser)
     assert "state" in info.value.message and info.value.step == "callback"
     assert run.done.wait(5) and run.callback_status == 400
-    assert steps(s) == ["discovery"]  # no code exchange happened
+    assert steps(s) == ["hub-configuration", "discovery", "authorize-check"]  # no code exchange
 
 
 def test_access_denied_is_explained(demo_env) -> None:
@@ -210,7 +214,7 @@ def test_callback_timeout_closes_listener(demo_env, tmp_path) -> None:
     path = write_profile(
         tmp_path,
         "slow-plgd",
-        text.replace('client_auth = "none"', 'client_auth = "none"\ntimeout = 1'),
+        text.replace('flow = "plgd_hub"', 'flow = "plgd_hub"\ntimeout = 1'),
     )
     s = Session(get_profile(str(path)))
     seen: list[str] = []

@@ -102,6 +102,47 @@ FLOWS: dict[str, FlowSpec] = {
             interactive=True,
         ),
         FlowSpec(
+            "plgd_hub",
+            "plgd hub login: authorization code + PKCE at the authority the hub names",
+            "workbench.core.auth.oauth2_hub",
+            {
+                "hub": Param(
+                    "url",
+                    help="the hub whose /.well-known/configuration names the authority, the web "
+                    "client and the HTTP gateway; default: [urls] hub",
+                ),
+                "client_id": Param(
+                    "str", help="your own client at the authority; default: the hub's web client"
+                ),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "redirect_uri": Param(
+                    "url",
+                    help="a registered fixed redirect URI; default: 127.0.0.1 on an ephemeral port",
+                ),
+                "scope": Param("str", help="default: the web client's scopes from the hub"),
+                "audience": Param("str", help="default: the web client's audience from the hub"),
+                "pkce": Param("bool", default=True),
+                "timeout": Param(
+                    "int", default=300, help="seconds to wait for the browser callback"
+                ),
+            },
+            interactive=True,
+        ),
+        FlowSpec(
+            "plgd_hub_client_credentials",
+            "plgd hub: client credentials at the authority the hub names",
+            "workbench.core.auth.oauth2_hub",
+            {
+                "hub": Param("url", help="the hub; default: [urls] hub"),
+                "client_id": Param("str", required=True, login_field=True),
+                "client_secret": Param("secret", required=True, login_field=True),
+                "client_auth": _CLIENT_AUTH,
+                "scope": Param("str"),
+                "audience": Param("str"),
+            },
+        ),
+        FlowSpec(
             "iotconnect",
             "IoTConnect basic-token -> login (solution key)",
             "workbench.core.auth.iotconnect",

@@ -17,15 +17,17 @@
 URLs. The profile's ``urls.hub`` (else its first URL) is the hub. The HTTP gateway's API base
 is, in this order: the profile's ``urls.gateway`` when it names one; the hub configuration's
 ``httpGatewayAddress`` + ``/api/v1`` (``GET {hub}/.well-known/configuration``, fetched once,
-no auth); the hub URL + ``/api/v1`` when the configuration cannot be read (the group node's
-hint then says why). When the gateway is at an origin the profile does not list, the session
-will not sign requests to it; the group's hint says to add it to ``[urls]``.
+no auth); the hub URL + ``/api/v1`` while the configuration cannot be read (the group node's
+hint then says why, and the next use asks the hub again). When the gateway is at an origin the session will not send the token to
+(not one of the profile's, and not the one its login found in the hub configuration), the
+group's hint says to log in again or add it to ``[urls]``.
 The C2C group is shown only when the profile names a ``c2c`` URL (``urls.c2c``, its API at
 ``{c2c}/api/v1``): the C2C gateway's address is not in the hub configuration, and guessing a
 path would show an error tree for most hubs.
 
-Streams. ``GET /devices`` and ``GET /devices/{id}/resource-links`` answer NDJSON, one
-``{"result": ...}`` or ``{"error": ...}`` per line. They are read with ``client.stream`` and
+Streams. ``GET /devices`` answers NDJSON, one ``{"result": ...}`` or ``{"error": ...}`` per
+line; ``GET /devices/{id}/resource-links`` one bare ResourceLinks object (the hub unwraps the
+stream for one device; an enveloped line is read too). They are read with ``client.stream`` and
 parsed line by line as they arrive (:mod:`.ndjson`); children come out in batches of
 ``page_size`` nodes, and ``cancel`` is checked between batches (leaving the stream's ``with``
 block closes the connection). The C2C device list is one JSON array, parsed element by
@@ -142,11 +144,13 @@ def status_filter(value: str | None) -> str | None:
 
 def device_status(device: dict[str, Any]) -> str | None:
     """A Device's connection status as "online" / "offline" (None when unknown)."""
-    meta = device.get("metadata") if isinstance(device.get("metadata"), dict) else {}
-    conn = meta.get("connection") if isinstance(meta.get("connection"), dict) else None
-    raw = conn.get("status") if conn else None
-    if raw is None and isinstance(meta.get("status"), dict):  # older hubs: metadata.status.value
-        raw = meta["status"].get("value")
+    raw_meta = device.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    raw_conn = meta.get("connection")
+    raw = raw_conn.get("status") if isinstance(raw_conn, dict) else None
+    old = meta.get("status")
+    if raw is None and isinstance(old, dict):  # older hubs: metadata.status.value
+        raw = old.get("value")
     if isinstance(raw, str):
         return {"ONLINE": "online", "OFFLINE": "offline"}.get(raw.upper())
     return None
@@ -202,7 +206,7 @@ def grpc_words(err: dict[str, Any], status: int | None = None) -> tuple[str, str
     """(message, hint) for a grpc-gateway error object ``{"code","message","details"}``."""
     raw = err.get("code", err.get("grpcCode"))
     try:
-        code: int | None = int(raw)
+        code: int | None = int(raw) if raw is not None else None
     except (TypeError, ValueError):
         code = None
     server = err.get("message") or err.get("error") or ""
@@ -259,10 +263,19 @@ class Adapter(base.Adapter):
                 try:
                     config = self.configuration()
                 except WorkbenchError as err:
+                    # not kept: the next use asks the hub again (the gateway may be elsewhere)
                     self._config_error = err
-                    config = None
+                    return onboarding.gateway_url(None, self.hub_url)
                 self._gateway = onboarding.gateway_url(config, self.hub_url)
         return self._gateway
+
+    def _token_origins(self) -> set[Any]:
+        """Where the session sends the token: the profile's origins plus what its login
+        discovered (the session behind this client's auth, when there is one)."""
+        session = getattr(getattr(self.client, "auth", None), "session", None)
+        origins = getattr(session, "token_origins", None)
+        found = origins() if callable(origins) else None
+        return set(found) if isinstance(found, set) else set(self.profile.origins())
 
     @property
     def c2c_api(self) -> str | None:
@@ -284,10 +297,11 @@ class Adapter(base.Adapter):
             )
         from workbench.core.profiles import Origin
 
-        if Origin.of(gateway) not in self.profile.origins():
+        if Origin.of(gateway) not in self._token_origins():
             notes.append(
-                f"the gateway {gateway} is not one of the profile's URLs, so the session will not send "
-                'the token there: add it to the profile\'s [urls] (e.g. gateway = "...")'
+                f"the gateway {gateway} is not where the session sends the token (the "
+                "profile's URLs and the gateway its login found), so it will not be signed: log "
+                'in again, or add it to the profile\'s [urls] (e.g. gateway = "...")'
             )
         return "; ".join(notes) or None
 
@@ -400,13 +414,18 @@ class Adapter(base.Adapter):
             )
         elif listing == "links":
             did = ref["device_id"]
-            yield from self._stream_lines(
+            # one bare ResourceLinks object: the hub unwraps the stream's "result" for one
+            # device (plgd-dev/hub http-gateway/service/getDeviceResourceLinks.go,
+            # toSimpleResponse); an enveloped {"result": ...} line is read too
+            yield from self._stream(
                 parent_id,
                 ref,
                 self.links_spec(did),
-                lambda line, value: self._resource_nodes(did, value),
                 cancel,
                 skip,
+                lambda response: parse_lines(response.iter_lines()),
+                lambda line, value: self._resource_nodes(did, _links_value(value)),
+                envelope=False,
             )
         elif listing == "c2c-devices":
             yield from self._stream_array(parent_id, ref, self.c2c_devices_spec(), cancel, skip)
@@ -466,7 +485,8 @@ class Adapter(base.Adapter):
         ]
 
     def c2c_device_node(self, item: dict[str, Any]) -> DeviceNode:
-        dev = item.get("device") if isinstance(item.get("device"), dict) else {}
+        raw_dev = item.get("device")
+        dev: dict[str, Any] = raw_dev if isinstance(raw_dev, dict) else {}
         di = str(dev["di"])
         name = dev.get("n")
         status = item.get("status")
@@ -640,11 +660,11 @@ class Adapter(base.Adapter):
         except httpx.HTTPError as exc:
             from workbench.core.http import transport_error
 
-            err = transport_error(exc, spec.url)
+            broken = transport_error(exc, spec.url)
             shown = last - skip
             batch.append(
                 fail(
-                    f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {err.message}",
+                    f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {broken.message}",
                     "retry to load the rest (the messages already shown are skipped)",
                     suffix="broken",
                     at=last,
@@ -780,6 +800,12 @@ class Adapter(base.Adapter):
 
 class _BadMessage(Exception):
     """A stream message that parsed but is not what the listing expects."""
+
+
+def _links_value(value: Any) -> Any:
+    """A device's resource links, bare or in a stream envelope."""
+    kind, inner = unwrap(value)
+    return inner if kind == "result" else value
 
 
 def _given(at: str | None, reason: str | None) -> onboarding.CodeFetcher:

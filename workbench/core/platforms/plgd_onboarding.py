@@ -161,6 +161,61 @@ def gateway_url(configuration: dict[str, Any] | None, hub_url: str) -> str:
     return base if base.endswith(API_PATH) else base + API_PATH
 
 
+# --- what a login needs from the configuration --------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubLogin:
+    """What the hub configuration tells a client that logs in (plgd-try-cloud.md, the
+    ``/.well-known/configuration`` fields): the OAuth authority, the web OAuth client and its
+    scopes / audience, and the HTTP gateway's address (``httpGatewayAddress``)."""
+
+    authority: str
+    client_id: str
+    scopes: tuple[str, ...]
+    audience: str
+    gateway_address: str | None  # e.g. https://api.try.plgd.cloud (API under /api/v1)
+
+
+def _is_http_url(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith(("http://", "https://"))
+
+
+def hub_login(configuration: dict[str, Any]) -> HubLogin:
+    """The login facts of a hub configuration; raises ResponseError naming what is missing."""
+    web = configuration.get("webOauthClient")
+    web = web if isinstance(web, dict) else {}
+    # an OAuthClient may name its own authority; else the hub's `authority`
+    authority = web.get("authority") if _is_http_url(web.get("authority")) else None
+    authority = authority or configuration.get("authority")
+    if not _is_http_url(authority):
+        raise ResponseError(
+            "the hub configuration names no OAuth authority ('authority')",
+            hint="is [urls] hub the hub's address? its /.well-known/configuration should name it",
+        )
+    client_id = web.get("clientId")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise ResponseError(
+            "the hub configuration names no web OAuth client (webOauthClient.clientId)",
+            hint="set client_id in the profile's [auth] to the client you registered",
+        )
+    raw_scopes = web.get("scopes")
+    scopes = (
+        tuple(str(x) for x in raw_scopes if str(x).strip()) if isinstance(raw_scopes, list) else ()
+    )
+    gateway = configuration.get("httpGatewayAddress")
+    address = (
+        gateway.strip().rstrip("/") if isinstance(gateway, str) and _is_http_url(gateway) else None
+    )
+    return HubLogin(
+        authority=str(authority).strip().rstrip("/"),
+        client_id=client_id.strip(),
+        scopes=scopes,
+        audience=str(web.get("audience") or ""),
+        gateway_address=address,
+    )
+
+
 # --- cis -----------------------------------------------------------------------------------
 
 
@@ -229,7 +284,8 @@ def device_code_request(
     authority = configuration.get("authority")
     if not isinstance(authority, str) or not authority.startswith(("http://", "https://")):
         return "the hub configuration names no OAuth authority, so there is no provider to ask for a code"
-    scopes = client.get("scopes") if isinstance(client.get("scopes"), list) else []
+    raw_scopes = client.get("scopes")
+    scopes: list[Any] = raw_scopes if isinstance(raw_scopes, list) else []
     return DeviceCodeRequest(
         authority=authority.rstrip("/"),
         authorization_endpoint=authorization_endpoint or authority.rstrip("/") + "/authorize",
@@ -286,7 +342,8 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
     import httpx
 
     try:
-        built = client.build_request("GET", request.authorization_endpoint, params=request.params())
+        params: list[tuple[str, str | int | float | bool | None]] = list(request.params())
+        built = client.build_request("GET", request.authorization_endpoint, params=params)
         built.headers.pop("authorization", None)
         response = client.send(built, auth=None, follow_redirects=False)
     except httpx.HTTPError as exc:
@@ -297,7 +354,7 @@ def silent_code_fetch(client: httpx.Client, request: DeviceCodeRequest) -> str:
     who = f"the OAuth provider ({request.authority})"
     if response.is_redirect and location:
         query = parse_qs(urlsplit(location).query)
-        code = (query.get("code") or [""])[0]
+        code: str = (query.get("code") or [""])[0]
         if code:
             if (query.get("state") or [""])[0] != request.state:
                 raise WorkbenchError(
@@ -450,9 +507,8 @@ def onboarding_values(
     config = configuration if configuration is not None else hub_configuration(client, hub_url)
     missing: dict[str, str] = {}
 
-    client_cfg = (
-        config.get("deviceOauthClient") if isinstance(config.get("deviceOauthClient"), dict) else {}
-    )
+    raw_client = config.get("deviceOauthClient")
+    client_cfg: dict[str, Any] = raw_client if isinstance(raw_client, dict) else {}
     apn = client_cfg.get("providerName") or config.get("cloudAuthorizationProvider")
     apn = str(apn) if apn else None
     if apn is None:

@@ -1,22 +1,34 @@
-"""The emulated plgd OAuth server (the hub's "authority"), mounted at /plgd/auth.
+"""The emulated plgd authority: a Keycloak-shaped realm ``shared``, mounted at /plgd/auth.
 
-It models the plgd hub's test OAuth server and the Auth0 tenant of try.plgd.cloud:
+try.plgd.cloud's authority is the Keycloak realm ``https://auth.plgd.cloud/realms/shared``
+(../shared/reference/plgd-try-cloud.md: test/helm/try.plgd.cloud.yaml ``global.authority``);
+the old Auth0 paths (``/authorize``, ``/oauth/token``) are gone. Paths below are Keycloak's
+standard ones, relative to the mount (so the issuer is ``{origin}/plgd/auth/realms/shared``):
 
-    GET  /.well-known/openid-configuration   discovery (issuer = {origin}/plgd/auth, exactly)
-    GET  /.well-known/jwks.json              the ES256 public key
-    GET  /authorize                          validates client_id + redirect_uri, then a login form
-    POST /authorize                          the form: Deny -> error=access_denied; Allow -> ?code=&state=
-    POST /oauth/token                        authorization_code (+PKCE S256), refresh_token (rotating),
-                                             client_credentials (confidential client only)
-    GET  /userinfo                           OpenID Connect userinfo for a bearer access token
+    GET  /realms/shared/.well-known/openid-configuration    discovery (issuer matches exactly)
+    GET  /realms/shared/protocol/openid-connect/certs       the ES256 public key (JWKS)
+    GET  /realms/shared/protocol/openid-connect/auth        checks client_id + redirect_uri, then a login form
+    POST /realms/shared/login-actions/authenticate          the form (also accepted on .../auth):
+                                                            Deny -> error=access_denied; Allow -> ?code=&state=
+    POST /realms/shared/protocol/openid-connect/token       authorization_code (+PKCE S256),
+                                                            refresh_token (rotating), client_credentials
+    GET  /realms/shared/protocol/openid-connect/userinfo    userinfo for a bearer access token
 
-Error bodies of the token endpoint: the real plgd test server answers text/plain bodies like
-`{"err":"client(x) not found"}`. Standard OAuth clients need RFC 6749 JSON instead, so every
-standard error here (invalid_request, invalid_client, invalid_grant, unauthorized_client,
-unsupported_grant_type, invalid_scope) is `{"error","error_description"}` JSON with 400 (401 for
-invalid_client). The one case the real quirk is kept for is an unknown client_id: 401 text/plain
-whose body carries both forms, `{"err":"client(x) not found","error":"invalid_client",...}`, so a
-tolerant client can read it whatever it expects (PLATFORMS.md: offer both forms).
+Like Keycloak, an unknown client or a redirect URI that is not registered for the client is
+answered with a 400 HTML error page ("Client not found.", "Invalid parameter: redirect_uri")
+and never redirected; token endpoint errors are RFC 6749 JSON (``invalid_client`` is 401
+"Invalid client or Invalid client credentials"). Clients of the realm:
+
+- ``workbench-demo``: public, the hub configuration's web client; redirect URIs
+  http://localhost:8080/callback and the loopback form http://127.0.0.1:<any port>/callback;
+- ``workbench-demo-confidential``: confidential, client credentials too (the m2m demo profile);
+- ``workbench-demo-portal``: public, registered only for the hub portal's https redirect, as a
+  third-party-looking client a loopback login is refused for (tests use it);
+- the device client ``workbench-demo-device`` the hub configuration advertises is NOT
+  registered (onboarding explains why no ``at`` can be fetched).
+
+Access tokens carry the hub's owner claim ``owner-id`` (try.plgd.cloud.yaml
+``global.ownerClaim``), ``azp`` and ``aud`` ``account`` like Keycloak's.
 """
 
 from __future__ import annotations
@@ -24,7 +36,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import secrets
 import string
 import threading
@@ -49,20 +60,33 @@ PUBLIC_CLIENT_ID = "workbench-demo"
 CONFIDENTIAL_CLIENT_ID = "workbench-demo-confidential"
 CONFIDENTIAL_CLIENT_SECRET = "plgd-demo-client-secret-3391"
 DEVICE_CLIENT_ID = "workbench-demo-device"
+PORTAL_CLIENT_ID = "workbench-demo-portal"
+PORTAL_REDIRECT_URI = "https://portal.plgd.example/devices"
 REDIRECT_URI = "http://localhost:8080/callback"
 LOOPBACK_REDIRECT_URI = "http://127.0.0.1/callback"  # any port (RFC 8252 §7.3)
-OWNER_CLAIM = "https://plgd.dev/owner"
-WEB_SCOPES = [
+OWNER_CLAIM = "owner-id"  # try.plgd.cloud.yaml global.ownerClaim
+WEB_SCOPES = ["openid"]  # try.plgd.cloud.yaml global.oauth.web scopes
+SUPPORTED_SCOPES = [
     "openid",
     "offline_access",
+    "profile",
+    "email",
     "r:deviceinformation:*",
     "r:resources:*",
     "w:resources:*",
     "w:subscriptions:*",
 ]
-ACCESS_TTL = 86400  # plgd.cloud's expires_in
+TOKEN_AUDIENCE = "account"  # Keycloak's default `aud` (the hub's mock-server token has it)
+ACCESS_TTL = 86400
 CODE_TTL = 60  # authorization codes: single use, 60 s
-TOKEN_PATH = "/oauth/token"
+REALM_PATH = "/realms/shared"
+OIDC_PATH = REALM_PATH + "/protocol/openid-connect"
+AUTH_PATH = OIDC_PATH + "/auth"
+TOKEN_PATH = OIDC_PATH + "/token"
+CERTS_PATH = OIDC_PATH + "/certs"
+USERINFO_PATH = OIDC_PATH + "/userinfo"
+LOGIN_ACTION_PATH = REALM_PATH + "/login-actions/authenticate"
+MOUNT = "/plgd/auth"
 LOGIN_TEMPLATE = string.Template((Path(__file__).with_name("login.html")).read_text("utf-8"))
 
 
@@ -71,15 +95,11 @@ def origin_of(request: Request) -> str:
 
 
 def issuer_of(request: Request) -> str:
-    return origin_of(request) + "/plgd/auth"
-
-
-def default_audience(request: Request) -> str:
-    return origin_of(request) + "/plgd"
+    return origin_of(request) + MOUNT + REALM_PATH
 
 
 def demo_owner(seed: int) -> str:
-    """The demo user's subject, also its `https://plgd.dev/owner` claim (owner of every device)."""
+    """The demo user's subject, also its `owner-id` claim (owner of every device)."""
     return stable_uuid(seed, "plgd", "user", USERNAME)
 
 
@@ -99,6 +119,7 @@ CLIENTS = {
     c.client_id: c
     for c in (
         Client(PUBLIC_CLIENT_ID, "", (REDIRECT_URI, LOOPBACK_REDIRECT_URI)),
+        Client(PORTAL_CLIENT_ID, "", (PORTAL_REDIRECT_URI,)),
         Client(
             CONFIDENTIAL_CLIENT_ID,
             CONFIDENTIAL_CLIENT_SECRET,
@@ -135,7 +156,7 @@ def redirect_uri_allowed(client: Client, uri: str) -> bool:
     return False
 
 
-def with_query(uri: str, params: dict[str, str]) -> str:
+def with_query(uri: str, params: dict[str, str | None]) -> str:
     sep = "&" if urlsplit(uri).query else "?"
     return uri + sep + urlencode({k: v for k, v in params.items() if v is not None})
 
@@ -206,6 +227,8 @@ class OAuthServer:
             "aud": audience,
             "iat": now,
             "exp": now + self.ctx.ttl(ACCESS_TTL),
+            "typ": "Bearer",
+            "azp": client_id,
             "scope": scope,
             "client_id": client_id,
             OWNER_CLAIM: self.owner,
@@ -260,37 +283,42 @@ class OAuthServer:
     # ---------------------------------------------------------------- discovery
     async def openid_configuration(self, request: Request) -> Response:
         iss = issuer_of(request)
+        oidc = origin_of(request) + MOUNT + OIDC_PATH
         return JSONResponse(
             {
                 "issuer": iss,
-                "authorization_endpoint": iss + "/authorize",
-                "token_endpoint": iss + TOKEN_PATH,
-                "userinfo_endpoint": iss + "/userinfo",
-                "jwks_uri": iss + "/.well-known/jwks.json",
+                "authorization_endpoint": oidc + "/auth",
+                "token_endpoint": oidc + "/token",
+                "userinfo_endpoint": oidc + "/userinfo",
+                "end_session_endpoint": oidc + "/logout",
+                "jwks_uri": oidc + "/certs",
                 "response_types_supported": ["code"],
-                "response_modes_supported": ["query"],
+                "response_modes_supported": ["query", "fragment", "form_post"],
                 "grant_types_supported": [
                     "authorization_code",
                     "refresh_token",
                     "client_credentials",
                 ],
-                "code_challenge_methods_supported": ["S256"],
+                "code_challenge_methods_supported": ["plain", "S256"],
                 "token_endpoint_auth_methods_supported": [
-                    "none",
-                    "client_secret_post",
+                    "private_key_jwt",
                     "client_secret_basic",
+                    "client_secret_post",
+                    "client_secret_jwt",
                 ],
-                "subject_types_supported": ["public"],
+                "subject_types_supported": ["public", "pairwise"],
                 "id_token_signing_alg_values_supported": ["ES256"],
-                "scopes_supported": WEB_SCOPES,
+                "scopes_supported": SUPPORTED_SCOPES,
                 "claims_supported": [
                     "sub",
                     "iss",
                     "aud",
                     "exp",
                     "iat",
+                    "azp",
                     "name",
                     "email",
+                    "preferred_username",
                     OWNER_CLAIM,
                 ],
             }
@@ -302,12 +330,14 @@ class OAuthServer:
     # ---------------------------------------------------------------- authorize
     @staticmethod
     def _error_page(message: str) -> Response:
+        """Keycloak's error page: 400, the message in ``#kc-error-message``, no redirect."""
         page = (
-            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Authorization error</title>'
-            '</head><body style="font-family: system-ui, sans-serif; max-width: 34rem; margin: 4rem auto">'
-            f"<h1>Authorization error</h1><p>{html.escape(message)}</p>"
-            "<p>The request was not redirected back to the application because its client or "
-            "redirect URI could not be trusted.</p></body></html>"
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Sign in to shared</title></head>"
+            '<body style="font-family: system-ui, sans-serif; max-width: 34rem; margin: 4rem auto">'
+            "<h1>We are sorry...</h1>"
+            f'<div id="kc-error-message"><p class="instruction">{html.escape(message)}</p></div>'
+            "</body></html>"
         )
         return HTMLResponse(page, 400)
 
@@ -315,14 +345,10 @@ class OAuthServer:
         client_id = params.get("client_id", "")
         client = CLIENTS.get(client_id)
         if client is None:
-            return self._error_page(f"Unknown client_id {client_id!r}.")
+            return self._error_page("Client not found.")
         uri = params.get("redirect_uri", "")
-        if not uri:
-            return self._error_page("The redirect_uri parameter is missing.")
-        if not redirect_uri_allowed(client, uri):
-            return self._error_page(
-                f"The redirect_uri {uri!r} is not registered for client {client_id!r}."
-            )
+        if not uri or not redirect_uri_allowed(client, uri):
+            return self._error_page("Invalid parameter: redirect_uri")
         return client, uri
 
     def _request_error(self, params: dict[str, str], uri: str) -> Response | None:
@@ -364,9 +390,10 @@ class OAuthServer:
         )
         scopes = params.get("scope", "").split() or WEB_SCOPES
         page = LOGIN_TEMPLATE.substitute(
-            title="Sign in to plgd hub",
+            title="Sign in to shared",
+            action=html.escape(MOUNT + LOGIN_ACTION_PATH),
             client_id=html.escape(params.get("client_id", "")),
-            audience=html.escape(params.get("audience", "") or "(default audience)"),
+            audience=html.escape(params.get("audience", "") or "(the realm's default audience)"),
             error_html=f'<p class="error" role="alert">{html.escape(error)}</p>' if error else "",
             hidden_fields=hidden,
             username=html.escape(username),
@@ -412,7 +439,7 @@ class OAuthServer:
             client_id=client.client_id,
             redirect_uri=uri,
             scope=" ".join(params.get("scope", "").split()) or " ".join(WEB_SCOPES),
-            audience=params.get("audience") or default_audience(request),
+            audience=params.get("audience") or TOKEN_AUDIENCE,
             sub=self.owner,
             challenge=params.get("code_challenge", ""),
             nonce=params.get("nonce", ""),
@@ -439,12 +466,8 @@ class OAuthServer:
     async def _form(self, request: Request) -> dict[str, str]:
         raw = await request.body()
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype == "application/json":  # Auth0 also takes JSON bodies
-            try:
-                data = json.loads(raw or b"{}")
-            except ValueError:
-                return {}
-            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        if ctype != "application/x-www-form-urlencoded":  # Keycloak reads form bodies only
+            return {}
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
     def _authenticate(self, request: Request, form: dict[str, str]) -> Client | Response:
@@ -474,12 +497,8 @@ class OAuthServer:
             return self._oauth_error("invalid_client", "client_id is required", 401)
         client = CLIENTS.get(client_id)
         if client is None:
-            # The real plgd test OAuth server's shape (text/plain, "err"), plus the RFC 6749 fields.
-            msg = f"client({client_id}) not found"
-            return Response(
-                json.dumps({"err": msg, "error": "invalid_client", "error_description": msg}),
-                401,
-                media_type="text/plain",
+            return self._oauth_error(
+                "invalid_client", "Invalid client or Invalid client credentials", 401
             )
         given = secret or ""
         if not secrets.compare_digest(given.encode(), client.secret.encode()):
@@ -526,7 +545,7 @@ class OAuthServer:
             sub=client.client_id,
             client_id=client.client_id,
             scope=scope,
-            audience=form.get("audience") or default_audience(request),
+            audience=form.get("audience") or TOKEN_AUDIENCE,
             refresh=False,
         )
 
@@ -640,10 +659,15 @@ class OAuthServer:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/.well-known/openid-configuration", self.openid_configuration, methods=["GET"]),
-            Route("/.well-known/jwks.json", self.jwks, methods=["GET"]),
-            Route("/authorize", self.authorize_get, methods=["GET"]),
-            Route("/authorize", self.authorize_post, methods=["POST"]),
+            Route(
+                REALM_PATH + "/.well-known/openid-configuration",
+                self.openid_configuration,
+                methods=["GET"],
+            ),
+            Route(CERTS_PATH, self.jwks, methods=["GET"]),
+            Route(AUTH_PATH, self.authorize_get, methods=["GET"]),
+            Route(AUTH_PATH, self.authorize_post, methods=["POST"]),
+            Route(LOGIN_ACTION_PATH, self.authorize_post, methods=["POST"]),
             Route(TOKEN_PATH, self.token, methods=["POST"]),
-            Route("/userinfo", self.userinfo, methods=["GET", "POST"]),
+            Route(USERINFO_PATH, self.userinfo, methods=["GET", "POST"]),
         ]

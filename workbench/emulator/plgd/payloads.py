@@ -81,7 +81,8 @@ def device_text(world: World, owner: str, d: Device) -> str:
 
 
 def device_json(world: World, owner: str, d: Device) -> dict[str, Any]:
-    return json.loads(device_text(world, owner, d))
+    doc: dict[str, Any] = json.loads(device_text(world, owner, d))
+    return doc
 
 
 def links_json(world: World, owner: str, d: Device, types: list[str]) -> dict[str, Any]:

@@ -1,10 +1,10 @@
-"""Emulated plgd hub, mounted at /plgd: hub configuration, HTTP gateway, C2C gateway, OAuth server.
+"""Emulated plgd hub, mounted at /plgd: hub configuration, HTTP gateway, C2C gateway, authority.
 
     GET  /.well-known/configuration                     hub configuration (no auth)
-    /auth/...                                           OAuth server (plgd_oauth.py), the hub's authority
+    /auth/realms/shared/...                             the authority, a Keycloak-shaped realm (oauth.py)
     GET  /api/v1/devices                                stream (NDJSON) of {"result": Device}
     GET  /api/v1/devices/{id}                           bare Device
-    GET  /api/v1/devices/{id}/resource-links            stream of {"result": ResourceLinks}
+    GET  /api/v1/devices/{id}/resource-links            bare ResourceLinks (the stream unwrapped)
     GET  /api/v1/resource-links                         stream, every device
     GET  /api/v1/resources, /api/v1/devices/{id}/resources/   stream of {"result": {"types", "data"}}
     GET  /api/v1/devices/{id}/resources/{href}          {"types", "data": Resource}  (?onlyContent=true)
@@ -16,6 +16,14 @@ follows the gRPC code (16->401, 5->404, 3->400, 7->403, 14->503). Updating a res
 OFFLINE device answers 503 with code 14 (UNAVAILABLE) at once; the real hub would queue a pending
 command until timeToLive. Reads of an offline device come from the twin (shadow) and succeed,
 except with `shadow=false`, which needs the device (503, code 14). C2C errors are text/plain.
+The HTTP gateway is another origin, as on try.plgd.cloud (the hub configuration names
+``httpGatewayAddress`` ``https://api.try.plgd.cloud`` while the hub is ``https://try.plgd.cloud``;
+../shared/reference/plgd-try-cloud.md). Here it is the same listener under another host name:
+the configuration names ``http://localhost:<port>/plgd`` and the gateway API (``/api/v1/...``)
+answers only there — asked at the hub's numeric host (127.0.0.1, ::1, the demo URL's) it
+answers 404 with the gateway's address. (A hub reached as ``localhost`` shares the origin.) So a client that does not discover the gateway, or that will not
+send its token to the gateway's origin, fails here as it would against the real hub.
+
 Streams are generated lazily from device indexes in batches, so 100,000 devices cost nothing
 until read and never exist as one big string.
 
@@ -32,6 +40,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -41,20 +50,22 @@ from starlette.routing import Mount, Route
 
 from workbench.emulator.context import EmulatorContext
 from workbench.emulator.plgd.oauth import (
+    AUTH_PATH,
     CONFIDENTIAL_CLIENT_ID,
     CONFIDENTIAL_CLIENT_SECRET,
     DEVICE_CLIENT_ID,
+    MOUNT,
     OWNER_CLAIM,
     PASSWORD,
     PUBLIC_CLIENT_ID,
+    REALM_PATH,
     REDIRECT_URI,
     TOKEN_PATH,
     USERNAME,
     WEB_SCOPES,
     OAuthServer,
     TokenInvalid,
-    default_audience,
-    origin_of,
+    issuer_of,
 )
 from workbench.emulator.plgd.payloads import (
     c2c_device_json,
@@ -69,6 +80,22 @@ from workbench.emulator.plgd.world import COAP_GATEWAY, ApiError, Device, ResSpe
 
 NAME = "plgd"
 TOKEN_PATHS: set[str] = {"/auth" + TOKEN_PATH}
+
+GATEWAY_HOST = "localhost"  # the gateway's host name when the hub is asked at a numeric host
+
+
+def gateway_origin(request: Request) -> str:
+    """The HTTP gateway's origin: same scheme and port, host ``localhost`` (the real hub's
+    gateway is on api.<domain>). Another origin than a hub reached at 127.0.0.1 / ::1 (the
+    demo URL); a hub reached as localhost itself shares it."""
+    port = request.url.port
+    return f"{request.url.scheme}://{GATEWAY_HOST}" + (f":{port}" if port else "")
+
+
+def on_gateway_host(request: Request) -> bool:
+    """True when the request came to the gateway's host name (never to a numeric hub host)."""
+    return (request.url.hostname or "") == GATEWAY_HOST
+
 
 GRPC_HTTP = {3: 400, 5: 404, 7: 403, 12: 405, 13: 500, 14: 503, 16: 401}
 TRUE_WORDS = {"1", "t", "T", "TRUE", "true", "True"}  # Go's strconv.ParseBool
@@ -134,7 +161,7 @@ def _statuses(request: Request) -> set[str]:
 
 
 def _href(request: Request) -> str:
-    return "/" + request.path_params.get("href", "").strip("/")
+    return "/" + str(request.path_params.get("href", "")).strip("/")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -174,6 +201,13 @@ class Hub:
 
     def gateway(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            if not on_gateway_host(request):
+                return PlainTextResponse(
+                    "404 page not found: this is the hub's origin; its HTTP gateway is at "
+                    f"{gateway_origin(request)}/plgd (httpGatewayAddress of "
+                    "/.well-known/configuration)",
+                    404,
+                )
             try:
                 return await handler(request, self._token_owner(request))
             except ApiError as exc:
@@ -230,47 +264,69 @@ class Hub:
 
     # ------------------------------------------------------------ hub configuration
     async def configuration(self, request: Request) -> Response:
-        origin = origin_of(request)
-        audience = default_audience(request)
+        """The fields of try.plgd.cloud's answer (plgd-try-cloud.md: getHubConfiguration.go,
+        protojson with EmitUnpopulated: int64 strings become numbers)."""
+        authority = issuer_of(request)
         return JSONResponse(
             {
+                "currentTime": time.time_ns(),
                 "jwtOwnerClaim": OWNER_CLAIM,
                 "jwtDeviceIdClaim": "",
                 "id": self.world.hub_id,
                 "coapGateway": COAP_GATEWAY,
                 "certificateAuthorities": ca_pem(),
-                "authority": origin + "/plgd/auth",
-                "httpGatewayAddress": origin + "/plgd",
-                "defaultCommandTimeToLive": "0",
-                "currentTime": str(time.time_ns()),
+                "authority": authority,
+                "defaultCommandTimeToLive": 0,
+                "certificateAuthority": "",
+                "httpGatewayAddress": gateway_origin(request) + "/plgd",
                 "webOauthClient": {
                     "clientId": PUBLIC_CLIENT_ID,
-                    "audience": audience,
+                    "audience": "",
                     "scopes": WEB_SCOPES,
+                    "providerName": "",
+                    "clientAssertionType": "",
+                    "authority": "",
+                    "grantType": "",
                 },
                 "deviceOauthClient": {
                     "clientId": DEVICE_CLIENT_ID,
-                    "audience": audience,
-                    "scopes": [],
-                    "providerName": "plgd",
+                    "audience": "",
+                    "scopes": ["offline_access"],
+                    "providerName": "plgd.web",
+                    "clientAssertionType": "",
+                    "authority": "",
+                    "grantType": "",
+                },
+                "m2mOauthClient": None,
+                "ui": {
+                    "visibility": {
+                        "mainSidebar": {
+                            "devices": True,
+                            "configuration": True,
+                            "remoteClients": False,
+                            "pendingCommands": True,
+                            "certificates": False,
+                            "deviceProvisioning": False,
+                            "docs": True,
+                            "chatRoom": False,
+                            "dashboard": False,
+                            "integrations": False,
+                            "deviceFirmwareUpdate": False,
+                            "deviceLogs": False,
+                            "apiTokens": False,
+                            "schemaHub": False,
+                            "snippetService": False,
+                        }
+                    },
+                    "deviceProvisioningService": "",
+                    "snippetService": "",
                 },
                 "buildInfo": {
                     "version": "2.7.19",
                     "buildDate": "2023-07-04T15:31:17Z",
                     "commitHash": "emulated",
                     "commitDate": "2023-07-04T15:30:33Z",
-                },
-                "ui": {
-                    "visibility": {
-                        "mainSidebar": {
-                            "devices": True,
-                            "configuration": True,
-                            "pendingCommands": True,
-                            "certificates": False,
-                            "deviceProvisioning": False,
-                            "docs": True,
-                        }
-                    }
+                    "releaseUrl": "",
                 },
             }
         )
@@ -292,7 +348,9 @@ class Hub:
     async def device_links(self, request: Request, owner: str) -> Response:
         d = self._device(owner, request.path_params["deviceId"])
         types = _list_param(request, "type", "typeFilter")
-        return self._stream(ndjson([links_json(self.world, owner, d, types)]))
+        # one bare ResourceLinks object: the hub unwraps the stream's "result"
+        # (plgd-dev/hub http-gateway/service/getDeviceResourceLinks.go, toSimpleResponse)
+        return JSONResponse(links_json(self.world, owner, d, types))
 
     async def all_links(self, request: Request, owner: str) -> Response:
         ids = _list_param(request, "deviceId", "deviceIdFilter")
@@ -409,7 +467,7 @@ class Hub:
         ]
         return [
             Route("/.well-known/configuration", self.configuration, methods=["GET"]),
-            Mount("/auth", routes=self.oauth.routes()),
+            Mount(MOUNT.removeprefix("/" + NAME), routes=self.oauth.routes()),
             Mount("/api/v1", routes=api),
             Mount("/c2c/api/v1", routes=c2c),
         ]
@@ -439,23 +497,26 @@ def build(ctx: EmulatorContext) -> Starlette:
 
 def describe(base: str) -> dict[str, Any]:
     base = base.rstrip("/")
+    parts = urlsplit(base)
+    port = f":{parts.port}" if parts.port else ""
+    gateway = f"{parts.scheme}://{GATEWAY_HOST}{port}/{NAME}"
+    realm = base + "/auth" + REALM_PATH
     return {
         "urls": {
             "hub configuration": base + "/.well-known/configuration",
-            "http gateway": base + "/api/v1",
-            "authority": base + "/auth",
-            "openid configuration": base + "/auth/.well-known/openid-configuration",
-            "authorize": base + "/auth/authorize",
+            "http gateway (another origin)": gateway + "/api/v1",
+            "authority": realm,
+            "openid configuration": realm + "/.well-known/openid-configuration",
+            "authorize": base + "/auth" + AUTH_PATH,
             "token": base + "/auth" + TOKEN_PATH,
             "c2c gateway": base + "/c2c/api/v1",
         },
         "credentials": {
             "user": USERNAME,
             "password": PASSWORD,
-            "client id": PUBLIC_CLIENT_ID,
+            "web client id": PUBLIC_CLIENT_ID,
             "client secret": "(empty: public client)",
             "redirect uri": f"{REDIRECT_URI} or http://127.0.0.1:<any port>/callback",
-            "audience": base,
             "scopes": " ".join(WEB_SCOPES),
             "confidential client id": CONFIDENTIAL_CLIENT_ID,
             "confidential client secret": CONFIDENTIAL_CLIENT_SECRET,

@@ -257,7 +257,12 @@ class LoginScreen(Screen[None]):
 
     def _succeeded(self, session: Any, keyring_failed: bool) -> None:
         self._done()
+        from workbench.core.session import sent_to_text
+
         self.query_one("#login-result", Static).update(Text("✓ logged in", style="bold green"))
+        origins = getattr(session, "token_origins", None)
+        if callable(origins):  # where the token goes from now on (plgd: + the hub's gateway)
+            self.notify(sent_to_text(origins()), title="logged in")
         if keyring_failed:
             self.notify("no working OS keyring: secrets were not remembered", severity="warning")
         self.app.show_main(self.profile, session)

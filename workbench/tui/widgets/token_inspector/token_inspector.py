@@ -368,6 +368,11 @@ class TokenInspector(Vertical):
             name = getattr(getattr(self.session, "profile", None), "name", None)
             if name:
                 out.append(f" · profile {escape_control(str(name))}", style="dim")
+            origins = getattr(self.session, "token_origins", None)
+            if callable(origins):
+                from workbench.core.session import sent_to_text
+
+                out.append(f"\n{escape_control(sent_to_text(origins()))}", style="dim")
         if report is not None:
             out.append("\n")
             kind = {
