@@ -204,7 +204,7 @@ class CloudApiFlow(IotoFlow):
         """The manager account id: typed in the login screen, else the profile's ``account_id``
         (literal or reference: env, keyring, demo, then a prompt on a terminal), else
         ``[variables] accountId``, else a prompt on a terminal. Not a secret: never redacted."""
-        from workbench.core.secrets import keyring_get
+        from workbench.core.keyring_access import keyring_get
 
         resolver = ctx.resolver
         value = resolver.values.get(ACCOUNT_PARAM)
