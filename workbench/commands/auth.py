@@ -48,7 +48,9 @@ def _iso(ts: float | None) -> str | None:
 
 
 def exit_code_for(err: WorkbenchError) -> int:
-    if isinstance(err, AuthError | SecretError):
+    if isinstance(err, AuthError):
+        return err.exit_code  # EXIT_AUTH, or EXIT_NETWORK when the server answered 5xx
+    if isinstance(err, SecretError):
         return EXIT_AUTH
     if isinstance(err, TransportError):
         return EXIT_NETWORK

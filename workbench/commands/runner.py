@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         report = runner.run()
     except (AuthError, SecretError) as err:
         print(f"workbench: login failed: {escape_keep_newlines(err.describe())}", file=sys.stderr)
-        return EXIT_AUTH
+        return err.exit_code  # 3, or 4 when the server answered 5xx
     except (TransportError, StoreError) as err:
         print(f"workbench: {escape_keep_newlines(err.describe())}", file=sys.stderr)
         return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE
