@@ -164,7 +164,8 @@ def login(args: argparse.Namespace) -> int:
         tokens = None
     finally:
         session.close()
-    notes = list(dict.fromkeys(session.store_notes + store.notes))
+    warnings = [n for t in session.traces for n in t.notes if n.startswith("warning: ")]
+    notes = list(dict.fromkeys(session.store_notes + store.notes + warnings))
     if error is not None:
         code = exit_code_for(error)
         if args.json:

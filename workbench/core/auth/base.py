@@ -91,6 +91,12 @@ class TokenSet:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TokenSet:
+        """Raises ValueError for an entry no valid login could have made (see token_response)."""
+        from workbench.core.auth.token_response import stored_tokens_problem
+
+        problem = stored_tokens_problem(data)
+        if problem is not None:
+            raise ValueError(f"stored tokens unusable: {problem}")
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
