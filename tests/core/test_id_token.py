@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.authkit import BrowserRun, RecordingServer, Seen, play_browser, write_profile
+from workbench.core.errors import AuthError
+from workbench.core.profiles import get_profile
+from workbench.core.session import Session
 from workbench.core.store import TokenStore
 
 CLIENT_ID = "wb-client"
@@ -39,6 +43,7 @@ class Provider:
 
     def __init__(self, forge: Forge | None = None) -> None:
         self.forge = forge
+        self.refresh_forge: Forge | None = None
         self.nonce: str | None = None
         self.server = RecordingServer(self.handle)
 
@@ -84,11 +89,15 @@ class Provider:
             back = q["redirect_uri"] + "?" + urlencode({"code": "c0de-123", "state": q["state"]})
             return 302, {"Location": back}, b""
         if seen.path == "/token":
+            refreshing = seen.form.get("grant_type") == "refresh_token"
+            if refreshing:
+                self.forge, self.nonce = self.refresh_forge, None
             return (
                 200,
                 {},
                 {
-                    "access_token": "stand-in-access-1",
+                    "access_token": "stand-in-access-2" if refreshing else "stand-in-access-1",
+                    "refresh_token": "stand-in-refresh-2" if refreshing else "stand-in-refresh-1",
                     "token_type": "Bearer",
                     "expires_in": 300,
                     "id_token": self.id_token(),
@@ -281,3 +290,36 @@ def test_the_emulated_plgd_login_passes_the_checks(demo_env, tmp_path) -> None:
     assert code == 0, (err, run.error)
     assert "ID token checked: signature (provider's JWKS), iss, aud, exp, nonce" in err
     assert parse_qs(urlsplit(run.authorize_url).query)["nonce"]
+
+
+@pytest.mark.parametrize(
+    ("forge", "words"),
+    [
+        (None, None),
+        (_set(sub="user-2"), "not the one this session logged in as"),
+        (_set(iss="https://evil.example"), "issued by 'https://evil.example'"),
+        (_signed_by_another_key, "signature does not verify"),
+    ],
+    ids=["good", "other-subject", "foreign-iss", "bad-signature"],
+)
+def test_an_id_token_from_a_refresh_is_checked_too(tmp_path, forge, words) -> None:
+    with Provider() as provider:
+        provider.refresh_forge = forge
+        session = Session(get_profile(str(_profile(tmp_path, provider.issuer))))
+
+        def open_browser(url: str) -> bool:
+            threading.Thread(target=_follow, args=(url,), daemon=True).start()
+            return True
+
+        first = session.login(open_browser=open_browser)
+        if words is None:
+            new = session.force_refresh()
+            assert new.access_token == "stand-in-access-2"
+            assert any("ID token checked" in n for n in session.traces[-1].notes)
+            return
+        with pytest.raises(AuthError) as info:
+            session.force_refresh()
+    assert info.value.step == "id-token" and words in info.value.message
+    assert session.tokens is first  # the forged answer was not adopted
+    entry = _stored()
+    assert entry is not None and entry["tokens"]["refresh_token"] == "stand-in-refresh-1"

@@ -14,7 +14,9 @@ When the token response carries an ``id_token``, before anything is stored:
    when present or when there are several audiences, must be the client id); ``exp`` must
    be in the future and ``iat`` present (60 s leeway for clock skew);
 4. ``nonce`` must equal the one sent in the authorization request (always sent when the
-   scope has ``openid``).
+   scope has ``openid``);
+5. an ID token returned by a refresh is checked the same way (no nonce) and must name the
+   same ``sub`` as the login's (OIDC Core §12.2).
 
 PyJWT does the signature and the registered claims. Any failure is an AuthError at the step
 ``id-token`` (exit 3) that says which check failed; nothing is stored.
@@ -126,6 +128,7 @@ def validate_id_token(
     issuer: str | None,
     metadata: Mapping[str, Any],
     nonce: str | None,
+    subject: str | None = None,
 ) -> dict[str, Any]:
     """The ID token's claims once every check passed; AuthError (step 'id-token') otherwise."""
     try:
@@ -199,6 +202,12 @@ def validate_id_token(
     azp = claims.get("azp")
     if (azp is not None or len(audiences) > 1) and azp != client_id:
         raise _fail(f"its authorized party (azp) is '{_shown(azp)}', not this client")
+    if subject is not None and claims.get("sub") != subject:
+        raise _fail(
+            f"it names the subject '{_shown(claims.get('sub'))}', not the one this session "
+            "logged in as",
+            hint="nothing was stored; log in again",
+        )
     if nonce is not None:
         got = claims.get("nonce")
         if not isinstance(got, str) or not hmac.compare_digest(got.encode(), nonce.encode()):
@@ -214,6 +223,12 @@ def validate_id_token(
         + (", nonce" if nonce is not None else "")
     )
     return claims
+
+
+def unverified_subject(id_token: str) -> str | None:
+    """The `sub` of an ID token already checked at login (read back from the session)."""
+    sub = _claim(id_token, "sub")
+    return sub if isinstance(sub, str) else None
 
 
 def _claim(token: str, name: str) -> Any:

@@ -14,7 +14,7 @@ import secrets
 from urllib.parse import urlencode
 
 from workbench.core.auth.base import FlowContext, TokenSet
-from workbench.core.auth.id_token import validate_id_token
+from workbench.core.auth.id_token import unverified_subject, validate_id_token
 from workbench.core.auth.loopback import LoopbackListener
 from workbench.core.auth.oauth2_common import OAuth2Flow
 from workbench.core.auth.pkce import PkcePair
@@ -93,15 +93,31 @@ class Flow(OAuth2Flow):
         if pkce is not None:
             form["code_verifier"] = pkce.verifier
         tokens = self.token_request(ctx, "code-exchange", form, token_url=endpoints.token_url)
-        if tokens.id_token:  # OIDC: iss, aud, exp, nonce and the signature (id_token.py)
-            issuer = ctx.param("issuer") or None
-            validate_id_token(
-                ctx,
-                tokens.id_token,
-                client_id=ctx.secret("client_id") or "",
-                client_secret=ctx.secret("client_secret", required=False),
-                issuer=issuer,
-                metadata=self.discover(ctx) if issuer else {},
-                nonce=nonce,
-            )
+        self._check_id_token(ctx, tokens, nonce=nonce)
         return tokens
+
+    def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
+        """The refresh grant; a new ID token in the answer is checked like a login's, and
+        must name the same subject (OIDC Core §12.2; no nonce)."""
+        new = super().refresh(ctx, tokens)
+        if new.id_token and new.id_token != tokens.id_token:
+            self._check_id_token(ctx, new, nonce=None, previous=tokens.id_token)
+        return new
+
+    def _check_id_token(
+        self, ctx: FlowContext, tokens: TokenSet, *, nonce: str | None, previous: str | None = None
+    ) -> None:
+        """OIDC: iss, aud, exp, nonce and the signature (id_token.py)."""
+        if not tokens.id_token:
+            return
+        issuer = ctx.param("issuer") or None
+        validate_id_token(
+            ctx,
+            tokens.id_token,
+            client_id=ctx.secret("client_id") or "",
+            client_secret=ctx.secret("client_secret", required=False),
+            issuer=issuer,
+            metadata=self.discover(ctx) if issuer else {},
+            nonce=nonce,
+            subject=unverified_subject(previous) if previous else None,
+        )
