@@ -193,7 +193,7 @@ def test_revoked_refresh_browser_flow_raises_login_required(cloud) -> None:
     with s.client() as client, pytest.raises(LoginRequired) as info:
         client.get(f"{s.profile.base_url}/api/v1/devices")
     assert "refresh token was refused" in info.value.message
-    assert token_steps(s) == ["discovery", "code-exchange", "refresh"]
+    assert token_steps(s) == ["discovery", "code-exchange", "jwks", "refresh"]  # jwks: id_token
     assert s.tokens is None
 
 
