@@ -13,7 +13,8 @@ profiles), the keyring, or a prompt when stdin is a terminal — never from argv
 
 On failure ``ok`` is false and ``error`` is
 ``{"type", "step", "status", "message", "server_message", "hint"}``.
-Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error.
+Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error or the
+server answered 5xx (a maintenance page).
 """
 
 from __future__ import annotations
