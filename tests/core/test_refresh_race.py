@@ -1,6 +1,7 @@
 """Cross-process refresh: ten `workbench devices` processes renew one rotating refresh token at
-once (Thinger's emulated refresh is single use), round after round. Nobody loses the session,
-nobody exits non-zero, and the store entry survives.
+once (Thinger's and IoTConnect's emulated refresh tokens are single use), round after round,
+after the emulator expired every access token. Nobody loses the session, nobody exits
+non-zero or shows an error node, and the store entry survives.
 
 The profile's password comes only from an environment variable that the ten processes do
 NOT get: a process that lost the session cannot quietly log in again, it would exit 3.
@@ -24,40 +25,58 @@ from workbench.core.errors import StoreError
 from workbench.core.store import TokenStore
 from workbench.core.token_lock import TokenLock, lock_path
 
-PASSWORD = "thinger-demo-pass-1157"
 PROCESSES = 10
 ROUNDS = 3
 
 
+PROFILES = {
+    # platform: (profile body after [urls], the secrets withheld from the ten, node kind listed)
+    "thinger": (
+        """[urls]
+api = "{base}/thinger"
+[auth]
+flow = "oauth2_password"
+token_url = "{base}/thinger/oauth/token"
+username = "demo"
+password = {{ env = "RACE_PASSWORD" }}
+""",
+        {"RACE_PASSWORD": "thinger-demo-pass-1157"},
+        "device",
+    ),
+    "iotconnect": (
+        """[urls]
+auth = "{base}/iotconnect/auth/api/v2"
+device = "{base}/iotconnect/device/api/v2"
+user = "{base}/iotconnect/user/api/v2"
+[auth]
+flow = "iotconnect"
+auth_url = "{base}/iotconnect/auth/api/v2"
+username = "demo@iotconnect.example"
+password = {{ env = "RACE_PASSWORD" }}
+solution_key = {{ env = "RACE_SOLUTION_KEY" }}
+""",
+        {"RACE_PASSWORD": "IoTC-demo-pass-7319", "RACE_SOLUTION_KEY": "demo-solution-key-5c1e"},
+        "entity",
+    ),
+}
+
+
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "RACE_THINGER_PASSWORD"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RACE_")}
     return {**env, **extra}
 
 
-def _profile(directory: Path, base_url: str) -> Path:
-    return write_profile(
-        directory,
-        "race-thinger",
-        f"""version = 1
-platform = "thinger"
-[urls]
-api = "{base_url}/thinger"
-[auth]
-flow = "oauth2_password"
-token_url = "{base_url}/thinger/oauth/token"
-username = "demo"
-password = {{ env = "RACE_THINGER_PASSWORD" }}
-[headers]
-Accept = "application/json"
-""",
-    )
+def _profile(directory: Path, platform: str, base_url: str) -> Path:
+    body = PROFILES[platform][0].format(base=base_url)
+    text = f'version = 1\nplatform = "{platform}"\n{body}[headers]\nAccept = "application/json"\n'
+    return write_profile(directory, "race", text)
 
 
 def _stored_refresh_token() -> str | None:
     path = TokenStore().path
     if not path.exists():
         return None
-    entry = json.loads(path.read_text())["profiles"].get("race-thinger")
+    entry = json.loads(path.read_text())["profiles"].get("race")
     return entry["tokens"]["refresh_token"] if entry else None
 
 
@@ -69,17 +88,18 @@ def _flat(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def test_ten_processes_refresh_one_rotating_token(fresh_emulator, tmp_path) -> None:
+@pytest.mark.parametrize("platform", sorted(PROFILES))
+def test_ten_processes_refresh_one_rotating_token(fresh_emulator, tmp_path, platform) -> None:
     profiles = tmp_path / "profiles"
-    _profile(profiles, fresh_emulator.base_url)
+    _profile(profiles, platform, fresh_emulator.base_url)
     cmd = [sys.executable, "-m", "workbench", "--profiles", str(profiles)]
     login = subprocess.run(
-        [*cmd, "login", "race-thinger"],
+        [*cmd, "login", "race"],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
-        env=_env(RACE_THINGER_PASSWORD=PASSWORD),
+        env=_env(**PROFILES[platform][1]),
     )
     assert login.returncode == 0, login.stderr
     failures: list[str] = []
@@ -88,14 +108,14 @@ def test_ten_processes_refresh_one_rotating_token(fresh_emulator, tmp_path) -> N
         assert before, f"round {round_no}: the store entry is gone"
         expired = httpx.post(
             f"{fresh_emulator.base_url}/_emulator/tokens/expire",
-            json={"platform": "thinger"},
+            json={"platform": platform},
             timeout=10,
         )
-        assert expired.status_code == 200 and expired.json()["expired"]["thinger"] >= 1
+        assert expired.status_code == 200 and expired.json()["expired"][platform] >= 1
         start = time.monotonic()
         procs = [
             subprocess.Popen(
-                [*cmd, "devices", "race-thinger", "--json", "--depth", "2"],
+                [*cmd, "devices", "race", "--json", "--depth", "2"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -108,7 +128,7 @@ def test_ten_processes_refresh_one_rotating_token(fresh_emulator, tmp_path) -> N
             out, err = proc.communicate(timeout=120)
             nodes = _flat(json.loads(out)["nodes"]) if proc.returncode == 0 and out.strip() else []
             errors = [node["label"] for node in nodes if node.get("kind") == "error"]
-            devices = [node for node in nodes if node["id"].startswith("thinger:device:")]
+            devices = [node for node in nodes if node["kind"] == PROFILES[platform][2]]
             if proc.returncode != 0 or not devices or errors:
                 failures.append(
                     f"round {round_no}, process {n}: exit {proc.returncode}, "
