@@ -14,9 +14,10 @@ TokenSet is made from it:
   the lifetime is treated as unknown, like a server that sends no ``expires_in`` — the
   token is used until the server refuses it, then renewed once (never a login per request).
 
-``stored_tokens_problem`` applies the same rules to a TokenSet read back from the store,
-so an entry written by an older version with a non-finite expiry reads as "not logged in"
-instead of crashing every screen that shows it.
+Every TokenSet, whichever flow made it, turns a non-finite or absurd ``expires_at`` into
+"unknown" (``sane_timestamp``). ``stored_tokens_problem`` applies the same rules to a
+TokenSet read back from the store, so an entry written by an older version with a
+non-finite expiry reads as "not logged in" instead of crashing every screen showing it.
 """
 
 from __future__ import annotations
@@ -125,6 +126,13 @@ def checked_token_response(
     return out
 
 
+def sane_timestamp(value: Any) -> bool:
+    """True for an epoch time a token can expire at: a finite number from 0 to year ~5000."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and 0 <= value < 1e11
+
+
 def stored_tokens_problem(data: Mapping[str, Any]) -> str | None:
     """Why a stored token entry (TokenSet JSON) cannot be used (None when it can)."""
     for name in TOKEN_FIELDS:
@@ -137,8 +145,6 @@ def stored_tokens_problem(data: Mapping[str, Any]) -> str | None:
         value = data.get(name)
         if value is None and name == "expires_at":
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"its {name} is not a number"
-        if not math.isfinite(value) or not 0 <= value < 1e11:
-            return f"its {name} is out of range"
+        if not sane_timestamp(value):
+            return f"its {name} is not a time (a finite number of epoch seconds)"
     return None
