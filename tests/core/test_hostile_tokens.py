@@ -181,3 +181,42 @@ def test_a_store_written_by_an_older_version_with_nan_does_not_crash(tmp_path) -
     assert listing.returncode == 0, listing.stderr
     row = next(p for p in json.loads(listing.stdout)["profiles"] if p["name"] == "hostile")
     assert row["login"]["state"] == "not_logged_in"
+
+
+@pytest.mark.parametrize("expires_in", ["NaN", "1e308", "Infinity"])
+def test_iotconnect_login_with_a_hostile_expiry_does_not_crash(tmp_path, expires_in) -> None:
+    """The IoTConnect flow makes its TokenSet itself: the expiry is still made safe."""
+
+    def handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if seen.path.endswith("/Auth/basic-token"):
+            return 200, {"Content-Type": "application/json"}, b'{"data": "basic-abc-123"}'
+        body = '{"access_token": "iotc-hostile-access-1", "refresh_token": "iotc-r-1", '
+        body += f'"token_type": "Bearer", "expires_in": {expires_in}}}'
+        return 200, {"Content-Type": "application/json"}, body.encode()
+
+    with RecordingServer(handler) as server:
+        profiles = tmp_path / "profiles"
+        write_profile(
+            profiles,
+            "hostile",
+            f"""version = 1
+platform = "iotconnect"
+[urls]
+auth = "{server.base_url}/auth/api/v2"
+device = "{server.base_url}/device/api/v2"
+user = "{server.base_url}/user/api/v2"
+[auth]
+flow = "iotconnect"
+auth_url = "{server.base_url}/auth/api/v2"
+username = "u@example.test"
+password = {{ env = "HOSTILE_SECRET" }}
+solution_key = {{ env = "HOSTILE_SECRET" }}
+""",
+        )
+        r = _cli(profiles, "login", "hostile")
+        listing = _cli(profiles, "profiles", "--json")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "no expiry known" in r.stdout
+    entry = _stored()
+    assert entry is not None and entry["tokens"]["expires_at"] is None
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr
