@@ -198,6 +198,7 @@ def test_revoked_refresh_browser_flow_raises_login_required(cloud) -> None:
         "discovery",
         "authorize-check",
         "code-exchange",
+        "jwks",  # the ID token is checked
         "refresh",
     ]
     assert s.tokens is None

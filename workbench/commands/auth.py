@@ -14,7 +14,8 @@ profiles), the keyring, or a prompt when stdin is a terminal — never from argv
 
 On failure ``ok`` is false and ``error`` is
 ``{"type", "step", "status", "message", "server_message", "hint"}``.
-Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error.
+Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error or the
+server answered 5xx (a maintenance page).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _iso(ts: float | None) -> str | None:
 
 
 def exit_code_for(err: WorkbenchError) -> int:
-    if isinstance(err, AuthError | SecretError):
+    if isinstance(err, AuthError):
+        return err.exit_code  # EXIT_AUTH, or EXIT_NETWORK when the server answered 5xx
+    if isinstance(err, SecretError):
         return EXIT_AUTH
     if isinstance(err, TransportError):
         return EXIT_NETWORK
@@ -167,7 +170,8 @@ def login(args: argparse.Namespace) -> int:
         tokens = None
     finally:
         session.close()
-    notes = list(dict.fromkeys(session.store_notes + store.notes))
+    warnings = [n for t in session.traces for n in t.notes if n.startswith("warning: ")]
+    notes = list(dict.fromkeys(session.store_notes + store.notes + warnings))
     if error is not None:
         code = exit_code_for(error)
         if args.json:

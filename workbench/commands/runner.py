@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         report = runner.run()
     except (AuthError, SecretError) as err:
         show_error(err, lead="workbench: login failed")
-        return EXIT_AUTH
+        return err.exit_code  # 3, or 4 when the server answered 5xx
     except (TransportError, StoreError) as err:
         show_error(err)
         return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE

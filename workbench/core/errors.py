@@ -15,7 +15,8 @@ anything else reaching them is a bug.
     ├── JsonPathError             a JSON path outside the supported subset
     ├── CurlError                 a curl command that cannot be imported
     ├── SecretError               a secret reference cannot be resolved (env var unset, no TTY, ...)
-    ├── AuthError                 a login / refresh step failed (step, status, server message, hint)
+    ├── AuthError                 a login / refresh step failed (step, status, server message, hint);
+    │                             exit 3, or 4 when the server answered 5xx
     │   ├── LoginRequired         the session cannot continue without a new interactive login
     │   └── CallbackError         the authorization-code callback failed (state mismatch, error=...)
     ├── TokenError                a token cannot be parsed / inspected / checked
@@ -120,9 +121,12 @@ class AuthError(WorkbenchError):
     ``status`` the HTTP status when there was one, ``server_message`` the server's own
     words (already escaped of control codes and markup). ``rate_limit_handled`` is set when
     the flow already waited out a 429 once, so the session does not retry it again.
+
+    ``exit_code`` is the CLI's 3 ("auth failed"), except when the server answered 5xx (a
+    maintenance page, a crash): then the credentials were never judged and it is 4
+    ("network or server error").
     """
 
-    exit_code = 3  # the CLI's "auth failed"
     rate_limit_handled = False
 
     def __init__(
@@ -138,6 +142,10 @@ class AuthError(WorkbenchError):
         self.status = status
         self.server_message = server_message
         super().__init__(message, hint=hint)
+
+    @property
+    def exit_code(self) -> int:
+        return 4 if self.status is not None and self.status >= 500 else 3
 
     def describe(self) -> str:
         text = self.message

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -48,6 +49,7 @@ from workbench.core.http import make_async_client, make_client
 from workbench.core.profiles import Origin, Profile
 from workbench.core.secrets import Prompter, Redactor, SecretResolver
 from workbench.core.store import TokenStore
+from workbench.core.token_lock import TokenLock
 
 MAX_TRACES = 50
 MAX_RETRY_AFTER = 10.0
@@ -383,14 +385,27 @@ class Session:
                 return current  # someone renewed while we waited
             if current is not None and not force and not current.needs_refresh():
                 return current
+            with self._token_lock():
+                return self._renew_shared(current)
+
+    def _token_lock(self) -> contextlib.AbstractContextManager[object]:
+        """The lock between processes around this profile's read-refresh-write (none when
+        the session keeps its tokens in memory only)."""
+        if not self.persist:
+            return contextlib.nullcontext()
+        return TokenLock(self.store.path, self.profile.name)
+
+    def _renew_shared(self, current: TokenSet | None) -> TokenSet:
+        """Renew while holding the token lock: newer tokens another process stored win."""
+        with self._lock:
             stored = self._stored()
-            if (
-                stored is not None
-                and not stored.needs_refresh()
-                and (current is None or stored.obtained_at > current.obtained_at)
-            ):
-                self._adopt(stored, None, persist=False)  # another process renewed them
-                return stored
+            if stored is not None and (current is None or stored.obtained_at > current.obtained_at):
+                if not stored.needs_refresh():
+                    self._adopt(stored, None, persist=False)  # another process renewed them
+                    return stored
+                # ours may have been rotated away: refresh from the newest ones
+                self._adopt(stored, None, persist=False)
+                current = stored
             if current is None:
                 if self.flow.can_login_unattended(self.resolver):
                     return self._login_locked(kind="login (unattended)")
@@ -409,10 +424,21 @@ class Session:
         except LoginRequired as err:
             stored = self._stored()
             if (
+                stored is not None
+                and stored.refresh_token != current.refresh_token
+                and stored.obtained_at > current.obtained_at
+                and not stored.needs_refresh()
+            ):  # rotated meanwhile by a process that did not wait for the lock: use its tokens
+                trace.note(
+                    "the refresh was refused, but newer tokens were in the store: using them"
+                )
+                self._adopt(stored, None, persist=False)
+                return stored
+            if (
                 self.persist
                 and stored is not None
                 and stored.refresh_token == current.refresh_token
-            ):
+            ):  # (under the token lock: never a newer entry)
                 try:
                     self.store.delete(self.profile.name)
                 except StoreError as store_err:

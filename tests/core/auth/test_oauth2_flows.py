@@ -88,8 +88,14 @@ def test_plgd_authorization_code_with_pkce(demo_env) -> None:
     assert redirect.hostname == "127.0.0.1" and redirect.path == "/callback" and redirect.port
     assert "nonce" in query  # openid scope
     assert tokens.refresh_token and tokens.id_token
-    assert steps(s) == ["hub-configuration", "discovery", "authorize-check", "code-exchange"]
-    body = s.trace.exchanges[-1].request_body
+    assert steps(s) == [
+        "hub-configuration",
+        "discovery",
+        "authorize-check",
+        "code-exchange",
+        "jwks",  # the ID token is checked
+    ]
+    body = next(ex for ex in s.trace.exchanges if ex.step == "code-exchange").request_body
     assert "code_verifier=«redacted»" in body and "code=«redacted»" in body
     # the listener is closed after the callback
     with pytest.raises(httpx.ConnectError):

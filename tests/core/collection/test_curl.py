@@ -18,7 +18,7 @@ from workbench.core.errors import CurlError
 from workbench.core.requests import METHODS, RequestSpec
 
 # The seed documents sit next to the checkout: <repo>/../shared/seeds.
-SEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3].parent / "shared" / "seeds"  # <repo>/../shared/seeds
 
 # The curl examples of the seed documents, as printed there (web-extracted text: the
 # Thinger ones lost their newlines, leaving "\-H"; IoTConnect's lost its backslashes and

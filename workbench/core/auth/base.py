@@ -66,6 +66,14 @@ class TokenSet:
     obtained_at: float = field(default_factory=time.time)
     extra: dict[str, Any] = field(default_factory=dict)  # flow-specific (e.g. ioto origin/prefix)
 
+    def __post_init__(self) -> None:
+        # whatever a flow computed from a server's answer: a non-finite or absurd expiry
+        # (NaN, inf, now + 1e308) is "unknown", never arithmetic or a stored value
+        from workbench.core.auth.token_response import sane_timestamp
+
+        if self.expires_at is not None and not sane_timestamp(self.expires_at):
+            self.expires_at = None
+
     def remaining(self, now: float | None = None) -> float | None:
         if self.expires_at is None:
             return None
@@ -91,6 +99,12 @@ class TokenSet:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TokenSet:
+        """Raises ValueError for an entry no valid login could have made (see token_response)."""
+        from workbench.core.auth.token_response import stored_tokens_problem
+
+        problem = stored_tokens_problem(data)
+        if problem is not None:
+            raise ValueError(f"stored tokens unusable: {problem}")
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
@@ -99,12 +113,11 @@ class TokenSet:
         cls, body: dict[str, Any], *, now: float | None = None, previous_refresh: str | None = None
     ) -> TokenSet:
         """From a standard OAuth2 token response."""
+        from workbench.core.auth.token_response import expires_in_seconds
+
         now = time.time() if now is None else now
-        expires_in = body.get("expires_in")
-        try:
-            expires_at = now + float(expires_in) if expires_in is not None else None
-        except (TypeError, ValueError):
-            expires_at = None
+        expires_in = expires_in_seconds(body.get("expires_in"))  # None unless finite, 1 s..10 y
+        expires_at = now + expires_in if expires_in is not None else None
         return cls(
             access_token=str(body["access_token"]),
             token_type=str(body.get("token_type") or "Bearer"),

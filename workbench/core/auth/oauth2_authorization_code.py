@@ -10,26 +10,15 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
-from typing import Any
 from urllib.parse import urlencode
 
 from workbench.core.auth.base import FlowContext, TokenSet
+from workbench.core.auth.id_token import unverified_subject, validate_id_token
 from workbench.core.auth.loopback import LoopbackListener
 from workbench.core.auth.oauth2_common import OAuth2Flow
 from workbench.core.auth.pkce import PkcePair
 from workbench.core.errors import AuthError
-
-
-def _jwt_claims(token: str) -> dict[str, Any] | None:
-    try:
-        payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 class Flow(OAuth2Flow):
@@ -104,12 +93,31 @@ class Flow(OAuth2Flow):
         if pkce is not None:
             form["code_verifier"] = pkce.verifier
         tokens = self.token_request(ctx, "code-exchange", form, token_url=endpoints.token_url)
-        if nonce and tokens.id_token:
-            claims = _jwt_claims(tokens.id_token)
-            if claims is not None and claims.get("nonce") not in (None, nonce):
-                raise AuthError(
-                    "the ID token's nonce does not match this login (replayed token?)",
-                    step="code-exchange",
-                    hint="log in again",
-                )
+        self._check_id_token(ctx, tokens, nonce=nonce)
         return tokens
+
+    def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
+        """The refresh grant; a new ID token in the answer is checked like a login's, and
+        must name the same subject (OIDC Core §12.2; no nonce)."""
+        new = super().refresh(ctx, tokens)
+        if new.id_token and new.id_token != tokens.id_token:
+            self._check_id_token(ctx, new, nonce=None, previous=tokens.id_token)
+        return new
+
+    def _check_id_token(
+        self, ctx: FlowContext, tokens: TokenSet, *, nonce: str | None, previous: str | None = None
+    ) -> None:
+        """OIDC: iss, aud, exp, nonce and the signature (id_token.py)."""
+        if not tokens.id_token:
+            return
+        issuer = ctx.param("issuer") or None
+        validate_id_token(
+            ctx,
+            tokens.id_token,
+            client_id=ctx.secret("client_id") or "",
+            client_secret=ctx.secret("client_secret", required=False),
+            issuer=issuer,
+            metadata=self.discover(ctx) if issuer else {},
+            nonce=nonce,
+            subject=unverified_subject(previous) if previous else None,
+        )

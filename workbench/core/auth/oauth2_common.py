@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, urlsplit
 
 from workbench.core.auth.base import AuthFlow, FlowContext, TokenSet, server_message
+from workbench.core.auth.token_response import checked_token_response
 from workbench.core.errors import AuthError, LoginRequired
 from workbench.core.text import escape_keep_newlines
 
@@ -384,6 +385,13 @@ class OAuth2Flow(AuthFlow):
                 server_message=said,
                 hint="is the token URL right? a proxy, login or maintenance page may be answering",
             ) from None
+        if isinstance(data, dict):  # hostile values become words (token_response.py)
+            data = checked_token_response(
+                data,
+                step=step,
+                status=response.status_code,
+                warn=lambda text: ctx.trace.note(f"warning: {text}"),
+            )
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("access_token"), str)
