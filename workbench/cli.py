@@ -165,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        from workbench import __version__
+        from workbench.core.version import workbench_version
 
-        print(f"workbench {__version__}")
+        print(f"workbench {workbench_version()}")
         return EXIT_OK
     module_name, func_name = HANDLERS[args.command].split(":")
     try:

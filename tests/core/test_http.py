@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.authkit import RecordingServer
-from workbench import __version__
 from workbench.core.errors import TransportError
 from workbench.core.http import (
     asend_following_redirects,
@@ -14,6 +13,7 @@ from workbench.core.http import (
     send_following_redirects,
 )
 from workbench.core.profiles import get_profile
+from workbench.core.version import workbench_version
 
 
 def test_client_defaults(demo_env) -> None:
@@ -25,7 +25,7 @@ def test_client_defaults(demo_env) -> None:
         r = client.get(server.base_url + "/x")
         assert r.status_code == 302  # never follows by itself
     headers = server.seen[0].headers
-    assert headers["user-agent"] == f"iot-workbench/{__version__}"
+    assert headers["user-agent"] == f"iot-workbench/{workbench_version()}"
     assert headers["accept"] == "application/json"  # the profile's default header
 
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from workbench import __version__
 from workbench.core.errors import TransportError
+from workbench.core.version import workbench_version
 
 if TYPE_CHECKING:
     from workbench.core.profiles import Profile
 
-USER_AGENT = f"iot-workbench/{__version__}"
+USER_AGENT = f"iot-workbench/{workbench_version()}"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Headers no hop to another origin may carry, whatever auth is attached.
 CROSS_ORIGIN_STRIP = ("authorization", "proxy-authorization", "cookie")
