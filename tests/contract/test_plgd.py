@@ -45,7 +45,9 @@ SPEC = "plgd-http-gateway.swagger.yaml"
 # Keycloak realm https://auth.plgd.cloud/realms/shared; plgd-try-cloud.md names its OIDC
 # discovery document and the /protocol/openid-connect/{auth,token} endpoints (Keycloak's
 # standard paths). Requests under the authority must be one of these, with these fields
-# (query for GET, form for POST):
+# (query for GET, form for POST). The ID token of the login is checked against the realm's
+# signing keys, read from the discovery document's `jwks_uri` (Keycloak's standard
+# /protocol/openid-connect/certs; OpenID Connect Discovery 1.0, section 3):
 KEYCLOAK: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/.well-known/openid-configuration"): (),
     ("GET", "/protocol/openid-connect/auth"): (
@@ -55,6 +57,7 @@ KEYCLOAK: dict[tuple[str, str], tuple[str, ...]] = {
         "state",
     ),
     ("POST", "/protocol/openid-connect/token"): ("grant_type",),
+    ("GET", "/protocol/openid-connect/certs"): (),
 }
 # The spec declares {resourceHref} as one path parameter, but OCF hrefs have several segments
 # (/light/1). The hub takes everything after /resources/ as the href: plgd-dev/hub
@@ -292,6 +295,7 @@ def test_login_devices_and_read_match_the_spec(
         "realm GET /.well-known/openid-configuration",
         "realm GET /protocol/openid-connect/auth",
         "realm POST /protocol/openid-connect/token",
+        "realm GET /protocol/openid-connect/certs",  # the ID token's signature is checked
         "GET /api/v1/devices",
         "GET /api/v1/devices/{deviceId}/resource-links",
         "GET /api/v1/devices/{deviceId}/resources/{href}",
