@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
-from workbench.commands.output import emit, field
+from workbench.commands.output import emit, field, warn_tls
 
 SENTINEL = "WBSESSIONTOKENSENTINEL"
 MAX_INPUT = 1024 * 1024
@@ -179,6 +179,8 @@ def build_export(
     notes: list[str] = []
     name = profile_name or req.profile or coll.profile
     profile = get_profile(name, profiles_dir) if name else None
+    if profile is not None:
+        warn_tls(profile)
 
     values: dict[str, str] = dict(profile.template_vars()) if profile else {}
     placeholders: dict[str, str] = {}
