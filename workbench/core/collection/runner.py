@@ -27,7 +27,13 @@ from workbench.core.collection.expectations import (
 from workbench.core.collection.model import CollectionRequest, SessionRef
 from workbench.core.errors import CollectionError, TransportError, WorkbenchError
 from workbench.core.requests import ResponseRecord, send
-from workbench.core.secret_binding import EXTENSION, Secret, SecretBinding, check_request
+from workbench.core.secret_binding import (
+    EXTENSION,
+    Secret,
+    SecretBinding,
+    check_request,
+    token_secrets,
+)
 from workbench.core.secrets import Redactor, SecretRef, SecretResolver
 from workbench.core.text import escape_keep_newlines
 
@@ -195,6 +201,7 @@ class Runner:
         self._clients: dict[str | None, httpx.Client] = {}
         self._sessions: dict[str, Session] = {}
         self.redactor = Redactor()
+        self._resolved: list[Secret] = []  # secret references resolved (found by value too)
 
     # -- pieces ------------------------------------------------------------------------
     def _session(self, name: str | None) -> Session | None:
@@ -231,6 +238,7 @@ class Runner:
                 secret = self.resolver.resolve(value)
                 out[name] = secret
                 self.redactor.add(secret)
+                self._resolved.append(Secret(name, secret, value.describe()))
             else:
                 out[name] = value
         return out
@@ -296,6 +304,10 @@ class Runner:
             spec,
             self._secrets(profile_name, variables, captures),
             self._binding(profile_name, session),
+            known=[
+                *token_secrets(session.tokens if session is not None else None),
+                *self._resolved,
+            ],
         )
         client = self._client(profile_name, session)
         try:
