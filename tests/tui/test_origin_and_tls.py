@@ -1,6 +1,6 @@
 """Issue 11 in the TUI, with Pilot against the emulated cloud over real HTTP:
 
-- a collection replayed in the collection browser never sends the session's token to a
+- a collection replayed in the collection browser (or a value opened in the composer) never sends the session's token to a
   foreign origin (a hostile loopback server the test starts): the row says why, naming the
   variable and the host, and the server receives nothing;
 - a same-named profile with ``verify = false`` (from a profiles dir) gets no stored token
@@ -19,10 +19,11 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Static
 
-from tests.tui.helpers import until
+from tests.tui.helpers import ComposerHost, until
 from workbench.cli import main
 from workbench.core import paths
 from workbench.core.profiles import Profile, get_profile
+from workbench.core.requests import RequestSpec
 from workbench.core.session import Session
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.login import LoginScreen
@@ -172,3 +173,40 @@ async def test_verify_false_copy_gets_no_stored_token_and_shows_tls_off(
             what="the main screen",
         )
         assert "TLS OFF" in main_screen.sub_title
+
+
+async def test_composer_refuses_the_token_for_a_foreign_origin(demo_env, foreign) -> None:
+    """A value captured by a replay (here: the session's token) opened in the composer with
+    a foreign URL: not sent, and the words name the host."""
+    url, seen = foreign
+    profile = get_profile("demo-thinger")
+    session = Session(profile)
+    session.login()
+    assert session.tokens is not None
+    token = session.tokens.access_token
+    app = ComposerHost(profile, session)
+    try:
+        async with app.run_test(size=(110, 32)) as pilot:
+            composer = app.composer
+            composer.variables = {"leaked": token}
+            composer.load(RequestSpec(url=f"{url}/collect", headers=[("X-Leak", "{{leaked}}")]))
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: composer.response.state == "failed", what="refusal")
+            view = composer.response
+            assert "not sent" in view.status_text
+            assert url.removeprefix("http://") in view.message_text
+            assert "access token" in view.message_text and token not in view.message_text
+            # the profile's own origin may have it
+            composer.load(
+                RequestSpec(
+                    url=profile.urls["api"] + "/v1/users/demo/devices",
+                    headers=[("X-Echo", "{{leaked}}")],
+                )
+            )
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: composer.response.state == "done", what="the answer")
+    finally:
+        session.close()
+    assert seen == []
