@@ -269,6 +269,17 @@ def test_cross_origin_redirect_that_resends_a_secret_body_is_refused(
     assert "'pw'" in err and "Traceback" not in err
 
 
+def test_cross_origin_redirect_with_the_token_in_its_path_is_refused(
+    setup, tmp_path, capsys
+) -> None:
+    home, foreign, profiles = setup
+    home.redirects["/hop"] = (302, f"{foreign.url}/u/{TOKEN}/x")
+    code = _run(tmp_path, profiles, 'name = "hop"\nurl = "/hop"\nheaders = [["X-Key", "{{tok}}"]]')
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert foreign.seen == [] and TOKEN not in err
+
+
 def test_same_origin_redirect_keeps_the_secret_header(setup, tmp_path, capsys) -> None:
     home, foreign, profiles = setup
     home.redirects["/hop"] = (302, f"{home.url}/there")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tests.tui.helpers import ComposerHost, until
 from workbench.cli import main
@@ -151,6 +151,10 @@ async def test_verify_false_copy_gets_no_stored_token_and_shows_tls_off(
         )
         profile = picker.discovery.profiles["demo-thinger"]
         assert profile.verify_tls is False
+        table = picker.query_one("#picker-table", DataTable)
+        await until(pilot, lambda: table.row_count, what="the picker's rows")
+        labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert "demo-thinger TLS OFF" in labels
         app.open(profile)
         login = await until(
             pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen, what="login"
