@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
-from workbench.commands.output import describe, emit, emit_json, field, show_error
+from workbench.commands.output import describe, emit, emit_json, field, show_error, warn_tls
 from workbench.core.auth.base import AuthTrace
 from workbench.core.errors import (
     AuthError,
@@ -159,8 +159,8 @@ def login(args: argparse.Namespace) -> int:
     session = Session(profile, resolver=resolver, store=store)
     if spec.legacy and not args.json:
         emit(f"note: {spec.label}: your password is sent to the token endpoint", sys.stderr)
-    if profile.tls_note and not args.json:
-        emit(f"WARNING: {field(profile.tls_note)}", sys.stderr)
+    if not args.json:
+        warn_tls(profile)
     open_browser = None if args.no_browser else _open_browser
     error: WorkbenchError | None = None
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from workbench.commands.output import emit, field
+from workbench.commands.output import emit, field, warn_tls
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretResolver, tty_prompter
 from workbench.core.session import Session
@@ -16,13 +16,19 @@ def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
 
     Secrets come from the environment / demo values / keyring, or a prompt on a TTY.
     The browser flow opens the browser (or prints the URL when there is none).
+    A profile with TLS verification off gets a WARNING line; stored tokens obtained for
+    other origins or with other TLS settings are not used, and a note says why.
     Raises the core's AuthError / SecretError / TransportError; callers turn them into words.
     """
+    warn_tls(profile)
     store = TokenStore()
     resolver = SecretResolver(prompter=tty_prompter())
     session = Session.restore(profile, store=store, resolver=resolver)
     if session is not None:
         return session
+    why = store.why_not(profile.name, profile.origins(), tls=profile.tls_settings())
+    if why:
+        emit(f"note: {field(why)}; logging in again", sys.stderr)
     session = Session(profile, resolver=resolver, store=store)
     if not quiet:
         emit(f"logging in to {field(profile.name)} ({profile.auth.spec.label})…", sys.stderr)

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
-from workbench.commands.output import emit, field
+from workbench.commands.output import emit, field, warn_tls
 
 SENTINEL = "WBSESSIONTOKENSENTINEL"
 MAX_INPUT = 1024 * 1024
@@ -170,6 +170,7 @@ def build_export(
     from workbench.core.collection.model import SessionRef, resolve_url
     from workbench.core.errors import SecretError
     from workbench.core.profiles import get_profile
+    from workbench.core.secret_binding import Secret, SecretBinding, check_request
     from workbench.core.secrets import SecretRef, SecretResolver, tty_prompter
     from workbench.core.templating import render
 
@@ -178,9 +179,12 @@ def build_export(
     notes: list[str] = []
     name = profile_name or req.profile or coll.profile
     profile = get_profile(name, profiles_dir) if name else None
+    if profile is not None:
+        warn_tls(profile)
 
     values: dict[str, str] = dict(profile.template_vars()) if profile else {}
     placeholders: dict[str, str] = {}
+    secrets: list[Secret] = []  # the secret values written into the command
     session = _session(profile, notes) if (profile and with_secrets) else None
     resolver = SecretResolver(prompter=tty_prompter()) if with_secrets else None
     for var, value in coll.variables.items():
@@ -190,12 +194,14 @@ def build_export(
             token = _session_value(session, value.field) if session else None
             if token:
                 values[var] = token
+                secrets.append(Secret(var, token, value.describe()))
             else:
                 placeholders[var] = "ID_TOKEN" if value.field == "id_token" else "TOKEN"
         elif isinstance(value, SecretRef):
             if resolver is not None:
                 try:
                     values[var] = resolver.resolve(value)
+                    secrets.append(Secret(var, values[var], value.describe()))
                     continue
                 except SecretError as err:
                     notes.append(f"{err.message}; left as ${value.env or shell_name(var)}")
@@ -227,6 +233,10 @@ def build_export(
     if spec.url.startswith("/") and not base:
         notes.append("the URL is relative: give --profile to export it with the profile's base URL")
     spec.url = resolve_url(spec.url, base)
+    # --with-secrets: a secret is only written into a command for its profile's origins
+    origins = session.origins if session is not None else (profile.origins() if profile else ())
+    binding = SecretBinding(frozenset(origins), profile.name if profile else None)
+    check_request(req.spec, spec, secrets, binding)
     if profile is not None:
         have = {k.lower() for k, _ in spec.headers}
         spec.headers = [

@@ -10,16 +10,21 @@
 - :func:`emit_json` prints ``--json`` documents ASCII-only (``ensure_ascii``): every non-ASCII
   character, control character and lone surrogate is a ``\\uXXXX`` escape.
 - :func:`describe` is an error in words, each server-supplied part on its own escaped line.
+- :func:`warn_tls` is the ``WARNING:`` line every command that uses a profile with TLS
+  verification off prints on stderr.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.text import escape_control, escape_keep_newlines
+
+if TYPE_CHECKING:
+    from workbench.core.profiles import Profile
 
 
 def field(text: object) -> str:
@@ -65,3 +70,10 @@ def show_error(err: WorkbenchError | str, *, lead: str = "workbench") -> None:
     """``workbench: <error>`` on stderr."""
     words = describe(err) if isinstance(err, WorkbenchError) else field(err)
     emit(f"{lead}: {words}", sys.stderr)
+
+
+def warn_tls(profile: Profile, stream: TextIO | None = None) -> None:
+    """``WARNING: TLS verification is OFF ...`` on stderr when `profile` turns it off."""
+    note = profile.tls_note
+    if note:
+        emit(f"WARNING: {field(profile.name)}: {field(note)}", stream or sys.stderr)

@@ -42,7 +42,7 @@ def _iso(ts: float | None) -> str | None:
 
 def login_state(profile: Profile, store: TokenStore, notes: list[str]) -> dict[str, Any]:
     try:
-        tokens = store.get(profile.name, profile.origins())
+        tokens = store.get(profile.name, profile.origins(), tls=profile.tls_settings())
     except StoreError as err:
         notes.append(err.describe())
         tokens = None

@@ -5,7 +5,8 @@ the keyring, or a prompt on a TTY), runs the requests in order with captures and
 expectations, prints progress to stderr, and writes a JUnit XML and/or JSON report.
 
 Exit codes: 0 every request passed; 1 an expectation failed (or a request got no answer);
-2 usage or file error (bad collection, unknown profile, bad --var); 3 auth failed.
+2 usage or file error (bad collection, unknown profile, bad --var, a secret refused for an
+origin that is not its profile's); 3 auth failed.
 """
 
 from __future__ import annotations

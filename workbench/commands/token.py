@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
-from workbench.commands.output import emit, emit_json
+from workbench.commands.output import emit, emit_json, warn_tls
 
 USAGE = "usage: workbench token inspect [TOKEN|-] [--json] [--profile P] [--secret-env VAR]"
 MAX_INPUT = 1024 * 1024
@@ -95,6 +95,7 @@ def _profile_key(
         profile = get_profile(name, extra_dir)
         url, issuer = profile_jwks_url(profile, claims)
         audience = profile.auth.params.get("audience")
+        warn_tls(profile)
         jwks = fetch_jwks(url, verify=profile.verify_tls)
     except WorkbenchError as err:
         return None, None, None, err.message

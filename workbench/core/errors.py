@@ -15,6 +15,7 @@ anything else reaching them is a bug.
     ├── JsonPathError             a JSON path outside the supported subset
     ├── CurlError                 a curl command that cannot be imported
     ├── SecretError               a secret reference cannot be resolved (env var unset, no TTY, ...)
+    ├── SecretOriginError         a secret would go to an origin its profile does not own (refused)
     ├── AuthError                 a login / refresh step failed (step, status, server message, hint);
     │                             exit 3, or 4 when the server answered 5xx
     │   ├── LoginRequired         the session cannot continue without a new interactive login
@@ -112,6 +113,21 @@ class SecretError(WorkbenchError):
     """A secret reference could not be resolved (unset env var, no TTY for a prompt...)."""
 
     exit_code = 3  # the CLI's "auth failed"
+
+
+class SecretOriginError(WorkbenchError):
+    """A request would carry a secret (a session token, or a value from an env / prompt /
+    keyring reference) to an origin (scheme, host, port) that is not one of its profile's
+    own; it is refused before anything is sent. ``variable`` names the variable, ``host``
+    the origin. The CLI's usage error: the collection (or command) asks for something
+    the workbench will not do."""
+
+    exit_code = 2  # the CLI's "usage or file error"
+
+    def __init__(self, message: str, *, variable: str, host: str, hint: str | None = None) -> None:
+        self.variable = variable
+        self.host = host
+        super().__init__(message, hint=hint)
 
 
 class AuthError(WorkbenchError):

@@ -234,6 +234,9 @@ def redirect_request(
             headers.pop(name, None)
     new = client.build_request(method, url, headers=headers, content=content or None)
     new.extensions = dict(request.extensions)
+    from workbench.core.secret_binding import guard_redirect
+
+    guard_redirect(request, new)  # secrets of a collection stay on their profile's origins
     return new
 
 

@@ -32,6 +32,7 @@ Discovery order: --profiles DIR, the user config dir (profiles/), the built-in p
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import tomllib
@@ -152,6 +153,26 @@ class Profile:
         out = {"demo_url": paths.demo_url(), **{f"urls.{k}": v for k, v in self.urls.items()}}
         out.update(self.variables)
         return out
+
+    def tls_settings(self) -> dict[str, Any]:
+        """How this profile checks servers' certificates, as the token store records it with
+        a login's tokens: ``verify``, the CA bundle's absolute path and a SHA-256 of its
+        content (a bundle edited to trust another CA is another setting). Profiles have no
+        client certificate setting (yet); ``client_cert`` is recorded as None."""
+        bundle = digest = None
+        if self.ca_bundle:
+            path = Path(self.ca_bundle).expanduser()
+            bundle = str(path.resolve())
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                digest = None
+        return {
+            "verify": self.verify_tls,
+            "ca_bundle": bundle,
+            "ca_bundle_sha256": digest,
+            "client_cert": None,
+        }
 
     @property
     def tls_note(self) -> str | None:

@@ -169,11 +169,20 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
     return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
 
 
-def send(client: httpx.Client, spec: RequestSpec, *, auth: Any = None) -> ResponseRecord:
-    """Send an already-rendered spec with a sync client (redirects followed safely by the client's policy)."""
+def send(
+    client: httpx.Client,
+    spec: RequestSpec,
+    *,
+    auth: Any = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> ResponseRecord:
+    """Send an already-rendered spec with a sync client (redirects followed safely by the
+    client's policy). `extensions` are put on the httpx request (and every redirect hop):
+    e.g. what secrets it carries (workbench.core.secret_binding)."""
     import httpx
 
     request = spec.to_httpx(client)
+    request.extensions.update(extensions or {})
     start = time.perf_counter()
     try:
         response = _send_with_redirects(client, request, auth)
@@ -183,11 +192,16 @@ def send(client: httpx.Client, spec: RequestSpec, *, auth: Any = None) -> Respon
 
 
 async def send_async(
-    client: httpx.AsyncClient, spec: RequestSpec, *, auth: Any = None
+    client: httpx.AsyncClient,
+    spec: RequestSpec,
+    *,
+    auth: Any = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> ResponseRecord:
     import httpx
 
     request = spec.to_httpx(client)
+    request.extensions.update(extensions or {})
     start = time.perf_counter()
     try:
         response = await _send_with_redirects_async(client, request, auth)

@@ -161,7 +161,7 @@ class Session:
     ) -> Session | None:
         """A session with the tokens stored for `profile` (same origins), or None."""
         store = store if store is not None else TokenStore()
-        tokens = store.get(profile.name, profile.origins())
+        tokens = store.get(profile.name, profile.origins(), tls=profile.tls_settings())
         if tokens is None:
             return None
         session = cls(profile, resolver=resolver, store=store, prompter=prompter)
@@ -318,7 +318,9 @@ class Session:
         """Persist (first), then make `tokens` the ones requests use."""
         if persist and self.persist:
             try:
-                self.store.put(self.profile.name, tokens, self.origins)
+                self.store.put(
+                    self.profile.name, tokens, self.origins, tls=self.profile.tls_settings()
+                )
             except StoreError as err:
                 self.store_notes.append(err.describe())
                 if trace is not None:
@@ -332,7 +334,7 @@ class Session:
         if not self.persist:
             return None
         try:
-            return self.store.get(self.profile.name, self.origins)
+            return self.store.get(self.profile.name, self.origins, tls=self.profile.tls_settings())
         except StoreError as err:
             self.store_notes.append(err.describe())
             return None

@@ -5,13 +5,19 @@ within about 3 s, else a JSON file readable only by you (0600) in the user data 
 written atomically. ``kind`` says which, for the visible note ("keyring" or
 "file: <path>"). WORKBENCH_KEYRING=0 turns the keyring off (tests do).
 
-Each entry keeps the origins (scheme, host, port) of the profile that obtained the
-tokens; ``get`` returns nothing for a profile whose origins differ, so a token never
-follows a profile that was edited to point somewhere else.
+Each entry keeps the origins (scheme, host, port) and the TLS settings (verify, the CA
+bundle and its SHA-256, the client certificate: ``Profile.tls_settings()``) of the profile
+that obtained the tokens; ``get`` returns nothing for a profile whose origins or TLS
+settings differ, so a token never follows a profile that was edited to point somewhere
+else or to trust other certificates (a same-named profile with ``verify = false`` from
+``--profiles``, say): that profile logs in again, and :meth:`TokenStore.why_not` says why.
+An entry written before TLS settings were recorded counts as obtained with verification on
+and no CA bundle.
 
 File format (``tokens.json``)::
 
     {"version": 1, "profiles": {"<name>": {"origins": ["https://api.thinger.io:443"],
+                                           "tls": {"verify": true, "ca_bundle": null, ...},
                                            "saved_at": 1700000000.0, "tokens": {TokenSet}}}}
 
 A file that cannot be read as that shape is never overwritten silently: it is moved aside
@@ -25,7 +31,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,39 @@ from workbench.core.keyring_access import (
 FILE_NAME = "tokens.json"
 KEYRING_PREFIX = "tokens:"
 PROBE_KEY = KEYRING_PREFIX + "__probe__"
+
+
+# what an entry saved before TLS settings were recorded is taken to have had
+DEFAULT_TLS: dict[str, Any] = {
+    "verify": True,
+    "ca_bundle": None,
+    "ca_bundle_sha256": None,
+    "client_cert": None,
+}
+
+
+def _tls_of(asking: Any, tls: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The TLS settings to compare: `tls` when given, else those of a Profile passed as
+    `origins` (anything with ``.tls_settings()``), else None (no check)."""
+    if tls is not None:
+        return {**DEFAULT_TLS, **tls}
+    own = getattr(asking, "tls_settings", None)
+    if asking is not None and callable(own):
+        return {**DEFAULT_TLS, **own()}
+    return None
+
+
+def _entry_tls(entry: Mapping[str, Any]) -> dict[str, Any]:
+    saved = entry.get("tls")
+    return {**DEFAULT_TLS, **saved} if isinstance(saved, dict) else dict(DEFAULT_TLS)
+
+
+def _tls_words(tls: Mapping[str, Any]) -> str:
+    if not tls.get("verify", True):
+        return "TLS verification off"
+    if tls.get("ca_bundle"):
+        return f"TLS verification on with the CA bundle {tls['ca_bundle']}"
+    return "TLS verification on (the system's trusted CAs)"
 
 
 def _origin_strings(origins: Iterable[Any] | Any | None) -> list[str]:
@@ -77,10 +116,19 @@ class TokenStore:
         return "keyring" if self.uses_keyring else f"file: {self.path}"
 
     # --- public API ----------------------------------------------------------------------
-    def get(self, profile_name: str, origins: Iterable[Any] | Any | None = None) -> TokenSet | None:
-        """The tokens saved for `profile_name`, or None (absent, or saved for other origins).
+    def get(
+        self,
+        profile_name: str,
+        origins: Iterable[Any] | Any | None = None,
+        *,
+        tls: Mapping[str, Any] | None = None,
+    ) -> TokenSet | None:
+        """The tokens saved for `profile_name`, or None (absent, or saved for other origins
+        or other TLS settings).
 
-        `origins`: the asking profile's origins (or the Profile itself); None skips the check.
+        `origins`: the asking profile's origins (or the Profile itself, which stands for
+        its TLS settings too); None skips the check. `tls`: the asking profile's
+        ``tls_settings()``.
 
         Raises StoreError when the store file is corrupt (after moving it aside)."""
         entry = self._entry(profile_name)
@@ -90,14 +138,65 @@ class TokenStore:
             origins
         ):
             return None
+        wanted = _tls_of(origins, tls)
+        if wanted is not None and _entry_tls(entry) != wanted:
+            return None
         try:
             return TokenSet.from_json(entry["tokens"])
         except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, profile_name: str, tokens: TokenSet, origins: Iterable[Any] | Any) -> None:
+    def why_not(
+        self,
+        profile_name: str,
+        origins: Iterable[Any] | Any,
+        *,
+        tls: Mapping[str, Any] | None = None,
+    ) -> str | None:
+        """Why :meth:`get` gives nothing for tokens that ARE stored under `profile_name`
+        (their origins or TLS settings differ from the asking profile's), in words; None
+        when nothing is stored or the stored tokens are usable."""
+        try:
+            entry = self._entry(profile_name)
+        except StoreError:
+            return None
+        if entry is None:
+            return None
+        lead = f"the stored tokens of '{profile_name}' are not used"
+        saved_origins = _origin_strings(entry.get("origins"))
+        asking = _origin_strings(origins)
+        if saved_origins != asking:
+            return (
+                f"{lead}: they were obtained for {', '.join(saved_origins) or 'no server'}, "
+                f"and this profile's servers are {', '.join(asking) or 'none'}"
+            )
+        wanted = _tls_of(origins, tls)
+        saved_tls = _entry_tls(entry)
+        if wanted is None or saved_tls == wanted:
+            return None
+        if saved_tls["verify"] != wanted["verify"]:
+            return (
+                f"{lead}: they were obtained with {_tls_words(saved_tls)}, and this profile "
+                f"has {_tls_words(wanted)}"
+            )
+        return (
+            f"{lead}: they were obtained with other TLS settings ({_tls_words(saved_tls)}), "
+            f"and this profile has {_tls_words(wanted)}"
+        )
+
+    def put(
+        self,
+        profile_name: str,
+        tokens: TokenSet,
+        origins: Iterable[Any] | Any,
+        *,
+        tls: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Save `tokens` with the origins and TLS settings (`tls`, or those of a Profile
+        passed as `origins`; default: verification on) they were obtained with."""
         entry = {
             "origins": _origin_strings(origins),
+            "tls": _tls_of(origins, tls) or dict(DEFAULT_TLS),
             "saved_at": time.time(),
             "tokens": tokens.to_json(),
         }

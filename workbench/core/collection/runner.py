@@ -27,6 +27,13 @@ from workbench.core.collection.expectations import (
 from workbench.core.collection.model import CollectionRequest, SessionRef
 from workbench.core.errors import CollectionError, TransportError, WorkbenchError
 from workbench.core.requests import ResponseRecord, send
+from workbench.core.secret_binding import (
+    EXTENSION,
+    Secret,
+    SecretBinding,
+    check_request,
+    token_secrets,
+)
 from workbench.core.secrets import Redactor, SecretRef, SecretResolver
 from workbench.core.text import escape_keep_newlines
 
@@ -194,6 +201,7 @@ class Runner:
         self._clients: dict[str | None, httpx.Client] = {}
         self._sessions: dict[str, Session] = {}
         self.redactor = Redactor()
+        self._resolved: list[Secret] = []  # secret references resolved (found by value too)
 
     # -- pieces ------------------------------------------------------------------------
     def _session(self, name: str | None) -> Session | None:
@@ -230,6 +238,7 @@ class Runner:
                 secret = self.resolver.resolve(value)
                 out[name] = secret
                 self.redactor.add(secret)
+                self._resolved.append(Secret(name, secret, value.describe()))
             else:
                 out[name] = value
         return out
@@ -289,14 +298,28 @@ class Runner:
             result.error = err.describe()
             return result
         result.url = self._safe(spec.url)
+        # secrets go only to the profile's own origins (refused before anything is sent)
+        carried = check_request(
+            req.spec,
+            spec,
+            self._secrets(profile_name, variables, captures),
+            self._binding(profile_name, session),
+            known=[
+                *token_secrets(session.tokens if session is not None else None),
+                *self._resolved,
+            ],
+        )
         client = self._client(profile_name, session)
         try:
-            response: ResponseRecord = send(client, spec)
+            response: ResponseRecord = send(
+                client, spec, extensions={EXTENSION: carried} if carried else None
+            )
         except TransportError as err:
             result.error = self._safe(err.describe())
             return result
         except WorkbenchError as err:
             if err.__class__.__name__ in (
+                "SecretOriginError",
                 "AuthError",
                 "LoginRequired",
                 "SecretError",
@@ -313,6 +336,28 @@ class Runner:
         captures.update(captured(taken))
         result.captures = [self._safe_capture(c) for c in taken]
         return result
+
+    def _secrets(
+        self, profile_name: str | None, variables: Mapping[str, str], captures: Mapping[str, str]
+    ) -> list[Secret]:
+        """The variables of this request that hold a secret from a reference (a session
+        token, env, prompt, keyring), unless --var or a capture replaced them."""
+        out: list[Secret] = []
+        for name, value in self.collection.variables.items():
+            if not isinstance(value, SessionRef | SecretRef):
+                continue
+            if name in self.overrides or name in captures or name not in variables:
+                continue
+            out.append(Secret(name, variables[name], value.describe()))
+        return out
+
+    def _binding(self, profile_name: str | None, session: Session | None) -> SecretBinding:
+        """Where this profile's secrets may go: its own origins."""
+        if session is not None:
+            return SecretBinding(frozenset(session.origins), profile_name)
+        if profile_name is not None and self.profile_for is not None:
+            return SecretBinding(frozenset(self.profile_for(profile_name).origins()), profile_name)
+        return SecretBinding(frozenset(), profile_name)
 
     def _safe(self, text: str) -> str:
         return escape_keep_newlines(self.redactor(text))

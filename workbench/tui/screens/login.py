@@ -89,6 +89,8 @@ class LoginScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"log in: {self.profile.name}"
+        if not self.profile.verify_tls:
+            self.sub_title += " · ⚠ TLS OFF"
         self.prefill()
         self.try_restore()
 
@@ -107,12 +109,31 @@ class LoginScreen(Screen[None]):
                 markup=False,
             )
             return
-        if session is None or session.tokens is None:
+        if session is None:
+            self._explain_no_restore()
+            return
+        if session.tokens is None:
             return
         remaining = session.tokens.remaining(self.app.clock())
         if remaining is not None and remaining <= 0 and not session.tokens.refresh_token:
             return
         self.app.call_from_thread(self._restored, session)
+
+    def _explain_no_restore(self) -> None:
+        """Tokens stored for other servers or other TLS settings: say why they are not used."""
+        from workbench.core.store import TokenStore
+
+        why = TokenStore().why_not(
+            self.profile.name, self.profile.origins(), tls=self.profile.tls_settings()
+        )
+        if why:
+            self.app.call_from_thread(
+                self.notify,
+                escape_keep_newlines(f"{why}: log in again"),
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
 
     def _restored(self, session: Any) -> None:
         if self._cancel is None and self.app.screen is self:

@@ -79,6 +79,8 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.profile.name} · {self.profile.platform}"
+        if not self.profile.verify_tls:  # shown for as long as the screen is
+            self.sub_title += " · ⚠ TLS OFF"
         if self.profile.tls_note:
             self.notify(self.profile.tls_note, severity="warning", timeout=8)
 

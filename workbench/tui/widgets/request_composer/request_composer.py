@@ -27,8 +27,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker
 
-from workbench.core.errors import TransportError, WorkbenchError
+from workbench.core.errors import SecretOriginError, TransportError, WorkbenchError
 from workbench.core.requests import BODY_KINDS, METHODS, RequestSpec
+from workbench.core.secret_binding import (
+    Carried,
+    SecretBinding,
+    check_request,
+    mark,
+    token_secrets,
+)
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.key_value_editor import KeyValueEditor
 from workbench.tui.widgets.response_view import ResponseView
@@ -320,12 +327,18 @@ class RequestComposer(Vertical):
             if self.spec.json_error():
                 self.query_one("#composer-tabs", TabbedContent).active = "composer-body-tab"
             return
-        spec = self.spec.render(self.known_variables())
+        template = self.spec
+        spec = template.render(self.known_variables())
         spec.url = resolve_url(spec.url, self.profile.base_url)
+        try:
+            carried = self._secrets_carried(template, spec)
+        except SecretOriginError as err:
+            self.response.show_error(err, title="not sent")
+            return
         self._generation += 1
         self.response.show_sending(spec.method, spec.url)
         self._worker = self.run_worker(
-            self._send(spec, self._generation),
+            self._send(spec, self._generation, carried),
             group="composer-send",
             exclusive=True,
             exit_on_error=False,
@@ -354,14 +367,30 @@ class RequestComposer(Vertical):
         client: httpx.AsyncClient = self.session.async_client()
         return client
 
-    async def _send(self, spec: RequestSpec, generation: int) -> None:
+    def _secrets_carried(self, template: RequestSpec, spec: RequestSpec) -> Carried | None:
+        """Refuse (SecretOriginError) a request that holds the session's token (pasted, or
+        captured by a replay) for an origin that is not the profile's; else what it carries
+        (for the redirect hops)."""
+        origins = getattr(self.session, "origins", None) or self.profile.origins()
+        tokens = getattr(self.session, "tokens", None)
+        return check_request(
+            template,
+            spec,
+            [],
+            SecretBinding(frozenset(origins), self.profile.name),
+            known=token_secrets(tokens),
+        )
+
+    async def _send(
+        self, spec: RequestSpec, generation: int, carried: Carried | None = None
+    ) -> None:
         """Worker: send, then show the answer (or why there is none) unless a newer send started."""
 
         def current() -> bool:
             return generation == self._generation
 
         try:
-            await self._exchange(spec, current)
+            await self._exchange(spec, current, carried)
         except WorkbenchError as err:
             if current():
                 self.response.show_error(err)
@@ -370,7 +399,9 @@ class RequestComposer(Vertical):
                 self.response.show_error(f"unexpected error: {type(exc).__name__}: {exc}")
             raise
 
-    async def _exchange(self, spec: RequestSpec, current: Callable[[], bool]) -> None:
+    async def _exchange(
+        self, spec: RequestSpec, current: Callable[[], bool], carried: Carried | None = None
+    ) -> None:
         import httpx
 
         from workbench.core.http import asend_following_redirects, transport_error
@@ -385,6 +416,7 @@ class RequestComposer(Vertical):
                 f"the request could not be built: {exc}",
                 hint="check the URL (http:// or https://, then a host)",
             ) from None
+        mark(request, carried)  # a redirect to another origin drops what carried a secret
         response = await asend_following_redirects(client, request, stream=True)
         try:
             media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
