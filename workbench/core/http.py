@@ -15,9 +15,13 @@ import httpx
 
 from workbench import __version__
 from workbench.core.errors import TransportError
+from workbench.core.secrets import install_log_filter
 
 if TYPE_CHECKING:
     from workbench.core.profiles import Profile
+
+# httpx logs every request's URL at INFO, with its query (a Thinger token may be there)
+install_log_filter()
 
 USER_AGENT = f"iot-workbench/{__version__}"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
