@@ -150,25 +150,46 @@ def _add_reference(variables: dict[str, Variable], base: str, ref: Variable) -> 
     return name
 
 
-def _reference(variables: dict[str, Variable], kind: str) -> str:
+def _reference(
+    variables: dict[str, Variable],
+    kind: str,
+    literal: str | None = None,
+    given: dict[str, str] | None = None,
+) -> str:
     """The name of a variable holding the reference for `kind` (adding it when needed).
 
     An existing variable of that name is reused when it is the same session reference, or
-    any env/prompt/keyring reference (the user's own); a literal one is never reused."""
+    any env/prompt/keyring reference (the user's own); a literal one is never reused. Two
+    different literals of one kind in one save (`given`: name -> the literal it replaced)
+    get a variable each (`api_key`, `api_key_2`): they were different values."""
     ref = REFERENCES[kind]
-    name, n = kind, 2
-    while name in variables:
-        existing = variables[name]
-        if isinstance(ref, SessionRef) and existing == ref:
-            return name
-        if isinstance(ref, SecretRef) and isinstance(existing, SecretRef):
-            return name
-        name, n = f"{kind}_{n}", n + 1
-    variables[name] = (
-        SecretRef(name=name, env=ref.env, prompt=ref.prompt, keyring=ref.keyring)
-        if isinstance(ref, SecretRef)
-        else ref
+    avoid = (
+        {n for n, v in given.items() if v != literal}
+        if given is not None and literal is not None and isinstance(ref, SecretRef)
+        else set()
     )
+    name, n = kind, 2
+    while name in variables or name in avoid:
+        existing = variables.get(name)
+        if name not in avoid:
+            if isinstance(ref, SessionRef) and existing == ref:
+                break
+            if isinstance(ref, SecretRef) and isinstance(existing, SecretRef):
+                break
+        name, n = f"{kind}_{n}", n + 1
+    else:
+        variables[name] = (
+            SecretRef(
+                name=name,
+                env=ref.env if name == kind else name.upper(),  # api_key_2: $API_KEY_2
+                prompt=ref.prompt,
+                keyring=ref.keyring,
+            )
+            if isinstance(ref, SecretRef)
+            else ref
+        )
+    if given is not None and literal is not None:
+        given[name] = literal
     return name
 
 
@@ -244,6 +265,7 @@ def sanitize_request(
         )
 
     refs = known_references(known)
+    given: dict[str, str] = {}  # variable name -> the literal it replaced, in this request
 
     def without_known(value: str, where: str) -> str:
         for secret, ref in sorted(refs.items(), key=lambda kv: len(kv[0]), reverse=True):
@@ -285,7 +307,7 @@ def sanitize_request(
             if kind == "auth":
                 kind = "basic_auth" if scheme.strip().lower() == "basic" else "token"
             if not is_clean(rest, variables):
-                name = _reference(variables, kind)
+                name = _reference(variables, kind, rest, given)
                 value = scheme + "{{" + name + "}}"
                 note(where, name)
         else:
@@ -301,7 +323,7 @@ def sanitize_request(
             value = without_known(value, f"the {what} '{key}'")
             kind = _field_is_secret(key, value, where)
             if kind and not is_clean(value, variables):
-                name = _reference(variables, kind)
+                name = _reference(variables, kind, value, given)
                 value = "{{" + name + "}}"
                 note(f"the {what} '{key}'", name)
             else:
@@ -311,7 +333,7 @@ def sanitize_request(
 
     spec.params = fields(spec.params, "query parameter", "query")
 
-    url, url_notes = _sanitize_url(without_known(spec.url, "the URL"), variables)
+    url, url_notes = _sanitize_url(without_known(spec.url, "the URL"), variables, given)
     spec.url = url
     notes.extend(f"{who}: {n}" for n in url_notes)
 
@@ -321,11 +343,11 @@ def sanitize_request(
         body = without_known(spec.body, "the body")
         if spec.body_kind == "json" or _json_like(spec.headers, body):
             body = _sanitize_json_text(
-                body, variables, lambda k, n: note(f"the JSON field '{k}'", n)
+                body, variables, lambda k, n: note(f"the JSON field '{k}'", n), given
             )
         elif _FORM_TEXT.fullmatch(body.strip()):
             body = _sanitize_form_text(
-                body, variables, lambda k, n: note(f"the form field '{k}'", n)
+                body, variables, lambda k, n: note(f"the form field '{k}'", n), given
             )
         spec.body = without_jwts(body, "the body")
     return notes
@@ -335,7 +357,10 @@ _JSON_STRING_FIELD = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)
 
 
 def _sanitize_json_text(
-    body: str, variables: dict[str, Variable], note: Callable[[str, str], None]
+    body: str,
+    variables: dict[str, Variable],
+    note: Callable[[str, str], None],
+    given: dict[str, str] | None = None,
 ) -> str:
     """Every `"key": "value"` pair at any depth whose key is named like a secret (any
     casing) and whose value is literal becomes `"key": "{{reference}}"`; the rest of the
@@ -350,7 +375,7 @@ def _sanitize_json_text(
         kind = _field_is_secret(key, value, "field")
         if not kind or is_clean(value, variables):
             return m.group(0)
-        name = _reference(variables, kind)
+        name = _reference(variables, kind, value, given)
         note(key, name)
         return f'"{m.group(1)}"{m.group(2)}"{{{{{name}}}}}"'
 
@@ -358,7 +383,10 @@ def _sanitize_json_text(
 
 
 def _sanitize_form_text(
-    body: str, variables: dict[str, Variable], note: Callable[[str, str], None]
+    body: str,
+    variables: dict[str, Variable],
+    note: Callable[[str, str], None],
+    given: dict[str, str] | None = None,
 ) -> str:
     """A form-encoded text body (`a=1&pwd=...`): secret-named fields become references."""
     pieces = []
@@ -366,18 +394,20 @@ def _sanitize_form_text(
         key, eq, value = piece.partition("=")
         kind = _field_is_secret(unquote_plus(key), unquote_plus(value), "form") if eq else None
         if kind and not is_clean(unquote_plus(value), variables):
-            name = _reference(variables, kind)
+            name = _reference(variables, kind, unquote_plus(value), given)
             note(unquote_plus(key), name)
             piece = f"{key}={{{{{name}}}}}"
         pieces.append(piece)
     return "&".join(pieces)
 
 
-def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[str]]:
+def _sanitize_url(
+    url: str, variables: dict[str, Variable], given: dict[str, str] | None = None
+) -> tuple[str, list[str]]:
     notes: list[str] = []
     m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:?#]*):([^/@?#]*)@", url)
     if m and not is_clean(unquote(m.group(2)), variables):
-        name = _reference(variables, "password")
+        name = _reference(variables, "password", unquote(m.group(2)), given)
         url = f"{m.group(1)}:{{{{{name}}}}}@" + url[m.end() :]
         notes.append(f"the password in the URL held a credential; saved as {{{{{name}}}}}")
     if "?" in url:
@@ -388,7 +418,7 @@ def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[s
             key, eq, value = piece.partition("=")
             kind = _field_is_secret(unquote(key), unquote(value), "query") if eq else None
             if kind and not is_clean(unquote(value), variables):
-                name = _reference(variables, kind)
+                name = _reference(variables, kind, unquote(value), given)
                 piece = f"{key}={{{{{name}}}}}"
                 notes.append(
                     f"the URL parameter '{unquote(key)}' held a credential; saved as {{{{{name}}}}}"
