@@ -179,7 +179,15 @@ def secret_kind(name: str, where: str = "field") -> str | None:
     n = _norm(name)
     if not n or _DESCRIBES.search(n):
         return None
-    if n in _PASSWORD_NAMES or "password" in n or "passwd" in n or "passphrase" in n:
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
+    words |= set(re.split(r"[^a-z0-9]+", low))  # X-pwd, db_pass, x.Pass
+    if (
+        n in _PASSWORD_NAMES
+        or words & _PASSWORD_NAMES
+        or "password" in n
+        or "passwd" in n
+        or "passphrase" in n
+    ):
         return "password"
     if "clientsecret" in n:
         return "client_secret"
