@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from workbench.cli import main
 from workbench.core.collection.collection import load_collection, new_collection
-from workbench.core.collection.credentials import known_secrets_of
 from workbench.core.collection.model import CollectionRequest, SessionRef
 from workbench.core.profiles import get_profile
 from workbench.core.requests import RequestSpec
@@ -111,6 +110,8 @@ body = { text = '{"AuthParameters": {"USERNAME": "me", "PASSWORD": "Cognito-Pw-4
 
 
 def test_the_profiles_and_sessions_own_secrets_become_references(demo_env, tmp_path: Path) -> None:
+    from workbench.core.collection.credentials import known_secrets_of
+
     session = Session(get_profile("demo-thinger"))
     tokens = session.login()
     password = "thinger-demo-pass-1157"  # the profile's demo password, handed out at login
