@@ -158,6 +158,8 @@ _DESCRIBES = re.compile(
     r"lifetime|length|format|hint|name|path|count|method|methods|source|kind|location|policy|"
     r"mode|flow|required|enabled|supported|scheme|schemes|status|result)$"
 )
+# headers about auth that carry no credential (a challenge, CORS)
+_NOT_CREDENTIAL_HEADERS = {"www-authenticate", "proxy-authenticate", "authentication-info"}
 _PASSWORD_NAMES = {"pass", "pwd", "passwd", "password", "passphrase", "passcode", "pw"}
 _KEY_NAMES = {"key", "apikey", "accesskey", "secretkey", "privatekey", "subscriptionkey"}
 
@@ -176,6 +178,8 @@ def secret_kind(name: str, where: str = "field") -> str | None:
     low = name.strip().lower()
     if where == "header" and low in CREDENTIAL_HEADERS:
         return CREDENTIAL_HEADERS[low]
+    if where == "header" and (low in _NOT_CREDENTIAL_HEADERS or low.startswith("access-control-")):
+        return None
     n = _norm(name)
     if not n or _DESCRIBES.search(n):
         return None
@@ -255,24 +259,33 @@ _JSON_STRING_PAIR = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:\s*"((?:[^"\\]|\\.
 _FORM_PAIR = re.compile(r"(?:^|[?&;\s])([A-Za-z0-9_.\-\[\]]{1,100})=([^&\s\"';]+)")
 
 
-def credential_values(text: str) -> list[str]:
+def credential_values(text: str, names: Iterable[str] = ()) -> list[str]:
     """Credential values found in `text` without parsing it: the strings of JSON fields and
     form / query pairs named like secrets (whatever the casing, even in a cut or broken
-    document), and every JWT."""
+    document), and every JWT. `names`: more field names to take (any casing)."""
     import json
     from urllib.parse import unquote_plus
 
+    extra = {n.lower() for n in names}
     found: list[str] = []
     for m in _JSON_STRING_PAIR.finditer(text):
         try:
             key, value = json.loads(f'"{m.group(1)}"'), json.loads(f'"{m.group(2)}"')
         except ValueError:
             continue
-        if secret_kind(key, "query") or (maybe_secret_name(key) and looks_like_credential(value)):
+        if (
+            secret_kind(key, "field")
+            or key.lower() in extra
+            or (maybe_secret_name(key) and looks_like_credential(value))
+        ):
             found.append(value)
     for m in _FORM_PAIR.finditer(text):
         key, value = unquote_plus(m.group(1)), unquote_plus(m.group(2))
-        if secret_kind(key, "query") or (maybe_secret_name(key) and looks_like_credential(value)):
+        if (
+            secret_kind(key, "query")
+            or key.lower() in extra
+            or (maybe_secret_name(key) and looks_like_credential(value))
+        ):
             found.append(value)
     found += JWT.findall(text)
     return [v for v in found if len(v) >= 6 and v != REDACTED and "{{" not in v]
@@ -324,10 +337,10 @@ class Redactor:
         for value in other._raw:
             self.add(value)
 
-    def learn(self, text: str) -> None:
+    def learn(self, text: str, names: Iterable[str] = ()) -> None:
         """Add every credential value found in `text` without parsing it (fields and
-        parameters named like secrets, JWTs): see :func:`credential_values`."""
-        for value in credential_values(text):
+        parameters named like secrets or in `names`, JWTs): see :func:`credential_values`."""
+        for value in credential_values(text, names):
             self.add(value)
 
     def __call__(self, text: str) -> str:

@@ -10,6 +10,7 @@ network errors become `TransportError`. The session (workbench.core.session) cal
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -217,8 +218,9 @@ class AuthTrace:
         for k, v in headers.items():
             if self._secret_header(k) and v:
                 self.redactor.add(v)
-                if " " in v.strip():
-                    self.redactor.add(v.strip().split(" ", 1)[1].strip())
+                m = re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9_-]*\s+(\S+)\s*", v)  # Scheme <credential>
+                if m:
+                    self.redactor.add(m.group(1))
 
     def headers(self, headers: Any) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -240,7 +242,7 @@ class AuthTrace:
         text = self._text(raw)
         if not text:
             return ""
-        self.redactor.learn(text)
+        self.redactor.learn(text, SENSITIVE_FIELDS)
         full = len(text)
         text = _redact_mapping_text(text, self.redactor)
         if len(text) > MAX_TRACE_BODY:
@@ -259,11 +261,11 @@ class AuthTrace:
         # learn every credential of the exchange first: the request's, then the answer's
         self.learn_headers(request.headers)
         self.redactor.learn(str(request.url))
-        self.redactor.learn(self._text(body))
+        self.redactor.learn(self._text(body), SENSITIVE_FIELDS)
         if response is not None:
             self.learn_headers(response.headers)
             if hasattr(response, "_content"):
-                self.redactor.learn(self._text(response.content))
+                self.redactor.learn(self._text(response.content), SENSITIVE_FIELDS)
         ex = Exchange(
             step=step,
             method=request.method,
