@@ -256,6 +256,8 @@ def looks_like_credential(value: str) -> bool:
 
 
 _JSON_STRING_PAIR = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:\s*"((?:[^"\\]|\\.)*)"')
+# a string value cut off at the end of a text (a truncated answer): `"access_token": "eyJ...`
+_JSON_OPEN_TAIL = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:\s*"((?:[^"\\]|\\.)*)\Z')
 _FORM_PAIR = re.compile(r"(?:^|[?&;\s])([A-Za-z0-9_.\-\[\]]{1,100})=([^&\s\"';]+)")
 
 
@@ -268,7 +270,8 @@ def credential_values(text: str, names: Iterable[str] = ()) -> list[str]:
 
     extra = {n.lower() for n in names}
     found: list[str] = []
-    for m in _JSON_STRING_PAIR.finditer(text):
+    tail = _JSON_OPEN_TAIL.search(text[-100_000:])
+    for m in [*_JSON_STRING_PAIR.finditer(text), *([tail] if tail else [])]:
         try:
             key, value = json.loads(f'"{m.group(1)}"'), json.loads(f'"{m.group(2)}"')
         except ValueError:
