@@ -303,6 +303,9 @@ class Runner:
             if session is not None and session.tokens is not None:
                 for secret in session.tokens.secrets():
                     self.redactor.add(secret)
+            if session is not None:  # what the login sent: the password, the client secret
+                for trace in getattr(session, "traces", ()):
+                    self.redactor.extend(trace.redactor)
         variables = {**base_vars[profile_name], **self.overrides, **captures}
         base_url = session.profile.base_url if session is not None else None
         result = RequestResult(
