@@ -156,7 +156,8 @@ CREDENTIAL_HEADERS = {
 _DESCRIBES = re.compile(
     r"(type|typehint|url|uri|endpoint|expiry|expires|expiresin|expiresat|expiration|ttl|"
     r"lifetime|length|format|hint|name|path|count|method|methods|source|kind|location|policy|"
-    r"mode|flow|required|enabled|supported|scheme|schemes|status|result)$"
+    r"mode|flow|required|enabled|supported|scheme|schemes|status|result|id|at|date|time|"
+    r"version|created|updated|changed)$"
 )
 # headers about auth that carry no credential (a challenge, CORS)
 _NOT_CREDENTIAL_HEADERS = {"www-authenticate", "proxy-authenticate", "authentication-info"}
@@ -181,6 +182,8 @@ def secret_kind(name: str, where: str = "field") -> str | None:
     if where == "header" and (low in _NOT_CREDENTIAL_HEADERS or low.startswith("access-control-")):
         return None
     n = _norm(name)
+    if where in ("header", "query", "form") and n in ("sessionid", "sid", "jsessionid"):
+        return "secret"  # a session cookie's value is a credential
     if not n or _DESCRIBES.search(n):
         return None
     words = {w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)}
@@ -214,7 +217,7 @@ def secret_kind(name: str, where: str = "field") -> str | None:
             return "api_key"
         if "auth" in n or "cookie" in n or "session" in n:
             return "secret"
-    if where in ("query", "form") and n in ("code", "sessionid", "sid", "session"):
+    if where in ("query", "form") and n in ("code", "session"):
         return "code" if n == "code" else "secret"
     return None
 
