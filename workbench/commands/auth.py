@@ -39,7 +39,7 @@ from workbench.core.errors import (
     WorkbenchError,
 )
 from workbench.core.profiles import get_profile
-from workbench.core.secrets import SecretResolver, tty_prompter
+from workbench.core.secrets import Redactor, SecretResolver, tty_prompter
 from workbench.core.session import (
     Session,
     describe_principal,
@@ -76,6 +76,20 @@ def error_json(err: WorkbenchError) -> dict[str, Any]:
         "server_message": getattr(err, "server_message", None),
         "hint": err.hint,
     }
+
+
+def redact_error(err: WorkbenchError, traces: list[AuthTrace]) -> None:
+    """Take out of `err`'s words every secret value the login's traces learnt (a server
+    may echo the password or the token it was sent)."""
+    redactor = Redactor()
+    for trace in traces:
+        redactor.extend(trace.redactor)
+    err.message = redactor(err.message)
+    if err.hint:
+        err.hint = redactor(err.hint)
+    said = getattr(err, "server_message", None)
+    if isinstance(said, str):
+        err.server_message = redactor(said)  # type: ignore[attr-defined]  # AuthError / ResponseError only
 
 
 def trace_json(traces: list[AuthTrace]) -> list[dict[str, Any]]:
@@ -173,6 +187,7 @@ def login(args: argparse.Namespace) -> int:
     warnings = [n for t in session.traces for n in t.notes if n.startswith("warning: ")]
     notes = list(dict.fromkeys(session.store_notes + store.notes + warnings))
     if error is not None:
+        redact_error(error, session.traces)
         code = exit_code_for(error)
         if args.json:
             out: dict[str, Any] = {

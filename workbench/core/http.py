@@ -14,10 +14,14 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from workbench.core.errors import TransportError
+from workbench.core.secrets import install_log_filter
 from workbench.core.version import workbench_version
 
 if TYPE_CHECKING:
     from workbench.core.profiles import Profile
+
+# httpx logs every request's URL at INFO, with its query (a Thinger token may be there)
+install_log_filter()
 
 USER_AGENT = f"iot-workbench/{workbench_version()}"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}

@@ -24,12 +24,11 @@ from workbench.core.collection.collection import (
     resolve_variables,
     to_toml,
 )
-from workbench.core.collection.credentials import CREDENTIAL_HEADERS, SECRET_FIELDS
 from workbench.core.collection.expectations import Check, Expect
 from workbench.core.collection.model import CollectionRequest, SessionRef
 from workbench.core.errors import CollectionChangedOnDisk, CollectionError, SecretError
 from workbench.core.requests import METHODS, RequestSpec, send
-from workbench.core.secrets import SecretRef, SecretResolver
+from workbench.core.secrets import SecretRef, SecretResolver, maybe_secret_name, secret_kind
 
 EXAMPLE = '''# Thinger smoke tests -- shared in git
 version = 1
@@ -456,11 +455,17 @@ def test_a_request_sent_with_a_real_token_is_saved_without_it(emulator, tmp_path
 
 
 def test_known_secrets_are_a_last_line_of_defence(tmp_path: Path) -> None:
+    # a known secret in a variable or a request becomes a reference (issue 11) ...
     c = new_collection(tmp_path / "k.toml", "k")
     c.variables["note"] = "my-very-secret-value"
+    notes = c.save(known_secrets=["my-very-secret-value"])
+    assert notes and "my-very-secret-value" not in (tmp_path / "k.toml").read_text()
+    assert isinstance(load_collection(tmp_path / "k.toml").variables["note"], SecretRef)
+    # ... and anywhere else (here the description) the save is refused
+    d = new_collection(tmp_path / "d.toml", "d", description="see my-very-secret-value")
     with pytest.raises(CollectionError, match="would contain a secret"):
-        c.save(known_secrets=["my-very-secret-value"])
-    assert not (tmp_path / "k.toml").exists()
+        d.save(known_secrets=["my-very-secret-value"])
+    assert not (tmp_path / "d.toml").exists()
 
 
 def test_literal_secret_variables_become_references(tmp_path: Path) -> None:
@@ -523,12 +528,11 @@ _NAME = st.text(
 ).filter(str.strip)
 _VAR = st.from_regex(r"v_[A-Za-z0-9_]{0,8}", fullmatch=True)
 _HEADER = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,12}", fullmatch=True).filter(
-    lambda h: (
-        h.lower() not in CREDENTIAL_HEADERS
-        and not re.search(r"token|secret|api[-_]?key|password|passwd", h, re.I)
-    )
+    lambda h: secret_kind(h, "header") is None and not maybe_secret_name(h)
 )
-_FIELD = _TEXT.filter(lambda k: k.lower() not in SECRET_FIELDS)
+_FIELD = _TEXT.filter(
+    lambda k: not any(secret_kind(k, w) for w in ("query", "form")) and not maybe_secret_name(k)
+)
 _URL = st.one_of(
     st.from_regex(
         r"https?://[a-z0-9.]{1,12}(:[0-9]{2,5})?(/[A-Za-z0-9_.~{}-]{0,8}){0,4}", fullmatch=True

@@ -10,6 +10,7 @@ network errors become `TransportError`. The session (workbench.core.session) cal
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import AuthError, ResponseError, TransportError
-from workbench.core.secrets import Redactor, SecretResolver
+from workbench.core.secrets import REDACTED, Redactor, SecretResolver, secret_kind
 from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
@@ -157,8 +158,14 @@ class Failure:
     hint: str | None
 
 
+def _sensitive_field(key: str) -> bool:
+    return (
+        key.lower().replace("-", "_") in SENSITIVE_FIELDS or secret_kind(key, "query") is not None
+    )
+
+
 def _redact_mapping_text(text: str, redactor: Redactor) -> str:
-    """Redact secret-looking fields in a JSON or form body, then every known secret value."""
+    """Every known secret value, then secret-looking fields of a JSON or form body."""
     text = redactor(text)
     stripped = text.strip()
     if stripped.startswith(("{", "[")):
@@ -173,8 +180,7 @@ def _redact_mapping_text(text: str, redactor: Redactor) -> str:
         pairs = parse_qsl(stripped, keep_blank_values=True)
         if pairs:  # the marker stays readable (not percent-encoded)
             return "&".join(
-                f"{quote_plus(k)}="
-                + ("«redacted»" if k.lower() in SENSITIVE_FIELDS and v else quote_plus(v))
+                f"{quote_plus(k)}=" + (REDACTED if _sensitive_field(k) and v else quote_plus(v))
                 for k, v in pairs
             )
     return text
@@ -183,11 +189,7 @@ def _redact_mapping_text(text: str, redactor: Redactor) -> str:
 def _redact_json(data: Any) -> Any:
     if isinstance(data, dict):
         return {
-            k: (
-                "«redacted»"
-                if k.lower().replace("-", "_") in SENSITIVE_FIELDS and isinstance(v, str) and v
-                else _redact_json(v)
-            )
+            k: (REDACTED if _sensitive_field(k) and isinstance(v, str) and v else _redact_json(v))
             for k, v in data.items()
         }
     if isinstance(data, list):
@@ -197,6 +199,11 @@ def _redact_json(data: Any) -> Any:
 
 class AuthTrace:
     """The redacted record of a login / refresh: every exchange, and the failure if any.
+
+    Redaction does not depend on parsing: every credential value an exchange carries (a
+    field or parameter named like a secret, a JWT, a credential header) is learnt by the
+    redactor before anything is recorded, and every text is redacted by value before it is
+    cut to MAX_TRACE_BODY, so a token response too long to parse is still redacted.
 
     Listeners (e.g. the TUI's auth timeline) are called with each Exchange as it happens
     (from the flow's thread)."""
@@ -215,23 +222,45 @@ class AuthTrace:
     def note(self, text: str) -> None:
         self.notes.append(escape_keep_newlines(self.redactor(text)))
 
+    @staticmethod
+    def _secret_header(name: str) -> bool:
+        return name.lower() in SENSITIVE_HEADERS or secret_kind(name, "header") is not None
+
+    def learn_headers(self, headers: Any) -> None:
+        """Remember the credential in every secret-named header (without its scheme word)."""
+        for k, v in headers.items():
+            if self._secret_header(k) and v:
+                self.redactor.add(v)
+                m = re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9_-]*\s+(\S+)\s*", v)  # Scheme <credential>
+                if m:
+                    self.redactor.add(m.group(1))
+
     def headers(self, headers: Any) -> dict[str, str]:
         out: dict[str, str] = {}
         for k, v in headers.items():
-            if k.lower() in SENSITIVE_HEADERS:
+            if self._secret_header(k):
                 scheme = v.split(" ", 1)[0] if " " in v else ""
-                out[k] = f"{scheme} «redacted»".strip()
+                out[k] = f"{scheme} {REDACTED}".strip()
             else:
                 out[k] = escape_keep_newlines(self.redactor(v))
         return out
 
-    def body(self, raw: bytes | str | None) -> str:
+    def _text(self, raw: bytes | str | None) -> str:
         if not raw:
             return ""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+    def body(self, raw: bytes | str | None) -> str:
+        """A body redacted by value and by field, then cut to MAX_TRACE_BODY characters."""
+        text = self._text(raw)
+        if not text:
+            return ""
+        self.redactor.learn(text, SENSITIVE_FIELDS)
+        full = len(text)
+        text = _redact_mapping_text(text, self.redactor)
         if len(text) > MAX_TRACE_BODY:
-            text = text[:MAX_TRACE_BODY] + f"… ({len(text)} chars)"
-        return escape_keep_newlines(_redact_mapping_text(text, self.redactor))
+            text = self.redactor.truncate(text, MAX_TRACE_BODY, f"… ({full} chars)")
+        return escape_keep_newlines(text)
 
     def record(
         self,
@@ -242,6 +271,14 @@ class AuthTrace:
         error: str | None = None,
     ) -> Exchange:
         body = request.content if hasattr(request, "_content") else b""
+        # learn every credential of the exchange first: the request's, then the answer's
+        self.learn_headers(request.headers)
+        self.redactor.learn(str(request.url))
+        self.redactor.learn(self._text(body), SENSITIVE_FIELDS)
+        if response is not None:
+            self.learn_headers(response.headers)
+            if hasattr(response, "_content"):
+                self.redactor.learn(self._text(response.content), SENSITIVE_FIELDS)
         ex = Exchange(
             step=step,
             method=request.method,
@@ -251,7 +288,11 @@ class AuthTrace:
             request_headers=self.headers(request.headers),
             request_body=self.body(body),
             response_headers=self.headers(response.headers) if response is not None else {},
-            response_body=self.body(response.content) if response is not None else "",
+            response_body=(
+                self.body(response.content)
+                if response is not None and hasattr(response, "_content")
+                else ""
+            ),
             error=escape_keep_newlines(self.redactor(error)) if error else None,
         )
         with self._lock:
@@ -263,9 +304,9 @@ class AuthTrace:
     def fail(self, err: AuthError) -> None:
         self.failure = Failure(
             step=err.step or "?",
-            message=err.message,
-            server_message=err.server_message,
-            hint=err.hint,
+            message=self.redactor(err.message),
+            server_message=self.redactor(err.server_message) if err.server_message else None,
+            hint=self.redactor(err.hint) if err.hint else None,
         )
 
     def to_json(self) -> dict[str, Any]:

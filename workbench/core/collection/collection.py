@@ -58,6 +58,7 @@ from urllib.parse import quote
 
 from workbench.core.atomic import atomic_write
 from workbench.core.collection.credentials import (
+    KnownSecrets,
     sanitize_request,
     sanitize_variable,
 )
@@ -175,9 +176,10 @@ class Collection:
             return True  # a new collection, but a file appeared at its path
         return len(data) != self.stamp.size or hashlib.sha256(data).hexdigest() != self.stamp.sha256
 
-    def render_text(self) -> tuple[str, list[str]]:
-        """The text `save` would write, and its notes (credentials turned into references)."""
-        notes = self._sanitize()
+    def render_text(self, known_secrets: KnownSecrets = ()) -> tuple[str, list[str]]:
+        """The text `save` would write, and its notes (credentials turned into references;
+        `known_secrets` as for :meth:`save`)."""
+        notes = self._sanitize(known_secrets)
         if self.loaded_text is None or self._base is None:
             return document_text(self.data()), notes
         base_requests = len(self._base["requests"])
@@ -207,11 +209,17 @@ class Collection:
         except CollectionError:
             return False
 
-    def save(self, *, force: bool = False, known_secrets: Iterable[str] = ()) -> list[str]:
+    def save(self, *, force: bool = False, known_secrets: KnownSecrets = ()) -> list[str]:
         """Write the collection (atomically). Returns notes in plain words (e.g. which
         credentials were replaced by references). Raises CollectionChangedOnDisk when the
-        file changed since it was loaded and `force` is false; nothing is written on error."""
-        text, notes = self.render_text()
+        file changed since it was loaded and `force` is false; nothing is written on error.
+
+        `known_secrets`: the secret values the profile and the session hold, each mapped to
+        the reference to save instead (see credentials.known_secrets_of), or bare values;
+        any of them found in a request is replaced, and the save is refused should one
+        still be in the text."""
+        known_secrets = known_secrets if isinstance(known_secrets, Mapping) else list(known_secrets)
+        text, notes = self.render_text(known_secrets)
         if self.loaded_text is not None and text == self.loaded_text and not self.changed_on_disk():
             return notes  # nothing changed: leave the file (and its mtime) alone
         _refuse_known_secrets(text, self.loaded_text or "", known_secrets, self.path)
@@ -250,7 +258,7 @@ class Collection:
             r.origin = i
         self._base = copy.deepcopy(self.data())
 
-    def _sanitize(self) -> list[str]:
+    def _sanitize(self, known: KnownSecrets = ()) -> list[str]:
         notes: list[str] = []
         base_requests = (self._base or {}).get("requests", [])
         base_vars = (self._base or {}).get("variables", {})
@@ -261,11 +269,11 @@ class Collection:
                 and request_data(r) == base_requests[r.origin]
             ):
                 continue
-            notes.extend(sanitize_request(r, self.variables))
+            notes.extend(sanitize_request(r, self.variables, known))
         for name, value in list(self.variables.items()):
             if name in base_vars and base_vars[name] == variable_data(value):
                 continue
-            note = sanitize_variable(self.variables, name)
+            note = sanitize_variable(self.variables, name, known)
             if note:
                 notes.append(note)
         return notes

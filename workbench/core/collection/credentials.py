@@ -2,54 +2,49 @@
 ``{{variable}}`` holding a reference (the session's token, or an env / prompt / keyring
 secret), with a note in plain words saying what was replaced.
 
-Looked at: credential headers, token query parameters (in ``query`` and in the URL), URL
-passwords, secret form fields and JSON keys, literal variables named like secrets, and
-anything that looks like a JWT anywhere.
+The one place that decides what is written to a collection. Looked at, whatever the
+casing, separators, nesting or content type:
+
+- any value equal to a secret the profile or the session holds (``known``: the session's
+  tokens, the profile's resolved password / client secret / keys), in any field, also
+  URL-encoded or JSON-escaped: it becomes a reference to where that secret comes from;
+- headers named like credentials: a known list (Authorization, Proxy-Authorization,
+  X-Api-Key, Cookie, ...) and any name with ``token``, ``secret``, ``auth``,
+  ``signature``, ``password`` in it or ending in ``-key`` (``X-Custom-Auth``,
+  ``Ocp-Apim-Subscription-Key``, ``x-functions-key``);
+- query parameters (in ``query`` and in the URL): ``key``, ``sig``, ``code``, ``token``,
+  ``access_token``, ``api_key``, ``password``, ... and URL passwords;
+- form fields and JSON keys at any depth and in any case (``PASSWORD``, ``clientSecret``,
+  ``refreshToken``, ``pwd``, ``pass``, ...), in JSON bodies whatever their content type
+  (``application/json``, ``+json``, ``application/x-amz-json-1.1``, or a text body that
+  parses as JSON) and in form-encoded text bodies;
+- high-entropy values (long random runs) under names that often hold credentials (``key``,
+  ``session``, ``hash``, ``nonce``, ``auth...``), and anything that looks like a JWT.
+
+The names are classified by :func:`workbench.core.secrets.secret_kind`, shared with the
+trace and report redaction.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
-from urllib.parse import unquote
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from workbench.core.collection.model import CollectionRequest, SessionRef, Variable
-from workbench.core.secrets import SecretRef
+from workbench.core.secrets import (
+    JWT,
+    SecretRef,
+    looks_like_credential,
+    maybe_secret_name,
+    secret_kind,
+)
 
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}")
 _TEMPLATE = TEMPLATE
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
-# header name -> the reference kind its value needs
-CREDENTIAL_HEADERS = {
-    "authorization": "auth",
-    "proxy-authorization": "proxy_auth",
-    "x-api-key": "api_key",
-    "api-key": "api_key",
-    "apikey": "api_key",
-    "solution-key": "solution_key",
-    "cookie": "cookie",
-    "x-auth-token": "token",
-    "x-access-token": "token",
-    "x-amz-security-token": "token",
-}
-TOKENISH_HEADER = re.compile(r"token|secret|api[-_]?key|password|passwd", re.I)
-_TOKENISH_HEADER = TOKENISH_HEADER
-# query parameter / form field / JSON key -> reference kind
-SECRET_FIELDS = {
-    "authorization": "token",
-    "access_token": "token",
-    "token": "token",
-    "id_token": "id_token",
-    "api_key": "api_key",
-    "apikey": "api_key",
-    "password": "password",
-    "passwd": "password",
-    "client_secret": "client_secret",
-    "refresh_token": "refresh_token",
-    "secret": "secret",
-}
 REFERENCES: dict[str, Variable] = {
     "token": SessionRef("access_token"),
     "id_token": SessionRef("id_token"),
@@ -66,22 +61,65 @@ REFERENCES: dict[str, Variable] = {
     "client_secret": SecretRef("client_secret", env="CLIENT_SECRET", prompt="client secret"),
     "refresh_token": SecretRef("refresh_token", env="REFRESH_TOKEN", prompt="refresh token"),
     "secret": SecretRef("secret", env="SECRET", prompt="secret"),
+    "signature": SecretRef("signature", env="SIGNATURE", prompt="signature"),
+    "code": SecretRef("code", env="CODE", prompt="code (a key or an authorization code)"),
 }
-_SECRET_VAR_NAMES = {
-    "token",
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "password",
-    "passwd",
-    "secret",
-    "client_secret",
-    "api_key",
-    "apikey",
-    "basic_auth",
-    "solution_key",
-    "cookie",
-}
+KnownSecrets = Mapping[str, Variable] | Iterable[str]
+
+
+def known_references(known: KnownSecrets) -> dict[str, SecretRef | SessionRef]:
+    """value -> the reference to save instead of it. Bare values (an iterable of strings)
+    get a generic env / prompt reference."""
+    generic = REFERENCES["secret"]
+    assert isinstance(generic, SecretRef)
+    out: dict[str, SecretRef | SessionRef] = {}
+    if isinstance(known, Mapping):
+        for value, ref in known.items():
+            if isinstance(value, str) and isinstance(ref, SecretRef | SessionRef):
+                out[value] = ref
+    else:
+        out = {value: generic for value in known if isinstance(value, str)}
+    return {k: v for k, v in out.items() if len(k) >= 4}
+
+
+def known_secrets_of(session: Any) -> dict[str, SecretRef | SessionRef]:
+    """The secret values a session and its profile hold, each mapped to the reference a
+    collection saves instead: the session's tokens (``{session = "access_token"}``, ...),
+    and the profile's secrets that can be had without asking (its own reference: env,
+    keyring or prompt, never a demo value)."""
+    out: dict[str, SecretRef | SessionRef] = {}
+    tokens = getattr(session, "tokens", None)
+    if tokens is not None:
+        for name in ("access_token", "id_token"):
+            value = getattr(tokens, name, None)
+            if isinstance(value, str) and value:
+                out[value] = SessionRef(name)
+        refresh = getattr(tokens, "refresh_token", None)
+        if isinstance(refresh, str) and refresh:
+            ref = REFERENCES["refresh_token"]
+            assert isinstance(ref, SecretRef)
+            out[refresh] = ref
+    profile = getattr(session, "profile", None)
+    resolver = getattr(session, "resolver", None)
+    refs: dict[str, SecretRef] = getattr(getattr(profile, "auth", None), "secrets", {}) or {}
+    for secret in refs.values():
+        value = resolver.peek(secret) if resolver is not None else None
+        if value:
+            out.setdefault(
+                value,
+                SecretRef(
+                    secret.name,
+                    env=secret.env,
+                    prompt=secret.prompt or secret.label,
+                    keyring=secret.keyring,
+                ),
+            )
+    generic = REFERENCES["secret"]
+    assert isinstance(generic, SecretRef)
+    for value in getattr(resolver, "handed_out", ()) or ():
+        if isinstance(value, str):
+            out.setdefault(value, generic)
+    return out
 
 
 def _is_literal(variables: Mapping[str, Variable], name: str) -> bool:
@@ -95,25 +133,63 @@ def is_clean(value: str, variables: Mapping[str, Variable]) -> bool:
     return not rest.strip()
 
 
-def _reference(variables: dict[str, Variable], kind: str) -> str:
-    """The name of a variable holding the reference for `kind` (adding it when needed).
-
-    An existing variable of that name is reused when it is the same session reference, or
-    any env/prompt/keyring reference (the user's own); a literal one is never reused."""
-    ref = REFERENCES[kind]
-    name, n = kind, 2
+def _add_reference(variables: dict[str, Variable], base: str, ref: Variable) -> str:
+    """The name of a variable holding `ref` (reusing an equal one, else adding `base`,
+    `base_2`, ...)."""
+    for name, existing in variables.items():
+        if existing == ref:
+            return name
+    name, n = base, 2
     while name in variables:
-        existing = variables[name]
-        if isinstance(ref, SessionRef) and existing == ref:
-            return name
-        if isinstance(ref, SecretRef) and isinstance(existing, SecretRef):
-            return name
-        name, n = f"{kind}_{n}", n + 1
+        name, n = f"{base}_{n}", n + 1
     variables[name] = (
         SecretRef(name=name, env=ref.env, prompt=ref.prompt, keyring=ref.keyring)
         if isinstance(ref, SecretRef)
         else ref
     )
+    return name
+
+
+def _reference(
+    variables: dict[str, Variable],
+    kind: str,
+    literal: str | None = None,
+    given: dict[str, str] | None = None,
+) -> str:
+    """The name of a variable holding the reference for `kind` (adding it when needed).
+
+    An existing variable of that name is reused when it is the same session reference, or
+    any env/prompt/keyring reference (the user's own); a literal one is never reused. Two
+    different literals of one kind in one save (`given`: name -> the literal it replaced)
+    get a variable each (`api_key`, `api_key_2`): they were different values."""
+    ref = REFERENCES[kind]
+    avoid = (
+        {n for n, v in given.items() if v != literal}
+        if given is not None and literal is not None and isinstance(ref, SecretRef)
+        else set()
+    )
+    name, n = kind, 2
+    while name in variables or name in avoid:
+        existing = variables.get(name)
+        if name not in avoid:
+            if isinstance(ref, SessionRef) and existing == ref:
+                break
+            if isinstance(ref, SecretRef) and isinstance(existing, SecretRef):
+                break
+        name, n = f"{kind}_{n}", n + 1
+    else:
+        variables[name] = (
+            SecretRef(
+                name=name,
+                env=ref.env if name == kind else name.upper(),  # api_key_2: $API_KEY_2
+                prompt=ref.prompt,
+                keyring=ref.keyring,
+            )
+            if isinstance(ref, SecretRef)
+            else ref
+        )
+    if given is not None and literal is not None:
+        given[name] = literal
     return name
 
 
@@ -133,15 +209,51 @@ def _replace_jwts(text: str, variables: dict[str, Variable]) -> tuple[str, bool]
     return JWT.sub("{{" + name + "}}", text), True
 
 
-def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> list[str]:
+def _encodings(value: str) -> list[str]:
+    """The forms a secret takes in a saved value: as is, URL-encoded, JSON-escaped."""
+    forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
+def _json_like(spec_headers: list[tuple[str, str]], body: str) -> bool:
+    """A body to read as JSON: a JSON content type (`application/json`, `+json`,
+    `application/x-amz-json-1.1`, ...) or text that parses as a JSON object or array."""
+    ctype = next((v for k, v in spec_headers if k.lower() == "content-type"), "").lower()
+    if "json" in ctype:
+        return True
+    text = body.strip()
+    if not text.startswith(("{", "[")):
+        return False
+    try:
+        json.loads(_TEMPLATE.sub("0", text))
+    except ValueError:
+        return False
+    return True
+
+
+_FORM_TEXT = re.compile(r"[^=&\s]+=[^&\s]*(&[^=&\s]+=[^&\s]*)*")
+
+
+def _field_is_secret(key: str, value: str, where: str) -> str | None:
+    """The reference kind for a literal `value` under `key`, or None."""
+    kind = secret_kind(key, where)
+    if kind in ("auth", "proxy_auth"):
+        kind = "token" if kind == "auth" else kind
+    if kind is None and maybe_secret_name(key) and looks_like_credential(value):
+        kind = "secret"
+    return kind
+
+
+def sanitize_request(
+    req: CollectionRequest, variables: dict[str, Variable], known: KnownSecrets = ()
+) -> list[str]:
     """Replace every literal credential in `req` by a {{variable}} holding a reference
     (adding the variable to `variables` when needed). Returns what was done, in words.
 
-    Looked at: credential headers (Authorization, Proxy-Authorization, X-Api-Key,
-    solution-key, Cookie, and any header named like a token/secret/key), token query
-    parameters (in `query` and in the URL), URL passwords, secret form fields and JSON
-    keys (password, client_secret, refresh_token, access_token, token, ...), and anything
-    that looks like a JWT anywhere.
+    `known` holds the secret values the profile and the session hold (value -> the
+    reference to save instead, or bare values): each is replaced wherever it appears.
+    What else is looked at: see this module's docstring.
     """
     spec = req.spec
     notes: list[str] = []
@@ -152,6 +264,25 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
             f"{who}: {where} held a credential; saved as {{{{{name}}}}} ({_describe_ref(variables, name)})"
         )
 
+    refs = known_references(known)
+    given: dict[str, str] = {}  # variable name -> the literal it replaced, in this request
+
+    def without_known(value: str, where: str) -> str:
+        for secret, ref in sorted(refs.items(), key=lambda kv: len(kv[0]), reverse=True):
+            forms = [f for f in _encodings(secret) if f in value]
+            if not forms:
+                continue
+            base = (
+                ("token" if ref.field == "access_token" else ref.field)
+                if isinstance(ref, SessionRef)
+                else ref.name
+            )
+            name = _add_reference(variables, base, ref)
+            for form in forms:
+                value = value.replace(form, "{{" + name + "}}")
+            note(where, name)
+        return value
+
     def without_jwts(value: str, where: str) -> str:
         value, hit = _replace_jwts(value, variables)
         if hit:
@@ -160,33 +291,39 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
 
     headers = []
     for key, value in spec.headers:
-        kind = CREDENTIAL_HEADERS.get(key.lower()) or (
-            "token" if _TOKENISH_HEADER.search(key) else None
-        )
+        where = f"the {key} header"
+        value = without_known(value, where)
+        kind = secret_kind(key, "header")
+        if kind is None and maybe_secret_name(key) and looks_like_credential(value):
+            kind = "secret"
         if kind and not is_clean(value, variables):
             scheme, rest = "", value
             m = re.match(r"([A-Za-z][A-Za-z0-9_-]*)\s+(\S.*)$", value)
-            if kind in ("auth", "proxy_auth") and m:
+            if m and (
+                kind in ("auth", "proxy_auth")
+                or m.group(1).lower() in ("bearer", "basic", "token", "digest")
+            ):
                 scheme, rest = m.group(1) + " ", m.group(2)
             if kind == "auth":
                 kind = "basic_auth" if scheme.strip().lower() == "basic" else "token"
             if not is_clean(rest, variables):
-                name = _reference(variables, kind)
+                name = _reference(variables, kind, rest, given)
                 value = scheme + "{{" + name + "}}"
-                note(f"the {key} header", name)
+                note(where, name)
         else:
-            value = without_jwts(value, f"the {key} header")
+            value = without_jwts(value, where)
         headers.append((key, value))
     spec.headers = headers
 
-    def fields(pairs: list[tuple[str, str]], what: str) -> list[tuple[str, str]]:
+    def fields(pairs: list[tuple[str, str]], what: str, where: str) -> list[tuple[str, str]]:
         """Query parameters or form fields: a secret-named one with a literal value becomes
-        a reference; a JWT in any other becomes {{token}}."""
+        a reference; a known secret or a JWT in any other becomes one too."""
         out = []
         for key, value in pairs:
-            kind = SECRET_FIELDS.get(key.lower())
+            value = without_known(value, f"the {what} '{key}'")
+            kind = _field_is_secret(key, value, where)
             if kind and not is_clean(value, variables):
-                name = _reference(variables, kind)
+                name = _reference(variables, kind, value, given)
                 value = "{{" + name + "}}"
                 note(f"the {what} '{key}'", name)
             else:
@@ -194,19 +331,23 @@ def sanitize_request(req: CollectionRequest, variables: dict[str, Variable]) -> 
             out.append((key, value))
         return out
 
-    spec.params = fields(spec.params, "query parameter")
+    spec.params = fields(spec.params, "query parameter", "query")
 
-    url, url_notes = _sanitize_url(spec.url, variables)
+    url, url_notes = _sanitize_url(without_known(spec.url, "the URL"), variables, given)
     spec.url = url
     notes.extend(f"{who}: {n}" for n in url_notes)
 
     if spec.body_kind == "form":
-        spec.form = fields(spec.form, "form field")
+        spec.form = fields(spec.form, "form field", "form")
     elif spec.body_kind in ("json", "text"):
-        body = spec.body
-        if spec.body_kind == "json":
+        body = without_known(spec.body, "the body")
+        if spec.body_kind == "json" or _json_like(spec.headers, body):
             body = _sanitize_json_text(
-                body, variables, lambda k, n: note(f"the JSON field '{k}'", n)
+                body, variables, lambda k, n: note(f"the JSON field '{k}'", n), given
+            )
+        elif _FORM_TEXT.fullmatch(body.strip()):
+            body = _sanitize_form_text(
+                body, variables, lambda k, n: note(f"the form field '{k}'", n), given
             )
         spec.body = without_jwts(body, "the body")
     return notes
@@ -216,29 +357,57 @@ _JSON_STRING_FIELD = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:\s*)"((?:[^"\\]|\\.)*)
 
 
 def _sanitize_json_text(
-    body: str, variables: dict[str, Variable], note: Callable[[str, str], None]
+    body: str,
+    variables: dict[str, Variable],
+    note: Callable[[str, str], None],
+    given: dict[str, str] | None = None,
 ) -> str:
+    """Every `"key": "value"` pair at any depth whose key is named like a secret (any
+    casing) and whose value is literal becomes `"key": "{{reference}}"`; the rest of the
+    text (formatting, order, other values) is kept."""
+
     def sub(m: re.Match[str]) -> str:
         try:
             key = json.loads(f'"{m.group(1)}"')
             value = json.loads(f'"{m.group(3)}"')
         except ValueError:
             return m.group(0)
-        kind = SECRET_FIELDS.get(key.lower())
+        kind = _field_is_secret(key, value, "field")
         if not kind or is_clean(value, variables):
             return m.group(0)
-        name = _reference(variables, kind)
+        name = _reference(variables, kind, value, given)
         note(key, name)
         return f'"{m.group(1)}"{m.group(2)}"{{{{{name}}}}}"'
 
     return _JSON_STRING_FIELD.sub(sub, body)
 
 
-def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[str]]:
+def _sanitize_form_text(
+    body: str,
+    variables: dict[str, Variable],
+    note: Callable[[str, str], None],
+    given: dict[str, str] | None = None,
+) -> str:
+    """A form-encoded text body (`a=1&pwd=...`): secret-named fields become references."""
+    pieces = []
+    for piece in body.strip().split("&"):
+        key, eq, value = piece.partition("=")
+        kind = _field_is_secret(unquote_plus(key), unquote_plus(value), "form") if eq else None
+        if kind and not is_clean(unquote_plus(value), variables):
+            name = _reference(variables, kind, unquote_plus(value), given)
+            note(unquote_plus(key), name)
+            piece = f"{key}={{{{{name}}}}}"
+        pieces.append(piece)
+    return "&".join(pieces)
+
+
+def _sanitize_url(
+    url: str, variables: dict[str, Variable], given: dict[str, str] | None = None
+) -> tuple[str, list[str]]:
     notes: list[str] = []
     m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:?#]*):([^/@?#]*)@", url)
     if m and not is_clean(unquote(m.group(2)), variables):
-        name = _reference(variables, "password")
+        name = _reference(variables, "password", unquote(m.group(2)), given)
         url = f"{m.group(1)}:{{{{{name}}}}}@" + url[m.end() :]
         notes.append(f"the password in the URL held a credential; saved as {{{{{name}}}}}")
     if "?" in url:
@@ -247,9 +416,9 @@ def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[s
         pieces = []
         for piece in query.split("&"):
             key, eq, value = piece.partition("=")
-            kind = SECRET_FIELDS.get(unquote(key).lower())
-            if eq and kind and not is_clean(unquote(value), variables):
-                name = _reference(variables, kind)
+            kind = _field_is_secret(unquote(key), unquote(value), "query") if eq else None
+            if kind and not is_clean(unquote(value), variables):
+                name = _reference(variables, kind, unquote(value), given)
                 piece = f"{key}={{{{{name}}}}}"
                 notes.append(
                     f"the URL parameter '{unquote(key)}' held a credential; saved as {{{{{name}}}}}"
@@ -262,17 +431,31 @@ def _sanitize_url(url: str, variables: dict[str, Variable]) -> tuple[str, list[s
     return url, notes
 
 
-def sanitize_variable(variables: dict[str, Variable], name: str) -> str | None:
-    """A literal variable named like a secret, or holding a JWT, becomes a reference."""
+def sanitize_variable(
+    variables: dict[str, Variable], name: str, known: KnownSecrets = ()
+) -> str | None:
+    """A literal variable named like a secret, holding a JWT, a known secret value, or a
+    high-entropy value under a name that often holds a credential, becomes a reference."""
     value = variables[name]
     if not isinstance(value, str) or not value or is_clean(value, {}):
         return None
-    base = name.lower().rsplit(".", 1)[-1]
-    if base not in _SECRET_VAR_NAMES and not JWT.search(value):
+    base = name.rsplit(".", 1)[-1]
+    refs = known_references(known)
+    if value in refs:
+        variables[name] = refs[value]
+        return f"variable '{name}' held a secret the profile or session holds; saved as a reference ({_describe_ref(variables, name)})"
+    kind = secret_kind(base, "field") or secret_kind(base, "header")
+    if not kind and base.lower() in ("basic_auth", "solution_key", "cookie"):
+        kind = "secret"
+    if (
+        not kind
+        and not JWT.search(value)
+        and not (maybe_secret_name(base) and looks_like_credential(value))
+    ):
         return None
-    if base in ("token", "access_token"):
+    if kind == "token" or (kind is None and JWT.search(value)):
         variables[name] = SessionRef("access_token")
-    elif base == "id_token":
+    elif kind == "id_token":
         variables[name] = SessionRef("id_token")
     else:
         variables[name] = SecretRef(

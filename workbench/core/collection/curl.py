@@ -32,12 +32,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_plus
 
-from workbench.core.collection.credentials import JWT as _JWT
-from workbench.core.collection.credentials import SECRET_FIELDS
 from workbench.core.collection.credentials import TEMPLATE as _TEMPLATE
-from workbench.core.collection.credentials import TOKENISH_HEADER as _TOKENISH
 from workbench.core.errors import CurlError
 from workbench.core.requests import METHODS, RequestSpec
+from workbench.core.secrets import JWT as _JWT
+from workbench.core.secrets import looks_like_credential, maybe_secret_name, secret_kind
 
 DEFAULT_CONTENT_TYPES = {
     "json": "application/json",
@@ -514,21 +513,17 @@ class _Var:
 
 
 Segment = str | _Var
-# header -> shell variable for its credential
-_CRED_HEADERS = {
-    "authorization": "TOKEN",
-    "proxy-authorization": "PROXY_AUTHORIZATION",
-    "x-api-key": "API_KEY",
-    "api-key": "API_KEY",
-    "apikey": "API_KEY",
-    "solution-key": "SOLUTION_KEY",
-    "cookie": "COOKIE",
-    "x-auth-token": "TOKEN",
-    "x-access-token": "TOKEN",
-    "x-amz-security-token": "TOKEN",
-}
-# the same secret-looking fields a saved collection refuses, as shell variables
-_SECRET_FIELDS = {name: kind.upper() for name, kind in SECRET_FIELDS.items()}
+# credential kind (workbench.core.secrets.secret_kind) -> the shell variable standing for it
+_SHELL_VARS = {"auth": "TOKEN", "proxy_auth": "PROXY_AUTHORIZATION"}
+
+
+def _shell_var(key: str, where: str, value: str = "") -> str | None:
+    """The shell variable for the credential a header / parameter / field named `key`
+    holds ($TOKEN, $PASSWORD, $API_KEY, ...), or None when it is named like none."""
+    kind = secret_kind(key, where)
+    if kind is None and maybe_secret_name(key) and looks_like_credential(value):
+        kind = "secret"
+    return None if kind is None else _SHELL_VARS.get(kind, kind.upper())
 
 
 def shell_name(name: str) -> str:
@@ -621,7 +616,7 @@ def _query_segments(
     for n, (key, value) in enumerate(params):
         out.append(("&" if n else "") + _curl_escape(key) + "=")
         segs = _segments(value, placeholders)
-        var = _SECRET_FIELDS.get(key.lower())
+        var = _shell_var(key, "query", value)
         if not with_secrets:
             segs = _credential(segs, var, scheme_ok=False) if var else _hide_jwts(segs)
         out.extend(s if isinstance(s, _Var) else _curl_escape(s) for s in segs)
@@ -674,14 +669,14 @@ def to_curl(
     for key, value in spec.headers:
         segs = _segments(value, ph)
         if not with_secrets:
-            var = _CRED_HEADERS.get(key.lower()) or ("TOKEN" if _TOKENISH.search(key) else None)
+            var = _shell_var(key, "header", value)
             segs = _credential(segs, var, scheme_ok=True) if var else _hide_jwts(segs)
         segs = _merge([f"{key}: " if value else f"{key};", *segs])
         lines.append(f"--header {_quote(segs)}")
     if spec.body_kind == "form" and spec.form:
         for key, value in spec.form:
             segs = _segments(value, ph)
-            var = _SECRET_FIELDS.get(key.lower())
+            var = _shell_var(key, "form", value)
             if not with_secrets:
                 segs = _credential(segs, var, scheme_ok=False) if var else _hide_jwts(segs)
             if _curl_escape(key) == key:
@@ -692,7 +687,9 @@ def to_curl(
     elif _has_body(spec):
         segs = _segments(spec.body, ph)
         if not with_secrets:
-            segs = _hide_jwts(_json_secrets(segs) if spec.body_kind == "json" else segs)
+            ctype = next((v for k, v in spec.headers if k.lower() == "content-type"), "")
+            json_like = spec.body_kind == "json" or "json" in ctype.lower()
+            segs = _hide_jwts(_json_secrets(segs) if json_like else segs)
         lines.append(f"--data-raw {_quote(_merge(segs))}")
     return " \\\n  ".join(lines)
 
@@ -720,7 +717,7 @@ def _url_credentials(segs: list[Segment]) -> list[Segment]:
             pieces: list[Segment] = [head + "?"]
             for n, piece in enumerate(query.split("&")):
                 key, eq, value = piece.partition("=")
-                var = _SECRET_FIELDS.get(unquote_plus(key).lower())
+                var = _shell_var(unquote_plus(key), "query", unquote_plus(value))
                 prefix = ("&" if n else "") + key + eq
                 if eq and var and value and not _only_templates(unquote_plus(value)):
                     pieces.extend([prefix, _Var(var)])
@@ -743,7 +740,11 @@ def _json_secrets(segs: list[Segment]) -> list[Segment]:
             continue
         pos = 0
         for m in _JSON_FIELD.finditer(s):
-            var = _SECRET_FIELDS.get(m.group(1).lower())
+            try:
+                key, value = json.loads(f'"{m.group(1)}"'), json.loads(f'"{m.group(3)}"')
+            except ValueError:
+                continue
+            var = _shell_var(key, "field", value)
             if not var or not m.group(3) or _only_templates(m.group(3)):
                 continue
             out.append(s[pos : m.start(3)])

@@ -11,9 +11,10 @@ taken from the session), `--var K=V`, then values captured by earlier requests.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.collection.collection import Collection
@@ -34,7 +35,14 @@ from workbench.core.secret_binding import (
     check_request,
     token_secrets,
 )
-from workbench.core.secrets import Redactor, SecretRef, SecretResolver
+from workbench.core.secrets import (
+    Redactor,
+    SecretRef,
+    SecretResolver,
+    looks_like_credential,
+    maybe_secret_name,
+    secret_kind,
+)
 from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
@@ -170,6 +178,27 @@ class RunReport:
 
 
 SessionFor = Callable[[str], "Session"]
+MAX_LEARN = 2 * 1024 * 1024  # answers up to this size are searched for issued credentials
+
+
+def secret_capture(c: CaptureResult) -> bool:
+    """True when a captured value is a credential: its variable or the field / header it
+    came from is named like one (`token`, `*secret*`, `password`, ...), or it looks like
+    one (a JWT, a long high-entropy run). Reports then show it redacted, wherever it goes."""
+    value = c.value or ""
+    names = [c.name.rsplit(".", 1)[-1]]
+    if c.source.lower().startswith("header:"):
+        header = c.source.split(":", 1)[1].strip()
+        if secret_kind(header, "header"):
+            return True
+        names.append(header)
+    else:
+        names += re.findall(r"[A-Za-z_][A-Za-z0-9_-]*", c.source)[-1:]
+    return (
+        any(secret_kind(n, "query") for n in names)
+        or (any(maybe_secret_name(n) for n in names) and len(value) >= 6)
+        or looks_like_credential(value)
+    )
 
 
 class Runner:
@@ -283,6 +312,9 @@ class Runner:
             if session is not None and session.tokens is not None:
                 for secret in session.tokens.secrets():
                     self.redactor.add(secret)
+            if session is not None:  # what the login sent: the password, the client secret
+                for trace in getattr(session, "traces", ()):
+                    self.redactor.extend(trace.redactor)
         variables = {**base_vars[profile_name], **self.overrides, **captures}
         base_url = session.profile.base_url if session is not None else None
         result = RequestResult(
@@ -331,9 +363,15 @@ class Runner:
         result.status = response.status
         result.elapsed_ms = response.elapsed_ms
         result.size = response.size
-        result.checks = check_expectations(req.expect, response)
+        if response.size <= MAX_LEARN:  # tokens the answer issued (fields named like secrets, JWTs)
+            self.redactor.learn(response.text())
+        checks = check_expectations(req.expect, response)
         taken = run_captures(req.captures, response)
+        for c in taken:
+            if c.ok and c.value is not None and secret_capture(c):
+                self.redactor.add(c.value)
         captures.update(captured(taken))
+        result.checks = [replace(c, message=self._safe(c.message)) for c in checks]
         result.captures = [self._safe_capture(c) for c in taken]
         return result
 

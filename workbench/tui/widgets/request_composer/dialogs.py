@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from workbench.core.collection.credentials import KnownSecrets
 from workbench.core.errors import WorkbenchError
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_control, escape_keep_newlines
@@ -107,12 +108,18 @@ class SaveRequestScreen(ModalScreen[Path | None]):
     ]
 
     def __init__(
-        self, spec: RequestSpec, *, profile: str | None = None, known_secrets: Iterable[str] = ()
+        self,
+        spec: RequestSpec,
+        *,
+        profile: str | None = None,
+        known_secrets: KnownSecrets = (),
     ) -> None:
         super().__init__()
         self.spec = spec
         self.profile = profile
-        self.known_secrets = [s for s in known_secrets if s]
+        self.known_secrets: KnownSecrets = (
+            known_secrets if isinstance(known_secrets, Mapping) else [s for s in known_secrets if s]
+        )
 
     def compose(self) -> ComposeResult:
         default = collections_dir() / f"{self.profile or 'requests'}.toml"
@@ -167,7 +174,7 @@ def save_request(
     spec: RequestSpec,
     *,
     profile: str | None = None,
-    known_secrets: Iterable[str] = (),
+    known_secrets: KnownSecrets = (),
 ) -> list[str]:
     """Add (or replace, same name) `spec` as `name` in the collection at `path`; returns notes."""
     from dataclasses import replace

@@ -481,7 +481,9 @@ class RequestComposer(Vertical):
                 markup=False,
             )
             return
-        secrets = self.session.tokens.secrets() if getattr(self.session, "tokens", None) else ()
+        from workbench.core.collection.credentials import known_secrets_of
+
+        secrets = known_secrets_of(self.session)  # the session's tokens, the profile's secrets
         spec = self.spec
         spec.url = templated_url(spec.url, self.profile.urls)
         self.app.push_screen(
