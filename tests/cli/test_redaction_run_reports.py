@@ -28,6 +28,7 @@ def _chained(base: str) -> str:
     return f"""version = 1
 [collection]
 name = "chained"
+profile = "demo-thinger"  # a secret variable only goes to its profile's origins
 
 [variables]
 password = {{ env = "CHAIN_PASSWORD" }}
@@ -76,9 +77,9 @@ def _pieces(secret: str) -> list[str]:
 
 
 def test_captured_tokens_are_redacted_in_json_junit_and_progress(
-    emulator, tmp_path: Path, capsys, monkeypatch
+    demo_env, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    base = f"{emulator.base_url}/thinger"
+    base = f"{demo_env.base_url}/thinger"
     path = tmp_path / "chained.toml"
     path.write_text(_chained(base), encoding="utf-8")
     junit = tmp_path / "report.xml"
