@@ -15,6 +15,8 @@ import httpx
 
 from workbench import __version__
 from workbench.core.errors import TransportError
+from workbench.core.http_limits import AsyncLimitedTransport, LimitedTransport
+from workbench.core.limits import RequestLimits
 
 if TYPE_CHECKING:
     from workbench.core.profiles import Profile
@@ -43,10 +45,16 @@ def tls_verify(profile: Profile | None) -> ssl.SSLContext | bool:
 
 
 def _headers(profile: Profile | None) -> dict[str, str]:
-    headers = {"User-Agent": USER_AGENT}
+    # Only the encodings whose decoded size the body cap can count (http_limits).
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if profile is not None:
         headers.update(profile.headers)
     return headers
+
+
+def limits_of(profile: Profile | None) -> RequestLimits:
+    """The deadline and body cap for `profile`'s requests (its ``[limits]``, else defaults)."""
+    return profile.limits if profile is not None else RequestLimits()
 
 
 def make_client(
@@ -54,16 +62,20 @@ def make_client(
     *,
     timeout: float = 30.0,
     auth: httpx.Auth | None = None,
+    request_limits: RequestLimits | None = None,
+    transport: httpx.BaseTransport | None = None,
     **kwargs: Any,
 ) -> httpx.Client:
-    """A synchronous client for `profile` (TLS from the profile, no automatic redirects)."""
+    """A synchronous client for `profile` (TLS from the profile, no automatic redirects,
+    the total deadline and body cap of `request_limits` or the profile's: see http_limits)."""
+    inner = transport or httpx.HTTPTransport(verify=tls_verify(profile), trust_env=False)
     return httpx.Client(
-        verify=tls_verify(profile),
         follow_redirects=False,
         headers=_headers(profile),
         timeout=timeout,
         auth=auth,
         trust_env=False,
+        transport=LimitedTransport(inner, request_limits or limits_of(profile)),
         **kwargs,
     )
 
@@ -73,16 +85,19 @@ def make_async_client(
     *,
     timeout: float = 30.0,
     auth: httpx.Auth | None = None,
+    request_limits: RequestLimits | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **kwargs: Any,
 ) -> httpx.AsyncClient:
     """The asyncio twin of :func:`make_client`."""
+    inner = transport or httpx.AsyncHTTPTransport(verify=tls_verify(profile), trust_env=False)
     return httpx.AsyncClient(
-        verify=tls_verify(profile),
         follow_redirects=False,
         headers=_headers(profile),
         timeout=timeout,
         auth=auth,
         trust_env=False,
+        transport=AsyncLimitedTransport(inner, request_limits or limits_of(profile)),
         **kwargs,
     )
 

@@ -33,6 +33,7 @@ class RequestSpec:
     body: str = ""  # raw text for json/text
     form: list[tuple[str, str]] = field(default_factory=list)  # for form bodies
     name: str = ""
+    deadline: float | None = None  # seconds for this request; None: the profile's [limits]
 
     def variables(self) -> list[str]:
         texts = [
@@ -83,13 +84,18 @@ class RequestSpec:
                 headers.append(("Content-Type", "text/plain; charset=utf-8"))
         elif self.body_kind == "form":
             kwargs["data"] = dict(self.form)
-        return client.build_request(
+        request = client.build_request(
             self.method.upper(),
             self.url,
             params=tuple(self.params) or None,
             headers=headers,
             **kwargs,
         )
+        if self.deadline is not None:
+            from workbench.core.http_limits import with_deadline
+
+            with_deadline(request, self.deadline)
+        return request
 
 
 @dataclass

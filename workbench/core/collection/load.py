@@ -28,6 +28,7 @@ from workbench.core.collection.model import (
     Variable,
 )
 from workbench.core.errors import CollectionError, ExpectError, JsonPathError
+from workbench.core.limits import deadline_problem
 from workbench.core.requests import METHODS, RequestSpec
 from workbench.core.secrets import SecretRef
 from workbench.core.toml_index import TomlIndex, decode_error, key_words
@@ -248,6 +249,11 @@ class _Loader:
             params=self._pairs(raw, "query", here),
             headers=self._pairs(raw, "headers", here),
         )
+        if "deadline" in raw:
+            problem = deadline_problem(raw["deadline"])
+            if problem:
+                raise self.error(problem, (*here, "deadline"), hint="e.g. deadline = 10")
+            spec.deadline = float(raw["deadline"])
         for k, v in spec.headers:
             if not k.strip() or ":" in k or any(c in k + v for c in "\r\n"):
                 raise self.error(
