@@ -15,7 +15,7 @@ import httpx
 
 from workbench import __version__
 from workbench.core.errors import TransportError
-from workbench.core.http_limits import AsyncLimitedTransport, LimitedTransport
+from workbench.core.http_limits import AsyncLimitedTransport, LimitedTransport, redirect_target
 from workbench.core.limits import RequestLimits
 
 if TYPE_CHECKING:
@@ -220,12 +220,7 @@ def redirect_request(
             f"the server answered {response.status_code} without a Location header",
             hint="a redirect without a target cannot be followed",
         )
-    try:
-        url = request.url.join(location)
-    except httpx.InvalidURL as exc:
-        raise TransportError(f"the redirect target is not a valid URL: {exc}") from None
-    if url.scheme not in ("http", "https"):
-        raise TransportError(f"refusing to follow a redirect to a {url.scheme or 'relative'}: URL")
+    url = redirect_target(request.url, location)
     method = request.method
     status = response.status_code
     if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
@@ -269,7 +264,7 @@ def send_following_redirects(
     while True:
         try:
             response = client.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise transport_error(exc, request.url) from None
         if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
             response.history = history
@@ -305,7 +300,7 @@ async def asend_following_redirects(
             response = await client.send(
                 request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise transport_error(exc, request.url) from None
         if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
             response.history = history

@@ -16,6 +16,11 @@ composer's, a collection run's, a login's token request, an adapter's listing â€
   decodes them, so a gzip bomb is stopped when its decoded size passes the cap, with at
   most one piece in memory. The error is a :class:`ResponseError` (exit code 4).
 
+- **redirect targets that are URLs**: a 3xx whose ``Location`` is not an http(s) URL with
+  a host and a port in 1..65535 (``javascript:...``, ``https:evil.test``, port 99999) is a
+  :class:`TransportError` naming the target, before httpx (which would raise
+  ``InvalidURL``) or anyone follows it; see :func:`redirect_target`.
+
 A request may carry its own deadline: ``request.extensions[DEADLINE_EXT] = Deadline.start(s)``
 (see :func:`with_deadline`); redirect hops copy the extensions, so one deadline covers them
 all.
@@ -34,6 +39,7 @@ from workbench.core.errors import ResponseError, TransportError
 from workbench.core.limits import RequestLimits, size_words
 
 DEADLINE_EXT = "workbench.deadline"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PIECE = 1024 * 1024  # decompressed bytes per shadow step: the most one step holds
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
 
@@ -99,6 +105,36 @@ def _cap_timeouts(request: httpx.Request, deadline: Deadline, *, keys: tuple[str
         value = current.get(key)
         current[key] = left if value is None else min(float(value), left)
     request.extensions["timeout"] = current
+
+
+def redirect_target(url: httpx.URL, location: str) -> httpx.URL:
+    """Where a redirect from `url` to `location` goes; TransportError when that is not an
+    http(s) URL with a host and a valid port."""
+    shown = location if len(location) <= 200 else location[:200] + "..."
+    problem = ""
+    try:
+        target = url.join(httpx.URL(location))
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        problem = str(exc)
+    else:
+        if target.scheme not in ("http", "https"):
+            problem = f"a {target.scheme or 'scheme-less'}: URL"
+        elif not target.host:
+            problem = "no host"
+        else:
+            try:
+                port = target.port
+            except (httpx.InvalidURL, ValueError) as exc:
+                problem = str(exc)
+            else:
+                if port is not None and not 0 < port < 65536:
+                    problem = f"port {port} is out of range"
+    if problem:
+        raise TransportError(
+            f"the server redirected to an invalid target {shown!r} ({problem}); not followed",
+            hint="a redirect must point to an http:// or https:// URL with a host",
+        )
+    return target
 
 
 class _Shadow:
@@ -249,6 +285,12 @@ class LimitedTransport(httpx.BaseTransport):
         if deadline.left() <= 0:
             response.close()
             raise deadline_error(request, deadline)
+        if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+            try:
+                redirect_target(request.url, response.headers["location"])
+            except TransportError:
+                response.close()
+                raise
         assert isinstance(response.stream, httpx.SyncByteStream)
         guard = _Guard(request, response, self.limits)
         return httpx.Response(
@@ -281,6 +323,12 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
         if deadline.left() <= 0:
             await response.aclose()
             raise deadline_error(request, deadline)
+        if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+            try:
+                redirect_target(request.url, response.headers["location"])
+            except TransportError:
+                await response.aclose()
+                raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
         guard = _Guard(request, response, self.limits)
         return httpx.Response(
