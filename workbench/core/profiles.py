@@ -50,7 +50,7 @@ from workbench.core.errors import ProfileError
 from workbench.core.limits import MAX_BODY_MB, RequestLimits, deadline_problem
 from workbench.core.secrets import REF_KEYS, SecretRef
 from workbench.core.templating import render
-from workbench.core.toml_index import TomlIndex, decode_error
+from workbench.core.toml_index import TomlIndex, TomlLimitError, check_limits, decode_error
 
 PLATFORMS = ("iotconnect", "ioto", "plgd", "iotspot", "thinger", "generic")
 TOP_KEYS = {
@@ -190,6 +190,16 @@ class _Loader:
         )
 
     def load(self) -> Profile:
+        try:
+            check_limits(self.text)
+        except TomlLimitError as exc:
+            raise ProfileError(
+                f"not loaded: {exc.words}",
+                path=str(self.path),
+                line=exc.line,
+                column=exc.column,
+                hint="a profile this big or this deeply nested is not one workbench wrote",
+            ) from None
         try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
