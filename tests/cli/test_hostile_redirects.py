@@ -54,3 +54,16 @@ def test_login_names_an_invalid_redirect_of_the_token_url(tmp_path: Path, capsys
     assert code == 4, out + err
     assert "redirected to an invalid target 'https:evil.test' (no host)" in err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x", "http://127.0.0.1:99x/"])
+def test_run_names_a_collection_url_that_is_not_a_url(url: str, tmp_path: Path, capsys) -> None:
+    # before: httpx.InvalidURL escaped from `run` as a traceback
+    coll = tmp_path / "c.toml"
+    coll.write_text(f'version = 1\n[[requests]]\nname = "r"\nurl = "{url}"\n', encoding="utf-8")
+    code = main(["run", str(coll), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    error = json.loads(out)["requests"][0]["error"]
+    assert "the request could not be built, nothing was sent" in error, error
+    assert "Traceback" not in out + err

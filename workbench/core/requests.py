@@ -175,11 +175,26 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
     return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
 
 
+def build(client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
+    """`spec` as an httpx request; TransportError (nothing sent) when its URL or headers
+    cannot be one (``http://[::1``, port 99999, a lone surrogate...)."""
+    import httpx
+
+    try:
+        return spec.to_httpx(client)
+    except (httpx.InvalidURL, UnicodeError, ValueError, TypeError) as exc:
+        shown = spec.url if len(spec.url) <= 200 else spec.url[:200] + "..."
+        raise TransportError(
+            f"the request could not be built, nothing was sent: {exc} ({shown!r})",
+            hint="check the URL (scheme, host, port 1-65535) and the header names",
+        ) from None
+
+
 def send(client: httpx.Client, spec: RequestSpec, *, auth: Any = None) -> ResponseRecord:
     """Send an already-rendered spec with a sync client (redirects followed safely by the client's policy)."""
     import httpx
 
-    request = spec.to_httpx(client)
+    request = build(client, spec)
     start = time.perf_counter()
     try:
         response = _send_with_redirects(client, request, auth)
@@ -193,7 +208,7 @@ async def send_async(
 ) -> ResponseRecord:
     import httpx
 
-    request = spec.to_httpx(client)
+    request = build(client, spec)
     start = time.perf_counter()
     try:
         response = await _send_with_redirects_async(client, request, auth)

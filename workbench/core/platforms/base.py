@@ -8,15 +8,13 @@ nodes of kind "error" with words (and the request to retry), so a tree never die
 
 Ids come from servers: :func:`path_id` quotes one for a URL path without ever raising (a
 lone surrogate included), and :func:`checked_batches` — what `walk` and the TUI tree
-list through — replaces a node whose id is over :data:`MAX_ID_CHARS`, holds control
-characters or a lone surrogate, or whose request URL is over :data:`MAX_URL_CHARS`, by an
+list through — replaces a node whose id is over :data:`MAX_ID_CHARS`, or whose request URL is over :data:`MAX_URL_CHARS`, by an
 error node that says why; its request is never sent.
 """
 
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -132,21 +130,15 @@ MAX_URL_CHARS = 16 * 1024  # a node's request URL
 
 def path_id(value: str) -> str:
     """`value` (an id from a server) quoted as one URL path segment; never raises (a lone
-    surrogate is quoted as its escape; :func:`checked_batches` keeps such a node from being
-    requested)."""
-    return quote(value, safe="", errors="backslashreplace")
+    surrogate, which JSON allows as ``"\\ud800"``, is quoted as its UTF-8-style bytes)."""
+    return quote(value, safe="", errors="surrogatepass")
 
 
 def id_problem(value: str) -> str | None:
     """Why a server-supplied id cannot be used in a request (None: it can)."""
     if len(value) > MAX_ID_CHARS:
         return f"an id of {len(value):,} characters (at most {MAX_ID_CHARS:,})"
-    for ch in value:
-        if 0xD800 <= ord(ch) <= 0xDFFF:
-            return "an id with a lone surrogate (not text)"
-        if unicodedata.category(ch) == "Cc":
-            return f"an id with the control character U+{ord(ch):04X}"
-    return None
+    return None  # odd characters are escaped where shown and quoted by path_id
 
 
 def node_problem(node: DeviceNode) -> str | None:
