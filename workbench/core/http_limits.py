@@ -9,7 +9,9 @@ composer's, a collection run's, a login's token request, an adapter's listing â€
   and every redirect hop. Each socket wait is cut to what is left of it, and the body is
   checked after every chunk, so a server that trickles one byte a second is stopped at the
   deadline (plus at most one chunk's wait), not after hours. The error is a
-  :class:`TransportError` (exit code 4) naming the host and the deadline.
+  :class:`TransportError` (exit code 4) naming the host and the deadline. A live event
+  stream (``text/event-stream``, the composer's live view) is held to the deadline until
+  its headers; its body lasts until the user cancels it (Esc).
 - **a cap on the decoded body** (:attr:`RequestLimits.max_body`, 512 MiB by default; a profile's
   ``[limits] max_body_mb``). The raw chunks are counted and, for ``gzip`` / ``deflate``
   answers, decompressed a second time in bounded pieces (output discarded) *before* httpx
@@ -93,18 +95,22 @@ def _deadline_of(request: httpx.Request, limits: RequestLimits) -> Deadline:
     return deadline
 
 
-def _cap_timeouts(request: httpx.Request, deadline: Deadline, *, keys: tuple[str, ...]) -> None:
+def _cap_timeouts(
+    request: httpx.Request, deadline: Deadline, *, keys: tuple[str, ...]
+) -> dict[str, float | None]:
     """Cut the socket waits httpcore will use to what is left of the deadline (a fresh dict:
-    httpcore reads it when each phase starts)."""
+    httpcore reads it when each phase starts); returns the waits as they were."""
     left = deadline.left()
     if left <= 0:
         raise deadline_error(request, deadline)
     old = request.extensions.get("timeout")
-    current: dict[str, float | None] = dict(old) if isinstance(old, dict) else {}
+    before: dict[str, float | None] = dict(old) if isinstance(old, dict) else {}
+    current = dict(before)
     for key in keys:
         value = current.get(key)
         current[key] = left if value is None else min(float(value), left)
     request.extensions["timeout"] = current
+    return before
 
 
 def redirect_target(url: httpx.URL, location: str) -> httpx.URL:
@@ -191,11 +197,20 @@ class _Guard:
     """The per-response checks: deadline after every chunk, raw and decoded size."""
 
     def __init__(
-        self, request: httpx.Request, response: httpx.Response, limits: RequestLimits
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        limits: RequestLimits,
+        waits: dict[str, float | None],
     ) -> None:
         self.request = request
         self.deadline = _deadline_of(request, limits)
         self.max_body = limits.max_body
+        self.waits = waits
+        # A live event stream lasts as long as the user watches it (the composer's Esc ends
+        # it): the deadline covers its headers only; the size cap still holds.
+        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        self.live = media == "text/event-stream"
         encodings = [
             e.strip().lower()
             for e in response.headers.get_list("content-encoding", split_commas=True)
@@ -205,10 +220,15 @@ class _Guard:
         self.decoded = 0
 
     def before_body(self) -> None:
-        _cap_timeouts(self.request, self.deadline, keys=("read",))
+        if self.live:
+            timeout = self.request.extensions.get("timeout")
+            if isinstance(timeout, dict):
+                timeout["read"] = self.waits.get("read")
+        else:
+            _cap_timeouts(self.request, self.deadline, keys=("read",))
 
     def check(self, chunk: bytes) -> None:
-        if self.deadline.left() <= 0:
+        if not self.live and self.deadline.left() <= 0:
             raise deadline_error(self.request, self.deadline)
         self.raw += len(chunk)
         if self.raw > self.max_body:
@@ -227,7 +247,9 @@ class _Guard:
         )
 
     def timed_out(self, exc: httpx.TimeoutException) -> Exception:
-        return deadline_error(self.request, self.deadline) if self.deadline.left() <= 0.05 else exc
+        if not self.live and self.deadline.left() <= 0.05:
+            return deadline_error(self.request, self.deadline)
+        return exc
 
 
 class _LimitedStream(httpx.SyncByteStream):
@@ -275,7 +297,7 @@ class LimitedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = _deadline_of(request, self.limits)
-        _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
+        waits = _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
         try:
             response = self.inner.handle_request(request)
         except httpx.TimeoutException:
@@ -292,7 +314,7 @@ class LimitedTransport(httpx.BaseTransport):
                 response.close()
                 raise
         assert isinstance(response.stream, httpx.SyncByteStream)
-        guard = _Guard(request, response, self.limits)
+        guard = _Guard(request, response, self.limits, waits)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
@@ -313,7 +335,7 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         deadline = _deadline_of(request, self.limits)
-        _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
+        waits = _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
         try:
             response = await self.inner.handle_async_request(request)
         except httpx.TimeoutException:
@@ -330,7 +352,7 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
                 await response.aclose()
                 raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        guard = _Guard(request, response, self.limits)
+        guard = _Guard(request, response, self.limits, waits)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

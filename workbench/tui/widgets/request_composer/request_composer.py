@@ -323,7 +323,11 @@ class RequestComposer(Vertical):
         spec = self.spec.render(self.known_variables())
         spec.url = resolve_url(spec.url, self.profile.base_url)
         self._generation += 1
-        self.response.show_sending(spec.method, spec.url)
+        self.response.show_sending(
+            spec.method,
+            spec.url,
+            deadline=spec.deadline if spec.deadline is not None else self.profile.limits.deadline,
+        )
         self._worker = self.run_worker(
             self._send(spec, self._generation),
             group="composer-send",
