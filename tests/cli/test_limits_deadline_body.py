@@ -121,3 +121,24 @@ def test_a_gzip_bomb_is_stopped_at_the_body_cap_with_bounded_memory(tmp_path) ->
     assert figures["peak_mib"] < 150, figures  # before: > 256 MiB (the whole bomb in memory)
     assert "Traceback" not in proc.stderr
     print(f"gzip bomb stopped in {took:.2f} s, peak RSS {figures['peak_mib']:.0f} MiB")
+
+
+def _header_trickle(conn, _request: bytes) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(60):  # a header line that never ends, a byte every 0.25 s
+        conn.sendall(b"X")
+        time.sleep(0.25)
+
+
+def test_run_stops_trickled_headers_at_the_deadline(tmp_path, capsys) -> None:
+    # every byte resets a per-read timeout: only the total deadline ends this
+    with HostileServer(_header_trickle) as server:
+        coll = _collection(tmp_path / "c.toml", f"{server.url}/h", deadline=DEADLINE, profile=None)
+        start = time.monotonic()
+        code = main(["run", str(coll), "--json"])
+        took = time.monotonic() - start
+    out, err = capsys.readouterr()
+    assert took < DEADLINE + MARGIN, f"held {took:.1f} s"
+    assert code == 1
+    assert "within the deadline of 1.5 s" in json.loads(out)["requests"][0]["error"]
+    assert "Traceback" not in out + err

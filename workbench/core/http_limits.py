@@ -30,11 +30,16 @@ all.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import anyio
 import httpx
 
 from workbench.core.errors import ResponseError, TransportError
@@ -252,21 +257,84 @@ class _Guard:
         return exc
 
 
+class _Watchdog:
+    """Shuts a sync request's socket down when its deadline passes: a blocked ``recv``
+    cannot be cancelled otherwise, and a server that trickles its headers or body would
+    reset every per-read timeout. The socket is learnt from httpcore's trace when the
+    connection is made, and from the response (``network_stream``) for the body."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(deadline.left(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, stream: object) -> None:
+        get = getattr(stream, "get_extra_info", None)
+        sock = get("socket") if callable(get) else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sock = sock
+            fired = self.fired
+        if fired:
+            self._shutdown(sock)
+
+    def trace(self, previous: Any) -> Any:
+        """An httpcore ``trace`` extension that learns the socket (and calls `previous`)."""
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                self.watch(info.get("return_value"))
+            if callable(previous):
+                previous(event, info)
+
+        return trace
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sock = self._sock
+        if sock is not None:
+            self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        # the plain socket's shutdown, under TLS too: wakes the blocked recv with EOF
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+
 class _LimitedStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, guard: _Guard) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, guard: _Guard, watchdog: _Watchdog) -> None:
         self.inner = inner
         self.guard = guard
+        self.watchdog = watchdog
 
     def __iter__(self) -> Iterator[bytes]:
         self.guard.before_body()
+        if self.guard.live:
+            self.watchdog.stop()
         try:
             for chunk in self.inner:
                 self.guard.check(chunk)
                 yield chunk
         except httpx.TimeoutException as exc:
             raise self.guard.timed_out(exc) from None
+        except httpx.TransportError:
+            if self.watchdog.fired:
+                raise deadline_error(self.guard.request, self.guard.deadline) from None
+            raise
+        finally:
+            self.watchdog.stop()
 
     def close(self) -> None:
+        self.watchdog.stop()
         self.inner.close()
 
 
@@ -277,10 +345,20 @@ class _AsyncLimitedStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         self.guard.before_body()
+        chunks = self.inner.__aiter__()
         try:
-            async for chunk in self.inner:
+            while True:
+                if self.guard.live:  # the user ends a live stream (Esc)
+                    chunk = await chunks.__anext__()
+                else:  # every wait cut to what is left of the deadline (asyncio can cancel)
+                    with anyio.fail_after(max(self.guard.deadline.left(), 0.0)):
+                        chunk = await chunks.__anext__()
                 self.guard.check(chunk)
                 yield chunk
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise deadline_error(self.guard.request, self.guard.deadline) from None
         except httpx.TimeoutException as exc:
             raise self.guard.timed_out(exc) from None
 
@@ -298,19 +376,34 @@ class LimitedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = _deadline_of(request, self.limits)
         waits = _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
+        watchdog = _Watchdog(deadline)
+        previous = request.extensions.get("trace")
+        request.extensions["trace"] = watchdog.trace(previous)
         try:
             response = self.inner.handle_request(request)
-        except httpx.TimeoutException:
-            if deadline.left() <= 0.05:
+        except httpx.TransportError:
+            watchdog.stop()
+            if watchdog.fired or deadline.left() <= 0.05:
                 raise deadline_error(request, deadline) from None
             raise
+        except BaseException:
+            watchdog.stop()
+            raise
+        finally:
+            if previous is None:
+                request.extensions.pop("trace", None)
+            else:
+                request.extensions["trace"] = previous
+        watchdog.watch(response.extensions.get("network_stream"))
         if deadline.left() <= 0:
+            watchdog.stop()
             response.close()
             raise deadline_error(request, deadline)
         if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
             try:
                 redirect_target(request.url, response.headers["location"])
             except TransportError:
+                watchdog.stop()
                 response.close()
                 raise
         assert isinstance(response.stream, httpx.SyncByteStream)
@@ -318,7 +411,7 @@ class LimitedTransport(httpx.BaseTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_LimitedStream(response.stream, guard),
+            stream=_LimitedStream(response.stream, guard, watchdog),
             extensions=response.extensions,
         )
 
@@ -337,7 +430,10 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
         deadline = _deadline_of(request, self.limits)
         waits = _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
         try:
-            response = await self.inner.handle_async_request(request)
+            with anyio.fail_after(max(deadline.left(), 0.0)):
+                response = await self.inner.handle_async_request(request)
+        except TimeoutError:
+            raise deadline_error(request, deadline) from None
         except httpx.TimeoutException:
             if deadline.left() <= 0.05:
                 raise deadline_error(request, deadline) from None
