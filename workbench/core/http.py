@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from workbench.core.errors import TransportError
+from workbench.core.http_limits import AsyncLimitedTransport, LimitedTransport, redirect_target
+from workbench.core.limits import RequestLimits
 from workbench.core.secrets import install_log_filter
 from workbench.core.version import workbench_version
 
@@ -47,10 +49,16 @@ def tls_verify(profile: Profile | None) -> ssl.SSLContext | bool:
 
 
 def _headers(profile: Profile | None) -> dict[str, str]:
-    headers = {"User-Agent": USER_AGENT}
+    # Only the encodings whose decoded size the body cap can count (http_limits).
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if profile is not None:
         headers.update(profile.headers)
     return headers
+
+
+def limits_of(profile: Profile | None) -> RequestLimits:
+    """The deadline and body cap for `profile`'s requests (its ``[limits]``, else defaults)."""
+    return profile.limits if profile is not None else RequestLimits()
 
 
 def make_client(
@@ -58,16 +66,20 @@ def make_client(
     *,
     timeout: float = 30.0,
     auth: httpx.Auth | None = None,
+    request_limits: RequestLimits | None = None,
+    transport: httpx.BaseTransport | None = None,
     **kwargs: Any,
 ) -> httpx.Client:
-    """A synchronous client for `profile` (TLS from the profile, no automatic redirects)."""
+    """A synchronous client for `profile` (TLS from the profile, no automatic redirects,
+    the total deadline and body cap of `request_limits` or the profile's: see http_limits)."""
+    inner = transport or httpx.HTTPTransport(verify=tls_verify(profile), trust_env=False)
     return httpx.Client(
-        verify=tls_verify(profile),
         follow_redirects=False,
         headers=_headers(profile),
         timeout=timeout,
         auth=auth,
         trust_env=False,
+        transport=LimitedTransport(inner, request_limits or limits_of(profile)),
         **kwargs,
     )
 
@@ -77,16 +89,19 @@ def make_async_client(
     *,
     timeout: float = 30.0,
     auth: httpx.Auth | None = None,
+    request_limits: RequestLimits | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **kwargs: Any,
 ) -> httpx.AsyncClient:
     """The asyncio twin of :func:`make_client`."""
+    inner = transport or httpx.AsyncHTTPTransport(verify=tls_verify(profile), trust_env=False)
     return httpx.AsyncClient(
-        verify=tls_verify(profile),
         follow_redirects=False,
         headers=_headers(profile),
         timeout=timeout,
         auth=auth,
         trust_env=False,
+        transport=AsyncLimitedTransport(inner, request_limits or limits_of(profile)),
         **kwargs,
     )
 
@@ -209,12 +224,7 @@ def redirect_request(
             f"the server answered {response.status_code} without a Location header",
             hint="a redirect without a target cannot be followed",
         )
-    try:
-        url = request.url.join(location)
-    except httpx.InvalidURL as exc:
-        raise TransportError(f"the redirect target is not a valid URL: {exc}") from None
-    if url.scheme not in ("http", "https"):
-        raise TransportError(f"refusing to follow a redirect to a {url.scheme or 'relative'}: URL")
+    url = redirect_target(request.url, location)
     method = request.method
     status = response.status_code
     if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
@@ -261,7 +271,7 @@ def send_following_redirects(
     while True:
         try:
             response = client.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise transport_error(exc, request.url) from None
         if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
             response.history = history
@@ -297,7 +307,7 @@ async def asend_following_redirects(
             response = await client.send(
                 request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise transport_error(exc, request.url) from None
         if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
             response.history = history

@@ -26,6 +26,10 @@ Format (version 1)::
     [variables]                       # {{name}} in URLs, headers, bodies
     user = "me"
 
+    [limits]                          # optional (workbench.core.limits)
+    deadline = 60                     # seconds per request: connect + headers + body
+    max_body_mb = 512                 # the most a decoded answer may be, in MiB
+
 Strings may use {{demo_url}} (the emulated cloud), {{urls.NAME}} and [variables].
 Discovery order: --profiles DIR, the user config dir (profiles/), the built-in profiles.
 """
@@ -44,9 +48,10 @@ from urllib.parse import urlsplit
 from workbench.core import paths
 from workbench.core.auth.registry import FLOWS, FlowSpec, Param
 from workbench.core.errors import ProfileError
+from workbench.core.limits import MAX_BODY_MB, RequestLimits, deadline_problem
 from workbench.core.secrets import REF_KEYS, SecretRef
 from workbench.core.templating import render
-from workbench.core.toml_index import TomlIndex, decode_error
+from workbench.core.toml_index import TomlIndex, TomlLimitError, check_limits, decode_error
 
 PLATFORMS = ("iotconnect", "ioto", "plgd", "iotspot", "thinger", "generic")
 TOP_KEYS = {
@@ -59,8 +64,10 @@ TOP_KEYS = {
     "headers",
     "tls",
     "variables",
+    "limits",
 }
 TLS_KEYS = {"verify", "ca_bundle"}
+LIMITS_KEYS = {"deadline", "max_body_mb"}
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ class Profile:
     variables: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     source: str = "builtin"  # builtin | user | dir
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
     @property
     def is_demo(self) -> bool:
@@ -211,6 +219,16 @@ class _Loader:
 
     def load(self) -> Profile:
         try:
+            check_limits(self.text)
+        except TomlLimitError as exc:
+            raise ProfileError(
+                f"not loaded: {exc.words}",
+                path=str(self.path),
+                line=exc.line,
+                column=exc.column,
+                hint="a profile this big or this deeply nested is not one workbench wrote",
+            ) from None
+        try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             words, line, column = decode_error(exc)
@@ -273,6 +291,7 @@ class _Loader:
             variables=variables,
             path=self.path,
             source=self.source,
+            limits=self._limits(data.get("limits", {})),
         )
         if any(ref.demo is not None for ref in auth.secrets.values()) and not profile.is_demo:
             key = next(k for k, r in auth.secrets.items() if r.demo is not None)
@@ -417,6 +436,28 @@ class _Loader:
             if not Path(ca).is_file():
                 raise self.error(f"CA bundle '{ca}' does not exist", "tls", "ca_bundle")
         return verify, ca
+
+    def _limits(self, raw: Any) -> RequestLimits:
+        if not isinstance(raw, dict):
+            raise self.error("[limits] must be a table", "limits", "")
+        for key in raw:
+            if key not in LIMITS_KEYS:
+                raise self.error(
+                    f"unknown key '{key}'", "limits", key, hint="known keys: deadline, max_body_mb"
+                )
+        limits = RequestLimits()
+        deadline = raw.get("deadline", limits.deadline)
+        problem = deadline_problem(deadline)
+        if problem:
+            raise self.error(problem, "limits", "deadline")
+        mb = raw.get("max_body_mb", limits.max_body // (1024 * 1024))
+        if isinstance(mb, bool) or not isinstance(mb, int) or not 1 <= mb <= MAX_BODY_MB:
+            raise self.error(
+                f"'max_body_mb' must be a whole number of MiB from 1 to {MAX_BODY_MB}",
+                "limits",
+                "max_body_mb",
+            )
+        return RequestLimits(deadline=float(deadline), max_body=mb * 1024 * 1024)
 
 
 def load_profile(path: str | Path, source: str = "dir") -> Profile:

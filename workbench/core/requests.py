@@ -33,6 +33,7 @@ class RequestSpec:
     body: str = ""  # raw text for json/text
     form: list[tuple[str, str]] = field(default_factory=list)  # for form bodies
     name: str = ""
+    deadline: float | None = None  # seconds for this request; None: the profile's [limits]
 
     def variables(self) -> list[str]:
         texts = [
@@ -83,13 +84,18 @@ class RequestSpec:
                 headers.append(("Content-Type", "text/plain; charset=utf-8"))
         elif self.body_kind == "form":
             kwargs["data"] = dict(self.form)
-        return client.build_request(
+        request = client.build_request(
             self.method.upper(),
             self.url,
             params=tuple(self.params) or None,
             headers=headers,
             **kwargs,
         )
+        if self.deadline is not None:
+            from workbench.core.http_limits import with_deadline
+
+            with_deadline(request, self.deadline)
+        return request
 
 
 @dataclass
@@ -169,6 +175,21 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
     return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
 
 
+def build(client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
+    """`spec` as an httpx request; TransportError (nothing sent) when its URL or headers
+    cannot be one (``http://[::1``, port 99999, a lone surrogate...)."""
+    import httpx
+
+    try:
+        return spec.to_httpx(client)
+    except (httpx.InvalidURL, UnicodeError, ValueError, TypeError) as exc:
+        shown = spec.url if len(spec.url) <= 200 else spec.url[:200] + "..."
+        raise TransportError(
+            f"the request could not be built, nothing was sent: {exc} ({shown!r})",
+            hint="check the URL (scheme, host, port 1-65535) and the header names",
+        ) from None
+
+
 def send(
     client: httpx.Client,
     spec: RequestSpec,
@@ -181,7 +202,7 @@ def send(
     e.g. what secrets it carries (workbench.core.secret_binding)."""
     import httpx
 
-    request = spec.to_httpx(client)
+    request = build(client, spec)
     request.extensions.update(extensions or {})
     start = time.perf_counter()
     try:
@@ -200,7 +221,7 @@ async def send_async(
 ) -> ResponseRecord:
     import httpx
 
-    request = spec.to_httpx(client)
+    request = build(client, spec)
     request.extensions.update(extensions or {})
     start = time.perf_counter()
     try:

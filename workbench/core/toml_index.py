@@ -325,3 +325,181 @@ def key_words(path: Path) -> str:
         else:
             out += ("." if out else "") + (part if _BARE_KEY.fullmatch(part) else json.dumps(part))
     return out
+
+
+# --- limits checked before parsing ---------------------------------------------------------
+
+MAX_TOML_BYTES = 16 * 1024 * 1024  # characters of a profile or collection file
+MAX_TOML_DEPTH = 48  # tables, dotted key parts, arrays and inline tables inside each other
+MAX_KEY_CHARS = 1024  # one key (all its dotted parts), or one [table] header
+MAX_KEY_PARTS = 32  # dotted parts of one key or header
+MAX_TOML_KEYS = 100_000  # keys and headers in one file
+
+_SPECIAL = re.compile(r"""[\[\]{}"'#=,\n]""")
+
+
+class TomlLimitError(ValueError):
+    """A document over one of the limits; ``words``, ``line`` and ``column`` say which, where."""
+
+    def __init__(self, words: str, line: int, column: int) -> None:
+        super().__init__(f"{words} (at line {line}, column {column})")
+        self.words = words
+        self.line = line
+        self.column = column
+
+
+def check_limits(text: str) -> None:
+    """Raise TomlLimitError when `text` is too big, too deeply nested, or has a key too long,
+    with too many dotted parts, or too many keys — a cheap scan done *before* tomllib or
+    tomlkit parse it (they recurse on nesting and slow down badly on huge dotted keys).
+
+    It follows strings and comments well enough to find brackets and keys; what it does not
+    understand it leaves to the parser, which reports it with its own words.
+    """
+    if len(text) > MAX_TOML_BYTES:
+        raise TomlLimitError(f"the file is larger than {MAX_TOML_BYTES // (1024 * 1024)} MiB", 1, 1)
+    _LimitScan(text).run()
+
+
+class _LimitScan:
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.i = 0
+        # open '[' (arrays) and '{' (inline tables) of values, with the nesting inside them
+        self.stack: list[tuple[str, int]] = []
+        self.table = 0  # nesting of the current [table] header
+        self.current = 0  # nesting of the value being read
+        self.keys = 0
+        self._line_starts: list[int] | None = None
+
+    def where(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer(r"\n", self.s)]
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
+
+    def fail(self, words: str, offset: int) -> None:
+        line, column = self.where(offset)
+        raise TomlLimitError(words, line, column)
+
+    def run(self) -> None:
+        s = self.s
+        n = len(s)
+        expect_key = True  # at the start of a line outside values, or after '{' / ','
+        while self.i < n:
+            if expect_key:
+                self.key()
+                expect_key = False
+                continue
+            m = _SPECIAL.search(s, self.i)
+            if m is None:
+                return
+            c = m.group()
+            self.i = m.end()
+            if c in "\"'":
+                self.string(m.start())
+            elif c == "#":
+                nl = s.find("\n", self.i)
+                self.i = n if nl < 0 else nl
+            elif c in "[{":
+                self.current += 1
+                self.stack.append((c, self.current))
+                self.deep(m.start())
+                expect_key = c == "{"
+            elif c in "]}":
+                if self.stack:
+                    self.stack.pop()
+                self.current = self.stack[-1][1] if self.stack else self.table
+            elif c == ",":
+                expect_key = bool(self.stack) and self.stack[-1][0] == "{"
+            elif c == "\n":
+                expect_key = not self.stack
+            # '=' in a value context: nothing to do
+
+    def deep(self, offset: int) -> None:
+        if self.current > MAX_TOML_DEPTH:
+            self.fail(
+                f"nested deeper than {MAX_TOML_DEPTH} levels (tables, dotted keys, arrays, "
+                "inline tables)",
+                offset,
+            )
+
+    def key(self) -> None:
+        """A key (up to '='), a [table] header, or a blank / comment line."""
+        s = self.s
+        n = len(s)
+        while self.i < n and s[self.i] in " \t\r\n" and (s[self.i] != "\n" or not self.stack):
+            self.i += 1
+        if self.i >= n or s[self.i] in "#}\n":
+            return
+        start = self.i
+        header = not self.stack and s[self.i] == "["
+        parts = 1
+        while self.i < n:
+            c = s[self.i]
+            if c in "\"'":
+                self.i += 1
+                self.string(self.i - 1)
+                continue
+            if c == ".":
+                parts += 1
+            elif (
+                (c == "=" and not header)
+                or c in "\n#"
+                or (header and c == "]" and s[self.i + 1 : self.i + 2] != "]")
+            ):
+                break
+            self.i += 1
+            if self.i - start > MAX_KEY_CHARS:
+                self.fail(f"a key longer than {MAX_KEY_CHARS} characters", start)
+            if parts > MAX_KEY_PARTS:
+                self.fail(f"a key of more than {MAX_KEY_PARTS} dotted parts", start)
+        if header:
+            while self.i < n and s[self.i] == "]":
+                self.i += 1
+            self.table = self.current = parts
+        else:
+            if self.i < n and s[self.i] == "=":
+                self.i += 1
+            self.current = (self.stack[-1][1] if self.stack else self.table) + parts
+        self.deep(start)
+        self.keys += 1
+        if self.keys > MAX_TOML_KEYS:
+            self.fail(f"more than {MAX_TOML_KEYS} keys", start)
+
+    def string(self, start: int) -> None:
+        """Skip the string whose opening quote is at `start` (self.i is just after it)."""
+        s = self.s
+        q = s[start]
+        if s.startswith(q * 3, start):
+            end = s.find(q * 3, start + 3)
+            while q == '"' and end > 0 and _escaped(s, end):
+                end = s.find(q * 3, end + 1)
+            if end < 0:
+                self.i = len(s)
+                return
+            end += 3
+            while end < len(s) and s[end] == q:  # up to two quotes may end the content
+                end += 1
+            self.i = end
+            return
+        j = start + 1
+        while True:
+            k = s.find(q, j)
+            nl = s.find("\n", j)
+            if k < 0 or (0 <= nl < k):
+                self.i = len(s) if nl < 0 else nl  # unterminated: the parser will say so
+                return
+            if q == '"' and _escaped(s, k):
+                j = k + 1
+                continue
+            self.i = k + 1
+            return
+
+
+def _escaped(s: str, k: int) -> bool:
+    """Whether the character at `k` is escaped by an odd run of backslashes."""
+    b = k - 1
+    while b >= 0 and s[b] == "\\":
+        b -= 1
+    return (k - 1 - b) % 2 == 1

@@ -28,9 +28,16 @@ from workbench.core.collection.model import (
     Variable,
 )
 from workbench.core.errors import CollectionError, ExpectError, JsonPathError
+from workbench.core.limits import deadline_problem
 from workbench.core.requests import METHODS, RequestSpec
 from workbench.core.secrets import SecretRef
-from workbench.core.toml_index import TomlIndex, decode_error, key_words
+from workbench.core.toml_index import (
+    TomlIndex,
+    TomlLimitError,
+    check_limits,
+    decode_error,
+    key_words,
+)
 
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -79,6 +86,16 @@ class _Loader:
         )
 
     def load(self) -> ParsedCollection:
+        try:
+            check_limits(self.text)
+        except TomlLimitError as exc:
+            raise CollectionError(
+                f"not loaded: {exc.words}",
+                path=str(self.path),
+                line=exc.line,
+                column=exc.column,
+                hint="a collection this big or this deeply nested is not one workbench wrote",
+            ) from None
         try:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
@@ -248,6 +265,11 @@ class _Loader:
             params=self._pairs(raw, "query", here),
             headers=self._pairs(raw, "headers", here),
         )
+        if "deadline" in raw:
+            problem = deadline_problem(raw["deadline"])
+            if problem:
+                raise self.error(problem, (*here, "deadline"), hint="e.g. deadline = 10")
+            spec.deadline = float(raw["deadline"])
         for k, v in spec.headers:
             if not k.strip() or ":" in k or any(c in k + v for c in "\r\n"):
                 raise self.error(

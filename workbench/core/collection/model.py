@@ -19,7 +19,18 @@ from workbench.core.secrets import SecretRef
 FORMAT_VERSION = 1
 TOP_KEYS = ("version", "collection", "variables", "requests")
 COLLECTION_KEYS = ("name", "description", "profile")
-REQUEST_KEYS = ("name", "method", "url", "profile", "query", "headers", "body", "capture", "expect")
+REQUEST_KEYS = (
+    "name",
+    "method",
+    "url",
+    "profile",
+    "deadline",
+    "query",
+    "headers",
+    "body",
+    "capture",
+    "expect",
+)
 BODY_KEYS = ("json", "text", "form")
 REF_KEYS = ("env", "prompt", "keyring")
 SESSION_FIELDS = ("access_token", "id_token")
@@ -108,6 +119,8 @@ def request_data(req: CollectionRequest) -> dict[str, Any]:
     out: dict[str, Any] = {"name": spec.name, "method": spec.method.upper(), "url": spec.url}
     if req.profile:
         out["profile"] = req.profile
+    if spec.deadline is not None:
+        out["deadline"] = int(spec.deadline) if spec.deadline.is_integer() else spec.deadline
     if spec.params:
         out["query"] = [[k, v] for k, v in spec.params]
     if spec.headers:

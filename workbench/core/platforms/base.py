@@ -5,6 +5,11 @@ An adapter turns one cloud's API into DeviceNodes. `roots()` gives the top level
 100,000-device listing arrives as a stream the UI can show while it loads, and stops
 between pages when `cancel` is set. Failures never raise out of `children`: they become
 nodes of kind "error" with words (and the request to retry), so a tree never dies.
+
+Ids come from servers: :func:`path_id` quotes one for a URL path without ever raising (a
+lone surrogate included), and :func:`checked_batches` — what `walk` and the TUI tree
+list through — replaces a node whose id is over :data:`MAX_ID_CHARS`, or whose request URL is over :data:`MAX_URL_CHARS`, by an
+error node that says why; its request is never sent.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from workbench.core.requests import RequestSpec, ResponseRecord
 
@@ -118,6 +124,62 @@ class Adapter:
         return send(self.client, spec)
 
 
+MAX_ID_CHARS = 1024  # a node id (it holds the server's id of the thing)
+MAX_URL_CHARS = 16 * 1024  # a node's request URL
+
+
+def path_id(value: str) -> str:
+    """`value` (an id from a server) quoted as one URL path segment; never raises (a lone
+    surrogate, which JSON allows as ``"\\ud800"``, is quoted as its UTF-8-style bytes)."""
+    return quote(value, safe="", errors="surrogatepass")
+
+
+def id_problem(value: str) -> str | None:
+    """Why a server-supplied id cannot be used in a request (None: it can)."""
+    if len(value) > MAX_ID_CHARS:
+        return f"an id of {len(value):,} characters (at most {MAX_ID_CHARS:,})"
+    return None  # odd characters are escaped where shown and quoted by path_id
+
+
+def node_problem(node: DeviceNode) -> str | None:
+    """Why `node` (built from a server's answer) must not be shown or requested."""
+    if node.kind == "error":
+        return None
+    problem = id_problem(node.id)
+    if problem is None and node.request is not None and len(node.request.url) > MAX_URL_CHARS:
+        problem = (
+            f"a request URL of {len(node.request.url):,} characters (at most {MAX_URL_CHARS:,})"
+        )
+    return problem
+
+
+def checked(node: DeviceNode) -> DeviceNode:
+    """`node`, or an error node saying why it cannot be used (its request is not sent)."""
+    problem = node_problem(node)
+    if problem is None:
+        return node
+    start = repr(node.id[:60]) + ("..." if len(node.id) > 60 else "")
+    return DeviceNode(
+        id=f"bad:{node.kind}:{abs(hash(node.id)):x}",
+        kind="error",
+        label=f"a {node.kind} the server sent has {problem}: not requested",
+        error=f"a {node.kind} the server sent has {problem}: not requested (it starts {start})",
+        hint="the server sent an id no request can use; its other nodes are shown",
+        badge="bad id",
+    )
+
+
+def checked_batches(
+    adapter: Adapter, node: DeviceNode | None, cancel: threading.Event | None = None
+) -> Iterator[list[DeviceNode]]:
+    """The roots (`node` None) or `node`'s children, every node passed through :func:`checked`."""
+    batches: Iterable[list[DeviceNode]] = (
+        [adapter.roots()] if node is None else adapter.children(node, cancel)
+    )
+    for batch in batches:
+        yield [checked(n) for n in batch]
+
+
 def paged(
     fetch: Callable[[Any], tuple[list[Any], Any]], start: Any, cancel: threading.Event | None = None
 ) -> Iterator[list[Any]]:
@@ -154,13 +216,13 @@ def walk(
                 progress(seen)
             below: list[tuple[int, DeviceNode]] = []
             if node.expandable and level < depth:
-                for batch in adapter.children(node, cancel):
+                for batch in checked_batches(adapter, node, cancel):
                     below.extend(visit(batch, level + 1))
             if text_filter is None or text_filter.lower() in node.label.lower() or below:
                 yield level, node
                 yield from below
 
-    yield from visit(adapter.roots(), 1)
+    yield from visit(next(checked_batches(adapter, None), []), 1)
 
 
 ADAPTERS = {

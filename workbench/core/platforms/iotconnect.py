@@ -53,11 +53,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from workbench.core.errors import AuthError, TransportError, WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
-from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.base import DeviceNode, error_node, path_id
 from workbench.core.requests import RequestSpec, ResponseRecord
 from workbench.core.text import escape_keep_newlines
 
@@ -290,7 +289,7 @@ class Adapter(BaseAdapter):
     def device_request(self, unique_id: str) -> RequestSpec:
         return RequestSpec(
             method="GET",
-            url=f"{self._url('device')}/Device/uniqueId/{quote(unique_id, safe='')}",
+            url=f"{self._url('device')}/Device/uniqueId/{path_id(unique_id)}",
             name=f"Device {unique_id}",
         )
 
@@ -479,7 +478,7 @@ class Adapter(BaseAdapter):
     ) -> Iterator[list[DeviceNode]]:
         device = self._url("device")
         guid = str(node.ref["guid"])
-        url = f"{device}/Device/{quote(guid, safe='')}/child-device"
+        url = f"{device}/Device/{path_id(guid)}/child-device"
         yield from self._pages(node.id, url, [], None, cancel, 1, name=f"Children of {node.label}")
 
     def devices(

@@ -26,11 +26,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
-from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node
+from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node, path_id
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_keep_newlines
@@ -177,7 +176,7 @@ class Adapter(BaseAdapter):
             badge=f"{count} {children}" if isinstance(count, int) else uncounted,
             detail={**item, "model": model},
             request=RequestSpec(
-                "GET", f"{self.api}/{what}s/{quote(ident, safe='')}", name=f"{what} {ident}"
+                "GET", f"{self.api}/{what}s/{path_id(ident)}", name=f"{what} {ident}"
             ),
             expandable=True,
             ref={"type": children, what: ident},
@@ -204,9 +203,7 @@ class Adapter(BaseAdapter):
             status=None if not isinstance(online, bool) else "online" if online else "offline",
             badge=escape_keep_newlines(str(occ)) if occ else "model",
             detail={**item, "model": model},
-            request=RequestSpec(
-                "GET", f"{self.api}/desks/{quote(did, safe='')}", name=f"desk {did}"
-            ),
+            request=RequestSpec("GET", f"{self.api}/desks/{path_id(did)}", name=f"desk {did}"),
         )
 
     # -- the tree -------------------------------------------------------------------------
@@ -260,7 +257,7 @@ class Adapter(BaseAdapter):
             wid = str(ref["workspace"])
             parent = ref.get("parent", node.id)
             return self._paged(
-                f"/workspaces/{quote(wid, safe='')}/locations",
+                f"/workspaces/{path_id(wid)}/locations",
                 "locations",
                 parent,
                 {"type": "locations", "workspace": wid},
@@ -272,7 +269,7 @@ class Adapter(BaseAdapter):
             lid = str(ref["location"])
             parent = ref.get("parent", node.id)
             return self._paged(
-                f"/locations/{quote(lid, safe='')}/desks",
+                f"/locations/{path_id(lid)}/desks",
                 "desks",
                 parent,
                 {"type": "desks", "location": lid},

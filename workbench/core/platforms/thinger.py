@@ -35,11 +35,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
-from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node
+from workbench.core.platforms.base import DeviceNode, bearer_from_client, error_node, path_id
 from workbench.core.platforms.problems import Problem, check_response, fetch_record
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_keep_newlines
@@ -187,10 +186,10 @@ class Adapter(BaseAdapter):
         ]
 
     def _u(self, user: str) -> str:
-        return f"{self.api}/v1/users/{quote(user, safe='')}"
+        return f"{self.api}/v1/users/{path_id(user)}"
 
     def _v2(self, user: str) -> str:
-        return f"{self.api}/v2/users/{quote(user, safe='')}"
+        return f"{self.api}/v2/users/{path_id(user)}"
 
     # -- fetching -------------------------------------------------------------------------
     def fetch(self, spec: RequestSpec, what: str) -> Any:
@@ -347,7 +346,7 @@ class Adapter(BaseAdapter):
             detail=rec,
             badge=escape_keep_newlines(dtype) if isinstance(dtype, str) and dtype else None,
             request=RequestSpec(
-                "GET", f"{self._u(user)}/devices/{quote(device, safe='')}", name=f"device {device}"
+                "GET", f"{self._u(user)}/devices/{path_id(device)}", name=f"device {device}"
             ),
             expandable=True,
             ref={"type": "device", "device": device, "online": active},
@@ -362,7 +361,7 @@ class Adapter(BaseAdapter):
         )
         if cancel is not None and cancel.is_set():
             return
-        dev = f"{self._u(user)}/devices/{quote(device, safe='')}"
+        dev = f"{self._u(user)}/devices/{path_id(device)}"
         yield [
             DeviceNode(
                 id=f"thinger:stats:{device}",
@@ -384,7 +383,7 @@ class Adapter(BaseAdapter):
 
     def _resources(self, user: str, parent: str, ref: dict[str, Any]) -> list[DeviceNode]:
         device = str(ref["device"])
-        base = f"{self._v2(user)}/devices/{quote(device, safe='')}"
+        base = f"{self._v2(user)}/devices/{path_id(device)}"
         spec = RequestSpec("GET", f"{base}/api", name=f"resources of {device}")
         retry = {"type": "resources", "device": device, "parent": parent}
         try:
@@ -434,7 +433,7 @@ class Adapter(BaseAdapter):
                 if isinstance(fn, int)
                 else "unknown"
             )
-            url = f"{base}/{quote(name, safe='')}"
+            url = f"{base}/{path_id(name)}"
             if kind in WRITE_KINDS:
                 req = RequestSpec(
                     "POST",
@@ -475,7 +474,7 @@ class Adapter(BaseAdapter):
         device = str(ref["device"])
         spec = RequestSpec(
             "GET",
-            f"{self._u(user)}/devices/{quote(device, safe='')}/stats",
+            f"{self._u(user)}/devices/{path_id(device)}/stats",
             name=f"stats of {device}",
         )
         try:
@@ -527,7 +526,7 @@ class Adapter(BaseAdapter):
         device = str(ref["device"])
         spec = RequestSpec(
             "GET",
-            f"{self._u(user)}/devices/{quote(device, safe='')}/tokens",
+            f"{self._u(user)}/devices/{path_id(device)}/tokens",
             name=f"tokens of {device}",
         )
         try:
@@ -610,7 +609,7 @@ class Adapter(BaseAdapter):
                     detail=rec,
                     request=RequestSpec(
                         "GET",
-                        f"{self._u(user)}/buckets/{quote(bucket, safe='')}/data",
+                        f"{self._u(user)}/buckets/{path_id(bucket)}/data",
                         params=[("items", BUCKET_ITEMS)],
                         name=f"bucket {bucket} data",
                     ),

@@ -137,6 +137,7 @@ class ResponseView(Vertical):
         self.events = 0
         self._pending_since = 0.0
         self._pending_what = ""
+        self._pending_deadline = ""
         self._ticker: Timer | None = None
         self._stream_head = ""
         self._stream_media = ""
@@ -215,11 +216,13 @@ class ResponseView(Vertical):
 
     # ------------------------------------------------------------------ states
 
-    def show_sending(self, method: str, url: str) -> None:
-        """The request is on its way (a ticking clock; Esc cancels)."""
+    def show_sending(self, method: str, url: str, deadline: float | None = None) -> None:
+        """The request is on its way (a ticking clock, the total `deadline` when given;
+        Esc cancels)."""
         self.state = "sending"
         self._pending_since = time.perf_counter()
         self._pending_what = f"{method} {url}"
+        self._pending_deadline = f"deadline {deadline:g} s, " if deadline is not None else ""
         self._message(None)
         self._status("⏳", "", "pending")
         self._tick()
@@ -230,7 +233,11 @@ class ResponseView(Vertical):
         elapsed = time.perf_counter() - self._pending_since
         meta = self.query_one("#response-meta", Label)
         meta.update(
-            _plain(f"sending {self._pending_what} … {elapsed:.1f} s (Esc cancels)"), layout=False
+            _plain(
+                f"sending {self._pending_what} … {elapsed:.1f} s "
+                f"({self._pending_deadline}Esc cancels)"
+            ),
+            layout=False,
         )
 
     def show(self, record: ResponseRecord) -> None:

@@ -40,7 +40,7 @@ from textual.message import Message
 from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode, UnknownNodeID
 
-from workbench.core.platforms.base import DeviceNode, error_node
+from workbench.core.platforms.base import DeviceNode, checked_batches, error_node
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_control
 from workbench.tui.widgets.device_tree.labels import detail_text, node_label, status_text
@@ -354,7 +354,7 @@ class DeviceTreePanel(Vertical):
         try:
             adapter = self._get_adapter()
             batches: Iterable[list[DeviceNode]]
-            batches = [adapter.roots()] if node is None else adapter.children(node, cancel)
+            batches = checked_batches(adapter, node, cancel)
             for batch in batches:
                 if cancel.is_set():
                     break

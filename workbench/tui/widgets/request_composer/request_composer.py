@@ -336,7 +336,11 @@ class RequestComposer(Vertical):
             self.response.show_error(err, title="not sent")
             return
         self._generation += 1
-        self.response.show_sending(spec.method, spec.url)
+        self.response.show_sending(
+            spec.method,
+            spec.url,
+            deadline=spec.deadline if spec.deadline is not None else self.profile.limits.deadline,
+        )
         self._worker = self.run_worker(
             self._send(spec, self._generation, carried),
             group="composer-send",
