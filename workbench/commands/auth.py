@@ -295,7 +295,7 @@ def logout(args: argparse.Namespace) -> int:
         else:
             show_error(err)
         return EXIT_USAGE
-    failed = [r for r in revocations if not r.revoked and r.attempted]
+    failed = [r for r in revocations if r.failed]
     code = EXIT_OK
     if failed:
         code = EXIT_NETWORK if any(r.network for r in failed) else EXIT_AUTH

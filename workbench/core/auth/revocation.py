@@ -31,6 +31,12 @@ class Revocation:
     detail: str  # what happened, in words (no token value)
     network: bool = False  # the failure was the network or a 5xx, not a refusal
     attempted: bool = True  # False: nothing was sent (no endpoint known)
+    unsupported: bool = False  # the provider cannot revoke this kind (e.g. a JWT access token)
+
+    @property
+    def failed(self) -> bool:
+        """Tried, and refused or unreachable (not: impossible at this provider)."""
+        return self.attempted and not self.revoked and not self.unsupported
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -38,6 +44,7 @@ class Revocation:
             "revoked": self.revoked,
             "detail": self.detail,
             "attempted": self.attempted,
+            "unsupported": self.unsupported,
         }
 
 
@@ -93,11 +100,17 @@ def revoke_tokens(flow: OAuth2Flow, ctx: FlowContext, tokens: TokenSet) -> list[
             )
             for name, _, _ in wanted
         ]
-    return [_revoke_one(flow, ctx, url, name, value, hint) for name, value, hint in wanted]
+    return [_revoke_one(flow, ctx, url, name, value, hint, tokens) for name, value, hint in wanted]
 
 
 def _revoke_one(
-    flow: OAuth2Flow, ctx: FlowContext, url: str, name: str, value: str, hint: str
+    flow: OAuth2Flow,
+    ctx: FlowContext,
+    url: str,
+    name: str,
+    value: str,
+    hint: str,
+    tokens: TokenSet,
 ) -> Revocation:
     form = {"token": value, "token_type_hint": hint}
     headers = {"Accept": "application/json", "Content-Type": FORM}
@@ -112,6 +125,16 @@ def _revoke_one(
     if response.status_code == 200:
         return Revocation(name, True, f"revoked at {response.request.url.host}")
     said = server_message(response)
+    if response.status_code == 400 and said and said.startswith("unsupported_token_type"):
+        # RFC 7009 §2.2.1: e.g. a self-contained JWT access token; it lives until it expires
+        remaining = tokens.remaining() if hint == "access_token" else None
+        until = f"in {int(remaining)} s" if remaining is not None and remaining > 0 else "its end"
+        return Revocation(
+            name,
+            False,
+            f"not revocable at this provider ({said}); it stays valid until it expires ({until})",
+            unsupported=True,
+        )
     detail = f"not revoked: the revocation endpoint answered HTTP {response.status_code}" + (
         f" ({said})" if said else ""
     )
