@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,10 +40,22 @@ CLIENT_SECRET_JWT = "wb-secretjwt-secret-9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("IOT_WORKBENCH_TEST_CACHE") or str(
-        Path.home() / ".cache" / "iot-workbench-tests"
-    )
-    return Path(base) / "oidc-provider"
+    """$IOT_WORKBENCH_TEST_CACHE, else ~/.cache/iot-workbench-tests, else (an unwritable
+    home) the temp dir; the install is kept there between runs."""
+    given = os.environ.get("IOT_WORKBENCH_TEST_CACHE")
+    candidates = [Path(given)] if given else []
+    candidates += [
+        Path.home() / ".cache" / "iot-workbench-tests",
+        Path(tempfile.gettempdir()) / "iot-workbench-tests",
+    ]
+    for base in candidates:
+        try:
+            (base / "oidc-provider").mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(base / "oidc-provider", os.W_OK):
+            return base / "oidc-provider"
+    return candidates[-1] / "oidc-provider"
 
 
 def _installed(directory: Path) -> bool:
@@ -95,7 +108,7 @@ def ensure_oidc_provider() -> Path:
                 errors.append(f"exit {done.returncode}: {(done.stderr or done.stdout)[-1500:]}")
             except subprocess.TimeoutExpired:
                 errors.append("npm install took more than 300 s")
-            time.sleep(2)
+            time.sleep(1)
     pytest.fail(
         f"could not install {PACKAGE} into {directory} with npm (tried twice): "
         + " | ".join(errors),

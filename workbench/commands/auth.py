@@ -27,7 +27,8 @@ not be reached or answered 5xx — the tokens may still be valid there until the
 
     {"version": 1, "ok": bool, "profile", "forgotten": bool, "store",
      "revocations": [{"token": "refresh token" | "access token", "revoked": bool,
-                      "detail": str}], "error": null | {...}}
+                      "detail": str, "attempted": bool, "unsupported": bool}],
+     "error": null | {...}}
 """
 
 from __future__ import annotations
