@@ -166,6 +166,14 @@ def client_metadata(keys: dict[str, Any]) -> list[dict[str, Any]]:
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],
         },
+        {  # the device authorization grant (RFC 8628): a public client on a terminal
+            "client_id": "wb-device",
+            "application_type": "native",
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+            "redirect_uris": [],
+            "response_types": [],
+        },
         {
             "client_id": "wb-basic",
             "client_secret": CLIENT_SECRET_BASIC,
@@ -343,3 +351,46 @@ def browser(**kwargs: Any) -> tuple[Callable[[str], bool], BrowserRun]:
         return True
 
     return open_browser, run
+
+
+@dataclass
+class DeviceRun:
+    pages: list[str] = field(default_factory=list)
+    final_page: str = ""
+    error: str | None = None
+
+
+def play_device(url: str, *, user_code: str | None = None, deny: bool = False) -> DeviceRun:
+    """What a person does on their phone with a device login (RFC 8628): open the
+    verification URI (``verification_uri_complete``, or ``verification_uri`` and type
+    `user_code`), confirm (or abort, with `deny`), sign in and consent. Synchronous."""
+    run = DeviceRun()
+    try:
+        with httpx.Client(timeout=10, follow_redirects=False) as b:
+            response = b.get(url)
+            for _ in range(20):
+                run.pages.append(str(response.url))
+                if response.is_redirect:
+                    response = b.get(urljoin(str(response.url), response.headers["location"]))
+                    continue
+                form = _form(response.text) if response.status_code == 200 else None
+                if form is None:
+                    run.final_page = response.text
+                    if response.status_code != 200:
+                        run.error = f"HTTP {response.status_code} at {response.url}"
+                    return run
+                action, fields = form
+                if "user_code" in fields and not fields["user_code"]:
+                    fields["user_code"] = user_code or ""
+                if fields.get("confirm") == "yes" and deny:
+                    fields["abort"] = "yes"
+                    answer = b.post(urljoin(str(response.url), action), data=fields)
+                    run.final_page = answer.text  # the provider's "aborted" page
+                    return run
+                if fields.get("prompt") == "login":
+                    fields.update(login="alice", password="any-password")
+                response = b.post(urljoin(str(response.url), action), data=fields)
+            run.error = "too many steps"
+    except Exception as exc:
+        run.error = f"{type(exc).__name__}: {exc}"
+    return run
