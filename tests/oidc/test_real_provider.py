@@ -295,3 +295,26 @@ def test_a_failed_revocation_is_reported_and_the_tokens_are_forgotten_anyway(
     assert "may still accept" in captured.err
     assert main(["logout", "--profiles", str(tmp_path), "op-norevoke"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_logout_no_revoke_only_forgets(
+    oidc_server: OidcServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WB_TEST_BASIC", CLIENT_SECRET_BASIC)
+    s = basic_profile(oidc_server, tmp_path, "op-keep")
+    access = s.login().access_token
+    s.close()
+    capsys.readouterr()
+    assert main(["logout", "--profiles", str(tmp_path), "--no-revoke", "op-keep"]) == 0
+    out = capsys.readouterr().out
+    assert "Logged out of op-keep" in out and "revoked" not in out
+    answer = httpx.post(
+        oidc_server.metadata["introspection_endpoint"],
+        data={"token": access},
+        auth=("wb-basic", CLIENT_SECRET_BASIC),
+        timeout=5,
+    )
+    assert answer.json()["active"] is True  # still valid at the provider, as asked
