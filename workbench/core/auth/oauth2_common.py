@@ -98,7 +98,6 @@ class Endpoints:
     issuer: str | None = None
     userinfo_url: str | None = None
     jwks_uri: str | None = None
-    revocation_url: str | None = None
 
 
 # --- error answers -----------------------------------------------------------------------
@@ -302,9 +301,6 @@ class OAuth2Flow(AuthFlow):
             issuer=issuer,
             userinfo_url=meta.get("userinfo_endpoint"),
             jwks_uri=meta.get("jwks_uri"),
-            revocation_url=meta.get("revocation_endpoint")
-            if isinstance(meta.get("revocation_endpoint"), str)
-            else None,
         )
 
     # client authentication
@@ -336,8 +332,6 @@ class OAuth2Flow(AuthFlow):
         if mode in ("private_key_jwt", "client_secret_jwt"):
             from workbench.core.auth.client_assertion import ASSERTION_TYPE, client_assertion
 
-            if mode == "client_secret_jwt" and secret is None:
-                secret = ctx.secret("client_secret")  # the HMAC key: ask for it when needed
             form["client_id"] = client_id or ""
             form["client_assertion_type"] = ASSERTION_TYPE
             form["client_assertion"] = client_assertion(ctx, mode, client_id or "", audience or "")

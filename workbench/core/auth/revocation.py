@@ -1,8 +1,10 @@
 """RFC 7009 token revocation, used by the logout: the refresh token first (revoking it
 ends the grant at most providers), then the access token.
 
-The endpoint: the profile's ``revocation_url``, else the one discovery named when these
-tokens were obtained (stored with them), else discovery now (``issuer``). The client
+The endpoint: the profile's ``revocation_url``, else discovery now (``issuer``), else the
+one discovery named when these tokens were obtained (stored with them; plgd's authority) —
+that one only when its origin is one of the profile's (a token store edited to point
+elsewhere never receives the refresh token). The client
 authenticates as at the token endpoint (client_auth); secrets are only read when they are
 available without asking (env, keyring, file) — a logout never prompts.
 
@@ -52,12 +54,19 @@ def revocation_endpoint(flow: OAuth2Flow, ctx: FlowContext, tokens: TokenSet) ->
     given = ctx.param("revocation_url")
     if isinstance(given, str) and given:
         return given
-    stored = tokens.extra.get("revocation_endpoint")
-    if isinstance(stored, str) and stored:
-        return stored
     if ctx.param("issuer"):
         found = flow.discover(ctx).get("revocation_endpoint")
         return found if isinstance(found, str) and found else None
+    stored = tokens.extra.get("revocation_endpoint")
+    if isinstance(stored, str) and stored:
+        from workbench.core.profiles import Origin
+
+        if Origin.of(stored) in flow.profile.origins():
+            return stored
+        ctx.trace.note(
+            f"the revocation endpoint stored with the tokens ({Origin.of(stored)}) is not one "
+            "of the profile's origins: not used"
+        )
     return None
 
 
