@@ -318,3 +318,32 @@ def test_logout_no_revoke_only_forgets(
         timeout=5,
     )
     assert answer.json()["active"] is True  # still valid at the provider, as asked
+
+
+def test_logout_revokes_with_private_key_jwt(
+    oidc_server: OidcServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The revocation request authenticates the client like the token request did (an
+    opaque token: no resource)."""
+    auth = (
+        'client_id = "wb-pkjwt"\nclient_auth = "private_key_jwt"\n'
+        f'private_key_file = "{oidc_server.keys["rsa"]}"\nprivate_key_kid = "wb-pkjwt-rsa"\n'
+    )
+    write_profile(
+        tmp_path, "op-pk-out", profile_text(oidc_server, "oauth2_client_credentials", auth)
+    )
+    s = session(tmp_path, "op-pk-out")
+    s.login()
+    s.close()
+    capsys.readouterr()
+    assert main(["logout", "--profiles", str(tmp_path), "--json", "op-pk-out"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["revocations"] == [
+        {
+            "token": "access token",
+            "revoked": True,
+            "detail": "revoked at 127.0.0.1",
+            "attempted": True,
+            "unsupported": False,
+        }
+    ]

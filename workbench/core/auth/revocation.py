@@ -123,8 +123,12 @@ def _revoke_one(
 ) -> Revocation:
     form = {"token": value, "token_type_hint": hint}
     headers = {"Accept": "application/json", "Content-Type": FORM}
+    # a client assertion names the token endpoint as its audience here too: RFC 7523 §3 says
+    # it may, and Keycloak, node-oidc-provider and others accept it for every endpoint
+    stored = tokens.extra.get("token_endpoint")
+    audience = stored if isinstance(stored, str) and stored else ctx.param("token_url") or url
     try:
-        flow.add_client_auth(ctx, form, headers, audience=url)
+        flow.add_client_auth(ctx, form, headers, audience=str(audience))
         request = ctx.client.build_request("POST", url, data=form, headers=headers)
         response = ctx.send("revoke", request)
     except WorkbenchError as err:
