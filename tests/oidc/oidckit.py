@@ -307,9 +307,13 @@ def _form(page: str) -> tuple[str, dict[str, str]] | None:
     return html.unescape(found.group(1)), fields
 
 
-def play_browser(url: str, run: BrowserRun, *, login: str = "alice") -> None:
+def play_browser(
+    url: str, run: BrowserRun, *, login: str = "alice", load_callback: bool = True
+) -> None:
     """Load the authorization URL, submit the login and consent forms, follow redirects up
-    to the redirect URI, and load that (the loopback listener)."""
+    to the redirect URI, and load that (the loopback listener) — or, with
+    `load_callback=False`, only note it in `run.callback_url` (what a person over SSH copies
+    from the address bar for a paste-back login)."""
     try:
         run.authorize_url = url
         redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
@@ -321,7 +325,8 @@ def play_browser(url: str, run: BrowserRun, *, login: str = "alice") -> None:
                     target = urljoin(str(response.url), response.headers["location"])
                     if target.startswith(redirect):
                         run.callback_url = target
-                        run.callback_status = b.get(target).status_code
+                        if load_callback:
+                            run.callback_status = b.get(target).status_code
                         return
                     response = b.get(target)
                     continue
