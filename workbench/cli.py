@@ -95,9 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the authorization URL instead of opening a browser",
     )
 
-    p = sub.add_parser("logout", help="forget a profile's stored tokens")
+    p = sub.add_parser(
+        "logout", help="revoke a profile's tokens at the provider and forget them here"
+    )
     _add_profiles_dir(p)
     p.add_argument("profile")
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--no-revoke",
+        action="store_true",
+        help="only forget the tokens here; do not ask the provider to revoke them",
+    )
 
     p = sub.add_parser("token", help="token tools")
     tsub = p.add_subparsers(dest="token_command", metavar="ACTION")

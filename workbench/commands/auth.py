@@ -16,6 +16,19 @@ On failure ``ok`` is false and ``error`` is
 ``{"type", "step", "status", "message", "server_message", "hint"}``.
 Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error or the
 server answered 5xx (a maintenance page).
+
+`logout` first asks the provider to revoke the refresh token, then the access token
+(RFC 7009; OAuth2 flows whose provider names a revocation endpoint), then forgets the
+tokens here — forgotten either way. Exit codes: 0 when the tokens are forgotten and every
+revocation tried succeeded (or none could be tried: no endpoint, not an OAuth2 flow,
+--no-revoke; said in words); 3 when the provider refused a revocation, 4 when it could
+not be reached or answered 5xx — the tokens may still be valid there until they expire.
+2 when the token store could not be changed. `logout --json` prints one object::
+
+    {"version": 1, "ok": bool, "profile", "forgotten": bool, "store",
+     "revocations": [{"token": "refresh token" | "access token", "revoked": bool,
+                      "detail": str, "attempted": bool, "unsupported": bool}],
+     "error": null | {...}}
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from typing import Any, TextIO
 from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from workbench.commands.output import describe, emit, emit_json, field, show_error, warn_tls
 from workbench.core.auth.base import AuthTrace
+from workbench.core.auth.revocation import Revocation
 from workbench.core.errors import (
     AuthError,
     ConfigError,
@@ -38,7 +52,7 @@ from workbench.core.errors import (
     TransportError,
     WorkbenchError,
 )
-from workbench.core.profiles import get_profile
+from workbench.core.profiles import Profile, get_profile
 from workbench.core.secrets import Redactor, SecretResolver, tty_prompter
 from workbench.core.session import (
     Session,
@@ -258,19 +272,72 @@ def login(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _revoke(profile: Profile, store: TokenStore) -> list[Revocation]:
+    """RFC 7009 revocation of the stored tokens; never prompts (a logout asks nothing)."""
+    session = Session(profile, resolver=SecretResolver(), store=store)
+    try:
+        return session.revoke()
+    finally:
+        session.close()
+
+
 def logout(args: argparse.Namespace) -> int:
     name = args.profile
+    as_json = bool(getattr(args, "json", False))
+    profile: Profile | None = None
     # a broken or removed profile's tokens can still be forgotten by name
     with contextlib.suppress(ConfigError):
-        name = get_profile(args.profile, getattr(args, "profiles", None)).name
+        profile = get_profile(args.profile, getattr(args, "profiles", None))
+        name = profile.name
     store = TokenStore()
+    revocations: list[Revocation] = []
+    if profile is not None and not getattr(args, "no_revoke", False):
+        revocations = _revoke(profile, store)
     try:
         removed = store.delete(name)
     except StoreError as err:
-        show_error(err)
+        if as_json:
+            emit_json(
+                {
+                    "version": 1,
+                    "ok": False,
+                    "profile": name,
+                    "forgotten": False,
+                    "store": store.kind,
+                    "revocations": [r.to_json() for r in revocations],
+                    "error": error_json(err),
+                }
+            )
+        else:
+            show_error(err)
         return EXIT_USAGE
+    failed = [r for r in revocations if r.failed]
+    code = EXIT_OK
+    if failed:
+        code = EXIT_NETWORK if any(r.network for r in failed) else EXIT_AUTH
+    if as_json:
+        emit_json(
+            {
+                "version": 1,
+                "ok": code == EXIT_OK,
+                "profile": name,
+                "forgotten": removed,
+                "store": store.kind,
+                "revocations": [r.to_json() for r in revocations],
+                "error": None,
+            }
+        )
+        return code
     if removed:
         emit(f"Logged out of {field(name)}: its tokens were removed ({field(store.kind)}).")
     else:
         emit(f"No stored tokens for {field(name)}; nothing to do.")
-    return EXIT_OK
+    for r in revocations:
+        emit(f"  {field(r.token)}: {field(r.detail)}")
+    if failed:
+        emit(
+            "workbench: the provider may still accept the tokens that were not revoked, until "
+            "they expire (they are forgotten here)",
+            sys.stderr,
+        )
+    return code

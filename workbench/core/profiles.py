@@ -357,6 +357,9 @@ class _Loader:
                     key,
                     hint=f"keys for this flow: {', '.join(spec.params) or 'none'}",
                 )
+            if param.kind == "table":
+                params[key] = self._table(key, value)
+                continue
             if isinstance(value, dict):
                 if param.kind not in ("secret", "str"):
                     raise self.error(f"'{key}' cannot be a reference", "auth", key)
@@ -374,12 +377,93 @@ class _Loader:
             if key in params or key in secrets:
                 continue
             if param.required and key not in ("token_url", "issuer"):
+                if key == "client_secret" and params.get("client_auth") == "private_key_jwt":
+                    continue  # the client signs an assertion with its private key instead
                 raise self.error(f"'{key}' is required for flow '{flow}'", "auth", "flow")
             if param.default is not None:
                 params[key] = param.default
         if "token_url" in spec.params and "token_url" not in params and "issuer" not in params:
             raise self.error(f"flow '{flow}' needs 'token_url' or 'issuer'", "auth", "flow")
+        self._check_client_auth(params, secrets)
         return AuthConfig(flow=flow, params=params, secrets=secrets)
+
+    def _check_client_auth(self, params: dict[str, Any], secrets: dict[str, SecretRef]) -> None:
+        """RFC 7523 client assertions: a private key from a file or a reference (never inline
+        — the key is a `secret` parameter); client_secret_jwt signs with the client secret."""
+        mode = params.get("client_auth")
+        has_file = bool(params.get("private_key_file"))
+        has_ref = "private_key" in secrets
+        if mode == "private_key_jwt" and has_file == has_ref:
+            raise self.error(
+                'client_auth = "private_key_jwt" needs the private key: exactly one of '
+                "private_key_file (a path) or private_key (a keyring/env reference)",
+                "auth",
+                "client_auth",
+                hint='e.g. private_key_file = "~/.config/iot-workbench/keys/client.pem" or '
+                'private_key = { keyring = "my-client-key" }',
+            )
+        if mode != "private_key_jwt" and (has_file or has_ref):
+            key = "private_key_file" if has_file else "private_key"
+            raise self.error(
+                f"'{key}' is only used with client_auth = \"private_key_jwt\"",
+                "auth",
+                key,
+                hint='set client_auth = "private_key_jwt", or remove the key',
+            )
+        if mode == "client_secret_jwt" and "client_secret" not in secrets:
+            raise self.error(
+                'client_auth = "client_secret_jwt" signs with the client secret: add client_secret',
+                "auth",
+                "client_auth",
+                hint='client_secret = { env = "CLIENT_SECRET" }',
+            )
+
+    RESERVED_AUTHORIZE_PARAMS = (
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "scope",
+        "resource",
+    )
+
+    def _table(self, key: str, value: Any) -> dict[str, str]:
+        """A table of extra request parameters: string, integer or boolean values, as strings."""
+        if not isinstance(value, dict):
+            raise self.error(
+                f"'{key}' must be a table",
+                "auth",
+                key,
+                hint=f'e.g. [auth.{key}]\nprompt = "consent"',
+            )
+        out: dict[str, str] = {}
+        for name, item in value.items():
+            if name in self.RESERVED_AUTHORIZE_PARAMS:
+                own = name if name in ("scope", "resource") else None
+                raise self.error(
+                    f"'{name}' cannot be set in [auth.{key}]",
+                    "auth",
+                    key,
+                    hint=(
+                        f"use the profile's own '{own}' key"
+                        if own
+                        else "the login sets it itself (state, PKCE, nonce, redirect)"
+                    ),
+                )
+            if isinstance(item, bool):
+                out[name] = "true" if item else "false"
+            elif isinstance(item, int | str):
+                out[name] = str(item)
+            else:
+                raise self.error(
+                    f"'{name}' in [auth.{key}] must be a string, an integer or a boolean",
+                    "auth",
+                    key,
+                )
+        return out
 
     def _ref(self, key: str, value: dict[str, Any]) -> SecretRef:
         unknown = set(value) - REF_KEYS
@@ -409,6 +493,15 @@ class _Loader:
             if not isinstance(value, bool):
                 raise self.error(f"'{key}' must be true or false", "auth", key)
             return value
+        if kind == "strs":
+            values = [value] if isinstance(value, str) else value
+            if (
+                not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, str) and v for v in values)
+            ):
+                raise self.error(f"'{key}' must be a string or a list of strings", "auth", key)
+            return [self._render(v, tvars, "auth", key) for v in values]
         if kind == "list":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise self.error(f"'{key}' must be a list of strings", "auth", key)

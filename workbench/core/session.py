@@ -23,7 +23,7 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -50,6 +50,9 @@ from workbench.core.profiles import Origin, Profile
 from workbench.core.secrets import Prompter, Redactor, SecretResolver
 from workbench.core.store import TokenStore
 from workbench.core.token_lock import TokenLock
+
+if TYPE_CHECKING:
+    from workbench.core.auth.revocation import Revocation
 
 MAX_TRACES = 50
 MAX_RETRY_AFTER = 10.0
@@ -473,6 +476,26 @@ class Session:
         if new is used or (new.access_token == used.access_token and not renewed_over_network):
             return None  # e.g. a static token: the same value again would be refused again
         return new
+
+    def revoke(self) -> list[Revocation]:
+        """Ask the provider to revoke this profile's tokens (RFC 7009: the refresh token, then
+        the access token); one Revocation each, failures in words. The tokens here and in the
+        store are left alone: call `logout` after (the logout forgets them either way)."""
+        with self._lock:
+            tokens = self._tokens or self._stored()
+            if tokens is None:
+                return []
+            trace = self._begin("logout")
+            for value in tokens.secrets():
+                trace.redactor.add(value)
+            ctx = self._context(trace)
+            try:
+                return self.flow.revoke(ctx, tokens)
+            except WorkbenchError as err:  # the flow's own words, never a crash at logout
+                self._fail(trace, err)
+                from workbench.core.auth.revocation import Revocation
+
+                return [Revocation("tokens", False, f"not revoked: {err.message}")]
 
     def logout(self) -> bool:
         """Forget the tokens here and in the store. True when the store had some."""

@@ -128,14 +128,44 @@ class WorkbenchApp(App[int]):
             )
 
     def logout(self, name: str) -> None:
+        """Revoke the tokens at the provider (RFC 7009) and forget them, in a worker thread
+        (the revocation is network I/O); the outcome is told in a notification."""
         session = self.sessions.pop(name, None)
-        if session is not None:
-            session.logout()
-        else:
-            from workbench.core.store import TokenStore
+        self.notify(f"logging out of {name}…")
+        self.run_worker(
+            partial(self._logout_in_thread, name, session),
+            thread=True,
+            group="logout",
+            exit_on_error=False,
+        )
 
-            TokenStore().delete(name)
-        self.notify(f"logged out of {name}")
+    def _logout_in_thread(self, name: str, session: Session | None) -> None:
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.secrets import SecretResolver
+        from workbench.core.session import Session
+        from workbench.core.store import TokenStore
+
+        words: list[str] = []
+        failed = False
+        profile = session.profile if session is not None else self.discovery.profiles.get(name)
+        try:
+            if session is None and profile is not None:
+                session = Session(profile, resolver=SecretResolver())  # never prompts
+            if session is not None:
+                for r in session.revoke():
+                    words.append(f"{r.token}: {r.detail}")
+                    failed = failed or r.failed
+                session.logout()
+                session.close()
+            else:
+                TokenStore().delete(name)
+        except WorkbenchError as err:
+            words.append(f"the tokens could not be forgotten: {err.message}")
+            failed = True
+        text = "\n".join([f"logged out of {name}", *words])
+        self.call_from_thread(
+            self.notify, text, severity="warning" if failed else "information", markup=False
+        )
 
     def action_help(self) -> None:
         from workbench.tui.screens.help import HelpScreen

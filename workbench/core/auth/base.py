@@ -24,6 +24,7 @@ from workbench.core.text import escape_keep_newlines
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.auth.revocation import Revocation
     from workbench.core.profiles import Profile
 
 SENSITIVE_HEADERS = {
@@ -50,6 +51,7 @@ SENSITIVE_FIELDS = {
     "basic_token",
     "data",
     "at",
+    "client_assertion",
 }
 MAX_TRACE_BODY = 4096
 
@@ -439,6 +441,10 @@ class AuthFlow:
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
         """Renew `tokens`. Raise LoginRequired when only a new login can help."""
         return self.login(ctx)
+
+    def revoke(self, ctx: FlowContext, tokens: TokenSet) -> list[Revocation]:
+        """Ask the provider to revoke `tokens` (RFC 7009); [] when the flow has no such thing."""
+        return []
 
     def can_login_unattended(self, resolver: SecretResolver) -> bool:
         """True when `login` needs no person (all secrets resolvable without prompting, no browser)."""

@@ -46,8 +46,9 @@ class Flow(OAuth2Flow):
             params["code_challenge_method"] = pkce.method
         if nonce:
             params["nonce"] = nonce
+        query = list(params.items()) + self.authorization_extras(ctx)  # prompt, resource, ...
         sep = "&" if "?" in authorization_url else "?"
-        return authorization_url + sep + urlencode(params)
+        return authorization_url + sep + urlencode(query)
 
     def login(self, ctx: FlowContext) -> TokenSet:
         endpoints = self.endpoints(ctx, need_authorization=True)

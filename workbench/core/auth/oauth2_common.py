@@ -6,6 +6,12 @@ Client authentication (``client_auth``):
          §2.3.1: both parts form-urlencoded BEFORE base64), client_id also in the form
   post   ``client_id`` and ``client_secret`` in the form body
   none   a public client: ``client_id`` only
+  private_key_jwt / client_secret_jwt
+         a signed client assertion (RFC 7523; client_assertion.py), client_id also in the form
+
+RFC 8707 resource indicators (``resource``, one or more) go on the authorization request
+and on every token request; ``authorize_params`` adds parameters to the authorization
+request (prompt, max_age, login_hint, acr_values, ...). RFC 7009 revocation: revocation.py.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from workbench.core.text import escape_keep_newlines
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.auth.revocation import Revocation
     from workbench.core.profiles import Profile
 
 MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait for a 429 before retrying once
@@ -113,7 +120,12 @@ def _error_code(response: httpx.Response) -> tuple[str | None, Any]:
 def _hint(code: str | None, grant: str, status: int, flow: AuthFlow) -> str:
     mode = flow.profile.auth.params.get("client_auth")
     client_words = "check the client id and secret"
-    if mode:
+    if mode == "private_key_jwt":
+        client_words = (
+            "check the client id, and that the provider holds this key's public half for the "
+            "client (kid, algorithm)"
+        )
+    elif mode:
         other = {"basic": "post", "post": "basic"}.get(mode)
         client_words += f' (sent with client_auth = "{mode}"' + (
             f'; if they are right, the server may want "{other}")' if other else ")"
@@ -303,7 +315,10 @@ class OAuth2Flow(AuthFlow):
         headers: dict[str, str],
         *,
         secret_required: bool = False,
+        audience: str | None = None,
     ) -> None:
+        """Authenticate the client in `form` / `headers` as `client_auth` says; `audience`
+        is the endpoint a client assertion is for (the token endpoint)."""
         client_id = (
             ctx.secret("client_id", required=False)
             if "client_id" in self.profile.auth.spec.params
@@ -314,6 +329,13 @@ class OAuth2Flow(AuthFlow):
             has_ref = "client_secret" in self.profile.auth.secrets
             secret = ctx.secret("client_secret", required=secret_required) if has_ref else None
         mode = self.client_auth_mode(ctx)
+        if mode in ("private_key_jwt", "client_secret_jwt"):
+            from workbench.core.auth.client_assertion import ASSERTION_TYPE, client_assertion
+
+            form["client_id"] = client_id or ""
+            form["client_assertion_type"] = ASSERTION_TYPE
+            form["client_assertion"] = client_assertion(ctx, mode, client_id or "", audience or "")
+            return
         if mode == "basic" and client_id is not None and secret is not None:
             headers["Authorization"] = basic_credentials(client_id, secret)
             form.setdefault("client_id", client_id)
@@ -342,10 +364,17 @@ class OAuth2Flow(AuthFlow):
         ensure_secure(url, "token endpoint")
         grant = form.get("grant_type", self.grant)
         headers = {"Accept": "application/json", "Content-Type": FORM}
-        self.add_client_auth(ctx, form, headers, secret_required=secret_required)
+        self.add_client_auth(ctx, form, headers, secret_required=secret_required, audience=url)
+        data: dict[str, str | list[str]] = dict(form)
+        resources = self.resources(ctx)
+        if resources:
+            data["resource"] = resources
         response = None
         for attempt in (1, 2):
-            request = ctx.client.build_request("POST", url, data=form, headers=headers)
+            if attempt == 2 and "client_assertion" in form:  # a jti is single use
+                self.add_client_auth(ctx, form, headers, audience=url)
+                data.update(form)
+            request = ctx.client.build_request("POST", url, data=data, headers=headers)
             response = ctx.send(step, request)
             if response.status_code != 429:
                 break
@@ -412,6 +441,9 @@ class OAuth2Flow(AuthFlow):
             "token_endpoint": url,
             "flow": self.profile.auth.flow,
         }
+        revocation = (self._metadata or {}).get("revocation_endpoint")
+        if isinstance(revocation, str) and revocation:  # for the logout (RFC 7009)
+            tokens.extra["revocation_endpoint"] = revocation
         for value in tokens.secrets():
             ctx.trace.redactor.add(value)
         return tokens
@@ -420,6 +452,26 @@ class OAuth2Flow(AuthFlow):
         from workbench.core.auth.refresh import refresh_grant
 
         return refresh_grant(self, ctx, tokens)
+
+    def resources(self, ctx: FlowContext) -> list[str]:
+        """RFC 8707 resource indicators from the profile (none when it names none)."""
+        value = ctx.param("resource")
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def authorization_extras(self, ctx: FlowContext) -> list[tuple[str, str]]:
+        """What the profile adds to the authorization request: ``authorize_params`` (prompt,
+        max_age, login_hint, acr_values, ...) and the resource indicators."""
+        extra = ctx.param("authorize_params")
+        pairs = [(str(k), str(v)) for k, v in extra.items()] if isinstance(extra, dict) else []
+        return pairs + [("resource", r) for r in self.resources(ctx)]
+
+    def revoke(self, ctx: FlowContext, tokens: TokenSet) -> list[Revocation]:
+        """RFC 7009: revoke the refresh token, then the access token (revocation.py)."""
+        from workbench.core.auth.revocation import revoke_tokens
+
+        return revoke_tokens(self, ctx, tokens)
 
     def scope_params(self, ctx: FlowContext, form: dict[str, str]) -> None:
         for name in ("scope", "audience"):

@@ -6,6 +6,8 @@ Parameter kinds:
   url     a URL (templated with {{urls.NAME}}, {{demo_url}}, profile variables)
   secret  ALWAYS a reference ({env=..}/{prompt=..}/{keyring=..}/{demo=..}); never a literal
   int, bool, list (of strings), choice (one of `choices`)
+  strs    one string or a list of strings (kept as a list)
+  table   a TOML table of strings / integers / booleans (kept as strings)
 """
 
 from __future__ import annotations
@@ -34,12 +36,59 @@ class FlowSpec:
     interactive: bool = False  # needs a browser / person
 
 
+CLIENT_AUTH_CHOICES = ("basic", "post", "none", "private_key_jwt", "client_secret_jwt")
 _CLIENT_AUTH = Param(
     "choice",
     default="basic",
-    choices=("basic", "post", "none"),
-    help="how the client authenticates at the token endpoint: client_secret_basic, client_secret_post, or public",
+    choices=CLIENT_AUTH_CHOICES,
+    help="how the client authenticates at the token endpoint: client_secret_basic, "
+    "client_secret_post, public, or a signed JWT (RFC 7523: private_key_jwt, client_secret_jwt)",
 )
+# RFC 7523 client assertions, RFC 8707 resource indicators, RFC 7009 revocation
+_OAUTH2_EXTRAS = {
+    "private_key_file": Param(
+        "str", help="private_key_jwt: path of the client's private key (PEM or a JWK JSON file)"
+    ),
+    "private_key": Param(
+        "secret",
+        help="private_key_jwt: the key itself (PEM or JWK), from the keyring or the environment",
+    ),
+    "private_key_kid": Param(
+        "str", help="private_key_jwt: the key id (kid) the provider knows the key by"
+    ),
+    "client_assertion_alg": Param(
+        "choice",
+        choices=(
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "PS384",
+            "PS512",
+            "ES256",
+            "ES384",
+            "ES512",
+            "EdDSA",
+            "HS256",
+            "HS384",
+            "HS512",
+        ),
+        help="the signing algorithm of the client assertion; default: from the key (RS256, "
+        "ES256/384/512, EdDSA) or HS256 for client_secret_jwt",
+    ),
+    "resource": Param(
+        "strs", help="RFC 8707 resource indicator(s): one URI or a list, sent as resource="
+    ),
+    "revocation_url": Param(
+        "url", help="RFC 7009 revocation endpoint; default: discovery's revocation_endpoint"
+    ),
+}
+_AUTHORIZE_PARAMS = {
+    "authorize_params": Param(
+        "table",
+        help="extra authorization request parameters, e.g. prompt, max_age, login_hint, acr_values",
+    ),
+}
 _TOKEN_ENDPOINT = {
     "token_url": Param("url", help="token endpoint (or give issuer for OIDC discovery)"),
     "issuer": Param(
@@ -58,10 +107,11 @@ FLOWS: dict[str, FlowSpec] = {
                 **_TOKEN_ENDPOINT,
                 "client_id": Param("str"),
                 "client_secret": Param("secret"),
-                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "client_auth": Param("choice", default="none", choices=CLIENT_AUTH_CHOICES),
                 "username": Param("str", required=True, login_field=True),
                 "password": Param("secret", required=True, login_field=True),
                 "scope": Param("str"),
+                **_OAUTH2_EXTRAS,
             },
             legacy=True,
         ),
@@ -76,6 +126,7 @@ FLOWS: dict[str, FlowSpec] = {
                 "client_auth": _CLIENT_AUTH,
                 "scope": Param("str"),
                 "audience": Param("str"),
+                **_OAUTH2_EXTRAS,
             },
         ),
         FlowSpec(
@@ -87,7 +138,7 @@ FLOWS: dict[str, FlowSpec] = {
                 "authorization_url": Param("url"),
                 "client_id": Param("str", required=True, login_field=True),
                 "client_secret": Param("secret"),
-                "client_auth": Param("choice", default="post", choices=("basic", "post", "none")),
+                "client_auth": Param("choice", default="post", choices=CLIENT_AUTH_CHOICES),
                 "redirect_uri": Param(
                     "url",
                     help="a registered fixed redirect URI (e.g. http://localhost:8080/callback); default: 127.0.0.1 on an ephemeral port",
@@ -98,6 +149,8 @@ FLOWS: dict[str, FlowSpec] = {
                 "timeout": Param(
                     "int", default=300, help="seconds to wait for the browser callback"
                 ),
+                **_OAUTH2_EXTRAS,
+                **_AUTHORIZE_PARAMS,
             },
             interactive=True,
         ),
@@ -115,7 +168,7 @@ FLOWS: dict[str, FlowSpec] = {
                     "str", help="your own client at the authority; default: the hub's web client"
                 ),
                 "client_secret": Param("secret"),
-                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "client_auth": Param("choice", default="none", choices=CLIENT_AUTH_CHOICES),
                 "redirect_uri": Param(
                     "url",
                     help="a registered fixed redirect URI; default: 127.0.0.1 on an ephemeral port",
@@ -126,6 +179,8 @@ FLOWS: dict[str, FlowSpec] = {
                 "timeout": Param(
                     "int", default=300, help="seconds to wait for the browser callback"
                 ),
+                **_OAUTH2_EXTRAS,
+                **_AUTHORIZE_PARAMS,
             },
             interactive=True,
         ),
@@ -140,6 +195,7 @@ FLOWS: dict[str, FlowSpec] = {
                 "client_auth": _CLIENT_AUTH,
                 "scope": Param("str"),
                 "audience": Param("str"),
+                **_OAUTH2_EXTRAS,
             },
         ),
         FlowSpec(
