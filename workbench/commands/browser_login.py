@@ -53,13 +53,13 @@ def open_in_browser(url: str) -> bool:
         return False
     if opened:
         emit("Opened your browser to log in. If no page appeared, open this URL:", sys.stderr)
-        emit(field(url), sys.stderr)
+        emit(f"  {field(url)}", sys.stderr)
     return opened
 
 
 def show_url(url: str) -> None:
     emit("Open this URL in your browser to log in:", sys.stderr)
-    emit(field(url), sys.stderr)
+    emit(f"  {field(url)}", sys.stderr)
 
 
 def read_paste(offer: PasteOffer, stream: TextIO | None = None) -> None:
@@ -72,7 +72,7 @@ def read_paste(offer: PasteOffer, stream: TextIO | None = None) -> None:
         "Open this URL in a browser (on any machine) and log in. It is one line; copy it whole:",
         sys.stderr,
     )
-    emit(field(offer.authorization_url), sys.stderr)
+    emit(f"  {field(offer.authorization_url)}", sys.stderr)
     emit("", sys.stderr)
     emit(
         f"The browser then goes to {field(offer.redirect_uri)}?code=... — that page may fail to "

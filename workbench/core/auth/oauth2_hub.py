@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 STEP = "hub-configuration"
 PASTE_BACK = (
     "or set redirect_uri to a URI the client IS registered for (an https page of the hub's "
-    "UI, say) and log in with `workbench login PROFILE --paste`: you paste the address the "
-    "browser ends on"
+    "UI, say) and use the paste-back login (`workbench login PROFILE --paste`): you paste the "
+    "address the browser ends on"
 )
 
 
