@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         bail=args.bail,
         on_result=progress,
     )
+
     def failed(err: WorkbenchError, code: int, lead: str = "workbench") -> int:
         """Words on stderr, and with --json a report that says what stopped the run."""
         show_error(err, lead=lead)
