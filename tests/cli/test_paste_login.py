@@ -244,7 +244,7 @@ def test_headless_run_json_fails_fast_with_json(demo_env, tmp_path) -> None:
     assert r.returncode == 3, r.stderr
     assert took < 10
     doc = json.loads(r.stdout)
-    assert doc["ok"] is False and doc["collection"] == "plgd smoke" and doc["results"] == []
+    assert doc["ok"] is False and doc["collection"] == "plgd smoke" and doc["requests"] == []
     assert doc["error"]["step"] == "authorize"
     # the URL is not printed (twice or at all): nobody could open it
     assert "openid-connect/auth?" not in r.stderr

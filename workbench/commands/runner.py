@@ -9,7 +9,7 @@ Exit codes: 0 every request passed; 1 an expectation failed (or a request got no
 origin that is not its profile's); 3 auth failed (a browser-flow profile with no stored
 tokens, no browser and no terminal fails at once). With ``--json`` a run stopped by such an
 error still prints one JSON object: ``{"version": 1, "collection", "path", "ok": false,
-"results": [], "error": {"type", "step", "status", "message", "server_message", "hint"}}``.
+"requests": [], "error": {"type", "step", "status", "message", "server_message", "hint"}}``.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     "collection": collection.name,
                     "path": str(args.collection),
                     "ok": False,
-                    "results": [],
+                    "requests": [],
                     "error": error_json(err),
                 }
             )
