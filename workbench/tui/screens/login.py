@@ -93,8 +93,9 @@ class LoginScreen(Screen[None]):
                     yield Button("Copy URL", id="login-copy")
                 yield Static("", id="login-url-file")
                 yield Static("", id="login-ssh")
-                yield Input(
+                yield Input(  # masked: the pasted URL carries the authorization code
                     placeholder="paste the redirect URL the browser ended on, then Enter",
+                    password=True,
                     id="login-paste",
                 )
                 yield Static("", id="login-paste-result")
@@ -310,8 +311,10 @@ class LoginScreen(Screen[None]):
         else:
             ssh.update("")
         self.query_one("#login-paste-result", Static).update("")
-        self.query_one("#login-paste", Input).value = ""
+        field = self.query_one("#login-paste", Input)
+        field.value = ""
         self.query_one("#login-paste-box").add_class("offered")
+        field.focus()  # ready for the paste
         self._show_last()
 
     @on(Button.Pressed, "#login-copy")
