@@ -92,7 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-browser",
         action="store_true",
-        help="print the authorization URL instead of opening a browser",
+        help="do not open a browser: with a terminal, print the authorization URL and ask for "
+        "the redirect URL (paste-back); with none, fail at once",
+    )
+    p.add_argument(
+        "--paste",
+        action="store_true",
+        help="paste-back login (over SSH, or a redirect_uri that is not on this machine): print "
+        "the authorization URL, read the redirect URL the browser ends on from stdin (a pipe "
+        "works too); the loopback listener still waits as well",
     )
 
     p = sub.add_parser(

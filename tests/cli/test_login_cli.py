@@ -181,10 +181,12 @@ def test_unknown_profile_exit_2(capsys) -> None:
 
 
 def test_plgd_browser_login_no_browser(demo_env) -> None:
-    """--no-browser prints the URL; a person (here: the test) opens it and logs in."""
+    """--paste prints the URL; a person (here: the test) opens it and logs in, and the
+    loopback listener (which waits alongside the paste prompt) takes the callback.
+    (--no-browser with no terminal fails at once: tests/cli/test_paste_login.py.)"""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench", "login", "demo-plgd", "--no-browser"],
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "workbench", "login", "demo-plgd", "--paste"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -35,6 +35,7 @@ import pytest
 from tests.authkit import BrowserRun, RecordingServer, Seen, play_browser, write_profile
 from tests.contract.specs import Spec, load
 from workbench.cli import main
+from workbench.core.auth.callback import PasteOffer
 from workbench.core.profiles import Origin
 from workbench.emulator.app import EmulatorServer
 
@@ -144,13 +145,17 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 @pytest.fixture
 def browser_for_no_browser(monkeypatch: pytest.MonkeyPatch) -> BrowserRun:
-    """`login --no-browser` prints the URL; here a person (a thread) opens it and logs in."""
+    """`login --no-browser` on a terminal prints the URL and offers paste-back; here a person
+    (a thread) opens the URL and logs in, and the loopback listener takes the callback."""
     run = BrowserRun()
 
-    def show_url(url: str) -> None:
-        threading.Thread(target=play_browser, args=(url, run), daemon=True).start()
+    def offer_paste(offer: PasteOffer) -> None:
+        threading.Thread(
+            target=play_browser, args=(offer.authorization_url, run), daemon=True
+        ).start()
 
-    monkeypatch.setattr("workbench.commands.auth._show_url", show_url)
+    monkeypatch.setattr("workbench.commands.browser_login.terminal_attached", lambda: True)
+    monkeypatch.setattr("workbench.commands.browser_login.read_paste", offer_paste)
     return run
 
 

@@ -1,4 +1,8 @@
-"""`workbench login PROFILE [--json] [--trace] [--no-browser]` and `workbench logout PROFILE`.
+"""`workbench login PROFILE [--json] [--trace] [--no-browser] [--paste]` and `workbench logout PROFILE`.
+
+A browser login opens the browser when one can open; else, on a terminal (or with
+``--paste``), it prints the authorization URL and asks for the redirect URL the browser
+ends on (paste-back; browser_login.py); with neither it fails at once (exit 3).
 
 Secrets come from the environment variables the profile names, demo values (demo
 profiles), the keyring, or a prompt when stdin is a terminal — never from argv.
@@ -40,6 +44,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
+from workbench.commands.browser_login import browser_hooks
 from workbench.commands.output import describe, emit, emit_json, field, show_error, warn_tls
 from workbench.core.auth.base import AuthTrace
 from workbench.core.auth.revocation import Revocation
@@ -156,20 +161,6 @@ def print_failure(err: WorkbenchError, out: TextIO | None = None) -> None:
     emit(f"workbench: {lead}: {describe(err)}", out)
 
 
-def _open_browser(url: str) -> bool:
-    import webbrowser
-
-    try:
-        return bool(webbrowser.open(url))
-    except Exception:
-        return False
-
-
-def _show_url(url: str) -> None:
-    emit("Open this URL in your browser to log in:", sys.stderr)
-    emit(f"  {field(url)}", sys.stderr)
-
-
 def login(args: argparse.Namespace) -> int:
     try:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
@@ -189,10 +180,14 @@ def login(args: argparse.Namespace) -> int:
         emit(f"note: {spec.label}: your password is sent to the token endpoint", sys.stderr)
     if not args.json:
         warn_tls(profile)
-    open_browser = None if args.no_browser else _open_browser
+    hooks = browser_hooks(no_browser=args.no_browser, paste=getattr(args, "paste", False))
     error: WorkbenchError | None = None
     try:
-        tokens = session.login(open_browser=open_browser, show_url=_show_url)
+        tokens = session.login(
+            open_browser=hooks.open_browser,
+            show_url=hooks.show_url,
+            offer_paste=hooks.offer_paste,
+        )
     except WorkbenchError as err:
         error = err
         tokens = None

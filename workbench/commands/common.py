@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from workbench.commands.browser_login import browser_hooks
 from workbench.commands.output import emit, field, warn_tls
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretResolver, tty_prompter
@@ -15,7 +16,9 @@ def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
     """The stored session for `profile` when there is one, else a fresh login.
 
     Secrets come from the environment / demo values / keyring, or a prompt on a TTY.
-    The browser flow opens the browser (or prints the URL when there is none).
+    The browser flow opens the browser when one can open, else offers paste-back on a
+    terminal, else fails at once (browser_login.py): never a wait for a callback that
+    cannot come.
     A profile with TLS verification off gets a WARNING line; stored tokens obtained for
     other origins or with other TLS settings are not used, and a note says why.
     Raises the core's AuthError / SecretError / TransportError; callers turn them into words.
@@ -32,18 +35,8 @@ def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
     session = Session(profile, resolver=resolver, store=store)
     if not quiet:
         emit(f"logging in to {field(profile.name)} ({profile.auth.spec.label})…", sys.stderr)
-
-    def show_url(url: str) -> None:
-        emit(f"open this URL to log in:\n  {field(url)}", sys.stderr)
-
-    def open_browser(url: str) -> bool:
-        import webbrowser
-
-        show_url(url)
-        try:
-            return webbrowser.open(url)
-        except Exception:
-            return False
-
-    session.login(open_browser=open_browser, show_url=show_url)
+    hooks = browser_hooks()
+    session.login(
+        open_browser=hooks.open_browser, show_url=hooks.show_url, offer_paste=hooks.offer_paste
+    )
     return session

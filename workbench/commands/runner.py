@@ -6,7 +6,10 @@ expectations, prints progress to stderr, and writes a JUnit XML and/or JSON repo
 
 Exit codes: 0 every request passed; 1 an expectation failed (or a request got no answer);
 2 usage or file error (bad collection, unknown profile, bad --var, a secret refused for an
-origin that is not its profile's); 3 auth failed.
+origin that is not its profile's); 3 auth failed (a browser-flow profile with no stored
+tokens, no browser and no terminal fails at once). With ``--json`` a run stopped by such an
+error still prints one JSON object: ``{"version": 1, "collection", "path", "ok": false,
+"requests": [], "error": {"type", "step", "status", "message", "server_message", "hint"}}``.
 """
 
 from __future__ import annotations
@@ -79,17 +82,34 @@ def run(args: argparse.Namespace) -> int:
         bail=args.bail,
         on_result=progress,
     )
+
+    def failed(err: WorkbenchError, code: int, lead: str = "workbench") -> int:
+        """Words on stderr, and with --json a report that says what stopped the run."""
+        show_error(err, lead=lead)
+        if args.json:
+            from workbench.commands.auth import error_json
+
+            emit_json(
+                {
+                    "version": 1,
+                    "collection": collection.name,
+                    "path": str(args.collection),
+                    "ok": False,
+                    "requests": [],
+                    "error": error_json(err),
+                }
+            )
+        return code
+
     try:
         report = runner.run()
     except (AuthError, SecretError) as err:
-        show_error(err, lead="workbench: login failed")
-        return err.exit_code  # 3, or 4 when the server answered 5xx
+        # 3, or 4 when the server answered 5xx
+        return failed(err, err.exit_code, lead="workbench: login failed")
     except (TransportError, StoreError) as err:
-        show_error(err)
-        return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE
+        return failed(err, EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE)
     except WorkbenchError as err:
-        show_error(err)
-        return EXIT_USAGE
+        return failed(err, EXIT_USAGE)
     if args.junit:
         try:
             atomic_write(args.junit, report.to_junit())

@@ -52,6 +52,7 @@ from workbench.core.store import TokenStore
 from workbench.core.token_lock import TokenLock
 
 if TYPE_CHECKING:
+    from workbench.core.auth.callback import PasteOffer
     from workbench.core.auth.revocation import Revocation
 
 MAX_TRACES = 50
@@ -249,6 +250,7 @@ class Session:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
+        offer_paste: Callable[[PasteOffer], None] | None = None,
     ) -> FlowContext:
         return FlowContext(
             self.profile,
@@ -258,6 +260,7 @@ class Session:
             open_browser=open_browser,
             show_url=show_url,
             cancelled=cancelled,
+            offer_paste=offer_paste,
         )
 
     @staticmethod
@@ -348,10 +351,12 @@ class Session:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
+        offer_paste: Callable[[PasteOffer], None] | None = None,
     ) -> TokenSet:
-        """Run the profile's flow now (asking for secrets / opening the browser as needed)."""
+        """Run the profile's flow now (asking for secrets / opening the browser as needed;
+        `offer_paste`: a person can paste the browser's redirect URL back, see callback.py)."""
         with self._lock:
-            return self._login_locked(open_browser, show_url, cancelled)
+            return self._login_locked(open_browser, show_url, cancelled, offer_paste=offer_paste)
 
     def _login_locked(
         self,
@@ -359,9 +364,10 @@ class Session:
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
         kind: str = "login",
+        offer_paste: Callable[[PasteOffer], None] | None = None,
     ) -> TokenSet:
         trace = self._begin(kind)
-        ctx = self._context(trace, open_browser, show_url, cancelled)
+        ctx = self._context(trace, open_browser, show_url, cancelled, offer_paste)
         tokens = self._run(trace, ctx, lambda: self.flow.login(ctx))
         self.stats["logins"] += 1
         self._adopt(tokens, trace)

@@ -119,11 +119,12 @@ class Provider:
 def login_no_browser(
     profiles: Path, name: str, *, browse: Callable[[str], None], env: dict[str, str] | None = None
 ) -> tuple[int, str, str]:
-    """`workbench login NAME --no-browser --trace`; `browse` plays the person with the URL."""
+    """`workbench login NAME --paste --trace`; `browse` plays the person with the URL (the
+    loopback listener, waiting alongside the paste prompt, takes the callback)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbench", "--profiles", str(profiles)]
-        + ["login", name, "--no-browser", "--trace"],
-        stdin=subprocess.DEVNULL,
+        + ["login", name, "--paste", "--trace"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

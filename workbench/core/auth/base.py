@@ -24,6 +24,7 @@ from workbench.core.text import escape_keep_newlines
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.auth.callback import PasteOffer
     from workbench.core.auth.revocation import Revocation
     from workbench.core.profiles import Profile
 
@@ -348,7 +349,10 @@ def server_message(response: httpx.Response) -> str | None:
 
 class FlowContext:
     """What a flow needs to run: the profile, an HTTP client, secrets, the trace, and the
-    interactive hooks (for the browser flow)."""
+    interactive hooks (for the browser flow): ``open_browser`` (True when a browser opened),
+    ``show_url`` (someone sees the URL and can open it) and ``offer_paste`` (someone can paste
+    the redirect URL back: callback.py's PasteOffer). With none of them that can reach a
+    person, the browser flow fails at once instead of waiting for a callback."""
 
     def __init__(
         self,
@@ -360,6 +364,7 @@ class FlowContext:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
+        offer_paste: Callable[[PasteOffer], None] | None = None,
     ) -> None:
         self.profile = profile
         self.client = client
@@ -367,6 +372,7 @@ class FlowContext:
         self.trace = trace
         self.open_browser = open_browser
         self.show_url = show_url
+        self.offer_paste = offer_paste
         self.cancelled = cancelled or threading.Event()
 
     def param(self, name: str, default: Any = None) -> Any:

@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 STEP = "hub-configuration"
 PASTE_BACK = (
-    "the paste-back login (a later version of the workbench) will not need a loopback redirect"
+    "or set redirect_uri to a URI the client IS registered for (an https page of the hub's "
+    "UI, say) and use the paste-back login (`workbench login PROFILE --paste`): you paste the "
+    "address the browser ends on"
 )
 
 
@@ -112,6 +114,7 @@ class HubContext(FlowContext):
             open_browser=ctx.open_browser,
             show_url=ctx.show_url,
             cancelled=ctx.cancelled,
+            offer_paste=ctx.offer_paste,
         )
         self.found = {k: v for k, v in found.items() if v}
 

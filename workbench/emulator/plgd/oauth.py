@@ -9,7 +9,9 @@ standard ones, relative to the mount (so the issuer is ``{origin}/plgd/auth/real
     GET  /realms/shared/protocol/openid-connect/certs       the ES256 public key (JWKS)
     GET  /realms/shared/protocol/openid-connect/auth        checks client_id + redirect_uri, then a login form
     POST /realms/shared/login-actions/authenticate          the form (also accepted on .../auth):
-                                                            Deny -> error=access_denied; Allow -> ?code=&state=
+                                                            Deny -> error=access_denied; Allow -> ?code=&iss=&state=
+                                                            (RFC 9207 ``iss`` on every response, advertised
+                                                            in discovery, like Keycloak since 22)
     POST /realms/shared/protocol/openid-connect/token       authorization_code (+PKCE S256),
                                                             refresh_token (rotating), client_credentials
     GET  /realms/shared/protocol/openid-connect/userinfo    userinfo for a bearer access token
@@ -294,6 +296,8 @@ class OAuthServer:
                 "jwks_uri": oidc + "/certs",
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query", "fragment", "form_post"],
+                # RFC 9207: every authorization response carries `iss` (Keycloak since 22)
+                "authorization_response_iss_parameter_supported": True,
                 "grant_types_supported": [
                     "authorization_code",
                     "refresh_token",
@@ -351,7 +355,7 @@ class OAuthServer:
             return self._error_page("Invalid parameter: redirect_uri")
         return client, uri
 
-    def _request_error(self, params: dict[str, str], uri: str) -> Response | None:
+    def _request_error(self, request: Request, params: dict[str, str], uri: str) -> Response | None:
         """Errors that may be sent back to a trusted redirect_uri (RFC 6749 §4.1.2.1)."""
         err: tuple[str, str] | None = None
         if params.get("response_type") != "code":
@@ -366,7 +370,13 @@ class OAuthServer:
             return None
         return RedirectResponse(
             with_query(
-                uri, {"error": err[0], "error_description": err[1], "state": params.get("state")}
+                uri,
+                {
+                    "error": err[0],
+                    "error_description": err[1],
+                    "iss": issuer_of(request),
+                    "state": params.get("state"),
+                },
             ),
             302,
         )
@@ -406,7 +416,7 @@ class OAuthServer:
         checked = self._check_client(params)
         if isinstance(checked, Response):
             return checked
-        error = self._request_error(params, checked[1])
+        error = self._request_error(request, params, checked[1])
         return error or self._login_page(params)
 
     async def authorize_post(self, request: Request) -> Response:
@@ -415,7 +425,7 @@ class OAuthServer:
         if isinstance(checked, Response):
             return checked
         client, uri = checked
-        error = self._request_error(params, uri)
+        error = self._request_error(request, params, uri)
         if error:
             return error
         state = params.get("state")
@@ -426,6 +436,7 @@ class OAuthServer:
                     {
                         "error": "access_denied",
                         "error_description": "The user denied the request",
+                        "iss": issuer_of(request),
                         "state": state,
                     },
                 ),
@@ -450,7 +461,9 @@ class OAuthServer:
             for old in [c for c, g in self.codes.items() if g.expires < now]:
                 del self.codes[old]
             self.codes[code] = grant
-        return RedirectResponse(with_query(uri, {"code": code, "state": state}), 302)
+        return RedirectResponse(
+            with_query(uri, {"code": code, "iss": issuer_of(request), "state": state}), 302
+        )
 
     # ---------------------------------------------------------------- token endpoint
     @staticmethod

@@ -1,4 +1,11 @@
-"""Log in with a profile: fields driven by its flow, a live auth timeline, failures explained."""
+"""Log in with a profile: fields driven by its flow, a live auth timeline, failures explained.
+
+A browser login also offers paste-back (over SSH, or a redirect URI that is not on this
+machine): the authorization URL unwrapped and selectable, a Copy button (OSC 52 through
+Textual's ``App.copy_to_clipboard``; the URL is also written to a file whose path is shown,
+for terminals that ignore OSC 52), the ``ssh -L`` command that would let the loopback
+listener receive the callback, and a field for the redirect URL the browser ended on. The
+first of the callback and the paste wins (core/auth/callback.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +16,12 @@ from rich.text import Text
 from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static, TextArea
 
 from workbench.core.auth.base import Exchange
+from workbench.core.auth.callback import PasteOffer
 from workbench.core.errors import WorkbenchError
 from workbench.core.profiles import Profile
 from workbench.core.text import escape_control, escape_keep_newlines
@@ -40,6 +48,7 @@ class LoginScreen(Screen[None]):
         self.spec = profile.auth.spec
         self.fields = [n for n, p in self.spec.params.items() if p.login_field]
         self._cancel: threading.Event | None = None
+        self._offer: PasteOffer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -77,6 +86,19 @@ class LoginScreen(Screen[None]):
                 yield Button("Log in", variant="primary", id="login-go")
                 yield Button("Cancel", id="login-cancel", disabled=True)
             yield Static("", id="login-url")
+            with Vertical(id="login-paste-box"):
+                yield Static("", id="login-paste-help")
+                yield TextArea("", id="login-url-text", read_only=True, soft_wrap=False)
+                with Horizontal(id="login-paste-buttons"):
+                    yield Button("Copy URL", id="login-copy")
+                yield Static("", id="login-url-file")
+                yield Static("", id="login-ssh")
+                yield Input(  # masked: the pasted URL carries the authorization code
+                    placeholder="paste the redirect URL the browser ended on, then Enter",
+                    password=True,
+                    id="login-paste",
+                )
+                yield Static("", id="login-paste-result")
             yield Static("", id="login-result")
         yield AuthTimeline(id="login-timeline")
         yield Footer()
@@ -182,7 +204,7 @@ class LoginScreen(Screen[None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#login-go")
     def action_login(self) -> None:
-        if self._cancel is not None:
+        if self._cancel is not None:  # (Enter in the paste field: on_paste_submitted)
             return
         self.query_one(AuthTimeline).clear()
         self.query_one("#login-result", Static).update(Text("logging in…", style="dim"))
@@ -206,6 +228,7 @@ class LoginScreen(Screen[None]):
                 open_browser=self._open_browser,
                 show_url=self._show_url_threadsafe,
                 cancelled=cancel,
+                offer_paste=self._offer_paste_threadsafe,
             )
         except WorkbenchError as err:
             self.app.call_from_thread(self._failed, err, session)
@@ -242,6 +265,87 @@ class LoginScreen(Screen[None]):
         )
         self._show_last()
 
+    def _offer_paste_threadsafe(self, offer: PasteOffer) -> None:
+        """From the login worker: keep the URL in a file too (for a terminal without OSC 52),
+        then show the paste-back part of the form."""
+        from workbench.core.auth.url_file import write_login_url
+
+        path = write_login_url(self.profile.name, offer.authorization_url)
+        self.app.call_from_thread(self._offer_paste, offer, path)
+
+    def _offer_paste(self, offer: PasteOffer, path: str | None) -> None:
+        from workbench.core.auth.ssh_hint import ssh_forward_command
+
+        self._offer = offer
+        if offer.loopback_port is None:
+            help_text = (
+                f"The redirect URI {offer.redirect_uri} is not on this machine: after logging in, "
+                "copy the address the browser ends on and paste it below."
+            )
+        else:
+            help_text = (
+                "Browser on another machine (SSH)? Open the URL there, log in, then copy the "
+                f"address the browser ends on ({offer.redirect_uri}?code=…, the page may fail to "
+                "load) and paste it below."
+            )
+        self.query_one("#login-paste-help", Static).update(Text(escape_control(help_text)))
+        self.query_one("#login-url", Static).update(
+            Text(
+                "Log in with this URL in a browser (waiting for the callback or the pasted "
+                "redirect URL; Escape cancels):",
+                style="bold",
+            )
+        )
+        self.query_one("#login-url-text", TextArea).load_text(offer.authorization_url)
+        self.query_one("#login-url-file", Static).update(
+            Text(f"The URL is also in {escape_control(path)}", style="dim") if path else ""
+        )
+        ssh = self.query_one("#login-ssh", Static)
+        if offer.loopback_port is not None:
+            ssh.update(
+                Text.assemble(
+                    "Or forward the callback from your laptop: ",
+                    (ssh_forward_command(offer.loopback_port), "bold"),
+                )
+            )
+        else:
+            ssh.update("")
+        self.query_one("#login-paste-result", Static).update("")
+        field = self.query_one("#login-paste", Input)
+        field.value = ""
+        self.query_one("#login-paste-box").add_class("offered")
+        field.focus()  # ready for the paste
+        self._show_last()
+
+    @on(Button.Pressed, "#login-copy")
+    def copy_url(self) -> None:
+        if self._offer is None:
+            return
+        self.app.copy_to_clipboard(self._offer.authorization_url)
+        where = str(self.query_one("#login-url-file", Static).content)
+        self.notify(
+            "URL sent to the clipboard (OSC 52: your terminal must allow it). "
+            + (where.replace("The URL is also in", "It is also in") if where else ""),
+            markup=False,
+        )
+
+    @on(Input.Submitted, "#login-paste")
+    def on_paste_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        offer = self._offer
+        if offer is None or self._cancel is None:
+            return
+        problem = offer.submit(event.value)
+        shown = self.query_one("#login-paste-result", Static)
+        if problem is not None:
+            shown.update(Text(escape_control(problem), style="yellow"))
+            return
+        shown.update(Text("redirect URL taken: checking it and exchanging the code…", style="dim"))
+
+    def _hide_paste(self) -> None:
+        self._offer = None
+        self.query_one("#login-paste-box").remove_class("offered")
+
     def _show_last(self) -> None:
         """The URL and the outcome are the form's last lines, below the fields: bring them into view.
         Anchored, the form stays at its end while they are laid out (a scroll made before their
@@ -260,6 +364,7 @@ class LoginScreen(Screen[None]):
 
     def _done(self) -> None:
         self._cancel = None
+        self._hide_paste()
         self.query_one("#login-go", Button).disabled = False
         self.query_one("#login-cancel", Button).disabled = True
 
