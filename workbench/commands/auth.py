@@ -13,7 +13,8 @@ profiles), the keyring, or a prompt when stdin is a terminal — never from argv
 
 On failure ``ok`` is false and ``error`` is
 ``{"type", "step", "status", "message", "server_message", "hint"}``.
-Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error.
+Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network or server error
+(including a 5xx, a maintenance page or a rate limit (429) answered by a login step).
 """
 
 from __future__ import annotations
@@ -48,7 +49,15 @@ def _iso(ts: float | None) -> str | None:
 
 
 def exit_code_for(err: WorkbenchError) -> int:
-    if isinstance(err, AuthError | SecretError):
+    """The documented exit code for `err`: 3 when the credentials or a person must act,
+    4 when the network or the server failed (a 5xx, a maintenance page or a rate limit
+    during a login step is the server's trouble, not the credentials')."""
+    if isinstance(err, AuthError):
+        status = err.status
+        if status is not None and (status == 429 or status >= 500):
+            return EXIT_NETWORK
+        return EXIT_AUTH
+    if isinstance(err, SecretError):
         return EXIT_AUTH
     if isinstance(err, TransportError):
         return EXIT_NETWORK

@@ -5,7 +5,9 @@ the keyring, or a prompt on a TTY), runs the requests in order with captures and
 expectations, prints progress to stderr, and writes a JUnit XML and/or JSON report.
 
 Exit codes: 0 every request passed; 1 an expectation failed (or a request got no answer);
-2 usage or file error (bad collection, unknown profile, bad --var); 3 auth failed.
+2 usage or file error (bad collection, unknown profile, bad --var); 3 a login failed (refused
+credentials, missing secret); 4 a login could not get an answer from the network or server
+(connection, 5xx, maintenance page, rate limit).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from workbench.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.commands.auth import exit_code_for
 from workbench.commands.output import emit, emit_json, field, show_error
 from workbench.core.errors import (
     AuthError,
     ConfigError,
+    ResponseError,
     SecretError,
-    StoreError,
     TransportError,
     WorkbenchError,
 )
@@ -67,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
         status = r.status if r.status is not None else "—"
         took = f"{r.elapsed_ms:.0f} ms" if r.elapsed_ms is not None else ""
         emit(f"{mark} {r.index:>3} {field(r.name)}  {field(r.method)} {status} {took}", sys.stderr)
-        for line in r.failures():
-            emit(f"      {field(line)}", sys.stderr)
+        for failure in r.failures():
+            for line in failure.splitlines():  # e.g. "...\n  hint: ...": each on its own line
+                emit(f"      {field(line)}", sys.stderr)
 
     runner = Runner(
         collection,
@@ -80,12 +84,11 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         report = runner.run()
-    except (AuthError, SecretError) as err:
+    except (AuthError, SecretError, TransportError, ResponseError) as err:
+        # a login that failed: 3 when the credentials or a person must act, 4 when the
+        # network or the server did (the same mapping as `workbench login`)
         show_error(err, lead="workbench: login failed")
-        return EXIT_AUTH
-    except (TransportError, StoreError) as err:
-        show_error(err)
-        return EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE
+        return exit_code_for(err)
     except WorkbenchError as err:
         show_error(err)
         return EXIT_USAGE
