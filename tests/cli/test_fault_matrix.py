@@ -112,6 +112,14 @@ FAULTS = [
     Fault(
         "revoked", "devices", 0, tokens=("revoke", "expire"), words=r"log in again|workbench login"
     ),
+    Fault("run-expired", "run", 0, tokens=("expire",)),
+    Fault(
+        "run-revoked",
+        "run",
+        0,
+        tokens=("revoke", "expire"),
+        words=r"log in again|workbench login",
+    ),
 ]
 BY_NAME = {f.name: f for f in FAULTS}
 
@@ -146,7 +154,7 @@ KNOWN: dict[tuple[str, str], str] = {
 
 
 def expected(platform: str, fault: Fault) -> int:
-    if fault.name == "revoked" and platform in INTERACTIVE:
+    if fault.name in ("revoked", "run-revoked") and platform in INTERACTIVE:
         return 3  # the refresh is refused and only a person can log in again
     if fault.name == "huge-body" and platform == "ioto":
         return 0  # the big document has the shape of an Ioto device page: 54,000 devices
@@ -297,6 +305,8 @@ class Matrix:
             if platform == "ioto":  # Ioto's API is POST + JSON
                 method, url = "POST", "{{urls.api}}/device/find"
                 body = "body = { json = '{\"limit\": 5}' }\n"
+            elif platform == "plgd":  # the gateway's listing is NDJSON; C2C's is one JSON array
+                url = "{{urls.c2c}}/api/v1/devices"
             else:
                 res = run_cli(["devices", PROFILES[platform], "--json", "--depth", "2"], self.env)
                 assert res.code == 0, "matrix setup: devices failed\n" + res.show()
@@ -351,7 +361,7 @@ class Matrix:
         finally:
             self.reset()
             self.server.ctx.token_requests[platform] = []
-        if res.code != 0 and fault.command != "run":
+        if res.code != 0 and (fault.command != "run" or fault.tokens):
             self.logged_in.discard(platform)  # a failed refresh may have removed the tokens
         self.cache[key] = res
         return res
