@@ -152,7 +152,7 @@ IOTC_BLANK = (
     "issue 11 finding (fault matrix): the IoTConnect adapter lists a foreign JSON document's "
     "records (no guid, uniqueId or displayName) as ~54,000 devices with blank labels, exit 0"
 )
-PLGD_REVOKED = (
+NEEDS_A_PERSON = (
     "issue 11 finding (fault matrix): a refused refresh that only a person can repair is shown "
     "as error nodes ('log in again') but `devices` exits 0 instead of 3 (nothing was listed)"
 )
@@ -166,8 +166,8 @@ KNOWN: dict[tuple[str, str], str] = {
     },
     **{(p, "huge-body"): NOTHING_LISTED for p in ("plgd", "iotspot", "thinger")},
     ("iotconnect", "huge-body"): IOTC_BLANK,
-    ("plgd", "revoked"): PLGD_REVOKED,
-    **{(p, "revoked-no-secret"): PLGD_REVOKED for p in PROFILES},
+    ("plgd", "revoked"): NEEDS_A_PERSON,
+    **{(p, "revoked-no-secret"): NEEDS_A_PERSON for p in PROFILES},
 }
 
 
