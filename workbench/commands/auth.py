@@ -18,8 +18,8 @@ profiles), the keyring, or a prompt when stdin is a terminal — never from argv
 
 On failure ``ok`` is false and ``error`` is
 ``{"type", "step", "status", "message", "server_message", "hint"}``.
-Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network error or the
-server answered 5xx (a maintenance page).
+Exit codes: 0 logged in, 2 profile problem, 3 auth failed, 4 network or server error
+(including a 5xx, a maintenance page or a rate limit (429) answered by a login step).
 
 `logout` first asks the provider to revoke the refresh token, then the access token
 (RFC 7009; OAuth2 flows whose provider names a revocation endpoint), then forgets the
@@ -75,8 +75,11 @@ def _iso(ts: float | None) -> str | None:
 
 
 def exit_code_for(err: WorkbenchError) -> int:
+    """The documented exit code for `err`: 3 when the credentials or a person must act,
+    4 when the network or the server failed (a 5xx, a maintenance page or a rate limit
+    during a login step is the server's trouble, not the credentials')."""
     if isinstance(err, AuthError):
-        return err.exit_code  # EXIT_AUTH, or EXIT_NETWORK when the server answered 5xx
+        return err.exit_code
     if isinstance(err, SecretError):
         return EXIT_AUTH
     if isinstance(err, TransportError):

@@ -6,10 +6,12 @@ expectations, prints progress to stderr, and writes a JUnit XML and/or JSON repo
 
 Exit codes: 0 every request passed; 1 an expectation failed (or a request got no answer);
 2 usage or file error (bad collection, unknown profile, bad --var, a secret refused for an
-origin that is not its profile's); 3 auth failed (a browser-flow profile with no stored
-tokens, no browser and no terminal fails at once). With ``--json`` a run stopped by such an
-error still prints one JSON object: ``{"version": 1, "collection", "path", "ok": false,
-"requests": [], "error": {"type", "step", "status", "message", "server_message", "hint"}}``.
+origin that is not its profile's); 3 a login failed (refused credentials, missing secret, a
+browser-flow profile with no stored tokens, no browser and no terminal: that fails at once);
+4 a login could not get an answer from the network or server (connection, 5xx, maintenance
+page, rate limit). With ``--json`` a run stopped by such an error still prints one JSON
+object: ``{"version": 1, "collection", "path", "ok": false, "requests": [], "error": {"type",
+"step", "status", "message", "server_message", "hint"}}``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from workbench.cli import EXIT_AUTH, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from workbench.commands.auth import exit_code_for
 from workbench.commands.output import emit, emit_json, field, show_error
 from workbench.core.errors import (
     AuthError,
     ConfigError,
+    ResponseError,
     SecretError,
     StoreError,
     TransportError,
@@ -71,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
         status = r.status if r.status is not None else "—"
         took = f"{r.elapsed_ms:.0f} ms" if r.elapsed_ms is not None else ""
         emit(f"{mark} {r.index:>3} {field(r.name)}  {field(r.method)} {status} {took}", sys.stderr)
-        for line in r.failures():
-            emit(f"      {field(line)}", sys.stderr)
+        for failure in r.failures():
+            for line in failure.splitlines():  # e.g. "...\n  hint: ...": each on its own line
+                emit(f"      {field(line)}", sys.stderr)
 
     runner = Runner(
         collection,
@@ -103,11 +108,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = runner.run()
-    except (AuthError, SecretError) as err:
-        # 3, or 4 when the server answered 5xx
-        return failed(err, err.exit_code, lead="workbench: login failed")
-    except (TransportError, StoreError) as err:
-        return failed(err, EXIT_AUTH if isinstance(err, TransportError) else EXIT_USAGE)
+    except (AuthError, SecretError, TransportError, ResponseError) as err:
+        # a login that failed: 3 when the credentials or a person must act, 4 when the
+        # network or the server did (the same mapping as `workbench login`)
+        return failed(err, exit_code_for(err), lead="workbench: login failed")
+    except StoreError as err:
+        return failed(err, EXIT_USAGE)
     except WorkbenchError as err:
         return failed(err, EXIT_USAGE)
     if args.junit:

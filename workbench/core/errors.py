@@ -139,8 +139,8 @@ class AuthError(WorkbenchError):
     the flow already waited out a 429 once, so the session does not retry it again.
 
     ``exit_code`` is the CLI's 3 ("auth failed"), except when the server answered 5xx (a
-    maintenance page, a crash): then the credentials were never judged and it is 4
-    ("network or server error").
+    maintenance page, a crash) or 429 (rate limited): then the credentials were never
+    judged and it is 4 ("network or server error").
     """
 
     rate_limit_handled = False
@@ -161,7 +161,7 @@ class AuthError(WorkbenchError):
 
     @property
     def exit_code(self) -> int:
-        return 4 if self.status is not None and self.status >= 500 else 3
+        return 4 if self.status is not None and (self.status == 429 or self.status >= 500) else 3
 
     def describe(self) -> str:
         text = self.message
