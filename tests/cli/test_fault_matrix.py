@@ -73,8 +73,14 @@ FAULTS = [
     Fault("5xx", "devices", 4, {"error_rate": 1.0}, words=r"server error|\b500\b"),
     Fault("reset", "devices", 4, {"reset": True}, words=r"connection|reset|closed|no answer"),
     Fault("truncate", "devices", 4, {"truncate": True}, words=r"cut short|incomplete|closed"),
-    Fault("invalid-json", "devices", 4, {"invalid_json": True}, words=r"not valid JSON"),
-    Fault("huge-body", "devices", 4, {"huge_body_mb": HUGE_MB}, words=r"MB|too (big|large)|JSON"),
+    Fault("invalid-json", "devices", 4, {"invalid_json": True}, words=r"not (valid )?JSON"),
+    Fault(
+        "huge-body",
+        "devices",
+        4,
+        {"huge_body_mb": HUGE_MB},
+        words=r"MB|too (big|large)|JSON|unexpected answer",
+    ),
     Fault("maintenance", "devices", 4, {"maintenance": True}, words=r"maintenance|\b503\b"),
     Fault("login-5xx", "login", 4, {"error_rate": 1.0}, words=r"server error|\b500\b"),
     Fault("login-reset", "login", 4, {"reset": True}, words=r"connection|reset|closed"),
@@ -159,13 +165,10 @@ NEEDS_A_PERSON = (
 
 # Known mistakes in other engineers' areas (issue 11): (platform, fault) -> reason.
 KNOWN: dict[tuple[str, str], str] = {
-    **{
-        (p, f): NOTHING_LISTED
-        for p in PROFILES
-        for f in ("5xx", "reset", "truncate", "invalid-json", "maintenance")
-    },
-    **{(p, "huge-body"): NOTHING_LISTED for p in ("plgd", "iotspot", "thinger")},
     ("iotconnect", "huge-body"): IOTC_BLANK,
+    # the stream breaks after some devices were listed: not "nothing listed", so exit 0
+    ("plgd", "truncate"): NOTHING_LISTED,
+    ("plgd", "huge-body"): NOTHING_LISTED,
     ("plgd", "revoked"): NEEDS_A_PERSON,
     **{(p, "revoked-no-secret"): NEEDS_A_PERSON for p in PROFILES},
 }
@@ -323,7 +326,7 @@ class Matrix:
     def ensure_logged_in(self, platform: str) -> None:
         if platform in self.logged_in:
             return
-        res = run_cli(["login", PROFILES[platform], "--no-browser"], self.env)
+        res = run_cli(["login", PROFILES[platform]], self.env)
         assert res.code == 0, "matrix setup: login failed\n" + res.show()
         self.logged_in.add(platform)
 
@@ -331,8 +334,10 @@ class Matrix:
         if platform not in self.collections:
             method, body = "GET", ""
             if platform == "ioto":  # Ioto's API is POST + JSON
-                method, url = "POST", "{{urls.api}}/device/find"
-                body = "body = { json = '{\"limit\": 5}' }\n"
+                # find options go in the query string (the reference pages' "Query String
+                # Options"); the JSON body holds the filter
+                method, url = "POST", "{{urls.api}}/device/find?limit=5"
+                body = "body = { json = '{}' }\n"
             elif platform == "plgd":  # the gateway's listing is NDJSON; C2C's is one JSON array
                 url = "{{urls.c2c}}/api/v1/devices"
             else:
@@ -391,7 +396,7 @@ class Matrix:
         if fault.command == "devices":
             args = ["devices", profile, *extra]
         elif fault.command == "login":
-            args = ["login", profile, "--no-browser", *extra]
+            args = ["login", profile, *extra]
         else:
             args = ["run", str(collection), *extra]
         if fault.logout:
@@ -498,8 +503,8 @@ def test_fault_cell_is_safe(matrix: Matrix, platform: str, fault_name: str) -> N
     assert not RAW_EXCEPTION.search(res.stderr), "a raw exception name, not words\n" + res.show()
     if res.code != 0:
         assert res.stderr.strip(), "failed without a word\n" + res.show()
-        if fault.words:
-            assert re.search(fault.words, res.stderr, re.I), "the fault is unnamed\n" + res.show()
+        if fault.words:  # the words reach the person: stderr, or the error nodes on stdout
+            assert re.search(fault.words, res.text, re.I), "the fault is unnamed\n" + res.show()
 
 
 @pytest.mark.parametrize(("platform", "fault_name"), exit_params())
