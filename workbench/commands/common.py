@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from workbench.commands.device_code import DeviceCodeDisplay
 from workbench.commands.output import emit, field, warn_tls
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretResolver, tty_prompter
@@ -45,5 +46,9 @@ def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
         except Exception:
             return False
 
-    session.login(open_browser=open_browser, show_url=show_url)
+    device_display = DeviceCodeDisplay()
+    try:
+        session.login(open_browser=open_browser, show_url=show_url, show_device_code=device_display)
+    finally:
+        device_display.stop()
     return session

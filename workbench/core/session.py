@@ -23,7 +23,7 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -50,6 +50,9 @@ from workbench.core.profiles import Origin, Profile
 from workbench.core.secrets import Prompter, Redactor, SecretResolver
 from workbench.core.store import TokenStore
 from workbench.core.token_lock import TokenLock
+
+if TYPE_CHECKING:
+    from workbench.core.auth.oauth2_device_code import DevicePrompt
 
 MAX_TRACES = 50
 MAX_RETRY_AFTER = 10.0
@@ -246,6 +249,7 @@ class Session:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> FlowContext:
         return FlowContext(
             self.profile,
@@ -255,6 +259,7 @@ class Session:
             open_browser=open_browser,
             show_url=show_url,
             cancelled=cancelled,
+            show_device_code=show_device_code,
         )
 
     @staticmethod
@@ -345,10 +350,14 @@ class Session:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> TokenSet:
-        """Run the profile's flow now (asking for secrets / opening the browser as needed)."""
+        """Run the profile's flow now (asking for secrets / opening the browser / showing a
+        device code as needed)."""
         with self._lock:
-            return self._login_locked(open_browser, show_url, cancelled)
+            return self._login_locked(
+                open_browser, show_url, cancelled, show_device_code=show_device_code
+            )
 
     def _login_locked(
         self,
@@ -356,9 +365,10 @@ class Session:
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
         kind: str = "login",
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> TokenSet:
         trace = self._begin(kind)
-        ctx = self._context(trace, open_browser, show_url, cancelled)
+        ctx = self._context(trace, open_browser, show_url, cancelled, show_device_code)
         tokens = self._run(trace, ctx, lambda: self.flow.login(ctx))
         self.stats["logins"] += 1
         self._adopt(tokens, trace)

@@ -23,6 +23,7 @@ from workbench.core.text import escape_keep_newlines
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.auth.oauth2_device_code import DevicePrompt
     from workbench.core.profiles import Profile
 
 SENSITIVE_HEADERS = {
@@ -305,7 +306,7 @@ def server_message(response: httpx.Response) -> str | None:
 
 class FlowContext:
     """What a flow needs to run: the profile, an HTTP client, secrets, the trace, and the
-    interactive hooks (for the browser flow)."""
+    interactive hooks (for the browser flow and the device flow)."""
 
     def __init__(
         self,
@@ -317,6 +318,7 @@ class FlowContext:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> None:
         self.profile = profile
         self.client = client
@@ -325,6 +327,7 @@ class FlowContext:
         self.open_browser = open_browser
         self.show_url = show_url
         self.cancelled = cancelled or threading.Event()
+        self.show_device_code = show_device_code  # the device flow's display (RFC 8628)
 
     def param(self, name: str, default: Any = None) -> Any:
         return self.profile.auth.params.get(name, default)

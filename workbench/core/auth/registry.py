@@ -102,6 +102,28 @@ FLOWS: dict[str, FlowSpec] = {
             interactive=True,
         ),
         FlowSpec(
+            "oauth2_device_code",
+            "OAuth2 device authorization grant (code on another device)",
+            "workbench.core.auth.oauth2_device_code",
+            {
+                **_TOKEN_ENDPOINT,
+                "device_authorization_url": Param(
+                    "url",
+                    help="device authorization endpoint (RFC 8628); default: discovery's "
+                    "device_authorization_endpoint",
+                ),
+                "client_id": Param("str", required=True, login_field=True),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "scope": Param("str"),
+                "audience": Param("str"),
+                "resource": Param(
+                    "list", help="resource indicators (RFC 8707) sent with the device request"
+                ),
+            },
+            interactive=True,
+        ),
+        FlowSpec(
             "plgd_hub",
             "plgd hub login: authorization code + PKCE at the authority the hub names",
             "workbench.core.auth.oauth2_hub",
