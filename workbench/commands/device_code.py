@@ -62,12 +62,11 @@ class DeviceCodeDisplay:
             emit(json.dumps(event, ensure_ascii=True), flush=True)
             return
         out = self.out
-        emit("To log in, open this URL on any device:", out)
+        emit("To log in, open this URL on any device and enter the code:", out)
         emit(f"  {field(prompt.verification_uri)}", out)
-        emit("and enter the code:", out)
         emit_styled([f"  {spaced_code(prompt.user_code)}  "], CODE_STYLE, out)
-        if prompt.verification_uri_complete:
-            emit(f"or scan this QR code (it opens {field(prompt.verification_uri_complete)}):", out)
+        if prompt.verification_uri_complete:  # 24 lines in all for a typical URL: fits 80x24
+            emit("or scan this QR code (it opens the page with the code filled in):", out)
             emit_styled(qr_lines(escape_control(prompt.verification_uri_complete)), QR_STYLE, out)
         deadline = time.monotonic() + prompt.expires_in
         if getattr(out, "isatty", lambda: False)():

@@ -45,6 +45,7 @@ SENSITIVE_FIELDS = {
     "refreshtoken",
     "code",
     "code_verifier",
+    "device_code",
     "accesstoken",
     "idtoken",
     "basic_token",

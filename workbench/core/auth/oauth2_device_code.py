@@ -90,9 +90,11 @@ class Flow(OAuth2Flow):
         self.scope_params(ctx, form)
         headers = {"Accept": "application/json", "Content-Type": FORM}
         self.add_client_auth(ctx, form, headers)
-        data: list[tuple[str, str]] = list(form.items())
-        data += [("resource", r) for r in self._resources(ctx)]
-        request = ctx.client.build_request("POST", url, data=data, headers=headers)  # type: ignore[arg-type]  # httpx takes a list of pairs for repeated keys
+        data: dict[str, str | list[str]] = dict(form)
+        resources = self._resources(ctx)
+        if resources:
+            data["resource"] = resources  # repeated, one per indicator (RFC 8707)
+        request = ctx.client.build_request("POST", url, data=data, headers=headers)
         response = ctx.send("device-authorization", request)
         if response.status_code != 200:
             raise token_error(self, "device-authorization", self.grant, response)
