@@ -103,7 +103,7 @@ FLOWS: dict[str, FlowSpec] = {
         ),
         FlowSpec(
             "oauth2_device_code",
-            "OAuth2 device authorization grant (code on another device)",
+            "OAuth2 device code (RFC 8628; approve on any device)",
             "workbench.core.auth.oauth2_device_code",
             {
                 **_TOKEN_ENDPOINT,
