@@ -20,6 +20,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from workbench.core.auth.base import FlowContext, TokenSet, require_json_object, server_message
 from workbench.core.auth.id_token import validate_id_token
@@ -54,6 +55,11 @@ def _bounded_int(value: Any, default: int, low: int, high: int) -> int:
     except (TypeError, ValueError, OverflowError):
         return default
     return max(low, min(high, number))
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class Flow(OAuth2Flow):
@@ -121,14 +127,22 @@ class Flow(OAuth2Flow):
             )
         assert isinstance(device_code, str) and isinstance(user_code, str)
         assert isinstance(uri, str)
+        if not _is_web_url(uri):
+            raise AuthError(
+                "the device authorization answer's verification_uri is not an http(s) URL "
+                f"({escape_control(uri[:100])})",
+                step="device-authorization",
+                status=response.status_code,
+                hint="the provider's answer is unusable: a person could not open it",
+            )
         ctx.trace.redactor.add(device_code)
         complete = body.get("verification_uri_complete")
+        if not isinstance(complete, str) or not _is_web_url(complete):
+            complete = None  # no QR code then: the person types the code
         prompt = DevicePrompt(
             verification_uri=escape_control(uri),
             user_code=escape_control(user_code),
-            verification_uri_complete=(
-                escape_control(complete) if isinstance(complete, str) and complete else None
-            ),
+            verification_uri_complete=escape_control(complete) if complete else None,
             expires_in=_bounded_int(body.get("expires_in"), DEFAULT_EXPIRES_IN, 1, MAX_EXPIRES_IN),
             interval=_bounded_int(body.get("interval"), DEFAULT_INTERVAL, 1, MAX_INTERVAL),
         )
