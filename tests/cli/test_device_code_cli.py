@@ -246,3 +246,36 @@ client_id = "workbench-cli"
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 3
     assert "no device authorization endpoint" in err
+
+
+def test_demo_plgd_device_logs_in_at_the_hubs_authority_and_lists_devices(
+    fresh_emulator,
+) -> None:
+    """plgd_hub_device_code: the hub's configuration names the realm (and the gateway, another
+    origin the token may then go to); approving the code logs in; the devices are listed."""
+    base = fresh_emulator.base_url
+    set_switches(base, "plgd", device_code_interval=1)
+    proc = start_login(base, "demo-plgd-device", "--json")
+    try:
+        assert proc.stdout is not None
+        event = json.loads(proc.stdout.readline())
+        assert event["verification_uri"] == f"{base}/plgd/auth/realms/shared/device"
+        decide(event["verification_uri"], event["user_code"], PLGD_USER, "approve")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    login = json.loads(out)
+    assert login["flow"] == "plgd_hub_device_code" and login["principal"] == "demo@plgd.example"
+    port = base.rsplit(":", 1)[1]
+    assert f"http://localhost:{port}" in login["sent_to"]  # the gateway the hub names
+    listed = subprocess.run(
+        [sys.executable, "-m", "workbench", "devices", "demo-plgd-device", "--depth", "2"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "WORKBENCH_DEMO_URL": base},
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "devices (HTTP gateway)" in listed.stdout and "Smart Bulb 0001" in listed.stdout

@@ -152,6 +152,24 @@ FLOWS: dict[str, FlowSpec] = {
             interactive=True,
         ),
         FlowSpec(
+            "plgd_hub_device_code",
+            "plgd hub: device code (RFC 8628) at the authority the hub names",
+            "workbench.core.auth.oauth2_hub_device_code",
+            {
+                "hub": Param("url", help="the hub; default: [urls] hub"),
+                "client_id": Param(
+                    "str",
+                    login_field=True,
+                    help="a client allowed the device grant; default: the hub's web client",
+                ),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "scope": Param("str", help="default: the web client's scopes from the hub"),
+                "audience": Param("str", help="default: the web client's audience from the hub"),
+            },
+            interactive=True,
+        ),
+        FlowSpec(
             "plgd_hub_client_credentials",
             "plgd hub: client credentials at the authority the hub names",
             "workbench.core.auth.oauth2_hub",
