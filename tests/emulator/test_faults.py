@@ -48,6 +48,9 @@ def test_all_switches_are_off_by_default(emulator) -> None:
             "huge_body_mb": 0,
             "maintenance": False,
             "token_rate_limit": 0,
+            "device_code_ttl": 0,
+            "device_code_interval": 0,
+            "device_slow_down": 0,
         }
 
 

@@ -7,7 +7,9 @@ ends on (paste-back; browser_login.py); with neither it fails at once (exit 3).
 Secrets come from the environment variables the profile names, demo values (demo
 profiles), the keyring, or a prompt when stdin is a terminal — never from argv.
 
-`login --json` prints one object (stable; documented in docs/profiles.md)::
+`login --json` prints one object (stable; documented in docs/profiles.md); a device-code
+login (RFC 8628) prints a ``{"event": "device_code", ...}`` line before it
+(workbench/commands/device_code.py)::
 
     {"version": 1, "ok": true, "profile", "platform", "flow", "flow_label",
      "principal": str | null, "token_type", "expires_at": ISO-8601 UTC | null,
@@ -45,6 +47,7 @@ from typing import Any, TextIO
 
 from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from workbench.commands.browser_login import browser_hooks
+from workbench.commands.device_code import DeviceCodeDisplay
 from workbench.commands.output import describe, emit, emit_json, field, show_error, warn_tls
 from workbench.core.auth.base import AuthTrace
 from workbench.core.auth.revocation import Revocation
@@ -184,17 +187,20 @@ def login(args: argparse.Namespace) -> int:
     if not args.json:
         warn_tls(profile)
     hooks = browser_hooks(no_browser=args.no_browser, paste=getattr(args, "paste", False))
+    device_display = DeviceCodeDisplay(as_json=args.json)
     error: WorkbenchError | None = None
     try:
         tokens = session.login(
             open_browser=hooks.open_browser,
             show_url=hooks.show_url,
             offer_paste=hooks.offer_paste,
+            show_device_code=device_display,
         )
     except WorkbenchError as err:
         error = err
         tokens = None
     finally:
+        device_display.stop()
         session.close()
     warnings = [n for t in session.traces for n in t.notes if n.startswith("warning: ")]
     notes = list(dict.fromkeys(session.store_notes + store.notes + warnings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from workbench.commands.browser_login import browser_hooks
+from workbench.commands.device_code import DeviceCodeDisplay
 from workbench.commands.output import emit, field, warn_tls
 from workbench.core.profiles import Profile
 from workbench.core.secrets import SecretResolver, tty_prompter
@@ -36,7 +37,14 @@ def headless_session(profile: Profile, *, quiet: bool = False) -> Session:
     if not quiet:
         emit(f"logging in to {field(profile.name)} ({profile.auth.spec.label})…", sys.stderr)
     hooks = browser_hooks()
-    session.login(
-        open_browser=hooks.open_browser, show_url=hooks.show_url, offer_paste=hooks.offer_paste
-    )
+    device_display = DeviceCodeDisplay()
+    try:
+        session.login(
+            open_browser=hooks.open_browser,
+            show_url=hooks.show_url,
+            offer_paste=hooks.offer_paste,
+            show_device_code=device_display,
+        )
+    finally:
+        device_display.stop()
     return session

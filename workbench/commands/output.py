@@ -50,6 +50,21 @@ def emit(
         out.flush()
 
 
+def emit_styled(lines: list[str], sgr: str, stream: TextIO | None = None) -> None:
+    """Lines of our own (the device login's QR code, its user code) in one SGR style
+    (e.g. ``"30;47"`` black on white) when ``stream`` is a terminal, plain elsewhere.
+    The text itself goes through the same escaping as :func:`emit`; only our SGR is raw."""
+    out = stream if stream is not None else sys.stdout
+    styled = bool(getattr(out, "isatty", lambda: False)())
+    for line in lines:
+        safe = escape_keep_newlines(line).replace("\n", " ")
+        if styled:
+            out.write(f"\x1b[{sgr}m{safe}\x1b[0m\n")
+        else:
+            emit(safe, out)
+    out.flush()
+
+
 def emit_json(data: Any, stream: TextIO | None = None) -> None:
     """A ``--json`` document, indented, ASCII only."""
     emit(json.dumps(data, indent=2, ensure_ascii=True), stream)

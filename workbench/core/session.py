@@ -53,6 +53,7 @@ from workbench.core.token_lock import TokenLock
 
 if TYPE_CHECKING:
     from workbench.core.auth.callback import PasteOffer
+    from workbench.core.auth.oauth2_device_code import DevicePrompt
     from workbench.core.auth.revocation import Revocation
 
 MAX_TRACES = 50
@@ -251,6 +252,7 @@ class Session:
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
         offer_paste: Callable[[PasteOffer], None] | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> FlowContext:
         return FlowContext(
             self.profile,
@@ -261,6 +263,7 @@ class Session:
             show_url=show_url,
             cancelled=cancelled,
             offer_paste=offer_paste,
+            show_device_code=show_device_code,
         )
 
     @staticmethod
@@ -352,11 +355,19 @@ class Session:
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
         offer_paste: Callable[[PasteOffer], None] | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> TokenSet:
-        """Run the profile's flow now (asking for secrets / opening the browser as needed;
-        `offer_paste`: a person can paste the browser's redirect URL back, see callback.py)."""
+        """Run the profile's flow now (asking for secrets / opening the browser / showing a
+        device code as needed; `offer_paste`: a person can paste the browser's redirect URL
+        back, see callback.py)."""
         with self._lock:
-            return self._login_locked(open_browser, show_url, cancelled, offer_paste=offer_paste)
+            return self._login_locked(
+                open_browser,
+                show_url,
+                cancelled,
+                offer_paste=offer_paste,
+                show_device_code=show_device_code,
+            )
 
     def _login_locked(
         self,
@@ -365,9 +376,17 @@ class Session:
         cancelled: threading.Event | None = None,
         kind: str = "login",
         offer_paste: Callable[[PasteOffer], None] | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> TokenSet:
         trace = self._begin(kind)
-        ctx = self._context(trace, open_browser, show_url, cancelled, offer_paste)
+        ctx = self._context(
+            trace,
+            open_browser,
+            show_url,
+            cancelled,
+            offer_paste=offer_paste,
+            show_device_code=show_device_code,
+        )
         tokens = self._run(trace, ctx, lambda: self.flow.login(ctx))
         self.stats["logins"] += 1
         self._adopt(tokens, trace)

@@ -30,6 +30,10 @@ class PlatformFaults:
     huge_body_mb: int = 0  # body replaced by a valid JSON document of about N MB
     maintenance: bool = False  # 503 with an HTML page
     token_rate_limit: int = 0  # max token requests per 60 s window (0 = unlimited) -> 429
+    # the device authorization grant (device_grant.py): tuning for tests and demos
+    device_code_ttl: int = 0  # seconds a device code lives (0 = the platform's 600)
+    device_code_interval: int = 0  # polling interval it asks for (0 = 5 s)
+    device_slow_down: int = 0  # answer the first N polls of each code with slow_down
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

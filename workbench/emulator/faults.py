@@ -11,7 +11,8 @@ Admin API (JSON), mounted at /_emulator:
     GET  /_emulator/health                      -> {"status": "ok", "platforms": [...]}
 
 Switches (see PlatformFaults): latency_ms, error_rate, reset, truncate, invalid_json,
-huge_body_mb, maintenance, token_rate_limit.
+huge_body_mb, maintenance, token_rate_limit; and the device grant's tuning (device_grant.py):
+device_code_ttl, device_code_interval, device_slow_down.
 """
 
 from __future__ import annotations

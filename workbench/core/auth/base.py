@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import httpx
 
     from workbench.core.auth.callback import PasteOffer
+    from workbench.core.auth.oauth2_device_code import DevicePrompt
     from workbench.core.auth.revocation import Revocation
     from workbench.core.profiles import Profile
 
@@ -47,6 +48,7 @@ SENSITIVE_FIELDS = {
     "refreshtoken",
     "code",
     "code_verifier",
+    "device_code",
     "accesstoken",
     "idtoken",
     "basic_token",
@@ -349,7 +351,8 @@ def server_message(response: httpx.Response) -> str | None:
 
 class FlowContext:
     """What a flow needs to run: the profile, an HTTP client, secrets, the trace, and the
-    interactive hooks (for the browser flow): ``open_browser`` (True when a browser opened),
+    interactive hooks (for the browser flow and the device flow): ``show_device_code`` (the
+    device flow's display, RFC 8628), ``open_browser`` (True when a browser opened),
     ``show_url`` (someone sees the URL and can open it) and ``offer_paste`` (someone can paste
     the redirect URL back: callback.py's PasteOffer). With none of them that can reach a
     person, the browser flow fails at once instead of waiting for a callback."""
@@ -365,6 +368,7 @@ class FlowContext:
         show_url: Callable[[str], None] | None = None,
         cancelled: threading.Event | None = None,
         offer_paste: Callable[[PasteOffer], None] | None = None,
+        show_device_code: Callable[[DevicePrompt], None] | None = None,
     ) -> None:
         self.profile = profile
         self.client = client
@@ -374,6 +378,7 @@ class FlowContext:
         self.show_url = show_url
         self.offer_paste = offer_paste
         self.cancelled = cancelled or threading.Event()
+        self.show_device_code = show_device_code  # the device flow's display (RFC 8628)
 
     def param(self, name: str, default: Any = None) -> Any:
         return self.profile.auth.params.get(name, default)

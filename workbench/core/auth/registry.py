@@ -155,6 +155,28 @@ FLOWS: dict[str, FlowSpec] = {
             interactive=True,
         ),
         FlowSpec(
+            "oauth2_device_code",
+            "OAuth2 device code (RFC 8628; approve on any device)",
+            "workbench.core.auth.oauth2_device_code",
+            {
+                **_TOKEN_ENDPOINT,
+                "device_authorization_url": Param(
+                    "url",
+                    help="device authorization endpoint (RFC 8628); default: discovery's "
+                    "device_authorization_endpoint",
+                ),
+                "client_id": Param("str", required=True, login_field=True),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "scope": Param("str"),
+                "audience": Param("str"),
+                "resource": Param(
+                    "list", help="resource indicators (RFC 8707) sent with the device request"
+                ),
+            },
+            interactive=True,
+        ),
+        FlowSpec(
             "plgd_hub",
             "plgd hub login: authorization code + PKCE at the authority the hub names",
             "workbench.core.auth.oauth2_hub",
@@ -181,6 +203,24 @@ FLOWS: dict[str, FlowSpec] = {
                 ),
                 **_OAUTH2_EXTRAS,
                 **_AUTHORIZE_PARAMS,
+            },
+            interactive=True,
+        ),
+        FlowSpec(
+            "plgd_hub_device_code",
+            "plgd hub: device code (RFC 8628) at the authority the hub names",
+            "workbench.core.auth.oauth2_hub_device_code",
+            {
+                "hub": Param("url", help="the hub; default: [urls] hub"),
+                "client_id": Param(
+                    "str",
+                    login_field=True,
+                    help="a client allowed the device grant; default: the hub's web client",
+                ),
+                "client_secret": Param("secret"),
+                "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
+                "scope": Param("str", help="default: the web client's scopes from the hub"),
+                "audience": Param("str", help="default: the web client's audience from the hub"),
             },
             interactive=True,
         ),

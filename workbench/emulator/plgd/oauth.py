@@ -12,8 +12,12 @@ standard ones, relative to the mount (so the issuer is ``{origin}/plgd/auth/real
                                                             Deny -> error=access_denied; Allow -> ?code=&iss=&state=
                                                             (RFC 9207 ``iss`` on every response, advertised
                                                             in discovery, like Keycloak since 22)
+    POST /realms/shared/protocol/openid-connect/auth/device  device authorization (RFC 8628), Keycloak's path
+    GET  /realms/shared/device                              the approval page (?user_code= pre-fills it);
+    POST /realms/shared/device                              enter the code, sign in, approve or deny
     POST /realms/shared/protocol/openid-connect/token       authorization_code (+PKCE S256),
-                                                            refresh_token (rotating), client_credentials
+                                                            refresh_token (rotating), client_credentials,
+                                                            urn:ietf:params:oauth:grant-type:device_code
     GET  /realms/shared/protocol/openid-connect/userinfo    userinfo for a bearer access token
 
 Like Keycloak, an unknown client or a redirect URI that is not registered for the client is
@@ -23,7 +27,10 @@ and never redirected; token endpoint errors are RFC 6749 JSON (``invalid_client`
 
 - ``workbench-demo``: public, the hub configuration's web client; redirect URIs
   http://localhost:8080/callback and the loopback form http://127.0.0.1:<any port>/callback;
-- ``workbench-demo-confidential``: confidential, client credentials too (the m2m demo profile);
+- ``workbench-demo-confidential``: confidential, client credentials and the device grant too
+  (the m2m demo profile);
+- ``workbench-demo-cli``: public, the device authorization grant only (+ refresh) — the
+  demo-plgd-device profile; approve its codes at ``/realms/shared/device`` as demo;
 - ``workbench-demo-portal``: public, registered only for the hub portal's https redirect, as a
   third-party-looking client a loopback login is refused for (tests use it);
 - the device client ``workbench-demo-device`` the hub configuration advertises is NOT
@@ -54,6 +61,7 @@ from starlette.routing import Route
 
 from workbench.emulator import jwt_keys
 from workbench.emulator.context import EmulatorContext
+from workbench.emulator.device_grant import DEVICE_GRANT, DeviceGrants
 from workbench.emulator.seeded import stable_uuid
 
 USERNAME = "demo"
@@ -62,6 +70,7 @@ PUBLIC_CLIENT_ID = "workbench-demo"
 CONFIDENTIAL_CLIENT_ID = "workbench-demo-confidential"
 CONFIDENTIAL_CLIENT_SECRET = "plgd-demo-client-secret-3391"
 DEVICE_CLIENT_ID = "workbench-demo-device"
+CLI_CLIENT_ID = "workbench-demo-cli"  # the device authorization grant (RFC 8628)
 PORTAL_CLIENT_ID = "workbench-demo-portal"
 PORTAL_REDIRECT_URI = "https://portal.plgd.example/devices"
 REDIRECT_URI = "http://localhost:8080/callback"
@@ -87,6 +96,8 @@ AUTH_PATH = OIDC_PATH + "/auth"
 TOKEN_PATH = OIDC_PATH + "/token"
 CERTS_PATH = OIDC_PATH + "/certs"
 USERINFO_PATH = OIDC_PATH + "/userinfo"
+DEVICE_AUTH_PATH = OIDC_PATH + "/auth/device"  # Keycloak's device authorization endpoint
+VERIFY_PATH = REALM_PATH + "/device"  # Keycloak's verification_uri
 LOGIN_ACTION_PATH = REALM_PATH + "/login-actions/authenticate"
 MOUNT = "/plgd/auth"
 LOGIN_TEMPLATE = string.Template((Path(__file__).with_name("login.html")).read_text("utf-8"))
@@ -126,8 +137,9 @@ CLIENTS = {
             CONFIDENTIAL_CLIENT_ID,
             CONFIDENTIAL_CLIENT_SECRET,
             (REDIRECT_URI, LOOPBACK_REDIRECT_URI),
-            ("authorization_code", "refresh_token", "client_credentials"),
+            ("authorization_code", "refresh_token", "client_credentials", DEVICE_GRANT),
         ),
+        Client(CLI_CLIENT_ID, "", (), (DEVICE_GRANT, "refresh_token")),
     )
 }
 
@@ -192,6 +204,15 @@ class OAuthServer:
     ctx: EmulatorContext
     codes: dict[str, CodeGrant] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    devices: DeviceGrants = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.devices = DeviceGrants("Sign in to shared", self._check_user)
+
+    def _check_user(self, username: str, password: str) -> str | None:
+        if username == USERNAME and secrets.compare_digest(password, PASSWORD):
+            return self.owner
+        return None
 
     @property
     def owner(self) -> str:
@@ -298,10 +319,12 @@ class OAuthServer:
                 "response_modes_supported": ["query", "fragment", "form_post"],
                 # RFC 9207: every authorization response carries `iss` (Keycloak since 22)
                 "authorization_response_iss_parameter_supported": True,
+                "device_authorization_endpoint": oidc + "/auth/device",
                 "grant_types_supported": [
                     "authorization_code",
                     "refresh_token",
                     "client_credentials",
+                    DEVICE_GRANT,
                 ],
                 "code_challenge_methods_supported": ["plain", "S256"],
                 "token_endpoint_auth_methods_supported": [
@@ -533,7 +556,12 @@ class OAuthServer:
         grant_type = form.get("grant_type", "")
         if not grant_type:
             return self._oauth_error("invalid_request", "grant_type is required")
-        if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
+        if grant_type not in (
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            DEVICE_GRANT,
+        ):
             return self._oauth_error(
                 "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
             )
@@ -549,6 +577,8 @@ class OAuthServer:
             return self._code_grant(request, client, form)
         if grant_type == "refresh_token":
             return self._refresh_grant(request, client, form)
+        if grant_type == DEVICE_GRANT:
+            return self._device_grant(request, client, form)
         scope = (
             " ".join(form.get("scope", "").split())
             or "r:deviceinformation:* r:resources:* w:resources:*"
@@ -639,6 +669,62 @@ class OAuthServer:
             refresh=True,
         )
 
+    # ---------------------------------------------------------------- device grant
+    async def device_authorization(self, request: Request) -> Response:
+        """RFC 8628 §3.1-3.2: the client asks for a device code and a user code."""
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        pairs = (
+            parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+            if ctype == "application/x-www-form-urlencoded"
+            else []
+        )
+        form = dict(pairs)
+        client = self._authenticate(request, form)
+        if isinstance(client, Response):
+            return client
+        if DEVICE_GRANT not in client.grants:
+            return self._oauth_error(
+                "unauthorized_client",
+                f"client {client.client_id!r} is not allowed the device authorization grant",
+            )
+        faults = self.ctx.faults["plgd"]
+        answer = self.devices.start(
+            client_id=client.client_id,
+            scope=" ".join(form.get("scope", "").split()) or " ".join(WEB_SCOPES),
+            audience=form.get("audience") or TOKEN_AUDIENCE,
+            resources=tuple(v for k, v in pairs if k == "resource" and v),
+            verification_uri=issuer_of(request) + "/device",
+            ttl=faults.device_code_ttl,
+            interval=faults.device_code_interval,
+            slow_downs=faults.device_slow_down,
+        )
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    async def device_page(self, request: Request) -> Response:
+        return self.devices.page(MOUNT + VERIFY_PATH, request.query_params.get("user_code", ""))
+
+    async def device_decide(self, request: Request) -> Response:
+        raw = await request.body()
+        form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        return self.devices.decide(MOUNT + VERIFY_PATH, form)
+
+    def _device_grant(self, request: Request, client: Client, form: dict[str, str]) -> Response:
+        code = form.get("device_code", "")
+        if not code:
+            return self._oauth_error("invalid_request", "Missing parameter: device_code")
+        status, pending = self.devices.poll(code, client.client_id)
+        if pending is None:
+            return self._oauth_error(status, self.devices.describe_error(status))
+        return self._token_response(
+            request,
+            sub=pending.subject,
+            client_id=client.client_id,
+            scope=pending.scope,
+            audience=pending.audience,
+            refresh=True,
+        )
+
     # ---------------------------------------------------------------- userinfo
     async def userinfo(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "")
@@ -682,5 +768,8 @@ class OAuthServer:
             Route(AUTH_PATH, self.authorize_post, methods=["POST"]),
             Route(LOGIN_ACTION_PATH, self.authorize_post, methods=["POST"]),
             Route(TOKEN_PATH, self.token, methods=["POST"]),
+            Route(DEVICE_AUTH_PATH, self.device_authorization, methods=["POST"]),
+            Route(VERIFY_PATH, self.device_page, methods=["GET"]),
+            Route(VERIFY_PATH, self.device_decide, methods=["POST"]),
             Route(USERINFO_PATH, self.userinfo, methods=["GET", "POST"]),
         ]

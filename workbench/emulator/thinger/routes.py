@@ -1,6 +1,9 @@
 """Emulated Thinger.io REST API (mounted at /thinger).
 
-    POST /oauth/token                                   password / refresh_token grants (refresh rotates)
+    POST /oauth/token                                   password / refresh_token grants (refresh rotates),
+                                                        and the device grant (MODEL, below)
+    POST /oauth/device                                  MODEL: device authorization (RFC 8628)
+    GET|POST /oauth/device/verify                       MODEL: the approval page (?user_code= pre-fills it)
     GET|POST /v1/users/{u}/devices                      list (?count=&index=, ?id=) / create
     GET|PUT|DELETE /v1/users/{u}/devices/{d}            detail / update / delete (400 if connected)
     GET /v1/users/{u}/devices/{d}/stats                 JSON, or Server-Sent Events (Accept: text/event-stream)
@@ -9,6 +12,12 @@
     GET|POST /v1|v2/users/{u}/devices/{d}/{resource}    {"out": ...} / {"in": ...}
     GET /v3/users/{u}/devices/{d}/resources[/{r}]       raw JSON values
     GET /v1/users/{u}/buckets[/{b}], GET /v1|v2/users/{u}/buckets/{b}/data
+
+The device authorization grant is NOT something Thinger.io offers: the emulator models one
+(device_grant.py) so the demo can show the device-code login on a second platform. Its
+client id is ``workbench-cli`` (public); the approval page signs in as the demo user; the
+token endpoint's device-grant answers are RFC 8628 / RFC 6749 JSON (``{"error": "..."}``),
+not Thinger's ``{"error": {"message"}}``.
 
 Tokens travel as `Authorization: Bearer <t>` or `?authorization=<t>` (case-sensitive).
 Errors are `{"error": {"message": "..."}}`.
@@ -32,6 +41,7 @@ from starlette.routing import Route
 
 from workbench.emulator import jwt_keys
 from workbench.emulator.context import EmulatorContext
+from workbench.emulator.device_grant import DEVICE_GRANT, DeviceGrants
 from workbench.emulator.thinger.world import (
     BUCKETS,
     DEVICE_ID_RE,
@@ -54,6 +64,9 @@ ACCESS_TTL = 7200
 REFRESH_TTL = 61 * 86_400  # "around 2 months" (the seed's sample refresh token lives 61 days)
 SECRET = jwt_keys.THINGER_HS256_SECRET
 SSE_MIN_INTERVAL_MS = 50
+DEVICE_CLIENT_ID = "workbench-cli"  # the modelled device grant's one (public) client
+DEVICE_PATH = "/oauth/device"
+VERIFY_PATH = "/oauth/device/verify"
 
 
 class ThingerError(Exception):
@@ -105,6 +118,57 @@ class Api:
         self.ctx = ctx
         self.book = ctx.tokens[NAME]
         self.world = ThingerWorld(ctx.config.seed, ctx.config.devices, ctx.started)
+        self.devices = DeviceGrants("Thinger.io (emulated)", self._check_user)
+
+    @staticmethod
+    def _check_user(username: str, password: str) -> str | None:
+        return USER if username == USER and password == PASSWORD else None
+
+    @staticmethod
+    def _rfc_error(code: str, description: str, status: int = 400) -> JSONResponse:
+        return JSONResponse(
+            {"error": code, "error_description": description},
+            status,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def device_authorization(self, request: Request) -> Response:
+        """MODEL (Thinger.io has no device flow): RFC 8628 §3.1-3.2."""
+        pairs = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        form = dict(pairs)
+        if form.get("client_id") != DEVICE_CLIENT_ID:
+            return self._rfc_error("invalid_client", f"unknown client; use {DEVICE_CLIENT_ID}", 401)
+        faults = self.ctx.faults[NAME]
+        base = f"{request.url.scheme}://{request.url.netloc}/{NAME}"
+        answer = self.devices.start(
+            client_id=DEVICE_CLIENT_ID,
+            scope=form.get("scope", ""),
+            audience="",
+            resources=(),
+            verification_uri=base + VERIFY_PATH,
+            ttl=faults.device_code_ttl,
+            interval=faults.device_code_interval,
+            slow_downs=faults.device_slow_down,
+        )
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    async def device_page(self, request: Request) -> Response:
+        return self.devices.page(f"/{NAME}{VERIFY_PATH}", request.query_params.get("user_code", ""))
+
+    async def device_decide(self, request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        return self.devices.decide(f"/{NAME}{VERIFY_PATH}", form)
+
+    def _device_token(self, form: dict[str, Any]) -> Response:
+        if form.get("client_id") != DEVICE_CLIENT_ID:
+            return self._rfc_error("invalid_client", f"unknown client; use {DEVICE_CLIENT_ID}", 401)
+        code = str(form.get("device_code") or "")
+        if not code:
+            return self._rfc_error("invalid_request", "missing device_code")
+        status, pending = self.devices.poll(code, DEVICE_CLIENT_ID)
+        if pending is None:
+            return self._rfc_error(status, self.devices.describe_error(status))
+        return JSONResponse(self._token_pair(pending.subject))
 
     # -- tokens ------------------------------------------------------------------------------
     def _token_pair(self, user: str) -> dict[str, Any]:
@@ -151,6 +215,8 @@ class Api:
             if state != "ok" or data is None:
                 return error(401, "invalid refresh token")
             return JSONResponse(self._token_pair(data["usr"]))
+        if grant == DEVICE_GRANT:
+            return self._device_token(form)
         if not grant:
             return error(400, "missing grant_type")
         return error(400, f"unsupported grant type '{grant}'")
@@ -469,6 +535,9 @@ def build(ctx: EmulatorContext) -> Starlette:
     dev = "/v1/users/{user}/devices/{device}"
     routes = [
         Route("/oauth/token", api.oauth_token, methods=["POST"]),
+        Route(DEVICE_PATH, api.device_authorization, methods=["POST"]),
+        Route(VERIFY_PATH, api.device_page, methods=["GET"]),
+        Route(VERIFY_PATH, api.device_decide, methods=["POST"]),
         Route("/v1/users/{user}/devices", api.list_devices, methods=["GET"]),
         Route("/v1/users/{user}/devices", api.create_device, methods=["POST"]),
         Route(dev, api.device_detail, methods=["GET"]),
@@ -502,6 +571,11 @@ def build(ctx: EmulatorContext) -> Starlette:
 
 def describe(base: str) -> dict[str, Any]:
     return {
-        "urls": {"api": base, "token": base + "/oauth/token"},
+        "urls": {
+            "api": base,
+            "token": base + "/oauth/token",
+            "device authorization (model)": base + DEVICE_PATH,
+            "device approval page (model)": base + VERIFY_PATH,
+        },
         "credentials": {"user": USER, "password": PASSWORD},
     }

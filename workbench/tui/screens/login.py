@@ -10,7 +10,7 @@ first of the callback and the paste wins (core/auth/callback.py)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import getters, on, work
@@ -27,6 +27,10 @@ from workbench.core.profiles import Profile
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.widgets.auth_timeline import AuthTimeline, failure_text
+from workbench.tui.widgets.device_code import DeviceCodePanel
+
+if TYPE_CHECKING:
+    from workbench.core.auth.oauth2_device_code import DevicePrompt
 
 
 def remember_key(profile: Profile, name: str) -> str:
@@ -100,6 +104,7 @@ class LoginScreen(Screen[None]):
                 )
                 yield Static("", id="login-paste-result")
             yield Static("", id="login-result")
+        yield DeviceCodePanel(id="login-device-code")
         yield AuthTimeline(id="login-timeline")
         yield Footer()
 
@@ -229,6 +234,9 @@ class LoginScreen(Screen[None]):
                 show_url=self._show_url_threadsafe,
                 cancelled=cancel,
                 offer_paste=self._offer_paste_threadsafe,
+                show_device_code=lambda prompt: self.app.call_from_thread(
+                    self._show_device_code, prompt
+                ),
             )
         except WorkbenchError as err:
             self.app.call_from_thread(self._failed, err, session)
@@ -346,6 +354,11 @@ class LoginScreen(Screen[None]):
         self._offer = None
         self.query_one("#login-paste-box").remove_class("offered")
 
+    def _show_device_code(self, prompt: DevicePrompt) -> None:
+        """The device flow's prompt: the panel takes the body while the worker polls."""
+        self.query_one(DeviceCodePanel).show(prompt)
+        self.add_class("-device-code")
+
     def _show_last(self) -> None:
         """The URL and the outcome are the form's last lines, below the fields: bring them into view.
         Anchored, the form stays at its end while they are laid out (a scroll made before their
@@ -365,6 +378,8 @@ class LoginScreen(Screen[None]):
     def _done(self) -> None:
         self._cancel = None
         self._hide_paste()
+        self.query_one(DeviceCodePanel).clear()
+        self.remove_class("-device-code")
         self.query_one("#login-go", Button).disabled = False
         self.query_one("#login-cancel", Button).disabled = True
 
