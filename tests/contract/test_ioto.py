@@ -286,16 +286,32 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Sent]]:
 
     def recording(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
         response = original(self, request)
-        response.read()
+        try:
+            content = response.read()
+        finally:
+            response.close()
         seen.append(
             Sent(
                 request,
                 response.status_code,
                 response.headers.get("content-type", ""),
-                response.content,
+                content,
             )
         )
-        return response
+        # hand on a fresh, fully read answer: the stream of this one is consumed, and the
+        # client's own transport wrapper (core/http_limits.py) reads the stream it gets
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content,
+            request=request,
+            extensions=response.extensions,
+        )
 
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", recording)
     yield seen
