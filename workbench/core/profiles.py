@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,10 @@ from workbench.core.errors import ProfileError
 from workbench.core.limits import MAX_BODY_MB, RequestLimits, deadline_problem
 from workbench.core.secrets import REF_KEYS, SecretRef
 from workbench.core.templating import render
-from workbench.core.toml_index import TomlIndex, TomlLimitError, check_limits, decode_error
+from workbench.core.toml_index import (
+    TomlIndex,
+    load_checked,
+)
 
 PLATFORMS = ("iotconnect", "ioto", "plgd", "iotspot", "thinger", "generic")
 TOP_KEYS = {
@@ -218,23 +220,7 @@ class _Loader:
         )
 
     def load(self) -> Profile:
-        try:
-            check_limits(self.text)
-        except TomlLimitError as exc:
-            raise ProfileError(
-                f"not loaded: {exc.words}",
-                path=str(self.path),
-                line=exc.line,
-                column=exc.column,
-                hint="a profile this big or this deeply nested is not one workbench wrote",
-            ) from None
-        try:
-            data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            words, line, column = decode_error(exc)
-            raise ProfileError(
-                f"not valid TOML: {words}", path=str(self.path), line=line, column=column
-            ) from None
+        data = load_checked(self.text, str(self.path), ProfileError, "a profile")
         for key in data:
             if key not in TOP_KEYS:
                 raise self.error(

@@ -13,6 +13,9 @@ import bisect
 import json
 import re
 import tomllib
+from typing import Any
+
+from workbench.core.errors import ConfigError
 
 Path = tuple[str | int, ...]
 
@@ -503,3 +506,24 @@ def _escaped(s: str, k: int) -> bool:
     while b >= 0 and s[b] == "\\":
         b -= 1
     return (k - 1 - b) % 2 == 1
+
+
+def load_checked(text: str, path: str, error: type[ConfigError], what: str) -> dict[str, Any]:
+    """``text`` parsed by tomllib after :func:`check_limits`; either problem raised as
+    ``error`` (ProfileError, CollectionError) with the file, line and column. ``what`` names
+    the kind of file in the hint ("a profile", "a collection")."""
+    try:
+        check_limits(text)
+    except TomlLimitError as exc:
+        raise error(
+            f"not loaded: {exc.words}",
+            path=path,
+            line=exc.line,
+            column=exc.column,
+            hint=f"{what} this big or this deeply nested is not one workbench wrote",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        words, line, column = decode_error(exc)
+        raise error(f"not valid TOML: {words}", path=path, line=line, column=column) from None

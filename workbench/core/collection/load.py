@@ -9,7 +9,6 @@ of them (and reads the file).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,8 @@ from workbench.core.requests import METHODS, RequestSpec
 from workbench.core.secrets import SecretRef
 from workbench.core.toml_index import (
     TomlIndex,
-    TomlLimitError,
-    check_limits,
-    decode_error,
     key_words,
+    load_checked,
 )
 
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
@@ -86,23 +83,7 @@ class _Loader:
         )
 
     def load(self) -> ParsedCollection:
-        try:
-            check_limits(self.text)
-        except TomlLimitError as exc:
-            raise CollectionError(
-                f"not loaded: {exc.words}",
-                path=str(self.path),
-                line=exc.line,
-                column=exc.column,
-                hint="a collection this big or this deeply nested is not one workbench wrote",
-            ) from None
-        try:
-            data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            words, line, column = decode_error(exc)
-            raise CollectionError(
-                f"not valid TOML: {words}", path=str(self.path), line=line, column=column
-            ) from None
+        data = load_checked(self.text, str(self.path), CollectionError, "a collection")
         for key in data:
             if key not in TOP_KEYS:
                 raise self.error(
