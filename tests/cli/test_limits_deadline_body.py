@@ -118,7 +118,10 @@ def test_a_gzip_bomb_is_stopped_at_the_body_cap_with_bounded_memory(tmp_path) ->
     error = report["requests"][0]["error"]
     assert "larger than the limit of 8 MiB (decoded)" in error, error
     assert figures["code"] == 1
-    assert figures["peak_mib"] < 150, figures  # before: > 256 MiB (the whole bomb in memory)
+    # The whole 256 MiB bomb in memory would be > 256 MiB plus the interpreter (~60 MiB):
+    # before the cap it peaked at 550 MiB. Seen with the cap: 120-160 MiB (the interpreter,
+    # the app's imports and the allocator's slack vary between machines).
+    assert figures["peak_mib"] < 250, figures
     assert "Traceback" not in proc.stderr
     print(f"gzip bomb stopped in {took:.2f} s, peak RSS {figures['peak_mib']:.0f} MiB")
 
