@@ -16,6 +16,7 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("WORKBENCH_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("WORKBENCH_KEYRING", "0")
     monkeypatch.delenv("WORKBENCH_DEMO_URL", raising=False)
     return base

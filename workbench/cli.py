@@ -144,8 +144,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--bail", action="store_true", help="stop at the first failure")
 
+    p = sub.add_parser(
+        "api", help="a profile's API catalog (OpenAPI/Swagger): list, fill and send operations"
+    )
+    _add_profiles_dir(p)
+    p.add_argument("profile")
+    p.add_argument(
+        "words",
+        nargs="*",
+        metavar="SEARCH|OPERATION_ID",
+        help="search words; or one operationId to show its request (filled with --device)",
+    )
+    p.add_argument("--tag", help="only operations with this tag")
+    p.add_argument("--device", help="a device-tree node id (or its last part) to fill from")
+    p.add_argument("--depth", type=int, default=3, help="how deep to look for --device")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a path parameter value"
+    )
+    p.add_argument("--send", action="store_true", help="send it and check the response")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("import", help="import a request")
     isub = p.add_subparsers(dest="import_command", metavar="FORMAT")
+    o = isub.add_parser(
+        "openapi", help="write a collection from an OpenAPI 3.x / Swagger 2.0 document"
+    )
+    _add_profiles_dir(o)
+    o.add_argument("spec", help="a file path or https URL")
+    o.add_argument("--into", required=True, metavar="COLLECTION", help="the collection file")
+    o.add_argument("--tag", action="append", default=[], help="only operations with this tag")
+    o.add_argument("--profile", help="the profile the collection is for (URLs relative to it)")
+    o.add_argument("--base", help="which of the profile's [urls] the paths are under")
+    o.add_argument("--force", action="store_true", help="overwrite an existing collection file")
     i = isub.add_parser("curl", help="import a curl command (argument or stdin)")
     i.add_argument("curl", nargs="*", help="the curl command (default: read stdin)")
     i.add_argument("--into", metavar="COLLECTION", help="append to this collection file")
@@ -171,6 +201,7 @@ HANDLERS: dict[str | None, str] = {
     "token": "token:run",
     "devices": "devices:run",
     "run": "runner:run",
+    "api": "api:run",
     "import": "curl:import_",
     "export": "curl:export",
     None: "tui:run",
@@ -186,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbench {workbench_version()}")
         return EXIT_OK
     module_name, func_name = HANDLERS[args.command].split(":")
+    if args.command == "import" and getattr(args, "import_command", None) == "openapi":
+        module_name, func_name = "openapi_import", "run"
     try:
         module = importlib.import_module(f"workbench.commands.{module_name}")
     except ModuleNotFoundError as exc:

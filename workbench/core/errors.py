@@ -14,6 +14,7 @@ anything else reaching them is a bug.
     ├── ExpectError               a malformed [requests.expect] table (key_path locates it)
     ├── JsonPathError             a JSON path outside the supported subset
     ├── CurlError                 a curl command that cannot be imported
+    ├── CatalogError              an OpenAPI/Swagger document cannot be read, fetched or parsed
     ├── SecretError               a secret reference cannot be resolved (env var unset, no TTY, ...)
     ├── SecretOriginError         a secret would go to an origin its profile does not own (refused)
     ├── AuthError                 a login / refresh step failed (step, status, server message, hint);
@@ -107,6 +108,11 @@ class JsonPathError(WorkbenchError):
 
 class CurlError(WorkbenchError):
     """A curl command that cannot be imported (bad quoting, unknown option, ...)."""
+
+
+class CatalogError(WorkbenchError):
+    """An API catalog (an OpenAPI 3.x / Swagger 2.0 document) cannot be read, fetched or
+    parsed, or an operation / device the user named is not in it."""
 
 
 class SecretError(WorkbenchError):

@@ -2,6 +2,7 @@
 
 WORKBENCH_CONFIG_DIR  user profiles (profiles/), collections default dir, settings
 WORKBENCH_DATA_DIR    token store file (when no keyring), history
+WORKBENCH_CACHE_DIR   fetched API documents and pre-parsed catalogs (safe to delete)
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ def data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("WORKBENCH_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP))
 
 
 def user_profiles_dir() -> Path:

@@ -67,7 +67,9 @@ TOP_KEYS = {
     "tls",
     "variables",
     "limits",
+    "catalogs",
 }
+CATALOG_KEYS = {"spec", "base", "name"}
 TLS_KEYS = {"verify", "ca_bundle"}
 LIMITS_KEYS = {"deadline", "max_body_mb"}
 
@@ -120,6 +122,15 @@ class AuthConfig:
         return FLOWS[self.flow]
 
 
+@dataclass(frozen=True)
+class CatalogRef:
+    """One ``[[catalogs]]`` entry: an OpenAPI/Swagger document for one of the base URLs."""
+
+    spec: str  # a path (relative to the profile's file), builtin:NAME or an https URL
+    base: str  # the name in [urls] the document's paths are under
+    name: str  # shown in the API view ("device API")
+
+
 @dataclass
 class Profile:
     name: str
@@ -134,6 +145,7 @@ class Profile:
     path: Path | None = None
     source: str = "builtin"  # builtin | user | dir
     limits: RequestLimits = field(default_factory=RequestLimits)
+    catalogs: list[CatalogRef] = field(default_factory=list)
 
     @property
     def is_demo(self) -> bool:
@@ -278,6 +290,7 @@ class _Loader:
             path=self.path,
             source=self.source,
             limits=self._limits(data.get("limits", {})),
+            catalogs=self._catalogs(data.get("catalogs", []), urls, tvars),
         )
         if any(ref.demo is not None for ref in auth.secrets.values()) and not profile.is_demo:
             key = next(k for k, r in auth.secrets.items() if r.demo is not None)
@@ -288,6 +301,45 @@ class _Loader:
                 hint="use {env = ...}, {prompt = ...} or {keyring = ...}",
             )
         return profile
+
+    def _catalogs(self, raw: Any, urls: dict[str, str], tvars: dict[str, str]) -> list[CatalogRef]:
+        if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+            raise self.error(
+                "[[catalogs]] must be an array of tables",
+                None,
+                "catalogs",
+                hint='e.g. [[catalogs]]\nspec = "device.swagger.json"\nbase = "device"',
+            )
+        out: list[CatalogRef] = []
+        for entry in raw:
+            unknown = set(entry) - CATALOG_KEYS
+            if unknown:
+                raise self.error(
+                    f"unknown key '{sorted(unknown)[0]}' in [[catalogs]]",
+                    None,
+                    "catalogs",
+                    hint=f"known keys: {', '.join(sorted(CATALOG_KEYS))}",
+                )
+            spec = entry.get("spec")
+            if not isinstance(spec, str) or not spec.strip():
+                raise self.error(
+                    "a [[catalogs]] entry needs spec = <path, builtin:NAME or https URL>",
+                    None,
+                    "catalogs",
+                )
+            base = entry.get("base", next(iter(urls)))
+            if base not in urls:
+                raise self.error(
+                    f"[[catalogs]] base '{base}' is not one of the [urls]",
+                    None,
+                    "catalogs",
+                    hint=f"known: {', '.join(urls)}",
+                )
+            name = entry.get("name", base)
+            if not isinstance(name, str):
+                raise self.error("[[catalogs]] name must be a string", None, "catalogs")
+            out.append(CatalogRef(spec=render(spec, tvars), base=base, name=name))
+        return out
 
     def _str_table(self, data: dict[str, Any], table: str) -> dict[str, str]:
         raw = data.get(table, {})
