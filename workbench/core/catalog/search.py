@@ -16,11 +16,22 @@ def _subsequence(needle: str, hay: str) -> bool:
     return all(ch in it for ch in needle)
 
 
-def score(op: Operation, words: list[str]) -> float:
+_TEXTS: dict[str, list[tuple[str, str, str]]] = {}  # sha256 -> (text, path, id) per operation
+
+
+def _texts(catalog: Catalog) -> list[tuple[str, str, str]]:
+    texts = _TEXTS.get(catalog.sha256)
+    if texts is None or len(texts) != len(catalog.operations):
+        texts = [
+            (op.search_text(), op.path.lower(), op.operation_id.lower()) for op in catalog.operations
+        ]
+        _TEXTS[catalog.sha256] = texts
+    return texts
+
+
+def score(op: Operation, words: list[str], texts: tuple[str, str, str] | None = None) -> float:
     """0 when a word does not match at all; higher is better."""
-    text = op.search_text()
-    path = op.path.lower()
-    op_id = op.operation_id.lower()
+    text, path, op_id = texts or (op.search_text(), op.path.lower(), op.operation_id.lower())
     total = 0.0
     for word in words:
         if word in path or word in op_id:
@@ -42,7 +53,8 @@ def search(catalog: Catalog, query: str, *, limit: int | None = None) -> list[Op
     if not words:
         ops = list(catalog.operations)
         return ops[:limit] if limit else ops
-    scored = [(score(op, words), i, op) for i, op in enumerate(catalog.operations)]
+    texts = _texts(catalog)
+    scored = [(score(op, words, texts[i]), i, op) for i, op in enumerate(catalog.operations)]
     hits = sorted((t for t in scored if t[0] > 0), key=lambda t: (-t[0], t[1]))
     ops = [op for _, _, op in hits]
     return ops[:limit] if limit else ops
