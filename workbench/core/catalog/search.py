@@ -23,7 +23,8 @@ def _texts(catalog: Catalog) -> list[tuple[str, str, str]]:
     texts = _TEXTS.get(catalog.sha256)
     if texts is None or len(texts) != len(catalog.operations):
         texts = [
-            (op.search_text(), op.path.lower(), op.operation_id.lower()) for op in catalog.operations
+            (op.search_text(), op.path.lower(), op.operation_id.lower())
+            for op in catalog.operations
         ]
         _TEXTS[catalog.sha256] = texts
     return texts
