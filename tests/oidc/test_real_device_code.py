@@ -91,6 +91,10 @@ def test_approve_on_the_providers_page_logs_in_and_logout_revokes(
         tokens.access_token, key, algorithms=["RS256"], audience=RESOURCE, issuer=oidc_server.issuer
     )
     assert claims["sub"] == "alice" and claims["client_id"] == "wb-device"
+    # the refresh brings a new ID token: checked, same subject (OAuth2Flow.check_id_token)
+    renewed = s.force_refresh()
+    assert renewed.id_token and renewed.id_token != tokens.id_token
+    assert any("ID token checked" in n for n in s.traces[-1].notes), s.traces[-1].notes
     s.close()
 
     capsys.readouterr()
