@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.wire import Exchange, Wire
 from workbench.core.platforms.base import DeviceNode, adapter_for, walk
 from workbench.core.profiles import Profile, get_profile
 from workbench.core.requests import send
@@ -263,58 +263,10 @@ LIST_FIELDS = {"data", "next", "prev", "paged"}  # "API Access": Successful Resp
 # --------------------------------------------------------------------------- recording the wire
 
 
-@dataclass
-class Sent:
-    request: httpx.Request
-    status: int
-    content_type: str
-    answer: bytes
-
-    @property
-    def body(self) -> Any:
-        return json.loads(self.request.content) if self.request.content else None
-
-    def json(self) -> Any:
-        return json.loads(self.answer)
-
-
 @pytest.fixture
-def wire(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Sent]]:
+def wire(monkeypatch: pytest.MonkeyPatch) -> Wire:
     """Every request any httpx client of this process puts on the wire, with its answer."""
-    seen: list[Sent] = []
-    original = httpx.HTTPTransport.handle_request
-
-    def recording(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        response = original(self, request)
-        try:
-            content = response.read()
-        finally:
-            response.close()
-        seen.append(
-            Sent(
-                request,
-                response.status_code,
-                response.headers.get("content-type", ""),
-                content,
-            )
-        )
-        # hand on a fresh, fully read answer: the stream of this one is consumed, and the
-        # client's own transport wrapper (core/http_limits.py) reads the stream it gets
-        headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=content,
-            request=request,
-            extensions=response.extensions,
-        )
-
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", recording)
-    yield seen
+    return Wire().install(monkeypatch)
 
 
 def browse(profile: Profile) -> None:
@@ -335,18 +287,17 @@ def browse(profile: Profile) -> None:
     session.close()
 
 
-def api_calls(profile: Profile, seen: list[Sent]) -> list[Sent]:
-    base = profile.urls["api"]
-    return [s for s in seen if str(s.request.url).startswith(base + "/")]
+def api_calls(profile: Profile, wire: Wire) -> list[Exchange]:
+    return wire.under(profile.urls["api"] + "/")
 
 
-def action_of(profile: Profile, sent: Sent) -> tuple[bool, str]:
-    rest = sent.request.url.path.removeprefix(httpx.URL(profile.urls["api"]).path)
+def action_of(profile: Profile, sent: Exchange) -> tuple[bool, str]:
+    rest = sent.url.path.removeprefix(httpx.URL(profile.urls["api"]).path)
     tok = rest.startswith("/tok/")
     return tok, rest.removeprefix("/tok").lstrip("/")
 
 
-Browsed = tuple[Profile, list[Sent], list[Sent]]
+Browsed = tuple[Profile, list[Exchange], list[Exchange]]
 FLOWS = ["demo-ioto-cloudapi", "demo-ioto"]
 BROWSED = {
     "account/get",
@@ -360,12 +311,10 @@ BROWSED = {
 
 
 @pytest.fixture
-def browsed(
-    demo_env: Any, wire: list[Sent], request: pytest.FixtureRequest
-) -> tuple[Profile, list[Sent], list[Sent]]:
+def browsed(demo_env: Any, wire: Wire, request: pytest.FixtureRequest) -> Browsed:
     profile = get_profile(request.param)
     browse(profile)
-    return profile, api_calls(profile, wire), list(wire)
+    return profile, api_calls(profile, wire), list(wire.exchanges)
 
 
 # --------------------------------------------------------------------------- (1) what the client sends
@@ -381,7 +330,7 @@ def test_every_request_has_the_documented_form(browsed: Browsed, scripts: Script
     login_find = scripts["login.sh"][1]
     actions = set()
     for sent in calls:
-        request, body = sent.request, sent.body
+        request, body = sent, sent.request_json()
         tok, action = action_of(profile, sent)
         actions.add(action)
         where = f"{request.method} {request.url}"
@@ -442,11 +391,11 @@ def check_metric_fetch(body: dict[str, Any], scripts: Scripts, cloudapi: bool) -
 def test_the_cognito_login_is_login_sh(browsed: Browsed, scripts: Scripts) -> None:
     profile, _, everything = browsed
     cognito, _ = scripts["login.sh"]
-    [sent] = [s for s in everything if str(s.request.url) == profile.auth.params["cognito_url"]]
-    assert sent.request.method == cognito.method
+    [sent] = [s for s in everything if str(s.url) == profile.auth.params["cognito_url"]]
+    assert sent.method == cognito.method
     for name in ("X-Amz-Target", "Content-Type"):
-        assert sent.request.headers[name] == cognito.headers[name]
-    body = sent.body
+        assert sent.headers[name] == cognito.headers[name]
+    body = sent.request_json()
     assert set(body) == set(cognito.body) and body["AuthFlow"] == cognito.body["AuthFlow"]
     assert set(body["AuthParameters"]) == set(cognito.body["AuthParameters"])
 
@@ -459,9 +408,10 @@ def test_the_answers_have_the_documented_shapes(browsed: Browsed) -> None:
     profile, calls, _ = browsed
     for sent in calls:
         _, action = action_of(profile, sent)
-        where = f"{sent.request.url}"
+        where = f"{sent.url}"
         # "API Access": 200 and a JSON object with `data`; lists add next / prev.
-        assert sent.status == 200 and sent.content_type.startswith("application/json"), where
+        content_type = sent.response_headers.get("content-type", "")
+        assert sent.status == 200 and content_type.startswith("application/json"), where
         answer = sent.json()
         assert isinstance(answer, dict) and "data" in answer, where
         data = answer["data"]
@@ -469,7 +419,7 @@ def test_the_answers_have_the_documented_shapes(browsed: Browsed) -> None:
             assert set(answer) <= LIST_FIELDS and isinstance(data, list), where
             for cursor in answer.get("next"), answer.get("prev"):
                 assert cursor is None or isinstance(cursor, str), where
-        body = sent.body or {}
+        body = sent.request_json() or {}
         if action == "account/get":
             assert set(data) <= ACCOUNT_FIELDS and data["id"], set(data) - ACCOUNT_FIELDS
         elif action == "user/get":

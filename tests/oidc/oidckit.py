@@ -174,6 +174,17 @@ def client_metadata(keys: dict[str, Any]) -> list[dict[str, Any]]:
             "redirect_uris": [],
             "response_types": [],
         },
+        *(
+            {  # the same, for the expiry (3 s codes) and slow_down tests (server.mjs)
+                "client_id": client_id,
+                "application_type": "native",
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+                "redirect_uris": [],
+                "response_types": [],
+            }
+            for client_id in ("wb-device-short", "wb-device-slow")
+        ),
         {
             "client_id": "wb-basic",
             "client_secret": CLIENT_SECRET_BASIC,
@@ -370,6 +381,7 @@ def play_device(url: str, *, user_code: str | None = None, deny: bool = False) -
     verification URI (``verification_uri_complete``, or ``verification_uri`` and type
     `user_code`), confirm (or abort, with `deny`), sign in and consent. Synchronous."""
     run = DeviceRun()
+    entered = False
     try:
         with httpx.Client(timeout=10, follow_redirects=False) as b:
             response = b.get(url)
@@ -385,7 +397,13 @@ def play_device(url: str, *, user_code: str | None = None, deny: bool = False) -
                         run.error = f"HTTP {response.status_code} at {response.url}"
                     return run
                 action, fields = form
-                if "user_code" in fields and not fields["user_code"]:
+                entry = "user_code" in fields and "confirm" not in fields  # the code entry form
+                if entry and entered:
+                    run.final_page = response.text  # asked again: the code was refused
+                    run.error = "the provider asked for the code again (it refused it)"
+                    return run
+                entered = entered or entry
+                if entry and not fields["user_code"]:
                     fields["user_code"] = user_code or ""
                 if fields.get("confirm") == "yes" and deny:
                     fields["abort"] = "yes"

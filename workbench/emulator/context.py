@@ -90,6 +90,23 @@ class TokenBook:
                 entry["used"] = True
             return "ok", entry["data"]
 
+    def revoke_refresh(self, token: str) -> bool:
+        """RFC 7009: this refresh token is refused from now on (False: not one of ours)."""
+        with self._lock:
+            entry = self.refresh.get(token)
+            if entry is not None:
+                entry["revoked"] = True
+            return entry is not None
+
+    def revoke_access(self, token: str) -> bool:
+        """RFC 7009: this access token is refused from now on (False: not one of ours)."""
+        with self._lock:
+            known = token in self.issued_access
+            if known:
+                self.issued_access.discard(token)
+                self.expired_access.add(token)
+            return known
+
     def revoke_all_refresh(self) -> int:
         with self._lock:
             for entry in self.refresh.values():

@@ -67,14 +67,32 @@ class PendingCode:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def demo_login_html(login: tuple[str, str] | None) -> str:
+    """The demo cloud's sign-in, on its login pages (a real provider never shows one)."""
+    if login is None:
+        return ""
+    user, password = (html.escape(part) for part in login)
+    return (
+        f'<p class="demo" id="demo-login">Demo cloud: sign in as <code>{user}</code> with the '
+        f"password <code>{password}</code>.</p>"
+    )
+
+
 class DeviceGrants:
     """The pending device codes of one platform and its approval page.
 
-    ``check_user(username, password)`` returns the subject the tokens are for, or None."""
+    ``check_user(username, password)`` returns the subject the tokens are for, or None;
+    ``demo_login`` (user, password) is shown on the page: this is the demo cloud."""
 
-    def __init__(self, title: str, check_user: Callable[[str, str], str | None]) -> None:
+    def __init__(
+        self,
+        title: str,
+        check_user: Callable[[str, str], str | None],
+        demo_login: tuple[str, str] | None = None,
+    ) -> None:
         self.title = title
         self.check_user = check_user
+        self.demo_login = demo_login
         self.codes: dict[str, PendingCode] = {}  # device_code -> pending
         self.lock = threading.Lock()
 
@@ -176,6 +194,7 @@ class DeviceGrants:
     ) -> Response:
         """The approval form (``user_code`` pre-filled from verification_uri_complete)."""
         note = f'<p class="message" role="alert">{html.escape(message)}</p>' if message else ""
+        demo = demo_login_html(self.demo_login)
         body = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(self.title)}: connect a device</title>
 <style>body {{ font-family: system-ui, sans-serif; max-width: 30rem; margin: 3rem auto }}
@@ -191,7 +210,8 @@ label {{ display: block; margin-top: 1rem }} input {{ font-size: 1.2rem }}
   <label>Password <input name="password" type="password" autocomplete="current-password"></label>
   <p><button name="action" value="approve" type="submit">Approve</button>
      <button name="action" value="deny" type="submit">Deny</button></p>
-</form></body></html>"""
+</form>
+{demo}</body></html>"""
         return HTMLResponse(body, status, headers={"Cache-Control": "no-store"})
 
     def decide(self, action: str, form: dict[str, str]) -> Response:

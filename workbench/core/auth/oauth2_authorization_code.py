@@ -23,7 +23,6 @@ from urllib.parse import urlencode
 
 from workbench.core.auth.base import FlowContext, TokenSet
 from workbench.core.auth.callback import CallbackWaiter, PasteOffer
-from workbench.core.auth.id_token import unverified_subject, validate_id_token
 from workbench.core.auth.loopback import LoopbackListener, is_loopback_redirect
 from workbench.core.auth.oauth2_common import OAuth2Flow
 from workbench.core.auth.pkce import PkcePair
@@ -33,6 +32,7 @@ from workbench.core.errors import AuthError, CallbackError
 class Flow(OAuth2Flow):
     name = "oauth2_authorization_code"
     grant = "authorization_code"
+    checks_id_token = True
 
     def authorization_request(
         self,
@@ -133,7 +133,7 @@ class Flow(OAuth2Flow):
         if pkce is not None:
             form["code_verifier"] = pkce.verifier
         tokens = self.token_request(ctx, "code-exchange", form, token_url=endpoints.token_url)
-        self._check_id_token(ctx, tokens, nonce=nonce)
+        self.check_id_token(ctx, tokens, nonce=nonce)
         return tokens
 
     @staticmethod
@@ -189,29 +189,3 @@ class Flow(OAuth2Flow):
                 "over SSH) so later runs use the stored tokens; or open a browser on this "
                 "machine; or use a flow that needs no person",
             )
-
-    def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
-        """The refresh grant; a new ID token in the answer is checked like a login's, and
-        must name the same subject (OIDC Core §12.2; no nonce)."""
-        new = super().refresh(ctx, tokens)
-        if new.id_token and new.id_token != tokens.id_token:
-            self._check_id_token(ctx, new, nonce=None, previous=tokens.id_token)
-        return new
-
-    def _check_id_token(
-        self, ctx: FlowContext, tokens: TokenSet, *, nonce: str | None, previous: str | None = None
-    ) -> None:
-        """OIDC: iss, aud, exp, nonce and the signature (id_token.py)."""
-        if not tokens.id_token:
-            return
-        issuer = ctx.param("issuer") or None
-        validate_id_token(
-            ctx,
-            tokens.id_token,
-            client_id=ctx.secret("client_id") or "",
-            client_secret=ctx.secret("client_secret", required=False),
-            issuer=issuer,
-            metadata=self.discover(ctx) if issuer else {},
-            nonce=nonce,
-            subject=unverified_subject(previous) if previous else None,
-        )

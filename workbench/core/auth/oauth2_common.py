@@ -218,6 +218,7 @@ class OAuth2Flow(AuthFlow):
 
     can_refresh = True
     grant = ""
+    checks_id_token = False  # the flows a person logs in with: their ID tokens are checked
 
     def __init__(self, profile: Profile) -> None:
         super().__init__(profile)
@@ -449,9 +450,35 @@ class OAuth2Flow(AuthFlow):
         return tokens
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
+        """The refresh grant; with ``checks_id_token``, a new ID token in the answer is checked
+        like a login's and must name the same subject (OIDC Core §12.2; no nonce)."""
         from workbench.core.auth.refresh import refresh_grant
 
-        return refresh_grant(self, ctx, tokens)
+        new = refresh_grant(self, ctx, tokens)
+        if self.checks_id_token and new.id_token and new.id_token != tokens.id_token:
+            self.check_id_token(ctx, new, nonce=None, previous=tokens.id_token)
+        return new
+
+    def check_id_token(
+        self, ctx: FlowContext, tokens: TokenSet, *, nonce: str | None, previous: str | None = None
+    ) -> None:
+        """OIDC: the ID token's iss, aud, exp, nonce (when the login sent one) and signature
+        (id_token.py); after a refresh, the subject of the `previous` one."""
+        if not tokens.id_token:
+            return
+        from workbench.core.auth.id_token import unverified_subject, validate_id_token
+
+        issuer = ctx.param("issuer") or None
+        validate_id_token(
+            ctx,
+            tokens.id_token,
+            client_id=ctx.secret("client_id") or "",
+            client_secret=ctx.secret("client_secret", required=False),
+            issuer=issuer,
+            metadata=self.discover(ctx) if issuer else {},
+            nonce=nonce,
+            subject=unverified_subject(previous) if previous else None,
+        )
 
     def resources(self, ctx: FlowContext) -> list[str]:
         """RFC 8707 resource indicators from the profile (none when it names none)."""

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.core.auth.base import FlowContext, TokenSet, require_json_object, server_message
-from workbench.core.auth.id_token import validate_id_token
 from workbench.core.auth.oauth2_common import FORM, OAuth2Flow, ensure_secure, token_error
 from workbench.core.errors import AuthError
 from workbench.core.text import escape_control
@@ -65,6 +64,7 @@ def _is_web_url(url: str) -> bool:
 class Flow(OAuth2Flow):
     name = "oauth2_device_code"
     grant = "device_code"
+    checks_id_token = True
 
     # --- step 1: the device authorization request ----------------------------------------
     def device_endpoint(self, ctx: FlowContext) -> str:
@@ -174,7 +174,7 @@ class Flow(OAuth2Flow):
             outcome = self._poll(ctx, device_code, endpoints.token_url, prompt)
             if isinstance(outcome, TokenSet):
                 ctx.trace.note("the code was approved: tokens received")
-                self._check_id_token(ctx, outcome)
+                self.check_id_token(ctx, outcome, nonce=None)  # the device flow has no nonce
                 return outcome
             if outcome == "slow_down":
                 interval = min(MAX_INTERVAL, interval + SLOW_DOWN_STEP)
@@ -214,27 +214,6 @@ class Flow(OAuth2Flow):
                     f"{prompt.expires_in // 60 or 1} min",
                 ) from None
             raise
-
-    def _check_id_token(self, ctx: FlowContext, tokens: TokenSet) -> None:
-        """OIDC: iss, aud, exp and the signature (id_token.py); the device flow has no nonce."""
-        if not tokens.id_token:
-            return
-        issuer = ctx.param("issuer") or None
-        validate_id_token(
-            ctx,
-            tokens.id_token,
-            client_id=ctx.secret("client_id") or "",
-            client_secret=ctx.secret("client_secret", required=False),
-            issuer=issuer,
-            metadata=self.discover(ctx) if issuer else {},
-            nonce=None,
-        )
-
-    def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
-        new = super().refresh(ctx, tokens)
-        if new.id_token and new.id_token != tokens.id_token:
-            self._check_id_token(ctx, new)
-        return new
 
     @staticmethod
     def _last_error(ctx: FlowContext) -> str | None:

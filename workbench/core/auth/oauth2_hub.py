@@ -40,6 +40,7 @@ from workbench.core.profiles import Origin
 from workbench.core.text import escape_keep_newlines
 
 if TYPE_CHECKING:
+    from workbench.core.auth.revocation import Revocation
     from workbench.core.profiles import Profile
 
 STEP = "hub-configuration"
@@ -240,6 +241,10 @@ class BrowserFlow(oauth2_authorization_code.Flow):
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
         return super().refresh(stored_context(ctx, tokens), tokens)
 
+    def revoke(self, ctx: FlowContext, tokens: TokenSet) -> list[Revocation]:
+        """At the authority the login used, as the client it used (kept with the tokens)."""
+        return super().revoke(stored_context(ctx, tokens), tokens)
+
 
 class MachineFlow(oauth2_client_credentials.Flow):
     name = "plgd_hub_client_credentials"
@@ -248,6 +253,9 @@ class MachineFlow(oauth2_client_credentials.Flow):
         facts = read_hub(ctx)
         hctx = HubContext(ctx, found_values(facts, web_client=False))
         return remember(super().login(hctx), facts, hctx)
+
+    def revoke(self, ctx: FlowContext, tokens: TokenSet) -> list[Revocation]:
+        return super().revoke(stored_context(ctx, tokens), tokens)
 
 
 def flow_for(name: str) -> type[AuthFlow]:

@@ -9,6 +9,8 @@ client usually may not use the device grant: name your own public client (``clie
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench.core.auth import oauth2_device_code
 from workbench.core.auth.base import FlowContext, TokenSet
 from workbench.core.auth.oauth2_hub import (
@@ -18,6 +20,9 @@ from workbench.core.auth.oauth2_hub import (
     remember,
     stored_context,
 )
+
+if TYPE_CHECKING:
+    from workbench.core.auth.revocation import Revocation
 
 
 class Flow(oauth2_device_code.Flow):
@@ -31,3 +36,7 @@ class Flow(oauth2_device_code.Flow):
 
     def refresh(self, ctx: FlowContext, tokens: TokenSet) -> TokenSet:
         return super().refresh(stored_context(ctx, tokens), tokens)
+
+    def revoke(self, ctx: FlowContext, tokens: TokenSet) -> list[Revocation]:
+        """At the authority the login used, as the client it used (kept with the tokens)."""
+        return super().revoke(stored_context(ctx, tokens), tokens)

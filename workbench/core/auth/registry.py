@@ -173,6 +173,7 @@ FLOWS: dict[str, FlowSpec] = {
                 "resource": Param(
                     "list", help="resource indicators (RFC 8707) sent with the device request"
                 ),
+                "revocation_url": _OAUTH2_EXTRAS["revocation_url"],
             },
             interactive=True,
         ),
@@ -221,6 +222,7 @@ FLOWS: dict[str, FlowSpec] = {
                 "client_auth": Param("choice", default="none", choices=("basic", "post", "none")),
                 "scope": Param("str", help="default: the web client's scopes from the hub"),
                 "audience": Param("str", help="default: the web client's audience from the hub"),
+                "revocation_url": _OAUTH2_EXTRAS["revocation_url"],
             },
             interactive=True,
         ),

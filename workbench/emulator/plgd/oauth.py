@@ -19,6 +19,10 @@ standard ones, relative to the mount (so the issuer is ``{origin}/plgd/auth/real
                                                             refresh_token (rotating), client_credentials,
                                                             urn:ietf:params:oauth:grant-type:device_code
     GET  /realms/shared/protocol/openid-connect/userinfo    userinfo for a bearer access token
+    POST /realms/shared/protocol/openid-connect/revoke      token revocation (RFC 7009), Keycloak's path,
+                                                            advertised as ``revocation_endpoint``: a revoked
+                                                            refresh token is then refused (invalid_grant), a
+                                                            revoked access token answered 401
 
 Like Keycloak, an unknown client or a redirect URI that is not registered for the client is
 answered with a 400 HTML error page ("Client not found.", "Invalid parameter: redirect_uri")
@@ -61,7 +65,7 @@ from starlette.routing import Route
 
 from workbench.emulator import jwt_keys
 from workbench.emulator.context import EmulatorContext
-from workbench.emulator.device_grant import DEVICE_GRANT, DeviceGrants
+from workbench.emulator.device_grant import DEVICE_GRANT, DeviceGrants, demo_login_html
 from workbench.emulator.seeded import stable_uuid
 
 USERNAME = "demo"
@@ -96,6 +100,7 @@ AUTH_PATH = OIDC_PATH + "/auth"
 TOKEN_PATH = OIDC_PATH + "/token"
 CERTS_PATH = OIDC_PATH + "/certs"
 USERINFO_PATH = OIDC_PATH + "/userinfo"
+REVOKE_PATH = OIDC_PATH + "/revoke"  # Keycloak's revocation endpoint (RFC 7009)
 DEVICE_AUTH_PATH = OIDC_PATH + "/auth/device"  # Keycloak's device authorization endpoint
 VERIFY_PATH = REALM_PATH + "/device"  # Keycloak's verification_uri
 LOGIN_ACTION_PATH = REALM_PATH + "/login-actions/authenticate"
@@ -207,7 +212,9 @@ class OAuthServer:
     devices: DeviceGrants = field(init=False)
 
     def __post_init__(self) -> None:
-        self.devices = DeviceGrants("Sign in to shared", self._check_user)
+        self.devices = DeviceGrants(
+            "Sign in to shared", self._check_user, demo_login=(USERNAME, PASSWORD)
+        )
 
     def _check_user(self, username: str, password: str) -> str | None:
         if username == USERNAME and secrets.compare_digest(password, PASSWORD):
@@ -314,6 +321,13 @@ class OAuthServer:
                 "token_endpoint": oidc + "/token",
                 "userinfo_endpoint": oidc + "/userinfo",
                 "end_session_endpoint": oidc + "/logout",
+                "revocation_endpoint": oidc + "/revoke",
+                "revocation_endpoint_auth_methods_supported": [
+                    "private_key_jwt",
+                    "client_secret_basic",
+                    "client_secret_post",
+                    "client_secret_jwt",
+                ],
                 "jwks_uri": oidc + "/certs",
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query", "fragment", "form_post"],
@@ -431,6 +445,7 @@ class OAuthServer:
             hidden_fields=hidden,
             username=html.escape(username),
             scope_items="".join(f"<li>{html.escape(s)}</li>" for s in scopes),
+            demo_login=demo_login_html((USERNAME, PASSWORD)),
         )
         return HTMLResponse(page, 200, headers={"Cache-Control": "no-store"})
 
@@ -725,6 +740,40 @@ class OAuthServer:
             refresh=True,
         )
 
+    # ---------------------------------------------------------------- revocation
+    async def revoke(self, request: Request) -> Response:
+        """RFC 7009 §2: the client authenticates as at the token endpoint and names a token it
+        was issued; 200 also for a token the realm does not know (§2.2). A token issued to
+        another client is refused (§2.1)."""
+        form = await self._form(request)
+        client = self._authenticate(request, form)
+        if isinstance(client, Response):
+            return client
+        token = form.get("token", "")
+        if not token:
+            return self._oauth_error("invalid_request", "Missing parameter: token")
+        book = self.ctx.tokens["plgd"]
+        entry = book.refresh.get(token)
+        if entry is not None:
+            owner = entry["data"].get("client_id")
+        else:
+            try:
+                owner = jwt.decode(
+                    token,
+                    jwt_keys.ec_private_key().public_key(),
+                    algorithms=["ES256"],
+                    options={"verify_aud": False, "verify_exp": False},
+                ).get("azp")
+            except jwt.PyJWTError:
+                owner = None  # not one of ours: nothing to revoke (still 200)
+        if owner is not None and owner != client.client_id:
+            return self._oauth_error("unauthorized_client", "Unmatching clients", 400)
+        if entry is not None:
+            book.revoke_refresh(token)
+        elif owner is not None:
+            book.revoke_access(token)
+        return Response(b"", 200, headers={"Cache-Control": "no-store"})
+
     # ---------------------------------------------------------------- userinfo
     async def userinfo(self, request: Request) -> Response:
         auth = request.headers.get("authorization", "")
@@ -772,4 +821,5 @@ class OAuthServer:
             Route(VERIFY_PATH, self.device_page, methods=["GET"]),
             Route(VERIFY_PATH, self.device_decide, methods=["POST"]),
             Route(USERINFO_PATH, self.userinfo, methods=["GET", "POST"]),
+            Route(REVOKE_PATH, self.revoke, methods=["POST"]),
         ]

@@ -4,6 +4,8 @@
                                                         and the device grant (MODEL, below)
     POST /oauth/device                                  MODEL: device authorization (RFC 8628)
     GET|POST /oauth/device/verify                       MODEL: the approval page (?user_code= pre-fills it)
+    POST /oauth/revoke                                  MODEL: token revocation (RFC 7009): the refresh or
+                                                        access token named by ``token`` is refused from then on
     GET|POST /v1/users/{u}/devices                      list (?count=&index=, ?id=) / create
     GET|PUT|DELETE /v1/users/{u}/devices/{d}            detail / update / delete (400 if connected)
     GET /v1/users/{u}/devices/{d}/stats                 JSON, or Server-Sent Events (Accept: text/event-stream)
@@ -67,6 +69,7 @@ SSE_MIN_INTERVAL_MS = 50
 DEVICE_CLIENT_ID = "workbench-cli"  # the modelled device grant's one (public) client
 DEVICE_PATH = "/oauth/device"
 VERIFY_PATH = "/oauth/device/verify"
+REVOKE_PATH = "/oauth/revoke"  # MODEL: Thinger.io documents no revocation endpoint
 
 
 class ThingerError(Exception):
@@ -118,7 +121,9 @@ class Api:
         self.ctx = ctx
         self.book = ctx.tokens[NAME]
         self.world = ThingerWorld(ctx.config.seed, ctx.config.devices, ctx.started)
-        self.devices = DeviceGrants("Thinger.io (emulated)", self._check_user)
+        self.devices = DeviceGrants(
+            "Thinger.io (emulated)", self._check_user, demo_login=(USER, PASSWORD)
+        )
 
     @staticmethod
     def _check_user(username: str, password: str) -> str | None:
@@ -220,6 +225,19 @@ class Api:
         if not grant:
             return error(400, "missing grant_type")
         return error(400, f"unsupported grant type '{grant}'")
+
+    async def oauth_revoke(self, request: Request) -> Response:
+        """MODEL: RFC 7009 §2. No client authentication (the password grant has no client);
+        200 also for a token the emulator does not know (§2.2)."""
+        form = dict(
+            parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        )
+        token = form.get("token", "")
+        if not token:
+            return self._rfc_error("invalid_request", "missing token")
+        if not self.book.revoke_refresh(token):
+            self.book.revoke_access(token)
+        return Response(b"", 200, headers={"Cache-Control": "no-store"})
 
     def principal(self, request: Request) -> Principal:
         token = None
@@ -536,6 +554,7 @@ def build(ctx: EmulatorContext) -> Starlette:
     routes = [
         Route("/oauth/token", api.oauth_token, methods=["POST"]),
         Route(DEVICE_PATH, api.device_authorization, methods=["POST"]),
+        Route(REVOKE_PATH, api.oauth_revoke, methods=["POST"]),
         Route(VERIFY_PATH, api.device_page, methods=["GET"]),
         Route(VERIFY_PATH, api.device_decide, methods=["POST"]),
         Route("/v1/users/{user}/devices", api.list_devices, methods=["GET"]),
