@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     t.add_argument("--profile", help="verify the signature with this profile's JWKS")
     t.add_argument(
+        "--session",
+        metavar="PROFILE",
+        help="inspect the token stored for PROFILE (after `workbench login PROFILE`), masked",
+    )
+    t.add_argument(
         "--secret-env", metavar="VAR", help="verify an HS* signature with the secret in env VAR"
     )
 
