@@ -295,8 +295,8 @@ def logout(args: argparse.Namespace) -> int:
     try:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
         name = profile.name
-    except ConfigError as err:
-        unknown = err
+    except ConfigError as lookup_error:
+        unknown = lookup_error
     store = TokenStore()
     revocations: list[Revocation] = []
     if profile is not None and not getattr(args, "no_revoke", False):
@@ -320,7 +320,7 @@ def logout(args: argparse.Namespace) -> int:
             show_error(err)
         return EXIT_USAGE
     if unknown is not None and not removed:  # no such profile, nothing stored: a typo
-        err = ConfigError(
+        typo = ConfigError(
             f"{unknown.message}, and no tokens are stored under '{name}': nothing to log out of",
             hint=unknown.hint or "see `workbench profiles`",
         )
@@ -333,11 +333,11 @@ def logout(args: argparse.Namespace) -> int:
                     "forgotten": False,
                     "store": store.kind,
                     "revocations": [],
-                    "error": error_json(err),
+                    "error": error_json(typo),
                 }
             )
         else:
-            show_error(err)
+            show_error(typo)
         return EXIT_USAGE
     failed = [r for r in revocations if r.failed]
     code = EXIT_OK

@@ -164,16 +164,17 @@ def inspect(args: argparse.Namespace) -> int:
         tokens, facts, code = _session_token(session, getattr(args, "profiles", None))
         if tokens is None:
             return code
-        token: str | None = tokens.access_token
+        token = str(tokens.access_token)
         if tokens.expires_at is not None:  # what the token response said (opaque tokens)
             extra = {
                 "expires_in": tokens.expires_at - tokens.obtained_at,
                 "obtained_at": tokens.obtained_at,
             }
     else:
-        token, problem = _read_token(args.token)
-        if token is None:
+        read, problem = _read_token(args.token)
+        if read is None:
             return _fail(problem or "no token given")
+        token = read
     secret = None
     if args.secret_env:
         secret, problem = _secret_from_env(args.secret_env)
