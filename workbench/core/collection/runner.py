@@ -240,6 +240,7 @@ class Runner:
         bail: bool = False,
         on_result: Callable[[RequestResult], None] | None = None,
         client_for: Callable[[Session | None], httpx.Client] | None = None,
+        files_anywhere: bool = False,
     ) -> None:
         self.collection = collection
         self.session_for = session_for
@@ -250,6 +251,7 @@ class Runner:
         self.bail = bail
         self.on_result = on_result
         self._client_for = client_for
+        self.files_anywhere = files_anywhere  # multipart files outside the collection's folder
         self._clients: dict[str | None, httpx.Client] = {}
         self._sessions: dict[str, Session] = {}
         self.redactor = Redactor()
@@ -348,7 +350,12 @@ class Runner:
             profile=profile_name,
         )
         try:
-            spec = req.prepare(variables, base_url)
+            spec = req.prepare(
+                variables,
+                base_url,
+                files_dir=self.collection.path.parent,
+                files_anywhere=self.files_anywhere,
+            )
         except CollectionError as err:
             result.error = err.describe()
             return result
