@@ -714,6 +714,42 @@ def _split_query(spec: RequestSpec) -> None:
         spec.params = pairs + spec.params
 
 
+def form_parts(pairs: Iterable[tuple[str, str]]) -> list[BodyPart]:
+    """Multipart parts from ``name``/``value`` pairs written in curl's -F syntax (the
+    composer's lines ``name=value``, ``name=@file;type=...;filename=...``); a value that is
+    not valid -F syntax is taken as plain text."""
+    out = []
+    for name, value in pairs:
+        try:
+            out.append(_form_part(_Parsed(), f"{name}={value}", "-F", literal=False))
+        except CurlError:
+            out.append(BodyPart(name, value=value))
+    return out
+
+
+def part_pairs(parts: Iterable[BodyPart]) -> list[tuple[str, str]]:
+    """Multipart parts as ``name``/``value`` pairs in curl's -F syntax (see form_parts)."""
+    out = []
+    for part in parts:
+        if part.file is not None:
+            text = "@" + _form_quoted(part.file)
+            if part.content_type:
+                text += f";type={_form_quoted(part.content_type)}"
+            if part.filename is not None:
+                text += f";filename={_form_quoted(part.filename)}"
+        else:
+            value = part.value or ""
+            text = _form_quoted(value) if not part.content_type else _dquote(value)
+            if part.content_type:
+                text += f";type={_form_quoted(part.content_type)}"
+        out.append((part.name, text))
+    return out
+
+
+def _dquote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 # --- credentials and profiles -------------------------------------------------------------
 
 # Headers a pasted command may carry that the session adds itself (never kept in the spec).
@@ -1031,7 +1067,7 @@ def _form_quoted(text: str) -> str:
     """A -F value or parameter in curl's double quotes (when it holds ';', ',' or '"')."""
     if not any(c in text for c in ';,"') and not text.startswith(("@", "<")):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _dquote(text)
 
 
 def _form_line(part: BodyPart, placeholders: Mapping[str, str], with_secrets: bool) -> str:
