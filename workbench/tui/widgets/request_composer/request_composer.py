@@ -426,7 +426,10 @@ class RequestComposer(Vertical):
         client = await self._get_client()
         started = time.perf_counter()
         try:
-            request = spec.to_httpx(client)
+            if spec.body_kind == "multipart":  # reads the files: off the UI thread
+                request = await asyncio.to_thread(spec.to_httpx, client)
+            else:
+                request = spec.to_httpx(client)
         except (httpx.InvalidURL, ValueError) as exc:
             raise TransportError(
                 f"the request could not be built: {exc}",
