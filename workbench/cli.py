@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     t.add_argument("--profile", help="verify the signature with this profile's JWKS")
     t.add_argument(
+        "--session",
+        metavar="PROFILE",
+        help="inspect the token stored for PROFILE (after `workbench login PROFILE`), masked",
+    )
+    t.add_argument(
         "--secret-env", metavar="VAR", help="verify an HS* signature with the secret in env VAR"
     )
 
@@ -143,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE")
     p.add_argument("--json", action="store_true")
     p.add_argument("--bail", action="store_true", help="stop at the first failure")
+    p.add_argument(
+        "--allow-outside-files",
+        action="store_true",
+        help="let multipart bodies upload files outside the collection's folder",
+    )
 
     p = sub.add_parser(
         "api", help="a profile's API catalog (OpenAPI/Swagger): list, fill and send operations"
@@ -180,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("curl", nargs="*", help="the curl command (default: read stdin)")
     i.add_argument("--into", metavar="COLLECTION", help="append to this collection file")
     i.add_argument("--name", help="the request's name")
+    i.add_argument(
+        "--profile",
+        help="the profile the request uses (default: the one whose base URL the URL starts with)",
+    )
+    _add_profiles_dir(i)
 
     p = sub.add_parser("export", help="export a request")
     esub = p.add_subparsers(dest="export_command", metavar="FORMAT")

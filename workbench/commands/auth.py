@@ -29,7 +29,9 @@ tokens here — forgotten either way. Exit codes: 0 when the tokens are forgotte
 revocation tried succeeded (or none could be tried: no endpoint, not an OAuth2 flow,
 --no-revoke; said in words); 3 when the provider refused a revocation, 4 when it could
 not be reached or answered 5xx — the tokens may still be valid there until they expire.
-2 when the token store could not be changed. `logout --json` prints one object::
+2 when the token store could not be changed, or when PROFILE is no profile and no tokens
+are stored under that name (a typo: nothing to do, said in words; the tokens of a removed
+or broken profile can still be forgotten by name). `logout --json` prints one object::
 
     {"version": 1, "ok": bool, "profile", "forgotten": bool, "store",
      "revocations": [{"token": "refresh token" | "access token", "revoked": bool,
@@ -40,7 +42,6 @@ not be reached or answered 5xx — the tokens may still be valid there until the
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -289,10 +290,13 @@ def logout(args: argparse.Namespace) -> int:
     name = args.profile
     as_json = bool(getattr(args, "json", False))
     profile: Profile | None = None
+    unknown: ConfigError | None = None
     # a broken or removed profile's tokens can still be forgotten by name
-    with contextlib.suppress(ConfigError):
+    try:
         profile = get_profile(args.profile, getattr(args, "profiles", None))
         name = profile.name
+    except ConfigError as lookup_error:
+        unknown = lookup_error
     store = TokenStore()
     revocations: list[Revocation] = []
     if profile is not None and not getattr(args, "no_revoke", False):
@@ -314,6 +318,26 @@ def logout(args: argparse.Namespace) -> int:
             )
         else:
             show_error(err)
+        return EXIT_USAGE
+    if unknown is not None and not removed:  # no such profile, nothing stored: a typo
+        typo = ConfigError(
+            f"{unknown.message}, and no tokens are stored under '{name}': nothing to log out of",
+            hint=unknown.hint or "see `workbench profiles`",
+        )
+        if as_json:
+            emit_json(
+                {
+                    "version": 1,
+                    "ok": False,
+                    "profile": name,
+                    "forgotten": False,
+                    "store": store.kind,
+                    "revocations": [],
+                    "error": error_json(typo),
+                }
+            )
+        else:
+            show_error(typo)
         return EXIT_USAGE
     failed = [r for r in revocations if r.failed]
     code = EXIT_OK

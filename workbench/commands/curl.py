@@ -1,11 +1,18 @@
 """`workbench import curl` and `workbench export curl`.
 
-``workbench import curl [CURL...] [--into FILE] [--name N]``
+``workbench import curl [CURL...] [--into FILE] [--name N] [--profile P]``
     Reads the curl command from the arguments (one quoted string, or the words after
     ``--``) or from stdin. Prints the request as a ``[[requests]]`` TOML table, or with
     ``--into`` appends it to the collection file (created when missing), keeping the
-    rest of the file as it is. Credentials never reach the output: they become
-    ``{{variables}}`` holding references (the session's token, env, prompt).
+    rest of the file as it is. The request gets the profile whose base URL the URL starts
+    with (``--profile`` to choose; of several, one with stored tokens, else the first by
+    name) and its URL is written relative to it (``/path``, or ``{{urls.NAME}}/path``).
+    The credentials the profile's session adds itself (Authorization, Cookie, ...) are
+    dropped, exactly as the TUI's paste-curl does
+    (workbench.core.collection.curl.drop_session_credentials); any other credential never
+    reaches the output: it becomes a ``{{variable}}`` holding a reference (env, prompt).
+    Multipart files (``-F name=@file``) are written relative to the collection's folder.
+    Every change is said on stderr ("note: ...").
 
 ``workbench export curl COLLECTION REQUEST [--profile P] [--with-secrets]``
     Prints the request (by name or 1-based index) as a multi-line curl command, with the
@@ -21,9 +28,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import re
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,19 +115,31 @@ def import_(args: argparse.Namespace) -> int:
     notes = list(result.notes)
     if args.name is not None and not args.name.strip():
         return _fail("--name must not be empty")
+    name = default_name(spec.method, spec.url)
+    try:
+        profile = _profile_for(spec, getattr(args, "profile", None), args, notes)
+    except WorkbenchError as err:
+        return _fail(err.message, err.hint)
     if args.into:
         try:
             coll = load_or_new(args.into)
-            spec.name = args.name or coll.unique_name(default_name(spec.method, spec.url))
-            coll.add_request(CollectionRequest(spec=spec))
+            _file_paths(spec, Path(args.into).resolve().parent, notes)
+            spec.name = args.name or coll.unique_name(name)
+            req_profile = profile if profile != coll.profile else None
+            coll.add_request(CollectionRequest(spec=spec, profile=req_profile))
             notes += coll.save()
         except WorkbenchError as err:
             return _fail(err.message, err.hint)
         _notes(notes)
         emit(f"added request '{spec.name}' to {args.into}", sys.stderr)
         return EXIT_OK
-    spec.name = args.name or default_name(spec.method, spec.url)
-    table, added, more = request_to_toml(CollectionRequest(spec=spec))
+    if any(p.file is not None for p in spec.parts):
+        notes.append(
+            "the files of the multipart body are written as given: in a collection they are "
+            "relative to its folder (import with --into FILE to have them rewritten)"
+        )
+    spec.name = args.name or name
+    table, added, more = request_to_toml(CollectionRequest(spec=spec, profile=profile))
     _notes(notes + more)
     out = []
     if added:
@@ -127,6 +148,102 @@ def import_(args: argparse.Namespace) -> int:
     out.append(table.rstrip("\n"))
     emit("\n".join(out), sys.stdout)
     return EXIT_OK
+
+
+def _profile_for(
+    spec: Any, forced: str | None, args: argparse.Namespace, notes: list[str]
+) -> str | None:
+    """The profile the imported request uses (its name), with its URL made relative to it
+    and the credentials its session adds dropped from `spec`; notes say what was done."""
+    from workbench.core.collection.curl import (
+        drop_session_credentials,
+        matching_profiles,
+        relative_url,
+        same_origin_profiles,
+    )
+    from workbench.core.profiles import discover, get_profile
+
+    extra = getattr(args, "profiles", None)
+    if forced:
+        chosen = get_profile(forced, extra)
+        candidates = [chosen]
+    else:
+        found = discover(extra).profiles
+        candidates = [found[n] for n in sorted(found)]
+    matches = matching_profiles(spec.url, candidates)
+    profile: Any
+    if matches:
+        best = [m for m in matches if len(m.base) == len(matches[0].base)]
+        match = next((m for m in best if _logged_in(m.profile)), best[0])
+        others = [m.profile.name for m in best if m is not match]
+        profile = match.profile
+        url = relative_url(spec.url, match)
+        notes.append(
+            f"the URL is on the profile '{profile.name}' ({match.url_name} = {match.base}): "
+            f"written as {url}"
+        )
+        if others:
+            notes.append(
+                f"the URL is also on {', '.join(others)}: --profile NAME to choose another"
+            )
+        spec.url = url
+    else:
+        same = same_origin_profiles(spec.url, candidates)
+        profile = next((p for p in same if _logged_in(p)), same[0] if same else None)
+        if profile is None and forced:
+            profile = chosen
+            notes.append(
+                f"the URL is on none of the servers of '{forced}': its session will not sign it"
+            )
+        elif profile is not None:
+            notes.append(
+                f"the URL is on a server of '{profile.name}' but under none of its base URLs: "
+                "kept as it is"
+            )
+        elif "://" in spec.url:
+            notes.append(
+                "no profile has this URL's server: nothing will sign the request "
+                "(give --profile, or add the server to a profile's [urls])"
+            )
+    notes.extend(drop_session_credentials(spec, profile))
+    return profile.name if profile is not None else None
+
+
+def _logged_in(profile: Any) -> bool:
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.store import TokenStore
+
+    try:
+        return TokenStore().get(profile.name, profile) is not None
+    except WorkbenchError:
+        return False
+
+
+def _file_paths(spec: Any, folder: Path, notes: list[str]) -> None:
+    """The files of a multipart body made relative to the collection's `folder` (curl
+    read them relative to the working directory)."""
+    from dataclasses import replace
+
+    parts = []
+    for part in spec.parts:
+        if part.file is None:
+            parts.append(part)
+            continue
+        path = (Path.cwd() / Path(part.file).expanduser()).resolve()
+        try:
+            written = os.path.relpath(path, folder)
+        except ValueError:  # another drive
+            written = str(path)
+        if written.startswith("..") or os.path.isabs(written):
+            notes.append(
+                f"the file {written} (part '{part.name}') is outside the collection's folder: "
+                "`workbench run` refuses it unless --allow-outside-files (or move the file "
+                "next to the collection)"
+            )
+        if not path.is_file():
+            notes.append(f"the file {written} (part '{part.name}') does not exist (yet)")
+        parts.append(replace(part, file=written))
+    spec.parts = parts
 
 
 # --- export -------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""`workbench run COLLECTION [--profile P] [--var K=V] [--junit FILE] [--json] [--bail]`.
+"""`workbench run COLLECTION [--profile P] [--var K=V] [--junit FILE] [--json] [--bail] [--allow-outside-files]`.
 
 Logs in headless with each profile's own flow (secrets from the environment, demo values,
 the keyring, or a prompt on a TTY), runs the requests in order with captures and
 expectations, prints progress to stderr, and writes a JUnit XML and/or JSON report.
+A 401 or 403 answer fails its request unless the request's status expectation allows it.
+The files of multipart bodies must be in the collection's folder (or below it) unless
+``--allow-outside-files``.
 
 Exit codes: 0 every request passed; 1 an expectation failed (or a request got no answer);
 2 usage or file error (bad collection, unknown profile, bad --var, a secret refused for an
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         variables=variables,
         bail=args.bail,
         on_result=progress,
+        files_anywhere=bool(getattr(args, "allow_outside_files", False)),
     )
 
     def failed(err: WorkbenchError, code: int, lead: str = "workbench") -> int:

@@ -1,8 +1,13 @@
-"""`workbench token inspect [TOKEN|-] [--json] [--profile P] [--secret-env VAR]`.
+"""`workbench token inspect [TOKEN|-] [--json] [--profile P] [--session P] [--secret-env VAR]`.
 
-The token comes from the argument, or from stdin when the argument is ``-`` or missing.
+The token comes from the argument, or from stdin when the argument is ``-`` or missing,
+or with ``--session P`` from the tokens stored for profile P by ``workbench login P``
+(the access token, as stored: not renewed). The token itself is never printed in full:
+``--session`` shows it masked (``eyJhbGci…Xk9w``) with its header, claims and expiry;
+``--json`` adds ``"session": {"profile", "token": "access_token", "masked", "store"}``.
 Exit codes: 0 the token was decoded (even if expired or its signature is invalid: this is
-an inspection), 2 no token / malformed or unusable input / bad option.
+an inspection), 2 no token / malformed or unusable input / bad option / unknown profile /
+unreadable token store, 3 ``--session P`` and no usable token is stored for P (log in).
 
 ``--profile P`` verifies against the profile's JWKS, located by workbench.core.tokens.jwks: the
 profile's ``[auth] jwks_url``, OIDC discovery from its ``issuer``, or the token's ``iss``
@@ -18,10 +23,10 @@ import re
 import sys
 from typing import Any
 
-from workbench.cli import EXIT_OK, EXIT_USAGE
+from workbench.cli import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 from workbench.commands.output import emit, emit_json, warn_tls
 
-USAGE = "usage: workbench token inspect [TOKEN|-] [--json] [--profile P] [--secret-env VAR]"
+USAGE = "usage: workbench token inspect [TOKEN|-] [--json] [--profile P] [--session P] [--secret-env VAR]"
 MAX_INPUT = 1024 * 1024
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -102,14 +107,74 @@ def _profile_key(
     return jwks, issuer, audience if isinstance(audience, str) else None, None
 
 
+def mask_token(token: str) -> str:
+    """``eyJhbGci…Xk9w``: the first 8 and last 4 characters; short tokens show only their
+    length (the token inspector's mask)."""
+    if len(token) < 24:
+        return f"•••••••• ({len(token)} characters)"
+    return f"{token[:8]}…{token[-4:]}"
+
+
+def _session_token(name: str, extra_dir: str | None) -> tuple[Any, dict[str, Any], int]:
+    """(tokens, session facts, 0) for --session, or (None, {}, exit code) after saying why."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.profiles import get_profile
+    from workbench.core.store import TokenStore
+    from workbench.core.text import escape_control
+
+    try:
+        profile = get_profile(name, extra_dir)
+    except WorkbenchError as err:
+        hint = f"\n  hint: {err.hint}" if err.hint else ""
+        return None, {}, _fail(f"--session: {err.message}{hint}")
+    store = TokenStore()
+    try:
+        tokens = store.get(profile.name, profile)
+        why = store.why_not(profile.name, profile) if tokens is None else None
+    except WorkbenchError as err:
+        return None, {}, _fail(f"cannot read the token store: {err.message}")
+    if tokens is None or not tokens.access_token:
+        reason = why or f"no token is stored for '{profile.name}'"
+        emit(
+            f"workbench: {escape_control(reason)}\n"
+            f"  hint: log in first: workbench login {escape_control(profile.name)}",
+            sys.stderr,
+        )
+        return None, {}, EXIT_AUTH
+    facts = {
+        "profile": profile.name,
+        "token": "access_token",
+        "masked": mask_token(tokens.access_token),
+        "store": store.kind,
+    }
+    return tokens, facts, EXIT_OK
+
+
 def inspect(args: argparse.Namespace) -> int:
     from workbench.core.text import escape_control
     from workbench.core.tokens.format import format_report, report_to_json
     from workbench.core.tokens.inspect import inspect_token
 
-    token, problem = _read_token(args.token)
-    if token is None:
-        return _fail(problem or "no token given")
+    session = getattr(args, "session", None)
+    facts: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if session is not None:
+        if args.token is not None:
+            return _fail(f"give a token or --session, not both\n{USAGE}")
+        tokens, facts, code = _session_token(session, getattr(args, "profiles", None))
+        if tokens is None:
+            return code
+        token = str(tokens.access_token)
+        if tokens.expires_at is not None:  # what the token response said (opaque tokens)
+            extra = {
+                "expires_in": tokens.expires_at - tokens.obtained_at,
+                "obtained_at": tokens.obtained_at,
+            }
+    else:
+        read, problem = _read_token(args.token)
+        if read is None:
+            return _fail(problem or "no token given")
+        token = read
     secret = None
     if args.secret_env:
         secret, problem = _secret_from_env(args.secret_env)
@@ -130,13 +195,26 @@ def inspect(args: argparse.Namespace) -> int:
         issuer=issuer,
         audience=audience,
         no_key_reason=no_key_reason,
+        **extra,
     )
     if no_key_reason and report.signature.status == "not-checked" and report.kind != "opaque":
         emit(f"signature not checked: {escape_control(report.signature.reason or '')}", sys.stderr)
     if args.json:
-        emit_json(report_to_json(report))
-    elif report.kind != "malformed" or report.header:
-        emit(format_report(report, now=report.checked_at), sys.stdout)
+        data = report_to_json(report)
+        if facts:
+            data["session"] = facts
+        emit_json(data)
+    else:
+        if facts:
+            emit(
+                escape_control(
+                    f"{'Token:':<12}{facts['masked']} (the access token stored for "
+                    f"{facts['profile']}, {facts['store']}; not renewed)"
+                ),
+                sys.stdout,
+            )
+        if report.kind != "malformed" or report.header:
+            emit(format_report(report, now=report.checked_at), sys.stdout)
     if report.error:
         _fail(f"cannot inspect the token: {report.error}")
         return EXIT_USAGE

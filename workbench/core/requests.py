@@ -19,8 +19,21 @@ from workbench.core.templating import render, variables_in
 if TYPE_CHECKING:
     import httpx
 
-BODY_KINDS = ("none", "json", "text", "form")
+BODY_KINDS = ("none", "json", "text", "form", "multipart")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True, slots=True)
+class BodyPart:
+    """One part of a multipart/form-data body: a text field (``value``) or a file
+    (``file``: a path; read when the request is built), with an optional Content-Type
+    and file name (default: the file's own name)."""
+
+    name: str
+    value: str | None = None
+    file: str | None = None
+    content_type: str | None = None
+    filename: str | None = None
 
 
 @dataclass(slots=True)  # many thousands live in a device tree
@@ -34,6 +47,7 @@ class RequestSpec:
     form: list[tuple[str, str]] = field(default_factory=list)  # for form bodies
     name: str = ""
     deadline: float | None = None  # seconds for this request; None: the profile's [limits]
+    parts: list[BodyPart] = field(default_factory=list)  # for multipart bodies
 
     def variables(self) -> list[str]:
         texts = [
@@ -42,6 +56,7 @@ class RequestSpec:
             *(v for _, v in self.params),
             *(v for _, v in self.headers),
             *(v for _, v in self.form),
+            *(t for p in self.parts for t in (p.value, p.file) if t),
         ]
         return list(dict.fromkeys(n for t in texts for n in variables_in(t)))
 
@@ -58,6 +73,14 @@ class RequestSpec:
             headers=[(r(k), r(v)) for k, v in self.headers],
             body=r(self.body),
             form=[(r(k), r(v)) for k, v in self.form],
+            parts=[
+                replace(
+                    p,
+                    value=None if p.value is None else r(p.value),
+                    file=None if p.file is None else r(p.file),
+                )
+                for p in self.parts
+            ],
         )
 
     def json_error(self) -> str | None:
@@ -84,6 +107,12 @@ class RequestSpec:
                 headers.append(("Content-Type", "text/plain; charset=utf-8"))
         elif self.body_kind == "form":
             kwargs["data"] = dict(self.form)
+        elif self.body_kind == "multipart" and self.parts:
+            from workbench.core.bodies.prepare import multipart_files
+
+            kwargs["files"] = multipart_files(self.parts)
+            # httpx writes Content-Type with the boundary; a given one has none
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         request = client.build_request(
             self.method.upper(),
             self.url,

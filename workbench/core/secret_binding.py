@@ -130,6 +130,8 @@ def _texts(spec: RequestSpec) -> list[str]:
         out.append(spec.body)
     elif spec.body_kind == "form":
         out.extend(t for pair in spec.form for t in pair)
+    elif spec.body_kind == "multipart":
+        out.extend(t for p in spec.parts for t in (p.name, p.value) if t)
     return out
 
 
@@ -170,6 +172,10 @@ def check_request(
     if template.body_kind == "form":
         for k, v in template.form:
             if note(k) | note(v):
+                carried.body = True
+    if template.body_kind == "multipart":
+        for p in template.parts:
+            if note(p.name) | note(p.value or "") | note(p.file or ""):
                 carried.body = True
     sent = _texts(rendered)
     held = [s for s in by_value if any(f in t for f in _forms(s.value) for t in sent)]

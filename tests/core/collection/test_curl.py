@@ -276,7 +276,7 @@ def test_multi_line_forms() -> None:
     [
         ("curl --frobnicate https://h", "unknown curl option '--frobnicate'"),
         ("curl -sZ https://h", "unknown curl option '-Z' (in '-sZ')"),
-        ("curl -F a=1 https://h", "multipart forms"),
+        ("curl -F a=1 -d b=2 https://h", "cannot be combined"),
         ("curl -d @body.json https://h", "reads the data from a file"),
         ("curl --data-urlencode name@file https://h", "reads the data from a file"),
         ("curl -H @headers.txt https://h", "reads headers from a file"),

@@ -1,6 +1,9 @@
 """Response bodies made ready for display in this process: :func:`quick_head` (the first
 screenful in milliseconds, straight from the raw bytes) and :func:`prepare_body` (every
-display line and its width). Every line is display safe (see :mod:`.display_text`)."""
+display line and its width). Every line is display safe (see :mod:`.display_text`).
+
+And one request body made ready to send: :func:`multipart_files` (a multipart/form-data
+body's parts as httpx ``files=``, the files read)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,15 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.core.bodies.json_pretty import pretty_json_lines, quick_pretty_head
+from workbench.core.errors import ConfigError
 from workbench.core.text import escape_control, escape_keep_newlines, finish_lines
+
+if TYPE_CHECKING:
+    from workbench.core.requests import BodyPart
 
 HEXDUMP_WIDTH = 16
 
@@ -163,3 +172,33 @@ def prepare_body(body: bytes, kind: str, *, charset: str | None = None) -> Prepa
 def pretty_lines(body: bytes, kind: str) -> Sequence[str]:
     """The full display lines of ``body`` shown as ``kind`` (see :func:`prepare_body`)."""
     return prepare_body(body, kind).lines
+
+
+MultipartFile = tuple[str, tuple[str | None, bytes, str | None]]
+
+
+def multipart_files(parts: Sequence[BodyPart]) -> list[MultipartFile]:
+    """The parts of a multipart/form-data body as httpx ``files=``, in their order: a text
+    field as ``(name, (None, value, content_type))`` (no file name: a plain field), a file as
+    ``(name, (filename, its bytes, content_type))`` (file name: the part's, else the file's
+    own; no content type: httpx guesses from the file name). ConfigError (in words) when a
+    file cannot be read; a relative path is relative to the working directory (a collection
+    resolves its paths first: :meth:`workbench.core.collection.model.CollectionRequest.prepare`)."""
+    out: list[MultipartFile] = []
+    for part in parts:
+        if part.file is None:
+            out.append((part.name, (None, (part.value or "").encode(), part.content_type)))
+            continue
+        path = Path(part.file)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            why = "there is no such file" if isinstance(exc, FileNotFoundError) else exc.strerror
+            raise ConfigError(
+                f"the file of the multipart part '{escape_control(part.name)}' cannot be read: "
+                f"{escape_control(str(path))}: {why or exc}",
+                hint="check the path (in a collection: relative to the collection's folder)",
+            ) from None
+        filename = part.filename if part.filename is not None else path.name
+        out.append((part.name, (filename, data, part.content_type)))
+    return out

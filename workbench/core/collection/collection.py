@@ -288,7 +288,7 @@ def _check_request(req: CollectionRequest) -> None:
         raise CollectionError(
             f"unknown method '{req.spec.method}'", hint=f"methods: {', '.join(METHODS)}"
         )
-    if req.spec.body_kind not in ("none", "json", "text", "form"):
+    if req.spec.body_kind not in ("none", "json", "text", "form", "multipart"):
         raise CollectionError(f"unknown body kind '{req.spec.body_kind}'")
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
@@ -339,6 +340,12 @@ def sanitize_request(
 
     if spec.body_kind == "form":
         spec.form = fields(spec.form, "form field", "form")
+    elif spec.body_kind == "multipart":  # text fields like form fields; file paths as they are
+        values = fields([(p.name, p.value or "") for p in spec.parts], "form field", "form")
+        spec.parts = [
+            p if p.file is not None else replace(p, value=v)
+            for p, (_, v) in zip(spec.parts, values, strict=True)
+        ]
     elif spec.body_kind in ("json", "text"):
         body = without_known(spec.body, "the body")
         if spec.body_kind == "json" or _json_like(spec.headers, body):

@@ -1,13 +1,17 @@
-"""curl commands <-> RequestSpec.
+r"""curl commands <-> RequestSpec.
 
 :func:`import_curl` reads a curl command as people paste it: one line or many joined by
 backslash-newlines, shell quoting, options in any order, short options bundled (``-sSL``,
 ``-XPOST``). Understood: ``-X/--request``, ``-H/--header``, ``-d/--data``, ``--data-ascii``,
 ``--data-raw``, ``--data-binary``, ``--data-urlencode``, ``--json``, ``-u/--user``,
 ``--url``, ``-G/--get``, ``-I/--head``, ``-A/--user-agent``, ``-e/--referer``,
-``-b/--cookie``, ``--oauth2-bearer``. Accepted and ignored (with a note): ``-k``, ``-L``,
-``-s``, ``-S``, ``-v``, ``-i``, ``-f``, ``--compressed``, ``-g``, ``-o FILE``, ``-m S``,
-``--connect-timeout S``... Anything else is an error naming the option.
+``-b/--cookie``, ``--oauth2-bearer``, ``-F/--form`` and ``--form-string`` (a multipart
+body: fields, ``name=@file`` parts with ``;type=`` and ``;filename=``). Accepted and
+ignored (with a note): ``-k``, ``-L``, ``-s``, ``-S``, ``-v``, ``-i``, ``-f``,
+``--compressed``, ``-g``, ``-o FILE``, ``-m S``, ``--connect-timeout S``... Anything else
+is an error naming the option. Bash's ANSI-C quoting (``$'...'``, which browsers' "Copy as
+cURL (bash)" writes for values with quotes, newlines or non-ASCII text) is understood:
+``\n \t \r \\ \' \" \e \xHH \uHHHH \UHHHHHHHH \NNN`` (octal) and the rest of bash's escapes.
 
 The body kind follows curl and the Content-Type: ``--json`` or a JSON Content-Type ->
 json; a form Content-Type (curl's default for ``-d``) with ``name=value&...`` data ->
@@ -20,6 +24,13 @@ body kind anyway (``application/json``, ``application/x-www-form-urlencoded``,
 and other credential headers, token query parameters, secret form/JSON fields, anything
 that looks like a JWT) become shell variables such as ``$TOKEN`` unless
 ``with_secrets=True``. ``import_curl(to_curl(spec, with_secrets=True)).spec == spec``.
+
+:func:`drop_session_credentials` is what both the TUI's paste-curl and ``workbench import
+curl`` do with the credentials a pasted command carries: the headers the session adds
+itself (Authorization, Proxy-Authorization, Cookie, and a profile's own token header or
+query parameter) are removed, with words saying so. :func:`matching_profiles` and
+:func:`relative_url` find the profile a URL belongs to (by its base URLs) and write the URL
+relative to it.
 """
 
 from __future__ import annotations
@@ -28,15 +39,19 @@ import base64
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote_plus
+from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from workbench.core.collection.credentials import TEMPLATE as _TEMPLATE
 from workbench.core.errors import CurlError
-from workbench.core.requests import METHODS, RequestSpec
+from workbench.core.requests import METHODS, BodyPart, RequestSpec
 from workbench.core.secrets import JWT as _JWT
 from workbench.core.secrets import looks_like_credential, maybe_secret_name, secret_kind
+
+if TYPE_CHECKING:
+    from workbench.core.profiles import Profile
 
 DEFAULT_CONTENT_TYPES = {
     "json": "application/json",
@@ -68,6 +83,9 @@ _ARG_OPTIONS = {
     "-b": "cookie",
     "--cookie": "cookie",
     "--oauth2-bearer": "bearer",
+    "-F": "form",
+    "--form": "form",
+    "--form-string": "form-string",
     # accepted and ignored
     "-o": "ignore",
     "--output": "ignore",
@@ -117,8 +135,6 @@ _FLAG_OPTIONS = {
     "--remote-name": "quiet",
 }
 _UNSUPPORTED = {
-    "-F": "multipart forms (-F/--form) are not supported; send the fields with --data-urlencode",
-    "--form": "multipart forms (-F/--form) are not supported; send the fields with --data-urlencode",
     "-T": "uploading a file (-T) is not supported; paste the body with --data-raw",
     "--upload-file": "uploading a file (--upload-file) is not supported; paste the body with --data-raw",
     "-K": "reading options from a config file (-K) is not supported",
@@ -212,7 +228,115 @@ def _open_quote(text: str) -> bool:
     return False
 
 
-def _tokens(text: str) -> list[str]:
+_ANSI_C_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
+def _ansi_c(text: str, start: int) -> tuple[str, int, bool]:
+    """The value of the ``$'...'`` string whose content starts at ``text[start]``: (value,
+    the index after its closing quote, whether bytes that are not UTF-8 were replaced)."""
+    out = bytearray()
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "'":
+            value = out.decode("utf-8", errors="replace")
+            return value, i + 1, "\ufffd" in value and "\ufffd" not in text[start:i]
+        if c != "\\" or i + 1 >= len(text):
+            out += c.encode("utf-8", errors="surrogatepass")
+            i += 1
+            continue
+        e = text[i + 1]
+        if e in _ANSI_C_ESCAPES:
+            out += _ANSI_C_ESCAPES[e].encode()
+            i += 2
+        elif e in "xuU":
+            size = {"x": 2, "u": 4, "U": 8}[e]
+            m = _HEX.match(text, i + 2, i + 2 + size)
+            if m is None:
+                out += ("\\" + e).encode()  # bash keeps it as it is
+                i += 2
+                continue
+            number = int(m.group(), 16)
+            if e == "x":
+                out.append(number)  # a byte: UTF-8 sequences are written byte by byte
+            elif number > 0x10FFFF or 0xD800 <= number <= 0xDFFF:
+                raise CurlError(f"'\\{e}{m.group()}' in a $'...' string is not a character")
+            else:
+                out += chr(number).encode()
+            i = m.end()
+        elif e in "01234567":
+            m = re.compile(r"[0-7]{1,3}").match(text, i + 1)
+            assert m is not None
+            out.append(int(m.group(), 8) & 0xFF)
+            i = m.end()
+        elif e == "c" and i + 2 < len(text):
+            out.append(ord(text[i + 2].upper()) & 0x1F if text[i + 2] != "?" else 0x7F)
+            i += 3
+        else:
+            out += ("\\" + e).encode(errors="surrogatepass")
+            i += 2
+    raise CurlError("cannot read the command: a $'...' string is not closed (an unclosed quote?)")
+
+
+def _expand_ansi_c(text: str) -> tuple[str, list[str]]:
+    """`text` with every ``$'...'`` string (bash's ANSI-C quoting) written as a plain
+    single-quoted one holding its value, so that shell-style splitting reads it."""
+    if "$'" not in text:
+        return text, []
+    out: list[str] = []
+    notes: list[str] = []
+    quote_char: str | None = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote_char is None:
+            if c == "\\":
+                out.append(text[i : i + 2])
+                i += 2
+                continue
+            if c == "$" and text.startswith("'", i + 1):
+                value, i, replaced = _ansi_c(text, i + 2)
+                if replaced:
+                    note = "a $'...' string held bytes that are not UTF-8 text; they were replaced by U+FFFD"
+                    if note not in notes:
+                        notes.append(note)
+                out.append("'" + value.replace("'", "'\"'\"'") + "'")
+                continue
+            if c in "'\"":
+                quote_char = c
+        elif quote_char == "'" and c == "'":
+            quote_char = None
+        elif quote_char == '"':
+            if c == "\\":
+                out.append(text[i : i + 2])
+                i += 2
+                continue
+            if c == '"':
+                quote_char = None
+        out.append(c)
+        i += 1
+    return "".join(out), notes
+
+
+def _tokens(text: str, notes: list[str] | None = None) -> list[str]:
+    text, found = _expand_ansi_c(text)
+    if notes is not None:
+        notes.extend(found)
     joined = _join_lines(text.strip())
     try:
         tokens = shlex.split(joined)
@@ -232,6 +356,7 @@ class _Parsed:
     urls: list[str] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     data: list[tuple[str, str]] = field(default_factory=list)  # (kind, text as curl sends it)
+    parts: list[BodyPart] = field(default_factory=list)  # -F / --form-string
     get: bool = False
     head: bool = False
     notes: list[str] = field(default_factory=list)
@@ -344,8 +469,80 @@ def _arg(p: _Parsed, what: str, value: str, opt: str) -> None:
         p.headers.append(("Cookie", value))
     elif what == "bearer":
         p.headers.append(("Authorization", f"Bearer {value}"))
+    elif what in ("form", "form-string"):
+        p.parts.append(_form_part(p, value, opt, literal=what == "form-string"))
     else:
         _note(p, what)
+
+
+def _form_word(text: str, i: int) -> tuple[str, int]:
+    """A -F value or parameter starting at text[i]: "double quoted" (with \\" and \\\\), or
+    up to the next ';'. Returns (word, index after it)."""
+    if text.startswith('"', i):
+        out: list[str] = []
+        j = i + 1
+        while j < len(text):
+            if text[j] == "\\" and j + 1 < len(text) and text[j + 1] in '"\\':
+                out.append(text[j + 1])
+                j += 2
+                continue
+            if text[j] == '"':
+                return "".join(out), j + 1
+            out.append(text[j])
+            j += 1
+        # curl takes an unclosed quote as part of the text
+    end = text.find(";", i)
+    end = len(text) if end < 0 else end
+    return text[i:end], end
+
+
+def _form_part(p: _Parsed, value: str, opt: str, *, literal: bool) -> BodyPart:
+    """One -F / --form-string argument as a multipart part (curl's syntax: ``name=value``,
+    ``name=@file``, then ``;type=...``, ``;filename=...``)."""
+    name, sep, rest = value.partition("=")
+    if not sep or not name:
+        raise CurlError(
+            f"'{opt} {value[:40]}' is not a form part",
+            hint="expected name=value or name=@file (;type=... ;filename=...)",
+        )
+    if literal:
+        return BodyPart(name, value=rest)
+    if rest.startswith("<"):
+        raise CurlError(
+            f"'{opt} {value[:40]}' reads a field's text from a file ('<'), which is not supported",
+            hint="give the text inline (name=value), or upload the file as a part (name=@file)",
+        )
+    is_file = rest.startswith("@")
+    content, i = _form_word(rest, 1 if is_file else 0)
+    params: dict[str, str] = {}
+    while i < len(rest) and rest[i] == ";":
+        key, eq, _ = rest[i + 1 :].partition("=")
+        key = key.strip().lower()
+        if not eq or key not in ("type", "filename", "headers", "encoder"):
+            raise CurlError(
+                f"'{opt} {value[:60]}': unknown form parameter '{rest[i + 1 :][:20]}'",
+                hint="known: ;type=TYPE ;filename=NAME (quote a value that holds ';': "
+                'name="a;b")',
+            )
+        word, i = _form_word(rest, rest.index("=", i + 1) + 1)
+        if key in ("headers", "encoder"):
+            text = f"the form part '{name}': ;{key}= is ignored"
+            if text not in p.notes:
+                p.notes.append(text)
+            continue
+        params[key] = word.strip() if key == "type" else word
+    if is_file:
+        if not content:
+            raise CurlError(f"'{opt} {value[:40]}' names no file after '@'")
+        return BodyPart(
+            name,
+            file=content,
+            content_type=params.get("type"),
+            filename=params.get("filename"),
+        )
+    if "filename" in params:
+        p.notes.append(f"the form part '{name}': ;filename= is ignored for a text field")
+    return BodyPart(name, value=content, content_type=params.get("type"))
 
 
 def _header(p: _Parsed, value: str, opt: str) -> None:
@@ -418,13 +615,19 @@ def _looks_like_json(data: str) -> bool:
 
 def import_curl(text: str) -> CurlImport:
     """A RequestSpec (and notes in plain words) from a curl command. Raises CurlError."""
-    p = _options(_tokens(text))
+    quoting: list[str] = []
+    p = _options(_tokens(text, quoting))
     if not p.urls:
         raise CurlError("the curl command has no URL")
     if len(p.urls) > 1:
         raise CurlError(f"the curl command has {len(p.urls)} URLs; import one request at a time")
+    if p.parts and (p.data or p.get):
+        raise CurlError(
+            "-F/--form cannot be combined with -d/--data or -G (curl refuses it too)",
+            hint="send the fields as form parts (-F name=value)",
+        )
     url = p.urls[0]
-    notes = list(p.notes)
+    notes = quoting + p.notes
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) and not url.startswith("{{"):
         notes.append(f"the URL has no scheme ({url[:40]}); curl would use http://")
     headers = list(p.headers)
@@ -433,7 +636,8 @@ def import_curl(text: str) -> CurlImport:
         data = "".join(v for _, v in p.data)
     else:
         data = "&".join(v for _, v in p.data)
-    method = p.method or ("HEAD" if p.head else "POST" if p.data and not p.get else "GET")
+    sends = bool(p.data or p.parts)
+    method = p.method or ("HEAD" if p.head else "POST" if sends and not p.get else "GET")
     if method not in METHODS:
         raise CurlError(f"unsupported method '{method}'", hint=f"methods: {', '.join(METHODS)}")
     if "json" in data_kinds:
@@ -447,6 +651,12 @@ def import_curl(text: str) -> CurlImport:
         spec.url = url + ("&" if "?" in url else "?") + data
     elif p.data:
         _set_body(spec, data, "json" in data_kinds, notes)
+    elif p.parts:
+        spec.body_kind = "multipart"
+        spec.parts = list(p.parts)
+        given = _content_type(spec.headers)
+        if given is not None and given.split(";", 1)[0].strip().lower() == "multipart/form-data":
+            spec.headers = [(k, v) for k, v in spec.headers if k.lower() != "content-type"]
     _split_query(spec)
     return CurlImport(spec=spec, notes=notes)
 
@@ -502,6 +712,163 @@ def _split_query(spec: RequestSpec) -> None:
     if pairs is not None:
         spec.url = base
         spec.params = pairs + spec.params
+
+
+def form_parts(pairs: Iterable[tuple[str, str]]) -> list[BodyPart]:
+    """Multipart parts from ``name``/``value`` pairs written in curl's -F syntax (the
+    composer's lines ``name=value``, ``name=@file;type=...;filename=...``); a value that is
+    not valid -F syntax is taken as plain text."""
+    out = []
+    for name, value in pairs:
+        try:
+            out.append(_form_part(_Parsed(), f"{name}={value}", "-F", literal=False))
+        except CurlError:
+            out.append(BodyPart(name, value=value))
+    return out
+
+
+def part_pairs(parts: Iterable[BodyPart]) -> list[tuple[str, str]]:
+    """Multipart parts as ``name``/``value`` pairs in curl's -F syntax (see form_parts)."""
+    out = []
+    for part in parts:
+        if part.file is not None:
+            text = "@" + _form_quoted(part.file)
+            if part.content_type:
+                text += f";type={_form_quoted(part.content_type)}"
+            if part.filename is not None:
+                text += f";filename={_form_quoted(part.filename)}"
+        else:
+            value = part.value or ""
+            text = _form_quoted(value) if not part.content_type else _dquote(value)
+            if part.content_type:
+                text += f";type={_form_quoted(part.content_type)}"
+        out.append((part.name, text))
+    return out
+
+
+def _dquote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- credentials and profiles -------------------------------------------------------------
+
+# Headers a pasted command may carry that the session adds itself (never kept in the spec).
+SESSION_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def session_signs(profile: Profile | None) -> tuple[set[str], set[str]]:
+    """(header names in lower case, query parameter names) a session of `profile` sets
+    itself when it sends a request: the usual credential headers, and a static token's own
+    header or query parameter. No profile, or one without authentication: no session signs
+    the request, so nothing is dropped (credentials become references when saved)."""
+    if profile is None or profile.auth.flow == "none":
+        return set(), set()
+    headers, params = set(SESSION_HEADERS), set()
+    if profile.auth.flow == "static_token":
+        given = profile.auth.params
+        if given.get("placement", "header") == "query":
+            params.add(str(given.get("query_param") or "authorization"))
+        else:
+            headers.add(str(given.get("header") or "Authorization").lower())
+    return headers, params
+
+
+def drop_session_credentials(spec: RequestSpec, profile: Profile | None = None) -> list[str]:
+    """Remove from `spec` the credentials its session adds itself when it sends it (every
+    header named like :func:`session_signs` says, whatever its case, however often; a
+    static token's query parameter). Returns notes in words. The TUI's paste-curl and
+    ``workbench import curl`` both do this; what is left that looks like a credential
+    becomes a reference when the request is saved (workbench.core.collection.credentials)."""
+    headers, params = session_signs(profile)
+    if profile is None:
+        return []
+    dropped = list(dict.fromkeys(k for k, _ in spec.headers if k.lower() in headers))
+    spec.headers = [(k, v) for k, v in spec.headers if k.lower() not in headers]
+    gone = list(dict.fromkeys(k for k, _ in spec.params if k in params))
+    spec.params = [(k, v) for k, v in spec.params if k not in params]
+    who = f"the session of '{profile.name}'"
+    notes = []
+    if dropped:
+        notes.append(f"dropped {', '.join(dropped)}: {who} signs the request itself")
+    if gone:
+        names = ", ".join(f"'{n}'" for n in gone)
+        notes.append(f"dropped the query parameter {names}: {who} adds the token itself")
+    return notes
+
+
+@dataclass(frozen=True)
+class ProfileMatch:
+    """A profile whose base URL (``[urls] name = base``) a URL starts with."""
+
+    profile: Profile
+    url_name: str
+    base: str  # without a trailing slash
+
+
+def _split(url: str) -> tuple[tuple[str, str, int], str] | None:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or {"https": 443, "http": 80}.get(scheme, 0)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not host:
+        return None
+    return (scheme, host, port), parts.path
+
+
+def matching_profiles(url: str, profiles: Iterable[Profile]) -> list[ProfileMatch]:
+    """The profiles one of whose base URLs `url` starts with (same origin, the base's
+    path a prefix of the URL's at a '/' boundary), the longest base first; profiles tied
+    on it keep the order given. One match per profile (its longest base)."""
+    target = _split(url)
+    if target is None:
+        return []
+    origin, path = target
+    found: list[tuple[int, int, ProfileMatch]] = []
+    for n, profile in enumerate(profiles):
+        best: ProfileMatch | None = None
+        for name, base in profile.urls.items():
+            base = base.rstrip("/")
+            split = _split(base)
+            if split is None or split[0] != origin:
+                continue
+            prefix = split[1].rstrip("/")
+            if not (path == prefix or path.startswith(prefix + "/")):
+                continue
+            if best is None or len(base) > len(best.base):
+                best = ProfileMatch(profile, name, base)
+        if best is not None:
+            found.append((-len(urlsplit(best.base).path.rstrip("/")), n, best))
+    return [m for _, _, m in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def same_origin_profiles(url: str, profiles: Iterable[Profile]) -> list[Profile]:
+    """The profiles that would send their token to `url`'s origin (any of their URLs)."""
+    target = _split(url)
+    if target is None:
+        return []
+    out = []
+    for profile in profiles:
+        origins = {s[0] for u in profile.urls.values() if (s := _split(u)) is not None}
+        if target[0] in origins:
+            out.append(profile)
+    return out
+
+
+def relative_url(url: str, match: ProfileMatch) -> str:
+    """`url` written relative to the profile it matched: ``/path`` for the profile's first
+    base URL (what a collection's relative URLs are joined to), ``{{urls.NAME}}/path`` for
+    another one, so that the request follows the profile to another server or port."""
+    parts = urlsplit(url)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    tail += f"#{parts.fragment}" if parts.fragment else ""
+    rest = tail[len(urlsplit(match.base).path.rstrip("/")) :]
+    first = next(iter(match.profile.urls))
+    if match.url_name == first and rest.startswith("/"):
+        return rest
+    return "{{urls." + match.url_name + "}}" + rest
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -684,6 +1051,8 @@ def to_curl(
             else:
                 encoded = [s if isinstance(s, _Var) else _curl_escape(s) for s in segs]
                 lines.append(f"--data-raw {_quote(_merge([_curl_escape(key) + '=', *encoded]))}")
+    elif spec.body_kind == "multipart":
+        lines.extend(_form_line(part, ph, with_secrets) for part in spec.parts)
     elif _has_body(spec):
         segs = _segments(spec.body, ph)
         if not with_secrets:
@@ -694,7 +1063,42 @@ def to_curl(
     return " \\\n  ".join(lines)
 
 
+def _form_quoted(text: str) -> str:
+    """A -F value or parameter in curl's double quotes (when it holds ';', ',' or '"')."""
+    if not any(c in text for c in ';,"') and not text.startswith(("@", "<")):
+        return text
+    return _dquote(text)
+
+
+def _form_line(part: BodyPart, placeholders: Mapping[str, str], with_secrets: bool) -> str:
+    """One multipart part as a --form (files, typed fields) or --form-string option."""
+    if part.file is not None:
+        text = f"{part.name}=@{_form_quoted(part.file)}"
+        if part.content_type:
+            text += f";type={_form_quoted(part.content_type)}"
+        if part.filename is not None:
+            text += f";filename={_form_quoted(part.filename)}"
+        return f"--form {_quote(_segments(text, placeholders))}"
+    segs = _segments(part.value or "", placeholders)
+    var = _shell_var(part.name, "form", part.value or "")
+    if not with_secrets:
+        segs = _credential(segs, var, scheme_ok=False) if var else _hide_jwts(segs)
+    if not part.content_type:
+        plain = all(isinstance(x, str) for x in segs) and _form_quoted(part.value or "") == (
+            part.value or ""
+        )
+        option = "--form" if plain else "--form-string"
+        return f"{option} {_quote(_merge([part.name + '=', *segs]))}"
+    quoted: list[Segment] = [
+        s if isinstance(s, _Var) else s.replace("\\", "\\\\").replace('"', '\\"') for s in segs
+    ]
+    lead, tail = part.name + '="', f'";type={_form_quoted(part.content_type)}'
+    return f"--form {_quote(_merge([lead, *quoted, tail]))}"
+
+
 def _has_body(spec: RequestSpec) -> bool:
+    if spec.body_kind == "multipart":
+        return bool(spec.parts)
     if spec.body_kind == "form":
         return bool(spec.form)
     if spec.body_kind == "json":

@@ -18,6 +18,7 @@ from workbench.core.collection.model import (
     BODY_KEYS,
     COLLECTION_KEYS,
     FORMAT_VERSION,
+    PART_KEYS,
     REF_KEYS,
     REQUEST_KEYS,
     SESSION_FIELDS,
@@ -28,7 +29,7 @@ from workbench.core.collection.model import (
 )
 from workbench.core.errors import CollectionError, ExpectError, JsonPathError
 from workbench.core.limits import deadline_problem
-from workbench.core.requests import METHODS, RequestSpec
+from workbench.core.requests import METHODS, BodyPart, RequestSpec
 from workbench.core.secrets import SecretRef
 from workbench.core.toml_index import (
     TomlIndex,
@@ -289,10 +290,15 @@ class _Loader:
         return out
 
     def _body(self, raw: Any, spec: RequestSpec, where: tuple[str | int, ...]) -> None:
-        hint = 'body = { json = """...""" }, { text = "..." } or { form = { name = "value" } }'
+        hint = (
+            'body = { json = """...""" }, { text = "..." }, { form = { name = "value" } } or '
+            '{ multipart = [{ name = "n", value = "v" }, { name = "f", file = "fw.bin" }] }'
+        )
         if not isinstance(raw, dict) or len(raw) != 1:
             raise self.error(
-                "'body' must be a table with one of json, text or form", where, hint=hint
+                "'body' must be a table with one of json, text, form or multipart",
+                where,
+                hint=hint,
             )
         ((kind, value),) = raw.items()
         if kind not in BODY_KEYS:
@@ -307,6 +313,9 @@ class _Loader:
                 )
             spec.body = value
             return
+        if kind == "multipart":
+            spec.parts = self._parts(value, (*where, kind))
+            return
         if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
             spec.form = list(value.items())
         elif isinstance(value, list) and all(
@@ -319,6 +328,43 @@ class _Loader:
                 "'form' must be a table of strings or an array of [name, value] pairs",
                 (*where, kind),
             )
+
+    def _parts(self, raw: Any, where: tuple[str | int, ...]) -> list[BodyPart]:
+        hint = (
+            'multipart = [{ name = "version", value = "1.2" }, '
+            '{ name = "firmware", file = "fw.bin", content_type = "application/octet-stream" }]'
+        )
+        if not isinstance(raw, list):
+            raise self.error("'multipart' must be an array of parts", where, hint=hint)
+        out: list[BodyPart] = []
+        for n, part in enumerate(raw):
+            here = (*where, n)
+            if not isinstance(part, dict):
+                raise self.error(f"part {n + 1} of 'multipart' must be a table", here, hint=hint)
+            for key, value in part.items():
+                if key not in PART_KEYS:
+                    raise self.error(
+                        f"unknown key '{key}' in part {n + 1}",
+                        (*here, key),
+                        hint=f"known keys: {', '.join(PART_KEYS)}",
+                    )
+                if not isinstance(value, str):
+                    raise self.error(f"'{key}' must be a string", (*here, key))
+                if key != "value" and any(c in value for c in "\r\n\x00"):
+                    raise self.error(f"'{key}' must be on one line", (*here, key))
+            if not part.get("name"):
+                raise self.error(f"part {n + 1} of 'multipart' has no 'name'", here, hint=hint)
+            if ("value" in part) == ("file" in part):
+                raise self.error(
+                    f"part {n + 1} of 'multipart' needs either 'value' (a field) or 'file' "
+                    "(a path relative to the collection's folder)",
+                    here,
+                    hint=hint,
+                )
+            if "file" in part and not part["file"].strip():
+                raise self.error("'file' must not be empty", (*here, "file"))
+            out.append(BodyPart(**part))
+        return out
 
     def _captures(self, raw: Any, where: tuple[str | int, ...]) -> dict[str, str]:
         if not isinstance(raw, dict):

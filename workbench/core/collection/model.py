@@ -7,13 +7,13 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from workbench.core.collection.expectations import Expect, expect_to_data
 from workbench.core.errors import CollectionError
-from workbench.core.requests import RequestSpec
+from workbench.core.requests import BodyPart, RequestSpec
 from workbench.core.secrets import SecretRef
 
 FORMAT_VERSION = 1
@@ -31,7 +31,8 @@ REQUEST_KEYS = (
     "capture",
     "expect",
 )
-BODY_KEYS = ("json", "text", "form")
+BODY_KEYS = ("json", "text", "form", "multipart")
+PART_KEYS = ("name", "value", "file", "content_type", "filename")
 REF_KEYS = ("env", "prompt", "keyring")
 SESSION_FIELDS = ("access_token", "id_token")
 
@@ -81,9 +82,20 @@ class CollectionRequest:
     def copy(self) -> CollectionRequest:
         return copy.deepcopy(self)
 
-    def prepare(self, variables: Mapping[str, object], base_url: str | None = None) -> RequestSpec:
+    def prepare(
+        self,
+        variables: Mapping[str, object],
+        base_url: str | None = None,
+        *,
+        files_dir: Path | None = None,
+        files_anywhere: bool = False,
+    ) -> RequestSpec:
         """The spec with every {{name}} rendered and a relative URL ("/path") joined to
-        `base_url`. Unknown variables raise CollectionError naming them."""
+        `base_url`. Unknown variables raise CollectionError naming them.
+
+        With `files_dir` (the collection's folder) the files of a multipart body are
+        resolved against it and must stay inside it (``..``, absolute paths and symlinks
+        leading out are refused with CollectionError) unless `files_anywhere`."""
         try:
             spec = self.spec.render(variables)
         except KeyError as exc:
@@ -93,7 +105,36 @@ class CollectionRequest:
                 hint="define them in [variables], capture them from an earlier request, or pass --var NAME=VALUE",
             ) from None
         spec.url = resolve_url(spec.url, base_url)
+        if files_dir is not None and spec.parts:
+            spec.parts = [
+                replace(p, file=part_path(self.name, p, files_dir, files_anywhere))
+                if p.file is not None
+                else p
+                for p in spec.parts
+            ]
         return spec
+
+
+def part_path(request: str, part: BodyPart, files_dir: Path, anywhere: bool = False) -> str:
+    """The absolute path of a multipart part's file, relative to `files_dir` (a
+    collection's folder); CollectionError when it leads out of that folder (unless
+    `anywhere`). See docs/collections.md ("Multipart bodies")."""
+    assert part.file is not None
+    base = files_dir.resolve()
+    try:
+        path = (base / Path(part.file).expanduser()).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise CollectionError(
+            f"request '{request}': the file '{part.file}' of part '{part.name}' is not a usable path ({exc})"
+        ) from None
+    if not anywhere and not path.is_relative_to(base):
+        raise CollectionError(
+            f"request '{request}': the file '{part.file}' of part '{part.name}' is outside the "
+            f"collection's folder ({base}); it was not read, nothing was sent",
+            hint="keep uploaded files in the collection's folder (or below it); if you trust "
+            "this collection, run it with --allow-outside-files",
+        )
+    return str(path)
 
 
 def resolve_url(url: str, base_url: str | None) -> str:
@@ -133,8 +174,19 @@ def request_data(req: CollectionRequest) -> dict[str, Any]:
             out["body"] = {"form": dict(spec.form)}
         else:
             out["body"] = {"form": [[k, v] for k, v in spec.form]}
+    elif spec.body_kind == "multipart":
+        out["body"] = {"multipart": [part_data(p) for p in spec.parts]}
     if req.captures:
         out["capture"] = dict(req.captures)
     if not req.expect.is_empty():
         out["expect"] = expect_to_data(req.expect)
     return out
+
+
+def part_data(part: BodyPart) -> dict[str, str]:
+    """A multipart part as written: name, then value or file, then content_type, filename."""
+    return {
+        k: v
+        for k in PART_KEYS
+        if (v := getattr(part, k)) is not None and (k != "value" or part.file is None)
+    }

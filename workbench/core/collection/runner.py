@@ -201,6 +201,29 @@ def secret_capture(c: CaptureResult) -> bool:
     )
 
 
+REFUSED = {401: "the server refused the credentials", 403: "the server refused access"}
+
+
+def refused_check(
+    status: int, wanted: list[int | str], profile_name: str | None
+) -> CheckResult | None:
+    """A failed status check for a 401 / 403 answer when the request has no status
+    expectation (which then decides alone): a refused request never counts as passed."""
+    if status not in REFUSED or wanted:
+        return None
+    why = (
+        "the request has no profile, so nothing signed it: set `profile` in the collection "
+        "or pass --profile"
+        if profile_name is None
+        else f"is the session of '{profile_name}' the right one for this URL?"
+    )
+    message = (
+        f"status {status}: {REFUSED[status]} ({why}); "
+        f"add `status = {status}` to the request's [requests.expect] if this is what it tests"
+    )
+    return CheckResult("status", "status", False, message, [], status)
+
+
 class Runner:
     """Runs a collection's requests in order. Auth failures propagate (AuthError, exit 3);
     everything else about a request becomes that request's result."""
@@ -217,6 +240,7 @@ class Runner:
         bail: bool = False,
         on_result: Callable[[RequestResult], None] | None = None,
         client_for: Callable[[Session | None], httpx.Client] | None = None,
+        files_anywhere: bool = False,
     ) -> None:
         self.collection = collection
         self.session_for = session_for
@@ -227,6 +251,7 @@ class Runner:
         self.bail = bail
         self.on_result = on_result
         self._client_for = client_for
+        self.files_anywhere = files_anywhere  # multipart files outside the collection's folder
         self._clients: dict[str | None, httpx.Client] = {}
         self._sessions: dict[str, Session] = {}
         self.redactor = Redactor()
@@ -325,7 +350,12 @@ class Runner:
             profile=profile_name,
         )
         try:
-            spec = req.prepare(variables, base_url)
+            spec = req.prepare(
+                variables,
+                base_url,
+                files_dir=self.collection.path.parent,
+                files_anywhere=self.files_anywhere,
+            )
         except CollectionError as err:
             result.error = err.describe()
             return result
@@ -366,6 +396,9 @@ class Runner:
         if response.size <= MAX_LEARN:  # tokens the answer issued (fields named like secrets, JWTs)
             self.redactor.learn(response.text())
         checks = check_expectations(req.expect, response)
+        refused = refused_check(response.status, req.expect.status, profile_name)
+        if refused is not None:
+            checks.insert(0, refused)
         taken = run_captures(req.captures, response)
         for c in taken:
             if c.ok and c.value is not None and secret_capture(c):

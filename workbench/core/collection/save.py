@@ -142,6 +142,9 @@ def request_key_text(key: str, value: Any) -> str:
         ((kind, inner),) = value.items()
         if kind == "form" and isinstance(inner, list):
             return f"body = {{ form = {format_value(inner)} }}"
+        if kind == "multipart" and inner:  # one part a line
+            items = "".join(f"\n  {format_value(part)}," for part in inner)
+            return f"body = {{ multipart = [{items}\n] }}"
         return f"body = {{ {kind} = {format_value(inner, multiline=True)} }}"
     return key_line(key, value)
 

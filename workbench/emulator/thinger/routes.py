@@ -14,6 +14,9 @@
     GET|POST /v1|v2/users/{u}/devices/{d}/{resource}    {"out": ...} / {"in": ...}
     GET /v3/users/{u}/devices/{d}/resources[/{r}]       raw JSON values
     GET /v1/users/{u}/buckets[/{b}], GET /v1|v2/users/{u}/buckets/{b}/data
+    POST /v1/users/{u}/devices/{d}/firmware             MODEL: a firmware upload (multipart/form-data);
+                                                        answers what arrived: each part's name, file
+                                                        name, content type, size and sha256
 
 The device authorization grant is NOT something Thinger.io offers: the emulator models one
 (device_grant.py) so the demo can show the device-code login on a second platform. Its
@@ -114,6 +117,42 @@ def int_param(request: Request, name: str, default: int | None, minimum: int = 0
 
 def empty_ok() -> Response:
     return Response(b"", 200)
+
+
+MAX_UPLOAD = 16 * 1024 * 1024
+
+
+def multipart_parts(content_type: str, raw: bytes) -> list[dict[str, Any]] | None:
+    """What a multipart/form-data body holds, part by part (None when it is malformed):
+    name, filename, content_type, size, sha256, and the text of a field without a file."""
+    import hashlib
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        return None
+    out: list[dict[str, Any]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            return None
+        data = part.get_payload(decode=True)
+        data = data if isinstance(data, bytes) else b""
+        filename = part.get_filename()
+        item: dict[str, Any] = {
+            "name": name,
+            "filename": filename,
+            "content_type": part.get("content-type"),
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        if filename is None:
+            item["value"] = data.decode("utf-8", "replace")[:200]
+        out.append(item)
+    return out
 
 
 class Api:
@@ -375,6 +414,25 @@ class Api:
         self.world.delete(device)
         return empty_ok()
 
+    # -- firmware upload (MODEL: Thinger.io's REST API documents none) --------------------
+    async def upload_firmware(self, request: Request) -> Response:
+        device = request.path_params["device"]
+        self.auth(request)
+        self.device_or_404(device)
+        ctype = request.headers.get("content-type", "")
+        if not ctype.lower().startswith("multipart/form-data") or "boundary=" not in ctype:
+            return error(415, "expected a multipart/form-data body")
+        size = int(request.headers.get("content-length") or 0)
+        if size > MAX_UPLOAD:
+            return error(413, "the upload is too large")
+        raw = await request.body()
+        if len(raw) > MAX_UPLOAD:
+            return error(413, "the upload is too large")
+        parts = multipart_parts(ctype, raw)
+        if parts is None:
+            return error(400, "malformed multipart body")
+        return JSONResponse({"device": device, "parts": parts})
+
     # -- stats -------------------------------------------------------------------------------
     async def stats(self, request: Request) -> Response:
         device = request.path_params["device"]
@@ -563,6 +621,7 @@ def build(ctx: EmulatorContext) -> Starlette:
         Route(dev, api.update_device, methods=["PUT"]),
         Route(dev, api.delete_device, methods=["DELETE"]),
         Route(dev + "/stats", api.stats, methods=["GET"]),
+        Route(dev + "/firmware", api.upload_firmware, methods=["POST"]),
         Route(dev + "/tokens", api.list_tokens, methods=["GET"]),
         Route(dev + "/tokens", api.create_token, methods=["POST"]),
         Route(dev + "/tokens/{token}", api.delete_token, methods=["DELETE"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,8 +20,8 @@ from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.collection_browser.entries import collections_dir
 from workbench.tui.widgets.dialogs import DIALOG_CSS
 
-# Headers a pasted command may carry that the session adds itself (never kept in the spec).
-SESSION_HEADERS = ("authorization", "proxy-authorization", "cookie")
+if TYPE_CHECKING:
+    from workbench.core.profiles import Profile
 
 
 def templated_url(url: str, urls: dict[str, str]) -> str:
@@ -52,6 +52,10 @@ class CurlScreen(ModalScreen[RequestSpec | None]):
         Binding("ctrl+s", "import_curl", "Import", id="curl.import"),
     ]
 
+    def __init__(self, profile: Profile | None = None) -> None:
+        super().__init__()
+        self.profile = profile  # whose session signs the request (its credentials are dropped)
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Paste a curl command (several lines with \\ are fine)", classes="title")
@@ -70,7 +74,7 @@ class CurlScreen(ModalScreen[RequestSpec | None]):
 
     @on(Button.Pressed, "#curl-import")
     def action_import_curl(self) -> None:
-        from workbench.core.collection.curl import import_curl
+        from workbench.core.collection.curl import drop_session_credentials, import_curl
 
         text = self.query_one("#curl-text", TextArea).text
         error = self.query_one("#curl-error", Static)
@@ -83,11 +87,7 @@ class CurlScreen(ModalScreen[RequestSpec | None]):
             error.update(f"cannot import: {escape_keep_newlines(err.describe())}")
             return
         spec = result.spec
-        dropped = [k for k, _ in spec.headers if k.lower() in SESSION_HEADERS]
-        spec.headers = [(k, v) for k, v in spec.headers if k.lower() not in SESSION_HEADERS]
-        notes = list(result.notes)
-        if dropped:
-            notes.append(f"dropped {', '.join(dropped)}: the session signs the request itself")
+        notes = list(result.notes) + drop_session_credentials(spec, self.profile)
         if notes:
             self.notify(
                 escape_keep_newlines("\n".join(notes)),

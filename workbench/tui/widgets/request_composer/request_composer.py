@@ -28,7 +28,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TabbedContent,
 from textual.worker import Worker
 
 from workbench.core.errors import SecretOriginError, TransportError, WorkbenchError
-from workbench.core.requests import BODY_KINDS, METHODS, RequestSpec
+from workbench.core.requests import BODY_KINDS, METHODS, BodyPart, RequestSpec
 from workbench.core.secret_binding import (
     Carried,
     SecretBinding,
@@ -180,6 +180,12 @@ class RequestComposer(Vertical):
         """The request as edited (not rendered)."""
         method = self.query_one("#composer-method", Select).value
         kind = self.query_one("#composer-body-kind", Select).value
+        form = self.query_one("#composer-form", KeyValueEditor).pairs
+        parts: list[BodyPart] = []
+        if kind == "multipart":  # the form lines in curl's -F syntax (name=@file;type=...)
+            from workbench.core.collection.curl import form_parts
+
+            parts, form = form_parts(form), []
         return RequestSpec(
             method=str(method) if isinstance(method, str) else "GET",
             url=self.query_one("#composer-url", Input).value.strip(),
@@ -187,7 +193,8 @@ class RequestComposer(Vertical):
             headers=self.query_one("#composer-headers", KeyValueEditor).pairs,
             body_kind=str(kind) if isinstance(kind, str) else "none",
             body=self.query_one("#composer-body", TextArea).text,
-            form=self.query_one("#composer-form", KeyValueEditor).pairs,
+            form=form,
+            parts=parts,
             name=self.request_name,
         )
 
@@ -202,7 +209,12 @@ class RequestComposer(Vertical):
         self.query_one("#composer-query", KeyValueEditor).set_pairs(spec.params)
         self.query_one("#composer-headers", KeyValueEditor).set_pairs(spec.headers)
         self.query_one("#composer-body", TextArea).load_text(spec.body)
-        self.query_one("#composer-form", KeyValueEditor).set_pairs(spec.form)
+        if spec.body_kind == "multipart":
+            from workbench.core.collection.curl import part_pairs
+
+            self.query_one("#composer-form", KeyValueEditor).set_pairs(part_pairs(spec.parts))
+        else:
+            self.query_one("#composer-form", KeyValueEditor).set_pairs(spec.form)
         kind = spec.body_kind if spec.body_kind in BODY_KINDS else "text"
         self.query_one("#composer-body-kind", Select).value = kind
         self._body_kind_changed(kind)
@@ -261,7 +273,7 @@ class RequestComposer(Vertical):
 
     def _body_kind_changed(self, kind: str) -> None:
         self.query_one("#composer-body", TextArea).display = kind in ("json", "text")
-        self.query_one("#composer-form", KeyValueEditor).display = kind == "form"
+        self.query_one("#composer-form", KeyValueEditor).display = kind in ("form", "multipart")
         tabs = self.query_one("#composer-tabs", TabbedContent)
         tabs.get_tab("composer-body-tab").label = "Body" if kind == "none" else f"Body ({kind})"
         self._check_body()
@@ -414,7 +426,10 @@ class RequestComposer(Vertical):
         client = await self._get_client()
         started = time.perf_counter()
         try:
-            request = spec.to_httpx(client)
+            if spec.body_kind == "multipart":  # reads the files: off the UI thread
+                request = await asyncio.to_thread(spec.to_httpx, client)
+            else:
+                request = spec.to_httpx(client)
         except (httpx.InvalidURL, ValueError) as exc:
             raise TransportError(
                 f"the request could not be built: {exc}",
@@ -471,7 +486,7 @@ class RequestComposer(Vertical):
                 self.load(spec)
                 self.notify("curl command imported")
 
-        self.app.push_screen(CurlScreen(), loaded)
+        self.app.push_screen(CurlScreen(self.profile), loaded)
 
     def action_save_to_collection(self) -> None:
         from workbench.tui.widgets.request_composer.dialogs import SaveRequestScreen, templated_url
