@@ -116,11 +116,12 @@ class MainScreen(Screen[None]):
     @on(CollectionBrowser.OpenRequest)
     def open_collection_request(self, event: CollectionBrowser.OpenRequest) -> None:
         self.action_tab("request")
-        spec, variables = event.spec, event.variables
+        spec, variables, path = event.spec, event.variables, event.path
 
         def load() -> None:
             composer = self.query_one(RequestComposer)
             composer.variables = dict(variables)
+            composer.source_collection = path
             composer.load(spec)
 
         self.call_after_refresh(load)
