@@ -50,7 +50,9 @@ from workbench.tui.widgets.collection_browser.entries import (
     error_line,
     fmt_ms,
     info_text,
+    load_entries,
     request_label,
+    stamp_files,
 )
 from workbench.tui.widgets.collection_browser.replay import SessionFinder, call_ui, failed_result
 from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
@@ -178,7 +180,7 @@ class CollectionBrowser(Horizontal):
         self.reload()
 
     def on_show(self) -> None:
-        if self.entries and self._files_changed():
+        if not self.entries or self._files_changed():  # (the first saved collection too)
             self.reload()
         if self.screen.focused is None:
             self.sidebar.focus()
@@ -212,36 +214,13 @@ class CollectionBrowser(Horizontal):
     # ------------------------------------------------------------------ loading
 
     def _load_all(self) -> list[Entry]:
-        from workbench.core.collection.collection import discover_collections, load_collection
-
-        found = discover_collections(self.base_dir())
-        entries = [Entry(c.path, collection=c) for c in found.collections]
-        entries += [Entry(Path(err.path or "?"), error=err) for err in found.errors]
-        entries.sort(key=lambda e: e.path.name)
-        seen = {e.path.resolve() for e in entries}
-        for path in self.opened:
-            if path.resolve() in seen:
-                continue
-            seen.add(path.resolve())
-            try:
-                entries.append(Entry(path, collection=load_collection(path), opened=True))
-            except CollectionError as err:
-                entries.append(Entry(path, error=err, opened=True))
-        return entries
+        return load_entries(self.base_dir(), self.opened)
 
     def _files_changed(self) -> bool:
         return self._stamp_files() != self._stamps
 
     def _stamp_files(self) -> dict[Path, tuple[int, int]]:
-        out: dict[Path, tuple[int, int]] = {}
-        paths = list(self.base_dir().glob("*.toml")) if self.base_dir().is_dir() else []
-        for path in [*paths, *self.opened]:
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            out[path] = (st.st_mtime_ns, st.st_size)
-        return out
+        return stamp_files(self.base_dir(), self.opened)
 
     def reload(self) -> None:
         """Read every collection again (broken ones are listed with their error)."""
@@ -483,11 +462,20 @@ class CollectionBrowser(Horizontal):
             self.replay(data.entry, [data.name])
         elif isinstance(data, Entry):
             self.replay(data, None)
+        else:
+            self.action_replay_all()  # says why there is nothing to replay
 
     def action_replay_all(self) -> None:
         entry = self.selected_entry()
-        if entry is not None:
-            self.replay(entry, None)
+        if entry is None:
+            self.notify(
+                "nothing to replay: select a collection (or one of its requests) first"
+                if self.entries
+                else "nothing to replay: there is no collection yet",
+                severity="warning",
+            )
+            return
+        self.replay(entry, None)
 
     def replay(self, entry: Entry, names: list[str] | None) -> None:
         """Replay `names` of the entry's collection (None: all of it, in order) in a thread
