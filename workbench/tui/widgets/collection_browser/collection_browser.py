@@ -59,6 +59,7 @@ from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 
 if TYPE_CHECKING:
     from workbench.core.collection.collection import Collection
+    from workbench.core.collection.expectations import Expect
     from workbench.core.collection.runner import RequestResult
     from workbench.core.profiles import Profile
 
@@ -84,6 +85,7 @@ class CollectionBrowser(Horizontal):
         Binding("r", "replay", "Replay", id="collections.replay"),
         Binding("R", "replay_all", "Replay all", id="collections.replay_all"),
         Binding("d", "delete", "Delete", id="collections.delete"),
+        Binding("e", "edit_checks", "Edit checks", id="collections.edit_checks"),
         Binding("o", "open_file", "Open file", id="collections.open"),
         Binding("f5,l", "reload", "Reload", id="collections.reload"),
     ]
@@ -160,7 +162,7 @@ class CollectionBrowser(Horizontal):
             yield Static("", id="collections-info", markup=False)
         with Vertical(id="collections-main"):
             yield Static(
-                "r replay · R replay all · Enter open in the composer",
+                "r replay · R replay all · e edit checks · Enter open in the composer",
                 id="collections-summary",
                 markup=False,
             )
@@ -452,6 +454,98 @@ class CollectionBrowser(Horizontal):
         lines = [f"deleted '{name}' from {entry.path.name}", *notes]
         self.notify(
             "\n".join(escape_control(line) for line in lines), title="collection", markup=False
+        )
+
+    # ------------------------------------------------------------------ captures & expectations
+
+    def action_edit_checks(self) -> None:
+        """Edit the selected request's captures and expectations in a dialog; Ctrl+S there
+        saves them into the file (only the changed keys are rewritten)."""
+        from workbench.tui.widgets.collection_browser.checks_editor import Checks, ChecksScreen
+
+        data = self.selected()
+        if not isinstance(data, RequestRef) or data.entry.collection is None:
+            self.notify(
+                "select a request to edit its captures and expectations", severity="warning"
+            )
+            return
+        entry, name = data.entry, data.name
+        assert entry.collection is not None
+        try:
+            req = entry.collection.request(name)
+        except CollectionError as err:
+            self.notify(escape_keep_newlines(err.describe()), markup=False, severity="error")
+            return
+
+        def done(result: Checks | None) -> None:
+            if result is not None:
+                self.save_checks(entry, name, *result)
+
+        self.app.push_screen(ChecksScreen(name, req.captures, req.expect), done)
+
+    def save_checks(
+        self, entry: Entry, name: str, captures: dict[str, str], expect: Expect
+    ) -> None:
+        """Put `captures` and `expect` into the request `name` and save the file."""
+        from workbench.core.errors import CollectionChangedOnDisk
+
+        coll = entry.collection
+        assert coll is not None
+        try:
+            req = coll.request(name).copy()
+            req.captures, req.expect = dict(captures), expect
+            coll.replace_request(name, req)
+            notes = coll.save()
+        except CollectionChangedOnDisk:
+            self._ask_overwrite_checks(entry, name)
+            return
+        except WorkbenchError as err:
+            self._checks_not_saved(entry, err)
+            return
+        self._checks_saved(entry, name, notes)
+
+    def _checks_not_saved(self, entry: Entry, err: WorkbenchError) -> None:
+        self.notify(
+            escape_keep_newlines(err.describe()), markup=False, title="not saved", severity="error"
+        )
+        self._reload_entry(entry)
+        self._rebuild(self._cursor_key())
+
+    def _checks_saved(self, entry: Entry, name: str, notes: list[str]) -> None:
+        self._stamps = self._stamp_files()
+        self._rebuild((entry.path, name))
+        lines = [f"saved the checks of '{name}' in {entry.path.name}", *notes]
+        self.notify(
+            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
+        )
+
+    def _ask_overwrite_checks(self, entry: Entry, name: str) -> None:
+        def answered(yes: bool | None) -> None:
+            coll = entry.collection
+            assert coll is not None
+            if not yes:
+                self._reload_entry(entry)
+                self._rebuild(self._cursor_key())
+                self.notify(
+                    f"not saved: {escape_control(entry.path.name)} was reloaded from disk",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            try:
+                notes = coll.save(force=True)
+            except WorkbenchError as err:
+                self._checks_not_saved(entry, err)
+                return
+            self._checks_saved(entry, name, notes)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{escape_control(entry.path.name)}: the file changed on disk since it was "
+                f"loaded — overwrite it with the new checks of '{escape_control(name)}'?",
+                yes="Overwrite",
+            ),
+            answered,
         )
 
     # ------------------------------------------------------------------ replay
