@@ -80,18 +80,20 @@ async def test_shown_when_wide_hidden_when_narrow_f9_toggles(thinger) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         sidebar = await on_main(pilot, app)
         assert sidebar.display and sidebar.region.width > 0
-        await pilot.press("f9")
+        assert not sidebar.has_focus_within
+        await pilot.press("f9")  # shown: F9 focuses it
+        await until(pilot, lambda: sidebar.tree_view.has_focus)
+        await pilot.press("f9")  # focused: F9 hides it
         await pilot.pause()
-        assert not sidebar.display
+        assert not sidebar.display and app.screen.focused is None
         await pilot.press("f9")
-        await pilot.pause()
-        assert sidebar.display
+        await until(pilot, lambda: sidebar.display and sidebar.tree_view.has_focus)
     app = host(thinger)
     async with app.run_test(size=(100, 32)) as pilot:
         sidebar = await on_main(pilot, app)
         assert not sidebar.display
         await pilot.press("f9")
-        await pilot.pause()
+        await until(pilot, lambda: sidebar.tree_view.has_focus)
         assert sidebar.display and sidebar.region.width > 0
 
 
@@ -104,6 +106,7 @@ async def test_profile_first_and_enter_opens_in_the_composer(thinger) -> None:
         await until(pilot, lambda: len(sidebar.entries) == 2)
         names = labels(sidebar)
         assert names[0].startswith("mine") and names[1].startswith("other"), names
+        assert names[0] == "mine (1)"
         leaf = sidebar.tree_view.root.children[0].children[0]
         assert isinstance(leaf.data, RequestRef) and leaf.data.name == "list devices"
         sidebar.tree_view.focus()
@@ -153,6 +156,28 @@ async def test_reloads_when_saved_from_the_composer_and_on_disk(thinger) -> None
         # another editor adds a file: it shows without a key press
         (coll_dir() / "z-mine.toml").write_text(MINE, encoding="utf-8")
         await until(pilot, lambda: len(sidebar.entries) == 2, what="the file written on disk")
+
+
+def test_lines_are_escaped(tmp_path: Path) -> None:
+    from workbench.core.collection.collection import loads_collection
+    from workbench.tui.widgets.collections_sidebar.collections_sidebar import (
+        entry_line,
+        info_line,
+        request_line,
+    )
+
+    text = MINE.replace('name = "mine"', 'name = "mi\\u001b[31mne"').replace(
+        'name = "list devices"', 'name = "li\\u0007st"'
+    )
+    coll = loads_collection(text, tmp_path / "m.toml")
+    entry = Entry(tmp_path / "m.toml", collection=coll)
+    for line in (
+        entry_line(entry).plain,
+        request_line(coll.requests[0]).plain,
+        info_line(RequestRef(entry, coll.requests[0].name)),
+    ):
+        assert "\x1b" not in line and "\x07" not in line
+    assert info_line(RequestRef(entry, coll.requests[0].name)).startswith("GET {{urls.api}}")
 
 
 def test_sidebar_variables_are_the_plain_ones(tmp_path: Path) -> None:

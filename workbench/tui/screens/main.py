@@ -106,11 +106,14 @@ class MainScreen(Screen[None]):
             self.query_one(CollectionsSidebar).display = self.size.width >= WIDE
 
     def action_toggle_sidebar(self) -> None:
+        """F9: show the sidebar and focus it; hide it when it has the focus already."""
         sidebar = self.query_one(CollectionsSidebar)
-        self.sidebar_shown = not sidebar.display
-        sidebar.display = self.sidebar_shown
-        if not self.sidebar_shown and sidebar.has_focus_within:
+        if sidebar.display and sidebar.has_focus_within:
+            self.sidebar_shown = sidebar.display = False
             self.set_focus(None)
+            return
+        self.sidebar_shown = sidebar.display = True
+        self.call_after_refresh(sidebar.tree_view.focus)
 
     def action_tab(self, tab: str) -> None:
         # Drop the focus first: when a focused widget of the old pane is hidden, Textual

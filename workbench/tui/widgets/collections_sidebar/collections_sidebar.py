@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -28,22 +28,51 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from workbench.core.errors import CollectionError
-from workbench.core.text import escape_keep_newlines
+from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
 from workbench.tui.widgets.collection_browser.entries import (
     Entry,
     RequestRef,
     collections_dir,
-    entry_label,
     error_line,
     load_entries,
     profile_first,
-    request_label,
     stamp_files,
 )
 
+if TYPE_CHECKING:
+    from workbench.core.collection.model import CollectionRequest
+
 WIDE = 130  # columns from which the main screen shows the sidebar by default
 POLL_S = 1.0  # seconds between two looks at the collection files
+
+
+def entry_line(entry: Entry) -> Text:
+    """A collection's line: its name and number of requests (✗ and the file when broken)."""
+    if entry.error is not None:
+        return Text.assemble(("✗ ", "bold red"), (escape_control(entry.path.name), "red"))
+    assert entry.collection is not None
+    return Text.assemble(
+        (escape_control(entry.title), "bold"), (f" ({len(entry.collection.requests)})", "dim")
+    )
+
+
+def request_line(req: CollectionRequest) -> Text:
+    """A request's line: its method (short) and name; the URL is in the info line."""
+    method = escape_control(req.spec.method.upper())
+    return Text.assemble((f"{method[:6]:<6} ", "bold cyan"), escape_control(req.name))
+
+
+def info_line(data: Entry | RequestRef | None) -> str:
+    """What the line under the tree says: a request's method and URL, a collection's file
+    (or its error), escaped."""
+    if isinstance(data, RequestRef):
+        coll = data.entry.collection
+        req = next((r for r in coll.requests if r.name == data.name), None) if coll else None
+        return "" if req is None else escape_control(f"{req.spec.method.upper()} {req.spec.url}")
+    if isinstance(data, Entry):
+        return error_line(data.error) if data.error is not None else escape_control(data.path.name)
+    return ""
 
 
 def sidebar_variables(entry: Entry) -> dict[str, str]:
@@ -61,6 +90,8 @@ class CollectionsSidebar(Vertical):
     CollectionsSidebar { width: 36; height: 1fr; border-left: vkey $primary 30%; }
     CollectionsSidebar #sidebar-title { height: 1; padding: 0 1; color: $text-muted; }
     CollectionsSidebar #sidebar-tree { height: 1fr; overflow-x: hidden; }
+    CollectionsSidebar #sidebar-info { height: auto; max-height: 3; padding: 0 1; color: $text-muted;
+                                       border-top: hkey $primary 30%; }
     """
 
     def __init__(
@@ -73,11 +104,12 @@ class CollectionsSidebar(Vertical):
         self._stamps: dict[Path, tuple[int, int]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("Collections", id="sidebar-title", markup=False)
+        yield Static("Collections · F9", id="sidebar-title", markup=False)
         tree: Tree[Entry | RequestRef | None] = Tree("collections", id="sidebar-tree")
         tree.show_root = False
         tree.auto_expand = False
         yield tree
+        yield Static("", id="sidebar-info", markup=False)
 
     def on_mount(self) -> None:
         self.reload()
@@ -111,7 +143,7 @@ class CollectionsSidebar(Vertical):
         tree.clear()
         target: TreeNode[Entry | RequestRef | None] | None = None
         for entry in self.entries:
-            node = tree.root.add(entry_label(entry), data=entry, expand=True)
+            node = tree.root.add(entry_line(entry), data=entry, expand=True)
             if keep == (entry.path, None):
                 target = node
             if entry.error is not None:
@@ -119,7 +151,7 @@ class CollectionsSidebar(Vertical):
                 continue
             assert entry.collection is not None
             for req in entry.collection.requests:
-                leaf = node.add_leaf(request_label(req), data=RequestRef(entry, req.name))
+                leaf = node.add_leaf(request_line(req), data=RequestRef(entry, req.name))
                 if keep == (entry.path, req.name):
                     target = leaf
         if not self.entries:
@@ -140,6 +172,11 @@ class CollectionsSidebar(Vertical):
         return None
 
     # ------------------------------------------------------------------ open
+
+    @on(Tree.NodeHighlighted, "#sidebar-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[Entry | RequestRef | None]) -> None:
+        event.stop()
+        self.query_one("#sidebar-info", Static).update(info_line(event.node.data))
 
     @on(Tree.NodeSelected, "#sidebar-tree")
     def _selected(self, event: Tree.NodeSelected[Entry | RequestRef | None]) -> None:
