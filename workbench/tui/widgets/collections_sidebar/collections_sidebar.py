@@ -158,6 +158,9 @@ class CollectionsSidebar(Vertical):
             tree.root.add_leaf(
                 Text("no collections yet — save a request with Ctrl+B", style="dim"), data=None
             )
+        if target is None and self.entries and self.entries[0].collection is not None:
+            first = tree.root.children[0]
+            target = first.children[0] if first.children else first  # the first request
         if target is not None:
             node_to = target
             self.call_after_refresh(lambda: tree.move_cursor(node_to))
