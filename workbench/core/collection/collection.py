@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ from urllib.parse import quote
 from workbench.core.atomic import atomic_write
 from workbench.core.collection.credentials import (
     KnownSecrets,
+    known_references,
     sanitize_request,
     sanitize_variable,
 )
@@ -74,7 +76,13 @@ from workbench.core.collection.model import (
 from workbench.core.collection.save import document_text, edited_text, request_text
 from workbench.core.errors import CollectionChangedOnDisk, CollectionError, SecretError
 from workbench.core.requests import METHODS
-from workbench.core.secrets import SecretResolver
+from workbench.core.secrets import (
+    JWT,
+    SecretRef,
+    SecretResolver,
+    looks_like_credential,
+    secret_kind,
+)
 
 # --- the collection ----------------------------------------------------------------------
 
@@ -302,6 +310,96 @@ def _refuse_known_secrets(text: str, before: str, secrets: Iterable[str], path: 
                         path=str(path),
                         hint="use a {{variable}} with an env/prompt/keyring/session reference",
                     )
+
+
+# --- variables a request carries into another collection ---------------------------------
+
+
+def carry_variables(
+    target: Collection,
+    names: Iterable[str],
+    *,
+    definitions: Mapping[str, Variable] | None = None,
+    values: Mapping[str, str] | None = None,
+    provided: Iterable[str] = (),
+    known_secrets: KnownSecrets = (),
+    source: str = "",
+) -> list[str]:
+    """Define in `target` the `{{names}}` a request uses, so that the collection runs on its
+    own; returns notes in plain words.
+
+    A name the profile gives at run time (`provided`: ``urls.*``, ``demo_url``, the
+    profile's variables) or that `target` already defines is left alone. Otherwise its
+    DEFINITION is copied from `definitions` (the collection the request came from: a
+    literal, or an env / prompt / keyring / session reference, never a resolved value).
+    A name only known by its value (`values`: captured by a replay, typed in the composer)
+    is written as that literal, unless the value is a secret the profile or session holds
+    (its reference is written), or is named or looks like a credential (an env/prompt
+    reference, the value never). A name known nowhere is named in a note."""
+    defs = dict(definitions or {})
+    vals = dict(values or {})
+    given = set(provided)
+    refs = known_references(known_secrets)
+    notes: list[str] = []
+    where = f" (from {source})" if source else ""
+    for name in dict.fromkeys(names):
+        if name in given:
+            continue
+        if name in target.variables:
+            if name in defs and variable_data(defs[name]) != variable_data(target.variables[name]):
+                notes.append(
+                    f"{{{{{name}}}}} is defined differently in {target.path.name}; kept its definition"
+                )
+            continue
+        if name in defs:
+            value = copy.deepcopy(defs[name])
+            target.variables[name] = value
+            what = "" if isinstance(value, str) else f": {_ref_words(value)}"
+            notes.append(f"added the variable '{name}'{where}{what}")
+            continue
+        if name in vals:
+            literal = vals[name]
+            base = name.rsplit(".", 1)[-1]
+            if literal in refs:
+                target.variables[name] = refs[literal]
+                notes.append(
+                    f"{{{{{name}}}}} held a secret the profile or session holds; "
+                    f"saved as a reference ({_ref_words(refs[literal])}), not its value"
+                )
+            elif (
+                secret_kind(base, "field")
+                or secret_kind(base, "header")
+                or JWT.search(literal)
+                or looks_like_credential(literal)
+            ):
+                ref = SecretRef(
+                    name=name,
+                    env=re.sub(r"[^A-Za-z0-9_]", "_", name).upper(),
+                    prompt=name.replace("_", " ").replace(".", " "),
+                )
+                target.variables[name] = ref
+                notes.append(
+                    f"{{{{{name}}}}} held a value that may be a credential; saved as a "
+                    f"reference ({_ref_words(ref)}), not its value — set it before running"
+                )
+            else:
+                target.variables[name] = literal
+                notes.append(
+                    f"{{{{{name}}}}} was only known by its value (captured or typed): "
+                    f"saved as '{literal}'; capture it in an earlier request to keep it fresh"
+                )
+            continue
+        notes.append(
+            f"{{{{{name}}}}} is defined nowhere: add it to [variables] of "
+            f"{target.path.name} or run with --var {name}=VALUE"
+        )
+    return notes
+
+
+def _ref_words(value: Variable) -> str:
+    if isinstance(value, SessionRef | SecretRef):
+        return value.describe()
+    return "a literal"
 
 
 # --- loading -----------------------------------------------------------------------------

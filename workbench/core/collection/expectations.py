@@ -658,3 +658,204 @@ def _json_check_data(check: Check) -> Any:
     if check.op == "equals" and not isinstance(check.value, dict):
         return check.value
     return {check.op: check.value}
+
+
+# --- editing captures and checks one at a time (the TUI's editor) --------------------------
+
+CHECK_KINDS = ("capture", "status", "header", "json", "exists", "time")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One capture or one expectation of a request, as the editor shows and edits it.
+
+    ``kind``: capture | status | header | json | exists | time. ``target``: the variable
+    (capture), the header name (header), the JSON path (json); empty for the others.
+    ``op``: equals | contains | exists | type for header and json checks, else empty.
+    ``value``: text as typed: the source of a capture (``$.path`` or ``header:Name``),
+    status codes (``200, 204`` or ``2xx``), a header value, a JSON value for json checks
+    (``30``, ``"on"``, ``[1, 2]``; text that is not JSON is a string), ``true``/``false``
+    for exists operators, the path or ``header:Name`` of an exists check, milliseconds."""
+
+    kind: str
+    target: str = ""
+    op: str = ""
+    value: str = ""
+
+    def describe(self) -> str:
+        """One line in words (escaped by the caller before it is shown)."""
+        if self.kind == "capture":
+            return f"capture {self.target} = {self.value}"
+        if self.kind == "status":
+            return f"status {self.value}"
+        if self.kind == "time":
+            return f"time at most {self.value} ms"
+        if self.kind == "exists":
+            return f"exists {self.value}"
+        return f"{self.kind} {self.target} {self.op} {self.value}"
+
+
+def _value_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _header_value_text(check: Check) -> str:
+    if check.op == "exists":
+        return "true" if check.value else "false"
+    return str(check.value)
+
+
+def check_items(captures: Mapping[str, str], expect: Expect) -> list[CheckItem]:
+    """The captures, then the checks of `expect`, one item each, in the file's order."""
+    items = [CheckItem("capture", name, "", source) for name, source in captures.items()]
+    if expect.status:
+        items.append(CheckItem("status", value=", ".join(str(s) for s in expect.status)))
+    for name, check in expect.headers.items():
+        items.append(CheckItem("header", name, check.op, _header_value_text(check)))
+    for path, check in expect.json.items():
+        text = check.value if check.op == "type" else _value_text(check.value)
+        items.append(CheckItem("json", path, check.op, str(text)))
+    items.extend(CheckItem("exists", value=source) for source in expect.exists)
+    if expect.max_ms is not None:
+        ms = expect.max_ms
+        items.append(CheckItem("time", value=str(int(ms)) if float(ms).is_integer() else str(ms)))
+    return items
+
+
+def _typed_value(text: str) -> Any:
+    """What a json check's value text means: JSON when it parses, else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _bool_text(text: str, what: str) -> bool:
+    low = text.strip().lower()
+    if low in ("true", "yes", ""):
+        return True
+    if low in ("false", "no"):
+        return False
+    raise ExpectError(f"{what} takes true or false")
+
+
+def _status_values(text: str) -> list[Any]:
+    out: list[Any] = []
+    for part in re.split(r"[,\s]+", text.strip()):
+        if part:
+            out.append(int(part) if part.isdigit() else part)
+    if not out:
+        raise ExpectError("give a status code (200), a class (2xx) or several (200, 204)")
+    return out
+
+
+def _put(table: Mapping[str, Any], old: str | None, key: str, value: Any) -> dict[str, Any]:
+    """`table` with `key` = `value` where `old` was (its place kept), else added at the end."""
+    if old is None or old not in table:
+        return {**table, key: value}
+    return {(key if k == old else k): (value if k == old else v) for k, v in table.items()}
+
+
+def edit_checks(
+    captures: Mapping[str, str],
+    expect: Expect,
+    item: CheckItem,
+    *,
+    replacing: CheckItem | None = None,
+) -> tuple[dict[str, str], Expect]:
+    """New (captures, expect) with `item` added, or put in the place of `replacing`.
+    The result is checked by the same rules as a file (:func:`parse_expect`,
+    :func:`parse_source`); ExpectError / JsonPathError say what is wrong, in words."""
+    same_kind = replacing is not None and replacing.kind == item.kind
+    if replacing is not None and not same_kind:
+        captures, expect = remove_check(captures, expect, replacing)
+    old = replacing.target if same_kind and replacing is not None else None
+    caps = dict(captures)
+    raw = expect_to_data(expect)
+    kind, target, op = item.kind, item.target.strip(), item.op or "equals"
+    value = item.value.strip()
+    if kind == "capture":
+        if not _VARIABLE_NAME.fullmatch(target):
+            raise ExpectError("a capture needs a variable name (letters, digits, _ . -)")
+        if target in caps and target != old:
+            raise ExpectError(f"'{target}' is captured already: edit that capture instead")
+        parse_source(value)
+        return _put(caps, old, target, value), expect
+    if kind == "status":
+        values = _status_values(value)
+        raw["status"] = values[0] if len(values) == 1 else values
+    elif kind == "header":
+        if not target:
+            raise ExpectError("a header check needs the header's name")
+        if op not in HEADER_OPS:
+            raise ExpectError(f"a header check is one of: {', '.join(HEADER_OPS)}")
+        headers = raw.get("headers", {})
+        if target in headers and target != old:
+            raise ExpectError(f"the header '{target}' is checked already: edit that check")
+        arg: Any = _bool_text(value, "'exists'") if op == "exists" else value
+        raw["headers"] = _put(headers, old, target, arg if op == "equals" else {op: arg})
+    elif kind == "json":
+        target = target or "$"
+        JsonPath.parse(target)
+        if op not in JSON_OPS:
+            raise ExpectError(f"a JSON check is one of: {', '.join(JSON_OPS)}")
+        checks = raw.get("json", {})
+        if target in checks and target != old:
+            raise ExpectError(f"the path '{target}' is checked already: edit that check")
+        if op == "exists":
+            arg = _bool_text(value, "'exists'")
+        elif op == "type":
+            arg = value
+        else:
+            arg = _typed_value(value)
+        if op == "equals" and arg is None:
+            entry: Any = {"type": "null"}  # TOML has no null
+        elif op == "equals" and not isinstance(arg, dict):
+            entry = arg
+        else:
+            entry = {op: arg}
+        raw["json"] = _put(checks, old, target, entry)
+    elif kind == "exists":
+        parse_source(value)
+        sources = list(raw.get("exists", []))
+        if value in sources and value != (replacing.value if same_kind and replacing else None):
+            raise ExpectError(f"'{value}' is checked already")
+        if same_kind and replacing is not None and replacing.value in sources:
+            sources[sources.index(replacing.value)] = value
+        else:
+            sources.append(value)
+        raw["exists"] = sources
+    elif kind == "time":
+        try:
+            ms = float(value)
+        except ValueError:
+            raise ExpectError(
+                "time: give the most milliseconds the answer may take (500)"
+            ) from None
+        raw["max_ms"] = int(ms) if ms.is_integer() else ms
+    else:
+        raise ExpectError(f"unknown kind '{kind}' (one of {', '.join(CHECK_KINDS)})")
+    return caps, parse_expect(raw)
+
+
+def remove_check(
+    captures: Mapping[str, str], expect: Expect, item: CheckItem
+) -> tuple[dict[str, str], Expect]:
+    """New (captures, expect) without `item` (nothing changes when it is not there)."""
+    caps = dict(captures)
+    raw = expect_to_data(expect)
+    if item.kind == "capture":
+        caps.pop(item.target, None)
+    elif item.kind == "status":
+        raw.pop("status", None)
+    elif item.kind == "time":
+        raw.pop("max_ms", None)
+    elif item.kind == "exists":
+        raw["exists"] = [s for s in raw.get("exists", []) if s != item.value]
+    elif item.kind in ("header", "json"):
+        key = "headers" if item.kind == "header" else "json"
+        table = dict(raw.get(key, {}))
+        table.pop(item.target, None)
+        raw[key] = table
+    return caps, parse_expect({k: v for k, v in raw.items() if v not in ({}, [])})

@@ -10,6 +10,7 @@ from typing import Any
 from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
@@ -18,6 +19,10 @@ from workbench.core.profiles import Profile
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.widgets.auth_timeline import AuthTimeline
 from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+from workbench.tui.widgets.collections_sidebar.collections_sidebar import (
+    WIDE,
+    CollectionsSidebar,
+)
 from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
 from workbench.tui.widgets.request_composer.request_composer import RequestComposer
 from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
@@ -40,6 +45,8 @@ class TimelineScreen(ModalScreen[None]):
 class MainScreen(Screen[None]):
     app = getters.app(WorkbenchApp)  # typed: this screen only runs in WorkbenchApp
 
+    DEFAULT_CSS = "MainScreen #main-body { height: 1fr; } MainScreen #main-tabs { width: 1fr; }"
+
     BINDINGS = [
         Binding("1", "tab('devices')", "Devices", id="main.devices"),
         Binding("2", "tab('token')", "Token", id="main.token"),
@@ -48,6 +55,7 @@ class MainScreen(Screen[None]):
         Binding("t", "timeline", "Auth timeline", id="main.timeline"),
         Binding("ctrl+r", "refresh_token", "Refresh token", id="main.refresh"),
         Binding("f2", "back", "Profiles", id="main.back"),
+        Binding("f9", "toggle_sidebar", "Sidebar", id="main.sidebar", show=False),
         Binding("escape", "unfocus", "Leave the field", id="main.unfocus", show=False),
     ]
 
@@ -55,9 +63,19 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.profile = profile
         self.session = session
+        self.sidebar_shown: bool | None = None
+        """Shown / hidden with F9 (None: by the width, from WIDE columns on)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
+        with Horizontal(id="main-body"):
+            yield from self._tabs()
+            sidebar = CollectionsSidebar(self.profile.name, id="collections-sidebar")
+            sidebar.display = self.app.size.width >= WIDE
+            yield sidebar
+        yield Footer()
+
+    def _tabs(self) -> ComposeResult:
         with TabbedContent(initial="devices", id="main-tabs"):
             with TabPane("Devices", id="devices"):
                 yield DeviceTreePanel(self.profile, self.session, id="device-tree-panel")
@@ -75,7 +93,6 @@ class MainScreen(Screen[None]):
                         id="collection-browser",
                     )
                 )
-        yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.profile.name} · {self.profile.platform}"
@@ -83,6 +100,20 @@ class MainScreen(Screen[None]):
             self.sub_title += " · ⚠ TLS OFF"
         if self.profile.tls_note:
             self.notify(self.profile.tls_note, severity="warning", timeout=8)
+
+    def on_resize(self) -> None:
+        if self.sidebar_shown is None:  # until toggled, it follows the width
+            self.query_one(CollectionsSidebar).display = self.size.width >= WIDE
+
+    def action_toggle_sidebar(self) -> None:
+        """F9: show the sidebar and focus it; hide it when it has the focus already."""
+        sidebar = self.query_one(CollectionsSidebar)
+        if sidebar.display and sidebar.has_focus_within:
+            self.sidebar_shown = sidebar.display = False
+            self.set_focus(None)
+            return
+        self.sidebar_shown = sidebar.display = True
+        self.call_after_refresh(sidebar.tree_view.focus)
 
     def action_tab(self, tab: str) -> None:
         # Drop the focus first: when a focused widget of the old pane is hidden, Textual
@@ -116,11 +147,12 @@ class MainScreen(Screen[None]):
     @on(CollectionBrowser.OpenRequest)
     def open_collection_request(self, event: CollectionBrowser.OpenRequest) -> None:
         self.action_tab("request")
-        spec, variables = event.spec, event.variables
+        spec, variables, path = event.spec, event.variables, event.path
 
         def load() -> None:
             composer = self.query_one(RequestComposer)
             composer.variables = dict(variables)
+            composer.source_collection = path
             composer.load(spec)
 
         self.call_after_refresh(load)

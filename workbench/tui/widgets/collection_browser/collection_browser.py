@@ -50,13 +50,16 @@ from workbench.tui.widgets.collection_browser.entries import (
     error_line,
     fmt_ms,
     info_text,
+    load_entries,
     request_label,
+    stamp_files,
 )
 from workbench.tui.widgets.collection_browser.replay import SessionFinder, call_ui, failed_result
 from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 
 if TYPE_CHECKING:
     from workbench.core.collection.collection import Collection
+    from workbench.core.collection.expectations import Expect
     from workbench.core.collection.runner import RequestResult
     from workbench.core.profiles import Profile
 
@@ -82,6 +85,7 @@ class CollectionBrowser(Horizontal):
         Binding("r", "replay", "Replay", id="collections.replay"),
         Binding("R", "replay_all", "Replay all", id="collections.replay_all"),
         Binding("d", "delete", "Delete", id="collections.delete"),
+        Binding("e", "edit_checks", "Edit checks", id="collections.edit_checks"),
         Binding("o", "open_file", "Open file", id="collections.open"),
         Binding("f5,l", "reload", "Reload", id="collections.reload"),
     ]
@@ -158,7 +162,7 @@ class CollectionBrowser(Horizontal):
             yield Static("", id="collections-info", markup=False)
         with Vertical(id="collections-main"):
             yield Static(
-                "r replay · R replay all · Enter open in the composer",
+                "r replay · R replay all · e edit checks · Enter open in the composer",
                 id="collections-summary",
                 markup=False,
             )
@@ -178,7 +182,7 @@ class CollectionBrowser(Horizontal):
         self.reload()
 
     def on_show(self) -> None:
-        if self.entries and self._files_changed():
+        if not self.entries or self._files_changed():  # (the first saved collection too)
             self.reload()
         if self.screen.focused is None:
             self.sidebar.focus()
@@ -212,36 +216,13 @@ class CollectionBrowser(Horizontal):
     # ------------------------------------------------------------------ loading
 
     def _load_all(self) -> list[Entry]:
-        from workbench.core.collection.collection import discover_collections, load_collection
-
-        found = discover_collections(self.base_dir())
-        entries = [Entry(c.path, collection=c) for c in found.collections]
-        entries += [Entry(Path(err.path or "?"), error=err) for err in found.errors]
-        entries.sort(key=lambda e: e.path.name)
-        seen = {e.path.resolve() for e in entries}
-        for path in self.opened:
-            if path.resolve() in seen:
-                continue
-            seen.add(path.resolve())
-            try:
-                entries.append(Entry(path, collection=load_collection(path), opened=True))
-            except CollectionError as err:
-                entries.append(Entry(path, error=err, opened=True))
-        return entries
+        return load_entries(self.base_dir(), self.opened)
 
     def _files_changed(self) -> bool:
         return self._stamp_files() != self._stamps
 
     def _stamp_files(self) -> dict[Path, tuple[int, int]]:
-        out: dict[Path, tuple[int, int]] = {}
-        paths = list(self.base_dir().glob("*.toml")) if self.base_dir().is_dir() else []
-        for path in [*paths, *self.opened]:
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            out[path] = (st.st_mtime_ns, st.st_size)
-        return out
+        return stamp_files(self.base_dir(), self.opened)
 
     def reload(self) -> None:
         """Read every collection again (broken ones are listed with their error)."""
@@ -475,6 +456,98 @@ class CollectionBrowser(Horizontal):
             "\n".join(escape_control(line) for line in lines), title="collection", markup=False
         )
 
+    # ------------------------------------------------------------------ captures & expectations
+
+    def action_edit_checks(self) -> None:
+        """Edit the selected request's captures and expectations in a dialog; Ctrl+S there
+        saves them into the file (only the changed keys are rewritten)."""
+        from workbench.tui.widgets.collection_browser.checks_editor import Checks, ChecksScreen
+
+        data = self.selected()
+        if not isinstance(data, RequestRef) or data.entry.collection is None:
+            self.notify(
+                "select a request to edit its captures and expectations", severity="warning"
+            )
+            return
+        entry, name = data.entry, data.name
+        assert entry.collection is not None
+        try:
+            req = entry.collection.request(name)
+        except CollectionError as err:
+            self.notify(escape_keep_newlines(err.describe()), markup=False, severity="error")
+            return
+
+        def done(result: Checks | None) -> None:
+            if result is not None:
+                self.save_checks(entry, name, *result)
+
+        self.app.push_screen(ChecksScreen(name, req.captures, req.expect), done)
+
+    def save_checks(
+        self, entry: Entry, name: str, captures: dict[str, str], expect: Expect
+    ) -> None:
+        """Put `captures` and `expect` into the request `name` and save the file."""
+        from workbench.core.errors import CollectionChangedOnDisk
+
+        coll = entry.collection
+        assert coll is not None
+        try:
+            req = coll.request(name).copy()
+            req.captures, req.expect = dict(captures), expect
+            coll.replace_request(name, req)
+            notes = coll.save()
+        except CollectionChangedOnDisk:
+            self._ask_overwrite_checks(entry, name)
+            return
+        except WorkbenchError as err:
+            self._checks_not_saved(entry, err)
+            return
+        self._checks_saved(entry, name, notes)
+
+    def _checks_not_saved(self, entry: Entry, err: WorkbenchError) -> None:
+        self.notify(
+            escape_keep_newlines(err.describe()), markup=False, title="not saved", severity="error"
+        )
+        self._reload_entry(entry)
+        self._rebuild(self._cursor_key())
+
+    def _checks_saved(self, entry: Entry, name: str, notes: list[str]) -> None:
+        self._stamps = self._stamp_files()
+        self._rebuild((entry.path, name))
+        lines = [f"saved the checks of '{name}' in {entry.path.name}", *notes]
+        self.notify(
+            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
+        )
+
+    def _ask_overwrite_checks(self, entry: Entry, name: str) -> None:
+        def answered(yes: bool | None) -> None:
+            coll = entry.collection
+            assert coll is not None
+            if not yes:
+                self._reload_entry(entry)
+                self._rebuild(self._cursor_key())
+                self.notify(
+                    f"not saved: {escape_control(entry.path.name)} was reloaded from disk",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            try:
+                notes = coll.save(force=True)
+            except WorkbenchError as err:
+                self._checks_not_saved(entry, err)
+                return
+            self._checks_saved(entry, name, notes)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{escape_control(entry.path.name)}: the file changed on disk since it was "
+                f"loaded — overwrite it with the new checks of '{escape_control(name)}'?",
+                yes="Overwrite",
+            ),
+            answered,
+        )
+
     # ------------------------------------------------------------------ replay
 
     def action_replay(self) -> None:
@@ -483,11 +556,20 @@ class CollectionBrowser(Horizontal):
             self.replay(data.entry, [data.name])
         elif isinstance(data, Entry):
             self.replay(data, None)
+        else:
+            self.action_replay_all()  # says why there is nothing to replay
 
     def action_replay_all(self) -> None:
         entry = self.selected_entry()
-        if entry is not None:
-            self.replay(entry, None)
+        if entry is None:
+            self.notify(
+                "nothing to replay: select a collection (or one of its requests) first"
+                if self.entries
+                else "nothing to replay: there is no collection yet",
+                severity="warning",
+            )
+            return
+        self.replay(entry, None)
 
     def replay(self, entry: Entry, names: list[str] | None) -> None:
         """Replay `names` of the entry's collection (None: all of it, in order) in a thread

@@ -73,6 +73,49 @@ class Run:
     duration_s: float | None = None
 
 
+def load_entries(directory: Path, opened: list[Path] | None = None) -> list[Entry]:
+    """Every collection of `directory` (by file name; broken ones with their error), then the
+    files in `opened` not already listed."""
+    from workbench.core.collection.collection import discover_collections, load_collection
+
+    found = discover_collections(directory)
+    entries = [Entry(c.path, collection=c) for c in found.collections]
+    entries += [Entry(Path(err.path or "?"), error=err) for err in found.errors]
+    entries.sort(key=lambda e: e.path.name)
+    seen = {e.path.resolve() for e in entries}
+    for path in opened or []:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            entries.append(Entry(path, collection=load_collection(path), opened=True))
+        except CollectionError as err:
+            entries.append(Entry(path, error=err, opened=True))
+    return entries
+
+
+def stamp_files(directory: Path, opened: list[Path] | None = None) -> dict[Path, tuple[int, int]]:
+    """(mtime, size) of every ``*.toml`` of `directory` and of the `opened` files: when this
+    changes, the collections changed on disk (one stat a file, cheap enough to poll)."""
+    out: dict[Path, tuple[int, int]] = {}
+    paths = list(directory.glob("*.toml")) if directory.is_dir() else []
+    for path in [*paths, *(opened or [])]:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out[path] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+def profile_first(entries: list[Entry], profile: str) -> list[Entry]:
+    """`entries` with the collections of `profile` first (the order is kept otherwise)."""
+    return sorted(
+        entries,
+        key=lambda e: 0 if e.collection is not None and e.collection.profile == profile else 1,
+    )
+
+
 def fmt_ms(ms: float | None) -> str:
     """``1,234 ms``; ``—`` for no time."""
     return "—" if ms is None else f"{ms:,.0f} ms"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -113,10 +113,19 @@ class SaveRequestScreen(ModalScreen[Path | None]):
         *,
         profile: str | None = None,
         known_secrets: KnownSecrets = (),
+        variables: Mapping[str, str] | None = None,
+        source: Path | None = None,
+        provided: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.spec = spec
         self.profile = profile
+        self.variables = dict(variables or {})
+        """Values the composer knows beyond the profile's (a collection's, replay captures)."""
+        self.source = source
+        """The collection the request was opened from (its variable definitions are copied)."""
+        self.provided = set(provided)
+        """Variables the profile gives at run time (urls.*, demo_url, its [variables])."""
         self.known_secrets: KnownSecrets = (
             known_secrets if isinstance(known_secrets, Mapping) else [s for s in known_secrets if s]
         )
@@ -153,7 +162,14 @@ class SaveRequestScreen(ModalScreen[Path | None]):
         error = self.query_one("#save-error", Static)
         try:
             notes = save_request(
-                path, name, self.spec, profile=self.profile, known_secrets=self.known_secrets
+                path,
+                name,
+                self.spec,
+                profile=self.profile,
+                known_secrets=self.known_secrets,
+                variables=self.variables,
+                source=self.source,
+                provided=self.provided,
             )
         except WorkbenchError as err:
             error.update(escape_keep_newlines(err.describe()))
@@ -175,12 +191,21 @@ def save_request(
     *,
     profile: str | None = None,
     known_secrets: KnownSecrets = (),
+    variables: Mapping[str, str] | None = None,
+    source: Path | None = None,
+    provided: Iterable[str] = (),
 ) -> list[str]:
-    """Add (or replace, same name) `spec` as `name` in the collection at `path`; returns notes."""
+    """Add (or replace, same name) `spec` as `name` in the collection at `path`; returns notes.
+
+    The ``{{variables}}`` the request uses come along (see
+    :func:`workbench.core.collection.collection.carry_variables`): their definitions from
+    the `source` collection, else the values the composer knew (`variables`), a secret as a
+    reference, never its value. A request of another profile than the collection's names
+    its `profile`, so the profile's URLs and variables resolve when it runs."""
     from dataclasses import replace
 
-    from workbench.core.collection.collection import load_or_new
-    from workbench.core.collection.model import CollectionRequest
+    from workbench.core.collection.collection import carry_variables, load_collection, load_or_new
+    from workbench.core.collection.model import CollectionRequest, Variable
     from workbench.core.errors import CollectionError
 
     if not name:
@@ -190,10 +215,29 @@ def save_request(
     if collection.profile is None and not collection.requests and profile:
         collection.profile = profile
     request = CollectionRequest(spec=replace(spec, name=name))
+    if profile and collection.profile and collection.profile != profile:
+        request.profile = profile
     notes: list[str] = []
     if name in collection.names():
         collection.replace_request(name, request)
         notes.append(f"replaced the earlier request named '{name}'")
     else:
         collection.add_request(request)
+    definitions: dict[str, Variable] = {}
+    if source is not None and source.resolve() != path.resolve():
+        try:
+            definitions = dict(load_collection(source).variables)
+        except CollectionError:
+            notes.append(f"could not read {source.name} for the variables' definitions")
+    elif source is not None:
+        definitions = dict(collection.variables)
+    notes += carry_variables(
+        collection,
+        spec.variables(),
+        definitions=definitions,
+        values=variables,
+        provided=provided,
+        known_secrets=known_secrets,
+        source=source.name if source is not None and source.resolve() != path.resolve() else "",
+    )
     return [*notes, *collection.save(known_secrets=known_secrets)]

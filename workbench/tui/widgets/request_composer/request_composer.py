@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -88,6 +89,8 @@ class RequestComposer(Vertical):
         self.session = session
         self.variables: dict[str, str] = {}
         """Extra variables (e.g. a collection's), over the profile's."""
+        self.source_collection: Path | None = None
+        """The collection file the loaded request came from (its variables go along on save)."""
         self.request_name = ""
         """The name of the loaded request (kept when it is saved to a collection)."""
         self._generation = 0
@@ -506,5 +509,12 @@ class RequestComposer(Vertical):
         spec = self.spec
         spec.url = templated_url(spec.url, self.profile.urls)
         self.app.push_screen(
-            SaveRequestScreen(spec, profile=self.profile.name, known_secrets=secrets)
+            SaveRequestScreen(
+                spec,
+                profile=self.profile.name,
+                known_secrets=secrets,
+                variables=self.variables,
+                source=self.source_collection,
+                provided=self.profile.template_vars(),
+            )
         )

@@ -1,0 +1,1 @@
+"""The collections sidebar of the main screen: collections -> requests as a tree, beside the tabs."""
