@@ -104,8 +104,10 @@ def locate_line(value: object, line: int) -> JsonLocation | None:
     node = value
     offset = line  # the line within ``node``'s text
     while True:
-        if offset == 0 or not isinstance(node, dict | list) or not node:
+        if offset == 0:
             return JsonLocation(tuple(parts), node)
+        if not isinstance(node, dict | list) or not node:  # one line: past the end
+            return None
         members = node.items() if isinstance(node, dict) else enumerate(node)
         offset -= 1  # the opening line
         for key, child in members:
