@@ -52,7 +52,9 @@ def test_a_changed_value_is_one_line_removed_and_one_added_with_context() -> Non
 
 
 def test_non_json_text_is_compared_line_by_line() -> None:
-    diff = diff_bodies(b"alpha\nbeta\ngamma\n", b"alpha\nBETA\ngamma\ndelta\n", content_type="text/plain")
+    diff = diff_bodies(
+        b"alpha\nbeta\ngamma\n", b"alpha\nBETA\ngamma\ndelta\n", content_type="text/plain"
+    )
     assert not diff.json and not diff.identical
     assert kinds(diff, "removed") == ["-beta"]
     assert kinds(diff, "added") == ["+BETA", "+delta"]
@@ -63,7 +65,9 @@ def test_invalid_json_falls_back_to_text_and_says_why() -> None:
     diff = diff_bodies(b'{"a": 1}', b'{"a": 1,}', content_type="application/json")
     assert not diff.json
     notes = kinds(diff, "header")
-    assert any("after: not valid JSON at line 1" in note and "compared as text" in note for note in notes)
+    assert any(
+        "after: not valid JSON at line 1" in note and "compared as text" in note for note in notes
+    )
     assert kinds(diff, "added") == ['+{"a": 1,}']
 
 
@@ -109,8 +113,11 @@ def test_hostile_control_characters_never_reach_the_lines() -> None:
 
 
 def test_binary_bodies_are_compared_as_hexdumps() -> None:
-    diff = diff_bodies(bytes(range(64)), bytes(range(32)) + b"\xff" + bytes(range(33, 64)),
-                       content_type="application/octet-stream")
+    diff = diff_bodies(
+        bytes(range(64)),
+        bytes(range(32)) + b"\xff" + bytes(range(33, 64)),
+        content_type="application/octet-stream",
+    )
     assert not diff.json
     assert diff.added == diff.removed == 1
     assert kinds(diff, "added")[0].startswith("+00000020  ff 21")

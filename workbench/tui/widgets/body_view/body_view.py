@@ -68,6 +68,7 @@ from workbench.core.paths import data_dir
 from workbench.core.text import display_width, escape_control, line_widths
 from workbench.tui.widgets.body_view.clipboard import (
     MAX_COPY_CHARS,
+    MAX_COPY_LINES,
     clipboard_command,
     copy_words,
     run_clipboard_command,
@@ -154,6 +155,8 @@ class BodyView(ScrollView, can_focus=True):
     ]
 
     ALLOW_SELECT = False  # lines are selected by the widget itself (keys and mouse)
+    COPY_LINES = MAX_COPY_LINES
+    """Lines of a selection copied at most (the rest is said in words)."""
     OSC52_LIMIT = 1024 * 1024
     """Characters sent through the terminal (OSC 52) at most; more only by a command."""
 
@@ -728,9 +731,10 @@ class BodyView(ScrollView, can_focus=True):
             return
         first, last = self._range()
         lines = self._lines
+        cap = self.COPY_LINES
 
         def run() -> None:
-            selection = selected_text(lines, first, last)
+            selection = selected_text(lines, first, last, max_lines=cap)
             self.post_message(self._CopyReady(selection.text, copy_words(selection), to_file))
 
         self.run_worker(
