@@ -103,6 +103,9 @@ class BodyDiffView(ScrollView, can_focus=True):
         Binding("N", "previous_change", "Previous change", id="diff.previous", show=False),
     ]
 
+    LEAD = 3
+    """Rows of context kept above a change jumped to."""
+
     side_by_side: reactive[bool] = reactive(False)
     """Two columns (before | after) instead of one unified column."""
 
@@ -170,14 +173,13 @@ class BodyDiffView(ScrollView, can_focus=True):
         if not changes:
             self.notify("no changes", timeout=2)
             return
-        here = int(self.scroll_y)
+        here = int(self.scroll_y) + self.LEAD  # the change shown last is LEAD rows down
         if step > 0:
             index = bisect.bisect_right(changes, here)
-            target = changes[index % len(changes)]
         else:
             index = bisect.bisect_left(changes, here) - 1
-            target = changes[index % len(changes)]
-        self.scroll_to(y=target, animate=False, force=True)
+        target = changes[index % len(changes)]
+        self.scroll_to(y=max(0, target - self.LEAD), animate=False, force=True)
 
     def action_next_change(self) -> None:
         self._jump(+1)
