@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from workbench.core.bodies import diff as body_diff
-from workbench.core.bodies.diff import BodyDiff, DiffLine, diff_bodies
+from workbench.core.bodies.diff import BodyDiff, DiffLine, diff_bodies, unified_lines
 from workbench.core.text import escape_control
 
 UNSAFE = set(
@@ -121,3 +121,59 @@ def test_binary_bodies_are_compared_as_hexdumps() -> None:
     assert not diff.json
     assert diff.added == diff.removed == 1
     assert kinds(diff, "added")[0].startswith("+00000020  ff 21")
+
+
+def test_the_hunks_always_rebuild_both_sides_and_many_changes_stay_fast() -> None:
+    import random
+    import re
+    import time
+
+    def rebuild(a: list[str], b: list[str]) -> None:
+        ai = bi = 0
+        ra: list[str] = []
+        rb: list[str] = []
+        for line in unified_lines(a, b, 3):
+            if line.kind == "hunk":
+                m = re.match(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", line.text)
+                assert m is not None
+                s1, n1, s2, n2 = (int(g) if g else 1 for g in m.groups())
+                st1, st2 = (s1 - 1 if n1 else s1), (s2 - 1 if n2 else s2)
+                assert st1 - ai == st2 - bi
+                ra += a[ai:st1]
+                rb += b[bi:st2]
+                ai, bi = st1, st2
+            elif line.kind == "context":
+                assert a[ai] == b[bi] == line.text[1:]
+                ra.append(a[ai])
+                rb.append(b[bi])
+                ai, bi = ai + 1, bi + 1
+            elif line.kind == "removed":
+                assert a[ai] == line.text[1:]
+                ra.append(a[ai])
+                ai += 1
+            else:
+                assert b[bi] == line.text[1:]
+                rb.append(b[bi])
+                bi += 1
+        assert a[ai:] == b[bi:]
+        assert ra + a[ai:] == a and rb + b[bi:] == b
+
+    rng = random.Random(13)
+    for _ in range(500):
+        a = [rng.choice("abcdefg") for _ in range(rng.randint(0, 30))]
+        b = list(a)
+        for _ in range(rng.randint(0, 6)):
+            op = rng.random()
+            if op < 0.4 and b:
+                b[rng.randrange(len(b))] = rng.choice("abcxyz")
+            elif op < 0.7:
+                b.insert(rng.randint(0, len(b)), rng.choice("abcxyz"))
+            elif b:
+                del b[rng.randrange(len(b))]
+        rebuild(a, b)
+    left = [f"line {i}" for i in range(20_000)]
+    right = [f"LINE {i}" if i % 10 == 0 else line for i, line in enumerate(left)]
+    started = time.perf_counter()
+    rebuild(left, right)
+    assert time.perf_counter() - started < 10  # difflib alone: ~50 s here
+    rebuild(["x", "y"] * 5000, ["y", "x"] * 5000)  # no anchors, too big for difflib: bounded

@@ -6,6 +6,12 @@ reorders keys gives "identical"; anything else is compared as text (binary bodie
 hexdumps). The result is a list of :class:`DiffLine` in unified-diff order (``---`` /
 ``+++`` headers, ``@@`` hunks, context, ``+`` added, ``-`` removed lines).
 
+The line matching is "patience" style (:func:`matching_pairs`): common ends are skipped,
+lines unique on both sides anchor the match, and only small gaps without such anchors
+go to :class:`difflib.SequenceMatcher` (whose cost grows with the number of changes:
+2,000 changes in 20,000 lines took 49 s with it alone, 1.1 s this way, on a loaded
+machine); a gap too big for it is shown as removed and added whole.
+
 Big bodies are bounded: each side is cut to :data:`MAX_LINES` lines (and a text body to
 :data:`MAX_TEXT_BYTES` bytes, a JSON body is parsed only up to :data:`MAX_JSON_BYTES`); a
 header line says so. Every :attr:`DiffLine.text` is display safe (passed through
@@ -14,8 +20,10 @@ header line says so. Every :attr:`DiffLine.text` is display safe (passed through
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,6 +43,8 @@ MAX_LINE_CHARS = 4_000
 """Characters of one line kept (a minified megabyte is one line)."""
 CONTEXT = 3
 """Unchanged lines shown around a change."""
+GAP_CELLS = 250_000
+"""A gap without anchors goes to difflib when (left lines x right lines) is at most this."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,20 +183,134 @@ def diff_bodies(
         out.append(DiffLine("header", "no differences"))
         return BodyDiff(out, both_json, True, 0, 0)
     added = removed = 0
-    diff = difflib.unified_diff(a_lines, b_lines, n=CONTEXT, lineterm="")
-    for index, line in enumerate(diff):
-        if index < 2:  # difflib's own ---/+++ lines (ours carry the labels)
-            continue
-        if line.startswith("@@"):
-            out.append(DiffLine("hunk", line))
-        elif line.startswith("+"):
-            added += 1
-            out.append(DiffLine("added", escape_control(line)))
-        elif line.startswith("-"):
-            removed += 1
-            out.append(DiffLine("removed", escape_control(line)))
-        else:
-            out.append(DiffLine("context", escape_control(line)))
+    for line in unified_lines(a_lines, b_lines, CONTEXT):
+        out.append(line if line.kind == "hunk" else DiffLine(line.kind, escape_control(line.text)))
+        added += line.kind == "added"
+        removed += line.kind == "removed"
     if added == removed == 0:  # equal within the compared (capped) part
         out.append(DiffLine("header", "no differences in the compared part"))
     return BodyDiff(out, both_json, False, added, removed)
+
+
+def matching_pairs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """(i, j) pairs with ``a[i] == b[j]``, increasing in both, forming a common subsequence
+    (patience style; see the module docstring)."""
+    pairs: list[tuple[int, int]] = []
+    stack = [(0, len(a), 0, len(b))]
+    while stack:
+        alo, ahi, blo, bhi = stack.pop()
+        while alo < ahi and blo < bhi and a[alo] == b[blo]:
+            pairs.append((alo, blo))
+            alo, blo = alo + 1, blo + 1
+        while alo < ahi and blo < bhi and a[ahi - 1] == b[bhi - 1]:
+            ahi, bhi = ahi - 1, bhi - 1
+            pairs.append((ahi, bhi))
+        if alo >= ahi or blo >= bhi:
+            continue
+        anchors = _unique_anchors(a, b, alo, ahi, blo, bhi)
+        if anchors:
+            pairs.extend(anchors)
+            starts = [(alo, blo), *((i + 1, j + 1) for i, j in anchors)]
+            ends = [*anchors, (ahi, bhi)]
+            for (i1, j1), (i2, j2) in zip(starts, ends, strict=True):
+                if i1 < i2 and j1 < j2:
+                    stack.append((i1, i2, j1, j2))
+        elif (ahi - alo) * (bhi - blo) <= GAP_CELLS:
+            matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            for i, j, size in matcher.get_matching_blocks():
+                pairs.extend((alo + i + k, blo + j + k) for k in range(size))
+    pairs.sort()
+    return pairs
+
+
+def _unique_anchors(
+    a: list[str], b: list[str], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """The longest increasing run of lines that occur once in a[alo:ahi] and once in b[blo:bhi]."""
+    count_a = Counter(a[alo:ahi])
+    count_b = Counter(b[blo:bhi])
+    where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
+    candidates = [
+        (i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b
+    ]
+    if not candidates:
+        return []
+    # longest increasing subsequence of the j's (patience sorting)
+    tails: list[int] = []  # j of the last candidate of each pile
+    tail_index: list[int] = []
+    back: list[int] = [-1] * len(candidates)
+    for k, (_, j) in enumerate(candidates):
+        pile = bisect.bisect_left(tails, j)
+        if pile > 0:
+            back[k] = tail_index[pile - 1]
+        if pile == len(tails):
+            tails.append(j)
+            tail_index.append(k)
+        else:
+            tails[pile] = j
+            tail_index[pile] = k
+    chain: list[tuple[int, int]] = []
+    k = tail_index[-1]
+    while k >= 0:
+        chain.append(candidates[k])
+        k = back[k]
+    chain.reverse()
+    return chain
+
+
+def _range(start: int, stop: int) -> str:
+    """A unified-diff hunk range: 1-based start, length (omitted when 1)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
+def unified_lines(a: list[str], b: list[str], context: int = CONTEXT) -> list[DiffLine]:
+    """The hunks of a unified diff of ``a`` and ``b`` (no ---/+++ lines; not escaped)."""
+    ops: list[tuple[str, int, int, int, int]] = []  # (tag, i1, i2, j1, j2), tag "=" or "!"
+    i = j = 0
+    for pi, pj in [*matching_pairs(a, b), (len(a), len(b))]:
+        if i < pi or j < pj:
+            ops.append(("!", i, pi, j, pj))
+        if pi < len(a):
+            if ops and ops[-1][0] == "=" and ops[-1][2] == pi:
+                tag, i1, _, j1, _ = ops[-1]
+                ops[-1] = (tag, i1, pi + 1, j1, pj + 1)
+            else:
+                ops.append(("=", pi, pi + 1, pj, pj + 1))
+        i, j = pi + 1, pj + 1
+    if not any(op[0] == "!" for op in ops):
+        return []
+    groups: list[list[tuple[str, int, int, int, int]]] = []
+    group: list[tuple[str, int, int, int, int]] = []
+    for index, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "!":
+            group.append((tag, i1, i2, j1, j2))
+            continue
+        first, last = index == 0, index == len(ops) - 1
+        if first:  # leading context only
+            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
+            group.append((tag, i1, i2, j1, j2))
+        elif last:
+            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
+        elif i2 - i1 > 2 * context:  # a long unchanged run ends one hunk, starts the next
+            group.append((tag, i1, i1 + context, j1, j1 + context))
+            groups.append(group)
+            group = [(tag, i2 - context, i2, j2 - context, j2)]
+        else:
+            group.append((tag, i1, i2, j1, j2))
+    if group and any(op[0] == "!" for op in group):
+        groups.append(group)
+    out: list[DiffLine] = []
+    for hunk in groups:
+        a_range = _range(hunk[0][1], hunk[-1][2])
+        b_range = _range(hunk[0][3], hunk[-1][4])
+        out.append(DiffLine("hunk", f"@@ -{a_range} +{b_range} @@"))
+        for tag, i1, i2, j1, j2 in hunk:
+            if tag == "=":
+                out.extend(DiffLine("context", " " + line) for line in a[i1:i2])
+            else:
+                out.extend(DiffLine("removed", "-" + line) for line in a[i1:i2])
+                out.extend(DiffLine("added", "+" + line) for line in b[j1:j2])
+    return out
