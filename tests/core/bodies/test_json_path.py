@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from workbench.core.bodies.json_path import json_path, line_count, locate_line
+from workbench.core.bodies import json_path as json_path_module
+from workbench.core.bodies.json_path import json_path, line_count, locate_in_body, locate_line
 from workbench.core.bodies.json_pretty import pretty_json_lines
 from workbench.core.text import escape_control
 
@@ -100,3 +101,18 @@ def test_a_big_array_is_walked_without_printing() -> None:
     at = len(lines) - 6  # '        99999,' inside the last item's "v"
     found = locate_line(doc, at)
     assert found is not None and found.path == "$.items[99999].v[0]", lines[at]
+
+
+def test_locate_in_body_here_and_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps(DOC).encode()
+    lines = pretty_json_lines(DOC)
+    at = lines.index('        "temp": 21.5,')
+    here = locate_in_body(body, at)
+    assert (here.path, here.value, here.error) == ("$.data[3].reading.temp", "21.5", "")
+    monkeypatch.setattr(json_path_module, "CHILD_THRESHOLD", 10)  # force the child process
+    child = locate_in_body(body, at)
+    assert child == here
+    hostile = locate_in_body(body, next(i for i, t in enumerate(lines) if "hostile" in t))
+    assert hostile.path == "$['\\u202eevil\\u001b[31m']" and hostile.value == "hostile"
+    assert locate_in_body(b"{not json", 0).error == "the body is not valid JSON"
+    assert locate_in_body(body, 10_000).error == "line 10001 shows no JSON value"

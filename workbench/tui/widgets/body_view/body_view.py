@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import json
 import os
 import tempfile
 import threading
@@ -58,7 +57,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.core.bodies import lines as bodies
-from workbench.core.bodies.json_path import locate_line
+from workbench.core.bodies.json_path import locate_in_body
 from workbench.core.bodies.kind import detect_kind
 from workbench.core.bodies.lines import ChildPreparation
 from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
@@ -67,7 +66,6 @@ from workbench.core.errors import ResponseError
 from workbench.core.paths import data_dir
 from workbench.core.text import display_width, escape_control, line_widths
 from workbench.tui.widgets.body_view.clipboard import (
-    MAX_COPY_CHARS,
     MAX_COPY_LINES,
     clipboard_command,
     copy_words,
@@ -763,25 +761,18 @@ class BodyView(ScrollView, can_focus=True):
         line = self._cursor
 
         def run() -> None:
-            try:
-                value = json.loads(raw)
-            except (ValueError, RecursionError):
-                self.post_message(self._CopyDone("", "", "the body is not valid JSON"))
-                return
-            found = locate_line(value, line)
-            if found is None:
-                self.post_message(self._CopyDone("", "", f"line {line + 1} shows no JSON value"))
+            found = locate_in_body(raw, line)
+            if found.error:
+                self.post_message(self._CopyDone("", "", found.error))
                 return
             where = escape_control(found.path)
             if path:
                 self.post_message(self._CopyReady(found.path, f"the JSONPath {where}"))
                 return
-            text = found.value_text()
-            size = size_words(len(text.encode("utf-8", "replace")))
-            if len(text) > MAX_COPY_CHARS:
-                text = text[:MAX_COPY_CHARS]
-                size = f"the first {MAX_COPY_CHARS:,} characters of {size}; capped"
-            self.post_message(self._CopyReady(text, f"the value of {where} ({size})"))
+            size = size_words(len(found.value.encode("utf-8", "replace")))
+            if found.value_chars > len(found.value):
+                size = f"the first {len(found.value):,} of {found.value_chars:,} characters; capped"
+            self.post_message(self._CopyReady(found.value, f"the value of {where} ({size})"))
 
         self.run_worker(
             run,
