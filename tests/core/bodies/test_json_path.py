@@ -116,3 +116,17 @@ def test_locate_in_body_here_and_in_a_child_process(monkeypatch: pytest.MonkeyPa
     assert hostile.path == "$['\\u202eevil\\u001b[31m']" and hostile.value == "hostile"
     assert locate_in_body(b"{not json", 0).error == "the body is not valid JSON"
     assert locate_in_body(body, 10_000).error == "line 10001 shows no JSON value"
+
+
+def test_a_located_value_never_carries_raw_control_characters() -> None:
+    doc = {"cmd": "ls\n\x1b[31mrm -rf ~\u202e", "obj": {"k": "a\x7fb"}}
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    lines = pretty_json_lines(doc)
+    cmd = locate_in_body(body, 1)
+    assert cmd.path == "$.cmd" and cmd.escaped
+    assert cmd.value == "ls\\n\\x1b[31mrm -rf ~\\u202e"
+    obj = locate_in_body(body, lines.index('  "obj": {'))
+    assert obj.escaped and "\x7f" not in obj.value and "\\x7f" in obj.value
+    assert "\n" in obj.value  # pretty JSON keeps its own line breaks
+    plain = locate_in_body(json.dumps({"id": "dev-1"}).encode(), 1)
+    assert (plain.value, plain.escaped) == ("dev-1", False)

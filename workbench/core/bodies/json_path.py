@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.core.text import escape_control, escape_keep_newlines
+
 PathPart = str | int
 
 CHILD_THRESHOLD = 1024 * 1024
@@ -142,12 +144,15 @@ def locate_line(value: object, line: int) -> JsonLocation | None:
 @dataclass(frozen=True, slots=True)
 class Located:
     """What :func:`locate_in_body` found: the JSONPath, the value's text (see
-    :meth:`JsonLocation.value_text`, cut to ``MAX_VALUE_CHARS``), its full length, or why not."""
+    :meth:`JsonLocation.value_text`; display safe, cut to ``MAX_VALUE_CHARS``), its full
+    length, or why not."""
 
     path: str = ""
     value: str = ""
     value_chars: int = 0
     error: str = ""
+    escaped: bool = False
+    """Control characters of the value were written as visible escapes."""
 
 
 def _located(body: bytes, line: int) -> Located:
@@ -159,7 +164,10 @@ def _located(body: bytes, line: int) -> Located:
     if found is None:
         return Located(error=f"line {line + 1} shows no JSON value")
     text = found.value_text()
-    return Located(found.path, text[:MAX_VALUE_CHARS], len(text))
+    # never put raw control characters on a clipboard (a paste could run them): escaped
+    # as the viewer shows them; a string keeps no raw newline, pretty JSON keeps its own
+    safe = escape_control(text) if isinstance(found.value, str) else escape_keep_newlines(text)
+    return Located(found.path, safe[:MAX_VALUE_CHARS], len(safe), escaped=safe != text)
 
 
 def locate_in_body(body: bytes, line: int) -> Located:
@@ -178,7 +186,13 @@ def locate_in_body(body: bytes, line: int) -> Located:
             check=False,
         )
         answer = json.loads(done.stdout)
-        return Located(answer["path"], answer["value"], int(answer["value_chars"]), answer["error"])
+        return Located(
+            answer["path"],
+            answer["value"],
+            int(answer["value_chars"]),
+            answer["error"],
+            bool(answer["escaped"]),
+        )
     except subprocess.TimeoutExpired:
         return Located(error=f"finding the JSON value took more than {CHILD_TIMEOUT:g} s")
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -194,5 +208,6 @@ def child_main() -> None:  # pragma: no cover - runs in the child process
         "value": found.value,
         "value_chars": found.value_chars,
         "error": found.error,
+        "escaped": found.escaped,
     }
     sys.stdout.write(json.dumps(out))

@@ -772,6 +772,8 @@ class BodyView(ScrollView, can_focus=True):
             size = size_words(len(found.value.encode("utf-8", "replace")))
             if found.value_chars > len(found.value):
                 size = f"the first {len(found.value):,} of {found.value_chars:,} characters; capped"
+            if found.escaped:
+                size += "; control characters as escapes"
             self.post_message(self._CopyReady(found.value, f"the value of {where} ({size})"))
 
         self.run_worker(
