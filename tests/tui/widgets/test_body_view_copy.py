@@ -209,3 +209,48 @@ async def test_shift_y_writes_a_private_file(no_command: None, isolated_dirs: Pa
         assert path.read_text() == "first\nsecond"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert str(path) in view.last_copy
+
+
+class EscapeHost(CopyApp):
+    BINDINGS = [("escape", "leave", "Leave")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = 0
+
+    def action_leave(self) -> None:
+        self.left += 1
+
+
+async def test_escape_clears_a_selection_first_then_goes_on(no_command: None) -> None:
+    app = EscapeHost()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(BodyView)
+        view.focus()
+        view.load(b"a\nb\nc\n", "text/plain")
+        await pilot.pause()
+        await pilot.press("shift+down", "escape")
+        assert view.selection is None and app.left == 0
+        await pilot.press("escape")
+        assert app.left == 1
+
+
+async def test_the_cursor_follows_through_wrapped_lines(no_command: None) -> None:
+    body = "\n".join(["short"] * 5 + ["x" * 500] + ["short"] * 5).encode()
+    app = CopyApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(BodyView)
+        view.focus()
+        view.load(body, "text/plain")
+        await pilot.press("w")
+        await pilot.pause()
+        for _ in range(6):
+            await pilot.press("down")
+        height = view.scrollable_content_region.height
+        assert view.cursor_line == 6
+        # the long line (5) and the cursor line (6) were scrolled through: 6 is on screen
+        rows = [view.render_line(y).text.rstrip() for y in range(height)]
+        assert rows[-1] == "short" and view.scroll_y > 0
+        await pilot.press("y")
+        await until(pilot, lambda: app.osc52)
+        assert app.osc52[-1] == "short"

@@ -5,7 +5,9 @@ visible lines highlighted), so a 10 MB body paints its first screen at once. Ser
 Events are appended live (:meth:`begin_stream` / :meth:`append_stream` / :meth:`end_stream`).
 
 Keys (while the view has focus): ``f`` or ``/`` search (smart case: case-insensitive
-unless the query has a capital letter), ``n`` / ``N`` next / previous match, ``w`` wrap, ``s`` save the body (exact bytes, atomically), ``h`` headers / body.
+unless the query has a capital letter), ``n`` / ``N`` next / previous match, ``w`` wrap,
+``s`` save the body (exact bytes, atomically), ``h`` headers / body. The body itself
+selects and copies lines (``v``, ``y``, ``p``; see BodyView).
 """
 
 from __future__ import annotations
