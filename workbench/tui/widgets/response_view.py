@@ -4,8 +4,10 @@ The body is shown by :class:`~workbench.tui.widgets.body_view.body_view.BodyView
 visible lines highlighted), so a 10 MB body paints its first screen at once. Server-Sent
 Events are appended live (:meth:`begin_stream` / :meth:`append_stream` / :meth:`end_stream`).
 
-Keys (while the view has focus): ``f`` or ``/`` search, ``n`` / ``N`` next / previous
-match, ``w`` wrap, ``s`` save the body (exact bytes, atomically), ``h`` headers / body.
+Keys (while the view has focus): ``f`` or ``/`` search (smart case: case-insensitive
+unless the query has a capital letter), ``n`` / ``N`` next / previous match, ``w`` wrap,
+``s`` save the body (exact bytes, atomically), ``h`` headers / body. The body itself
+selects and copies lines (``v``, ``y``, ``p``; see BodyView).
 """
 
 from __future__ import annotations
@@ -153,7 +155,8 @@ class ResponseView(Vertical):
                 yield BodyView(id="response-body")
                 with Horizontal(id="response-searchbar"):
                     yield Input(
-                        placeholder="find in body (Enter: next, Esc: close)",
+                        placeholder="find in body: any case; a capital letter matches case "
+                        "(Enter: next, Esc: close)",
                         id="response-search",
                         compact=True,
                     )
@@ -335,11 +338,14 @@ class ResponseView(Vertical):
     def _search_result(self, event: BodyView.SearchResult) -> None:
         label = self.query_one("#response-search-count", Label)
         if not event.needle:
-            label.update("")
+            text = ""
         elif event.count == 0:
-            label.update("no match")
+            text = "no match"
         else:
-            label.update(f"{event.index + 1}/{event.count}")
+            text = f"{event.index + 1}/{event.count}"
+        if event.needle and event.needle != event.needle.lower():  # smart case: say so
+            text += " · case"
+        label.update(text)
 
     def key_escape(self) -> bool:
         """Close the search bar (when it is open); back to the body. False: not handled here."""

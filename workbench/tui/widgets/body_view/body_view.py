@@ -19,11 +19,21 @@ How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
 * How one line becomes segments (lexing, SSE lines, match overlays) is in the pure functions
   of :mod:`workbench.tui.widgets.body_view.highlight`; this class is the one widget.
 
-Keys: arrows, PgUp/PgDn, Home/End scroll; ``w`` toggles wrap; ``n`` / ``N`` next/previous match.
+* A cursor line and a line selection (``v`` then arrows, shift+arrows, or a mouse drag);
+  ``y`` / ``c`` copy the line or the selection, ``p`` the JSONPath of the JSON value on the
+  cursor line, ``P`` that value, ``Y`` writes the line / selection to a private file. The
+  text is gathered in a worker thread (a selection is capped, in words), copied by OSC 52
+  and by the system clipboard command when there is one (see
+  :mod:`workbench.tui.widgets.body_view.clipboard`); a notification says what, how much
+  and how.
+
+Keys: arrows move the cursor line, PgUp/PgDn, Home/End scroll with it; ``w`` toggles wrap;
+``n`` / ``N`` next/previous match.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import contextlib
 import os
@@ -38,6 +48,7 @@ from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -46,12 +57,23 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.core.bodies import lines as bodies
+from workbench.core.bodies.json_path import locate_in_body
 from workbench.core.bodies.kind import detect_kind
 from workbench.core.bodies.lines import ChildPreparation
 from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
 from workbench.core.bodies.wrap import WrapIndex
 from workbench.core.errors import ResponseError
+from workbench.core.paths import data_dir
 from workbench.core.text import display_width, escape_control, line_widths
+from workbench.tui.widgets.body_view.clipboard import (
+    MAX_COPY_LINES,
+    clipboard_command,
+    copy_words,
+    run_clipboard_command,
+    selected_text,
+    size_words,
+    write_private_file,
+)
 from workbench.tui.widgets.body_view.highlight import (
     clean_line,
     content_charset,
@@ -87,6 +109,8 @@ class BodyView(ScrollView, can_focus=True):
     BodyView > .body-view--match { background: $warning 35%; }
     BodyView > .body-view--match-current { background: $accent; color: $text; text-style: bold; }
     BodyView > .body-view--notice { background: $error 25%; color: $text-error; text-style: bold; }
+    BodyView > .body-view--cursor { background: $foreground 10%; }
+    BodyView > .body-view--selection { background: $primary 40%; }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -100,11 +124,17 @@ class BodyView(ScrollView, can_focus=True):
         "body-view--match",
         "body-view--match-current",
         "body-view--notice",
+        "body-view--cursor",
+        "body-view--selection",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "scroll_up", "Up", show=False),
-        Binding("down", "scroll_down", "Down", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("shift+up", "select_up", "Select up", show=False),
+        Binding("shift+down", "select_down", "Select down", show=False),
+        Binding("shift+pageup", "select_page_up", "Select page up", show=False),
+        Binding("shift+pagedown", "select_page_down", "Select page down", show=False),
         Binding("left", "scroll_left", "Left", show=False),
         Binding("right", "scroll_right", "Right", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
@@ -114,7 +144,19 @@ class BodyView(ScrollView, can_focus=True):
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("n", "find_next", "Next match", show=False),
         Binding("N", "find_previous", "Previous match", show=False),
+        Binding("v", "toggle_select", "Select lines", id="body.select"),
+        Binding("y,c", "copy", "Copy", id="body.copy"),
+        Binding("p", "copy_json_path", "Copy JSONPath", id="body.copy_path"),
+        Binding("P", "copy_json_value", "Copy value", id="body.copy_value", show=False),
+        Binding("Y", "copy_to_file", "Copy to a file", id="body.copy_file", show=False),
+        Binding("escape", "clear_selection", "Clear selection", id="body.unselect", show=False),
     ]
+
+    ALLOW_SELECT = False  # lines are selected by the widget itself (keys and mouse)
+    COPY_LINES = MAX_COPY_LINES
+    """Lines of a selection copied at most (the rest is said in words)."""
+    OSC52_LIMIT = 1024 * 1024
+    """Characters sent through the terminal (OSC 52) at most; more only by a command."""
 
     HEAD_LINES = 200
     """Lines of the quick first screen (more than any terminal is tall)."""
@@ -196,6 +238,22 @@ class BodyView(ScrollView, can_focus=True):
             self.matches = matches
             self.keep = keep
 
+    class _CopyReady(Message):
+        """Text gathered in a worker, to copy (``what``: words for the notification)."""
+
+        def __init__(self, text: str, words: str, to_file: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.words = words
+            self.to_file = to_file
+
+    class _CopyDone(Message):
+        def __init__(self, words: str, how: str, failure: str) -> None:
+            super().__init__()
+            self.words = words
+            self.how = how
+            self.failure = failure
+
     def __init__(
         self,
         *,
@@ -240,6 +298,13 @@ class BodyView(ScrollView, can_focus=True):
         self._matches_by_line: dict[int, list[int]] = {}
         self._match_index = -1
         self._search_generation = 0
+        # cursor and selection
+        self._cursor = 0
+        self._anchor: int | None = None  # the other end of the selection (None: none)
+        self._visual = False  # ``v`` pressed: plain arrows extend the selection
+        self._dragging = False
+        self.last_copy: str = ""
+        """Words of the last copy notification (what, how much, how)."""
         self.set_reactive(BodyView.wrap, wrap)
 
     # ------------------------------------------------------------------ public API
@@ -279,6 +344,31 @@ class BodyView(ScrollView, can_focus=True):
     @property
     def matches(self) -> Sequence[tuple[int, int]]:
         return self._matches
+
+    @property
+    def cursor_line(self) -> int:
+        """The line the cursor is on (0-based)."""
+        return self._cursor
+
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """The selected lines (first, last; inclusive), or None when nothing is selected."""
+        if self._anchor is None:
+            return None
+        return min(self._anchor, self._cursor), max(self._anchor, self._cursor)
+
+    def move_cursor(self, line: int, *, select: bool = False) -> None:
+        """Put the cursor on ``line`` (scrolling it into view); ``select`` extends the selection."""
+        last = max(0, len(self._lines) - 1)
+        line = max(0, min(line, last))
+        if select or self._visual:
+            if self._anchor is None:
+                self._anchor = self._cursor
+        else:
+            self._anchor = None
+        self._cursor = line
+        self._cursor_into_view()
+        self.refresh()
 
     def load(self, body: bytes, content_type: str | None = None) -> None:
         """Show ``body``: its first screen at once, the rest once a worker has prepared it."""
@@ -444,7 +534,10 @@ class BodyView(ScrollView, can_focus=True):
         if self._lexer_kind != self.kind:
             self._lexer = None
             self._lexer_kind = None
-        if new:  # a new body: forget the old matches and position
+        if new:  # a new body: forget the old matches, position and selection
+            self._cursor = 0
+            self._anchor = None
+            self._visual = False
             self._set_matches([], self._needle, keep=None, post=False)
             self.scroll_to(0, 0, animate=False, force=True)
         elif had_notice != (self.notice is not None) and self.scroll_y:
@@ -491,6 +584,46 @@ class BodyView(ScrollView, can_focus=True):
     def action_scroll_down(self) -> None:
         self.scroll_to(y=self.scroll_y + 1, animate=False, force=True)
 
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_select_up(self) -> None:
+        self.move_cursor(self._cursor - 1, select=True)
+
+    def action_select_down(self) -> None:
+        self.move_cursor(self._cursor + 1, select=True)
+
+    def action_select_page_up(self) -> None:
+        self.move_cursor(self._cursor - self._page(), select=True)
+
+    def action_select_page_down(self) -> None:
+        self.move_cursor(self._cursor + self._page(), select=True)
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
+    def _cursor_into_view(self) -> None:
+        """Scroll (as little as possible) so the cursor line is on screen."""
+        rows = self._rows
+        first = self._top + rows.line_to_row(self._cursor)
+        count = 1
+        if rows.width and self._cursor < len(self._widths):
+            count = max(1, -(-self._widths[self._cursor] // rows.width))
+        height = self._page()
+        if first < self.scroll_y or (self._cursor == 0 and self.scroll_y):
+            self.scroll_to(y=0 if self._cursor == 0 else first, animate=False, force=True)
+        elif first + count > self.scroll_y + height:
+            self.scroll_to(y=max(first, first + count - height), animate=False, force=True)
+
+    def _line_at(self, y: int) -> int:
+        """The line shown on screen row ``y`` (clamped to the lines)."""
+        row = max(0, int(self.scroll_y) + y - self._top)
+        line, _ = self._rows.row_to_line(row)
+        return max(0, min(line, len(self._lines) - 1))
+
     def action_scroll_left(self) -> None:
         self.scroll_to(x=self.scroll_x - 4, animate=False, force=True)
 
@@ -498,18 +631,224 @@ class BodyView(ScrollView, can_focus=True):
         self.scroll_to(x=self.scroll_x + 4, animate=False, force=True)
 
     def action_page_up(self) -> None:
-        page = max(1, self.scrollable_content_region.height)
+        page = self._page()
         self.scroll_to(y=self.scroll_y - page, animate=False, force=True)
+        self.move_cursor(self._cursor - page)
 
     def action_page_down(self) -> None:
-        page = max(1, self.scrollable_content_region.height)
-        self.scroll_to(y=self.scroll_y + page, animate=False, force=True)
+        page = self._page()
+        self.scroll_to(y=min(self.scroll_y + page, self.max_scroll_y), animate=False, force=True)
+        self.move_cursor(self._cursor + page)
 
     def action_scroll_home(self) -> None:
         self.scroll_to(0, 0, animate=False, force=True)
+        self.move_cursor(0)
 
     def action_scroll_end(self) -> None:
         self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+        self.move_cursor(len(self._lines) - 1)
+
+    # ------------------------------------------------------------------ selection and copy
+
+    def action_toggle_select(self) -> None:
+        """``v``: start a line selection at the cursor (arrows extend it); again: stop."""
+        if self._visual:
+            self._visual = False
+            self.refresh()
+            return
+        self._visual = True
+        self._anchor = self._cursor
+        self.refresh()
+        self.notify("selecting lines: arrows extend, y copies, Esc cancels", timeout=3)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_selection":  # Esc goes on to the screen when nothing is selected
+            return self._anchor is not None or self._visual
+        return True
+
+    def action_clear_selection(self) -> None:
+        self._anchor = None
+        self._visual = False
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.button != 1 or not self._lines:
+            return
+        line = self._line_at(event.y)
+        if not event.shift:
+            self._anchor = None
+            self._visual = False
+        self.move_cursor(line, select=event.shift)
+        if not event.shift:
+            self._anchor = line
+        self._dragging = True
+        self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if not self._dragging:
+            return
+        height = self._page()
+        if event.y < 0:
+            self.scroll_to(y=self.scroll_y - 1, animate=False, force=True)
+        elif event.y >= height:
+            self.scroll_to(y=self.scroll_y + 1, animate=False, force=True)
+        line = self._line_at(max(0, min(event.y, height - 1)))
+        if line != self._cursor:
+            self._cursor = line
+            self.refresh()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if not self._dragging:
+            return
+        self._dragging = False
+        self.release_mouse()
+        if self._anchor == self._cursor and not self._visual:  # a click, not a drag
+            self._anchor = None
+            self.refresh()
+
+    def _range(self) -> tuple[int, int]:
+        return self.selection or (self._cursor, self._cursor)
+
+    def action_copy(self) -> None:
+        """Copy the cursor line or the selection (gathered in a worker thread)."""
+        self._gather(to_file=False)
+
+    def action_copy_to_file(self) -> None:
+        """Write the cursor line or the selection to a private (0600) file."""
+        self._gather(to_file=True)
+
+    def _gather(self, *, to_file: bool) -> None:
+        if not self._lines:
+            self.notify("there is nothing to copy", severity="warning")
+            return
+        first, last = self._range()
+        lines = self._lines
+        cap = self.COPY_LINES
+
+        def run() -> None:
+            selection = selected_text(lines, first, last, max_lines=cap)
+            self.post_message(self._CopyReady(selection.text, copy_words(selection), to_file))
+
+        self.run_worker(
+            run,
+            name="body-copy",
+            group="body-copy",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+        self._visual = False
+
+    def action_copy_json_path(self) -> None:
+        """Copy the JSONPath of the JSON value on the cursor line."""
+        self._copy_json(path=True)
+
+    def action_copy_json_value(self) -> None:
+        """Copy the JSON value on the cursor line (a string as its text)."""
+        self._copy_json(path=False)
+
+    def _copy_json(self, *, path: bool) -> None:
+        if self.kind != "json":
+            self.notify("JSONPath: the body is not shown as JSON", severity="warning")
+            return
+        raw = self.raw
+        line = self._cursor
+
+        def run() -> None:
+            found = locate_in_body(raw, line)
+            if found.error:
+                self.post_message(self._CopyDone("", "", found.error))
+                return
+            where = escape_control(found.path)
+            if path:
+                self.post_message(self._CopyReady(found.path, f"the JSONPath {where}"))
+                return
+            size = size_words(len(found.value.encode("utf-8", "replace")))
+            if found.value_chars > len(found.value):
+                size = f"the first {len(found.value):,} of {found.value_chars:,} characters; capped"
+            if found.escaped:
+                size += "; control characters as escapes"
+            self.post_message(self._CopyReady(found.value, f"the value of {where} ({size})"))
+
+        self.run_worker(
+            run,
+            name="body-copy",
+            group="body-copy",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _on_body_view__copy_ready(self, message: _CopyReady) -> None:
+        message.stop()
+        text, words = message.text, message.words
+        if message.to_file:
+            self._write_file(text, words)
+            return
+        hows: list[str] = []
+        if len(text) <= self.OSC52_LIMIT:
+            self.app.copy_to_clipboard(text)
+            hows.append("OSC 52")
+        command = clipboard_command()
+        if command is None:
+            self._copy_done(words, hows, "")
+            return
+
+        def run() -> None:
+            failure = run_clipboard_command(command, text)
+            name = os.path.basename(command[0])
+            how = " + ".join(hows + ([] if failure else [name]))
+            self.post_message(self._CopyDone(words, how, failure))
+
+        self.run_worker(
+            run, name="body-clipboard", group="body-clipboard", thread=True, exit_on_error=False
+        )
+
+    def _on_body_view__copy_done(self, message: _CopyDone) -> None:
+        message.stop()
+        if not message.words:
+            self.notify(escape_control(message.failure), severity="warning", markup=False)
+            return
+        self._copy_done(message.words, [message.how] if message.how else [], message.failure)
+
+    def _copy_done(self, words: str, hows: list[str], failure: str) -> None:
+        how = " + ".join(hows)
+        if how == "OSC 52" and not failure:  # the terminal may ignore it: say what else there is
+            text = (
+                f"copied {words} via OSC 52 (the terminal's clipboard; no clipboard command "
+                "found — if nothing arrived, Y writes it to a private file)"
+            )
+        elif how:
+            text = f"copied {words} via {how}" + (f" ({failure})" if failure else "")
+        else:
+            text = (
+                f"could not copy {words}: too big for OSC 52"
+                + (f" and {failure}" if failure else " and no clipboard command found")
+                + " — Y writes it to a private file"
+            )
+        self.last_copy = text
+        self.notify(
+            escape_control(text), severity="warning" if not how else "information", markup=False
+        )
+
+    def _write_file(self, text: str, words: str) -> None:
+        async def run() -> None:
+            try:
+                target = await asyncio.to_thread(write_private_file, text, data_dir())
+            except OSError as err:
+                self.last_copy = f"could not write {words}: {err.strerror or err}"
+                self.notify(escape_control(self.last_copy), severity="error", markup=False)
+                return
+            self.last_copy = f"wrote {words} to {target} (readable by you only)"
+            self.notify(escape_control(self.last_copy), markup=False)
+
+        self.run_worker(run(), name="body-copy-file", group="body-copy-file", exit_on_error=False)
 
     def scroll_to_line(self, line: int, *, col: int = 0, center: bool = True) -> None:
         """Bring display line ``line`` (0-based; ``col`` in cells) into view."""
@@ -701,6 +1040,9 @@ class BodyView(ScrollView, can_focus=True):
 
     def _scroll_to_match(self) -> None:
         line, col = self._matches[self._match_index]
+        if not self._visual:
+            self._anchor = None
+        self._cursor = line
         text = self._lines[line] if line < len(self._lines) else ""
         cells = col if text.isascii() else display_width(text[:col])
         self.scroll_to_line(line, col=cells)
@@ -776,13 +1118,28 @@ class BodyView(ScrollView, can_focus=True):
             end = start + rows.width
         else:
             start, end = scroll_x, scroll_x + width
+        mark = self._line_mark(line_index)
+        if mark is not None:
+            base = base + mark
         if len(text) > self.LONG_LINE:  # render only the visible slice, plain
             piece = text[start:end]
             strip = self._overlay_matches(Strip([Segment(piece, base)]), line_index, piece, start)
             return strip.adjust_cell_length(width, base)
-        strip = self._overlay_matches(self._line_strip(line_index, text), line_index, text)
+        strip = self._line_strip(line_index, text)
+        if mark is not None:
+            strip = Strip(Segment.apply_style(strip, post_style=mark), strip.cell_length)
+        strip = self._overlay_matches(strip, line_index, text)
         strip = strip.crop_extend(start, end, base)
         return strip if end - start == width else strip.adjust_cell_length(width, base)
+
+    def _line_mark(self, index: int) -> Style | None:
+        """The background of a selected line, or of the cursor line (when focused)."""
+        selection = self.selection
+        if selection is not None and selection[0] <= index <= selection[1]:
+            return self.get_component_rich_style("body-view--selection", partial=True)
+        if index == self._cursor and self.has_focus:
+            return self.get_component_rich_style("body-view--cursor", partial=True)
+        return None
 
     def _line_strip(self, index: int, text: str) -> Strip:
         """The highlighted, uncropped strip of line ``index`` (LRU cached)."""
