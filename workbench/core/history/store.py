@@ -36,6 +36,7 @@ FILENAME = "history.sqlite3"
 MAX_ENTRIES = 1000
 MAX_BYTES = 64 * 1024 * 1024
 SCHEMA_VERSION = 1
+EDGE_MARGIN = 64 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -264,8 +265,10 @@ class HistoryStore:
         """Record one exchange (redacted here, before writing); returns its id. `sent` is
         already masked (capture_sent); the rest is masked with `masker`, which first learns
         every credential-named value and JWT in the bodies."""
-        body = response.body
-        masker.learn(body[: 4 * 1024 * 1024].decode("utf-8", "replace"))
+        # Only what is kept is looked at (a 10 MB body costs no more than 256 KiB): the
+        # margin lets a secret that crosses the cap be masked whole before the cut.
+        body = response.body[: self.body_cap + EDGE_MARGIN]
+        masker.learn(body.decode("utf-8", "replace"))
         masker.learn(sent.body.decode("utf-8", "replace"))
         masker.learn(spec.body)
         stored_body = masker.bytes(body)[: self.body_cap]
