@@ -61,6 +61,16 @@ CREATE INDEX IF NOT EXISTS entries_profile ON entries (profile, id);
 _SUMMARY = "id, created, profile, method, url, status, reason, size, elapsed_ms, content_type"
 
 
+def human_bytes(size: int) -> str:
+    """1023 -> '1023 B', 1536 -> '1.5 KiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
 def history_path() -> Path:
     return paths.data_dir() / FILENAME
 

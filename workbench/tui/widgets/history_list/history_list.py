@@ -13,19 +13,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from workbench.core.history.store import HistoryEntry
+from workbench.core.history.store import HistoryEntry, human_bytes
 from workbench.core.text import escape_control
 
 MARK = "●"
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024 or unit == "MiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
 
 
 def when(created: float, now: float | None = None) -> str:
