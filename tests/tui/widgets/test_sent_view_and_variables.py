@@ -66,3 +66,34 @@ async def test_variables_tab_masks_secrets_and_says_which_wins(thinger) -> None:
         assert "overrides the profile" in rows[("demo_url", "collection")].note
         assert not rows[("demo_url", "profile")].wins
         assert all("9fQ2xLm7" not in str(cell) for row in panel.rows_shown for cell in (row.shown,))
+
+
+async def test_a_password_typed_into_the_request_never_reaches_the_history(thinger) -> None:
+    profile, session = thinger
+    password = "thinger-demo-pass-1157"  # the demo profile's own secret (known to the session)
+    token = session.tokens.access_token
+    app = Host(profile, session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = app.composer
+        composer.load(
+            RequestSpec(
+                method="POST",
+                url="{{urls.api}}/v2/users/demo/devices/nodemcu/command",
+                headers=[("X-Echo", f"pw {password}")],
+                params=[("note", password)],
+                body_kind="json",
+                body=f'{{"in": "{password}", "t": "{token}"}}',
+            )
+        )
+        composer.query_one("#composer-url", Input).focus()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: composer.response.state == "done")
+        text = composer.response.sent_text
+        assert password not in text and token not in text
+        assert f"•••• ({len(password)} chars)" in text
+        await until(pilot, lambda: history_path().exists() and HistoryStore().count() == 1)
+        raw = b"".join(p.read_bytes() for p in history_path().parent.glob("history.sqlite3*"))
+        assert password.encode() not in raw and token.encode() not in raw
+        entry = HistoryStore().get(HistoryStore().list()[0].id)
+        assert entry is not None and entry.request is not None
+        assert password not in repr(entry.request)

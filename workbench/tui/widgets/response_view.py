@@ -252,6 +252,7 @@ class ResponseView(Vertical):
         self._pending_deadline = f"deadline {deadline:g} s, " if deadline is not None else ""
         self._message(None)
         self._status("⏳", "", "pending")
+        self.show_sent(None)  # never the previous request's: it is filled when this one is sent
         self._tick()
         self._stop_ticker()
         self._ticker = self.set_interval(0.1, self._tick)
