@@ -49,3 +49,9 @@ def test_the_masker_learns_credential_fields() -> None:
     masker.learn('{"refresh_token": "rt-abcdef-123456"}')
     assert "rt-abcdef-123456" not in masker("got rt-abcdef-123456")
     assert b"rt-abcdef-123456" not in masker.bytes(b"\xff rt-abcdef-123456")
+
+
+def test_a_url_header_has_its_credential_parameters_masked() -> None:
+    masker = Masker()
+    shown = masker.header("Location", "https://app.test/cb?code=Sp1xAuthCode9&state=s1")
+    assert "Sp1xAuthCode9" not in shown and "state=s1" in shown

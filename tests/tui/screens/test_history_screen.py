@@ -68,6 +68,9 @@ async def test_send_then_history_lists_it_and_enter_reopens_it(demo_env) -> None
             lambda: composer.query_one("#composer-url", Input).value == URL + "temperature",
             what="the reopened request",
         )
+        assert composer.response.record is not None and composer.response.record.status == 200
+        assert composer.response.sent_text.startswith("GET http")
+        assert "temperature" in composer.response.sent_text.splitlines()[0]
         assert token.encode() not in history_path().read_bytes()
 
 

@@ -84,6 +84,8 @@ class Masker:
             return mask_text(len(rest.strip()), scheme)
         if credential and value:
             return mask_text(len(value))
+        if value.startswith(("http://", "https://")):  # Location: ...?code=...
+            return self.url(value)
         return self(value)
 
     def pair(self, name: str, value: str) -> str:

@@ -100,10 +100,9 @@ class MainScreen(Screen[None]):
         from workbench.tui.screens.history import HistoryScreen
 
         def reopen(entry: Any) -> None:
-            spec = getattr(entry, "request", None)
-            if spec is not None:
+            if entry is not None:
                 self.action_tab("request")
-                self.call_after_refresh(lambda: self.query_one(RequestComposer).load(spec))
+                self.call_after_refresh(lambda: self.query_one(RequestComposer).reopen(entry))
 
         self.app.push_screen(HistoryScreen(self.profile.name), reopen)
 

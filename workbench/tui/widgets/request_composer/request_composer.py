@@ -50,7 +50,7 @@ from workbench.tui.widgets.variables_panel.variables_panel import VariablesPanel
 if TYPE_CHECKING:
     import httpx
 
-    from workbench.core.history.store import HistoryStore
+    from workbench.core.history.store import HistoryEntry, HistoryStore
     from workbench.core.profiles import Profile
     from workbench.core.requests import ResponseRecord
 
@@ -274,6 +274,30 @@ class RequestComposer(Vertical):
         self.refresh_variables()
         if self.screen.focused is None:
             self.query_one("#composer-url", Input).focus()
+
+    def reopen(self, entry: HistoryEntry) -> None:
+        """Load a history entry: its request (as edited) into the fields, and what was sent
+        and answered then (as stored: redacted, the body cut at the history's cap) below."""
+        from workbench.core.requests import ResponseRecord
+
+        if entry.request is not None:
+            self.load(entry.request)
+        record = ResponseRecord(
+            status=entry.status,
+            reason=entry.reason,
+            http_version="",
+            url=entry.url,
+            method=entry.method,
+            headers=list(entry.response_headers),
+            body=entry.body,
+            elapsed_ms=entry.elapsed_ms,
+            started_at=entry.created,
+        )
+        self.response.show(record)
+        self.response.show_sent(entry.sent)
+        self.notify(
+            f"history entry #{entry.id} reopened (the answer shown is the stored one)", timeout=3
+        )
 
     # ------------------------------------------------------------------ live checks
 
