@@ -204,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("request", help="request name or 1-based index")
     e.add_argument("--profile")
     e.add_argument("--with-secrets", action="store_true", help="include real credentials (careful)")
+
+    p = sub.add_parser("history", help="the requests sent from the TUI: list, show, clear")
+    p.add_argument("--profile", help="only this profile's entries")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (default 50)")
+    p.add_argument("--json", action="store_true", help="one JSON object a line")
+    hsub = p.add_subparsers(dest="history_command", metavar="ACTION")
+    h = hsub.add_parser("show", help="one entry with its body")
+    h.add_argument("id", type=int)
+    h.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    h = hsub.add_parser("clear", help="delete the entries (of --profile)")
+    h.add_argument("--profile", default=argparse.SUPPRESS)
     return parser
 
 
@@ -219,6 +230,7 @@ HANDLERS: dict[str | None, str] = {
     "api": "api:run",
     "import": "curl:import_",
     "export": "curl:export",
+    "history": "history:run",
     None: "tui:run",
 }
 

@@ -25,7 +25,8 @@ anything else reaching them is a bug.
     │   └── MalformedToken        the token's text cannot be decoded (the inspection's error)
     ├── TransportError            network-level failure (connect, timeout, TLS, reset)
     ├── ResponseError             the server answered something we cannot use (HTML, garbage, ...)
-    └── StoreError                the token store could not be read or written
+    ├── StoreError                the token store could not be read or written
+    └── HistoryError              the request history (SQLite) could not be read or written
 
 Collection loading turns ExpectError and JsonPathError into a CollectionError with the
 file, line and column; token inspection turns MalformedToken into the report's ``error``.
@@ -211,3 +212,10 @@ class ResponseError(WorkbenchError):
 
 class StoreError(WorkbenchError):
     """The token store could not be read or written."""
+
+
+class HistoryError(WorkbenchError):
+    """The request history could not be read or written (a corrupt file is set aside and a
+    new one made: :mod:`workbench.core.history.store`)."""
+
+    exit_code = 2  # the CLI's "usage or file error"

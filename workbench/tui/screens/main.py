@@ -53,6 +53,7 @@ class MainScreen(Screen[None]):
         Binding("3", "tab('request')", "Request", id="main.request"),
         Binding("4", "tab('collections')", "Collections", id="main.collections"),
         Binding("t", "timeline", "Auth timeline", id="main.timeline"),
+        Binding("f7,H", "history", "History", id="main.history"),
         Binding("ctrl+r", "refresh_token", "Refresh token", id="main.refresh"),
         Binding("f2", "back", "Profiles", id="main.back"),
         Binding("f9", "toggle_sidebar", "Sidebar", id="main.sidebar", show=False),
@@ -124,6 +125,17 @@ class MainScreen(Screen[None]):
 
     def action_timeline(self) -> None:
         self.app.push_screen(TimelineScreen(self.session))
+
+    def action_history(self) -> None:
+        """The request history; the entry chosen there is reopened in the composer."""
+        from workbench.tui.screens.history import HistoryScreen
+
+        def reopen(entry: Any) -> None:
+            if entry is not None:
+                self.action_tab("request")
+                self.call_after_refresh(lambda: self.query_one(RequestComposer).reopen(entry))
+
+        self.app.push_screen(HistoryScreen(self.profile.name), reopen)
 
     def action_refresh_token(self) -> None:
         self.action_tab("token")

@@ -6,8 +6,10 @@ Events are appended live (:meth:`begin_stream` / :meth:`append_stream` / :meth:`
 
 Keys (while the view has focus): ``f`` or ``/`` search (smart case: case-insensitive
 unless the query has a capital letter), ``n`` / ``N`` next / previous match, ``w`` wrap,
-``s`` save the body (exact bytes, atomically), ``h`` headers / body. The body itself
-selects and copies lines (``v``, ``y``, ``p``; see BodyView).
+``s`` save the body (exact bytes, atomically), ``h`` headers / body, ``e`` the Sent tab:
+the request as it went on the wire (resolved URL, final query and headers with the
+session's auth shown as present but masked, body, timings). The body itself selects and
+copies lines (``v``, ``y``, ``p``; see BodyView).
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane, TextArea
 
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.body_view.body_view import BodyView
 
 if TYPE_CHECKING:
     from workbench.core.errors import WorkbenchError
+    from workbench.core.history.sent import SentRequest
     from workbench.core.requests import ResponseRecord
 
 SAVE_EXTENSIONS = {
@@ -120,6 +123,7 @@ class ResponseView(Vertical):
     ResponseView #response-search { width: 1fr; }
     ResponseView #response-search-count { width: auto; min-width: 12; padding: 0 1; color: $text-muted; }
     ResponseView #response-headers { height: 1fr; }
+    ResponseView #response-sent { height: 1fr; border: none; padding: 0 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -129,6 +133,7 @@ class ResponseView(Vertical):
         Binding("w", "toggle_wrap", "Wrap", id="response.wrap"),
         Binding("s", "save", "Save body", id="response.save"),
         Binding("h", "toggle_headers", "Headers", id="response.headers"),
+        Binding("e", "toggle_sent", "Sent", id="response.sent", show=False),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -144,6 +149,8 @@ class ResponseView(Vertical):
         self._stream_head = ""
         self._stream_media = ""
         self._needle = ""
+        self.sent: SentRequest | None = None
+        """The request behind the response shown (masked), for the Sent tab."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="response-status"):
@@ -163,6 +170,14 @@ class ResponseView(Vertical):
                     yield Label("", id="response-search-count")
             with TabPane("Headers", id="response-headers-tab"):
                 yield DataTable(id="response-headers", cursor_type="row", zebra_stripes=True)
+            with TabPane("Sent", id="response-sent-tab"):
+                yield TextArea(
+                    "nothing sent yet",
+                    id="response-sent",
+                    read_only=True,
+                    soft_wrap=False,
+                    show_cursor=False,
+                )
 
     def on_mount(self) -> None:
         self.query_one("#response-message").display = False
@@ -219,6 +234,18 @@ class ResponseView(Vertical):
 
     # ------------------------------------------------------------------ states
 
+    @property
+    def sent_text(self) -> str:
+        """The Sent tab's text."""
+        return self.query_one("#response-sent", TextArea).text
+
+    def show_sent(self, sent: SentRequest | None) -> None:
+        """Fill the Sent tab with the request as it went on the wire (already masked by
+        :func:`workbench.core.history.sent.capture_sent`)."""
+        self.sent = sent
+        text = "\n".join(sent.lines()) if sent is not None else "nothing sent yet"
+        self.query_one("#response-sent", TextArea).load_text(escape_keep_newlines(text))
+
     def show_sending(self, method: str, url: str, deadline: float | None = None) -> None:
         """The request is on its way (a ticking clock, the total `deadline` when given;
         Esc cancels)."""
@@ -228,6 +255,7 @@ class ResponseView(Vertical):
         self._pending_deadline = f"deadline {deadline:g} s, " if deadline is not None else ""
         self._message(None)
         self._status("⏳", "", "pending")
+        self.show_sent(None)  # never the previous request's: it is filled when this one is sent
         self._tick()
         self._stop_ticker()
         self._ticker = self.set_interval(0.1, self._tick)
@@ -374,6 +402,15 @@ class ResponseView(Vertical):
         else:
             tabs.active = "response-body-tab"
             self.body.focus()
+
+    def action_toggle_sent(self) -> None:
+        tabs = self.query_one("#response-tabs", TabbedContent)
+        if tabs.active == "response-sent-tab":
+            tabs.active = "response-body-tab"
+            self.body.focus()
+        else:
+            tabs.active = "response-sent-tab"
+            self.query_one("#response-sent", TextArea).focus()
 
     def suggested_filename(self) -> str:
         ext = SAVE_EXTENSIONS.get(self.body.kind, "txt")

@@ -9,6 +9,10 @@
   send cancels the older one and its answer is dropped; Esc cancels. Errors are shown in
   words. A ``text/event-stream`` answer is streamed into the view as it arrives.
 - Ctrl+O imports a pasted curl command; Ctrl+B saves the request into a collection.
+- Each answer's Sent tab shows the request as it went on the wire (captured from the httpx
+  request actually sent, masked by value in core: workbench.core.history.sent), and every
+  answer is recorded, redacted, in the history (workbench.core.history.store), off the UI
+  thread. The Variables tab lists the variables ``{{name}}`` can use and which one wins.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker
 
 from workbench.core.errors import SecretOriginError, TransportError, WorkbenchError
+from workbench.core.history.sent import Masker, SentRequest, Timings, capture_sent
 from workbench.core.requests import BODY_KINDS, METHODS, BodyPart, RequestSpec
 from workbench.core.secret_binding import (
     Carried,
@@ -40,11 +46,14 @@ from workbench.core.secret_binding import (
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.key_value_editor import KeyValueEditor
 from workbench.tui.widgets.response_view import ResponseView
+from workbench.tui.widgets.variables_panel.variables_panel import VariablesPanel
 
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.history.store import HistoryEntry, HistoryStore
     from workbench.core.profiles import Profile
+    from workbench.core.requests import ResponseRecord
 
 EVENT_STREAM = "text/event-stream"
 
@@ -83,10 +92,29 @@ class RequestComposer(Vertical):
         Binding("ctrl+b", "save_to_collection", "Save to collection", id="composer.save"),
     ]
 
-    def __init__(self, profile: Profile, session: Any, **kwargs: Any) -> None:
+    class Recorded(Message):
+        """An exchange was written to the history (``entry_id``), or could not be (``error``)."""
+
+        def __init__(self, entry_id: int | None, error: str | None = None) -> None:
+            super().__init__()
+            self.entry_id = entry_id
+            self.error = error
+
+    def __init__(
+        self,
+        profile: Profile,
+        session: Any,
+        *,
+        history: HistoryStore | None | bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """`history`: the store to record every answer in (True: the default one in the data
+        dir; False / None: none)."""
         super().__init__(**kwargs)
         self.profile = profile
         self.session = session
+        self._history_arg = history
+        self._history: HistoryStore | None = None
         self.variables: dict[str, str] = {}
         """Extra variables (e.g. a collection's), over the profile's."""
         self.source_collection: Path | None = None
@@ -146,11 +174,14 @@ class RequestComposer(Vertical):
                     placeholder="the request body",
                 )
                 yield KeyValueEditor("=", placeholder="field=value, one a line", id="composer-form")
+            with TabPane("Variables", id="composer-variables-tab"):
+                yield VariablesPanel(id="composer-variables")
         yield ResponseView(id="response")
 
     def on_mount(self) -> None:
         self._body_kind_changed("none")
         self._update_hint()
+        self.refresh_variables()
         # Warm up off the UI thread: the client's TLS context (~30 ms) and httpcore's
         # first-use imports would otherwise stall the first send.
         self.run_worker(self._get_client(), group="composer-client", exit_on_error=False)
@@ -177,6 +208,38 @@ class RequestComposer(Vertical):
 
     def known_variables(self) -> dict[str, str]:
         return {**self.profile.template_vars(), **self.variables}
+
+    def refresh_variables(self) -> None:
+        """Show the variables as they are now (profile, collection; secrets masked)."""
+        self.query_one(VariablesPanel).show(
+            self.profile.template_vars(), self.variables, self._secret_values()
+        )
+
+    def _secret_values(self) -> list[str]:
+        """The values to mask: the session's tokens, the profile's secrets that can be had
+        without asking (no prompt, no network)."""
+        from workbench.core.collection.credentials import known_secrets_of
+
+        return [v for v in known_secrets_of(self.session) if isinstance(v, str)]
+
+    def masker(self) -> Masker:
+        """What the Sent view and the history mask: every known secret, and the variables
+        (profile's and collection's) named like credentials or looking like one."""
+        from workbench.tui.widgets.variables_panel.layers import secret_variable_values
+
+        masker = Masker(self._secret_values())
+        for value in secret_variable_values(self.known_variables()):
+            masker.add(value)
+        return masker
+
+    @property
+    def history(self) -> HistoryStore | None:
+        if self._history is None and self._history_arg:
+            from workbench.core.history.store import HistoryStore
+
+            arg = self._history_arg
+            self._history = arg if isinstance(arg, HistoryStore) else HistoryStore()
+        return self._history
 
     @property
     def spec(self) -> RequestSpec:
@@ -223,8 +286,33 @@ class RequestComposer(Vertical):
         self._body_kind_changed(kind)
         self.request_name = spec.name
         self._update_hint()
+        self.refresh_variables()
         if self.screen.focused is None:
             self.query_one("#composer-url", Input).focus()
+
+    def reopen(self, entry: HistoryEntry) -> None:
+        """Load a history entry: its request (as edited) into the fields, and what was sent
+        and answered then (as stored: redacted, the body cut at the history's cap) below."""
+        from workbench.core.requests import ResponseRecord
+
+        if entry.request is not None:
+            self.load(entry.request)
+        record = ResponseRecord(
+            status=entry.status,
+            reason=entry.reason,
+            http_version="",
+            url=entry.url,
+            method=entry.method,
+            headers=list(entry.response_headers),
+            body=entry.body,
+            elapsed_ms=entry.elapsed_ms,
+            started_at=entry.created,
+        )
+        self.response.show(record)
+        self.response.show_sent(entry.sent)
+        self.notify(
+            f"history entry #{entry.id} reopened (the answer shown is the stored one)", timeout=3
+        )
 
     # ------------------------------------------------------------------ live checks
 
@@ -357,7 +445,7 @@ class RequestComposer(Vertical):
             deadline=spec.deadline if spec.deadline is not None else self.profile.limits.deadline,
         )
         self._worker = self.run_worker(
-            self._send(spec, self._generation, carried),
+            self._send(spec, self._generation, carried, template),
             group="composer-send",
             exclusive=True,
             exit_on_error=False,
@@ -401,7 +489,11 @@ class RequestComposer(Vertical):
         )
 
     async def _send(
-        self, spec: RequestSpec, generation: int, carried: Carried | None = None
+        self,
+        spec: RequestSpec,
+        generation: int,
+        carried: Carried | None = None,
+        template: RequestSpec | None = None,
     ) -> None:
         """Worker: send, then show the answer (or why there is none) unless a newer send started."""
 
@@ -409,7 +501,7 @@ class RequestComposer(Vertical):
             return generation == self._generation
 
         try:
-            await self._exchange(spec, current, carried)
+            await self._exchange(spec, current, carried, template)
         except WorkbenchError as err:
             if current():
                 self.response.show_error(err)
@@ -419,7 +511,11 @@ class RequestComposer(Vertical):
             raise
 
     async def _exchange(
-        self, spec: RequestSpec, current: Callable[[], bool], carried: Carried | None = None
+        self,
+        spec: RequestSpec,
+        current: Callable[[], bool],
+        carried: Carried | None = None,
+        template: RequestSpec | None = None,
     ) -> None:
         import httpx
 
@@ -427,7 +523,6 @@ class RequestComposer(Vertical):
         from workbench.core.requests import ResponseRecord
 
         client = await self._get_client()
-        started = time.perf_counter()
         try:
             if spec.body_kind == "multipart":  # reads the files: off the UI thread
                 request = await asyncio.to_thread(spec.to_httpx, client)
@@ -439,22 +534,68 @@ class RequestComposer(Vertical):
                 hint="check the URL (http:// or https://, then a host)",
             ) from None
         mark(request, carried)  # a redirect to another origin drops what carried a secret
+        masker = await asyncio.to_thread(self.masker)  # (a keyring may be slow)
+        started = time.perf_counter()
         response = await asend_following_redirects(client, request, stream=True)
+        timings = Timings(
+            headers_ms=round((time.perf_counter() - started) * 1000, 1),
+            redirects=len(response.history),
+        )
         try:
             media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
             if media == EVENT_STREAM:
+                if current():
+                    self.response.show_sent(capture_sent(response.request, masker, timings=timings))
                 await self._stream(response, current)
                 return
             try:
                 await response.aread()
             except httpx.HTTPError as exc:
                 raise transport_error(exc, request.url) from None
+            timings.total_ms = round((time.perf_counter() - started) * 1000, 1)
+            with contextlib.suppress(RuntimeError):  # set once the response is closed
+                timings.httpx_elapsed_ms = round(response.elapsed.total_seconds() * 1000, 1)
+            sent = capture_sent(response.request, masker, timings=timings)
+            record = ResponseRecord.from_httpx(response, time.perf_counter() - started)
             if current():
-                self.response.show(
-                    ResponseRecord.from_httpx(response, time.perf_counter() - started)
-                )
+                self.response.show(record)
+                self.response.show_sent(sent)
         finally:
             await response.aclose()
+        await self._record(template or spec, sent, record, masker)
+
+    async def _record(
+        self, template: RequestSpec, sent: SentRequest, record: ResponseRecord, masker: Masker
+    ) -> None:
+        """Write the exchange to the history (redacted there, off the UI thread); a failure
+        is a warning, never a lost answer."""
+        store = self.history
+        if store is None:
+            return
+        try:
+            entry_id = await asyncio.to_thread(
+                store.add,
+                profile=self.profile.name,
+                spec=template,
+                sent=sent,
+                response=record,
+                masker=masker,
+            )
+        except WorkbenchError as err:
+            self.post_message(self.Recorded(None, err.message))
+            return
+        for note in store.notes:
+            self.notify(escape_control(note), severity="warning", markup=False, timeout=8)
+        store.notes.clear()
+        self.post_message(self.Recorded(entry_id))
+
+    def on_request_composer_recorded(self, event: Recorded) -> None:
+        if event.error:
+            self.notify(
+                escape_control(f"not recorded in the history: {event.error}"),
+                severity="warning",
+                markup=False,
+            )
 
     async def _stream(self, response: httpx.Response, current: Callable[[], bool]) -> None:
         """Append a live body (Server-Sent Events) until it ends or the worker is cancelled."""

@@ -1,0 +1,1 @@
+"""The history list: entries newest first (method, URL, status, size, time), two can be marked."""
