@@ -305,15 +305,23 @@ def binding_scopes() -> dict[str, list[list[Binding]]]:
 
 
 def bound_ids(scopes: Mapping[str, Sequence[Chain]]) -> dict[str, list[tuple[str, Binding]]]:
-    """Screen name -> [(binding id, binding)] of the bindings with an id, each id once,
-    in the order the classes declare them (the help screen's table)."""
+    """Screen name -> [(binding id, binding)] of the bindings with an id, each id once with
+    all its default keys (``binding.key``, comma-separated), in the order the classes declare
+    them (the help screen's table)."""
     out: dict[str, list[tuple[str, Binding]]] = {}
-    seen: set[str] = set()
+    where: dict[str, tuple[str, int]] = {}
     for screen, chains in scopes.items():
         rows = out.setdefault(screen, [])
         for chain in chains:
             for b in chain:
-                if b.id and b.id not in seen:
-                    seen.add(b.id)
+                if not b.id:
+                    continue
+                if b.id not in where:
+                    where[b.id] = (screen, len(rows))
                     rows.append((b.id, b))
+                    continue
+                at_screen, at = where[b.id]
+                first = out[at_screen][at][1]
+                if b is not first and b.key not in split_keys(first.key):
+                    out[at_screen][at] = (b.id, first.with_key(f"{first.key},{b.key}"))
     return {screen: rows for screen, rows in out.items() if rows}
