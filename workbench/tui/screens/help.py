@@ -28,7 +28,8 @@ HELP = """\
 [b]Main screen[/b]
   1 / 2 / 3 / 4  device tree / token inspector / request composer / collections
             (not while a text field has the focus: there a digit is text)
-  F6 F7 F8 F9 or Alt+1…4   the same tabs, from anywhere (text fields too)
+  F6 F7 F8 F9  the same tabs, from anywhere (text fields too); Alt+1…4 as well
+            where the terminal reports Alt (in a text field some send ¡ ™ £ ¢ instead)
   Ctrl+G    jump mode: every visible control gets a label; press it to go there
   F2        back to the profiles
   Escape    leave a text field: back to the tab's main control (the URL: to the response)
@@ -47,7 +48,7 @@ HELP = """\
   o         open a collection file F5 / l   reload the files
 
 Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f3".
-An unknown id, or a key another binding of the same screen has, is reported and ignored.
+An unknown id, or a key another binding of the same screen (and pane) has, is reported and ignored.
 No mouse needed; works over SSH and at 80x24.
 """
 
@@ -58,9 +59,9 @@ def binding_table(
     """Every binding id, by screen, with its keys now; a remapped one says so (and its default).
     The keys come from the user's keymap file: escaped."""
     out = Text()
-    out.append("Binding ids and their keys now", style="bold")
+    out.append("Binding ids and their keys now\n", style="bold")
     for screen, rows in bound_ids(scopes).items():
-        out.append(f"\n\n{screen}\n", style="bold")
+        out.append(f"\n{screen}\n", style="bold")
         for binding_id, binding in rows:
             keys = applied.get(binding_id)
             out.append(f"  {binding_id:<22} ", style="cyan")

@@ -46,7 +46,12 @@ TABS = {"devices": "Devices", "token": "Token", "request": "Request", "collectio
 """The main screen's tabs: id -> title."""
 
 ANYWHERE = Binding.Group("tabs")
-"""The footer shows the tab keys that work everywhere (text fields too) as one group."""
+"""The footer shows the tab keys that work everywhere (text fields too) as one group.
+
+Alt+1-4 reach Textual as "alt+1"... from terminals that report modifiers (the kitty
+protocol); from the many that send ESC 1... Textual reads ¡ ™ £ ¢ (what Option+1-4 type
+on a Mac), so those are bound too. A text field takes those characters as text, though:
+there F6-F9 are the keys that always work."""
 
 
 def is_text_field(widget: Widget | None) -> bool:
@@ -68,7 +73,7 @@ class MainScreen(Screen[None]):
         Binding("3", "tab('request')", "Request", id="main.request", show=False),
         Binding("4", "tab('collections')", "Collections", id="main.collections", show=False),
         Binding(
-            "f6,alt+1",
+            "f6,alt+1,inverted_exclamation_mark",
             "go_tab('devices')",
             "Devices",
             id="main.go_devices",
@@ -76,7 +81,7 @@ class MainScreen(Screen[None]):
             group=ANYWHERE,
         ),
         Binding(
-            "f7,alt+2",
+            "f7,alt+2,trade_mark_sign",
             "go_tab('token')",
             "Token",
             id="main.go_token",
@@ -84,7 +89,7 @@ class MainScreen(Screen[None]):
             group=ANYWHERE,
         ),
         Binding(
-            "f8,alt+3",
+            "f8,alt+3,pound_sign",
             "go_tab('request')",
             "Request",
             id="main.go_request",
@@ -92,7 +97,7 @@ class MainScreen(Screen[None]):
             group=ANYWHERE,
         ),
         Binding(
-            "f9,alt+4",
+            "f9,alt+4,cent_sign",
             "go_tab('collections')",
             "Collections",
             id="main.go_collections",
