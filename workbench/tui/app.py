@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from workbench.core.profiles import Profile, discover
 
 if TYPE_CHECKING:
     from workbench.core.session import Session
+    from workbench.tui.keymap import KeymapEntry
     from workbench.tui.screens.profile_picker import ProfilePicker
 
 
@@ -53,6 +55,10 @@ class WorkbenchApp(App[int]):
         self.sessions: dict[str, Session] = {}
         """The logged-in sessions, by profile name."""
         self.discovery = discover(profiles_dir)
+        self.keymap_applied: dict[str, str] = {}
+        """The keymap entries in use (binding id -> keys), after the checks."""
+        self.keymap_problems: list[str] = []
+        """The keymap entries left out, in words ("path:line: ...")."""
 
     def get_default_screen(self) -> ProfilePicker:
         from workbench.tui.screens.profile_picker import ProfilePicker
@@ -65,17 +71,50 @@ class WorkbenchApp(App[int]):
         self.load_keymap()
 
     def load_keymap(self) -> None:
-        """Remapped keys from <config dir>/keymap.toml (binding id -> keys); a bad file is reported, not fatal."""
+        """Remapped keys from <config dir>/keymap.toml (binding id -> keys). A bad file is
+        reported, not fatal; an unknown binding id or a key already bound on the same screen
+        is reported with its file:line and left out (the rest of the keymap applies)."""
         from workbench.core.errors import ConfigError
-        from workbench.tui.keymap import load_keymap
+        from workbench.tui.keymap import keymap_path, read_keymap
 
+        path = keymap_path()
         try:
-            keymap = load_keymap()
+            entries = read_keymap(path)
         except ConfigError as err:
             self.notify(err.describe(), title="keymap ignored", severity="warning", timeout=10)
             return
-        if keymap:
-            self.set_keymap(keymap)
+        if not entries:
+            return
+        # In use at once; the checks import every screen (~0.4 s), so they run after the
+        # first frame and then leave out what they refuse.
+        self.keymap_applied = {e.id: e.keys for e in entries}
+        self.set_keymap(self.keymap_applied)
+        self.call_after_refresh(self.check_keymap, entries, str(path))
+
+    def check_keymap(self, entries: list[KeymapEntry], path: str) -> None:
+        from workbench.tui.keymap import binding_scopes, check_keymap
+
+        check = check_keymap(entries, binding_scopes(), path=path)
+        self.keymap_applied = check.applied
+        self.keymap_problems = check.problems
+        self.set_keymap(check.applied)
+        if check.problems:
+            self.notify(
+                "\n".join(check.problems),
+                title="keymap: entries ignored",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+
+    def key_of(self, binding: Binding) -> str:
+        """The keys of ``binding`` now (the keymap's, when it remaps them), comma-separated."""
+        return self.keymap_applied.get(binding.id or "", binding.key)
+
+    def key_display_of(self, binding: Binding) -> str:
+        """How the footer would show the first current key of ``binding``."""
+        first = self.key_of(binding).split(",")[0].strip()
+        return self.get_key_display(binding.with_key(first))
 
     def on_profile_picker_open(self, event: ProfilePicker.Open) -> None:
         self.open(event.profile)
@@ -97,23 +136,34 @@ class WorkbenchApp(App[int]):
             self.push_screen(MainScreen(profile, session))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The palette lists every action bound on the current screen, and every profile."""
+        """The palette lists every action bound on the current screen, whatever has the focus
+        (one in another tab of the main screen switches to that tab first), and every profile."""
+        from textual.actions import parse
+
+        from workbench.tui.keymap import bindings_of
+        from workbench.tui.screens.main import MainScreen
+
         yield from super().get_system_commands(screen)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if (
-                not binding.description
-                or binding.action in seen
-                or binding.action == "command_palette"
-            ):
-                continue
-            seen.add(binding.action)
-            yield SystemCommand(
-                binding.description,
-                f"key: {self.get_key_display(binding)}",
-                partial(self.run_action, binding.action, active.node),
-            )
+        seen: set[tuple[int, str]] = set()
+        for node in [*screen.walk_children(with_self=True), self]:
+            for binding in bindings_of(type(node)):
+                if (
+                    not binding.id
+                    or not binding.description
+                    or binding.action in ("command_palette", "quit")
+                    or (id(node), binding.action) in seen
+                ):
+                    continue
+                seen.add((id(node), binding.action))
+                _, name, params = parse(binding.action)
+                if not node.check_action(name, params):
+                    continue
+                place = screen.where(node) if isinstance(screen, MainScreen) else ""
+                yield SystemCommand(
+                    binding.description,
+                    f"key: {self.key_display_of(binding)}" + (f" · {place}" if place else ""),
+                    partial(self.run_anywhere, screen, node, binding.action),
+                )
         for name, profile in sorted(self.discovery.profiles.items()):
             yield SystemCommand(
                 f"Open profile {name}",
@@ -126,6 +176,17 @@ class WorkbenchApp(App[int]):
                 "forget the stored tokens of this profile",
                 partial(self.logout, name),
             )
+
+    def run_anywhere(self, screen: Screen[Any], node: DOMNode, action: str) -> None:
+        """Run ``action`` on ``node``; first bring it into view when the screen can
+        (the main screen switches to the tab that holds it)."""
+        from workbench.tui.screens.main import MainScreen
+
+        if isinstance(screen, MainScreen) and node is not self:
+            screen.reveal(node)
+            screen.call_after_refresh(self.run_action, action, node)
+        else:
+            self.call_later(self.run_action, action, node)
 
     def logout(self, name: str) -> None:
         """Revoke the tokens at the provider (RFC 7009) and forget them, in a worker thread

@@ -1,5 +1,5 @@
 """The history screen in the whole app (Pilot, the emulated cloud over real HTTP): send from
-the composer, F7 lists the entry newest first, Enter reopens it in the composer; two marked
+the composer, F4 lists the entry newest first, Enter reopens it in the composer; two marked
 entries are compared (skipped until workbench.tui.screens.compare exists)."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ async def send(pilot: Pilot, main: MainScreen, resource: str) -> RequestComposer
 
 
 async def open_history(pilot: Pilot) -> HistoryList:
-    await pilot.press("f7")
+    await pilot.press("f4")
     screen = await until(
         pilot, lambda: isinstance(pilot.app.screen, HistoryScreen) and pilot.app.screen
     )

@@ -1,5 +1,5 @@
 """The collections sidebar of the main screen (issue 13): shown by default on a wide
-terminal and hidden on a narrow one, F9 toggles it; the screen profile's collections come
+terminal and hidden on a narrow one, F3 toggles it; the screen profile's collections come
 first; Enter opens a request in the composer; it reloads when a collection is saved from the
 composer or changes on disk."""
 
@@ -75,24 +75,24 @@ def labels(sidebar: CollectionsSidebar) -> list[str]:
     return [str(n.label) for n in sidebar.tree_view.root.children]
 
 
-async def test_shown_when_wide_hidden_when_narrow_f9_toggles(thinger) -> None:
+async def test_shown_when_wide_hidden_when_narrow_f3_toggles(thinger) -> None:
     app = host(thinger)
     async with app.run_test(size=(160, 48)) as pilot:
         sidebar = await on_main(pilot, app)
         assert sidebar.display and sidebar.region.width > 0
         assert not sidebar.has_focus_within
-        await pilot.press("f9")  # shown: F9 focuses it
+        await pilot.press("f3")  # shown: F3 focuses it
         await until(pilot, lambda: sidebar.tree_view.has_focus)
-        await pilot.press("f9")  # focused: F9 hides it
+        await pilot.press("f3")  # focused: F3 hides it
         await pilot.pause()
         assert not sidebar.display and app.screen.focused is None
-        await pilot.press("f9")
+        await pilot.press("f3")
         await until(pilot, lambda: sidebar.display and sidebar.tree_view.has_focus)
     app = host(thinger)
     async with app.run_test(size=(100, 32)) as pilot:
         sidebar = await on_main(pilot, app)
         assert not sidebar.display
-        await pilot.press("f9")
+        await pilot.press("f3")
         await until(pilot, lambda: sidebar.tree_view.has_focus)
         assert sidebar.display and sidebar.region.width > 0
 

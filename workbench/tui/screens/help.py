@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from workbench.core.text import escape_control
+from workbench.tui.keymap import binding_scopes, bound_ids
 
 HELP = """\
 [b]IoT Workbench[/b] — keys (every action is also in the command palette, Ctrl+P)
@@ -21,7 +27,12 @@ HELP = """\
 
 [b]Main screen[/b]
   1 / 2 / 3 / 4  device tree / token inspector / request composer / collections
-  F2        back to the profiles   Escape   leave a text field
+            (not while a text field has the focus: there a digit is text)
+  F6 F7 F8 F9  the same tabs, from anywhere (text fields too); Alt+1…4 as well
+            where the terminal reports Alt (in a text field some send ¡ ™ £ ¢ instead)
+  Ctrl+G    jump mode: every visible control gets a label; press it to go there
+  F2        back to the profiles
+  Escape    leave a text field: back to the tab's main control (the URL: to the response)
   t         auth timeline of this session
   /         filter the device tree
   Enter     on a tree node: open its request in the composer
@@ -36,14 +47,37 @@ HELP = """\
   d         delete the request (asks first)
   o         open a collection file F5 / l   reload the files
 
-Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f3"
-(ids: app.*, picker.*, login.*, main.*, token.*, composer.*, collections.*). No mouse needed; works over SSH and at 80x24.
+Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f3".
+An unknown id, or a key another binding of the same screen (and pane) has, is reported and ignored.
+No mouse needed; works over SSH and at 80x24.
 """
+
+
+def binding_table(
+    scopes: Mapping[str, Sequence[Sequence[Binding]]], applied: Mapping[str, str]
+) -> Text:
+    """Every binding id, by screen, with its keys now; a remapped one says so (and its default).
+    The keys come from the user's keymap file: escaped."""
+    out = Text()
+    out.append("Binding ids and their keys now\n", style="bold")
+    for screen, rows in bound_ids(scopes).items():
+        out.append(f"\n{screen}\n", style="bold")
+        for binding_id, binding in rows:
+            keys = applied.get(binding_id)
+            out.append(f"  {binding_id:<22} ", style="cyan")
+            out.append(f"{escape_control(keys or binding.key):<18}", style="bold" if keys else "")
+            out.append(f" {binding.description}")
+            if keys is not None:
+                out.append(f"  (remapped; default {binding.key})", style="yellow")
+            out.append("\n")
+    return out
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:
+        applied = getattr(self.app, "keymap_applied", {})
         with VerticalScroll(id="dialog"):
             yield Static(HELP)
+            yield Static(binding_table(binding_scopes(), applied), id="help-bindings")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -375,10 +375,11 @@ class ResponseView(Vertical):
             text += " · case"
         label.update(text)
 
-    def key_escape(self) -> bool:
+    def key_escape(self, event: events.Key) -> bool:
         """Close the search bar (when it is open); back to the body. False: not handled here."""
         bar = self.query_one("#response-searchbar")
         if bar.has_class("-visible") and self.query_one("#response-search", Input).has_focus:
+            event.stop()  # handled: the screen's Escape must not move the focus elsewhere
             bar.remove_class("-visible")
             self.body.focus()
             return True

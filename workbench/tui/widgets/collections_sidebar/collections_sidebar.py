@@ -104,7 +104,7 @@ class CollectionsSidebar(Vertical):
         self._stamps: dict[Path, tuple[int, int]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("Collections · F9", id="sidebar-title", markup=False)
+        yield Static("Collections · F3", id="sidebar-title", markup=False)
         tree: Tree[Entry | RequestRef | None] = Tree("collections", id="sidebar-tree")
         tree.show_root = False
         tree.auto_expand = False
