@@ -113,6 +113,7 @@ class MainScreen(Screen[None]):
         ),
         Binding("ctrl+g", "jump", "Jump", id="main.jump", priority=True),
         Binding("t", "timeline", "Auth timeline", id="main.timeline"),
+        Binding("a", "api", "API", id="main.api"),
         Binding("f4,H", "history", "History", id="main.history"),
         Binding("ctrl+r", "refresh_token", "Refresh token", id="main.refresh"),
         Binding("f2", "back", "Profiles", id="main.back"),
@@ -340,6 +341,37 @@ class MainScreen(Screen[None]):
             self.land("request")  # in the URL, cursor at the end, nothing selected
 
         self.call_after_refresh(load)
+
+    def action_api(self) -> None:
+        """The API view: the profile's catalog operations; on the Devices tab, those the node
+        under the cursor can fill. The chosen one opens in the composer, checked as edited."""
+        from workbench.tui.screens.api_catalog import ApiCatalogScreen, ApiChoice, selected_node
+
+        node = None
+        gateway = None
+        try:
+            panel = self.query_one(DeviceTreePanel)
+        except NoMatches:
+            panel = None
+        if panel is not None:
+            if self.active_tab == "devices":
+                node = selected_node(panel)
+            gateway = getattr(panel.adapter, "gateway", None)
+
+        def chosen(choice: ApiChoice | None) -> None:
+            if choice is None:
+                return
+            self.action_tab("request")
+
+            def load() -> None:
+                self.query_one(RequestComposer).load(
+                    choice.spec, operation=(choice.catalog, choice.operation)
+                )
+                self.land("request")
+
+            self.call_after_refresh(load)
+
+        self.app.push_screen(ApiCatalogScreen(self.profile, node=node, gateway=gateway), chosen)
 
     @on(CollectionBrowser.OpenRequest)
     def open_collection_request(self, event: CollectionBrowser.OpenRequest) -> None:

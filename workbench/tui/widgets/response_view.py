@@ -114,6 +114,8 @@ class ResponseView(Vertical):
     ResponseView .cancelled { color: $text-warning; }
     ResponseView #response-message { height: auto; max-height: 8; padding: 0 1; color: $text-error; }
     ResponseView #response-message.-info { color: $text-muted; }
+    ResponseView #response-schema { height: auto; max-height: 6; padding: 0 1; color: $text-warning; }
+    ResponseView #response-schema.-ok { color: $text-success; }
     ResponseView #response-tabs { height: 1fr; }
     ResponseView #response-tabs > ContentSwitcher { height: 1fr; }
     ResponseView TabPane { padding: 0; height: 1fr; }
@@ -157,6 +159,7 @@ class ResponseView(Vertical):
             yield Label("", id="response-code")
             yield Label("No response yet — Ctrl+S sends the request", id="response-meta")
         yield Static("", id="response-message", markup=False)
+        yield Static("", id="response-schema", markup=False)
         with TabbedContent(id="response-tabs"):
             with TabPane("Body", id="response-body-tab"):
                 yield BodyView(id="response-body")
@@ -181,6 +184,7 @@ class ResponseView(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#response-message").display = False
+        self.query_one("#response-schema").display = False
         self.query_one("#response-code").display = False
         table = self.query_one("#response-headers", DataTable)
         table.add_column("Name", key="name")
@@ -271,8 +275,28 @@ class ResponseView(Vertical):
             layout=False,
         )
 
+    def show_schema_check(self, operation_id: str | None, findings: list[str]) -> None:
+        """Under the status: how the response compares with the documented operation (an API
+        catalog's); ``operation_id`` None hides the line."""
+        widget = self.query_one("#response-schema", Static)
+        if operation_id is None:
+            widget.display = False
+            return
+        widget.display = True
+        if not findings:
+            widget.add_class("-ok")
+            widget.update(f"✓ fits the documented response of {escape_control(operation_id)}")
+            return
+        widget.remove_class("-ok")
+        lines = [
+            f"⚠ {len(findings)} deviation(s) from the documented {escape_control(operation_id)}:"
+        ]
+        lines += [f"  {escape_control(f)}" for f in findings]
+        widget.update("\n".join(lines))
+
     def show(self, record: ResponseRecord) -> None:
         """Show a complete response (status, headers, body)."""
+        self.show_schema_check(None, [])
         self._stop_ticker()
         self.state = "done"
         self.record = record

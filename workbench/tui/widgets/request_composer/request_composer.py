@@ -51,6 +51,8 @@ from workbench.tui.widgets.variables_panel.variables_panel import VariablesPanel
 if TYPE_CHECKING:
     import httpx
 
+    from workbench.core.catalog.model import Operation
+    from workbench.core.catalog.profile_catalogs import ProfileCatalog
     from workbench.core.history.store import HistoryEntry, HistoryStore
     from workbench.core.profiles import Profile
     from workbench.core.requests import ResponseRecord
@@ -74,6 +76,8 @@ class RequestComposer(Vertical):
     RequestComposer #composer-send { min-width: 8; }
     RequestComposer #composer-hint { height: 1; padding: 0 1; color: $text-muted; }
     RequestComposer #composer-hint.-warning { color: $text-warning; }
+    RequestComposer #composer-api-check { height: auto; max-height: 2; padding: 0 1; color: $text-muted; display: none; }
+    RequestComposer #composer-api-check.-warning { color: $text-warning; }
     RequestComposer #composer-tabs { height: 35%; min-height: 5; max-height: 14; }
     RequestComposer #composer-tabs > ContentSwitcher { height: 1fr; }
     RequestComposer #composer-tabs TabPane { padding: 0 1; height: 1fr; }
@@ -121,6 +125,10 @@ class RequestComposer(Vertical):
         """The collection file the loaded request came from (its variables go along on save)."""
         self.request_name = ""
         """The name of the loaded request (kept when it is saved to a collection)."""
+        self.api_operation: tuple[ProfileCatalog, Operation] | None = None
+        """The API-catalog operation the request was built from (checked as it is edited,
+        its response checked against the documented schema); None for any other request."""
+        self._api_generation = 0
         self._generation = 0
         self._worker: Worker[None] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -144,6 +152,7 @@ class RequestComposer(Vertical):
             )
             yield Button("Send", id="composer-send", compact=True, variant="primary")
         yield Static("", id="composer-hint", markup=False)
+        yield Static("", id="composer-api-check", markup=False)
         with TabbedContent(id="composer-tabs"):
             with TabPane("Query", id="composer-query-tab"):
                 yield KeyValueEditor(
@@ -264,8 +273,12 @@ class RequestComposer(Vertical):
             name=self.request_name,
         )
 
-    def load(self, spec: RequestSpec) -> None:
-        """Fill every field from ``spec``."""
+    def load(
+        self, spec: RequestSpec, *, operation: tuple[ProfileCatalog, Operation] | None = None
+    ) -> None:
+        """Fill every field from ``spec``; ``operation``: the API-catalog operation it was
+        built from (its documented parameters and schemas are then checked as you edit)."""
+        self.api_operation = operation
         method = spec.method.upper() or "GET"
         select = self.query_one("#composer-method", Select)
         if method not in METHODS:
@@ -351,6 +364,7 @@ class RequestComposer(Vertical):
         )
 
     def _update_hint(self) -> None:
+        self._schedule_api_check()
         hint = self.query_one("#composer-hint", Static)
         unknown = self.unknown_variables()
         if unknown:
@@ -361,6 +375,72 @@ class RequestComposer(Vertical):
         hint.update(
             f"🔒 auth applied automatically from the session ({self.profile.auth.spec.label})"
         )
+
+    # ------------------------------------------------------------------ API-catalog checks
+
+    class ApiChecked(Message):
+        def __init__(self, generation: int, operation_id: str, warnings: list[str]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.operation_id = operation_id
+            self.warnings = warnings
+
+    def _schedule_api_check(self) -> None:
+        """Check the request against its documented operation, off the UI thread (a schema
+        check of a big body against a big document is not free); a stale result is dropped."""
+        line = self.query_one("#composer-api-check", Static)
+        if self.api_operation is None:
+            line.display = False
+            return
+        self._api_generation += 1
+        generation, spec = self._api_generation, self.spec
+        catalog, operation = self.api_operation
+
+        def check() -> None:
+            from workbench.core.catalog.validate import check_request
+
+            try:
+                warnings = check_request(catalog.opened.document(), operation, spec)
+            except Exception as exc:  # noqa: BLE001 - a check must never break the composer
+                warnings = [f"not checked: {type(exc).__name__}"]
+            self.post_message(self.ApiChecked(generation, operation.operation_id, warnings))
+
+        self.run_worker(check, thread=True, group="composer-api-check", exclusive=True)
+
+    def on_request_composer_api_checked(self, event: ApiChecked) -> None:
+        event.stop()
+        if event.generation != self._api_generation or self.api_operation is None:
+            return
+        line = self.query_one("#composer-api-check", Static)
+        line.display = True
+        name = escape_control(event.operation_id)
+        if not event.warnings:
+            line.remove_class("-warning")
+            line.update(f"📘 {name}: fits the documented operation")
+            return
+        line.add_class("-warning")
+        shown = "; ".join(escape_control(w) for w in event.warnings[:3])
+        more = f" (+{len(event.warnings) - 3} more)" if len(event.warnings) > 3 else ""
+        line.update(f"📘 {name}: ⚠ {shown}{more} (warnings: it can still be sent)")
+
+    async def _check_response(self, record: ResponseRecord) -> None:
+        if self.api_operation is None:
+            return
+        from workbench.core.catalog.validate import check_response
+
+        catalog, operation = self.api_operation
+        try:
+            findings = await asyncio.to_thread(
+                check_response,
+                catalog.opened.document(),
+                operation,
+                record.status,
+                record.body,
+                record.content_type,
+            )
+        except Exception as exc:  # noqa: BLE001 - a check must never break the response view
+            findings = [f"not checked: {type(exc).__name__}"]
+        self.response.show_schema_check(operation.operation_id, findings)
 
     def _body_kind_changed(self, kind: str) -> None:
         self.query_one("#composer-body", TextArea).display = kind in ("json", "text")
@@ -562,6 +642,8 @@ class RequestComposer(Vertical):
                 self.response.show_sent(sent)
         finally:
             await response.aclose()
+        if current():
+            await self._check_response(record)
         await self._record(template or spec, sent, record, masker)
 
     async def _record(
