@@ -197,9 +197,13 @@ def test_a_missing_file_is_a_failed_request_in_words(demo_env, tmp_path: Path, c
     assert "there is no such file" in err and "Traceback" not in err
 
 
-def test_export_curl_of_a_multipart_request(demo_env, tmp_path: Path, capsys) -> None:
+def test_export_curl_of_a_multipart_request(demo_env, tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "c.toml"
     path.write_text(OUTSIDE.format(file="fw.bin"))
+    monkeypatch.chdir(tmp_path)
     assert main(["export", "curl", str(path), "upload"]) == 0
-    out = capsys.readouterr().out
-    assert "--form firmware=@fw.bin" in out
+    assert "--form firmware=@fw.bin" in capsys.readouterr().out
+    # the path is written as curl, run here, finds the file next to the collection
+    monkeypatch.chdir(tmp_path.parent)
+    assert main(["export", "curl", str(path), "upload"]) == 0
+    assert f"--form firmware=@{tmp_path.name}/fw.bin" in capsys.readouterr().out

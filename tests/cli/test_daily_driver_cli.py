@@ -105,6 +105,21 @@ def test_token_inspect_session_shows_claims_masked(demo_env, capsys) -> None:
     assert data["session"]["masked"] == f"{token[:8]}…{token[-4:]}"
 
 
+def test_token_inspect_session_with_profile_verification(demo_env, capsys) -> None:
+    # --profile keeps its meaning (verify with that profile's keys) next to --session
+    assert main(["login", "demo-plgd-m2m"]) == 0
+    capsys.readouterr()
+    code = main(
+        ["token", "inspect", "--session", "demo-plgd-m2m", "--profile", "demo-plgd-m2m", "--json"]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["session"]["profile"] == "demo-plgd-m2m"
+    # (the demo plgd realm's JWKS is not found this way today: "not checked", with the reason)
+    assert data["signature"]["status"] in ("valid", "not-checked")
+    assert data["signature"]["reason"] is None or "demo-plgd-m2m" in data["signature"]["reason"]
+
+
 def test_token_inspect_session_opaque_token_expiry_from_the_store(demo_env, capsys) -> None:
     # Ioto's CloudAPI token is opaque: its expiry comes from what the store kept
     assert main(["login", "demo-ioto-cloudapi"]) == 0

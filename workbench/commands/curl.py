@@ -345,6 +345,14 @@ def build_export(
         headers=[(r(k), r(v)) for k, v in spec.headers],
         body=r(spec.body),
         form=[(r(k), r(v)) for k, v in spec.form],
+        parts=[
+            dataclasses.replace(
+                p,
+                value=None if p.value is None else r(p.value),
+                file=None if p.file is None else _from_here(coll.path.parent, r(p.file)),
+            )
+            for p in spec.parts
+        ],
     )
     base = profile.base_url if profile else None
     if spec.url.startswith("/") and not base:
@@ -373,6 +381,15 @@ def build_export(
             "credentials are shell variables ($TOKEN, ...); --with-secrets prints real ones"
         )
     return to_curl(spec, with_secrets=with_secrets, placeholders=placeholders), notes
+
+
+def _from_here(folder: Path, file: str) -> str:
+    """A multipart file of a collection (relative to its folder) as curl, run here, finds it."""
+    path = folder / Path(file).expanduser()
+    try:
+        return os.path.relpath(path, Path.cwd())
+    except ValueError:  # another drive
+        return str(path.resolve())
 
 
 def _session(profile: Any, notes: list[str]) -> Any:
