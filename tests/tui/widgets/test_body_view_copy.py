@@ -254,3 +254,26 @@ async def test_the_cursor_follows_through_wrapped_lines(no_command: None) -> Non
         await pilot.press("y")
         await until(pilot, lambda: app.osc52)
         assert app.osc52[-1] == "short"
+
+
+async def test_too_big_for_osc52_and_no_command_offers_the_file(
+    no_command: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BodyView, "OSC52_LIMIT", 5)
+    app = CopyApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(BodyView)
+        view.focus()
+        view.load(b"a long line\n", "text/plain")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: view.last_copy)
+        assert app.osc52 == []
+        assert view.last_copy == (
+            "could not copy line 1 (11 bytes): too big for OSC 52 and no clipboard command "
+            "found — Y writes it to a private file"
+        )
+        assert any(
+            n.severity == "warning" and "could not copy" in str(n.message)
+            for n in app._notifications
+        )
