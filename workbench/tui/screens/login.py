@@ -105,11 +105,15 @@ def demo_credentials(profile: Profile) -> DemoCredentials | None:
         if value:
             items.append((name.replace("_", " "), value, spec.params[name].kind == "secret"))
     if spec.interactive and profile.source == "builtin" and profile.platform in DEMO_SIGN_IN:
-        page = "the device-code approval page" if "device" in spec.name else "the browser"
+        page = (
+            "on the demo cloud's device-code approval page"
+            if "device" in spec.name
+            else "in the browser, on the demo cloud's login page"
+        )
         sign_in = tuple(
             (label, value, label == "password") for label, value in DEMO_SIGN_IN[profile.platform]
         )
-        return DemoCredentials(sign_in, f"sign in with them on the demo cloud's page ({page})")
+        return DemoCredentials(sign_in, f"sign in with them {page}")
     if not items:
         return None
     return DemoCredentials(tuple(items), "pre-filled below")
