@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=None,
-        help=f"port (default {DEFAULT_DEMO_PORT} with --serve; a free port for the TUI)",
+        help=f"port (default {DEFAULT_DEMO_PORT}; for the TUI another free one when "
+        f"{DEFAULT_DEMO_PORT} is taken, and it says so)",
     )
     p.add_argument(
         "--devices", type=int, default=25, metavar="N", help="devices per platform (default 25)"

@@ -54,15 +54,20 @@ def run(args: argparse.Namespace) -> int:
     if args.serve:
         return _serve(args)
     try:
-        child, base_url = start_child(args)
+        child, base_url, note = start_on_default_port(args)
     except RuntimeError as exc:
         print(f"workbench: cannot start the demo cloud: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if note:
+        print(f"workbench: {note}", file=sys.stderr, flush=True)
     os.environ["WORKBENCH_DEMO_URL"] = base_url
     try:
         from workbench.commands.tui import run_app
 
-        return run_app(args, demo_url=base_url)
+        code = run_app(args, demo_url=base_url, demo_note=note)
+        if note:  # again, after the TUI has given the terminal back
+            print(f"workbench: {note}", file=sys.stderr)
+        return code
     finally:
         child.terminate()
         try:
@@ -71,8 +76,50 @@ def run(args: argparse.Namespace) -> int:
             child.kill()
 
 
-def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
-    """The demo cloud in its own process (its CPU work never stalls the UI); returns its base URL."""
+def port_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port (SO_REUSEADDR, as the server binds: a port
+    left in TIME_WAIT by the last demo counts as free)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def taken_note(port: int, base_url: str) -> str:
+    return (
+        f"port {port} is taken (another demo cloud?): this demo cloud runs on {base_url}; "
+        f"its logins are its own, and examples that name localhost:{port} need this port instead"
+    )
+
+
+def start_on_default_port(
+    args: argparse.Namespace,
+) -> tuple[subprocess.Popen[str], str, str | None]:
+    """The demo cloud for the TUI: on --port when given, else on DEFAULT_DEMO_PORT (the
+    port the demo profiles, the README and stored demo logins know) when it is free, else
+    on a free port, with a note that says so. Returns (child, base URL, note or None)."""
+    if args.port is not None:
+        child, base_url = start_child(args, args.port)
+        return child, base_url, None
+    if port_free(args.host, DEFAULT_DEMO_PORT):
+        try:
+            child, base_url = start_child(args, DEFAULT_DEMO_PORT)
+            return child, base_url, None
+        except RuntimeError:
+            pass  # taken in the meantime: a free port below
+    child, base_url = start_child(args, 0)
+    return child, base_url, taken_note(DEFAULT_DEMO_PORT, base_url)
+
+
+def start_child(args: argparse.Namespace, port: int) -> tuple[subprocess.Popen[str], str]:
+    """The demo cloud in its own process (its CPU work never stalls the UI) on `port` (0: a
+    free one); returns its base URL."""
     cmd = [
         sys.executable,
         "-m",
@@ -82,7 +129,7 @@ def start_child(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
         "--host",
         args.host,
         "--port",
-        str(args.port or 0),
+        str(port),
         "--devices",
         str(args.devices),
         "--latency",

@@ -470,7 +470,7 @@ class Session:
                 and stored.refresh_token == current.refresh_token
             ):  # (under the token lock: never a newer entry)
                 try:
-                    self.store.delete(self.profile.name)
+                    self.store.delete(self.profile.name, self.origins)
                 except StoreError as store_err:
                     self.store_notes.append(store_err.describe())
             self._tokens = None
@@ -528,7 +528,7 @@ class Session:
             self._tokens = None
             removed = False
             if self.persist:
-                removed = self.store.delete(self.profile.name)
+                removed = self.store.delete(self.profile.name, self.origins)
             for listener in list(self._token_listeners):
                 listener(None)
             return removed

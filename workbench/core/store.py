@@ -1,5 +1,9 @@
 """The token store: where a login's tokens live between runs.
 
+Tokens are kept per profile name AND the origins they were obtained for: the same profile
+pointed at two servers (two demo clouds on different ports, say) keeps one login for each,
+and logging in to one never logs the other out.
+
 The OS keyring (service "iot-workbench", one entry per profile name) when one answers
 within about 3 s, else a JSON file readable only by you (0600) in the user data dir,
 written atomically. ``kind`` says which, for the visible note ("keyring" or
@@ -18,7 +22,15 @@ File format (``tokens.json``)::
 
     {"version": 1, "profiles": {"<name>": {"origins": ["https://api.thinger.io:443"],
                                            "tls": {"verify": true, "ca_bundle": null, ...},
-                                           "saved_at": 1700000000.0, "tokens": {TokenSet}}}}
+                                           "saved_at": 1700000000.0, "tokens": {TokenSet},
+                                           "elsewhere": [<entry>, ...]}}}
+
+The entry of a name is the one saved last; ``elsewhere`` (optional) holds the entries of the
+same name for other origins (each without its own ``elsewhere``; at most
+``MAX_ORIGINS_PER_PROFILE`` in all, the oldest dropped). An entry written before
+``elsewhere`` existed is simply a name with one origin set, and a reader that does not know
+``elsewhere`` sees the latest login: the shape only grew. The keyring value of a name is
+the same JSON object.
 
 A file that cannot be read as that shape is never overwritten silently: it is moved aside
 to ``tokens.json.corrupt-<timestamp>`` and reported.
@@ -49,6 +61,7 @@ from workbench.core.keyring_access import (
 FILE_NAME = "tokens.json"
 KEYRING_PREFIX = "tokens:"
 PROBE_KEY = KEYRING_PREFIX + "__probe__"
+MAX_ORIGINS_PER_PROFILE = 8  # logins kept per profile name (one per origin set)
 
 
 # what an entry saved before TLS settings were recorded is taken to have had
@@ -92,8 +105,50 @@ def _origin_strings(origins: Iterable[Any] | Any | None) -> list[str]:
     return sorted({str(o) for o in origins or ()})
 
 
+def _valid(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("tokens"), dict)
+
+
+def _saved_at(entry: Mapping[str, Any]) -> float:
+    value = entry.get("saved_at")
+    return float(value) if isinstance(value, int | float) and value == value else 0.0
+
+
+def unpack(record: Any) -> list[dict[str, Any]]:
+    """The entries of one name's record (the latest first, then ``elsewhere``), each
+    without ``elsewhere``; malformed ones are skipped."""
+    if not isinstance(record, dict):
+        return []
+    out: list[dict[str, Any]] = []
+    if _valid(record):
+        out.append({k: v for k, v in record.items() if k != "elsewhere"})
+    others = record.get("elsewhere")
+    if isinstance(others, list):
+        out.extend({k: v for k, v in e.items() if k != "elsewhere"} for e in others if _valid(e))
+    return out
+
+
+def pack(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One name's record from its entries: one per origin set (the newest wins), the latest
+    saved on top, at most MAX_ORIGINS_PER_PROFILE; None when there is none."""
+    newest: dict[tuple[str, ...], dict[str, Any]] = {}
+    for entry in sorted(entries, key=_saved_at, reverse=True):
+        newest.setdefault(tuple(_origin_strings(entry.get("origins"))), entry)
+    kept = list(newest.values())[:MAX_ORIGINS_PER_PROFILE]
+    if not kept:
+        return None
+    record = dict(kept[0])
+    if len(kept) > 1:
+        record["elsewhere"] = kept[1:]
+    return record
+
+
+def _for(entries: list[dict[str, Any]], origins: list[str]) -> dict[str, Any] | None:
+    return next((e for e in entries if _origin_strings(e.get("origins")) == origins), None)
+
+
 class TokenStore:
-    """Tokens per profile name, in the keyring or a 0600 file (see the module doc)."""
+    """Tokens per profile name and origins, in the keyring or a 0600 file (see the module doc)."""
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, use_keyring: bool | None = None
@@ -130,13 +185,17 @@ class TokenStore:
         its TLS settings too); None skips the check. `tls`: the asking profile's
         ``tls_settings()``.
 
+        Without `origins`, the tokens saved last under `profile_name` (whatever their
+        origins).
+
         Raises StoreError when the store file is corrupt (after moving it aside)."""
-        entry = self._entry(profile_name)
+        entries = self._entries(profile_name)
+        entry = (
+            (entries[0] if entries else None)
+            if origins is None
+            else _for(entries, _origin_strings(origins))
+        )
         if entry is None:
-            return None
-        if origins is not None and _origin_strings(entry.get("origins")) != _origin_strings(
-            origins
-        ):
             return None
         wanted = _tls_of(origins, tls)
         if wanted is not None and _entry_tls(entry) != wanted:
@@ -157,14 +216,15 @@ class TokenStore:
         (their origins or TLS settings differ from the asking profile's), in words; None
         when nothing is stored or the stored tokens are usable."""
         try:
-            entry = self._entry(profile_name)
+            entries = self._entries(profile_name)
         except StoreError:
             return None
-        if entry is None:
+        if not entries:
             return None
         lead = f"the stored tokens of '{profile_name}' are not used"
-        saved_origins = _origin_strings(entry.get("origins"))
         asking = _origin_strings(origins)
+        entry = _for(entries, asking) or entries[0]
+        saved_origins = _origin_strings(entry.get("origins"))
         if saved_origins != asking:
             return (
                 f"{lead}: they were obtained for {', '.join(saved_origins) or 'no server'}, "
@@ -201,37 +261,65 @@ class TokenStore:
             "tokens": tokens.to_json(),
         }
         if self.uses_keyring:
-            if keyring_set(KEYRING_PREFIX + profile_name, json.dumps(entry)):
-                # a stale copy in the file must not outlive the keyring one
-                with self._lock, self._file_lock():
-                    data = self._read_file(strict=False)
+            with self._lock, self._file_lock():
+                data = self._read_file(strict=False)
+                in_file = unpack(data["profiles"].get(profile_name))
+                record = pack([*self._keyring_entries(profile_name), *in_file, entry])
+                if keyring_set(KEYRING_PREFIX + profile_name, json.dumps(record)):
+                    # the file's entries of this name moved to the keyring with this one:
+                    # a stale copy in the file must not outlive the keyring one
                     if profile_name in data["profiles"]:
                         del data["profiles"][profile_name]
                         self._write_file(data)
-                return
+                    return
             self._use_keyring = False
             self.notes.append(
                 f"the keyring did not answer; tokens are kept in {self.path} (mode 0600)"
             )
         with self._lock, self._file_lock():
             data = self._read_file(strict=False)
-            data["profiles"][profile_name] = entry
+            record = pack([*unpack(data["profiles"].get(profile_name)), entry])
+            data["profiles"][profile_name] = record
             self._write_file(data)
 
-    def delete(self, profile_name: str) -> bool:
-        """Forget `profile_name`'s tokens everywhere. True when something was removed."""
+    def delete(self, profile_name: str, origins: Iterable[Any] | Any | None = None) -> bool:
+        """Forget `profile_name`'s tokens: those obtained for `origins` (a Profile stands for
+        its own), or, without `origins`, all of them, everywhere. True when something was
+        removed."""
         removed = False
         if self.uses_keyring:
-            if keyring_get(KEYRING_PREFIX + profile_name):
-                removed = True
-            keyring_delete(KEYRING_PREFIX + profile_name)
+            with self._lock, self._file_lock():
+                entries = self._keyring_entries(profile_name)
+                kept = self._without(entries, origins)
+                if len(kept) != len(entries):
+                    removed = True
+                record = pack(kept)
+                if record is None:
+                    keyring_delete(KEYRING_PREFIX + profile_name)
+                elif len(kept) != len(entries):
+                    keyring_set(KEYRING_PREFIX + profile_name, json.dumps(record))
         with self._lock, self._file_lock():
             data = self._read_file(strict=False)
             if profile_name in data["profiles"]:
-                del data["profiles"][profile_name]
-                self._write_file(data)
-                removed = True
+                entries = unpack(data["profiles"][profile_name])
+                kept = self._without(entries, origins)
+                record = pack(kept)
+                if record is None:
+                    del data["profiles"][profile_name]
+                    self._write_file(data)
+                    removed = True
+                elif len(kept) != len(entries):
+                    data["profiles"][profile_name] = record
+                    self._write_file(data)
+                    removed = True
         return removed
+
+    @staticmethod
+    def _without(entries: list[dict[str, Any]], origins: Any) -> list[dict[str, Any]]:
+        if origins is None:
+            return []
+        wanted = _origin_strings(origins)
+        return [e for e in entries if _origin_strings(e.get("origins")) != wanted]
 
     def names(self) -> list[str]:
         """Profile names with tokens in the file (the keyring cannot be listed)."""
@@ -239,20 +327,25 @@ class TokenStore:
             return sorted(self._read_file(strict=False)["profiles"])
 
     # --- internals -----------------------------------------------------------------------
-    def _entry(self, profile_name: str) -> dict[str, Any] | None:
+    def _keyring_entries(self, profile_name: str) -> list[dict[str, Any]]:
+        raw = keyring_get(KEYRING_PREFIX + profile_name)
+        if not raw:
+            return []
+        try:
+            return unpack(json.loads(raw))
+        except ValueError:
+            return []
+
+    def _entries(self, profile_name: str) -> list[dict[str, Any]]:
+        """Every entry of `profile_name` (keyring first, then the file), the latest first."""
+        entries: list[dict[str, Any]] = []
         if self.uses_keyring:
-            raw = keyring_get(KEYRING_PREFIX + profile_name)
-            if raw:
-                try:
-                    entry = json.loads(raw)
-                except ValueError:
-                    entry = None
-                if isinstance(entry, dict) and isinstance(entry.get("tokens"), dict):
-                    return entry
+            entries = self._keyring_entries(profile_name)
         with self._lock:
-            data = self._read_file(strict=True)
-        entry = data["profiles"].get(profile_name)
-        return entry if isinstance(entry, dict) and isinstance(entry.get("tokens"), dict) else None
+            # a corrupt file is an error only when the keyring had nothing either
+            data = self._read_file(strict=not entries)
+        record = pack([*entries, *unpack(data["profiles"].get(profile_name))])
+        return unpack(record)
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:

@@ -45,12 +45,15 @@ class WorkbenchApp(App[int]):
         *,
         profiles_dir: str | Path | None = None,
         demo_url: str | None = None,
+        demo_note: str | None = None,
         clock: Callable[[], float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.profiles_dir = profiles_dir
         self.demo_url = demo_url
+        self.demo_note = demo_note
+        """What the person should know about the demo cloud (it is not on its usual port)."""
         self.clock: Callable[[], float] = clock or time.time
         self.sessions: dict[str, Session] = {}
         """The logged-in sessions, by profile name."""

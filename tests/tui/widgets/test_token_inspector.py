@@ -247,7 +247,8 @@ def test_refresh_tokens_never_raises_and_escapes_the_failure() -> None:
     failed = refresh_tokens(Refused(tokens), 7)
     assert (failed.seq, failed.ok) == (7, False)
     assert "refused: \\x1b]52" in failed.words and "\x1b" not in failed.words
-    assert refresh_tokens(Renews(tokens), 8) == Outcome(8, True, "", tokens=tokens)
+    # the same token back (no refresh token): a static token, nothing was renewed
+    assert refresh_tokens(Renews(tokens), 8) == Outcome(8, True, "", tokens=tokens, unchanged=True)
     assert refresh_tokens(Broken(tokens), 9).words == "KeyError: 'bug'"
 
 

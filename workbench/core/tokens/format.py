@@ -124,7 +124,9 @@ def format_report(report: TokenReport, now: float | None = None) -> str:
             line = _time_line(label, when, now)
             if line:
                 lines.append(line)
-        if report.lifetime is not None:
+        if report.never_valid is not None:
+            lines.append(f"{'Lifetime:':<12}never valid: {report.never_valid}")
+        elif report.lifetime is not None:
             lines.append(f"{'Lifetime:':<12}{format_duration(report.lifetime)}")
     if report.warnings:
         lines.append("Warnings:")
@@ -174,7 +176,8 @@ def report_to_json(report: TokenReport) -> dict[str, Any]:
           "issued_at": "2026-11-22T20:40:00Z" | null,    # iat, ISO 8601 UTC
           "not_before": "2026-11-22T20:40:00Z" | null,   # nbf
           "expires_at": "2026-11-22T22:40:00Z" | null,   # exp, or obtained_at + expires_in
-          "lifetime_seconds": 7200 | null,      # exp - iat (or expires_in)
+          "lifetime_seconds": 7200 | null,      # exp - iat (or expires_in); null when never valid
+          "never_valid": "exp is before nbf" | null,   # why the token can never be valid
           "remaining_seconds": 7140 | null,     # exp - now; negative once expired
           "expired": false,
           "not_yet_valid": false,               # nbf is in the future
@@ -209,6 +212,7 @@ def report_to_json(report: TokenReport) -> dict[str, Any]:
         "not_before": _iso(report.not_before),
         "expires_at": _iso(report.expires_at),
         "lifetime_seconds": _number(report.lifetime),
+        "never_valid": report.never_valid,
         "remaining_seconds": _number(report.remaining),
         "expired": report.expired,
         "not_yet_valid": report.not_yet_valid,

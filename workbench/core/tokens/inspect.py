@@ -444,17 +444,18 @@ def _times(report: TokenReport, now: float, expires_in: Any, obtained_at: Any) -
         report.expiry_source = "exp"
         report.remaining = exp - now
         start = iat if iat is not None else nbf
-        if start is not None:
+        if nbf is not None and exp < nbf:
+            report.never_valid = "exp is before nbf"
+        elif iat is not None and exp < iat:
+            report.never_valid = "exp is before iat"
+        if report.never_valid is not None:
+            # no lifetime: the window from nbf (or iat) to exp is empty
+            report.warn("bad-time", f"never valid: {report.never_valid}")
+        elif start is not None:
             report.lifetime = exp - start
-            if exp < start:
-                report.warn(
-                    "bad-time",
-                    f"exp is before {'iat' if iat is not None else 'nbf'}: "
-                    "this token was never valid",
-                )
         _expiry_findings(report)
         lifetime = report.lifetime if report.lifetime is not None else report.remaining
-        if lifetime is not None and lifetime > LONG_LIVED_SECONDS:
+        if report.never_valid is None and lifetime is not None and lifetime > LONG_LIVED_SECONDS:
             _long_lived(report, lifetime)
     elif not _apply_expires_in(report, now, expires_in, obtained_at) and "exp" not in claims:
         report.warn(

@@ -57,6 +57,7 @@ class TokenReport:
     remaining: float | None = None
     expired: bool = False
     not_yet_valid: bool = False
+    never_valid: str | None = None  # why the token can never be valid ("exp is before nbf")
     exp_in_milliseconds: bool = False
     signature: SignatureCheck = field(default_factory=SignatureCheck)
     warnings: list[TokenWarning] = field(default_factory=list)

@@ -10,6 +10,7 @@ first of the callback and the paste wins (core/auth/callback.py)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -22,12 +23,13 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Stat
 
 from workbench.core.auth.base import Exchange
 from workbench.core.auth.callback import PasteOffer
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import SecretError, WorkbenchError
 from workbench.core.profiles import Profile
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.widgets.auth_timeline import AuthTimeline, failure_text
 from workbench.tui.widgets.device_code import DeviceCodePanel
+from workbench.tui.widgets.dialogs import AskScreen
 
 if TYPE_CHECKING:
     from workbench.core.auth.oauth2_device_code import DevicePrompt
@@ -38,8 +40,107 @@ def remember_key(profile: Profile, name: str) -> str:
     return ref.keyring if ref is not None and ref.keyring else f"{profile.name}.{name}"
 
 
+# Where a person signs in to the demo cloud's own pages (a browser login or a device code's
+# approval page), by platform: the emulated users (README, `workbench demo --serve`). Shown
+# only for the built-in demo profiles, whose URLs are all on loopback.
+DEMO_SIGN_IN = {
+    "plgd": (("user", "demo"), ("password", "plgd-demo-pass-6604")),
+    "thinger": (("user", "demo"), ("password", "thinger-demo-pass-1157")),
+}
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """A demo profile's credentials for the login screen: (label, value, is_secret) items and
+    where they go (pre-filled in the form, or typed on the demo cloud's own page)."""
+
+    items: tuple[tuple[str, str, bool], ...]
+    where: str
+
+
+def login_fields(profile: Profile) -> list[str]:
+    """The flow's parameters the login form shows as fields. A private_key_jwt client signs
+    with a key (a file or a reference, shown as such), so it has no client-secret field."""
+    spec = profile.auth.spec
+    mode = profile.auth.params.get("client_auth")
+    return [
+        name
+        for name, param in spec.params.items()
+        if param.login_field and not (name == "client_secret" and mode == "private_key_jwt")
+    ]
+
+
+def key_source(profile: Profile) -> str | None:
+    """Where a private_key_jwt profile's signing key comes from, in words (never the key)."""
+    if profile.auth.params.get("client_auth") != "private_key_jwt":
+        return None
+    path = profile.auth.params.get("private_key_file")
+    ref = profile.auth.secrets.get("private_key")
+    where = (
+        f"the file {path}"
+        if path
+        else f"{ref.describe()}"
+        if ref is not None
+        else "nowhere: the profile names neither private_key_file nor private_key"
+    )
+    kid = profile.auth.params.get("private_key_kid")
+    return f"client key (private_key_jwt, no client secret): from {where}" + (
+        f", key id {kid}" if kid else ""
+    )
+
+
+def demo_credentials(profile: Profile) -> DemoCredentials | None:
+    """The credentials of a demo profile (every URL on loopback: demo values are allowed
+    only there), or None. Values come from the profile's own ``demo`` references and literal
+    login fields; for a browser or device-code login, the demo cloud's user of that platform
+    (built-in demo profiles only)."""
+    if not profile.is_demo:
+        return None
+    spec = profile.auth.spec
+    items: list[tuple[str, str, bool]] = []
+    for name in login_fields(profile):
+        ref = profile.auth.secrets.get(name)
+        literal = profile.auth.params.get(name)
+        value = ref.demo if ref is not None else literal if isinstance(literal, str) else None
+        if value:
+            items.append((name.replace("_", " "), value, spec.params[name].kind == "secret"))
+    if spec.interactive and profile.source == "builtin" and profile.platform in DEMO_SIGN_IN:
+        page = (
+            "on the demo cloud's device-code approval page"
+            if "device" in spec.name
+            else "in the browser, on the demo cloud's login page"
+        )
+        sign_in = tuple(
+            (label, value, label == "password") for label, value in DEMO_SIGN_IN[profile.platform]
+        )
+        return DemoCredentials(sign_in, f"sign in with them {page}")
+    if not items:
+        return None
+    return DemoCredentials(tuple(items), "pre-filled below")
+
+
+def demo_text(creds: DemoCredentials, shown: bool) -> Text:
+    """The demo credentials line: secrets masked until asked for."""
+    out = Text("Demo credentials: ", style="bold")
+    for i, (label, value, secret) in enumerate(creds.items):
+        if i:
+            out.append(" · ", style="dim")
+        out.append(f"{label} ")
+        out.append(
+            escape_control(value) if shown or not secret else "●" * 8,
+            style="bold cyan",
+        )
+    out.append(f" — {creds.where} (the emulated cloud's, not real secrets)", style="dim")
+    return out
+
+
 class LoginScreen(Screen[None]):
     app = getters.app(WorkbenchApp)  # typed: this screen only runs in WorkbenchApp
+
+    DEFAULT_CSS = """
+    #login-demo { height: auto; margin-bottom: 1; }
+    #login-demo-text { width: 1fr; }
+    """
 
     BINDINGS = [
         Binding("escape", "back", "Back / cancel", id="login.back"),
@@ -50,7 +151,10 @@ class LoginScreen(Screen[None]):
         super().__init__()
         self.profile = profile
         self.spec = profile.auth.spec
-        self.fields = [n for n, p in self.spec.params.items() if p.login_field]
+        self.fields = login_fields(profile)
+        self.demo = demo_credentials(profile)
+        self.demo_shown = False
+        self._prefilled = False
         self._cancel: threading.Event | None = None
         self._offer: PasteOffer | None = None
 
@@ -72,10 +176,16 @@ class LoginScreen(Screen[None]):
                 )
             if self.profile.tls_note:
                 notes.append(f"[b red]{self.profile.tls_note}[/]")
-            if self.profile.is_demo:
-                notes.append("Demo profile: the emulated cloud's demo credentials are pre-filled.")
             if notes:
                 yield Static("\n".join(notes), id="login-notes")
+            if self.demo is not None:
+                with Horizontal(id="login-demo"):
+                    yield Static(demo_text(self.demo, False), id="login-demo-text")
+                    if any(secret for _, _, secret in self.demo.items):
+                        yield Button("Show", id="login-demo-show")
+            key = key_source(self.profile)
+            if key is not None:
+                yield Static(Text(escape_control(key)), id="login-key")
             for name in self.fields:
                 param = self.spec.params[name]
                 secret = param.kind == "secret"
@@ -185,6 +295,7 @@ class LoginScreen(Screen[None]):
         self.app.call_from_thread(self._apply_prefill, values)
 
     def _apply_prefill(self, values: dict[str, str]) -> None:
+        self._prefilled = True
         for name, value in values.items():
             field = self.query_one(f"#field-{name}", Input)
             if not field.value:
@@ -206,10 +317,40 @@ class LoginScreen(Screen[None]):
             if self.query_one(f"#field-{n}", Input).value
         }
 
+    @on(Button.Pressed, "#login-demo-show")
+    def toggle_demo(self) -> None:
+        """Show (or hide again) the demo credentials' secret values."""
+        if self.demo is None:
+            return
+        self.demo_shown = not self.demo_shown
+        self.query_one("#login-demo-text", Static).update(demo_text(self.demo, self.demo_shown))
+        self.query_one("#login-demo-show", Button).label = "Hide" if self.demo_shown else "Show"
+
+    def missing_field(self) -> str | None:
+        """A required field left empty that nothing else fills (after the prefill has looked
+        at the environment, the keyring and the demo values), or None."""
+        if not self._prefilled:
+            return None  # the prefill may still fill it; the login asks for what is missing
+        for name in self.fields:
+            param = self.spec.params[name]
+            if param.required and not self.query_one(f"#field-{name}", Input).value:
+                return name
+        return None
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#login-go")
     def action_login(self) -> None:
         if self._cancel is not None:  # (Enter in the paste field: on_paste_submitted)
+            return
+        missing = self.missing_field()
+        if missing is not None:
+            label = missing.replace("_", " ")
+            ref = self.profile.auth.secrets.get(missing)
+            whence = f" (the profile takes it from {ref.describe()}: none answered)" if ref else ""
+            self.query_one("#login-result", Static).update(
+                Text(f"Type the {label} in its field above{whence}, then log in.", style="yellow")
+            )
+            self.query_one(f"#field-{missing}", Input).focus()
             return
         self.query_one(AuthTimeline).clear()
         self.query_one("#login-result", Static).update(Text("logging in…", style="dim"))
@@ -225,7 +366,9 @@ class LoginScreen(Screen[None]):
         from workbench.core.secrets import SecretResolver
         from workbench.core.session import Session
 
-        resolver = SecretResolver(values=values)
+        resolver = SecretResolver(
+            values=values, prompter=lambda label, sec: self._ask(label, sec, cancel)
+        )
         session = Session(self.profile, resolver=resolver)
         session.on_exchange(lambda ex: self._exchange_threadsafe(ex, cancel))
         try:
@@ -241,12 +384,40 @@ class LoginScreen(Screen[None]):
         except WorkbenchError as err:
             self.app.call_from_thread(self._failed, err, session)
             return
+        finally:
+            # the session outlives this screen: its later renewals never open a dialog here
+            resolver.prompter = None
         stored = []
         if remember:
             for name in self.fields:
                 if self.spec.params[name].kind == "secret" and values.get(name):
                     stored.append(keyring_set(remember_key(self.profile, name), values[name]))
         self.app.call_from_thread(self._succeeded, session, remember and not all(stored))
+
+    def _ask(self, label: str, secret: bool, cancel: threading.Event) -> str:
+        """The login's prompter: the person is here, so ask in a dialog over this screen
+        (from the login worker: blocks it, never the UI; Escape gives nothing)."""
+        done = threading.Event()
+        box: dict[str, str | None] = {}
+
+        def answered(value: str | None) -> None:
+            box["value"] = value
+            done.set()
+
+        def ask() -> None:
+            self.app.push_screen(
+                AskScreen(
+                    f"{label} — the profile gives no value for it here: type it (Esc cancels)",
+                    password=secret,
+                ),
+                answered,
+            )
+
+        self.app.call_from_thread(ask)
+        while not done.wait(0.1):
+            if cancel.is_set():
+                return ""
+        return box.get("value") or ""
 
     def _open_browser(self, url: str) -> bool:
         import webbrowser
@@ -387,11 +558,18 @@ class LoginScreen(Screen[None]):
         self._done()
         trace = getattr(session, "trace", None)
         failure = getattr(trace, "failure", None) if trace is not None else None
-        text = (
-            failure_text(failure)
-            if failure is not None
-            else Text(escape_keep_newlines(err.describe()), style="red")
-        )
+        if isinstance(err, SecretError):
+            # the person at the keyboard was asked and gave nothing: no environment
+            # variable or terminal to point to, the value is typed here
+            text = Text(escape_keep_newlines(err.message), style="red")
+            text.append(
+                "\n  type it in its field above, or when the login asks for it, and log in again",
+                style="yellow",
+            )
+        elif failure is not None:
+            text = failure_text(failure)
+        else:
+            text = Text(escape_keep_newlines(err.describe()), style="red")
         result = self.query_one("#login-result", Static)
         result.update(text)
         self._show_last()

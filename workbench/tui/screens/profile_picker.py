@@ -88,6 +88,8 @@ class ProfilePicker(Screen[None]):
             self._shown.append(name)
         notes = self.query_one("#picker-notes", Static)
         lines = []
+        if self.app.demo_note:
+            lines.append(f"[b yellow]demo cloud:[/] {Text(self.app.demo_note).markup}")
         if not self._shown:
             lines.append("No profile matches. Ctrl+N makes a new one from a template.")
         for err in self.discovery.errors:

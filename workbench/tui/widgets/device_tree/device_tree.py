@@ -43,7 +43,12 @@ from textual.widgets.tree import TreeNode, UnknownNodeID
 from workbench.core.platforms.base import DeviceNode, checked_batches, error_node
 from workbench.core.requests import RequestSpec
 from workbench.core.text import escape_control
-from workbench.tui.widgets.device_tree.labels import detail_text, node_label, status_text
+from workbench.tui.widgets.device_tree.labels import (
+    detail_text,
+    enter_action,
+    node_label,
+    status_text,
+)
 from workbench.tui.widgets.device_tree.model import (
     ROOT,
     Listing,
@@ -287,6 +292,7 @@ class DeviceTreePanel(Vertical):
             self._schedule_refilter()
         self._relabel(listing.key)
         self._update_status()
+        self._redraw_detail()  # "children: N (loading…)" becomes "(all loaded, … ms)"
         self.timings["last_done"] = time.perf_counter()
 
     # --- fetching (thread workers) and applying batches to the model -------------------------
@@ -536,14 +542,13 @@ class DeviceTreePanel(Vertical):
             return
         if not isinstance(data, DeviceNode):
             return
-        if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
+        action = enter_action(data)  # the same answer the detail pane gives
+        if action == "retry":
             self.retry(tree_node)
-        elif data.request is not None:
+        elif action == "open" and data.request is not None:
             self.post_message(self.OpenRequest(data.request, data))
-        elif data.expandable:
+        elif action == "expand":
             tree_node.toggle()
-        elif data.kind == "error":
-            self.retry(tree_node)
 
     def _move_window(self, key: str, step: int) -> None:
         listing = self.listings.get(key)
@@ -578,6 +583,7 @@ class DeviceTreePanel(Vertical):
         live = self._live(key)
         if live is not None:
             self._refill(live, listing)
+        self._redraw_detail()  # the error node is gone: never keep showing its details
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -628,6 +634,7 @@ class DeviceTreePanel(Vertical):
         tree_node.set_label(self._label(node))
         if not tree_node.is_expanded:
             tree_node.expand()  # its NodeExpanded finds the listing loading and does nothing
+        self._redraw_detail()
 
     def reload_roots(self) -> None:
         for key in list(self.listings):
@@ -636,6 +643,7 @@ class DeviceTreePanel(Vertical):
         self._shown = {}
         listing = self._load(ROOT, None)
         self._set_tail(self.tree.root, listing)
+        self._redraw_detail()
 
     def action_cancel(self) -> None:
         """Escape: leave the filter box; else stop what is loading; else clear the filter;
@@ -956,6 +964,16 @@ class DeviceTreePanel(Vertical):
         except NoMatches:
             return
         pane.update(self.detail_text(data))
+
+    def _redraw_detail(self) -> None:
+        """Show the detail of whatever the cursor is on once the tree has settled (after
+        nodes were removed or replaced, the cursor may sit on another node without a
+        highlight event; a listing's state in the pane may have changed)."""
+        self.call_after_refresh(self._detail_of_cursor)
+
+    def _detail_of_cursor(self) -> None:
+        with contextlib.suppress(NoMatches):  # during unmount
+            self._show_detail(self.tree.cursor_node)
 
     def detail_text(self, data: Any) -> Text:
         """What the detail pane shows for a node (plain data in, rich Text out)."""

@@ -46,6 +46,21 @@ def node_label(node: DeviceNode, suffix: Text | None = None) -> Text:
     return label
 
 
+def enter_action(node: DeviceNode) -> str | None:
+    """What Enter does on ``node``, the one answer both the tree and the detail pane use:
+    "retry" (an error node: the page or listing it stands for is fetched again), "open" (its
+    request goes to the composer), "expand" (toggle its children) or None."""
+    if node.kind == "error" and (node.ref.get("retry") or node.ref.get("retry_node")):
+        return "retry"
+    if node.request is not None:
+        return "open"
+    if node.expandable:
+        return "expand"
+    if node.kind == "error":
+        return "retry"
+    return None
+
+
 def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text:
     """What the detail pane shows for a node (plain data in, rich Text out)."""
     out = Text()
@@ -85,16 +100,20 @@ def detail_text(data: Any, listings: dict[str, Listing], page_size: int) -> Text
     if data.hint:
         out.append("\nwhat to do: ", "bold")
         out.append(escape_keep_newlines(data.hint))
-    if data.kind == "error" and (data.ref.get("retry") or data.ref.get("retry_node")):
+    action = enter_action(data)
+    if action == "retry":
         out.append("\nEnter retries.", "dim")
     if data.request is not None:
         out.append("\n\n")
+        if action != "open":
+            out.append("the request that failed:\n", "dim")
         out.append(escape_control(request_line(data.request)), "bold cyan")
         if data.request.body_kind != "none" and data.request.body:
             body = data.request.body
             body = body if len(body) <= 500 else body[:500] + "…"
             out.append("\n" + escape_keep_newlines(body), "dim")
-        out.append("\nEnter opens it in the composer.", "dim")
+        if action == "open":
+            out.append("\nEnter opens it in the composer.", "dim")
     if data.detail is not None:
         out.append("\n\n")
         out.append_text(pretty_json(data.detail))

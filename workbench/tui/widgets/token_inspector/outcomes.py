@@ -11,7 +11,7 @@ from typing import Any
 
 from workbench.core.auth.base import TokenSet
 from workbench.core.errors import WorkbenchError
-from workbench.core.text import escape_control
+from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.core.tokens.jwks import check_key_url, discover_jwks_uri, jwks_location
 from workbench.core.tokens.report import TokenReport
 
@@ -21,7 +21,10 @@ class Outcome:
     """What a refresh / verify worker hands back (never an exception).
 
     ``seq`` is the worker's sequence number (a newer start drops an older outcome);
-    ``words`` the failure in words, already escaped for one line."""
+    ``words`` the failure in words, already escaped (its line breaks kept: message, then
+    the server's words and the hint on lines of their own). ``unchanged``: a refresh gave
+    back the very token it started with (a static token: nothing to refresh); ``checked``:
+    that renewal asked the server (which accepted the token again)."""
 
     seq: int
     ok: bool
@@ -32,22 +35,39 @@ class Outcome:
     url: str | None = None
     issuer: str | None = None
     audience: str | None = None
+    unchanged: bool = False
+    checked: bool = False
 
 
 def _failure(seq: int, exc: Exception, token: str | None = None) -> Outcome:
     if isinstance(exc, WorkbenchError):
-        return Outcome(seq, False, escape_control(exc.describe()), token=token)
+        # describe() puts the server's words and the hint on lines of their own: keep the
+        # breaks (a multi-line status), escape everything else
+        return Outcome(seq, False, escape_keep_newlines(exc.describe()), token=token)
     # a bug must not take the app down; say what happened
     return Outcome(seq, False, escape_control(f"{type(exc).__name__}: {exc}"), token=token)
 
 
 def refresh_tokens(session: Any, seq: int) -> Outcome:
-    """Renew the session's tokens (``Session.force_refresh``; blocking: call it in a thread)."""
+    """Renew the session's tokens (``Session.force_refresh``; blocking: call it in a thread).
+
+    A static token (a CloudAPI token, a token the profile supplies) cannot be refreshed: the
+    flow hands back the same token. The outcome says so (``unchanged``), and whether the
+    server was asked about it again (``checked``)."""
+    before = getattr(session, "tokens", None)
     try:
         tokens = session.force_refresh()
     except Exception as exc:
         return _failure(seq, exc)
-    return Outcome(seq, True, "", tokens=tokens)
+    unchanged = (
+        before is not None
+        and tokens is not None
+        and tokens.access_token == before.access_token
+        and not tokens.refresh_token
+    )
+    trace = getattr(session, "trace", None)
+    checked = unchanged and bool(getattr(trace, "exchanges", None))
+    return Outcome(seq, True, "", tokens=tokens, unchanged=unchanged, checked=checked)
 
 
 def fetch_keys(

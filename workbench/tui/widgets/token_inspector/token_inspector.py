@@ -32,7 +32,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.core.auth.base import TokenSet
-from workbench.core.text import escape_control, humanize_delta
+from workbench.core.text import escape_control, escape_keep_newlines, humanize_delta
 from workbench.core.tokens.claims import claim_rows
 from workbench.core.tokens.format import principal
 from workbench.core.tokens.inspect import inspect_token
@@ -70,7 +70,8 @@ class TokenInspector(Vertical):
 
 - **Which token**: the selector at the top (access / refresh / ID token), or `n`.
 - **r** refresh now (asks the server for new tokens; Ctrl+R does it from anywhere on the
-  main screen). Failures are explained in words.
+  main screen). Failures are explained in words. A static token (a CloudAPI token, a token
+  the profile supplies) has nothing to refresh: it is only checked again.
 - **v** verify the signature with the profile's public keys (JWKS from the profile's
   `jwks_url`, its OIDC `issuer`, or the token's `iss` when that is one of the profile's
   origins). Keys a token names itself (`jku`, `x5u`) are never fetched.
@@ -483,6 +484,13 @@ class TokenInspector(Vertical):
         self.query_one("#ti-refresh", Button).disabled = False
         if result is None:
             self._set_status("refresh failed (an unexpected error)", "bold red")
+        elif result.ok and result.unchanged:
+            out = Text("static token: nothing to refresh", style="bold yellow")
+            out.append(
+                " (it has no refresh token; the same token was "
+                + ("checked again: the server still accepts it)" if result.checked else "kept)")
+            )
+            self._set_status(out)
         elif result.ok and result.tokens is not None:
             now = self.now()
             tokens = result.tokens
@@ -499,7 +507,7 @@ class TokenInspector(Vertical):
             self._set_status(out)
         else:
             out = Text("✗ refresh failed: ", style="bold red")
-            out.append(escape_control(result.words))
+            out.append(escape_keep_newlines(result.words))
             self._set_status(out)
         self.inspect_now()
 
@@ -511,7 +519,7 @@ class TokenInspector(Vertical):
             return
         if not result.ok:
             out = Text("✗ could not verify: ", style="bold red")
-            out.append(escape_control(result.words))
+            out.append(escape_keep_newlines(result.words))
             self._set_status(out, about=result.token)
             return
         if result.token is not None:

@@ -177,7 +177,9 @@ def times_table(report: TokenReport, now: float) -> Table:
         if report.kind == "opaque":
             words.append(": the server gave no expires_in for it", style="dim")
     rows.append(("Expires", words))
-    if report.lifetime is not None:
+    if report.never_valid is not None:
+        rows.append(("Lifetime", Text(f"never valid: {report.never_valid}", style="bold red")))
+    elif report.lifetime is not None:
         rows.append(("Lifetime", Text(format_duration(report.lifetime))))
     return labelled(rows)
 
