@@ -38,6 +38,7 @@ class ProfilePicker(Screen[None]):
         self.discovery = discovery
         self.states: dict[str, str] = {}
         self._shown: list[str] = []
+        self._needle = ""  # the filter text the list was last made for
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -61,6 +62,7 @@ class ProfilePicker(Screen[None]):
     def refill(self) -> None:
         table = self.query_one(DataTable)
         needle = self.query_one(Input).value.strip().lower()
+        self._needle = needle
         table.clear()
         self._shown = []
         for name, p in sorted(
@@ -124,6 +126,10 @@ class ProfilePicker(Screen[None]):
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + delta)))
 
     def action_open(self) -> None:
+        # Enter typed right after the filter text: the list must be the filtered one, even
+        # when the Input.Changed message for the last key has not been handled yet
+        if self.query_one(Input).value.strip().lower() != self._needle:
+            self.refill()
         table = self.query_one(DataTable)
         if not self._shown:
             return
