@@ -102,6 +102,7 @@ class CollectionsSidebar(Vertical):
         self.directory = Path(directory) if directory is not None else None
         self.entries: list[Entry] = []
         self._stamps: dict[Path, tuple[int, int]] = {}
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
         yield Static("Collections · F9", id="sidebar-title", markup=False)
@@ -112,8 +113,9 @@ class CollectionsSidebar(Vertical):
         yield Static("", id="sidebar-info", markup=False)
 
     def on_mount(self) -> None:
-        self.reload()
+        # nothing is read while hidden (a narrow terminal's first frame stays cheap)
         self.set_interval(POLL_S, self.check_disk, name="collections-sidebar-poll")
+        self.check_disk()
 
     def on_show(self) -> None:
         self.check_disk()
@@ -131,12 +133,13 @@ class CollectionsSidebar(Vertical):
         """Reload when a collection file appeared, changed or went away (cheap otherwise)."""
         if not self.display or not self.is_mounted:
             return
-        if stamp_files(self.base_dir()) != self._stamps:
+        if not self.loaded or stamp_files(self.base_dir()) != self._stamps:
             self.reload()
 
     def reload(self) -> None:
         """Read every collection again; the cursor stays on the same request when it can."""
         keep = self._cursor_key()
+        self.loaded = True
         self._stamps = stamp_files(self.base_dir())
         self.entries = profile_first(load_entries(self.base_dir()), self.profile_name)
         tree = self.tree_view
