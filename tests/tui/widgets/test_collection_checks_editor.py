@@ -205,3 +205,45 @@ async def test_e_on_a_collection_or_nothing_says_select_a_request(thinger) -> No
         await until(pilot, lambda: app._notifications)
         assert any("select a request" in str(n.message) for n in app._notifications)
         assert not isinstance(app.screen, ChecksScreen)
+
+
+async def test_a_file_changed_on_disk_is_overwritten_only_when_asked(thinger, smoke: Path) -> None:
+    from workbench.tui.widgets.dialogs import ConfirmScreen
+
+    app = Host(*thinger)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_checks(pilot, app, "read temperature")
+        await pilot.press("a")
+        dialog = await check_dialog(pilot, app)
+        dialog.query_one("#check-kind", Select).value = "time"
+        await pilot.pause()
+        dialog.query_one("#check-value", Input).value = "900"
+        dialog.query_one("#check-value", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChecksScreen))
+        edited_elsewhere = smoke.read_text(encoding="utf-8") + "# edited in another editor\n"
+        smoke.write_text(edited_elsewhere, encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        assert smoke.read_text(encoding="utf-8") == edited_elsewhere
+        assert any("not saved" in str(n.message) for n in app._notifications)
+        # again, and this time overwrite
+        await open_checks(pilot, app, "read temperature")
+        await pilot.press("a")
+        dialog = await check_dialog(pilot, app)
+        dialog.query_one("#check-kind", Select).value = "time"
+        await pilot.pause()
+        dialog.query_one("#check-value", Input).value = "900"
+        dialog.query_one("#check-value", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ChecksScreen))
+        smoke.write_text(edited_elsewhere + "# twice\n", encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+    assert load_collection(smoke).request("read temperature").expect.max_ms == 900

@@ -186,3 +186,18 @@ def test_sidebar_variables_are_the_plain_ones(tmp_path: Path) -> None:
     coll = loads_collection(MINE, tmp_path / "m.toml")
     assert sidebar_variables(Entry(tmp_path / "m.toml", collection=coll)) == {"user": "demo"}
     assert sidebar_variables(Entry(tmp_path / "broken.toml")) == {}
+
+
+async def test_a_broken_file_is_listed_with_its_error_and_left_alone(thinger) -> None:
+    broken = coll_dir() / "broken.toml"
+    text = 'version = 1\n[[requests]]\nname = "x"\nurl = "/x"\nbody = { jsn = "1" }\n'
+    broken.write_text(text, encoding="utf-8")
+    app = host(thinger)
+    async with app.run_test(size=(160, 48)) as pilot:
+        sidebar = await on_main(pilot, app)
+        await until(pilot, lambda: sidebar.entries)
+        node = sidebar.tree_view.root.children[0]
+        assert str(node.label) == "✗ broken.toml"
+        assert "broken.toml:5" in str(node.children[0].label)
+        assert "jsn" in str(node.children[0].label)
+    assert broken.read_text(encoding="utf-8") == text

@@ -194,3 +194,33 @@ def test_a_secret_value_is_never_carried(tmp_path: Path) -> None:
     text = target.path.read_text(encoding="utf-8")
     for secret in ("session-token-value-1234", "Zq8xLmP3vR7tYw2KdN5bHc9", jwt):
         assert secret not in text
+
+
+def test_another_profile_and_a_different_definition(tmp_path: Path) -> None:
+    """Into a collection of another profile the request names its own; a variable the
+    target defines otherwise keeps the target's definition, with a note."""
+    from workbench.core.requests import RequestSpec
+    from workbench.tui.widgets.request_composer.dialogs import save_request
+
+    source = tmp_path / "source.toml"
+    source.write_text(SOURCE, encoding="utf-8")
+    target = tmp_path / "ioto.toml"
+    target.write_text(
+        'version = 1\n[collection]\nname = "ioto"\nprofile = "demo-ioto"\n\n'
+        '[variables]\nuser = "someone else"\n',
+        encoding="utf-8",
+    )
+    spec = RequestSpec(method="GET", url="{{urls.api}}/v1/users/{{user}}/devices")
+    notes = save_request(
+        target,
+        "list",
+        spec,
+        profile="demo-thinger",
+        variables={"user": "demo"},
+        source=source,
+        provided={"urls.api"},
+    )
+    saved = load_collection(target)
+    assert saved.request("list").profile == "demo-thinger"
+    assert saved.variables["user"] == "someone else"
+    assert any("defined differently" in n for n in notes), notes

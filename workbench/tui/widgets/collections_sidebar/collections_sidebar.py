@@ -10,7 +10,7 @@
 - It reloads when the collections change on disk (a save from the composer's Ctrl+B, an
   edit in the Collections tab, another editor, a ``git pull``): the files are stat-ed every
   ``POLL_S`` seconds while the sidebar is shown (one ``stat`` a file, no read unless one
-  changed).
+  changed; the files are read in a thread, the tree rebuilt when they are).
 - The main screen shows it by default from ``WIDE`` columns on; a key toggles it.
 """
 
@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -102,6 +103,8 @@ class CollectionsSidebar(Vertical):
         self.directory = Path(directory) if directory is not None else None
         self.entries: list[Entry] = []
         self._stamps: dict[Path, tuple[int, int]] = {}
+        self.loaded = False
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
         yield Static("Collections · F3", id="sidebar-title", markup=False)
@@ -112,8 +115,9 @@ class CollectionsSidebar(Vertical):
         yield Static("", id="sidebar-info", markup=False)
 
     def on_mount(self) -> None:
-        self.reload()
+        # nothing is read while hidden (a narrow terminal's first frame stays cheap)
         self.set_interval(POLL_S, self.check_disk, name="collections-sidebar-poll")
+        self.check_disk()
 
     def on_show(self) -> None:
         self.check_disk()
@@ -131,14 +135,40 @@ class CollectionsSidebar(Vertical):
         """Reload when a collection file appeared, changed or went away (cheap otherwise)."""
         if not self.display or not self.is_mounted:
             return
-        if stamp_files(self.base_dir()) != self._stamps:
+        if not self.loaded or stamp_files(self.base_dir()) != self._stamps:
             self.reload()
 
     def reload(self) -> None:
-        """Read every collection again; the cursor stays on the same request when it can."""
+        """Read every collection again, in a thread (50 files take ~0.2 s); the tree is
+        rebuilt when they are read (an older read still running is dropped)."""
+        self.loaded = True
+        self._stamps = stamp_files(self.base_dir())  # a change meanwhile: read again
+        self._generation += 1
+        self._load(self._generation, self.base_dir())
+
+    @work(thread=True, exclusive=True, group="collections-sidebar", exit_on_error=False)
+    def _load(self, generation: int, directory: Path) -> None:
+        entries = profile_first(load_entries(directory), self.profile_name)
+        self.post_message(self.Loaded(generation, entries))
+
+    class Loaded(Message):
+        """From the loading thread: every collection, read."""
+
+        def __init__(self, generation: int, entries: list[Entry]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.entries = entries
+
+    @on(Loaded)
+    def _loaded(self, event: Loaded) -> None:
+        event.stop()
+        if event.generation == self._generation:
+            self.show_entries(event.entries)
+
+    def show_entries(self, entries: list[Entry]) -> None:
+        """Rebuild the tree; the cursor stays on the same request when it can."""
         keep = self._cursor_key()
-        self._stamps = stamp_files(self.base_dir())
-        self.entries = profile_first(load_entries(self.base_dir()), self.profile_name)
+        self.entries = entries
         tree = self.tree_view
         tree.clear()
         target: TreeNode[Entry | RequestRef | None] | None = None
