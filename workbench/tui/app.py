@@ -152,12 +152,13 @@ class WorkbenchApp(App[int]):
                     or not binding.description
                     or binding.action in ("command_palette", "quit")
                     or (id(node), binding.action) in seen
+                    or (id(node), binding.description) in seen
                 ):
                     continue
-                seen.add((id(node), binding.action))
                 _, name, params = parse(binding.action)
                 if not node.check_action(name, params):
-                    continue
+                    continue  # (1-4 in a text field: F6-F9 stand in for them)
+                seen |= {(id(node), binding.action), (id(node), binding.description)}
                 place = screen.where(node) if isinstance(screen, MainScreen) else ""
                 yield SystemCommand(
                     binding.description,
