@@ -92,6 +92,7 @@ class WorkbenchApp(App[int]):
         self.call_after_refresh(self.check_keymap, entries, str(path))
 
     def check_keymap(self, entries: list[KeymapEntry], path: str) -> None:
+        from workbench.core.text import escape_control
         from workbench.tui.keymap import binding_scopes, check_keymap
 
         check = check_keymap(entries, binding_scopes(), path=path)
@@ -100,7 +101,7 @@ class WorkbenchApp(App[int]):
         self.set_keymap(check.applied)
         if check.problems:
             self.notify(
-                "\n".join(check.problems),
+                "\n".join(escape_control(problem) for problem in check.problems),
                 title="keymap: entries ignored",
                 severity="warning",
                 timeout=15,
