@@ -135,7 +135,7 @@ async def test_escape_from_find_keeps_the_body_focused(thinger) -> None:
         body = composer.response.body
         await pilot.press("3")
         await on_tab(pilot, main, "request", url_of(main))
-        await pilot.press("escape")  # from the URL to the response body
+        body.focus()
         await until(pilot, lambda: app.focused is body, what="the body")
         await pilot.press("f")
         search = composer.query_one("#response-search", Input)
@@ -173,3 +173,19 @@ async def test_escape_in_a_request_field_goes_back_to_the_url(thinger) -> None:
         await on_tab(pilot, main, "devices", tree)
         await pilot.press("slash", "x", "escape")
         await until(pilot, lambda: app.focused is tree, what="the tree")
+
+
+async def test_opening_a_collection_request_lands_in_the_url_unselected(thinger, tmp_path) -> None:
+    app = WorkbenchApp()
+    async with app.run_test(size=SIZE) as pilot:
+        main = await open_main(pilot, *thinger)
+        await pilot.press("4")
+        browser = main.query_one(CollectionBrowser)
+        await on_tab(pilot, main, "collections", browser.sidebar)
+        spec = RequestSpec("GET", "{{urls.api}}/v1/users/demo/devices")
+        browser.post_message(CollectionBrowser.OpenRequest(spec, {"x": "1"}, tmp_path / "c.toml"))
+        url = url_of(main)
+        await until(pilot, lambda: url.value == spec.url, what="the request loaded")
+        await on_tab(pilot, main, "request", url)
+        await until(pilot, lambda: unselected_at_end(url), what="the cursor at the URL's end")
+        assert main.query_one(RequestComposer).variables == {"x": "1"}

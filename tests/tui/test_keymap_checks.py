@@ -144,4 +144,17 @@ async def test_f1_lists_every_binding_id_with_its_key_now() -> None:
         line = next(ln for ln in plain.splitlines() if "main.request" in ln)
         assert "f3" in line and "remapped; default 3" in line
         line = next(ln for ln in plain.splitlines() if "main.go_request" in ln)
-        assert "f8,alt+3,pound_sign" in line and "remapped" not in line
+        assert "f8 alt+3 £" in line and "remapped" not in line
+
+
+async def test_a_hostile_id_is_shown_escaped() -> None:
+    write_keymap('"main.\\u001b[2Jbad\\u202e" = "f3"\n')
+    app = WorkbenchApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        note = await until(
+            pilot,
+            lambda: next((n for n in app._notifications if "keymap" in (n.title or "")), None),
+            what="the keymap notification",
+        )
+        assert "\x1b" not in note.message and "\u202e" not in note.message
+        assert "\\x1b[2Jbad" in note.message and ":1: unknown binding id" in note.message

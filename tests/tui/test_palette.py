@@ -21,6 +21,8 @@ async def test_every_action_of_the_screen_is_listed_whatever_has_the_focus(thing
         main = await open_main(pilot, *thinger)
         await pilot.press("4")
         await until(pilot, lambda: app.focused is main.query_one(CollectionBrowser).sidebar)
+        listed = [c.title for c in app.get_system_commands(main)]
+        assert listed.count("Devices") == 1  # 1 and F6 do the same: one entry
         commands = {c.title: c.help for c in app.get_system_commands(main)}
         for title in ("Send", "Paste curl", "Verify", "Find", "Replay", "Filter", "Jump", "Help"):
             assert title in commands, title
@@ -28,6 +30,11 @@ async def test_every_action_of_the_screen_is_listed_whatever_has_the_focus(thing
         assert "Token tab" in commands["Verify"]
         # the composer's Cancel is only offered while a request runs
         assert "Cancel" not in commands
+        # from the URL (1-4 are text there) the tabs are still listed, with their F-keys
+        await pilot.press("f8")
+        await until(pilot, lambda: app.focused is main.main_control("request"))
+        commands = {c.title: c.help for c in app.get_system_commands(main)}
+        assert commands["Devices"] == "key: f6"
 
 
 async def test_send_from_the_collections_tab(thinger) -> None:

@@ -95,6 +95,7 @@ class WorkbenchApp(App[int]):
         self.call_after_refresh(self.check_keymap, entries, str(path))
 
     def check_keymap(self, entries: list[KeymapEntry], path: str) -> None:
+        from workbench.core.text import escape_control
         from workbench.tui.keymap import binding_scopes, check_keymap
 
         check = check_keymap(entries, binding_scopes(), path=path)
@@ -103,7 +104,7 @@ class WorkbenchApp(App[int]):
         self.set_keymap(check.applied)
         if check.problems:
             self.notify(
-                "\n".join(check.problems),
+                "\n".join(escape_control(problem) for problem in check.problems),
                 title="keymap: entries ignored",
                 severity="warning",
                 timeout=15,
@@ -155,12 +156,13 @@ class WorkbenchApp(App[int]):
                     or not binding.description
                     or binding.action in ("command_palette", "quit")
                     or (id(node), binding.action) in seen
+                    or (id(node), binding.description) in seen
                 ):
                     continue
-                seen.add((id(node), binding.action))
                 _, name, params = parse(binding.action)
                 if not node.check_action(name, params):
-                    continue
+                    continue  # (1-4 in a text field: F6-F9 stand in for them)
+                seen |= {(id(node), binding.action), (id(node), binding.description)}
                 place = screen.where(node) if isinstance(screen, MainScreen) else ""
                 yield SystemCommand(
                     binding.description,

@@ -77,22 +77,35 @@ def split_keys(keys: str) -> tuple[str, ...]:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    """The line that sets ``key`` (dotted id, quoted or bare, or its last part under a table)."""
-    lines = text.splitlines()
-    quoted = re.compile(rf"""^\s*(["']?){re.escape(key)}\1\s*=""")
-    for n, line in enumerate(lines, 1):
-        if quoted.match(line):
+    """The line that sets the (flattened, dotted) ``key``: each line is read as TOML on its
+    own, under the table header above it, so quoting and escapes in the key do not matter."""
+    prefix = ""
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            data = tomllib.loads(line)
+        except tomllib.TOMLDecodeError:
+            continue
+        if stripped.startswith("["):  # a table header: its keys are the new prefix
+            path = next(iter(_flatten(data, keep_tables=True)), None)
+            prefix = f"{path[0]}." if path else ""
+            continue
+        if any(f"{prefix}{name}" == key for name, _ in _flatten(data)):
             return n
-    last = key.rsplit(".", 1)[-1]
-    part = re.compile(rf"""^\s*(["']?){re.escape(last)}\1\s*=""")
-    return next((n for n, line in enumerate(lines, 1) if part.match(line)), None)
+    return None
 
 
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+def _flatten(
+    data: Mapping[str, Any], prefix: str = "", *, keep_tables: bool = False
+) -> Iterable[tuple[str, Any]]:
+    """(dotted key, value) of every leaf; with ``keep_tables``, an empty table is a leaf too
+    (what a lone ``[a.b]`` header line reads as)."""
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _flatten(value, f"{name}.")
+        if isinstance(value, dict) and (value or not keep_tables):
+            yield from _flatten(value, f"{name}.", keep_tables=keep_tables)
         else:
             yield name, value
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.keys import key_to_character
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -53,6 +54,21 @@ No mouse needed; works over SSH and at 80x24.
 """
 
 
+def readable_keys(keys: str) -> str:
+    """ "f6,alt+1,inverted_exclamation_mark" -> "f6 alt+1 ¡": a key named after a printable
+    character is shown as that character (slash, escape... keep their names)."""
+    out = []
+    for key in keys.split(","):
+        key = key.strip()
+        char = key_to_character(key) if len(key) > 1 and "+" not in key else None
+        out.append(
+            char
+            if char and char.isprintable() and not char.isspace() and not char.isascii()
+            else key
+        )
+    return " ".join(out)
+
+
 def binding_table(
     scopes: Mapping[str, Sequence[Sequence[Binding]]], applied: Mapping[str, str]
 ) -> Text:
@@ -64,11 +80,12 @@ def binding_table(
         out.append(f"\n{screen}\n", style="bold")
         for binding_id, binding in rows:
             keys = applied.get(binding_id)
+            shown = escape_control(readable_keys(keys or binding.key))
             out.append(f"  {binding_id:<22} ", style="cyan")
-            out.append(f"{escape_control(keys or binding.key):<18}", style="bold" if keys else "")
+            out.append(f"{shown:<18}", style="bold" if keys else "")
             out.append(f" {binding.description}")
             if keys is not None:
-                out.append(f"  (remapped; default {binding.key})", style="yellow")
+                out.append(f"  (remapped; default {readable_keys(binding.key)})", style="yellow")
             out.append("\n")
     return out
 
