@@ -208,9 +208,15 @@ class RequestComposer(Vertical):
 
     def refresh_variables(self) -> None:
         """Show the variables as they are now (profile, collection; secrets masked)."""
-        self.query_one(VariablesPanel).show(
-            self.profile.template_vars(), self.variables, self._secret_values()
-        )
+        secrets = getattr(getattr(self.session, "tokens", None), "secrets", None)
+        known = [*(secrets() if callable(secrets) else ()), *self._handed_out()]
+        self.query_one(VariablesPanel).show(self.profile.template_vars(), self.variables, known)
+
+    def _handed_out(self) -> list[str]:
+        """The secrets the session's resolver gave out so far (no keyring look-up: this runs
+        on the UI thread)."""
+        resolver = getattr(self.session, "resolver", None)
+        return [v for v in getattr(resolver, "handed_out", ()) or () if isinstance(v, str)]
 
     def _secret_values(self) -> list[str]:
         """The values to mask: the session's tokens, the profile's secrets that can be had
