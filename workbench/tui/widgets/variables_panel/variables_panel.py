@@ -42,8 +42,10 @@ class VariablesPanel(DataTable[Text]):
         profile: Mapping[str, str],
         collection: Mapping[str, str],
         known_secrets: Iterable[str] = (),
+        session: Iterable[VariableRow] = (),
     ) -> None:
-        self.rows_shown = variable_rows(profile, collection, known_secrets)
+        """`session`: the rows of what the session's auth adds (layers.session_rows)."""
+        self.rows_shown = [*variable_rows(profile, collection, known_secrets), *session]
         self._columns()
         self.clear()
         for row in self.rows_shown:
