@@ -51,7 +51,12 @@ class VariablesPanel(DataTable[Text]):
         for row in self.rows_shown:
             style = "" if row.wins else "dim strike"
             self.add_row(
-                Text("{{" + escape_control(row.name) + "}}", style=style),
+                Text(
+                    escape_control(row.name)
+                    if row.source == "session"  # not a {{variable}}: what the auth adds
+                    else "{{" + escape_control(row.name) + "}}",
+                    style=style,
+                ),
                 Text(escape_control(row.shown), style=style, overflow="ellipsis", no_wrap=True),
                 Text(row.source + (" 🔒" if row.secret else ""), style=style),
                 Text(row.note, style="dim"),
