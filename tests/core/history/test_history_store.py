@@ -154,3 +154,32 @@ def test_concurrent_writers_threads_and_processes(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 0
     assert not errors
     assert HistoryStore(path).count() == 60
+
+
+def test_a_secret_no_one_knew_is_masked_everywhere_once_seen(tmp_path: Path) -> None:
+    """A password typed into a JSON body (not a profile secret) and echoed in a header of the
+    request and in the answer: learnt from the body, masked in every part of the entry."""
+    typed = "Typed-Passw0rd-Nobody-Knew"
+    path = tmp_path / "h.sqlite3"
+    store = HistoryStore(path)
+    spec = RequestSpec(method="POST", url="https://x.test/login", body_kind="json")
+    spec.body = json.dumps({"username": "u", "password": typed})
+    request = httpx.Request(
+        "POST", "https://x.test/login", headers={"X-Echo": typed}, content=spec.body.encode()
+    )
+    masker = Masker()
+    sent = capture_sent(request, masker)
+    assert typed not in "\n".join(sent.lines())
+    response = ResponseRecord(
+        status=200,
+        reason="OK",
+        http_version="HTTP/1.1",
+        url=spec.url,
+        method="POST",
+        headers=[("X-Seen", typed)],
+        body=f"welcome, you typed {typed}".encode(),
+        elapsed_ms=1.0,
+    )
+    store.add(profile="p", spec=spec, sent=sent, response=response, masker=Masker())
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert typed.encode() not in raw

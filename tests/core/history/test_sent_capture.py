@@ -55,3 +55,12 @@ def test_a_url_header_has_its_credential_parameters_masked() -> None:
     masker = Masker()
     shown = masker.header("Location", "https://app.test/cb?code=Sp1xAuthCode9&state=s1")
     assert "Sp1xAuthCode9" not in shown and "state=s1" in shown
+
+
+def test_learning_looks_at_escaped_names_and_skips_plain_listings() -> None:
+    masker = Masker()
+    masker.learn('{"pass\\u0077ord": "Escaped-Secret-77"}')
+    assert "Escaped-Secret-77" not in masker("x Escaped-Secret-77")
+    plain = Masker()
+    plain.learn('[{"k": 1, "v": "Not-A-Secret-88"}]')
+    assert plain("Not-A-Secret-88") == "Not-A-Secret-88"

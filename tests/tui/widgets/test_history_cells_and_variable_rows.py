@@ -54,3 +54,21 @@ def test_secret_variables_by_name_or_look() -> None:
     assert secret_variable_values({"device": "nodemcu", "client_secret": "s3cr3t-v"}) == [
         "s3cr3t-v"
     ]
+
+
+def test_session_rows_mask_what_the_auth_adds() -> None:
+    from workbench.tui.widgets.variables_panel.layers import session_rows
+
+    token = "opaque-Token-7777-abcd"
+    rows = session_rows(
+        [("Authorization", f"bearer {token}"), ("Origin", "https://manager.ioto.example")],
+        [("authorization", token)],
+        [token],
+        path="/api -> /tok/api",
+    )
+    shown = {r.name: r.shown for r in rows}
+    assert shown["header Authorization"] == f"•••• (bearer, {len(token)} chars)"
+    assert shown["header Origin"] == "https://manager.ioto.example"
+    assert shown["query authorization"] == f"•••• ({len(token)} chars)"
+    assert shown["url path"] == "/api -> /tok/api"
+    assert all(r.source == "session" for r in rows)

@@ -66,6 +66,9 @@ async def test_variables_tab_masks_secrets_and_says_which_wins(thinger) -> None:
         assert "overrides the profile" in rows[("demo_url", "collection")].note
         assert not rows[("demo_url", "profile")].wins
         assert all("9fQ2xLm7" not in str(cell) for row in panel.rows_shown for cell in (row.shown,))
+        token = session.tokens.access_token
+        auth = rows[("header authorization", "session")]
+        assert auth.shown == f"•••• (Bearer, {len(token)} chars)" and auth.secret
 
 
 async def test_a_password_typed_into_the_request_never_reaches_the_history(thinger) -> None:

@@ -16,13 +16,21 @@ after any redirect) and returns a :class:`SentRequest` holding no secret:
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from workbench.core.secrets import JWT, Redactor, credential_values, secret_kind
+from workbench.core.secrets import (
+    JWT,
+    Redactor,
+    credential_values,
+    maybe_secret_name,
+    secret_kind,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -30,6 +38,14 @@ if TYPE_CHECKING:
 MASK = "••••"
 BODY_CAP = 256 * 1024
 """The most request-body bytes a SentRequest keeps (the rest is counted, not kept)."""
+
+
+# names as credential_values reads them: a JSON key before a string value, a form key
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:\s*"')
+_FORM_KEY = re.compile(r"(?:^|[?&;\s])([A-Za-z0-9_.\-\[\]]{1,100})=[^&\s\"';]")
+
+
+_MASKED = re.compile(r"•••• \((?:[^,()]{1,40}, )?\d+ chars\)")
 
 
 def mask_text(length: int, scheme: str = "") -> str:
@@ -47,11 +63,27 @@ class Masker:
             self.add(value)
 
     def add(self, value: str | None) -> None:
-        if isinstance(value, str) and len(value) >= 4:
+        if isinstance(value, str) and len(value) >= 4 and MASK not in value:
             self._redactor.add(value)
 
     def learn(self, text: str) -> None:
-        """Treat every credential-looking value in `text` as a secret from now on."""
+        """Treat every credential-looking value in `text` as a secret from now on.
+
+        The full look (:func:`workbench.core.secrets.credential_values`, a few µs a field)
+        only runs when one of the text's distinct field / parameter names could hold a
+        credential: a 10 MB listing of 150,000 objects with two plain keys costs two name
+        checks, not 300,000 (the history's record of it must not stall the UI)."""
+        names = {m.group(1) for m in _JSON_KEY.finditer(text)}
+        names |= {m.group(1) for m in _FORM_KEY.finditer(text)}
+        escaped = {n for n in names if "\\" in n}  # "pass\u0077ord": decoded as the full look does
+        for name in escaped:
+            with contextlib.suppress(ValueError):
+                names.add(json.loads(f'"{name}"'))
+        if JWT.search(text) is None and not any(
+            secret_kind(n, "field") or secret_kind(n, "query") or maybe_secret_name(n)
+            for n in names
+        ):
+            return
         for value in credential_values(text):
             self.add(value)
 
@@ -78,6 +110,8 @@ class Masker:
     def header(self, name: str, value: str) -> str:
         """A header value masked: ``•••• (Bearer, 812 chars)`` when it is ``scheme secret``
         with a known secret (or any credential header), else known values masked inside."""
+        if _MASKED.fullmatch(value):  # masked already (a second pass)
+            return value
         scheme, _, rest = value.partition(" ")
         credential = secret_kind(name, "header") is not None
         if rest and " " not in rest.strip() and (credential or self.holds_secret(rest)):
@@ -90,7 +124,7 @@ class Masker:
 
     def pair(self, name: str, value: str) -> str:
         """A query parameter or form field value."""
-        if value and secret_kind(name, "query") is not None:
+        if value and secret_kind(name, "query") is not None and not _MASKED.fullmatch(value):
             return mask_text(len(value))
         return self(value)
 
@@ -139,11 +173,13 @@ class SentRequest:
     body: bytes = b""
     body_size: int = 0
     """The size of the body sent (``body`` may be cut at BODY_CAP)."""
+    body_cut: bool = False
+    """True when ``body`` is only the first BODY_CAP bytes (masked) of it."""
     timings: Timings = field(default_factory=Timings)
 
     @property
     def body_truncated(self) -> bool:
-        return self.body_size > len(self.body)
+        return self.body_cut
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -162,6 +198,7 @@ class SentRequest:
             headers=[(str(k), str(v)) for k, v in data.get("headers") or []],
             body=str(data.get("body", "")).encode(),
             body_size=int(data.get("body_size", 0)),
+            body_cut=bool(data.get("body_cut", False)),
             timings=Timings(
                 **{k: v for k, v in timings.items() if k in Timings.__dataclass_fields__}
             ),
@@ -191,26 +228,43 @@ class SentRequest:
         return out
 
 
+def remask(sent: SentRequest, masker: Masker) -> SentRequest:
+    """`sent` masked again with what `masker` learnt since (values found in the bodies)."""
+    return SentRequest(
+        method=sent.method,
+        url=masker.url(sent.url),
+        query=[(k, masker.pair(k, v)) for k, v in sent.query],
+        headers=[(k, masker.header(k, v)) for k, v in sent.headers],
+        body=masker.bytes(sent.body),
+        body_size=sent.body_size,
+        body_cut=sent.body_cut,
+        timings=sent.timings,
+    )
+
+
 def capture_sent(
     request: httpx.Request, secrets: Iterable[str] | Masker = (), *, timings: Timings | None = None
 ) -> SentRequest:
     """`request` (the one actually sent: signed, after redirects) as a SentRequest with every
-    secret masked by value. Pure: reads the request, changes nothing."""
+    secret masked by value (the known ones, and values of credential-named fields in its
+    body, which `secrets` learns when it is a Masker). Reads the request, changes nothing."""
     masker = secrets if isinstance(secrets, Masker) else Masker(secrets)
-    url = request.url
-    query = [(k, masker.pair(k, v)) for k, v in url.params.multi_items()]
-    headers = [(k, masker.header(k, v)) for k, v in request.headers.multi_items()]
     try:
         content = request.content
     except Exception:  # a streaming body that was not read: its size only
         content = b""
-    body = masker.bytes(content)[:BODY_CAP]  # masked first: no secret cut at the edge
+    masker.learn(content[: BODY_CAP + 64 * 1024].decode("utf-8", "replace"))
+    url = request.url
+    query = [(k, masker.pair(k, v)) for k, v in url.params.multi_items()]
+    headers = [(k, masker.header(k, v)) for k, v in request.headers.multi_items()]
+    masked = masker.bytes(content[: BODY_CAP + 64 * 1024])  # masked first: no secret cut
     return SentRequest(
         method=request.method,
         url=masker.url(str(url)),
         query=query,
         headers=headers,
-        body=body,
+        body=masked[:BODY_CAP],
         body_size=len(content),
+        body_cut=len(content) > BODY_CAP + 64 * 1024 or len(masked) > BODY_CAP,
         timings=timings or Timings(),
     )

@@ -29,7 +29,7 @@ from typing import Any
 
 from workbench.core import paths
 from workbench.core.errors import HistoryError
-from workbench.core.history.sent import BODY_CAP, Masker, SentRequest
+from workbench.core.history.sent import BODY_CAP, Masker, SentRequest, remask
 from workbench.core.requests import RequestSpec, ResponseRecord
 
 FILENAME = "history.sqlite3"
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS entries (
     sent TEXT NOT NULL,
     response_headers TEXT NOT NULL,
     body BLOB NOT NULL,
+    body_cut INTEGER NOT NULL,
     stored_bytes INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_profile ON entries (profile, id);
@@ -94,10 +95,12 @@ class HistoryEntry:
     sent: SentRequest | None = None
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    body_cut: bool = False
+    """True when ``body`` holds only the first BODY_CAP bytes (masked) of the answer."""
 
     @property
     def body_truncated(self) -> bool:
-        return self.size > len(self.body)
+        return self.body_cut
 
     def summary_json(self) -> dict[str, Any]:
         return {
@@ -281,7 +284,10 @@ class HistoryStore:
         masker.learn(body.decode("utf-8", "replace"))
         masker.learn(sent.body.decode("utf-8", "replace"))
         masker.learn(spec.body)
-        stored_body = masker.bytes(body)[: self.body_cap]
+        masked_body = masker.bytes(body)
+        stored_body = masked_body[: self.body_cap]
+        body_cut = len(response.body) > len(body) or len(masked_body) > self.body_cap
+        sent = remask(sent, masker)
         template = redact_spec(spec, masker)
         headers = [(k, masker.header(k, v)) for k, v in response.headers]
         sent_json = json.dumps(sent.to_json())
@@ -297,7 +303,7 @@ class HistoryStore:
                 cur = conn.execute(
                     "INSERT INTO entries (created, profile, method, url, status, reason, size,"
                     " elapsed_ms, content_type, request, sent, response_headers, body,"
-                    " stored_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " body_cut, stored_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         created if created is not None else time.time(),
                         profile,
@@ -312,6 +318,7 @@ class HistoryStore:
                         sent_json,
                         headers_json,
                         stored_body,
+                        int(body_cut),
                         row_bytes,
                     ),
                 )
@@ -378,7 +385,7 @@ class HistoryStore:
         """One entry with its request, sent request, headers and body; None when gone."""
         with self._connect() as conn:
             row = conn.execute(
-                f"SELECT {_SUMMARY}, request, sent, response_headers, body FROM entries "
+                f"SELECT {_SUMMARY}, request, sent, response_headers, body, body_cut FROM entries "
                 "WHERE id = ?",
                 (entry_id,),
             ).fetchone()
@@ -397,6 +404,7 @@ class HistoryStore:
                 hint="clear the history: workbench history clear",
             ) from None
         entry.body = bytes(row[13])
+        entry.body_cut = bool(row[14])
         return entry
 
     @staticmethod

@@ -46,6 +46,7 @@ from workbench.core.secret_binding import (
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.key_value_editor import KeyValueEditor
 from workbench.tui.widgets.response_view import ResponseView
+from workbench.tui.widgets.variables_panel.layers import session_rows
 from workbench.tui.widgets.variables_panel.variables_panel import VariablesPanel
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ class RequestComposer(Vertical):
         self.session = session
         self._history_arg = history
         self._history: HistoryStore | None = None
+        self._session_path: str | None = None
         self.variables: dict[str, str] = {}
         """Extra variables (e.g. a collection's), over the profile's."""
         self.source_collection: Path | None = None
@@ -220,9 +222,48 @@ class RequestComposer(Vertical):
 
     def refresh_variables(self) -> None:
         """Show the variables as they are now (profile, collection; secrets masked)."""
+        secrets = getattr(getattr(self.session, "tokens", None), "secrets", None)
+        known = [*(secrets() if callable(secrets) else ()), *self._handed_out()]
+        headers, query = self._session_adds()  # (sets _session_path)
         self.query_one(VariablesPanel).show(
-            self.profile.template_vars(), self.variables, self._secret_values()
+            self.profile.template_vars(),
+            self.variables,
+            known,
+            session=session_rows(headers, query, known, path=self._session_path),
         )
+
+    def _session_adds(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The headers and query parameters the session's auth adds to a request to the
+        profile's base URL (a throw-away request signed with the current tokens, no I/O)."""
+        import httpx
+
+        flow = getattr(self.session, "flow", None)
+        tokens = getattr(self.session, "tokens", None)
+        base = self.profile.base_url or next(
+            iter(sorted(o.url for o in self.profile.origins())), ""
+        )
+        self._session_path = None
+        if flow is None or tokens is None or not base:
+            return [], []
+        try:
+            request = httpx.Request("GET", base)
+            before_headers = set(request.headers.multi_items())
+            before_query = set(request.url.params.multi_items())
+            before_path = request.url.path
+            flow.apply(request, tokens)
+        except Exception:  # a flow that cannot sign offline: nothing to list
+            return [], []
+        if request.url.path != before_path:
+            self._session_path = f"{before_path} -> {request.url.path}"
+        headers = [p for p in request.headers.multi_items() if p not in before_headers]
+        query = [p for p in request.url.params.multi_items() if p not in before_query]
+        return headers, query
+
+    def _handed_out(self) -> list[str]:
+        """The secrets the session's resolver gave out so far (no keyring look-up: this runs
+        on the UI thread)."""
+        resolver = getattr(self.session, "resolver", None)
+        return [v for v in getattr(resolver, "handed_out", ()) or () if isinstance(v, str)]
 
     def _secret_values(self) -> list[str]:
         """The values to mask: the session's tokens, the profile's secrets that can be had

@@ -6,6 +6,10 @@ values its last replay captured (the composer's ``variables``). A later layer wi
 names clash; the loser is listed as shadowed. Secret values (a known secret of the session
 or profile, a name like ``password`` / ``api_key``, a value that looks like a credential or
 a JWT) are masked.
+
+The session's layer is not a ``{{variable}}``: it is what the session's auth adds to every
+request when it is sent (:func:`session_rows`: ``Authorization``, Ioto's ``Origin``, a
+Thinger ``?authorization=``), listed so you can see it; its secret values are masked.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from workbench.core.history.sent import MASK as MASK_SIGN
 from workbench.core.history.sent import Masker, mask_text
 from workbench.core.secrets import JWT, looks_like_credential, secret_kind
 
@@ -69,4 +74,43 @@ def variable_rows(
             else:
                 note = ""
             rows.append(VariableRow(name, shown, source, secret, index == 0, note))
+    return rows
+
+
+def session_rows(
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]],
+    known_secrets: Iterable[str] = (),
+    path: str | None = None,
+) -> list[VariableRow]:
+    """What the session's auth adds when sending (header and query parameter; `path`: the
+    base URL's path as the auth rewrites it, e.g. Ioto CloudAPI's ``/tok`` prefix), masked
+    by value and by name (:class:`~workbench.core.history.sent.Masker`)."""
+    masker = Masker(known_secrets)
+    rows = [
+        VariableRow(
+            f"header {k}",
+            masker.header(k, v),
+            "session",
+            MASK_SIGN in masker.header(k, v),
+            True,
+            "added when sent",
+        )
+        for k, v in headers
+    ]
+    rows += [
+        VariableRow(
+            f"query {k}",
+            masker.pair(k, v),
+            "session",
+            MASK_SIGN in masker.pair(k, v),
+            True,
+            "added when sent",
+        )
+        for k, v in query
+    ]
+    if path is not None:
+        rows.append(
+            VariableRow("url path", masker(path), "session", False, True, "rewritten when sent")
+        )
     return rows

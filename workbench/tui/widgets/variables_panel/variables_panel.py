@@ -42,14 +42,21 @@ class VariablesPanel(DataTable[Text]):
         profile: Mapping[str, str],
         collection: Mapping[str, str],
         known_secrets: Iterable[str] = (),
+        session: Iterable[VariableRow] = (),
     ) -> None:
-        self.rows_shown = variable_rows(profile, collection, known_secrets)
+        """`session`: the rows of what the session's auth adds (layers.session_rows)."""
+        self.rows_shown = [*variable_rows(profile, collection, known_secrets), *session]
         self._columns()
         self.clear()
         for row in self.rows_shown:
             style = "" if row.wins else "dim strike"
             self.add_row(
-                Text("{{" + escape_control(row.name) + "}}", style=style),
+                Text(
+                    escape_control(row.name)
+                    if row.source == "session"  # not a {{variable}}: what the auth adds
+                    else "{{" + escape_control(row.name) + "}}",
+                    style=style,
+                ),
                 Text(escape_control(row.shown), style=style, overflow="ellipsis", no_wrap=True),
                 Text(row.source + (" 🔒" if row.secret else ""), style=style),
                 Text(row.note, style="dim"),
