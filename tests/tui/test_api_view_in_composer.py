@@ -27,7 +27,9 @@ async def test_node_to_operation_to_composer_to_schema_check(demo_env) -> None:
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             await app.push_screen(MainScreen(profile, session))
-            panel = await until(pilot, lambda: app.screen.query(DeviceTreePanel).first(), what="tree")
+            panel = await until(
+                pilot, lambda: app.screen.query(DeviceTreePanel).first(), what="tree"
+            )
             tree = panel.tree
             await until(pilot, lambda: len(tree.root.children) >= 1, what="roots")
             tree.focus()
@@ -37,16 +39,20 @@ async def test_node_to_operation_to_composer_to_schema_check(demo_env) -> None:
             await pilot.press("down")
             await pilot.press("a")
             screen = await until(
-                pilot, lambda: isinstance(app.screen, ApiCatalogScreen) and app.screen, what="API view"
+                pilot,
+                lambda: isinstance(app.screen, ApiCatalogScreen) and app.screen,
+                what="API view",
             )
             await until(pilot, lambda: screen.shown, what="operations")
             assert screen.shown[0][1].operation_id == "get_api_v1_devices_deviceId"
             await pilot.press("enter", "enter")
             composer = await until(
                 pilot,
-                lambda: isinstance(app.screen, MainScreen)
-                and app.screen.query(RequestComposer).first().api_operation is not None
-                and app.screen.query_one(RequestComposer),
+                lambda: (
+                    isinstance(app.screen, MainScreen)
+                    and app.screen.query(RequestComposer).first().api_operation is not None
+                    and app.screen.query_one(RequestComposer)
+                ),
                 what="composer loaded",
             )
             url = composer.query_one("#composer-url", Input)

@@ -1,7 +1,7 @@
 """The user's key remapping: `<config dir>/keymap.toml`, binding id -> keys.
 
     # keymap.toml
-    "main.request" = "f3"          # the Request tab on F3 instead of 3
+    "main.request" = "f12"         # the Request tab on F12 instead of 3
     "composer.send" = "ctrl+s,f5"  # several keys: comma-separated
 
 Binding ids and their current keys are listed in the help screen (F1). A malformed file is

@@ -1,12 +1,9 @@
 """The history screen in the whole app (Pilot, the emulated cloud over real HTTP): send from
 the composer, F4 lists the entry newest first, Enter reopens it in the composer; two marked
-entries are compared (skipped until workbench.tui.screens.compare exists)."""
+entries are compared."""
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -15,6 +12,7 @@ from tests.tui.test_app_e2e import SIZE, log_in, mounted
 from workbench.core.history.store import history_path
 from workbench.core.requests import RequestSpec
 from workbench.tui.app import WorkbenchApp
+from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.history import HistoryScreen
 from workbench.tui.screens.main import MainScreen
 from workbench.tui.widgets.history_list.history_list import HistoryList
@@ -89,12 +87,7 @@ async def test_marking_needs_two_entries(demo_env) -> None:
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("workbench.tui.screens.compare") is None,
-    reason="workbench.tui.screens.compare is not merged yet",
-)
 async def test_two_marked_entries_are_compared(demo_env) -> None:
-    from workbench.tui.screens.compare import CompareScreen
 
     app = WorkbenchApp()
     async with app.run_test(size=SIZE) as pilot:

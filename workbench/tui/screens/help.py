@@ -48,7 +48,7 @@ HELP = """\
   d         delete the request (asks first)
   o         open a collection file F5 / l   reload the files
 
-Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f3".
+Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f12".
 An unknown id, or a key another binding of the same screen (and pane) has, is reported and ignored.
 No mouse needed; works over SSH and at 80x24.
 """
