@@ -59,7 +59,7 @@ def make_big_json(megabytes: float) -> bytes:
             for i in range(first, min(count, first + step))
         ]
         piece = json.dumps(devices)[1:-1]
-        parts.append((", " if first else "") .encode() + piece.encode())
+        parts.append((", " if first else "").encode() + piece.encode())
     parts.append(f'], "count": {count}}}'.encode())
     return b"".join(parts)
 
