@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import resource
@@ -44,7 +45,8 @@ def make_big_json(megabytes: float) -> bytes:
     """The same bytes as ``json.dumps({"devices": [...], "count": n})``, built a slice at a
     time (a list of a million dicts would itself take ~1 GiB for 100 MB)."""
     count = int(megabytes * 1024 * 1024 / 120)
-    parts = [b'{"devices": [']
+    out = io.BytesIO()  # (getvalue() hands over its buffer: the body is never held twice)
+    out.write(b'{"devices": [')
     step = 20_000
     for first in range(0, count, step):
         devices = [
@@ -59,9 +61,9 @@ def make_big_json(megabytes: float) -> bytes:
             for i in range(first, min(count, first + step))
         ]
         piece = json.dumps(devices)[1:-1]
-        parts.append((", " if first else "").encode() + piece.encode())
-    parts.append(f'], "count": {count}}}'.encode())
-    return b"".join(parts)
+        out.write((", " if first else "").encode() + piece.encode())
+    out.write(f'], "count": {count}}}'.encode())
+    return out.getvalue()
 
 
 def rare_needle(megabytes: float) -> str:
@@ -89,6 +91,24 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
 
     if mode == "thread":
         BodyView.PROCESS_THRESHOLD = 1 << 62
+
+    # The helper's own peak memory: a child's ru_maxrss starts at the parent's RSS at fork
+    # time, so the helper reports its VmHWM in its answers (older versions: ru_maxrss).
+    helper_peaks: list[int] = []
+    try:
+        from workbench.core.bodies.file_child import HelperJob
+    except ImportError:
+        HelperJob = None
+    if HelperJob is not None:
+        helper_run = HelperJob.run
+
+        def recording_run(self, *args, **kwargs):
+            answer = helper_run(self, *args, **kwargs)
+            if answer is not None and answer.get("peak_rss_kib"):
+                helper_peaks.append(int(answer["peak_rss_kib"]))
+            return answer
+
+        HelperJob.run = recording_run
 
     results: list[tuple[float, int, bool]] = []
 
@@ -170,7 +190,9 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
         found = next(count for _, count, done in results if done)
 
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    child_rss = (
+        max(helper_peaks, default=0) or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     return {
         "mode": mode,
         "bytes": len(body),

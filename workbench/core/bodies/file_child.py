@@ -13,7 +13,8 @@ Only file names and small answers cross the pipes, never the body. Protocol: par
 child stdin: a JSON object (the job), then EOF. Child -> parent stdout: frames of tag
 (1 byte), length (4 bytes big-endian) and payload:
   M  matches: ``array('Q')`` of (line, column) pairs
-  E  the end: JSON (prepare: {kind, notice, count, max_width}; search: {count})
+  E  the end: JSON (prepare: {kind, notice, count, max_width}; search: {count}; both:
+     peak_rss_kib, the helper's own peak memory)
   X  a failure, in words
 """
 
@@ -48,11 +49,25 @@ def _frame(tag: bytes, payload: bytes) -> bytes:
     return tag + len(payload).to_bytes(4, "big") + payload
 
 
+def peak_rss_kib() -> int:
+    """The peak resident memory of this process since it started (KiB; 0 when unknown).
+
+    Not ``getrusage``: a child's ``ru_maxrss`` starts at its parent's RSS at fork time."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def child_main() -> None:  # pragma: no cover - runs in the child process
     """The helper: one job (JSON) on stdin, frames on stdout."""
     from workbench.core.bodies.file_prepare import prepare_to_files, search_file
 
-    gc.disable()  # short-lived containers only; the process ends after one job
+    gc.freeze()  # what was imported is never collected; the rest is (pretty-printing makes cycles)
     out = sys.stdout.buffer
     try:
         job = json.loads(sys.stdin.buffer.read())
@@ -84,6 +99,7 @@ def child_main() -> None:  # pragma: no cover - runs in the child process
                 out.flush()
                 count += len(batch)
             answer = {"count": count}
+        answer["peak_rss_kib"] = peak_rss_kib()
         out.write(_frame(TAG_END, json.dumps(answer).encode()))
     except Exception as err:  # reported to the parent as words
         words = f"{type(err).__name__}: {err}".encode("utf-8", "replace")

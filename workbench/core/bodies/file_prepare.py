@@ -39,7 +39,7 @@ BLOCK = 1 << 20
 """Bytes of the raw body read at once."""
 WHOLE_LIMIT = 256 << 10
 """Characters: a JSON container up to this size is parsed whole (else walked member by member)."""
-SEARCH_BLOCK = 4 << 20
+SEARCH_BLOCK = 1 << 20
 """Bytes of the text file searched at once."""
 _FLUSH_LINES = 16384
 
