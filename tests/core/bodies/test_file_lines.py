@@ -233,3 +233,17 @@ def test_search_smart_case_columns_and_limit(files: BodyFiles) -> None:
     assert found("beta", case_sensitive=True) == [(0, 6), (1, 11), (2, 9)]
     assert found("beta", limit=2) == [(0, 6), (1, 0)]
     assert found("") == [] and found("a\nb") == []
+
+
+@pytest.mark.parametrize("needle", ["k", "i", "beta", "Beta", "é", "É", "ßeta"])
+def test_search_in_bytes_agrees_with_searching_the_text(files: BodyFiles, needle: str) -> None:
+    """ASCII needles are searched in the UTF-8 bytes: same matches and character columns
+    as the in-memory search, also next to the characters whose lower case is ASCII."""
+    from workbench.core.bodies.lines import search
+
+    text = "é Beta k\n\u212a and \u0130i beta\nÉtÉ ßeta BETA\n" * 3
+    lines, _ = prepared(files, text.encode(), "text")[1], None
+    expected = search(text.rstrip("\n").split("\n"), needle)
+    found = [m for batch in search_file(files.text, needle, block=16) for m in batch]
+    assert found == expected
+    lines.close()

@@ -444,6 +444,42 @@ def find_positions(text: str, needle: str, *, case_sensitive: bool) -> list[int]
     return positions
 
 
+_LOWERS_TO_ASCII = ("\u0130".encode(), "\u212a".encode())  # İ -> "i̇", K (kelvin) -> "k"
+
+
+def _find_in_bytes(
+    chunk: bytes, needle: bytes, line_base: int, room: int, *, fold: bool
+) -> list[tuple[int, int]]:
+    """(line, column) of ``needle`` in ``chunk`` (whole lines of UTF-8 text); columns in
+    characters."""
+    hay = chunk.lower() if fold else chunk
+    found: list[tuple[int, int]] = []
+    line, last = line_base, 0
+    pos = hay.find(needle)
+    while pos >= 0 and len(found) < room:
+        line += chunk.count(b"\n", last, pos)
+        last = pos
+        start = chunk.rfind(b"\n", 0, pos) + 1
+        found.append((line, len(chunk[start:pos].decode("utf-8", "replace"))))
+        pos = hay.find(needle, pos + len(needle))
+    return found
+
+
+def _find_in_text(
+    chunk: bytes, needle: str, line_base: int, room: int, case_sensitive: bool
+) -> list[tuple[int, int]]:
+    text = chunk.decode("utf-8", "replace")
+    found: list[tuple[int, int]] = []
+    line, last = line_base, 0
+    for pos in find_positions(text, needle, case_sensitive=case_sensitive):
+        if len(found) >= room:
+            break
+        line += text.count("\n", last, pos)
+        last = pos
+        found.append((line, pos - (text.rfind("\n", 0, pos) + 1)))
+    return found
+
+
 def search_file(
     path: str,
     needle: str,
@@ -465,6 +501,12 @@ def search_file(
     total = 0
     line_base = 0
     carry = b""
+    # An ASCII needle is searched in the UTF-8 bytes (no decoding; bytes.lower() folds the
+    # ASCII letters, the only ones an ASCII needle can match, unless the block holds one of
+    # the two characters whose lower case is ASCII: then it is searched as text).
+    fast = None
+    if needle.isascii():
+        fast = (needle if case_sensitive else needle.lower()).encode()
     with open(path, "rb") as handle:
         while not cancelled():
             data = handle.read(block)
@@ -483,15 +525,13 @@ def search_file(
             else:
                 carry = data[cut + 1 :]
             chunk = data[: cut + 1]
-            text = chunk.decode("utf-8", "replace")
-            found: list[tuple[int, int]] = []
-            line, last = line_base, 0
-            for pos in find_positions(text, needle, case_sensitive=case_sensitive):
-                line += text.count("\n", last, pos)
-                last = pos
-                found.append((line, pos - (text.rfind("\n", 0, pos) + 1)))
-                if total + len(found) >= limit:
-                    break
+            room = limit - total
+            if fast is not None and (
+                case_sensitive or not any(char in chunk for char in _LOWERS_TO_ASCII)
+            ):
+                found = _find_in_bytes(chunk, fast, line_base, room, fold=not case_sensitive)
+            else:
+                found = _find_in_text(chunk, needle, line_base, room, case_sensitive)
             line_base += chunk.count(b"\n")
             if found:
                 total += len(found)
