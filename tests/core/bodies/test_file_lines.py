@@ -136,6 +136,7 @@ def test_invalid_utf8_in_json_is_shown_as_text_with_the_same_notice(files: BodyF
         b"[1, 2",
         b'{\n  "a": [1,\n 2, x]}',
         b"[[[[]]]]",
+        b'{"a": 1, "b": 2, "a": 3}',  # a repeated key: json.loads keeps the last value
         b"[" * 5000 + b"]" * 5000,  # nested too deeply
         b"",
     ],
@@ -170,6 +171,7 @@ def test_json_property_walked_or_whole(
     files: BodyFiles, monkeypatch: pytest.MonkeyPatch, value: object, compact: bool
 ) -> None:
     monkeypatch.setattr(file_prepare, "WHOLE_LIMIT", 16)
+    monkeypatch.setattr(file_prepare, "BATCH", 2)  # members written a few at a time
     separators = (",", ":") if compact else (", ", ": ")
     body = json.dumps(value, separators=separators, ensure_ascii=compact).encode()
     assert_same_as_in_memory(files, body, "json")

@@ -13,7 +13,7 @@ JSON is pretty-printed by :class:`JsonStream`: it parses the body a value at a t
 ``json``'s C scanner (``raw_decode``) over a sliding window of decoded text, and only the
 containers bigger than :data:`WHOLE_LIMIT` characters are walked key by key. The lines
 equal ``json.dumps(json.loads(body), indent=2, ensure_ascii=False)`` (the one difference:
-a duplicated key of an object bigger than the limit is shown twice). Invalid JSON is shown
+a key repeated far apart in an object bigger than the limit may be shown twice). Invalid JSON is shown
 as text with a notice, as :func:`workbench.core.bodies.prepare.prepare_body` does.
 
 :func:`search_file` searches the text file a block of whole lines at a time.
@@ -42,6 +42,8 @@ WHOLE_LIMIT = 256 << 10
 SEARCH_BLOCK = 1 << 20
 """Bytes of the text file searched at once."""
 _FLUSH_LINES = 16384
+BATCH = 2048
+"""Members of a walked container pretty-printed at once."""
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -274,6 +276,8 @@ class JsonStream:
         return self._container(ch, prefix, pad)
 
     def _container(self, opener: str, prefix: str, pad: str) -> str:
+        """Walk a big container member by member; the members parsed whole are written a
+        batch at a time (one pretty-printing call for up to :data:`BATCH` of them)."""
         closer = "}" if opener == "{" else "]"
         self.pos += 1
         if self._peek() == closer:
@@ -281,24 +285,59 @@ class JsonStream:
             return prefix + opener + closer
         self._sink.add(prefix + opener)
         inner = pad + INDENT
+        is_object = opener == "{"
+        members: list[object] = []
+        keyed: dict[str, object] = {}  # (a key repeated within a batch: json.loads' way)
+
+        def flush(more: bool) -> None:
+            batch: list[object] | dict[str, object] = keyed if is_object else members
+            if not batch:
+                return
+            lines = pretty_json_lines(batch, "", pad)[1:-1]  # without the batch's brackets
+            if more:
+                lines[-1] += ","
+            self._sink.extend(lines)
+            members.clear()
+            keyed.clear()
+
         while True:
-            if opener == "{":
+            head = inner
+            key = ""
+            if is_object:
                 if self._peek() != '"':
                     raise self._fail("Expecting property name enclosed in double quotes", self.pos)
-                key, _ = self._decode(1 << 62)
+                decoded, _ = self._decode(1 << 62)
+                key = str(decoded)
                 if self._peek() != ":":
                     raise self._fail("Expecting ':' delimiter", self.pos)
                 self.pos += 1
-                last = self._value(inner + _encode_string(str(key)) + ": ", inner)
+                head = inner + _encode_string(key) + ": "
+            ch = self._peek()
+            if ch is None:
+                raise self._fail("Expecting value", self.pos)
+            value, whole = self._decode(self._whole_limit if ch in "{[" else 1 << 62)
+            last: str | None = None
+            if whole:
+                if is_object:
+                    keyed[key] = value
+                else:
+                    members.append(value)
             else:
-                last = self._value(inner, inner)
+                flush(True)
+                last = self._container(ch, head, inner)
             ch = self._peek()
             if ch == ",":
-                self._sink.add(last + ",")
                 self.pos += 1
+                if last is not None:
+                    self._sink.add(last + ",")
+                elif len(keyed) + len(members) >= BATCH:
+                    flush(True)
             elif ch == closer:
-                self._sink.add(last)
                 self.pos += 1
+                if last is not None:
+                    self._sink.add(last)
+                else:
+                    flush(False)
                 return pad + closer
             else:
                 raise self._fail(
