@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.core.bodies import file_prepare
-from workbench.core.bodies.file_lines import BodyFiles, FileLines, map_widths
+from workbench.core.bodies.file_lines import BodyFiles, FileLines, map_widths, sweep_stale
 from workbench.core.bodies.file_prepare import FileMeta, prepare_to_files, search_file
 from workbench.core.bodies.prepare import prepare_body
 from workbench.core.errors import ResponseError
@@ -249,3 +249,25 @@ def test_search_in_bytes_agrees_with_searching_the_text(files: BodyFiles, needle
     found = [m for batch in search_file(files.text, needle, block=16) for m in batch]
     assert found == expected
     lines.close()
+
+
+def test_directories_left_by_a_killed_process_are_swept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(done.stdout)
+    stale = tmp_path / f"{BodyFiles.PREFIX}{dead}-abc"
+    stale.mkdir()
+    (stale / "body.txt").write_text("left over")
+    alive = tmp_path / f"{BodyFiles.PREFIX}{os.getpid()}-def"
+    alive.mkdir()
+    other = tmp_path / "something-else"
+    other.mkdir()
+    assert sweep_stale(str(tmp_path)) == [str(stale)]
+    assert not stale.exists() and alive.exists() and other.exists()

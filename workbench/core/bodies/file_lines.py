@@ -149,8 +149,14 @@ class BodyFiles:
     """One body's private files: ``raw`` (the body as received), ``text``, ``starts`` and
     ``widths`` (its display form), in a 0700 directory; :meth:`remove` deletes them all."""
 
+    PREFIX = "workbench-body-"
+
     def __init__(self) -> None:
-        self.directory = tempfile.mkdtemp(prefix="workbench-body-")  # 0700
+        global _swept
+        if not _swept:
+            _swept = True
+            sweep_stale(tempfile.gettempdir())
+        self.directory = tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-")  # 0700
         self.raw = os.path.join(self.directory, "body.raw")
         self.text = os.path.join(self.directory, "body.txt")
         self.starts = os.path.join(self.directory, "body.starts")
@@ -171,3 +177,34 @@ class BodyFiles:
     @property
     def exists(self) -> bool:
         return os.path.isdir(self.directory)
+
+
+_swept = False
+
+
+def sweep_stale(parent: str) -> list[str]:
+    """Remove the body directories in ``parent`` left by workbench processes that ended
+    without cleaning up (killed); returns what was removed. Only directories of this user
+    whose process is gone are touched."""
+    removed: list[str] = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(BodyFiles.PREFIX):
+            continue
+        pid_text = name[len(BodyFiles.PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        path = os.path.join(parent, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid() or not os.path.isdir(path):
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:  # that process is gone
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except (OSError, OverflowError):  # alive (another user's?) or unreadable: leave it
+            continue
+    return removed

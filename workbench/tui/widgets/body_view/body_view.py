@@ -3,11 +3,14 @@
 How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
 
 * ``load()`` shows the first screenful at once (:func:`workbench.core.bodies.lines.quick_head`,
-  a few ms), then a worker builds the full display lines: in the worker thread for small
-  bodies, in a child process for bodies over 1 MB (read back in chunks of <= 512 KiB, so the
-  UI thread never waits long for the GIL; the lines are kept as
-  :class:`~workbench.core.bodies.lines.TextLines`, which the garbage collector never walks). A newer ``load()`` drops the older one (its child is
-  killed and its result ignored).
+  a few ms), then a worker builds the full display lines: in the worker thread for bodies up
+  to 1 MB; a bigger body is kept on disk (:class:`~workbench.core.bodies.file_lines.BodyFiles`:
+  0600 files in a 0700 directory, removed on a new body, ``clear()``, unmount and exit) and a
+  helper process (:mod:`workbench.core.bodies.file_child`) pretty-prints it into a text file,
+  a file of line starts and one of widths, a value at a time. The view then reads only the
+  lines it shows (:class:`~workbench.core.bodies.file_lines.FileLines`: an mmap-backed
+  offset array, one ``pread`` a line, a small LRU), so memory does not grow with the body.
+  A newer ``load()`` drops the older one (its helper is killed and its result ignored).
 * It is a line-API ``ScrollView``: only the lines on screen are rendered. Each line is
   highlighted on its own with a Pygments lexer (imported in a worker thread; lines are
   plain until it is there) and kept in an LRU
@@ -15,7 +18,9 @@ How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
 * Soft wrap (``wrap``) is computed per visible line; a small line -> row index (only the
   lines wider than the view need more than one row: :class:`workbench.core.bodies.wrap.WrapIndex`,
   pure data the widget owns) is built in a worker for long bodies.
-* Search (``find`` / ``find_next``) runs in a worker thread over the display lines.
+* Search (``find`` / ``find_next``) runs in a worker thread over the display lines; for a
+  body on disk, in the helper process over the text file, its matches streamed back
+  (``SearchResult.done`` is False until the last).
 * How one line becomes segments (lexing, SSE lines, match overlays) is in the pure functions
   of :mod:`workbench.tui.widgets.body_view.highlight`; this class is the one widget.
 
