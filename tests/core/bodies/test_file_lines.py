@@ -271,3 +271,43 @@ def test_directories_left_by_a_killed_process_are_swept(tmp_path: Path) -> None:
     other.mkdir()
     assert sweep_stale(str(tmp_path)) == [str(stale)]
     assert not stale.exists() and alive.exists() and other.exists()
+
+
+LOCATE_DOCUMENTS = [
+    b'{"a": [1, {"b": [true, null], "c": {}}, []], "d": "x\\u001by", "e": {"f": {"g": 1.5}}}',
+    b'[{"id": 1, "tags": ["a", "b"]}, {"id": 2, "tags": []}, 3]',
+    b'"scalar"',
+]
+
+
+@pytest.mark.parametrize("body", LOCATE_DOCUMENTS)
+@pytest.mark.parametrize("whole_limit", [8, 1 << 20])
+def test_locating_a_line_in_the_file_agrees_with_parsing_it_whole(
+    files: BodyFiles, monkeypatch: pytest.MonkeyPatch, body: bytes, whole_limit: int
+) -> None:
+    """Every pretty line: the same JSONPath and value; a container too big to parse whole
+    keeps its path and says in words that its value is too big to copy."""
+    from workbench.core.bodies.file_prepare import locate_in_file
+    from workbench.core.bodies.json_path import locate_in_body
+
+    monkeypatch.setattr(file_prepare, "WHOLE_LIMIT", whole_limit)
+    count = len(prepare_body(body, "json").lines)
+    files.write_raw(body)
+    too_big = 0
+    for line in range(count + 1):
+        expected = locate_in_body(body, line)
+        found = locate_in_file(files.raw, line)
+        if found.error and "too big" in found.error:
+            too_big += 1
+            assert found.path == expected.path and not expected.error
+            continue
+        assert found == expected, line
+    assert (too_big > 0) == (whole_limit == 8 and body.startswith((b"{", b"[")))
+
+
+def test_locating_in_a_file_that_is_not_json_or_is_gone(files: BodyFiles) -> None:
+    from workbench.core.bodies.file_prepare import locate_in_file
+
+    files.write_raw(b'{"a": }')
+    assert locate_in_file(files.raw, 0).error == "the body is not valid JSON"
+    assert "could not read the body" in locate_in_file(files.raw + ".gone", 0).error

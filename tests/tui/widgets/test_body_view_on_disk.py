@@ -64,9 +64,9 @@ async def test_the_files_are_private_and_go_with_the_body(body: bytes) -> None:
         await wait_for(pilot, lambda: view.complete)
         assert isinstance(view.lines, FileLines)
         assert stat.S_IMODE(os.stat(files.directory).st_mode) == 0o700
-        for path in (files.text, files.starts, files.widths):
+        for path in (files.raw, files.text, files.starts, files.widths):
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-        assert not os.path.exists(files.raw)  # the raw copy goes once it is prepared
+        assert stat.S_IMODE(os.stat(files.raw).st_mode) == 0o600  # kept for JSONPath
         assert view.lines[0] == "{" and view.lines[1] == '  "devices": ['
 
         view.load(b'{"small": 1}', "application/json")  # a new body
@@ -110,6 +110,24 @@ async def test_save_and_copy_use_the_exact_bytes_and_lines(body: bytes, tmp_path
         await pilot.press("down", "down", "down", "shift+down")
         assert view.selection == (3, 4)
         assert view.lines[3] == '      "id": "dev-0000000",'
+
+
+async def test_json_path_of_a_body_on_disk_is_found_in_the_helper(body: bytes) -> None:
+    app = BodyApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(BodyView)
+        view.focus()
+        view.load(body, "application/json")
+        await wait_for(pilot, lambda: view.complete)
+        view.move_cursor(9)
+        assert view.lines[9] == '      "name": "Sensor 1 é",'
+        await pilot.press("p")
+        await wait_for(pilot, lambda: view.last_copy, 30)
+        assert "$.devices[1].name" in view.last_copy
+        view.last_copy = ""
+        await pilot.press("P")
+        await wait_for(pilot, lambda: view.last_copy, 30)
+        assert "the value of $.devices[1].name" in view.last_copy
 
 
 @pytest.mark.slow

@@ -7,13 +7,16 @@ this module and :mod:`.file_prepare` and runs one job:
 * ``prepare``: the raw body file -> the text, starts and widths files
   (:func:`~workbench.core.bodies.file_prepare.prepare_to_files`);
 * ``search``: the text file searched a block at a time, the matches streamed back as they
-  are found (:func:`~workbench.core.bodies.file_prepare.search_file`).
+  are found (:func:`~workbench.core.bodies.file_prepare.search_file`);
+* ``locate``: the JSONPath and value a pretty line shows, the raw body parsed a value at a
+  time (:func:`~workbench.core.bodies.file_prepare.locate_in_file`).
 
 Only file names and small answers cross the pipes, never the body. Protocol: parent ->
 child stdin: a JSON object (the job), then EOF. Child -> parent stdout: frames of tag
 (1 byte), length (4 bytes big-endian) and payload:
   M  matches: ``array('Q')`` of (line, column) pairs
-  E  the end: JSON (prepare: {kind, notice, count, max_width}; search: {count}; both:
+  E  the end: JSON (prepare: {kind, notice, count, max_width}; search: {count}; locate:
+     {path, value, value_chars, error, escaped}; all:
      peak_rss_kib, the helper's own peak memory)
   X  a failure, in words
 """
@@ -65,7 +68,7 @@ def peak_rss_kib() -> int:
 
 def child_main() -> None:  # pragma: no cover - runs in the child process
     """The helper: one job (JSON) on stdin, frames on stdout."""
-    from workbench.core.bodies.file_prepare import prepare_to_files, search_file
+    from workbench.core.bodies.file_prepare import locate_in_file, prepare_to_files, search_file
 
     gc.freeze()  # what was imported is never collected; the rest is (pretty-printing makes cycles)
     out = sys.stdout.buffer
@@ -85,6 +88,15 @@ def child_main() -> None:  # pragma: no cover - runs in the child process
                 "notice": meta.notice,
                 "count": meta.count,
                 "max_width": meta.max_width,
+            }
+        elif job["op"] == "locate":
+            found = locate_in_file(job["raw"], int(job["line"]))
+            answer = {
+                "path": found.path,
+                "value": found.value,
+                "value_chars": found.value_chars,
+                "error": found.error,
+                "escaped": found.escaped,
             }
         else:
             count = 0

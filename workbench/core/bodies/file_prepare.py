@@ -31,6 +31,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from workbench.core.bodies.json_path import (
+    JsonLocation,
+    Located,
+    PathPart,
+    json_path,
+    line_count,
+    locate_line,
+    located_value,
+)
 from workbench.core.bodies.json_pretty import INDENT, pretty_json_lines
 from workbench.core.bodies.prepare import HEXDUMP_WIDTH, hexdump_lines
 from workbench.core.text import escape_control, escape_keep_newlines, finish_lines
@@ -50,6 +59,10 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _JSON_DEL = re.compile(rb"\x7f|\\u007[fF]")
 _DECODER = json.JSONDecoder()
 _encode_string = json.encoder.encode_basestring
+
+
+TOO_BIG = object()
+"""The value of a location in a container too big to parse whole (see :meth:`JsonStream.locate`)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,19 @@ class LineSink:
         array("Q", [0]).tofile(self._starts)
 
 
+class _NoSink(LineSink):
+    """Lines go nowhere (locating a line needs the walk, not the text)."""
+
+    def __init__(self) -> None:
+        self._lines = []
+
+    def flush(self) -> None:
+        self._lines = []
+
+
+_NO_SINK = _NoSink()
+
+
 def _blocks(raw: BinaryIO) -> Iterator[bytes]:
     raw.seek(0)
     while block := raw.read(BLOCK):
@@ -160,11 +186,13 @@ def _emit(sink: LineSink, lines: list[str]) -> str:
 class JsonStream:
     """Pretty-prints the JSON in ``raw`` into ``sink`` a value at a time (see the module)."""
 
-    def __init__(self, raw: BinaryIO, sink: LineSink, whole_limit: int = WHOLE_LIMIT) -> None:
+    def __init__(
+        self, raw: BinaryIO, sink: LineSink | None, whole_limit: int | None = None
+    ) -> None:
         raw.seek(0)
         self._raw = raw
-        self._sink = sink
-        self._whole_limit = whole_limit
+        self._sink = sink if sink is not None else _NO_SINK
+        self._whole_limit = WHOLE_LIMIT if whole_limit is None else whole_limit
         encoding = json.detect_encoding(raw.read(4))
         raw.seek(0)
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogatepass")
@@ -253,6 +281,8 @@ class JsonStream:
                 continue
             except RecursionError:
                 raise InvalidJson("invalid JSON: nested too deeply to pretty-print") from None
+            if end - self.pos > limit and self.buf[self.pos] in "{[":
+                return None, False  # (it fit the window, but it is walked all the same)
             self.pos = end
             return value, True
 
@@ -343,6 +373,60 @@ class JsonStream:
                 raise self._fail(
                     "Expecting ',' delimiter" if ch is not None else "Expecting value", self.pos
                 )
+
+    def locate(self, line: int) -> JsonLocation | None:
+        """Which value pretty line ``line`` shows (see :func:`locate_line`), without parsing
+        the whole body at once; a walked (big) container is located with ``value`` set to
+        :data:`TOO_BIG`. Raises :class:`InvalidJson`."""
+        self._more()
+        found, _ = self._locate(line, ())
+        return found
+
+    def _locate(self, offset: int, parts: tuple[PathPart, ...]) -> tuple[JsonLocation | None, int]:
+        """(the location of line ``offset`` within the value at ``pos``, or None; the lines
+        the value takes)."""
+        ch = self._peek()
+        if ch is None:
+            raise self._fail("Expecting value", self.pos)
+        value, whole = self._decode(self._whole_limit if ch in "{[" else 1 << 62)
+        if whole:
+            size = line_count(value)
+            if 0 <= offset < size:
+                found = locate_line(value, offset)
+                if found is not None:
+                    return JsonLocation(parts + found.parts, found.value), size
+            return None, size
+        closer = "}" if ch == "{" else "]"
+        self.pos += 1
+        if offset == 0:
+            return JsonLocation(parts, TOO_BIG), 1
+        used = 1  # the opening line
+        index = 0
+        while True:
+            part: PathPart = index
+            if ch == "{":
+                if self._peek() != '"':
+                    raise self._fail("Expecting property name enclosed in double quotes", self.pos)
+                decoded, _ = self._decode(1 << 62)
+                part = str(decoded)
+                if self._peek() != ":":
+                    raise self._fail("Expecting ':' delimiter", self.pos)
+                self.pos += 1
+            found, size = self._locate(offset - used, (*parts, part))
+            if found is not None:
+                return found, used + size
+            used += size
+            index += 1
+            following = self._peek()
+            if following == ",":
+                self.pos += 1
+            elif following == closer:
+                self.pos += 1
+                if offset == used:  # the closing line
+                    return JsonLocation(parts, TOO_BIG), used + 1
+                return None, used + 1
+            else:
+                raise self._fail("Expecting ',' delimiter", self.pos)
 
     def run(self) -> None:
         """Pretty-print the whole body (raises :class:`InvalidJson`)."""
@@ -461,6 +545,30 @@ def prepare_to_files(
             _write_text(raw, sink, charset)
         sink.flush()
     return FileMeta(kind, notice, sink.count, sink.max_width)
+
+
+def locate_in_file(raw_path: str, line: int) -> Located:
+    """The JSONPath and value of pretty line ``line`` of the JSON body in ``raw_path``,
+    parsed a value at a time. Never raises; ``error`` says what went wrong (also when the
+    value is a container too big to copy: its path is there all the same)."""
+    try:
+        with open(raw_path, "rb") as raw:
+            if os.fstat(raw.fileno()).st_size == 0:
+                return Located(error="the body is not valid JSON")
+            found = JsonStream(raw, None).locate(line)
+    except InvalidJson:
+        return Located(error="the body is not valid JSON")
+    except OSError as err:
+        return Located(error=f"could not read the body: {err.strerror or err}")
+    if found is None:
+        return Located(error=f"line {line + 1} shows no JSON value")
+    if found.value is TOO_BIG:
+        path = json_path(found.parts)
+        return Located(
+            path,
+            error=f"the value of {path} is too big to copy (over {WHOLE_LIMIT:,} characters)",
+        )
+    return located_value(found)
 
 
 # ---------------------------------------------------------------------------------------

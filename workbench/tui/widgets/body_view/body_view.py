@@ -64,7 +64,7 @@ from textual.strip import Strip
 from workbench.core.bodies import lines as bodies
 from workbench.core.bodies.file_child import HelperJob
 from workbench.core.bodies.file_lines import BodyFiles, FileLines, map_widths
-from workbench.core.bodies.json_path import locate_in_body
+from workbench.core.bodies.json_path import Located, locate_in_body
 from workbench.core.bodies.kind import detect_kind
 from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
 from workbench.core.bodies.wrap import WrapIndex
@@ -545,9 +545,7 @@ class BodyView(ScrollView, can_focus=True):
             try:
                 files.write_raw(body)  # one write: the GIL is released meanwhile
                 answer = job.run()
-                if answer is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(files.raw)  # (the body is in memory; the text is what is read)
+                if answer is not None:  # (the raw file stays: JSONPath is found in it)
                     prepared = PreparedBody(
                         FileLines(files.text, files.starts),
                         str(answer["kind"]),
@@ -835,9 +833,12 @@ class BodyView(ScrollView, can_focus=True):
             return
         raw = self.raw
         line = self._cursor
+        files = self._files if isinstance(self._lines, FileLines) else None
 
         def run() -> None:
-            found = locate_in_body(raw, line)
+            found = (
+                locate_in_body(raw, line) if files is None else self._locate_on_disk(files, line)
+            )
             if found.error:
                 self.post_message(self._CopyDone("", "", found.error))
                 return
@@ -860,6 +861,24 @@ class BodyView(ScrollView, can_focus=True):
             thread=True,
             exit_on_error=False,
         )
+
+    @staticmethod
+    def _locate_on_disk(files: BodyFiles, line: int) -> Located:
+        """:func:`locate_in_body` for a body kept on disk: in the helper, a value at a time."""
+        job = HelperJob({"op": "locate", "raw": files.raw, "line": line}, "find the JSON value")
+        try:
+            answer = job.run()
+            if answer is None:
+                return Located(error="cancelled")
+            return Located(
+                str(answer["path"]),
+                str(answer["value"]),
+                int(answer["value_chars"]),
+                str(answer["error"]),
+                bool(answer["escaped"]),
+            )
+        except (ResponseError, KeyError, TypeError, ValueError) as err:
+            return Located(error=f"could not find the JSON value: {type(err).__name__}")
 
     def _on_body_view__copy_ready(self, message: _CopyReady) -> None:
         message.stop()
