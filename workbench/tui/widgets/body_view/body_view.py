@@ -839,7 +839,7 @@ class BodyView(ScrollView, can_focus=True):
             found = (
                 locate_in_body(raw, line) if files is None else self._locate_on_disk(files, line)
             )
-            if found.error:
+            if found.error and not (path and found.path):  # (too big to copy: the path is there)
                 self.post_message(self._CopyDone("", "", found.error))
                 return
             where = escape_control(found.path)
