@@ -136,6 +136,25 @@ async def test_json_path_of_a_body_on_disk_is_found_in_the_helper(body: bytes) -
         assert "$.devices" in view.last_copy and "could not" not in view.last_copy
 
 
+async def test_when_the_helper_cannot_start_the_body_is_prepared_here(
+    body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.core.bodies import file_child
+    from workbench.core.bodies.prepare import prepare_body
+
+    monkeypatch.setattr(file_child.sys, "executable", "")  # no interpreter to start
+    app = BodyApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(BodyView)
+        view.load(body, "application/json")
+        await wait_for(pilot, lambda: view.complete)
+        assert not isinstance(view.lines, FileLines) and view.notice is None
+        assert list(view.lines[:12]) == prepare_body(body, "json").lines[:12]
+        view.find("sensor 7 é")
+        await wait_for(pilot, lambda: any(r.done for r in app.results), 30)
+        assert app.results[-1].count == 1  # smart case: "Sensor 7 é" only
+
+
 @pytest.mark.slow
 async def test_a_20_mb_body_scrolls_and_searches() -> None:
     needle = "needle-far-away-77"
