@@ -13,7 +13,10 @@ in a headless app, loads the body and measures:
 * page scroll at several positions: from the PageDown action until the next screen refresh
   is composited (it includes waiting for Textual's frame timer, up to 1/60 s), and the
   cold render of one page of lines (no cached lines);
-* peak memory (max RSS) of the UI process and of the helper process.
+* search for a rare string (one device id at ~90% of the body): ``find()`` until the last
+  search result;
+* peak memory (max RSS) of the UI process and of the helper process, and the RSS of the
+  app before the body was made (the figures "above an empty app" subtract it).
 
 Modes: ``process`` (the default for bodies over 1 MB: the full text is built in a child
 process and read back in chunks) and ``thread`` (built in a worker thread, for comparison:
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import resource
@@ -38,19 +42,45 @@ POSITIONS = (0.0, 0.25, 0.5, 0.75, 0.99)
 
 
 def make_big_json(megabytes: float) -> bytes:
+    """The same bytes as ``json.dumps({"devices": [...], "count": n})``, built a slice at a
+    time (a list of a million dicts would itself take ~1 GiB for 100 MB)."""
     count = int(megabytes * 1024 * 1024 / 120)
-    devices = [
-        {
-            "id": f"dev-{i:07d}",
-            "name": f"Sensor {i} \u00e9",
-            "online": i % 3 == 0,
-            "temp": round((i % 400) / 7, 3),
-            "tags": ["a", str(i)],
-            "meta": {},
-        }
-        for i in range(count)
-    ]
-    return json.dumps({"devices": devices, "count": count}).encode()
+    out = io.BytesIO()  # (getvalue() hands over its buffer: the body is never held twice)
+    out.write(b'{"devices": [')
+    step = 20_000
+    for first in range(0, count, step):
+        devices = [
+            {
+                "id": f"dev-{i:07d}",
+                "name": f"Sensor {i} \u00e9",
+                "online": i % 3 == 0,
+                "temp": round((i % 400) / 7, 3),
+                "tags": ["a", str(i)],
+                "meta": {},
+            }
+            for i in range(first, min(count, first + step))
+        ]
+        piece = json.dumps(devices)[1:-1]
+        out.write((", " if first else "").encode() + piece.encode())
+    out.write(f'], "count": {count}}}'.encode())
+    return out.getvalue()
+
+
+def rare_needle(megabytes: float) -> str:
+    """A string found once in the body, at ~90% of it (a device id)."""
+    count = int(megabytes * 1024 * 1024 / 120)
+    return f"dev-{int(count * 0.9):07d}"
+
+
+def current_rss_mib() -> float:
+    """The resident memory of this process now (MiB; Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[str, object]:
@@ -62,11 +92,32 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
     if mode == "thread":
         BodyView.PROCESS_THRESHOLD = 1 << 62
 
-    body = make_big_json(megabytes)
+    # The helper's own peak memory: a child's ru_maxrss starts at the parent's RSS at fork
+    # time, so the helper reports its VmHWM in its answers (older versions: ru_maxrss).
+    helper_peaks: list[int] = []
+    try:
+        from workbench.core.bodies.file_child import HelperJob
+    except ImportError:
+        HelperJob = None
+    if HelperJob is not None:
+        helper_run = HelperJob.run
+
+        def recording_run(self, *args, **kwargs):
+            answer = helper_run(self, *args, **kwargs)
+            if answer is not None and answer.get("peak_rss_kib"):
+                helper_peaks.append(int(answer["peak_rss_kib"]))
+            return answer
+
+        HelperJob.run = recording_run
+
+    results: list[tuple[float, int, bool]] = []
 
     class BenchApp(App):
         def compose(self) -> ComposeResult:
             yield BodyView()
+
+        def on_body_view_search_result(self, message: BodyView.SearchResult) -> None:
+            results.append((time.perf_counter(), message.count, getattr(message, "done", True)))
 
     app = BenchApp()
     ticks: list[float] = []
@@ -89,6 +140,9 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
 
         screen._compositor_refresh = timed_refresh
         await pilot.pause(0.2)
+        empty_rss = current_rss_mib()  # the app up, before the body exists
+        body = make_big_json(megabytes)
+        await pilot.pause(0.1)
 
         started = time.perf_counter()
         view.load(body, "application/json")
@@ -126,8 +180,19 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
             scroll[f"{position:.0%}"] = {"key": key, "render": render}
         lines = view.line_count
 
+        # Search for a rare string: from find() until the final SearchResult.
+        results.clear()
+        searching = time.perf_counter()
+        view.find(rare_needle(megabytes))
+        while not any(done for _, _, done in results):
+            await pilot.pause(0.005)
+        search = next(t for t, _, done in results if done) - searching
+        found = next(count for _, count, done in results if done)
+
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    child_rss = (
+        max(helper_peaks, default=0) or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     return {
         "mode": mode,
         "bytes": len(body),
@@ -137,6 +202,9 @@ async def measure(mode: str, megabytes: float, size: tuple[int, int]) -> dict[st
         "stall_at": stall_at,
         "full_text": full_text,
         "scroll": scroll,
+        "search": search,
+        "found": found,
+        "empty_rss_mib": empty_rss,
         "rss_mib": self_rss / 1024,
         "child_rss_mib": child_rss / 1024,
     }
@@ -194,12 +262,14 @@ def main() -> None:
         f"{'mode':8} {'first paint':>12} {'max stall':>10} {'full text':>10} "
         + " ".join(f"{'pgdn@' + p:>9}" for p in ("0%", "25%", "50%", "75%", "99%"))
         + f" {'render pg':>10} {'UI RSS':>8} {'child RSS':>9} {'worst stall':>12}"
+        + f" {'search':>8} {'empty app':>10} {'UI+child-empty':>15} {'x body':>7}"
     )
     print(header)
     print(
         f"{'':8} {'ms':>12} {'ms':>10} {'ms':>10} "
         + " ".join(f"{'ms':>9}" for _ in range(5))
         + f" {'ms':>10} {'MiB':>8} {'MiB':>9} {'ms':>12}"
+        + f" {'ms':>8} {'MiB':>10} {'MiB':>15} {'':>7}"
     )
     print("-" * len(header))
     for mode in args.modes.split(","):
@@ -219,6 +289,9 @@ def main() -> None:
             + " ".join(f"{ms(med_scroll(p, 'key')):>9}" for p in ("0%", "25%", "50%", "75%", "99%"))
             + f" {ms(renders):>10} {med('rss_mib'):8.0f} {med('child_rss_mib'):9.0f}"
             + f" {ms(max(float(r['stall']) for r in results)):>12}"
+            + f" {ms(med('search')):>8} {med('empty_rss_mib'):10.0f}"
+            + f" {med('rss_mib') + med('child_rss_mib') - med('empty_rss_mib'):15.0f}"
+            + f" {(med('rss_mib') + med('child_rss_mib')) * 1024 * 1024 / float(results[0]['bytes']):7.1f}"
         )
     print()
     print(f"lines: {results[0]['lines']:,}  body: {results[0]['bytes']:,} bytes")
@@ -229,6 +302,14 @@ def main() -> None:
         "max stall: the longest gap of a 10 ms UI timer from load() until the full text is in place"
     )
     print("(median of the runs; worst stall: the worst run).")
+    print(
+        "search: find() of a rare string (one device id at ~90%) until the final result; "
+        "empty app: RSS of the app before the body exists;"
+    )
+    print(
+        "UI+child-empty: peak RSS of UI and helper minus the empty app (the body itself "
+        "included); x body: peak RSS of UI + helper over the body size."
+    )
 
 
 if __name__ == "__main__":

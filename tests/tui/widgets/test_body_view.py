@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 
-from workbench.core.bodies import lines as bodies
+from workbench.core.bodies.file_lines import FileLines
 from workbench.core.bodies.prepare import prepare_body
 from workbench.tui.widgets.body_view.body_view import BodyView
 
@@ -360,7 +360,7 @@ async def test_a_big_body_served_by_the_emulator(emulator) -> None:
         view.load(response.content, response.headers["content-type"])
         assert view.lines[0] == "{" and view.lines[1].startswith('  "count": ')
         await wait_for(pilot, lambda: view.complete)
-        assert view.kind == "json" and isinstance(view.lines, bodies.TextLines)
+        assert view.kind == "json" and isinstance(view.lines, FileLines)
         await pilot.press("end")
         assert screen(view)[-1].rstrip() == "}"
 

@@ -74,7 +74,8 @@ def child_main() -> None:  # pragma: no cover - runs in the child process
         starts.extend(
             map(operator.add, itertools.accumulate(map(len, prepared.lines)), itertools.count(1))
         )
-        for tag, values in ((TAG_WIDTHS, prepared.widths), (TAG_STARTS, starts)):
+        widths = array("I", prepared.widths)
+        for tag, values in ((TAG_WIDTHS, widths), (TAG_STARTS, starts)):
             raw = memoryview(values.tobytes())
             for start in range(0, len(raw), CHUNK_BYTES):
                 piece = raw[start : start + CHUNK_BYTES]

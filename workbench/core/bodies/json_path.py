@@ -163,6 +163,11 @@ def _located(body: bytes, line: int) -> Located:
     found = locate_line(value, line)
     if found is None:
         return Located(error=f"line {line + 1} shows no JSON value")
+    return located_value(found)
+
+
+def located_value(found: JsonLocation) -> Located:
+    """What is copied for ``found``: its path and its value's text, display safe and capped."""
     text = found.value_text()
     # never put raw control characters on a clipboard (a paste could run them): escaped
     # as the viewer shows them; a string keeps no raw newline, pretty JSON keeps its own

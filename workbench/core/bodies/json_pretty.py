@@ -182,11 +182,12 @@ def _scalar_text(value: object) -> str:
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
-def pretty_json_lines(value: object) -> list[str]:
+def pretty_json_lines(value: object, prefix: str = "", pad: str = "") -> list[str]:
     """The lines of ``json.dumps(value, indent=2, ensure_ascii=False)``, about 5x faster.
 
     ``value`` is what ``json.loads`` returns (dict, list, str, int, float, bool, None).
-    Not display-escaped (see :func:`prepare_body`).
+    Not display-escaped (see :func:`prepare_body`). ``prefix`` starts the first line and
+    ``pad`` every other one (a value nested in a bigger document: its key and indentation).
     """
     out: list[str] = []
     append = out.append
@@ -236,5 +237,5 @@ def pretty_json_lines(value: object) -> list[str]:
         else:
             append(prefix + other(node) + suffix)
 
-    walk(value, "", "", "")
+    walk(value, prefix, pad, "")
     return out

@@ -10,6 +10,11 @@ The body viewer shows a body in two steps (see /work/shared/PERFORMANCE.md):
    result is read back in chunks of at most :data:`CHUNK_BYTES` so the UI process never
    holds the GIL for long (``json.loads`` of 10 MB alone holds it ~170 ms).
 
+The body viewer no longer keeps big bodies in memory: over :data:`PROCESS_THRESHOLD` they
+are kept on disk and prepared into files (:mod:`.file_prepare`, :mod:`.file_child`,
+:mod:`.file_lines`); :class:`ChildPreparation` (the whole text read back into this process)
+remains for callers that want the lines in memory.
+
 Every displayed line is *display safe*: terminal control characters (ESC, C1 controls,
 bidi overrides, lone surrogates...) are replaced by visible stand-ins one character for
 one character (``\\x1b`` -> ``␛``), so a server answering garbage cannot drive the terminal.

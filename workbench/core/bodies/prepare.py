@@ -36,13 +36,15 @@ class PreparedBody:
 
     ``kind`` is what is shown (``"json"`` becomes ``"text"`` when the body is not valid
     JSON; ``notice`` then says why); ``widths`` holds the display width of every line.
-    ``lines`` is a list, or a :class:`TextLines` when read back from the child process.
+    ``lines`` is a list, a :class:`~workbench.core.bodies.lines.TextLines` (many lines in
+    memory), or a :class:`~workbench.core.bodies.file_lines.FileLines` (a body kept on disk;
+    ``widths`` is then mmap-backed too).
     """
 
     lines: Sequence[str]
     kind: str
     notice: str | None = None
-    widths: array[int] = field(default_factory=lambda: array("I"))
+    widths: Sequence[int] = field(default_factory=lambda: array("I"))
     max_width: int = -1
     """The widest line (computed from ``widths`` when not given)."""
 

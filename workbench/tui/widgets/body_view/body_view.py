@@ -3,11 +3,14 @@
 How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
 
 * ``load()`` shows the first screenful at once (:func:`workbench.core.bodies.lines.quick_head`,
-  a few ms), then a worker builds the full display lines: in the worker thread for small
-  bodies, in a child process for bodies over 1 MB (read back in chunks of <= 512 KiB, so the
-  UI thread never waits long for the GIL; the lines are kept as
-  :class:`~workbench.core.bodies.lines.TextLines`, which the garbage collector never walks). A newer ``load()`` drops the older one (its child is
-  killed and its result ignored).
+  a few ms), then a worker builds the full display lines: in the worker thread for bodies up
+  to 1 MB; a bigger body is kept on disk (:class:`~workbench.core.bodies.file_lines.BodyFiles`:
+  0600 files in a 0700 directory, removed on a new body, ``clear()``, unmount and exit) and a
+  helper process (:mod:`workbench.core.bodies.file_child`) pretty-prints it into a text file,
+  a file of line starts and one of widths, a value at a time. The view then reads only the
+  lines it shows (:class:`~workbench.core.bodies.file_lines.FileLines`: an mmap-backed
+  offset array, one ``pread`` a line, a small LRU), so memory does not grow with the body.
+  A newer ``load()`` drops the older one (its helper is killed and its result ignored).
 * It is a line-API ``ScrollView``: only the lines on screen are rendered. Each line is
   highlighted on its own with a Pygments lexer (imported in a worker thread; lines are
   plain until it is there) and kept in an LRU
@@ -15,7 +18,9 @@ How it stays fast (see /work/shared/PERFORMANCE.md, "Big response bodies"):
 * Soft wrap (``wrap``) is computed per visible line; a small line -> row index (only the
   lines wider than the view need more than one row: :class:`workbench.core.bodies.wrap.WrapIndex`,
   pure data the widget owns) is built in a worker for long bodies.
-* Search (``find`` / ``find_next``) runs in a worker thread over the display lines.
+* Search (``find`` / ``find_next``) runs in a worker thread over the display lines; for a
+  body on disk, in the helper process over the text file, its matches streamed back
+  (``SearchResult.done`` is False until the last).
 * How one line becomes segments (lexing, SSE lines, match overlays) is in the pure functions
   of :mod:`workbench.tui.widgets.body_view.highlight`; this class is the one widget.
 
@@ -57,9 +62,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.core.bodies import lines as bodies
-from workbench.core.bodies.json_path import locate_in_body
+from workbench.core.bodies.file_child import HelperJob
+from workbench.core.bodies.file_lines import BodyFiles, FileLines, map_widths
+from workbench.core.bodies.json_path import Located, locate_in_body
 from workbench.core.bodies.kind import detect_kind
-from workbench.core.bodies.lines import ChildPreparation
 from workbench.core.bodies.prepare import PreparedBody, prepare_body, quick_head
 from workbench.core.bodies.wrap import WrapIndex
 from workbench.core.errors import ResponseError
@@ -163,7 +169,10 @@ class BodyView(ScrollView, can_focus=True):
     SYNC_LIMIT = 128 * 1024
     """Bodies up to this size are prepared at once, in ``load()``."""
     PROCESS_THRESHOLD = bodies.PROCESS_THRESHOLD
-    """Bodies over this size are prepared in a child process, others in a thread."""
+    """Bodies over this size are kept on disk and prepared by a helper process into files
+    (the lines are then read on demand), others in a thread."""
+    FALLBACK_LIMIT = 32 * 1024 * 1024
+    """When the helper process fails, bodies up to this size are prepared in a thread."""
     LONG_LINE = 10_000
     """Lines with more characters are not highlighted; only the visible part is rendered."""
     CACHE_SIZE = 1024
@@ -194,14 +203,20 @@ class BodyView(ScrollView, can_focus=True):
             return self.body_view
 
     class SearchResult(Message):
-        """Search results: ``count`` matches, ``index`` of the current one (-1 when none)."""
+        """Search results: ``count`` matches, ``index`` of the current one (-1 when none).
 
-        def __init__(self, body_view: BodyView, needle: str, count: int, index: int) -> None:
+        A search of a body kept on disk streams its results: ``done`` is False while more
+        may come (``count`` so far)."""
+
+        def __init__(
+            self, body_view: BodyView, needle: str, count: int, index: int, done: bool = True
+        ) -> None:
             super().__init__()
             self.body_view = body_view
             self.needle = needle
             self.count = count
             self.index = index
+            self.done = done
 
         @property
         def control(self) -> BodyView:
@@ -231,12 +246,17 @@ class BodyView(ScrollView, can_focus=True):
             needle: str,
             matches: list[tuple[int, int]],
             keep: tuple[int, int] | None,
+            *,
+            first: bool = True,
+            done: bool = True,
         ) -> None:
             super().__init__()
             self.generation = generation
             self.needle = needle
             self.matches = matches
             self.keep = keep
+            self.first = first
+            self.done = done
 
     class _CopyReady(Message):
         """Text gathered in a worker, to copy (``what``: words for the notification)."""
@@ -272,11 +292,13 @@ class BodyView(ScrollView, can_focus=True):
         """Why the body is shown differently than announced (e.g. invalid JSON), if it is."""
         self.complete = True
         """False while only the quick first screen is shown."""
-        self._lines: Sequence[str] = []  # TextLines for big bodies (see PreparedBody)
-        self._widths = array("I")
+        self._lines: Sequence[str] = []  # FileLines for big bodies (see PreparedBody)
+        self._widths: Sequence[int] = array("I")
         self._max_width = 0
         self._generation = 0  # bumped by every load / clear: stale results are dropped
-        self._job: ChildPreparation | None = None
+        self._job: HelperJob | None = None
+        self._files: BodyFiles | None = None  # a big body's files (removed with it)
+        self._search_job: HelperJob | None = None
         self._job_lock = threading.Lock()
         self._load_started = 0.0
         self.first_render_elapsed: float | None = None
@@ -374,6 +396,7 @@ class BodyView(ScrollView, can_focus=True):
         """Show ``body``: its first screen at once, the rest once a worker has prepared it."""
         started = time.perf_counter()
         self._cancel_job()
+        self._release_files()
         self._generation += 1
         generation = self._generation
         body = bytes(body)
@@ -390,9 +413,10 @@ class BodyView(ScrollView, can_focus=True):
             return
         head = quick_head(body, kind, self.HEAD_LINES)
         self._show(PreparedBody(head, kind, None, line_widths(head)), complete=False, new=True)
-        use_child = len(body) > self.PROCESS_THRESHOLD
+        files = BodyFiles() if len(body) > self.PROCESS_THRESHOLD else None
+        self._files = files
         self.run_worker(
-            lambda: self._prepare(generation, body, kind, charset, use_child),
+            lambda: self._prepare(generation, body, kind, charset, files),
             name="body-prepare",
             group="body-prepare",
             exclusive=True,
@@ -403,6 +427,7 @@ class BodyView(ScrollView, can_focus=True):
     def clear(self) -> None:
         """Show nothing (and drop any load in progress)."""
         self._cancel_job()
+        self._release_files()
         self._generation += 1
         self._raw = b""
         self.content_type = None
@@ -423,6 +448,8 @@ class BodyView(ScrollView, can_focus=True):
         at_end = self.scroll_y >= self.max_scroll_y - 1  # (a scrollbar may have just appeared)
         if isinstance(self._raw, bytes):
             self._raw = bytearray(self._raw)
+        if not isinstance(self._widths, array):
+            self._widths = array("I", self._widths)
         self._raw += chunk.encode("utf-8", "replace")
         pieces = chunk.replace("\r\n", "\n").split("\n")
         if not isinstance(self._lines, list):
@@ -472,27 +499,69 @@ class BodyView(ScrollView, can_focus=True):
     def _cancel_job(self) -> None:
         with self._job_lock:
             job, self._job = self._job, None
-        if job is not None:
-            job.cancel()
+            search, self._search_job = self._search_job, None
+        for running in (job, search):
+            if running is not None:
+                running.cancel()
+
+    def _release_files(self) -> None:
+        """Delete the files of the body shown (if it was kept on disk)."""
+        files, self._files = self._files, None
+        if files is not None:
+            files.remove()
+
+    @property
+    def body_files(self) -> BodyFiles | None:
+        """Where the body shown is kept on disk (None: in memory)."""
+        return self._files
 
     def _prepare(
-        self, generation: int, body: bytes, kind: str, charset: str | None, use_child: bool
+        self,
+        generation: int,
+        body: bytes,
+        kind: str,
+        charset: str | None,
+        files: BodyFiles | None,
     ) -> None:
         """Worker thread: build the full display lines, then hand them to the UI thread."""
         prepared: PreparedBody | None = None
-        if use_child:
-            job = ChildPreparation(body, kind, charset=charset)
+        if files is not None:
+            job = HelperJob(
+                {
+                    "op": "prepare",
+                    "raw": files.raw,
+                    "kind": kind,
+                    "charset": charset,
+                    "text": files.text,
+                    "starts": files.starts,
+                    "widths": files.widths,
+                }
+            )
             with self._job_lock:
                 if generation != self._generation:
                     return
                 self._job = job
+            failure = ""
             try:
-                prepared = job.run()
-            except ResponseError:
-                prepared = None
+                files.write_raw(body)  # one write: the GIL is released meanwhile
+                answer = job.run()
+                if answer is not None:  # (the raw file stays: JSONPath is found in it)
+                    prepared = PreparedBody(
+                        FileLines(files.text, files.starts),
+                        str(answer["kind"]),
+                        answer["notice"],
+                        map_widths(files.widths),
+                        int(answer["max_width"]),
+                    )
+            except (OSError, ResponseError, KeyError, TypeError, ValueError) as err:
+                failure = escape_control(str(err)) if isinstance(err, ResponseError) else ""
+                failure = failure or f"could not prepare the body for display: {err}"
             if job.cancelled or generation != self._generation:
                 return
-        if prepared is None:  # small body, or the child process failed: do it here
+            if prepared is None and len(body) > self.FALLBACK_LIMIT:
+                head = quick_head(body, kind, self.HEAD_LINES)
+                prepared = PreparedBody(head, kind, failure, line_widths(head))
+        if prepared is None:  # small body, or the helper process failed: do it here
             prepared = prepare_body(body, kind, charset=charset)
             if len(prepared.lines) > 50_000:  # one string: never walked by the GC
                 prepared.lines = bodies.TextLines.from_lines(prepared.lines)
@@ -502,6 +571,8 @@ class BodyView(ScrollView, can_focus=True):
     def _on_body_view__prepared(self, message: _Prepared) -> None:
         message.stop()
         if message.generation != self._generation:
+            if isinstance(message.prepared.lines, FileLines):
+                message.prepared.lines.close()
             return
         self._job = None
         self._show(message.prepared, complete=True)
@@ -523,6 +594,9 @@ class BodyView(ScrollView, can_focus=True):
             and prepared.notice is None
             and list(self._lines) == list(prepared.lines[: len(self._lines)])
         )
+        old_lines = self._lines
+        if isinstance(old_lines, FileLines) and old_lines is not prepared.lines:
+            old_lines.close()
         self._lines = prepared.lines
         self._widths = prepared.widths
         self._max_width = prepared.max_width
@@ -759,10 +833,13 @@ class BodyView(ScrollView, can_focus=True):
             return
         raw = self.raw
         line = self._cursor
+        files = self._files if isinstance(self._lines, FileLines) else None
 
         def run() -> None:
-            found = locate_in_body(raw, line)
-            if found.error:
+            found = (
+                locate_in_body(raw, line) if files is None else self._locate_on_disk(files, line)
+            )
+            if found.error and not (path and found.path):  # (too big to copy: the path is there)
                 self.post_message(self._CopyDone("", "", found.error))
                 return
             where = escape_control(found.path)
@@ -784,6 +861,24 @@ class BodyView(ScrollView, can_focus=True):
             thread=True,
             exit_on_error=False,
         )
+
+    @staticmethod
+    def _locate_on_disk(files: BodyFiles, line: int) -> Located:
+        """:func:`locate_in_body` for a body kept on disk: in the helper, a value at a time."""
+        job = HelperJob({"op": "locate", "raw": files.raw, "line": line}, "find the JSON value")
+        try:
+            answer = job.run()
+            if answer is None:
+                return Located(error="cancelled")
+            return Located(
+                str(answer["path"]),
+                str(answer["value"]),
+                int(answer["value_chars"]),
+                str(answer["error"]),
+                bool(answer["escaped"]),
+            )
+        except (ResponseError, KeyError, TypeError, ValueError) as err:
+            return Located(error=f"could not find the JSON value: {type(err).__name__}")
 
     def _on_body_view__copy_ready(self, message: _CopyReady) -> None:
         message.stop()
@@ -963,6 +1058,13 @@ class BodyView(ScrollView, can_focus=True):
         lines = self._lines
         self._search_generation += 1
         generation = self._search_generation
+        with self._job_lock:
+            previous, self._search_job = self._search_job, None
+        if previous is not None:
+            previous.cancel()
+        if isinstance(lines, FileLines) and self._files is not None:
+            self._search_on_disk(generation, needle, case_sensitive, keep, self._files.text)
+            return
         if len(lines) <= self.SEARCH_IN_WORKER:
             found = bodies.search(lines, needle, case_sensitive=case_sensitive)
             self._set_matches(found, needle, keep=keep)
@@ -981,11 +1083,79 @@ class BodyView(ScrollView, can_focus=True):
             exit_on_error=False,
         )
 
+    def _search_on_disk(
+        self,
+        generation: int,
+        needle: str,
+        case_sensitive: bool | None,
+        keep: tuple[int, int] | None,
+        text_path: str,
+    ) -> None:
+        """Search a body kept on disk in the helper process; matches arrive as found."""
+        job = HelperJob(
+            {"op": "search", "text": text_path, "needle": needle, "case_sensitive": case_sensitive},
+            "search the body",
+        )
+        with self._job_lock:
+            self._search_job = job
+        lines = self._lines
+
+        def run() -> None:
+            first = True
+
+            def on_matches(batch: list[tuple[int, int]]) -> None:
+                nonlocal first
+                self.post_message(
+                    self._Found(generation, needle, batch, keep, first=first, done=False)
+                )
+                first = False
+
+            try:
+                job.run(on_matches)
+            except ResponseError:  # the helper failed: search here (slower, still correct)
+                if job.cancelled:
+                    return
+                found = bodies.search(lines, needle, case_sensitive=case_sensitive)
+                self.post_message(self._Found(generation, needle, found, keep))
+                return
+            if not job.cancelled:
+                self.post_message(self._Found(generation, needle, [], keep, first=first))
+
+        self.run_worker(
+            run,
+            name="body-search",
+            group="body-search",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
     def _on_body_view__found(self, message: _Found) -> None:
         message.stop()
         if message.generation != self._search_generation:
             return
-        self._set_matches(message.matches, message.needle, keep=message.keep)
+        if message.first:
+            self._set_matches(
+                list(message.matches), message.needle, keep=message.keep, done=message.done
+            )
+            return
+        had = bool(self._matches)  # a later batch of a streamed search: extend
+        self._matches.extend(message.matches)
+        for line, col in message.matches:
+            self._matches_by_line.setdefault(line, []).append(col)
+        if message.keep is not None and message.done and self._matches:
+            index = bisect.bisect_left(self._matches, message.keep)
+            self._match_index = min(index, len(self._matches) - 1)
+        elif not had and self._matches:
+            self._match_index = 0
+            if message.keep is None:
+                self._scroll_to_match()
+        self.refresh()
+        self.post_message(
+            self.SearchResult(
+                self, message.needle, len(self._matches), self._match_index, message.done
+            )
+        )
 
     def _extend_search(self, first_changed: int) -> None:
         """Search the lines from ``first_changed`` on again (streams)."""
@@ -1012,6 +1182,7 @@ class BodyView(ScrollView, can_focus=True):
         *,
         keep: tuple[int, int] | None,
         post: bool = True,
+        done: bool = True,
     ) -> None:
         self._matches = matches
         self._index_matches()
@@ -1025,7 +1196,9 @@ class BodyView(ScrollView, can_focus=True):
         if matches and keep is None:
             self._scroll_to_match()
         if post:
-            self.post_message(self.SearchResult(self, needle, len(matches), self._match_index))
+            self.post_message(
+                self.SearchResult(self, needle, len(matches), self._match_index, done)
+            )
 
     def _step_match(self, step: int) -> None:
         if not self._matches:
@@ -1061,6 +1234,7 @@ class BodyView(ScrollView, can_focus=True):
 
     def on_unmount(self) -> None:
         self._cancel_job()
+        self._release_files()
 
     @property
     def _base(self) -> Style:
