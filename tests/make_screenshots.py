@@ -11,10 +11,18 @@ WorkbenchApp with Textual's Pilot at a fixed terminal size:
 - login.svg        demo-iotconnect logged in: the auth timeline of its exchanges (redacted)
 - devices.svg      demo-thinger's tree opened to nodemcu's resources, temperature's detail
 - composer.svg     that resource opened in the composer (Enter), sent (Ctrl+S), its answer
+- sent.svg         `e`: the response's Sent tab, the resolved URL and headers, the token masked
 - token.svg        the token inspector of the demo-thinger session, after "refresh now"
 - timeline.svg     `t`: the session's login and refresh exchanges, one opened
 - collections.svg  a collection of demo-thinger requests replayed (tab 4, R)
+- sidebar.svg      at 140 columns the collections sidebar (F3) beside the Request tab
+- history.svg      F4: the requests sent so far, two reads of nodemcu's relay marked (space)
+- compare.svg      `d`: those two responses compared, a JSON-aware diff (the relay switched on)
 - picker.svg       back at the profiles (F2): the two logged-in demo profiles and the rest
+- api.svg          demo-plgd-m2m: `a` on a gateway device, the catalog operations it can
+                   fill, one's documentation
+- api-check.svg    that operation opened in the composer (Enter) and sent (Ctrl+S): the
+                   request checked against the operation, the response against its schema
 
 Secrets never appear: after writing, every SVG is searched (raw, and as the text it shows)
 for every demo password, key and client secret and for every token the sessions held; the
@@ -37,6 +45,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (120, 36)
+WIDE_SIZE = (140, 36)  # the collections sidebar shows from 130 columns
 PORT = 8765
 
 DEMO_SECRETS = [
@@ -231,14 +240,31 @@ async def thinger_shots(shots: Shots) -> None:
     from textual.widgets import Input, Static, TabbedContent
 
     from workbench.core import paths
+    from workbench.core.history.store import HistoryStore
     from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.compare import CompareScreen
+    from workbench.tui.screens.history import HistoryScreen
     from workbench.tui.screens.main import MainScreen, TimelineScreen
     from workbench.tui.screens.profile_picker import ProfilePicker
     from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+    from workbench.tui.widgets.collections_sidebar.collections_sidebar import CollectionsSidebar
     from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
     from workbench.tui.widgets.device_tree.model import ROOT
     from workbench.tui.widgets.request_composer.request_composer import RequestComposer
     from workbench.tui.widgets.token_inspector.token_inspector import TokenInspector
+
+    def recorded() -> int:
+        """How many requests the composer has written to the history of demo-thinger."""
+        return len(HistoryStore().list(profile="demo-thinger"))
+
+    async def send(pilot: Any, composer: Any, url: str, entries: int) -> None:
+        """Send GET `url` from the composer; wait until the history holds `entries`."""
+        field = composer.query_one("#composer-url", Input)
+        field.focus()
+        field.value = url
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: recorded() >= entries, f"the answer of {url}")
+        await until(pilot, lambda: composer.response.state == "done", "the response")
 
     app = WorkbenchApp(demo_url=os.environ["WORKBENCH_DEMO_URL"])
     async with app.run_test(size=SIZE) as pilot:
@@ -290,8 +316,25 @@ async def thinger_shots(shots: Shots) -> None:
         )
         await pilot.press("ctrl+s")
         await until(pilot, lambda: composer.response.state == "done", "the response")
+        await until(pilot, lambda: recorded() >= 1, "the history entry")
         main.set_focus(None)
         await shots.save(pilot, "composer")
+
+        # sent: `e` in the response shows the request as it went out, the token masked
+        response = composer.response
+        response.body.focus()
+        await pilot.press("e")
+        tabs = response.query_one("#response-tabs", TabbedContent)
+        await until(pilot, lambda: tabs.active == "response-sent-tab", "the Sent tab")
+        await until(pilot, lambda: "•••• (Bearer" in response.sent_text, "the masked token")
+        main.set_focus(None)
+        await shots.save(pilot, "sent")
+        tabs.active = "response-body-tab"
+
+        # the relay read before the collection below switches it on (for history and compare)
+        url = composer.query_one("#composer-url", Input).value
+        relay = url.rsplit("/", 1)[0] + "/relay"
+        await send(pilot, composer, relay, 2)
 
         # token: refresh now, then the inspector
         await pilot.press("2")
@@ -353,6 +396,65 @@ async def thinger_shots(shots: Shots) -> None:
             assert browser.results_table.row_count == 4
             await shots.save(pilot, "collections")
 
+            # sidebar: wider, the Request tab, the collections sidebar (F3) opened
+            await pilot.press("f8")
+            await until(pilot, lambda: main.active_tab == "request", "the Request tab")
+            await send(pilot, composer, relay, recorded() + 1)  # the relay, switched on now
+            await pilot.resize_terminal(*WIDE_SIZE)
+            await pilot.press("f3")
+            sidebar = main.query_one(CollectionsSidebar)
+            await until(pilot, lambda: sidebar.display and sidebar.has_focus_within, "the sidebar")
+            side_tree = sidebar.tree_view
+
+            def smoke() -> Any:
+                return next(
+                    (n for n in side_tree.root.children if "thinger smoke" in n.label.plain), None
+                )
+
+            found = await until(pilot, smoke, "the collection in the sidebar")
+            found.expand()
+            side_tree.move_cursor(found)
+            await until(pilot, lambda: len(found.children) == 4, "its requests")
+            await shots.save(pilot, "sidebar")
+            await pilot.press("f3")  # hidden again
+            await pilot.resize_terminal(*SIZE)
+
+            # history: F4, the two reads of the relay marked
+            await pilot.press("f4")
+            history = await until(
+                pilot,
+                lambda: isinstance(app.screen, HistoryScreen) and app.screen,
+                "the history",
+            )
+            entries = await until(
+                pilot,
+                lambda: len(history.history_list.entries) >= 3 and history.history_list.entries,
+                "the entries",
+            )
+            reads = [
+                i for i, e in enumerate(entries) if e.method == "GET" and e.url.endswith("/relay")
+            ]
+            assert len(reads) == 2, [e.url for e in entries]
+            for row in reads:
+                history.history_list.move_cursor(row=row)
+                await pilot.press("space")
+            await until(pilot, lambda: len(history.history_list.marked) == 2, "two marks")
+            await shots.save(pilot, "history")
+
+            # compare: `d`, the JSON-aware diff of the two reads
+            await pilot.press("d")
+            compare = await until(
+                pilot,
+                lambda: isinstance(app.screen, CompareScreen) and app.screen,
+                "the compare screen",
+            )
+            await until(pilot, lambda: compare.result is not None, "the diff")
+            await shots.save(pilot, "compare")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is history, "the history again")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is main, "the main screen again")
+
         # the picker, where both demo profiles are logged in now
         await pilot.press("escape", "f2")
         picker = await until(
@@ -366,6 +468,86 @@ async def thinger_shots(shots: Shots) -> None:
         picker.query_one("#picker-filter", Input).value = ""  # every profile again
         await until(pilot, lambda: len(picker._shown) > 10, "the whole list")
         await shots.save(pilot, "picker")
+
+
+async def plgd_shots(shots: Shots) -> None:
+    """demo-plgd-m2m: the API view on a gateway device, then one operation sent and checked."""
+    from textual.widgets import OptionList, Static
+
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.api_catalog import ApiCatalogScreen
+    from workbench.tui.screens.main import MainScreen
+    from workbench.tui.widgets.device_tree.device_tree import DeviceTreePanel
+    from workbench.tui.widgets.device_tree.model import ROOT
+    from workbench.tui.widgets.request_composer.request_composer import RequestComposer
+
+    app = WorkbenchApp(demo_url=os.environ["WORKBENCH_DEMO_URL"])
+    async with app.run_test(size=SIZE) as pilot:
+        await pick(pilot, "demo-plgd-m2m", "plgd-m2m")
+        await pilot.press("ctrl+l")
+        main = await until(
+            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, "the main screen", 30
+        )
+        shots.watch(main.session)
+        panel = await until(pilot, lambda: mounted(main, DeviceTreePanel), "the device tree")
+
+        def loaded(key: str) -> bool:
+            listing = panel.listings.get(key)
+            return listing is not None and listing.state == "done"
+
+        async def walk_to(text: str) -> None:
+            for _ in range(100):
+                node = panel.tree.cursor_node
+                if node is not None and text in node.label.plain:
+                    return
+                await pilot.press("down")
+            raise SystemExit(f"make_screenshots: no tree node {text!r}")
+
+        await until(pilot, lambda: loaded(ROOT), "the tree's top")
+        await until(pilot, lambda: app.focused is panel.tree, "the tree's focus")
+        await walk_to("HTTP gateway")
+        await pilot.press("space")
+        await until(pilot, lambda: loaded("plgd:gateway"), "the gateway's devices", 30)
+        await walk_to("Climate Sensor")
+        device = panel.tree.cursor_node.label.plain
+
+        # api: `a` lists the operations this device can fill, the first one documented
+        await pilot.press("a")
+        api = await until(
+            pilot, lambda: isinstance(app.screen, ApiCatalogScreen) and app.screen, "the API view"
+        )
+        await until(pilot, lambda: api.shown, "the operations", 30)
+        detail = api.query_one("#api-detail", Static)
+        await until(pilot, lambda: "Parameters" in str(detail.render()), "the documentation")
+        await pilot.press("down")  # from the search box into the list
+        listing = api.query_one("#api-list", OptionList)
+        await until(pilot, lambda: app.focused is listing, "the list's focus")
+        for _ in range(len(api.shown)):  # resource links: its answer fits the documented schema
+            if api.shown[listing.highlighted or 0][1].path.endswith("/resource-links"):
+                break
+            await pilot.press("down")
+        operation = api.shown[listing.highlighted or 0][1]
+        await until(pilot, lambda: "resource-links" in str(detail.render()), "its documentation")
+        await shots.save(pilot, "api")
+
+        # api-check: Enter opens it in the composer (checked), Ctrl+S sends it (schema-checked)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is main, "the main screen again", 30)
+        composer = await until(pilot, lambda: mounted(main, RequestComposer), "the composer")
+        check = composer.query_one("#composer-api-check", Static)
+        await until(
+            pilot, lambda: "fits the documented operation" in str(check.render()), "the check"
+        )
+        await pilot.press("ctrl+s")
+        response = composer.response
+        await until(pilot, lambda: response.state == "done", "the response", 30)
+        schema = response.query_one("#response-schema", Static)
+        await until(
+            pilot, lambda: schema.display and str(schema.render()).strip(), "the schema check"
+        )
+        main.set_focus(None)
+        await shots.save(pilot, "api-check")
+        print(f"  ({device}: {operation.method} {operation.path}; {str(schema.render()).strip()})")
 
 
 def svg_text(svg: str) -> str:
@@ -397,6 +579,7 @@ async def main_async(out: Path) -> int:
     shots = Shots(out)
     await login_shot(shots)
     await thinger_shots(shots)
+    await plgd_shots(shots)
     if not shots.tokens:
         raise SystemExit(
             "make_screenshots: no session token was seen: the leak check would prove nothing"

@@ -32,20 +32,49 @@ HELP = """\
   F6 F7 F8 F9  the same tabs, from anywhere (text fields too); Alt+1…4 as well
             where the terminal reports Alt (in a text field some send ¡ ™ £ ¢ instead)
   Ctrl+G    jump mode: every visible control gets a label; press it to go there
-  F2        back to the profiles
+  F3        collections sidebar: show and go there / hide (shown from 130 columns)
+  F4 / H    request history        a        API view: catalog operations
+  F2        back to the profiles   t        auth timeline of this session
   Escape    leave a text field: back to the tab's main control (the URL: to the response)
-  t         auth timeline of this session
-  /         filter the device tree
-  Enter     on a tree node: open its request in the composer
-  Ctrl+S    send the request       Escape   cancel a running request
-  Ctrl+R    refresh the token now  f        search in the response body
-  w         wrap the body          s        save the body to a file
-  Ctrl+B    save the request into a collection
+  Ctrl+R    refresh the token now
 
-[b]Collections[/b] (tab 4)
+[b]Device tree[/b] (tab 1)
+  space     expand / collapse      Enter    open the node's request in the composer
+  /         filter the tree        r        reload
+  a         the API operations this node can fill
+
+[b]Token inspector[/b] (tab 2)
+  r refresh now · v verify · s show / hide (masked until asked) · c copy · n next
+  p paste box (decode any token locally) · x clear it
+
+[b]Request composer[/b] (tab 3)
+  Ctrl+S    send the request       Escape   cancel a running request
+  Ctrl+O    paste a curl command   Ctrl+B   save the request into a collection
+  an API operation (from `a`): 📘 checks the request as edited, the response's schema
+
+[b]Response[/b] (Escape from the URL, or Ctrl+G)
+  f or /    search in the body     n / N    next / previous match
+  w         wrap the body          s        save the body to a file
+  h         headers / body         e        Sent: as sent, secrets masked
+  v         select lines (arrows)  y or c   copy the selection (or the line)
+  p         copy the line's JSONPath         P        copy its JSON value
+  Y         the selection to a private file  Escape   clear the selection
+
+[b]History[/b] (F4 or H)
+  Enter     reopen in the composer space    mark (two entries)
+  d         compare the two marked responses (n / N next / previous change,
+            s side by side / unified)
+  a         this profile / every profile     F5   reload
+
+[b]API view[/b] (a)
+  type      search path, summary, operationId, tag     ↓   to the list
+  Enter     open the operation in the composer (path parameters filled)
+  /         back to the search
+
+[b]Collections[/b] (tab 4, or the F3 sidebar: Enter opens a request)
   Enter     open the request in the composer
   r         replay the request     R        replay the whole collection
-  d         delete the request (asks first)
+  e         edit the request's checks        d   delete the request (asks first)
   o         open a collection file F5 / l   reload the files
 
 Remap keys in ~/.config/iot-workbench/keymap.toml: binding id = "keys", e.g. "main.request" = "f12".

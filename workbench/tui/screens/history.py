@@ -114,7 +114,8 @@ class HistoryScreen(Screen[HistoryEntry | None]):
         self.dismiss(entry)
 
     def action_compare(self) -> None:
-        marked = list(self.history_list.marked)
+        # older first (ids grow with time): the diff reads forward, whatever the marking order
+        marked = sorted(self.history_list.marked)
         if len(marked) != 2:
             self.notify("mark two entries with space first", severity="warning")
             return
