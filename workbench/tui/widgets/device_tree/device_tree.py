@@ -8,11 +8,13 @@ many nodes"):
   adapter yields is posted to the UI as it arrives, with a "loading…" placeholder and a
   running count. Results for a listing that was collapsed or reloaded meanwhile are
   dropped (every fetch carries a generation number).
-- The full list of DeviceNodes of a listing is kept in memory (with its lower-cased
-  labels for the filter), but the Tree only ever holds one *window* of PAGE_SIZE children
+- The whole list of a listing's children is kept in memory, packed (store.py: the worker
+  packs each batch; a million devices take ~150 MiB, not ~1.2 GB of DeviceNodes) and
+  DeviceNode objects are made only for the rows shown; the Tree only ever holds one
+  *window* of PAGE_SIZE children
   per listing, with "previous / next" nodes to move the window: a Textual Tree rebuilds
   all its lines on every change, so its size must stay in the low thousands.
-- The filter scans the in-memory lists and rebuilds only what is visible.
+- The filter scans the packed lower-cased labels and rebuilds only what is visible.
 - Labels are rich Text objects (no markup parsing), built by the pure functions of
   labels.py, which show server text only through workbench.core.text; the model (Listing,
   Placeholder) is in model.py. DeviceTreePanel is one class: the fetch workers, the
@@ -25,7 +27,8 @@ import contextlib
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -56,6 +59,7 @@ from workbench.tui.widgets.device_tree.model import (
     exception_words,
     format_count,
 )
+from workbench.tui.widgets.device_tree.store import Chunk, Selection, pack
 
 if TYPE_CHECKING:
     from workbench.core.platforms.base import Adapter
@@ -170,7 +174,7 @@ class DeviceTreePanel(Vertical):
     class _Batch(Message, bubble=False):
         """A worker fetched a batch of a listing's children (generation: which fetch)."""
 
-        def __init__(self, key: str, generation: int, nodes: list[DeviceNode]) -> None:
+        def __init__(self, key: str, generation: int, nodes: list[DeviceNode] | Chunk) -> None:
             super().__init__()
             self.key = key
             self.generation = generation
@@ -364,7 +368,8 @@ class DeviceTreePanel(Vertical):
             for batch in batches:
                 if cancel.is_set():
                     break
-                self.post_message(self._Batch(key, generation, list(batch)))
+                # packed here, off the UI thread: the listing keeps no DeviceNode objects
+                self.post_message(self._Batch(key, generation, pack(batch)))
         except Exception as exc:  # an adapter must never take the tree down
             message, hint = exception_words(exc)
             what = "the top of the tree" if node is None else node.label
@@ -399,11 +404,11 @@ class DeviceTreePanel(Vertical):
                 gone.cancel.set()
             self._shown.pop(k, None)
 
-    def apply_batch(self, listing: Listing, nodes: list[DeviceNode]) -> None:
+    def apply_batch(self, listing: Listing, nodes: list[DeviceNode] | Chunk) -> None:
         old_len = len(listing.children)
         at = listing.add(nodes)
         self._touch_ancestors(listing)
-        self._settle_gc(len(nodes))
+        self._settle_gc(len(listing.children) - old_len)
         if self._needle:
             self._schedule_refilter()
         else:
@@ -723,7 +728,7 @@ class DeviceTreePanel(Vertical):
         # a listing still loading stays in view (with its progress line): matches may yet come
         found = (
             listing.state == "loading"
-            or any(needle in s for s in listing.lower)
+            or listing.children.any_match(needle)
             or any(
                 self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key
             )
@@ -731,7 +736,9 @@ class DeviceTreePanel(Vertical):
         memo[key] = found
         return found
 
-    def _view(self, listing: Listing, inherited: bool, memo: dict[str, bool]) -> list[DeviceNode]:
+    def _view(
+        self, listing: Listing, inherited: bool, memo: dict[str, bool]
+    ) -> Sequence[DeviceNode]:
         """The children to show: all of them, or with a filter those that match or lead to matches."""
         needle = self._needle
         if not needle or inherited:
@@ -744,14 +751,10 @@ class DeviceTreePanel(Vertical):
             for k, sub in self.listings.items()
             if sub.parent == listing.key and self._has_match(k, memo)
         }
+        rows = listing.children.match(needle)  # over the packed labels: no DeviceNode made
         if leading:
-            view = [
-                c
-                for c, s in zip(listing.children, listing.lower, strict=True)
-                if needle in s or c.id in leading
-            ]
-        else:
-            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s]
+            rows = array("q", sorted({*rows, *listing.children.find_ids(leading)}))
+        view = Selection(listing.children, rows)
         listing.view_cache = (needle, listing.version, view)
         return view
 
