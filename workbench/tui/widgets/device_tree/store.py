@@ -262,6 +262,10 @@ class ChildStore(Sequence[DeviceNode]):
     def nbytes(self) -> int:
         return sum(chunk.nbytes() for chunk in self.chunks)
 
+    def decoded_rows(self) -> int:
+        """How many DeviceNodes the store holds made (the decoded chunks' rows)."""
+        return sum(len(rows) for rows in self._decoded.values())
+
 
 class Selection(Sequence[DeviceNode]):
     """Some rows of a ChildStore (a filter's matches), read as a sequence of DeviceNodes."""
