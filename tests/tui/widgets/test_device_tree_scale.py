@@ -84,7 +84,7 @@ async def test_100000_devices_scroll_page_filter_and_open() -> None:
         await pilot.pause()
         store = panel.listings["devs"].children
         assert len(store) == N
-        assert all(chunk.packed is not None for chunk in store.chunks)  # packed by the worker
+        assert all(chunk.nodes is None for chunk in store.chunks)  # packed by the worker
         assert store.decoded_rows() <= 10_000  # nodes made only for what is shown
         assert "devices  (100,000)" in labels(panel)
 

@@ -11,7 +11,7 @@ import pytest
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.requests import RequestSpec
 from workbench.tui.widgets.device_tree.model import Listing
-from workbench.tui.widgets.device_tree.store import DECODED_CHUNKS, ChildStore, Selection, pack
+from workbench.tui.widgets.device_tree.store import MADE_NODES, ChildStore, Selection, pack
 
 
 def device(i: int, **kw: Any) -> DeviceNode:
@@ -77,7 +77,7 @@ def test_the_same_row_gives_the_same_node_while_it_is_shown() -> None:
     store = store_of(300, 100)
     first = store[150]
     assert store[150] is first and store[100:200][50] is first
-    for c in range(DECODED_CHUNKS + 2):  # other chunks decoded meanwhile: a new, equal node
+    for c in range(MADE_NODES + 2):  # other rows made meanwhile: a new, equal node
         store.append([device(10_000 + c)])
         _ = store[len(store) - 1]
     again = store[150]
@@ -151,7 +151,7 @@ def test_find_ids_and_kinds() -> None:
 def test_a_batch_pickle_refuses_is_kept_as_nodes() -> None:
     lock_node = DeviceNode(id="l", kind="device", label="Locked", ref={"lock": threading.Lock()})
     chunk = pack([device(1), lock_node])
-    assert chunk.packed is None and chunk.nodes is not None
+    assert not chunk.blocks and chunk.nodes is not None
     store = ChildStore()
     store.append(chunk)
     assert store[1] is lock_node and store.match("locked")[0] == 1
@@ -180,3 +180,15 @@ def test_listing_adds_at_the_retry_point_and_counts_its_kinds() -> None:
     assert listing.remove(listing.children[5]) == 5 and listing.version == version + 1
     assert listing.remove(device(999)) is None and listing.version == version + 1
     assert listing.noun() == "devices"
+
+
+def test_a_row_is_made_alone_not_its_whole_batch() -> None:
+    store = store_of(5000, 1000)
+    assert store.decoded_rows() == 0  # packing made nothing
+    picked = store.rows([5, 1999, 4321])
+    assert [n.id for n in picked] == ["dev:5", "dev:1999", "dev:4321"]
+    assert store.decoded_rows() == 3
+    assert picked == [device(5), device(1999), device(4321)]
+    assert [n.id for n in store.rows([4999, 0])] == ["dev:4999", "dev:0"]  # any order
+    with pytest.raises(IndexError):
+        store.rows([5000])

@@ -3,10 +3,11 @@
 
 A batch of DeviceNodes is packed into a Chunk (in the fetch worker, off the UI thread):
 the lower-cased labels as a list (what the filter scans), the kinds, the ids joined into
-one string (to find a row by id) and every field of every node pickled and zlib-compressed
-into one bytes object. A ChildStore is a list of chunks that reads like a sequence of
-DeviceNodes: indexing or slicing it unpacks only the chunks concerned (a few are kept
-decoded, so the same row gives the same DeviceNode object while it is on screen), and
+one string (to find a row by id) and every node's fields pickled, zlib-compressed by
+blocks of rows. A ChildStore is a list of chunks that reads like a sequence of
+DeviceNodes: indexing or slicing it unpacks only the blocks of rows concerned (the nodes
+made lately are kept, so the same row gives the same DeviceNode object while it is on
+screen), and
 ``match`` filters over the lower-cased labels without making any node. A batch that cannot
 be pickled (an adapter's private data that pickle refuses) is kept as its DeviceNodes.
 """
@@ -20,21 +21,52 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
-from itertools import compress, count, repeat
-from operator import contains
+from itertools import accumulate, compress, count, repeat
+from operator import attrgetter, contains
 from typing import overload
 
 from workbench.core.platforms.base import DeviceNode
+from workbench.core.requests import RequestSpec
 
 ID_SEP = "\x00"  # joins the ids of a chunk (an id holding it is found by unpacking)
-DECODED_CHUNKS = 8  # chunks kept unpacked (a window of 500 spans one or two)
+BLOCK = 128  # rows compressed together (making one row unpacks its block, not its batch)
+DECODED_BLOCKS = 64  # unpacked blocks kept (a window of 500 rows spans about four)
+MADE_NODES = 4_096  # DeviceNodes kept made, so the same row gives the same object on screen
 _FIELDS = tuple(f.name for f in fields(DeviceNode))
+_REQUEST = _FIELDS.index("request")
+_REQUEST_FIELDS = tuple(f.name for f in fields(RequestSpec) if f.init)
+_node_fields = attrgetter(*_FIELDS)
+_request_fields = attrgetter(*_REQUEST_FIELDS)
+
+
+def _row(node: DeviceNode) -> bytes:
+    """One node as bytes: its fields pickled, its RequestSpec as a tuple of its fields (a
+    slotted dataclass pickles through Python code: ten times slower)."""
+    if type(node) is not DeviceNode:
+        raise TypeError("not a plain DeviceNode")
+    row = _node_fields(node)
+    request = row[_REQUEST]
+    if request is not None:
+        if type(request) is not RequestSpec:
+            raise TypeError("not a plain RequestSpec")
+        row = (*row[:_REQUEST], _request_fields(request), *row[_REQUEST + 1 :])
+    return pickle.dumps(row, pickle.HIGHEST_PROTOCOL)
+
+
+def _node(data: bytes) -> DeviceNode:
+    row = pickle.loads(data)
+    request = row[_REQUEST]
+    if request is not None:
+        row = (*row[:_REQUEST], RequestSpec(*request), *row[_REQUEST + 1 :])
+    return DeviceNode(*row)
 
 
 class Chunk:
-    """One batch of rows, packed. `nodes` is set instead of `packed` when pickle refused it."""
+    """One batch of rows, packed: per BLOCK rows, their pickled fields one after the other,
+    zlib-compressed, and where each row ends in its block. `nodes` is set instead of
+    `blocks` when a node cannot be packed (pickle refused it, or a subclass)."""
 
-    __slots__ = ("ids", "kinds", "lower", "n", "nodes", "packed")
+    __slots__ = ("blocks", "ends", "ids", "kinds", "lower", "n", "nodes")
 
     def __init__(self, nodes: Sequence[DeviceNode]) -> None:
         self.n = len(nodes)
@@ -42,24 +74,39 @@ class Chunk:
         self.kinds = [_intern(node.kind) for node in nodes]
         self.ids = ID_SEP + ID_SEP.join(node.id for node in nodes) + ID_SEP
         self.nodes: list[DeviceNode] | None = None
-        self.packed: bytes | None = None
+        self.blocks: list[bytes] = []
+        self.ends: array[int] = array("I")
         try:
-            rows = [tuple(getattr(node, name) for name in _FIELDS) for node in nodes]
-            self.packed = zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1)
+            rows = [_row(node) for node in nodes]
         except Exception:  # an adapter's ref/detail pickle cannot take: keep the nodes
             self.nodes = list(nodes)
+            return
+        for b in range(0, self.n, BLOCK):
+            block = rows[b : b + BLOCK]
+            self.ends.extend(accumulate(map(len, block)))
+            self.blocks.append(zlib.compress(b"".join(block), 1))
+
+    def block(self, b: int) -> bytes:
+        return zlib.decompress(self.blocks[b])
+
+    def row(self, k: int, block: bytes) -> DeviceNode:
+        """Row k made from its (decompressed) block."""
+        start = self.ends[k - 1] if k % BLOCK else 0
+        return _node(block[start : self.ends[k]])
 
     def unpack(self) -> list[DeviceNode]:
         """The chunk's rows as new DeviceNodes (equal to the ones packed)."""
         if self.nodes is not None:
             return list(self.nodes)
-        assert self.packed is not None
-        rows = pickle.loads(zlib.decompress(self.packed))
-        return [DeviceNode(*row) for row in rows]
+        out: list[DeviceNode] = []
+        for b in range(len(self.blocks)):
+            data = self.block(b)
+            out.extend(self.row(k, data) for k in range(b * BLOCK, min(b * BLOCK + BLOCK, self.n)))
+        return out
 
     def nbytes(self) -> int:
         """Roughly what the chunk holds (for benchmarks)."""
-        size = len(self.packed or b"") + len(self.ids) + 8 * self.n * 2
+        size = sum(map(len, self.blocks)) + len(self.ids) + 4 * self.n + 8 * self.n * 2
         return size + sum(len(s) + 49 for s in self.lower)
 
 
@@ -82,7 +129,8 @@ class ChildStore(Sequence[DeviceNode]):
         self.chunks: list[Chunk] = []
         self._starts: list[int] = []  # index of each chunk's first row
         self._len = 0
-        self._decoded: OrderedDict[Chunk, list[DeviceNode]] = OrderedDict()
+        self._made: OrderedDict[tuple[Chunk, int], DeviceNode] = OrderedDict()
+        self._blocks: OrderedDict[tuple[Chunk, int], bytes] = OrderedDict()
         batch = list(nodes)
         if batch:
             self.append(batch)
@@ -107,7 +155,7 @@ class ChildStore(Sequence[DeviceNode]):
         c = bisect_right(self._starts, at) - 1
         offset = at - self._starts[c]
         if offset:  # split the chunk the row is in
-            rows = self._rows_of(self.chunks[c])
+            rows = self._all_of(self.chunks[c])
             self._replace(c, [pack(rows[:offset]), chunk, pack(rows[offset:])])
         else:
             self.chunks.insert(c, chunk)
@@ -117,7 +165,7 @@ class ChildStore(Sequence[DeviceNode]):
     def delete(self, index: int) -> None:
         """Remove row `index`."""
         c, offset = self._locate(index)
-        rows = self._rows_of(self.chunks[c])
+        rows = self._all_of(self.chunks[c])
         del rows[offset]
         self._replace(c, [pack(rows)] if rows else [])
 
@@ -130,17 +178,24 @@ class ChildStore(Sequence[DeviceNode]):
         return index
 
     def index_of(self, node: DeviceNode) -> int | None:
-        for chunk, rows in self._decoded.items():
-            for i, row in enumerate(rows):
-                if row is node:
-                    return self._starts[self.chunks.index(chunk)] + i
+        for (chunk, k), made in self._made.items():
+            if made is node:
+                return self._starts[self.chunks.index(chunk)] + k
         for index in self.find_ids({node.id}):
             if self[index] == node:
                 return index
         return None
 
+    def _all_of(self, chunk: Chunk) -> list[DeviceNode]:
+        """Every row of a chunk (the made ones as they are), for repacking it."""
+        rows = chunk.unpack()
+        return [self._made.get((chunk, k)) or row for k, row in enumerate(rows)]
+
     def _replace(self, c: int, new: list[Chunk]) -> None:
-        self._decoded.pop(self.chunks[c], None)
+        old = self.chunks[c]
+        for cache in (self._made, self._blocks):
+            for key in [key for key in cache if key[0] is old]:
+                del cache[key]
         self.chunks[c : c + 1] = [chunk for chunk in new if chunk.n]
         self._reindex()
 
@@ -173,25 +228,15 @@ class ChildStore(Sequence[DeviceNode]):
                 return [self[i] for i in range(start, stop, step)]
             return self.rows_between(start, stop)
         c, offset = self._locate(index)
-        return self._rows_of(self.chunks[c])[offset]
+        return self._node_at(self.chunks[c], offset)
 
     def __iter__(self) -> Iterator[DeviceNode]:
-        for chunk in self.chunks:  # (one chunk unpacked at a time, not kept)
-            rows = self._decoded.get(chunk)
-            yield from rows if rows is not None else chunk.unpack()
+        for chunk in self.chunks:  # (one chunk unpacked at a time, nothing kept)
+            yield from chunk.unpack()
 
     def rows_between(self, start: int, stop: int) -> list[DeviceNode]:
-        """Rows start..stop-1 as DeviceNodes (only their chunks are unpacked)."""
-        out: list[DeviceNode] = []
-        if start >= stop:
-            return out
-        c = bisect_right(self._starts, start) - 1
-        while c < len(self.chunks) and self._starts[c] < stop:
-            first = self._starts[c]
-            rows = self._rows_of(self.chunks[c])
-            out.extend(rows[max(start - first, 0) : stop - first])
-            c += 1
-        return out
+        """Rows start..stop-1 as DeviceNodes (only their blocks are unpacked)."""
+        return self.rows(range(max(start, 0), min(stop, self._len)))
 
     def rows(self, indices: Iterable[int]) -> list[DeviceNode]:
         """The rows at these (ascending) indices."""
@@ -199,9 +244,13 @@ class ChildStore(Sequence[DeviceNode]):
         c = 0
         starts = self._starts
         for index in indices:
+            if not 0 <= index < self._len:
+                raise IndexError("ChildStore index out of range")
+            if index < starts[c]:
+                c = 0
             while c + 1 < len(starts) and starts[c + 1] <= index:
                 c += 1
-            out.append(self._rows_of(self.chunks[c])[index - starts[c]])
+            out.append(self._node_at(self.chunks[c], index - starts[c]))
         return out
 
     def _locate(self, index: int) -> tuple[int, int]:
@@ -212,17 +261,27 @@ class ChildStore(Sequence[DeviceNode]):
         c = bisect_right(self._starts, index) - 1
         return c, index - self._starts[c]
 
-    def _rows_of(self, chunk: Chunk) -> list[DeviceNode]:
-        """The chunk's DeviceNodes: the same objects while it stays decoded."""
-        rows = self._decoded.get(chunk)
-        if rows is None:
-            rows = chunk.unpack()
-            self._decoded[chunk] = rows
-            while len(self._decoded) > DECODED_CHUNKS:
-                self._decoded.popitem(last=False)
+    def _node_at(self, chunk: Chunk, k: int) -> DeviceNode:
+        """Row k of a chunk as a DeviceNode: the same object while it stays made."""
+        made = self._made
+        node = made.get((chunk, k))
+        if node is not None:
+            made.move_to_end((chunk, k))
+            return node
+        if chunk.nodes is not None:
+            return chunk.nodes[k]
+        key = (chunk, k // BLOCK)
+        data = self._blocks.get(key)
+        if data is None:
+            data = self._blocks[key] = chunk.block(k // BLOCK)
+            if len(self._blocks) > DECODED_BLOCKS:
+                self._blocks.popitem(last=False)
         else:
-            self._decoded.move_to_end(chunk)
-        return rows
+            self._blocks.move_to_end(key)
+        node = made[(chunk, k)] = chunk.row(k, data)
+        if len(made) > MADE_NODES:
+            made.popitem(last=False)
+        return node
 
     # --- searching it without making nodes --------------------------------------------------
 
@@ -244,10 +303,15 @@ class ChildStore(Sequence[DeviceNode]):
         plain = {i for i in ids if ID_SEP not in i}
         odd = ids - plain
         for start, chunk in zip(self._starts, self.chunks, strict=True):
-            hits = [i for i in plain if f"{ID_SEP}{i}{ID_SEP}" in chunk.ids]
-            if hits or (odd and any(i in chunk.ids for i in odd)):
-                rows = self._rows_of(chunk)
-                found.extend(start + k for k, row in enumerate(rows) if row.id in ids)
+            if not any(f"{ID_SEP}{i}{ID_SEP}" in chunk.ids for i in plain) and not (
+                odd and any(i in chunk.ids for i in odd)
+            ):
+                continue
+            if chunk.ids.count(ID_SEP) == chunk.n + 1:  # no id holds the separator
+                row_ids = chunk.ids[1:-1].split(ID_SEP)
+            else:
+                row_ids = [row.id for row in chunk.unpack()]
+            found.extend(start + k for k, rid in enumerate(row_ids) if rid in ids)
         return found
 
     def kinds(self, limit: int) -> list[str]:
@@ -263,8 +327,8 @@ class ChildStore(Sequence[DeviceNode]):
         return sum(chunk.nbytes() for chunk in self.chunks)
 
     def decoded_rows(self) -> int:
-        """How many DeviceNodes the store holds made (the decoded chunks' rows)."""
-        return sum(len(rows) for rows in self._decoded.values())
+        """How many DeviceNodes the store holds made (the rows recently asked for)."""
+        return len(self._made)
 
 
 class Selection(Sequence[DeviceNode]):
