@@ -11,7 +11,7 @@ import pytest
 from workbench.core.platforms.base import DeviceNode, error_node
 from workbench.core.requests import RequestSpec
 from workbench.tui.widgets.device_tree.model import Listing
-from workbench.tui.widgets.device_tree.store import MADE_NODES, ChildStore, Selection, pack
+from workbench.tui.widgets.device_tree.store import MADE_NODES, ChildStore, Matches, pack
 
 
 def device(i: int, **kw: Any) -> DeviceNode:
@@ -130,7 +130,8 @@ def test_filter_runs_over_the_packed_labels() -> None:
     assert list(rows) == list(range(1200, 1300))
     assert len(store.match("sensor-")) == 2500 and len(store.match("nothing")) == 0
     assert store.any_match("sensor-002499") and not store.any_match("sensor-9")
-    view = Selection(store, rows)
+    view = Matches(store, "sensor-0012", at_once=len(store))
+    assert view.complete and list(view.indices) == list(rows)
     assert len(view) == 100
     assert [n.label for n in view[:3]] == ["Sensor-001200", "Sensor-001201", "Sensor-001202"]
     assert view[-1].label == "Sensor-001299"
@@ -192,3 +193,32 @@ def test_a_row_is_made_alone_not_its_whole_batch() -> None:
     assert [n.id for n in store.rows([4999, 0])] == ["dev:4999", "dev:0"]  # any order
     with pytest.raises(IndexError):
         store.rows([5000])
+
+
+def test_matches_are_found_as_far_as_asked_then_counted_on() -> None:
+    store = store_of(10_000, 1000)
+    view = Matches(store, "sensor-")  # a big listing: nothing scanned yet
+    assert len(view) == 0 and not view.complete
+    assert not view.scan(501)  # a window and one more: the first chunk suffices
+    assert len(view) == 1000 and view[500].label == "Sensor-000500"
+    assert not view.scan(chunks=3) and len(view) == 4000
+    assert view.scan() and len(view) == 10_000 and view.complete
+    rare = Matches(store, "sensor-00999")  # one chunk holds them: the others ruled out quickly
+    assert rare.scan(501) and [n.label for n in rare] == [f"Sensor-00999{d}" for d in range(10)]
+    assert len(Matches(store, "sensor-0099", at_once=10_000)) == 100  # small: all at once
+
+
+def test_matches_take_in_the_rows_leading_to_deeper_matches() -> None:
+    store = store_of(3000, 1000)
+    view = Matches(store, "sensor-0015", extra=[2999, 7, 1510, 7], at_once=3000)
+    assert list(view.indices) == [7, *range(1500, 1600), 2999]
+    lazy = Matches(store, "sensor-0015", extra=[2999, 7])
+    assert lazy.scan(chunks=1) is False and list(lazy.indices) == [7]  # chunk 0: the extra row
+    lazy.scan()
+    assert list(lazy.indices) == list(view.indices[:1]) + list(range(1500, 1600)) + [2999]
+
+
+def test_a_needle_spanning_two_labels_matches_neither() -> None:
+    store = ChildStore([device(1), device(2)])
+    assert len(store.match("000001\nsensor")) == 0  # (the labels' joined text is only a hint)
+    assert not store.any_match("000001\nsensor") and store.any_match("r-000002")

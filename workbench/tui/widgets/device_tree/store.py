@@ -8,7 +8,7 @@ blocks of rows. A ChildStore is a list of chunks that reads like a sequence of
 DeviceNodes: indexing or slicing it unpacks only the blocks of rows concerned (the nodes
 made lately are kept, so the same row gives the same DeviceNode object while it is on
 screen), and
-``match`` filters over the lower-cased labels without making any node. A batch that cannot
+``match`` / Matches filter over the lower-cased labels without making any node. A batch that cannot
 be pickled (an adapter's private data that pickle refuses) is kept as its DeviceNodes.
 """
 
@@ -66,11 +66,12 @@ class Chunk:
     zlib-compressed, and where each row ends in its block. `nodes` is set instead of
     `blocks` when a node cannot be packed (pickle refused it, or a subclass)."""
 
-    __slots__ = ("blocks", "ends", "ids", "kinds", "lower", "n", "nodes")
+    __slots__ = ("blocks", "ends", "ids", "kinds", "lower", "n", "nodes", "text")
 
     def __init__(self, nodes: Sequence[DeviceNode]) -> None:
         self.n = len(nodes)
         self.lower = [node.label.lower() for node in nodes]
+        self.text = "\n".join(self.lower)  # every label in one string: a quick "any match here?"
         self.kinds = [_intern(node.kind) for node in nodes]
         self.ids = ID_SEP + ID_SEP.join(node.id for node in nodes) + ID_SEP
         self.nodes: list[DeviceNode] | None = None
@@ -106,7 +107,8 @@ class Chunk:
 
     def nbytes(self) -> int:
         """Roughly what the chunk holds (for benchmarks)."""
-        size = sum(map(len, self.blocks)) + len(self.ids) + 4 * self.n + 8 * self.n * 2
+        size = sum(map(len, self.blocks)) + len(self.ids) + len(self.text)
+        size += 4 * self.n + 8 * self.n * 2
         return size + sum(len(s) + 49 for s in self.lower)
 
 
@@ -253,6 +255,10 @@ class ChildStore(Sequence[DeviceNode]):
             out.append(self._node_at(self.chunks[c], index - starts[c]))
         return out
 
+    def starts(self, c: int) -> int:
+        """The index of chunk c's first row."""
+        return self._starts[c]
+
     def _locate(self, index: int) -> tuple[int, int]:
         if index < 0:
             index += self._len
@@ -286,14 +292,14 @@ class ChildStore(Sequence[DeviceNode]):
     # --- searching it without making nodes --------------------------------------------------
 
     def match(self, needle: str) -> array[int]:
-        """Indices of the rows whose lower-cased label contains `needle`."""
-        out: array[int] = array("q")
-        for start, chunk in zip(self._starts, self.chunks, strict=True):
-            out.extend(compress(count(start), map(contains, chunk.lower, repeat(needle))))
-        return out
+        """Indices of the rows whose lower-cased label contains `needle` (all at once)."""
+        return Matches(self, needle, at_once=self._len).indices
 
     def any_match(self, needle: str) -> bool:
-        return any(any(map(contains, chunk.lower, repeat(needle))) for chunk in self.chunks)
+        return any(
+            needle in chunk.text and any(map(contains, chunk.lower, repeat(needle)))
+            for chunk in self.chunks
+        )
 
     def find_ids(self, ids: set[str]) -> list[int]:
         """Indices of the rows whose id is one of `ids`, ascending."""
@@ -331,12 +337,48 @@ class ChildStore(Sequence[DeviceNode]):
         return len(self._made)
 
 
-class Selection(Sequence[DeviceNode]):
-    """Some rows of a ChildStore (a filter's matches), read as a sequence of DeviceNodes."""
+class Matches(Sequence[DeviceNode]):
+    """The rows of a store whose lower-cased label contains `needle`, plus `extra` rows (the
+    ones leading to matches further down), in order, found chunk by chunk: ``scan`` finds
+    as many as a window needs, and the rest can be counted later, a few chunks at a time.
+    A store of at most `at_once` rows is scanned whole at once. ``len`` is what has been
+    found so far; ``complete`` says whether that is all."""
 
-    def __init__(self, store: ChildStore, indices: array[int]) -> None:
+    def __init__(
+        self, store: ChildStore, needle: str, extra: Iterable[int] = (), at_once: int = 0
+    ) -> None:
         self.store = store
-        self.indices = indices
+        self.needle = needle
+        self.indices: array[int] = array("q")
+        self._extra = sorted(set(extra))
+        self._next = 0  # the next chunk to scan
+        if len(store) <= at_once:
+            self.scan()
+
+    @property
+    def complete(self) -> bool:
+        return self._next >= len(self.store.chunks)
+
+    def scan(self, want: int | None = None, chunks: int | None = None) -> bool:
+        """Scan on until `want` rows are found, `chunks` more chunks were scanned, or the
+        end; returns whether the scan is complete."""
+        store, needle, out = self.store, self.needle, self.indices
+        stop = len(store.chunks) if chunks is None else min(self._next + chunks, len(store.chunks))
+        while self._next < stop and (want is None or len(out) < want):
+            c = self._next
+            self._next += 1
+            chunk, first = store.chunks[c], store.starts(c)
+            # most chunks hold no match of a rare needle: one C-speed search rules them out
+            hits: list[int] = []
+            if needle in chunk.text:
+                hits = list(compress(count(first), map(contains, chunk.lower, repeat(needle))))
+            if self._extra:
+                lo = bisect_right(self._extra, first - 1)
+                hi = bisect_right(self._extra, first + chunk.n - 1)
+                if lo < hi:
+                    hits = sorted({*hits, *self._extra[lo:hi]})
+            out.extend(hits)
+        return self.complete
 
     def __len__(self) -> int:
         return len(self.indices)
