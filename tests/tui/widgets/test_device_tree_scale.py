@@ -34,8 +34,8 @@ def device(i: int) -> DeviceNode:
 class BigAdapter(Adapter):
     platform = "fake"
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, n: int = N) -> None:
+        self.n = n
 
     def roots(self) -> list[DeviceNode]:
         return [DeviceNode(id="devs", kind="group", label="devices", expandable=True)]
@@ -43,16 +43,16 @@ class BigAdapter(Adapter):
     def children(
         self, node: DeviceNode, cancel: threading.Event | None = None
     ) -> Iterator[list[DeviceNode]]:
-        for start in range(0, N, 1000):
+        for start in range(0, self.n, 1000):
             if cancel is not None and cancel.is_set():
                 return
             yield [device(i) for i in range(start, start + 1000)]
 
 
 class Host(App[None]):
-    def __init__(self) -> None:
+    def __init__(self, n: int = N) -> None:
         super().__init__()
-        self.panel = DeviceTreePanel(None, None, adapter=BigAdapter())  # type: ignore[arg-type]
+        self.panel = DeviceTreePanel(None, None, adapter=BigAdapter(n))  # type: ignore[arg-type]
         self.opened: list[DeviceTreePanel.OpenRequest] = []
 
     def compose(self) -> ComposeResult:
@@ -120,3 +120,32 @@ async def test_100000_devices_scroll_page_filter_and_open() -> None:
         panel.set_filter("")
         await pilot.pause()
         assert "▼ show 501–1,000 of 100,000  (showing 1–500)" in labels(panel)
+
+
+async def test_a_big_listing_shows_its_first_matches_then_counts_the_rest() -> None:
+    app = Host(20_000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.panel
+        panel.FILTER_AT_ONCE = 5_000  # (a million devices, scaled down)
+        panel.COUNT_CHUNKS = 2
+        group = await until(pilot, lambda: find_node(panel, "devices"))
+        group.expand()
+        await until(
+            pilot, lambda: panel.listings.get("devs") and panel.listings["devs"].state == "done", 30
+        )
+        panel.set_filter("sensor-01")  # 10,000 matches, from row 10,000 on
+        shown = labels(panel)
+        assert "Sensor-010000" in "".join(shown) and "Sensor-010499" in "".join(shown)
+        assert any(s.startswith("▼ show 501–1,000 of ") and "… matches" in s for s in shown)
+        await until(pilot, lambda: "filter_counted" in panel.timings, 30)
+        await pilot.pause()
+        assert "▼ show 501–1,000 of 10,000 matches  (showing 1–500)" in labels(panel)
+        # paging on through the counted matches, then a rare needle in a big listing
+        panel.tree.move_cursor(find_node(panel, "▼ show 501"))
+        await pilot.press("enter")
+        await until(pilot, lambda: find_node(panel, "Sensor-010500"))
+        assert "▲ show 1–500 of 10,000 matches" in labels(panel)
+        panel.set_filter("sensor-01999")
+        await pilot.pause()
+        assert [s for s in labels(panel) if "Sensor" in s][-1].endswith("Sensor-019999  MQTT")
+        assert not any("▼" in s for s in labels(panel))
