@@ -454,7 +454,7 @@ def main() -> None:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
         codes.insert(0, (f"before ({args.before})", str(before)))
-    for n in (int(x) for x in args.devices.split(",")):
+    for n in (int(x) for x in args.devices.split(",") if x.strip()):
         runs = args.runs if n <= N else args.big_runs
         for name, code in codes:
             median_table(
@@ -470,10 +470,15 @@ def main() -> None:
     if not args.no_emulator:
         proc, base = start_emulator(N)
         try:
-            median_table(
-                f"emulator: Thinger over HTTP, pages of {args.page_size}, server in its own process",
-                [run_child("emulator", base, str(args.page_size)) for _ in range(args.runs)],
-            )
+            for name, code in codes:
+                median_table(
+                    f"emulator: Thinger over HTTP, pages of {args.page_size}, server in its own"
+                    f" process [{name}]",
+                    [
+                        run_child("emulator", base, str(args.page_size), code=code)
+                        for _ in range(args.runs)
+                    ],
+                )
         finally:
             proc.terminate()
             proc.wait(10)

@@ -1,20 +1,22 @@
 """The device tree panel: a platform's devices and resources, loaded lazily and streamed.
 
 Everything shown comes from an adapter (workbench.core.platforms); this module knows no
-platform. How it stays fast with 100,000 devices (see shared PERFORMANCE.md, "Trees with
-many nodes"):
+platform. How it stays fast with a million devices (see shared PERFORMANCE.md, "Trees
+with many nodes"):
 
 - Children are fetched only when a node is expanded, in a thread worker; each batch the
   adapter yields is posted to the UI as it arrives, with a "loading…" placeholder and a
   running count. Results for a listing that was collapsed or reloaded meanwhile are
   dropped (every fetch carries a generation number).
 - The whole list of a listing's children is kept in memory, packed (store.py: the worker
-  packs each batch; a million devices take ~150 MiB, not ~1.2 GB of DeviceNodes) and
-  DeviceNode objects are made only for the rows shown; the Tree only ever holds one
-  *window* of PAGE_SIZE children
-  per listing, with "previous / next" nodes to move the window: a Textual Tree rebuilds
-  all its lines on every change, so its size must stay in the low thousands.
-- The filter scans the packed lower-cased labels and rebuilds only what is visible.
+  packs each batch; a million devices take ~190 MiB, not ~1.2 GB of DeviceNodes), and
+  DeviceNode objects are made only for the rows shown. The Tree only ever holds one
+  *window* of PAGE_SIZE children per listing, with "previous / next" nodes to move the
+  window: a Textual Tree rebuilds all its lines on every change, so its size must stay
+  in the low thousands.
+- The filter scans the packed lower-cased labels (no node made) and rebuilds only what
+  is visible; over a listing bigger than FILTER_AT_ONCE it finds the matches the window
+  needs first and counts the rest a few batches a step afterwards.
 - Labels are rich Text objects (no markup parsing), built by the pure functions of
   labels.py, which show server text only through workbench.core.text; the model (Listing,
   Placeholder) is in model.py. DeviceTreePanel is one class: the fetch workers, the
