@@ -178,6 +178,9 @@ async def measure_panel(
             tracemalloc.start()
         group = find(panel, "devices")
         panel.tree.focus()
+        # a frame first: a mark of the roots still waiting for one must not land after clear()
+        await painted(app)
+        await painted(app)
         panel.timings.clear()
         stalls: list[float] = []
         monitor = asyncio.create_task(watch_stalls(stalls))

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
 from itertools import accumulate, compress, count, repeat
 from operator import attrgetter, contains
-from typing import overload
+from typing import Any, overload
 
 from workbench.core.platforms.base import DeviceNode
 from workbench.core.requests import RequestSpec
@@ -35,30 +35,29 @@ MADE_NODES = 4_096  # DeviceNodes kept made, so the same row gives the same obje
 _FIELDS = tuple(f.name for f in fields(DeviceNode))
 _REQUEST = _FIELDS.index("request")
 _REQUEST_FIELDS = tuple(f.name for f in fields(RequestSpec) if f.init)
-_node_fields = attrgetter(*_FIELDS)
+_other_fields = attrgetter(*(name for name in _FIELDS if name != "request"))
 _request_fields = attrgetter(*_REQUEST_FIELDS)
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 def _row(node: DeviceNode) -> bytes:
-    """One node as bytes: its fields pickled, its RequestSpec as a tuple of its fields (a
-    slotted dataclass pickles through Python code: ten times slower)."""
+    """One node as bytes: its fields but the request pickled, and its RequestSpec as a tuple
+    of its fields (a slotted dataclass pickles through Python code: ten times slower)."""
     if type(node) is not DeviceNode:
         raise TypeError("not a plain DeviceNode")
-    row = _node_fields(node)
-    request = row[_REQUEST]
-    if request is not None:
-        if type(request) is not RequestSpec:
-            raise TypeError("not a plain RequestSpec")
-        row = (*row[:_REQUEST], _request_fields(request), *row[_REQUEST + 1 :])
-    return pickle.dumps(row, pickle.HIGHEST_PROTOCOL)
+    request = node.request
+    if request is None:
+        return pickle.dumps((_other_fields(node), None), _PROTOCOL)
+    if type(request) is not RequestSpec:
+        raise TypeError("not a plain RequestSpec")
+    return pickle.dumps((_other_fields(node), _request_fields(request)), _PROTOCOL)
 
 
 def _node(data: bytes) -> DeviceNode:
-    row = pickle.loads(data)
-    request = row[_REQUEST]
-    if request is not None:
-        row = (*row[:_REQUEST], RequestSpec(*request), *row[_REQUEST + 1 :])
-    return DeviceNode(*row)
+    other, request = pickle.loads(data)
+    spec = None if request is None else RequestSpec(*request)
+    args: list[Any] = [*other[:_REQUEST], spec, *other[_REQUEST:]]
+    return DeviceNode(*args)
 
 
 class Chunk:
@@ -72,7 +71,8 @@ class Chunk:
         self.n = len(nodes)
         self.lower = [node.label.lower() for node in nodes]
         self.text = "\n".join(self.lower)  # every label in one string: a quick "any match here?"
-        self.kinds = [_intern(node.kind) for node in nodes]
+        kinds = _KINDS
+        self.kinds = [kinds.get(kind) or _intern(kind) for kind in map(attrgetter("kind"), nodes)]
         self.ids = ID_SEP + ID_SEP.join(node.id for node in nodes) + ID_SEP
         self.nodes: list[DeviceNode] | None = None
         self.blocks: list[bytes] = []
