@@ -1,12 +1,16 @@
-"""Benchmark: the device tree panel with 100,000 devices.
+"""Benchmark: the device tree panel with 100,000 and 1,000,000 devices.
 
 Run on demand (not part of the test suite):
 
     python tests/benchmarks/bench_device_tree.py [--runs 3] [--no-baseline] [--no-emulator]
+        [--devices 100000,1000000] [--big-runs 1] [--before REV]
 
 Scenarios (each in a headless Textual app, 100x30):
 
-- fake: an adapter that yields 100 batches of 1,000 DeviceNodes instantly.
+- fake: an adapter that yields batches of 1,000 DeviceNodes instantly (100,000 devices,
+  and for issue 15 1,000,000: --devices; the big size runs --big-runs times).
+- --before REV: the same fake scenarios also run against the workbench package of git
+  revision REV (extracted to a temporary directory), in the same run, for before/after.
 - emulator: the real Thinger adapter against `workbench demo --serve --devices 100000`
   in a child process (so the server does not share the UI's GIL), over HTTP.
 - baseline: a plain Textual Tree given 100,000 leaves up front (what the panel avoids).
@@ -16,9 +20,13 @@ Figures (medians over the runs):
 - all loaded: from expanding the listing to the last page being applied;
 - expand: collapse + expand the 100,000-device listing, to the frame that shows it;
 - filter: typing a filter (100 matches / every device / cleared), to the frame that shows it;
-  "filter (model)" is the part spent filtering and rebuilding the Tree in the handler;
-- memory: RSS growth while loading, and (separate run) Python heap via tracemalloc.
+  "handler" is the part spent filtering and rebuilding the Tree in the handler; over a listing
+  bigger than DeviceTreePanel.FILTER_AT_ONCE the first window shows first and the matches are
+  counted after it, a few batches a step ("all counted": until the page lines say how many);
+- memory: RSS growth while loading ("tree memory"), and (separate run, 100,000 devices only)
+  Python heap via tracemalloc.
 Targets (issue 5): first rows <= 200 ms after the first page arrives; expand and filter <= 100 ms.
+Targets (issue 15, 1,000,000 devices): the same, and tree memory (RSS growth) <= 300 MiB.
 """
 
 from __future__ import annotations
@@ -40,7 +48,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT_DIR))
+# the code measured: this checkout, or (--before) an extracted older revision of it
+CODE_DIR = Path(os.environ.get("BENCH_DEVICE_TREE_CODE", ROOT_DIR))
+sys.path.insert(0, str(CODE_DIR))
 
 from rich.text import Text  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
@@ -152,7 +162,7 @@ def find(panel: DeviceTreePanel, text: str):
 
 
 async def measure_panel(
-    panel: DeviceTreePanel, key: str, needle: str, *, memory: bool = False
+    panel: DeviceTreePanel, key: str, needle: str, *, memory: bool = False, n: int = N
 ) -> dict[str, float]:
     """Expand the big listing, wait for all of it, then time expand and filters."""
     app = Host(panel)
@@ -168,6 +178,9 @@ async def measure_panel(
             tracemalloc.start()
         group = find(panel, "devices")
         panel.tree.focus()
+        # a frame first: a mark of the roots still waiting for one must not land after clear()
+        await painted(app)
+        await painted(app)
         panel.timings.clear()
         stalls: list[float] = []
         monitor = asyncio.create_task(watch_stalls(stalls))
@@ -182,6 +195,7 @@ async def measure_panel(
         await until(
             pilot,
             lambda: panel.listings.get(key) is not None and panel.listings[key].state == "done",
+            timeout=1500,
         )
         out["all loaded (s)"] = panel.timings["last_done"] - t_expand
         monitor.cancel()
@@ -200,13 +214,13 @@ async def measure_panel(
         out["RSS total (MiB)"] = rss_mib()
         if memory:
             return out
-        # expand: collapse and expand the loaded 100,000-device listing
+        # expand: collapse and expand the loaded listing (100,000 or 1,000,000 devices)
         group = find(panel, "devices")
         group.collapse()
         await pilot.pause()
         t0 = time.perf_counter()
         group.expand()
-        out["expand 100,000 loaded (ms)"] = (await mark(panel, "expand") - t0) * 1000
+        out[f"expand {n:,} loaded (ms)"] = (await mark(panel, "expand") - t0) * 1000
         # expand a device (its children come from the adapter)
         await pilot.pause()
         device = group.children[1]
@@ -226,17 +240,25 @@ async def measure_panel(
             ("filter cleared (ms)", ""),
         ):
             await pilot.pause()
+            panel.timings.pop("filter_counted", None)
             t0 = time.perf_counter()
             panel.set_filter(text)
             out[label] = (await mark(panel, "filter") - t0) * 1000
             out[label.replace("(ms)", "(handler, ms)")] = panel.timings["filter_seconds"] * 1000
+            cached = panel.listings[key].view_cache
+            if text and cached is not None and not getattr(cached[2], "complete", True):
+                # a big listing: the first window is shown, the matches are counted after it
+                await until(pilot, lambda: "filter_counted" in panel.timings)
+                counted = (panel.timings["filter_counted"] - t0) * 1000
+                out[label.replace("(ms)", "(all counted, ms)")] = counted
         out["tree lines after filters"] = panel.tree.last_line + 1
     return out
 
 
-async def fake_run(memory: bool = False) -> dict[str, float]:
-    panel = DeviceTreePanel(None, None, adapter=FakeAdapter())  # type: ignore[arg-type]
-    return await measure_panel(panel, "devs", "sensor-0999", memory=memory)
+async def fake_run(memory: bool = False, n: int = N) -> dict[str, float]:
+    adapter = FakeAdapter(n)
+    panel = DeviceTreePanel(None, None, adapter=adapter)  # type: ignore[arg-type]
+    return await measure_panel(panel, "devs", "sensor-0999", memory=memory, n=adapter.n)
 
 
 async def baseline_run() -> dict[str, float]:
@@ -320,20 +342,20 @@ async def emulator_run(base: str, page_size: int) -> dict[str, float]:
     return await measure_panel(panel, "thinger:devices", "-0999")
 
 
-def nodes_only() -> dict[str, float]:
+def nodes_only(n: int = N) -> dict[str, float]:
     """The DeviceNodes alone (what the adapter hands over), to tell the panel's own share."""
     gc.collect()
     tracemalloc.start()
     nodes = [
-        n
-        for batch in FakeAdapter().children(DeviceNode(id="devs", kind="group", label="devices"))
-        for n in batch
+        node
+        for batch in FakeAdapter(n).children(DeviceNode(id="devs", kind="group", label="devices"))
+        for node in batch
     ]
     gc.collect()
     current, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert len(nodes) == N
-    return {"heap of 100,000 DeviceNodes alone (MiB)": current / 2**20}
+    assert len(nodes) == n
+    return {f"heap of {n:,} DeviceNodes alone (MiB)": current / 2**20}
 
 
 def child(argv: list[str]) -> None:
@@ -342,9 +364,10 @@ def child(argv: list[str]) -> None:
 
     kind = argv[0]
     if kind == "fake":
-        result = asyncio.run(fake_run())
+        result = asyncio.run(fake_run(n=int(argv[1]) if len(argv) > 1 else N))
     elif kind == "fake-memory":
-        result = {**asyncio.run(fake_run(memory=True)), **nodes_only()}
+        n = int(argv[1]) if len(argv) > 1 else N
+        result = {**asyncio.run(fake_run(memory=True, n=n)), **nodes_only(n)}
     elif kind == "emulator":
         result = asyncio.run(emulator_run(argv[1], int(argv[2])))
     elif kind == "baseline":
@@ -354,16 +377,19 @@ def child(argv: list[str]) -> None:
     print("RESULT " + json.dumps(result))
 
 
-def run_child(*args: str) -> dict[str, float]:
+def run_child(*args: str, code: str | None = None) -> dict[str, float]:
     import json
 
+    env = os.environ.copy()
+    if code is not None:
+        env["BENCH_DEVICE_TREE_CODE"] = code
     proc = subprocess.run(
         [sys.executable, __file__, "--child", *args],
         capture_output=True,
         text=True,
         cwd=ROOT_DIR,
-        env=os.environ.copy(),
-        timeout=900,
+        env=env,
+        timeout=3600,
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -395,6 +421,17 @@ def main() -> None:
     parser.add_argument(
         "--page-size", type=int, default=500, help="Thinger page size for the emulator run"
     )
+    parser.add_argument(
+        "--devices",
+        default=f"{N},1000000",
+        help="comma-separated listing sizes for the fake adapter (default: 100000,1000000)",
+    )
+    parser.add_argument(
+        "--big-runs", type=int, default=1, help="runs of the sizes above 100,000 (slow)"
+    )
+    parser.add_argument(
+        "--before", metavar="REV", help="also measure this git revision (before/after, one run)"
+    )
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-device-tree-")
     os.environ.update(
@@ -408,20 +445,43 @@ def main() -> None:
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
     )
     print("targets: first rows <= 200 ms after the first page arrives; expand and filter <= 100 ms")
-    median_table(
-        "fake adapter: 100 batches of 1,000 devices, instantly",
-        [run_child("fake") for _ in range(args.runs)],
-    )
-    median_table(
-        "memory, fake adapter (tracemalloc on: times not comparable)", [run_child("fake-memory")]
-    )
+    print("         and at 1,000,000 devices: tree memory (RSS growth) <= 300 MiB")
+    codes: list[tuple[str, str | None]] = [("this checkout", None)]
+    if args.before:
+        before = Path(tmp) / "before"
+        before.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT_DIR), "archive", args.before, "workbench"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        codes.insert(0, (f"before ({args.before})", str(before)))
+    for n in (int(x) for x in args.devices.split(",") if x.strip()):
+        runs = args.runs if n <= N else args.big_runs
+        for name, code in codes:
+            median_table(
+                f"fake adapter: {n // BATCH:,} batches of {BATCH:,} devices, instantly [{name}]",
+                [run_child("fake", str(n), code=code) for _ in range(runs)],
+            )
+        for name, code in codes if n <= N else ():  # (tracemalloc: minutes at 1,000,000)
+            median_table(
+                f"memory, fake adapter, {n:,} devices (tracemalloc on: times not comparable)"
+                f" [{name}]",
+                [run_child("fake-memory", str(n), code=code)],
+            )
     if not args.no_emulator:
         proc, base = start_emulator(N)
         try:
-            median_table(
-                f"emulator: Thinger over HTTP, pages of {args.page_size}, server in its own process",
-                [run_child("emulator", base, str(args.page_size)) for _ in range(args.runs)],
-            )
+            for name, code in codes:
+                median_table(
+                    f"emulator: Thinger over HTTP, pages of {args.page_size}, server in its own"
+                    f" process [{name}]",
+                    [
+                        run_child("emulator", base, str(args.page_size), code=code)
+                        for _ in range(args.runs)
+                    ],
+                )
         finally:
             proc.terminate()
             proc.wait(10)

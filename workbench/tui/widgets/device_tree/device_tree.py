@@ -1,18 +1,22 @@
 """The device tree panel: a platform's devices and resources, loaded lazily and streamed.
 
 Everything shown comes from an adapter (workbench.core.platforms); this module knows no
-platform. How it stays fast with 100,000 devices (see shared PERFORMANCE.md, "Trees with
-many nodes"):
+platform. How it stays fast with a million devices (see shared PERFORMANCE.md, "Trees
+with many nodes"):
 
 - Children are fetched only when a node is expanded, in a thread worker; each batch the
   adapter yields is posted to the UI as it arrives, with a "loading…" placeholder and a
   running count. Results for a listing that was collapsed or reloaded meanwhile are
   dropped (every fetch carries a generation number).
-- The full list of DeviceNodes of a listing is kept in memory (with its lower-cased
-  labels for the filter), but the Tree only ever holds one *window* of PAGE_SIZE children
-  per listing, with "previous / next" nodes to move the window: a Textual Tree rebuilds
-  all its lines on every change, so its size must stay in the low thousands.
-- The filter scans the in-memory lists and rebuilds only what is visible.
+- The whole list of a listing's children is kept in memory, packed (store.py: the worker
+  packs each batch; a million devices take ~190 MiB, not ~1.2 GB of DeviceNodes), and
+  DeviceNode objects are made only for the rows shown. The Tree only ever holds one
+  *window* of PAGE_SIZE children per listing, with "previous / next" nodes to move the
+  window: a Textual Tree rebuilds all its lines on every change, so its size must stay
+  in the low thousands.
+- The filter scans the packed lower-cased labels (no node made) and rebuilds only what
+  is visible; over a listing bigger than FILTER_AT_ONCE it finds the matches the window
+  needs first and counts the rest a few batches a step afterwards.
 - Labels are rich Text objects (no markup parsing), built by the pure functions of
   labels.py, which show server text only through workbench.core.text; the model (Listing,
   Placeholder) is in model.py. DeviceTreePanel is one class: the fetch workers, the
@@ -25,7 +29,7 @@ import contextlib
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -56,6 +60,7 @@ from workbench.tui.widgets.device_tree.model import (
     exception_words,
     format_count,
 )
+from workbench.tui.widgets.device_tree.store import Chunk, Matches, pack
 
 if TYPE_CHECKING:
     from workbench.core.platforms.base import Adapter
@@ -140,6 +145,8 @@ class DeviceTreePanel(Vertical):
     PAGE_SIZE = 500  # children shown per listing window
     REFILTER_DELAY = 0.15  # s: batches arriving while a filter is active are merged in this often
     FREEZE_GC_AFTER = 5_000  # nodes loaded between gc.freeze() calls (0: never; see _settle_gc)
+    FILTER_AT_ONCE = 200_000  # listings up to this size are filtered whole at once
+    COUNT_CHUNKS = 40  # batches scanned per step when counting a big listing's matches
 
     DEFAULT_CSS = """
     /* device tree panel (workbench/tui/widgets/device_tree/device_tree.py) */
@@ -170,7 +177,7 @@ class DeviceTreePanel(Vertical):
     class _Batch(Message, bubble=False):
         """A worker fetched a batch of a listing's children (generation: which fetch)."""
 
-        def __init__(self, key: str, generation: int, nodes: list[DeviceNode]) -> None:
+        def __init__(self, key: str, generation: int, nodes: list[DeviceNode] | Chunk) -> None:
             super().__init__()
             self.key = key
             self.generation = generation
@@ -207,6 +214,7 @@ class DeviceTreePanel(Vertical):
         self._generation = 0
         self._needle = ""
         self._refilter_pending = False
+        self._count_pending = False
         self._unfrozen = 0
         self._froze = False
         self._detail_for: Any = None
@@ -364,7 +372,8 @@ class DeviceTreePanel(Vertical):
             for batch in batches:
                 if cancel.is_set():
                     break
-                self.post_message(self._Batch(key, generation, list(batch)))
+                # packed here, off the UI thread: the listing keeps no DeviceNode objects
+                self.post_message(self._Batch(key, generation, pack(batch)))
         except Exception as exc:  # an adapter must never take the tree down
             message, hint = exception_words(exc)
             what = "the top of the tree" if node is None else node.label
@@ -399,11 +408,11 @@ class DeviceTreePanel(Vertical):
                 gone.cancel.set()
             self._shown.pop(k, None)
 
-    def apply_batch(self, listing: Listing, nodes: list[DeviceNode]) -> None:
+    def apply_batch(self, listing: Listing, nodes: list[DeviceNode] | Chunk) -> None:
         old_len = len(listing.children)
         at = listing.add(nodes)
         self._touch_ancestors(listing)
-        self._settle_gc(len(nodes))
+        self._settle_gc(len(listing.children) - old_len)
         if self._needle:
             self._schedule_refilter()
         else:
@@ -475,6 +484,49 @@ class DeviceTreePanel(Vertical):
         if self._needle:
             self._rebuild()
             self._update_status()
+
+    @staticmethod
+    def _seen(view: Sequence[DeviceNode], want: int) -> int:
+        """len(view), a Matches scanned on until it has `want` rows (or all there are)."""
+        if isinstance(view, Matches) and len(view) < want:
+            view.scan(want)
+        return len(view)
+
+    def _schedule_count(self) -> None:
+        if not self._count_pending:
+            self._count_pending = True
+            self.set_timer(0.005, self._count_matches)
+
+    def _count_matches(self) -> None:
+        """Count on the matches of big listings, COUNT_CHUNKS batches a step (the UI stays
+        responsive); when a shown listing's count is complete, its page lines say so."""
+        self._count_pending = False
+        needle = self._needle
+        if not needle:
+            return
+        left = False
+        for listing in list(self.listings.values()):
+            cached = listing.view_cache
+            if cached is None or cached[0] != needle or cached[1] != listing.version:
+                continue
+            view = cached[2]
+            if not isinstance(view, Matches) or view.complete:
+                continue
+            if not view.scan(chunks=self.COUNT_CHUNKS):
+                left = True
+                continue
+            tree_node = self._live(listing.key)
+            if tree_node is not None and not (
+                tree_node.data is not None and self._matches_inherited(tree_node)
+            ):  # (shown whole under a matching parent: its lines do not count matches)
+                self._set_tail(tree_node, listing, len(view))
+                first = tree_node.children[0] if tree_node.children else None
+                if first is not None and first.data == Placeholder("prev", listing.key):
+                    first.set_label(self._nav_label("prev", listing, len(view)))
+        if left:
+            self._schedule_count()
+        else:
+            self.timings["filter_counted"] = time.perf_counter()
 
     @on(Input.Submitted, "#device-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -719,11 +771,11 @@ class DeviceTreePanel(Vertical):
         listing = self.listings.get(key)
         if listing is None:
             return False
-        needle = self._needle
-        # a listing still loading stays in view (with its progress line): matches may yet come
+        # a listing still loading stays in view (with its progress line): matches may yet come;
+        # its filtered view is what _fill shows next, so computing it here costs no extra scan
         found = (
             listing.state == "loading"
-            or any(needle in s for s in listing.lower)
+            or self._seen(self._view(listing, False, memo), 1) > 0
             or any(
                 self._has_match(k, memo) for k, sub in self.listings.items() if sub.parent == key
             )
@@ -731,7 +783,9 @@ class DeviceTreePanel(Vertical):
         memo[key] = found
         return found
 
-    def _view(self, listing: Listing, inherited: bool, memo: dict[str, bool]) -> list[DeviceNode]:
+    def _view(
+        self, listing: Listing, inherited: bool, memo: dict[str, bool]
+    ) -> Sequence[DeviceNode]:
         """The children to show: all of them, or with a filter those that match or lead to matches."""
         needle = self._needle
         if not needle or inherited:
@@ -744,15 +798,13 @@ class DeviceTreePanel(Vertical):
             for k, sub in self.listings.items()
             if sub.parent == listing.key and self._has_match(k, memo)
         }
-        if leading:
-            view = [
-                c
-                for c, s in zip(listing.children, listing.lower, strict=True)
-                if needle in s or c.id in leading
-            ]
-        else:
-            view = [c for c, s in zip(listing.children, listing.lower, strict=True) if needle in s]
+        # over the packed labels, no DeviceNode made; a big listing: as far as a window needs
+        # (_fill scans on), the rest counted a few chunks at a time (_count_matches)
+        extra = listing.children.find_ids(leading) if leading else ()
+        view = Matches(listing.children, needle, extra, at_once=self.FILTER_AT_ONCE)
         listing.view_cache = (needle, listing.version, view)
+        if not view.complete:
+            self._schedule_count()
         return view
 
     def _label(self, node: DeviceNode) -> Text:
@@ -805,6 +857,7 @@ class DeviceTreePanel(Vertical):
         """Add the current window of a listing's (filtered) children under its Tree node."""
         view = self._view(listing, inherited, memo)
         page = self.PAGE_SIZE
+        self._seen(view, listing.window + page + 1)
         start = max(0, min(listing.window, (max(len(view) - 1, 0) // page) * page))
         listing.window = start
         with self.tree.bulk():
@@ -862,7 +915,11 @@ class DeviceTreePanel(Vertical):
         When the same kinds of lines are there already only their labels change: that
         repaints a line instead of rebuilding every line of the tree (batch after batch)."""
         if total is None:
-            total = len(self._view(listing, False, {})) if self._needle else len(listing.children)
+            total = (
+                self._seen(self._view(listing, False, {}), listing.window + self.PAGE_SIZE + 1)
+                if self._needle
+                else len(listing.children)
+            )
         want: list[tuple[Placeholder, Text]] = []
         if listing.window + self.PAGE_SIZE < total:
             want.append((Placeholder("next", listing.key), self._nav_label("next", listing, total)))
@@ -889,7 +946,9 @@ class DeviceTreePanel(Vertical):
 
     def _nav_label(self, kind: str, listing: Listing, total: int) -> Text:
         page = self.PAGE_SIZE
-        more = "…" if listing.state == "loading" else ""
+        view = listing.view_cache[2] if listing.view_cache and self._needle else None
+        counting = isinstance(view, Matches) and not view.complete
+        more = "…" if listing.state == "loading" or counting else ""
         of = f"of {format_count(total)}{more}" + (" matches" if self._needle else "")
         if kind == "prev":
             first = max(listing.window - page, 0)

@@ -1,17 +1,20 @@
 """The device tree's in-memory model, no widgets: a Listing holds the whole loaded list of
 one node's children (with lower-cased labels for the filter, the window shown, the fetch
 state and generation), Placeholder marks the lines that are not devices, plus the plain
-helpers format_count, request_line and exception_words."""
+helpers format_count, request_line and exception_words. The children are kept packed in a
+ChildStore (store.py): DeviceNodes are made only for the rows the tree shows."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from workbench.core.platforms.base import DeviceNode
 from workbench.core.requests import RequestSpec
+from workbench.tui.widgets.device_tree.store import ChildStore, Chunk
 
 ROOT = "\x00roots"  # the key of the top-level listing (adapter.roots())
 PLURALS = {
@@ -69,8 +72,7 @@ class Listing:
     key: str
     parent: str | None  # key of the listing this node is in (None for the roots)
     name: str = ""  # the label of the node whose children these are (for the status line)
-    children: list[DeviceNode] = field(default_factory=list)
-    lower: list[str] = field(default_factory=list)  # lower-cased labels, parallel to children
+    children: ChildStore = field(default_factory=ChildStore)  # packed; nodes made on demand
     state: str = "loading"  # loading | done | stopped
     generation: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -80,34 +82,28 @@ class Listing:
     version: int = 0  # bumped on every change (invalidates cached filtered views)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float | None = None
-    view_cache: tuple[str, int, list[DeviceNode]] | None = None
+    view_cache: tuple[str, int, Sequence[DeviceNode]] | None = None
 
-    def add(self, nodes: list[DeviceNode]) -> int:
-        """Add a batch (at the retry point if any); returns the index it went to."""
-        labels = [n.label.lower() for n in nodes]
+    def add(self, nodes: Sequence[DeviceNode] | Chunk) -> int:
+        """Add a batch (nodes, or a Chunk packed by the worker) at the retry point if any, else
+        at the end; returns the index it went to."""
+        n = nodes.n if isinstance(nodes, Chunk) else len(nodes)
         if self.insert_at is None:
-            at = len(self.children)
-            self.children.extend(nodes)
-            self.lower.extend(labels)
+            at = self.children.append(nodes)
         else:
-            at = self.insert_at
-            self.children[at:at] = nodes
-            self.lower[at:at] = labels
-            self.insert_at += len(nodes)
+            at = self.children.insert(self.insert_at, nodes)
+            self.insert_at = at + n
         self.version += 1
         return at
 
     def remove(self, node: DeviceNode) -> int | None:
-        for i, child in enumerate(self.children):
-            if child is node:
-                del self.children[i]
-                del self.lower[i]
-                self.version += 1
-                return i
-        return None
+        at = self.children.remove(node)
+        if at is not None:
+            self.version += 1
+        return at
 
     def noun(self) -> str:
-        kinds = [c.kind for c in self.children[:50] if c.kind != "error"]
+        kinds = [k for k in self.children.kinds(50) if k != "error"]
         if not kinds:
             return "nodes"
         kind = max(set(kinds), key=kinds.count)
