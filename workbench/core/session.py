@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 MAX_TRACES = 50
 MAX_RETRY_AFTER = 10.0
+_UNSET = object()
 
 
 def describe_principal(tokens: TokenSet | None) -> str | None:
@@ -152,6 +153,8 @@ class Session:
         self._exchange_listeners: list[Callable[[Exchange], None]] = []
         self._token_listeners: list[Callable[[TokenSet | None], None]] = []
         self._auth: SessionAuth | None = None
+        self._discovered_for: object = _UNSET  # the TokenSet _discovered_cache was made from
+        self._discovered_cache: set[Origin] = set()
         self.stats = {"logins": 0, "refreshes": 0, "retries_401": 0}
 
     # --- construction ---------------------------------------------------------------------
@@ -536,12 +539,24 @@ class Session:
     # --- signing ----------------------------------------------------------------------------
     def token_origins(self) -> set[Origin]:
         """Where the token is sent: the profile's origins plus those its login discovered."""
-        return self.origins | discovered_origins(self._tokens)
+        return self.origins | self._discovered()
+
+    def _discovered(self) -> set[Origin]:
+        """discovered_origins() of the current tokens, worked out once per TokenSet (every
+        login / refresh makes a new one): it is asked on every request signed."""
+        tokens = self._tokens
+        if self._discovered_for is not tokens:
+            self._discovered_cache = discovered_origins(tokens)
+            self._discovered_for = tokens
+        return self._discovered_cache
+
+    def _token_goes_to(self, origin: Origin) -> bool:
+        return origin in self.origins or origin in self._discovered()
 
     def may_sign(self, url: httpx.URL | str) -> bool:
         """True when a token of this profile may be attached to a request to `url`."""
         origin = Origin.of(str(url))
-        if origin not in self.token_origins():
+        if not self._token_goes_to(origin):
             return False
         return origin.scheme == "https" or (origin.scheme == "http" and origin.is_loopback)
 
@@ -551,7 +566,7 @@ class Session:
         if not names:
             return False
         origin = Origin.of(str(request.url))
-        if origin not in self.token_origins():
+        if not self._token_goes_to(origin):
             strip_credentials(request, names)
             return False
         if origin.scheme != "https" and not (origin.scheme == "http" and origin.is_loopback):
