@@ -156,6 +156,9 @@ class Session:
         self._discovered_for: object = _UNSET  # the TokenSet _discovered_cache was made from
         self._discovered_cache: set[Origin] = set()
         self.stats = {"logins": 0, "refreshes": 0, "retries_401": 0}
+        # why the last renewal (refresh / unattended login) failed; None once tokens are
+        # adopted again. `workbench devices` turns one that needs a person into exit 3.
+        self.renew_failure: WorkbenchError | None = None
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -339,6 +342,7 @@ class Session:
                     trace.note(f"the tokens could not be stored: {err.message}")
             self.store_notes.extend(n for n in self.store.notes if n not in self.store_notes)
         self._tokens = tokens
+        self.renew_failure = None
         for listener in list(self._token_listeners):
             listener(tokens)
 
@@ -418,8 +422,12 @@ class Session:
                 return current  # someone renewed while we waited
             if current is not None and not force and not current.needs_refresh():
                 return current
-            with self._token_lock():
-                return self._renew_shared(current)
+            try:
+                with self._token_lock():
+                    return self._renew_shared(current)
+            except WorkbenchError as err:
+                self.renew_failure = err
+                raise
 
     def _token_lock(self) -> contextlib.AbstractContextManager[object]:
         """The lock between processes around this profile's read-refresh-write (none when
