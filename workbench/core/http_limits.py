@@ -344,6 +344,12 @@ class WatchdogClock:
             elif earlier:
                 self._cond.notify()
 
+    def pending(self) -> int:
+        """How many watchdogs the clock holds (running requests, and ended ones not yet
+        swept out: at most about COMPACT_MIN more)."""
+        with self._cond:
+            return len(self._heap)
+
     def _compact(self) -> None:
         """Drop the watchdogs whose requests ended (the usual case: they finished long
         before their deadline), so the heap holds about the requests still running."""
