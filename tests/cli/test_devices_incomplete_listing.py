@@ -83,7 +83,9 @@ def test_a_refused_refresh_that_needs_a_person_exits_3(
     assert main(["login", "env-thinger", "--profiles", str(folder)]) == 0
     monkeypatch.delenv("DEVICES_TEST_SECRET")
     for action in ("tokens/revoke-refresh", "tokens/expire"):
-        r = httpx.post(f"{fresh_emulator.base_url}/_emulator/{action}", json={"platform": "thinger"})
+        r = httpx.post(
+            f"{fresh_emulator.base_url}/_emulator/{action}", json={"platform": "thinger"}
+        )
         r.raise_for_status()
     capsys.readouterr()
     code = main(["devices", "env-thinger", "--profiles", str(folder)])

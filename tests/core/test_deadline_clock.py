@@ -10,9 +10,12 @@ the watchdog can cut a trickle), and ended requests do not pile up in the clock.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -53,10 +56,8 @@ def test_a_short_deadline_behind_a_long_one_still_fires_on_time() -> None:
 
         def long_request() -> None:
             started.set()
-            try:
+            with contextlib.suppress(TransportError):
                 send(long_client, RequestSpec("GET", f"{slow_body.url}/long"))
-            except TransportError:
-                pass
 
         worker = threading.Thread(target=long_request, daemon=True)
         worker.start()
@@ -99,3 +100,91 @@ def test_a_new_clock_fires_a_due_watchdog_through_the_public_client() -> None:
         stop.set()
         client.close()
     assert took < SHORT + MARGIN, f"held {took:.1f} s"
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 (cryptography is a test dependency of httpx's
+    stack here; the client below does not verify it: the deadline is what is tested)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_a_trickled_header_over_tls_is_cut_at_the_deadline(tmp_path: Path) -> None:
+    # over TLS the socket to shut down is the one the handshake returns (the trace learns it
+    # at start_tls, then takes itself out)
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    stop = threading.Event()
+    trickler = header_trickle(stop)
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        trickler(conn, request)
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        try:
+            raw, _ = listener.accept()
+        except OSError:
+            return
+        try:
+            with context.wrap_socket(raw, server_side=True) as conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                handler(conn, data)
+        except OSError:
+            pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = make_client(
+        None,
+        request_limits=RequestLimits(deadline=SHORT),
+        transport=httpx.HTTPTransport(verify=False),
+    )
+    begin = time.monotonic()
+    try:
+        with pytest.raises(TransportError) as caught:
+            send(client, RequestSpec("GET", f"https://127.0.0.1:{port}/tls"))
+    finally:
+        took = time.monotonic() - begin
+        stop.set()
+        client.close()
+        listener.close()
+    assert took < SHORT + MARGIN, f"held {took:.1f} s"
+    assert "within the deadline of 1 s" in caught.value.message

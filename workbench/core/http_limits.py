@@ -50,6 +50,15 @@ DEADLINE_EXT = "workbench.deadline"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PIECE = 1024 * 1024  # decompressed bytes per shadow step: the most one step holds
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
+# httpcore trace events after which the socket may still be unknown (TLS: the socket to
+# watch is the one start_tls returns; the TCP one is detached from its descriptor)
+_CONNECTING = frozenset(
+    (
+        "connection.connect_tcp.started",
+        "connection.connect_tcp.complete",
+        "connection.start_tls.started",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -283,12 +292,22 @@ class _Watchdog:
         if fired:
             self._shutdown(sock)
 
-    def trace(self, previous: Any) -> Any:
-        """An httpcore ``trace`` extension that learns the socket (and calls `previous`)."""
+    def trace(self, previous: Any, extensions: dict[str, Any]) -> Any:
+        """An httpcore ``trace`` extension that learns the socket (and calls `previous`).
+
+        It takes itself out of `extensions` (putting `previous` back) once the socket is
+        known, or at the first event of a kept-alive connection (whose socket only the
+        response tells): a trace makes httpcore report every phase of every request, which
+        cost the runner about a tenth of its speed."""
 
         def trace(event: str, info: dict[str, Any]) -> None:
             if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
                 self.watch(info.get("return_value"))
+            if event not in _CONNECTING and extensions.get("trace") is trace:
+                if previous is None:
+                    extensions.pop("trace", None)
+                else:
+                    extensions["trace"] = previous
             if callable(previous):
                 previous(event, info)
 
@@ -462,7 +481,7 @@ class LimitedTransport(httpx.BaseTransport):
         waits = _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
         watchdog = _Watchdog(deadline)
         previous = request.extensions.get("trace")
-        request.extensions["trace"] = watchdog.trace(previous)
+        request.extensions["trace"] = watchdog.trace(previous, request.extensions)
         try:
             response = self.inner.handle_request(request)
         except httpx.TransportError:
