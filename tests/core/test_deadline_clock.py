@@ -103,8 +103,8 @@ def test_a_new_clock_fires_a_due_watchdog_through_the_public_client() -> None:
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A throw-away certificate for 127.0.0.1 (cryptography is a test dependency of httpx's
-    stack here; the client below does not verify it: the deadline is what is tested)."""
+    """A throw-away certificate for 127.0.0.1 (the client below does not verify it: the
+    deadline is what is tested; tests/oidc uses cryptography the same way)."""
     import datetime
 
     from cryptography import x509
