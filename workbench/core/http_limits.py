@@ -451,24 +451,6 @@ class _AsyncLimitedStream(httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
-def _with_stream(
-    response: httpx.Response, stream: httpx.SyncByteStream | httpx.AsyncByteStream
-) -> httpx.Response:
-    """`response` reading its body through `stream`: the transport's own response with its
-    stream swapped (one Response less per request), or a new one when the transport already
-    read the body into memory (a Response made from ``content=``, as mock transports do:
-    httpx would hand out that copy without reading the stream)."""
-    if not response.is_stream_consumed:
-        response.stream = stream
-        return response
-    return httpx.Response(
-        status_code=response.status_code,
-        headers=response.headers,
-        stream=stream,
-        extensions=response.extensions,
-    )
-
-
 class LimitedTransport(httpx.BaseTransport):
     """Wraps a transport with the deadline and the body cap of `limits`."""
 
@@ -511,8 +493,12 @@ class LimitedTransport(httpx.BaseTransport):
                 raise
         assert isinstance(response.stream, httpx.SyncByteStream)
         guard = _Guard(request, response, self.limits, waits, deadline)
-        stream = _LimitedStream(response.stream, guard, watchdog)
-        return _with_stream(response, stream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_LimitedStream(response.stream, guard, watchdog),
+            extensions=response.extensions,
+        )
 
     def close(self) -> None:
         self.inner.close()
@@ -548,7 +534,12 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
                 raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
         guard = _Guard(request, response, self.limits, waits, deadline)
-        return _with_stream(response, _AsyncLimitedStream(response.stream, guard))
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_AsyncLimitedStream(response.stream, guard),
+            extensions=response.extensions,
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()
