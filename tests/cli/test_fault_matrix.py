@@ -150,28 +150,10 @@ BY_NAME = {f.name: f for f in FAULTS}
 # counts both.
 TOKEN_REQUESTS_PER_LOGIN = {"iotconnect": 2}
 
-NOTHING_LISTED = (
-    "issue 11 finding 'devices exits 0 when every node failed': the error nodes are printed "
-    "but the exit code stays 0 (the deadlines/limits engineer's area: core/platforms/base.py)"
-)
-IOTC_BLANK = (
-    "issue 11 finding (fault matrix): the IoTConnect adapter lists a foreign JSON document's "
-    "records (no guid, uniqueId or displayName) as ~54,000 devices with blank labels, exit 0"
-)
-NEEDS_A_PERSON = (
-    "issue 11 finding (fault matrix): a refused refresh that only a person can repair is shown "
-    "as error nodes ('log in again') but `devices` exits 0 instead of 3 (nothing was listed)"
-)
-
-# Known mistakes in other engineers' areas (issue 11): (platform, fault) -> reason.
-KNOWN: dict[tuple[str, str], str] = {
-    ("iotconnect", "huge-body"): IOTC_BLANK,
-    # the stream breaks after some devices were listed: not "nothing listed", so exit 0
-    ("plgd", "truncate"): NOTHING_LISTED,
-    ("plgd", "huge-body"): NOTHING_LISTED,
-    ("plgd", "revoked"): NEEDS_A_PERSON,
-    **{(p, "revoked-no-secret"): NEEDS_A_PERSON for p in PROFILES},
-}
+# Known mistakes in other engineers' areas: (platform, fault) -> reason (a strict xfail).
+# Issue 11's nine (IoTConnect's foreign document, plgd's partial listings, a refused refresh
+# that needs a person) are fixed.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def expected(platform: str, fault: Fault) -> int:

@@ -18,10 +18,14 @@ Text output: one node per line, indented two spaces per level::
             "request": {"method", "url"} | null,
             "children": [Node, ...]}     # present only for nodes expanded within --depth
 
-Progress ("1,000 nodes…") goes to stderr on a terminal. Exit codes: 0 ok (error nodes are
-data, not failures, as long as something could be listed), 2 profile problem, 3 auth
-failed, 4 network or server error — including a tree where nothing could be listed: it
-has error nodes and no listing (no expanded node) gave a single node that is not an error.
+Progress ("1,000 nodes…") goes to stderr on a terminal. Exit codes: 0 ok (error nodes
+deeper in the tree, e.g. an offline device's resources, are data), 2 profile problem,
+3 auth failed — including a refresh refused during the listing that only a person can
+repair (``workbench login``) — 4 network or server error: a tree where nothing could be
+listed (error nodes, and no listing gave a single node that is not an error), or a
+top-level listing (a root's children: the device lists) with a part missing (a page or
+a stream that failed, a document that is not a listing); the words name what is missing,
+and everything that could be listed is still printed.
 """
 
 from __future__ import annotations
@@ -31,10 +35,10 @@ import sys
 import threading
 from typing import Any
 
-from workbench.cli import EXIT_NETWORK, EXIT_OK
+from workbench.cli import EXIT_AUTH, EXIT_NETWORK, EXIT_OK
 from workbench.commands.output import emit, emit_json, field, show_error
 from workbench.core.errors import ResponseError, WorkbenchError
-from workbench.core.platforms.base import DeviceNode, adapter_for, walk
+from workbench.core.platforms.base import DeviceNode, adapter_for, listing_failed, walk
 from workbench.core.profiles import get_profile
 
 MARK = {"online": "●", "offline": "○"}
@@ -52,23 +56,38 @@ def node_line(node: DeviceNode) -> str:
 
 
 class Listed:
-    """Watches the (level, node) pairs of a walk: were there errors, and did any listing
-    (an expanded node's children) give a node that is not an error?"""
+    """Watches the (level, node) pairs of a walk: were there errors, did any listing
+    (an expanded node's children) give a node that is not an error, and which top-level
+    listings (a root's children: the device lists) are missing a part?"""
+
+    MAX_SHOWN = 5  # missing parts named in the error
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
         self.errors = 0
         self.listed = False
-        self._open: list[tuple[int, bool]] = []  # (level, expanded) of the nodes above
+        self.missing: list[str] = []  # "<root label>: <what failed>"
+        self._open: list[tuple[int, bool, str]] = []  # (level, expanded, label) above
 
     def see(self, level: int, node: DeviceNode) -> None:
         while self._open and self._open[-1][0] >= level:
             self._open.pop()
+        parent = self._open[-1] if self._open else None
+        in_listing = parent is not None and parent[1] and parent[0] == level - 1
         if node.kind == "error":
             self.errors += 1
-        elif self._open and self._open[-1][1] and self._open[-1][0] == level - 1:
+            if in_listing and level == 2 and listing_failed(node):
+                assert parent is not None
+                self.missing.append(f"{parent[2]}: {node.error or node.label}")
+        elif in_listing:
             self.listed = True
-        self._open.append((level, node.expandable and level < self.depth))
+        self._open.append((level, node.expandable and level < self.depth, node.label))
+
+    def missing_words(self) -> str:
+        shown = [text if len(text) <= 300 else text[:300] + "…" for text in self.missing]
+        more = len(shown) - self.MAX_SHOWN
+        words = "; ".join(shown[: self.MAX_SHOWN]) + (f"; and {more} more" if more > 0 else "")
+        return field(words)
 
     @property
     def nothing_listed(self) -> bool:
@@ -139,12 +158,30 @@ def run(args: argparse.Namespace) -> int:
         session.close()
         if show_progress:
             print("\r", end="", file=sys.stderr)
+    failure = session.renew_failure  # the session could not be renewed while listing
+    if failure is not None and exit_code_for(failure) == EXIT_AUTH:
+        emit(
+            f"workbench: the session of profile '{field(profile.name)}' could not be renewed "
+            "without a person; what could be listed is shown",
+            sys.stderr,
+        )
+        show_error(failure)
+        return EXIT_AUTH
     if listed.nothing_listed:
         show_error(
             ResponseError(
                 f"nothing could be listed: {listed.errors} error node(s), and no listing "
                 "gave a single node",
                 hint="the error nodes say why; is the service up and the profile right?",
+            )
+        )
+        return EXIT_NETWORK
+    if listed.missing:
+        show_error(
+            ResponseError(
+                f"the listing is incomplete: {len(listed.missing)} part(s) could not be "
+                f"listed ({listed.missing_words()}); what could be listed is shown",
+                hint="the error nodes say why; try again, or retry those nodes in the TUI",
             )
         )
         return EXIT_NETWORK

@@ -50,6 +50,15 @@ DEADLINE_EXT = "workbench.deadline"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PIECE = 1024 * 1024  # decompressed bytes per shadow step: the most one step holds
 _TIMEOUT_KEYS = ("connect", "read", "write", "pool")
+# httpcore trace events after which the socket may still be unknown (TLS: the socket to
+# watch is the one start_tls returns; the TCP one is detached from its descriptor)
+_CONNECTING = frozenset(
+    (
+        "connection.connect_tcp.started",
+        "connection.connect_tcp.complete",
+        "connection.start_tls.started",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -208,9 +217,10 @@ class _Guard:
         response: httpx.Response,
         limits: RequestLimits,
         waits: dict[str, float | None],
+        deadline: Deadline,
     ) -> None:
         self.request = request
-        self.deadline = _deadline_of(request, limits)
+        self.deadline = deadline
         self.max_body = limits.max_body
         self.waits = waits
         # A live event stream lasts as long as the user watches it (the composer's Esc ends
@@ -282,12 +292,22 @@ class _Watchdog:
         if fired:
             self._shutdown(sock)
 
-    def trace(self, previous: Any) -> Any:
-        """An httpcore ``trace`` extension that learns the socket (and calls `previous`)."""
+    def trace(self, previous: Any, extensions: dict[str, Any]) -> Any:
+        """An httpcore ``trace`` extension that learns the socket (and calls `previous`).
+
+        It takes itself out of `extensions` (putting `previous` back) once the socket is
+        known, or at the first event of a kept-alive connection (whose socket only the
+        response tells): a trace makes httpcore report every phase of every request, which
+        cost the runner about a tenth of its speed."""
 
         def trace(event: str, info: dict[str, Any]) -> None:
             if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
                 self.watch(info.get("return_value"))
+            if event not in _CONNECTING and extensions.get("trace") is trace:
+                if previous is None:
+                    extensions.pop("trace", None)
+                else:
+                    extensions["trace"] = previous
             if callable(previous):
                 previous(event, info)
 
@@ -317,22 +337,44 @@ class WatchdogClock:
     """One daemon thread for every request's watchdog (a thread per request cost the runner
     a third of its speed): a heap of deadlines, each fired unless its request stopped it."""
 
+    COMPACT_MIN = 1024  # heap entries before the stopped ones are swept out
+
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, _Watchdog]] = []
         self._cond = threading.Condition()
         self._seq = 0
+        self._compact_at = self.COMPACT_MIN
         self._thread: threading.Thread | None = None
 
     def schedule(self, when: float, watchdog: _Watchdog) -> None:
         with self._cond:
             self._seq += 1
+            if len(self._heap) >= self._compact_at:
+                self._compact()
+            # The thread sleeps until the earliest deadline: it is woken (a thread switch per
+            # request cost the runner ~5 % of its speed) only when this one comes sooner.
+            earlier = not self._heap or when < self._heap[0][0]
             heapq.heappush(self._heap, (when, self._seq, watchdog))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="workbench-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif earlier:
+                self._cond.notify()
+
+    def pending(self) -> int:
+        """How many watchdogs the clock holds (running requests, and ended ones not yet
+        swept out: at most about COMPACT_MIN more)."""
+        with self._cond:
+            return len(self._heap)
+
+    def _compact(self) -> None:
+        """Drop the watchdogs whose requests ended (the usual case: they finished long
+        before their deadline), so the heap holds about the requests still running."""
+        self._heap = [entry for entry in self._heap if not entry[2].stopped]
+        heapq.heapify(self._heap)
+        self._compact_at = max(self.COMPACT_MIN, 2 * len(self._heap))
 
     def _run(self) -> None:
         while True:
@@ -421,7 +463,7 @@ class LimitedTransport(httpx.BaseTransport):
         waits = _cap_timeouts(request, deadline, keys=_TIMEOUT_KEYS)
         watchdog = _Watchdog(deadline)
         previous = request.extensions.get("trace")
-        request.extensions["trace"] = watchdog.trace(previous)
+        request.extensions["trace"] = watchdog.trace(previous, request.extensions)
         try:
             response = self.inner.handle_request(request)
         except httpx.TransportError:
@@ -450,7 +492,7 @@ class LimitedTransport(httpx.BaseTransport):
                 response.close()
                 raise
         assert isinstance(response.stream, httpx.SyncByteStream)
-        guard = _Guard(request, response, self.limits, waits)
+        guard = _Guard(request, response, self.limits, waits, deadline)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
@@ -491,7 +533,7 @@ class AsyncLimitedTransport(httpx.AsyncBaseTransport):
                 await response.aclose()
                 raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        guard = _Guard(request, response, self.limits, waits)
+        guard = _Guard(request, response, self.limits, waits, deadline)
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

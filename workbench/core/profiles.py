@@ -36,6 +36,7 @@ Discovery order: --profiles DIR, the user config dir (profiles/), the built-in p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -102,6 +103,7 @@ class Origin:
         return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
 
 
+@functools.lru_cache(maxsize=256)  # asked for every request signed (session, secret binding)
 def is_loopback_host(host: str) -> bool:
     if host == "localhost":
         return True

@@ -18,6 +18,7 @@ resend a body carrying one is refused.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -220,9 +221,10 @@ def mark(request: httpx.Request, carried: Carried | None) -> None:
         request.extensions[EXTENSION] = carried
 
 
-def _forms(value: str) -> set[str]:
+@functools.lru_cache(maxsize=256)  # the same few secrets are searched for in every request
+def _forms(value: str) -> frozenset[str]:
     """The ways `value` may be written in a URL, a form or a JSON body."""
-    return {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    return frozenset((value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]))
 
 
 def guard_redirect(previous: httpx.Request, new: httpx.Request) -> None:

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 MAX_TRACES = 50
 MAX_RETRY_AFTER = 10.0
+_UNSET = object()
 
 
 def describe_principal(tokens: TokenSet | None) -> str | None:
@@ -152,7 +153,12 @@ class Session:
         self._exchange_listeners: list[Callable[[Exchange], None]] = []
         self._token_listeners: list[Callable[[TokenSet | None], None]] = []
         self._auth: SessionAuth | None = None
+        self._discovered_for: object = _UNSET  # the TokenSet _discovered_cache was made from
+        self._discovered_cache: set[Origin] = set()
         self.stats = {"logins": 0, "refreshes": 0, "retries_401": 0}
+        # why the last renewal (refresh / unattended login) failed; None once tokens are
+        # adopted again. `workbench devices` turns one that needs a person into exit 3.
+        self.renew_failure: WorkbenchError | None = None
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -336,6 +342,7 @@ class Session:
                     trace.note(f"the tokens could not be stored: {err.message}")
             self.store_notes.extend(n for n in self.store.notes if n not in self.store_notes)
         self._tokens = tokens
+        self.renew_failure = None
         for listener in list(self._token_listeners):
             listener(tokens)
 
@@ -415,8 +422,12 @@ class Session:
                 return current  # someone renewed while we waited
             if current is not None and not force and not current.needs_refresh():
                 return current
-            with self._token_lock():
-                return self._renew_shared(current)
+            try:
+                with self._token_lock():
+                    return self._renew_shared(current)
+            except WorkbenchError as err:
+                self.renew_failure = err
+                raise
 
     def _token_lock(self) -> contextlib.AbstractContextManager[object]:
         """The lock between processes around this profile's read-refresh-write (none when
@@ -536,12 +547,24 @@ class Session:
     # --- signing ----------------------------------------------------------------------------
     def token_origins(self) -> set[Origin]:
         """Where the token is sent: the profile's origins plus those its login discovered."""
-        return self.origins | discovered_origins(self._tokens)
+        return self.origins | self._discovered()
+
+    def _discovered(self) -> set[Origin]:
+        """discovered_origins() of the current tokens, worked out once per TokenSet (every
+        login / refresh makes a new one): it is asked on every request signed."""
+        tokens = self._tokens
+        if self._discovered_for is not tokens:
+            self._discovered_cache = discovered_origins(tokens)
+            self._discovered_for = tokens
+        return self._discovered_cache
+
+    def _token_goes_to(self, origin: Origin) -> bool:
+        return origin in self.origins or origin in self._discovered()
 
     def may_sign(self, url: httpx.URL | str) -> bool:
         """True when a token of this profile may be attached to a request to `url`."""
         origin = Origin.of(str(url))
-        if origin not in self.token_origins():
+        if not self._token_goes_to(origin):
             return False
         return origin.scheme == "https" or (origin.scheme == "http" and origin.is_loopback)
 
@@ -551,7 +574,7 @@ class Session:
         if not names:
             return False
         origin = Origin.of(str(request.url))
-        if origin not in self.token_origins():
+        if not self._token_goes_to(origin):
             strip_credentials(request, names)
             return False
         if origin.scheme != "https" and not (origin.scheme == "http" and origin.is_loopback):

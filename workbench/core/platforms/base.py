@@ -166,7 +166,17 @@ def checked(node: DeviceNode) -> DeviceNode:
         error=f"a {node.kind} the server sent has {problem}: not requested (it starts {start})",
         hint="the server sent an id no request can use; its other nodes are shown",
         badge="bad id",
+        ref={ITEM_PROBLEM: True},
     )
+
+
+ITEM_PROBLEM = "item_problem"  # ref key: an error node standing for one bad item of a listing
+
+
+def listing_failed(node: DeviceNode) -> bool:
+    """True when `node` is an error node that stands for a listing (a page, a stream, a
+    document) that failed, not for one unusable item of a listing that worked."""
+    return node.kind == "error" and not node.ref.get(ITEM_PROBLEM)
 
 
 def checked_batches(

@@ -214,6 +214,24 @@ def _items(data: Any) -> list[dict[str, Any]] | None:
     return None
 
 
+IDENTITY = ("guid", "uniqueId", "displayName")  # a device record names itself by one of these
+
+
+def has_identity(item: dict[str, Any]) -> bool:
+    """True when a device record has a guid, a uniqueId or a displayName (a string)."""
+    return any(isinstance(v := item.get(k), str) and v.strip() for k in IDENTITY)
+
+
+def foreign_list(items: list[dict[str, Any]], what: str) -> Problem:
+    """The words for a page whose records are not IoTConnect devices (none names itself)."""
+    fields = ", ".join(_text(str(k))[:40] for k in list(items[0])[:6]) or "none"
+    return Problem(
+        f"not an IoTConnect device list while {what}: {len(items):,} record(s), none with a "
+        f"guid, uniqueId or displayName (the first record's fields: {fields})",
+        "check the profile's device API URL: the server answered some other JSON document",
+    )
+
+
 def _same(a: Any, b: Any) -> bool:
     return isinstance(a, str) and isinstance(b, str) and a.strip().lower() == b.strip().lower()
 
@@ -574,6 +592,8 @@ class Adapter(BaseAdapter):
                         f"the answer has no device list while {what}",
                         "open the request in the composer to see the answer",
                     )
+                elif items and not any(map(has_identity, items)):
+                    problem = foreign_list(items, what)
             if problem is not None:
                 retry = {
                     "listing": {
@@ -614,7 +634,19 @@ class Adapter(BaseAdapter):
                 return
             previous_first = first
             seen += len(items)
-            batch = [self.device_node(item) for item in items if ok(item)]
+            kept = [item for item in items if ok(item)]
+            batch = [self.device_node(item) for item in kept if has_identity(item)]
+            blank = len(kept) - len(batch)
+            if blank:
+                batch.append(
+                    error_node(
+                        f"{parent_id}:page{page}:blank",
+                        f"{blank} record(s) of page {page} have no guid, uniqueId or "
+                        "displayName: not shown as devices",
+                        hint="open the request in the composer to see the answer",
+                        request=spec,
+                    )
+                )
             count = data.get("count") if isinstance(data, dict) else None
             if entity and entity_name:
                 own_seen += sum(1 for i in items if _same(i.get("entityName"), entity_name))
