@@ -386,8 +386,6 @@ class CollectionBrowser(Horizontal):
         )
 
     def _delete(self, entry: Entry, name: str) -> None:
-        from workbench.core.errors import CollectionChangedOnDisk
-
         coll = entry.collection
         assert coll is not None
         try:
@@ -395,24 +393,54 @@ class CollectionBrowser(Horizontal):
         except CollectionError as err:
             self.notify(escape_keep_newlines(err.describe()), markup=False, severity="error")
             return
+        self._save_entry(
+            entry,
+            None,
+            done=f"deleted '{name}' from {entry.path.name}",
+            undone="not deleted",
+            overwrite=f" (without '{escape_control(name)}')",
+        )
+
+    def _save_entry(
+        self, entry: Entry, focus: str | None, *, done: str, undone: str, overwrite: str
+    ) -> None:
+        """Save the changed collection of `entry` and say `done` (then the cursor on the
+        request `focus`, or on the file); when the file changed on disk since it was
+        loaded, ask first whether to overwrite it (`overwrite`: the rest of the question, escaped).
+        A failure is said under the title `undone` and the file reloaded."""
+        from workbench.core.errors import CollectionChangedOnDisk
+
+        coll = entry.collection
+        assert coll is not None
         try:
             notes = coll.save()
         except CollectionChangedOnDisk:
-            self._ask_overwrite(entry, name)
+            self._ask_overwrite(entry, focus, done=done, undone=undone, overwrite=overwrite)
             return
         except WorkbenchError as err:
-            self.notify(
-                escape_keep_newlines(err.describe()),
-                markup=False,
-                title="not deleted",
-                severity="error",
-            )
-            self._reload_entry(entry)
-            self._rebuild(self._cursor_key())
+            self._not_saved(entry, undone, err)
             return
-        self._deleted(entry, name, notes)
+        self._saved(entry, focus, done, notes)
 
-    def _ask_overwrite(self, entry: Entry, name: str) -> None:
+    def _not_saved(self, entry: Entry, undone: str, err: WorkbenchError) -> None:
+        self.notify(
+            escape_keep_newlines(err.describe()), markup=False, title=undone, severity="error"
+        )
+        self._reload_entry(entry)
+        self._rebuild(self._cursor_key())
+
+    def _saved(self, entry: Entry, focus: str | None, done: str, notes: list[str]) -> None:
+        self._stamps = self._stamp_files()
+        self._rebuild((entry.path, focus))
+        self.notify(
+            "\n".join(escape_control(line) for line in [done, *notes]),
+            title="collection",
+            markup=False,
+        )
+
+    def _ask_overwrite(
+        self, entry: Entry, focus: str | None, *, done: str, undone: str, overwrite: str
+    ) -> None:
         def answered(yes: bool | None) -> None:
             coll = entry.collection
             assert coll is not None
@@ -420,7 +448,7 @@ class CollectionBrowser(Horizontal):
                 self._reload_entry(entry)
                 self._rebuild(self._cursor_key())
                 self.notify(
-                    f"not deleted: {escape_control(entry.path.name)} was reloaded from disk",
+                    f"{undone}: {escape_control(entry.path.name)} was reloaded from disk",
                     severity="warning",
                     markup=False,
                 )
@@ -428,32 +456,17 @@ class CollectionBrowser(Horizontal):
             try:
                 notes = coll.save(force=True)
             except WorkbenchError as err:
-                self.notify(
-                    escape_keep_newlines(err.describe()),
-                    markup=False,
-                    title="not deleted",
-                    severity="error",
-                )
-                self._reload_entry(entry)
-                self._rebuild(self._cursor_key())
+                self._not_saved(entry, undone, err)
                 return
-            self._deleted(entry, name, notes)
+            self._saved(entry, focus, done, notes)
 
         self.app.push_screen(
             ConfirmScreen(
                 f"{escape_control(entry.path.name)}: the file changed on disk since it was "
-                f"loaded — overwrite it (without '{escape_control(name)}')?",
+                f"loaded — overwrite it{overwrite}?",
                 yes="Overwrite",
             ),
             answered,
-        )
-
-    def _deleted(self, entry: Entry, name: str, notes: list[str]) -> None:
-        self._stamps = self._stamp_files()
-        self._rebuild((entry.path, None))
-        lines = [f"deleted '{name}' from {entry.path.name}", *notes]
-        self.notify(
-            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
         )
 
     # ------------------------------------------------------------------ captures & expectations
@@ -487,65 +500,21 @@ class CollectionBrowser(Horizontal):
         self, entry: Entry, name: str, captures: dict[str, str], expect: Expect
     ) -> None:
         """Put `captures` and `expect` into the request `name` and save the file."""
-        from workbench.core.errors import CollectionChangedOnDisk
-
         coll = entry.collection
         assert coll is not None
         try:
             req = coll.request(name).copy()
             req.captures, req.expect = dict(captures), expect
             coll.replace_request(name, req)
-            notes = coll.save()
-        except CollectionChangedOnDisk:
-            self._ask_overwrite_checks(entry, name)
-            return
         except WorkbenchError as err:
-            self._checks_not_saved(entry, err)
+            self._not_saved(entry, "not saved", err)
             return
-        self._checks_saved(entry, name, notes)
-
-    def _checks_not_saved(self, entry: Entry, err: WorkbenchError) -> None:
-        self.notify(
-            escape_keep_newlines(err.describe()), markup=False, title="not saved", severity="error"
-        )
-        self._reload_entry(entry)
-        self._rebuild(self._cursor_key())
-
-    def _checks_saved(self, entry: Entry, name: str, notes: list[str]) -> None:
-        self._stamps = self._stamp_files()
-        self._rebuild((entry.path, name))
-        lines = [f"saved the checks of '{name}' in {entry.path.name}", *notes]
-        self.notify(
-            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
-        )
-
-    def _ask_overwrite_checks(self, entry: Entry, name: str) -> None:
-        def answered(yes: bool | None) -> None:
-            coll = entry.collection
-            assert coll is not None
-            if not yes:
-                self._reload_entry(entry)
-                self._rebuild(self._cursor_key())
-                self.notify(
-                    f"not saved: {escape_control(entry.path.name)} was reloaded from disk",
-                    severity="warning",
-                    markup=False,
-                )
-                return
-            try:
-                notes = coll.save(force=True)
-            except WorkbenchError as err:
-                self._checks_not_saved(entry, err)
-                return
-            self._checks_saved(entry, name, notes)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"{escape_control(entry.path.name)}: the file changed on disk since it was "
-                f"loaded — overwrite it with the new checks of '{escape_control(name)}'?",
-                yes="Overwrite",
-            ),
-            answered,
+        self._save_entry(
+            entry,
+            name,
+            done=f"saved the checks of '{name}' in {entry.path.name}",
+            undone="not saved",
+            overwrite=f" with the new checks of '{escape_control(name)}'",
         )
 
     # ------------------------------------------------------------------ replay
