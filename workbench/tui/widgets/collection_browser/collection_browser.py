@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -62,6 +62,27 @@ if TYPE_CHECKING:
     from workbench.core.collection.expectations import Expect
     from workbench.core.collection.runner import RequestResult
     from workbench.core.profiles import Profile
+
+
+def cursor_key(data: Entry | RequestRef | None) -> tuple[Path, str | None] | None:
+    """Where a tree node is, as (file, request name or None); a rebuilt tree puts its
+    cursor back there."""
+    if isinstance(data, RequestRef):
+        return data.entry.path, data.name
+    if isinstance(data, Entry):
+        return data.path, None
+    return None
+
+
+def open_or_toggle(
+    node: TreeNode[Entry | RequestRef | None], open_request: Callable[[RequestRef], None]
+) -> None:
+    """A selected tree node: a request is opened, a file node folded or unfolded."""
+    data = node.data
+    if isinstance(data, RequestRef):
+        open_request(data)
+    elif isinstance(data, Entry) and node.allow_expand:
+        node.toggle()
 
 
 class CollectionBrowser(Horizontal):
@@ -242,12 +263,7 @@ class CollectionBrowser(Horizontal):
         return entry
 
     def _cursor_key(self) -> tuple[Path, str | None] | None:
-        data = self.selected() if self.is_mounted else None
-        if isinstance(data, RequestRef):
-            return data.entry.path, data.name
-        if isinstance(data, Entry):
-            return data.path, None
-        return None
+        return cursor_key(self.selected() if self.is_mounted else None)
 
     def _rebuild(self, keep: tuple[Path, str | None] | None = None) -> None:
         tree = self.sidebar
@@ -295,11 +311,7 @@ class CollectionBrowser(Horizontal):
     @on(Tree.NodeSelected, "#collections-tree")
     def _selected(self, event: Tree.NodeSelected[Entry | RequestRef | None]) -> None:
         event.stop()
-        data = event.node.data
-        if isinstance(data, RequestRef):
-            self.open_request(data)
-        elif isinstance(data, Entry) and event.node.allow_expand:
-            event.node.toggle()
+        open_or_toggle(event.node, self.open_request)
 
     # ------------------------------------------------------------------ open
 

@@ -30,7 +30,11 @@ from textual.widgets.tree import TreeNode
 
 from workbench.core.errors import CollectionError
 from workbench.core.text import escape_control, escape_keep_newlines
-from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+from workbench.tui.widgets.collection_browser.collection_browser import (
+    CollectionBrowser,
+    cursor_key,
+    open_or_toggle,
+)
 from workbench.tui.widgets.collection_browser.entries import (
     Entry,
     RequestRef,
@@ -197,12 +201,7 @@ class CollectionsSidebar(Vertical):
 
     def _cursor_key(self) -> tuple[Path, str | None] | None:
         node = self.tree_view.cursor_node if self.is_mounted else None
-        data = node.data if node is not None else None
-        if isinstance(data, RequestRef):
-            return data.entry.path, data.name
-        if isinstance(data, Entry):
-            return data.path, None
-        return None
+        return cursor_key(node.data if node is not None else None)
 
     # ------------------------------------------------------------------ open
 
@@ -214,11 +213,7 @@ class CollectionsSidebar(Vertical):
     @on(Tree.NodeSelected, "#sidebar-tree")
     def _selected(self, event: Tree.NodeSelected[Entry | RequestRef | None]) -> None:
         event.stop()
-        data = event.node.data
-        if isinstance(data, RequestRef):
-            self.open_request(data)
-        elif isinstance(data, Entry) and event.node.allow_expand:
-            event.node.toggle()
+        open_or_toggle(event.node, self.open_request)
 
     def open_request(self, ref: RequestRef) -> None:
         """Post the request (raw spec, plain variables, path) for the composer."""
