@@ -47,7 +47,7 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -415,13 +415,15 @@ class BodyView(ScrollView, can_focus=True):
         self._show(PreparedBody(head, kind, None, line_widths(head)), complete=False, new=True)
         files = BodyFiles() if len(body) > self.PROCESS_THRESHOLD else None
         self._files = files
+        self._in_thread(
+            lambda: self._prepare(generation, body, kind, charset, files), "body-prepare"
+        )
+
+    def _in_thread(self, work: Callable[[], object], group: str) -> None:
+        """Run ``work`` in a worker thread, cancelling any worker of the same ``group``
+        still running (``exclusive``)."""
         self.run_worker(
-            lambda: self._prepare(generation, body, kind, charset, files),
-            name="body-prepare",
-            group="body-prepare",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
+            work, name=group, group=group, exclusive=True, thread=True, exit_on_error=False
         )
 
     def clear(self) -> None:
@@ -809,14 +811,7 @@ class BodyView(ScrollView, can_focus=True):
             selection = selected_text(lines, first, last, max_lines=cap)
             self.post_message(self._CopyReady(selection.text, copy_words(selection), to_file))
 
-        self.run_worker(
-            run,
-            name="body-copy",
-            group="body-copy",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-copy")
         self._visual = False
 
     def action_copy_json_path(self) -> None:
@@ -853,14 +848,7 @@ class BodyView(ScrollView, can_focus=True):
                 size += "; control characters as escapes"
             self.post_message(self._CopyReady(found.value, f"the value of {where} ({size})"))
 
-        self.run_worker(
-            run,
-            name="body-copy",
-            group="body-copy",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-copy")
 
     @staticmethod
     def _locate_on_disk(files: BodyFiles, line: int) -> Located:
@@ -997,14 +985,7 @@ class BodyView(ScrollView, can_focus=True):
         def run() -> None:
             self.post_message(self._Wrapped(generation, WrapIndex.build(widths, width)))
 
-        self.run_worker(
-            run,
-            name="body-wrap",
-            group="body-wrap",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-wrap")
 
     def _on_body_view__wrapped(self, message: _Wrapped) -> None:
         message.stop()
@@ -1074,14 +1055,7 @@ class BodyView(ScrollView, can_focus=True):
             found = bodies.search(lines, needle, case_sensitive=case_sensitive)
             self.post_message(self._Found(generation, needle, found, keep))
 
-        self.run_worker(
-            run,
-            name="body-search",
-            group="body-search",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-search")
 
     def _search_on_disk(
         self,
@@ -1121,14 +1095,7 @@ class BodyView(ScrollView, can_focus=True):
             if not job.cancelled:
                 self.post_message(self._Found(generation, needle, [], keep, first=first))
 
-        self.run_worker(
-            run,
-            name="body-search",
-            group="body-search",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-search")
 
     def _on_body_view__found(self, message: _Found) -> None:
         message.stop()
