@@ -40,9 +40,8 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
+import errno
 import os
-import tempfile
 import threading
 import time
 from array import array
@@ -61,6 +60,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from workbench.core.atomic import atomic_write
 from workbench.core.bodies import lines as bodies
 from workbench.core.bodies.file_child import HelperJob
 from workbench.core.bodies.file_lines import BodyFiles, FileLines, map_widths
@@ -482,18 +482,9 @@ class BodyView(ScrollView, can_focus=True):
     def save_to(self, path: str | os.PathLike[str]) -> Path:
         """Write the raw body bytes to ``path`` atomically (temp file, fsync, replace)."""
         target = Path(path).expanduser()
-        data = bytes(self._raw)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        if not target.parent.is_dir():  # a mistyped folder is an error, not created
+            raise FileNotFoundError(errno.ENOENT, "No such directory", str(target.parent))
+        atomic_write(target, bytes(self._raw), mode=0o600)  # mode: as private as before
         return target
 
     # ------------------------------------------------------------------ loading
