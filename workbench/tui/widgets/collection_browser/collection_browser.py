@@ -60,6 +60,7 @@ from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 if TYPE_CHECKING:
     from workbench.core.collection.collection import Collection
     from workbench.core.collection.expectations import Expect
+    from workbench.core.collection.model import CollectionRequest
     from workbench.core.collection.runner import RequestResult
     from workbench.core.profiles import Profile
 
@@ -72,6 +73,31 @@ def cursor_key(data: Entry | RequestRef | None) -> tuple[Path, str | None] | Non
     if isinstance(data, Entry):
         return data.path, None
     return None
+
+
+def fill_tree(
+    tree: Tree[Entry | RequestRef | None],
+    entries: list[Entry],
+    keep: tuple[Path, str | None] | None,
+    entry_text: Callable[[Entry], Text],
+    request_text: Callable[[CollectionRequest], Text],
+) -> TreeNode[Entry | RequestRef | None] | None:
+    """Add a node per collection file to ``tree`` (cleared) with a leaf per request (a
+    broken file: its error); the node at ``keep`` (see :func:`cursor_key`), if any."""
+    target: TreeNode[Entry | RequestRef | None] | None = None
+    for entry in entries:
+        node = tree.root.add(entry_text(entry), data=entry, expand=True)
+        if keep == (entry.path, None):
+            target = node
+        if entry.error is not None:
+            node.add_leaf(Text(error_line(entry.error), style="red"), data=entry)
+            continue
+        assert entry.collection is not None
+        for req in entry.collection.requests:
+            leaf = node.add_leaf(request_text(req), data=RequestRef(entry, req.name))
+            if keep == (entry.path, req.name):
+                target = leaf
+    return target
 
 
 def open_or_toggle(
@@ -268,19 +294,7 @@ class CollectionBrowser(Horizontal):
     def _rebuild(self, keep: tuple[Path, str | None] | None = None) -> None:
         tree = self.sidebar
         tree.clear()
-        target: TreeNode[Entry | RequestRef | None] | None = None
-        for entry in self.entries:
-            node = tree.root.add(entry_label(entry), data=entry, expand=True)
-            if keep is not None and keep == (entry.path, None):
-                target = node
-            if entry.error is not None:
-                node.add_leaf(Text(error_line(entry.error), style="red"), data=entry)
-                continue
-            assert entry.collection is not None
-            for req in entry.collection.requests:
-                leaf = node.add_leaf(request_label(req), data=RequestRef(entry, req.name))
-                if keep is not None and keep == (entry.path, req.name):
-                    target = leaf
+        target = fill_tree(tree, self.entries, keep, entry_label, request_label)
         if not self.entries:
             tree.root.add_leaf(
                 Text(

@@ -26,13 +26,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, Tree
-from textual.widgets.tree import TreeNode
 
 from workbench.core.errors import CollectionError
 from workbench.core.text import escape_control, escape_keep_newlines
 from workbench.tui.widgets.collection_browser.collection_browser import (
     CollectionBrowser,
     cursor_key,
+    fill_tree,
     open_or_toggle,
 )
 from workbench.tui.widgets.collection_browser.entries import (
@@ -175,19 +175,7 @@ class CollectionsSidebar(Vertical):
         self.entries = entries
         tree = self.tree_view
         tree.clear()
-        target: TreeNode[Entry | RequestRef | None] | None = None
-        for entry in self.entries:
-            node = tree.root.add(entry_line(entry), data=entry, expand=True)
-            if keep == (entry.path, None):
-                target = node
-            if entry.error is not None:
-                node.add_leaf(Text(error_line(entry.error), style="red"), data=entry)
-                continue
-            assert entry.collection is not None
-            for req in entry.collection.requests:
-                leaf = node.add_leaf(request_line(req), data=RequestRef(entry, req.name))
-                if keep == (entry.path, req.name):
-                    target = leaf
+        target = fill_tree(tree, self.entries, keep, entry_line, request_line)
         if not self.entries:
             tree.root.add_leaf(
                 Text("no collections yet — save a request with Ctrl+B", style="dim"), data=None
