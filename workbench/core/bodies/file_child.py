@@ -32,7 +32,7 @@ import threading
 from array import array
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from workbench.core.errors import ResponseError
 from workbench.core.text import escape_control
@@ -41,6 +41,8 @@ TAG_MATCHES = b"M"
 TAG_END = b"E"
 TAG_FAIL = b"X"
 _MAX_FRAME = 64 << 20
+
+T = TypeVar("T")
 
 CHILD_CODE = (  # run with ``python -c``; {paths} is where the workbench package is
     "import sys; sys.path[:0] = {paths!r}; "
@@ -121,16 +123,14 @@ def child_main() -> None:  # pragma: no cover - runs in the child process
         out.flush()
 
 
-class HelperJob:
-    """One job of the helper process; :meth:`run` blocks (call it from a worker thread).
+class HelperProcess:
+    """A helper process: a fresh interpreter (never a fork of a process with threads)
+    running one job, talked to over its stdin and stdout.
 
-    :meth:`cancel` (from any thread) kills the helper; ``run()`` then returns None.
-    Failures raise :class:`~workbench.core.errors.ResponseError` (in words).
+    :meth:`cancel` (from any thread) kills it; :meth:`converse` then returns None.
     """
 
-    def __init__(self, job: dict[str, Any], what: str = "prepare the body for display") -> None:
-        self.job = job
-        self.what = what
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cancelled = False
         self._process: subprocess.Popen[bytes] | None = None
@@ -141,6 +141,7 @@ class HelperJob:
         return self._cancelled
 
     def cancel(self) -> None:
+        """Stop the helper (if running)."""
         with self._lock:
             self._cancelled = True
             process = self._process
@@ -148,18 +149,19 @@ class HelperJob:
             with contextlib.suppress(OSError):
                 process.kill()
 
-    def _error(self, why: str) -> ResponseError:
-        return ResponseError(f"could not {self.what}: {why}")
-
-    def run(
-        self, on_matches: Callable[[list[tuple[int, int]]], None] | None = None
-    ) -> dict[str, Any] | None:
-        """Run the job; its final answer (None when cancelled). Search matches go to
-        ``on_matches`` as they arrive."""
+    def converse(
+        self,
+        code: str,
+        talk: Callable[[subprocess.Popen[bytes]], T | None],
+        fail: Callable[[str], ResponseError],
+    ) -> T | None:
+        """Start ``python -c code`` (``{paths}`` in it: where the workbench package is) and
+        return what ``talk`` makes of it, None when cancelled; blocks (call it from a worker
+        thread). OS errors become ``fail(why)``; the helper is killed and reaped on the way out."""
         if not sys.executable:
-            raise self._error("no Python executable")
+            raise fail("no Python executable")
         package_root = str(Path(__file__).resolve().parents[3])
-        command = [sys.executable, "-c", CHILD_CODE.format(paths=[package_root])]
+        command = [sys.executable, "-c", code.format(paths=[package_root])]
         with self._lock:
             if self._cancelled:
                 return None
@@ -172,15 +174,15 @@ class HelperJob:
                     close_fds=True,
                 )
             except OSError as err:
-                raise self._error(str(err)) from err
+                raise fail(str(err)) from err
             self._process = process
             self.pid = process.pid
         try:
-            return self._talk(process, on_matches)
+            return talk(process)
         except (OSError, ValueError) as err:
             if self._cancelled:
                 return None
-            raise self._error(str(err)) from err
+            raise fail(str(err)) from err
         finally:
             if process.poll() is None:
                 with contextlib.suppress(OSError):
@@ -190,6 +192,31 @@ class HelperJob:
                     with contextlib.suppress(OSError):
                         stream.close()
             process.wait()
+
+
+class HelperJob(HelperProcess):
+    """One job of the helper process; :meth:`run` blocks (call it from a worker thread).
+
+    :meth:`cancel` (from any thread) kills the helper; ``run()`` then returns None.
+    Failures raise :class:`~workbench.core.errors.ResponseError` (in words).
+    """
+
+    def __init__(self, job: dict[str, Any], what: str = "prepare the body for display") -> None:
+        super().__init__()
+        self.job = job
+        self.what = what
+
+    def _error(self, why: str) -> ResponseError:
+        return ResponseError(f"could not {self.what}: {why}")
+
+    def run(
+        self, on_matches: Callable[[list[tuple[int, int]]], None] | None = None
+    ) -> dict[str, Any] | None:
+        """Run the job; its final answer (None when cancelled). Search matches go to
+        ``on_matches`` as they arrive."""
+        return self.converse(
+            CHILD_CODE, lambda process: self._talk(process, on_matches), self._error
+        )
 
     def _talk(
         self,

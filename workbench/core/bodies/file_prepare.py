@@ -41,8 +41,8 @@ from workbench.core.bodies.json_path import (
     located_value,
 )
 from workbench.core.bodies.json_pretty import INDENT, pretty_json_lines
-from workbench.core.bodies.prepare import HEXDUMP_WIDTH, hexdump_lines
-from workbench.core.text import escape_control, escape_keep_newlines, finish_lines
+from workbench.core.bodies.prepare import HEXDUMP_WIDTH, hexdump_lines, split_lines, text_encoding
+from workbench.core.text import escape_control, finish_lines
 
 BLOCK = 1 << 20
 """Bytes of the raw body read at once."""
@@ -454,21 +454,8 @@ def _text_lines(raw: BinaryIO, encoding: str) -> Iterator[str]:
 
 
 def _write_text(raw: BinaryIO, sink: LineSink, charset: str | None) -> None:
-    encoding = "utf-8-sig"
-    if charset:
-        try:
-            encoding = codecs.lookup(charset).name
-        except LookupError:
-            encoding = "utf-8-sig"
-        if encoding == "utf-8":
-            encoding = "utf-8-sig"
-    for piece in _text_lines(raw, encoding):
-        piece = piece.replace("\r\n", "\n")
-        if piece.endswith("\n"):
-            piece = piece[:-1]
-        if "\t" in piece:
-            piece = "\n".join(line.expandtabs(4) for line in piece.split("\n"))
-        sink.extend(escape_keep_newlines(piece).split("\n"))
+    for piece in _text_lines(raw, text_encoding(charset)):  # never empty
+        sink.extend(split_lines(piece))
 
 
 def _write_ndjson(raw: BinaryIO, sink: LineSink) -> str | None:

@@ -30,17 +30,13 @@ widths), :mod:`.body_kind` (what a body is), :mod:`.json_pretty` (pretty JSON li
 from __future__ import annotations
 
 import bisect
-import contextlib
 import itertools
 import json
 import operator
 import re
 import subprocess
-import sys
-import threading
 from array import array
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import overload
 
 from workbench.core.bodies.child import (
@@ -54,6 +50,7 @@ from workbench.core.bodies.child import (
     TAG_WIDTHS,
     chunk_spans,
 )
+from workbench.core.bodies.file_child import HelperProcess
 from workbench.core.bodies.prepare import (
     PreparedBody,
 )
@@ -273,7 +270,11 @@ def search(
 # ---------------------------------------------------------------------------------------
 
 
-class ChildPreparation:
+def _could_not_prepare(why: str) -> ResponseError:
+    return ResponseError(f"could not prepare the body for display: {why}")
+
+
+class ChildPreparation(HelperProcess):
     """:func:`prepare_body` in a child process, its result read back in <= 1 MiB chunks.
 
     ``run()`` blocks (call it from a worker thread) and returns the :class:`PreparedBody`,
@@ -283,62 +284,13 @@ class ChildPreparation:
     """
 
     def __init__(self, body: bytes, kind: str, *, charset: str | None = None) -> None:
+        super().__init__()
         self.body = body
         self.kind = kind
         self.charset = charset
-        self._lock = threading.Lock()
-        self._cancelled = False
-        self._process: subprocess.Popen[bytes] | None = None
-        self.pid: int | None = None
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def cancel(self) -> None:
-        """Stop the child (if running); ``run()`` then returns None."""
-        with self._lock:
-            self._cancelled = True
-            process = self._process
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(OSError):
-                process.kill()
 
     def run(self) -> PreparedBody | None:
-        if not sys.executable:
-            raise ResponseError("could not prepare the body for display: no Python executable")
-        package_root = str(Path(__file__).resolve().parents[2])
-        command = [sys.executable, "-c", CHILD_CODE.format(paths=[package_root])]
-        with self._lock:
-            if self._cancelled:
-                return None
-            try:
-                process = subprocess.Popen(
-                    command,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    close_fds=True,
-                )
-            except OSError as err:
-                raise ResponseError(f"could not prepare the body for display: {err}") from err
-            self._process = process
-            self.pid = process.pid
-        try:
-            return self._talk(process)
-        except (OSError, ValueError) as err:
-            if self._cancelled:
-                return None
-            raise ResponseError(f"could not prepare the body for display: {err}") from err
-        finally:
-            if process.poll() is None:
-                with contextlib.suppress(OSError):
-                    process.kill()
-            for stream in (process.stdin, process.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
-            process.wait()
+        return self.converse(CHILD_CODE, self._talk, _could_not_prepare)
 
     def _talk(self, process: subprocess.Popen[bytes]) -> PreparedBody | None:
         assert process.stdin is not None and process.stdout is not None
@@ -355,11 +307,11 @@ class ChildPreparation:
         widths = array("I")
         starts = array("Q")
         while True:
-            if self._cancelled:
+            if self.cancelled:
                 return None
             head = source.read(5)
             if len(head) < 5:
-                if self._cancelled:
+                if self.cancelled:
                     return None
                 raise ResponseError(
                     "could not prepare the body for display: the helper process ended"
@@ -367,7 +319,7 @@ class ChildPreparation:
             tag, size = head[:1], int.from_bytes(head[1:], "big")
             payload = source.read(size)
             if len(payload) < size:
-                if self._cancelled:
+                if self.cancelled:
                     return None
                 raise ResponseError("could not prepare the body for display: truncated result")
             if tag == TAG_LINES:

@@ -53,8 +53,9 @@ class PreparedBody:
             self.max_width = max(self.widths, default=0)
 
 
-def decode_text(body: bytes, charset: str | None = None) -> str:
-    """``body`` as text: ``charset`` if it is a known codec, else UTF-8 (BOM dropped); bad bytes become U+FFFD."""
+def text_encoding(charset: str | None = None) -> str:
+    """The codec to decode a body with: ``charset`` if it is a known codec, else UTF-8
+    (``utf-8-sig``, so a BOM is dropped)."""
     encoding = "utf-8-sig"
     if charset:
         try:
@@ -63,7 +64,12 @@ def decode_text(body: bytes, charset: str | None = None) -> str:
             encoding = "utf-8-sig"
         if encoding == "utf-8":
             encoding = "utf-8-sig"
-    return body.decode(encoding, errors="replace")
+    return encoding
+
+
+def decode_text(body: bytes, charset: str | None = None) -> str:
+    """``body`` as text: ``charset`` if it is a known codec, else UTF-8 (BOM dropped); bad bytes become U+FFFD."""
+    return body.decode(text_encoding(charset), errors="replace")
 
 
 def split_lines(text: str) -> list[str]:

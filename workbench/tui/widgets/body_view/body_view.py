@@ -40,14 +40,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
+import errno
 import os
-import tempfile
 import threading
 import time
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,6 +60,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from workbench.core.atomic import atomic_write
 from workbench.core.bodies import lines as bodies
 from workbench.core.bodies.file_child import HelperJob
 from workbench.core.bodies.file_lines import BodyFiles, FileLines, map_widths
@@ -415,13 +415,15 @@ class BodyView(ScrollView, can_focus=True):
         self._show(PreparedBody(head, kind, None, line_widths(head)), complete=False, new=True)
         files = BodyFiles() if len(body) > self.PROCESS_THRESHOLD else None
         self._files = files
+        self._in_thread(
+            lambda: self._prepare(generation, body, kind, charset, files), "body-prepare"
+        )
+
+    def _in_thread(self, work: Callable[[], object], group: str) -> None:
+        """Run ``work`` in a worker thread, cancelling any worker of the same ``group``
+        still running (``exclusive``)."""
         self.run_worker(
-            lambda: self._prepare(generation, body, kind, charset, files),
-            name="body-prepare",
-            group="body-prepare",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
+            work, name=group, group=group, exclusive=True, thread=True, exit_on_error=False
         )
 
     def clear(self) -> None:
@@ -480,18 +482,9 @@ class BodyView(ScrollView, can_focus=True):
     def save_to(self, path: str | os.PathLike[str]) -> Path:
         """Write the raw body bytes to ``path`` atomically (temp file, fsync, replace)."""
         target = Path(path).expanduser()
-        data = bytes(self._raw)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        if not target.parent.is_dir():  # a mistyped folder is an error, not created
+            raise FileNotFoundError(errno.ENOENT, "No such directory", str(target.parent))
+        atomic_write(target, bytes(self._raw), mode=0o600)  # mode: as private as before
         return target
 
     # ------------------------------------------------------------------ loading
@@ -809,14 +802,7 @@ class BodyView(ScrollView, can_focus=True):
             selection = selected_text(lines, first, last, max_lines=cap)
             self.post_message(self._CopyReady(selection.text, copy_words(selection), to_file))
 
-        self.run_worker(
-            run,
-            name="body-copy",
-            group="body-copy",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-copy")
         self._visual = False
 
     def action_copy_json_path(self) -> None:
@@ -853,14 +839,7 @@ class BodyView(ScrollView, can_focus=True):
                 size += "; control characters as escapes"
             self.post_message(self._CopyReady(found.value, f"the value of {where} ({size})"))
 
-        self.run_worker(
-            run,
-            name="body-copy",
-            group="body-copy",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-copy")
 
     @staticmethod
     def _locate_on_disk(files: BodyFiles, line: int) -> Located:
@@ -997,14 +976,7 @@ class BodyView(ScrollView, can_focus=True):
         def run() -> None:
             self.post_message(self._Wrapped(generation, WrapIndex.build(widths, width)))
 
-        self.run_worker(
-            run,
-            name="body-wrap",
-            group="body-wrap",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-wrap")
 
     def _on_body_view__wrapped(self, message: _Wrapped) -> None:
         message.stop()
@@ -1074,14 +1046,7 @@ class BodyView(ScrollView, can_focus=True):
             found = bodies.search(lines, needle, case_sensitive=case_sensitive)
             self.post_message(self._Found(generation, needle, found, keep))
 
-        self.run_worker(
-            run,
-            name="body-search",
-            group="body-search",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-search")
 
     def _search_on_disk(
         self,
@@ -1121,14 +1086,7 @@ class BodyView(ScrollView, can_focus=True):
             if not job.cancelled:
                 self.post_message(self._Found(generation, needle, [], keep, first=first))
 
-        self.run_worker(
-            run,
-            name="body-search",
-            group="body-search",
-            exclusive=True,
-            thread=True,
-            exit_on_error=False,
-        )
+        self._in_thread(run, "body-search")
 
     def _on_body_view__found(self, message: _Found) -> None:
         message.stop()

@@ -13,15 +13,15 @@ body, cut at :data:`MAX_COPY_LINES` lines / :data:`MAX_COPY_CHARS` characters.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from workbench.core.atomic import atomic_write
 
 MAX_COPY_LINES = 100_000
 """Lines copied at most from one selection (more is said in words)."""
@@ -136,18 +136,7 @@ def write_private_file(text: str, directory: Path, name: str = "clipboard.txt") 
     """Write ``text`` to ``directory/name`` readable by the user only (0600), atomically."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = directory / name
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(target, text.encode("utf-8", "replace"), mode=0o600)
     return target
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -60,8 +60,55 @@ from workbench.tui.widgets.dialogs import AskScreen, ConfirmScreen
 if TYPE_CHECKING:
     from workbench.core.collection.collection import Collection
     from workbench.core.collection.expectations import Expect
+    from workbench.core.collection.model import CollectionRequest
     from workbench.core.collection.runner import RequestResult
     from workbench.core.profiles import Profile
+
+
+def cursor_key(data: Entry | RequestRef | None) -> tuple[Path, str | None] | None:
+    """Where a tree node is, as (file, request name or None); a rebuilt tree puts its
+    cursor back there."""
+    if isinstance(data, RequestRef):
+        return data.entry.path, data.name
+    if isinstance(data, Entry):
+        return data.path, None
+    return None
+
+
+def fill_tree(
+    tree: Tree[Entry | RequestRef | None],
+    entries: list[Entry],
+    keep: tuple[Path, str | None] | None,
+    entry_text: Callable[[Entry], Text],
+    request_text: Callable[[CollectionRequest], Text],
+) -> TreeNode[Entry | RequestRef | None] | None:
+    """Add a node per collection file to ``tree`` (cleared) with a leaf per request (a
+    broken file: its error); the node at ``keep`` (see :func:`cursor_key`), if any."""
+    target: TreeNode[Entry | RequestRef | None] | None = None
+    for entry in entries:
+        node = tree.root.add(entry_text(entry), data=entry, expand=True)
+        if keep == (entry.path, None):
+            target = node
+        if entry.error is not None:
+            node.add_leaf(Text(error_line(entry.error), style="red"), data=entry)
+            continue
+        assert entry.collection is not None
+        for req in entry.collection.requests:
+            leaf = node.add_leaf(request_text(req), data=RequestRef(entry, req.name))
+            if keep == (entry.path, req.name):
+                target = leaf
+    return target
+
+
+def open_or_toggle(
+    node: TreeNode[Entry | RequestRef | None], open_request: Callable[[RequestRef], None]
+) -> None:
+    """A selected tree node: a request is opened, a file node folded or unfolded."""
+    data = node.data
+    if isinstance(data, RequestRef):
+        open_request(data)
+    elif isinstance(data, Entry) and node.allow_expand:
+        node.toggle()
 
 
 class CollectionBrowser(Horizontal):
@@ -242,29 +289,12 @@ class CollectionBrowser(Horizontal):
         return entry
 
     def _cursor_key(self) -> tuple[Path, str | None] | None:
-        data = self.selected() if self.is_mounted else None
-        if isinstance(data, RequestRef):
-            return data.entry.path, data.name
-        if isinstance(data, Entry):
-            return data.path, None
-        return None
+        return cursor_key(self.selected() if self.is_mounted else None)
 
     def _rebuild(self, keep: tuple[Path, str | None] | None = None) -> None:
         tree = self.sidebar
         tree.clear()
-        target: TreeNode[Entry | RequestRef | None] | None = None
-        for entry in self.entries:
-            node = tree.root.add(entry_label(entry), data=entry, expand=True)
-            if keep is not None and keep == (entry.path, None):
-                target = node
-            if entry.error is not None:
-                node.add_leaf(Text(error_line(entry.error), style="red"), data=entry)
-                continue
-            assert entry.collection is not None
-            for req in entry.collection.requests:
-                leaf = node.add_leaf(request_label(req), data=RequestRef(entry, req.name))
-                if keep is not None and keep == (entry.path, req.name):
-                    target = leaf
+        target = fill_tree(tree, self.entries, keep, entry_label, request_label)
         if not self.entries:
             tree.root.add_leaf(
                 Text(
@@ -297,11 +327,7 @@ class CollectionBrowser(Horizontal):
     @on(Tree.NodeSelected, "#collections-tree")
     def _selected(self, event: Tree.NodeSelected[Entry | RequestRef | None]) -> None:
         event.stop()
-        data = event.node.data
-        if isinstance(data, RequestRef):
-            self.open_request(data)
-        elif isinstance(data, Entry) and event.node.allow_expand:
-            event.node.toggle()
+        open_or_toggle(event.node, self.open_request)
 
     # ------------------------------------------------------------------ open
 
@@ -388,8 +414,6 @@ class CollectionBrowser(Horizontal):
         )
 
     def _delete(self, entry: Entry, name: str) -> None:
-        from workbench.core.errors import CollectionChangedOnDisk
-
         coll = entry.collection
         assert coll is not None
         try:
@@ -397,24 +421,54 @@ class CollectionBrowser(Horizontal):
         except CollectionError as err:
             self.notify(escape_keep_newlines(err.describe()), markup=False, severity="error")
             return
+        self._save_entry(
+            entry,
+            None,
+            done=f"deleted '{name}' from {entry.path.name}",
+            undone="not deleted",
+            overwrite=f" (without '{escape_control(name)}')",
+        )
+
+    def _save_entry(
+        self, entry: Entry, focus: str | None, *, done: str, undone: str, overwrite: str
+    ) -> None:
+        """Save the changed collection of `entry` and say `done` (then the cursor on the
+        request `focus`, or on the file); when the file changed on disk since it was
+        loaded, ask first whether to overwrite it (`overwrite`: the rest of the question, escaped).
+        A failure is said under the title `undone` and the file reloaded."""
+        from workbench.core.errors import CollectionChangedOnDisk
+
+        coll = entry.collection
+        assert coll is not None
         try:
             notes = coll.save()
         except CollectionChangedOnDisk:
-            self._ask_overwrite(entry, name)
+            self._ask_overwrite(entry, focus, done=done, undone=undone, overwrite=overwrite)
             return
         except WorkbenchError as err:
-            self.notify(
-                escape_keep_newlines(err.describe()),
-                markup=False,
-                title="not deleted",
-                severity="error",
-            )
-            self._reload_entry(entry)
-            self._rebuild(self._cursor_key())
+            self._not_saved(entry, undone, err)
             return
-        self._deleted(entry, name, notes)
+        self._saved(entry, focus, done, notes)
 
-    def _ask_overwrite(self, entry: Entry, name: str) -> None:
+    def _not_saved(self, entry: Entry, undone: str, err: WorkbenchError) -> None:
+        self.notify(
+            escape_keep_newlines(err.describe()), markup=False, title=undone, severity="error"
+        )
+        self._reload_entry(entry)
+        self._rebuild(self._cursor_key())
+
+    def _saved(self, entry: Entry, focus: str | None, done: str, notes: list[str]) -> None:
+        self._stamps = self._stamp_files()
+        self._rebuild((entry.path, focus))
+        self.notify(
+            "\n".join(escape_control(line) for line in [done, *notes]),
+            title="collection",
+            markup=False,
+        )
+
+    def _ask_overwrite(
+        self, entry: Entry, focus: str | None, *, done: str, undone: str, overwrite: str
+    ) -> None:
         def answered(yes: bool | None) -> None:
             coll = entry.collection
             assert coll is not None
@@ -422,7 +476,7 @@ class CollectionBrowser(Horizontal):
                 self._reload_entry(entry)
                 self._rebuild(self._cursor_key())
                 self.notify(
-                    f"not deleted: {escape_control(entry.path.name)} was reloaded from disk",
+                    f"{undone}: {escape_control(entry.path.name)} was reloaded from disk",
                     severity="warning",
                     markup=False,
                 )
@@ -430,32 +484,17 @@ class CollectionBrowser(Horizontal):
             try:
                 notes = coll.save(force=True)
             except WorkbenchError as err:
-                self.notify(
-                    escape_keep_newlines(err.describe()),
-                    markup=False,
-                    title="not deleted",
-                    severity="error",
-                )
-                self._reload_entry(entry)
-                self._rebuild(self._cursor_key())
+                self._not_saved(entry, undone, err)
                 return
-            self._deleted(entry, name, notes)
+            self._saved(entry, focus, done, notes)
 
         self.app.push_screen(
             ConfirmScreen(
                 f"{escape_control(entry.path.name)}: the file changed on disk since it was "
-                f"loaded — overwrite it (without '{escape_control(name)}')?",
+                f"loaded — overwrite it{overwrite}?",
                 yes="Overwrite",
             ),
             answered,
-        )
-
-    def _deleted(self, entry: Entry, name: str, notes: list[str]) -> None:
-        self._stamps = self._stamp_files()
-        self._rebuild((entry.path, None))
-        lines = [f"deleted '{name}' from {entry.path.name}", *notes]
-        self.notify(
-            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
         )
 
     # ------------------------------------------------------------------ captures & expectations
@@ -489,65 +528,21 @@ class CollectionBrowser(Horizontal):
         self, entry: Entry, name: str, captures: dict[str, str], expect: Expect
     ) -> None:
         """Put `captures` and `expect` into the request `name` and save the file."""
-        from workbench.core.errors import CollectionChangedOnDisk
-
         coll = entry.collection
         assert coll is not None
         try:
             req = coll.request(name).copy()
             req.captures, req.expect = dict(captures), expect
             coll.replace_request(name, req)
-            notes = coll.save()
-        except CollectionChangedOnDisk:
-            self._ask_overwrite_checks(entry, name)
-            return
         except WorkbenchError as err:
-            self._checks_not_saved(entry, err)
+            self._not_saved(entry, "not saved", err)
             return
-        self._checks_saved(entry, name, notes)
-
-    def _checks_not_saved(self, entry: Entry, err: WorkbenchError) -> None:
-        self.notify(
-            escape_keep_newlines(err.describe()), markup=False, title="not saved", severity="error"
-        )
-        self._reload_entry(entry)
-        self._rebuild(self._cursor_key())
-
-    def _checks_saved(self, entry: Entry, name: str, notes: list[str]) -> None:
-        self._stamps = self._stamp_files()
-        self._rebuild((entry.path, name))
-        lines = [f"saved the checks of '{name}' in {entry.path.name}", *notes]
-        self.notify(
-            "\n".join(escape_control(line) for line in lines), title="collection", markup=False
-        )
-
-    def _ask_overwrite_checks(self, entry: Entry, name: str) -> None:
-        def answered(yes: bool | None) -> None:
-            coll = entry.collection
-            assert coll is not None
-            if not yes:
-                self._reload_entry(entry)
-                self._rebuild(self._cursor_key())
-                self.notify(
-                    f"not saved: {escape_control(entry.path.name)} was reloaded from disk",
-                    severity="warning",
-                    markup=False,
-                )
-                return
-            try:
-                notes = coll.save(force=True)
-            except WorkbenchError as err:
-                self._checks_not_saved(entry, err)
-                return
-            self._checks_saved(entry, name, notes)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"{escape_control(entry.path.name)}: the file changed on disk since it was "
-                f"loaded — overwrite it with the new checks of '{escape_control(name)}'?",
-                yes="Overwrite",
-            ),
-            answered,
+        self._save_entry(
+            entry,
+            name,
+            done=f"saved the checks of '{name}' in {entry.path.name}",
+            undone="not saved",
+            overwrite=f" with the new checks of '{escape_control(name)}'",
         )
 
     # ------------------------------------------------------------------ replay

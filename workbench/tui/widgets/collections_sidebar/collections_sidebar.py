@@ -26,11 +26,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, Tree
-from textual.widgets.tree import TreeNode
 
 from workbench.core.errors import CollectionError
 from workbench.core.text import escape_control, escape_keep_newlines
-from workbench.tui.widgets.collection_browser.collection_browser import CollectionBrowser
+from workbench.tui.widgets.collection_browser.collection_browser import (
+    CollectionBrowser,
+    cursor_key,
+    fill_tree,
+    open_or_toggle,
+)
 from workbench.tui.widgets.collection_browser.entries import (
     Entry,
     RequestRef,
@@ -171,19 +175,7 @@ class CollectionsSidebar(Vertical):
         self.entries = entries
         tree = self.tree_view
         tree.clear()
-        target: TreeNode[Entry | RequestRef | None] | None = None
-        for entry in self.entries:
-            node = tree.root.add(entry_line(entry), data=entry, expand=True)
-            if keep == (entry.path, None):
-                target = node
-            if entry.error is not None:
-                node.add_leaf(Text(error_line(entry.error), style="red"), data=entry)
-                continue
-            assert entry.collection is not None
-            for req in entry.collection.requests:
-                leaf = node.add_leaf(request_line(req), data=RequestRef(entry, req.name))
-                if keep == (entry.path, req.name):
-                    target = leaf
+        target = fill_tree(tree, self.entries, keep, entry_line, request_line)
         if not self.entries:
             tree.root.add_leaf(
                 Text("no collections yet — save a request with Ctrl+B", style="dim"), data=None
@@ -197,12 +189,7 @@ class CollectionsSidebar(Vertical):
 
     def _cursor_key(self) -> tuple[Path, str | None] | None:
         node = self.tree_view.cursor_node if self.is_mounted else None
-        data = node.data if node is not None else None
-        if isinstance(data, RequestRef):
-            return data.entry.path, data.name
-        if isinstance(data, Entry):
-            return data.path, None
-        return None
+        return cursor_key(node.data if node is not None else None)
 
     # ------------------------------------------------------------------ open
 
@@ -214,11 +201,7 @@ class CollectionsSidebar(Vertical):
     @on(Tree.NodeSelected, "#sidebar-tree")
     def _selected(self, event: Tree.NodeSelected[Entry | RequestRef | None]) -> None:
         event.stop()
-        data = event.node.data
-        if isinstance(data, RequestRef):
-            self.open_request(data)
-        elif isinstance(data, Entry) and event.node.allow_expand:
-            event.node.toggle()
+        open_or_toggle(event.node, self.open_request)
 
     def open_request(self, ref: RequestRef) -> None:
         """Post the request (raw spec, plain variables, path) for the composer."""

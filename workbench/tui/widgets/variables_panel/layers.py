@@ -87,28 +87,12 @@ def session_rows(
     base URL's path as the auth rewrites it, e.g. Ioto CloudAPI's ``/tok`` prefix), masked
     by value and by name (:class:`~workbench.core.history.sent.Masker`)."""
     masker = Masker(known_secrets)
-    rows = [
-        VariableRow(
-            f"header {k}",
-            masker.header(k, v),
-            "session",
-            MASK_SIGN in masker.header(k, v),
-            True,
-            "added when sent",
-        )
-        for k, v in headers
-    ]
-    rows += [
-        VariableRow(
-            f"query {k}",
-            masker.pair(k, v),
-            "session",
-            MASK_SIGN in masker.pair(k, v),
-            True,
-            "added when sent",
-        )
-        for k, v in query
-    ]
+
+    def added(label: str, shown: str) -> VariableRow:
+        return VariableRow(label, shown, "session", MASK_SIGN in shown, True, "added when sent")
+
+    rows = [added(f"header {k}", masker.header(k, v)) for k, v in headers]
+    rows += [added(f"query {k}", masker.pair(k, v)) for k, v in query]
     if path is not None:
         rows.append(
             VariableRow("url path", masker(path), "session", False, True, "rewritten when sent")
