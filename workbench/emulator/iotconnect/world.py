@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from workbench.emulator.seeded import CITIES, LazyList, device_slug, rng_for, stable_uuid
+from workbench.emulator.seeded import (
+    ADJECTIVES,
+    CITIES,
+    PLACES,
+    LazyList,
+    device_slug,
+    rng_for,
+    stable_uuid,
+)
 
 PLATFORM = "iotconnect"
 
@@ -185,6 +193,10 @@ class World:
         self._lock = threading.Lock()
         # entity -> its devices, built on first use
         self._by_entity: dict[int, array[int]] | None = None
+        # (adjective, place) of each device, memoised as one code (0: not made yet): a name
+        # costs a seeded Random, and a listed device needs its name three or four times
+        self._slug_codes = array("H", bytes(2 * self.count))
+        self._installed: dict[int, str] = {}  # digest byte -> "Installed On" date
 
     # ---- entities
 
@@ -243,11 +255,16 @@ class World:
 
     def slug(self, index: int) -> tuple[str, str]:
         """(adjective, place) of a device's name; gateways are called gateways, nothing else is."""
+        code = self._slug_codes[index] if 0 <= index < self.count else 0
+        if code:
+            return ADJECTIVES[(code - 1) // len(PLACES)], PLACES[(code - 1) % len(PLACES)]
         adj, place, _ = device_slug(self.seed, PLATFORM, index).split("-")
         if index % 10 == 0:
             place = "gateway"
         elif place == "gateway":
             place = "sensor"
+        if 0 <= index < self.count:
+            self._slug_codes[index] = ADJECTIVES.index(adj) * len(PLACES) + PLACES.index(place) + 1
         return adj, place
 
     def unique_id(self, index: int) -> str:
@@ -323,9 +340,12 @@ class World:
 
     def _properties(self, index: int, device_guid: str, digest: bytes) -> list[dict[str, Any]]:
         serial = "SN-" + digest[16:22].hex().upper()
-        installed = datetime.fromtimestamp(
-            self.started - 86400 * (30 + digest[15] * 4), UTC
-        ).strftime("%Y-%m-%d")
+        installed = self._installed.get(digest[15])
+        if installed is None:
+            installed = datetime.fromtimestamp(
+                self.started - 86400 * (30 + digest[15] * 4), UTC
+            ).strftime("%Y-%m-%d")
+            self._installed[digest[15]] = installed
         return [
             {
                 "guid": _format_guid(self._digest(index, "p1")[:16]),
