@@ -15,7 +15,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -298,15 +298,22 @@ class World:
             return index - off
         return None
 
+    def _home(self, digest: bytes) -> int:
+        """The entity of a device that reports to no gateway, from its digest."""
+        if digest[0] < 40:
+            return self.homes[digest[1] % len(self.homes)]
+        return self.leaves[digest[1] % len(self.leaves)]
+
+    def entity_of(self, index: int) -> int:
+        """`traits(index).entity` without the rest of the traits (a child is in its gateway's entity)."""
+        parent = self.parent_of(index)
+        return self._home(self._digest(index if parent is None else parent))
+
     def traits(self, index: int) -> Traits:
         d = self._digest(index)
         parent = self.parent_of(index)
         if parent is None:
-            entity = (
-                self.homes[d[1] % len(self.homes)]
-                if d[0] < 40
-                else self.leaves[d[1] % len(self.leaves)]
-            )
+            entity = self._home(d)
             active = d[2] < 230
             connected = active and d[3] < 160
             acquired = connected or (active and d[4] < 220)
@@ -550,8 +557,11 @@ class World:
             candidates = sorted(i for e in q.entities for i in index.get(e, ()))
         else:
             candidates = range(self.count)
-        filtering = q != Query(parent=q.parent, sort=q.sort, desc=q.desc)
-        found = [i for i in candidates if self._matches(i, q)] if filtering else list(candidates)
+        rest = q
+        if q.parent is None and q.entities is not None:
+            rest = replace(q, entities=None)  # the index already chose the entities' devices
+        filtering = rest != Query(parent=q.parent, sort=q.sort, desc=q.desc)
+        found = [i for i in candidates if self._matches(i, rest)] if filtering else list(candidates)
         if q.sort:
             key = self._sort_key(q.sort)
             found.sort(key=key, reverse=q.desc)
@@ -567,7 +577,7 @@ class World:
             if self._by_entity is None:
                 groups: dict[int, list[int]] = {}
                 for i in range(self.count):
-                    groups.setdefault(self.traits(i).entity, []).append(i)
+                    groups.setdefault(self.entity_of(i), []).append(i)
                 self._by_entity = {e: array("l", v) for e, v in groups.items()}
             return self._by_entity
 
