@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -69,3 +70,14 @@ def test_names_do_not_depend_on_what_was_asked_first(make_emulator, client) -> N
             _get(client, plain, a_auth, **params).content
             == _get(client, warmed, b_auth, **params).content
         )
+
+
+def test_joined_page_is_the_compact_encoding_of_the_answer(make_emulator, client) -> None:
+    """Pages are joined from encoded items: the bytes are exactly the compact JSON encoding."""
+    server = make_emulator(devices=60)
+    auth = bearer(client, base(server))
+    for params in ({"pageSize": 25, "pageNumber": 2}, {"pageSize": 1000, "sortBy": "guid desc"}):
+        r = _get(client, server, auth, **params)
+        body = r.json()
+        assert set(body) == {"data", "status", "message", "count"}
+        assert r.content == json.dumps(body, separators=(",", ":")).encode()

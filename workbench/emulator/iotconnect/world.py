@@ -10,6 +10,7 @@ is a gateway; up to four of the devices right after it are its children.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from array import array
@@ -86,6 +87,7 @@ AREAS = (
     "Yard",
 )
 CHILD_COUNTS = (0, 1, 2, 2, 3, 4)
+ENCODED_ITEMS = 32_768  # encoded list items kept (about 1.2 kB each: ~40 MB at most)
 SORT_FIELDS = (
     "uniqueid",
     "displayname",
@@ -197,6 +199,9 @@ class World:
         # costs a seeded Random, and a listed device needs its name three or four times
         self._slug_codes = array("H", bytes(2 * self.count))
         self._installed: dict[int, str] = {}  # digest byte -> "Installed On" date
+        # index -> its encoded list item: listing an entity and then its sub-entities sends
+        # the same devices again (the EntityGuid filter answers with the whole subtree)
+        self._encoded: OrderedDict[int, bytes] = OrderedDict()
 
     # ---- entities
 
@@ -419,6 +424,21 @@ class World:
             "lastCommunication": last_comm,
             "solutionGuid": self.solution_guid,
         }
+
+    def list_item_json(self, index: int) -> bytes:
+        """`list_item(index)` as compact JSON (as `json.dumps(..., separators=(",", ":"))`);
+        the last ENCODED_ITEMS are kept."""
+        with self._lock:
+            found = self._encoded.get(index)
+            if found is not None:
+                self._encoded.move_to_end(index)
+                return found
+        encoded = json.dumps(self.list_item(index), separators=(",", ":")).encode()
+        with self._lock:
+            self._encoded[index] = encoded
+            if len(self._encoded) > ENCODED_ITEMS:
+                self._encoded.popitem(last=False)
+        return encoded
 
     def child_item(self, index: int) -> dict[str, Any]:
         """One item of ``GET /Device/{deviceGuid}/child-device``: the spec's ``ChildDeviceList``
