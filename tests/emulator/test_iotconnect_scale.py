@@ -11,7 +11,9 @@ import pytest
 from tests.emulator.test_iotconnect import base, bearer
 
 
-def _get(client: httpx.Client, server: Any, headers: dict[str, str], **params: Any) -> httpx.Response:
+def _get(
+    client: httpx.Client, server: Any, headers: dict[str, str], **params: Any
+) -> httpx.Response:
     return client.get(f"{base(server)}/device/api/v2/Device", headers=headers, params=params)
 
 
@@ -21,7 +23,9 @@ def client():
         yield c
 
 
-def test_a_page_asked_again_is_byte_identical_and_still_needs_a_token(make_emulator, client) -> None:
+def test_a_page_asked_again_is_byte_identical_and_still_needs_a_token(
+    make_emulator, client
+) -> None:
     server = make_emulator(devices=120)
     auth = bearer(client, base(server))
     first = _get(client, server, auth, pageNumber=2, pageSize=50, sortBy="uniqueId asc")
