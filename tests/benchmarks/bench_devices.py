@@ -3,7 +3,8 @@
 Run on demand:  python tests/benchmarks/bench_devices.py [N]
 The emulator runs in its own process (`workbench demo --serve --devices N`); each
 platform's listing runs in a fresh child process so its peak memory is its own.
-Reports wall time to the first batch and to the end, batches, devices and peak RSS.
+Reports wall time to the first batch and to the end, batches, devices and peak RSS, and
+IoTConnect's time as a ratio of the fastest other cloud's in the same run (issue 15's goal: <= 2x).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def main() -> None:
                 time.sleep(0.05)
         print(f"{n:,} devices per platform (emulator in its own process; page size 1000)")
         print(f"{'profile':<20} {'first batch':>12} {'all':>8} {'devices':>9} {'peak RSS':>10}")
+        elapsed: dict[str, float] = {}
         for profile, group in PLATFORMS.items():
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, profile, group or ""],
@@ -117,10 +119,16 @@ def main() -> None:
                 print(f"{profile:<20} failed: {out.stderr.strip().splitlines()[-1:]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            elapsed[profile] = r["elapsed"]
             print(
                 f"{profile:<20} {r['first'] * 1000:9.0f} ms {r['elapsed']:7.1f}s {r['devices']:>9,} "
                 f"{r['rss']:7.0f} MiB"
             )
+        others = {p: t for p, t in elapsed.items() if p != "demo-iotconnect"}
+        if "demo-iotconnect" in elapsed and others:
+            fastest = min(others, key=others.__getitem__)
+            ratio = elapsed["demo-iotconnect"] / others[fastest]
+            print(f"IoTConnect / fastest other ({fastest}): {ratio:.1f}x (goal: <= 2x)")
     finally:
         server.terminate()
         server.wait(10)

@@ -37,8 +37,11 @@ envelopes and request parsing in iotconnect_http.py.
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import string
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +55,7 @@ from starlette.routing import Route
 from workbench.emulator import jwt_keys
 from workbench.emulator.context import EmulatorContext
 from workbench.emulator.iotconnect.conventions import (
+    JSON_TYPE,
     auth_error,
     bearer,
     bool_param,
@@ -84,7 +88,8 @@ ISSUER = "emulator.iotconnect.io"
 AUDIENCE = "iotconnect"
 ENV = "emulator"
 DEFAULT_TTL = 86400  # what real login responses say (the seed's 3600 is outdated)
-MAX_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 1000  # the emulator's own cap: the vendor spec documents no maximum pageSize
+PAGE_CACHE = 16  # encoded list pages kept (about 1.2 MB each at 1000 devices)
 
 
 class IoTConnect:
@@ -92,6 +97,10 @@ class IoTConnect:
         self.ctx = ctx
         self.book = ctx.tokens[NAME]
         self.world = World(ctx.config.seed, ctx.config.devices, ctx.started)
+        # (query, offset, size, message, shaped) -> (count, encoded body); the world never
+        # changes, so an encoded page stays right (a page asked again costs no encoding)
+        self._pages: OrderedDict[tuple[Any, ...], tuple[int, bytes]] = OrderedDict()
+        self._pages_lock = threading.Lock()
 
     # ---- tokens
 
@@ -300,16 +309,53 @@ class IoTConnect:
         world = self.world
         item = shape or world.list_item
 
-        def work() -> tuple[int, list[dict[str, Any]]]:
-            if q.trivial() and shape is None:
-                return world.count, world.devices.page(offset, size)
-            found = world.select(q)
-            return len(found), [item(i) for i in found[offset : offset + size]]
+        key = (q, offset, size, message, shape is not None)
 
-        total, items = await run_in_threadpool(work)
-        if not items:
+        def work() -> tuple[int, bytes]:
+            with self._pages_lock:
+                if key in self._pages:
+                    self._pages.move_to_end(key)
+                    return self._pages[key]
+            devices = world.devices
+            if shape is None and not (devices.changed or devices.removed or devices.added):
+                # the generated fleet: join the items' encodings (the same bytes as encoding
+                # the whole answer, without encoding a device again when it is asked again)
+                found = world.select(q)
+                chosen = found[offset : offset + size]
+                body = (
+                    b'{"data":['
+                    + b",".join(map(world.list_item_json, chosen))
+                    + b'],"status":200,"message":'
+                    + json.dumps(message).encode()
+                    + f',"count":{len(found)}}}'.encode()
+                    if len(chosen)
+                    else b""
+                )
+                total = len(found)
+            else:
+                if q.trivial() and shape is None:
+                    total, items = world.count, devices.page(offset, size)
+                else:
+                    found = world.select(q)
+                    total, items = len(found), [item(i) for i in found[offset : offset + size]]
+                body = (
+                    json.dumps(
+                        {"data": items, "status": 200, "message": message, "count": total},
+                        separators=(",", ":"),
+                    ).encode()
+                    if items
+                    else b""
+                )
+            with self._pages_lock:
+                self._pages[key] = (total, body)
+                while len(self._pages) > PAGE_CACHE:
+                    self._pages.popitem(last=False)
+            return total, body
+
+        _, body = await run_in_threadpool(work)
+        if not body:
             return no_content()
-        return json_response({"data": items, "status": 200, "message": message, "count": total})
+        return Response(body, 200, media_type=JSON_TYPE)
 
     async def device_list(self, request: Request) -> Response:
         return await self._paged(request, "Device list fetched successfully")

@@ -10,16 +10,25 @@ is a gateway; up to four of the devices right after it are its children.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from workbench.emulator.seeded import CITIES, LazyList, device_slug, rng_for, stable_uuid
+from workbench.emulator.seeded import (
+    ADJECTIVES,
+    CITIES,
+    PLACES,
+    LazyList,
+    device_slug,
+    rng_for,
+    stable_uuid,
+)
 
 PLATFORM = "iotconnect"
 
@@ -78,6 +87,7 @@ AREAS = (
     "Yard",
 )
 CHILD_COUNTS = (0, 1, 2, 2, 3, 4)
+ENCODED_ITEMS = 32_768  # encoded list items kept (about 1.2 kB each: ~40 MB at most)
 SORT_FIELDS = (
     "uniqueid",
     "displayname",
@@ -96,7 +106,7 @@ class Entity:
     parent: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs ~3 us a device
 class Traits:
     """The cheap, hash-derived facts of one device (no names: those cost more)."""
 
@@ -145,7 +155,11 @@ def _format_guid(raw: bytes) -> str:
 
 def _iso(ts: float) -> str:
     dt = datetime.fromtimestamp(ts, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    # the fields by hand: strftime costs more than the rest of a list item's timestamps
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
+        f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z"
+    )
 
 
 class World:
@@ -185,6 +199,13 @@ class World:
         self._lock = threading.Lock()
         # entity -> its devices, built on first use
         self._by_entity: dict[int, array[int]] | None = None
+        # (adjective, place) of each device, memoised as one code (0: not made yet): a name
+        # costs a seeded Random, and a listed device needs its name three or four times
+        self._slug_codes = array("H", bytes(2 * self.count))
+        self._installed: dict[int, str] = {}  # digest byte -> "Installed On" date
+        # index -> its encoded list item: listing an entity and then its sub-entities sends
+        # the same devices again (the EntityGuid filter answers with the whole subtree)
+        self._encoded: OrderedDict[int, bytes] = OrderedDict()
 
     # ---- entities
 
@@ -243,11 +264,16 @@ class World:
 
     def slug(self, index: int) -> tuple[str, str]:
         """(adjective, place) of a device's name; gateways are called gateways, nothing else is."""
+        code = self._slug_codes[index] if 0 <= index < self.count else 0
+        if code:
+            return ADJECTIVES[(code - 1) // len(PLACES)], PLACES[(code - 1) % len(PLACES)]
         adj, place, _ = device_slug(self.seed, PLATFORM, index).split("-")
         if index % 10 == 0:
             place = "gateway"
         elif place == "gateway":
             place = "sensor"
+        if 0 <= index < self.count:
+            self._slug_codes[index] = ADJECTIVES.index(adj) * len(PLACES) + PLACES.index(place) + 1
         return adj, place
 
     def unique_id(self, index: int) -> str:
@@ -281,15 +307,22 @@ class World:
             return index - off
         return None
 
+    def _home(self, digest: bytes) -> int:
+        """The entity of a device that reports to no gateway, from its digest."""
+        if digest[0] < 40:
+            return self.homes[digest[1] % len(self.homes)]
+        return self.leaves[digest[1] % len(self.leaves)]
+
+    def entity_of(self, index: int) -> int:
+        """`traits(index).entity` without the rest of the traits (a child is in its gateway's entity)."""
+        parent = self.parent_of(index)
+        return self._home(self._digest(index if parent is None else parent))
+
     def traits(self, index: int) -> Traits:
         d = self._digest(index)
         parent = self.parent_of(index)
         if parent is None:
-            entity = (
-                self.homes[d[1] % len(self.homes)]
-                if d[0] < 40
-                else self.leaves[d[1] % len(self.leaves)]
-            )
+            entity = self._home(d)
             active = d[2] < 230
             connected = active and d[3] < 160
             acquired = connected or (active and d[4] < 220)
@@ -323,9 +356,12 @@ class World:
 
     def _properties(self, index: int, device_guid: str, digest: bytes) -> list[dict[str, Any]]:
         serial = "SN-" + digest[16:22].hex().upper()
-        installed = datetime.fromtimestamp(
-            self.started - 86400 * (30 + digest[15] * 4), UTC
-        ).strftime("%Y-%m-%d")
+        installed = self._installed.get(digest[15])
+        if installed is None:
+            installed = datetime.fromtimestamp(
+                self.started - 86400 * (30 + digest[15] * 4), UTC
+            ).strftime("%Y-%m-%d")
+            self._installed[digest[15]] = installed
         return [
             {
                 "guid": _format_guid(self._digest(index, "p1")[:16]),
@@ -392,6 +428,21 @@ class World:
             "lastCommunication": last_comm,
             "solutionGuid": self.solution_guid,
         }
+
+    def list_item_json(self, index: int) -> bytes:
+        """`list_item(index)` as compact JSON (as `json.dumps(..., separators=(",", ":"))`);
+        the last ENCODED_ITEMS are kept."""
+        with self._lock:
+            found = self._encoded.get(index)
+            if found is not None:
+                self._encoded.move_to_end(index)
+                return found
+        encoded = json.dumps(self.list_item(index), separators=(",", ":")).encode()
+        with self._lock:
+            self._encoded[index] = encoded
+            if len(self._encoded) > ENCODED_ITEMS:
+                self._encoded.popitem(last=False)
+        return encoded
 
     def child_item(self, index: int) -> dict[str, Any]:
         """One item of ``GET /Device/{deviceGuid}/child-device``: the spec's ``ChildDeviceList``
@@ -530,8 +581,11 @@ class World:
             candidates = sorted(i for e in q.entities for i in index.get(e, ()))
         else:
             candidates = range(self.count)
-        filtering = q != Query(parent=q.parent, sort=q.sort, desc=q.desc)
-        found = [i for i in candidates if self._matches(i, q)] if filtering else list(candidates)
+        rest = q
+        if q.parent is None and q.entities is not None:
+            rest = replace(q, entities=None)  # the index already chose the entities' devices
+        filtering = rest != Query(parent=q.parent, sort=q.sort, desc=q.desc)
+        found = [i for i in candidates if self._matches(i, rest)] if filtering else list(candidates)
         if q.sort:
             key = self._sort_key(q.sort)
             found.sort(key=key, reverse=q.desc)
@@ -547,7 +601,7 @@ class World:
             if self._by_entity is None:
                 groups: dict[int, list[int]] = {}
                 for i in range(self.count):
-                    groups.setdefault(self.traits(i).entity, []).append(i)
+                    groups.setdefault(self.entity_of(i), []).append(i)
                 self._by_entity = {e: array("l", v) for e, v in groups.items()}
             return self._by_entity
 
