@@ -304,13 +304,18 @@ class CollectionBrowser(Horizontal):
                 ),
                 data=None,
             )
-        if target is None and self.entries:
-            # no earlier choice to keep: the cursor on the first collection, so what the info
-            # pane shows is what r / R act on (the cursor was on nothing: "nothing to replay")
-            target = tree.root.children[0]
         if target is not None:
             node_to = target
             self.call_after_refresh(lambda: tree.move_cursor(node_to))
+        elif self.entries:
+            # no earlier choice to keep: the cursor on the first collection, so what the info
+            # pane shows is what r / R act on (the cursor was on nothing: "nothing to replay") -
+            # unless someone put it somewhere meanwhile
+            first = tree.root.children[0]
+            target = first
+            self.call_after_refresh(
+                lambda: tree.move_cursor(first) if tree.cursor_node is None else None
+            )
         self._show_info(target.data if target is not None else None)
 
     def _show_info(self, data: Entry | RequestRef | None) -> None:
