@@ -111,3 +111,18 @@ async def test_document_text_is_escaped(demo_env, tmp_path: Path) -> None:
         await until(pilot, lambda: screen.shown)
         detail = await until(pilot, lambda: str(screen.query_one("#api-detail").render()))
         assert "\x1b" not in detail and "\\x1b" in detail
+
+
+async def test_a_node_that_fills_nothing_lists_every_operation(demo_env) -> None:
+    profile = get_profile("demo-plgd-m2m")
+    group = DeviceNode(
+        id="plgd:gateway",
+        kind="group",
+        label="devices (HTTP gateway)",
+        request=RequestSpec(url="http://localhost:9/plgd/api/v1/devices"),
+    )
+    screen = ApiCatalogScreen(profile, node=group)
+    app = Host(screen)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: len(screen.shown) >= 20, what="every operation listed")
+        assert "API · demo-plgd-m2m" in str(screen.query_one("#api-title").render())

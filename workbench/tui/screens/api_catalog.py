@@ -207,6 +207,16 @@ class ApiCatalogScreen(ModalScreen[ApiChoice | None]):
                 self.node_values[pc.name] = node_values(
                     pc.opened.catalog, self.profile.platform, self.node
                 )
+            if not self.candidates(""):  # e.g. a group node: it fills no path parameter
+                self.notify(
+                    f"{self.node.label} fills no documented path parameter: every operation",
+                    timeout=4,
+                )
+                self.node = None
+                self.node_values.clear()
+                self.query_one("#api-title", Static).update(
+                    Text(escape_control(f"API · {self.profile.name}"))
+                )
         self._refresh_list(self.query_one("#api-search", Input).value)
 
     def candidates(self, query: str) -> list[tuple[ProfileCatalog, Operation]]:
