@@ -14,6 +14,7 @@ error node that says why; its request is never sent.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -128,9 +129,14 @@ MAX_ID_CHARS = 1024  # a node id (it holds the server's id of the thing)
 MAX_URL_CHARS = 16 * 1024  # a node's request URL
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch  # what quote() leaves alone
+
+
 def path_id(value: str) -> str:
     """`value` (an id from a server) quoted as one URL path segment; never raises (a lone
     surrogate, which JSON allows as ``"\\ud800"``, is quoted as its UTF-8-style bytes)."""
+    if _PLAIN_SEGMENT(value):
+        return value  # nothing to quote (most ids): skips quote()'s encode and scan
     return quote(value, safe="", errors="surrogatepass")
 
 

@@ -50,13 +50,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import AuthError, TransportError, WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
 from workbench.core.platforms.base import DeviceNode, error_node, path_id
+from workbench.core.platforms.seen_devices import Collector, SeenDevices, parse_list_with_spans
 from workbench.core.requests import RequestSpec, ResponseRecord
 from workbench.core.text import escape_keep_newlines
 
@@ -277,6 +278,9 @@ class Adapter(BaseAdapter):
         self.sort_by = sort_by
         self._entities: list[dict[str, Any]] | None = None
         self._lock = threading.Lock()
+        # sub-entities' devices seen while a parent's listing was read (see seen_devices.py)
+        self.seen = SeenDevices()
+        self.device_url = self._url("device")  # asked for every device node
 
     # ------------------------------------------------------------------ urls and requests
 
@@ -285,9 +289,11 @@ class Adapter(BaseAdapter):
         return url.rstrip("/") if url else None
 
     def _fetch(
-        self, spec: RequestSpec, what: str
+        self, spec: RequestSpec, what: str, spans: list[tuple[int, int]] | None = None
     ) -> tuple[Any, ResponseRecord | None, Problem | None]:
-        """(parsed JSON or None for 204, the record, a problem)."""
+        """(parsed JSON or None for 204, the record, a problem). Given a `spans` list, a
+        ``{"data": [...]}`` answer also fills it with where each item's text lies in the body
+        (left empty when the answer has another shape)."""
         try:
             record = self.get(spec)
         except WorkbenchError as err:
@@ -296,7 +302,17 @@ class Adapter(BaseAdapter):
             return None, record, None
         if record.status >= 400:
             return None, record, problem_of(record, what)
-        data, problem = _json(record, what)
+        found = None
+        if spans is not None:
+            try:
+                found = parse_list_with_spans(record.body.decode("utf-8"))
+            except UnicodeDecodeError:
+                found = None
+        if found is not None and spans is not None:
+            data, problem = found[0], None
+            spans.extend(found[1])
+        else:
+            data, problem = _json(record, what)
         if problem is None:
             status = _envelope_status(data)
             if status is not None:
@@ -307,7 +323,7 @@ class Adapter(BaseAdapter):
     def device_request(self, unique_id: str) -> RequestSpec:
         return RequestSpec(
             method="GET",
-            url=f"{self._url('device')}/Device/uniqueId/{path_id(unique_id)}",
+            url=f"{self.device_url}/Device/uniqueId/{path_id(unique_id)}",
             name=f"Device {unique_id}",
         )
 
@@ -351,7 +367,7 @@ class Adapter(BaseAdapter):
             label=label,
             status=device_status(item),
             detail=item,
-            request=self.device_request(unique_id) if unique_id and self._url("device") else None,
+            request=self.device_request(unique_id) if unique_id and self.device_url else None,
             expandable=has_children,
             badge=device_badge(item),
             ref={"guid": guid, "uniqueId": unique_id},
@@ -473,6 +489,10 @@ class Adapter(BaseAdapter):
                     },
                 )
             ]
+        kept = self.seen.take(guid) if guid else None
+        if kept is not None:  # its devices were all seen in its parent's listing just now
+            yield from self._kept_pages(node.id, kept, cancel)
+            return
         yield from self.devices(
             cancel,
             entity=guid,
@@ -481,6 +501,29 @@ class Adapter(BaseAdapter):
             parent_id=node.id,
             sub_entities=[str(e["guid"]) for e in subs],
         )
+
+    def _kept_groups(self, guid: str, name: str) -> dict[str, str]:
+        """Lower-cased name -> guid of the descendants whose devices a listing of `guid` can
+        keep for later: those whose name no other descendant (nor the entity) shares."""
+        names: dict[str, list[str]] = {}
+        for e in self._descendants(guid):
+            if isinstance(e.get("name"), str):
+                names.setdefault(e["name"].strip().lower(), []).append(str(e["guid"]))
+        own = name.strip().lower()
+        return {n: guids[0] for n, guids in names.items() if len(guids) == 1 and n != own}
+
+    def _kept_pages(
+        self, parent_id: str, texts: list[str], cancel: threading.Event | None
+    ) -> Iterator[list[DeviceNode]]:
+        """An entity's devices from the texts its parent's listing kept, page by page."""
+        size = self.page_size
+        for start in range(0, len(texts), size):
+            if cancel is not None and cancel.is_set():
+                return
+            items = json.loads("[" + ",".join(texts[start : start + size]) + "]")
+            batch = self._batch(parent_id, start // size + 1, items, None)
+            if batch:
+                yield batch
 
     def _descendants(self, guid: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -540,17 +583,27 @@ class Adapter(BaseAdapter):
             parent_id, f"{device}/Device", params, keep, cancel, start_page, name=name
         )
 
-    def _keeper(self, keep: dict[str, Any] | None) -> Callable[[dict[str, Any]], bool]:
-        if not keep:
-            return lambda item: True
-        name, top = keep.get("name"), keep.get("top")
-
-        def ok(item: dict[str, Any]) -> bool:
-            if top and is_child(item):
-                return False
-            return not name or "entityName" not in item or _same(item.get("entityName"), name)
-
-        return ok
+    def _batch(
+        self,
+        parent_id: str,
+        page: int,
+        kept: list[dict[str, Any]],
+        spec: RequestSpec | None,
+    ) -> list[DeviceNode]:
+        """The nodes of a page's kept items (and an error node for records that name nothing)."""
+        batch = [self.device_node(item) for item in kept if has_identity(item)]
+        blank = len(kept) - len(batch)
+        if blank:
+            batch.append(
+                error_node(
+                    f"{parent_id}:page{page}:blank",
+                    f"{blank} record(s) of page {page} have no guid, uniqueId or "
+                    "displayName: not shown as devices",
+                    hint="open the request in the composer to see the answer",
+                    request=spec,
+                )
+            )
+        return batch
 
     def _pages(
         self,
@@ -564,18 +617,23 @@ class Adapter(BaseAdapter):
         name: str,
     ) -> Iterator[list[DeviceNode]]:
         """Page through a device listing; one batch per page (pages with nothing kept are skipped)."""
-        ok = self._keeper(keep)
         size = self.page_size
         page = max(1, start_page)
         seen = (page - 1) * size
         previous_first: Any = None
         entity = keep.get("entity") if keep else None
         entity_name = keep.get("name") if keep else None
+        own_key = entity_name.strip().lower() if isinstance(entity_name, str) else None
+        top = bool(keep and keep.get("top"))
         subs = keep.get("subs") if keep else None
         own_seen, own_expected = 0, None  # the entity's own devices (children included)
         probe = bool(
             entity and entity_name and subs and page == 1
         )  # work out own_expected once the subtree shows
+        collector: Collector | None = None
+        if probe and entity and own_key is not None:
+            groups = self._kept_groups(entity, own_key)
+            collector = self.seen.collector(groups) if groups else None
         while True:
             if cancel is not None and cancel.is_set():
                 return
@@ -584,7 +642,8 @@ class Adapter(BaseAdapter):
                 query.append(("sortBy", self.sort_by))
             spec = self._list_spec(url, query, f"{name} (page {page})")
             what = f"listing the devices (page {page})"
-            data, _, problem = self._fetch(spec, what)
+            spans: list[tuple[int, int]] | None = [] if collector is not None else None
+            data, record, problem = self._fetch(spec, what, spans)
             if problem is None and data is not None:
                 items = _items(data)
                 if items is None:
@@ -617,9 +676,13 @@ class Adapter(BaseAdapter):
                 ]
                 return
             if data is None:  # 204: nothing (more)
+                if collector is not None:
+                    collector.commit()
                 return
             assert items is not None
             if not items:
+                if collector is not None:
+                    collector.commit()
                 return
             first = items[0].get("guid")
             if page > start_page and first is not None and first == previous_first:
@@ -634,41 +697,57 @@ class Adapter(BaseAdapter):
                 return
             previous_first = first
             seen += len(items)
-            kept = [item for item in items if ok(item)]
-            batch = [self.device_node(item) for item in kept if has_identity(item)]
-            blank = len(kept) - len(batch)
-            if blank:
-                batch.append(
-                    error_node(
-                        f"{parent_id}:page{page}:blank",
-                        f"{blank} record(s) of page {page} have no guid, uniqueId or "
-                        "displayName: not shown as devices",
-                        hint="open the request in the composer to see the answer",
-                        request=spec,
-                    )
+            raw = data.get("data") if isinstance(data, dict) else None
+            if collector is not None and (
+                record is None
+                or not isinstance(raw, list)
+                or not len(raw) == len(items) == len(spans or ())
+            ):
+                collector = None  # not a plain {"data": [...]} page: keep nothing
+            text = record.body.decode("utf-8") if collector is not None and record else ""
+            kept: list[dict[str, Any]] = []
+            others = False  # a device of another entity on this page
+            for n, item in enumerate(items):
+                if top and is_child(item):
+                    continue
+                if own_key is None:
+                    kept.append(item)
+                    continue
+                if "entityName" not in item:
+                    kept.append(item)  # no entity name: cannot tell, so it is shown
+                    continue
+                en = item["entityName"]
+                if not isinstance(en, str):
+                    continue
+                key = en if en == entity_name else en.strip().lower()
+                if key in (entity_name, own_key):
+                    kept.append(item)
+                    continue
+                others = True
+                if collector is not None and key in collector.groups and spans:
+                    start, end = spans[n]
+                    collector.add(key, text[start:end])
+            if own_key is not None:
+                own_seen += sum(
+                    1
+                    for i in items
+                    if isinstance(en := i.get("entityName"), str)
+                    and (en == entity_name or en.strip().lower() == own_key)
                 )
+            batch = self._batch(parent_id, page, kept, spec)
             count = data.get("count") if isinstance(data, dict) else None
-            if entity and entity_name:
-                own_seen += sum(1 for i in items if _same(i.get("entityName"), entity_name))
-                if (
-                    probe
-                    and isinstance(count, int)
-                    and any(
-                        isinstance(i.get("entityName"), str)
-                        and not _same(i["entityName"], entity_name)
-                        for i in items
-                    )
-                ):
-                    probe = False  # the filter includes sub-entities: how many devices are the entity's own?
-                    own_expected = self._own_count(url, count, subs or [], cancel)
+            if probe and others and isinstance(count, int):
+                probe = False  # the filter includes sub-entities: how many devices are the entity's own?
+                own_expected = self._own_count(url, count, subs or [], cancel)
             if batch:
                 yield batch
-            if own_expected is not None and own_seen >= own_expected:
-                return
             if isinstance(count, int) and not isinstance(count, bool):
-                if seen >= count:
-                    return
-            elif len(items) < size:
+                at_end = seen >= count
+            else:
+                at_end = len(items) < size
+            if at_end and collector is not None:
+                collector.commit()
+            if at_end or (own_expected is not None and own_seen >= own_expected):
                 return
             page += 1
 

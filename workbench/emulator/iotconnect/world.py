@@ -25,7 +25,6 @@ from workbench.emulator.seeded import (
     CITIES,
     PLACES,
     LazyList,
-    device_slug,
     rng_for,
     stable_uuid,
 )
@@ -87,6 +86,8 @@ AREAS = (
     "Yard",
 )
 CHILD_COUNTS = (0, 1, 2, 2, 3, 4)
+GATEWAY_PLACE = PLACES.index("gateway")
+SENSOR_PLACE = PLACES.index("sensor")
 ENCODED_ITEMS = 32_768  # encoded list items kept (about 1.2 kB each: ~40 MB at most)
 SORT_FIELDS = (
     "uniqueid",
@@ -188,6 +189,9 @@ class World:
             _upper_uuid(seed, "property", "serial"),
             _upper_uuid(seed, "property", "installed"),
         )
+        # names as JSON, for the list-item template
+        self._entity_names_json = [json.dumps(e.name) for e in self.entities]
+        self._template_names_json = [json.dumps(name) for _, name, _ in self.templates]
         r = rng_for(seed, PLATFORM, "guid-mix")
         self._mul = r.getrandbits(32) | 1
         self._add = r.getrandbits(32)
@@ -199,10 +203,11 @@ class World:
         self._lock = threading.Lock()
         # entity -> its devices, built on first use
         self._by_entity: dict[int, array[int]] | None = None
-        # (adjective, place) of each device, memoised as one code (0: not made yet): a name
-        # costs a seeded Random, and a listed device needs its name three or four times
+        # (adjective, place) of each device, memoised as one code (0: not made yet): a listed
+        # device needs its name three or four times
         self._slug_codes = array("H", bytes(2 * self.count))
         self._installed: dict[int, str] = {}  # digest byte -> "Installed On" date
+        self._child_counts = bytearray(b"\xff") * (self.count // 10 + 1)  # per gateway
         # index -> its encoded list item: listing an entity and then its sub-entities sends
         # the same devices again (the EntityGuid filter answers with the whole subtree)
         self._encoded: OrderedDict[int, bytes] = OrderedDict()
@@ -243,9 +248,9 @@ class World:
     # ---- device identity
 
     def _digest(self, index: int, tag: str = "") -> bytes:
-        return hashlib.blake2b(
-            f"{self.seed}|{PLATFORM}|{tag}|{index}".encode(), digest_size=24
-        ).digest()
+        """64 hash bytes of a device: 0-15 its guid and traits, 16-21 its serial, 22-23 its
+        name, 24-39 and 40-55 its two property guids (one hash makes a whole list item)."""
+        return hashlib.blake2b(f"{self.seed}|{PLATFORM}|{tag}|{index}".encode()).digest()
 
     def guid_of(self, index: int, digest: bytes | None = None) -> str:
         """A random-looking upper-case v4 GUID whose last 32 bits encode the index (so lookups are O(1))."""
@@ -262,19 +267,23 @@ class World:
             return idx
         return None
 
-    def slug(self, index: int) -> tuple[str, str]:
-        """(adjective, place) of a device's name; gateways are called gateways, nothing else is."""
+    def slug(self, index: int, digest: bytes | None = None) -> tuple[str, str]:
+        """(adjective, place) of a device's name; gateways are called gateways, nothing else is.
+
+        Both words come from the device's digest (bytes 22 and 23, which nothing else uses), so
+        a name costs one hash (the digest the traits need anyway), not a seeded Random."""
         code = self._slug_codes[index] if 0 <= index < self.count else 0
         if code:
             return ADJECTIVES[(code - 1) // len(PLACES)], PLACES[(code - 1) % len(PLACES)]
-        adj, place, _ = device_slug(self.seed, PLATFORM, index).split("-")
+        d = digest or self._digest(index)
+        a, p = d[22] % len(ADJECTIVES), d[23] % len(PLACES)
         if index % 10 == 0:
-            place = "gateway"
-        elif place == "gateway":
-            place = "sensor"
+            p = GATEWAY_PLACE
+        elif p == GATEWAY_PLACE:
+            p = SENSOR_PLACE
         if 0 <= index < self.count:
-            self._slug_codes[index] = ADJECTIVES.index(adj) * len(PLACES) + PLACES.index(place) + 1
-        return adj, place
+            self._slug_codes[index] = a * len(PLACES) + p + 1
+        return ADJECTIVES[a], PLACES[p]
 
     def unique_id(self, index: int) -> str:
         adj, place = self.slug(index)
@@ -296,10 +305,13 @@ class World:
     # ---- device facts
 
     def child_count(self, gateway: int) -> int:
-        if gateway % 10 or gateway >= self.count:
+        if gateway % 10 or gateway >= self.count or gateway < 0:
             return 0
-        k = CHILD_COUNTS[self._digest(gateway, "gw")[0] % len(CHILD_COUNTS)]
-        return min(k, self.count - 1 - gateway)
+        k = self._child_counts[gateway // 10]
+        if k == 255:  # not worked out yet
+            k = CHILD_COUNTS[self._digest(gateway, "gw")[0] % len(CHILD_COUNTS)]
+            k = self._child_counts[gateway // 10] = min(k, self.count - 1 - gateway)
+        return k
 
     def parent_of(self, index: int) -> int | None:
         off = index % 10
@@ -354,7 +366,8 @@ class World:
     def template_of(self, index: int) -> int:
         return 0 if index % 10 == 0 else PLACE_TEMPLATES[self.slug(index)[1]]
 
-    def _properties(self, index: int, device_guid: str, digest: bytes) -> list[dict[str, Any]]:
+    def _property_values(self, digest: bytes) -> tuple[str, str]:
+        """(serial number, "Installed On" date) of a device."""
         serial = "SN-" + digest[16:22].hex().upper()
         installed = self._installed.get(digest[15])
         if installed is None:
@@ -362,9 +375,13 @@ class World:
                 self.started - 86400 * (30 + digest[15] * 4), UTC
             ).strftime("%Y-%m-%d")
             self._installed[digest[15]] = installed
+        return serial, installed
+
+    def _properties(self, index: int, device_guid: str, digest: bytes) -> list[dict[str, Any]]:
+        serial, installed = self._property_values(digest)
         return [
             {
-                "guid": _format_guid(self._digest(index, "p1")[:16]),
+                "guid": _format_guid(digest[24:40]),
                 "deviceGuid": device_guid,
                 "name": "Serial Number",
                 "value": serial,
@@ -373,7 +390,7 @@ class World:
                 "fieldType": "text",
             },
             {
-                "guid": _format_guid(self._digest(index, "p2")[:16]),
+                "guid": _format_guid(digest[40:56]),
                 "deviceGuid": device_guid,
                 "name": "Installed On",
                 "value": installed,
@@ -430,19 +447,53 @@ class World:
         }
 
     def list_item_json(self, index: int) -> bytes:
-        """`list_item(index)` as compact JSON (as `json.dumps(..., separators=(",", ":"))`);
-        the last ENCODED_ITEMS are kept."""
+        """`list_item(index)` as compact JSON, byte for byte what ``json.dumps(list_item(index),
+        separators=(",", ":"))`` gives (a test checks it), written from a template: encoding
+        the dict cost more than making it. The last ENCODED_ITEMS are kept."""
         with self._lock:
             found = self._encoded.get(index)
             if found is not None:
                 self._encoded.move_to_end(index)
                 return found
-        encoded = json.dumps(self.list_item(index), separators=(",", ":")).encode()
+        encoded = self._encode_list_item(index)
         with self._lock:
             self._encoded[index] = encoded
             if len(self._encoded) > ENCODED_ITEMS:
                 self._encoded.popitem(last=False)
         return encoded
+
+    def _encode_list_item(self, index: int) -> bytes:
+        t = self.traits(index)
+        tpl = self.template_of(index)
+        tpl_guid = self.templates[tpl][0]
+        last_comm, last_conn = self._times(t)
+        comm = f'"{last_comm}"' if last_comm is not None else "null"
+        conn = f'"{last_conn}"' if last_conn is not None else "null"
+        adj, place = self.slug(index, t.digest)
+        parent = f'"{self.unique_id(t.parent)}"' if t.parent is not None else "null"
+        auth, auth_name = AUTH_TYPES[t.auth]
+        serial, installed = self._property_values(t.digest)
+        p1 = _format_guid(t.digest[24:40])
+        p2 = _format_guid(t.digest[40:56])
+        flag = ("false", "true")
+        return (
+            f'{{"guid":"{t.guid}","uniqueId":"{adj}-{place}-{index:04d}",'
+            f'"displayName":"{adj.capitalize()} {place} {index}",'
+            f'"isConnected":{flag[t.connected]},"lastactivityDate":{comm},'
+            f'"isActive":{flag[t.active]},"firmwareupgradeGuid":null,'
+            f'"deviceTemplateGuid":"{tpl_guid}","authType":{auth},'
+            f'"authenticationType":{json.dumps(auth_name)},"messageVersion":"2.1",'
+            f'"deviceTemplateName":{self._template_names_json[tpl]},"reportingTo":{parent},'
+            f'"entityName":{self._entity_names_json[t.entity]},"IsAcquired":{flag[t.acquired]},'
+            f'"childDeviceCount":{t.children},"isType2Support":true,"isSharedDevice":false,'
+            f'"properties":[{{"guid":"{p1}","deviceGuid":"{t.guid}","name":"Serial Number",'
+            f'"value":"{serial}","propertyGuid":"{self.property_guids[0]}","options":null,'
+            f'"fieldType":"text"}},{{"guid":"{p2}","deviceGuid":"{t.guid}",'
+            f'"name":"Installed On","value":"{installed}",'
+            f'"propertyGuid":"{self.property_guids[1]}","options":null,"fieldType":"date"}}],'
+            f'"deviceStatus":"{self._status(t)}","lastConnection":{conn},'
+            f'"lastCommunication":{comm},"solutionGuid":"{self.solution_guid}"}}'
+        ).encode()
 
     def child_item(self, index: int) -> dict[str, Any]:
         """One item of ``GET /Device/{deviceGuid}/child-device``: the spec's ``ChildDeviceList``
@@ -597,13 +648,26 @@ class World:
         return result
 
     def _devices_by_entity(self) -> dict[int, array[int]]:
+        """entity -> its devices, in one pass over the fleet that also names every device
+        (one digest per device: its entity and its name both come from it)."""
         with self._lock:
-            if self._by_entity is None:
-                groups: dict[int, list[int]] = {}
-                for i in range(self.count):
-                    groups.setdefault(self.entity_of(i), []).append(i)
-                self._by_entity = {e: array("l", v) for e, v in groups.items()}
-            return self._by_entity
+            if self._by_entity is not None:
+                return self._by_entity
+        groups: dict[int, list[int]] = {}
+        home = children = 0
+        for i in range(self.count):
+            d = self._digest(i)
+            self.slug(i, d)
+            off = i % 10
+            if off == 0:
+                children = self.child_count(i)
+            if off == 0 or off > children:
+                home = self._home(d)  # a gateway or a device on its own: its own entity
+            groups.setdefault(home, []).append(i)  # a child: its gateway's entity
+        by_entity = {e: array("l", v) for e, v in groups.items()}
+        with self._lock:
+            self._by_entity = by_entity
+        return by_entity
 
     def lookup(
         self, *, children: bool, entities: frozenset[int] | None, template: str

@@ -1,0 +1,216 @@
+"""IoTConnect: an entity's devices seen while its parent's listing was read answer the entity's
+own listing once, soon after, without asking the server again (the EntityGuid filter may
+answer with the whole subtree: a site's listing holds its areas' devices)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.core.platforms.test_iotconnect import Counting, adapter_on, flatten, item, mock_adapter
+from workbench.core.platforms.base import DeviceNode
+from workbench.core.platforms.iotconnect import Adapter
+from workbench.core.platforms.seen_devices import SeenDevices, parse_list_with_spans
+
+
+def site_and_area(adapter: Adapter) -> tuple[DeviceNode, DeviceNode]:
+    root = adapter.roots()[0]
+    for site in flatten(adapter.children(root)):
+        if site.kind == "entity" and adapter._sub_entities(site.ref["entity"]):  # noqa: SLF001
+            return site, next(n for n in flatten(adapter.children(site)) if n.kind == "entity")
+    raise AssertionError("no site with areas in the demo world")
+
+
+def device_ids(nodes: list[DeviceNode]) -> list[str]:
+    return [n.id for n in nodes if n.kind == "device"]
+
+
+def listed_pages(counted: Counting, guid: str) -> int:
+    return sum(
+        1 for u in counted.urls if u.path.endswith("/Device") and u.params.get("EntityGuid") == guid
+    )
+
+
+def fresh_listing(server: Any, monkeypatch: pytest.MonkeyPatch, node: DeviceNode) -> list[str]:
+    for other in adapter_on(server, monkeypatch, page_size=1000):
+        other.entities()
+        return device_ids(flatten(other.children(node)))
+    raise AssertionError
+
+
+def test_an_area_right_after_its_site_costs_no_request_and_lists_the_same(
+    make_emulator, monkeypatch
+) -> None:
+    server = make_emulator(devices=400)
+    counted = Counting()
+    for adapter in adapter_on(server, monkeypatch, counted, page_size=1000):
+        site, area = site_and_area(adapter)  # the site's listing was read to its end
+        before = len(counted.urls)
+        got = device_ids(flatten(adapter.children(area)))
+        assert counted.urls[before:] == []  # not one request: all seen in the site's listing
+        assert got and got == fresh_listing(server, monkeypatch, area)
+        # used once: the next expansion (a reload) asks the server
+        again = device_ids(flatten(adapter.children(area)))
+        assert listed_pages(counted, area.ref["entity"]) > 0
+        assert again == got
+
+
+def test_a_kept_listing_goes_stale(make_emulator, monkeypatch) -> None:
+    server = make_emulator(devices=200)
+    counted = Counting()
+    now = [1000.0]
+    for adapter in adapter_on(server, monkeypatch, counted, page_size=1000):
+        adapter.seen = SeenDevices(clock=lambda: now[0])
+        _, area = site_and_area(adapter)
+        now[0] += 31  # past the 30 s it is kept for
+        flatten(adapter.children(area))
+        assert listed_pages(counted, area.ref["entity"]) > 0
+
+
+def spread_handler(asked: list[str]) -> Any:
+    """Plant > Hall; Plant's listing (the subtree, 3 a page) has Plant's own devices up to its
+    last page, so it is read to the end."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Entity/lookup"):
+            return httpx.Response(
+                200,
+                json=[
+                    {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
+                    {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
+                ],
+            )
+        guid = request.url.params["EntityGuid"]
+        asked.append(f"{guid}:{request.url.params['pageSize']}")
+        names = ["Hall", "Hall", "Plant"] * 3 if guid == "E1" else ["Hall"] * 6
+        items = [{**item(i), "entityName": n} for i, n in enumerate(names)]
+        size = int(request.url.params["pageSize"])
+        page = items[(int(request.url.params["pageNumber"]) - 1) * size :][:size]
+        return httpx.Response(200, json={"data": page, "count": len(items)})
+
+    return handler
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_a_stopped_listing_keeps_nothing(stop: bool) -> None:
+    asked: list[str] = []
+    adapter = mock_adapter(spread_handler(asked), 3)
+    plant = adapter.roots()[0]
+    cancel = threading.Event()
+    batches = adapter.children(plant, cancel)
+    hall = next(batches)[0]
+    next(batches)  # Plant's first page of devices
+    if stop:
+        cancel.set()
+    list(batches)
+    asked.clear()
+    flatten(adapter.children(hall))
+    assert asked == (["E2:3", "E2:3"] if stop else [])
+
+
+def test_nothing_is_kept_over_the_budget(make_emulator, monkeypatch) -> None:
+    server = make_emulator(devices=200)
+    counted = Counting()
+    for adapter in adapter_on(server, monkeypatch, counted, page_size=1000):
+        adapter.seen = SeenDevices(budget=2000)  # a couple of list items
+        _, area = site_and_area(adapter)
+        flatten(adapter.children(area))
+        assert listed_pages(counted, area.ref["entity"]) > 0
+
+
+def test_same_named_sub_entities_are_never_answered_from_the_parent() -> None:
+    """Plant > Hall A, Hall A' (both named "Hall"): the items cannot be told apart by name."""
+    asked: list[str] = []
+    tree = {"E1": ["Plant", "Hall", "Hall"], "E2": ["Hall"], "E3": ["Hall"]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Entity/lookup"):
+            return httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
+                        {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
+                        {"guid": "E3", "name": "Hall", "parentEntityGuid": "E1"},
+                    ]
+                },
+            )
+        guid = request.url.params["EntityGuid"]
+        asked.append(guid)
+        items = [{**item(i), "entityName": n} for i, n in enumerate(tree[guid])]
+        return httpx.Response(200, json={"data": items, "count": len(items)})
+
+    adapter = mock_adapter(handler, 10)
+    nodes = flatten(adapter.children(adapter.roots()[0]))
+    flatten(adapter.children(nodes[0]))
+    assert asked[-1] == "E2"
+
+
+def test_a_unique_sub_entity_is_answered_from_a_mock_parent_even_with_odd_spacing() -> None:
+    """The kept text is the item's own bytes, whatever the server's spacing."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Entity/lookup"):
+            return httpx.Response(
+                200,
+                json=[
+                    {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
+                    {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
+                ],
+            )
+        guid = request.url.params["EntityGuid"]
+        asked.append(guid)
+        items = [{**item(i), "entityName": "Hall" if i % 3 else "Plant"} for i in range(9)]
+        body = json.dumps({"count": 9, "data": items, "status": 200}, indent=3)
+        return httpx.Response(
+            200, content=body.encode(), headers={"content-type": "application/json"}
+        )
+
+    adapter = mock_adapter(handler, 100)
+    nodes = flatten(adapter.children(adapter.roots()[0]))
+    hall = flatten(adapter.children(nodes[0]))
+    assert asked == ["E1", "E2"]  # the count of E2's subtree, then nothing more for Hall
+    assert [n.detail for n in hall] == [
+        {**item(i), "entityName": "Hall"} for i in range(9) if i % 3
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"data": [], "count": 0}',
+        '{"data":[{"a":1},{"b":[1,2,{"c":"]"}]}],"count":2}',
+        ' \n{ "status" : 200 ,"data" : [ {"x": "\\u00e9\\"}"} , 3, null ] , "m": {"data": [9]} } \n',
+        '{"data": 1, "data": [{"z": 0}]}',
+    ],
+)
+def test_spans_parse_like_json_loads(text: str) -> None:
+    found = parse_list_with_spans(text)
+    assert found is not None
+    data, spans = found
+    assert data == json.loads(text)
+    assert [json.loads(text[a:b]) for a, b in spans] == data["data"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1, 2]",
+        "{}",
+        '{"data": {"a": 1}}',
+        '{"data": [1, 2]} trailing',
+        '{"data": [1, 2,]}',
+        '{"data": [1 2]}',
+        '{"data": [' + "[" * 100_000 + "]" * 100_000 + "]}",
+        '{"data": [1], "data": 2}',
+        '{"data": [1]',
+        "",
+    ],
+)
+def test_spans_parse_refuses_what_is_not_a_data_list(text: str) -> None:
+    assert parse_list_with_spans(text) is None
