@@ -24,7 +24,10 @@ Entity children
     name and an info node says so. Cost: a leaf entity costs exactly its own pages. For an
     entity with sub-entities, once a page shows devices of another entity, the sub-entities'
     counts (one ``pageSize=1`` request each) give how many devices are the entity's own, and
-    the listing stops when all are seen.
+    the listing stops when all are seen. A listing that was read to its end (the subtree)
+    has seen every device of the sub-entities too: their list items are kept as JSON text
+    (seen_devices.py: used once, within 30 s, 48 MB at most, never for same-named entities),
+    so expanding a sub-entity right after its parent costs no request.
 Device children
     ``GET {device}/Device/{deviceGuid}/child-device`` (``ChildDeviceList`` items) when
     ``childDeviceCount > 0``.
