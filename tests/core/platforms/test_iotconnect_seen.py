@@ -71,28 +71,39 @@ def test_a_kept_listing_goes_stale(make_emulator, monkeypatch) -> None:
         assert listed_pages(counted, area.ref["entity"]) > 0
 
 
-def spread_handler(asked: list[str]) -> Any:
-    """Plant > Hall; Plant's listing (the subtree, 3 a page) has Plant's own devices up to its
-    last page, so it is read to the end."""
+def mock_world(
+    entities: list[tuple[str, str, str | None]],
+    listings: dict[str, list[str]],
+    asked: list[str],
+    indent: int | None = None,
+) -> Any:
+    """A handler for an entity lookup (guid, name, parent) and paged device listings whose
+    items carry the entity names of `listings[guid]`; each listing request is noted in
+    `asked` as "guid:pageSize"."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/Entity/lookup"):
-            return httpx.Response(
-                200,
-                json=[
-                    {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
-                    {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
-                ],
-            )
-        guid = request.url.params["EntityGuid"]
-        asked.append(f"{guid}:{request.url.params['pageSize']}")
-        names = ["Hall", "Hall", "Plant"] * 3 if guid == "E1" else ["Hall"] * 6
-        items = [{**item(i), "entityName": n} for i, n in enumerate(names)]
-        size = int(request.url.params["pageSize"])
+            rows = [{"guid": g, "name": n, "parentEntityGuid": p} for g, n, p in entities]
+            return httpx.Response(200, json={"data": rows})
+        guid, size = request.url.params["EntityGuid"], int(request.url.params["pageSize"])
+        asked.append(f"{guid}:{size}")
+        items = [{**item(i), "entityName": n} for i, n in enumerate(listings[guid])]
         page = items[(int(request.url.params["pageNumber"]) - 1) * size :][:size]
-        return httpx.Response(200, json={"data": page, "count": len(items)})
+        body = json.dumps({"data": page, "count": len(items), "status": 200}, indent=indent)
+        return httpx.Response(
+            200, content=body.encode(), headers={"content-type": "application/json"}
+        )
 
     return handler
+
+
+PLANT_HALL = [("E1", "Plant", None), ("E2", "Hall", "E1")]
+
+
+def spread_handler(asked: list[str]) -> Any:
+    """Plant > Hall; Plant's listing (the subtree, 3 a page) has Plant's own devices up to its
+    last page, so it is read to the end."""
+    return mock_world(PLANT_HALL, {"E1": ["Hall", "Hall", "Plant"] * 3, "E2": ["Hall"] * 6}, asked)
 
 
 @pytest.mark.parametrize("stop", [False, True])
@@ -125,56 +136,23 @@ def test_nothing_is_kept_over_the_budget(make_emulator, monkeypatch) -> None:
 def test_same_named_sub_entities_are_never_answered_from_the_parent() -> None:
     """Plant > Hall A, Hall A' (both named "Hall"): the items cannot be told apart by name."""
     asked: list[str] = []
-    tree = {"E1": ["Plant", "Hall", "Hall"], "E2": ["Hall"], "E3": ["Hall"]}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/Entity/lookup"):
-            return httpx.Response(
-                200,
-                json={
-                    "data": [
-                        {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
-                        {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
-                        {"guid": "E3", "name": "Hall", "parentEntityGuid": "E1"},
-                    ]
-                },
-            )
-        guid = request.url.params["EntityGuid"]
-        asked.append(guid)
-        items = [{**item(i), "entityName": n} for i, n in enumerate(tree[guid])]
-        return httpx.Response(200, json={"data": items, "count": len(items)})
-
-    adapter = mock_adapter(handler, 10)
+    entities = [*PLANT_HALL, ("E3", "Hall", "E1")]
+    listings = {"E1": ["Plant", "Hall", "Hall"], "E2": ["Hall"], "E3": ["Hall"]}
+    adapter = mock_adapter(mock_world(entities, listings, asked), 10)
     nodes = flatten(adapter.children(adapter.roots()[0]))
     flatten(adapter.children(nodes[0]))
-    assert asked[-1] == "E2"
+    assert asked[-1] == "E2:10"
 
 
 def test_a_unique_sub_entity_is_answered_from_a_mock_parent_even_with_odd_spacing() -> None:
     """The kept text is the item's own bytes, whatever the server's spacing."""
     asked: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/Entity/lookup"):
-            return httpx.Response(
-                200,
-                json=[
-                    {"guid": "E1", "name": "Plant", "parentEntityGuid": None},
-                    {"guid": "E2", "name": "Hall", "parentEntityGuid": "E1"},
-                ],
-            )
-        guid = request.url.params["EntityGuid"]
-        asked.append(guid)
-        items = [{**item(i), "entityName": "Hall" if i % 3 else "Plant"} for i in range(9)]
-        body = json.dumps({"count": 9, "data": items, "status": 200}, indent=3)
-        return httpx.Response(
-            200, content=body.encode(), headers={"content-type": "application/json"}
-        )
-
+    names = ["Plant" if i % 3 == 0 else "Hall" for i in range(9)]
+    handler = mock_world(PLANT_HALL, {"E1": names, "E2": ["Hall"] * 6}, asked, indent=3)
     adapter = mock_adapter(handler, 100)
     nodes = flatten(adapter.children(adapter.roots()[0]))
     hall = flatten(adapter.children(nodes[0]))
-    assert asked == ["E1", "E2"]  # the count of E2's subtree, then nothing more for Hall
+    assert asked == ["E1:100", "E2:1"]  # the count of E2's subtree, then nothing more for Hall
     assert [n.detail for n in hall] == [
         {**item(i), "entityName": "Hall"} for i in range(9) if i % 3
     ]
