@@ -26,7 +26,8 @@ The C2C group is shown only when the profile names a ``c2c`` URL (``urls.c2c``, 
 path would show an error tree for most hubs.
 
 Streams. ``GET /devices`` answers NDJSON, one ``{"result": ...}`` or ``{"error": ...}`` per
-line; ``GET /devices/{id}/resource-links`` one bare ResourceLinks object (the hub unwraps the
+line, a blank line after each (the hub's marshaler ends a message with a newline and
+grpc-gateway adds its delimiter: docs/platforms/plgd.md); ``GET /devices/{id}/resource-links`` one bare ResourceLinks object (the hub unwraps the
 stream for one device; an enveloped line is read too). They are read with ``client.stream`` and
 parsed line by line as they arrive (:mod:`.ndjson`); children come out in batches of
 ``page_size`` nodes, and ``cancel`` is checked between batches (leaving the stream's ``with``

@@ -49,8 +49,8 @@ def device_text(world: World, owner: str, d: Device) -> str:
     which is what lets 100,000 devices stream quickly. Only the /oic/d twin is embedded, and
     /oic/d is read-only, so its content is always the generated one.
 
-    The shape is what plgd-dev/hub's code sends (snapshot 334f508f, docs/design.md "plgd: the
-    Device the gateway sends"): grpc-gateway/pb/devices.proto `Device` with
+    The shape is what plgd-dev/hub's code sends (snapshot 334f508f, docs/platforms/plgd.md):
+    grpc-gateway/pb/devices.proto `Device` with
     resource-aggregate/pb/commands.proto `Connection` / `TwinSynchronization`, marshalled by
     http-gateway/serverMux/jsonMarshaler.go: protojson (camelCase names, enum names, 64-bit
     integers as strings, EmitUnpopulated) and then every "", [], {} and null removed, at any
