@@ -16,7 +16,7 @@ from workbench.core.catalog.cache import open_catalog
 from workbench.core.catalog.document import builtin_path
 from workbench.core.catalog.gaps import GAP_PREFIX, is_gap, known_documents
 from workbench.core.catalog.model import Operation
-from workbench.core.catalog.parse import follow, pointer_get
+from workbench.core.catalog.parse import follow, parse_catalog, pointer_get
 from workbench.core.catalog.validate import check_response
 
 BUILTIN = "builtin:plgd-http-gateway.swagger.yaml"
@@ -135,3 +135,59 @@ def test_a_device_stream_is_checked_message_by_message(plgd) -> None:
     assert (
         check_response(plgd.document(), op, 200, json.dumps({"result": {"id": "x"}}).encode()) == []
     )
+
+
+RESOURCE = {
+    "types": ["oic.r.switch.binary"],
+    "data": {
+        "resourceId": {"deviceId": "4629b3cb", "href": "/switches/1"},
+        "content": {"value": False},
+        "status": "OK",
+        "auditContext": {"userId": "u", "owner": "u"},
+        "resourceTypes": ["oic.r.switch.binary"],
+    },
+}
+
+
+def test_the_documents_impossible_oneof_is_a_documented_gap(plgd) -> None:
+    op = operation(plgd, "/api/v1/devices/{deviceId}/resources/{resourceHref}")
+    [known] = [k for k in known_documents() if k.title == "plgd HTTP Gateway"]
+    for defect in known.defects:
+        assert defect.keyword in pointer_get(plgd.document(), defect.schema)
+    findings = check_response(plgd.document(), op, 200, json.dumps(RESOURCE).encode())
+    assert findings and all(is_gap(f) for f in findings), findings
+    assert any(f.startswith(f"{GAP_PREFIX}`data.content`: the document's oneOf") for f in findings)
+    # the same answer against an unlabelled version: jsonschema's words, a deviation
+    doc = copy.deepcopy(plgd.document())
+    doc["info"]["version"] = "0.0.1"
+    plain = check_response(doc, op, 200, json.dumps(RESOURCE).encode())
+    assert any("`data.content`" in f and "is valid under each of" in f for f in plain)
+    assert not any(is_gap(f) for f in plain)
+
+
+def test_a_document_that_only_claims_the_title_and_version_is_checked_safely() -> None:
+    doc = {
+        "openapi": "3.0.1",
+        "info": {"title": "plgd HTTP Gateway", "version": "2.7.19"},
+        "paths": {
+            "/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "x",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "object", "properties": {"a": {}}}
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+        },
+    }
+    catalog, _ = parse_catalog(doc, source="claims.json", sha256="0" * 64)
+    [op] = catalog.operations
+    assert check_response(doc, op, 200, b'{"a": 1, "connection": 2}') == [
+        "field `connection` not in the documented schema"
+    ]

@@ -22,7 +22,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from workbench.core.catalog.gaps import gap_finding, gaps_for
+from workbench.core.catalog.gaps import (
+    Defect,
+    defect_finding,
+    gap_finding,
+    gaps_for,
+    known_for,
+)
 from workbench.core.catalog.model import Operation
 from workbench.core.catalog.parse import escape_pointer, follow, pointer_get
 from workbench.core.requests import RequestSpec
@@ -143,6 +149,19 @@ def located_extra_fields(
             )
 
 
+def _known_defects(doc: Any) -> list[tuple[Any, Defect]]:
+    """(the schema, the defect) of each known defect of `doc` whose schema it has (a document
+    that only claims the title and version may lack it)."""
+    known = known_for(doc)
+    out = []
+    for defect in known.defects if known else ():
+        try:
+            out.append((pointer_get(doc, defect.schema), defect))
+        except (KeyError, IndexError, ValueError):
+            continue
+    return out
+
+
 def _without_value(message: str, instance: Any) -> str:
     """jsonschema's message without the leading repr of the value ("the value is not ...")."""
     shown = repr(instance)
@@ -160,9 +179,17 @@ def _schema_findings(
 ) -> list[str]:
     findings: list[str] = []
     validator = validator or _validator(doc, pointer)
+    defects = _known_defects(doc)
     for error in sorted(
         validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path))
     ):
+        defect = next(
+            (d for schema, d in defects if d.keyword == error.validator and error.schema == schema),
+            None,
+        )
+        if defect is not None:
+            findings.append(defect_finding(_where(error.absolute_path), defect))
+            continue
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
             documented = set((error.schema or {}).get("properties") or {})
             where = _where(error.absolute_path)
