@@ -6,7 +6,13 @@ to OAS 3.0's, with ``nullable`` / ``x-nullable`` honoured), the document registe
 ``referencing`` so every ``$ref`` resolves. On top of the schema, a walk lists fields the
 server sent (or the request carries) that the documented object does not name —
 "field `IsAcquired` not in the documented schema" — since most vendor schemas allow extra
-properties and a schema check alone would say nothing.
+properties and a schema check alone would say nothing. A field the vendor's own code is known
+to send (known_gaps.toml, :mod:`.gaps`) is said as a documented gap, with its source.
+
+A response body that is a stream of JSON messages (plgd's list calls: grpc-gateway writes one
+``{"result": ...}`` per line, a blank line after each) is checked message by message against
+the documented schema, which is that of one message; each finding is said once, with how many
+messages have it.
 """
 
 from __future__ import annotations
@@ -16,13 +22,21 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from workbench.core.catalog.gaps import (
+    Defect,
+    defect_finding,
+    gap_finding,
+    gaps_for,
+    known_for,
+)
 from workbench.core.catalog.model import Operation
-from workbench.core.catalog.parse import follow, pointer_get
+from workbench.core.catalog.parse import escape_pointer, follow, pointer_get
 from workbench.core.requests import RequestSpec
 
 MAX_FINDINGS = 20
 MAX_CHECKED_BODY = 5 * 1024 * 1024
 MAX_ITEMS_WALKED = 50  # array items looked at by the extra-field walk
+MAX_STREAM_MESSAGES = 200  # messages of a stream body checked one by one
 _DOC_URI = "urn:workbench:api-document"
 _UNFILLED = re.compile(r"(?<!\{)\{([A-Za-z0-9_.\-]+)\}(?!\})")
 # headers the session or the client adds itself
@@ -94,10 +108,19 @@ def extra_fields(
     doc: Any, schema: Any, value: Any, where: str = "", depth: int = 0
 ) -> Iterator[str]:
     """Paths of object fields in `value` that `schema` does not document."""
+    for path, _pointer, _key in located_extra_fields(doc, schema, value, where, depth):
+        yield path
+
+
+def located_extra_fields(
+    doc: Any, schema: Any, value: Any, where: str = "", depth: int = 0, pointer: str = ""
+) -> Iterator[tuple[str, str, str]]:
+    """(path, JSON pointer of the object's schema, field name) of each field in `value` that
+    `schema` (found at `pointer`, "" when unknown) does not document."""
     if depth > 12:
         return
     try:
-        schema, _ = follow(doc, schema, "")
+        schema, pointer = follow(doc, schema, pointer)
     except KeyError:
         return
     if not isinstance(schema, Mapping):
@@ -106,23 +129,67 @@ def extra_fields(
         props, knowable = _properties(doc, schema)
         if not knowable:
             return
+        own = schema.get("properties")
         for key, sub in value.items():
             path = f"{where}.{key}" if where else str(key)
             if key not in props:
-                yield path
+                yield path, pointer, str(key)
             else:
-                yield from extra_fields(doc, props[key], sub, path, depth + 1)
+                inner = (
+                    f"{pointer}/properties/{escape_pointer(str(key))}"
+                    if pointer and isinstance(own, Mapping) and key in own
+                    else ""
+                )
+                yield from located_extra_fields(doc, props[key], sub, path, depth + 1, inner)
     elif isinstance(value, list) and "items" in schema:
+        inner = f"{pointer}/items" if pointer else ""
         for i, item in enumerate(value[:MAX_ITEMS_WALKED]):
-            yield from extra_fields(doc, schema["items"], item, f"{where}[{i}]", depth + 1)
+            yield from located_extra_fields(
+                doc, schema["items"], item, f"{where}[{i}]", depth + 1, inner
+            )
 
 
-def _schema_findings(doc: Any, pointer: str, value: Any, what: str) -> list[str]:
+def _known_defects(doc: Any) -> list[tuple[Any, Defect]]:
+    """(the schema, the defect) of each known defect of `doc` whose schema it has (a document
+    that only claims the title and version may lack it)."""
+    known = known_for(doc)
+    out = []
+    for defect in known.defects if known else ():
+        try:
+            out.append((pointer_get(doc, defect.schema), defect))
+        except (KeyError, IndexError, ValueError):
+            continue
+    return out
+
+
+def _without_value(message: str, instance: Any) -> str:
+    """jsonschema's message without the leading repr of the value ("the value is not ...")."""
+    shown = repr(instance)
+    return "the value" + message[len(shown) :] if message.startswith(shown) else message
+
+
+def _schema_findings(
+    doc: Any,
+    pointer: str,
+    value: Any,
+    what: str,
+    validator: Any = None,
+    *,
+    show_values: bool = True,
+) -> list[str]:
     findings: list[str] = []
-    validator = _validator(doc, pointer)
+    validator = validator or _validator(doc, pointer)
+    defects = _known_defects(doc)
     for error in sorted(
         validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path))
     ):
+        defect = next(
+            (d for schema, d in defects if d.keyword == error.validator and error.schema == schema),
+            None,
+        )
+        if defect is not None:
+            findings.append(defect_finding(_where(error.absolute_path), defect))
+            continue
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
             documented = set((error.schema or {}).get("properties") or {})
             where = _where(error.absolute_path)
@@ -131,15 +198,60 @@ def _schema_findings(doc: Any, pointer: str, value: Any, what: str) -> list[str]
                     path = f"{where}.{key}" if error.absolute_path else str(key)
                     findings.append(f"field `{path}` not in the documented schema")
             continue
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        message = error.message if show_values else _without_value(error.message, error.instance)
+        message = message if len(message) <= 160 else message[:157] + "..."
         findings.append(f"{what} `{_where(error.absolute_path)}`: {message}")
         if len(findings) > MAX_FINDINGS:
             break
     schema = pointer_get(doc, pointer)
-    for path in extra_fields(doc, schema, value):
-        findings.append(f"field `{path}` not in the documented schema")
+    gaps = gaps_for(doc)
+    for path, owner, key in located_extra_fields(doc, schema, value, pointer=pointer):
+        gap = gaps.get((owner, key))
+        findings.append(
+            gap_finding(path, gap) if gap else f"field `{path}` not in the documented schema"
+        )
         if len(findings) > MAX_FINDINGS:
             break
+    return findings
+
+
+def stream_messages(body: bytes) -> list[Any] | None:
+    """The JSON messages of a stream body (NDJSON, grpc-gateway's blank-line separated
+    messages, or values one after another), or None when the body is not such a stream."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder()
+    messages: list[Any] = []
+    at = 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+        if at == len(text):
+            break
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except (ValueError, RecursionError):
+            return None
+        messages.append(value)
+    return messages if len(messages) > 1 else None
+
+
+def _stream_findings(doc: Any, pointer: str, messages: list[Any]) -> list[str]:
+    """Findings of each message, merged: each said once, with how many messages have it."""
+    validator = _validator(doc, pointer)
+    checked = messages[:MAX_STREAM_MESSAGES]
+    counts: dict[str, int] = {}
+    for message in checked:
+        for finding in dict.fromkeys(
+            _schema_findings(doc, pointer, message, "message", validator, show_values=False)
+        ):
+            counts[finding] = counts.get(finding, 0) + 1
+    total = len(checked)
+    findings = [f"{f} (in {n} of {total} stream messages)" for f, n in counts.items()]
+    if len(messages) > total:
+        findings.append(f"only the first {total} of {len(messages)} stream messages were checked")
     return findings
 
 
@@ -206,5 +318,9 @@ def check_response(
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        return ["the documented body is JSON; the server sent something else"]
+        messages = stream_messages(body)
+        if messages is None:
+            return ["the documented body is JSON; the server sent something else"]
+        # a stream (plgd's list calls): the documented schema is that of one message
+        return _capped(_stream_findings(doc, documented.schema_pointer, messages))
     return _capped(_schema_findings(doc, documented.schema_pointer, value, "response"))

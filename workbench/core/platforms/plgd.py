@@ -26,7 +26,8 @@ The C2C group is shown only when the profile names a ``c2c`` URL (``urls.c2c``, 
 path would show an error tree for most hubs.
 
 Streams. ``GET /devices`` answers NDJSON, one ``{"result": ...}`` or ``{"error": ...}`` per
-line; ``GET /devices/{id}/resource-links`` one bare ResourceLinks object (the hub unwraps the
+line, a blank line after each (the hub's marshaler ends a message with a newline and
+grpc-gateway adds its delimiter: docs/platforms/plgd.md); ``GET /devices/{id}/resource-links`` one bare ResourceLinks object (the hub unwraps the
 stream for one device; an enveloped line is read too). They are read with ``client.stream`` and
 parsed line by line as they arrive (:mod:`.ndjson`); children come out in batches of
 ``page_size`` nodes, and ``cancel`` is checked between batches (leaving the stream's ``with``
@@ -121,7 +122,7 @@ HTTP_WORDS: dict[int, tuple[str, str]] = {
     504: ("gateway timeout", "a proxy in front of the hub timed out; try again later"),
     500: ("internal server error", "try again later"),
 }
-STATUS_WORDS = {"online": "ONLINE", "offline": "OFFLINE", "1": "ONLINE", "0": "OFFLINE"}
+STATUS_WORDS = {"online": "ONLINE", "offline": "OFFLINE"}
 WRITABLE_IFS = ("oic.if.rw", "oic.if.a")
 READABLE_IFS = ("oic.if.r", "oic.if.s", "oic.if.ll", "oic.if.b", "oic.if.baseline")
 
@@ -130,9 +131,20 @@ READABLE_IFS = ("oic.if.r", "oic.if.s", "oic.if.ll", "oic.if.b", "oic.if.baselin
 
 
 def status_filter(value: str | None) -> str | None:
-    """ "online" / "ONLINE" / "1" -> "ONLINE"; "offline" / "0" -> "OFFLINE"; None / "" / "all" -> None."""
+    """ "online" / "ONLINE" -> "ONLINE"; "offline" -> "OFFLINE"; None / "" / "all" -> None.
+
+    Numbers are refused: the hub's filter counts ONLINE = 0, OFFLINE = 1
+    (grpc-gateway/pb/devices.proto GetDevicesRequest.Status) while a device's status counts
+    OFFLINE = 0, ONLINE = 1 (resource-aggregate/pb/commands.proto Connection.Status), so "1"
+    would mean one thing to the hub and the other to a reader. The name is what is sent."""
     if value is None or not value.strip() or value.strip().lower() in ("all", "any", "*"):
         return None
+    if value.strip().isdigit():
+        raise WorkbenchError(
+            f"device status {escape_keep_newlines(value)!r} is a number",
+            hint="plgd numbers the filter ONLINE=0, OFFLINE=1 but a device's status "
+            "OFFLINE=0, ONLINE=1: say online or offline (or all)",
+        )
     word = STATUS_WORDS.get(value.strip().lower())
     if word is None:
         raise WorkbenchError(
@@ -626,7 +638,8 @@ class Adapter(base.Adapter):
             yield [fail(err.message, err.hint)]
             return
         batch: list[DeviceNode] = []
-        last = skip
+        last = skip  # a line number: the hub writes a blank line after each message
+        shown = 0  # messages (non-blank lines) read in this attempt
         try:
             if response.status_code >= 300:
                 try:
@@ -640,6 +653,7 @@ class Adapter(base.Adapter):
                 if item.number <= skip:
                     continue
                 last = item.number
+                shown += 1
                 if isinstance(item, Malformed):
                     batch.append(
                         fail(
@@ -661,7 +675,6 @@ class Adapter(base.Adapter):
             from workbench.core.http import transport_error
 
             broken = transport_error(exc, spec.url)
-            shown = last - skip
             batch.append(
                 fail(
                     f"the stream broke after {shown} message{'s' if shown != 1 else ''}: {broken.message}",

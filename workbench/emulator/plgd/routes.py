@@ -150,12 +150,20 @@ def _list_param(request: Request, *names: str) -> list[str]:
     return out
 
 
+# grpc-gateway/pb/devices.proto GetDevicesRequest.Status: ONLINE = 0, OFFLINE = 1 (the
+# opposite of Connection.Status's numbers). grpc-gateway reads an enum query value by its
+# exact name, else as a number (runtime/query.go, v2.26.3): "online" is refused.
+STATUS_FILTER = {"ONLINE": "ONLINE", "OFFLINE": "OFFLINE", "0": "ONLINE", "1": "OFFLINE"}
+
+
 def _statuses(request: Request) -> set[str]:
     out = set()
     for value in _list_param(request, "status", "statusFilter"):
-        word = {"0": "OFFLINE", "1": "ONLINE"}.get(value, value.upper())
-        if word not in ("ONLINE", "OFFLINE"):
-            raise ApiError(3, f"type mismatch, parameter: status, error: {value} is not valid")
+        word = STATUS_FILTER.get(value)
+        if word is None:
+            raise ApiError(
+                3, f'parsing field "status_filter": {json.dumps(value)} is not a valid value'
+            )
         out.add(word)
     return out
 
@@ -415,7 +423,11 @@ class Hub:
         if only:
             return JSONResponse(content)
         data = resource_json(self.world, owner, d, href)
-        data["auditContext"] = {"userId": owner, "correlationId": str(uuid.uuid4())}
+        data["auditContext"] = {
+            "userId": owner,
+            "correlationId": str(uuid.uuid4()),
+            "owner": owner,
+        }
         data.pop("resourceTypes", None)
         return JSONResponse({"data": data})
 

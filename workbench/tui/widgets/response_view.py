@@ -287,11 +287,21 @@ class ResponseView(Vertical):
             widget.add_class("-ok")
             widget.update(f"✓ fits the documented response of {escape_control(operation_id)}")
             return
-        widget.remove_class("-ok")
+        from workbench.core.catalog.gaps import is_gap
+
+        gaps = [f for f in findings if is_gap(f)]  # sent by the vendor's own code
+        deviations = [f for f in findings if not is_gap(f)]
+        shown = escape_control(operation_id)
+        widget.set_class(not deviations, "-ok")
         lines = [
-            f"⚠ {len(findings)} deviation(s) from the documented {escape_control(operation_id)}:"
+            f"✓ fits the documented response of {shown}, but for {len(gaps)} documented gap(s) "
+            "of the vendor's document:"
+            if not deviations
+            else f"⚠ {len(deviations)} deviation(s) from the documented {shown}"
+            + (f" (and {len(gaps)} documented gap(s))" if gaps else "")
+            + ":"
         ]
-        lines += [f"  {escape_control(f)}" for f in findings]
+        lines += [f"  {escape_control(f)}" for f in deviations + gaps]
         widget.update("\n".join(lines))
 
     def show(self, record: ResponseRecord) -> None:
