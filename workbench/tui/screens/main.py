@@ -381,8 +381,7 @@ class MainScreen(Screen[None]):
         def load() -> None:
             composer = self.query_one(RequestComposer)
             composer.variables = dict(variables)
-            composer.source_collection = path
-            composer.load(spec)
+            composer.load(spec, source=path)
             self.land("request")
 
         self.call_after_refresh(load)
