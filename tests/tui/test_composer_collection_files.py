@@ -155,3 +155,34 @@ async def test_another_request_keeps_the_working_directory_rule(thinger, elsewhe
         assert composer.response.state == "done", composer.response.message_text
         (first,) = json.loads("\n".join(composer.response.body.lines))["parts"]
         assert first["sha256"] == hashlib.sha256(DECOY).hexdigest()
+
+
+async def test_history_keeps_the_parts_and_reopening_finds_the_file(
+    thinger, elsewhere: Path
+) -> None:
+    """The history entry holds the multipart parts (the collection's file as its absolute
+    path): reopened from the history, the request sends the same bytes again."""
+    from workbench.core.history.store import HistoryStore
+
+    path = write_collection("fw.bin")
+    app = host(*thinger)
+    async with app.run_test(size=(100, 32)) as pilot:
+        composer = await open_upload(pilot)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: composer.response.state in ("done", "failed"))
+        store = HistoryStore()
+        listed = await until(pilot, store.list, what="the history entry")
+        entry = store.get(listed[0].id)
+        assert entry is not None and entry.request is not None
+        firmware, version = entry.request.parts
+        assert firmware.file == str((path.parent / "fw.bin").resolve())
+        assert firmware.content_type == "application/octet-stream"
+        assert version.name == "version" and version.value == "2.0"
+        composer.reopen(entry)
+        await pilot.pause()
+        assert composer.files_dir is None
+        assert composer.spec.parts == entry.request.parts
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: composer.response.state == "done")
+        first, _ = json.loads("\n".join(composer.response.body.lines))["parts"]
+        assert first["sha256"] == hashlib.sha256(FIRMWARE).hexdigest()

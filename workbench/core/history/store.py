@@ -37,7 +37,7 @@ from typing import Any
 from workbench.core import paths
 from workbench.core.errors import HistoryError
 from workbench.core.history.sent import BODY_CAP, Masker, SentRequest, remask
-from workbench.core.requests import RequestSpec, ResponseRecord
+from workbench.core.requests import BodyPart, RequestSpec, ResponseRecord
 
 FILENAME = "history.sqlite3"
 MAX_ENTRIES = 1000
@@ -229,8 +229,28 @@ def _spec_to_json(spec: RequestSpec) -> dict[str, Any]:
         "body_kind": spec.body_kind,
         "body": spec.body,
         "form": [list(p) for p in spec.form],
+        "parts": [
+            {k: v for k in PART_FIELDS if (v := getattr(part, k)) is not None}
+            for part in spec.parts
+        ],
         "name": spec.name,
+        "deadline": spec.deadline,
     }
+
+
+PART_FIELDS = ("name", "value", "file", "content_type", "filename")
+
+
+def _parts_from_json(raw: Any) -> list[BodyPart]:
+    """The multipart parts of a stored request (an entry written before they were stored
+    has none; a malformed part is left out)."""
+    out: list[BodyPart] = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        fields = {k: item[k] for k in PART_FIELDS[1:] if isinstance(item.get(k), str)}
+        out.append(BodyPart(item["name"], **fields))
+    return out
 
 
 def _spec_from_json(data: Any) -> RequestSpec | None:
@@ -249,7 +269,11 @@ def _spec_from_json(data: Any) -> RequestSpec | None:
         body_kind=str(data.get("body_kind", "none")),
         body=str(data.get("body", "")),
         form=pairs("form"),
+        parts=_parts_from_json(data.get("parts")),
         name=str(data.get("name", "")),
+        deadline=float(deadline)
+        if isinstance(deadline := data.get("deadline"), int | float) and deadline > 0
+        else None,
     )
 
 
@@ -263,7 +287,21 @@ def redact_spec(spec: RequestSpec, masker: Masker) -> RequestSpec:
         body_kind=spec.body_kind,
         body=masker(spec.body),
         form=[(k, masker.pair(k, v)) for k, v in spec.form],
+        parts=[redact_part(p, masker) for p in spec.parts],
         name=spec.name,
+        deadline=spec.deadline,
+    )
+
+
+def redact_part(part: BodyPart, masker: Masker) -> BodyPart:
+    """A multipart part with its value masked like a form field (a credential-named field
+    whatever its value) and known secrets masked in its file path and names."""
+    return BodyPart(
+        name=part.name,
+        value=masker.pair(part.name, part.value) if part.value is not None else None,
+        file=masker(part.file) if part.file is not None else None,
+        content_type=masker(part.content_type) if part.content_type is not None else None,
+        filename=masker(part.filename) if part.filename is not None else None,
     )
 
 

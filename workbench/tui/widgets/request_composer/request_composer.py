@@ -73,17 +73,25 @@ OUTSIDE_HINT = (
 )
 
 
-def multipart_request(
-    spec: RequestSpec, client: httpx.AsyncClient, files_dir: Path | None
-) -> httpx.Request:
-    """The httpx request of a multipart ``spec`` (its files read now: call it off the UI
-    thread). With ``files_dir`` (a collection's folder) the files are resolved against it
-    and must stay in it, by the same rule as `workbench run` (CollectionError otherwise)."""
-    if files_dir is not None:
-        from workbench.core.collection.model import part_files
+def collection_files(spec: RequestSpec, files_dir: Path) -> RequestSpec:
+    """``spec`` with its multipart files resolved against ``files_dir`` (a collection's
+    folder; file-system work: call it off the UI thread): absolute paths that must stay in
+    that folder, by the same rule as `workbench run` (CollectionError otherwise)."""
+    from workbench.core.collection.model import part_files
 
-        spec = replace(spec, parts=part_files(spec.name, spec.parts, files_dir, hint=OUTSIDE_HINT))
-    return spec.to_httpx(client)
+    return replace(spec, parts=part_files(spec.name, spec.parts, files_dir, hint=OUTSIDE_HINT))
+
+
+def with_files(template: RequestSpec, resolved: RequestSpec) -> RequestSpec:
+    """The edited ``template`` with each file part's path as it was ``resolved`` (what the
+    history keeps, so that reopening the entry finds the files wherever the app runs)."""
+    if len(template.parts) != len(resolved.parts):
+        return template
+    parts = [
+        replace(mine, file=sent.file) if mine.file is not None and sent.file is not None else mine
+        for mine, sent in zip(template.parts, resolved.parts, strict=True)
+    ]
+    return replace(template, parts=parts)
 
 
 class RequestComposer(Vertical):
@@ -682,7 +690,11 @@ class RequestComposer(Vertical):
         client = await self._get_client()
         try:
             if spec.body_kind == "multipart":  # reads the files: off the UI thread
-                request = await asyncio.to_thread(multipart_request, spec, client, files_dir)
+                if files_dir is not None:  # a collection's request: its folder's files
+                    resolved = await asyncio.to_thread(collection_files, spec, files_dir)
+                    template = with_files(template or spec, resolved)
+                    spec = resolved
+                request = await asyncio.to_thread(spec.to_httpx, client)
             else:
                 request = spec.to_httpx(client)
         except (httpx.InvalidURL, ValueError) as exc:
