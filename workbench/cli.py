@@ -124,7 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
         "token", nargs="?", default=None, help="the token, or - for stdin (default: stdin)"
     )
     t.add_argument("--json", action="store_true")
-    t.add_argument("--profile", help="verify the signature with this profile's JWKS")
+    t.add_argument(
+        "--verify-with",
+        metavar="PROFILE",
+        help="verify the signature with PROFILE's keys (its JWKS; the token itself is "
+        "given as the argument, on stdin or by --session)",
+    )
+    t.add_argument(
+        "--profile",
+        metavar="PROFILE",
+        help="deprecated: the old name of --verify-with (same meaning; removed in the next "
+        "release)",
+    )
     t.add_argument(
         "--session",
         metavar="PROFILE",

@@ -1,4 +1,4 @@
-"""`workbench token inspect [TOKEN|-] [--json] [--profile P] [--session P] [--secret-env VAR]`.
+"""`workbench token inspect [TOKEN|-] [--json] [--session P] [--verify-with P] [--secret-env VAR]`.
 
 The token comes from the argument, or from stdin when the argument is ``-`` or missing,
 or with ``--session P`` from the tokens stored for profile P by ``workbench login P``
@@ -9,7 +9,13 @@ Exit codes: 0 the token was decoded (even if expired or its signature is invalid
 an inspection), 2 no token / malformed or unusable input / bad option / unknown profile /
 unreadable token store, 3 ``--session P`` and no usable token is stored for P (log in).
 
-``--profile P`` verifies against the profile's JWKS, located by workbench.core.tokens.jwks: the
+Two options name a profile, for two different things: ``--session P`` says WHICH token
+(the one stored for P), ``--verify-with P`` says WHOSE KEYS check its signature. They can be
+combined (``--session P --verify-with P``). ``--profile P`` is the old name of
+``--verify-with P``: it still works, for one release, with a deprecation note on stderr
+(stdout and ``--json`` unchanged); both spelled with different profiles is refused.
+
+``--verify-with P`` verifies against the profile's JWKS, located by workbench.core.tokens.jwks: the
 profile's ``[auth] jwks_url``, OIDC discovery from its ``issuer``, or the token's ``iss``
 when that is one of the profile's origins (never the token's ``jku``/``x5u``). When none is
 found, the report says "signature not checked" and why.
@@ -26,7 +32,14 @@ from typing import Any
 from workbench.cli import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 from workbench.commands.output import emit, emit_json, warn_tls
 
-USAGE = "usage: workbench token inspect [TOKEN|-] [--json] [--profile P] [--session P] [--secret-env VAR]"
+USAGE = (
+    "usage: workbench token inspect [TOKEN|-] [--json] [--session P] [--verify-with P] "
+    "[--secret-env VAR]"
+)
+DEPRECATED_PROFILE = (
+    "workbench: note: `token inspect --profile P` is deprecated: use --verify-with P (the same "
+    "meaning: check the signature with P's keys); --profile will be removed in the next release"
+)
 MAX_INPUT = 1024 * 1024
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -88,7 +101,7 @@ def _secret_from_env(var: str) -> tuple[str | None, str | None]:
 def _profile_key(
     name: str, extra_dir: str | None, claims: dict[str, Any]
 ) -> tuple[dict[str, Any] | None, str | None, str | None, str | None]:
-    """(jwks, issuer, audience, why-not) for --profile: the profile's JWKS, found by
+    """(jwks, issuer, audience, why-not) for --verify-with: the profile's JWKS, found by
     workbench.core.tokens.jwks (jwks_url, OIDC discovery from issuer, or the token's iss when it is
     one of the profile's origins; never the token's jku/x5u)."""
     from workbench.core.errors import WorkbenchError
@@ -150,11 +163,31 @@ def _session_token(name: str, extra_dir: str | None) -> tuple[Any, dict[str, Any
     return tokens, facts, EXIT_OK
 
 
+def verify_profile(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(the profile whose keys verify the signature, None) from --verify-with or its
+    deprecated alias --profile (said on stderr); (None, error) when both name different
+    profiles."""
+    verify_with = getattr(args, "verify_with", None)
+    alias = getattr(args, "profile", None)
+    if alias is None:
+        return verify_with, None
+    if verify_with is not None and verify_with != alias:
+        return None, (
+            f"--profile is the old name of --verify-with: give one of them, not two "
+            f"different profiles\n{USAGE}"
+        )
+    emit(DEPRECATED_PROFILE, sys.stderr)
+    return alias, None
+
+
 def inspect(args: argparse.Namespace) -> int:
     from workbench.core.text import escape_control
     from workbench.core.tokens.format import format_report, report_to_json
     from workbench.core.tokens.inspect import inspect_token
 
+    verify_with, problem = verify_profile(args)
+    if problem:
+        return _fail(problem)
     session = getattr(args, "session", None)
     facts: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -181,13 +214,13 @@ def inspect(args: argparse.Namespace) -> int:
         if problem:
             return _fail(problem)
     jwks = issuer = audience = no_key_reason = None
-    if args.profile:
+    if verify_with:
         claims = inspect_token(token).claims
         jwks, issuer, audience, no_key_reason = _profile_key(
-            args.profile, getattr(args, "profiles", None), claims
+            verify_with, getattr(args, "profiles", None), claims
         )
         if no_key_reason:
-            no_key_reason = f"profile '{args.profile}': {no_key_reason}"
+            no_key_reason = f"profile '{verify_with}': {no_key_reason}"
     report = inspect_token(
         token,
         jwks=jwks,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -106,16 +106,44 @@ class CollectionRequest:
             ) from None
         spec.url = resolve_url(spec.url, base_url)
         if files_dir is not None and spec.parts:
-            spec.parts = [
-                replace(p, file=part_path(self.name, p, files_dir, files_anywhere))
-                if p.file is not None
-                else p
-                for p in spec.parts
-            ]
+            spec.parts = part_files(self.name, spec.parts, files_dir, files_anywhere)
         return spec
 
 
-def part_path(request: str, part: BodyPart, files_dir: Path, anywhere: bool = False) -> str:
+OUTSIDE_HINT = (
+    "keep uploaded files in the collection's folder (or below it); if you trust "
+    "this collection, run it with --allow-outside-files"
+)
+
+
+def part_files(
+    request: str,
+    parts: Sequence[BodyPart],
+    files_dir: Path,
+    anywhere: bool = False,
+    *,
+    hint: str = OUTSIDE_HINT,
+) -> list[BodyPart]:
+    """The parts of a multipart body with each file made an absolute path resolved against
+    `files_dir` (a collection's folder), fields as they are. The one rule for a collection's
+    files, used by `workbench run`, the TUI's replay and its composer: CollectionError (with
+    `hint`) for a file that leads out of that folder, unless `anywhere`."""
+    return [
+        replace(p, file=part_path(request, p, files_dir, anywhere, hint=hint))
+        if p.file is not None
+        else p
+        for p in parts
+    ]
+
+
+def part_path(
+    request: str,
+    part: BodyPart,
+    files_dir: Path,
+    anywhere: bool = False,
+    *,
+    hint: str = OUTSIDE_HINT,
+) -> str:
     """The absolute path of a multipart part's file, relative to `files_dir` (a
     collection's folder); CollectionError when it leads out of that folder (unless
     `anywhere`). See docs/collections.md ("Multipart bodies")."""
@@ -131,8 +159,7 @@ def part_path(request: str, part: BodyPart, files_dir: Path, anywhere: bool = Fa
         raise CollectionError(
             f"request '{request}': the file '{part.file}' of part '{part.name}' is outside the "
             f"collection's folder ({base}); it was not read, nothing was sent",
-            hint="keep uploaded files in the collection's folder (or below it); if you trust "
-            "this collection, run it with --allow-outside-files",
+            hint=hint,
         )
     return str(path)
 

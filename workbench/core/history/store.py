@@ -11,8 +11,15 @@
 - Capped: at most ``max_entries`` (1,000) entries and ``max_bytes`` (64 MiB) of stored
   data; the oldest go first.
 - Several writers (two TUIs) are fine: every call is one short transaction with a busy
-  timeout. A file that is not a database (corrupt, truncated) is moved aside to
-  ``history.sqlite3.corrupt`` and a new one made; :attr:`HistoryStore.notes` says so.
+  timeout. A file that is not a database (corrupt, truncated), or a database that is not a
+  history, is moved aside to ``history.sqlite3.corrupt`` and a new one made;
+  :attr:`HistoryStore.notes` says so.
+- Versioned: the file's ``PRAGMA user_version`` is its schema version. On the first open an
+  older file is brought up to :data:`SCHEMA_VERSION` by the steps of :data:`MIGRATIONS`, all
+  in one transaction (a step that fails leaves the file as it was). A file of a NEWER
+  version (written by a newer workbench) is never changed: it is opened read-only (listing
+  and showing work while its tables still read the same; recording and clearing are refused
+  in words) and a note says so.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,15 +37,14 @@ from typing import Any
 from workbench.core import paths
 from workbench.core.errors import HistoryError
 from workbench.core.history.sent import BODY_CAP, Masker, SentRequest, remask
-from workbench.core.requests import RequestSpec, ResponseRecord
+from workbench.core.requests import BodyPart, RequestSpec, ResponseRecord
 
 FILENAME = "history.sqlite3"
 MAX_ENTRIES = 1000
 MAX_BYTES = 64 * 1024 * 1024
-SCHEMA_VERSION = 1
 EDGE_MARGIN = 64 * 1024
 
-_SCHEMA = """
+ENTRIES_TABLE = """
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created REAL NOT NULL,
@@ -56,10 +62,98 @@ CREATE TABLE IF NOT EXISTS entries (
     body BLOB NOT NULL,
     body_cut INTEGER NOT NULL,
     stored_bytes INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_profile ON entries (profile, id);
+)
 """
+ENTRIES_INDEX = "CREATE INDEX IF NOT EXISTS entries_profile ON entries (profile, id)"
+ENTRIES_COLUMNS = frozenset(
+    [
+        "id",
+        "created",
+        "profile",
+        "method",
+        "url",
+        "status",
+        "reason",
+        "size",
+        "elapsed_ms",
+        "content_type",
+        "request",
+        "sent",
+        "response_headers",
+        "body",
+        "body_cut",
+        "stored_bytes",
+    ]
+)
 _SUMMARY = "id, created, profile, method, url, status, reason, size, elapsed_ms, content_type"
+
+
+class NotAHistory(Exception):
+    """The database is not a history file (a table ``entries`` of another shape)."""
+
+
+class NewerSchema(Exception):
+    """The file's schema version is newer than this code knows (``version``)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
+def baseline(conn: sqlite3.Connection) -> None:
+    """Version 1: the entries table and its index. A file of version 0 is one made before
+    the version was stamped (the same layout: kept as it is) or a new, empty one; a table
+    ``entries`` of another shape means it is not a history (:class:`NotAHistory`)."""
+    columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(entries)")}
+    if columns and not columns >= ENTRIES_COLUMNS:
+        raise NotAHistory(f"its table 'entries' lacks {sorted(ENTRIES_COLUMNS - columns)}")
+    conn.execute(ENTRIES_TABLE)
+    conn.execute(ENTRIES_INDEX)
+
+
+Migration = tuple[int, Callable[[sqlite3.Connection], None] | tuple[str, ...]]
+"""(the version a step brings the file to, the step: SQL statements or a function)."""
+
+MIGRATIONS: list[Migration] = [
+    (1, baseline),
+    # Append new steps here: (2, ("ALTER TABLE entries ADD COLUMN ...",)), ... Never edit
+    # or reorder a step that has shipped; a file remembers the last one it got.
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The file's ``PRAGMA user_version`` (0 for a file that never had one)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the file of `conn` (autocommit mode) up to the last version of `migrations`:
+    every step above its version, then the new version, in ONE immediate transaction (a
+    step that fails rolls everything back; another process migrating at the same time waits,
+    then finds nothing left to do). :class:`NewerSchema` for a file newer than the last
+    step, untouched. Returns the version the file had."""
+    target = migrations[-1][0] if migrations else 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = schema_version(conn)
+        if found > target:
+            raise NewerSchema(found)
+        for version, step in migrations:
+            if version <= found:
+                continue
+            if callable(step):
+                step(conn)
+            else:
+                for statement in step:
+                    conn.execute(statement)
+        if found != target:
+            conn.execute(f"PRAGMA user_version = {int(target)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return found
 
 
 def human_bytes(size: int) -> str:
@@ -135,8 +229,28 @@ def _spec_to_json(spec: RequestSpec) -> dict[str, Any]:
         "body_kind": spec.body_kind,
         "body": spec.body,
         "form": [list(p) for p in spec.form],
+        "parts": [
+            {k: v for k in PART_FIELDS if (v := getattr(part, k)) is not None}
+            for part in spec.parts
+        ],
         "name": spec.name,
+        "deadline": spec.deadline,
     }
+
+
+PART_FIELDS = ("name", "value", "file", "content_type", "filename")
+
+
+def _parts_from_json(raw: Any) -> list[BodyPart]:
+    """The multipart parts of a stored request (an entry written before they were stored
+    has none; a malformed part is left out)."""
+    out: list[BodyPart] = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        fields = {k: item[k] for k in PART_FIELDS[1:] if isinstance(item.get(k), str)}
+        out.append(BodyPart(item["name"], **fields))
+    return out
 
 
 def _spec_from_json(data: Any) -> RequestSpec | None:
@@ -155,7 +269,11 @@ def _spec_from_json(data: Any) -> RequestSpec | None:
         body_kind=str(data.get("body_kind", "none")),
         body=str(data.get("body", "")),
         form=pairs("form"),
+        parts=_parts_from_json(data.get("parts")),
         name=str(data.get("name", "")),
+        deadline=float(deadline)
+        if isinstance(deadline := data.get("deadline"), int | float) and deadline > 0
+        else None,
     )
 
 
@@ -169,7 +287,21 @@ def redact_spec(spec: RequestSpec, masker: Masker) -> RequestSpec:
         body_kind=spec.body_kind,
         body=masker(spec.body),
         form=[(k, masker.pair(k, v)) for k, v in spec.form],
+        parts=[redact_part(p, masker) for p in spec.parts],
         name=spec.name,
+        deadline=spec.deadline,
+    )
+
+
+def redact_part(part: BodyPart, masker: Masker) -> BodyPart:
+    """A multipart part with its value masked like a form field (a credential-named field
+    whatever its value) and known secrets masked in its file path and names."""
+    return BodyPart(
+        name=part.name,
+        value=masker.pair(part.name, part.value) if part.value is not None else None,
+        file=masker(part.file) if part.file is not None else None,
+        content_type=masker(part.content_type) if part.content_type is not None else None,
+        filename=masker(part.filename) if part.filename is not None else None,
     )
 
 
@@ -190,6 +322,9 @@ class HistoryStore:
         self.max_bytes = max_bytes
         self.body_cap = body_cap
         self.notes: list[str] = []
+        self.read_only = False
+        """True for a file of a newer schema version: read, never written."""
+        self.newer_version: int | None = None
         self._ready = False
 
     # ------------------------------------------------------------------ opening
@@ -201,18 +336,41 @@ class HistoryStore:
         os.chmod(self.path, 0o600)
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
+        if self.read_only:
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=15.0, isolation_level=None)
+        else:
+            conn = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 15000")
-            if not self._ready:
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if not self._ready and not self.read_only and schema_version(conn) != SCHEMA_VERSION:
+                migrate(conn)
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _set_aside(self) -> None:
+    def _open_newer(self, version: int) -> sqlite3.Connection:
+        """The file is of a newer version: from now on read-only, and say so once."""
+        self.read_only = True
+        self.newer_version = version
+        self.notes.append(
+            f"the history file {self.path} was written by a newer version of workbench "
+            f"(schema {version}; this one knows up to {SCHEMA_VERSION}): it is left as it is, "
+            "shown read-only, and nothing new is recorded in it"
+        )
+        return self._open()
+
+    def _refuse_writes(self) -> None:
+        if self.read_only:
+            raise HistoryError(
+                f"the history file {self.path} was written by a newer version of workbench "
+                f"(schema {self.newer_version}; this one knows up to {SCHEMA_VERSION}); "
+                "it is left untouched, so nothing is recorded or cleared",
+                hint="use the newer workbench, or move the file away to start a new history",
+            )
+
+    def _set_aside(self, why: str = "was not a database (corrupt?)") -> None:
         aside = self.path.with_name(self.path.name + ".corrupt")
         for suffix in ("-journal", "-wal", "-shm"):
             with contextlib.suppress(OSError):
@@ -226,15 +384,22 @@ class HistoryStore:
                 hint="delete it (workbench history clear, or by hand)",
             ) from None
         self.notes.append(
-            f"the history file {self.path} was not a database (corrupt?); it was moved to "
+            f"the history file {self.path} {why}; it was moved to "
             f"{aside} and a new, empty history started"
         )
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
-            self._create_file()
+            if not self.read_only:
+                self._create_file()
             try:
+                conn = self._open()
+            except NewerSchema as newer:
+                conn = self._open_newer(newer.version)
+            except NotAHistory as exc:
+                self._set_aside(f"is a database but not a history ({exc})")
+                self._create_file()
                 conn = self._open()
             except sqlite3.DatabaseError as exc:
                 if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -298,6 +463,7 @@ class HistoryStore:
             len(stored_body) + len(sent_json) + len(request_json) + len(headers_json) + len(url)
         )
         with self._connect() as conn:
+            self._refuse_writes()  # (known once the file was opened)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = conn.execute(
@@ -351,6 +517,7 @@ class HistoryStore:
     def clear(self, profile: str | None = None) -> int:
         """Delete every entry (of `profile`); returns how many."""
         with self._connect() as conn:
+            self._refuse_writes()
             if profile is None:
                 cur = conn.execute("DELETE FROM entries")
             else:

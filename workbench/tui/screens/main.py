@@ -9,7 +9,7 @@ from typing import Any
 
 from textual import getters, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
@@ -57,6 +57,21 @@ Alt+1-4 reach Textual as "alt+1"... from terminals that report modifiers (the ki
 protocol); from the many that send ESC 1... Textual reads ¡ ™ £ ¢ (what Option+1-4 type
 on a Mac), so those are bound too. A text field takes those characters as text, though:
 there F6-F9 are the keys that always work."""
+
+
+FIRST_IN_FOOTER = ("app.help", ANYWHERE, "app.quit")
+"""What the footer shows first, before the focused control's keys: F1 (help: every key),
+the tab keys, quit. Textual lists the focused widget's bindings first and the app's last,
+so in 80 columns F1 and quit were cut off; the command palette (Ctrl+P) is docked right."""
+
+
+def footer_rank(binding: Binding) -> int:
+    """Where a binding goes in the footer: FIRST_IN_FOOTER's order, then the rest as Textual
+    orders them (the focused control's, its containers', the screen's, the app's)."""
+    for rank, first in enumerate(FIRST_IN_FOOTER):
+        if binding.id == first or (isinstance(first, Binding.Group) and binding.group is first):
+            return rank
+    return len(FIRST_IN_FOOTER)
 
 
 def is_text_field(widget: Widget | None) -> bool:
@@ -155,6 +170,13 @@ class MainScreen(Screen[None]):
                         id="collection-browser",
                     )
                 )
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's active bindings (the same keys and states), the ones that matter
+        everywhere first (see FIRST_IN_FOOTER): the Footer shows them in this order."""
+        bindings = super().active_bindings
+        return dict(sorted(bindings.items(), key=lambda item: footer_rank(item[1].binding)))
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.profile.name} · {self.profile.platform}"
@@ -381,8 +403,7 @@ class MainScreen(Screen[None]):
         def load() -> None:
             composer = self.query_one(RequestComposer)
             composer.variables = dict(variables)
-            composer.source_collection = path
-            composer.load(spec)
+            composer.load(spec, source=path)
             self.land("request")
 
         self.call_after_refresh(load)

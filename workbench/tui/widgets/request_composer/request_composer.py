@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -64,6 +65,33 @@ EVENT_STREAM = "text/event-stream"
 def resolve_url(url: str, base_url: str) -> str:
     """A URL starting with "/" is relative to the profile's base URL."""
     return base_url.rstrip("/") + url if url.startswith("/") and base_url else url
+
+
+OUTSIDE_HINT = (
+    "keep uploaded files in the collection's folder (or below it); "
+    "`workbench run --allow-outside-files` sends a collection you trust"
+)
+
+
+def collection_files(spec: RequestSpec, files_dir: Path) -> RequestSpec:
+    """``spec`` with its multipart files resolved against ``files_dir`` (a collection's
+    folder; file-system work: call it off the UI thread): absolute paths that must stay in
+    that folder, by the same rule as `workbench run` (CollectionError otherwise)."""
+    from workbench.core.collection.model import part_files
+
+    return replace(spec, parts=part_files(spec.name, spec.parts, files_dir, hint=OUTSIDE_HINT))
+
+
+def with_files(template: RequestSpec, resolved: RequestSpec) -> RequestSpec:
+    """The edited ``template`` with each file part's path as it was ``resolved`` (what the
+    history keeps, so that reopening the entry finds the files wherever the app runs)."""
+    if len(template.parts) != len(resolved.parts):
+        return template
+    parts = [
+        replace(mine, file=sent.file) if mine.file is not None and sent.file is not None else mine
+        for mine, sent in zip(template.parts, resolved.parts, strict=True)
+    ]
+    return replace(template, parts=parts)
 
 
 class RequestComposer(Vertical):
@@ -124,7 +152,8 @@ class RequestComposer(Vertical):
         self.variables: dict[str, str] = {}
         """Extra variables (e.g. a collection's), over the profile's."""
         self.source_collection: Path | None = None
-        """The collection file the loaded request came from (its variables go along on save)."""
+        """The collection file the loaded request came from (its variables go along on save;
+        its multipart files are read from its folder, see :attr:`files_dir`)."""
         self.request_name = ""
         """The name of the loaded request (kept when it is saved to a collection)."""
         self.api_operation: tuple[ProfileCatalog, Operation] | None = None
@@ -314,12 +343,25 @@ class RequestComposer(Vertical):
             name=self.request_name,
         )
 
+    @property
+    def files_dir(self) -> Path | None:
+        """The folder a multipart body's files are read from: the collection's folder for a
+        request opened from a collection (a file outside it is refused, as `workbench run`
+        does), else None (a relative path is relative to the working directory, as curl's)."""
+        return self.source_collection.parent if self.source_collection is not None else None
+
     def load(
-        self, spec: RequestSpec, *, operation: tuple[ProfileCatalog, Operation] | None = None
+        self,
+        spec: RequestSpec,
+        *,
+        operation: tuple[ProfileCatalog, Operation] | None = None,
+        source: Path | None = None,
     ) -> None:
         """Fill every field from ``spec``; ``operation``: the API-catalog operation it was
-        built from (its documented parameters and schemas are then checked as you edit)."""
+        built from (its documented parameters and schemas are then checked as you edit);
+        ``source``: the collection file it came from (None for any other request)."""
         self.api_operation = operation
+        self.source_collection = source
         method = spec.method.upper() or "GET"
         select = self.query_one("#composer-method", Select)
         if method not in METHODS:
@@ -566,7 +608,7 @@ class RequestComposer(Vertical):
             deadline=spec.deadline if spec.deadline is not None else self.profile.limits.deadline,
         )
         self._worker = self.run_worker(
-            self._send(spec, self._generation, carried, template),
+            self._send(spec, self._generation, carried, template, self.files_dir),
             group="composer-send",
             exclusive=True,
             exit_on_error=False,
@@ -615,6 +657,7 @@ class RequestComposer(Vertical):
         generation: int,
         carried: Carried | None = None,
         template: RequestSpec | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         """Worker: send, then show the answer (or why there is none) unless a newer send started."""
 
@@ -622,7 +665,7 @@ class RequestComposer(Vertical):
             return generation == self._generation
 
         try:
-            await self._exchange(spec, current, carried, template)
+            await self._exchange(spec, current, carried, template, files_dir)
         except WorkbenchError as err:
             if current():
                 self.response.show_error(err)
@@ -637,6 +680,7 @@ class RequestComposer(Vertical):
         current: Callable[[], bool],
         carried: Carried | None = None,
         template: RequestSpec | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         import httpx
 
@@ -646,6 +690,10 @@ class RequestComposer(Vertical):
         client = await self._get_client()
         try:
             if spec.body_kind == "multipart":  # reads the files: off the UI thread
+                if files_dir is not None:  # a collection's request: its folder's files
+                    resolved = await asyncio.to_thread(collection_files, spec, files_dir)
+                    template = with_files(template or spec, resolved)
+                    spec = resolved
                 request = await asyncio.to_thread(spec.to_httpx, client)
             else:
                 request = spec.to_httpx(client)
