@@ -25,8 +25,8 @@ Entity children
     entity with sub-entities, once a page shows devices of another entity, the sub-entities'
     counts (one ``pageSize=1`` request each) give how many devices are the entity's own, and
     the listing stops when all are seen. A listing that was read to its end (the subtree)
-    has seen every device of the sub-entities too: their list items are kept as JSON text
-    (seen_devices.py: used once, within 30 s, 48 MB at most, never for same-named entities),
+    has seen every device of the sub-entities too: their list items are kept, marshalled
+    (seen_devices.py: used once, within 30 s, 40 MB at most, never for same-named entities),
     so expanding a sub-entity right after its parent costs no request.
 Device children
     ``GET {device}/Device/{deviceGuid}/child-device`` (``ChildDeviceList`` items) when
@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.core.errors import AuthError, TransportError, WorkbenchError
 from workbench.core.platforms.base import Adapter as BaseAdapter
 from workbench.core.platforms.base import DeviceNode, error_node, path_id
-from workbench.core.platforms.seen_devices import Collector, SeenDevices, parse_list_with_spans
+from workbench.core.platforms.seen_devices import Collector, Kept, SeenDevices
 from workbench.core.requests import RequestSpec, ResponseRecord
 from workbench.core.text import escape_keep_newlines
 
@@ -292,11 +292,9 @@ class Adapter(BaseAdapter):
         return url.rstrip("/") if url else None
 
     def _fetch(
-        self, spec: RequestSpec, what: str, spans: list[tuple[int, int]] | None = None
+        self, spec: RequestSpec, what: str
     ) -> tuple[Any, ResponseRecord | None, Problem | None]:
-        """(parsed JSON or None for 204, the record, a problem). Given a `spans` list, a
-        ``{"data": [...]}`` answer also fills it with where each item's text lies in the body
-        (left empty when the answer has another shape)."""
+        """(parsed JSON or None for 204, the record, a problem)."""
         try:
             record = self.get(spec)
         except WorkbenchError as err:
@@ -305,17 +303,7 @@ class Adapter(BaseAdapter):
             return None, record, None
         if record.status >= 400:
             return None, record, problem_of(record, what)
-        found = None
-        if spans is not None:
-            try:
-                found = parse_list_with_spans(record.body.decode("utf-8"))
-            except UnicodeDecodeError:
-                found = None
-        if found is not None and spans is not None:
-            data, problem = found[0], None
-            spans.extend(found[1])
-        else:
-            data, problem = _json(record, what)
+        data, problem = _json(record, what)
         if problem is None:
             status = _envelope_status(data)
             if status is not None:
@@ -516,17 +504,20 @@ class Adapter(BaseAdapter):
         return {n: guids[0] for n, guids in names.items() if len(guids) == 1 and n != own}
 
     def _kept_pages(
-        self, parent_id: str, texts: list[str], cancel: threading.Event | None
+        self, parent_id: str, kept: Kept, cancel: threading.Event | None
     ) -> Iterator[list[DeviceNode]]:
-        """An entity's devices from the texts its parent's listing kept, page by page."""
-        size = self.page_size
-        for start in range(0, len(texts), size):
-            if cancel is not None and cancel.is_set():
-                return
-            items = json.loads("[" + ",".join(texts[start : start + size]) + "]")
-            batch = self._batch(parent_id, start // size + 1, items, None)
-            if batch:
-                yield batch
+        """An entity's devices from what its parent's listing kept, page by page."""
+        items: list[dict[str, Any]] = []
+        page = 1
+        for item in kept.items():
+            items.append(item)
+            if len(items) == self.page_size:
+                if cancel is not None and cancel.is_set():
+                    return
+                yield self._batch(parent_id, page, items, None)
+                items, page = [], page + 1
+        if items and not (cancel is not None and cancel.is_set()):
+            yield self._batch(parent_id, page, items, None)
 
     def _descendants(self, guid: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -645,8 +636,7 @@ class Adapter(BaseAdapter):
                 query.append(("sortBy", self.sort_by))
             spec = self._list_spec(url, query, f"{name} (page {page})")
             what = f"listing the devices (page {page})"
-            spans: list[tuple[int, int]] | None = [] if collector is not None else None
-            data, record, problem = self._fetch(spec, what, spans)
+            data, _, problem = self._fetch(spec, what)
             if problem is None and data is not None:
                 items = _items(data)
                 if items is None:
@@ -700,17 +690,10 @@ class Adapter(BaseAdapter):
                 return
             previous_first = first
             seen += len(items)
-            raw = data.get("data") if isinstance(data, dict) else None
-            if collector is not None and (
-                record is None
-                or not isinstance(raw, list)
-                or not len(raw) == len(items) == len(spans or ())
-            ):
-                collector = None  # not a plain {"data": [...]} page: keep nothing
-            text = record.body.decode("utf-8") if collector is not None and record else ""
             kept: list[dict[str, Any]] = []
+            found: dict[str, list[dict[str, Any]]] = {}  # a sub-entity's items, to keep
             others = False  # a device of another entity on this page
-            for n, item in enumerate(items):
+            for item in items:
                 if top and is_child(item):
                     continue
                 if own_key is None:
@@ -727,9 +710,10 @@ class Adapter(BaseAdapter):
                     kept.append(item)
                     continue
                 others = True
-                if collector is not None and key in collector.groups and spans:
-                    start, end = spans[n]
-                    collector.add(key, text[start:end])
+                if collector is not None and key in collector.groups:
+                    found.setdefault(key, []).append(item)
+            if collector is not None:
+                collector.add_page(found)
             if own_key is not None:
                 own_seen += sum(
                     1
