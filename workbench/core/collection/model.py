@@ -164,6 +164,75 @@ def part_path(
     return str(path)
 
 
+MOVED_HINT = (
+    "copy the file into {folder} (or below it) and name the copy in the part, or save "
+    "into a collection in a folder that holds the file"
+)
+
+
+def rebase_part_files(
+    request: str, parts: Sequence[BodyPart], from_dir: Path, to_dir: Path
+) -> tuple[list[BodyPart], list[str]]:
+    """The parts of a multipart body, their files read from `from_dir` (the folder of the
+    collection the request came from, or the working directory), rewritten to name the
+    SAME files from `to_dir` (the folder of the collection it is saved into), and notes in
+    plain words. See docs/collections.md ("Saving into another collection").
+
+    A relative path is kept as it is when both folders are one; otherwise each file becomes
+    a path relative to `to_dir`, and a file outside `to_dir` raises CollectionError (nothing
+    is saved): `workbench run` would refuse an absolute path or a ``..`` leading out. A path
+    that starts with a ``{{variable}}`` cannot be followed: it is kept, with a note."""
+    src, dst = from_dir.resolve(), to_dir.resolve()
+    out: list[BodyPart] = []
+    notes: list[str] = []
+    for part in parts:
+        if part.file is None:
+            out.append(part)
+            continue
+        given = Path(part.file).expanduser()
+        if src == dst and not given.is_absolute():
+            out.append(part)
+            continue
+        if part.file.startswith("{{"):
+            notes.append(
+                f"the file '{part.file}' of part '{part.name}' starts with a variable: kept as "
+                f"it is, now read relative to {dst}; check that it still names the file"
+            )
+            out.append(part)
+            continue
+        try:
+            path = (src / given).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise CollectionError(
+                f"request '{request}': the file '{part.file}' of part '{part.name}' is not a "
+                f"usable path ({exc}); nothing was saved"
+            ) from None
+        if not path.is_relative_to(dst):
+            raise CollectionError(
+                f"request '{request}': the file '{part.file}' of part '{part.name}' ({path}) is "
+                f"outside the folder of the collection it is saved into ({dst}); `workbench run` "
+                "would refuse it, so nothing was saved",
+                hint=MOVED_HINT.format(folder=dst),
+            )
+        written = path.relative_to(dst).as_posix()
+        if written != part.file:
+            notes.append(
+                f"the file of part '{part.name}' is written as '{written}' (relative to "
+                f"{dst}): the same file as '{part.file}' was"
+            )
+        if not _is_file(path):
+            notes.append(f"the file '{written}' of part '{part.name}' does not exist (yet)")
+        out.append(replace(part, file=written))
+    return out, notes
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def resolve_url(url: str, base_url: str | None) -> str:
     """A URL starting with "/" is relative to the profile's base URL."""
     if url.startswith("/") and base_url:

@@ -201,23 +201,32 @@ def save_request(
     :func:`workbench.core.collection.collection.carry_variables`): their definitions from
     the `source` collection, else the values the composer knew (`variables`), a secret as a
     reference, never its value. A request of another profile than the collection's names
-    its `profile`, so the profile's URLs and variables resolve when it runs."""
+    its `profile`, so the profile's URLs and variables resolve when it runs.
+
+    The files of a multipart body, read from the `source` collection's folder (else the
+    working directory), are rewritten to name the same files from the folder of `path`;
+    one outside that folder is refused (CollectionError, nothing written), see
+    :func:`workbench.core.collection.model.rebase_part_files`."""
     from dataclasses import replace
 
     from workbench.core.collection.collection import carry_variables, load_collection, load_or_new
-    from workbench.core.collection.model import CollectionRequest, Variable
+    from workbench.core.collection.model import CollectionRequest, Variable, rebase_part_files
     from workbench.core.errors import CollectionError
 
     if not name:
         raise CollectionError("the request needs a name")
+    notes: list[str] = []
+    parts = spec.parts
+    if any(p.file is not None for p in parts):
+        files_dir = source.parent if source is not None else Path.cwd()
+        parts, notes = rebase_part_files(name, parts, files_dir, path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     collection = load_or_new(path)
     if collection.profile is None and not collection.requests and profile:
         collection.profile = profile
-    request = CollectionRequest(spec=replace(spec, name=name))
+    request = CollectionRequest(spec=replace(spec, name=name, parts=parts))
     if profile and collection.profile and collection.profile != profile:
         request.profile = profile
-    notes: list[str] = []
     if name in collection.names():
         collection.replace_request(name, request)
         notes.append(f"replaced the earlier request named '{name}'")
