@@ -123,8 +123,8 @@ def import_(args: argparse.Namespace) -> int:
     if args.into:
         try:
             coll = load_or_new(args.into)
-            _file_paths(spec, Path(args.into).resolve().parent, notes)
             spec.name = args.name or coll.unique_name(name)
+            _file_paths(spec, Path(args.into).resolve().parent, notes)
             req_profile = profile if profile != coll.profile else None
             coll.add_request(CollectionRequest(spec=spec, profile=req_profile))
             notes += coll.save()
@@ -220,30 +220,14 @@ def _logged_in(profile: Any) -> bool:
 
 
 def _file_paths(spec: Any, folder: Path, notes: list[str]) -> None:
-    """The files of a multipart body made relative to the collection's `folder` (curl
-    read them relative to the working directory)."""
-    from dataclasses import replace
+    """The files of a multipart body (curl read them relative to the working directory)
+    made relative to the collection's `folder`; one outside it is refused (CollectionError),
+    by the rule of every save into a collection (rebase_part_files)."""
+    from workbench.core.collection.model import rebase_part_files
 
-    parts = []
-    for part in spec.parts:
-        if part.file is None:
-            parts.append(part)
-            continue
-        path = (Path.cwd() / Path(part.file).expanduser()).resolve()
-        try:
-            written = os.path.relpath(path, folder)
-        except ValueError:  # another drive
-            written = str(path)
-        if written.startswith("..") or os.path.isabs(written):
-            notes.append(
-                f"the file {written} (part '{part.name}') is outside the collection's folder: "
-                "`workbench run` refuses it unless --allow-outside-files (or move the file "
-                "next to the collection)"
-            )
-        if not path.is_file():
-            notes.append(f"the file {written} (part '{part.name}') does not exist (yet)")
-        parts.append(replace(part, file=written))
-    spec.parts = parts
+    if any(p.file is not None for p in spec.parts):
+        spec.parts, more = rebase_part_files(spec.name, spec.parts, Path.cwd(), folder)
+        notes.extend(more)
 
 
 # --- export -------------------------------------------------------------------------------

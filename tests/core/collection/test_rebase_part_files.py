@@ -83,6 +83,13 @@ def test_the_same_folder_keeps_relative_paths_as_written(tmp_path: Path) -> None
     assert new == given and notes == []
 
 
+def test_the_same_folder_still_refuses_a_file_leading_out(tmp_path: Path) -> None:
+    root, a = tree(tmp_path)
+    (root / "secret.txt").write_text("not for upload")
+    with pytest.raises(CollectionError, match="outside the folder"):
+        rebase_part_files("up", parts("../secret.txt"), a, a)
+
+
 def test_an_absolute_path_becomes_relative(tmp_path: Path) -> None:
     """A request reopened from the history names its files by absolute paths."""
     root, a = tree(tmp_path)

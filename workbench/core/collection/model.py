@@ -178,9 +178,9 @@ def rebase_part_files(
     SAME files from `to_dir` (the folder of the collection it is saved into), and notes in
     plain words. See docs/collections.md ("Saving into another collection").
 
-    A relative path is kept as it is when both folders are one; otherwise each file becomes
-    a path relative to `to_dir`, and a file outside `to_dir` raises CollectionError (nothing
-    is saved): `workbench run` would refuse an absolute path or a ``..`` leading out. A path
+    Each file becomes a path relative to `to_dir` (a relative path is kept as written when
+    both folders are one), and a file outside `to_dir` raises CollectionError (nothing is
+    saved): `workbench run` would refuse an absolute path or a ``..`` leading out. A path
     that starts with a ``{{variable}}`` cannot be followed: it is kept, with a note."""
     src, dst = from_dir.resolve(), to_dir.resolve()
     out: list[BodyPart] = []
@@ -189,17 +189,15 @@ def rebase_part_files(
         if part.file is None:
             out.append(part)
             continue
-        given = Path(part.file).expanduser()
-        if src == dst and not given.is_absolute():
-            out.append(part)
-            continue
         if part.file.startswith("{{"):
-            notes.append(
-                f"the file '{part.file}' of part '{part.name}' starts with a variable: kept as "
-                f"it is, now read relative to {dst}; check that it still names the file"
-            )
+            if src != dst:
+                notes.append(
+                    f"the file '{part.file}' of part '{part.name}' starts with a variable: kept "
+                    f"as it is, now read relative to {dst}; check that it still names the file"
+                )
             out.append(part)
             continue
+        given = Path(part.file).expanduser()
         try:
             path = (src / given).resolve()
         except (OSError, RuntimeError, ValueError) as exc:
@@ -214,6 +212,9 @@ def rebase_part_files(
                 "would refuse it, so nothing was saved",
                 hint=MOVED_HINT.format(folder=dst),
             )
+        if src == dst and not given.is_absolute():
+            out.append(part)  # as written (its {{variables}} and ./ kept)
+            continue
         written = path.relative_to(dst).as_posix()
         if written != part.file:
             notes.append(
