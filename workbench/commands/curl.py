@@ -11,7 +11,8 @@
     dropped, exactly as the TUI's paste-curl does
     (workbench.core.collection.curl.drop_session_credentials); any other credential never
     reaches the output: it becomes a ``{{variable}}`` holding a reference (env, prompt).
-    Multipart files (``-F name=@file``) are written relative to the collection's folder.
+    Multipart files (``-F name=@file``) are written relative to the collection's folder
+    (one outside it is refused, exit 2).
     Every change is said on stderr ("note: ...").
 
 ``workbench export curl COLLECTION REQUEST [--profile P] [--with-secrets]``
