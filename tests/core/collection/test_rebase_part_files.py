@@ -126,3 +126,9 @@ def test_saved_and_loaded_the_collection_reads_the_same_file(tmp_path: Path) -> 
     loaded = load_collection(root / "b.toml")
     sent = loaded.request("up").prepare({}, "http://h", files_dir=root)
     assert Path(sent.parts[1].file or "").read_bytes() == b"A's firmware"
+
+
+def test_a_hostile_path_is_an_error_in_words(tmp_path: Path) -> None:
+    root, a = tree(tmp_path)
+    with pytest.raises(CollectionError, match="is not a usable path"):
+        rebase_part_files("up", parts("fw\x00.bin"), a, root)
