@@ -118,3 +118,10 @@ def defect_finding(where: str, defect: Defect) -> str:
 
 def is_gap(finding: str) -> bool:
     return finding.startswith(GAP_PREFIX)
+
+
+def gap_subject(finding: str) -> str:
+    """What a gap finding is about (the field path or the place it names), for a short list."""
+    start = finding.find("`")
+    end = finding.find("`", start + 1)
+    return finding[start + 1 : end] if start >= 0 and end > start else finding

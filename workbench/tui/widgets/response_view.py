@@ -287,22 +287,29 @@ class ResponseView(Vertical):
             widget.add_class("-ok")
             widget.update(f"✓ fits the documented response of {escape_control(operation_id)}")
             return
-        from workbench.core.catalog.gaps import is_gap
+        from workbench.core.catalog.gaps import gap_subject, is_gap
 
         gaps = [f for f in findings if is_gap(f)]  # sent by the vendor's own code
         deviations = [f for f in findings if not is_gap(f)]
         shown = escape_control(operation_id)
         widget.set_class(not deviations, "-ok")
-        lines = [
-            f"✓ fits the documented response of {shown}, but for {len(gaps)} documented gap(s) "
-            "of the vendor's document:"
-            if not deviations
-            else f"⚠ {len(deviations)} deviation(s) from the documented {shown}"
-            + (f" (and {len(gaps)} documented gap(s))" if gaps else "")
-            + ":"
-        ]
-        lines += [f"  {escape_control(f)}" for f in deviations + gaps]
+        # the gaps are the vendor's document lagging its own code: one line naming them (the
+        # sources in the tooltip), so the body keeps its room; deviations are each listed
+        named = ", ".join(escape_control(gap_subject(g)) for g in gaps)
+        gap_line = (
+            f"{len(gaps)} documented gap(s) of the vendor's document, fields its code sends: "
+            f"{named}"
+        )
+        if not deviations:
+            lines = [f"✓ fits the documented response of {shown}, but for {gap_line}"]
+        else:
+            lines = [f"⚠ {len(deviations)} deviation(s) from the documented {shown}:"]
+            lines += [f"  {escape_control(f)}" for f in deviations]
+            if gaps:
+                lines.append(f"  and {gap_line}")
         widget.update("\n".join(lines))
+        # a Text, not a str: a tooltip string is read as markup, and field names are the server's
+        widget.tooltip = Text("\n".join(escape_control(g) for g in gaps)) if gaps else None
 
     def show(self, record: ResponseRecord) -> None:
         """Show a complete response (status, headers, body)."""
