@@ -106,6 +106,10 @@ class Adapter:
         self.profile = profile
         self.client = client  # carries the session's auth
         self.page_size = page_size
+        # A tree wants its first rows fast and the rest in few requests: an adapter whose
+        # listings page by offset may then start at page_size and double its pages up to the
+        # platform's largest (IoTConnect does; the others keep page_size).
+        self.grow_pages = False
 
     def roots(self) -> list[DeviceNode]:
         raise NotImplementedError

@@ -34,6 +34,8 @@ Device children
 Paging
     ``pageNumber`` (from 1) / ``pageSize``, sorted by ``uniqueId asc``. The spec gives no
     maximum page size; the adapter caps it at 1000 (MAX_PAGE_SIZE, our conservative choice).
+    In the TUI (``grow_pages``) a listing starts with pages of ``page_size`` (first rows fast)
+    and doubles them up to that cap (the rest in few requests).
     A listing ends at 204 (no content), an empty page, when the items seen reach the answer's
     ``count``, or (without a count) at a short page. Each page is one yielded batch;
     ``cancel`` is checked before every page.
@@ -609,9 +611,14 @@ class Adapter(BaseAdapter):
         start_page: int,
         *,
         name: str,
+        start_size: int | None = None,
     ) -> Iterator[list[DeviceNode]]:
-        """Page through a device listing; one batch per page (pages with nothing kept are skipped)."""
-        size = self.page_size
+        """Page through a device listing; one batch per page (pages with nothing kept are skipped).
+
+        With `grow_pages`, the page size doubles (up to MAX_PAGE_SIZE) whenever the next
+        window starts at a multiple of the doubled size: pages of 100 go 100, 100, 200, 400,
+        800, 800, ... (pageNumber 1, 2, 2, 2, 2, 3, ...), each window right after the last."""
+        size = max(1, min(int(start_size or self.page_size), MAX_PAGE_SIZE))
         page = max(1, start_page)
         seen = (page - 1) * size
         previous_first: Any = None
@@ -654,6 +661,7 @@ class Adapter(BaseAdapter):
                         "params": params,
                         "keep": keep,
                         "page": page,
+                        "size": size,
                         "name": name,
                     }
                 }
@@ -736,7 +744,10 @@ class Adapter(BaseAdapter):
                 collector.commit()
             if at_end or (own_expected is not None and own_seen >= own_expected):
                 return
-            page += 1
+            window_end = page * size  # where the next page starts
+            if self.grow_pages and window_end % min(2 * size, MAX_PAGE_SIZE) == 0:
+                size = min(2 * size, MAX_PAGE_SIZE)
+            page = window_end // size + 1
 
     def _own_count(
         self, url: str, total: int, subs: list[str], cancel: threading.Event | None
@@ -774,6 +785,7 @@ class Adapter(BaseAdapter):
                 cancel,
                 int(listing["page"]),
                 name=listing["name"],
+                start_size=int(listing.get("size") or self.page_size),
             )
         elif retry.get("roots"):
             with self._lock:

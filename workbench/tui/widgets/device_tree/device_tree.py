@@ -317,6 +317,7 @@ class DeviceTreePanel(Vertical):
                     from workbench.core.platforms.base import adapter_for
 
                     self.adapter = adapter_for(self.profile, client)
+                    self.adapter.grow_pages = True  # first rows fast, then big pages
             return self.adapter
 
     def _load(
