@@ -702,33 +702,24 @@ class Adapter(BaseAdapter):
             found: dict[str, list[dict[str, Any]]] = {}  # a sub-entity's items, to keep
             others = False  # a device of another entity on this page
             for item in items:
-                if top and is_child(item):
-                    continue
-                if own_key is None:
-                    kept.append(item)
-                    continue
-                if "entityName" not in item:
-                    kept.append(item)  # no entity name: cannot tell, so it is shown
+                child = top and is_child(item)
+                if own_key is None or "entityName" not in item:
+                    if not child:
+                        kept.append(item)  # no entity to tell by: shown
                     continue
                 en = item["entityName"]
                 if not isinstance(en, str):
                     continue
-                key = en if en == entity_name else en.strip().lower()
-                if key in (entity_name, own_key):
-                    kept.append(item)
+                if en == entity_name or (key := en.strip().lower()) == own_key:
+                    own_seen += 1  # the entity's own (children included)
+                    if not child:
+                        kept.append(item)
                     continue
                 others = True
-                if collector is not None and key in collector.groups:
+                if collector is not None and not child and key in collector.groups:
                     found.setdefault(key, []).append(item)
             if collector is not None:
                 collector.add_page(found)
-            if own_key is not None:
-                own_seen += sum(
-                    1
-                    for i in items
-                    if isinstance(en := i.get("entityName"), str)
-                    and (en == entity_name or en.strip().lower() == own_key)
-                )
             batch = self._batch(parent_id, page, kept, spec)
             count = data.get("count") if isinstance(data, dict) else None
             if probe and others and isinstance(count, int):

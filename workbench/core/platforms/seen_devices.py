@@ -118,8 +118,3 @@ class SeenDevices:
         if self.clock() - kept.at > self.ttl:
             return None
         return kept
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-            self._size = 0

@@ -201,8 +201,6 @@ class World:
         )
         self._queries: OrderedDict[Query, Sequence[int]] = OrderedDict()
         self._lock = threading.Lock()
-        # entity -> its devices, built on first use
-        self._by_entity: dict[int, array[int]] | None = None
         # (adjective, place) of each device, memoised as one code (0: not made yet): a listed
         # device needs its name three or four times
         self._slug_codes = array("H", bytes(2 * self.count))
@@ -210,9 +208,8 @@ class World:
         self._child_counts = bytearray(b"\xff") * (self.count // 10 + 1)  # per gateway
         # a real service answers from an indexed database: index the fleet once, up front
         # (one hash per device: ~0.2 s for 100,000), so no listing pays for it
-        self._uid_rank: array[int] | None = None
-        self._devices_by_entity()
-        self._rank_unique_ids()
+        self._by_entity = self._index_entities()  # entity -> its devices
+        self._uid_rank = self._rank_unique_ids()  # device -> its place in uniqueId order
         # index -> its encoded list item: listing an entity and then its sub-entities sends
         # the same devices again (the EntityGuid filter answers with the whole subtree)
         self._encoded: OrderedDict[int, bytes] = OrderedDict()
@@ -604,19 +601,17 @@ class World:
                 return False
         return True
 
-    def _rank_unique_ids(self) -> None:
+    def _rank_unique_ids(self) -> array[int]:
         """rank[i]: where device i stands when the fleet is sorted by uniqueId."""
         order = sorted(range(self.count), key=self.unique_id)
         rank = array("l", bytes(array("l").itemsize * self.count))
         for r, i in enumerate(order):
             rank[i] = r
-        self._uid_rank = rank
+        return rank
 
     def _sort_key(self, field: str) -> Any:
         if field == "uniqueid":
-            if self._uid_rank is not None:
-                return self._uid_rank.__getitem__  # unique ids are lower case already
-            return lambda i: self.unique_id(i).lower()
+            return self._uid_rank.__getitem__  # unique ids are lower case already
         if field == "displayname":
             return lambda i: self.display_name(i).lower()
         if field == "entityname":
@@ -641,9 +636,8 @@ class World:
             k = self.child_count(q.parent) if q.parent >= 0 else 0
             candidates: Sequence[int] = range(q.parent + 1, q.parent + 1 + k)
         elif q.entities is not None:
-            # One pass over the fleet builds an entity index; each entity filter then only
-            # looks at its own devices (a tree of entities over 100,000 devices stays fast).
-            index = self._devices_by_entity()
+            # the entity index: each entity filter only looks at its own devices
+            index = self._by_entity
             candidates = sorted(i for e in q.entities for i in index.get(e, ()))
         else:
             candidates = range(self.count)
@@ -662,12 +656,9 @@ class World:
                 self._queries.popitem(last=False)
         return result
 
-    def _devices_by_entity(self) -> dict[int, array[int]]:
+    def _index_entities(self) -> dict[int, array[int]]:
         """entity -> its devices, in one pass over the fleet that also names every device
         (one digest per device: its entity and its name both come from it)."""
-        with self._lock:
-            if self._by_entity is not None:
-                return self._by_entity
         groups: dict[int, list[int]] = {}
         home = children = 0
         for i in range(self.count):
@@ -679,10 +670,7 @@ class World:
             if off == 0 or off > children:
                 home = self._home(d)  # a gateway or a device on its own: its own entity
             groups.setdefault(home, []).append(i)  # a child: its gateway's entity
-        by_entity = {e: array("l", v) for e, v in groups.items()}
-        with self._lock:
-            self._by_entity = by_entity
-        return by_entity
+        return {e: array("l", v) for e, v in groups.items()}
 
     def lookup(
         self, *, children: bool, entities: frozenset[int] | None, template: str
