@@ -31,6 +31,7 @@ from workbench.core.catalog.gaps import (
 )
 from workbench.core.catalog.model import Operation
 from workbench.core.catalog.parse import escape_pointer, follow, pointer_get
+from workbench.core.platforms.ndjson import Malformed, parse_lines
 from workbench.core.requests import RequestSpec
 
 MAX_FINDINGS = 20
@@ -216,25 +217,17 @@ def _schema_findings(
 
 
 def stream_messages(body: bytes) -> list[Any] | None:
-    """The JSON messages of a stream body (NDJSON, grpc-gateway's blank-line separated
-    messages, or values one after another), or None when the body is not such a stream."""
+    """The JSON messages of a stream body (NDJSON: one message a line, blank lines between
+    them as grpc-gateway writes), or None when the body is not such a stream."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    decoder = json.JSONDecoder()
     messages: list[Any] = []
-    at = 0
-    while True:
-        while at < len(text) and text[at] in " \t\r\n":
-            at += 1
-        if at == len(text):
-            break
-        try:
-            value, at = decoder.raw_decode(text, at)
-        except (ValueError, RecursionError):
+    for line in parse_lines(text.splitlines()):
+        if isinstance(line, Malformed):
             return None
-        messages.append(value)
+        messages.append(line.value)
     return messages if len(messages) > 1 else None
 
 
