@@ -12,6 +12,8 @@ import pytest
 from tests.core.catalog.reference import IOTC_DEVICE, IOTC_USER, THINGER
 from workbench.cli import main
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -30,6 +30,8 @@ from workbench.core.profiles import get_profile
 from workbench.core.session import Session
 from workbench.emulator.app import EmulatorServer
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 PROFILE = "demo-iotconnect"
 # The emulator serves each IoTConnect host under /iotconnect/<host>/api/v2; the specs' paths
 # start at /api/v2 (Azure prod: https://<host>.iotconnect.io/api/v2/...).

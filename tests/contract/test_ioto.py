@@ -32,6 +32,8 @@ from workbench.core.requests import send
 from workbench.core.secrets import SecretResolver
 from workbench.core.session import Session
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "ioto-samples"
 TOKEN_SCRIPTS = (
     "find-items.sh",

@@ -39,6 +39,8 @@ from workbench.core.auth.callback import PasteOffer
 from workbench.core.profiles import Origin
 from workbench.emulator.app import EmulatorServer
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 SPEC = "plgd-http-gateway.swagger.yaml"
 
 # --- allow-list: what the gateway spec does not describe -----------------------------------

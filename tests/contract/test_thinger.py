@@ -30,6 +30,8 @@ from workbench.core.profiles import get_profile
 from workbench.core.session import Session
 from workbench.emulator.app import EmulatorServer
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 PROFILE = "demo-thinger"
 SPEC = "thinger.openapi.json"
 BEARER = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from tests.core.catalog.reference import IOTC_DEVICE, PLGD, THINGER
 from workbench.core.catalog.cache import open_catalog
 from workbench.core.catalog.fill import (
@@ -17,6 +19,8 @@ from workbench.core.catalog.fill import (
 from workbench.core.catalog.validate import check_request, check_response
 from workbench.core.platforms.base import DeviceNode
 from workbench.core.requests import RequestSpec
+
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
 
 
 def node(kind: str, url: str, **kwargs) -> DeviceNode:

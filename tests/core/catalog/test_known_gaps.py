@@ -19,6 +19,8 @@ from workbench.core.catalog.model import Operation
 from workbench.core.catalog.parse import follow, parse_catalog, pointer_get
 from workbench.core.catalog.validate import check_response
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 BUILTIN = "builtin:plgd-http-gateway.swagger.yaml"
 
 # what plgd-dev/hub's HTTP gateway sends for one device (grpc-gateway/pb/devices.proto and

@@ -12,6 +12,8 @@ from workbench.core.catalog.cache import open_catalog
 from workbench.core.catalog.document import builtin_path
 from workbench.core.catalog.parse import pointer_get
 
+pytestmark = pytest.mark.needs_shared  # reads ../shared/reference (tests/conftest.py)
+
 
 def test_reference_documents_are_there() -> None:
     missing = [p.name for p in ALL if not p.exists()]

@@ -155,6 +155,7 @@ def extract_curl_examples(text: str) -> list[str]:
     return found
 
 
+@pytest.mark.needs_shared  # reads ../shared/seeds (tests/conftest.py)
 def test_the_examples_are_every_curl_command_of_the_seeds() -> None:
     assert SEEDS.is_dir(), (
         f"the seed documents are missing: {SEEDS.resolve()} (expected <repo>/../shared/seeds)"
